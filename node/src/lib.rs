@@ -1,0 +1,1 @@
+//! Kawan node: store, network and API.

@@ -1,0 +1,1 @@
+//! Kawan wire format and data model. Pure: no I/O.
