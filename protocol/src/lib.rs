@@ -1,1 +1,31 @@
-//! Kawan wire format and data model. Pure: no I/O.
+//! Kawan's data model and wire format: signed records, indicator
+//! normalisation, TLP channels, trust lists and sync messages.
+//!
+//! Pure: no I/O, no async, no clock. Everything here is deterministic so that
+//! two implementations (or two versions of this one) agree byte for byte;
+//! docs/protocol.md is the specification and its test vectors are checked by
+//! this crate's tests.
+
+pub mod body;
+pub mod cbor;
+pub mod country;
+pub mod keys;
+pub mod limits;
+pub mod normalize;
+pub mod record;
+pub mod sync;
+pub mod tlp;
+pub mod trust;
+
+pub use body::{
+    Basis, Body, Content, Difficulty, Indicator, Retraction, Revision, Role, Sighting, Stage,
+    Subject, Technique, Typology, Verdict,
+};
+pub use cbor::CborError;
+pub use country::{Country, UnknownCountry};
+pub use keys::{AgencyKey, KeyError, Keypair, RecordId, Sig};
+pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, normalize};
+pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified};
+pub use sync::{Head, SyncRequest, SyncResponse, Want};
+pub use tlp::{Channel, GroupId, MemberId, NetworkId, SlugError, Tlp};
+pub use trust::{Group, Member, MemberRole, SignedTrustList, TrustError, TrustList};

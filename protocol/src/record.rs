@@ -1,0 +1,308 @@
+//! Signed envelopes, headers and the rules a record must satisfy.
+//!
+//! Wire form (docs/protocol.md): `Envelope = CBOR [ bstr signed, bstr(64) sig ]`,
+//! `signed = CBOR { "header": Header, "body": Body }`, the signature is
+//! Ed25519 over `b"kawan/record/v1" || signed`, and `RecordId = BLAKE3(signed)`.
+//! Receivers verify over the bytes they received and keep those bytes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AgencyKey, Body, CborError, Channel, Content, Keypair, NetworkId, RecordId, Sig, Subject, Tlp,
+    cbor,
+    limits::{Bounds, MAX_LIST_ITEMS, MAX_SHORT_BYTES, MAX_TEXT_BYTES},
+    normalize,
+};
+
+/// Domain-separation prefix of record signatures.
+pub const RECORD_DOMAIN: &[u8] = b"kawan/record/v1";
+/// The only header version this implementation reads and writes.
+pub const VERSION: u8 = 1;
+
+/// Who wrote a record, where it goes, and its place in the author's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    pub v: u8,
+    pub network: NetworkId,
+    pub channel: Channel,
+    pub author: AgencyKey,
+    /// Position in the author's log for this channel, from 1.
+    pub seq: u64,
+    /// Id of record `seq - 1` of the same log; null exactly when `seq` is 1.
+    pub prev: Option<RecordId>,
+    pub created_ms: u64,
+}
+
+/// What is signed: a header and a body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub header: Header,
+    pub body: Body,
+}
+
+/// What travels and what is stored: the signed bytes exactly as signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    #[serde(with = "serde_bytes")]
+    pub signed: Vec<u8>,
+    pub sig: Sig,
+}
+
+/// A record whose signature and rules have been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub id: RecordId,
+    pub record: Record,
+    pub envelope: Envelope,
+}
+
+/// Why a record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("envelope: {0}")]
+    Envelope(CborError),
+    #[error("signed part: {0}")]
+    Signed(CborError),
+    #[error("bad signature (or author key is not a valid ed25519 key)")]
+    BadSignature,
+    #[error("unsupported record version {0} (this node reads version {VERSION})")]
+    Version(u8),
+    #[error("seq must start at 1")]
+    ZeroSeq,
+    #[error("prev must be null exactly when seq is 1")]
+    PrevMismatch,
+    #[error("TLP {tlp} may not be sent on channel {channel}")]
+    TlpChannel { tlp: Tlp, channel: Channel },
+    #[error("TLP RED never leaves the node")]
+    Red,
+    #[error("indicator value is not in normal form: {0}")]
+    NotNormal(String),
+    #[error("confidence {0} is over 100")]
+    Confidence(u8),
+    #[error("first_seen is after last_seen")]
+    SeenOrder,
+    #[error("an indicator about a victim must be TLP AMBER or stricter")]
+    VictimNotAmber,
+    #[error("field {field} is {len} bytes, over the limit of {max}")]
+    FieldTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("list {field} has {len} items, over the limit of {max}")]
+    ListTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("field {0} must not be empty")]
+    EmptyField(&'static str),
+    #[error("unknown platform {0:?} for a social_profile")]
+    Platform(String),
+    #[error("cannot encode: {0}")]
+    Encode(CborError),
+}
+
+impl Record {
+    /// Checks everything a receiver checks, except the signature.
+    pub fn validate(&self) -> Result<(), RecordError> {
+        let h = &self.header;
+        if h.v != VERSION {
+            return Err(RecordError::Version(h.v));
+        }
+        if h.seq == 0 {
+            return Err(RecordError::ZeroSeq);
+        }
+        if (h.seq == 1) != h.prev.is_none() {
+            return Err(RecordError::PrevMismatch);
+        }
+        if let Some(tlp) = self.body.tlp() {
+            if tlp == Tlp::Red {
+                return Err(RecordError::Red);
+            }
+            if !tlp.allows(&h.channel) {
+                return Err(RecordError::TlpChannel {
+                    tlp,
+                    channel: h.channel.clone(),
+                });
+            }
+        }
+        match &self.body {
+            Body::Sighting(s) => {
+                opt_text("comment", &s.comment, MAX_TEXT_BYTES)?;
+                list("countries", &s.countries)
+            }
+            Body::Retraction(r) => text("reason", &r.reason, MAX_TEXT_BYTES),
+            _ => match self.body.content() {
+                Some(c) => validate_content(&c),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Encodes the signed part canonically.
+    pub fn to_signed_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        cbor::encode(self).map_err(RecordError::Encode)
+    }
+
+    /// Validates, encodes and signs. The key must be the header's author.
+    pub fn sign(&self, key: &Keypair) -> Result<Verified, RecordError> {
+        if key.public() != self.header.author {
+            return Err(RecordError::BadSignature);
+        }
+        self.validate()?;
+        let signed = self.to_signed_bytes()?;
+        let sig = key.sign(RECORD_DOMAIN, &signed);
+        Ok(Verified {
+            id: RecordId::of(&signed),
+            record: self.clone(),
+            envelope: Envelope { signed, sig },
+        })
+    }
+}
+
+fn validate_content(c: &Content) -> Result<(), RecordError> {
+    match c {
+        Content::Indicator(i) => {
+            if !normalize::is_normal(i.kind, &i.value) {
+                return Err(RecordError::NotNormal(i.value.chars().take(120).collect()));
+            }
+            if i.confidence > 100 {
+                return Err(RecordError::Confidence(i.confidence));
+            }
+            if let (Some(a), Some(b)) = (i.first_seen, i.last_seen)
+                && a > b
+            {
+                return Err(RecordError::SeenOrder);
+            }
+            if i.subject == Subject::Victim && i.tlp < Tlp::Amber {
+                return Err(RecordError::VictimNotAmber);
+            }
+            if let Some(p) = &i.platform {
+                if !normalize::is_platform(p) {
+                    return Err(RecordError::Platform(p.chars().take(32).collect()));
+                }
+            }
+            opt_text("description", &i.description, MAX_TEXT_BYTES)?;
+            list("countries", &i.countries)?;
+            list("typologies", &i.typologies)?;
+            short_list("tags", &i.tags)
+        }
+        Content::Typology(t) => {
+            text("title", &t.title, MAX_SHORT_BYTES)?;
+            text("summary", &t.summary, MAX_TEXT_BYTES)?;
+            short_list("aliases", &t.aliases)?;
+            text_list("lures", &t.lures)?;
+            short_list("platforms", &t.platforms)?;
+            text_list("control_methods", &t.control_methods)?;
+            list("route", &t.route)?;
+            text_list("red_flags", &t.red_flags)?;
+            short_list("mappings", &t.mappings)?;
+            text_list("references", &t.references)
+        }
+        Content::Technique(t) => {
+            text("title", &t.title, MAX_SHORT_BYTES)?;
+            text("objective", &t.objective, MAX_TEXT_BYTES)?;
+            list("applies_to", &t.applies_to)?;
+            text_list("steps", &t.steps)?;
+            short_list("tools", &t.tools)?;
+            text_list("requirements", &t.requirements)?;
+            for (field, v) in [
+                ("limitations", &t.limitations),
+                ("legal_notes", &t.legal_notes),
+                ("ethical_notes", &t.ethical_notes),
+                ("opsec_risks", &t.opsec_risks),
+                ("evidence_handling", &t.evidence_handling),
+            ] {
+                opt_text(field, v, MAX_TEXT_BYTES)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn text(field: &'static str, s: &str, max: usize) -> Result<(), RecordError> {
+    if s.trim().is_empty() {
+        return Err(RecordError::EmptyField(field));
+    }
+    if s.len() > max {
+        return Err(RecordError::FieldTooLong {
+            field,
+            len: s.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+fn opt_text(field: &'static str, s: &Option<String>, max: usize) -> Result<(), RecordError> {
+    s.as_deref().map_or(Ok(()), |s| text(field, s, max))
+}
+
+fn list<T>(field: &'static str, items: &[T]) -> Result<(), RecordError> {
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(RecordError::ListTooLong {
+            field,
+            len: items.len(),
+            max: MAX_LIST_ITEMS,
+        });
+    }
+    Ok(())
+}
+
+fn short_list(field: &'static str, items: &[String]) -> Result<(), RecordError> {
+    list(field, items)?;
+    items
+        .iter()
+        .try_for_each(|s| text(field, s, MAX_SHORT_BYTES))
+}
+
+fn text_list(field: &'static str, items: &[String]) -> Result<(), RecordError> {
+    list(field, items)?;
+    items
+        .iter()
+        .try_for_each(|s| text(field, s, MAX_TEXT_BYTES))
+}
+
+impl Envelope {
+    /// Decodes the framing only; nothing is verified yet.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Envelope, RecordError> {
+        cbor::decode(bytes, &Bounds::ENVELOPE).map_err(RecordError::Envelope)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Encoding a byte string and a fixed-size array into a Vec cannot fail.
+        cbor::encode(self).unwrap_or_default()
+    }
+
+    pub fn id(&self) -> RecordId {
+        RecordId::of(&self.signed)
+    }
+
+    /// Decodes the signed part without verifying the signature. Only for
+    /// records already verified once (e.g. read back from the store).
+    pub fn record_unverified(&self) -> Result<Record, RecordError> {
+        cbor::decode(&self.signed, &Bounds::RECORD).map_err(RecordError::Signed)
+    }
+
+    /// Verifies the signature over the received bytes, then decodes and
+    /// validates. The order matters: nothing unsigned is ever parsed deeply.
+    pub fn open(self) -> Result<Verified, RecordError> {
+        let record = self.record_unverified()?;
+        if !record
+            .header
+            .author
+            .verify(RECORD_DOMAIN, &self.signed, &self.sig)
+        {
+            return Err(RecordError::BadSignature);
+        }
+        record.validate()?;
+        Ok(Verified {
+            id: self.id(),
+            record,
+            envelope: self,
+        })
+    }
+}

@@ -1,0 +1,318 @@
+//! Trust lists (DESIGN.md §4): who is in the network, in which sharing
+//! groups, and who may change that.
+//!
+//! A node pins a genesis list in its config. Every later version is accepted
+//! only if its version is higher and at least `threshold` coordinators *of the
+//! version the node already trusts* signed it, so a stolen coordinator key
+//! (below threshold) cannot take the network over, and an old list cannot be
+//! replayed to re-admit a revoked agency.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AgencyKey, CborError, Country, GroupId, Keypair, MemberId, NetworkId, Sig, cbor,
+    limits::{Bounds, MAX_LIST_ITEMS, MAX_MEMBERS, MAX_SHORT_BYTES},
+};
+
+/// Domain-separation prefix of trust-list signatures.
+pub const TRUST_DOMAIN: &[u8] = b"kawan/trust/v1";
+
+/// The trust-list document coordinators sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustList {
+    pub network: NetworkId,
+    pub version: u64,
+    pub issued_ms: u64,
+    /// How many coordinators of this version must sign the next one.
+    pub threshold: u16,
+    pub members: Vec<Member>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
+}
+
+/// One agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    pub id: MemberId,
+    pub name: String,
+    pub country: Country,
+    pub key: AgencyKey,
+    pub roles: Vec<MemberRole>,
+    /// Multiaddr hints for reaching the agency's node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addrs: Vec<String>,
+    /// After this instant (Unix ms) the membership has lapsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    Member,
+    Coordinator,
+}
+
+/// A sharing group: AMBER records on `group:<id>` reach only these members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    pub members: Vec<MemberId>,
+}
+
+/// A trust list as distributed: the exact body bytes and the signatures on them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTrustList {
+    #[serde(with = "serde_bytes")]
+    pub body: Vec<u8>,
+    pub sigs: Vec<TrustSig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSig {
+    pub key: AgencyKey,
+    pub sig: Sig,
+}
+
+/// Why a trust list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustError {
+    #[error("cannot decode trust list: {0}")]
+    Decode(CborError),
+    #[error("member id {0} appears twice")]
+    DuplicateMember(MemberId),
+    #[error("key of member {0} is also used by another member")]
+    DuplicateKey(MemberId),
+    #[error("key of member {0} is not a usable ed25519 key")]
+    BadKey(MemberId),
+    #[error("member {0} has no roles")]
+    NoRoles(MemberId),
+    #[error("group id {0} appears twice")]
+    DuplicateGroup(GroupId),
+    #[error("group {group} names unknown member {member}")]
+    UnknownGroupMember { group: GroupId, member: MemberId },
+    #[error("threshold {threshold} is not between 1 and the {coordinators} coordinators")]
+    Threshold { threshold: u16, coordinators: usize },
+    #[error("field {field} is too long or a list has too many items")]
+    TooLong { field: &'static str },
+    #[error("list is for network {got}, this node trusts {expected}")]
+    WrongNetwork { expected: NetworkId, got: NetworkId },
+    #[error("version {got} is not newer than the trusted version {current} (rollback or replay)")]
+    NotNewer { current: u64, got: u64 },
+    #[error(
+        "signed by {valid} current coordinator(s), {needed} needed ({ignored} signature(s) ignored: invalid, duplicate or not from a current coordinator)"
+    )]
+    UnderSigned {
+        valid: usize,
+        needed: usize,
+        ignored: usize,
+    },
+    #[error("cannot encode: {0}")]
+    Encode(CborError),
+}
+
+impl TrustList {
+    /// Structural rules every version must satisfy.
+    pub fn check(&self) -> Result<(), TrustError> {
+        if self.members.len() > MAX_MEMBERS || self.groups.len() > MAX_MEMBERS {
+            return Err(TrustError::TooLong { field: "members" });
+        }
+        let mut ids = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for m in &self.members {
+            if !ids.insert(&m.id) {
+                return Err(TrustError::DuplicateMember(m.id.clone()));
+            }
+            if !keys.insert(m.key) {
+                return Err(TrustError::DuplicateKey(m.id.clone()));
+            }
+            if m.key.verifying_key().is_err() {
+                return Err(TrustError::BadKey(m.id.clone()));
+            }
+            if m.roles.is_empty() {
+                return Err(TrustError::NoRoles(m.id.clone()));
+            }
+            if m.name.len() > MAX_SHORT_BYTES || m.addrs.len() > MAX_LIST_ITEMS || m.roles.len() > 2
+            {
+                return Err(TrustError::TooLong { field: "member" });
+            }
+        }
+        let mut groups = BTreeSet::new();
+        for g in &self.groups {
+            if !groups.insert(&g.id) {
+                return Err(TrustError::DuplicateGroup(g.id.clone()));
+            }
+            if g.name.len() > MAX_SHORT_BYTES {
+                return Err(TrustError::TooLong {
+                    field: "group name",
+                });
+            }
+            if let Some(m) = g.members.iter().find(|m| !ids.contains(m)) {
+                return Err(TrustError::UnknownGroupMember {
+                    group: g.id.clone(),
+                    member: m.clone(),
+                });
+            }
+        }
+        let coordinators = self.members.iter().filter(|m| m.is_coordinator()).count();
+        if self.threshold == 0 || usize::from(self.threshold) > coordinators {
+            return Err(TrustError::Threshold {
+                threshold: self.threshold,
+                coordinators,
+            });
+        }
+        Ok(())
+    }
+
+    pub fn member_by_key(&self, key: &AgencyKey) -> Option<&Member> {
+        self.members.iter().find(|m| m.key == *key)
+    }
+
+    pub fn member(&self, id: &MemberId) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == *id)
+    }
+
+    /// Whether `key` belongs to a member whose membership has not lapsed.
+    pub fn is_active(&self, key: &AgencyKey, now_ms: u64) -> bool {
+        self.member_by_key(key).is_some_and(|m| m.is_active(now_ms))
+    }
+
+    pub fn group(&self, id: &GroupId) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == *id)
+    }
+
+    /// Whether the agency with `key` may receive records of `group`.
+    pub fn in_group(&self, group: &GroupId, key: &AgencyKey) -> bool {
+        match (self.group(group), self.member_by_key(key)) {
+            (Some(g), Some(m)) => g.members.contains(&m.id),
+            _ => false,
+        }
+    }
+
+    /// Sharing groups the agency with `key` belongs to.
+    pub fn groups_of(&self, key: &AgencyKey) -> Vec<&GroupId> {
+        let Some(m) = self.member_by_key(key) else {
+            return Vec::new();
+        };
+        self.groups
+            .iter()
+            .filter(|g| g.members.contains(&m.id))
+            .map(|g| &g.id)
+            .collect()
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, TrustError> {
+        cbor::encode(self).map_err(TrustError::Encode)
+    }
+}
+
+impl Member {
+    pub fn is_coordinator(&self) -> bool {
+        self.roles.contains(&MemberRole::Coordinator)
+    }
+
+    pub fn is_active(&self, now_ms: u64) -> bool {
+        self.expires_ms.is_none_or(|e| now_ms < e)
+    }
+}
+
+impl SignedTrustList {
+    /// An unsigned list, ready for coordinators to sign.
+    pub fn new(list: &TrustList) -> Result<SignedTrustList, TrustError> {
+        list.check()?;
+        Ok(SignedTrustList {
+            body: list.to_bytes()?,
+            sigs: Vec::new(),
+        })
+    }
+
+    /// Adds (or replaces) `key`'s signature over the body.
+    pub fn sign(&mut self, key: &Keypair) {
+        let sig = key.sign(TRUST_DOMAIN, &self.body);
+        self.sigs.retain(|s| s.key != key.public());
+        self.sigs.push(TrustSig {
+            key: key.public(),
+            sig,
+        });
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<SignedTrustList, TrustError> {
+        let bounds = Bounds {
+            max_string: bytes.len(),
+            ..Bounds::TRUST_LIST
+        };
+        cbor::decode(bytes, &bounds).map_err(TrustError::Decode)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        cbor::encode(self).unwrap_or_default()
+    }
+
+    /// Decodes and structurally checks the body, without looking at signatures.
+    pub fn list(&self) -> Result<TrustList, TrustError> {
+        let list: TrustList =
+            cbor::decode(&self.body, &Bounds::TRUST_LIST).map_err(TrustError::Decode)?;
+        list.check()?;
+        Ok(list)
+    }
+
+    /// Accepts a genesis list: it must be signed by `threshold` of its own
+    /// coordinators. The node pins it by configuration, not by this check alone.
+    pub fn verify_genesis(&self) -> Result<TrustList, TrustError> {
+        let list = self.list()?;
+        self.enough_signatures(&list, list.issued_ms)?;
+        Ok(list)
+    }
+
+    /// Accepts `self` as the successor of `current`, or says why not.
+    pub fn verify_update(&self, current: &TrustList, now_ms: u64) -> Result<TrustList, TrustError> {
+        let list = self.list()?;
+        if list.network != current.network {
+            return Err(TrustError::WrongNetwork {
+                expected: current.network.clone(),
+                got: list.network,
+            });
+        }
+        if list.version <= current.version {
+            return Err(TrustError::NotNewer {
+                current: current.version,
+                got: list.version,
+            });
+        }
+        self.enough_signatures(current, now_ms)?;
+        Ok(list)
+    }
+
+    /// Counts distinct, valid signatures from `signers`' active coordinators.
+    fn enough_signatures(&self, signers: &TrustList, now_ms: u64) -> Result<(), TrustError> {
+        let mut counted = BTreeSet::new();
+        for s in &self.sigs {
+            let is_coordinator = signers
+                .member_by_key(&s.key)
+                .is_some_and(|m| m.is_coordinator() && m.is_active(now_ms));
+            if is_coordinator
+                && !counted.contains(&s.key)
+                && s.key.verify(TRUST_DOMAIN, &self.body, &s.sig)
+            {
+                counted.insert(s.key);
+            }
+        }
+        let needed = usize::from(signers.threshold);
+        if counted.len() < needed {
+            return Err(TrustError::UnderSigned {
+                valid: counted.len(),
+                needed,
+                ignored: self.sigs.len() - counted.len(),
+            });
+        }
+        Ok(())
+    }
+}
