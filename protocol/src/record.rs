@@ -1,6 +1,6 @@
 //! Signed envelopes, headers and the rules a record must satisfy.
 //!
-//! Wire form (docs/protocol.md): `Envelope = CBOR [ bstr signed, bstr(64) sig ]`,
+//! Wire form (docs/protocol.md): `Envelope = CBOR { "signed": bstr, "sig": bstr(64) }`,
 //! `signed = CBOR { "header": Header, "body": Body }`, the signature is
 //! Ed25519 over `b"kawan/record/v1" || signed`, and `RecordId = BLAKE3(signed)`.
 //! Receivers verify over the bytes they received and keep those bytes.

@@ -9,6 +9,7 @@ use crate::Country;
 pub(super) fn normalize(s: &str) -> Result<String, Reason> {
     if !s.contains(':') {
         let iban: iban::Iban = s
+            .to_ascii_uppercase()
             .parse()
             .map_err(|e: iban::ParseIbanError| Reason::Iban(e.to_string()))?;
         return Ok(iban.electronic_str().to_string());

@@ -47,7 +47,8 @@ fn parse(
 /// Rewrites the spellings people paste into one the parser reads the same way:
 /// `tel:` and `wa.me/` links, a `00` international prefix, and the trunk
 /// `(0)` written after a country code (`+44 (0)7700…`), which the parser
-/// would otherwise keep as a digit.
+/// would otherwise keep as a digit. Letters are dropped with separators, so
+/// `+44 7700 900123 (mobile)` still reads as the number.
 fn clean(s: &str) -> String {
     let mut t = s.trim().to_string();
     for prefix in [
@@ -68,21 +69,50 @@ fn clean(s: &str) -> String {
     if let Some(rest) = t.strip_prefix("00") {
         t = format!("+{rest}");
     }
-    if t.starts_with('+') {
+    let international = t.starts_with('+');
+    if international {
         t = t.replacen("(0)", "", 1);
     }
-    t
+    // Keep digits only: separators vary ("-", ".", "/", spaces, brackets) and
+    // some confuse the parser; what is left is unambiguous.
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    if international {
+        format!("+{digits}")
+    } else {
+        digits
+    }
 }
 
-/// libphonenumber's "possible length" for the country code: rejects numbers
-/// that cannot exist while keeping unknown-but-plausible ranges.
+/// libphonenumber's "possible lengths" for the country code, over every
+/// number type an indicator can be: rejects numbers that cannot exist while
+/// keeping unknown-but-plausible ranges. (The general descriptor alone is
+/// often empty in the metadata, so the typed descriptors are consulted too.)
 fn possible_length(code: u16, national_len: usize) -> bool {
     let Some(metas) = DATABASE.by_code(&code) else {
         return false;
     };
     let lengths: Vec<u16> = metas
         .iter()
-        .flat_map(|m| m.descriptors().general().possible_length().iter().copied())
+        .flat_map(|m| {
+            let d = m.descriptors();
+            [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+            .into_iter()
+            .flatten()
+            .flat_map(|desc| desc.possible_length().iter().copied())
+            .collect::<Vec<_>>()
+        })
         .collect();
     national_len <= 15 && (lengths.is_empty() || lengths.contains(&(national_len as u16)))
 }
