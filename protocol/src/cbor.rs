@@ -148,7 +148,7 @@ pub fn check_structure(bytes: &[u8], bounds: &Bounds) -> Result<(), CborError> {
                     });
                 }
                 if items > 0 {
-                    if depth >= bounds.max_depth + 1 {
+                    if depth > bounds.max_depth {
                         return Err(CborError::TooDeep {
                             offset,
                             max: bounds.max_depth,

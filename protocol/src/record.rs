@@ -180,10 +180,10 @@ fn validate_content(c: &Content) -> Result<(), RecordError> {
             if i.subject == Subject::Victim && i.tlp < Tlp::Amber {
                 return Err(RecordError::VictimNotAmber);
             }
-            if let Some(p) = &i.platform {
-                if !normalize::is_platform(p) {
-                    return Err(RecordError::Platform(p.chars().take(32).collect()));
-                }
+            if let Some(p) = &i.platform
+                && !normalize::is_platform(p)
+            {
+                return Err(RecordError::Platform(p.chars().take(32).collect()));
             }
             opt_text("description", &i.description, MAX_TEXT_BYTES)?;
             list("countries", &i.countries)?;

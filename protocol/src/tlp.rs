@@ -44,11 +44,11 @@ impl Tlp {
     /// CLEAR and GREEN go to the whole network; AMBER and AMBER+STRICT only to a
     /// sharing group; RED never leaves the node, so no channel accepts it.
     pub fn allows(self, channel: &Channel) -> bool {
-        match (self, channel) {
-            (Tlp::Clear | Tlp::Green, Channel::Network) => true,
-            (Tlp::Amber | Tlp::AmberStrict, Channel::Group(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, channel),
+            (Tlp::Clear | Tlp::Green, Channel::Network)
+                | (Tlp::Amber | Tlp::AmberStrict, Channel::Group(_))
+        )
     }
 
     /// Whether a receiving node may export it (TAXII, MISP feed, CSV).

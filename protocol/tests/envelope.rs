@@ -89,7 +89,6 @@ fn red_and_mismatched_channels_are_rejected() {
         rec.sign(&key).unwrap_err(),
         RecordError::TlpChannel { .. }
     ));
-    rec.clone();
     let ok = record(&key, 1, None, mekong.clone(), Body::Indicator(ind.clone()));
     ok.sign(&key).unwrap();
     ind.tlp = Tlp::Green;
