@@ -306,3 +306,60 @@ impl Envelope {
         })
     }
 }
+
+/// Decodes and verifies many envelopes at once. Signatures are checked with
+/// ed25519 batch verification (about twice as fast per signature); if the
+/// batch fails, each is checked on its own so that one bad record never
+/// poisons the others. Results are in input order.
+///
+/// Batch verification uses the cofactored equation and single verification
+/// the strict one; they differ only on signatures an author deliberately built
+/// with torsion components, which can only make that author's own record be
+/// accepted by some nodes and refused by others. Weak keys are refused either way.
+pub fn open_batch(envelopes: Vec<Envelope>) -> Vec<Result<Verified, RecordError>> {
+    let decoded: Vec<Result<(Record, ed25519_dalek::VerifyingKey), RecordError>> = envelopes
+        .iter()
+        .map(|env| {
+            let record = env.record_unverified()?;
+            let vk = record
+                .header
+                .author
+                .verifying_key()
+                .map_err(|_| RecordError::BadSignature)?;
+            Ok((record, vk))
+        })
+        .collect();
+    let mut msgs = Vec::with_capacity(envelopes.len());
+    let mut sigs = Vec::with_capacity(envelopes.len());
+    let mut keys = Vec::with_capacity(envelopes.len());
+    for (env, dec) in envelopes.iter().zip(&decoded) {
+        if let Ok((_, vk)) = dec {
+            msgs.push(crate::keys::prefixed(RECORD_DOMAIN, &env.signed));
+            sigs.push(ed25519_dalek::Signature::from_bytes(&env.sig.0));
+            keys.push(*vk);
+        }
+    }
+    let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+    let batch_ok = !refs.is_empty() && ed25519_dalek::verify_batch(&refs, &sigs, &keys).is_ok();
+    envelopes
+        .into_iter()
+        .zip(decoded)
+        .map(|(env, dec)| {
+            let (record, _) = dec?;
+            if !batch_ok
+                && !record
+                    .header
+                    .author
+                    .verify(RECORD_DOMAIN, &env.signed, &env.sig)
+            {
+                return Err(RecordError::BadSignature);
+            }
+            record.validate()?;
+            Ok(Verified {
+                id: env.id(),
+                record,
+                envelope: env,
+            })
+        })
+        .collect()
+}

@@ -320,3 +320,22 @@ proptest! {
         prop_assert!(!changed || res.is_err());
     }
 }
+
+#[test]
+fn batch_opening_isolates_the_bad_record() {
+    let keys: Vec<_> = (1..=8).map(keypair).collect();
+    let mut envs: Vec<Envelope> = keys.iter().map(|k| signed_phone(k).envelope).collect();
+    let all = open_batch(envs.clone());
+    assert!(all.iter().all(Result::is_ok));
+    envs[5].sig = keys[0].sign(RECORD_DOMAIN, &envs[5].signed); // forged
+    envs[2].signed.push(0); // trailing byte
+    let res = open_batch(envs.clone());
+    for (i, r) in res.iter().enumerate() {
+        match i {
+            5 => assert_eq!(r.as_ref().unwrap_err(), &RecordError::BadSignature),
+            2 => assert!(matches!(r, Err(RecordError::Signed(_)))),
+            _ => assert_eq!(r.as_ref().unwrap().envelope, envs[i], "record {i} survives"),
+        }
+    }
+    assert!(open_batch(vec![]).is_empty());
+}

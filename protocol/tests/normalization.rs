@@ -526,3 +526,27 @@ mod no_panics {
         }
     }
 }
+
+#[test]
+fn unambiguous_kinds_are_guessed_and_the_rest_are_not() {
+    use kawan_protocol::normalize::guess_kind;
+    let cases = [
+        ("hxxps://jobs[.]example/apply", Some(Kind::Url)),
+        ("+44 7700 900123", Some(Kind::Phone)),
+        (
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            Some(Kind::EvmAddress),
+        ),
+        ("hr@jobs.example", Some(Kind::Email)),
+        ("198.51.100.7", Some(Kind::Ip)),
+        ("jobs-abroad.example", Some(Kind::Domain)),
+        ("GB82 WEST 1234 5698 7654 32", Some(Kind::BankAccount)),
+        ("Golden Bridge Recruitment", None),
+        ("jobs_thailand_hr", None),
+    ];
+    for (raw, kind) in cases {
+        assert_eq!(guess_kind(raw), kind, "{raw}");
+    }
+    assert_eq!(guess_kind(&generated_tron()), Some(Kind::TronAddress));
+    assert_eq!(guess_kind(&generated_btc_bech32()), Some(Kind::BtcAddress));
+}

@@ -298,3 +298,35 @@ pub(crate) fn refang(s: &str) -> String {
     }
     t
 }
+
+/// Guesses the kind of a value pasted without one (bulk lookups of mixed
+/// lists). Only unambiguous shapes are guessed; anything else is `None`, and
+/// the caller must say which kind it is. A guessed kind still has to normalise.
+pub fn guess_kind(raw: &str) -> Option<Kind> {
+    let s = refang(raw.trim());
+    let lower = s.to_ascii_lowercase();
+    let is = |kind| normalize(kind, &s, &Context::default()).is_ok();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Some(Kind::Url);
+    }
+    if s.contains(char::is_whitespace) && !s.starts_with('+') && !s.starts_with("00") {
+        // Only phone numbers and IBANs are written with spaces; names are ambiguous.
+        return is(Kind::BankAccount).then_some(Kind::BankAccount);
+    }
+    [
+        Kind::EvmAddress,
+        Kind::TronAddress,
+        Kind::BtcAddress,
+        Kind::Ip,
+        Kind::Email,
+        Kind::BankAccount,
+        Kind::Domain,
+    ]
+    .into_iter()
+    .find(|k| is(*k))
+    .or_else(|| {
+        (s.starts_with('+') || s.starts_with("00"))
+            .then_some(Kind::Phone)
+            .filter(|k| is(*k))
+    })
+}
