@@ -1,4 +1,8 @@
-//! The running Kawan node: identity, store, network and API. A library; the
-//! `kawan` binary in `cli/` is a thin front end over it.
+//! The running Kawan node: identity, store, cases, audit log, network and
+//! API. A library; the `kawan` binary in `cli/` is a thin front end over it.
 
+pub mod audit;
+pub mod cases;
 pub mod identity;
+pub mod storage;
+pub mod store;

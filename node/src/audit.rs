@@ -1,0 +1,203 @@
+//! The append-only, hash-chained audit log (DESIGN.md §6).
+//!
+//! Each entry's hash covers the previous entry's hash, so editing or deleting
+//! any entry breaks every later link; the head (last seq and hash) is kept
+//! beside the entries so that truncating the tail is detected too.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::now_ms;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("audit log broken at entry {seq}: {what}")]
+    Broken { seq: u64, what: &'static str },
+}
+
+/// One audited action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub time_ms: u64,
+    /// Who: an API token's name, `cli`, `node` (for automatic actions)…
+    pub actor: String,
+    /// What: `publish`, `query`, `bulk_lookup`, `export`, `case.read`…
+    pub action: String,
+    /// Parameters worth keeping (ids, counts), never case contents.
+    pub detail: String,
+    /// Hex BLAKE3 of the previous entry (zeros for the first).
+    pub prev: String,
+    /// Hex BLAKE3 over this entry's other fields.
+    pub hash: String,
+}
+
+pub struct Audit {
+    db: sled::Db,
+    tree: sled::Tree,
+    append: Mutex<()>,
+}
+
+const HEAD: &[u8] = b"head";
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+impl Audit {
+    pub fn open(db: &sled::Db) -> Result<Audit, AuditError> {
+        Ok(Audit { db: db.clone(), tree: db.open_tree("audit")?, append: Mutex::new(()) })
+    }
+
+    /// Appends an entry and waits until it is on disk.
+    pub fn append(&self, actor: &str, action: &str, detail: &str) -> Result<Entry, AuditError> {
+        let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        let (seq, prev) = self.head()?.unwrap_or((0, GENESIS.to_string()));
+        let mut e = Entry {
+            seq: seq + 1,
+            time_ms: now_ms(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
+            prev,
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        let mut batch = sled::Batch::default();
+        batch.insert(entry_key(e.seq).to_vec(), serde_json::to_vec(&e).unwrap_or_default());
+        batch.insert(HEAD, head_value(e.seq, &e.hash));
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(e)
+    }
+
+    /// The newest entries, newest first.
+    pub fn tail(&self, n: usize) -> Result<Vec<Entry>, AuditError> {
+        let mut out = Vec::new();
+        for item in self.tree.scan_prefix(b"e").rev().take(n) {
+            let (_, v) = item?;
+            if let Ok(e) = serde_json::from_slice(&v) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Walks the whole chain; returns the number of entries, or where it breaks.
+    pub fn verify(&self) -> Result<u64, AuditError> {
+        let mut expect_seq = 1;
+        let mut prev = GENESIS.to_string();
+        for item in self.tree.scan_prefix(b"e") {
+            let (_, v) = item?;
+            let seq = expect_seq;
+            let e: Entry = serde_json::from_slice(&v).map_err(|_| AuditError::Broken { seq, what: "unreadable" })?;
+            if e.seq != seq {
+                return Err(AuditError::Broken { seq, what: "entry missing" });
+            }
+            if e.prev != prev {
+                return Err(AuditError::Broken { seq, what: "does not chain to the previous entry" });
+            }
+            if entry_hash(&e) != e.hash {
+                return Err(AuditError::Broken { seq, what: "contents edited" });
+            }
+            prev = e.hash;
+            expect_seq += 1;
+        }
+        let count = expect_seq - 1;
+        match self.head()? {
+            None if count == 0 => Ok(0),
+            Some((seq, hash)) if seq == count && hash == prev => Ok(count),
+            _ => Err(AuditError::Broken { seq: count + 1, what: "entries after this point were removed" }),
+        }
+    }
+
+    fn head(&self) -> Result<Option<(u64, String)>, AuditError> {
+        let Some(v) = self.tree.get(HEAD)? else { return Ok(None) };
+        let broken = AuditError::Broken { seq: 0, what: "unreadable head" };
+        let seq = u64::from_be_bytes(v.get(..8).and_then(|b| b.try_into().ok()).ok_or(broken)?);
+        Ok(Some((seq, String::from_utf8_lossy(&v[8..]).into_owned())))
+    }
+}
+
+fn entry_key(seq: u64) -> [u8; 9] {
+    let mut k = [b'e'; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn head_value(seq: u64, hash: &str) -> Vec<u8> {
+    let mut v = seq.to_be_bytes().to_vec();
+    v.extend_from_slice(hash.as_bytes());
+    v
+}
+
+/// BLAKE3 over the entry's fields, length-prefixed so no two entries collide.
+fn entry_hash(e: &Entry) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(&e.seq.to_be_bytes());
+    h.update(&e.time_ms.to_be_bytes());
+    for field in [&e.actor, &e.action, &e.detail, &e.prev] {
+        h.update(&(field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    h.finalize().to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audit() -> (tempfile::TempDir, Audit) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        (dir, Audit::open(&db).unwrap())
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        let (_d, a) = audit();
+        assert_eq!(a.verify().unwrap(), 0);
+        for i in 0..5 {
+            a.append("analyst-1", "query", &format!("phone #{i}")).unwrap();
+        }
+        assert_eq!(a.verify().unwrap(), 5);
+        assert_eq!(a.tail(2).unwrap()[0].seq, 5);
+    }
+
+    #[test]
+    fn an_edited_entry_is_detected() {
+        let (_d, a) = audit();
+        for _ in 0..3 {
+            a.append("analyst-1", "query", "x").unwrap();
+        }
+        let mut e: Entry = serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
+        e.actor = "someone-else".into();
+        a.tree.insert(entry_key(2), serde_json::to_vec(&e).unwrap()).unwrap();
+        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
+    }
+
+    #[test]
+    fn a_deleted_entry_is_detected_in_the_middle_and_at_the_end() {
+        let (_d, a) = audit();
+        for _ in 0..3 {
+            a.append("analyst-1", "query", "x").unwrap();
+        }
+        a.tree.remove(entry_key(3)).unwrap();
+        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
+        a.tree.remove(entry_key(2)).unwrap();
+        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, .. })));
+    }
+
+    #[test]
+    fn a_rehashed_forgery_still_breaks_the_next_link() {
+        let (_d, a) = audit();
+        for _ in 0..3 {
+            a.append("analyst-1", "query", "x").unwrap();
+        }
+        let mut e: Entry = serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
+        e.detail = "nothing to see".into();
+        e.hash = entry_hash(&e);
+        a.tree.insert(entry_key(2), serde_json::to_vec(&e).unwrap()).unwrap();
+        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
+    }
+}

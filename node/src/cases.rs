@@ -1,0 +1,177 @@
+//! Local cases (DESIGN.md §3): what an agency knows about its own
+//! investigations — references, victims, narratives — linked to shared
+//! indicator ids. Cases live in their own sled trees behind this type, which
+//! the network and export code never receive, so nothing there can reach a peer.
+
+use serde::{Deserialize, Serialize};
+
+use kawan_protocol::RecordId;
+
+use crate::store::now_ms;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("no case {0}")]
+    NotFound(u64),
+    #[error("case {0} is unreadable")]
+    Corrupt(u64),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+}
+
+/// One local case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: u64,
+    /// The agency's own case number.
+    pub reference: String,
+    pub title: String,
+    #[serde(default)]
+    pub notes: String,
+    /// Free-form details (victims, narrative, capture paths…).
+    #[serde(default)]
+    pub details: serde_json::Value,
+    /// Linked record ids, hex.
+    #[serde(default)]
+    pub links: Vec<String>,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// Fields a new case starts with.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewCase {
+    pub reference: String,
+    pub title: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+pub struct Cases {
+    db: sled::Db,
+    cases: sled::Tree,
+    /// record id ‖ case id → (): which cases mention an indicator.
+    links: sled::Tree,
+}
+
+impl Cases {
+    pub fn open(db: &sled::Db) -> Result<Cases, CaseError> {
+        Ok(Cases { db: db.clone(), cases: db.open_tree("cases")?, links: db.open_tree("case_links")? })
+    }
+
+    pub fn create(&self, new: NewCase) -> Result<Case, CaseError> {
+        if new.reference.trim().is_empty() {
+            return Err(CaseError::Empty("reference"));
+        }
+        if new.title.trim().is_empty() {
+            return Err(CaseError::Empty("title"));
+        }
+        let now = now_ms();
+        let case = Case {
+            id: self.db.generate_id()? + 1,
+            reference: new.reference,
+            title: new.title,
+            notes: new.notes,
+            details: new.details,
+            links: vec![],
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.put(&case)?;
+        Ok(case)
+    }
+
+    pub fn get(&self, id: u64) -> Result<Case, CaseError> {
+        let v = self.cases.get(id.to_be_bytes())?.ok_or(CaseError::NotFound(id))?;
+        serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
+    }
+
+    pub fn list(&self) -> Result<Vec<Case>, CaseError> {
+        self.cases
+            .iter()
+            .map(|item| {
+                let (k, v) = item?;
+                let id = k.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
+            })
+            .collect()
+    }
+
+    /// Links a shared record to a case (locally; peers never learn of it).
+    pub fn link(&self, id: u64, record: &RecordId) -> Result<Case, CaseError> {
+        let mut case = self.get(id)?;
+        let hex = record.to_string();
+        if !case.links.contains(&hex) {
+            case.links.push(hex);
+            case.updated_ms = now_ms();
+        }
+        self.links.insert(link_key(record, id), &[])?;
+        self.put(&case)?;
+        Ok(case)
+    }
+
+    pub fn unlink(&self, id: u64, record: &RecordId) -> Result<Case, CaseError> {
+        let mut case = self.get(id)?;
+        case.links.retain(|l| *l != record.to_string());
+        case.updated_ms = now_ms();
+        self.links.remove(link_key(record, id))?;
+        self.put(&case)?;
+        Ok(case)
+    }
+
+    /// Ids of the cases that link `record`.
+    pub fn cases_for(&self, record: &RecordId) -> Result<Vec<u64>, CaseError> {
+        self.links
+            .scan_prefix(record.0)
+            .map(|item| {
+                let (k, _) = item?;
+                Ok(k.get(32..40).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0))
+            })
+            .collect()
+    }
+
+    fn put(&self, case: &Case) -> Result<(), CaseError> {
+        let bytes = serde_json::to_vec(case).map_err(|_| CaseError::Corrupt(case.id))?;
+        self.cases.insert(case.id.to_be_bytes(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn link_key(record: &RecordId, case: u64) -> Vec<u8> {
+    let mut k = record.0.to_vec();
+    k.extend_from_slice(&case.to_be_bytes());
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases_link_records_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = RecordId([7; 32]);
+        let id = {
+            let db = sled::open(dir.path()).unwrap();
+            let cases = Cases::open(&db).unwrap();
+            let c = cases
+                .create(NewCase { reference: "OP-1".into(), title: "Fake jobs".into(), ..Default::default() })
+                .unwrap();
+            cases.link(c.id, &rec).unwrap();
+            c.id
+        };
+        let db = sled::open(dir.path()).unwrap();
+        let cases = Cases::open(&db).unwrap();
+        assert_eq!(cases.get(id).unwrap().links, vec![rec.to_string()]);
+        assert_eq!(cases.cases_for(&rec).unwrap(), vec![id]);
+        cases.unlink(id, &rec).unwrap();
+        assert!(cases.cases_for(&rec).unwrap().is_empty());
+        assert!(matches!(cases.get(999), Err(CaseError::NotFound(999))));
+        assert!(matches!(cases.create(NewCase::default()), Err(CaseError::Empty("reference"))));
+    }
+}

@@ -1,0 +1,42 @@
+//! Opening a node's data directory: one sled database, split into the
+//! shared-record store, the local case store and the audit log. They are
+//! separate types on purpose: the network layer is handed only the `Store`.
+
+use std::path::Path;
+
+use crate::{
+    audit::{Audit, AuditError},
+    cases::{CaseError, Cases},
+    store::{Store, StoreError},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open database in {path}: {source}")]
+    Open { path: String, source: sled::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cases(#[from] CaseError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+pub struct Storage {
+    pub store: Store,
+    pub cases: Cases,
+    pub audit: Audit,
+}
+
+impl Storage {
+    /// Opens (or creates) the database under `dir/db`.
+    pub fn open(dir: &Path) -> Result<Storage, OpenError> {
+        let path = dir.join("db");
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()
+            .map_err(|source| OpenError::Open { path: path.display().to_string(), source })?;
+        Ok(Storage { store: Store::open(&db)?, cases: Cases::open(&db)?, audit: Audit::open(&db)? })
+    }
+}

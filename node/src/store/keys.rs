@@ -1,0 +1,141 @@
+//! Key layout of the `records` tree.
+//!
+//! Every record, its log slot, head and index entries live in one sled tree
+//! under one-byte namespaces, so that ingesting a record is a single atomic
+//! `apply_batch`: after a crash, a record and all its indices are either all
+//! there or all absent. Fields are big-endian so byte order is numeric order.
+//!
+//! | ns | key | value |
+//! |---|---|---|
+//! | `R` | id | added_ms(8) ‖ envelope |
+//! | `L` | channel 0 author seq | id (first record seen in the slot) |
+//! | `E` | channel 0 author seq id | — (an equivocating second record) |
+//! | `H` | channel 0 author | highest contiguous seq(8) |
+//! | `V` | kind value 0 id | — (indicator value index, roots and revisions) |
+//! | `A` | added_ms counter | id (receive order, for `added_after`) |
+//! | `C` | created_ms id | — |
+//! | `U` | author created_ms id | — |
+//! | `K` | kind created_ms id | — |
+//! | `T` | typology id | — |
+//! | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
+//! | `Q` | author | — (author flagged as equivocating) |
+
+use kawan_protocol::{AgencyKey, Channel, Kind, RecordId};
+
+pub const RECORD: u8 = b'R';
+pub const LOG: u8 = b'L';
+pub const EQUIVOCATION: u8 = b'E';
+pub const HEAD: u8 = b'H';
+pub const VALUE: u8 = b'V';
+pub const ADDED: u8 = b'A';
+pub const CREATED: u8 = b'C';
+pub const AUTHOR: u8 = b'U';
+pub const KIND: u8 = b'K';
+pub const TYPOLOGY: u8 = b'T';
+pub const REF: u8 = b'F';
+pub const FLAGGED: u8 = b'Q';
+
+pub const REF_REVISION: u8 = b'r';
+pub const REF_RETRACTION: u8 = b'x';
+pub const REF_SIGHTING: u8 = b's';
+
+pub fn record(id: &RecordId) -> Vec<u8> {
+    cat(RECORD, &[&id.0])
+}
+
+/// `channel 0 author`: the log prefix shared by `L`, `E` and `H` keys.
+fn log_prefix(ns: u8, channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    cat(ns, &[channel.to_string().as_bytes(), &[0], &author.0])
+}
+
+/// Prefix of every `L` key of one log.
+pub fn log_of(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    log_prefix(LOG, channel, author)
+}
+
+pub fn log(channel: &Channel, author: &AgencyKey, seq: u64) -> Vec<u8> {
+    let mut k = log_prefix(LOG, channel, author);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn equivocation(channel: &Channel, author: &AgencyKey, seq: u64, id: &RecordId) -> Vec<u8> {
+    let mut k = log_prefix(EQUIVOCATION, channel, author);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(&id.0);
+    k
+}
+
+pub fn head(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    log_prefix(HEAD, channel, author)
+}
+
+/// Splits an `H` key back into its channel and author.
+pub fn parse_head(key: &[u8]) -> Option<(Channel, AgencyKey)> {
+    let rest = key.strip_prefix(&[HEAD])?;
+    let (channel, author) = rest.split_at(rest.len().checked_sub(33)?);
+    let channel = std::str::from_utf8(channel).ok()?.parse().ok()?;
+    let author: [u8; 32] = author.strip_prefix(&[0])?.try_into().ok()?;
+    Some((channel, AgencyKey(author)))
+}
+
+pub fn value_prefix(kind: Kind, value: &str) -> Vec<u8> {
+    cat(VALUE, &[&[kind_byte(kind)], value.as_bytes(), &[0]])
+}
+
+pub fn value(kind: Kind, value: &str, id: &RecordId) -> Vec<u8> {
+    let mut k = value_prefix(kind, value);
+    k.extend_from_slice(&id.0);
+    k
+}
+
+pub fn added(added_ms: u64, counter: u64) -> Vec<u8> {
+    cat(ADDED, &[&added_ms.to_be_bytes(), &counter.to_be_bytes()])
+}
+
+pub fn created(created_ms: u64, id: &RecordId) -> Vec<u8> {
+    cat(CREATED, &[&created_ms.to_be_bytes(), &id.0])
+}
+
+pub fn author(author: &AgencyKey, created_ms: u64, id: &RecordId) -> Vec<u8> {
+    cat(AUTHOR, &[&author.0, &created_ms.to_be_bytes(), &id.0])
+}
+
+pub fn kind(kind: Kind, created_ms: u64, id: &RecordId) -> Vec<u8> {
+    cat(KIND, &[&[kind_byte(kind)], &created_ms.to_be_bytes(), &id.0])
+}
+
+pub fn typology(typology: &RecordId, id: &RecordId) -> Vec<u8> {
+    cat(TYPOLOGY, &[&typology.0, &id.0])
+}
+
+pub fn reference(target: &RecordId, ref_type: u8, id: &RecordId) -> Vec<u8> {
+    cat(REF, &[&target.0, &[ref_type], &id.0])
+}
+
+pub fn flagged(author: &AgencyKey) -> Vec<u8> {
+    cat(FLAGGED, &[&author.0])
+}
+
+/// The trailing 32-byte record id of an index key.
+pub fn trailing_id(key: &[u8]) -> Option<RecordId> {
+    let tail: [u8; 32] = key.get(key.len().checked_sub(32)?..)?.try_into().ok()?;
+    Some(RecordId(tail))
+}
+
+pub fn kind_byte(kind: Kind) -> u8 {
+    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u8
+}
+
+pub fn u64_be(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?))
+}
+
+pub fn cat(ns: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    k.push(ns);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}

@@ -1,0 +1,405 @@
+//! Reading: exact and bulk lookups, searches, the `added_after` feed, and the
+//! provenance every hit carries.
+//!
+//! A *hit* is one piece of knowledge (an indicator, typology or technique) as
+//! it stands now: the latest revision by its author, unless retracted, with
+//! who said it, who corroborated or disputed it, and whether its author is
+//! still trusted. History stays queryable through `include_retracted` and
+//! [`Store::versions`].
+
+use std::{collections::BTreeSet, fmt, str::FromStr};
+
+use kawan_protocol::{
+    AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict, Warning,
+    normalize,
+};
+
+use super::{Store, StoreError, StoredRecord, corrupt, keys};
+
+/// One piece of shared knowledge as it stands, with provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The original record; every version points at it.
+    pub id: RecordId,
+    /// The version shown (the latest revision, or the original).
+    pub version: RecordId,
+    pub content: Content,
+    pub author: AgencyKey,
+    /// The author's name in the trust list, if still listed.
+    pub author_name: Option<String>,
+    /// The author is no longer an active member: keep, but flag.
+    pub author_revoked: bool,
+    /// The author signed two records for one log slot.
+    pub author_equivocating: bool,
+    pub channel: Channel,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    pub added_ms: u64,
+    /// Number of revisions after the original.
+    pub revisions: u32,
+    /// The retraction's reason, if the author withdrew it.
+    pub retracted: Option<String>,
+    /// Other agencies that corroborated it.
+    pub sighted_by: Vec<AgencyKey>,
+    /// Other agencies that called it a false positive.
+    pub false_positive_by: Vec<AgencyKey>,
+    /// Distinct agencies that published or corroborated the same value
+    /// (indicators) or this record (typologies, techniques).
+    pub agencies: u32,
+}
+
+/// What kind of knowledge to search for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentType {
+    Indicator,
+    Typology,
+    Technique,
+}
+
+/// A search. Empty fields do not filter; results are newest first.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub kind: Option<Kind>,
+    /// A raw value; normalised with `kind` (required with it).
+    pub value: Option<String>,
+    pub content: Option<ContentType>,
+    pub typology: Option<RecordId>,
+    pub author: Option<AgencyKey>,
+    /// On the original's `created_ms`, inclusive.
+    pub since_ms: Option<u64>,
+    pub until_ms: Option<u64>,
+    pub include_retracted: bool,
+    /// 0 means the default of 100.
+    pub limit: usize,
+}
+
+/// One value of a bulk lookup; without a kind, the kind is guessed.
+#[derive(Debug, Clone)]
+pub struct BulkItem {
+    pub kind: Option<Kind>,
+    pub value: String,
+}
+
+/// The answer for one bulk item. An invalid value has an `error` and no hits;
+/// it never fails the whole lookup.
+#[derive(Debug, Clone)]
+pub struct BulkResult {
+    pub input: String,
+    pub kind: Option<Kind>,
+    pub value: Option<String>,
+    pub warnings: Vec<Warning>,
+    pub error: Option<String>,
+    pub hits: Vec<Hit>,
+}
+
+/// Position in the receive-order feed (`added_after`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    pub added_ms: u64,
+    pub counter: u64,
+}
+
+impl Cursor {
+    /// Everything added strictly after `ms`.
+    pub fn after_ms(ms: u64) -> Cursor {
+        Cursor { added_ms: ms, counter: u64::MAX }
+    }
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.added_ms, self.counter)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid cursor {s:?}");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        Ok(Cursor { added_ms: a.parse().map_err(|_| bad())?, counter: b.parse().map_err(|_| bad())? })
+    }
+}
+
+const DEFAULT_LIMIT: usize = 100;
+
+impl Store {
+    /// Hits for one value: normalised, then answered from the value index.
+    pub fn lookup(
+        &self,
+        kind: Kind,
+        raw: &str,
+        ctx: &Context,
+        include_retracted: bool,
+    ) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
+        match normalize(kind, raw, ctx) {
+            Ok(n) => self.lookup_normal(kind, &n.value, include_retracted).map(Ok),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Many values of mixed kinds at once; each is reported on its own.
+    pub fn bulk_lookup(
+        &self,
+        items: &[BulkItem],
+        ctx: &Context,
+        include_retracted: bool,
+    ) -> Result<Vec<BulkResult>, StoreError> {
+        items
+            .iter()
+            .map(|item| {
+                let mut out = BulkResult {
+                    input: item.value.clone(),
+                    kind: item.kind.or_else(|| normalize::guess_kind(&item.value)),
+                    value: None,
+                    warnings: vec![],
+                    error: None,
+                    hits: vec![],
+                };
+                let Some(kind) = out.kind else {
+                    out.error = Some("cannot tell the kind of this value; give it explicitly".into());
+                    return Ok(out);
+                };
+                match normalize(kind, &item.value, ctx) {
+                    Ok(n) => {
+                        out.hits = self.lookup_normal(kind, &n.value, include_retracted)?;
+                        out.value = Some(n.value);
+                        out.warnings = n.warnings;
+                    }
+                    Err(e) => out.error = Some(e.reason.to_string()),
+                }
+                Ok(out)
+            })
+            .collect()
+    }
+
+    fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {
+        let mut ids = Vec::new();
+        for item in self.records.scan_prefix(keys::value_prefix(kind, value)) {
+            let (k, _) = item?;
+            ids.push(keys::trailing_id(&k).ok_or_else(|| corrupt("value key"))?);
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut hits = self.hits(ids, include_retracted, usize::MAX, |_| true)?;
+        // Agencies that said the same thing, counted once each across all hits.
+        let live = hits.iter().filter(|h| h.retracted.is_none());
+        let agencies: BTreeSet<AgencyKey> =
+            live.flat_map(|h| std::iter::once(h.author).chain(h.sighted_by.iter().copied())).collect();
+        for h in &mut hits {
+            h.agencies = agencies.len() as u32;
+        }
+        Ok(hits)
+    }
+
+    /// Searches with the most selective index available, then filters.
+    pub fn search(&self, q: &Query, ctx: &Context) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
+        let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        if let (Some(kind), Some(raw)) = (q.kind, &q.value) {
+            let hits = match self.lookup(kind, raw, ctx, q.include_retracted)? {
+                Ok(h) => h,
+                Err(e) => return Ok(Err(e)),
+            };
+            return Ok(Ok(hits.into_iter().filter(|h| q.matches(h)).take(limit).collect()));
+        }
+        let (since, until) = (q.since_ms.unwrap_or(0), q.until_ms.unwrap_or(u64::MAX));
+        let ids: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if let Some(t) = &q.typology {
+            Box::new(self.records.scan_prefix(keys::cat(keys::TYPOLOGY, &[&t.0])).rev())
+        } else if let Some(a) = &q.author {
+            let lo = keys::author(a, since, &RecordId([0; 32]));
+            let hi = keys::author(a, until, &RecordId([0xff; 32]));
+            Box::new(self.records.range(lo..=hi).rev())
+        } else if let Some(k) = q.kind {
+            let lo = keys::kind(k, since, &RecordId([0; 32]));
+            let hi = keys::kind(k, until, &RecordId([0xff; 32]));
+            Box::new(self.records.range(lo..=hi).rev())
+        } else {
+            let lo = keys::created(since, &RecordId([0; 32]));
+            let hi = keys::created(until, &RecordId([0xff; 32]));
+            Box::new(self.records.range(lo..=hi).rev())
+        };
+        let mut found = Vec::new();
+        for item in ids {
+            let (k, _) = item?;
+            found.push(keys::trailing_id(&k).ok_or_else(|| corrupt("index key"))?);
+        }
+        self.hits(found, q.include_retracted, limit, |h| q.matches(h)).map(Ok)
+    }
+
+    /// The current view of each distinct root among `ids`, in order.
+    fn hits(
+        &self,
+        ids: Vec<RecordId>,
+        include_retracted: bool,
+        limit: usize,
+        keep: impl Fn(&Hit) -> bool,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let trust = self.trust();
+        let mut seen = BTreeSet::new();
+        let mut hits = Vec::new();
+        for id in ids {
+            if hits.len() >= limit {
+                break;
+            }
+            let Some(hit) = self.view(&id, trust.as_deref())? else { continue };
+            if !seen.insert(hit.id) || (hit.retracted.is_some() && !include_retracted) || !keep(&hit) {
+                continue;
+            }
+            hits.push(hit);
+        }
+        Ok(hits)
+    }
+
+    /// The current view of the knowledge record `id` belongs to.
+    pub fn view(&self, id: &RecordId, trust: Option<&TrustList>) -> Result<Option<Hit>, StoreError> {
+        let Some(first) = self.get(id)? else { return Ok(None) };
+        let root_id = match &first.record.body {
+            Body::Revision(r) => r.supersedes,
+            Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) => *id,
+            Body::Sighting(_) | Body::Retraction(_) => return Ok(None),
+        };
+        let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
+        let author = root.as_ref().map_or(first.record.header.author, |r| r.record.header.author);
+        let versions = self.versions_of(&root_id, root.clone(), &author)?;
+        let Some(latest) = versions.last() else { return Ok(None) };
+        let Some(content) = latest.record.body.content() else { return Ok(None) };
+        let original = versions.first().unwrap_or(latest);
+
+        let mut retracted = None;
+        let mut sighted = BTreeSet::new();
+        let mut disputed = BTreeSet::new();
+        for v in &versions {
+            for (ref_type, r) in self.references(&v.id)? {
+                let by = r.record.header.author;
+                match (&r.record.body, ref_type) {
+                    (Body::Retraction(x), keys::REF_RETRACTION) if by == author => {
+                        retracted.get_or_insert_with(|| x.reason.clone());
+                    }
+                    (Body::Sighting(s), keys::REF_SIGHTING) if by != author => {
+                        match s.verdict {
+                            Verdict::Corroborates => sighted.insert(by),
+                            Verdict::FalsePositive => disputed.insert(by),
+                        };
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let member = trust.and_then(|t| t.member_by_key(&author));
+        let agencies = 1 + sighted.len() as u32;
+        Ok(Some(Hit {
+            id: root_id,
+            version: latest.id,
+            content,
+            author,
+            author_name: member.map(|m| m.name.clone()),
+            author_revoked: trust.is_some_and(|t| !t.is_active(&author, super::now_ms())),
+            author_equivocating: self.is_equivocator(&author)?,
+            channel: latest.record.header.channel.clone(),
+            created_ms: original.record.header.created_ms,
+            updated_ms: latest.record.header.created_ms,
+            added_ms: original.added_ms,
+            revisions: versions.len().saturating_sub(1) as u32,
+            retracted,
+            sighted_by: sighted.into_iter().collect(),
+            false_positive_by: disputed.into_iter().collect(),
+            agencies,
+        }))
+    }
+
+    /// Every version of a record by its author, oldest first: the original
+    /// (if stored) and the revisions that supersede it.
+    pub fn versions(&self, root_id: &RecordId) -> Result<Vec<StoredRecord>, StoreError> {
+        let root = self.get(root_id)?;
+        let Some(author) = root.as_ref().map(|r| r.record.header.author) else { return Ok(Vec::new()) };
+        self.versions_of(root_id, root, &author)
+    }
+
+    fn versions_of(
+        &self,
+        root_id: &RecordId,
+        root: Option<StoredRecord>,
+        author: &AgencyKey,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut versions: Vec<StoredRecord> = root.into_iter().collect();
+        for (ref_type, r) in self.references(root_id)? {
+            // Only the author may revise: a revision by anyone else is ignored
+            // even if it got stored before its target arrived.
+            if ref_type == keys::REF_REVISION && r.record.header.author == *author {
+                versions.push(r);
+            }
+        }
+        let original = versions.first().map(|v| v.id);
+        versions[usize::from(original == Some(*root_id))..]
+            .sort_by_key(|v| (v.record.header.created_ms, v.record.header.seq));
+        Ok(versions)
+    }
+
+    /// Records that refer to `target`, with the kind of reference.
+    fn references(&self, target: &RecordId) -> Result<Vec<(u8, StoredRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.records.scan_prefix(keys::cat(keys::REF, &[&target.0])) {
+            let (k, _) = item?;
+            let ref_type = *k.get(33).ok_or_else(|| corrupt("ref key"))?;
+            let id = keys::trailing_id(&k).ok_or_else(|| corrupt("ref key"))?;
+            if let Some(r) = self.get(&id)? {
+                out.push((ref_type, r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records in the order this node received them, strictly after `after`,
+    /// optionally only those of one channel. Returns the cursor to continue.
+    pub fn added_after(
+        &self,
+        after: Option<Cursor>,
+        channel: Option<&Channel>,
+        limit: usize,
+    ) -> Result<(Vec<StoredRecord>, Option<Cursor>), StoreError> {
+        let start = match after {
+            Some(c) if c.counter == u64::MAX => keys::added(c.added_ms.saturating_add(1), 0),
+            Some(c) => keys::added(c.added_ms, c.counter.saturating_add(1)),
+            None => keys::added(0, 0),
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        for item in self.records.range(start..keys::added(u64::MAX, u64::MAX)) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item?;
+            let added_ms = keys::u64_be(&k[1..]).ok_or_else(|| corrupt("added key"))?;
+            let counter = keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))?;
+            last = Some(Cursor { added_ms, counter });
+            let id = RecordId(v.as_ref().try_into().map_err(|_| corrupt("added value"))?);
+            let Some(r) = self.get(&id)? else { continue };
+            if channel.is_none_or(|c| *c == r.record.header.channel) {
+                out.push(r);
+            }
+        }
+        Ok((out, last))
+    }
+}
+
+impl Query {
+    fn matches(&self, h: &Hit) -> bool {
+        let ind = match &h.content {
+            Content::Indicator(i) => Some(i),
+            _ => None,
+        };
+        let content_ok = match self.content {
+            None => true,
+            Some(ContentType::Indicator) => ind.is_some(),
+            Some(ContentType::Typology) => matches!(h.content, Content::Typology(_)),
+            Some(ContentType::Technique) => matches!(h.content, Content::Technique(_)),
+        };
+        content_ok
+            && self.kind.is_none_or(|k| ind.is_some_and(|i| i.kind == k))
+            && self.typology.is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
+            && self.author.is_none_or(|a| a == h.author)
+            && self.since_ms.is_none_or(|s| h.created_ms >= s)
+            && self.until_ms.is_none_or(|u| h.created_ms <= u)
+    }
+}
