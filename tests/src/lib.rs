@@ -1,12 +1,16 @@
 //! Support for Kawan's end-to-end tests, which drive the real `kawan` binary
-//! as separate processes (see `tests/`).
+//! as separate processes and the node's public API (see `tests/`).
+
+pub mod fixtures;
 
 use std::path::PathBuf;
 
-/// Path of the built `kawan` binary: `$KAWAN_BIN`, or next to the test
-/// executable's `deps/` directory (`scripts/test` builds it first).
-pub fn kawan_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("KAWAN_BIN") {
+/// Path of a built workspace binary: `$KAWAN_BIN` for `kawan`, or next to the
+/// test executable's `deps/` directory (`scripts/test` builds them first).
+pub fn bin(name: &str) -> PathBuf {
+    if name == "kawan"
+        && let Some(p) = std::env::var_os("KAWAN_BIN")
+    {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("test executable path");
@@ -14,10 +18,10 @@ pub fn kawan_bin() -> PathBuf {
         .parent()
         .and_then(|d| d.parent())
         .expect("target directory");
-    let bin = dir.join("kawan");
+    let bin = dir.join(name);
     assert!(
         bin.exists(),
-        "{} not found: run `cargo build --bins` first (scripts/test does)",
+        "{} not found: run `cargo build --workspace --bins` first (scripts/test does)",
         bin.display()
     );
     bin
@@ -25,5 +29,5 @@ pub fn kawan_bin() -> PathBuf {
 
 /// A `Command` for the `kawan` binary.
 pub fn kawan() -> std::process::Command {
-    std::process::Command::new(kawan_bin())
+    std::process::Command::new(bin("kawan"))
 }

@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError, RecordId, Tlp,
-    Verified, open_batch,
+    AgencyKey, Body, Channel, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError,
+    RecordId, Tlp, Verified, open_batch,
 };
 
 use super::{Store, StoreError, keys, now_ms};
@@ -58,7 +58,10 @@ pub enum IngestError {
     #[error("author {author} is not a member of sharing group {group}")]
     NotInGroup { author: AgencyKey, group: GroupId },
     #[error("{kind} targets record {target}, which another agency wrote")]
-    NotOwnTarget { kind: &'static str, target: RecordId },
+    NotOwnTarget {
+        kind: &'static str,
+        target: RecordId,
+    },
     #[error("revision supersedes {0}, which is itself a revision (point at the original)")]
     RevisionOfRevision(RecordId),
     #[error("sighting or retraction travels on channel {got}, its target is on {expected}")]
@@ -111,7 +114,9 @@ impl Store {
     /// Ingests one envelope received from a peer; returns once it is durable.
     pub fn ingest(&self, bytes: &[u8]) -> Result<Ingested, IngestError> {
         let verified = Envelope::from_bytes(bytes)?.open()?;
-        self.write(vec![Ok(verified)], Source::Peer).pop().unwrap_or(Err(IngestError::NoTrustList))
+        self.write(vec![Ok(verified)], Source::Peer)
+            .pop()
+            .unwrap_or(Err(IngestError::NoTrustList))
     }
 
     /// Ingests many envelopes with batch signature verification and a single
@@ -135,7 +140,10 @@ impl Store {
             .into_iter()
             .map(|f| match f {
                 Some(e) => Err(e),
-                None => opened.next().unwrap_or(Err(RecordError::BadSignature)).map_err(IngestError::from),
+                None => opened
+                    .next()
+                    .unwrap_or(Err(RecordError::BadSignature))
+                    .map_err(IngestError::from),
             })
             .collect();
         self.write(verified, Source::Peer)
@@ -156,11 +164,21 @@ impl Store {
         // Held across seq assignment, signing and writing: concurrent
         // publishes never reuse a seq.
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let last = self.records.scan_prefix(keys::log_of(&channel, &me)).next_back().transpose().map_err(StoreError::from)?;
+        let last = self
+            .records
+            .scan_prefix(keys::log_of(&channel, &me))
+            .next_back()
+            .transpose()
+            .map_err(StoreError::from)?;
         let (seq, prev) = match last {
             Some((k, v)) => {
-                let seq = keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| super::corrupt("log key"))?;
-                let id = RecordId(v.as_ref().try_into().map_err(|_| super::corrupt("log value"))?);
+                let seq =
+                    keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| super::corrupt("log key"))?;
+                let id = RecordId(
+                    v.as_ref()
+                        .try_into()
+                        .map_err(|_| super::corrupt("log value"))?,
+                );
                 (seq + 1, Some(id))
             }
             None => (1, None),
@@ -186,7 +204,12 @@ impl Store {
     }
 
     /// The channel a body of this agency goes on.
-    fn channel_for(&self, me: &AgencyKey, body: &Body, group: Option<GroupId>) -> Result<Channel, PublishError> {
+    fn channel_for(
+        &self,
+        me: &AgencyKey,
+        body: &Body,
+        group: Option<GroupId>,
+    ) -> Result<Channel, PublishError> {
         let target = match body {
             Body::Sighting(s) => Some(s.target),
             Body::Retraction(r) => Some(r.target),
@@ -194,7 +217,9 @@ impl Store {
             _ => None,
         };
         if let Some(target) = target {
-            let t = self.get(&target)?.ok_or(PublishError::UnknownTarget(target))?;
+            let t = self
+                .get(&target)?
+                .ok_or(PublishError::UnknownTarget(target))?;
             let own_only = !matches!(body, Body::Sighting(_));
             if own_only && t.record.header.author != *me {
                 return Err(PublishError::NotOwnTarget(target));
@@ -224,7 +249,11 @@ impl Store {
     }
 
     /// Writes verified records (or passes their errors through), then flushes.
-    fn write(&self, records: Vec<Result<Verified, IngestError>>, source: Source) -> Vec<Result<Ingested, IngestError>> {
+    fn write(
+        &self,
+        records: Vec<Result<Verified, IngestError>>,
+        source: Source,
+    ) -> Vec<Result<Ingested, IngestError>> {
         let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let results = self.write_locked(records, source);
         drop(guard);
@@ -233,22 +262,40 @@ impl Store {
             let msg = e.to_string();
             return results
                 .into_iter()
-                .map(|r| r.and_then(|_| Err(IngestError::Store(StoreError::Corrupt(format!("flush failed: {msg}"))))))
+                .map(|r| {
+                    r.and_then(|_| {
+                        Err(IngestError::Store(StoreError::Corrupt(format!(
+                            "flush failed: {msg}"
+                        ))))
+                    })
+                })
                 .collect();
         }
         results
     }
 
     /// Checks and stages each record, then applies them in one atomic batch.
-    fn write_locked(&self, records: Vec<Result<Verified, IngestError>>, source: Source) -> Vec<Result<Ingested, IngestError>> {
+    fn write_locked(
+        &self,
+        records: Vec<Result<Verified, IngestError>>,
+        source: Source,
+    ) -> Vec<Result<Ingested, IngestError>> {
         let mut pending = Pending::default();
-        let mut results: Vec<Result<Ingested, IngestError>> =
-            records.into_iter().map(|r| r.and_then(|v| self.stage(&v, source, &mut pending))).collect();
+        let mut results: Vec<Result<Ingested, IngestError>> = records
+            .into_iter()
+            .map(|r| r.and_then(|v| self.stage(&v, source, &mut pending)))
+            .collect();
         if let Err(e) = self.records.apply_batch(pending.batch) {
             let msg = e.to_string();
             results = results
                 .into_iter()
-                .map(|r| r.and_then(|_| Err(IngestError::Store(StoreError::Corrupt(format!("write failed: {msg}"))))))
+                .map(|r| {
+                    r.and_then(|_| {
+                        Err(IngestError::Store(StoreError::Corrupt(format!(
+                            "write failed: {msg}"
+                        ))))
+                    })
+                })
                 .collect();
         }
         results
@@ -256,9 +303,19 @@ impl Store {
 
     /// The checks of DESIGN.md §2 that need the store and the trust list, then
     /// the record's keys, staged into `p`.
-    fn stage(&self, v: &Verified, source: Source, p: &mut Pending) -> Result<Ingested, IngestError> {
+    fn stage(
+        &self,
+        v: &Verified,
+        source: Source,
+        p: &mut Pending,
+    ) -> Result<Ingested, IngestError> {
         let h = &v.record.header;
-        if p.ids.contains(&v.id) || self.records.contains_key(keys::record(&v.id)).map_err(StoreError::from)? {
+        if p.ids.contains(&v.id)
+            || self
+                .records
+                .contains_key(keys::record(&v.id))
+                .map_err(StoreError::from)?
+        {
             return Ok(Ingested::Duplicate(v.id));
         }
         if source == Source::Peer {
@@ -281,10 +338,17 @@ impl Store {
         let slot = keys::log(&h.channel, &h.author, h.seq);
         let existing = match p.written.get(&slot) {
             Some(id) => Some(id.clone()),
-            None => self.records.get(&slot).map_err(StoreError::from)?.map(|v| v.to_vec()),
+            None => self
+                .records
+                .get(&slot)
+                .map_err(StoreError::from)?
+                .map(|v| v.to_vec()),
         };
         if existing.is_some() {
-            p.insert(keys::equivocation(&h.channel, &h.author, h.seq, &v.id), vec![]);
+            p.insert(
+                keys::equivocation(&h.channel, &h.author, h.seq, &v.id),
+                vec![],
+            );
             p.insert(keys::flagged(&h.author), vec![]);
             return Ok(Ingested::Equivocation(v.id));
         }
@@ -296,9 +360,18 @@ impl Store {
     fn stage_indices(&self, v: &Verified, p: &mut Pending) {
         let created = v.record.header.created_ms;
         match &v.record.body {
-            Body::Sighting(s) => p.insert(keys::reference(&s.target, keys::REF_SIGHTING, &v.id), vec![]),
-            Body::Retraction(r) => p.insert(keys::reference(&r.target, keys::REF_RETRACTION, &v.id), vec![]),
-            Body::Revision(r) => p.insert(keys::reference(&r.supersedes, keys::REF_REVISION, &v.id), vec![]),
+            Body::Sighting(s) => p.insert(
+                keys::reference(&s.target, keys::REF_SIGHTING, &v.id),
+                vec![],
+            ),
+            Body::Retraction(r) => p.insert(
+                keys::reference(&r.target, keys::REF_RETRACTION, &v.id),
+                vec![],
+            ),
+            Body::Revision(r) => p.insert(
+                keys::reference(&r.supersedes, keys::REF_REVISION, &v.id),
+                vec![],
+            ),
             _ => {}
         }
         if let Some(kawan_protocol::Content::Indicator(i)) = v.record.body.content() {
@@ -311,7 +384,12 @@ impl Store {
     }
 
     /// Moves the contiguous head forward over every slot now filled.
-    fn advance_head(&self, channel: &Channel, author: &AgencyKey, p: &mut Pending) -> Result<(), StoreError> {
+    fn advance_head(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        p: &mut Pending,
+    ) -> Result<(), StoreError> {
         let head_key = keys::head(channel, author);
         let mut head = match p.written.get(&head_key) {
             Some(v) => keys::u64_be(v).unwrap_or(0),
@@ -334,7 +412,10 @@ impl Store {
         let list = self.trust().ok_or(IngestError::NoTrustList)?;
         let h = &r.header;
         if h.network != list.network {
-            return Err(IngestError::WrongNetwork { expected: list.network.clone(), got: h.network.clone() });
+            return Err(IngestError::WrongNetwork {
+                expected: list.network.clone(),
+                got: h.network.clone(),
+            });
         }
         if !list.is_active(&h.author, now_ms()) {
             return Err(IngestError::NotMember(h.author));
@@ -342,7 +423,10 @@ impl Store {
         if let Channel::Group(g) = &h.channel
             && !list.in_group(g, &h.author)
         {
-            return Err(IngestError::NotInGroup { author: h.author, group: g.clone() });
+            return Err(IngestError::NotInGroup {
+                author: h.author,
+                group: g.clone(),
+            });
         }
         Ok(())
     }
@@ -369,7 +453,10 @@ impl Store {
             return Err(IngestError::RevisionOfRevision(target));
         }
         if kind != "revision" && t.record.header.channel != r.header.channel {
-            return Err(IngestError::TargetChannel { expected: t.record.header.channel, got: r.header.channel.clone() });
+            return Err(IngestError::TargetChannel {
+                expected: t.record.header.channel,
+                got: r.header.channel.clone(),
+            });
         }
         Ok(())
     }

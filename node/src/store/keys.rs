@@ -102,7 +102,10 @@ pub fn author(author: &AgencyKey, created_ms: u64, id: &RecordId) -> Vec<u8> {
 }
 
 pub fn kind(kind: Kind, created_ms: u64, id: &RecordId) -> Vec<u8> {
-    cat(KIND, &[&[kind_byte(kind)], &created_ms.to_be_bytes(), &id.0])
+    cat(
+        KIND,
+        &[&[kind_byte(kind)], &created_ms.to_be_bytes(), &id.0],
+    )
 }
 
 pub fn typology(typology: &RecordId, id: &RecordId) -> Vec<u8> {

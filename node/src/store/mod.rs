@@ -65,7 +65,9 @@ impl Store {
 
     /// Fetches a record by id.
     pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
-        let Some(v) = self.records.get(keys::record(id))? else { return Ok(None) };
+        let Some(v) = self.records.get(keys::record(id))? else {
+            return Ok(None);
+        };
         decode_stored(*id, &v).map(Some)
     }
 
@@ -92,7 +94,11 @@ impl Store {
                 continue;
             }
             let seq = keys::u64_be(&v).ok_or_else(|| corrupt("head value"))?;
-            out.push(Head { channel, author, seq });
+            out.push(Head {
+                channel,
+                author,
+                seq,
+            });
         }
         Ok(out)
     }
@@ -123,7 +129,10 @@ impl Store {
                 break;
             }
             let id = RecordId(v.as_ref().try_into().map_err(|_| corrupt("log value"))?);
-            let rec = self.records.get(keys::record(&id))?.ok_or_else(|| corrupt("log points at missing record"))?;
+            let rec = self
+                .records
+                .get(keys::record(&id))?
+                .ok_or_else(|| corrupt("log points at missing record"))?;
             out.push(rec[8..].to_vec());
         }
         Ok(out)
@@ -135,7 +144,9 @@ impl Store {
             .scan_prefix([keys::FLAGGED])
             .map(|item| {
                 let (k, _) = item?;
-                Ok(AgencyKey(k[1..].try_into().map_err(|_| corrupt("flag key"))?))
+                Ok(AgencyKey(
+                    k[1..].try_into().map_err(|_| corrupt("flag key"))?,
+                ))
             })
             .collect()
     }
@@ -164,12 +175,23 @@ pub(crate) fn corrupt(what: &str) -> StoreError {
 /// the way in, so only the (bounded) decode is repeated here.
 fn decode_stored(id: RecordId, v: &[u8]) -> Result<StoredRecord, StoreError> {
     let added_ms = keys::u64_be(v).ok_or_else(|| corrupt("record value"))?;
-    let envelope = Envelope::from_bytes(&v[8..]).map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
-    let record = envelope.record_unverified().map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
-    Ok(StoredRecord { id, record, envelope, added_ms })
+    let envelope = Envelope::from_bytes(&v[8..])
+        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    let record = envelope
+        .record_unverified()
+        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    Ok(StoredRecord {
+        id,
+        record,
+        envelope,
+        added_ms,
+    })
 }
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

@@ -10,8 +10,8 @@
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict, Warning,
-    normalize,
+    AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict,
+    Warning, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -102,7 +102,10 @@ pub struct Cursor {
 impl Cursor {
     /// Everything added strictly after `ms`.
     pub fn after_ms(ms: u64) -> Cursor {
-        Cursor { added_ms: ms, counter: u64::MAX }
+        Cursor {
+            added_ms: ms,
+            counter: u64::MAX,
+        }
     }
 }
 
@@ -117,7 +120,10 @@ impl FromStr for Cursor {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("invalid cursor {s:?}");
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
-        Ok(Cursor { added_ms: a.parse().map_err(|_| bad())?, counter: b.parse().map_err(|_| bad())? })
+        Ok(Cursor {
+            added_ms: a.parse().map_err(|_| bad())?,
+            counter: b.parse().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -133,7 +139,9 @@ impl Store {
         include_retracted: bool,
     ) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
         match normalize(kind, raw, ctx) {
-            Ok(n) => self.lookup_normal(kind, &n.value, include_retracted).map(Ok),
+            Ok(n) => self
+                .lookup_normal(kind, &n.value, include_retracted)
+                .map(Ok),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -157,7 +165,8 @@ impl Store {
                     hits: vec![],
                 };
                 let Some(kind) = out.kind else {
-                    out.error = Some("cannot tell the kind of this value; give it explicitly".into());
+                    out.error =
+                        Some("cannot tell the kind of this value; give it explicitly".into());
                     return Ok(out);
                 };
                 match normalize(kind, &item.value, ctx) {
@@ -173,7 +182,12 @@ impl Store {
             .collect()
     }
 
-    fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {
+    fn lookup_normal(
+        &self,
+        kind: Kind,
+        value: &str,
+        include_retracted: bool,
+    ) -> Result<Vec<Hit>, StoreError> {
         let mut ids = Vec::new();
         for item in self.records.scan_prefix(keys::value_prefix(kind, value)) {
             let (k, _) = item?;
@@ -185,8 +199,9 @@ impl Store {
         let mut hits = self.hits(ids, include_retracted, usize::MAX, |_| true)?;
         // Agencies that said the same thing, counted once each across all hits.
         let live = hits.iter().filter(|h| h.retracted.is_none());
-        let agencies: BTreeSet<AgencyKey> =
-            live.flat_map(|h| std::iter::once(h.author).chain(h.sighted_by.iter().copied())).collect();
+        let agencies: BTreeSet<AgencyKey> = live
+            .flat_map(|h| std::iter::once(h.author).chain(h.sighted_by.iter().copied()))
+            .collect();
         for h in &mut hits {
             h.agencies = agencies.len() as u32;
         }
@@ -194,37 +209,51 @@ impl Store {
     }
 
     /// Searches with the most selective index available, then filters.
-    pub fn search(&self, q: &Query, ctx: &Context) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
+    pub fn search(
+        &self,
+        q: &Query,
+        ctx: &Context,
+    ) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
         let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
         if let (Some(kind), Some(raw)) = (q.kind, &q.value) {
             let hits = match self.lookup(kind, raw, ctx, q.include_retracted)? {
                 Ok(h) => h,
                 Err(e) => return Ok(Err(e)),
             };
-            return Ok(Ok(hits.into_iter().filter(|h| q.matches(h)).take(limit).collect()));
+            return Ok(Ok(hits
+                .into_iter()
+                .filter(|h| q.matches(h))
+                .take(limit)
+                .collect()));
         }
         let (since, until) = (q.since_ms.unwrap_or(0), q.until_ms.unwrap_or(u64::MAX));
-        let ids: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if let Some(t) = &q.typology {
-            Box::new(self.records.scan_prefix(keys::cat(keys::TYPOLOGY, &[&t.0])).rev())
-        } else if let Some(a) = &q.author {
-            let lo = keys::author(a, since, &RecordId([0; 32]));
-            let hi = keys::author(a, until, &RecordId([0xff; 32]));
-            Box::new(self.records.range(lo..=hi).rev())
-        } else if let Some(k) = q.kind {
-            let lo = keys::kind(k, since, &RecordId([0; 32]));
-            let hi = keys::kind(k, until, &RecordId([0xff; 32]));
-            Box::new(self.records.range(lo..=hi).rev())
-        } else {
-            let lo = keys::created(since, &RecordId([0; 32]));
-            let hi = keys::created(until, &RecordId([0xff; 32]));
-            Box::new(self.records.range(lo..=hi).rev())
-        };
+        let ids: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            if let Some(t) = &q.typology {
+                Box::new(
+                    self.records
+                        .scan_prefix(keys::cat(keys::TYPOLOGY, &[&t.0]))
+                        .rev(),
+                )
+            } else if let Some(a) = &q.author {
+                let lo = keys::author(a, since, &RecordId([0; 32]));
+                let hi = keys::author(a, until, &RecordId([0xff; 32]));
+                Box::new(self.records.range(lo..=hi).rev())
+            } else if let Some(k) = q.kind {
+                let lo = keys::kind(k, since, &RecordId([0; 32]));
+                let hi = keys::kind(k, until, &RecordId([0xff; 32]));
+                Box::new(self.records.range(lo..=hi).rev())
+            } else {
+                let lo = keys::created(since, &RecordId([0; 32]));
+                let hi = keys::created(until, &RecordId([0xff; 32]));
+                Box::new(self.records.range(lo..=hi).rev())
+            };
         let mut found = Vec::new();
         for item in ids {
             let (k, _) = item?;
             found.push(keys::trailing_id(&k).ok_or_else(|| corrupt("index key"))?);
         }
-        self.hits(found, q.include_retracted, limit, |h| q.matches(h)).map(Ok)
+        self.hits(found, q.include_retracted, limit, |h| q.matches(h))
+            .map(Ok)
     }
 
     /// The current view of each distinct root among `ids`, in order.
@@ -242,8 +271,13 @@ impl Store {
             if hits.len() >= limit {
                 break;
             }
-            let Some(hit) = self.view(&id, trust.as_deref())? else { continue };
-            if !seen.insert(hit.id) || (hit.retracted.is_some() && !include_retracted) || !keep(&hit) {
+            let Some(hit) = self.view(&id, trust.as_deref())? else {
+                continue;
+            };
+            if !seen.insert(hit.id)
+                || (hit.retracted.is_some() && !include_retracted)
+                || !keep(&hit)
+            {
                 continue;
             }
             hits.push(hit);
@@ -252,18 +286,34 @@ impl Store {
     }
 
     /// The current view of the knowledge record `id` belongs to.
-    pub fn view(&self, id: &RecordId, trust: Option<&TrustList>) -> Result<Option<Hit>, StoreError> {
-        let Some(first) = self.get(id)? else { return Ok(None) };
+    pub fn view(
+        &self,
+        id: &RecordId,
+        trust: Option<&TrustList>,
+    ) -> Result<Option<Hit>, StoreError> {
+        let Some(first) = self.get(id)? else {
+            return Ok(None);
+        };
         let root_id = match &first.record.body {
             Body::Revision(r) => r.supersedes,
             Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) => *id,
             Body::Sighting(_) | Body::Retraction(_) => return Ok(None),
         };
-        let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
-        let author = root.as_ref().map_or(first.record.header.author, |r| r.record.header.author);
+        let root = if root_id == *id {
+            Some(first.clone())
+        } else {
+            self.get(&root_id)?
+        };
+        let author = root
+            .as_ref()
+            .map_or(first.record.header.author, |r| r.record.header.author);
         let versions = self.versions_of(&root_id, root.clone(), &author)?;
-        let Some(latest) = versions.last() else { return Ok(None) };
-        let Some(content) = latest.record.body.content() else { return Ok(None) };
+        let Some(latest) = versions.last() else {
+            return Ok(None);
+        };
+        let Some(content) = latest.record.body.content() else {
+            return Ok(None);
+        };
         let original = versions.first().unwrap_or(latest);
 
         let mut retracted = None;
@@ -312,7 +362,9 @@ impl Store {
     /// (if stored) and the revisions that supersede it.
     pub fn versions(&self, root_id: &RecordId) -> Result<Vec<StoredRecord>, StoreError> {
         let root = self.get(root_id)?;
-        let Some(author) = root.as_ref().map(|r| r.record.header.author) else { return Ok(Vec::new()) };
+        let Some(author) = root.as_ref().map(|r| r.record.header.author) else {
+            return Ok(Vec::new());
+        };
         self.versions_of(root_id, root, &author)
     }
 
@@ -397,7 +449,9 @@ impl Query {
         };
         content_ok
             && self.kind.is_none_or(|k| ind.is_some_and(|i| i.kind == k))
-            && self.typology.is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
+            && self
+                .typology
+                .is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
             && self.author.is_none_or(|a| a == h.author)
             && self.since_ms.is_none_or(|s| h.created_ms >= s)
             && self.until_ms.is_none_or(|u| h.created_ms <= u)

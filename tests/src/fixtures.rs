@@ -1,0 +1,124 @@
+//! Fictional agencies, networks and indicators for tests. Phone numbers come
+//! from the UK's 07700 900xxx drama range; domains end in `.example`.
+
+use kawan_protocol::*;
+
+pub const NETWORK: &str = "kawan-test";
+
+pub fn network() -> NetworkId {
+    NetworkId::new(NETWORK).expect("valid id")
+}
+
+/// Agency `n`'s key (deterministic, for tests only).
+pub fn agency(n: u8) -> Keypair {
+    Keypair::from_secret_bytes([n; 32])
+}
+
+/// A UK drama-range number, `+447700900000 + n`.
+pub fn phone(n: u16) -> String {
+    format!("+447700900{:03}", n % 1000)
+}
+
+pub fn indicator(kind: Kind, value: &str, tlp: Tlp) -> Indicator {
+    Indicator {
+        kind,
+        value: value.into(),
+        role: Role::RecruiterContact,
+        subject: Subject::Suspect,
+        confidence: 70,
+        basis: Basis::Fact,
+        tlp,
+        first_seen: None,
+        last_seen: None,
+        valid_until: None,
+        platform: None,
+        countries: vec![],
+        typologies: vec![],
+        tags: vec![],
+        description: None,
+    }
+}
+
+pub fn phone_body(n: u16) -> Body {
+    Body::Indicator(indicator(Kind::Phone, &phone(n), Tlp::Green))
+}
+
+/// A member entry for agency `n`.
+pub fn member(n: u8, coordinator: bool) -> Member {
+    Member {
+        id: MemberId::new(format!("agency-{n}")).expect("valid id"),
+        name: format!("Agency {n}"),
+        country: "TH".parse().expect("country"),
+        key: agency(n).public(),
+        roles: if coordinator {
+            vec![MemberRole::Coordinator]
+        } else {
+            vec![MemberRole::Member]
+        },
+        addrs: vec![],
+        expires_ms: None,
+    }
+}
+
+/// A trust list of `members` (agency 1 is the sole coordinator, threshold 1)
+/// with the given groups of agency numbers, signed by agency 1.
+pub fn trust_list(version: u64, members: &[u8], groups: &[(&str, &[u8])]) -> SignedTrustList {
+    let list = TrustList {
+        network: network(),
+        version,
+        issued_ms: 1_764_000_000_000,
+        threshold: 1,
+        members: members.iter().map(|n| member(*n, *n == 1)).collect(),
+        groups: groups
+            .iter()
+            .map(|(id, ms)| Group {
+                id: GroupId::new(*id).expect("valid id"),
+                name: id.to_string(),
+                members: ms.iter().map(|n| member(*n, false).id).collect(),
+            })
+            .collect(),
+    };
+    let mut signed = SignedTrustList::new(&list).expect("well-formed list");
+    signed.sign(&agency(1));
+    signed
+}
+
+/// Signs a record by `key` at `seq` of its log on `channel`.
+pub fn signed(
+    key: &Keypair,
+    channel: Channel,
+    seq: u64,
+    prev: Option<RecordId>,
+    body: Body,
+) -> Verified {
+    Record {
+        header: Header {
+            v: 1,
+            network: network(),
+            channel,
+            author: key.public(),
+            seq,
+            prev,
+            created_ms: 1_764_000_000_000 + seq,
+        },
+        body,
+    }
+    .sign(key)
+    .expect("valid record")
+}
+
+/// A chain of `n` phone indicators by `key` on the network channel.
+pub fn chain(key: &Keypair, n: u16, first_phone: u16) -> Vec<Verified> {
+    let mut out: Vec<Verified> = Vec::new();
+    for i in 0..n {
+        let prev = out.last().map(|v| v.id);
+        out.push(signed(
+            key,
+            Channel::Network,
+            u64::from(i) + 1,
+            prev,
+            phone_body(first_phone + i),
+        ));
+    }
+    out
+}
