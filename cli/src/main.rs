@@ -55,24 +55,13 @@ fn main() -> ExitCode {
 /// Runs a command; `Ok(false)` means it ran but some input was invalid.
 fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
-        Command::Normalize {
-            kind,
-            values,
-            region,
-            json,
-        } => {
+        Command::Normalize { kind, values, region, json } => {
             let values = if values.is_empty() {
-                std::io::stdin()
-                    .lock()
-                    .lines()
-                    .collect::<Result<Vec<_>, _>>()
-                    .context("reading stdin")?
+                std::io::stdin().lock().lines().collect::<Result<Vec<_>, _>>().context("reading stdin")?
             } else {
                 values
             };
-            let ctx = Context {
-                default_region: region,
-            };
+            let ctx = Context { default_region: region };
             let mut all_ok = true;
             for raw in values.iter().filter(|v| !v.trim().is_empty()) {
                 let result = normalize(kind, raw, &ctx);

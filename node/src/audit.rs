@@ -46,11 +46,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 
 impl Audit {
     pub fn open(db: &sled::Db) -> Result<Audit, AuditError> {
-        Ok(Audit {
-            db: db.clone(),
-            tree: db.open_tree("audit")?,
-            append: Mutex::new(()),
-        })
+        Ok(Audit { db: db.clone(), tree: db.open_tree("audit")?, append: Mutex::new(()) })
     }
 
     /// Appends an entry and waits until it is on disk.
@@ -68,10 +64,7 @@ impl Audit {
         };
         e.hash = entry_hash(&e);
         let mut batch = sled::Batch::default();
-        batch.insert(
-            entry_key(e.seq).to_vec(),
-            serde_json::to_vec(&e).unwrap_or_default(),
-        );
+        batch.insert(entry_key(e.seq).to_vec(), serde_json::to_vec(&e).unwrap_or_default());
         batch.insert(HEAD, head_value(e.seq, &e.hash));
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
@@ -97,27 +90,15 @@ impl Audit {
         for item in self.tree.scan_prefix(b"e") {
             let (_, v) = item?;
             let seq = expect_seq;
-            let e: Entry = serde_json::from_slice(&v).map_err(|_| AuditError::Broken {
-                seq,
-                what: "unreadable",
-            })?;
+            let e: Entry = serde_json::from_slice(&v).map_err(|_| AuditError::Broken { seq, what: "unreadable" })?;
             if e.seq != seq {
-                return Err(AuditError::Broken {
-                    seq,
-                    what: "entry missing",
-                });
+                return Err(AuditError::Broken { seq, what: "entry missing" });
             }
             if e.prev != prev {
-                return Err(AuditError::Broken {
-                    seq,
-                    what: "does not chain to the previous entry",
-                });
+                return Err(AuditError::Broken { seq, what: "does not chain to the previous entry" });
             }
             if entry_hash(&e) != e.hash {
-                return Err(AuditError::Broken {
-                    seq,
-                    what: "contents edited",
-                });
+                return Err(AuditError::Broken { seq, what: "contents edited" });
             }
             prev = e.hash;
             expect_seq += 1;
@@ -126,10 +107,7 @@ impl Audit {
         match self.head()? {
             None if count == 0 => Ok(0),
             Some((seq, hash)) if seq == count && hash == prev => Ok(count),
-            _ => Err(AuditError::Broken {
-                seq: count + 1,
-                what: "entries after this point were removed",
-            }),
+            _ => Err(AuditError::Broken { seq: count + 1, what: "entries after this point were removed" }),
         }
     }
 
@@ -137,10 +115,7 @@ impl Audit {
         let Some(v) = self.tree.get(HEAD)? else {
             return Ok(None);
         };
-        let broken = AuditError::Broken {
-            seq: 0,
-            what: "unreadable head",
-        };
+        let broken = AuditError::Broken { seq: 0, what: "unreadable head" };
         let seq = u64::from_be_bytes(v.get(..8).and_then(|b| b.try_into().ok()).ok_or(broken)?);
         Ok(Some((seq, String::from_utf8_lossy(&v[8..]).into_owned())))
     }
@@ -185,8 +160,7 @@ mod tests {
         let (_d, a) = audit();
         assert_eq!(a.verify().unwrap(), 0);
         for i in 0..5 {
-            a.append("analyst-1", "query", &format!("phone #{i}"))
-                .unwrap();
+            a.append("analyst-1", "query", &format!("phone #{i}")).unwrap();
         }
         assert_eq!(a.verify().unwrap(), 5);
         assert_eq!(a.tail(2).unwrap()[0].seq, 5);
@@ -198,19 +172,10 @@ mod tests {
         for _ in 0..3 {
             a.append("analyst-1", "query", "x").unwrap();
         }
-        let mut e: Entry =
-            serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
+        let mut e: Entry = serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
         e.actor = "someone-else".into();
-        a.tree
-            .insert(entry_key(2), serde_json::to_vec(&e).unwrap())
-            .unwrap();
-        assert!(matches!(
-            a.verify(),
-            Err(AuditError::Broken {
-                seq: 2,
-                what: "contents edited"
-            })
-        ));
+        a.tree.insert(entry_key(2), serde_json::to_vec(&e).unwrap()).unwrap();
+        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
     }
 
     #[test]
@@ -231,13 +196,10 @@ mod tests {
         for _ in 0..3 {
             a.append("analyst-1", "query", "x").unwrap();
         }
-        let mut e: Entry =
-            serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
+        let mut e: Entry = serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
         e.detail = "nothing to see".into();
         e.hash = entry_hash(&e);
-        a.tree
-            .insert(entry_key(2), serde_json::to_vec(&e).unwrap())
-            .unwrap();
+        a.tree.insert(entry_key(2), serde_json::to_vec(&e).unwrap()).unwrap();
         assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
     }
 }

@@ -60,11 +60,7 @@ pub struct Cases {
 
 impl Cases {
     pub fn open(db: &sled::Db) -> Result<Cases, CaseError> {
-        Ok(Cases {
-            db: db.clone(),
-            cases: db.open_tree("cases")?,
-            links: db.open_tree("case_links")?,
-        })
+        Ok(Cases { db: db.clone(), cases: db.open_tree("cases")?, links: db.open_tree("case_links")? })
     }
 
     pub fn create(&self, new: NewCase) -> Result<Case, CaseError> {
@@ -90,10 +86,7 @@ impl Cases {
     }
 
     pub fn get(&self, id: u64) -> Result<Case, CaseError> {
-        let v = self
-            .cases
-            .get(id.to_be_bytes())?
-            .ok_or(CaseError::NotFound(id))?;
+        let v = self.cases.get(id.to_be_bytes())?.ok_or(CaseError::NotFound(id))?;
         serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
     }
 
@@ -136,10 +129,7 @@ impl Cases {
             .scan_prefix(record.0)
             .map(|item| {
                 let (k, _) = item?;
-                Ok(k.get(32..40)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0))
+                Ok(k.get(32..40).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0))
             })
             .collect()
     }
@@ -170,11 +160,7 @@ mod tests {
             let db = sled::open(dir.path()).unwrap();
             let cases = Cases::open(&db).unwrap();
             let c = cases
-                .create(NewCase {
-                    reference: "OP-1".into(),
-                    title: "Fake jobs".into(),
-                    ..Default::default()
-                })
+                .create(NewCase { reference: "OP-1".into(), title: "Fake jobs".into(), ..Default::default() })
                 .unwrap();
             cases.link(c.id, &rec).unwrap();
             c.id
@@ -186,9 +172,6 @@ mod tests {
         cases.unlink(id, &rec).unwrap();
         assert!(cases.cases_for(&rec).unwrap().is_empty());
         assert!(matches!(cases.get(999), Err(CaseError::NotFound(999))));
-        assert!(matches!(
-            cases.create(NewCase::default()),
-            Err(CaseError::Empty("reference"))
-        ));
+        assert!(matches!(cases.create(NewCase::default()), Err(CaseError::Empty("reference"))));
     }
 }

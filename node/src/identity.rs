@@ -14,15 +14,9 @@ use libp2p::{PeerId, identity};
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error("cannot read key file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write key file {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("key file {path} does not hold 64 hex characters (an ed25519 secret key)")]
     Malformed { path: PathBuf },
     #[error("key file {path} is readable by other users (mode {mode:o}); run: chmod 600 {path}")]
@@ -33,47 +27,27 @@ pub enum IdentityError {
 
 /// Loads the key at `path`, or creates one (mode 0600) if there is none.
 pub fn load_or_create(path: &Path) -> Result<Keypair, IdentityError> {
-    if path.exists() {
-        load(path)
-    } else {
-        create(path)
-    }
+    if path.exists() { load(path) } else { create(path) }
 }
 
 /// Loads an existing key file: 64 hex characters, readable by its owner only.
 pub fn load(path: &Path) -> Result<Keypair, IdentityError> {
-    let read_err = |source| IdentityError::Read {
-        path: path.to_owned(),
-        source,
-    };
+    let read_err = |source| IdentityError::Read { path: path.to_owned(), source };
     let mode = fs::metadata(path).map_err(read_err)?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(IdentityError::Permissions {
-            path: path.to_owned(),
-            mode,
-        });
+        return Err(IdentityError::Permissions { path: path.to_owned(), mode });
     }
     let text = fs::read_to_string(path).map_err(read_err)?;
     let mut secret = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| IdentityError::Malformed {
-        path: path.to_owned(),
-    })?;
+    hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| IdentityError::Malformed { path: path.to_owned() })?;
     Ok(Keypair::from_secret_bytes(secret))
 }
 
 /// Creates a new random key at `path`; never overwrites an existing file.
 pub fn create(path: &Path) -> Result<Keypair, IdentityError> {
-    let write_err = |source| IdentityError::Write {
-        path: path.to_owned(),
-        source,
-    };
+    let write_err = |source| IdentityError::Write { path: path.to_owned(), source };
     let secret = random_secret()?;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(write_err)?;
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(write_err)?;
     writeln!(file, "{}", hex::encode(secret)).map_err(write_err)?;
     file.sync_all().map_err(write_err)?;
     Ok(Keypair::from_secret_bytes(secret))
@@ -81,9 +55,7 @@ pub fn create(path: &Path) -> Result<Keypair, IdentityError> {
 
 /// Fresh secret bytes from the OS, via libp2p's own ed25519 generator.
 fn random_secret() -> Result<[u8; 32], IdentityError> {
-    let kp = identity::Keypair::generate_ed25519()
-        .try_into_ed25519()
-        .map_err(|_| IdentityError::Libp2p)?;
+    let kp = identity::Keypair::generate_ed25519().try_into_ed25519().map_err(|_| IdentityError::Libp2p)?;
     let mut secret = [0u8; 32];
     secret.copy_from_slice(kp.secret().as_ref());
     Ok(secret)
@@ -96,8 +68,7 @@ pub fn libp2p_keypair(key: &Keypair) -> Result<identity::Keypair, IdentityError>
 
 /// The PeerId of an agency key.
 pub fn peer_id(key: &AgencyKey) -> Result<PeerId, IdentityError> {
-    let pk =
-        identity::ed25519::PublicKey::try_from_bytes(&key.0).map_err(|_| IdentityError::Libp2p)?;
+    let pk = identity::ed25519::PublicKey::try_from_bytes(&key.0).map_err(|_| IdentityError::Libp2p)?;
     Ok(identity::PublicKey::from(pk).to_peer_id())
 }
 
@@ -122,10 +93,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agency.key");
         let k = load_or_create(&path).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(load_or_create(&path).unwrap().public(), k.public());
         assert!(create(&path).is_err(), "never overwrites");
     }
@@ -137,15 +105,9 @@ mod tests {
         fs::write(&path, "not hex").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         let err = load(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("64 hex") && err.contains("agency.key"),
-            "{err}"
-        );
+        assert!(err.contains("64 hex") && err.contains("agency.key"), "{err}");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            load(&path),
-            Err(IdentityError::Permissions { .. })
-        ));
+        assert!(matches!(load(&path), Err(IdentityError::Permissions { .. })));
     }
 
     #[test]

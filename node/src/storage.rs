@@ -36,14 +36,7 @@ impl Storage {
             .path(&path)
             .cache_capacity(256 * 1024 * 1024)
             .open()
-            .map_err(|source| OpenError::Open {
-                path: path.display().to_string(),
-                source,
-            })?;
-        Ok(Storage {
-            store: Store::open(&db)?,
-            cases: Cases::open(&db)?,
-            audit: Audit::open(&db)?,
-        })
+            .map_err(|source| OpenError::Open { path: path.display().to_string(), source })?;
+        Ok(Storage { store: Store::open(&db)?, cases: Cases::open(&db)?, audit: Audit::open(&db)? })
     }
 }

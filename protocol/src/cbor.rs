@@ -22,17 +22,9 @@ pub enum CborError {
     #[error("malformed CBOR at byte {offset}")]
     Malformed { offset: usize },
     #[error("string of {len} bytes at byte {offset} exceeds the limit of {max}")]
-    StringTooLong {
-        offset: usize,
-        len: usize,
-        max: usize,
-    },
+    StringTooLong { offset: usize, len: usize, max: usize },
     #[error("{len} items at byte {offset} exceed the limit of {max}")]
-    TooManyItems {
-        offset: usize,
-        len: usize,
-        max: usize,
-    },
+    TooManyItems { offset: usize, len: usize, max: usize },
     #[error("nesting deeper than {max} at byte {offset}")]
     TooDeep { offset: usize, max: usize },
     #[error("indefinite-length item at byte {offset} (only definite lengths are accepted)")]
@@ -58,10 +50,7 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CborError> {
 }
 
 /// Decodes `bytes` as exactly one `T`, within `bounds`, in canonical form.
-pub fn decode<T: Serialize + DeserializeOwned>(
-    bytes: &[u8],
-    bounds: &Bounds,
-) -> Result<T, CborError> {
+pub fn decode<T: Serialize + DeserializeOwned>(bytes: &[u8], bounds: &Bounds) -> Result<T, CborError> {
     check_structure(bytes, bounds)?;
     let value: T = ciborium::from_reader(bytes).map_err(|e| CborError::Shape(shape_message(e)))?;
     if encode(&value)? != bytes {
@@ -85,10 +74,7 @@ fn shape_message(e: ciborium::de::Error<std::io::Error>) -> String {
 /// Walks every header of one CBOR item and checks it against `bounds`.
 pub fn check_structure(bytes: &[u8], bounds: &Bounds) -> Result<(), CborError> {
     if bytes.len() > bounds.max_bytes {
-        return Err(CborError::TooLarge {
-            len: bytes.len(),
-            max: bounds.max_bytes,
-        });
+        return Err(CborError::TooLarge { len: bytes.len(), max: bounds.max_bytes });
     }
     let mut dec = Decoder::from(bytes);
     // Items still to read at each open nesting level; the root is one item.
@@ -109,23 +95,15 @@ pub fn check_structure(bytes: &[u8], bounds: &Bounds) -> Result<(), CborError> {
         match header {
             Header::Positive(_) | Header::Negative(_) | Header::Float(_) | Header::Simple(_) => {}
             Header::Tag(_) => return Err(CborError::Tagged { offset }),
-            Header::Break
-            | Header::Bytes(None)
-            | Header::Text(None)
-            | Header::Array(None)
-            | Header::Map(None) => return Err(CborError::Indefinite { offset }),
+            Header::Break | Header::Bytes(None) | Header::Text(None) | Header::Array(None) | Header::Map(None) => {
+                return Err(CborError::Indefinite { offset });
+            }
             Header::Bytes(Some(len)) | Header::Text(Some(len)) => {
                 if len > bounds.max_string {
-                    return Err(CborError::StringTooLong {
-                        offset,
-                        len,
-                        max: bounds.max_string,
-                    });
+                    return Err(CborError::StringTooLong { offset, len, max: bounds.max_string });
                 }
                 if len > remaining {
-                    return Err(CborError::Truncated {
-                        offset: bytes.len(),
-                    });
+                    return Err(CborError::Truncated { offset: bytes.len() });
                 }
                 skip(&mut dec, len)?;
             }
@@ -135,24 +113,15 @@ pub fn check_structure(bytes: &[u8], bounds: &Bounds) -> Result<(), CborError> {
                     _ => len,
                 };
                 if len > bounds.max_items {
-                    return Err(CborError::TooManyItems {
-                        offset,
-                        len,
-                        max: bounds.max_items,
-                    });
+                    return Err(CborError::TooManyItems { offset, len, max: bounds.max_items });
                 }
                 // Every item takes at least one byte.
                 if items > remaining {
-                    return Err(CborError::Truncated {
-                        offset: bytes.len(),
-                    });
+                    return Err(CborError::Truncated { offset: bytes.len() });
                 }
                 if items > 0 {
                     if depth > bounds.max_depth {
-                        return Err(CborError::TooDeep {
-                            offset,
-                            max: bounds.max_depth,
-                        });
+                        return Err(CborError::TooDeep { offset, max: bounds.max_depth });
                     }
                     pending.push(items);
                 }
@@ -161,9 +130,7 @@ pub fn check_structure(bytes: &[u8], bounds: &Bounds) -> Result<(), CborError> {
     }
     let end = dec.offset();
     if end != bytes.len() {
-        return Err(CborError::TrailingBytes {
-            count: bytes.len() - end,
-        });
+        return Err(CborError::TrailingBytes { count: bytes.len() - end });
     }
     Ok(())
 }
@@ -174,8 +141,7 @@ fn skip(dec: &mut Decoder<&[u8]>, mut len: usize) -> Result<(), CborError> {
     while len > 0 {
         let n = len.min(buf.len());
         let offset = dec.offset();
-        dec.read_exact(&mut buf[..n])
-            .map_err(|_| CborError::Truncated { offset })?;
+        dec.read_exact(&mut buf[..n]).map_err(|_| CborError::Truncated { offset })?;
         len -= n;
     }
     Ok(())
@@ -185,12 +151,7 @@ fn skip(dec: &mut Decoder<&[u8]>, mut len: usize) -> Result<(), CborError> {
 mod tests {
     use super::*;
 
-    const SMALL: Bounds = Bounds {
-        max_bytes: 64,
-        max_string: 8,
-        max_items: 4,
-        max_depth: 2,
-    };
+    const SMALL: Bounds = Bounds { max_bytes: 64, max_string: 8, max_items: 4, max_depth: 2 };
 
     fn hex(s: &str) -> Vec<u8> {
         hex::decode(s).unwrap()
@@ -205,23 +166,13 @@ mod tests {
     fn rejects_a_string_longer_than_the_limit_before_reading_it() {
         // text(9) "aaaaaaaaa"
         let err = check_structure(&hex("69616161616161616161"), &SMALL).unwrap_err();
-        assert!(
-            matches!(err, CborError::StringTooLong { len: 9, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, CborError::StringTooLong { len: 9, .. }), "{err}");
     }
 
     #[test]
     fn rejects_a_declared_length_larger_than_the_input() {
         // bytes(4 GiB) with nothing after it: must not allocate, must say truncated.
-        let err = check_structure(
-            &hex("5affffffff"),
-            &Bounds {
-                max_string: usize::MAX,
-                ..SMALL
-            },
-        )
-        .unwrap_err();
+        let err = check_structure(&hex("5affffffff"), &Bounds { max_string: usize::MAX, ..SMALL }).unwrap_err();
         assert!(matches!(err, CborError::Truncated { .. }), "{err}");
         let err = check_structure(&hex("9a00000004"), &SMALL).unwrap_err();
         assert!(matches!(err, CborError::Truncated { .. }), "{err}");
@@ -230,10 +181,7 @@ mod tests {
     #[test]
     fn rejects_too_many_items() {
         let err = check_structure(&hex("850101010101"), &SMALL).unwrap_err();
-        assert!(
-            matches!(err, CborError::TooManyItems { len: 5, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, CborError::TooManyItems { len: 5, .. }), "{err}");
     }
 
     #[test]
@@ -245,22 +193,10 @@ mod tests {
 
     #[test]
     fn rejects_indefinite_lengths_tags_and_trailing_bytes() {
-        assert!(matches!(
-            check_structure(&hex("9f01ff"), &SMALL),
-            Err(CborError::Indefinite { .. })
-        ));
-        assert!(matches!(
-            check_structure(&hex("c101"), &SMALL),
-            Err(CborError::Tagged { .. })
-        ));
-        assert!(matches!(
-            check_structure(&hex("0101"), &SMALL),
-            Err(CborError::TrailingBytes { count: 1 })
-        ));
-        assert!(matches!(
-            check_structure(&hex(""), &SMALL),
-            Err(CborError::Truncated { .. })
-        ));
+        assert!(matches!(check_structure(&hex("9f01ff"), &SMALL), Err(CborError::Indefinite { .. })));
+        assert!(matches!(check_structure(&hex("c101"), &SMALL), Err(CborError::Tagged { .. })));
+        assert!(matches!(check_structure(&hex("0101"), &SMALL), Err(CborError::TrailingBytes { count: 1 })));
+        assert!(matches!(check_structure(&hex(""), &SMALL), Err(CborError::Truncated { .. })));
     }
 
     #[test]

@@ -35,11 +35,7 @@ impl TryFrom<String> for Country {
     fn try_from(s: String) -> Result<Self, UnknownCountry> {
         // On the wire only the canonical upper-case form is accepted.
         let c: Country = s.parse()?;
-        if c.as_str() == s {
-            Ok(c)
-        } else {
-            Err(UnknownCountry(s))
-        }
+        if c.as_str() == s { Ok(c) } else { Err(UnknownCountry(s)) }
     }
 }
 

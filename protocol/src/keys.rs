@@ -33,10 +33,8 @@ pub enum KeyError {
 
 fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], KeyError> {
     let mut out = [0u8; N];
-    hex::decode_to_slice(s.trim(), &mut out).map_err(|_| KeyError::BadHex {
-        expected: N * 2,
-        got: s.chars().take(140).collect(),
-    })?;
+    hex::decode_to_slice(s.trim(), &mut out)
+        .map_err(|_| KeyError::BadHex { expected: N * 2, got: s.chars().take(140).collect() })?;
     Ok(out)
 }
 

@@ -50,12 +50,8 @@ impl Bounds {
     };
 
     /// Bounds for the envelope framing: one byte string and a signature.
-    pub const ENVELOPE: Bounds = Bounds {
-        max_bytes: MAX_ENVELOPE_BYTES,
-        max_string: MAX_ENVELOPE_BYTES,
-        max_items: 2,
-        max_depth: 1,
-    };
+    pub const ENVELOPE: Bounds =
+        Bounds { max_bytes: MAX_ENVELOPE_BYTES, max_string: MAX_ENVELOPE_BYTES, max_items: 2, max_depth: 1 };
 
     /// Bounds for a trust-list body.
     pub const TRUST_LIST: Bounds = Bounds {

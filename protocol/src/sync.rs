@@ -38,10 +38,7 @@ pub struct Want {
 pub enum SyncRequest {
     /// My heads for these channels are attached; send me yours. Only channels
     /// both sides may see are answered.
-    Heads {
-        network: NetworkId,
-        heads: Vec<Head>,
-    },
+    Heads { network: NetworkId, heads: Vec<Head> },
     /// Send me these ranges.
     Pull { wants: Vec<Want> },
     /// Send me trust-list versions newer than this one.
@@ -88,21 +85,13 @@ wire!(SyncResponse);
 /// What to pull from a peer whose heads are `remote`, given ours are `local`:
 /// one `Want` per log where the peer is ahead, asking for at most `max_batch`.
 pub fn missing(local: &[Head], remote: &[Head], max_batch: u32) -> Vec<Want> {
-    let ours: BTreeMap<(&Channel, &AgencyKey), u64> = local
-        .iter()
-        .map(|h| ((&h.channel, &h.author), h.seq))
-        .collect();
+    let ours: BTreeMap<(&Channel, &AgencyKey), u64> = local.iter().map(|h| ((&h.channel, &h.author), h.seq)).collect();
     let limit = max_batch.clamp(1, MAX_BATCH_RECORDS as u32);
     remote
         .iter()
         .filter_map(|h| {
             let have = ours.get(&(&h.channel, &h.author)).copied().unwrap_or(0);
-            (h.seq > have).then(|| Want {
-                channel: h.channel.clone(),
-                author: h.author,
-                after_seq: have,
-                limit,
-            })
+            (h.seq > have).then(|| Want { channel: h.channel.clone(), author: h.author, after_seq: have, limit })
         })
         .collect()
 }
@@ -113,11 +102,7 @@ mod tests {
     use crate::{GroupId, Keypair};
 
     fn head(channel: &Channel, n: u8, seq: u64) -> Head {
-        Head {
-            channel: channel.clone(),
-            author: Keypair::from_secret_bytes([n; 32]).public(),
-            seq,
-        }
+        Head { channel: channel.clone(), author: Keypair::from_secret_bytes([n; 32]).public(), seq }
     }
 
     #[test]
@@ -125,20 +110,12 @@ mod tests {
         let net = Channel::Network;
         let grp = Channel::Group(GroupId::new("mekong").unwrap());
         let local = [head(&net, 1, 10), head(&net, 2, 5), head(&grp, 1, 3)];
-        let remote = [
-            head(&net, 1, 10),
-            head(&net, 2, 9),
-            head(&net, 3, 2),
-            head(&grp, 1, 1),
-        ];
+        let remote = [head(&net, 1, 10), head(&net, 2, 9), head(&net, 3, 2), head(&grp, 1, 1)];
         let wants = missing(&local, &remote, 100);
         assert_eq!(wants.len(), 2);
         assert_eq!((wants[0].after_seq, wants[0].limit), (5, 100));
         assert_eq!(wants[1].after_seq, 0);
-        assert!(
-            missing(&remote, &remote, 100).is_empty(),
-            "nothing missing, nothing asked"
-        );
+        assert!(missing(&remote, &remote, 100).is_empty(), "nothing missing, nothing asked");
     }
 
     #[test]
@@ -152,25 +129,11 @@ mod tests {
     #[test]
     fn messages_round_trip_and_garbage_is_an_error() {
         let req = SyncRequest::Pull {
-            wants: vec![Want {
-                channel: Channel::Network,
-                author: AgencyKey([9; 32]),
-                after_seq: 3,
-                limit: 50,
-            }],
+            wants: vec![Want { channel: Channel::Network, author: AgencyKey([9; 32]), after_seq: 3, limit: 50 }],
         };
-        assert_eq!(
-            SyncRequest::from_bytes(&req.to_bytes().unwrap()).unwrap(),
-            req
-        );
-        let resp = SyncResponse::Batch {
-            records: vec![ByteBuf::from(vec![1, 2, 3])],
-            more: true,
-        };
-        assert_eq!(
-            SyncResponse::from_bytes(&resp.to_bytes().unwrap()).unwrap(),
-            resp
-        );
+        assert_eq!(SyncRequest::from_bytes(&req.to_bytes().unwrap()).unwrap(), req);
+        let resp = SyncResponse::Batch { records: vec![ByteBuf::from(vec![1, 2, 3])], more: true };
+        assert_eq!(SyncResponse::from_bytes(&resp.to_bytes().unwrap()).unwrap(), resp);
         assert!(SyncRequest::from_bytes(b"\xa1\x63foo\x01").is_err());
     }
 }

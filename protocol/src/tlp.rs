@@ -20,13 +20,7 @@ pub enum Tlp {
 }
 
 impl Tlp {
-    pub const ALL: [Tlp; 5] = [
-        Tlp::Clear,
-        Tlp::Green,
-        Tlp::Amber,
-        Tlp::AmberStrict,
-        Tlp::Red,
-    ];
+    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
 
     /// The lower-case name used on the wire and in the API.
     pub fn as_str(self) -> &'static str {
@@ -46,8 +40,7 @@ impl Tlp {
     pub fn allows(self, channel: &Channel) -> bool {
         matches!(
             (self, channel),
-            (Tlp::Clear | Tlp::Green, Channel::Network)
-                | (Tlp::Amber | Tlp::AmberStrict, Channel::Group(_))
+            (Tlp::Clear | Tlp::Green, Channel::Network) | (Tlp::Amber | Tlp::AmberStrict, Channel::Group(_))
         )
     }
 
@@ -91,22 +84,13 @@ impl FromStr for Tlp {
 fn check_slug(s: &str) -> Result<(), SlugError> {
     let ok_len = !s.is_empty() && s.len() <= 64;
     let mut chars = s.chars();
-    let ok_first = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let ok_rest =
-        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if ok_len && ok_first && ok_rest {
-        Ok(())
-    } else {
-        Err(SlugError(s.chars().take(80).collect()))
-    }
+    let ok_first = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok_rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok_len && ok_first && ok_rest { Ok(()) } else { Err(SlugError(s.chars().take(80).collect())) }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid id {0:?}: use 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
-)]
+#[error("invalid id {0:?}: use 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")]
 pub struct SlugError(pub String);
 
 macro_rules! slug_id {
@@ -239,13 +223,7 @@ mod tests {
         assert_eq!("TLP:AMBER+STRICT".parse::<Tlp>().unwrap(), Tlp::AmberStrict);
         assert_eq!("white".parse::<Tlp>().unwrap(), Tlp::Clear);
         assert_eq!(" Green ".parse::<Tlp>().unwrap(), Tlp::Green);
-        assert!(
-            "orange"
-                .parse::<Tlp>()
-                .unwrap_err()
-                .to_string()
-                .contains("orange")
-        );
+        assert!("orange".parse::<Tlp>().unwrap_err().to_string().contains("orange"));
         for t in Tlp::ALL {
             assert_eq!(t.to_string().parse::<Tlp>().unwrap(), t);
         }
@@ -253,10 +231,7 @@ mod tests {
 
     #[test]
     fn channels_round_trip_and_reject_bad_ids() {
-        assert_eq!(
-            "group:mekong".parse::<Channel>().unwrap().to_string(),
-            "group:mekong"
-        );
+        assert_eq!("group:mekong".parse::<Channel>().unwrap().to_string(), "group:mekong");
         assert_eq!("network".parse::<Channel>().unwrap(), Channel::Network);
         assert!("group:Mekong".parse::<Channel>().is_err());
         assert!("group:".parse::<Channel>().is_err());

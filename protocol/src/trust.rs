@@ -110,11 +110,7 @@ pub enum TrustError {
     #[error(
         "signed by {valid} current coordinator(s), {needed} needed ({ignored} signature(s) ignored: invalid, duplicate or not from a current coordinator)"
     )]
-    UnderSigned {
-        valid: usize,
-        needed: usize,
-        ignored: usize,
-    },
+    UnderSigned { valid: usize, needed: usize, ignored: usize },
     #[error("cannot encode: {0}")]
     Encode(CborError),
 }
@@ -140,8 +136,7 @@ impl TrustList {
             if m.roles.is_empty() {
                 return Err(TrustError::NoRoles(m.id.clone()));
             }
-            if m.name.len() > MAX_SHORT_BYTES || m.addrs.len() > MAX_LIST_ITEMS || m.roles.len() > 2
-            {
+            if m.name.len() > MAX_SHORT_BYTES || m.addrs.len() > MAX_LIST_ITEMS || m.roles.len() > 2 {
                 return Err(TrustError::TooLong { field: "member" });
             }
         }
@@ -151,23 +146,15 @@ impl TrustList {
                 return Err(TrustError::DuplicateGroup(g.id.clone()));
             }
             if g.name.len() > MAX_SHORT_BYTES {
-                return Err(TrustError::TooLong {
-                    field: "group name",
-                });
+                return Err(TrustError::TooLong { field: "group name" });
             }
             if let Some(m) = g.members.iter().find(|m| !ids.contains(m)) {
-                return Err(TrustError::UnknownGroupMember {
-                    group: g.id.clone(),
-                    member: m.clone(),
-                });
+                return Err(TrustError::UnknownGroupMember { group: g.id.clone(), member: m.clone() });
             }
         }
         let coordinators = self.members.iter().filter(|m| m.is_coordinator()).count();
         if self.threshold == 0 || usize::from(self.threshold) > coordinators {
-            return Err(TrustError::Threshold {
-                threshold: self.threshold,
-                coordinators,
-            });
+            return Err(TrustError::Threshold { threshold: self.threshold, coordinators });
         }
         Ok(())
     }
@@ -202,11 +189,7 @@ impl TrustList {
         let Some(m) = self.member_by_key(key) else {
             return Vec::new();
         };
-        self.groups
-            .iter()
-            .filter(|g| g.members.contains(&m.id))
-            .map(|g| &g.id)
-            .collect()
+        self.groups.iter().filter(|g| g.members.contains(&m.id)).map(|g| &g.id).collect()
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, TrustError> {
@@ -228,27 +211,18 @@ impl SignedTrustList {
     /// An unsigned list, ready for coordinators to sign.
     pub fn new(list: &TrustList) -> Result<SignedTrustList, TrustError> {
         list.check()?;
-        Ok(SignedTrustList {
-            body: list.to_bytes()?,
-            sigs: Vec::new(),
-        })
+        Ok(SignedTrustList { body: list.to_bytes()?, sigs: Vec::new() })
     }
 
     /// Adds (or replaces) `key`'s signature over the body.
     pub fn sign(&mut self, key: &Keypair) {
         let sig = key.sign(TRUST_DOMAIN, &self.body);
         self.sigs.retain(|s| s.key != key.public());
-        self.sigs.push(TrustSig {
-            key: key.public(),
-            sig,
-        });
+        self.sigs.push(TrustSig { key: key.public(), sig });
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<SignedTrustList, TrustError> {
-        let bounds = Bounds {
-            max_string: bytes.len(),
-            ..Bounds::TRUST_LIST
-        };
+        let bounds = Bounds { max_string: bytes.len(), ..Bounds::TRUST_LIST };
         cbor::decode(bytes, &bounds).map_err(TrustError::Decode)
     }
 
@@ -258,8 +232,7 @@ impl SignedTrustList {
 
     /// Decodes and structurally checks the body, without looking at signatures.
     pub fn list(&self) -> Result<TrustList, TrustError> {
-        let list: TrustList =
-            cbor::decode(&self.body, &Bounds::TRUST_LIST).map_err(TrustError::Decode)?;
+        let list: TrustList = cbor::decode(&self.body, &Bounds::TRUST_LIST).map_err(TrustError::Decode)?;
         list.check()?;
         Ok(list)
     }
@@ -276,16 +249,10 @@ impl SignedTrustList {
     pub fn verify_update(&self, current: &TrustList, now_ms: u64) -> Result<TrustList, TrustError> {
         let list = self.list()?;
         if list.network != current.network {
-            return Err(TrustError::WrongNetwork {
-                expected: current.network.clone(),
-                got: list.network,
-            });
+            return Err(TrustError::WrongNetwork { expected: current.network.clone(), got: list.network });
         }
         if list.version <= current.version {
-            return Err(TrustError::NotNewer {
-                current: current.version,
-                got: list.version,
-            });
+            return Err(TrustError::NotNewer { current: current.version, got: list.version });
         }
         self.enough_signatures(current, now_ms)?;
         Ok(list)
@@ -295,13 +262,9 @@ impl SignedTrustList {
     fn enough_signatures(&self, signers: &TrustList, now_ms: u64) -> Result<(), TrustError> {
         let mut counted = BTreeSet::new();
         for s in &self.sigs {
-            let is_coordinator = signers
-                .member_by_key(&s.key)
-                .is_some_and(|m| m.is_coordinator() && m.is_active(now_ms));
-            if is_coordinator
-                && !counted.contains(&s.key)
-                && s.key.verify(TRUST_DOMAIN, &self.body, &s.sig)
-            {
+            let is_coordinator =
+                signers.member_by_key(&s.key).is_some_and(|m| m.is_coordinator() && m.is_active(now_ms));
+            if is_coordinator && !counted.contains(&s.key) && s.key.verify(TRUST_DOMAIN, &self.body, &s.sig) {
                 counted.insert(s.key);
             }
         }

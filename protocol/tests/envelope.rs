@@ -14,11 +14,7 @@ fn a_signed_record_round_trips_through_bytes() {
     let opened = Envelope::from_bytes(&bytes).unwrap().open().unwrap();
     assert_eq!(opened, v);
     assert_eq!(opened.id, RecordId::of(&opened.envelope.signed));
-    assert_eq!(
-        opened.envelope.to_bytes(),
-        bytes,
-        "stored bytes are the received bytes"
-    );
+    assert_eq!(opened.envelope.to_bytes(), bytes, "stored bytes are the received bytes");
 }
 
 #[test]
@@ -29,11 +25,7 @@ fn flipping_any_byte_of_an_envelope_is_rejected() {
             let mut b = bytes.clone();
             b[i] ^= mask;
             let res = Envelope::from_bytes(&b).and_then(Envelope::open);
-            assert!(
-                res.is_err(),
-                "flip {mask:#04x} at byte {i} of {} was accepted",
-                bytes.len()
-            );
+            assert!(res.is_err(), "flip {mask:#04x} at byte {i} of {} was accepted", bytes.len());
         }
     }
 }
@@ -45,13 +37,7 @@ fn a_record_signed_by_someone_else_is_rejected() {
     env.sig = mallory.sign(RECORD_DOMAIN, &env.signed);
     assert_eq!(env.open().unwrap_err(), RecordError::BadSignature);
     // And signing a record whose header names another author is refused up front.
-    let rec = record(
-        &alice,
-        1,
-        None,
-        Channel::Network,
-        Body::Indicator(phone_indicator("+447700900123")),
-    );
+    let rec = record(&alice, 1, None, Channel::Network, Body::Indicator(phone_indicator("+447700900123")));
     assert_eq!(rec.sign(&mallory).unwrap_err(), RecordError::BadSignature);
 }
 
@@ -69,34 +55,16 @@ fn red_and_mismatched_channels_are_rejected() {
     let mekong = Channel::Group(GroupId::new("mekong").unwrap());
     let mut ind = phone_indicator("+447700900123");
     ind.tlp = Tlp::Red;
-    let rec = record(
-        &key,
-        1,
-        None,
-        Channel::Network,
-        Body::Indicator(ind.clone()),
-    );
+    let rec = record(&key, 1, None, Channel::Network, Body::Indicator(ind.clone()));
     assert_eq!(rec.sign(&key).unwrap_err(), RecordError::Red);
     ind.tlp = Tlp::Amber;
-    let rec = record(
-        &key,
-        1,
-        None,
-        Channel::Network,
-        Body::Indicator(ind.clone()),
-    );
-    assert!(matches!(
-        rec.sign(&key).unwrap_err(),
-        RecordError::TlpChannel { .. }
-    ));
+    let rec = record(&key, 1, None, Channel::Network, Body::Indicator(ind.clone()));
+    assert!(matches!(rec.sign(&key).unwrap_err(), RecordError::TlpChannel { .. }));
     let ok = record(&key, 1, None, mekong.clone(), Body::Indicator(ind.clone()));
     ok.sign(&key).unwrap();
     ind.tlp = Tlp::Green;
     let rec = record(&key, 1, None, mekong, Body::Indicator(ind));
-    assert!(matches!(
-        rec.sign(&key).unwrap_err(),
-        RecordError::TlpChannel { .. }
-    ));
+    assert!(matches!(rec.sign(&key).unwrap_err(), RecordError::TlpChannel { .. }));
 }
 
 #[test]
@@ -111,17 +79,8 @@ fn a_victims_number_is_never_shared_below_amber() {
 #[test]
 fn values_must_already_be_normalised() {
     let key = keypair(1);
-    let rec = record(
-        &key,
-        1,
-        None,
-        Channel::Network,
-        Body::Indicator(phone_indicator("+44 7700 900123")),
-    );
-    assert!(matches!(
-        rec.sign(&key).unwrap_err(),
-        RecordError::NotNormal(_)
-    ));
+    let rec = record(&key, 1, None, Channel::Network, Body::Indicator(phone_indicator("+44 7700 900123")));
+    assert!(matches!(rec.sign(&key).unwrap_err(), RecordError::NotNormal(_)));
 }
 
 #[test]
@@ -130,16 +89,9 @@ fn log_links_are_checked() {
     let body = Body::Indicator(phone_indicator("+447700900123"));
     let bad = [(0, None), (1, Some(RecordId([1; 32]))), (2, None)];
     for (seq, prev) in bad {
-        assert!(
-            record(&key, seq, prev, Channel::Network, body.clone())
-                .sign(&key)
-                .is_err(),
-            "seq {seq}"
-        );
+        assert!(record(&key, seq, prev, Channel::Network, body.clone()).sign(&key).is_err(), "seq {seq}");
     }
-    record(&key, 2, Some(RecordId([1; 32])), Channel::Network, body)
-        .sign(&key)
-        .unwrap();
+    record(&key, 2, Some(RecordId([1; 32])), Channel::Network, body).sign(&key).unwrap();
 }
 
 #[test]
@@ -148,33 +100,25 @@ fn field_rules_are_enforced() {
     let mut ind = phone_indicator("+447700900123");
     ind.confidence = 101;
     assert_eq!(
-        record(&key, 1, None, Channel::Network, Body::Indicator(ind))
-            .sign(&key)
-            .unwrap_err(),
+        record(&key, 1, None, Channel::Network, Body::Indicator(ind)).sign(&key).unwrap_err(),
         RecordError::Confidence(101)
     );
     let mut ind = phone_indicator("+447700900123");
     (ind.first_seen, ind.last_seen) = (Some(2), Some(1));
     assert_eq!(
-        record(&key, 1, None, Channel::Network, Body::Indicator(ind))
-            .sign(&key)
-            .unwrap_err(),
+        record(&key, 1, None, Channel::Network, Body::Indicator(ind)).sign(&key).unwrap_err(),
         RecordError::SeenOrder
     );
     let mut ind = phone_indicator("+447700900123");
     ind.tags = vec!["t".into(); 65];
     assert!(matches!(
-        record(&key, 1, None, Channel::Network, Body::Indicator(ind))
-            .sign(&key)
-            .unwrap_err(),
+        record(&key, 1, None, Channel::Network, Body::Indicator(ind)).sign(&key).unwrap_err(),
         RecordError::ListTooLong { .. }
     ));
     let mut ind = phone_indicator("+447700900123");
     ind.platform = Some("myspace".into());
     assert!(matches!(
-        record(&key, 1, None, Channel::Network, Body::Indicator(ind))
-            .sign(&key)
-            .unwrap_err(),
+        record(&key, 1, None, Channel::Network, Body::Indicator(ind)).sign(&key).unwrap_err(),
         RecordError::Platform(_)
     ));
 }
@@ -182,10 +126,7 @@ fn field_rules_are_enforced() {
 #[test]
 fn oversized_envelopes_are_rejected_before_decoding() {
     let huge = vec![0u8; MAX_ENVELOPE_BYTES + 1];
-    assert!(matches!(
-        Envelope::from_bytes(&huge).unwrap_err(),
-        RecordError::Envelope(CborError::TooLarge { .. })
-    ));
+    assert!(matches!(Envelope::from_bytes(&huge).unwrap_err(), RecordError::Envelope(CborError::TooLarge { .. })));
 }
 
 #[test]
@@ -195,24 +136,12 @@ fn an_oversized_string_inside_the_signed_part_is_rejected() {
     ind.description = Some("x".repeat(9000));
     let rec = record(&key, 1, None, Channel::Network, Body::Indicator(ind));
     // The author's own check refuses it…
-    assert!(matches!(
-        rec.sign(&key).unwrap_err(),
-        RecordError::FieldTooLong { .. }
-    ));
+    assert!(matches!(rec.sign(&key).unwrap_err(), RecordError::FieldTooLong { .. }));
     // …and so does a receiver facing a hand-made envelope carrying it.
     let signed = rec.to_signed_bytes().unwrap();
-    let env = Envelope {
-        sig: key.sign(RECORD_DOMAIN, &signed),
-        signed,
-    };
-    let err = Envelope::from_bytes(&env.to_bytes())
-        .unwrap()
-        .open()
-        .unwrap_err();
-    assert!(
-        matches!(err, RecordError::Signed(CborError::StringTooLong { .. })),
-        "{err}"
-    );
+    let env = Envelope { sig: key.sign(RECORD_DOMAIN, &signed), signed };
+    let err = Envelope::from_bytes(&env.to_bytes()).unwrap().open().unwrap_err();
+    assert!(matches!(err, RecordError::Signed(CborError::StringTooLong { .. })), "{err}");
 }
 
 #[test]
@@ -222,17 +151,11 @@ fn unknown_fields_and_non_canonical_encodings_are_rejected() {
     // Re-encode the signed part through a generic value with an extra field.
     let mut value: ciborium::Value = ciborium::from_reader(v.envelope.signed.as_slice()).unwrap();
     if let ciborium::Value::Map(entries) = &mut value {
-        entries.push((
-            ciborium::Value::Text("case_ref".into()),
-            ciborium::Value::Text("CASE-1".into()),
-        ));
+        entries.push((ciborium::Value::Text("case_ref".into()), ciborium::Value::Text("CASE-1".into())));
     }
     let mut signed = Vec::new();
     ciborium::into_writer(&value, &mut signed).unwrap();
-    let env = Envelope {
-        sig: key.sign(RECORD_DOMAIN, &signed),
-        signed,
-    };
+    let env = Envelope { sig: key.sign(RECORD_DOMAIN, &signed), signed };
     assert!(matches!(env.open().unwrap_err(), RecordError::Signed(_)));
 
     // An envelope framed with a non-minimal length is refused even though its
@@ -250,20 +173,10 @@ fn revisions_sightings_and_retractions_sign_and_open() {
     let first = signed_phone(&key);
     let mut ind = phone_indicator("+447700900123");
     ind.confidence = 95;
-    let rev = Body::Revision(Revision {
-        supersedes: first.id,
-        content: Content::Indicator(ind),
-    });
-    let rev = record(&key, 2, Some(first.id), Channel::Network, rev)
-        .sign(&key)
-        .unwrap();
-    let ret = Body::Retraction(Retraction {
-        target: first.id,
-        reason: "number reassigned".into(),
-    });
-    let ret = record(&key, 3, Some(rev.id), Channel::Network, ret)
-        .sign(&key)
-        .unwrap();
+    let rev = Body::Revision(Revision { supersedes: first.id, content: Content::Indicator(ind) });
+    let rev = record(&key, 2, Some(first.id), Channel::Network, rev).sign(&key).unwrap();
+    let ret = Body::Retraction(Retraction { target: first.id, reason: "number reassigned".into() });
+    let ret = record(&key, 3, Some(rev.id), Channel::Network, ret).sign(&key).unwrap();
     let other = keypair(2);
     let sight = Body::Sighting(Sighting {
         target: first.id,
@@ -272,14 +185,9 @@ fn revisions_sightings_and_retractions_sign_and_open() {
         countries: vec!["MM".parse().unwrap()],
         comment: None,
     });
-    let sight = record(&other, 1, None, Channel::Network, sight)
-        .sign(&other)
-        .unwrap();
+    let sight = record(&other, 1, None, Channel::Network, sight).sign(&other).unwrap();
     for v in [rev, ret, sight] {
-        let again = Envelope::from_bytes(&v.envelope.to_bytes())
-            .unwrap()
-            .open()
-            .unwrap();
+        let again = Envelope::from_bytes(&v.envelope.to_bytes()).unwrap().open().unwrap();
         assert_eq!(again, v);
     }
 }

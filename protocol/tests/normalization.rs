@@ -28,11 +28,7 @@ fn typo(s: &str, skip: usize) -> String {
         .map(|(i, c)| {
             if !done && i >= skip && c.is_ascii_alphabetic() {
                 done = true;
-                if c.is_ascii_lowercase() {
-                    c.to_ascii_uppercase()
-                } else {
-                    c.to_ascii_lowercase()
-                }
+                if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }
             } else {
                 c
             }
@@ -48,11 +44,7 @@ const TABLE: &[Case] = &[
     (Kind::Phone, "0044 7700 900123", Some("+447700900123")),
     (Kind::Phone, "+44.7700.900.123", Some("+447700900123")),
     (Kind::Phone, "tel:+44-7700-900123", Some("+447700900123")),
-    (
-        Kind::Phone,
-        "https://wa.me/447700900123",
-        Some("+447700900123"),
-    ),
+    (Kind::Phone, "https://wa.me/447700900123", Some("+447700900123")),
     (Kind::Phone, "  +61 491 570 156  ", Some("+61491570156")),
     (Kind::Phone, "+61 (0)491 570 156", Some("+61491570156")),
     (Kind::Phone, "+61-491-570-110", Some("+61491570110")),
@@ -62,99 +54,31 @@ const TABLE: &[Case] = &[
     (Kind::Phone, "call me", None),
     (Kind::Phone, "+999 1234 5678", None),
     // email: domain lower-cased and IDNA'd, local part kept, defanged forms.
-    (
-        Kind::Email,
-        "Recruiter.Jobs@Mail.Example",
-        Some("Recruiter.Jobs@mail.example"),
-    ),
-    (
-        Kind::Email,
-        "hr[@]jobs-abroad[.]example",
-        Some("hr@jobs-abroad.example"),
-    ),
-    (
-        Kind::Email,
-        "mailto:hr@JOBS.example",
-        Some("hr@jobs.example"),
-    ),
-    (
-        Kind::Email,
-        "hr@bücher.example",
-        Some("hr@xn--bcher-kva.example"),
-    ),
+    (Kind::Email, "Recruiter.Jobs@Mail.Example", Some("Recruiter.Jobs@mail.example")),
+    (Kind::Email, "hr[@]jobs-abroad[.]example", Some("hr@jobs-abroad.example")),
+    (Kind::Email, "mailto:hr@JOBS.example", Some("hr@jobs.example")),
+    (Kind::Email, "hr@bücher.example", Some("hr@xn--bcher-kva.example")),
     (Kind::Email, "no-at-sign.example", None),
     (Kind::Email, "@jobs.example", None),
     (Kind::Email, "hr@localhost", None),
     // url: WHATWG, host case and IDNA, default port, fragment, defanged.
-    (
-        Kind::Url,
-        "HTTPS://Jobs.Example/Apply?ref=fb#top",
-        Some("https://jobs.example/Apply?ref=fb"),
-    ),
-    (
-        Kind::Url,
-        "https://jobs.example:443/apply",
-        Some("https://jobs.example/apply"),
-    ),
-    (
-        Kind::Url,
-        "http://jobs.example:80",
-        Some("http://jobs.example/"),
-    ),
-    (
-        Kind::Url,
-        "http://jobs.example:8080/x",
-        Some("http://jobs.example:8080/x"),
-    ),
-    (
-        Kind::Url,
-        "hxxps://jobs[.]example/apply",
-        Some("https://jobs.example/apply"),
-    ),
-    (
-        Kind::Url,
-        "https://bücher.example/stellen",
-        Some("https://xn--bcher-kva.example/stellen"),
-    ),
-    (
-        Kind::Url,
-        "https://jobs.example./a",
-        Some("https://jobs.example/a"),
-    ),
-    (
-        Kind::Url,
-        "https://jobs.example/a b",
-        Some("https://jobs.example/a%20b"),
-    ),
+    (Kind::Url, "HTTPS://Jobs.Example/Apply?ref=fb#top", Some("https://jobs.example/Apply?ref=fb")),
+    (Kind::Url, "https://jobs.example:443/apply", Some("https://jobs.example/apply")),
+    (Kind::Url, "http://jobs.example:80", Some("http://jobs.example/")),
+    (Kind::Url, "http://jobs.example:8080/x", Some("http://jobs.example:8080/x")),
+    (Kind::Url, "hxxps://jobs[.]example/apply", Some("https://jobs.example/apply")),
+    (Kind::Url, "https://bücher.example/stellen", Some("https://xn--bcher-kva.example/stellen")),
+    (Kind::Url, "https://jobs.example./a", Some("https://jobs.example/a")),
+    (Kind::Url, "https://jobs.example/a b", Some("https://jobs.example/a%20b")),
     (Kind::Url, "jobs.example/apply", None),
     (Kind::Url, "ftp://files.example/x", None),
     (Kind::Url, "https://", None),
     // domain: UTS-46, case, trailing dot, defanged.
-    (
-        Kind::Domain,
-        "Jobs-Abroad.EXAMPLE",
-        Some("jobs-abroad.example"),
-    ),
-    (
-        Kind::Domain,
-        "jobs-abroad.example.",
-        Some("jobs-abroad.example"),
-    ),
-    (
-        Kind::Domain,
-        "jobs-abroad[.]example",
-        Some("jobs-abroad.example"),
-    ),
-    (
-        Kind::Domain,
-        "BÜCHER.example",
-        Some("xn--bcher-kva.example"),
-    ),
-    (
-        Kind::Domain,
-        "xn--bcher-kva.example",
-        Some("xn--bcher-kva.example"),
-    ),
+    (Kind::Domain, "Jobs-Abroad.EXAMPLE", Some("jobs-abroad.example")),
+    (Kind::Domain, "jobs-abroad.example.", Some("jobs-abroad.example")),
+    (Kind::Domain, "jobs-abroad[.]example", Some("jobs-abroad.example")),
+    (Kind::Domain, "BÜCHER.example", Some("xn--bcher-kva.example")),
+    (Kind::Domain, "xn--bcher-kva.example", Some("xn--bcher-kva.example")),
     (Kind::Domain, "https://jobs.example/", None),
     (Kind::Domain, "localhost", None),
     (Kind::Domain, "-bad-.example", None),
@@ -167,128 +91,52 @@ const TABLE: &[Case] = &[
     (Kind::Ip, "203.0.113.300", None),
     (Kind::Ip, "192.0.2.1:443", None),
     // telegram: @, t.me links, case.
-    (
-        Kind::TelegramHandle,
-        "@Jobs_Thailand_HR",
-        Some("jobs_thailand_hr"),
-    ),
-    (
-        Kind::TelegramHandle,
-        "https://t.me/Jobs_Thailand_HR",
-        Some("jobs_thailand_hr"),
-    ),
-    (
-        Kind::TelegramHandle,
-        "t.me/jobs_thailand_hr/",
-        Some("jobs_thailand_hr"),
-    ),
-    (
-        Kind::TelegramHandle,
-        "telegram.me/jobs_thailand_hr?start=1",
-        Some("jobs_thailand_hr"),
-    ),
+    (Kind::TelegramHandle, "@Jobs_Thailand_HR", Some("jobs_thailand_hr")),
+    (Kind::TelegramHandle, "https://t.me/Jobs_Thailand_HR", Some("jobs_thailand_hr")),
+    (Kind::TelegramHandle, "t.me/jobs_thailand_hr/", Some("jobs_thailand_hr")),
+    (Kind::TelegramHandle, "telegram.me/jobs_thailand_hr?start=1", Some("jobs_thailand_hr")),
     (Kind::TelegramHandle, "@abc", None),
     (Kind::TelegramHandle, "@1jobs_hr", None),
     (Kind::TelegramHandle, "@jobs-hr", None),
     // line and wechat.
     (Kind::LineId, "Hr.Recruit88", Some("hr.recruit88")),
     (Kind::LineId, "@JobsAgency", Some("@jobsagency")),
-    (
-        Kind::LineId,
-        "https://line.me/ti/p/~hr.recruit88",
-        Some("hr.recruit88"),
-    ),
+    (Kind::LineId, "https://line.me/ti/p/~hr.recruit88", Some("hr.recruit88")),
     (Kind::LineId, "way_too_long_line_id_here", None),
     (Kind::WechatId, "HR_Recruit_2024", Some("hr_recruit_2024")),
     (Kind::WechatId, "abc", None),
     (Kind::WechatId, "9starts_with_digit", None),
     // social profiles: platform/handle or profile URLs.
-    (
-        Kind::SocialProfile,
-        "https://www.facebook.com/Thai.Jobs.Abroad/",
-        Some("facebook/thai.jobs.abroad"),
-    ),
-    (
-        Kind::SocialProfile,
-        "https://facebook.com/profile.php?id=100012345678901",
-        Some("facebook/100012345678901"),
-    ),
-    (
-        Kind::SocialProfile,
-        "https://twitter.com/JobsAbroad?lang=en",
-        Some("x/jobsabroad"),
-    ),
-    (
-        Kind::SocialProfile,
-        "https://www.tiktok.com/@easy.money.jobs",
-        Some("tiktok/easy.money.jobs"),
-    ),
-    (
-        Kind::SocialProfile,
-        "Instagram/@Easy.Jobs",
-        Some("instagram/easy.jobs"),
-    ),
+    (Kind::SocialProfile, "https://www.facebook.com/Thai.Jobs.Abroad/", Some("facebook/thai.jobs.abroad")),
+    (Kind::SocialProfile, "https://facebook.com/profile.php?id=100012345678901", Some("facebook/100012345678901")),
+    (Kind::SocialProfile, "https://twitter.com/JobsAbroad?lang=en", Some("x/jobsabroad")),
+    (Kind::SocialProfile, "https://www.tiktok.com/@easy.money.jobs", Some("tiktok/easy.money.jobs")),
+    (Kind::SocialProfile, "Instagram/@Easy.Jobs", Some("instagram/easy.jobs")),
     (Kind::SocialProfile, "myspace/someone", None),
     (Kind::SocialProfile, "just-a-handle", None),
     // bank accounts.
-    (
-        Kind::BankAccount,
-        "GB82 WEST 1234 5698 7654 32",
-        Some("GB82WEST12345698765432"),
-    ),
-    (
-        Kind::BankAccount,
-        "gb82west12345698765432",
-        Some("GB82WEST12345698765432"),
-    ),
+    (Kind::BankAccount, "GB82 WEST 1234 5698 7654 32", Some("GB82WEST12345698765432")),
+    (Kind::BankAccount, "gb82west12345698765432", Some("GB82WEST12345698765432")),
     (Kind::BankAccount, "GB82 WEST 1234 5698 7654 33", None),
-    (
-        Kind::BankAccount,
-        "th:kbank:123-4-56789-0",
-        Some("TH:KBANK:1234567890"),
-    ),
+    (Kind::BankAccount, "th:kbank:123-4-56789-0", Some("TH:KBANK:1234567890")),
     (Kind::BankAccount, "TH:KBANK", None),
     (Kind::BankAccount, "XX:BANK:12345678", None),
     // company names.
-    (
-        Kind::CompanyName,
-        "  Golden   Bridge  Recruitment  Co., Ltd. ",
-        Some("golden bridge recruitment co., ltd."),
-    ),
-    (
-        Kind::CompanyName,
-        "ＧＯＬＤＥＮ Bridge",
-        Some("golden bridge"),
-    ),
-    (
-        Kind::CompanyName,
-        "Golden\u{00A0}Bridge",
-        Some("golden bridge"),
-    ),
+    (Kind::CompanyName, "  Golden   Bridge  Recruitment  Co., Ltd. ", Some("golden bridge recruitment co., ltd.")),
+    (Kind::CompanyName, "ＧＯＬＤＥＮ Bridge", Some("golden bridge")),
+    (Kind::CompanyName, "Golden\u{00A0}Bridge", Some("golden bridge")),
     // app ids.
     (
         Kind::AppId,
         "https://play.google.com/store/apps/details?id=com.example.invest&hl=en",
         Some("android:com.example.invest"),
     ),
-    (
-        Kind::AppId,
-        "com.example.invest",
-        Some("android:com.example.invest"),
-    ),
-    (
-        Kind::AppId,
-        "https://apps.apple.com/th/app/example-invest/id1234567890",
-        Some("ios:1234567890"),
-    ),
+    (Kind::AppId, "com.example.invest", Some("android:com.example.invest")),
+    (Kind::AppId, "https://apps.apple.com/th/app/example-invest/id1234567890", Some("ios:1234567890")),
     (Kind::AppId, "id1234567890", Some("ios:1234567890")),
     (Kind::AppId, "android:1bad.package", None),
     // image hashes.
-    (
-        Kind::ImageHash,
-        "D1C3B5A7E9F10203",
-        Some("d1c3b5a7e9f10203"),
-    ),
+    (Kind::ImageHash, "D1C3B5A7E9F10203", Some("d1c3b5a7e9f10203")),
     (Kind::ImageHash, "d1c3b5a7e9f1020", None),
     // evm (EIP-55 test vectors from the EIP).
     (
@@ -306,21 +154,9 @@ const TABLE: &[Case] = &[
         "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
         Some("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
     ),
-    (
-        Kind::EvmAddress,
-        "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-        None,
-    ),
-    (
-        Kind::EvmAddress,
-        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea",
-        None,
-    ),
-    (
-        Kind::EvmAddress,
-        "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
-        None,
-    ),
+    (Kind::EvmAddress, "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", None),
+    (Kind::EvmAddress, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea", None),
+    (Kind::EvmAddress, "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", None),
 ];
 
 #[test]
@@ -331,22 +167,12 @@ fn every_case_in_the_table_normalises_as_specified() {
         let got = normalize(*kind, input, &ctx).map(|n| n.value);
         match (expected, &got) {
             (Some(want), Ok(have)) if want == have => {}
-            (None, Err(e)) => assert!(
-                e.to_string().contains(kind.as_str()),
-                "error must name the kind: {e}"
-            ),
-            _ => failures.push(format!(
-                "{kind} {input:?}: expected {expected:?}, got {got:?}"
-            )),
+            (None, Err(e)) => assert!(e.to_string().contains(kind.as_str()), "error must name the kind: {e}"),
+            _ => failures.push(format!("{kind} {input:?}: expected {expected:?}, got {got:?}")),
         }
     }
     assert!(TABLE.len() >= 60, "the table keeps at least 60 cases");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -362,41 +188,19 @@ fn normal_forms_are_fixed_points() {
 
 #[test]
 fn national_format_phones_use_the_default_region() {
-    let au = Context {
-        default_region: Some("AU".parse::<Country>().unwrap()),
-    };
-    assert_eq!(
-        normalize(Kind::Phone, "0491 570 156", &au).unwrap().value,
-        "+61491570156"
-    );
-    let gb = Context {
-        default_region: Some("GB".parse::<Country>().unwrap()),
-    };
-    assert_eq!(
-        normalize(Kind::Phone, "07700 900123", &gb).unwrap().value,
-        "+447700900123"
-    );
+    let au = Context { default_region: Some("AU".parse::<Country>().unwrap()) };
+    assert_eq!(normalize(Kind::Phone, "0491 570 156", &au).unwrap().value, "+61491570156");
+    let gb = Context { default_region: Some("GB".parse::<Country>().unwrap()) };
+    assert_eq!(normalize(Kind::Phone, "07700 900123", &gb).unwrap().value, "+447700900123");
     // An explicit country code wins over the default region.
-    assert_eq!(
-        normalize(Kind::Phone, "+61 491 570 156", &gb)
-            .unwrap()
-            .value,
-        "+61491570156"
-    );
+    assert_eq!(normalize(Kind::Phone, "+61 491 570 156", &gb).unwrap().value, "+61491570156");
 }
 
 #[test]
 fn reserved_demo_ranges_are_accepted_with_a_warning_not_rejected() {
     // Ofcom's drama range 07700 900xxx is not "in service" for libphonenumber:
     // it must still be accepted, with the warning attached.
-    let n = normalize(
-        Kind::Phone,
-        "07700 900123",
-        &Context {
-            default_region: "GB".parse().ok(),
-        },
-    )
-    .unwrap();
+    let n = normalize(Kind::Phone, "07700 900123", &Context { default_region: "GB".parse().ok() }).unwrap();
     assert_eq!(n.value, "+447700900123");
     assert_eq!(n.warnings, vec![Warning::PhoneRangeNotInService]);
     // An in-service range carries no warning.
@@ -408,22 +212,12 @@ fn reserved_demo_ranges_are_accepted_with_a_warning_not_rejected() {
 fn crypto_addresses_verify_their_checksums() {
     let ctx = Context::default();
     let tron = generated_tron();
-    assert_eq!(
-        normalize(Kind::TronAddress, &tron, &ctx).unwrap().value,
-        tron
-    );
+    assert_eq!(normalize(Kind::TronAddress, &tron, &ctx).unwrap().value, tron);
     let mut hex_form = String::from("41");
     hex_form.push_str(&"5a".repeat(20));
-    assert_eq!(
-        normalize(Kind::TronAddress, &hex_form, &ctx).unwrap().value,
-        tron,
-        "hex form converts"
-    );
+    assert_eq!(normalize(Kind::TronAddress, &hex_form, &ctx).unwrap().value, tron, "hex form converts");
     let err = normalize(Kind::TronAddress, &typo(&tron, 5), &ctx).unwrap_err();
-    assert!(
-        err.to_string().contains("tron_address") && err.to_string().contains("checksum"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("tron_address") && err.to_string().contains("checksum"), "{err}");
     // A valid base58check payload with the wrong version byte (a BTC address).
     assert!(normalize(Kind::TronAddress, &generated_btc_base58(), &ctx).is_err());
 
@@ -431,37 +225,17 @@ fn crypto_addresses_verify_their_checksums() {
     assert_eq!(normalize(Kind::BtcAddress, &b58, &ctx).unwrap().value, b58);
     assert!(normalize(Kind::BtcAddress, &typo(&b58, 22), &ctx).is_err());
     let bech = generated_btc_bech32();
-    assert_eq!(
-        normalize(Kind::BtcAddress, &bech.to_uppercase(), &ctx)
-            .unwrap()
-            .value,
-        bech,
-        "bech32 lower-cased"
-    );
+    assert_eq!(normalize(Kind::BtcAddress, &bech.to_uppercase(), &ctx).unwrap().value, bech, "bech32 lower-cased");
     let mut broken = bech.clone();
     broken.replace_range(10..11, if &bech[10..11] == "q" { "p" } else { "q" });
-    assert!(
-        normalize(Kind::BtcAddress, &broken, &ctx).is_err(),
-        "bech32 checksum"
-    );
-    let testnet =
-        bech32::segwit::encode(bech32::hrp::TB, bech32::segwit::VERSION_0, &[0x11; 20]).unwrap();
-    assert!(
-        normalize(Kind::BtcAddress, &testnet, &ctx)
-            .unwrap_err()
-            .to_string()
-            .contains("mainnet")
-    );
+    assert!(normalize(Kind::BtcAddress, &broken, &ctx).is_err(), "bech32 checksum");
+    let testnet = bech32::segwit::encode(bech32::hrp::TB, bech32::segwit::VERSION_0, &[0x11; 20]).unwrap();
+    assert!(normalize(Kind::BtcAddress, &testnet, &ctx).unwrap_err().to_string().contains("mainnet"));
 }
 
 #[test]
 fn evm_addresses_without_checksum_carry_a_warning() {
-    let n = normalize(
-        Kind::EvmAddress,
-        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
-        &Context::default(),
-    )
-    .unwrap();
+    let n = normalize(Kind::EvmAddress, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", &Context::default()).unwrap();
     assert_eq!(n.warnings, vec![Warning::EvmNoChecksum]);
 }
 
@@ -478,23 +252,10 @@ fn errors_name_the_kind_and_the_value() {
 
 #[test]
 fn image_hashes_match_by_hamming_distance() {
-    assert_eq!(
-        hamming_distance("d1c3b5a7e9f10203", "d1c3b5a7e9f10203"),
-        Some(0)
-    );
-    assert_eq!(
-        hamming_distance("d1c3b5a7e9f10203", "d1c3b5a7e9f10202"),
-        Some(1)
-    );
-    assert_eq!(
-        hamming_distance("ff00ff00ff00ff00", "00ff00ff00ff00ff"),
-        Some(64)
-    );
-    assert_eq!(
-        hamming_distance("d1c3b5a7e9f10203", &"0".repeat(64)),
-        None,
-        "different hash sizes"
-    );
+    assert_eq!(hamming_distance("d1c3b5a7e9f10203", "d1c3b5a7e9f10203"), Some(0));
+    assert_eq!(hamming_distance("d1c3b5a7e9f10203", "d1c3b5a7e9f10202"), Some(1));
+    assert_eq!(hamming_distance("ff00ff00ff00ff00", "00ff00ff00ff00ff"), Some(64));
+    assert_eq!(hamming_distance("d1c3b5a7e9f10203", &"0".repeat(64)), None, "different hash sizes");
 }
 
 mod no_panics {
@@ -533,10 +294,7 @@ fn unambiguous_kinds_are_guessed_and_the_rest_are_not() {
     let cases = [
         ("hxxps://jobs[.]example/apply", Some(Kind::Url)),
         ("+44 7700 900123", Some(Kind::Phone)),
-        (
-            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
-            Some(Kind::EvmAddress),
-        ),
+        ("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", Some(Kind::EvmAddress)),
         ("hr@jobs.example", Some(Kind::Email)),
         ("198.51.100.7", Some(Kind::Ip)),
         ("jobs-abroad.example", Some(Kind::Domain)),

@@ -13,11 +13,7 @@ fn member(n: u8, id: &str, coordinator: bool) -> Member {
         name: format!("Agency {id}"),
         country: "TH".parse().unwrap(),
         key: keypair(n).public(),
-        roles: if coordinator {
-            vec![MemberRole::Coordinator, MemberRole::Member]
-        } else {
-            vec![MemberRole::Member]
-        },
+        roles: if coordinator { vec![MemberRole::Coordinator, MemberRole::Member] } else { vec![MemberRole::Member] },
         addrs: vec![],
         expires_ms: None,
     }
@@ -30,12 +26,7 @@ fn genesis() -> TrustList {
         version: 1,
         issued_ms: NOW,
         threshold: 2,
-        members: vec![
-            member(1, "c1", true),
-            member(2, "c2", true),
-            member(3, "c3", true),
-            member(4, "m4", false),
-        ],
+        members: vec![member(1, "c1", true), member(2, "c2", true), member(3, "c3", true), member(4, "m4", false)],
         groups: vec![Group {
             id: GroupId::new("mekong").unwrap(),
             name: "Mekong".into(),
@@ -62,17 +53,7 @@ fn genesis_needs_threshold_signatures_of_its_own_coordinators() {
     let g = genesis();
     assert_eq!(signed_by(&g, &[1, 2]).verify_genesis().unwrap(), g);
     let err = signed_by(&g, &[1]).verify_genesis().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            TrustError::UnderSigned {
-                valid: 1,
-                needed: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, TrustError::UnderSigned { valid: 1, needed: 2, .. }), "{err}");
     // A plain member's signature does not count.
     assert!(signed_by(&g, &[1, 4]).verify_genesis().is_err());
 }
@@ -92,22 +73,12 @@ fn an_under_signed_update_is_rejected_with_the_count() {
     let g = genesis();
     let v2 = next(g.clone());
     let err = signed_by(&v2, &[3]).verify_update(&g, NOW).unwrap_err();
-    assert_eq!(
-        err,
-        TrustError::UnderSigned {
-            valid: 1,
-            needed: 2,
-            ignored: 0
-        }
-    );
+    assert_eq!(err, TrustError::UnderSigned { valid: 1, needed: 2, ignored: 0 });
     assert!(err.to_string().contains("1 current coordinator"), "{err}");
     // The same coordinator signing twice still counts once.
     let mut s = signed_by(&v2, &[3]);
     s.sigs.push(s.sigs[0].clone());
-    assert!(matches!(
-        s.verify_update(&g, NOW),
-        Err(TrustError::UnderSigned { valid: 1, .. })
-    ));
+    assert!(matches!(s.verify_update(&g, NOW), Err(TrustError::UnderSigned { valid: 1, .. })));
 }
 
 #[test]
@@ -116,9 +87,7 @@ fn a_rollback_or_replay_is_rejected() {
     let v2 = next(g.clone());
     let v2_trusted = signed_by(&v2, &[1, 2]).verify_update(&g, NOW).unwrap();
     // Replaying version 1 (fully signed) against version 2.
-    let err = signed_by(&g, &[1, 2, 3])
-        .verify_update(&v2_trusted, NOW)
-        .unwrap_err();
+    let err = signed_by(&g, &[1, 2, 3]).verify_update(&v2_trusted, NOW).unwrap_err();
     assert_eq!(err, TrustError::NotNewer { current: 2, got: 1 });
     // The same version again, even with different content.
     let mut other_v2 = v2.clone();
@@ -136,34 +105,19 @@ fn a_forged_list_is_rejected() {
     // plus a stolen one: only the stolen one counts.
     let mut forged = next(g.clone());
     forged.members.push(member(9, "mallory", true));
-    let err = signed_by(&forged, &[9, 1])
-        .verify_update(&g, NOW)
-        .unwrap_err();
-    assert_eq!(
-        err,
-        TrustError::UnderSigned {
-            valid: 1,
-            needed: 2,
-            ignored: 1
-        }
-    );
+    let err = signed_by(&forged, &[9, 1]).verify_update(&g, NOW).unwrap_err();
+    assert_eq!(err, TrustError::UnderSigned { valid: 1, needed: 2, ignored: 1 });
 
     // Valid signatures over a different body do not transfer.
     let honest = signed_by(&next(g.clone()), &[1, 2]);
     let mut tampered = signed_by(&forged, &[]);
     tampered.sigs = honest.sigs.clone();
-    assert!(matches!(
-        tampered.verify_update(&g, NOW),
-        Err(TrustError::UnderSigned { valid: 0, .. })
-    ));
+    assert!(matches!(tampered.verify_update(&g, NOW), Err(TrustError::UnderSigned { valid: 0, .. })));
 
     // A list for another network.
     let mut other = next(g.clone());
     other.network = NetworkId::new("other-net").unwrap();
-    assert!(matches!(
-        signed_by(&other, &[1, 2]).verify_update(&g, NOW),
-        Err(TrustError::WrongNetwork { .. })
-    ));
+    assert!(matches!(signed_by(&other, &[1, 2]).verify_update(&g, NOW), Err(TrustError::WrongNetwork { .. })));
 }
 
 #[test]
@@ -174,10 +128,7 @@ fn a_removed_coordinator_cannot_sign_the_next_version() {
     v2.threshold = 2;
     let v2 = signed_by(&v2, &[1, 2]).verify_update(&g, NOW).unwrap();
     let v3 = next(v2.clone());
-    assert!(
-        signed_by(&v3, &[1, 3]).verify_update(&v2, NOW).is_err(),
-        "c3 is no longer a coordinator"
-    );
+    assert!(signed_by(&v3, &[1, 3]).verify_update(&v2, NOW).is_err(), "c3 is no longer a coordinator");
     signed_by(&v3, &[1, 2]).verify_update(&v2, NOW).unwrap();
 }
 
@@ -199,22 +150,11 @@ fn malformed_lists_are_refused_with_a_reason() {
     dup_key.members.push(member(1, "again", false));
     assert!(matches!(dup_key.check(), Err(TrustError::DuplicateKey(_))));
     let mut ghost = genesis();
-    ghost.groups[0]
-        .members
-        .push(MemberId::new("ghost").unwrap());
-    assert!(matches!(
-        ghost.check(),
-        Err(TrustError::UnknownGroupMember { .. })
-    ));
+    ghost.groups[0].members.push(MemberId::new("ghost").unwrap());
+    assert!(matches!(ghost.check(), Err(TrustError::UnknownGroupMember { .. })));
     let mut too_high = genesis();
     too_high.threshold = 4;
-    assert_eq!(
-        too_high.check(),
-        Err(TrustError::Threshold {
-            threshold: 4,
-            coordinators: 3
-        })
-    );
+    assert_eq!(too_high.check(), Err(TrustError::Threshold { threshold: 4, coordinators: 3 }));
     let mut zero = genesis();
     zero.threshold = 0;
     assert!(SignedTrustList::new(&zero).is_err());

@@ -61,10 +61,7 @@ fn record_1() -> Record {
 fn record_2(prev: RecordId) -> Record {
     Record {
         header: header(2, Some(prev)),
-        body: Body::Retraction(Retraction {
-            target: prev,
-            reason: "number reassigned".into(),
-        }),
+        body: Body::Retraction(Retraction { target: prev, reason: "number reassigned".into() }),
     }
 }
 
@@ -147,34 +144,20 @@ fn spec_vectors_match_this_implementation() {
         }
     }
     let spec = spec_vectors();
-    assert_eq!(
-        spec.keys().collect::<Vec<_>>(),
-        computed.keys().collect::<Vec<_>>(),
-        "vector names"
-    );
+    assert_eq!(spec.keys().collect::<Vec<_>>(), computed.keys().collect::<Vec<_>>(), "vector names");
     for (name, fields) in &computed {
-        assert_eq!(
-            &spec[name], fields,
-            "vector {name} differs from docs/protocol.md"
-        );
+        assert_eq!(&spec[name], fields, "vector {name} differs from docs/protocol.md");
     }
 }
 
 #[test]
 fn spec_envelopes_open_and_decode_to_the_documented_records() {
     let spec = spec_vectors();
-    let v1 = Envelope::from_bytes(&hex::decode(&spec["record-1"]["envelope"]).unwrap())
-        .unwrap()
-        .open()
-        .unwrap();
+    let v1 = Envelope::from_bytes(&hex::decode(&spec["record-1"]["envelope"]).unwrap()).unwrap().open().unwrap();
     assert_eq!(v1.record, record_1());
     assert_eq!(v1.id.to_string(), spec["record-1"]["id"]);
-    let v2 = Envelope::from_bytes(&hex::decode(&spec["record-2"]["envelope"]).unwrap())
-        .unwrap()
-        .open()
-        .unwrap();
+    let v2 = Envelope::from_bytes(&hex::decode(&spec["record-2"]["envelope"]).unwrap()).unwrap().open().unwrap();
     assert_eq!(v2.record, record_2(v1.id));
-    let t = SignedTrustList::from_bytes(&hex::decode(&spec["trust-1"]["signed_list"]).unwrap())
-        .unwrap();
+    let t = SignedTrustList::from_bytes(&hex::decode(&spec["trust-1"]["signed_list"]).unwrap()).unwrap();
     assert_eq!(t.verify_genesis().unwrap(), trust_list());
 }

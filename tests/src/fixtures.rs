@@ -50,11 +50,7 @@ pub fn member(n: u8, coordinator: bool) -> Member {
         name: format!("Agency {n}"),
         country: "TH".parse().expect("country"),
         key: agency(n).public(),
-        roles: if coordinator {
-            vec![MemberRole::Coordinator]
-        } else {
-            vec![MemberRole::Member]
-        },
+        roles: if coordinator { vec![MemberRole::Coordinator] } else { vec![MemberRole::Member] },
         addrs: vec![],
         expires_ms: None,
     }
@@ -84,13 +80,7 @@ pub fn trust_list(version: u64, members: &[u8], groups: &[(&str, &[u8])]) -> Sig
 }
 
 /// Signs a record by `key` at `seq` of its log on `channel`.
-pub fn signed(
-    key: &Keypair,
-    channel: Channel,
-    seq: u64,
-    prev: Option<RecordId>,
-    body: Body,
-) -> Verified {
+pub fn signed(key: &Keypair, channel: Channel, seq: u64, prev: Option<RecordId>, body: Body) -> Verified {
     Record {
         header: Header {
             v: 1,
@@ -112,13 +102,7 @@ pub fn chain(key: &Keypair, n: u16, first_phone: u16) -> Vec<Verified> {
     let mut out: Vec<Verified> = Vec::new();
     for i in 0..n {
         let prev = out.last().map(|v| v.id);
-        out.push(signed(
-            key,
-            Channel::Network,
-            u64::from(i) + 1,
-            prev,
-            phone_body(first_phone + i),
-        ));
+        out.push(signed(key, Channel::Network, u64::from(i) + 1, prev, phone_body(first_phone + i)));
     }
     out
 }

@@ -14,10 +14,7 @@ pub fn bin(name: &str) -> PathBuf {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target directory");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target directory");
     let bin = dir.join(name);
     assert!(
         bin.exists(),

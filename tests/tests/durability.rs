@@ -38,33 +38,19 @@ fn every_acknowledged_record_survives_kill_9() {
             }
         });
         // Wait until it is writing, then kill it at a random moment.
-        assert_eq!(
-            rx.recv_timeout(Duration::from_secs(30)).unwrap(),
-            "READY",
-            "round {round}"
-        );
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), "READY", "round {round}");
         let first = rx.recv_timeout(Duration::from_secs(30)).unwrap();
-        acked.extend(
-            first
-                .strip_prefix("ACK ")
-                .and_then(|id| id.parse::<RecordId>().ok()),
-        );
+        acked.extend(first.strip_prefix("ACK ").and_then(|id| id.parse::<RecordId>().ok()));
         std::thread::sleep(Duration::from_millis(rng.next() % 250));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();
-        acked.extend(rx.try_iter().filter_map(|l| {
-            l.strip_prefix("ACK ")
-                .and_then(|id| id.parse::<RecordId>().ok())
-        }));
+        acked.extend(rx.try_iter().filter_map(|l| l.strip_prefix("ACK ").and_then(|id| id.parse::<RecordId>().ok())));
 
         check(dir.path(), &acked, round);
     }
     assert!(acked.len() >= ROUNDS);
-    eprintln!(
-        "{ROUNDS} kills, {} acknowledged records, none lost",
-        acked.len()
-    );
+    eprintln!("{ROUNDS} kills, {} acknowledged records, none lost", acked.len());
 }
 
 fn check(dir: &std::path::Path, acked: &[RecordId], round: usize) {
@@ -82,31 +68,16 @@ fn check(dir: &std::path::Path, acked: &[RecordId], round: usize) {
     };
     let store = &storage.store;
     for id in acked {
-        assert!(
-            store.contains(id).unwrap(),
-            "round {round}: acknowledged record {id} lost"
-        );
+        assert!(store.contains(id).unwrap(), "round {round}: acknowledged record {id} lost");
     }
     for n in [1, 2] {
         let author = agency(n).public();
         let head = store.head(&Channel::Network, &author).unwrap();
-        let log = store
-            .log_after(&Channel::Network, &author, 0, usize::MAX)
-            .unwrap();
-        assert_eq!(
-            log.len() as u64,
-            head,
-            "round {round}: head of agency {n} disagrees with its log"
-        );
+        let log = store.log_after(&Channel::Network, &author, 0, usize::MAX).unwrap();
+        assert_eq!(log.len() as u64, head, "round {round}: head of agency {n} disagrees with its log");
     }
-    assert!(
-        store.equivocators().unwrap().is_empty(),
-        "round {round}: a seq was reused"
-    );
-    storage
-        .audit
-        .verify()
-        .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    assert!(store.equivocators().unwrap().is_empty(), "round {round}: a seq was reused");
+    storage.audit.verify().unwrap_or_else(|e| panic!("round {round}: {e}"));
 }
 
 /// A tiny deterministic generator: the kill moments need no more.
@@ -114,10 +85,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }

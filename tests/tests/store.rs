@@ -15,10 +15,7 @@ use kawan_tests::fixtures::*;
 fn open() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open(dir.path()).unwrap();
-    storage
-        .store
-        .install_genesis(&trust_list(1, &[1, 2, 3, 4], &[("mekong", &[1, 2])]))
-        .unwrap();
+    storage.store.install_genesis(&trust_list(1, &[1, 2, 3, 4], &[("mekong", &[1, 2])])).unwrap();
     (dir, storage)
 }
 
@@ -40,25 +37,12 @@ fn publishing_chains_the_log_and_survives_a_reopen() {
     let me = agency(1);
     let ids: Vec<RecordId> = {
         let s = Storage::open(dir.path()).unwrap();
-        s.store
-            .install_genesis(&trust_list(1, &[1, 2], &[]))
-            .unwrap();
-        (0..3)
-            .map(|i| {
-                s.store
-                    .publish(&me, &network(), phone_body(i), None)
-                    .unwrap()
-                    .id
-            })
-            .collect()
+        s.store.install_genesis(&trust_list(1, &[1, 2], &[])).unwrap();
+        (0..3).map(|i| s.store.publish(&me, &network(), phone_body(i), None).unwrap().id).collect()
     };
     let s = Storage::open(dir.path()).unwrap();
     for (i, id) in ids.iter().enumerate() {
-        let r = s
-            .store
-            .get(id)
-            .unwrap()
-            .expect("published record is stored");
+        let r = s.store.get(id).unwrap().expect("published record is stored");
         assert_eq!(r.record.header.seq, i as u64 + 1);
         assert_eq!(r.record.header.prev, i.checked_sub(1).map(|p| ids[p]));
     }
@@ -75,26 +59,15 @@ fn concurrent_publishes_never_reuse_a_seq() {
             let store = store.clone();
             std::thread::spawn(move || {
                 (0..25)
-                    .map(|i| {
-                        store
-                            .publish(&agency(1), &network(), phone_body(t * 25 + i), None)
-                            .unwrap()
-                    })
+                    .map(|i| store.publish(&agency(1), &network(), phone_body(t * 25 + i), None).unwrap())
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut seqs: Vec<u64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .map(|v| v.record.header.seq)
-        .collect();
+    let mut seqs: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).map(|v| v.record.header.seq).collect();
     seqs.sort();
     assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
-    assert_eq!(
-        store.head(&Channel::Network, &agency(1).public()).unwrap(),
-        200
-    );
+    assert_eq!(store.head(&Channel::Network, &agency(1).public()).unwrap(), 200);
     assert!(store.equivocators().unwrap().is_empty());
 }
 
@@ -104,45 +77,25 @@ fn publishing_enforces_tlp_channels_and_group_membership() {
     let me = agency(1);
     let mut amber = indicator(Kind::Phone, &phone(1), Tlp::Amber);
     assert!(matches!(
-        s.store
-            .publish(&me, &network(), Body::Indicator(amber.clone()), None),
+        s.store.publish(&me, &network(), Body::Indicator(amber.clone()), None),
         Err(PublishError::NeedsGroup(Tlp::Amber))
     ));
     let v = s
         .store
-        .publish(
-            &me,
-            &network(),
-            Body::Indicator(amber.clone()),
-            Some(GroupId::new("mekong").unwrap()),
-        )
+        .publish(&me, &network(), Body::Indicator(amber.clone()), Some(GroupId::new("mekong").unwrap()))
         .unwrap();
     assert_eq!(v.record.header.channel, mekong());
     amber.tlp = Tlp::Red;
-    assert!(matches!(
-        s.store
-            .publish(&me, &network(), Body::Indicator(amber), None),
-        Err(PublishError::Red)
-    ));
+    assert!(matches!(s.store.publish(&me, &network(), Body::Indicator(amber), None), Err(PublishError::Red)));
     let green = Body::Indicator(indicator(Kind::Phone, &phone(2), Tlp::Green));
     assert!(matches!(
-        s.store.publish(
-            &me,
-            &network(),
-            green,
-            Some(GroupId::new("mekong").unwrap())
-        ),
+        s.store.publish(&me, &network(), green, Some(GroupId::new("mekong").unwrap())),
         Err(PublishError::NoGroupAllowed(_))
     ));
     // Agency 3 is not in mekong, so it cannot publish there.
     let amber3 = Body::Indicator(indicator(Kind::Phone, &phone(3), Tlp::Amber));
     assert!(matches!(
-        s.store.publish(
-            &agency(3),
-            &network(),
-            amber3,
-            Some(GroupId::new("mekong").unwrap())
-        ),
+        s.store.publish(&agency(3), &network(), amber3, Some(GroupId::new("mekong").unwrap())),
         Err(PublishError::NotInGroup(_))
     ));
     // A raw, non-normalised value is refused before signing.
@@ -161,43 +114,25 @@ fn ingest_accepts_members_and_refuses_everyone_else() {
     assert_eq!(ingest(&s.store, &ok).unwrap(), Ingested::Duplicate(ok.id));
 
     let stranger = signed(&agency(9), Channel::Network, 1, None, phone_body(2));
-    assert!(matches!(
-        ingest(&s.store, &stranger),
-        Err(IngestError::NotMember(_))
-    ));
+    assert!(matches!(ingest(&s.store, &stranger), Err(IngestError::NotMember(_))));
 
     let amber = Body::Indicator(indicator(Kind::Phone, &phone(3), Tlp::Amber));
     let outsider = signed(&agency(3), mekong(), 1, None, amber.clone());
-    assert!(matches!(
-        ingest(&s.store, &outsider),
-        Err(IngestError::NotInGroup { .. })
-    ));
+    assert!(matches!(ingest(&s.store, &outsider), Err(IngestError::NotInGroup { .. })));
     let insider = signed(&agency(2), mekong(), 1, None, amber);
     assert!(ingest(&s.store, &insider).is_ok());
 
-    let mut other_net = Record {
-        header: ok.record.header.clone(),
-        body: phone_body(4),
-    };
+    let mut other_net = Record { header: ok.record.header.clone(), body: phone_body(4) };
     other_net.header.network = NetworkId::new("elsewhere").unwrap();
     let other_net = other_net.sign(&agency(2)).unwrap();
-    assert!(matches!(
-        ingest(&s.store, &other_net),
-        Err(IngestError::WrongNetwork { .. })
-    ));
+    assert!(matches!(ingest(&s.store, &other_net), Err(IngestError::WrongNetwork { .. })));
 
     let mut forged = signed(&agency(2), Channel::Network, 2, Some(ok.id), phone_body(5)).envelope;
     forged.sig = agency(3).sign(RECORD_DOMAIN, &forged.signed);
-    assert!(matches!(
-        s.store.ingest(&forged.to_bytes()),
-        Err(IngestError::Record(RecordError::BadSignature))
-    ));
+    assert!(matches!(s.store.ingest(&forged.to_bytes()), Err(IngestError::Record(RecordError::BadSignature))));
 
     let oversized = vec![0xa2; 70 * 1024];
-    assert!(matches!(
-        s.store.ingest(&oversized),
-        Err(IngestError::Record(RecordError::Envelope(_)))
-    ));
+    assert!(matches!(s.store.ingest(&oversized), Err(IngestError::Record(RecordError::Envelope(_)))));
     assert!(s.store.ingest(b"").is_err());
 
     assert_eq!(s.store.len(), 2, "only the two accepted records are stored");
@@ -208,10 +143,7 @@ fn a_node_without_a_trust_list_refuses_peer_records() {
     let dir = tempfile::tempdir().unwrap();
     let s = Storage::open(dir.path()).unwrap();
     let v = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
-    assert!(matches!(
-        ingest(&s.store, &v),
-        Err(IngestError::NoTrustList)
-    ));
+    assert!(matches!(ingest(&s.store, &v), Err(IngestError::NoTrustList)));
 }
 
 #[test]
@@ -223,22 +155,11 @@ fn out_of_order_records_wait_for_the_gap_to_fill() {
         ingest(&s.store, v).unwrap();
     }
     assert_eq!(s.store.head(&Channel::Network, &a.public()).unwrap(), 0);
-    assert!(
-        s.store
-            .log_after(&Channel::Network, &a.public(), 0, 10)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.store.log_after(&Channel::Network, &a.public(), 0, 10).unwrap().is_empty());
     ingest(&s.store, &log[0]).unwrap();
     assert_eq!(s.store.head(&Channel::Network, &a.public()).unwrap(), 4);
-    let sent = s
-        .store
-        .log_after(&Channel::Network, &a.public(), 1, 2)
-        .unwrap();
-    assert_eq!(
-        sent,
-        vec![log[1].envelope.to_bytes(), log[2].envelope.to_bytes()]
-    );
+    let sent = s.store.log_after(&Channel::Network, &a.public(), 1, 2).unwrap();
+    assert_eq!(sent, vec![log[1].envelope.to_bytes(), log[2].envelope.to_bytes()]);
 }
 
 #[test]
@@ -248,17 +169,10 @@ fn equivocation_keeps_both_records_and_flags_the_author() {
     let first = signed(&a, Channel::Network, 1, None, phone_body(1));
     let second = signed(&a, Channel::Network, 1, None, phone_body(2));
     assert_eq!(ingest(&s.store, &first).unwrap(), Ingested::New(first.id));
-    assert_eq!(
-        ingest(&s.store, &second).unwrap(),
-        Ingested::Equivocation(second.id)
-    );
+    assert_eq!(ingest(&s.store, &second).unwrap(), Ingested::Equivocation(second.id));
     assert!(s.store.contains(&first.id).unwrap() && s.store.contains(&second.id).unwrap());
     assert_eq!(s.store.equivocators().unwrap(), vec![a.public()]);
-    let hits = s
-        .store
-        .lookup(Kind::Phone, &phone(2), &ctx(), false)
-        .unwrap()
-        .unwrap();
+    let hits = s.store.lookup(Kind::Phone, &phone(2), &ctx(), false).unwrap().unwrap();
     assert!(hits[0].author_equivocating);
 }
 
@@ -271,78 +185,39 @@ fn one_bad_record_never_poisons_a_batch() {
     forged.sig = agency(3).sign(RECORD_DOMAIN, &forged.signed);
     bytes[2] = forged.to_bytes();
     bytes.push(b"garbage".to_vec());
-    bytes.push(
-        signed(&agency(9), Channel::Network, 1, None, phone_body(9))
-            .envelope
-            .to_bytes(),
-    );
+    bytes.push(signed(&agency(9), Channel::Network, 1, None, phone_body(9)).envelope.to_bytes());
     let results = s.store.ingest_batch(&bytes);
     assert_eq!(results.len(), 7);
     for (i, r) in results.iter().enumerate() {
         match i {
-            2 => assert!(
-                matches!(r, Err(IngestError::Record(RecordError::BadSignature))),
-                "{r:?}"
-            ),
+            2 => assert!(matches!(r, Err(IngestError::Record(RecordError::BadSignature))), "{r:?}"),
             5 => assert!(matches!(r, Err(IngestError::Record(_)))),
             6 => assert!(matches!(r, Err(IngestError::NotMember(_)))),
             _ => assert!(matches!(r, Ok(Ingested::New(_))), "record {i}: {r:?}"),
         }
     }
-    assert_eq!(
-        s.store
-            .head(&Channel::Network, &agency(2).public())
-            .unwrap(),
-        2,
-        "gap at seq 3"
-    );
+    assert_eq!(s.store.head(&Channel::Network, &agency(2).public()).unwrap(), 2, "gap at seq 3");
 }
 
 #[test]
 fn revisions_show_the_latest_version_and_retractions_hide_the_record() {
     let (_d, s) = open();
     let me = agency(1);
-    let orig = s
-        .store
-        .publish(&me, &network(), phone_body(1), None)
-        .unwrap();
+    let orig = s.store.publish(&me, &network(), phone_body(1), None).unwrap();
     let mut better = indicator(Kind::Phone, &phone(1), Tlp::Green);
     better.confidence = 95;
-    let rev = Body::Revision(Revision {
-        supersedes: orig.id,
-        content: Content::Indicator(better),
-    });
+    let rev = Body::Revision(Revision { supersedes: orig.id, content: Content::Indicator(better) });
     let rev = s.store.publish(&me, &network(), rev, None).unwrap();
 
-    let hits = s
-        .store
-        .lookup(Kind::Phone, &phone(1), &ctx(), false)
-        .unwrap()
-        .unwrap();
+    let hits = s.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap();
     assert_eq!(hits.len(), 1, "one piece of knowledge, not two");
-    assert_eq!(
-        (hits[0].id, hits[0].version, hits[0].revisions),
-        (orig.id, rev.id, 1)
-    );
+    assert_eq!((hits[0].id, hits[0].version, hits[0].revisions), (orig.id, rev.id, 1));
     assert!(matches!(&hits[0].content, Content::Indicator(i) if i.confidence == 95));
 
-    let retract = Body::Retraction(Retraction {
-        target: orig.id,
-        reason: "number reassigned".into(),
-    });
+    let retract = Body::Retraction(Retraction { target: orig.id, reason: "number reassigned".into() });
     s.store.publish(&me, &network(), retract, None).unwrap();
-    assert!(
-        s.store
-            .lookup(Kind::Phone, &phone(1), &ctx(), false)
-            .unwrap()
-            .unwrap()
-            .is_empty()
-    );
-    let history = s
-        .store
-        .lookup(Kind::Phone, &phone(1), &ctx(), true)
-        .unwrap()
-        .unwrap();
+    assert!(s.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap().is_empty());
+    let history = s.store.lookup(Kind::Phone, &phone(1), &ctx(), true).unwrap().unwrap();
     assert_eq!(history[0].retracted.as_deref(), Some("number reassigned"));
     assert_eq!(s.store.versions(&orig.id).unwrap().len(), 2);
 }
@@ -357,36 +232,20 @@ fn only_the_author_may_revise_or_retract() {
         supersedes: theirs.id,
         content: Content::Indicator(indicator(Kind::Phone, &phone(1), Tlp::Green)),
     });
-    assert!(matches!(
-        s.store.publish(&agency(1), &network(), rev.clone(), None),
-        Err(PublishError::NotOwnTarget(_))
-    ));
+    assert!(matches!(s.store.publish(&agency(1), &network(), rev.clone(), None), Err(PublishError::NotOwnTarget(_))));
     // A peer's revision of a third agency's record is refused at ingest…
     let hostile = signed(&agency(3), Channel::Network, 1, None, rev.clone());
-    assert!(matches!(
-        ingest(&s.store, &hostile),
-        Err(IngestError::NotOwnTarget { .. })
-    ));
-    let retract = Body::Retraction(Retraction {
-        target: theirs.id,
-        reason: "spite".into(),
-    });
+    assert!(matches!(ingest(&s.store, &hostile), Err(IngestError::NotOwnTarget { .. })));
+    let retract = Body::Retraction(Retraction { target: theirs.id, reason: "spite".into() });
     let hostile = signed(&agency(3), Channel::Network, 1, None, retract.clone());
-    assert!(matches!(
-        ingest(&s.store, &hostile),
-        Err(IngestError::NotOwnTarget { .. })
-    ));
+    assert!(matches!(ingest(&s.store, &hostile), Err(IngestError::NotOwnTarget { .. })));
 
     // …and if it arrives before its target, the view ignores it.
     let (_d2, s2) = open();
     let early = signed(&agency(3), Channel::Network, 1, None, retract);
     ingest(&s2.store, &early).unwrap();
     ingest(&s2.store, &theirs).unwrap();
-    let hits = s2
-        .store
-        .lookup(Kind::Phone, &phone(1), &ctx(), false)
-        .unwrap()
-        .unwrap();
+    let hits = s2.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap();
     assert_eq!(hits.len(), 1);
     assert!(hits[0].retracted.is_none());
 }
@@ -397,13 +256,8 @@ fn sightings_aggregate_per_indicator() {
     let orig = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     ingest(&s.store, &orig).unwrap();
     let sight = |n: u8, verdict| {
-        let body = Body::Sighting(Sighting {
-            target: orig.id,
-            verdict,
-            seen_ms: None,
-            countries: vec![],
-            comment: None,
-        });
+        let body =
+            Body::Sighting(Sighting { target: orig.id, verdict, seen_ms: None, countries: vec![], comment: None });
         signed(&agency(n), Channel::Network, 1, None, body)
     };
     let by3 = sight(3, Verdict::Corroborates);
@@ -418,17 +272,9 @@ fn sightings_aggregate_per_indicator() {
     });
     s.store.publish(&agency(1), &network(), body, None).unwrap();
     // Agency 3 also published the same value itself.
-    ingest(
-        &s.store,
-        &signed(&agency(3), Channel::Network, 2, Some(by3.id), phone_body(1)),
-    )
-    .unwrap();
+    ingest(&s.store, &signed(&agency(3), Channel::Network, 2, Some(by3.id), phone_body(1))).unwrap();
 
-    let hits = s
-        .store
-        .lookup(Kind::Phone, &phone(1), &ctx(), false)
-        .unwrap()
-        .unwrap();
+    let hits = s.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap();
     assert_eq!(hits.len(), 2);
     let h = hits.iter().find(|h| h.id == orig.id).unwrap();
     let mut sighted = vec![agency(1).public(), agency(3).public()];
@@ -456,93 +302,30 @@ fn queries_find_by_value_kind_author_typology_and_time() {
         mappings: vec![],
         references: vec![],
     });
-    let typ = s
-        .store
-        .publish(&agency(1), &network(), typology, None)
-        .unwrap();
+    let typ = s.store.publish(&agency(1), &network(), typology, None).unwrap();
     let mut with_typology = indicator(Kind::Domain, "jobs-abroad.example", Tlp::Green);
     with_typology.typologies = vec![typ.id];
-    let dom = s
-        .store
-        .publish(&agency(1), &network(), Body::Indicator(with_typology), None)
-        .unwrap();
+    let dom = s.store.publish(&agency(1), &network(), Body::Indicator(with_typology), None).unwrap();
     let theirs = chain(&agency(2), 3, 10);
     for v in &theirs {
         ingest(&s.store, v).unwrap();
     }
 
-    let by_raw = s
-        .store
-        .lookup(Kind::Phone, "+44 (0)7700 900 011", &ctx(), false)
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        by_raw[0].id, theirs[1].id,
-        "raw values are normalised before lookup"
-    );
-    assert!(
-        s.store
-            .lookup(Kind::Phone, "garbage", &ctx(), false)
-            .unwrap()
-            .is_err()
-    );
+    let by_raw = s.store.lookup(Kind::Phone, "+44 (0)7700 900 011", &ctx(), false).unwrap().unwrap();
+    assert_eq!(by_raw[0].id, theirs[1].id, "raw values are normalised before lookup");
+    assert!(s.store.lookup(Kind::Phone, "garbage", &ctx(), false).unwrap().is_err());
 
     let q = |q: Query| s.store.search(&q, &ctx()).unwrap().unwrap();
-    assert_eq!(
-        q(Query {
-            kind: Some(Kind::Phone),
-            ..Default::default()
-        })
-        .len(),
-        3
-    );
-    assert_eq!(
-        q(Query {
-            author: Some(agency(2).public()),
-            ..Default::default()
-        })
-        .len(),
-        3
-    );
-    assert_eq!(
-        q(Query {
-            typology: Some(typ.id),
-            ..Default::default()
-        })[0]
-            .id,
-        dom.id
-    );
-    assert_eq!(
-        q(Query {
-            content: Some(ContentType::Typology),
-            ..Default::default()
-        })[0]
-            .id,
-        typ.id
-    );
-    let window = q(Query {
-        since_ms: Some(1_764_000_000_002),
-        until_ms: Some(1_764_000_000_003),
-        ..Default::default()
-    });
-    assert_eq!(
-        window.iter().map(|h| h.id).collect::<Vec<_>>(),
-        vec![theirs[2].id, theirs[1].id],
-        "newest first"
-    );
-    assert_eq!(
-        q(Query {
-            limit: 2,
-            ..Default::default()
-        })
-        .len(),
-        2
-    );
-    let by_value = q(Query {
-        kind: Some(Kind::Domain),
-        value: Some("JOBS-ABROAD.example.".into()),
-        ..Default::default()
-    });
+    assert_eq!(q(Query { kind: Some(Kind::Phone), ..Default::default() }).len(), 3);
+    assert_eq!(q(Query { author: Some(agency(2).public()), ..Default::default() }).len(), 3);
+    assert_eq!(q(Query { typology: Some(typ.id), ..Default::default() })[0].id, dom.id);
+    assert_eq!(q(Query { content: Some(ContentType::Typology), ..Default::default() })[0].id, typ.id);
+    let window =
+        q(Query { since_ms: Some(1_764_000_000_002), until_ms: Some(1_764_000_000_003), ..Default::default() });
+    assert_eq!(window.iter().map(|h| h.id).collect::<Vec<_>>(), vec![theirs[2].id, theirs[1].id], "newest first");
+    assert_eq!(q(Query { limit: 2, ..Default::default() }).len(), 2);
+    let by_value =
+        q(Query { kind: Some(Kind::Domain), value: Some("JOBS-ABROAD.example.".into()), ..Default::default() });
     assert_eq!(by_value[0].id, dom.id);
 }
 
@@ -556,30 +339,13 @@ fn the_added_after_feed_pages_in_receive_order() {
     let (page1, c1) = s.store.added_after(None, None, 2).unwrap();
     let (page2, c2) = s.store.added_after(c1, None, 2).unwrap();
     let (page3, c3) = s.store.added_after(c2, None, 2).unwrap();
-    let ids: Vec<_> = page1
-        .iter()
-        .chain(&page2)
-        .chain(&page3)
-        .map(|r| r.id)
-        .collect();
+    let ids: Vec<_> = page1.iter().chain(&page2).chain(&page3).map(|r| r.id).collect();
     assert_eq!(ids, log.iter().map(|v| v.id).collect::<Vec<_>>());
     assert!(s.store.added_after(c3, None, 2).unwrap().0.is_empty());
     let c: Cursor = c1.unwrap().to_string().parse().unwrap();
     assert_eq!(Some(c), c1);
-    assert!(
-        s.store
-            .added_after(Some(Cursor::after_ms(u64::MAX - 1)), None, 10)
-            .unwrap()
-            .0
-            .is_empty()
-    );
-    assert!(
-        s.store
-            .added_after(None, Some(&mekong()), 10)
-            .unwrap()
-            .0
-            .is_empty()
-    );
+    assert!(s.store.added_after(Some(Cursor::after_ms(u64::MAX - 1)), None, 10).unwrap().0.is_empty());
+    assert!(s.store.added_after(None, Some(&mekong()), 10).unwrap().0.is_empty());
 }
 
 #[test]
@@ -589,30 +355,13 @@ fn bulk_lookup_reports_each_value_on_its_own() {
         ingest(&s.store, &v).unwrap();
     }
     let items = vec![
-        BulkItem {
-            kind: Some(Kind::Phone),
-            value: "07700 900001".into(),
-        },
-        BulkItem {
-            kind: None,
-            value: "+44 7700 900002".into(),
-        },
-        BulkItem {
-            kind: None,
-            value: "jobs.example".into(),
-        },
-        BulkItem {
-            kind: Some(Kind::Phone),
-            value: "not a number".into(),
-        },
-        BulkItem {
-            kind: None,
-            value: "???".into(),
-        },
+        BulkItem { kind: Some(Kind::Phone), value: "07700 900001".into() },
+        BulkItem { kind: None, value: "+44 7700 900002".into() },
+        BulkItem { kind: None, value: "jobs.example".into() },
+        BulkItem { kind: Some(Kind::Phone), value: "not a number".into() },
+        BulkItem { kind: None, value: "???".into() },
     ];
-    let gb = Context {
-        default_region: "GB".parse().ok(),
-    };
+    let gb = Context { default_region: "GB".parse().ok() };
     let res = s.store.bulk_lookup(&items, &gb, false).unwrap();
     assert_eq!(res[0].hits.len(), 1);
     assert_eq!(res[1].kind, Some(Kind::Phone));
@@ -626,36 +375,13 @@ fn bulk_lookup_reports_each_value_on_its_own() {
 fn revoked_authors_keep_their_records_flagged_and_cannot_add_more() {
     let (_d, s) = open();
     let a = agency(4);
-    ingest(
-        &s.store,
-        &signed(&a, Channel::Network, 1, None, phone_body(1)),
-    )
-    .unwrap();
-    s.store
-        .apply_trust_update(&trust_list(2, &[1, 2, 3], &[("mekong", &[1, 2])]))
-        .unwrap();
-    let hits = s
-        .store
-        .lookup(Kind::Phone, &phone(1), &ctx(), false)
-        .unwrap()
-        .unwrap();
+    ingest(&s.store, &signed(&a, Channel::Network, 1, None, phone_body(1))).unwrap();
+    s.store.apply_trust_update(&trust_list(2, &[1, 2, 3], &[("mekong", &[1, 2])])).unwrap();
+    let hits = s.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap();
     assert!(hits[0].author_revoked);
-    let later = signed(
-        &a,
-        Channel::Network,
-        2,
-        Some(RecordId([0; 32])),
-        phone_body(2),
-    );
-    assert!(matches!(
-        ingest(&s.store, &later),
-        Err(IngestError::NotMember(_))
-    ));
+    let later = signed(&a, Channel::Network, 2, Some(RecordId([0; 32])), phone_body(2));
+    assert!(matches!(ingest(&s.store, &later), Err(IngestError::NotMember(_))));
     // An old list cannot be installed again.
-    assert!(
-        s.store
-            .apply_trust_update(&trust_list(1, &[1, 2, 3, 4], &[]))
-            .is_err()
-    );
+    assert!(s.store.apply_trust_update(&trust_list(1, &[1, 2, 3, 4], &[])).is_err());
     assert_eq!(s.store.trust_lists_after(0).unwrap().len(), 2);
 }

@@ -4,11 +4,11 @@
 use std::collections::{HashMap, HashSet};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError,
-    RecordId, Tlp, Verified, open_batch,
+    AgencyKey, Body, Channel, Content, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError, RecordId,
+    Tlp, Verified, open_batch,
 };
 
-use super::{Store, StoreError, keys, now_ms};
+use super::{LogState, Store, StoreError, keys, now_ms};
 
 /// Where a record came from; decides which checks apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +58,7 @@ pub enum IngestError {
     #[error("author {author} is not a member of sharing group {group}")]
     NotInGroup { author: AgencyKey, group: GroupId },
     #[error("{kind} targets record {target}, which another agency wrote")]
-    NotOwnTarget {
-        kind: &'static str,
-        target: RecordId,
-    },
+    NotOwnTarget { kind: &'static str, target: RecordId },
     #[error("revision supersedes {0}, which is itself a revision (point at the original)")]
     RevisionOfRevision(RecordId),
     #[error("sighting or retraction travels on channel {got}, its target is on {expected}")]
@@ -96,17 +93,27 @@ pub enum PublishError {
 }
 
 /// Writes pending in one batch, visible to later records of the same batch.
-#[derive(Default)]
 struct Pending {
     batch: sled::Batch,
     written: HashMap<Vec<u8>, Vec<u8>>,
     ids: HashSet<RecordId>,
+    /// Logs touched by the batch; their `H` keys are written once, at the end.
+    logs: HashMap<(Channel, AgencyKey), LogState>,
+    /// Ids of the records new in this batch, in order: one `A` key for all.
+    added: Vec<u8>,
+    added_ms: u64,
 }
 
 impl Pending {
+    /// Stages a key that later records of the batch may read back.
     fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
         self.batch.insert(k.clone(), v.clone());
         self.written.insert(k, v);
+    }
+
+    /// Stages an index key nothing reads during ingest.
+    fn index(&mut self, k: Vec<u8>) {
+        self.batch.insert(k, &[][..]);
     }
 }
 
@@ -114,9 +121,7 @@ impl Store {
     /// Ingests one envelope received from a peer; returns once it is durable.
     pub fn ingest(&self, bytes: &[u8]) -> Result<Ingested, IngestError> {
         let verified = Envelope::from_bytes(bytes)?.open()?;
-        self.write(vec![Ok(verified)], Source::Peer)
-            .pop()
-            .unwrap_or(Err(IngestError::NoTrustList))
+        self.write(vec![Ok(verified)], Source::Peer).pop().unwrap_or(Err(IngestError::NoTrustList))
     }
 
     /// Ingests many envelopes with batch signature verification and a single
@@ -135,15 +140,12 @@ impl Store {
                 Err(e) => failed.push(Some(IngestError::from(e))),
             }
         }
-        let mut opened = open_batch(good).into_iter();
+        let mut opened = open_parallel(good).into_iter();
         let verified = failed
             .into_iter()
             .map(|f| match f {
                 Some(e) => Err(e),
-                None => opened
-                    .next()
-                    .unwrap_or(Err(RecordError::BadSignature))
-                    .map_err(IngestError::from),
+                None => opened.next().unwrap_or(Err(RecordError::BadSignature)).map_err(IngestError::from),
             })
             .collect();
         self.write(verified, Source::Peer)
@@ -164,21 +166,12 @@ impl Store {
         // Held across seq assignment, signing and writing: concurrent
         // publishes never reuse a seq.
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let last = self
-            .records
-            .scan_prefix(keys::log_of(&channel, &me))
-            .next_back()
-            .transpose()
-            .map_err(StoreError::from)?;
+        let last =
+            self.records.scan_prefix(keys::log_of(&channel, &me)).next_back().transpose().map_err(StoreError::from)?;
         let (seq, prev) = match last {
             Some((k, v)) => {
-                let seq =
-                    keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| super::corrupt("log key"))?;
-                let id = RecordId(
-                    v.as_ref()
-                        .try_into()
-                        .map_err(|_| super::corrupt("log value"))?,
-                );
+                let seq = keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| super::corrupt("log key"))?;
+                let id = RecordId(v.as_ref().try_into().map_err(|_| super::corrupt("log value"))?);
                 (seq + 1, Some(id))
             }
             None => (1, None),
@@ -204,12 +197,7 @@ impl Store {
     }
 
     /// The channel a body of this agency goes on.
-    fn channel_for(
-        &self,
-        me: &AgencyKey,
-        body: &Body,
-        group: Option<GroupId>,
-    ) -> Result<Channel, PublishError> {
+    fn channel_for(&self, me: &AgencyKey, body: &Body, group: Option<GroupId>) -> Result<Channel, PublishError> {
         let target = match body {
             Body::Sighting(s) => Some(s.target),
             Body::Retraction(r) => Some(r.target),
@@ -217,9 +205,7 @@ impl Store {
             _ => None,
         };
         if let Some(target) = target {
-            let t = self
-                .get(&target)?
-                .ok_or(PublishError::UnknownTarget(target))?;
+            let t = self.get(&target)?.ok_or(PublishError::UnknownTarget(target))?;
             let own_only = !matches!(body, Body::Sighting(_));
             if own_only && t.record.header.author != *me {
                 return Err(PublishError::NotOwnTarget(target));
@@ -249,11 +235,7 @@ impl Store {
     }
 
     /// Writes verified records (or passes their errors through), then flushes.
-    fn write(
-        &self,
-        records: Vec<Result<Verified, IngestError>>,
-        source: Source,
-    ) -> Vec<Result<Ingested, IngestError>> {
+    fn write(&self, records: Vec<Result<Verified, IngestError>>, source: Source) -> Vec<Result<Ingested, IngestError>> {
         let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let results = self.write_locked(records, source);
         drop(guard);
@@ -262,13 +244,7 @@ impl Store {
             let msg = e.to_string();
             return results
                 .into_iter()
-                .map(|r| {
-                    r.and_then(|_| {
-                        Err(IngestError::Store(StoreError::Corrupt(format!(
-                            "flush failed: {msg}"
-                        ))))
-                    })
-                })
+                .map(|r| r.and_then(|_| Err(IngestError::Store(StoreError::Corrupt(format!("flush failed: {msg}"))))))
                 .collect();
         }
         results
@@ -280,41 +256,51 @@ impl Store {
         records: Vec<Result<Verified, IngestError>>,
         source: Source,
     ) -> Vec<Result<Ingested, IngestError>> {
-        let mut pending = Pending::default();
-        let mut results: Vec<Result<Ingested, IngestError>> = records
-            .into_iter()
-            .map(|r| r.and_then(|v| self.stage(&v, source, &mut pending)))
-            .collect();
+        let mut next_counter = self.next_counter.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = Pending {
+            batch: sled::Batch::default(),
+            written: HashMap::new(),
+            ids: HashSet::new(),
+            logs: HashMap::new(),
+            added: Vec::new(),
+            added_ms: now_ms(),
+        };
+        let mut results: Vec<Result<Ingested, IngestError>> =
+            records.into_iter().map(|r| r.and_then(|v| self.stage(&v, source, &mut pending))).collect();
+        for ((channel, author), state) in &pending.logs {
+            pending.batch.insert(keys::head(channel, author), state.to_bytes().to_vec());
+        }
+        let batch_no = *next_counter;
+        if !pending.added.is_empty() {
+            pending.batch.insert(keys::added(pending.added_ms, batch_no), std::mem::take(&mut pending.added));
+        }
         if let Err(e) = self.records.apply_batch(pending.batch) {
             let msg = e.to_string();
             results = results
                 .into_iter()
-                .map(|r| {
-                    r.and_then(|_| {
-                        Err(IngestError::Store(StoreError::Corrupt(format!(
-                            "write failed: {msg}"
-                        ))))
-                    })
-                })
+                .map(|r| r.and_then(|_| Err(IngestError::Store(StoreError::Corrupt(format!("write failed: {msg}"))))))
                 .collect();
+        } else {
+            *next_counter = batch_no + 1;
         }
         results
     }
 
     /// The checks of DESIGN.md §2 that need the store and the trust list, then
     /// the record's keys, staged into `p`.
-    fn stage(
-        &self,
-        v: &Verified,
-        source: Source,
-        p: &mut Pending,
-    ) -> Result<Ingested, IngestError> {
+    fn stage(&self, v: &Verified, source: Source, p: &mut Pending) -> Result<Ingested, IngestError> {
         let h = &v.record.header;
-        if p.ids.contains(&v.id)
-            || self
-                .records
-                .contains_key(keys::record(&v.id))
-                .map_err(StoreError::from)?
+        let log = (h.channel.clone(), h.author);
+        let mut state = match p.logs.get(&log) {
+            Some(s) => *s,
+            None => self.log_state(&h.channel, &h.author)?,
+        };
+        // The common case is the next record of a log: nothing at or after
+        // its seq is stored yet, so it cannot be a duplicate or take an
+        // occupied slot, and no store read is needed.
+        let fresh = h.seq > state.max;
+        if !fresh
+            && (p.ids.contains(&v.id) || self.records.contains_key(keys::record(&v.id)).map_err(StoreError::from)?)
         {
             return Ok(Ingested::Duplicate(v.id));
         }
@@ -323,88 +309,58 @@ impl Store {
         }
         self.check_target(&v.record, p)?;
 
-        let added_ms = now_ms();
-        let counter = self.db.generate_id().map_err(StoreError::from)?;
-        let mut value = added_ms.to_be_bytes().to_vec();
+        let added_ms = p.added_ms;
+        let mut value = Vec::with_capacity(8 + v.envelope.signed.len() + 96);
+        value.extend_from_slice(&added_ms.to_be_bytes());
         value.extend_from_slice(&v.envelope.to_bytes());
         p.insert(keys::record(&v.id), value);
         p.ids.insert(v.id);
-        p.insert(keys::added(added_ms, counter), v.id.0.to_vec());
-        p.insert(keys::created(h.created_ms, &v.id), vec![]);
-        p.insert(keys::author(&h.author, h.created_ms, &v.id), vec![]);
+        p.added.extend_from_slice(&v.id.0);
         self.stage_indices(v, p);
 
         // The log slot: first record wins the slot; a second is an equivocation.
         let slot = keys::log(&h.channel, &h.author, h.seq);
-        let existing = match p.written.get(&slot) {
-            Some(id) => Some(id.clone()),
-            None => self
-                .records
-                .get(&slot)
-                .map_err(StoreError::from)?
-                .map(|v| v.to_vec()),
-        };
-        if existing.is_some() {
-            p.insert(
-                keys::equivocation(&h.channel, &h.author, h.seq, &v.id),
-                vec![],
-            );
-            p.insert(keys::flagged(&h.author), vec![]);
+        let occupied =
+            !fresh && (p.written.contains_key(&slot) || self.records.contains_key(&slot).map_err(StoreError::from)?);
+        if occupied {
+            p.index(keys::equivocation(&h.channel, &h.author, h.seq, &v.id));
+            p.index(keys::flagged(&h.author));
             return Ok(Ingested::Equivocation(v.id));
         }
         p.insert(slot, v.id.0.to_vec());
-        self.advance_head(&h.channel, &h.author, p)?;
+        state.max = state.max.max(h.seq);
+        // Move the contiguous head over every slot now filled.
+        while state.head < state.max {
+            let next = keys::log(&h.channel, &h.author, state.head + 1);
+            if p.written.contains_key(&next) || self.records.contains_key(&next).map_err(StoreError::from)? {
+                state.head += 1;
+            } else {
+                break;
+            }
+        }
+        p.logs.insert(log, state);
         Ok(Ingested::New(v.id))
     }
 
     fn stage_indices(&self, v: &Verified, p: &mut Pending) {
         let created = v.record.header.created_ms;
         match &v.record.body {
-            Body::Sighting(s) => p.insert(
-                keys::reference(&s.target, keys::REF_SIGHTING, &v.id),
-                vec![],
-            ),
-            Body::Retraction(r) => p.insert(
-                keys::reference(&r.target, keys::REF_RETRACTION, &v.id),
-                vec![],
-            ),
-            Body::Revision(r) => p.insert(
-                keys::reference(&r.supersedes, keys::REF_REVISION, &v.id),
-                vec![],
-            ),
+            Body::Sighting(s) => p.index(keys::reference(&s.target, keys::REF_SIGHTING, &v.id)),
+            Body::Retraction(r) => p.index(keys::reference(&r.target, keys::REF_RETRACTION, &v.id)),
+            Body::Revision(r) => p.index(keys::reference(&r.supersedes, keys::REF_REVISION, &v.id)),
             _ => {}
         }
-        if let Some(kawan_protocol::Content::Indicator(i)) = v.record.body.content() {
-            p.insert(keys::value(i.kind, &i.value, &v.id), vec![]);
-            p.insert(keys::kind(i.kind, created, &v.id), vec![]);
-            for t in &i.typologies {
-                p.insert(keys::typology(t, &v.id), vec![]);
+        match v.record.body.content() {
+            Some(Content::Indicator(i)) => {
+                p.index(keys::value(i.kind, &i.value, &v.id));
+                for t in &i.typologies {
+                    p.index(keys::typology(t, &v.id));
+                }
             }
+            Some(Content::Typology(_)) => p.index(keys::listing(keys::LIST_TYPOLOGY, created, &v.id)),
+            Some(Content::Technique(_)) => p.index(keys::listing(keys::LIST_TECHNIQUE, created, &v.id)),
+            None => {}
         }
-    }
-
-    /// Moves the contiguous head forward over every slot now filled.
-    fn advance_head(
-        &self,
-        channel: &Channel,
-        author: &AgencyKey,
-        p: &mut Pending,
-    ) -> Result<(), StoreError> {
-        let head_key = keys::head(channel, author);
-        let mut head = match p.written.get(&head_key) {
-            Some(v) => keys::u64_be(v).unwrap_or(0),
-            None => self.head(channel, author)?,
-        };
-        loop {
-            let next = keys::log(channel, author, head + 1);
-            if p.written.contains_key(&next) || self.records.contains_key(&next)? {
-                head += 1;
-            } else {
-                break;
-            }
-        }
-        p.insert(head_key, head.to_be_bytes().to_vec());
-        Ok(())
     }
 
     /// A peer's record must come from a current member allowed on its channel.
@@ -412,10 +368,7 @@ impl Store {
         let list = self.trust().ok_or(IngestError::NoTrustList)?;
         let h = &r.header;
         if h.network != list.network {
-            return Err(IngestError::WrongNetwork {
-                expected: list.network.clone(),
-                got: h.network.clone(),
-            });
+            return Err(IngestError::WrongNetwork { expected: list.network.clone(), got: h.network.clone() });
         }
         if !list.is_active(&h.author, now_ms()) {
             return Err(IngestError::NotMember(h.author));
@@ -423,10 +376,7 @@ impl Store {
         if let Channel::Group(g) = &h.channel
             && !list.in_group(g, &h.author)
         {
-            return Err(IngestError::NotInGroup {
-                author: h.author,
-                group: g.clone(),
-            });
+            return Err(IngestError::NotInGroup { author: h.author, group: g.clone() });
         }
         Ok(())
     }
@@ -460,4 +410,28 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Opens a batch on every core: verification is most of the cost of ingest,
+/// and the pieces are independent.
+fn open_parallel(envelopes: Vec<Envelope>) -> Vec<Result<Verified, RecordError>> {
+    const MIN_PER_THREAD: usize = 32;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(envelopes.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        return open_batch(envelopes);
+    }
+    let per = envelopes.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = envelopes;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || open_batch(part))).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(RecordError::BadSignature)])).collect()
+    })
 }

@@ -1,5 +1,8 @@
 //! Key layout of the `records` tree.
 //!
+//! sled costs a few microseconds per key written, so a record gets exactly
+//! three (`R`, `V` or `K`, `L`); receive order and heads are one key per batch.
+//!
 //! Every record, its log slot, head and index entries live in one sled tree
 //! under one-byte namespaces, so that ingesting a record is a single atomic
 //! `apply_batch`: after a crash, a record and all its indices are either all
@@ -10,12 +13,10 @@
 //! | `R` | id | added_ms(8) ‖ envelope |
 //! | `L` | channel 0 author seq | id (first record seen in the slot) |
 //! | `E` | channel 0 author seq id | — (an equivocating second record) |
-//! | `H` | channel 0 author | highest contiguous seq(8) |
+//! | `H` | channel 0 author | highest contiguous seq(8) ‖ highest seq stored(8) |
 //! | `V` | kind value 0 id | — (indicator value index, roots and revisions) |
-//! | `A` | added_ms counter | id (receive order, for `added_after`) |
-//! | `C` | created_ms id | — |
-//! | `U` | author created_ms id | — |
-//! | `K` | kind created_ms id | — |
+//! | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
+//! | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`) |
 //! | `T` | typology id | — |
 //! | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
 //! | `Q` | author | — (author flagged as equivocating) |
@@ -28,8 +29,6 @@ pub const EQUIVOCATION: u8 = b'E';
 pub const HEAD: u8 = b'H';
 pub const VALUE: u8 = b'V';
 pub const ADDED: u8 = b'A';
-pub const CREATED: u8 = b'C';
-pub const AUTHOR: u8 = b'U';
 pub const KIND: u8 = b'K';
 pub const TYPOLOGY: u8 = b'T';
 pub const REF: u8 = b'F';
@@ -89,23 +88,17 @@ pub fn value(kind: Kind, value: &str, id: &RecordId) -> Vec<u8> {
     k
 }
 
-pub fn added(added_ms: u64, counter: u64) -> Vec<u8> {
-    cat(ADDED, &[&added_ms.to_be_bytes(), &counter.to_be_bytes()])
+pub fn added(added_ms: u64, batch: u64) -> Vec<u8> {
+    cat(ADDED, &[&added_ms.to_be_bytes(), &batch.to_be_bytes()])
 }
 
-pub fn created(created_ms: u64, id: &RecordId) -> Vec<u8> {
-    cat(CREATED, &[&created_ms.to_be_bytes(), &id.0])
-}
+/// Listing tags of `K` keys besides indicator kinds.
+pub const LIST_TYPOLOGY: u8 = 0x80;
+pub const LIST_TECHNIQUE: u8 = 0x81;
 
-pub fn author(author: &AgencyKey, created_ms: u64, id: &RecordId) -> Vec<u8> {
-    cat(AUTHOR, &[&author.0, &created_ms.to_be_bytes(), &id.0])
-}
-
-pub fn kind(kind: Kind, created_ms: u64, id: &RecordId) -> Vec<u8> {
-    cat(
-        KIND,
-        &[&[kind_byte(kind)], &created_ms.to_be_bytes(), &id.0],
-    )
+/// `K` key: knowledge of one listing, in creation order.
+pub fn listing(tag: u8, created_ms: u64, id: &RecordId) -> Vec<u8> {
+    cat(KIND, &[&[tag], &created_ms.to_be_bytes(), &id.0])
 }
 
 pub fn typology(typology: &RecordId, id: &RecordId) -> Vec<u8> {

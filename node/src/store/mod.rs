@@ -46,6 +46,8 @@ pub struct Store {
     /// Serialises writers: seq assignment, dedupe and head updates are
     /// read-modify-write over several keys.
     writer: Mutex<()>,
+    /// Number of the next ingest batch (`A` keys); taken only while holding `writer`.
+    next_counter: Mutex<u64>,
     trust: RwLock<Option<std::sync::Arc<TrustList>>>,
 }
 
@@ -57,8 +59,14 @@ impl Store {
             records: db.open_tree("records")?,
             trust_tree: db.open_tree("trust")?,
             writer: Mutex::new(()),
+            next_counter: Mutex::new(0),
             trust: RwLock::new(None),
         };
+        // Receive order continues after the last record added.
+        if let Some((k, _)) = store.records.scan_prefix([keys::ADDED]).next_back().transpose()? {
+            let last = keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))?;
+            *store.next_counter.lock().unwrap_or_else(|e| e.into_inner()) = last + 1;
+        }
         store.load_trust()?;
         Ok(store)
     }
@@ -94,19 +102,21 @@ impl Store {
                 continue;
             }
             let seq = keys::u64_be(&v).ok_or_else(|| corrupt("head value"))?;
-            out.push(Head {
-                channel,
-                author,
-                seq,
-            });
+            out.push(Head { channel, author, seq });
         }
         Ok(out)
     }
 
     /// The highest contiguous seq of one log (0 if none).
     pub fn head(&self, channel: &Channel, author: &AgencyKey) -> Result<u64, StoreError> {
-        let v = self.records.get(keys::head(channel, author))?;
-        Ok(v.and_then(|v| keys::u64_be(&v)).unwrap_or(0))
+        Ok(self.log_state(channel, author)?.head)
+    }
+
+    fn log_state(&self, channel: &Channel, author: &AgencyKey) -> Result<LogState, StoreError> {
+        let Some(v) = self.records.get(keys::head(channel, author))? else { return Ok(LogState::default()) };
+        let head = keys::u64_be(&v).ok_or_else(|| corrupt("head value"))?;
+        let max = v.get(8..).and_then(keys::u64_be).unwrap_or(head);
+        Ok(LogState { head, max })
     }
 
     /// Envelopes of one log after `after_seq`, in seq order, at most `limit`.
@@ -129,10 +139,7 @@ impl Store {
                 break;
             }
             let id = RecordId(v.as_ref().try_into().map_err(|_| corrupt("log value"))?);
-            let rec = self
-                .records
-                .get(keys::record(&id))?
-                .ok_or_else(|| corrupt("log points at missing record"))?;
+            let rec = self.records.get(keys::record(&id))?.ok_or_else(|| corrupt("log points at missing record"))?;
             out.push(rec[8..].to_vec());
         }
         Ok(out)
@@ -144,9 +151,7 @@ impl Store {
             .scan_prefix([keys::FLAGGED])
             .map(|item| {
                 let (k, _) = item?;
-                Ok(AgencyKey(
-                    k[1..].try_into().map_err(|_| corrupt("flag key"))?,
-                ))
+                Ok(AgencyKey(k[1..].try_into().map_err(|_| corrupt("flag key"))?))
             })
             .collect()
     }
@@ -167,6 +172,23 @@ impl Store {
     }
 }
 
+/// Where a log stands: its highest contiguous seq, and the highest seq stored
+/// (above the head when records arrived out of order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LogState {
+    head: u64,
+    max: u64,
+}
+
+impl LogState {
+    fn to_bytes(self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.head.to_be_bytes());
+        b[8..].copy_from_slice(&self.max.to_be_bytes());
+        b
+    }
+}
+
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
@@ -175,23 +197,12 @@ pub(crate) fn corrupt(what: &str) -> StoreError {
 /// the way in, so only the (bounded) decode is repeated here.
 fn decode_stored(id: RecordId, v: &[u8]) -> Result<StoredRecord, StoreError> {
     let added_ms = keys::u64_be(v).ok_or_else(|| corrupt("record value"))?;
-    let envelope = Envelope::from_bytes(&v[8..])
-        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
-    let record = envelope
-        .record_unverified()
-        .map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
-    Ok(StoredRecord {
-        id,
-        record,
-        envelope,
-        added_ms,
-    })
+    let envelope = Envelope::from_bytes(&v[8..]).map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    let record = envelope.record_unverified().map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
+    Ok(StoredRecord { id, record, envelope, added_ms })
 }
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

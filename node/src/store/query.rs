@@ -10,8 +10,7 @@
 use std::{collections::BTreeSet, fmt, str::FromStr};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict,
-    Warning, normalize,
+    AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict, Warning, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -92,26 +91,25 @@ pub struct BulkResult {
     pub hits: Vec<Hit>,
 }
 
-/// Position in the receive-order feed (`added_after`).
+/// Position in the receive-order feed (`added_after`): the last record seen
+/// is record `index` of ingest batch `batch`, added at `added_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cursor {
     pub added_ms: u64,
-    pub counter: u64,
+    pub batch: u64,
+    pub index: u64,
 }
 
 impl Cursor {
     /// Everything added strictly after `ms`.
     pub fn after_ms(ms: u64) -> Cursor {
-        Cursor {
-            added_ms: ms,
-            counter: u64::MAX,
-        }
+        Cursor { added_ms: ms, batch: u64::MAX, index: u64::MAX }
     }
 }
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.added_ms, self.counter)
+        write!(f, "{}-{}-{}", self.added_ms, self.batch, self.index)
     }
 }
 
@@ -119,11 +117,9 @@ impl FromStr for Cursor {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("invalid cursor {s:?}");
-        let (a, b) = s.split_once('-').ok_or_else(bad)?;
-        Ok(Cursor {
-            added_ms: a.parse().map_err(|_| bad())?,
-            counter: b.parse().map_err(|_| bad())?,
-        })
+        let mut parts = s.splitn(3, '-').map(|p| p.parse::<u64>().map_err(|_| bad()));
+        let mut next = || parts.next().unwrap_or_else(|| Err(bad()));
+        Ok(Cursor { added_ms: next()?, batch: next()?, index: next()? })
     }
 }
 
@@ -139,9 +135,7 @@ impl Store {
         include_retracted: bool,
     ) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
         match normalize(kind, raw, ctx) {
-            Ok(n) => self
-                .lookup_normal(kind, &n.value, include_retracted)
-                .map(Ok),
+            Ok(n) => self.lookup_normal(kind, &n.value, include_retracted).map(Ok),
             Err(e) => Ok(Err(e)),
         }
     }
@@ -165,8 +159,7 @@ impl Store {
                     hits: vec![],
                 };
                 let Some(kind) = out.kind else {
-                    out.error =
-                        Some("cannot tell the kind of this value; give it explicitly".into());
+                    out.error = Some("cannot tell the kind of this value; give it explicitly".into());
                     return Ok(out);
                 };
                 match normalize(kind, &item.value, ctx) {
@@ -182,12 +175,7 @@ impl Store {
             .collect()
     }
 
-    fn lookup_normal(
-        &self,
-        kind: Kind,
-        value: &str,
-        include_retracted: bool,
-    ) -> Result<Vec<Hit>, StoreError> {
+    fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {
         let mut ids = Vec::new();
         for item in self.records.scan_prefix(keys::value_prefix(kind, value)) {
             let (k, _) = item?;
@@ -196,12 +184,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut hits = self.hits(ids, include_retracted, usize::MAX, |_| true)?;
+        let mut hits = self.hits(ids.into_iter().map(Ok), include_retracted, usize::MAX, |_| true)?;
         // Agencies that said the same thing, counted once each across all hits.
         let live = hits.iter().filter(|h| h.retracted.is_none());
-        let agencies: BTreeSet<AgencyKey> = live
-            .flat_map(|h| std::iter::once(h.author).chain(h.sighted_by.iter().copied()))
-            .collect();
+        let agencies: BTreeSet<AgencyKey> =
+            live.flat_map(|h| std::iter::once(h.author).chain(h.sighted_by.iter().copied())).collect();
         for h in &mut hits {
             h.agencies = agencies.len() as u32;
         }
@@ -209,57 +196,52 @@ impl Store {
     }
 
     /// Searches with the most selective index available, then filters.
-    pub fn search(
-        &self,
-        q: &Query,
-        ctx: &Context,
-    ) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
+    pub fn search(&self, q: &Query, ctx: &Context) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
         let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
         if let (Some(kind), Some(raw)) = (q.kind, &q.value) {
             let hits = match self.lookup(kind, raw, ctx, q.include_retracted)? {
                 Ok(h) => h,
                 Err(e) => return Ok(Err(e)),
             };
-            return Ok(Ok(hits
-                .into_iter()
-                .filter(|h| q.matches(h))
-                .take(limit)
-                .collect()));
+            return Ok(Ok(hits.into_iter().filter(|h| q.matches(h)).take(limit).collect()));
         }
         let (since, until) = (q.since_ms.unwrap_or(0), q.until_ms.unwrap_or(u64::MAX));
-        let ids: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            if let Some(t) = &q.typology {
-                Box::new(
-                    self.records
-                        .scan_prefix(keys::cat(keys::TYPOLOGY, &[&t.0]))
-                        .rev(),
-                )
-            } else if let Some(a) = &q.author {
-                let lo = keys::author(a, since, &RecordId([0; 32]));
-                let hi = keys::author(a, until, &RecordId([0xff; 32]));
-                Box::new(self.records.range(lo..=hi).rev())
-            } else if let Some(k) = q.kind {
-                let lo = keys::kind(k, since, &RecordId([0; 32]));
-                let hi = keys::kind(k, until, &RecordId([0xff; 32]));
-                Box::new(self.records.range(lo..=hi).rev())
-            } else {
-                let lo = keys::created(since, &RecordId([0; 32]));
-                let hi = keys::created(until, &RecordId([0xff; 32]));
-                Box::new(self.records.range(lo..=hi).rev())
-            };
-        let mut found = Vec::new();
-        for item in ids {
+        type Entries<'a> = Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 'a>;
+        let entries: Entries<'_> = if let Some(t) = &q.typology {
+            Box::new(self.records.scan_prefix(keys::cat(keys::TYPOLOGY, &[&t.0])).rev())
+        } else if let Some(a) = q.author {
+            // An author's records are its logs, newest first.
+            let logs: Vec<Channel> =
+                self.heads(None)?.into_iter().filter(|h| h.author == a).map(|h| h.channel).collect();
+            let scans = logs.into_iter().map(move |c| self.records.scan_prefix(keys::log_of(&c, &a)).rev());
+            Box::new(scans.flatten().map(|item| item.map(|(_, id)| (id.clone(), id))))
+        } else if let (Some(kind), None | Some(ContentType::Indicator)) = (q.kind, q.content) {
+            // All values of one kind, in value order.
+            Box::new(self.records.scan_prefix(keys::cat(keys::VALUE, &[&[keys::kind_byte(kind)]])))
+        } else if let Some(tag) = q.listing() {
+            let lo = keys::listing(tag, since, &RecordId([0; 32]));
+            let hi = keys::listing(tag, until, &RecordId([0xff; 32]));
+            Box::new(self.records.range(lo..=hi).rev())
+        } else {
+            // Newest received first; filters apply as hits are built.
+            Box::new(
+                self.records
+                    .range(keys::added(0, 0)..keys::added(u64::MAX, u64::MAX))
+                    .rev()
+                    .map(|item| item.map(|(_, id)| (id.clone(), id))),
+            )
+        };
+        let ids = entries.map(|item| {
             let (k, _) = item?;
-            found.push(keys::trailing_id(&k).ok_or_else(|| corrupt("index key"))?);
-        }
-        self.hits(found, q.include_retracted, limit, |h| q.matches(h))
-            .map(Ok)
+            keys::trailing_id(&k).ok_or_else(|| corrupt("index key"))
+        });
+        self.hits(ids, q.include_retracted, limit, |h| q.matches(h)).map(Ok)
     }
 
     /// The current view of each distinct root among `ids`, in order.
     fn hits(
         &self,
-        ids: Vec<RecordId>,
+        ids: impl IntoIterator<Item = Result<RecordId, StoreError>>,
         include_retracted: bool,
         limit: usize,
         keep: impl Fn(&Hit) -> bool,
@@ -271,13 +253,11 @@ impl Store {
             if hits.len() >= limit {
                 break;
             }
+            let id = id?;
             let Some(hit) = self.view(&id, trust.as_deref())? else {
                 continue;
             };
-            if !seen.insert(hit.id)
-                || (hit.retracted.is_some() && !include_retracted)
-                || !keep(&hit)
-            {
+            if !seen.insert(hit.id) || (hit.retracted.is_some() && !include_retracted) || !keep(&hit) {
                 continue;
             }
             hits.push(hit);
@@ -286,11 +266,7 @@ impl Store {
     }
 
     /// The current view of the knowledge record `id` belongs to.
-    pub fn view(
-        &self,
-        id: &RecordId,
-        trust: Option<&TrustList>,
-    ) -> Result<Option<Hit>, StoreError> {
+    pub fn view(&self, id: &RecordId, trust: Option<&TrustList>) -> Result<Option<Hit>, StoreError> {
         let Some(first) = self.get(id)? else {
             return Ok(None);
         };
@@ -299,14 +275,8 @@ impl Store {
             Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) => *id,
             Body::Sighting(_) | Body::Retraction(_) => return Ok(None),
         };
-        let root = if root_id == *id {
-            Some(first.clone())
-        } else {
-            self.get(&root_id)?
-        };
-        let author = root
-            .as_ref()
-            .map_or(first.record.header.author, |r| r.record.header.author);
+        let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
+        let author = root.as_ref().map_or(first.record.header.author, |r| r.record.header.author);
         let versions = self.versions_of(&root_id, root.clone(), &author)?;
         let Some(latest) = versions.last() else {
             return Ok(None);
@@ -403,7 +373,8 @@ impl Store {
     }
 
     /// Records in the order this node received them, strictly after `after`,
-    /// optionally only those of one channel. Returns the cursor to continue.
+    /// optionally only those of one channel. Returns the cursor to continue
+    /// from (the last record examined, whether or not it matched `channel`).
     pub fn added_after(
         &self,
         after: Option<Cursor>,
@@ -411,24 +382,30 @@ impl Store {
         limit: usize,
     ) -> Result<(Vec<StoredRecord>, Option<Cursor>), StoreError> {
         let start = match after {
-            Some(c) if c.counter == u64::MAX => keys::added(c.added_ms.saturating_add(1), 0),
-            Some(c) => keys::added(c.added_ms, c.counter.saturating_add(1)),
+            Some(c) if c.batch == u64::MAX => keys::added(c.added_ms.saturating_add(1), 0),
+            Some(c) => keys::added(c.added_ms, c.batch),
             None => keys::added(0, 0),
         };
         let mut out = Vec::new();
-        let mut last = None;
-        for item in self.records.range(start..keys::added(u64::MAX, u64::MAX)) {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = item?;
+        let mut last = after;
+        'batches: for item in self.records.range(start..keys::added(u64::MAX, u64::MAX)) {
+            let (k, ids) = item?;
             let added_ms = keys::u64_be(&k[1..]).ok_or_else(|| corrupt("added key"))?;
-            let counter = keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))?;
-            last = Some(Cursor { added_ms, counter });
-            let id = RecordId(v.as_ref().try_into().map_err(|_| corrupt("added value"))?);
-            let Some(r) = self.get(&id)? else { continue };
-            if channel.is_none_or(|c| *c == r.record.header.channel) {
-                out.push(r);
+            let batch = keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))?;
+            for (index, id) in ids.chunks(32).enumerate() {
+                let here = Cursor { added_ms, batch, index: index as u64 };
+                if after.is_some_and(|a| here <= a) {
+                    continue;
+                }
+                if out.len() >= limit {
+                    break 'batches;
+                }
+                last = Some(here);
+                let id = RecordId(id.try_into().map_err(|_| corrupt("added value"))?);
+                let Some(r) = self.get(&id)? else { continue };
+                if channel.is_none_or(|c| *c == r.record.header.channel) {
+                    out.push(r);
+                }
             }
         }
         Ok((out, last))
@@ -436,6 +413,15 @@ impl Store {
 }
 
 impl Query {
+    /// The `K` listing that answers this query, if one does.
+    fn listing(&self) -> Option<u8> {
+        match (self.kind, self.content) {
+            (None, Some(ContentType::Typology)) => Some(keys::LIST_TYPOLOGY),
+            (None, Some(ContentType::Technique)) => Some(keys::LIST_TECHNIQUE),
+            _ => None,
+        }
+    }
+
     fn matches(&self, h: &Hit) -> bool {
         let ind = match &h.content {
             Content::Indicator(i) => Some(i),
@@ -449,9 +435,7 @@ impl Query {
         };
         content_ok
             && self.kind.is_none_or(|k| ind.is_some_and(|i| i.kind == k))
-            && self
-                .typology
-                .is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
+            && self.typology.is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
             && self.author.is_none_or(|a| a == h.author)
             && self.since_ms.is_none_or(|s| h.created_ms >= s)
             && self.until_ms.is_none_or(|u| h.created_ms <= u)

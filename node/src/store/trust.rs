@@ -30,33 +30,20 @@ impl Store {
 
     /// Installs the pinned genesis list. Idempotent; refuses a different one
     /// once any list is installed.
-    pub fn install_genesis(
-        &self,
-        signed: &SignedTrustList,
-    ) -> Result<Arc<TrustList>, TrustStoreError> {
+    pub fn install_genesis(&self, signed: &SignedTrustList) -> Result<Arc<TrustList>, TrustStoreError> {
         let list = signed.verify_genesis()?;
         if let Some(current) = self.trust() {
-            let ours = self
-                .trust_tree
-                .get(version_key(list.version))
-                .map_err(StoreError::from)?;
-            if current.network == list.network
-                && ours.is_some_and(|b| b.as_ref() == signed.to_bytes())
-            {
+            let ours = self.trust_tree.get(version_key(list.version)).map_err(StoreError::from)?;
+            if current.network == list.network && ours.is_some_and(|b| b.as_ref() == signed.to_bytes()) {
                 return Ok(current);
             }
-            return Err(TrustStoreError::GenesisConflict(
-                current.network.to_string(),
-            ));
+            return Err(TrustStoreError::GenesisConflict(current.network.to_string()));
         }
         self.put_trust(signed, list)
     }
 
     /// Accepts a newer list signed by enough coordinators of the current one.
-    pub fn apply_trust_update(
-        &self,
-        signed: &SignedTrustList,
-    ) -> Result<Arc<TrustList>, TrustStoreError> {
+    pub fn apply_trust_update(&self, signed: &SignedTrustList) -> Result<Arc<TrustList>, TrustStoreError> {
         let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
         let list = signed.verify_update(&current, now_ms())?;
@@ -66,23 +53,14 @@ impl Store {
     /// Signed lists newer than `version`, oldest first, for a peer catching up.
     pub fn trust_lists_after(&self, version: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let start = version_key(version.saturating_add(1));
-        self.trust_tree
-            .range(start..=version_key(u64::MAX))
-            .map(|item| Ok(item?.1.to_vec()))
-            .collect()
+        self.trust_tree.range(start..=version_key(u64::MAX)).map(|item| Ok(item?.1.to_vec())).collect()
     }
 
-    fn put_trust(
-        &self,
-        signed: &SignedTrustList,
-        list: TrustList,
-    ) -> Result<Arc<TrustList>, TrustStoreError> {
+    fn put_trust(&self, signed: &SignedTrustList, list: TrustList) -> Result<Arc<TrustList>, TrustStoreError> {
         let mut batch = sled::Batch::default();
         batch.insert(version_key(list.version), signed.to_bytes());
         batch.insert(&b"current"[..], &list.version.to_be_bytes()[..]);
-        self.trust_tree
-            .apply_batch(batch)
-            .map_err(StoreError::from)?;
+        self.trust_tree.apply_batch(batch).map_err(StoreError::from)?;
         self.db.flush().map_err(StoreError::from)?;
         let list = Arc::new(list);
         *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some(list.clone());
@@ -96,10 +74,7 @@ impl Store {
             return Ok(());
         };
         let version = keys::u64_be(&v).ok_or_else(|| super::corrupt("trust current"))?;
-        let bytes = self
-            .trust_tree
-            .get(version_key(version))?
-            .ok_or_else(|| super::corrupt("trust version"))?;
+        let bytes = self.trust_tree.get(version_key(version))?.ok_or_else(|| super::corrupt("trust version"))?;
         let list = SignedTrustList::from_bytes(&bytes)
             .and_then(|s| s.list())
             .map_err(|e| StoreError::Corrupt(format!("trust list v{version}: {e}")))?;

@@ -11,10 +11,7 @@ pub(super) fn tron(s: &str) -> Result<String, Reason> {
     let payload = if s.len() == 42 && s.get(..2) == Some("41") {
         hex::decode(s).map_err(|_| Reason::AddressVersion)?
     } else {
-        bs58::decode(s)
-            .with_check(None)
-            .into_vec()
-            .map_err(|_| Reason::Base58Check)?
+        bs58::decode(s).with_check(None).into_vec().map_err(|_| Reason::Base58Check)?
     };
     if payload.len() != 21 || payload[0] != 0x41 {
         return Err(Reason::AddressVersion);
@@ -25,16 +22,12 @@ pub(super) fn tron(s: &str) -> Result<String, Reason> {
 /// EVM (Ethereum, BSC, Polygon…): `0x` + 40 hex digits. A mixed-case address
 /// must carry a valid EIP-55 checksum; stored and matched in lower case.
 pub(super) fn evm(s: &str, warnings: &mut Vec<Warning>) -> Result<String, Reason> {
-    let hex_part = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .ok_or(Reason::EvmFormat)?;
+    let hex_part = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).ok_or(Reason::EvmFormat)?;
     if hex_part.len() != 40 || !hex_part.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Reason::EvmFormat);
     }
     let lower = hex_part.to_ascii_lowercase();
-    let mixed = hex_part.bytes().any(|b| b.is_ascii_lowercase())
-        && hex_part.bytes().any(|b| b.is_ascii_uppercase());
+    let mixed = hex_part.bytes().any(|b| b.is_ascii_lowercase()) && hex_part.bytes().any(|b| b.is_ascii_uppercase());
     if mixed {
         if eip55(&lower) != hex_part {
             return Err(Reason::Eip55Checksum);
@@ -53,11 +46,7 @@ pub fn eip55(lower_hex: &str) -> String {
         .enumerate()
         .map(|(i, c)| {
             let nibble = (hash[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0x0f;
-            if c.is_ascii_alphabetic() && nibble >= 8 {
-                c.to_ascii_uppercase()
-            } else {
-                c
-            }
+            if c.is_ascii_alphabetic() && nibble >= 8 { c.to_ascii_uppercase() } else { c }
         })
         .collect()
 }
@@ -67,17 +56,13 @@ pub fn eip55(lower_hex: &str) -> String {
 pub(super) fn btc(s: &str) -> Result<String, Reason> {
     let lower = s.to_ascii_lowercase();
     if lower.starts_with("bc1") || lower.starts_with("tb1") || lower.starts_with("bcrt1") {
-        let (hrp, _version, _program) =
-            bech32::segwit::decode(s).map_err(|e| Reason::Bech32(e.to_string()))?;
+        let (hrp, _version, _program) = bech32::segwit::decode(s).map_err(|e| Reason::Bech32(e.to_string()))?;
         if hrp != bech32::hrp::BC {
             return Err(Reason::BtcNetwork);
         }
         return Ok(lower);
     }
-    let payload = bs58::decode(s)
-        .with_check(None)
-        .into_vec()
-        .map_err(|_| Reason::Base58Check)?;
+    let payload = bs58::decode(s).with_check(None).into_vec().map_err(|_| Reason::Base58Check)?;
     match (payload.len(), payload.first()) {
         (21, Some(0x00 | 0x05)) => Ok(s.to_string()),
         (21, Some(0x6f | 0xc4)) => Err(Reason::BtcNetwork),

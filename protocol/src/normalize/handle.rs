@@ -21,28 +21,18 @@ fn strip_link<'a>(s: &'a str, prefixes: &[&str]) -> &'a str {
 /// `s` without `prefix`, compared ASCII-case-insensitively.
 pub(super) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 fn chars_ok(s: &str, extra: &[char]) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    s.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
 }
 
 /// Telegram: 5–32 of `a-z 0-9 _`, starting with a letter.
 pub(super) fn telegram(s: &str) -> Result<String, Reason> {
     let h = strip_link(s, &["t.me/", "telegram.me/", "telegram.dog/"]).to_ascii_lowercase();
-    let ok = (5..=32).contains(&h.len())
-        && h.starts_with(|c: char| c.is_ascii_lowercase())
-        && chars_ok(&h, &['_']);
-    if ok {
-        Ok(h)
-    } else {
-        Err(Reason::Handle(
-            "5-32 letters, digits or '_', starting with a letter",
-        ))
-    }
+    let ok = (5..=32).contains(&h.len()) && h.starts_with(|c: char| c.is_ascii_lowercase()) && chars_ok(&h, &['_']);
+    if ok { Ok(h) } else { Err(Reason::Handle("5-32 letters, digits or '_', starting with a letter")) }
 }
 
 /// LINE: up to 20 of `a-z 0-9 . _ -`. Official accounts start with `@`, which
@@ -50,32 +40,22 @@ pub(super) fn telegram(s: &str) -> Result<String, Reason> {
 pub(super) fn line(s: &str) -> Result<String, Reason> {
     let t = s.trim();
     let official = t.starts_with('@') || t.to_ascii_lowercase().contains("line.me/r/ti/p/@");
-    let h = strip_link(t, &["line.me/ti/p/~", "line.me/ti/p/", "line.me/r/ti/p/"])
-        .trim_start_matches('~');
+    let h = strip_link(t, &["line.me/ti/p/~", "line.me/ti/p/", "line.me/r/ti/p/"]).trim_start_matches('~');
     let h = h.to_ascii_lowercase();
     let ok = (1..=20).contains(&h.len()) && chars_ok(&h, &['.', '_', '-']);
     match (ok, official) {
         (true, true) => Ok(format!("@{h}")),
         (true, false) => Ok(h),
-        _ => Err(Reason::Handle(
-            "1-20 letters, digits, '.', '_' or '-' (official accounts start with '@')",
-        )),
+        _ => Err(Reason::Handle("1-20 letters, digits, '.', '_' or '-' (official accounts start with '@')")),
     }
 }
 
 /// WeChat: 6–20 of `a-z 0-9 _ -`, starting with a letter.
 pub(super) fn wechat(s: &str) -> Result<String, Reason> {
     let h = s.trim().trim_start_matches('@').to_ascii_lowercase();
-    let ok = (6..=20).contains(&h.len())
-        && h.starts_with(|c: char| c.is_ascii_lowercase())
-        && chars_ok(&h, &['_', '-']);
-    if ok {
-        Ok(h)
-    } else {
-        Err(Reason::Handle(
-            "6-20 letters, digits, '_' or '-', starting with a letter",
-        ))
-    }
+    let ok =
+        (6..=20).contains(&h.len()) && h.starts_with(|c: char| c.is_ascii_lowercase()) && chars_ok(&h, &['_', '-']);
+    if ok { Ok(h) } else { Err(Reason::Handle("6-20 letters, digits, '_' or '-', starting with a letter")) }
 }
 
 /// Platforms whose profiles are `social_profile` indicators, with the hosts
@@ -96,7 +76,8 @@ const PLATFORMS: &[(&str, &[&str])] = &[
     ("signal", &[]),
     ("whatsapp", &[]),
 ];
-const PLATFORM_NAMES: &str = "facebook, instagram, tiktok, x, youtube, linkedin, threads, reddit, vk, zalo, kakaotalk, viber, signal, whatsapp";
+const PLATFORM_NAMES: &str =
+    "facebook, instagram, tiktok, x, youtube, linkedin, threads, reddit, vk, zalo, kakaotalk, viber, signal, whatsapp";
 
 /// Whether `p` is a platform name this module knows.
 pub fn is_platform(p: &str) -> bool {
@@ -108,9 +89,7 @@ pub(super) fn social_profile(s: &str) -> Result<String, Reason> {
     let (platform, rest) = match from_url(s) {
         Some(found) => found,
         None => {
-            let (p, h) = s
-                .split_once('/')
-                .ok_or(Reason::SocialFormat(PLATFORM_NAMES))?;
+            let (p, h) = s.split_once('/').ok_or(Reason::SocialFormat(PLATFORM_NAMES))?;
             let p = p.trim().to_ascii_lowercase();
             let p = if p == "twitter" { "x".to_string() } else { p };
             let name = PLATFORMS
@@ -130,12 +109,9 @@ fn from_url(s: &str) -> Option<(&'static str, &str)> {
     for scheme in ["https://", "http://", "www."] {
         t = strip_prefix_ci(t, scheme).unwrap_or(t);
     }
-    PLATFORMS.iter().find_map(|(name, hosts)| {
-        hosts
-            .iter()
-            .find_map(|h| strip_prefix_ci(t, h))
-            .map(|rest| (*name, rest))
-    })
+    PLATFORMS
+        .iter()
+        .find_map(|(name, hosts)| hosts.iter().find_map(|h| strip_prefix_ci(t, h)).map(|rest| (*name, rest)))
 }
 
 fn profile_handle(platform: &str, rest: &str) -> Result<String, Reason> {
@@ -143,11 +119,7 @@ fn profile_handle(platform: &str, rest: &str) -> Result<String, Reason> {
     let rest = rest.trim();
     if let Some(id) = strip_prefix_ci(rest, "profile.php?id=").filter(|_| platform == "facebook") {
         let id: String = id.chars().take_while(char::is_ascii_digit).collect();
-        return if id.is_empty() {
-            Err(Reason::Handle("a numeric profile id"))
-        } else {
-            Ok(id)
-        };
+        return if id.is_empty() { Err(Reason::Handle("a numeric profile id")) } else { Ok(id) };
     }
     let h = rest.split(['?', '#']).next().unwrap_or("");
     let h = h.trim_end_matches('/');

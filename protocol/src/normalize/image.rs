@@ -6,11 +6,7 @@ use super::Reason;
 
 pub(super) fn normalize(s: &str) -> Result<String, Reason> {
     let t = s.strip_prefix("0x").unwrap_or(s).to_ascii_lowercase();
-    if matches!(t.len(), 16 | 64) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(t)
-    } else {
-        Err(Reason::ImageHash)
-    }
+    if matches!(t.len(), 16 | 64) && t.bytes().all(|b| b.is_ascii_hexdigit()) { Ok(t) } else { Err(Reason::ImageHash) }
 }
 
 /// Bits that differ between two normalised hashes of the same length.

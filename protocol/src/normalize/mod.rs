@@ -101,10 +101,7 @@ impl FromStr for Kind {
     type Err = UnknownKind;
     fn from_str(s: &str) -> Result<Self, UnknownKind> {
         let t = s.trim().to_ascii_lowercase().replace('-', "_");
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == t)
-            .ok_or_else(|| UnknownKind(s.chars().take(64).collect()))
+        Kind::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| UnknownKind(s.chars().take(64).collect()))
     }
 }
 
@@ -160,9 +157,7 @@ pub enum Reason {
     TooLong(usize),
     #[error("cannot parse as a phone number ({0})")]
     PhoneUnparsable(String),
-    #[error(
-        "no region to read a national-format number; write it as +<country code>… or set a default region"
-    )]
+    #[error("no region to read a national-format number; write it as +<country code>… or set a default region")]
     PhoneNeedsRegion,
     #[error("impossible length for country code +{0}")]
     PhoneImpossibleLength(u16),
@@ -184,9 +179,7 @@ pub enum Reason {
     Ip,
     #[error("handle must be {0}")]
     Handle(&'static str),
-    #[error(
-        "social profiles are written platform/handle or as a profile URL (known platforms: {0})"
-    )]
+    #[error("social profiles are written platform/handle or as a profile URL (known platforms: {0})")]
     SocialFormat(&'static str),
     #[error("unknown social platform {0:?}")]
     SocialPlatform(String),
@@ -219,11 +212,7 @@ pub const MAX_RAW_VALUE: usize = 1024;
 
 /// Normalises `raw` as an indicator of `kind`.
 pub fn normalize(kind: Kind, raw: &str, ctx: &Context) -> Result<Normalized, NormalizeError> {
-    let err = |reason| NormalizeError {
-        kind,
-        value: raw.chars().take(120).collect(),
-        reason,
-    };
+    let err = |reason| NormalizeError { kind, value: raw.chars().take(120).collect(), reason };
     if raw.len() > MAX_RAW_VALUE {
         return Err(err(Reason::TooLong(MAX_RAW_VALUE)));
     }
@@ -286,11 +275,7 @@ pub(crate) fn refang(s: &str) -> String {
         t = t.replace(from, to);
     }
     let lower = t.to_ascii_lowercase();
-    for (from, to) in [
-        ("hxxps://", "https://"),
-        ("hxxp://", "http://"),
-        ("hxxps[:]//", "https://"),
-    ] {
+    for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("hxxps[:]//", "https://")] {
         if lower.starts_with(from) {
             t = format!("{to}{}", &t[from.len()..]);
             break;
@@ -313,20 +298,8 @@ pub fn guess_kind(raw: &str) -> Option<Kind> {
         // Only phone numbers and IBANs are written with spaces; names are ambiguous.
         return is(Kind::BankAccount).then_some(Kind::BankAccount);
     }
-    [
-        Kind::EvmAddress,
-        Kind::TronAddress,
-        Kind::BtcAddress,
-        Kind::Ip,
-        Kind::Email,
-        Kind::BankAccount,
-        Kind::Domain,
-    ]
-    .into_iter()
-    .find(|k| is(*k))
-    .or_else(|| {
-        (s.starts_with('+') || s.starts_with("00"))
-            .then_some(Kind::Phone)
-            .filter(|k| is(*k))
-    })
+    [Kind::EvmAddress, Kind::TronAddress, Kind::BtcAddress, Kind::Ip, Kind::Email, Kind::BankAccount, Kind::Domain]
+        .into_iter()
+        .find(|k| is(*k))
+        .or_else(|| (s.starts_with('+') || s.starts_with("00")).then_some(Kind::Phone).filter(|k| is(*k)))
 }

@@ -4,11 +4,7 @@ use phonenumber::{Mode, metadata::DATABASE};
 
 use super::{Context, Reason, Warning};
 
-pub(super) fn normalize(
-    s: &str,
-    ctx: &Context,
-    warnings: &mut Vec<Warning>,
-) -> Result<String, Reason> {
+pub(super) fn normalize(s: &str, ctx: &Context, warnings: &mut Vec<Warning>) -> Result<String, Reason> {
     let s = clean(s);
     let region = match ctx.default_region {
         Some(c) => c.as_str().parse::<phonenumber::country::Id>().ok(),
@@ -32,10 +28,7 @@ pub(super) fn normalize(
 
 /// Third-party parser on untrusted text: contain any panic as a parse error
 /// rather than trusting that every input path in it is panic-free.
-fn parse(
-    region: Option<phonenumber::country::Id>,
-    s: &str,
-) -> Result<phonenumber::PhoneNumber, Reason> {
+fn parse(region: Option<phonenumber::country::Id>, s: &str) -> Result<phonenumber::PhoneNumber, Reason> {
     let s = s.to_string();
     match std::panic::catch_unwind(move || phonenumber::parse(region, s)) {
         Ok(Ok(n)) => Ok(n),
@@ -51,13 +44,7 @@ fn parse(
 /// `+44 7700 900123 (mobile)` still reads as the number.
 fn clean(s: &str) -> String {
     let mut t = s.trim().to_string();
-    for prefix in [
-        "tel:",
-        "https://wa.me/",
-        "http://wa.me/",
-        "wa.me/",
-        "https://api.whatsapp.com/send?phone=",
-    ] {
+    for prefix in ["tel:", "https://wa.me/", "http://wa.me/", "wa.me/", "https://api.whatsapp.com/send?phone="] {
         if t.to_ascii_lowercase().starts_with(prefix) {
             t = t[prefix.len()..].to_string();
             if prefix.contains("wa") && !t.starts_with('+') {
@@ -76,11 +63,7 @@ fn clean(s: &str) -> String {
     // Keep digits only: separators vary ("-", ".", "/", spaces, brackets) and
     // some confuse the parser; what is left is unambiguous.
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    if international {
-        format!("+{digits}")
-    } else {
-        digits
-    }
+    if international { format!("+{digits}") } else { digits }
 }
 
 /// libphonenumber's "possible lengths" for the country code, over every

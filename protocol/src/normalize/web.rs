@@ -18,8 +18,7 @@ pub(super) fn url(s: &str) -> Result<String, Reason> {
     let host = u.host_str().ok_or(Reason::UrlNoHost)?.to_string();
     if let Some(trimmed) = host.strip_suffix('.') {
         let trimmed = trimmed.to_string();
-        u.set_host(Some(&trimmed))
-            .map_err(|e| Reason::UrlUnparsable(e.to_string()))?;
+        u.set_host(Some(&trimmed)).map_err(|e| Reason::UrlUnparsable(e.to_string()))?;
     }
     u.set_fragment(None);
     Ok(u.to_string())
@@ -52,10 +51,7 @@ fn check_domain(d: &str) -> Result<(), Reason> {
         if l.starts_with('-') || l.ends_with('-') {
             return Err(Reason::Domain("label starts or ends with '-'"));
         }
-        if !l
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        {
+        if !l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
             return Err(Reason::Domain("character not allowed in a host name"));
         }
     }
@@ -73,10 +69,7 @@ pub(super) fn email(s: &str) -> Result<String, Reason> {
     if local.is_empty() || local.len() > 64 {
         return Err(Reason::Email("local part empty or longer than 64"));
     }
-    if local
-        .chars()
-        .any(|c| c.is_whitespace() || c == '@' || c == '<' || c == '>')
-    {
+    if local.chars().any(|c| c.is_whitespace() || c == '@' || c == '<' || c == '>') {
         return Err(Reason::Email("local part has spaces or '@<>'"));
     }
     let host = domain(host).map_err(|_| Reason::Email("domain part is not a valid domain"))?;

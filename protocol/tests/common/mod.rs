@@ -31,13 +31,7 @@ pub fn phone_indicator(value: &str) -> Indicator {
     }
 }
 
-pub fn record(
-    key: &Keypair,
-    seq: u64,
-    prev: Option<RecordId>,
-    channel: Channel,
-    body: Body,
-) -> Record {
+pub fn record(key: &Keypair, seq: u64, prev: Option<RecordId>, channel: Channel, body: Body) -> Record {
     Record {
         header: Header {
             v: 1,
@@ -53,13 +47,5 @@ pub fn record(
 }
 
 pub fn signed_phone(key: &Keypair) -> Verified {
-    record(
-        key,
-        1,
-        None,
-        Channel::Network,
-        Body::Indicator(phone_indicator("+447700900123")),
-    )
-    .sign(key)
-    .unwrap()
+    record(key, 1, None, Channel::Network, Body::Indicator(phone_indicator("+447700900123"))).sign(key).unwrap()
 }

@@ -10,9 +10,7 @@ use kawan_protocol::{Channel, Envelope, RecordId};
 use kawan_tests::fixtures::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
-        .ok_or("usage: kawan-crash-child DIR")?;
+    let dir = std::env::args().nth(1).ok_or("usage: kawan-crash-child DIR")?;
     let storage = Storage::open(std::path::Path::new(&dir))?;
     let store = &storage.store;
     if store.trust().is_none() {
@@ -23,9 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(out, "READY")?;
     for round in 0u64.. {
         let v = store.publish(&me, &network(), phone_body((round % 1000) as u16), None)?;
-        storage
-            .audit
-            .append("crash-test", "publish", &v.id.to_string())?;
+        storage.audit.append("crash-test", "publish", &v.id.to_string())?;
         writeln!(out, "ACK {}", v.id)?;
 
         // The peer's log continues from whatever survived the last crash.
@@ -51,13 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn peer_batch(head: u64, mut prev: Option<RecordId>, round: u64) -> Vec<Vec<u8>> {
     (1..=1 + round % 4)
         .map(|i| {
-            let v = signed(
-                &agency(2),
-                Channel::Network,
-                head + i,
-                prev,
-                phone_body(((head + i) % 1000) as u16),
-            );
+            let v = signed(&agency(2), Channel::Network, head + i, prev, phone_body(((head + i) % 1000) as u16));
             prev = Some(v.id);
             v.envelope.to_bytes()
         })

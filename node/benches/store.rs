@@ -1,0 +1,257 @@
+//! Store benchmark (issue #3). Run with:
+//!
+//!     cargo bench -p kawan-node --bench store
+//!
+//! `KAWAN_BENCH_N` sets the size of the large store (default 1,000,000
+//! indicators). Every figure is printed beside the baseline measured in the
+//! same run: ingest is compared with bare ed25519 verification, which is the
+//! physical limit of verified ingest. Data is fictional (`.example` domains,
+//! generated EVM addresses).
+
+use std::time::{Duration, Instant};
+
+use kawan_node::{
+    storage::Storage,
+    store::{BulkItem, Store},
+};
+use kawan_protocol::*;
+
+const AGENCIES: u8 = 100;
+const INGEST_N: usize = 100_000;
+const BATCH: usize = 256;
+
+fn main() {
+    let big_n: usize = std::env::var("KAWAN_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let keys: Vec<Keypair> = (1..=AGENCIES).map(|n| Keypair::from_secret_bytes([n; 32])).collect();
+    let trust = trust_list(&keys);
+
+    println!("# Kawan store benchmark");
+    println!("machine: {} cores, {}", cores(), cpu_model());
+    let t = Instant::now();
+    let records = make_records(&keys, INGEST_N.max(big_n));
+    println!("signed {} records in {:.1}s (setup, not measured)", records.len(), t.elapsed().as_secs_f64());
+
+    // Baseline: bare ed25519 verification of the same records.
+    let sample = &records[..INGEST_N];
+    let single = rate(sample.len(), || {
+        for v in sample {
+            assert!(v.record.header.author.verify(RECORD_DOMAIN, &v.envelope.signed, &v.envelope.sig));
+        }
+    });
+    let batch = rate(sample.len(), || {
+        for chunk in sample.chunks(BATCH) {
+            let msgs: Vec<Vec<u8>> = chunk.iter().map(|v| [RECORD_DOMAIN, &v.envelope.signed].concat()).collect();
+            let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+            let sigs: Vec<_> = chunk.iter().map(|v| ed25519_dalek::Signature::from_bytes(&v.envelope.sig.0)).collect();
+            let keys: Vec<_> = chunk.iter().map(|v| v.record.header.author.verifying_key().unwrap()).collect();
+            ed25519_dalek::verify_batch(&refs, &sigs, &keys).unwrap();
+        }
+    });
+    println!("\n## Verification baseline ({} records, one core)", sample.len());
+    println!("ed25519 single verify : {:>9.0} /s", single);
+    println!("ed25519 batch verify  : {:>9.0} /s  (batches of {BATCH})", batch);
+
+    // Ingest of 100k records into a fresh store: one caller (one peer
+    // syncing), then two callers at once (two peers), as a node sees them.
+    let bytes: Vec<Vec<u8>> = sample.iter().map(|v| v.envelope.to_bytes()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path()).unwrap();
+    storage.store.install_genesis(&trust).unwrap();
+    let one = rate(bytes.len(), || ingest_all(&storage.store, &bytes));
+    drop(storage);
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path()).unwrap();
+    storage.store.install_genesis(&trust).unwrap();
+    // Split by author so each caller's logs arrive in order, as in sync.
+    let (even, odd): (Vec<_>, Vec<_>) = sample.iter().partition(|v| v.record.header.author.0[0] % 2 == 0);
+    let halves: Vec<Vec<Vec<u8>>> =
+        [even, odd].iter().map(|h| h.iter().map(|v| v.envelope.to_bytes()).collect()).collect();
+    let two = rate(bytes.len(), || {
+        std::thread::scope(|s| {
+            for half in &halves {
+                let store = &storage.store;
+                s.spawn(move || ingest_all(store, half));
+            }
+        })
+    });
+    drop(storage);
+    println!("\n## Ingest ({} records, batches of {BATCH}, each batch durable before it is acknowledged)", bytes.len());
+    println!(
+        "ingest, one caller    : {:>9.0} /s  = {:.2} x batch verify, {:.2} x single verify",
+        one,
+        one / batch,
+        one / single
+    );
+    println!(
+        "ingest, two callers   : {:>9.0} /s  = {:.2} x batch verify, {:.2} x single verify",
+        two,
+        two / batch,
+        two / single
+    );
+
+    // The large store.
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path()).unwrap();
+    storage.store.install_genesis(&trust).unwrap();
+    let t = Instant::now();
+    let all: Vec<Vec<u8>> = records[..big_n].iter().map(|v| v.envelope.to_bytes()).collect();
+    ingest_all(&storage.store, &all);
+    let build = t.elapsed();
+    drop(all);
+    let size = storage.store.size_on_disk().unwrap();
+    println!("\n## Store of {big_n} indicators");
+    println!("built in              : {:.1}s ({:.0} /s)", build.as_secs_f64(), big_n as f64 / build.as_secs_f64());
+    println!(
+        "size on disk          : {:.1} MiB ({:.0} bytes/indicator)",
+        size as f64 / 1048576.0,
+        size as f64 / big_n as f64
+    );
+
+    // Exact lookups: half present, half absent, raw (un-normalised) input.
+    let ctx = Context::default();
+    let mut lat = Vec::with_capacity(20_000);
+    for i in 0..20_000usize {
+        let raw = if i % 2 == 0 { raw_value(i * 37 % big_n) } else { raw_value(big_n + i) };
+        let t = Instant::now();
+        let hits = storage.store.lookup(Kind::Domain, &raw, &ctx, false).unwrap().unwrap();
+        lat.push(t.elapsed());
+        assert_eq!(hits.is_empty(), i % 2 == 1, "{raw}");
+    }
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    println!("exact lookup          : p50 {:?}, p99 {:?} (20k lookups, half hits)", pct(0.50), pct(0.99));
+
+    // Bulk lookup of 100k raw values, 10% hits, kinds given.
+    let items: Vec<BulkItem> = (0..100_000usize)
+        .map(|i| BulkItem {
+            kind: Some(Kind::Domain),
+            value: if i % 10 == 0 { raw_value(i * 7 % big_n) } else { raw_value(big_n + i) },
+        })
+        .collect();
+    let mut results = Vec::new();
+    let bulk = rate(items.len(), || results = storage.store.bulk_lookup(&items, &ctx, false).unwrap());
+    let hits = results.iter().filter(|r| !r.hits.is_empty()).count();
+    assert_eq!(hits, 10_000);
+    println!("bulk lookup           : {:>9.0} values/s (100k values, 10% hits, one call)", bulk);
+    println!("peak RSS              : {:.0} MiB", peak_rss_kib() as f64 / 1024.0);
+}
+
+fn ingest_all(store: &Store, bytes: &[Vec<u8>]) {
+    for chunk in bytes.chunks(BATCH) {
+        for r in store.ingest_batch(chunk) {
+            r.unwrap();
+        }
+    }
+}
+
+/// Records per second of `f` over `n` records.
+fn rate(n: usize, f: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    f();
+    n as f64 / t.elapsed().max(Duration::from_nanos(1)).as_secs_f64()
+}
+
+/// The stored form of indicator `i`: a domain under `.example`.
+fn value(i: usize) -> String {
+    format!("recruit-{i}.jobs-abroad.example")
+}
+
+/// How an analyst might paste it.
+fn raw_value(i: usize) -> String {
+    format!("Recruit-{i}.JOBS-ABROAD[.]example.")
+}
+
+fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
+    let per = n.div_ceil(keys.len());
+    let mut out = Vec::with_capacity(n);
+    let mut prev: Vec<Option<RecordId>> = vec![None; keys.len()];
+    for i in 0..n {
+        let a = i % keys.len();
+        let seq = (i / keys.len()) as u64 + 1;
+        let mut ind = Indicator {
+            kind: Kind::Domain,
+            value: value(i),
+            role: Role::JobAd,
+            subject: Subject::Suspect,
+            confidence: 60,
+            basis: Basis::Fact,
+            tlp: Tlp::Green,
+            first_seen: Some(1_764_000_000_000),
+            last_seen: None,
+            valid_until: None,
+            platform: None,
+            countries: vec!["KH".parse().unwrap()],
+            typologies: vec![],
+            tags: vec!["fake-job".into()],
+            description: None,
+        };
+        ind.confidence = (i % 100) as u8;
+        let rec = Record {
+            header: Header {
+                v: 1,
+                network: NetworkId::new("bench").unwrap(),
+                channel: Channel::Network,
+                author: keys[a].public(),
+                seq,
+                prev: prev[a],
+                created_ms: 1_764_000_000_000 + i as u64,
+            },
+            body: Body::Indicator(ind),
+        };
+        let v = rec.sign(&keys[a]).unwrap();
+        prev[a] = Some(v.id);
+        out.push(v);
+    }
+    let _ = per;
+    out
+}
+
+fn trust_list(keys: &[Keypair]) -> SignedTrustList {
+    let list = TrustList {
+        network: NetworkId::new("bench").unwrap(),
+        version: 1,
+        issued_ms: 0,
+        threshold: 1,
+        members: keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Member {
+                id: MemberId::new(format!("agency-{i}")).unwrap(),
+                name: format!("Agency {i}"),
+                country: "TH".parse().unwrap(),
+                key: k.public(),
+                roles: vec![if i == 0 { MemberRole::Coordinator } else { MemberRole::Member }],
+                addrs: vec![],
+                expires_ms: None,
+            })
+            .collect(),
+        groups: vec![],
+    };
+    let mut s = SignedTrustList::new(&list).unwrap();
+    s.sign(&keys[0]);
+    s
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
