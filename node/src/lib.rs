@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod cases;
+pub mod config;
 pub mod identity;
 pub mod storage;
 pub mod store;
+pub mod tokens;

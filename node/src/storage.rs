@@ -8,6 +8,7 @@ use crate::{
     audit::{Audit, AuditError},
     cases::{CaseError, Cases},
     store::{Store, StoreError},
+    tokens::{TokenError, Tokens},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -20,23 +21,31 @@ pub enum OpenError {
     Cases(#[from] CaseError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
 }
 
 pub struct Storage {
     pub store: Store,
     pub cases: Cases,
     pub audit: Audit,
+    pub tokens: Tokens,
 }
 
 impl Storage {
-    /// Opens (or creates) the database under `dir/db`.
-    pub fn open(dir: &Path) -> Result<Storage, OpenError> {
-        let path = dir.join("db");
+    /// Opens (or creates) the database in `path`. Fails if another process
+    /// has it open.
+    pub fn open(path: &Path) -> Result<Storage, OpenError> {
         let db = sled::Config::new()
-            .path(&path)
+            .path(path)
             .cache_capacity(256 * 1024 * 1024)
             .open()
             .map_err(|source| OpenError::Open { path: path.display().to_string(), source })?;
-        Ok(Storage { store: Store::open(&db)?, cases: Cases::open(&db)?, audit: Audit::open(&db)? })
+        Ok(Storage {
+            store: Store::open(&db)?,
+            cases: Cases::open(&db)?,
+            audit: Audit::open(&db)?,
+            tokens: Tokens::open(&db)?,
+        })
     }
 }

@@ -10,16 +10,16 @@ use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 /// An agency's ed25519 public key (32 bytes); shown as lower-case hex.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct AgencyKey(#[serde(with = "serde_bytes")] pub [u8; 32]);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgencyKey(pub [u8; 32]);
 
 /// A record's id: BLAKE3-256 of its `signed` bytes; shown as lower-case hex.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct RecordId(#[serde(with = "serde_bytes")] pub [u8; 32]);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordId(pub [u8; 32]);
 
 /// An ed25519 signature (64 bytes).
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sig(#[serde(with = "serde_bytes")] pub [u8; 64]);
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Sig(pub [u8; 64]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -118,6 +118,23 @@ macro_rules! hex_display {
             type Err = KeyError;
             fn from_str(s: &str) -> Result<Self, KeyError> {
                 parse_hex::<$n>(s).map($name)
+            }
+        }
+        // A byte string in CBOR (the wire format); hex text in JSON and other
+        // human-readable formats (the API).
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if s.is_human_readable() { s.serialize_str(&hex::encode(self.0)) } else { s.serialize_bytes(&self.0) }
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                if d.is_human_readable() {
+                    let s = String::deserialize(d)?;
+                    s.parse().map_err(serde::de::Error::custom)
+                } else {
+                    serde_bytes::deserialize::<[u8; $n], D>(d).map($name)
+                }
             }
         }
     };

@@ -141,38 +141,62 @@ impl Store {
     }
 
     /// Many values of mixed kinds at once; each is reported on its own.
+    /// Large lists are split across cores: every value is independent.
     pub fn bulk_lookup(
         &self,
         items: &[BulkItem],
         ctx: &Context,
         include_retracted: bool,
     ) -> Result<Vec<BulkResult>, StoreError> {
-        items
-            .iter()
-            .map(|item| {
-                let mut out = BulkResult {
-                    input: item.value.clone(),
-                    kind: item.kind.or_else(|| normalize::guess_kind(&item.value)),
-                    value: None,
-                    warnings: vec![],
-                    error: None,
-                    hits: vec![],
-                };
-                let Some(kind) = out.kind else {
-                    out.error = Some("cannot tell the kind of this value; give it explicitly".into());
-                    return Ok(out);
-                };
-                match normalize(kind, &item.value, ctx) {
-                    Ok(n) => {
-                        out.hits = self.lookup_normal(kind, &n.value, include_retracted)?;
-                        out.value = Some(n.value);
-                        out.warnings = n.warnings;
-                    }
-                    Err(e) => out.error = Some(e.reason.to_string()),
+        const MIN_PER_THREAD: usize = 1024;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(items.len() / MIN_PER_THREAD).max(1);
+        if threads == 1 {
+            return items.iter().map(|item| self.bulk_one(item, ctx, include_retracted)).collect();
+        }
+        let per = items.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = items
+                .chunks(per)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk.iter().map(|item| self.bulk_one(item, ctx, include_retracted)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(items.len());
+            for part in parts {
+                let results = part.join().map_err(|_| corrupt("bulk lookup worker panicked"))?;
+                for r in results {
+                    out.push(r?);
                 }
-                Ok(out)
-            })
-            .collect()
+            }
+            Ok(out)
+        })
+    }
+
+    fn bulk_one(&self, item: &BulkItem, ctx: &Context, include_retracted: bool) -> Result<BulkResult, StoreError> {
+        let mut out = BulkResult {
+            input: item.value.clone(),
+            kind: item.kind.or_else(|| normalize::guess_kind(&item.value)),
+            value: None,
+            warnings: vec![],
+            error: None,
+            hits: vec![],
+        };
+        let Some(kind) = out.kind else {
+            out.error = Some("cannot tell the kind of this value; give it explicitly".into());
+            return Ok(out);
+        };
+        match normalize(kind, &item.value, ctx) {
+            Ok(n) => {
+                out.hits = self.lookup_normal(kind, &n.value, include_retracted)?;
+                out.value = Some(n.value);
+                out.warnings = n.warnings;
+            }
+            Err(e) => out.error = Some(e.reason.to_string()),
+        }
+        Ok(out)
     }
 
     fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {

@@ -1,0 +1,190 @@
+//! `kawan.toml`: the node's configuration, written by `kawan init` with a
+//! comment on every setting and read (strictly) by `kawan run`.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use kawan_protocol::{Country, NetworkId};
+use serde::{Deserialize, Serialize};
+
+pub const FILE: &str = "kawan.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub agency: Agency,
+    pub api: Api,
+    pub p2p: P2p,
+    pub normalize: Normalize,
+    pub paths: Paths,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    pub name: String,
+    pub country: Country,
+    /// The network this node belongs to (the trust list names it).
+    pub network: NetworkId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Api {
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2p {
+    /// libp2p multiaddrs to listen on.
+    pub listen: Vec<String>,
+    /// Multiaddrs (with /p2p/<peer id>) of peers to dial at start.
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Normalize {
+    /// Region for phone numbers written in national format.
+    pub default_region: Option<Country>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    /// The agency key (mode 0600), relative to the node directory.
+    pub key: PathBuf,
+    /// The database directory, relative to the node directory.
+    pub data: PathBuf,
+    /// The pinned genesis trust list, relative to the node directory.
+    pub genesis: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl Config {
+    pub fn new(name: &str, country: Country, network: NetworkId) -> Config {
+        Config {
+            agency: Agency { name: name.to_string(), country, network },
+            api: Api { listen: SocketAddr::from(([127, 0, 0, 1], 7700)), max_body_bytes: 32 * 1024 * 1024 },
+            p2p: P2p {
+                listen: vec!["/ip4/0.0.0.0/tcp/7701".into(), "/ip4/0.0.0.0/udp/7701/quic-v1".into()],
+                bootstrap: vec![],
+            },
+            normalize: Normalize { default_region: Some(country) },
+            paths: Paths { key: "agency.key".into(), data: "data".into(), genesis: "genesis.trust".into() },
+        }
+    }
+
+    /// Reads `dir/kawan.toml`; every error names the file and what is wrong.
+    pub fn load(dir: &Path) -> Result<Config, ConfigError> {
+        let path = dir.join(FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let config: Config =
+            toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+        if config.api.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid { path, message: "api.max_body_bytes must be at least 1024".into() });
+        }
+        Ok(config)
+    }
+
+    /// Writes `dir/kawan.toml` with a comment on each setting.
+    pub fn write(&self, dir: &Path) -> Result<(), ConfigError> {
+        let path = dir.join(FILE);
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let list = |v: &[String]| format!("[{}]", v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "));
+        let text = format!(
+            r#"# Kawan node configuration. Paths are relative to this directory.
+
+[agency]
+# The agency's name and ISO 3166-1 country, as the trust list should show them.
+name = {name}
+country = {country}
+# The network this node belongs to; must match the trust list's network id.
+network = {network}
+
+[api]
+# The HTTP API and web page. Keep it on loopback unless a reverse proxy with
+# TLS sits in front of it: bearer tokens travel in clear over plain HTTP.
+listen = {api}
+# Largest request body accepted (bulk lookups of 100k values fit in 32 MiB).
+max_body_bytes = {max_body}
+
+[p2p]
+# libp2p listen addresses: TCP (noise + yamux) and QUIC.
+listen = {p2p}
+# Peers to dial at start: multiaddrs ending in /p2p/<peer id>.
+bootstrap = {bootstrap}
+
+[normalize]
+# Region for phone numbers written in national format ("081 234 5678").
+{region}
+
+[paths]
+# The agency key: the node refuses to start if others can read it.
+key = {key}
+# The database (records, cases, audit log, tokens).
+data = {data}
+# The genesis trust list pinned by this node (from the network coordinators).
+genesis = {genesis}
+"#,
+            name = q(&self.agency.name),
+            country = q(self.agency.country.as_str()),
+            network = q(self.agency.network.as_str()),
+            api = q(&self.api.listen.to_string()),
+            max_body = self.api.max_body_bytes,
+            p2p = list(&self.p2p.listen),
+            bootstrap = list(&self.p2p.bootstrap),
+            region = match self.normalize.default_region {
+                Some(c) => format!("default_region = {}", q(c.as_str())),
+                None => "# default_region = \"TH\"".to_string(),
+            },
+            key = q(&self.paths.key.display().to_string()),
+            data = q(&self.paths.data.display().to_string()),
+            genesis = q(&self.paths.genesis.display().to_string()),
+        );
+        std::fs::write(&path, text).map_err(|source| ConfigError::Write { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_config_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::new("Example Agency \"TCSD\"", "TH".parse().unwrap(), NetworkId::new("kawan-demo").unwrap());
+        c.write(dir.path()).unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_configs_name_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::new("A", "TH".parse().unwrap(), NetworkId::new("n").unwrap());
+        c.write(dir.path()).unwrap();
+        let path = dir.path().join(FILE);
+        let text = std::fs::read_to_string(&path).unwrap().replace("127.0.0.1:7700", "not-an-address");
+        std::fs::write(&path, text).unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("kawan.toml") && err.contains("listen"), "{err}");
+        std::fs::write(&path, "[agency]\nname = 1\n").unwrap();
+        assert!(Config::load(dir.path()).is_err());
+        assert!(Config::load(&dir.path().join("missing")).unwrap_err().to_string().contains("cannot read"));
+    }
+}

@@ -1,0 +1,161 @@
+//! API tokens: random bearer secrets with a name and a role. Only a BLAKE3
+//! hash is stored: a token is 256 random bits, so a fast hash is enough to
+//! make a stolen database useless for logging in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::now_ms;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Publish, search, bulk-check, work cases.
+    Analyst,
+    /// Everything an analyst does, plus tokens, status and the audit log.
+    Operator,
+    /// Everything an analyst does, plus trust lists.
+    Coordinator,
+}
+
+impl Role {
+    /// Whether a caller with this role may act as `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        self == needed || needed == Role::Analyst
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Operator => "operator",
+            Role::Coordinator => "coordinator",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "analyst" => Ok(Role::Analyst),
+            "operator" => Ok(Role::Operator),
+            "coordinator" => Ok(Role::Coordinator),
+            _ => Err(format!("unknown role {s:?} (expected analyst, operator or coordinator)")),
+        }
+    }
+}
+
+/// A token as stored (without the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: Role,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a token named {0:?} already exists")]
+    Exists(String),
+    #[error("no token named {0:?}")]
+    NotFound(String),
+    #[error("token names are 1-64 characters of letters, digits, '.', '_' or '-'")]
+    BadName,
+    #[error("no random source: {0}")]
+    Random(String),
+}
+
+pub struct Tokens {
+    db: sled::Db,
+    /// hash → info
+    by_hash: sled::Tree,
+    /// name → hash
+    by_name: sled::Tree,
+}
+
+impl Tokens {
+    pub fn open(db: &sled::Db) -> Result<Tokens, TokenError> {
+        Ok(Tokens { db: db.clone(), by_hash: db.open_tree("tokens")?, by_name: db.open_tree("token_names")? })
+    }
+
+    /// Creates a token and returns its secret, which is never stored.
+    pub fn create(&self, name: &str, role: Role) -> Result<(String, TokenInfo), TokenError> {
+        let ok = (1..=64).contains(&name.len())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(TokenError::BadName);
+        }
+        if self.by_name.contains_key(name)? {
+            return Err(TokenError::Exists(name.to_string()));
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
+        let token = format!("kawan_{}", hex::encode(secret));
+        let info = TokenInfo { name: name.to_string(), role, created_ms: now_ms() };
+        let hash = hash(&token);
+        self.by_hash.insert(hash, serde_json::to_vec(&info).unwrap_or_default())?;
+        self.by_name.insert(name, &hash[..])?;
+        self.db.flush()?;
+        Ok((token, info))
+    }
+
+    /// The token's owner, if the token is valid.
+    pub fn check(&self, token: &str) -> Result<Option<TokenInfo>, TokenError> {
+        let Some(v) = self.by_hash.get(hash(token))? else { return Ok(None) };
+        Ok(serde_json::from_slice(&v).ok())
+    }
+
+    pub fn list(&self) -> Result<Vec<TokenInfo>, TokenError> {
+        let mut out = Vec::new();
+        for item in self.by_hash.iter() {
+            let (_, v) = item?;
+            if let Ok(info) = serde_json::from_slice(&v) {
+                out.push(info);
+            }
+        }
+        out.sort_by(|a: &TokenInfo, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub fn revoke(&self, name: &str) -> Result<(), TokenError> {
+        let hash = self.by_name.remove(name)?.ok_or_else(|| TokenError::NotFound(name.to_string()))?;
+        self.by_hash.remove(hash)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    *blake3::hash(token.as_bytes()).as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_check_list_and_revoke() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let t = Tokens::open(&db).unwrap();
+        let (secret, info) = t.create("alice", Role::Analyst).unwrap();
+        assert_eq!(t.check(&secret).unwrap(), Some(info));
+        assert_eq!(t.check("kawan_wrong").unwrap(), None);
+        assert!(matches!(t.create("alice", Role::Operator), Err(TokenError::Exists(_))));
+        assert!(matches!(t.create("bad name", Role::Operator), Err(TokenError::BadName)));
+        assert_eq!(t.list().unwrap().len(), 1);
+        t.revoke("alice").unwrap();
+        assert_eq!(t.check(&secret).unwrap(), None);
+        assert!(matches!(t.revoke("alice"), Err(TokenError::NotFound(_))));
+    }
+
+    #[test]
+    fn roles_nest_as_documented() {
+        assert!(Role::Operator.allows(Role::Analyst));
+        assert!(Role::Coordinator.allows(Role::Analyst));
+        assert!(!Role::Analyst.allows(Role::Operator));
+        assert!(!Role::Coordinator.allows(Role::Operator));
+    }
+}
