@@ -1,10 +1,12 @@
 //! The running Kawan node: identity, store, cases, audit log, network and
 //! API. A library; the `kawan` binary in `cli/` is a thin front end over it.
 
+pub mod api;
 pub mod audit;
 pub mod cases;
 pub mod config;
 pub mod identity;
+pub mod metrics;
 pub mod storage;
 pub mod store;
 pub mod tokens;

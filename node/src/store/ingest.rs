@@ -67,6 +67,25 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+impl IngestError {
+    /// A short, stable label for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IngestError::Record(RecordError::BadSignature) => "bad_signature",
+            IngestError::Record(RecordError::Envelope(_) | RecordError::Signed(_)) => "malformed",
+            IngestError::Record(_) => "invalid",
+            IngestError::NoTrustList => "no_trust_list",
+            IngestError::WrongNetwork { .. } => "wrong_network",
+            IngestError::NotMember(_) => "not_member",
+            IngestError::NotInGroup { .. } => "not_in_group",
+            IngestError::NotOwnTarget { .. } => "not_own_target",
+            IngestError::RevisionOfRevision(_) => "revision_of_revision",
+            IngestError::TargetChannel { .. } => "target_channel",
+            IngestError::Store(_) => "store",
+        }
+    }
+}
+
 /// Why this agency could not publish.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -99,6 +118,8 @@ struct Pending {
     ids: HashSet<RecordId>,
     /// Logs touched by the batch; their `H` keys are written once, at the end.
     logs: HashMap<(Channel, AgencyKey), LogState>,
+    /// Records added per (type, channel) count key.
+    counts: HashMap<Vec<u8>, u64>,
     /// Ids of the records new in this batch, in order: one `A` key for all.
     added: Vec<u8>,
     added_ms: u64,
@@ -264,11 +285,16 @@ impl Store {
             logs: HashMap::new(),
             added: Vec::new(),
             added_ms: now_ms(),
+            counts: HashMap::new(),
         };
         let mut results: Vec<Result<Ingested, IngestError>> =
             records.into_iter().map(|r| r.and_then(|v| self.stage(&v, source, &mut pending))).collect();
         for ((channel, author), state) in &pending.logs {
             pending.batch.insert(keys::head(channel, author), state.to_bytes().to_vec());
+        }
+        for (key, n) in &pending.counts {
+            let before = self.records.get(key).ok().flatten().and_then(|v| keys::u64_be(&v)).unwrap_or(0);
+            pending.batch.insert(key.clone(), &(before + n).to_be_bytes()[..]);
         }
         let batch_no = *next_counter;
         if !pending.added.is_empty() {
@@ -339,6 +365,7 @@ impl Store {
             }
         }
         p.logs.insert(log, state);
+        *p.counts.entry(keys::count(type_label(&v.record.body), &h.channel)).or_default() += 1;
         Ok(Ingested::New(v.id))
     }
 
@@ -434,4 +461,12 @@ fn open_parallel(envelopes: Vec<Envelope>) -> Vec<Result<Verified, RecordError>>
         let handles: Vec<_> = parts.into_iter().map(|part| scope.spawn(move || open_batch(part))).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(RecordError::BadSignature)])).collect()
     })
+}
+
+/// What a record is, for the per-type counters: an indicator's kind, or the body type.
+pub fn type_label(body: &Body) -> &'static str {
+    match body {
+        Body::Indicator(i) => i.kind.as_str(),
+        other => other.type_name(),
+    }
 }

@@ -20,6 +20,7 @@
 //! | `T` | typology id | — |
 //! | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
 //! | `Q` | author | — (author flagged as equivocating) |
+//! | `N` | type 0 channel | records stored (u64), per kind or body type and channel |
 
 use kawan_protocol::{AgencyKey, Channel, Kind, RecordId};
 
@@ -33,6 +34,7 @@ pub const KIND: u8 = b'K';
 pub const TYPOLOGY: u8 = b'T';
 pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
+pub const COUNT: u8 = b'N';
 
 pub const REF_REVISION: u8 = b'r';
 pub const REF_RETRACTION: u8 = b'x';
@@ -107,6 +109,10 @@ pub fn typology(typology: &RecordId, id: &RecordId) -> Vec<u8> {
 
 pub fn reference(target: &RecordId, ref_type: u8, id: &RecordId) -> Vec<u8> {
     cat(REF, &[&target.0, &[ref_type], &id.0])
+}
+
+pub fn count(type_label: &str, channel: &Channel) -> Vec<u8> {
+    cat(COUNT, &[type_label.as_bytes(), &[0], channel.to_string().as_bytes()])
 }
 
 pub fn flagged(author: &AgencyKey) -> Vec<u8> {

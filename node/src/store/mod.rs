@@ -15,7 +15,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-pub use ingest::{IngestError, Ingested, PublishError, Source};
+pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
 pub use query::{BulkItem, BulkResult, ContentType, Cursor, Hit, Query};
 pub use trust::TrustStoreError;
 
@@ -85,11 +85,24 @@ impl Store {
 
     /// Number of records stored.
     pub fn len(&self) -> usize {
-        self.records.scan_prefix([keys::RECORD]).count()
+        self.counts().map(|c| c.iter().map(|(_, _, n)| *n as usize).sum()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.scan_prefix([keys::RECORD]).next().is_none()
+        self.len() == 0
+    }
+
+    /// Records stored per (kind or body type, channel), kept up to date by
+    /// every write so that status and metrics never scan the store.
+    pub fn counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.records.scan_prefix([keys::COUNT]) {
+            let (k, v) = item?;
+            let text = String::from_utf8_lossy(&k[1..]).into_owned();
+            let (label, channel) = text.split_once('\0').ok_or_else(|| corrupt("count key"))?;
+            out.push((label.to_string(), channel.to_string(), keys::u64_be(&v).unwrap_or(0)));
+        }
+        Ok(out)
     }
 
     /// Highest contiguous seq of every log on `channels` (all when `None`).

@@ -67,6 +67,9 @@ pub struct Query {
     /// On the original's `created_ms`, inclusive.
     pub since_ms: Option<u64>,
     pub until_ms: Option<u64>,
+    /// Case-insensitive text in typology/technique titles, summaries and
+    /// aliases, or in indicator descriptions and tags.
+    pub text: Option<String>,
     pub include_retracted: bool,
     /// 0 means the default of 100.
     pub limit: usize,
@@ -242,6 +245,9 @@ impl Store {
         } else if let (Some(kind), None | Some(ContentType::Indicator)) = (q.kind, q.content) {
             // All values of one kind, in value order.
             Box::new(self.records.scan_prefix(keys::cat(keys::VALUE, &[&[keys::kind_byte(kind)]])))
+        } else if q.text.is_some() && q.content.is_none() && q.kind.is_none() {
+            // Text searches look at typologies and techniques first: both listings.
+            Box::new(self.records.scan_prefix([keys::KIND]).rev())
         } else if let Some(tag) = q.listing() {
             let lo = keys::listing(tag, since, &RecordId([0; 32]));
             let hi = keys::listing(tag, until, &RecordId([0xff; 32]));
@@ -457,7 +463,19 @@ impl Query {
             Some(ContentType::Typology) => matches!(h.content, Content::Typology(_)),
             Some(ContentType::Technique) => matches!(h.content, Content::Technique(_)),
         };
+        let text_ok = self.text.as_deref().is_none_or(|t| {
+            let t = t.to_lowercase();
+            let has = |s: &str| s.to_lowercase().contains(&t);
+            match &h.content {
+                Content::Typology(x) => has(&x.title) || has(&x.summary) || x.aliases.iter().any(|a| has(a)),
+                Content::Technique(x) => has(&x.title) || has(&x.objective),
+                Content::Indicator(i) => {
+                    has(&i.value) || i.description.as_deref().is_some_and(has) || i.tags.iter().any(|a| has(a))
+                }
+            }
+        });
         content_ok
+            && text_ok
             && self.kind.is_none_or(|k| ind.is_some_and(|i| i.kind == k))
             && self.typology.is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
             && self.author.is_none_or(|a| a == h.author)

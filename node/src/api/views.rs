@@ -1,0 +1,159 @@
+//! JSON shapes of the API: what handlers return, separate from the wire types.
+
+use kawan_protocol::{Content, Kind};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::{BulkResult, Hit, StoredRecord};
+
+/// One piece of shared knowledge as it stands now, with provenance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitView {
+    /// Id of the original record (every version points at it).
+    pub id: String,
+    /// Id of the version shown (the latest revision).
+    pub version: String,
+    /// `indicator`, `typology` or `technique`.
+    pub r#type: &'static str,
+    pub kind: Option<String>,
+    pub value: Option<String>,
+    pub title: Option<String>,
+    pub tlp: String,
+    pub channel: String,
+    /// The author agency's public key (hex); its PeerId derives from it.
+    pub author: String,
+    pub author_name: Option<String>,
+    /// The author is no longer an active member of the network.
+    pub author_revoked: bool,
+    /// The author signed two different records for one log slot.
+    pub author_equivocating: bool,
+    pub confidence: Option<u8>,
+    pub first_seen: Option<u64>,
+    pub last_seen: Option<u64>,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    pub added_ms: u64,
+    pub revisions: u32,
+    /// The author's reason, if retracted.
+    pub retracted: Option<String>,
+    pub sighted_by: Vec<String>,
+    pub false_positive_by: Vec<String>,
+    /// Distinct agencies that published or corroborated the value.
+    pub agencies: u32,
+    /// Local cases that link this record (never shared).
+    pub cases: Vec<u64>,
+    /// The full current content.
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+}
+
+impl HitView {
+    pub fn new(h: &Hit, cases: Vec<u64>) -> HitView {
+        let (r#type, kind, value, title, confidence, first_seen, last_seen) = match &h.content {
+            Content::Indicator(i) => (
+                "indicator",
+                Some(i.kind.to_string()),
+                Some(i.value.clone()),
+                None,
+                Some(i.confidence),
+                i.first_seen,
+                i.last_seen,
+            ),
+            Content::Typology(t) => ("typology", None, None, Some(t.title.clone()), None, None, None),
+            Content::Technique(t) => ("technique", None, None, Some(t.title.clone()), None, None, None),
+        };
+        HitView {
+            id: h.id.to_string(),
+            version: h.version.to_string(),
+            r#type,
+            kind,
+            value,
+            title,
+            tlp: h.content.tlp().as_str().to_string(),
+            channel: h.channel.to_string(),
+            author: h.author.to_string(),
+            author_name: h.author_name.clone(),
+            author_revoked: h.author_revoked,
+            author_equivocating: h.author_equivocating,
+            confidence,
+            first_seen,
+            last_seen,
+            created_ms: h.created_ms,
+            updated_ms: h.updated_ms,
+            added_ms: h.added_ms,
+            revisions: h.revisions,
+            retracted: h.retracted.clone(),
+            sighted_by: h.sighted_by.iter().map(ToString::to_string).collect(),
+            false_positive_by: h.false_positive_by.iter().map(ToString::to_string).collect(),
+            agencies: h.agencies,
+            cases,
+            content: serde_json::to_value(&h.content).unwrap_or_default(),
+        }
+    }
+}
+
+/// A stored record, exactly as signed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordView {
+    pub id: String,
+    pub author: String,
+    pub network: String,
+    pub channel: String,
+    pub seq: u64,
+    pub prev: Option<String>,
+    pub created_ms: u64,
+    pub added_ms: u64,
+    pub r#type: &'static str,
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// The signed envelope, hex: verifiable by anyone with the author's key.
+    pub envelope: String,
+    /// The current view of the knowledge this record belongs to, if any.
+    pub current: Option<HitView>,
+}
+
+impl RecordView {
+    pub fn new(r: &StoredRecord, current: Option<HitView>) -> RecordView {
+        let h = &r.record.header;
+        RecordView {
+            id: r.id.to_string(),
+            author: h.author.to_string(),
+            network: h.network.to_string(),
+            channel: h.channel.to_string(),
+            seq: h.seq,
+            prev: h.prev.map(|p| p.to_string()),
+            created_ms: h.created_ms,
+            added_ms: r.added_ms,
+            r#type: r.record.body.type_name(),
+            body: serde_json::to_value(&r.record.body).unwrap_or_default(),
+            envelope: hex::encode(r.envelope.to_bytes()),
+            current,
+        }
+    }
+}
+
+/// The answer for one value of a bulk lookup.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupResult {
+    pub input: String,
+    pub kind: Option<String>,
+    /// The normal form the value was matched as.
+    pub value: Option<String>,
+    pub warnings: Vec<String>,
+    /// Why the value could not be looked up; the other values are unaffected.
+    pub error: Option<String>,
+    pub hits: Vec<HitView>,
+}
+
+impl LookupResult {
+    pub fn new(r: &BulkResult, cases: impl Fn(&Hit) -> Vec<u64>) -> LookupResult {
+        LookupResult {
+            input: r.input.clone(),
+            kind: r.kind.map(|k: Kind| k.to_string()),
+            value: r.value.clone(),
+            warnings: r.warnings.iter().map(ToString::to_string).collect(),
+            error: r.error.clone(),
+            hits: r.hits.iter().map(|h| HitView::new(h, cases(h))).collect(),
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Prometheus metrics (`/metrics`): what the node stores, what it accepted
+//! and refused, and how its API performs.
+
+use std::sync::Mutex;
+
+use kawan_protocol::{Body, Channel};
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+
+use crate::store::{IngestError, Ingested, Store, StoreError, type_label};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TypeChannel {
+    r#type: String,
+    channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    result: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Request {
+    method: String,
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+}
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    records: Family<TypeChannel, Gauge>,
+    store_bytes: Gauge,
+    ingest: Family<Outcome, Counter>,
+    published: Family<TypeChannel, Counter>,
+    requests: Family<Request, Counter>,
+    latency: Family<Route, Histogram>,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let m = Metrics {
+            registry: Mutex::new(Registry::with_prefix("kawan")),
+            records: Family::default(),
+            store_bytes: Gauge::default(),
+            ingest: Family::default(),
+            published: Family::default(),
+            requests: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+        };
+        {
+            let mut r = m.registry.lock().unwrap_or_else(|e| e.into_inner());
+            r.register("records", "Records stored, by kind (or body type) and channel", m.records.clone());
+            r.register("store_bytes", "Bytes the database uses on disk", m.store_bytes.clone());
+            r.register("ingest", "Records received from peers, by result and refusal reason", m.ingest.clone());
+            r.register("published", "Records this agency published, by type and channel", m.published.clone());
+            r.register("api_requests", "API requests by method, route and status", m.requests.clone());
+            r.register("api_request_duration_seconds", "API request latency by route", m.latency.clone());
+        }
+        m
+    }
+
+    pub fn published(&self, body: &Body, channel: &Channel) {
+        let labels = TypeChannel { r#type: type_label(body).to_string(), channel: channel.to_string() };
+        self.published.get_or_create(&labels).inc();
+    }
+
+    pub fn publish_failed(&self) {
+        self.ingest.get_or_create(&Outcome { result: "refused".into(), reason: "local_publish".into() }).inc();
+    }
+
+    /// Counts one ingest result under a stable reason label.
+    pub fn ingested(&self, r: &Result<Ingested, IngestError>) {
+        let (result, reason) = match r {
+            Ok(Ingested::New(_)) => ("accepted", ""),
+            Ok(Ingested::Duplicate(_)) => ("duplicate", ""),
+            Ok(Ingested::Equivocation(_)) => ("accepted", "equivocation"),
+            Err(e) => ("refused", e.reason()),
+        };
+        self.ingest.get_or_create(&Outcome { result: result.into(), reason: reason.into() }).inc();
+    }
+
+    pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let labels = Request { method: method.into(), route: route.into(), status: status.to_string() };
+        self.requests.get_or_create(&labels).inc();
+        self.latency.get_or_create(&Route { route: route.into() }).observe(seconds);
+    }
+
+    /// The Prometheus text exposition, with store gauges read now.
+    pub fn render(&self, store: &Store) -> Result<String, StoreError> {
+        for (t, channel, n) in store.counts()? {
+            self.records.get_or_create(&TypeChannel { r#type: t, channel }).set(n as i64);
+        }
+        self.store_bytes.set(store.size_on_disk()? as i64);
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+            .map_err(|e| StoreError::Corrupt(format!("metrics encoding: {e}")))?;
+        Ok(out)
+    }
+}
