@@ -5,6 +5,7 @@ pub mod api;
 pub mod audit;
 pub mod cases;
 pub mod config;
+pub mod daemon;
 pub mod identity;
 pub mod metrics;
 pub mod storage;

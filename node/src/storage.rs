@@ -26,6 +26,7 @@ pub enum OpenError {
 }
 
 pub struct Storage {
+    db: sled::Db,
     pub store: Store,
     pub cases: Cases,
     pub audit: Audit,
@@ -33,6 +34,11 @@ pub struct Storage {
 }
 
 impl Storage {
+    /// Waits until everything written is on disk.
+    pub fn flush(&self) -> Result<(), sled::Error> {
+        self.db.flush().map(|_| ())
+    }
+
     /// Opens (or creates) the database in `path`. Fails if another process
     /// has it open.
     pub fn open(path: &Path) -> Result<Storage, OpenError> {
@@ -42,6 +48,7 @@ impl Storage {
             .open()
             .map_err(|source| OpenError::Open { path: path.display().to_string(), source })?;
         Ok(Storage {
+            db: db.clone(),
             store: Store::open(&db)?,
             cases: Cases::open(&db)?,
             audit: Audit::open(&db)?,

@@ -1,0 +1,101 @@
+//! A small blocking client for the local node's API. The node's address and
+//! operator token come from its directory (`--dir` or `KAWAN_DIR`); a token
+//! can also be given with `KAWAN_TOKEN`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow, bail};
+use kawan_node::{config::Config, daemon};
+use serde_json::Value;
+
+pub struct Client {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn from_dir(dir: &Path) -> anyhow::Result<Client> {
+        let addr = match std::fs::read_to_string(dir.join(daemon::ADDR_FILE)) {
+            Ok(a) => a.trim().to_string(),
+            Err(_) => {
+                let config = Config::load(dir)?;
+                config.api.listen.to_string()
+            }
+        };
+        let token = match std::env::var("KAWAN_TOKEN") {
+            Ok(t) => t,
+            Err(_) => std::fs::read_to_string(dir.join(daemon::TOKEN_FILE))
+                .with_context(|| format!("no token: set KAWAN_TOKEN or run in the node directory {}", dir.display()))?
+                .trim()
+                .to_string(),
+        };
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        Ok(Client { base: format!("http://{addr}"), token, agent })
+    }
+
+    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let resp = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        answer(resp)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let resp = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(body)
+            .map_err(|e| self.unreachable(e))?;
+        answer(resp)
+    }
+
+    pub fn post_text(&self, path: &str, body: String) -> anyhow::Result<Value> {
+        let resp = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Content-Type", "text/plain")
+            .send(body)
+            .map_err(|e| self.unreachable(e))?;
+        answer(resp)
+    }
+
+    pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        let resp = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        answer(resp)
+    }
+
+    fn unreachable(&self, e: ureq::Error) -> anyhow::Error {
+        anyhow!("cannot reach the node at {} ({e}); is `kawan run` running?", self.base)
+    }
+}
+
+/// The JSON body of a 2xx answer, or the API's error message.
+fn answer(mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
+    let status = resp.status();
+    let text = resp.body_mut().with_config().limit(512 * 1024 * 1024).read_to_string().unwrap_or_default();
+    let json: Value =
+        if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    if status.is_success() {
+        return Ok(json);
+    }
+    match (json.get("code").and_then(Value::as_str), json.get("message").and_then(Value::as_str)) {
+        (Some(code), Some(message)) => bail!("{message} ({code}, HTTP {})", status.as_u16()),
+        _ => bail!("HTTP {}: {json}", status.as_u16()),
+    }
+}
+
+/// The node directory: `--dir`, else `KAWAN_DIR`, else `.`.
+pub fn node_dir(dir: Option<PathBuf>) -> PathBuf {
+    dir.or_else(|| std::env::var_os("KAWAN_DIR").map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("."))
+}

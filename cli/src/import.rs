@@ -1,0 +1,245 @@
+//! `kawan import`: CSV files and STIX 2.1 bundles of indicators, published
+//! one by one through the API. A bad row is reported with its line number and
+//! the rest still imports.
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::client::Client;
+
+/// Defaults for fields a row leaves out.
+pub struct Defaults {
+    pub tlp: String,
+    pub role: String,
+    pub group: Option<String>,
+}
+
+/// One indicator to publish, and where it came from.
+struct Row {
+    line: usize,
+    body: Value,
+}
+
+/// Rows ready to publish, and rows refused while reading (line, reason).
+type Parsed = (Vec<Row>, Vec<(usize, String)>);
+
+pub struct Report {
+    pub imported: usize,
+    pub failed: Vec<(usize, String)>,
+}
+
+pub fn import(client: &Client, path: &Path, format: Option<&str>, defaults: &Defaults) -> anyhow::Result<Report> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let stix = match format {
+        Some("stix") => true,
+        Some("csv") => false,
+        Some(other) => bail!("unknown format {other:?} (csv or stix)"),
+        None => text.trim_start().starts_with('{'),
+    };
+    let (rows, mut failed) = if stix { stix_rows(&text, defaults)? } else { csv_rows(&text, defaults)? };
+    let bar = ProgressBar::new(rows.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} indicators ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut imported = 0;
+    for row in rows {
+        match client.post("/api/v1/indicators", &row.body) {
+            Ok(_) => imported += 1,
+            Err(e) => failed.push((row.line, e.to_string())),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    failed.sort();
+    Ok(Report { imported, failed })
+}
+
+/// CSV with a header row. `kind` and `value` are required; `role`, `tlp`,
+/// `subject`, `confidence`, `basis`, `platform`, `group`, `description`,
+/// `first_seen`, `last_seen`, and `countries`/`tags` (separated by `;`) are optional.
+fn csv_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().context("cannot read the CSV header row")?.clone();
+    for needed in ["kind", "value"] {
+        if !headers.iter().any(|h| h == needed) {
+            bail!(
+                "the CSV header row has no {needed:?} column (it has: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                failed.push((line, format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let get =
+            |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).filter(|v| !v.is_empty());
+        let list = |name: &str| -> Vec<String> {
+            get(name)
+                .map(|v| v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default()
+        };
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            get(name).map(|v| v.parse::<u64>().map_err(|_| format!("{name} {v:?} is not a number"))).transpose()
+        };
+        let (Some(kind), Some(value)) = (get("kind"), get("value")) else {
+            failed.push((line, "kind and value are required".into()));
+            continue;
+        };
+        let (confidence, first_seen, last_seen) =
+            match (number("confidence"), number("first_seen"), number("last_seen")) {
+                (Ok(c), Ok(f), Ok(l)) => (c, f, l),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    failed.push((line, e));
+                    continue;
+                }
+            };
+        let mut body = json!({
+            "kind": kind,
+            "value": value,
+            "role": get("role").unwrap_or(&d.role),
+            "tlp": get("tlp").unwrap_or(&d.tlp),
+            "countries": list("countries"),
+            "tags": list("tags"),
+        });
+        let optional = [
+            ("subject", get("subject").map(Value::from)),
+            ("basis", get("basis").map(Value::from)),
+            ("platform", get("platform").map(Value::from)),
+            ("description", get("description").map(Value::from)),
+            ("group", get("group").map(String::from).or_else(|| d.group.clone()).map(Value::from)),
+            ("confidence", confidence.map(Value::from)),
+            ("first_seen", first_seen.map(Value::from)),
+            ("last_seen", last_seen.map(Value::from)),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                body[k] = v;
+            }
+        }
+        rows.push(Row { line, body });
+    }
+    Ok((rows, failed))
+}
+
+/// TLP marking-definition ids (STIX 2.1 TLP 2.0 extension, and TLP 1.0).
+const TLP_MARKINGS: &[(&str, &str)] = &[
+    ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", "clear"),
+    ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", "green"),
+    ("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9d4f1", "amber"),
+    ("marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "amber+strict"),
+    ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "red"),
+    ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "clear"),
+    ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"),
+    ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"),
+    ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"),
+];
+
+/// STIX object paths Kawan understands in indicator patterns.
+const PATTERN_KINDS: &[(&str, &str)] = &[
+    ("domain-name:value", "domain"),
+    ("url:value", "url"),
+    ("email-addr:value", "email"),
+    ("ipv4-addr:value", "ip"),
+    ("ipv6-addr:value", "ip"),
+    ("x-kawan-phone:value", "phone"),
+    ("x-kawan-telegram:value", "telegram_handle"),
+];
+
+/// Indicators of a STIX 2.1 bundle whose pattern is one `[path = 'value']`
+/// comparison (objects in `objects[]` count as lines, from 1).
+fn stix_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
+    let bundle: Value = serde_json::from_str(text).context("not a JSON STIX bundle")?;
+    if bundle.get("type").and_then(Value::as_str) != Some("bundle") {
+        bail!("not a STIX bundle (no \"type\": \"bundle\")");
+    }
+    let objects = bundle.get("objects").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let line = i + 1;
+        if o.get("type").and_then(Value::as_str) != Some("indicator") {
+            continue;
+        }
+        let Some(pattern) = o.get("pattern").and_then(Value::as_str) else {
+            failed.push((line, "indicator without a pattern".into()));
+            continue;
+        };
+        let Some((kind, value)) = parse_pattern(pattern) else {
+            failed.push((line, format!("unsupported pattern {pattern:?} (one [object:value = '…'] comparison)")));
+            continue;
+        };
+        let tlp = o
+            .get("object_marking_refs")
+            .and_then(Value::as_array)
+            .and_then(|refs| {
+                refs.iter().filter_map(Value::as_str).find_map(|r| TLP_MARKINGS.iter().find(|(id, _)| *id == r))
+            })
+            .map_or(d.tlp.as_str(), |(_, t)| t);
+        let mut body = json!({ "kind": kind, "value": value, "role": d.role, "tlp": tlp });
+        if let Some(desc) = o.get("description").or_else(|| o.get("name")).and_then(Value::as_str) {
+            body["description"] = desc.into();
+        }
+        if let Some(c) = o.get("confidence").and_then(Value::as_u64) {
+            body["confidence"] = c.min(100).into();
+        }
+        if let Some(labels) = o.get("labels").and_then(Value::as_array) {
+            body["tags"] = labels.iter().filter_map(Value::as_str).collect::<Vec<_>>().into();
+        }
+        if let Some(g) = &d.group {
+            body["group"] = g.clone().into();
+        }
+        rows.push(Row { line, body });
+    }
+    Ok((rows, failed))
+}
+
+fn parse_pattern(pattern: &str) -> Option<(&'static str, String)> {
+    let inner = pattern.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let (path, value) = inner.split_once('=')?;
+    let kind = PATTERN_KINDS.iter().find(|(p, _)| *p == path.trim())?.1;
+    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    if value.replace("\\'", "").contains('\'') {
+        return None; // more than one comparison
+    }
+    Some((kind, value.replace("\\'", "'").replace("\\\\", "\\")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_parse() {
+        assert_eq!(parse_pattern("[domain-name:value = 'jobs.example']"), Some(("domain", "jobs.example".into())));
+        assert_eq!(
+            parse_pattern("[url:value = 'https://x.example/a\\'b']"),
+            Some(("url", "https://x.example/a'b".into()))
+        );
+        assert_eq!(parse_pattern("[file:hashes.MD5 = 'abc']"), None);
+        assert_eq!(parse_pattern("[domain-name:value = 'a' OR domain-name:value = 'b']"), None);
+    }
+
+    #[test]
+    fn csv_rows_report_bad_lines_and_keep_the_rest() {
+        let d = Defaults { tlp: "green".into(), role: "recruiter_contact".into(), group: None };
+        let csv = "kind,value,confidence\nphone,+447700900001,80\nphone,+447700900002,lots\n,missing,\n";
+        let (rows, failed) = csv_rows(csv, &d).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), vec![3, 4]);
+        assert!(csv_rows("value\nx\n", &d).is_err(), "no kind column");
+    }
+}

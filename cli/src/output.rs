@@ -1,0 +1,166 @@
+//! Printing API answers for people (tables) or programs (`--json`).
+
+use serde_json::Value;
+
+pub fn json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// JSON for programs; for people, the same as indented `key: value` lines.
+pub fn json_or_text(v: &Value, as_json: bool) {
+    if as_json {
+        return json(v);
+    }
+    match v {
+        Value::Array(items) if items.is_empty() => println!("(none)"),
+        Value::Array(items) => {
+            for item in items {
+                text(item, 0);
+                println!();
+            }
+        }
+        Value::Null => {}
+        other => text(other, 0),
+    }
+}
+
+fn text(v: &Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::Object(_) | Value::Array(_) if !is_flat(v) => {
+                        println!("{pad}{k}:");
+                        text(v, indent + 2);
+                    }
+                    _ => println!("{pad}{k}: {}", scalar(v)),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                if is_flat(item) {
+                    println!("{pad}- {}", scalar(item));
+                } else {
+                    println!("{pad}-");
+                    text(item, indent + 2);
+                }
+            }
+        }
+        other => println!("{pad}{}", scalar(other)),
+    }
+}
+
+fn is_flat(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.iter().all(|x| !x.is_object() && !x.is_array()),
+        Value::Object(_) => false,
+        _ => true,
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join(", "),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A table of hits: what, who said it, how sure, and what changed since.
+pub fn hits(hits: &[Value]) {
+    if hits.is_empty() {
+        println!("no hits");
+        return;
+    }
+    println!(
+        "{:<16} {:<40} {:<13} {:>4} {:>4}  {:<24} FLAGS / ID",
+        "KIND", "VALUE / TITLE", "TLP", "CONF", "AGN", "AUTHOR"
+    );
+    for h in hits {
+        let what = h["value"].as_str().or_else(|| h["title"].as_str()).unwrap_or("");
+        let kind = h["kind"].as_str().or_else(|| h["type"].as_str()).unwrap_or("");
+        let author =
+            h["author_name"].as_str().map(String::from).unwrap_or_else(|| short(h["author"].as_str().unwrap_or("")));
+        let mut flags = Vec::new();
+        if h["retracted"].is_string() {
+            flags.push("RETRACTED".to_string());
+        }
+        if h["author_revoked"] == Value::Bool(true) {
+            flags.push("AUTHOR-REVOKED".into());
+        }
+        if h["author_equivocating"] == Value::Bool(true) {
+            flags.push("EQUIVOCATING".into());
+        }
+        if h["revisions"].as_u64().unwrap_or(0) > 0 {
+            flags.push(format!("rev{}", h["revisions"]));
+        }
+        let fp = h["false_positive_by"].as_array().map_or(0, Vec::len);
+        if fp > 0 {
+            flags.push(format!("FP×{fp}"));
+        }
+        flags.push(short(h["id"].as_str().unwrap_or("")));
+        println!(
+            "{:<16} {:<40} {:<13} {:>4} {:>4}  {:<24} {}",
+            kind,
+            clip(what, 40),
+            h["tlp"].as_str().unwrap_or(""),
+            h["confidence"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            h["agencies"].to_string(),
+            clip(&author, 24),
+            flags.join(" ")
+        );
+    }
+}
+
+/// A bulk lookup: one line per value with hits or an error, then a summary.
+pub fn lookup(out: &Value) {
+    let results = out["results"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    for r in results {
+        let input = r["input"].as_str().unwrap_or("");
+        if let Some(err) = r["error"].as_str() {
+            println!("{input}: INVALID: {err}");
+            continue;
+        }
+        let hits = r["hits"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        if hits.is_empty() {
+            continue;
+        }
+        println!("{input} → {} {}", r["kind"].as_str().unwrap_or(""), r["value"].as_str().unwrap_or(""));
+        for h in hits {
+            println!(
+                "    {} by {} (tlp {}, confidence {}, {} agencies){}",
+                short(h["id"].as_str().unwrap_or("")),
+                h["author_name"]
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| short(h["author"].as_str().unwrap_or(""))),
+                h["tlp"].as_str().unwrap_or(""),
+                h["confidence"],
+                h["agencies"],
+                if h["retracted"].is_string() { " RETRACTED" } else { "" }
+            );
+        }
+    }
+    println!("{} values: {} with hits, {} invalid", out["values"], out["with_hits"], out["invalid"]);
+}
+
+fn short(hex: &str) -> String {
+    hex.chars().take(12).collect()
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+/// Percent-encodes a query-string value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! `kawan init` and `kawan run`: creating a node directory and running the
+//! node from it until SIGINT or SIGTERM.
+
+use std::{
+    io::Write as _,
+    os::unix::fs::OpenOptionsExt as _,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Instant,
+};
+
+use kawan_protocol::{Country, NetworkId, SignedTrustList};
+
+use crate::{
+    api::{self, AppState},
+    config::{Config, ConfigError},
+    identity::{self, IdentityError},
+    metrics::Metrics,
+    storage::{OpenError, Storage},
+    store::TrustStoreError,
+    tokens::{Role, TokenError},
+};
+
+/// Where a running node says which address its API actually bound (useful
+/// with port 0), for the CLI and tests.
+pub const ADDR_FILE: &str = "api.addr";
+/// The operator token `kawan init` created, readable by the owner only.
+pub const TOKEN_FILE: &str = "operator.token";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error("{0} already holds a Kawan node (kawan.toml exists); use another directory")]
+    AlreadyInitialised(PathBuf),
+    #[error("cannot create {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("cannot open the store: {0} (is another `kawan run` using this directory?)")]
+    Store(#[from] OpenError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("genesis trust list {path}: {message}")]
+    Genesis { path: PathBuf, message: String },
+    #[error("cannot listen on {addr}: {source} (is another process using the port? change [api] listen)")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What `kawan init` made.
+pub struct Initialised {
+    pub config: Config,
+    pub operator_token: String,
+    pub agency_key: String,
+    pub peer_id: String,
+}
+
+/// Creates a node directory: config, agency key (0600), database and an
+/// operator token (printed once by the CLI, and kept in a 0600 file so that
+/// client commands on this machine can use it).
+pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Result<Initialised, DaemonError> {
+    std::fs::create_dir_all(dir).map_err(|source| DaemonError::Create { path: dir.to_owned(), source })?;
+    if dir.join(crate::config::FILE).exists() {
+        return Err(DaemonError::AlreadyInitialised(dir.to_owned()));
+    }
+    let config = Config::new(name, country, network);
+    let key = identity::create(&dir.join(&config.paths.key))?;
+    let storage = Storage::open(&dir.join(&config.paths.data))?;
+    let (token, _) = storage.tokens.create("operator", Role::Operator)?;
+    write_private(&dir.join(TOKEN_FILE), &format!("{token}\n"))?;
+    config.write(dir)?;
+    Ok(Initialised {
+        operator_token: token,
+        agency_key: key.public().to_string(),
+        peer_id: identity::peer_id(&key.public()).map(|p| p.to_string()).unwrap_or_default(),
+        config,
+    })
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), DaemonError> {
+    let err = |source| DaemonError::Create { path: path.to_owned(), source };
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(err)?;
+    f.write_all(text.as_bytes()).map_err(err)
+}
+
+/// Everything `kawan run` needs, loaded and checked before anything starts.
+pub struct Node {
+    pub dir: PathBuf,
+    pub state: Arc<AppState>,
+}
+
+impl Node {
+    /// Loads config, key, store and genesis; each failure says what to fix.
+    pub fn open(dir: &Path) -> Result<Node, DaemonError> {
+        let config = Config::load(dir)?;
+        let key = identity::load(&dir.join(&config.paths.key))?;
+        let storage = Storage::open(&dir.join(&config.paths.data))?;
+        let genesis = dir.join(&config.paths.genesis);
+        if genesis.exists() {
+            let bytes = std::fs::read(&genesis)
+                .map_err(|e| DaemonError::Genesis { path: genesis.clone(), message: e.to_string() })?;
+            let signed = SignedTrustList::from_bytes(&bytes)
+                .map_err(|e| DaemonError::Genesis { path: genesis.clone(), message: e.to_string() })?;
+            storage
+                .store
+                .install_genesis(&signed)
+                .map_err(|e: TrustStoreError| DaemonError::Genesis { path: genesis.clone(), message: e.to_string() })?;
+        }
+        let state = Arc::new(AppState { storage, key, config, metrics: Metrics::new(), started: Instant::now() });
+        Ok(Node { dir: dir.to_owned(), state })
+    }
+
+    /// Serves the API until SIGINT or SIGTERM, then flushes and returns.
+    pub async fn run(self) -> Result<(), DaemonError> {
+        let addr = self.state.config.api.listen;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(DaemonError::Serve)?;
+        let addr_file = self.dir.join(ADDR_FILE);
+        std::fs::write(&addr_file, format!("{bound}\n"))
+            .map_err(|source| DaemonError::Create { path: addr_file.clone(), source })?;
+        tracing::info!(
+            api = %bound,
+            agency = %self.state.config.agency.name,
+            peer_id = %identity::peer_id(&self.state.key.public()).map(|p| p.to_string()).unwrap_or_default(),
+            "kawan node running"
+        );
+        let app = api::app(self.state.clone());
+        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
+        tracing::info!("shutting down: flushing the store");
+        let _ = std::fs::remove_file(&addr_file);
+        if let Err(e) = self.state.storage.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+}
