@@ -28,3 +28,155 @@ pub fn bin(name: &str) -> PathBuf {
 pub fn kawan() -> std::process::Command {
     std::process::Command::new(bin("kawan"))
 }
+
+/// A real node: `kawan init` in a temporary directory, then `kawan run` as a
+/// child process on a free loopback port. Stopped with SIGTERM on drop.
+pub struct TestNode {
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub token: String,
+    child: std::process::Child,
+}
+
+impl TestNode {
+    pub fn start(name: &str, country: &str) -> TestNode {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = kawan()
+            .args(["--dir"])
+            .arg(dir.path())
+            .args([
+                "init",
+                "--name",
+                name,
+                "--country",
+                country,
+                "--network",
+                fixtures::NETWORK,
+                "--api",
+                "127.0.0.1:0",
+            ])
+            .output()
+            .expect("kawan init runs");
+        assert!(out.status.success(), "kawan init: {}", String::from_utf8_lossy(&out.stderr));
+        TestNode::run(dir)
+    }
+
+    /// Runs `kawan run` on an initialised directory.
+    pub fn run(dir: tempfile::TempDir) -> TestNode {
+        let _ = std::fs::remove_file(dir.path().join("api.addr"));
+        let child = kawan()
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["run", "--log-format", "json"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kawan run starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let addr = loop {
+            if let Ok(a) = std::fs::read_to_string(dir.path().join("api.addr"))
+                && a.ends_with('\n')
+            {
+                break a.trim().to_string();
+            }
+            assert!(std::time::Instant::now() < deadline, "node did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let token = std::fs::read_to_string(dir.path().join("operator.token")).expect("token file").trim().to_string();
+        TestNode { dir, base: format!("http://{addr}"), token, child }
+    }
+
+    /// Stops the node with SIGTERM and waits for it; returns its directory.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.terminate();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    fn terminate(&mut self) {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// `kawan --dir <this node> ARGS…`, as a client of this node.
+    pub fn cli(&self) -> std::process::Command {
+        let mut c = kawan();
+        c.arg("--dir").arg(self.dir.path());
+        c
+    }
+
+    /// An HTTP request to the node's API with `token` (or none).
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>) -> http::Request {
+        http::Request {
+            url: format!("{}{path}", self.base),
+            method: method.to_string(),
+            token: token.map(String::from),
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// A minimal HTTP client for tests: status and body, never an error for 4xx/5xx.
+pub mod http {
+    pub struct Request {
+        pub url: String,
+        pub method: String,
+        pub token: Option<String>,
+    }
+
+    pub struct Response {
+        pub status: u16,
+        pub body: String,
+        pub content_type: String,
+    }
+
+    impl Response {
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        }
+    }
+
+    impl Request {
+        pub fn json(self, body: &serde_json::Value) -> Response {
+            self.send(Some(("application/json", body.to_string().into_bytes())))
+        }
+
+        pub fn raw(self, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+            self.send(Some((content_type, body.into())))
+        }
+
+        pub fn call(self) -> Response {
+            self.send(None)
+        }
+
+        fn send(self, body: Option<(&str, Vec<u8>)>) -> Response {
+            let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+            let method: ureq::http::Method = self.method.parse().expect("method");
+            let mut req = ureq::http::Request::builder().method(method).uri(&self.url);
+            if let Some(t) = &self.token {
+                req = req.header("Authorization", format!("Bearer {t}"));
+            }
+            let resp = match body {
+                Some((ct, bytes)) => agent.run(req.header("Content-Type", ct).body(bytes).expect("request")),
+                None => agent.run(req.body(()).expect("request")),
+            };
+            let mut resp = resp.expect("node reachable");
+            let content_type =
+                resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = resp.body_mut().with_config().limit(256 * 1024 * 1024).read_to_string().unwrap_or_default();
+            Response { status: resp.status().as_u16(), body, content_type }
+        }
+    }
+}
