@@ -185,11 +185,14 @@ fn tokens_roles_and_authentication() {
     assert!(audit["entries"].as_u64().unwrap() >= 3, "token and publish actions were audited");
 }
 
+/// Method, path, content type, body, expected status and error code.
+type BadRequest = (&'static str, &'static str, &'static str, Vec<u8>, u16, &'static str);
+
 #[test]
 fn bad_input_gets_a_4xx_with_a_code_never_a_500() {
     let n = node();
     let t = Some(n.token.as_str());
-    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<BadRequest> = vec![
         ("POST", "/api/v1/indicators", "application/json", b"{not json".to_vec(), 400, "invalid_json"),
         ("POST", "/api/v1/indicators", "application/json", b"{\"kind\": \"phone\"}".to_vec(), 400, "invalid_json"),
         ("POST", "/api/v1/indicators", "text/plain", b"x".to_vec(), 415, "unsupported_media_type"),
