@@ -90,7 +90,7 @@ pub enum RecordError {
     ListTooLong { field: &'static str, len: usize, max: usize },
     #[error("field {0} must not be empty")]
     EmptyField(&'static str),
-    #[error("unknown platform {0:?} for a social_profile")]
+    #[error("unknown platform {0:?} (see docs/protocol.md for the list)")]
     Platform(String),
     #[error("cannot encode: {0}")]
     Encode(CborError),

@@ -71,13 +71,24 @@ const PLATFORMS: &[(&str, &[&str])] = &[
     ("reddit", &["reddit.com/user/", "reddit.com/u/"]),
     ("vk", &["vk.com/"]),
     ("zalo", &["zalo.me/"]),
+    ("telegram", &["t.me/"]),
+    ("whatsapp", &[]),
+    ("line", &[]),
+    ("wechat", &[]),
     ("kakaotalk", &[]),
     ("viber", &[]),
     ("signal", &[]),
-    ("whatsapp", &[]),
+    ("discord", &["discord.com/users/"]),
+    ("snapchat", &["snapchat.com/add/"]),
+    ("tinder", &[]),
+    ("bumble", &[]),
+    ("hinge", &[]),
+    ("tantan", &[]),
+    ("jobstreet", &[]),
+    ("jobsdb", &[]),
+    ("indeed", &[]),
 ];
-const PLATFORM_NAMES: &str =
-    "facebook, instagram, tiktok, x, youtube, linkedin, threads, reddit, vk, zalo, kakaotalk, viber, signal, whatsapp";
+const PLATFORM_NAMES: &str = "facebook, instagram, tiktok, x, youtube, linkedin, threads, reddit, vk, zalo, telegram, whatsapp, line, wechat, kakaotalk, viber, signal, discord, snapchat, tinder, bumble, hinge, tantan, jobstreet, jobsdb, indeed";
 
 /// Whether `p` is a platform name this module knows.
 pub fn is_platform(p: &str) -> bool {

@@ -1,0 +1,188 @@
+//! The `kawan` binary as an operator and an analyst use it.
+
+use std::process::Output;
+
+use kawan_tests::{TestNode, kawan};
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn help_runs_for_every_subcommand() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["init"],
+        &["run"],
+        &["normalize"],
+        &["publish"],
+        &["publish", "indicator"],
+        &["publish", "typology"],
+        &["publish", "technique"],
+        &["publish", "sighting"],
+        &["publish", "retraction"],
+        &["search"],
+        &["lookup"],
+        &["import"],
+        &["case"],
+        &["case", "create"],
+        &["case", "list"],
+        &["case", "show"],
+        &["case", "link"],
+        &["token"],
+        &["token", "create"],
+        &["token", "list"],
+        &["token", "revoke"],
+        &["status"],
+        &["audit"],
+        &["audit", "verify"],
+    ];
+    for c in commands {
+        let out = kawan().args(*c).arg("--help").output().unwrap();
+        let text = ok(out);
+        assert!(text.contains("Usage: kawan"), "{c:?}: {text}");
+    }
+}
+
+#[test]
+fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
+    let n = TestNode::start("Example Agency", "AU");
+    let out = ok(n
+        .cli()
+        .args(["--json", "publish", "indicator", "--kind", "phone", "--value", "0491 570 156", "--tlp", "green"])
+        .args(["--role", "recruiter_contact", "--platform", "telegram", "--country", "KH", "--tag", "fake-job"])
+        .output()
+        .unwrap());
+    let published: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(published["value"], "+61491570156");
+
+    let table = ok(n.cli().args(["search", "--kind", "phone"]).output().unwrap());
+    assert!(table.contains("+61491570156"), "{table}");
+
+    let list = n.dir.path().join("values.txt");
+    std::fs::write(&list, "+61 491 570 156\njobs-abroad.example\n").unwrap();
+    let out = ok(n.cli().arg("lookup").arg(&list).output().unwrap());
+    assert!(out.contains("+61491570156") && out.contains("2 values: 1 with hits, 0 invalid"), "{out}");
+
+    let status = ok(n.cli().args(["--json", "status"]).output().unwrap());
+    assert!(status.contains("\"records\": 1"), "{status}");
+    assert!(ok(n.cli().args(["audit", "verify"]).output().unwrap()).contains("intact"));
+
+    let typology = n.dir.path().join("typology.toml");
+    std::fs::write(
+        &typology,
+        "title = \"Crypto 'investment' romance\"\nstage = \"scam\"\ntlp = \"green\"\nsummary = \"Victims met on dating apps are moved to a fake trading platform.\"\n",
+    )
+    .unwrap();
+    let out = ok(n.cli().args(["publish", "typology", "--file"]).arg(&typology).output().unwrap());
+    assert!(out.starts_with("published "), "{out}");
+
+    let case =
+        ok(n.cli().args(["--json", "case", "create", "--reference", "OP-1", "--title", "Ring"]).output().unwrap());
+    let case: serde_json::Value = serde_json::from_str(&case).unwrap();
+    let id = case["id"].to_string();
+    ok(n.cli().args(["case", "link", &id, published["id"].as_str().unwrap()]).output().unwrap());
+    assert!(ok(n.cli().args(["case", "show", &id]).output().unwrap()).contains("OP-1"));
+
+    let token = ok(n.cli().args(["--json", "token", "create", "analyst-2"]).output().unwrap());
+    assert!(token.contains("kawan_"));
+    assert!(ok(n.cli().args(["token", "list"]).output().unwrap()).contains("analyst-2"));
+    ok(n.cli().args(["token", "revoke", "analyst-2"]).output().unwrap());
+}
+
+#[test]
+fn import_reports_bad_rows_by_line_and_imports_the_rest() {
+    let n = TestNode::start("Example Agency", "GB");
+    let csv = n.dir.path().join("indicators.csv");
+    std::fs::write(
+        &csv,
+        "kind,value,tlp,confidence,tags\n\
+         phone,+447700900101,green,80,fake-job;telegram\n\
+         phone,not a number,green,80,\n\
+         domain,jobs-abroad.example,green,60,\n\
+         phone,+447700900102,red,80,\n\
+         wallet,0x00,green,10,\n\
+         url,hxxps://apply.jobs-abroad[.]example/form,clear,,\n",
+    )
+    .unwrap();
+    let out = n.cli().arg("import").arg(&csv).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "some rows failed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for line in [":3:", ":5:", ":6:"] {
+        assert!(err.contains(line), "line {line} not reported: {err}");
+    }
+    assert!(err.contains("RED"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 3 indicators, 3 failed"));
+
+    let bundle = n.dir.path().join("bundle.json");
+    std::fs::write(
+        &bundle,
+        r#"{"type":"bundle","id":"bundle--1","objects":[
+            {"type":"indicator","id":"indicator--1","pattern":"[domain-name:value = 'pay.jobs-abroad.example']","pattern_type":"stix",
+             "object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],"labels":["payment"]},
+            {"type":"indicator","id":"indicator--2","pattern":"[file:hashes.MD5 = 'abc']","pattern_type":"stix"},
+            {"type":"identity","id":"identity--1","name":"x"}
+        ]}"#,
+    )
+    .unwrap();
+    let out = n.cli().args(["--json", "import"]).arg(&bundle).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["imported"], 1);
+    assert_eq!(report["failed"][0]["line"], 2);
+    let hits = ok(n.cli().args(["search", "--kind", "domain", "--value", "pay.jobs-abroad.example"]).output().unwrap());
+    assert!(hits.contains("pay.jobs-abroad.example"), "{hits}");
+}
+
+#[test]
+fn the_node_refuses_to_start_with_a_clear_reason() {
+    let n = TestNode::start("Example Agency", "GB");
+    // The store is locked by the running node.
+    let out = n.cli().arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("store") && err.contains("another"), "{err}");
+
+    let dir = n.stop();
+    // A busy port.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = dir.path().join("kawan.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let port_line = text.lines().find(|l| l.starts_with("listen = \"127.0.0.1")).unwrap().to_string();
+    std::fs::write(&config, text.replace(&port_line, &format!("listen = \"{}\"", busy.local_addr().unwrap()))).unwrap();
+    let out = kawan().arg("--dir").arg(dir.path()).arg("run").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() == Some(2) && err.contains("cannot listen"), "{err}");
+
+    // A bad config.
+    std::fs::write(&config, "[agency]\nname = 42\n").unwrap();
+    let out = kawan().arg("--dir").arg(dir.path()).arg("run").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kawan.toml"), "{err}");
+
+    // An agency key others can read.
+    let fresh = tempfile::tempdir().unwrap();
+    ok(kawan().arg("--dir").arg(fresh.path()).args(["init", "--name", "A", "--country", "GB"]).output().unwrap());
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(fresh.path().join("agency.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = kawan().arg("--dir").arg(fresh.path()).arg("run").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chmod 600"), "{err}");
+
+    // Initialising twice is refused.
+    let out = kawan().arg("--dir").arg(fresh.path()).args(["init", "--name", "A", "--country", "GB"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds"));
+}
+
+#[test]
+fn client_commands_without_a_node_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kawan().arg("--dir").arg(dir.path()).arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+}
