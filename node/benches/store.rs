@@ -8,24 +8,22 @@
 //! physical limit of verified ingest. Data is fictional (`.example` domains,
 //! generated EVM addresses).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use kawan_node::{
-    storage::Storage,
-    store::{BulkItem, Store},
-};
+mod common;
+
+use common::*;
+use kawan_node::{storage::Storage, store::BulkItem};
 use kawan_protocol::*;
 
-const AGENCIES: u8 = 100;
 const INGEST_N: usize = 100_000;
-const BATCH: usize = 256;
 
 fn main() {
     let big_n: usize = std::env::var("KAWAN_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     if let Some(dir) = std::env::var_os("KAWAN_BENCH_SERVE") {
         return serve(std::path::Path::new(&dir), big_n);
     }
-    let keys: Vec<Keypair> = (1..=AGENCIES).map(|n| Keypair::from_secret_bytes([n; 32])).collect();
+    let keys = agency_keys();
     let trust = trust_list(&keys);
 
     println!("# Kawan store benchmark");
@@ -183,122 +181,4 @@ fn sled_ceiling(records: &[Verified]) {
         tree.apply_batch(batch).unwrap();
         db.flush().unwrap();
     }
-}
-
-fn ingest_all(store: &Store, bytes: &[Vec<u8>]) {
-    for chunk in bytes.chunks(BATCH) {
-        for r in store.ingest_batch(chunk) {
-            r.unwrap();
-        }
-    }
-}
-
-/// Records per second of `f` over `n` records.
-fn rate(n: usize, f: impl FnOnce()) -> f64 {
-    let t = Instant::now();
-    f();
-    n as f64 / t.elapsed().max(Duration::from_nanos(1)).as_secs_f64()
-}
-
-/// The stored form of indicator `i`: a domain under `.example`.
-fn value(i: usize) -> String {
-    format!("recruit-{i}.jobs-abroad.example")
-}
-
-/// How an analyst might paste it.
-fn raw_value(i: usize) -> String {
-    format!("Recruit-{i}.JOBS-ABROAD[.]example.")
-}
-
-fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
-    let per = n.div_ceil(keys.len());
-    let mut out = Vec::with_capacity(n);
-    let mut prev: Vec<Option<RecordId>> = vec![None; keys.len()];
-    for i in 0..n {
-        let a = i % keys.len();
-        let seq = (i / keys.len()) as u64 + 1;
-        let mut ind = Indicator {
-            kind: Kind::Domain,
-            value: value(i),
-            role: Role::JobAd,
-            subject: Subject::Suspect,
-            confidence: 60,
-            basis: Basis::Fact,
-            tlp: Tlp::Green,
-            first_seen: Some(1_764_000_000_000),
-            last_seen: None,
-            valid_until: None,
-            platform: None,
-            countries: vec!["KH".parse().unwrap()],
-            typologies: vec![],
-            tags: vec!["fake-job".into()],
-            description: None,
-        };
-        ind.confidence = (i % 100) as u8;
-        let rec = Record {
-            header: Header {
-                v: 1,
-                network: NetworkId::new("bench").unwrap(),
-                channel: Channel::Network,
-                author: keys[a].public(),
-                seq,
-                prev: prev[a],
-                created_ms: 1_764_000_000_000 + i as u64,
-            },
-            body: Body::Indicator(ind),
-        };
-        let v = rec.sign(&keys[a]).unwrap();
-        prev[a] = Some(v.id);
-        out.push(v);
-    }
-    let _ = per;
-    out
-}
-
-fn trust_list(keys: &[Keypair]) -> SignedTrustList {
-    let list = TrustList {
-        network: NetworkId::new("bench").unwrap(),
-        version: 1,
-        issued_ms: 0,
-        threshold: 1,
-        members: keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Member {
-                id: MemberId::new(format!("agency-{i}")).unwrap(),
-                name: format!("Agency {i}"),
-                country: "TH".parse().unwrap(),
-                key: k.public(),
-                roles: vec![if i == 0 { MemberRole::Coordinator } else { MemberRole::Member }],
-                addrs: vec![],
-                expires_ms: None,
-            })
-            .collect(),
-        groups: vec![],
-    };
-    let mut s = SignedTrustList::new(&list).unwrap();
-    s.sign(&keys[0]);
-    s
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
-
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
 }

@@ -53,7 +53,12 @@ fn publish_read_search_and_lookup() {
         (Some(4), Some(1), Some(2))
     );
     assert_eq!(out["results"][0]["hits"][0]["id"], id);
-    assert!(out["results"][2]["error"].as_str().unwrap().contains("phone"));
+    // Only values with hits or errors are listed, each with its position.
+    let listed: Vec<u64> = out["results"].as_array().unwrap().iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    assert_eq!(listed, vec![0, 2, 3]);
+    assert!(out["results"][1]["error"].as_str().unwrap().contains("phone"));
+    let all = n.request("POST", "/api/v1/lookup?all=true", Some(&n.token)).json(&json!({"values": ["x.example"]}));
+    assert_eq!(all.json()["results"].as_array().unwrap().len(), 1, "all=true lists values without hits too");
 
     let r = n.request("POST", "/api/v1/lookup?kind=phone", Some(&n.token)).raw("text/plain", "07700 900123\n\nbad\n");
     let out = r.json();

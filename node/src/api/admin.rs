@@ -44,7 +44,7 @@ pub async fn create_case(
 pub async fn list_cases(State(state): State<Arc<AppState>>, caller: Caller) -> Result<axum::Json<Vec<Case>>, ApiError> {
     blocking(move || {
         let cases = state.storage.cases.list().map_err(case_error)?;
-        state.audit(&caller, "case.list", &format!("{} cases", cases.len()))?;
+        state.audit_read(&caller, "case.list", &format!("{} cases", cases.len()))?;
         Ok(axum::Json(cases))
     })
     .await
@@ -59,7 +59,7 @@ pub async fn get_case(
 ) -> Result<axum::Json<Case>, ApiError> {
     blocking(move || {
         let case = state.storage.cases.get(id).map_err(case_error)?;
-        state.audit(&caller, "case.read", &id.to_string())?;
+        state.audit_read(&caller, "case.read", &id.to_string())?;
         Ok(axum::Json(case))
     })
     .await

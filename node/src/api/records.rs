@@ -273,7 +273,7 @@ pub async fn get_record(
             .ok_or_else(|| ApiError::not_found(format!("no record {id}")))?;
         let trust = state.storage.store.trust();
         let current = state.storage.store.view(&id, trust.as_deref()).map_err(ApiError::internal)?;
-        state.audit(&caller, "read", &id.to_string())?;
+        state.audit_read(&caller, "read", &id.to_string())?;
         Ok(axum::Json(RecordView::new(&r, current.map(|h| HitView::new(&h, state.cases_of(&h))))))
     })
     .await
@@ -350,7 +350,7 @@ pub async fn search(
             .search(&q, &ctx)
             .map_err(ApiError::internal)?
             .map_err(|e| ApiError::unprocessable("invalid_value", e.to_string()))?;
-        state.audit(&caller, "query", &format!("{q:?}"))?;
+        state.audit_read(&caller, "query", &format!("{q:?}"))?;
         Ok(axum::Json(SearchResult { hits: hits.iter().map(|h| HitView::new(h, state.cases_of(h))).collect() }))
     })
     .await
@@ -372,12 +372,14 @@ pub struct LookupRequest {
     pub include_retracted: bool,
 }
 
+/// The answer to a bulk lookup. `results` holds the values with hits or
+/// errors (every value with `all=true`); the counts cover every value.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LookupResponse {
-    pub results: Vec<LookupResult>,
     pub values: usize,
     pub invalid: usize,
     pub with_hits: usize,
+    pub results: Vec<LookupResult>,
 }
 
 /// Most values one bulk lookup takes.
@@ -388,6 +390,8 @@ pub const MAX_LOOKUP_VALUES: usize = 200_000;
 pub struct LookupParams {
     /// Kind of every value of a text/plain body (guessed per value if absent).
     pub kind: Option<String>,
+    /// List every value in `results`, not only those with hits or errors.
+    pub all: Option<bool>,
 }
 
 #[utoipa::path(post, path = "/api/v1/lookup", tag = "read", params(LookupParams),
@@ -403,6 +407,7 @@ pub async fn lookup(
 ) -> Result<axum::Json<LookupResponse>, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let default_kind = params.kind.as_deref().map(|k| parse::<Kind>("kind", k)).transpose()?;
+    let all = params.all.unwrap_or(false);
     let (items, include_retracted) = if content_type.starts_with("text/plain") {
         let text =
             std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("invalid_body", "body is not UTF-8"))?;
@@ -447,11 +452,16 @@ pub async fn lookup(
             .store
             .bulk_lookup(&items, &state.normalize_context(), include_retracted)
             .map_err(ApiError::internal)?;
-        let out: Vec<LookupResult> = results.iter().map(|r| LookupResult::new(r, |h| state.cases_of(h))).collect();
-        let invalid = out.iter().filter(|r| r.error.is_some()).count();
-        let with_hits = out.iter().filter(|r| !r.hits.is_empty()).count();
-        state.audit(&caller, "bulk_lookup", &format!("{} values, {with_hits} with hits", out.len()))?;
-        Ok(axum::Json(LookupResponse { values: out.len(), invalid, with_hits, results: out }))
+        let invalid = results.iter().filter(|r| r.error.is_some()).count();
+        let with_hits = results.iter().filter(|r| !r.hits.is_empty()).count();
+        let out: Vec<LookupResult> = results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| all || r.error.is_some() || !r.hits.is_empty())
+            .map(|(i, r)| LookupResult::new(i, r, |h| state.cases_of(h)))
+            .collect();
+        state.audit_read(&caller, "bulk_lookup", &format!("{} values, {with_hits} with hits", results.len()))?;
+        Ok(axum::Json(LookupResponse { values: results.len(), invalid, with_hits, results: out }))
     })
     .await
 }

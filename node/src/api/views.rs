@@ -135,19 +135,24 @@ impl RecordView {
 /// The answer for one value of a bulk lookup.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LookupResult {
+    /// Position of the value in the request, from 0.
+    pub index: usize,
     pub input: String,
     pub kind: Option<String>,
     /// The normal form the value was matched as.
     pub value: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Why the value could not be looked up; the other values are unaffected.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub hits: Vec<HitView>,
 }
 
 impl LookupResult {
-    pub fn new(r: &BulkResult, cases: impl Fn(&Hit) -> Vec<u64>) -> LookupResult {
+    pub fn new(index: usize, r: &BulkResult, cases: impl Fn(&Hit) -> Vec<u64>) -> LookupResult {
         LookupResult {
+            index,
             input: r.input.clone(),
             kind: r.kind.map(|k: Kind| k.to_string()),
             value: r.value.clone(),

@@ -1,0 +1,146 @@
+//! API benchmark (issue #4). Run with:
+//!
+//!     cargo build --release -p kawan-cli && cargo bench -p kawan-node --bench api
+//!
+//! Builds a node directory with `KAWAN_BENCH_N` indicators (default
+//! 1,000,000), measures a 100k-value bulk lookup straight through the store,
+//! then starts the real `kawan run` binary and measures, from this process
+//! over loopback: the same bulk lookup through `POST /api/v1/lookup`, and
+//! single lookups (`GET /api/v1/search?kind=&value=`) under load.
+
+mod common;
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::*;
+use kawan_node::{storage::Storage, store::BulkItem};
+use kawan_protocol::*;
+
+const CLIENTS: usize = 4;
+const LOAD_SECONDS: u64 = 10;
+
+fn main() {
+    let big_n: usize = std::env::var("KAWAN_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let kawan = std::env::var_os("KAWAN_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap();
+        exe.parent().and_then(|d| d.parent()).unwrap().join("kawan")
+    });
+    assert!(kawan.exists(), "{} missing: cargo build --release -p kawan-cli first", kawan.display());
+    println!("# Kawan API benchmark");
+    println!("machine: {} cores, {}", cores(), cpu_model());
+
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(&kawan)
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["init", "--name", "Bench Agency", "--country", "TH", "--network", "bench", "--api", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let keys = agency_keys();
+    let trust = trust_list(&keys);
+    std::fs::write(dir.path().join("genesis.trust"), trust.to_bytes()).unwrap();
+
+    let t = Instant::now();
+    let items: Vec<BulkItem> = (0..100_000usize)
+        .map(|i| BulkItem {
+            kind: Some(Kind::Domain),
+            value: if i % 10 == 0 { raw_value(i * 7 % big_n) } else { raw_value(big_n + i) },
+        })
+        .collect();
+    let direct = {
+        let storage = Storage::open(&dir.path().join("data")).unwrap();
+        storage.store.install_genesis(&trust).unwrap();
+        let records = make_records(&keys, big_n);
+        let bytes: Vec<Vec<u8>> = records.iter().map(|v| v.envelope.to_bytes()).collect();
+        drop(records);
+        ingest_all(&storage.store, &bytes);
+        println!("store of {big_n} indicators built in {:.0}s (setup)", t.elapsed().as_secs_f64());
+        let ctx = Context::default();
+        let mut hits = 0;
+        let r = rate(items.len(), || {
+            hits = storage.store.bulk_lookup(&items, &ctx, false).unwrap().iter().filter(|r| !r.hits.is_empty()).count()
+        });
+        assert_eq!(hits, 10_000);
+        r
+    };
+
+    let mut node = Command::new(&kawan).arg("--dir").arg(dir.path()).arg("run").stderr(Stdio::null()).spawn().unwrap();
+    let addr_file = dir.path().join("api.addr");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&addr_file).is_ok_and(|a| a.ends_with('\n')) {
+        assert!(Instant::now() < deadline, "node did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let base = format!("http://{}", std::fs::read_to_string(&addr_file).unwrap().trim());
+    let token = std::fs::read_to_string(dir.path().join("operator.token")).unwrap().trim().to_string();
+    let agent = || ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+
+    // Bulk lookup through the API: the same 100k raw values, one request.
+    let body: String = items.iter().map(|i| format!("{}\n", i.value)).collect();
+    let a = agent();
+    let mut with_hits = 0;
+    let api = rate(items.len(), || {
+        let mut resp = a
+            .post(format!("{base}/api/v1/lookup?kind=domain"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "text/plain")
+            .send(body.as_str())
+            .unwrap();
+        let out: serde_json::Value =
+            serde_json::from_str(&resp.body_mut().with_config().limit(1 << 30).read_to_string().unwrap()).unwrap();
+        with_hits = out["with_hits"].as_u64().unwrap_or(0);
+    });
+    assert_eq!(with_hits, 10_000);
+
+    // Single lookups under load: CLIENTS keep-alive connections, half hits.
+    let stop = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+    let latencies: Vec<Duration> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (base, token) = (&base, &token);
+                s.spawn(move || {
+                    let a = agent();
+                    let mut lat = Vec::new();
+                    let mut i = c * 7919;
+                    while Instant::now() < stop {
+                        i = (i * 1_103_515_245 + 12_345) % (2 * big_n);
+                        let t = Instant::now();
+                        let resp = a
+                            .get(format!("{base}/api/v1/search?kind=domain&value=recruit-{i}.jobs-abroad.example"))
+                            .header("Authorization", &format!("Bearer {token}"))
+                            .call()
+                            .unwrap();
+                        assert_eq!(resp.status(), 200);
+                        lat.push(t.elapsed());
+                    }
+                    lat
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let _ = Command::new("kill").arg("-TERM").arg(node.id().to_string()).status();
+    let _ = node.wait();
+
+    let mut lat = latencies;
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    println!("\n## Bulk lookup of 100k values (10% hits) against {big_n} indicators");
+    println!("store, in process     : {:>9.0} values/s", direct);
+    println!("HTTP API, one request : {:>9.0} values/s  = {:.2} x the store", api, api / direct);
+    println!(
+        "\n## Single lookups over HTTP ({CLIENTS} keep-alive clients in a second process, {LOAD_SECONDS}s, half hits)"
+    );
+    println!(
+        "throughput            : {:>9.0} requests/s, p50 {:?}, p99 {:?} ({} requests; every request is audited)",
+        lat.len() as f64 / LOAD_SECONDS as f64,
+        pct(0.5),
+        pct(0.99),
+        lat.len()
+    );
+}
