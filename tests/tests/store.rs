@@ -385,3 +385,21 @@ fn revoked_authors_keep_their_records_flagged_and_cannot_add_more() {
     assert!(s.store.apply_trust_update(&trust_list(1, &[1, 2, 3, 4], &[])).is_err());
     assert_eq!(s.store.trust_lists_after(0).unwrap().len(), 2);
 }
+
+#[test]
+fn sightings_and_retractions_must_travel_on_their_targets_channel() {
+    let (_d, s) = open();
+    let target = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
+    ingest(&s.store, &target).unwrap();
+    let body = Body::Sighting(Sighting {
+        target: target.id,
+        verdict: Verdict::Corroborates,
+        seen_ms: None,
+        countries: vec![],
+        comment: None,
+    });
+    // A sighting of a network record, sent only to a group, would split the
+    // record's provenance between audiences.
+    let misplaced = signed(&agency(1), mekong(), 1, None, body);
+    assert!(matches!(ingest(&s.store, &misplaced), Err(IngestError::TargetChannel { .. })));
+}
