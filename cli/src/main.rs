@@ -4,6 +4,7 @@
 mod client;
 mod import;
 mod output;
+mod trust;
 
 use std::{io::Read as _, path::PathBuf, process::ExitCode};
 
@@ -45,6 +46,12 @@ enum Command {
         /// API listen address (default 127.0.0.1:7700; port 0 picks a free one).
         #[arg(long)]
         api: Option<std::net::SocketAddr>,
+        /// libp2p listen address (repeatable; default TCP and QUIC on port 7701).
+        #[arg(long = "p2p")]
+        p2p: Vec<String>,
+        /// The network's genesis trust list, from its coordinators.
+        #[arg(long)]
+        genesis: Option<PathBuf>,
     },
     /// Run the node until SIGINT or SIGTERM.
     Run {
@@ -110,6 +117,11 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Trust lists (coordinators): create, edit, sign, show, publish.
+    #[command(subcommand)]
+    Trust(trust::TrustCmd),
+    /// Every member of the network: connected or not, last seen, how far behind.
+    Peers,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -288,12 +300,19 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     let json = cli.json;
     let client = || Client::from_dir(&dir);
     match cli.command {
-        Command::Init { name, country, network, api } => {
+        Command::Init { name, country, network, api, p2p, genesis } => {
             let made = kawan_node::daemon::init(&dir, &name, country, network)?;
+            let mut config = made.config.clone();
             if let Some(api) = api {
-                let mut config = made.config.clone();
                 config.api.listen = api;
-                config.write(&dir)?;
+            }
+            if !p2p.is_empty() {
+                config.p2p.listen = p2p;
+            }
+            config.write(&dir)?;
+            if let Some(genesis) = genesis {
+                std::fs::copy(&genesis, dir.join(&config.paths.genesis))
+                    .with_context(|| format!("cannot copy {}", genesis.display()))?;
             }
             if json {
                 output::json(
@@ -430,6 +449,32 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Status => {
             let out = client()?.get("/api/v1/status")?;
             output::json_or_text(&out, json);
+            Ok(true)
+        }
+        Command::Trust(trust::TrustCmd::Publish { file }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let out = client()?.post("/api/v1/trust", &json!({"signed_list": hex::encode(bytes)}))?;
+            if json {
+                output::json(&out);
+            } else {
+                println!(
+                    "installed {} version {} on the node; it gossips it to the network",
+                    out["network"], out["version"]
+                );
+            }
+            Ok(true)
+        }
+        Command::Trust(cmd) => {
+            trust::run(cmd, json)?;
+            Ok(true)
+        }
+        Command::Peers => {
+            let out = client()?.get("/api/v1/peers")?;
+            if json {
+                output::json(&out);
+            } else {
+                output::peers(&out);
+            }
             Ok(true)
         }
         Command::Audit(AuditCmd::Verify) => {

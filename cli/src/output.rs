@@ -164,3 +164,34 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// One line per member: who, connected or not, and what is missing either way.
+pub fn peers(out: &Value) {
+    let peers = out.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if peers.is_empty() {
+        println!("no trust list installed");
+        return;
+    }
+    println!("{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}", "ID", "NAME", "CC", "STATE", "WE LACK", "THEY LACK");
+    for p in peers {
+        let sum = |k: &str| p[k].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum::<u64>());
+        let state = if p["me"] == Value::Bool(true) {
+            "this node"
+        } else if p["connected"] == Value::Bool(true) {
+            "connected"
+        } else if p["active"] == Value::Bool(false) {
+            "expired"
+        } else {
+            "offline"
+        };
+        println!(
+            "{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}",
+            p["id"].as_str().unwrap_or(""),
+            clip(p["name"].as_str().unwrap_or(""), 36),
+            p["country"].as_str().unwrap_or(""),
+            state,
+            sum("we_lack"),
+            sum("they_lack")
+        );
+    }
+}

@@ -24,6 +24,8 @@ use crate::{
 /// Where a running node says which address its API actually bound (useful
 /// with port 0), for the CLI and tests.
 pub const ADDR_FILE: &str = "api.addr";
+/// Where a running node lists its libp2p addresses (`…/p2p/<peer id>`), one per line.
+pub const P2P_ADDR_FILE: &str = "p2p.addr";
 /// The operator token `kawan init` created, readable by the owner only.
 pub const TOKEN_FILE: &str = "operator.token";
 
@@ -47,6 +49,8 @@ pub enum DaemonError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
 }
 
 /// What `kawan init` made.
@@ -108,7 +112,14 @@ impl Node {
                 .install_genesis(&signed)
                 .map_err(|e: TrustStoreError| DaemonError::Genesis { path: genesis.clone(), message: e.to_string() })?;
         }
-        let state = Arc::new(AppState { storage, key, config, metrics: Metrics::new(), started: Instant::now() });
+        let state = Arc::new(AppState {
+            storage,
+            key,
+            config,
+            metrics: Arc::new(Metrics::new()),
+            started: Instant::now(),
+            net: std::sync::OnceLock::new(),
+        });
         Ok(Node { dir: dir.to_owned(), state })
     }
 
@@ -127,6 +138,17 @@ impl Node {
             peer_id = %identity::peer_id(&self.state.key.public()).map(|p| p.to_string()).unwrap_or_default(),
             "kawan node running"
         );
+        let p2p_file = self.dir.join(P2P_ADDR_FILE);
+        let _ = std::fs::remove_file(&p2p_file);
+        let net_config = crate::net::NetConfig {
+            key: kawan_protocol::Keypair::from_secret_bytes(self.state.key.secret_bytes()),
+            network: self.state.config.agency.network.clone(),
+            listen: self.state.config.p2p.listen.clone(),
+            bootstrap: self.state.config.p2p.bootstrap.clone(),
+            addr_file: Some(p2p_file),
+        };
+        let net = crate::net::start(net_config, self.state.storage.store.clone(), self.state.metrics.clone()).await?;
+        let _ = self.state.net.set(net);
         let app = api::app(self.state.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         tracing::info!("shutting down: flushing the store");

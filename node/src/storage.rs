@@ -2,7 +2,7 @@
 //! shared-record store, the local case store and the audit log. They are
 //! separate types on purpose: the network layer is handed only the `Store`.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use crate::{
     audit::{Audit, AuditError},
@@ -27,7 +27,8 @@ pub enum OpenError {
 
 pub struct Storage {
     db: sled::Db,
-    pub store: Store,
+    /// Shared with the network task, which gets nothing else.
+    pub store: Arc<Store>,
     pub cases: Cases,
     pub audit: Audit,
     pub tokens: Tokens,
@@ -49,7 +50,7 @@ impl Storage {
             .map_err(|source| OpenError::Open { path: path.display().to_string(), source })?;
         Ok(Storage {
             db: db.clone(),
-            store: Store::open(&db)?,
+            store: Arc::new(Store::open(&db)?),
             cases: Cases::open(&db)?,
             audit: Audit::open(&db)?,
             tokens: Tokens::open(&db)?,

@@ -43,6 +43,9 @@ pub enum SyncRequest {
     Pull { wants: Vec<Want> },
     /// Send me trust-list versions newer than this one.
     TrustLists { after_version: u64 },
+    /// Records of a sharing group, pushed directly to a member of it:
+    /// group records never travel on gossip.
+    Push { records: Vec<ByteBuf> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +67,10 @@ pub enum SyncResponse {
     /// The request was understood and declined (not a member, rate limit…).
     Refused {
         reason: String,
+    },
+    /// Pushed records were processed; `new` of them were new here.
+    Accepted {
+        new: u32,
     },
 }
 

@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod error;
 mod records;
+mod trust;
 pub mod views;
 
 use std::{sync::Arc, time::Instant};
@@ -38,8 +39,10 @@ pub struct AppState {
     pub storage: Storage,
     pub key: Keypair,
     pub config: Config,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub started: Instant,
+    /// Set once the network task runs.
+    pub net: std::sync::OnceLock<crate::net::NetHandle>,
 }
 
 impl AppState {
@@ -101,6 +104,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::status))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(trust::get_trust, trust::install_trust))
+        .routes(routes!(trust::peers))
         .split_for_parts()
 }
 

@@ -127,6 +127,9 @@ impl AppState {
             publish_error(e)
         })?;
         self.metrics.published(&v.record.body, &v.record.header.channel);
+        if let Some(net) = self.net.get() {
+            net.send(crate::net::Command::Announce(v.clone()));
+        }
         self.audit(caller, "publish", &format!("{} {}", v.record.body.type_name(), v.id))?;
         let value = match &v.record.body {
             Body::Indicator(i) => Some(i.value.clone()),

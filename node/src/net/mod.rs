@@ -1,0 +1,554 @@
+//! The federation (DESIGN.md §5): a libp2p swarm that gossips `network`
+//! records and trust-list updates, pushes group records to group members only,
+//! and catches peers up by heads exchange and bounded pulls.
+//!
+//! The network code is given the record [`Store`] and nothing else: case data
+//! lives in another type it never sees.
+
+mod behaviour;
+
+use std::{
+    collections::{HashMap, HashSet},
+    io::Write as _,
+    path::PathBuf,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt as _;
+use kawan_protocol::{
+    AgencyKey, Channel, Envelope, Head, Keypair, NetworkId, SignedTrustList, SyncRequest, SyncResponse, TrustList,
+    Verified, limits::MAX_BATCH_RECORDS, sync::missing,
+};
+use libp2p::{
+    Multiaddr, PeerId, Swarm, gossipsub, noise,
+    request_response::{self, OutboundRequestId, ResponseChannel},
+    swarm::{SwarmEvent, dial_opts::DialOpts},
+    tcp, yamux,
+};
+use serde::Serialize;
+use serde_bytes::ByteBuf;
+use tokio::sync::mpsc;
+
+use crate::{
+    identity,
+    metrics::Metrics,
+    store::{Ingested, Store, now_ms},
+};
+use behaviour::{Behaviour, BehaviourEvent};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot start the network: {0}")]
+    Start(String),
+    #[error("invalid p2p listen address {addr:?}: {message}")]
+    Listen { addr: String, message: String },
+}
+
+/// What the rest of the node asks of the network.
+pub enum Command {
+    /// A record this agency just published.
+    Announce(Verified),
+    /// A trust list the local coordinator installed.
+    TrustUpdated(SignedTrustList),
+}
+
+/// How the API reaches the network task.
+#[derive(Clone)]
+pub struct NetHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    pub peers: Arc<RwLock<PeerTable>>,
+}
+
+impl NetHandle {
+    pub fn send(&self, cmd: Command) {
+        // The network task lives as long as the node; if it is gone, sync
+        // delivers the record later.
+        let _ = self.tx.send(cmd);
+    }
+}
+
+/// What the node knows about each peer, for `/api/v1/peers`.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct PeerTable {
+    pub peers: HashMap<String, PeerInfo>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct PeerInfo {
+    pub connected: bool,
+    pub last_seen_ms: Option<u64>,
+    /// The peer's heads at the last exchange.
+    #[serde(skip)]
+    pub heads: Vec<Head>,
+}
+
+/// What the network needs to start.
+pub struct NetConfig {
+    pub key: Keypair,
+    pub network: NetworkId,
+    pub listen: Vec<String>,
+    pub bootstrap: Vec<String>,
+    /// Where to write the addresses actually listened on (for tests and the demo).
+    pub addr_file: Option<PathBuf>,
+}
+
+/// Starts the swarm task; returns once it listens.
+pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) -> Result<NetHandle, NetError> {
+    let key = identity::libp2p_keypair(&config.key).map_err(|e| NetError::Start(e.to_string()))?;
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| NetError::Start(e.to_string()))?
+        .with_quic()
+        .with_behaviour(|k| Behaviour::new(k).map_err(Box::<dyn std::error::Error + Send + Sync>::from))
+        .map_err(|e| NetError::Start(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+        .build();
+    for addr in &config.listen {
+        let ma: Multiaddr = addr
+            .parse()
+            .map_err(|e: libp2p::multiaddr::Error| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
+        swarm.listen_on(ma).map_err(|e| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
+    }
+    let records = gossipsub::IdentTopic::new(format!("kawan/{}/records/1", config.network));
+    let trust = gossipsub::IdentTopic::new(format!("kawan/{}/trust/1", config.network));
+    swarm.behaviour_mut().gossipsub.subscribe(&records).map_err(|e| NetError::Start(e.to_string()))?;
+    swarm.behaviour_mut().gossipsub.subscribe(&trust).map_err(|e| NetError::Start(e.to_string()))?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let peers = Arc::new(RwLock::new(PeerTable::default()));
+    let bootstrap = config.bootstrap.iter().filter_map(|a| a.parse::<Multiaddr>().ok()).collect();
+    let mut net = Net {
+        swarm,
+        store,
+        metrics,
+        me: config.key.public(),
+        network: config.network,
+        records,
+        trust,
+        peers: peers.clone(),
+        allowed: HashSet::new(),
+        dialed: HashMap::new(),
+        bootstrap,
+        addr_file: config.addr_file,
+        wire_log: std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from),
+        pending_pulls: HashMap::new(),
+    };
+    net.on_trust_changed();
+    tokio::spawn(net.run(rx));
+    Ok(NetHandle { tx, peers })
+}
+
+struct Net {
+    swarm: Swarm<Behaviour>,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    me: AgencyKey,
+    network: NetworkId,
+    records: gossipsub::IdentTopic,
+    trust: gossipsub::IdentTopic,
+    peers: Arc<RwLock<PeerTable>>,
+    allowed: HashSet<PeerId>,
+    /// Last dial attempt and the current backoff per peer.
+    dialed: HashMap<PeerId, (Instant, Duration)>,
+    bootstrap: Vec<Multiaddr>,
+    addr_file: Option<PathBuf>,
+    /// Test aid: every message received from a peer is appended here.
+    wire_log: Option<PathBuf>,
+    /// Outstanding pulls, so a batch answer can be followed up.
+    pending_pulls: HashMap<OutboundRequestId, PeerId>,
+}
+
+impl Net {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut resync = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.on_command(cmd),
+                    None => return,
+                },
+                event = self.swarm.select_next_some() => self.on_event(event),
+                _ = tick.tick() => self.dial_members(),
+                _ = resync.tick() => {
+                    let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+                    for peer in connected {
+                        self.send_heads(peer);
+                    }
+                }
+            }
+        }
+    }
+
+    fn trust_list(&self) -> Option<Arc<TrustList>> {
+        self.store.trust()
+    }
+
+    /// Channels an agency may see: the network, and its groups.
+    fn channels_of(list: &TrustList, key: &AgencyKey) -> Vec<Channel> {
+        let mut out = vec![Channel::Network];
+        out.extend(list.groups_of(key).into_iter().map(|g| Channel::Group(g.clone())));
+        out
+    }
+
+    /// Channels both this node and `peer` may see.
+    fn shared_channels(&self, peer: &PeerId) -> Vec<Channel> {
+        let (Some(list), Some(key)) = (self.trust_list(), identity::agency_key(peer)) else { return vec![] };
+        if !list.is_active(&key, now_ms()) {
+            return vec![];
+        }
+        let theirs = Self::channels_of(&list, &key);
+        Self::channels_of(&list, &self.me).into_iter().filter(|c| theirs.contains(c)).collect()
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Announce(v) => {
+                let bytes = v.envelope.to_bytes();
+                match &v.record.header.channel {
+                    Channel::Network => {
+                        // With no peers yet, sync delivers it when they come.
+                        let _ = self.swarm.behaviour_mut().gossipsub.publish(self.records.clone(), bytes);
+                    }
+                    channel @ Channel::Group(_) => self.push_to_group(channel, vec![bytes], None),
+                }
+            }
+            Command::TrustUpdated(signed) => {
+                let _ = self.swarm.behaviour_mut().gossipsub.publish(self.trust.clone(), signed.to_bytes());
+                self.on_trust_changed();
+            }
+        }
+    }
+
+    /// Sends group records straight to the connected members of the group.
+    fn push_to_group(&mut self, channel: &Channel, records: Vec<Vec<u8>>, except: Option<PeerId>) {
+        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in connected {
+            if Some(peer) != except && self.shared_channels(&peer).contains(channel) {
+                let records = records.iter().cloned().map(ByteBuf::from).collect();
+                self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Push { records });
+            }
+        }
+    }
+
+    /// The allow-list follows the trust list: members in, everyone else out.
+    fn on_trust_changed(&mut self) {
+        let Some(list) = self.trust_list() else { return };
+        let now = now_ms();
+        let members: HashSet<PeerId> = list
+            .members
+            .iter()
+            .filter(|m| m.is_active(now) && m.key != self.me)
+            .filter_map(|m| identity::peer_id(&m.key).ok())
+            .collect();
+        for gone in self.allowed.difference(&members).copied().collect::<Vec<_>>() {
+            self.swarm.behaviour_mut().allow.disallow_peer(gone);
+            let _ = self.swarm.disconnect_peer_id(gone);
+            tracing::info!(peer = %gone, "peer removed from the trust list: disconnected");
+        }
+        for new in members.difference(&self.allowed).copied().collect::<Vec<_>>() {
+            self.swarm.behaviour_mut().allow.allow_peer(new);
+        }
+        self.allowed = members;
+        let mut table = self.peers.write().unwrap_or_else(|e| e.into_inner());
+        table.peers.retain(|p, _| self.allowed.iter().any(|a| a.to_string() == *p));
+    }
+
+    /// Dials members that are not connected, with exponential backoff.
+    fn dial_members(&mut self) {
+        let Some(list) = self.trust_list() else { return };
+        let now = Instant::now();
+        for m in &list.members {
+            let Ok(peer) = identity::peer_id(&m.key) else { continue };
+            if m.key == self.me || !self.allowed.contains(&peer) || self.swarm.is_connected(&peer) {
+                continue;
+            }
+            let (last, backoff) =
+                self.dialed.get(&peer).copied().unwrap_or((now - Duration::from_secs(3600), Duration::from_secs(1)));
+            if now.duration_since(last) < backoff {
+                continue;
+            }
+            let mut addrs: Vec<Multiaddr> = m.addrs.iter().filter_map(|a| a.parse().ok()).collect();
+            addrs.extend(self.bootstrap.iter().filter(|a| peer_of(a) == Some(peer)).cloned());
+            if addrs.is_empty() {
+                continue;
+            }
+            let opts = DialOpts::peer_id(peer).addresses(addrs).build();
+            let _ = self.swarm.dial(opts);
+            self.dialed.insert(peer, (now, (backoff * 2).min(Duration::from_secs(60))));
+        }
+    }
+
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "p2p listening");
+                if let Some(path) = &self.addr_file {
+                    let line = format!("{address}/p2p/{}\n", self.swarm.local_peer_id());
+                    let _ = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| f.write_all(line.as_bytes()));
+                }
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+                self.dialed.remove(&peer_id);
+                self.touch(&peer_id, true);
+                if num_established.get() == 1 {
+                    self.send_heads(peer_id);
+                    let after = self.trust_list().map_or(0, |t| t.version);
+                    self.swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_request(&peer_id, SyncRequest::TrustLists { after_version: after });
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => self.touch(&peer_id, false),
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => self.on_gossip(propagation_source, message_id, message),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. })) => {
+                match message {
+                    request_response::Message::Request { request, channel, .. } => {
+                        self.on_request(peer, request, channel)
+                    }
+                    request_response::Message::Response { request_id, response } => {
+                        self.on_response(peer, request_id, response)
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::OutboundFailure {
+                peer,
+                error,
+                ..
+            })) => tracing::debug!(%peer, %error, "sync request failed"),
+            _ => {}
+        }
+    }
+
+    fn touch(&self, peer: &PeerId, connected: bool) {
+        let mut table = self.peers.write().unwrap_or_else(|e| e.into_inner());
+        let info = table.peers.entry(peer.to_string()).or_default();
+        info.connected = connected;
+        info.last_seen_ms = Some(now_ms());
+    }
+
+    fn log_wire(&self, bytes: &[u8]) {
+        if let Some(path) = &self.wire_log {
+            let _ =
+                std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(bytes));
+        }
+    }
+
+    /// Gossip: only verified records of current members are accepted and
+    /// forwarded; anything else is rejected, which penalises the sender.
+    fn on_gossip(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        self.log_wire(&message.data);
+        let acceptance = if message.topic == self.records.hash() {
+            let result = match Envelope::from_bytes(&message.data) {
+                Ok(env) if env.record_unverified().is_ok_and(|r| r.header.channel != Channel::Network) => {
+                    // Group records never travel on gossip.
+                    Err(())
+                }
+                _ => {
+                    let r = tokio::task::block_in_place(|| self.store.ingest(&message.data));
+                    self.metrics.ingested(&r);
+                    match r {
+                        Ok(Ingested::Duplicate(_)) => Ok(false),
+                        Ok(_) => Ok(true),
+                        Err(_) => Err(()),
+                    }
+                }
+            };
+            match result {
+                Ok(true) => gossipsub::MessageAcceptance::Accept,
+                Ok(false) => gossipsub::MessageAcceptance::Ignore,
+                Err(()) => gossipsub::MessageAcceptance::Reject,
+            }
+        } else if message.topic == self.trust.hash() {
+            match SignedTrustList::from_bytes(&message.data) {
+                Ok(signed) => match tokio::task::block_in_place(|| self.store.apply_trust_update(&signed)) {
+                    Ok(_) => {
+                        self.on_trust_changed();
+                        gossipsub::MessageAcceptance::Accept
+                    }
+                    Err(e) => {
+                        tracing::info!(%from, error = %e, "trust list update ignored");
+                        gossipsub::MessageAcceptance::Ignore
+                    }
+                },
+                Err(_) => gossipsub::MessageAcceptance::Reject,
+            }
+        } else {
+            gossipsub::MessageAcceptance::Reject
+        };
+        let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
+    }
+
+    fn send_heads(&mut self, peer: PeerId) {
+        let channels = self.shared_channels(&peer);
+        if channels.is_empty() {
+            return;
+        }
+        let Ok(heads) = self.store.heads(Some(&channels)) else { return };
+        let req = SyncRequest::Heads { network: self.network.clone(), heads };
+        self.swarm.behaviour_mut().sync.send_request(&peer, req);
+    }
+
+    fn on_request(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
+        if let Ok(bytes) = request.to_bytes() {
+            self.log_wire(&bytes);
+        }
+        let shared = self.shared_channels(&peer);
+        let response = if shared.is_empty() {
+            SyncResponse::Refused { reason: "not a current member of this network".into() }
+        } else {
+            match request {
+                SyncRequest::Heads { network, heads } if network == self.network => {
+                    self.remember_heads(&peer, &heads);
+                    self.pull_missing(peer, &heads, &shared);
+                    match self.store.heads(Some(&shared)) {
+                        Ok(heads) => SyncResponse::Heads { heads },
+                        Err(e) => SyncResponse::Refused { reason: e.to_string() },
+                    }
+                }
+                SyncRequest::Heads { .. } => SyncResponse::Refused { reason: "different network".into() },
+                SyncRequest::Pull { wants } => self.serve_pull(&wants, &shared),
+                SyncRequest::TrustLists { after_version } => match self.store.trust_lists_after(after_version) {
+                    Ok(lists) => SyncResponse::TrustLists { lists: lists.into_iter().map(ByteBuf::from).collect() },
+                    Err(e) => SyncResponse::Refused { reason: e.to_string() },
+                },
+                SyncRequest::Push { records } => {
+                    let records: Vec<Vec<u8>> =
+                        records.into_iter().map(ByteBuf::into_vec).take(MAX_BATCH_RECORDS).collect();
+                    let new = self.ingest(&records, &shared);
+                    // Relay group records to the other members of the group.
+                    for (channel, batch) in new {
+                        self.push_to_group(&channel, batch, Some(peer));
+                    }
+                    SyncResponse::Accepted { new: 0 }
+                }
+            }
+        };
+        let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+    }
+
+    /// Records of the wanted logs, only on channels the requester may see.
+    fn serve_pull(&self, wants: &[kawan_protocol::Want], shared: &[Channel]) -> SyncResponse {
+        let mut records = Vec::new();
+        let mut more = false;
+        for w in wants.iter().take(256) {
+            if !shared.contains(&w.channel) {
+                continue;
+            }
+            let room = MAX_BATCH_RECORDS.saturating_sub(records.len());
+            let limit = (w.limit as usize).min(room);
+            if limit == 0 {
+                more = true;
+                break;
+            }
+            match self.store.log_after(&w.channel, &w.author, w.after_seq, limit) {
+                Ok(batch) => {
+                    more |= batch.len() == limit;
+                    records.extend(batch.into_iter().map(ByteBuf::from));
+                }
+                Err(e) => return SyncResponse::Refused { reason: e.to_string() },
+            }
+        }
+        SyncResponse::Batch { records, more }
+    }
+
+    fn remember_heads(&self, peer: &PeerId, heads: &[Head]) {
+        let mut table = self.peers.write().unwrap_or_else(|e| e.into_inner());
+        let info = table.peers.entry(peer.to_string()).or_default();
+        info.heads = heads.to_vec();
+        info.last_seen_ms = Some(now_ms());
+    }
+
+    /// Asks `peer` for whatever its heads show that we lack.
+    fn pull_missing(&mut self, peer: PeerId, theirs: &[Head], shared: &[Channel]) {
+        let theirs: Vec<Head> = theirs.iter().filter(|h| shared.contains(&h.channel)).cloned().collect();
+        let Ok(ours) = self.store.heads(Some(shared)) else { return };
+        let wants = missing(&ours, &theirs, MAX_BATCH_RECORDS as u32);
+        if !wants.is_empty() {
+            let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Pull { wants });
+            self.pending_pulls.insert(id, peer);
+        }
+    }
+
+    /// Ingests records from a peer, keeping only channels both may see;
+    /// returns the new group records by channel, for relaying.
+    fn ingest(&mut self, records: &[Vec<u8>], shared: &[Channel]) -> Vec<(Channel, Vec<Vec<u8>>)> {
+        let allowed: Vec<Vec<u8>> = records
+            .iter()
+            .filter(|b| {
+                Envelope::from_bytes(b)
+                    .and_then(|e| e.record_unverified())
+                    .is_ok_and(|r| shared.contains(&r.header.channel))
+            })
+            .cloned()
+            .collect();
+        let results = tokio::task::block_in_place(|| self.store.ingest_batch(&allowed));
+        let mut groups: HashMap<Channel, Vec<Vec<u8>>> = HashMap::new();
+        for (r, bytes) in results.iter().zip(&allowed) {
+            self.metrics.ingested(r);
+            if r.as_ref().is_ok_and(Ingested::is_new)
+                && let Ok(Ok(rec)) = Envelope::from_bytes(bytes).map(|e| e.record_unverified())
+                && rec.header.channel != Channel::Network
+            {
+                groups.entry(rec.header.channel).or_default().push(bytes.clone());
+            }
+        }
+        groups.into_iter().collect()
+    }
+
+    fn on_response(&mut self, peer: PeerId, request_id: OutboundRequestId, response: SyncResponse) {
+        if let Ok(bytes) = response.to_bytes() {
+            self.log_wire(&bytes);
+        }
+        let shared = self.shared_channels(&peer);
+        match response {
+            SyncResponse::Heads { heads } => {
+                self.remember_heads(&peer, &heads);
+                self.pull_missing(peer, &heads, &shared);
+            }
+            SyncResponse::Batch { records, more } => {
+                self.pending_pulls.remove(&request_id);
+                let records: Vec<Vec<u8>> =
+                    records.into_iter().map(ByteBuf::into_vec).take(MAX_BATCH_RECORDS).collect();
+                let got = !records.is_empty();
+                for (channel, batch) in self.ingest(&records, &shared) {
+                    self.push_to_group(&channel, batch, Some(peer));
+                }
+                if more && got {
+                    self.send_heads(peer);
+                }
+            }
+            SyncResponse::TrustLists { lists } => {
+                let mut changed = false;
+                for bytes in lists {
+                    if let Ok(signed) = SignedTrustList::from_bytes(&bytes) {
+                        changed |= tokio::task::block_in_place(|| self.store.apply_trust_update(&signed)).is_ok();
+                    }
+                }
+                if changed {
+                    self.on_trust_changed();
+                }
+            }
+            SyncResponse::Refused { reason } => tracing::debug!(%peer, %reason, "sync refused"),
+            SyncResponse::Accepted { .. } => {}
+        }
+    }
+}
+
+/// The PeerId at the end of a multiaddr, if any.
+fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
+    addr.iter().find_map(|p| match p {
+        libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+        _ => None,
+    })
+}
