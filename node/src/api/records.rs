@@ -128,7 +128,7 @@ impl AppState {
         })?;
         self.metrics.published(&v.record.body, &v.record.header.channel);
         if let Some(net) = self.net.get() {
-            net.send(crate::net::Command::Announce(v.clone()));
+            net.send(crate::net::Command::Announce(Box::new(v.clone())));
         }
         self.audit(caller, "publish", &format!("{} {}", v.record.body.type_name(), v.id))?;
         let value = match &v.record.body {

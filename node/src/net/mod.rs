@@ -48,7 +48,7 @@ pub enum NetError {
 /// What the rest of the node asks of the network.
 pub enum Command {
     /// A record this agency just published.
-    Announce(Verified),
+    Announce(Box<Verified>),
     /// A trust list the local coordinator installed.
     TrustUpdated(SignedTrustList),
 }
