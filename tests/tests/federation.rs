@@ -1,0 +1,148 @@
+//! The federation between real `kawan run` processes on loopback: records
+//! propagate, offline nodes catch up (also from relays), sharing-group records
+//! reach only group members, and case details never leave a node.
+
+use kawan_tests::{TestNetwork, TestNode, fixtures::phone};
+use serde_json::{Value, json};
+
+fn publish(n: &TestNode, body: Value) -> Value {
+    let r = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()
+}
+
+fn green_phone(value: &str) -> Value {
+    json!({"kind": "phone", "value": value, "role": "recruiter_contact", "tlp": "green"})
+}
+
+fn has(n: &TestNode, kind: &str, value: &str) -> bool {
+    let q = format!("/api/v1/search?kind={kind}&value={}", value.replace('+', "%2B"));
+    let r = n.request("GET", &q, Some(&n.token)).call();
+    r.status == 200 && !r.json()["hits"].as_array().is_none_or(Vec::is_empty)
+}
+
+fn records(n: &TestNode) -> u64 {
+    n.request("GET", "/api/v1/status", Some(&n.token)).call().json()["records"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn a_record_published_at_one_node_reaches_all_five() {
+    let net = TestNetwork::start(5, &[]);
+    net.wait_for(30, "all nodes connected", |net| {
+        let peers = net.node(0).request("GET", "/api/v1/peers", Some(&net.node(0).token)).call().json();
+        peers.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() == 4)
+    });
+    let value = phone(301);
+    publish(net.node(2), green_phone(&value));
+    net.wait_for(30, "the record at every node", |net| (0..5).all(|i| has(net.node(i), "phone", &value)));
+    let hit =
+        &net.node(4).request("GET", "/api/v1/search?kind=phone", Some(&net.node(4).token)).call().json()["hits"][0];
+    assert_eq!(hit["author_name"], "Agency 2", "provenance travels with the record");
+}
+
+#[test]
+fn an_offline_node_catches_up_even_from_a_relay_when_the_author_is_offline() {
+    let mut net = TestNetwork::start(3, &[]);
+    net.wait_for(30, "connected", |net| records(net.node(0)) == 0 && has_peers(net.node(0), 2));
+    net.stop(2);
+    let author = net.node(0);
+    for i in 0..1000 {
+        publish(author, green_phone(&format!("+447700{:06}", 900000 + i)));
+    }
+    net.wait_for(60, "node 1 has all 1000", |net| records(net.node(1)) == 1000);
+    // The author goes offline; node 2 comes back and must get everything from node 1.
+    net.stop(0);
+    net.restart(2);
+    net.wait_for(90, "node 2 caught up from the relay", |net| records(net.node(2)) == 1000);
+    assert!(has(net.node(2), "phone", "+447700900999"));
+}
+
+fn has_peers(n: &TestNode, count: usize) -> bool {
+    let peers = n.request("GET", "/api/v1/peers", Some(&n.token)).call().json();
+    peers.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() >= count)
+}
+
+#[test]
+fn group_records_and_case_details_never_reach_those_not_entitled() {
+    // Nodes 0 and 1 are in group "mekong"; node 2 is a member of the network
+    // but not of the group. Every message nodes 1 and 2 receive is logged.
+    let logs = tempfile::tempdir().unwrap();
+    let log_of = |i: usize| logs.path().join(format!("wire-{i}.bin"));
+    let net = TestNetwork::start_with(3, &[("mekong", &[0, 1])], |i| vec![("KAWAN_WIRE_LOG", log_of(i))]);
+    net.wait_for(30, "connected", |net| has_peers(net.node(0), 2));
+
+    let secret_value = "+447700900777";
+    let amber = json!({"kind": "phone", "value": secret_value, "role": "recruiter_contact", "tlp": "amber", "group": "mekong",
+                       "description": "GROUP-ONLY-MARKER-5a1f"});
+    publish(net.node(0), amber);
+    let case = net.node(0).request("POST", "/api/v1/cases", Some(&net.node(0).token)).json(&json!({
+        "reference": "CASE-SECRET-9f3c", "title": "Victim statement", "details": {"victim": "VICTIM-NAME-71be"}
+    }));
+    assert_eq!(case.status, 201);
+    // A public record afterwards: once node 2 has it, it has seen all traffic before it too.
+    let marker = phone(778);
+    let green = publish(net.node(0), green_phone(&marker));
+    let case_id = case.json()["id"].as_u64().unwrap();
+    net.node(0)
+        .request("POST", &format!("/api/v1/cases/{case_id}/links"), Some(&net.node(0).token))
+        .json(&json!({"record": green["id"]}));
+
+    net.wait_for(30, "the group member got the group record", |net| has(net.node(1), "phone", secret_value));
+    net.wait_for(30, "the outsider got the public record", |net| has(net.node(2), "phone", &marker));
+    std::thread::sleep(std::time::Duration::from_secs(3)); // a sync round more
+    assert!(!has(net.node(2), "phone", secret_value), "the outsider's store never has the group record");
+
+    let received = |i: usize| std::fs::read(log_of(i)).unwrap_or_default();
+    let contains = |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|w| w == needle.as_bytes());
+    let outsider = received(2);
+    assert!(!outsider.is_empty(), "node 2 received traffic");
+    assert!(contains(&outsider, &marker), "the log really holds what node 2 received");
+    assert!(!contains(&outsider, secret_value), "a group record's value reached a non-member");
+    assert!(!contains(&outsider, "GROUP-ONLY-MARKER-5a1f"));
+    assert!(contains(&received(1), secret_value), "the group member received it");
+    for i in [1, 2] {
+        for secret in ["CASE-SECRET-9f3c", "VICTIM-NAME-71be", "Victim statement"] {
+            assert!(!contains(&received(i), secret), "case detail {secret:?} reached node {i}");
+        }
+    }
+}
+
+#[test]
+fn strangers_cannot_join_and_removed_members_are_cut_off() {
+    let mut net = TestNetwork::start(3, &[]);
+    net.wait_for(30, "connected", |net| has_peers(net.node(0), 2));
+
+    // A node whose key is not on the trust list, pointed at node 0.
+    let stranger = TestNode::start("Stranger", "GB");
+    let genesis = std::fs::read(&net.genesis).unwrap();
+    let r =
+        stranger.request("POST", "/api/v1/trust", Some(&stranger.token)).json(&json!({"signed_list": hex(&genesis)}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    publish(&stranger, green_phone(&phone(901)));
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(!has(net.node(0), "phone", &phone(901)), "a stranger's record got in");
+    assert!(!has_peers(&stranger, 1), "a stranger connected");
+
+    // The coordinator removes agency 2.
+    let file = net.genesis.clone();
+    let k = kawan_tests::kawan;
+    assert!(k().args(["trust", "remove-member"]).arg(&file).arg("agency-2").status().unwrap().success());
+    assert!(
+        k().args(["trust", "sign"]).arg(&file).arg("--key").arg(net.node(0).dir.path()).status().unwrap().success()
+    );
+    let out = net.node(0).cli().args(["trust", "publish"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    net.wait_for(30, "node 1 follows the update", |net| {
+        net.node(1).request("GET", "/api/v1/trust", Some(&net.node(1).token)).call().json()["members"]
+            .as_array()
+            .is_some_and(|m| m.len() == 2)
+    });
+    publish(net.node(2), green_phone(&phone(902)));
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(!has(net.node(1), "phone", &phone(902)), "a removed member's new record was accepted");
+    net.stop(2);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
