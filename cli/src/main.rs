@@ -2,6 +2,7 @@
 //! node runs in `kawan-node`, and client commands talk to its HTTP API.
 
 mod client;
+mod demo;
 mod import;
 mod output;
 mod trust;
@@ -32,6 +33,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start a local demo network of five fictional agencies and show records flow.
+    Demo {
+        /// Keep the nodes' data here (default: a temporary directory).
+        #[arg(long = "data")]
+        data: Option<PathBuf>,
+        /// Stop after the walkthrough instead of waiting for Ctrl-C.
+        #[arg(long)]
+        exit: bool,
+    },
     /// Create a node directory: config, agency key, database, operator token.
     Init {
         /// The agency's name, as the trust list should show it.
@@ -326,6 +336,10 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 println!("    {}", made.operator_token);
                 println!("Next: kawan run --dir {}", dir.display());
             }
+            Ok(true)
+        }
+        Command::Demo { data, exit } => {
+            demo::run(data, exit)?;
             Ok(true)
         }
         Command::Run { log_format } => {

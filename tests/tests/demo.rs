@@ -1,0 +1,15 @@
+//! `kawan demo` works from nothing: five nodes, records flow, the group stays closed.
+
+use kawan_tests::kawan;
+
+#[test]
+fn the_demo_runs_and_shows_records_flowing_and_the_group_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kawan().args(["demo", "--exit", "--data"]).arg(dir.path().join("demo")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("5 nodes running and connected"), "{text}");
+    assert_eq!(text.matches(" after ").count(), 4, "the record reached all four other nodes: {text}");
+    assert!(text.contains("at KH: yes, at PH: no, at AU: no"), "{text}");
+    assert!(text.contains("token  kawan_"), "{text}");
+}
