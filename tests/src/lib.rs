@@ -245,6 +245,15 @@ impl TestNetwork {
         TestNetwork { nodes, parked: (0..n).map(|_| None).collect(), genesis, _genesis_dir: genesis_dir }
     }
 
+    /// The directory of node `i`, running or stopped.
+    pub fn dir(&self, i: usize) -> &std::path::Path {
+        match (&self.nodes[i], &self.parked[i]) {
+            (Some(n), _) => n.dir.path(),
+            (None, Some(d)) => d.path(),
+            (None, None) => panic!("node {i} has no directory"),
+        }
+    }
+
     pub fn node(&self, i: usize) -> &TestNode {
         self.nodes[i].as_ref().expect("node is running")
     }

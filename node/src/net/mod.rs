@@ -480,6 +480,39 @@ impl Net {
         }
     }
 
+    /// The pull that continues each log of `batch` where it ends, for logs
+    /// the peer's last heads show to be longer.
+    fn pull_after_batch(&mut self, peer: PeerId, batch: &[Vec<u8>], shared: &[Channel]) {
+        let mut ends: HashMap<(Channel, AgencyKey), u64> = HashMap::new();
+        for bytes in batch {
+            if let Ok(Ok(r)) = Envelope::from_bytes(bytes).map(|e| e.record_unverified()) {
+                let end = ends.entry((r.header.channel, r.header.author)).or_default();
+                *end = (*end).max(r.header.seq);
+            }
+        }
+        let theirs = self.peers.read().ok().and_then(|t| t.peers.get(&peer.to_string()).map(|i| i.heads.clone()));
+        let wants: Vec<kawan_protocol::Want> = theirs
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| shared.contains(&h.channel))
+            .filter_map(|h| {
+                let end = *ends.get(&(h.channel.clone(), h.author))?;
+                (h.seq > end).then(|| kawan_protocol::Want {
+                    channel: h.channel,
+                    author: h.author,
+                    after_seq: end,
+                    limit: MAX_BATCH_RECORDS as u32,
+                })
+            })
+            .collect();
+        if wants.is_empty() {
+            self.send_heads(peer);
+        } else {
+            let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Pull { wants });
+            self.pending_pulls.insert(id, peer);
+        }
+    }
+
     /// Ingests records from a peer, keeping only channels both may see;
     /// returns the new group records by channel, for relaying.
     fn ingest(&mut self, records: &[Vec<u8>], shared: &[Channel]) -> Vec<(Channel, Vec<Vec<u8>>)> {
@@ -520,12 +553,13 @@ impl Net {
                 self.pending_pulls.remove(&request_id);
                 let records: Vec<Vec<u8>> =
                     records.into_iter().map(ByteBuf::into_vec).take(MAX_BATCH_RECORDS).collect();
-                let got = !records.is_empty();
+                if more && !records.is_empty() {
+                    // Ask for the next range before storing this one, so the
+                    // peer reads while we write: one batch always in flight.
+                    self.pull_after_batch(peer, &records, &shared);
+                }
                 for (channel, batch) in self.ingest(&records, &shared) {
                     self.push_to_group(&channel, batch, Some(peer));
-                }
-                if more && got {
-                    self.send_heads(peer);
                 }
             }
             SyncResponse::TrustLists { lists } => {
