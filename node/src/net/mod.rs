@@ -497,7 +497,7 @@ impl Net {
             .filter(|h| shared.contains(&h.channel))
             .filter_map(|h| {
                 let end = *ends.get(&(h.channel.clone(), h.author))?;
-                (h.seq > end).then(|| kawan_protocol::Want {
+                (h.seq > end).then_some(kawan_protocol::Want {
                     channel: h.channel,
                     author: h.author,
                     after_seq: end,
