@@ -123,6 +123,16 @@ fn strangers_cannot_join_and_removed_members_are_cut_off() {
     assert!(!has(net.node(0), "phone", &phone(901)), "a stranger's record got in");
     assert!(!has_peers(&stranger, 1), "a stranger connected");
 
+    // An update signed by nobody the current list trusts is refused.
+    let forged =
+        kawan_node::coordinator::next_version(&kawan_node::coordinator::read(&net.genesis).unwrap(), 0, |_| Ok(()))
+            .unwrap();
+    let r = net
+        .node(1)
+        .request("POST", "/api/v1/trust", Some(&net.node(1).token))
+        .json(&json!({"signed_list": hex(&forged.to_bytes())}));
+    assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("trust_list_refused")), "{}", r.body);
+
     // The coordinator removes agency 2.
     let file = net.genesis.clone();
     let k = kawan_tests::kawan;
@@ -145,4 +155,31 @@ fn strangers_cannot_join_and_removed_members_are_cut_off() {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn digest(n: &TestNode) -> String {
+    n.request("GET", "/api/v1/status", Some(&n.token)).call().json()["heads_digest"].as_str().unwrap_or("").to_string()
+}
+
+#[test]
+fn both_sides_of_a_partition_converge_after_it_heals() {
+    let mut net = TestNetwork::start(3, &[]);
+    net.wait_for(30, "connected", |net| has_peers(net.node(0), 2));
+    // Side A = {0}, side B = {1, 2}: each publishes while the other is away.
+    net.stop(0);
+    for i in 0..20 {
+        publish(net.node(1 + i % 2), green_phone(&phone(400 + i as u16)));
+    }
+    net.stop(1);
+    net.stop(2);
+    net.restart(0);
+    for i in 0..20 {
+        publish(net.node(0), green_phone(&phone(500 + i as u16)));
+    }
+    net.restart(1);
+    net.restart(2);
+    net.wait_for(60, "all three converge", |net| {
+        let d: Vec<String> = (0..3).map(|i| digest(net.node(i))).collect();
+        records(net.node(0)) == 40 && d[0] == d[1] && d[1] == d[2]
+    });
 }

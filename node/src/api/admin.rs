@@ -190,6 +190,9 @@ pub struct Status {
     pub store_bytes: u64,
     pub uptime_s: u64,
     pub equivocating_authors: usize,
+    /// BLAKE3 over every log head this node holds: two nodes with the same
+    /// digest hold the same logs.
+    pub heads_digest: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -222,6 +225,17 @@ pub async fn status(State(state): State<Arc<AppState>>, _caller: Caller) -> Resu
             store_bytes: store.size_on_disk().map_err(ApiError::internal)?,
             uptime_s: state.started.elapsed().as_secs(),
             equivocating_authors: store.equivocators().map_err(ApiError::internal)?.len(),
+            heads_digest: {
+                let mut heads = store.heads(None).map_err(ApiError::internal)?;
+                heads.sort();
+                let mut h = blake3::Hasher::new();
+                for head in heads {
+                    h.update(head.channel.to_string().as_bytes());
+                    h.update(&head.author.0);
+                    h.update(&head.seq.to_be_bytes());
+                }
+                h.finalize().to_hex().to_string()
+            },
         }))
     })
     .await
