@@ -37,6 +37,7 @@ fn main() {
         .arg("--dir")
         .arg(dir.path())
         .args(["init", "--name", "Bench Agency", "--country", "TH", "--network", "bench", "--api", "127.0.0.1:0"])
+        .args(["--p2p", "/ip4/127.0.0.1/tcp/0"])
         .stdout(Stdio::null())
         .status()
         .unwrap();

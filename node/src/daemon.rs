@@ -125,6 +125,18 @@ impl Node {
 
     /// Serves the API until SIGINT or SIGTERM, then flushes and returns.
     pub async fn run(self) -> Result<(), DaemonError> {
+        // The network first: if it cannot start, no API address is announced.
+        let p2p_file = self.dir.join(P2P_ADDR_FILE);
+        let _ = std::fs::remove_file(&p2p_file);
+        let net_config = crate::net::NetConfig {
+            key: kawan_protocol::Keypair::from_secret_bytes(self.state.key.secret_bytes()),
+            network: self.state.config.agency.network.clone(),
+            listen: self.state.config.p2p.listen.clone(),
+            bootstrap: self.state.config.p2p.bootstrap.clone(),
+            addr_file: Some(p2p_file),
+        };
+        let net = crate::net::start(net_config, self.state.storage.store.clone(), self.state.metrics.clone()).await?;
+        let _ = self.state.net.set(net);
         let addr = self.state.config.api.listen;
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
@@ -138,17 +150,6 @@ impl Node {
             peer_id = %identity::peer_id(&self.state.key.public()).map(|p| p.to_string()).unwrap_or_default(),
             "kawan node running"
         );
-        let p2p_file = self.dir.join(P2P_ADDR_FILE);
-        let _ = std::fs::remove_file(&p2p_file);
-        let net_config = crate::net::NetConfig {
-            key: kawan_protocol::Keypair::from_secret_bytes(self.state.key.secret_bytes()),
-            network: self.state.config.agency.network.clone(),
-            listen: self.state.config.p2p.listen.clone(),
-            bootstrap: self.state.config.p2p.bootstrap.clone(),
-            addr_file: Some(p2p_file),
-        };
-        let net = crate::net::start(net_config, self.state.storage.store.clone(), self.state.metrics.clone()).await?;
-        let _ = self.state.net.set(net);
         let app = api::app(self.state.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         tracing::info!("shutting down: flushing the store");

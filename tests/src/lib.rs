@@ -55,6 +55,7 @@ impl TestNode {
                 "--api",
                 "127.0.0.1:0",
             ])
+            .args(["--p2p", "/ip4/127.0.0.1/tcp/0"])
             .output()
             .expect("kawan init runs");
         assert!(out.status.success(), "kawan init: {}", String::from_utf8_lossy(&out.stderr));
@@ -83,7 +84,11 @@ impl TestNode {
             {
                 break a.trim().to_string();
             }
-            assert!(std::time::Instant::now() < deadline, "node did not start");
+            if std::time::Instant::now() > deadline {
+                let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap_or_default();
+                let config = std::fs::read_to_string(dir.path().join("kawan.toml")).unwrap_or_default();
+                panic!("node did not start; its log:\n{log}\nits config:\n{config}");
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
         };
         let token = std::fs::read_to_string(dir.path().join("operator.token")).expect("token file").trim().to_string();
