@@ -5,7 +5,7 @@
 //! The network code is given the record [`Store`] and nothing else: case data
 //! lives in another type it never sees.
 
-mod behaviour;
+pub mod behaviour;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -111,8 +111,7 @@ pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) 
             .map_err(|e: libp2p::multiaddr::Error| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
         swarm.listen_on(ma).map_err(|e| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
     }
-    let records = gossipsub::IdentTopic::new(format!("kawan/{}/records/1", config.network));
-    let trust = gossipsub::IdentTopic::new(format!("kawan/{}/trust/1", config.network));
+    let (records, trust) = topics(&config.network);
     swarm.behaviour_mut().gossipsub.subscribe(&records).map_err(|e| NetError::Start(e.to_string()))?;
     swarm.behaviour_mut().gossipsub.subscribe(&trust).map_err(|e| NetError::Start(e.to_string()))?;
     let (tx, rx) = mpsc::unbounded_channel();
@@ -577,6 +576,15 @@ impl Net {
             SyncResponse::Accepted { .. } => {}
         }
     }
+}
+
+/// The gossip topics of a network: records of the `network` channel, and
+/// trust-list updates.
+pub fn topics(network: &NetworkId) -> (gossipsub::IdentTopic, gossipsub::IdentTopic) {
+    (
+        gossipsub::IdentTopic::new(format!("kawan/{network}/records/1")),
+        gossipsub::IdentTopic::new(format!("kawan/{network}/trust/1")),
+    )
 }
 
 /// The PeerId at the end of a multiaddr, if any.
