@@ -425,11 +425,12 @@ impl Net {
                     let records: Vec<Vec<u8>> =
                         records.into_iter().map(ByteBuf::into_vec).take(MAX_BATCH_RECORDS).collect();
                     let new = self.ingest(&records, &shared);
+                    let count = new.iter().map(|(_, b)| b.len() as u32).sum();
                     // Relay group records to the other members of the group.
                     for (channel, batch) in new {
                         self.push_to_group(&channel, batch, Some(peer));
                     }
-                    SyncResponse::Accepted { new: 0 }
+                    SyncResponse::Accepted { new: count }
                 }
             }
         };
@@ -513,7 +514,8 @@ impl Net {
     }
 
     /// Ingests records from a peer, keeping only channels both may see;
-    /// returns the new group records by channel, for relaying.
+    /// returns the new group records by channel, for relaying (network
+    /// records need no relay: sync and gossip carry them).
     fn ingest(&mut self, records: &[Vec<u8>], shared: &[Channel]) -> Vec<(Channel, Vec<Vec<u8>>)> {
         let allowed: Vec<Vec<u8>> = records
             .iter()
