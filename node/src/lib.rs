@@ -8,6 +8,7 @@ pub mod config;
 pub mod coordinator;
 pub mod daemon;
 pub mod identity;
+pub mod interop;
 pub mod metrics;
 pub mod net;
 pub mod storage;

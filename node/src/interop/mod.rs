@@ -1,0 +1,4 @@
+//! Interoperability with the tools agencies already run: STIX 2.1 objects
+//! (served over TAXII 2.1 by `api::taxii`).
+
+pub mod stix;

@@ -1,0 +1,272 @@
+//! STIX 2.1 mapping of Kawan knowledge (docs/interop.md).
+//!
+//! Each piece of knowledge is one STIX object whose id is derived from the
+//! Kawan record id of its original, so every node exports the same id; a
+//! revision is a new `modified` version of it, a retraction sets `revoked`.
+//! Indicator kinds STIX has observables for get standard patterns; the others
+//! use `x-kawan-<kind>` object paths and the Kawan extension carries the kind
+//! and value.
+
+use kawan_protocol::{AgencyKey, Content, Kind, RecordId, Tlp, Verdict};
+use serde_json::{Value, json};
+
+use crate::store::Hit;
+
+/// The Kawan STIX extension (a property extension on indicators and sightings).
+pub const EXTENSION_ID: &str = "extension-definition--3e1f2c7a-5b4d-4e8a-9c61-0d2f7b8a9e41";
+/// The identity that defines the extension (the Kawan project).
+pub const KAWAN_IDENTITY: &str = "identity--8f4b6a2e-1c3d-4b5e-8a7f-6d9c0e1b2a34";
+const EPOCH: &str = "2026-01-01T00:00:00.000Z";
+
+/// Official TLP 2.0 marking-definition ids (OASIS).
+pub fn tlp_marking(tlp: Tlp) -> &'static str {
+    match tlp {
+        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9d4f1",
+        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    }
+}
+
+/// The TLP 2.0 marking-definition object.
+pub fn tlp_marking_object(tlp: Tlp) -> Value {
+    json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": tlp_marking(tlp),
+        "created": "2022-10-01T00:00:00.000Z", "name": tlp.to_string(),
+        "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+            "extension_type": "property-extension", "tlp_2_0": tlp.as_str()
+        }}
+    })
+}
+
+/// A UUID-shaped id derived from `bytes` (version 4 layout, so validators
+/// accept it), identical on every node.
+pub fn derived_id(stix_type: &str, bytes: &[u8]) -> String {
+    let h = blake3::hash(bytes);
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.as_bytes()[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!("{stix_type}--{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..])
+}
+
+pub fn object_id(stix_type: &str, root: &RecordId) -> String {
+    derived_id(stix_type, &root.0)
+}
+
+pub fn identity_id(agency: &AgencyKey) -> String {
+    derived_id("identity", &[b"kawan-agency:".as_slice(), &agency.0].concat())
+}
+
+/// RFC 3339 with milliseconds, as STIX wants it.
+pub fn timestamp(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.format(&f).unwrap_or_else(|_| EPOCH.to_string())
+}
+
+/// The STIX object path for an indicator kind.
+pub fn pattern_path(kind: Kind, value: &str) -> String {
+    match kind {
+        Kind::Url => "url:value".into(),
+        Kind::Domain => "domain-name:value".into(),
+        Kind::Email => "email-addr:value".into(),
+        Kind::Ip if value.contains(':') => "ipv6-addr:value".into(),
+        Kind::Ip => "ipv4-addr:value".into(),
+        other => format!("x-kawan-{}:value", other.as_str().replace('_', "-")),
+    }
+}
+
+/// `[path = 'value']` with STIX string escaping.
+pub fn pattern(kind: Kind, value: &str) -> String {
+    let escaped = value.replace('\\', "\\\\").replace('\'', "\\'");
+    format!("[{} = '{escaped}']", pattern_path(kind, value))
+}
+
+/// The STIX object for a piece of knowledge as it stands now.
+pub fn object(h: &Hit) -> Value {
+    let created = timestamp(h.created_ms);
+    // `modified` must not precede `created`.
+    let modified = timestamp(h.updated_ms.max(h.created_ms));
+    let mut o = match &h.content {
+        Content::Indicator(i) => {
+            let mut o = json!({
+                "type": "indicator",
+                "id": object_id("indicator", &h.id),
+                "name": format!("{} {}", i.kind, i.value),
+                "indicator_types": [indicator_type(i.role)],
+                "pattern": pattern(i.kind, &i.value),
+                "pattern_type": "stix",
+                "valid_from": timestamp(i.first_seen.unwrap_or(h.created_ms)),
+                "confidence": i.confidence,
+                "extensions": {EXTENSION_ID: {
+                    "extension_type": "property-extension",
+                    "kind": i.kind.as_str(), "value": i.value,
+                    "role": i.role, "subject": i.subject, "basis": i.basis,
+                    "agencies": h.agencies,
+                }}
+            });
+            if let Some(v) = i.valid_until.filter(|v| *v > i.first_seen.unwrap_or(h.created_ms)) {
+                o["valid_until"] = timestamp(v).into();
+            }
+            if let Some(d) = &i.description {
+                o["description"] = d.clone().into();
+            }
+            if !i.tags.is_empty() {
+                o["labels"] = i.tags.clone().into();
+            }
+            if let Some(p) = &i.platform {
+                o["extensions"][EXTENSION_ID]["platform"] = p.clone().into();
+            }
+            if !i.countries.is_empty() {
+                o["extensions"][EXTENSION_ID]["countries"] = json!(i.countries);
+            }
+            o
+        }
+        Content::Typology(t) => {
+            let mut o = json!({
+                "type": "attack-pattern",
+                "id": object_id("attack-pattern", &h.id),
+                "name": t.title,
+                "description": t.summary,
+                "kill_chain_phases": [{"kill_chain_name": "kawan-scam-lifecycle", "phase_name": stage(t.stage)}],
+            });
+            if !t.aliases.is_empty() {
+                o["aliases"] = t.aliases.clone().into();
+            }
+            o
+        }
+        Content::Technique(t) => {
+            let mut description = t.objective.clone();
+            for (i, step) in t.steps.iter().enumerate() {
+                description.push_str(&format!("\n{}. {step}", i + 1));
+            }
+            json!({
+                "type": "course-of-action",
+                "id": object_id("course-of-action", &h.id),
+                "name": t.title,
+                "description": description,
+            })
+        }
+    };
+    let tlp = h.content.tlp();
+    o["spec_version"] = "2.1".into();
+    o["created"] = created.into();
+    o["modified"] = modified.into();
+    o["created_by_ref"] = identity_id(&h.author).into();
+    o["object_marking_refs"] = json!([tlp_marking(tlp)]);
+    if h.retracted.is_some() {
+        o["revoked"] = true.into();
+    }
+    o
+}
+
+/// A STIX `sighting` of another agency's knowledge.
+pub fn sighting(id: &RecordId, target: &Hit, by: &AgencyKey, verdict: Verdict, created_ms: u64) -> Value {
+    let target_type = match &target.content {
+        Content::Indicator(_) => "indicator",
+        Content::Typology(_) => "attack-pattern",
+        Content::Technique(_) => "course-of-action",
+    };
+    json!({
+        "type": "sighting", "spec_version": "2.1",
+        "id": object_id("sighting", id),
+        "created": timestamp(created_ms), "modified": timestamp(created_ms),
+        "created_by_ref": identity_id(by),
+        "sighting_of_ref": object_id(target_type, &target.id),
+        "where_sighted_refs": [identity_id(by)],
+        "count": 1,
+        "object_marking_refs": [tlp_marking(target.content.tlp())],
+        "extensions": {EXTENSION_ID: {"extension_type": "property-extension", "verdict": verdict}},
+    })
+}
+
+/// The `identity` of an agency.
+pub fn identity(agency: &AgencyKey, name: &str, country: Option<&str>) -> Value {
+    let mut o = json!({
+        "type": "identity", "spec_version": "2.1", "id": identity_id(agency),
+        "created": EPOCH, "modified": EPOCH,
+        "name": name, "identity_class": "organization",
+        "description": format!("Kawan agency key {agency}"),
+    });
+    if let Some(c) = country {
+        o["x_kawan_country"] = c.into();
+        o["description"] = format!("Kawan agency key {agency}, country {c}").into();
+    }
+    o
+}
+
+/// The objects every collection starts with: the Kawan identity, the
+/// extension definition, and the TLP markings it uses.
+pub fn preamble() -> Vec<Value> {
+    let mut out = vec![
+        json!({
+            "type": "identity", "spec_version": "2.1", "id": KAWAN_IDENTITY,
+            "created": EPOCH, "modified": EPOCH, "name": "Kawan", "identity_class": "system",
+            "description": "Federated sharing node for counter-scam-centre OSINT",
+        }),
+        json!({
+            "type": "extension-definition", "spec_version": "2.1", "id": EXTENSION_ID,
+            "created": EPOCH, "modified": EPOCH, "created_by_ref": KAWAN_IDENTITY,
+            "name": "Kawan indicator", "version": "1.0.0",
+            "description": "Kind, normalised value, role, subject and basis of a Kawan indicator; the verdict of a Kawan sighting.",
+            "schema": "https://example.invalid/kawan/docs/interop.md",
+            "extension_types": ["property-extension"],
+        }),
+    ];
+    out.extend([Tlp::Clear, Tlp::Green, Tlp::Amber].map(tlp_marking_object));
+    out
+}
+
+fn indicator_type(role: kawan_protocol::Role) -> &'static str {
+    use kawan_protocol::Role::*;
+    match role {
+        RecruiterContact | JobAd | ScamPlatform => "malicious-activity",
+        Payment | Laundering => "attribution",
+        Infrastructure => "malicious-activity",
+    }
+}
+
+fn stage(s: kawan_protocol::Stage) -> &'static str {
+    use kawan_protocol::Stage::*;
+    match s {
+        Recruitment => "recruitment",
+        Transit => "transit",
+        Exploitation => "exploitation",
+        Scam => "scam",
+        Monetisation => "monetisation",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_deterministic_and_uuid_v4_shaped() {
+        let a = object_id("indicator", &RecordId([7; 32]));
+        assert_eq!(a, object_id("indicator", &RecordId([7; 32])));
+        assert_ne!(a, object_id("indicator", &RecordId([8; 32])));
+        let uuid = a.strip_prefix("indicator--").unwrap();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn patterns_use_stix_observables_where_they_exist_and_escape_values() {
+        assert_eq!(pattern(Kind::Domain, "jobs.example"), "[domain-name:value = 'jobs.example']");
+        assert_eq!(pattern(Kind::Ip, "2001:db8::1"), "[ipv6-addr:value = '2001:db8::1']");
+        assert_eq!(pattern(Kind::Phone, "+447700900123"), "[x-kawan-phone:value = '+447700900123']");
+        assert_eq!(pattern(Kind::CompanyName, "o'brien \\ co"), "[x-kawan-company-name:value = 'o\\'brien \\\\ co']");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_with_milliseconds() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(timestamp(1_764_547_200_123), "2025-12-01T00:00:00.123Z");
+    }
+}
