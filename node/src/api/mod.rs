@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod error;
 mod records;
+mod taxii;
 mod trust;
 pub mod views;
 
@@ -116,6 +117,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let max_body = state.config.api.max_body_bytes;
     api.route("/api/v1/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .route("/metrics", get(metrics))
+        .merge(taxii::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), track))

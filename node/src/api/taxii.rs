@@ -1,0 +1,375 @@
+//! TAXII 2.1 (read side) at `/taxii2/`: discovery, the API root, one
+//! collection per channel the caller's node may read, objects with
+//! `added_after` / `limit` / `next` / `match[...]`, one object, its versions,
+//! and the manifest. Objects are the STIX 2.1 mapping of `interop::stix`.
+//! Pagination follows the store's receive-order cursor, never row skipping.
+//! AMBER+STRICT (and RED, which is never stored) is never served.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    Router,
+    extract::{FromRequestParts, Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use base64::Engine as _;
+use kawan_protocol::{Body, Channel, Tlp};
+use serde_json::{Value, json};
+
+use super::{AppState, records::blocking};
+use crate::{
+    interop::stix,
+    store::{Cursor, StoredRecord},
+};
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const STIX: &str = "application/stix+json;version=2.1";
+
+/// A TAXII error: the spec's error body and media type.
+pub struct TaxiiError(StatusCode, String);
+
+impl IntoResponse for TaxiiError {
+    fn into_response(self) -> Response {
+        let body = json!({"title": self.0.canonical_reason().unwrap_or("error"), "description": self.1, "http_status": self.0.as_u16().to_string()});
+        (self.0, [(header::CONTENT_TYPE, HeaderValue::from_static(TAXII))], body.to_string()).into_response()
+    }
+}
+
+fn taxii(value: Value) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(TAXII))], value.to_string()).into_response()
+}
+
+/// A caller authenticated by bearer token or HTTP Basic (the password is the
+/// token; TAXII clients usually speak Basic).
+pub struct TaxiiCaller(super::Caller);
+
+impl FromRequestParts<Arc<AppState>> for TaxiiCaller {
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, TaxiiError> {
+        let denied =
+            || TaxiiError(StatusCode::UNAUTHORIZED, "bearer token or HTTP Basic with the token as password".into());
+        let h = parts.headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).ok_or_else(denied)?;
+        let token = if let Some(t) = h.strip_prefix("Bearer ") {
+            t.trim().to_string()
+        } else if let Some(b) = h.strip_prefix("Basic ") {
+            let raw = base64::engine::general_purpose::STANDARD.decode(b.trim()).map_err(|_| denied())?;
+            let text = String::from_utf8(raw).map_err(|_| denied())?;
+            text.split_once(':').map(|(_, p)| p.to_string()).ok_or_else(denied)?
+        } else {
+            return Err(denied());
+        };
+        match state.storage.tokens.check(&token) {
+            Ok(Some(info)) => Ok(TaxiiCaller(super::Caller { name: info.name, role: info.role })),
+            _ => Err(denied()),
+        }
+    }
+}
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/taxii2/", get(discovery))
+        .route("/taxii2/api/", get(api_root))
+        .route("/taxii2/api/collections/", get(collections))
+        .route("/taxii2/api/collections/{collection}/", get(collection))
+        .route("/taxii2/api/collections/{collection}/objects/", get(objects))
+        .route("/taxii2/api/collections/{collection}/objects/{object}/", get(object))
+        .route("/taxii2/api/collections/{collection}/objects/{object}/versions/", get(versions))
+        .route("/taxii2/api/collections/{collection}/manifest/", get(manifest))
+}
+
+async fn discovery(_c: TaxiiCaller) -> Response {
+    taxii(json!({
+        "title": "Kawan node", "description": "Shared counter-scam-centre knowledge as STIX 2.1",
+        "default": "/taxii2/api/", "api_roots": ["/taxii2/api/"],
+    }))
+}
+
+async fn api_root(State(state): State<Arc<AppState>>, _c: TaxiiCaller) -> Response {
+    taxii(json!({
+        "title": format!("Kawan — {}", state.config.agency.name),
+        "versions": [TAXII], "max_content_length": state.config.api.max_body_bytes,
+    }))
+}
+
+/// Collections: the network channel, and each sharing group this node is in.
+fn channels(state: &AppState) -> Vec<Channel> {
+    let mut out = vec![Channel::Network];
+    if let Some(list) = state.storage.store.trust() {
+        out.extend(list.groups_of(&state.key.public()).into_iter().map(|g| Channel::Group(g.clone())));
+    }
+    out
+}
+
+fn collection_id(channel: &Channel) -> String {
+    stix::derived_id("x", channel.to_string().as_bytes()).trim_start_matches("x--").to_string()
+}
+
+fn collection_view(channel: &Channel) -> Value {
+    json!({
+        "id": collection_id(channel), "title": format!("Kawan channel {channel}"),
+        "description": match channel {
+            Channel::Network => "CLEAR and GREEN knowledge shared with the whole network".to_string(),
+            Channel::Group(g) => format!("AMBER knowledge of sharing group {g} (AMBER+STRICT is never exported)"),
+        },
+        "can_read": true, "can_write": false, "media_types": [STIX],
+    })
+}
+
+fn find(state: &AppState, id: &str) -> Result<Channel, TaxiiError> {
+    channels(state)
+        .into_iter()
+        .find(|c| collection_id(c) == id)
+        .ok_or_else(|| TaxiiError(StatusCode::NOT_FOUND, format!("no collection {id}")))
+}
+
+async fn collections(State(state): State<Arc<AppState>>, _c: TaxiiCaller) -> Response {
+    taxii(json!({"collections": channels(&state).iter().map(collection_view).collect::<Vec<_>>()}))
+}
+
+async fn collection(
+    State(state): State<Arc<AppState>>,
+    _c: TaxiiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, TaxiiError> {
+    Ok(taxii(collection_view(&find(&state, &id)?)))
+}
+
+/// One page: the STIX objects of records added after `after`, with the
+/// cursor to continue from and the receive time of each.
+struct Page {
+    objects: Vec<(Value, u64)>,
+    next: Option<Cursor>,
+    more: bool,
+}
+
+fn page(state: &AppState, channel: &Channel, after: Option<Cursor>, limit: usize) -> Result<Page, TaxiiError> {
+    let internal = |e: crate::store::StoreError| TaxiiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let store = &state.storage.store;
+    let (records, next) = store.added_after(after, Some(channel), limit).map_err(internal)?;
+    let more = records.len() == limit;
+    let trust = store.trust();
+    let mut objects = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    if after.is_none() {
+        // Every collection starts with the Kawan identity, extension
+        // definition, TLP markings and the agencies' identities.
+        objects.extend(stix::preamble().into_iter().map(|o| (o, 0)));
+        if let Some(list) = &trust {
+            for m in &list.members {
+                objects.push((stix::identity(&m.key, &m.name, Some(m.country.as_str())), 0));
+            }
+        }
+    }
+    for r in records {
+        if let Some(o) = to_stix(state, &r, trust.as_deref()).map_err(internal)?
+            && seen.insert((o["id"].to_string(), o["modified"].to_string()))
+        {
+            objects.push((o, r.added_ms));
+        }
+    }
+    Ok(Page { objects, next, more })
+}
+
+/// The STIX object a stored record contributes, if it may be exported.
+fn to_stix(
+    state: &AppState,
+    r: &StoredRecord,
+    trust: Option<&kawan_protocol::TrustList>,
+) -> Result<Option<Value>, crate::store::StoreError> {
+    let store = &state.storage.store;
+    let target = match &r.record.body {
+        Body::Sighting(s) => {
+            let Some(hit) = store.view(&s.target, trust)? else { return Ok(None) };
+            if !exportable(hit.content.tlp()) {
+                return Ok(None);
+            }
+            return Ok(Some(stix::sighting(
+                &r.id,
+                &hit,
+                &r.record.header.author,
+                s.verdict,
+                r.record.header.created_ms,
+            )));
+        }
+        Body::Retraction(x) => x.target,
+        _ => r.id,
+    };
+    // Content, revisions and retractions all export the knowledge as it
+    // stands, once: at the record that made it so (the latest version, or the
+    // retraction), so a full walk holds each object once, in its final state,
+    // and an incremental walk receives each change when it arrives.
+    let Some(hit) = store.view(&target, trust)? else { return Ok(None) };
+    let is_latest = match &r.record.body {
+        Body::Retraction(_) => hit.retracted.is_some(),
+        _ => hit.version == r.id && hit.retracted.is_none(),
+    };
+    Ok((is_latest && exportable(hit.content.tlp())).then(|| stix::object(&hit)))
+}
+
+fn exportable(tlp: Tlp) -> bool {
+    tlp.exportable()
+}
+
+fn filters(q: &HashMap<String, String>) -> (Vec<String>, Vec<String>) {
+    let list = |k: &str| q.get(k).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default();
+    (list("match[type]"), list("match[id]"))
+}
+
+fn keep(o: &Value, types: &[String], ids: &[String]) -> bool {
+    (types.is_empty() || types.iter().any(|t| o["type"] == t.as_str()))
+        && (ids.is_empty() || ids.iter().any(|i| o["id"] == i.as_str()))
+}
+
+fn start(q: &HashMap<String, String>) -> Result<Option<Cursor>, TaxiiError> {
+    let bad = |m: String| TaxiiError(StatusCode::BAD_REQUEST, m);
+    if let Some(n) = q.get("next") {
+        return n.parse().map(Some).map_err(bad);
+    }
+    match q.get("added_after") {
+        Some(t) => {
+            let dt = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| bad(format!("added_after: {e}")))?;
+            Ok(Some(Cursor::after_ms((dt.unix_timestamp_nanos() / 1_000_000).max(0) as u64)))
+        }
+        None => Ok(None),
+    }
+}
+
+fn limit(q: &HashMap<String, String>) -> Result<usize, TaxiiError> {
+    match q.get("limit") {
+        Some(l) => l
+            .parse::<usize>()
+            .map(|l| l.clamp(1, 1000))
+            .map_err(|_| TaxiiError(StatusCode::BAD_REQUEST, format!("limit: {l:?} is not a number"))),
+        None => Ok(100),
+    }
+}
+
+fn date_headers(objects: &[(Value, u64)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let added: Vec<u64> = objects.iter().map(|(_, a)| *a).filter(|a| *a > 0).collect();
+    if let (Some(first), Some(last)) = (added.iter().min(), added.iter().max())
+        && let (Ok(f), Ok(l)) =
+            (HeaderValue::from_str(&stix::timestamp(*first)), HeaderValue::from_str(&stix::timestamp(*last)))
+    {
+        h.insert("X-TAXII-Date-Added-First", f);
+        h.insert("X-TAXII-Date-Added-Last", l);
+    }
+    h
+}
+
+async fn objects(
+    State(state): State<Arc<AppState>>,
+    TaxiiCaller(caller): TaxiiCaller,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, TaxiiError> {
+    let channel = find(&state, &id)?;
+    let (after, limit) = (start(&q)?, limit(&q)?);
+    let (types, ids) = filters(&q);
+    let st = state.clone();
+    let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
+        .await
+        .map_err(|e| TaxiiError(e.status, e.body.message))?;
+    let _ = state.audit_read(&caller, "export.taxii", &format!("collection {id}, {} objects", page.objects.len()));
+    let headers = date_headers(&page.objects);
+    let objects: Vec<Value> = page.objects.into_iter().map(|(o, _)| o).filter(|o| keep(o, &types, &ids)).collect();
+    let mut body = json!({"more": page.more, "objects": objects});
+    if page.more
+        && let Some(n) = page.next
+    {
+        body["next"] = n.to_string().into();
+    }
+    Ok((headers, taxii(body)).into_response())
+}
+
+/// All objects of a collection (for lookups by id; collections are bounded
+/// by what one node stores).
+fn all(state: &AppState, channel: &Channel) -> Result<Vec<(Value, u64)>, TaxiiError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let p = page(state, channel, after, 1000)?;
+        out.extend(p.objects);
+        if !p.more {
+            return Ok(out);
+        }
+        after = p.next;
+    }
+}
+
+async fn object(
+    State(state): State<Arc<AppState>>,
+    _c: TaxiiCaller,
+    Path((id, object)): Path<(String, String)>,
+) -> Result<Response, TaxiiError> {
+    let channel = find(&state, &id)?;
+    let st = state.clone();
+    let found: Vec<Value> = blocking(move || all(&st, &channel).map_err(|e| super::ApiError::internal(e.1)))
+        .await
+        .map_err(|e| TaxiiError(e.status, e.body.message))?
+        .into_iter()
+        .map(|(o, _)| o)
+        .filter(|o| o["id"] == object.as_str())
+        .collect();
+    if found.is_empty() {
+        return Err(TaxiiError(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
+    }
+    let latest = found.into_iter().max_by_key(|o| o["modified"].as_str().unwrap_or("").to_string());
+    Ok(taxii(json!({"more": false, "objects": latest.into_iter().collect::<Vec<_>>()})))
+}
+
+async fn versions(
+    State(state): State<Arc<AppState>>,
+    _c: TaxiiCaller,
+    Path((id, object)): Path<(String, String)>,
+) -> Result<Response, TaxiiError> {
+    let channel = find(&state, &id)?;
+    let st = state.clone();
+    let mut v: Vec<String> = blocking(move || all(&st, &channel).map_err(|e| super::ApiError::internal(e.1)))
+        .await
+        .map_err(|e| TaxiiError(e.status, e.body.message))?
+        .into_iter()
+        .filter(|(o, _)| o["id"] == object.as_str())
+        .filter_map(|(o, _)| o["modified"].as_str().map(String::from))
+        .collect();
+    v.sort();
+    v.dedup();
+    if v.is_empty() {
+        return Err(TaxiiError(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
+    }
+    Ok(taxii(json!({"more": false, "versions": v})))
+}
+
+async fn manifest(
+    State(state): State<Arc<AppState>>,
+    _c: TaxiiCaller,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, TaxiiError> {
+    let channel = find(&state, &id)?;
+    let (after, limit) = (start(&q)?, limit(&q)?);
+    let (types, ids) = filters(&q);
+    let st = state.clone();
+    let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
+        .await
+        .map_err(|e| TaxiiError(e.status, e.body.message))?;
+    let objects: Vec<Value> = page
+        .objects
+        .iter()
+        .filter(|(o, _)| keep(o, &types, &ids))
+        .map(|(o, added)| {
+            json!({"id": o["id"], "date_added": stix::timestamp((*added).max(1)), "version": o["modified"], "media_type": STIX})
+        })
+        .collect();
+    let mut body = json!({"more": page.more, "objects": objects});
+    if page.more
+        && let Some(n) = page.next
+    {
+        body["next"] = n.to_string().into();
+    }
+    Ok(taxii(body))
+}
