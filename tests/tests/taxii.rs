@@ -112,3 +112,73 @@ fn a_taxii_client_walks_the_collections_and_pages_through_objects() {
     let (_, only, _) = get(n, &format!("/taxii2/api/collections/{net_id}/objects/?match[type]=attack-pattern"));
     assert!(only["objects"].as_array().unwrap().iter().all(|o| o["type"] == "attack-pattern"));
 }
+
+/// The repository's Python venv, made by `scripts/test`.
+fn python() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "{} missing: run scripts/test, which creates it with the ecosystem's clients",
+        venv.display()
+    );
+    venv
+}
+
+#[test]
+fn taxii2_client_and_the_stix_validator_accept_everything_served() {
+    let net = TestNetwork::start(2, &[("mekong", &[0, 1])]);
+    let n = net.node(0);
+    let bodies = [
+        json!({"kind": "phone", "value": "+447700900501", "role": "recruiter_contact", "tlp": "green", "description": "fake job", "tags": ["fake-job"]}),
+        json!({"kind": "domain", "value": "jobs-abroad.example", "role": "job_ad", "tlp": "clear"}),
+        json!({"kind": "url", "value": "https://apply.jobs-abroad.example/form", "role": "job_ad", "tlp": "green"}),
+        json!({"kind": "ip", "value": "192.0.2.10", "role": "infrastructure", "tlp": "green"}),
+        json!({"kind": "ip", "value": "2001:db8::7", "role": "infrastructure", "tlp": "green"}),
+        json!({"kind": "email", "value": "hr@jobs-abroad.example", "role": "recruiter_contact", "tlp": "green"}),
+        json!({"kind": "telegram_handle", "value": "@brightfuture_hr", "role": "recruiter_contact", "tlp": "green"}),
+        json!({"kind": "company_name", "value": "O'Brien \\ Partners", "role": "job_ad", "tlp": "green"}),
+        json!({"kind": "phone", "value": "+447700900502", "role": "recruiter_contact", "tlp": "amber", "group": "mekong"}),
+    ];
+    let mut first = String::new();
+    for b in bodies {
+        let r = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&b);
+        assert_eq!(r.status, 201, "{}", r.body);
+        if first.is_empty() {
+            first = r.json()["id"].as_str().unwrap().to_string();
+        }
+    }
+    let t = n.request("POST", "/api/v1/typologies", Some(&n.token)).json(&json!({"content": {
+        "title": "Fake jobs", "stage": "recruitment", "tlp": "green", "summary": "Fake job ads.", "aliases": ["typing job"]}}));
+    assert_eq!(t.status, 201);
+    let c = n.request("POST", "/api/v1/techniques", Some(&n.token)).json(&json!({"content": {
+        "title": "Pivot a phone", "objective": "Find accounts", "difficulty": "basic", "tlp": "green", "steps": ["a", "b"]}}));
+    assert_eq!(c.status, 201);
+    let s = n
+        .request("POST", "/api/v1/sightings", Some(&n.token))
+        .json(&json!({"target": first, "verdict": "corroborates"}));
+    assert_eq!(s.status, 201);
+
+    let out = std::process::Command::new(python())
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ecosystem/taxii_walk.py"))
+        .arg(&n.base)
+        .arg(&n.token)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["collections"], 2);
+    assert_eq!(summary["invalid"], json!([]));
+    for t in [
+        "indicator",
+        "attack-pattern",
+        "course-of-action",
+        "sighting",
+        "identity",
+        "marking-definition",
+        "extension-definition",
+    ] {
+        assert!(summary["types"][t].as_u64().unwrap_or(0) >= 1, "no {t} in {summary}");
+    }
+    assert_eq!(summary["types"]["indicator"], 9, "8 network indicators and 1 group indicator");
+}
