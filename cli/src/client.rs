@@ -44,6 +44,20 @@ impl Client {
         answer(resp)
     }
 
+    /// A non-JSON answer (CSV), as text.
+    pub fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        let mut resp = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            return Err(anyhow!("HTTP {} for {path}", resp.status().as_u16()));
+        }
+        Ok(resp.body_mut().read_to_string()?)
+    }
+
     pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let resp = self
             .agent

@@ -132,6 +132,15 @@ enum Command {
     Trust(trust::TrustCmd),
     /// Every member of the network: connected or not, last seen, how far behind.
     Peers,
+    /// Export what this node may share (never AMBER+STRICT or RED).
+    Export {
+        /// misp-feed (a directory MISP can load as a feed), stix (one STIX 2.1
+        /// bundle of the network collection) or csv (kind,value,tlp,… per indicator).
+        format: String,
+        /// Output directory (misp-feed) or file (stix, csv; default stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -491,6 +500,10 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             }
             Ok(true)
         }
+        Command::Export { format, out } => {
+            export(&client()?, &format, out.as_deref())?;
+            Ok(true)
+        }
         Command::Audit(AuditCmd::Verify) => {
             let out = client()?.get("/api/v1/audit/verify")?;
             if json {
@@ -578,5 +591,57 @@ fn init_tracing(format: LogFormat) {
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn export(c: &Client, format: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let write = |text: String| -> anyhow::Result<()> {
+        match out {
+            Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        }
+    };
+    match format {
+        "misp-feed" => {
+            let dir = out.context("misp-feed needs --out DIR")?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let manifest = c.get("/api/v1/export/misp/manifest.json")?;
+            for uuid in manifest.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                let event = c.get(&format!("/api/v1/export/misp/{uuid}.json"))?;
+                std::fs::write(dir.join(format!("{uuid}.json")), event.to_string())?;
+            }
+            std::fs::write(dir.join("manifest.json"), manifest.to_string())?;
+            let hashes = c.get_text("/api/v1/export/misp/hashes.csv")?;
+            std::fs::write(dir.join("hashes.csv"), hashes)?;
+            eprintln!(
+                "wrote a MISP feed of {} events to {}",
+                manifest.as_object().map_or(0, |m| m.len()),
+                dir.display()
+            );
+            Ok(())
+        }
+        "stix" => {
+            let cols = c.get("/taxii2/api/collections/")?;
+            let id = cols["collections"][0]["id"].as_str().context("no collection")?.to_string();
+            let mut objects = Vec::new();
+            let mut path = format!("/taxii2/api/collections/{id}/objects/?limit=1000");
+            loop {
+                let page = c.get(&path)?;
+                objects.extend(page["objects"].as_array().cloned().unwrap_or_default());
+                match page["next"].as_str() {
+                    Some(next) if page["more"] == true => {
+                        path = format!("/taxii2/api/collections/{id}/objects/?limit=1000&next={next}")
+                    }
+                    _ => break,
+                }
+            }
+            let bundle = json!({"type": "bundle", "id": format!("bundle--{}", kawan_node::interop::stix::derived_id("x", id.as_bytes()).trim_start_matches("x--")), "objects": objects});
+            write(serde_json::to_string_pretty(&bundle)? + "\n")
+        }
+        "csv" => write(c.get_text("/api/v1/export/csv")?),
+        other => anyhow::bail!("unknown export format {other:?} (misp-feed, stix or csv)"),
     }
 }

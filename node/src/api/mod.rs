@@ -8,6 +8,7 @@
 mod admin;
 mod auth;
 mod error;
+mod export;
 mod records;
 mod taxii;
 mod trust;
@@ -107,6 +108,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::verify_audit))
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::peers))
+        .routes(routes!(export::misp_feed))
+        .routes(routes!(export::csv))
         .split_for_parts()
 }
 

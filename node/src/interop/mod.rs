@@ -1,4 +1,5 @@
 //! Interoperability with the tools agencies already run: STIX 2.1 objects
 //! (served over TAXII 2.1 by `api::taxii`).
 
+pub mod misp;
 pub mod stix;
