@@ -29,17 +29,70 @@ type Parsed = (Vec<Row>, Vec<(usize, String)>);
 pub struct Report {
     pub imported: usize,
     pub failed: Vec<(usize, String)>,
+    /// MISP attribute types Kawan has no kind for, with counts.
+    pub skipped: Vec<(String, usize)>,
+}
+
+fn with_none((rows, failed): Parsed) -> (Vec<Row>, Vec<(usize, String)>, Vec<(String, usize)>) {
+    (rows, failed, Vec::new())
+}
+
+/// A MISP event (`{"Event": {...}}`): attributes of types Kawan knows become
+/// indicators (numbered from 1 in `Attribute[]` for error reports); other
+/// types are counted as skipped. TLP comes from the attribute's or the
+/// event's `tlp:` tag.
+fn misp_rows(text: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, Vec<(usize, String)>, Vec<(String, usize)>)> {
+    let doc: Value = serde_json::from_str(text).context("not a JSON MISP event")?;
+    // MISP's own exports wrap the event in {"Event": …}; PyMISP's to_json does not.
+    let event = match doc.get("Event") {
+        Some(e) => e,
+        None if doc.get("Attribute").is_some() => &doc,
+        None => bail!("no \"Event\" or \"Attribute\": not a MISP event"),
+    };
+    let tlp_of = |tags: Option<&Value>| {
+        tags.and_then(Value::as_array)
+            .and_then(|ts| ts.iter().filter_map(|t| t["name"].as_str()).find_map(|n| n.strip_prefix("tlp:")))
+            .map(String::from)
+    };
+    let event_tlp = tlp_of(event.get("Tag"));
+    let mut rows = Vec::new();
+    let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
+    for (i, a) in event.get("Attribute").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let misp_type = a["type"].as_str().unwrap_or("");
+        let comment = a["comment"].as_str().unwrap_or("");
+        let Some(kind) = kawan_node::interop::misp::kind_of(misp_type, comment) else {
+            *skipped.entry(misp_type.to_string()).or_default() += 1;
+            continue;
+        };
+        let tlp = tlp_of(a.get("Tag")).or_else(|| event_tlp.clone()).unwrap_or_else(|| d.tlp.clone());
+        let mut body = json!({"kind": kind, "value": a["value"], "role": d.role, "tlp": tlp});
+        let description = comment.split_whitespace().filter(|w| !w.starts_with("kawan:")).collect::<Vec<_>>().join(" ");
+        if !description.is_empty() {
+            body["description"] = description.into();
+        }
+        if let Some(g) = &d.group {
+            body["group"] = g.clone().into();
+        }
+        rows.push(Row { line: i + 1, body });
+    }
+    Ok((rows, Vec::new(), skipped.into_iter().collect()))
 }
 
 pub fn import(client: &Client, path: &Path, format: Option<&str>, defaults: &Defaults) -> anyhow::Result<Report> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let stix = match format {
-        Some("stix") => true,
-        Some("csv") => false,
-        Some(other) => bail!("unknown format {other:?} (csv or stix)"),
-        None => text.trim_start().starts_with('{'),
+    let json: Option<Value> = serde_json::from_str(&text).ok();
+    let format = match format {
+        Some(f @ ("stix" | "csv" | "misp")) => f,
+        Some(other) => bail!("unknown format {other:?} (csv, stix or misp)"),
+        None if json.as_ref().is_some_and(|j| j.get("Event").is_some() || j.get("Attribute").is_some()) => "misp",
+        None if text.trim_start().starts_with('{') => "stix",
+        None => "csv",
     };
-    let (rows, mut failed) = if stix { stix_rows(&text, defaults)? } else { csv_rows(&text, defaults)? };
+    let (rows, mut failed, skipped) = match format {
+        "stix" => with_none(stix_rows(&text, defaults)?),
+        "misp" => misp_rows(&text, defaults)?,
+        _ => with_none(csv_rows(&text, defaults)?),
+    };
     let bar = ProgressBar::new(rows.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} indicators ({per_sec}, {eta} left)")
@@ -55,7 +108,7 @@ pub fn import(client: &Client, path: &Path, format: Option<&str>, defaults: &Def
     }
     bar.finish_and_clear();
     failed.sort();
-    Ok(Report { imported, failed })
+    Ok(Report { imported, failed, skipped })
 }
 
 /// CSV with a header row. `kind` and `value` are required; `role`, `tlp`,

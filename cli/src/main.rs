@@ -100,10 +100,10 @@ enum Command {
         #[arg(long)]
         kind: Option<Kind>,
     },
-    /// Import indicators from a CSV file (with a header row) or a STIX 2.1 bundle.
+    /// Import indicators from a CSV file (with a header row), a STIX 2.1 bundle or a MISP event.
     Import {
         file: PathBuf,
-        /// csv or stix (default: guessed from the content).
+        /// csv, stix or misp (default: guessed from the content).
         #[arg(long)]
         format: Option<String>,
         /// TLP for rows that do not say.
@@ -433,10 +433,14 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 output::json(&json!({
                     "imported": report.imported,
                     "failed": report.failed.iter().map(|(l, e)| json!({"line": l, "error": e})).collect::<Vec<_>>(),
+                    "skipped": report.skipped.iter().map(|(t, n)| json!({"type": t, "count": n})).collect::<Vec<_>>(),
                 }));
             } else {
                 for (line, err) in &report.failed {
                     eprintln!("{}:{line}: {err}", file.display());
+                }
+                for (misp_type, n) in &report.skipped {
+                    eprintln!("skipped {n} attribute(s) of MISP type {misp_type:?}: no Kawan kind");
                 }
                 println!("imported {} indicators, {} failed", report.imported, report.failed.len());
             }

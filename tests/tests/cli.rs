@@ -42,6 +42,20 @@ fn help_runs_for_every_subcommand() {
         &["status"],
         &["audit"],
         &["audit", "verify"],
+        &["demo"],
+        &["peers"],
+        &["export"],
+        &["trust"],
+        &["trust", "new-network"],
+        &["trust", "add-member"],
+        &["trust", "remove-member"],
+        &["trust", "group"],
+        &["trust", "group", "create"],
+        &["trust", "group", "add"],
+        &["trust", "group", "remove"],
+        &["trust", "sign"],
+        &["trust", "show"],
+        &["trust", "publish"],
     ];
     for c in commands {
         let out = kawan().args(*c).arg("--help").output().unwrap();

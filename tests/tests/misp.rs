@@ -67,3 +67,37 @@ fn pymisp_loads_the_exported_feed_with_values_and_tlp_tags() {
     );
     assert_eq!(n.request("GET", "/api/v1/export/misp/nope.json", Some(&n.token)).call().status, 404);
 }
+
+#[test]
+fn a_stix2_bundle_and_a_pymisp_event_import_and_are_found() {
+    let n = TestNode::start("Example Agency", "GB");
+    let dir = n.dir.path();
+    let out = std::process::Command::new(python())
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ecosystem/make_inputs.py"))
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let stix = n.cli().args(["--json", "import"]).arg(dir.join("bundle.json")).output().unwrap();
+    let report: Value = serde_json::from_slice(&stix.stdout).unwrap();
+    assert_eq!(report["imported"], 3, "{report}");
+    let misp = n.cli().args(["--json", "import"]).arg(dir.join("event.json")).output().unwrap();
+    let report: Value = serde_json::from_slice(&misp.stdout).unwrap();
+    assert_eq!(report["imported"], 3, "{report}");
+    assert_eq!(report["skipped"], json!([{"type": "malware-sample", "count": 1}]));
+
+    let has = |kind: &str, value: &str| {
+        let r = n
+            .request("GET", &format!("/api/v1/search?kind={kind}&value={}", value.replace('+', "%2B")), Some(&n.token))
+            .call();
+        r.json()["hits"].as_array().is_some_and(|h| !h.is_empty())
+    };
+    assert!(has("domain", "stix-jobs.example"));
+    assert!(has("url", "https://stix-jobs.example/apply"));
+    assert!(has("ip", "203.0.113.77"));
+    assert!(has("phone", "+447700900888"));
+    assert!(has("bank_account", "GB82WEST12345698765432"));
+    let r = n.request("GET", "/api/v1/search?kind=domain&value=misp-jobs.example", Some(&n.token)).call();
+    assert_eq!(r.json()["hits"][0]["tlp"], "green", "the event's tlp:green tag carried over");
+}
