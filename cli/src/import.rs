@@ -25,6 +25,8 @@ struct Row {
 
 /// Rows ready to publish, and rows refused while reading (line, reason).
 type Parsed = (Vec<Row>, Vec<(usize, String)>);
+/// The same, plus source types that were skipped (type, count).
+type ParsedWithSkips = (Vec<Row>, Vec<(usize, String)>, Vec<(String, usize)>);
 
 pub struct Report {
     pub imported: usize,
@@ -33,7 +35,7 @@ pub struct Report {
     pub skipped: Vec<(String, usize)>,
 }
 
-fn with_none((rows, failed): Parsed) -> (Vec<Row>, Vec<(usize, String)>, Vec<(String, usize)>) {
+fn with_none((rows, failed): Parsed) -> ParsedWithSkips {
     (rows, failed, Vec::new())
 }
 
@@ -41,7 +43,7 @@ fn with_none((rows, failed): Parsed) -> (Vec<Row>, Vec<(usize, String)>, Vec<(St
 /// indicators (numbered from 1 in `Attribute[]` for error reports); other
 /// types are counted as skipped. TLP comes from the attribute's or the
 /// event's `tlp:` tag.
-fn misp_rows(text: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, Vec<(usize, String)>, Vec<(String, usize)>)> {
+fn misp_rows(text: &str, d: &Defaults) -> anyhow::Result<ParsedWithSkips> {
     let doc: Value = serde_json::from_str(text).context("not a JSON MISP event")?;
     // MISP's own exports wrap the event in {"Event": …}; PyMISP's to_json does not.
     let event = match doc.get("Event") {
