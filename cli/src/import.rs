@@ -8,6 +8,8 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
+use kawan_node::interop::stix;
+
 use crate::client::Client;
 
 /// Defaults for fields a row leaves out.
@@ -189,30 +191,6 @@ fn csv_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
     Ok((rows, failed))
 }
 
-/// TLP marking-definition ids (STIX 2.1 TLP 2.0 extension, and TLP 1.0).
-const TLP_MARKINGS: &[(&str, &str)] = &[
-    ("marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", "clear"),
-    ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", "green"),
-    ("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9d4f1", "amber"),
-    ("marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "amber+strict"),
-    ("marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "red"),
-    ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "clear"),
-    ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"),
-    ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"),
-    ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"),
-];
-
-/// STIX object paths Kawan understands in indicator patterns.
-const PATTERN_KINDS: &[(&str, &str)] = &[
-    ("domain-name:value", "domain"),
-    ("url:value", "url"),
-    ("email-addr:value", "email"),
-    ("ipv4-addr:value", "ip"),
-    ("ipv6-addr:value", "ip"),
-    ("x-kawan-phone:value", "phone"),
-    ("x-kawan-telegram:value", "telegram_handle"),
-];
-
 /// Indicators of a STIX 2.1 bundle whose pattern is one `[path = 'value']`
 /// comparison (objects in `objects[]` count as lines, from 1).
 fn stix_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
@@ -232,17 +210,15 @@ fn stix_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
             failed.push((line, "indicator without a pattern".into()));
             continue;
         };
-        let Some((kind, value)) = parse_pattern(pattern) else {
+        let Some((kind, value)) = stix::parse_pattern(pattern) else {
             failed.push((line, format!("unsupported pattern {pattern:?} (one [object:value = '…'] comparison)")));
             continue;
         };
         let tlp = o
             .get("object_marking_refs")
             .and_then(Value::as_array)
-            .and_then(|refs| {
-                refs.iter().filter_map(Value::as_str).find_map(|r| TLP_MARKINGS.iter().find(|(id, _)| *id == r))
-            })
-            .map_or(d.tlp.as_str(), |(_, t)| t);
+            .and_then(|refs| refs.iter().filter_map(Value::as_str).find_map(stix::tlp_of_marking))
+            .map_or(d.tlp.clone(), |t| t.as_str().to_string());
         let mut body = json!({ "kind": kind, "value": value, "role": d.role, "tlp": tlp });
         if let Some(desc) = o.get("description").or_else(|| o.get("name")).and_then(Value::as_str) {
             body["description"] = desc.into();
@@ -261,31 +237,9 @@ fn stix_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
     Ok((rows, failed))
 }
 
-fn parse_pattern(pattern: &str) -> Option<(&'static str, String)> {
-    let inner = pattern.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let (path, value) = inner.split_once('=')?;
-    let kind = PATTERN_KINDS.iter().find(|(p, _)| *p == path.trim())?.1;
-    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    if value.replace("\\'", "").contains('\'') {
-        return None; // more than one comparison
-    }
-    Some((kind, value.replace("\\'", "'").replace("\\\\", "\\")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn patterns_parse() {
-        assert_eq!(parse_pattern("[domain-name:value = 'jobs.example']"), Some(("domain", "jobs.example".into())));
-        assert_eq!(
-            parse_pattern("[url:value = 'https://x.example/a\\'b']"),
-            Some(("url", "https://x.example/a'b".into()))
-        );
-        assert_eq!(parse_pattern("[file:hashes.MD5 = 'abc']"), None);
-        assert_eq!(parse_pattern("[domain-name:value = 'a' OR domain-name:value = 'b']"), None);
-    }
 
     #[test]
     fn csv_rows_report_bad_lines_and_keep_the_rest() {

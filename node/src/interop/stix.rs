@@ -86,6 +86,37 @@ pub fn pattern(kind: Kind, value: &str) -> String {
     format!("[{} = '{escaped}']", pattern_path(kind, value))
 }
 
+/// The kind and value of a single-comparison pattern `[path = 'value']`, the
+/// inverse of [`pattern`] (also for standard paths other tools write).
+pub fn parse_pattern(pattern: &str) -> Option<(Kind, String)> {
+    let inner = pattern.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let (path, value) = inner.split_once('=')?;
+    let kind = match path.trim() {
+        "domain-name:value" => Kind::Domain,
+        "url:value" => Kind::Url,
+        "email-addr:value" => Kind::Email,
+        "ipv4-addr:value" | "ipv6-addr:value" => Kind::Ip,
+        other => other.strip_prefix("x-kawan-")?.strip_suffix(":value")?.replace('-', "_").parse().ok()?,
+    };
+    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    if value.replace("\\'", "").contains('\'') {
+        return None; // more than one comparison
+    }
+    Some((kind, value.replace("\\'", "'").replace("\\\\", "\\")))
+}
+
+/// The TLP a marking-definition id stands for (TLP 2.0, or TLP 1.0 as older
+/// tools and the `stix2` library still write).
+pub fn tlp_of_marking(id: &str) -> Option<Tlp> {
+    Tlp::ALL.into_iter().find(|t| tlp_marking(*t) == id).or(match id {
+        "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9" => Some(Tlp::Clear),
+        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da" => Some(Tlp::Green),
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82" => Some(Tlp::Amber),
+        "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed" => Some(Tlp::Red),
+        _ => None,
+    })
+}
+
 /// The STIX object for a piece of knowledge as it stands now.
 pub fn object(h: &Hit) -> Value {
     let created = timestamp(h.created_ms);
@@ -262,6 +293,18 @@ mod tests {
         assert_eq!(pattern(Kind::Ip, "2001:db8::1"), "[ipv6-addr:value = '2001:db8::1']");
         assert_eq!(pattern(Kind::Phone, "+447700900123"), "[x-kawan-phone:value = '+447700900123']");
         assert_eq!(pattern(Kind::CompanyName, "o'brien \\ co"), "[x-kawan-company-name:value = 'o\\'brien \\\\ co']");
+    }
+
+    #[test]
+    fn patterns_parse_back() {
+        for kind in Kind::ALL {
+            let value = "it's a \\ test";
+            assert_eq!(parse_pattern(&pattern(kind, value)), Some((kind, value.to_string())), "{kind}");
+        }
+        assert_eq!(parse_pattern("[domain-name:value = 'a' OR domain-name:value = 'b']"), None);
+        assert_eq!(parse_pattern("[file:hashes.MD5 = 'abc']"), None);
+        assert_eq!(tlp_of_marking(tlp_marking(Tlp::AmberStrict)), Some(Tlp::AmberStrict));
+        assert_eq!(tlp_of_marking("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"), Some(Tlp::Green));
     }
 
     #[test]
