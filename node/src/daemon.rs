@@ -119,6 +119,7 @@ impl Node {
             metrics: Arc::new(Metrics::new()),
             started: Instant::now(),
             net: std::sync::OnceLock::new(),
+            taxii_status: Default::default(),
         });
         Ok(Node { dir: dir.to_owned(), state })
     }

@@ -42,6 +42,16 @@ def main() -> int:
         assert seen_pages >= 1
         manifest = collection.get_manifest()
         assert "objects" in manifest
+    # Push one indicator and one object Kawan does not import.
+    network = root.collections[0]
+    assert network.can_write, "the operator token may write"
+    bundle = stix2.Bundle(objects=[
+        stix2.Indicator(pattern="[domain-name:value = 'pushed-by-taxii.example']", pattern_type="stix",
+                        object_marking_refs=[stix2.TLP_GREEN]),
+        stix2.Identity(name="Some organisation", identity_class="organization"),
+    ])
+    status = network.add_objects(bundle.serialize())
+    summary["add"] = {"success": status.success_count, "failure": status.failure_count, "status": status.status}
     print(json.dumps(summary))
     return 0 if not summary["invalid"] else 1
 

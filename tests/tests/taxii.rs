@@ -181,4 +181,7 @@ fn taxii2_client_and_the_stix_validator_accept_everything_served() {
         assert!(summary["types"][t].as_u64().unwrap_or(0) >= 1, "no {t} in {summary}");
     }
     assert_eq!(summary["types"]["indicator"], 9, "8 network indicators and 1 group indicator");
+    assert_eq!(summary["add"], json!({"success": 1, "failure": 1, "status": "complete"}));
+    let r = n.request("GET", "/api/v1/search?kind=domain&value=pushed-by-taxii.example", Some(&n.token)).call();
+    assert_eq!(r.json()["hits"][0]["tlp"], "green", "the pushed indicator was published with its TLP");
 }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub started: Instant,
     /// Set once the network task runs.
     pub net: std::sync::OnceLock<crate::net::NetHandle>,
+    /// TAXII status resources of recent `POST`s, by id.
+    pub taxii_status: std::sync::Mutex<std::collections::VecDeque<(String, serde_json::Value)>>,
 }
 
 impl AppState {

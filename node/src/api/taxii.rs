@@ -74,7 +74,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/taxii2/api/", get(api_root))
         .route("/taxii2/api/collections/", get(collections))
         .route("/taxii2/api/collections/{collection}/", get(collection))
-        .route("/taxii2/api/collections/{collection}/objects/", get(objects))
+        .route("/taxii2/api/collections/{collection}/objects/", get(objects).post(add_objects))
+        .route("/taxii2/api/status/{status}/", get(status))
         .route("/taxii2/api/collections/{collection}/objects/{object}/", get(object))
         .route("/taxii2/api/collections/{collection}/objects/{object}/versions/", get(versions))
         .route("/taxii2/api/collections/{collection}/manifest/", get(manifest))
@@ -125,16 +126,136 @@ fn find(state: &AppState, id: &str) -> Result<Channel, TaxiiError> {
         .ok_or_else(|| TaxiiError(StatusCode::NOT_FOUND, format!("no collection {id}")))
 }
 
-async fn collections(State(state): State<Arc<AppState>>, _c: TaxiiCaller) -> Response {
-    taxii(json!({"collections": channels(&state).iter().map(collection_view).collect::<Vec<_>>()}))
+fn can_write(c: &super::Caller) -> bool {
+    matches!(c.role, crate::tokens::Role::Operator | crate::tokens::Role::Coordinator)
+}
+
+async fn collections(State(state): State<Arc<AppState>>, TaxiiCaller(c): TaxiiCaller) -> Response {
+    let views: Vec<Value> = channels(&state)
+        .iter()
+        .map(|ch| {
+            let mut v = collection_view(ch);
+            v["can_write"] = can_write(&c).into();
+            v
+        })
+        .collect();
+    taxii(json!({ "collections": views }))
 }
 
 async fn collection(
     State(state): State<Arc<AppState>>,
+    TaxiiCaller(c): TaxiiCaller,
+    Path(id): Path<String>,
+) -> Result<Response, TaxiiError> {
+    let mut v = collection_view(&find(&state, &id)?);
+    v["can_write"] = can_write(&c).into();
+    Ok(taxii(v))
+}
+
+/// `POST` objects (operators): STIX indicators with a single-comparison
+/// pattern are published as this agency; everything else is reported as a
+/// failure in the status resource. TLP comes from the object's markings
+/// (AMBER only into a group's collection; RED and AMBER+STRICT are refused).
+async fn add_objects(
+    State(state): State<Arc<AppState>>,
+    TaxiiCaller(caller): TaxiiCaller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, TaxiiError> {
+    let channel = find(&state, &id)?;
+    if !can_write(&caller) {
+        return Err(TaxiiError(StatusCode::FORBIDDEN, "adding objects needs an operator or coordinator token".into()));
+    }
+    let bad = |m: String| TaxiiError(StatusCode::BAD_REQUEST, m);
+    let envelope: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("not a TAXII envelope: {e}")))?;
+    let objects = envelope["objects"].as_array().cloned().ok_or_else(|| bad("envelope has no objects".into()))?;
+    let st = state.clone();
+    let c = caller.clone();
+    let (successes, failures) = blocking(move || {
+        let mut ok = Vec::new();
+        let mut failed = Vec::new();
+        for o in &objects {
+            let entry = json!({"id": o["id"], "version": o["modified"]});
+            match publish_stix(&st, &c, &channel, o) {
+                Ok(()) => ok.push(entry),
+                Err(message) => {
+                    let mut e = entry;
+                    e["message"] = message.into();
+                    failed.push(e);
+                }
+            }
+        }
+        Ok((ok, failed))
+    })
+    .await
+    .map_err(|e| TaxiiError(e.status, e.body.message))?;
+    let now = crate::store::now_ms();
+    let status_id = stix::derived_id("x", format!("{id}{now}{}", successes.len()).as_bytes());
+    let status_id = status_id.trim_start_matches("x--").to_string();
+    let status = json!({
+        "id": status_id, "status": "complete", "request_timestamp": stix::timestamp(now),
+        "total_count": successes.len() + failures.len(), "success_count": successes.len(),
+        "failure_count": failures.len(), "pending_count": 0, "successes": successes, "failures": failures,
+    });
+    let mut recent = state.taxii_status.lock().unwrap_or_else(|e| e.into_inner());
+    recent.push_back((status_id, status.clone()));
+    while recent.len() > 1000 {
+        recent.pop_front();
+    }
+    Ok((StatusCode::ACCEPTED, taxii(status)).into_response())
+}
+
+fn publish_stix(state: &AppState, caller: &super::Caller, channel: &Channel, o: &Value) -> Result<(), String> {
+    if o["type"] != "indicator" {
+        return Err(format!("only indicators are imported (got {})", o["type"]));
+    }
+    let pattern = o["pattern"].as_str().ok_or("indicator without a pattern")?;
+    let (kind, raw) = stix::parse_pattern(pattern).ok_or_else(|| format!("unsupported pattern {pattern:?}"))?;
+    let value = kawan_protocol::normalize(kind, &raw, &state.normalize_context()).map_err(|e| e.to_string())?.value;
+    let default_tlp = if *channel == Channel::Network { Tlp::Green } else { Tlp::Amber };
+    let tlp = o["object_marking_refs"]
+        .as_array()
+        .and_then(|refs| refs.iter().filter_map(Value::as_str).find_map(stix::tlp_of_marking))
+        .unwrap_or(default_tlp);
+    let ext = &o["extensions"][stix::EXTENSION_ID];
+    let indicator = kawan_protocol::Indicator {
+        kind,
+        value,
+        role: serde_json::from_value(ext["role"].clone()).unwrap_or(kawan_protocol::Role::RecruiterContact),
+        subject: serde_json::from_value(ext["subject"].clone()).unwrap_or(kawan_protocol::Subject::Unknown),
+        confidence: o["confidence"].as_u64().map_or(50, |c| c.min(100) as u8),
+        basis: serde_json::from_value(ext["basis"].clone()).unwrap_or(kawan_protocol::Basis::Assessment),
+        tlp,
+        first_seen: None,
+        last_seen: None,
+        valid_until: None,
+        platform: None,
+        countries: vec![],
+        typologies: vec![],
+        tags: o["labels"]
+            .as_array()
+            .map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
+            .unwrap_or_default(),
+        description: o["description"].as_str().map(String::from),
+    };
+    let group = match channel {
+        Channel::Group(g) => Some(g.clone()),
+        Channel::Network => None,
+    };
+    state.publish(caller, Body::Indicator(indicator), group).map(|_| ()).map_err(|e| e.body.message)
+}
+
+async fn status(
+    State(state): State<Arc<AppState>>,
     _c: TaxiiCaller,
     Path(id): Path<String>,
 ) -> Result<Response, TaxiiError> {
-    Ok(taxii(collection_view(&find(&state, &id)?)))
+    let recent = state.taxii_status.lock().unwrap_or_else(|e| e.into_inner());
+    recent
+        .iter()
+        .find(|(s, _)| *s == id)
+        .map(|(_, v)| taxii(v.clone()))
+        .ok_or_else(|| TaxiiError(StatusCode::NOT_FOUND, format!("no status {id}")))
 }
 
 /// One page: the STIX objects of records added after `after`, with the
