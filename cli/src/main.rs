@@ -134,8 +134,8 @@ enum Command {
     Peers,
     /// Export what this node may share (never AMBER+STRICT or RED).
     Export {
-        /// misp-feed (a directory MISP can load as a feed), stix (one STIX 2.1
-        /// bundle of the network collection) or csv (kind,value,tlp,… per indicator).
+        /// misp-feed (a directory MISP can load as a feed), stix or taxii (one
+        /// STIX 2.1 bundle of the network collection, as TAXII serves it) or csv.
         format: String,
         /// Output directory (misp-feed) or file (stix, csv; default stdout).
         #[arg(long)]
@@ -627,7 +627,7 @@ fn export(c: &Client, format: &str, out: Option<&std::path::Path>) -> anyhow::Re
             );
             Ok(())
         }
-        "stix" => {
+        "stix" | "taxii" => {
             let cols = c.get("/taxii2/api/collections/")?;
             let id = cols["collections"][0]["id"].as_str().context("no collection")?.to_string();
             let mut objects = Vec::new();
@@ -646,6 +646,6 @@ fn export(c: &Client, format: &str, out: Option<&std::path::Path>) -> anyhow::Re
             write(serde_json::to_string_pretty(&bundle)? + "\n")
         }
         "csv" => write(c.get_text("/api/v1/export/csv")?),
-        other => anyhow::bail!("unknown export format {other:?} (misp-feed, stix or csv)"),
+        other => anyhow::bail!("unknown export format {other:?} (misp-feed, stix, taxii or csv)"),
     }
 }

@@ -42,6 +42,10 @@ def main() -> int:
         assert seen_pages >= 1
         manifest = collection.get_manifest()
         assert "objects" in manifest
+        since = collection.get_objects(added_after="2000-01-01T00:00:00.000Z")
+        assert since.get("objects"), "added_after in the past returns objects"
+        future = collection.get_objects(added_after="2999-01-01T00:00:00.000Z")
+        assert not future.get("objects"), "added_after in the future returns none"
     # Push one indicator and one object Kawan does not import.
     network = root.collections[0]
     assert network.can_write, "the operator token may write"

@@ -334,14 +334,26 @@ fn exportable(tlp: Tlp) -> bool {
     tlp.exportable()
 }
 
-fn filters(q: &HashMap<String, String>) -> (Vec<String>, Vec<String>) {
-    let list = |k: &str| q.get(k).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default();
-    (list("match[type]"), list("match[id]"))
+/// `match[type]`, `match[id]` and `match[version]` filters.
+struct Filters {
+    types: Vec<String>,
+    ids: Vec<String>,
+    versions: Vec<String>,
 }
 
-fn keep(o: &Value, types: &[String], ids: &[String]) -> bool {
-    (types.is_empty() || types.iter().any(|t| o["type"] == t.as_str()))
-        && (ids.is_empty() || ids.iter().any(|i| o["id"] == i.as_str()))
+fn filters(q: &HashMap<String, String>) -> Filters {
+    let list = |k: &str| q.get(k).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default();
+    Filters { types: list("match[type]"), ids: list("match[id]"), versions: list("match[version]") }
+}
+
+fn keep(o: &Value, f: &Filters) -> bool {
+    // Collections hold one version per object (the current one), so "last",
+    // "first" and "all" all select it; a timestamp selects it if it matches.
+    let version_ok = f.versions.is_empty()
+        || f.versions.iter().any(|v| matches!(v.as_str(), "last" | "first" | "all") || o["modified"] == v.as_str());
+    (f.types.is_empty() || f.types.iter().any(|t| o["type"] == t.as_str()))
+        && (f.ids.is_empty() || f.ids.iter().any(|i| o["id"] == i.as_str()))
+        && version_ok
 }
 
 fn start(q: &HashMap<String, String>) -> Result<Option<Cursor>, TaxiiError> {
@@ -390,14 +402,14 @@ async fn objects(
 ) -> Result<Response, TaxiiError> {
     let channel = find(&state, &id)?;
     let (after, limit) = (start(&q)?, limit(&q)?);
-    let (types, ids) = filters(&q);
+    let f = filters(&q);
     let st = state.clone();
     let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
         .await
         .map_err(|e| TaxiiError(e.status, e.body.message))?;
     let _ = state.audit_read(&caller, "export.taxii", &format!("collection {id}, {} objects", page.objects.len()));
     let headers = date_headers(&page.objects);
-    let objects: Vec<Value> = page.objects.into_iter().map(|(o, _)| o).filter(|o| keep(o, &types, &ids)).collect();
+    let objects: Vec<Value> = page.objects.into_iter().map(|(o, _)| o).filter(|o| keep(o, &f)).collect();
     let mut body = json!({"more": page.more, "objects": objects});
     if page.more
         && let Some(n) = page.next
@@ -473,7 +485,7 @@ async fn manifest(
 ) -> Result<Response, TaxiiError> {
     let channel = find(&state, &id)?;
     let (after, limit) = (start(&q)?, limit(&q)?);
-    let (types, ids) = filters(&q);
+    let f = filters(&q);
     let st = state.clone();
     let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
         .await
@@ -481,7 +493,7 @@ async fn manifest(
     let objects: Vec<Value> = page
         .objects
         .iter()
-        .filter(|(o, _)| keep(o, &types, &ids))
+        .filter(|(o, _)| keep(o, &f))
         .map(|(o, added)| {
             json!({"id": o["id"], "date_added": stix::timestamp((*added).max(1)), "version": o["modified"], "media_type": STIX})
         })
