@@ -14,3 +14,4 @@ pub mod net;
 pub mod storage;
 pub mod store;
 pub mod tokens;
+pub mod web;

@@ -123,6 +123,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     api.route("/api/v1/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .route("/metrics", get(metrics))
         .merge(taxii::routes())
+        .merge(crate::web::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), track))

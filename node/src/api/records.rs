@@ -121,7 +121,7 @@ fn group(g: &Option<String>) -> Result<Option<GroupId>, ApiError> {
 }
 
 impl AppState {
-    pub(super) fn publish(&self, caller: &Caller, body: Body, group: Option<GroupId>) -> Result<Published, ApiError> {
+    pub fn publish(&self, caller: &Caller, body: Body, group: Option<GroupId>) -> Result<Published, ApiError> {
         let v = self.storage.store.publish(&self.key, &self.config.agency.network, body, group).map_err(|e| {
             self.metrics.publish_failed();
             publish_error(e)

@@ -1,0 +1,133 @@
+//! The web page over real HTTP: login cookie, escaping, CSRF, search, bulk
+//! check, publish, cases. (Browser-driven tests are the next step, issue #7.)
+
+use kawan_tests::TestNode;
+use serde_json::json;
+
+struct Browser {
+    agent: ureq::Agent,
+    base: String,
+    cookie: String,
+}
+
+impl Browser {
+    fn login(n: &TestNode) -> Browser {
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+        let resp = agent.post(format!("{}/login", n.base)).send_form([("token", n.token.as_str())]).unwrap();
+        assert_eq!(resp.status(), 303);
+        let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+        let cookie = set.split(';').next().unwrap().to_string();
+        Browser { agent, base: n.base.clone(), cookie }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut r = self.agent.get(format!("{}{path}", self.base)).header("Cookie", &self.cookie).call().unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut r = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+            .send_form(form.iter().copied())
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
+    }
+
+    /// The CSRF token of the current session, read from a form.
+    fn csrf(&self) -> String {
+        let (_, html) = self.get("/bulk");
+        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        html[i..i + 64].to_string()
+    }
+}
+
+#[test]
+fn login_search_escape_csrf_bulk_publish_and_cases() {
+    let n = TestNode::start("Example Agency", "GB");
+    // Without a session every page sends the browser to the login page.
+    let anon: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    assert_eq!(anon.get(format!("{}/", n.base)).call().unwrap().status(), 303);
+    let bad = anon.post(format!("{}/login", n.base)).send_form([("token", "kawan_nope")]).unwrap();
+    assert_eq!(bad.status(), 401);
+
+    let xss = "<script>alert('x')</script>";
+    let r = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&json!({
+        "kind": "phone", "value": "+447700900901", "role": "recruiter_contact", "tlp": "green", "description": xss
+    }));
+    assert_eq!(r.status, 201);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+
+    let b = Browser::login(&n);
+    let (s, html) = b.get("/?q=%2B44+%280%297700+900901");
+    assert_eq!(s, 200);
+    assert!(html.contains("+447700900901") && html.contains("Matched as"), "{html}");
+    let (_, detail) = b.get(&format!("/indicator/{id}"));
+    assert!(!detail.contains(xss), "a description is never markup");
+    assert!(detail.contains("&lt;script&gt;"), "it is shown as text");
+
+    // Forms without the session's CSRF token are refused.
+    let (s, _) = b.post(
+        "/publish",
+        &[("csrf", "forged"), ("kind", "domain"), ("value", "x.example"), ("role", "job_ad"), ("tlp", "green")],
+    );
+    assert_eq!(s, 403);
+    let csrf = b.csrf();
+    let (s, _) = b.post(
+        "/publish",
+        &[
+            ("csrf", &csrf),
+            ("kind", "domain"),
+            ("value", "Jobs-Web[.]example"),
+            ("role", "job_ad"),
+            ("tlp", "green"),
+            ("group", ""),
+            ("confidence", "70"),
+            ("description", ""),
+        ],
+    );
+    assert_eq!(s, 303, "published and redirected to the record");
+    let (_, html) = b.get("/?q=jobs-web.example");
+    assert!(html.contains("jobs-web.example") && html.contains("Example Agency"), "{html}");
+    let (s, html) = b.post(
+        "/publish",
+        &[
+            ("csrf", &csrf),
+            ("kind", "phone"),
+            ("value", "not a phone"),
+            ("role", "job_ad"),
+            ("tlp", "green"),
+            ("group", ""),
+            ("confidence", "50"),
+            ("description", ""),
+        ],
+    );
+    assert_eq!(s, 422);
+    assert!(html.contains("invalid phone"), "the reason is shown inline");
+
+    // A bulk check of 1,000 values, and its CSV.
+    let values: String = (0..1000).map(|i| format!("+4477009{:05}\n", i + 900)).collect();
+    let (s, html) = b.post("/bulk", &[("csrf", &csrf), ("values", &values)]);
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("<strong>1000</strong> values: <strong>1</strong> with hits"),
+        "{}",
+        &html[..html.len().min(2000)]
+    );
+    let (_, csv) = b.post("/bulk", &[("csrf", &csrf), ("values", "+447700900901\nnonsense value"), ("format", "csv")]);
+    assert!(csv.starts_with("input,kind,value,status"), "{csv}");
+    assert!(csv.contains(",hit,") && csv.contains(",invalid,"), "{csv}");
+
+    // Cases say where they stay.
+    let c =
+        n.request("POST", "/api/v1/cases", Some(&n.token)).json(&json!({"reference": "OP-WEB-1", "title": "Web case"}));
+    assert_eq!(c.status, 201);
+    let (_, html) = b.get("/cases");
+    assert!(html.contains("stay on this node") && html.contains("OP-WEB-1"));
+    let (s, html) = b.get("/network");
+    assert_eq!(s, 200, "the operator sees the network page");
+    assert!(html.contains("Audit log"));
+}
