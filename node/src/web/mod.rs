@@ -74,12 +74,9 @@ fn csrf(state: &AppState, token: &str) -> String {
     blake3::keyed_hash(&key, token.as_bytes()).to_hex().to_string()
 }
 
-fn check_csrf(s: &Session, given: &str) -> Result<(), Response> {
-    if given == s.csrf {
-        Ok(())
-    } else {
-        Err((StatusCode::FORBIDDEN, "invalid form token; reload the page").into_response())
-    }
+/// The refusal for a form whose CSRF token is not the session's, if it is not.
+fn csrf_refused(s: &Session, given: &str) -> Option<Response> {
+    (given != s.csrf).then(|| (StatusCode::FORBIDDEN, "invalid form token; reload the page").into_response())
 }
 
 fn page(state: &AppState, s: Option<&Session>, title: &str, body: Markup) -> Markup {
