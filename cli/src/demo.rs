@@ -145,7 +145,9 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     let addr = std::fs::read_to_string(th.dir.join(daemon::ADDR_FILE))?.trim().to_string();
     println!("\n  {} ({}):", th.name, th.id);
     println!("    web    http://{addr}/  (log in with the token below)");
-    println!("    API    http://{addr}/api/v1/  (OpenAPI at /api/v1/openapi.json, TAXII at /taxii2/, metrics at /metrics)");
+    println!(
+        "    API    http://{addr}/api/v1/  (OpenAPI at /api/v1/openapi.json, TAXII at /taxii2/, metrics at /metrics)"
+    );
     println!("    token  {token}");
     println!("    try    KAWAN_DIR={} kawan search --kind phone", th.dir.display());
     println!("           KAWAN_DIR={} kawan peers", th.dir.display());

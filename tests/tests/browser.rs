@@ -1,0 +1,152 @@
+//! The web page in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver), against two real nodes. With `KAWAN_SCREENSHOTS=1` the
+//! pages are saved to docs/screenshots/ (the README shows them).
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use kawan_tests::{TestNetwork, TestNode, free_port};
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn shots() -> PathBuf {
+    if std::env::var_os("KAWAN_SCREENSHOTS").is_some() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    } else {
+        std::env::temp_dir().join(format!("kawan-shots-{}", std::process::id()))
+    }
+}
+
+async fn login(driver: &WebDriver, n: &TestNode, shot: Option<&PathBuf>) -> WebDriverResult<()> {
+    driver.goto(format!("{}/login", n.base)).await?;
+    driver.find(By::Id("token")).await?.send_keys(&n.token).await?;
+    if let Some(dir) = shot {
+        driver.screenshot(&dir.join("login.png")).await?;
+    }
+    driver.find(By::Css("main button[type=submit]")).await?.click().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
+    let chromedriver = which("chromedriver").expect("chromedriver missing: scripts/test installs chromium-driver");
+    let port = free_port();
+    let _driver_process = Driver(
+        Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let net = tokio::task::spawn_blocking(|| TestNetwork::start(2, &[])).await.unwrap();
+    let (a, b) = (net.node(0), net.node(1));
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary("/usr/bin/chromium")?;
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+        "--window-size=1280,1000",
+    ] {
+        caps.add_arg(arg)?;
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let driver = loop {
+        match WebDriver::new(format!("http://127.0.0.1:{port}"), caps.clone()).await {
+            Ok(d) => break d,
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    let dir = shots();
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // Agency 0 publishes through the form, with markup in the description.
+    login(&driver, a, Some(&dir)).await?;
+    driver.goto(format!("{}/publish", a.base)).await?;
+    driver.find(By::Id("value")).await?.send_keys("+44 (0)7700 900955").await?;
+    driver.find(By::Id("description")).await?.send_keys("<script>alert('x')</script> seen on a job site").await?;
+    driver.screenshot(&dir.join("publish.png")).await?;
+    driver.find(By::Css("main form button[type=submit]")).await?.click().await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !driver.current_url().await?.path().starts_with("/indicator/") {
+        assert!(Instant::now() < deadline, "publishing did not lead to the record: {}", driver.source().await?);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let source = driver.source().await?;
+    assert!(source.contains("+447700900955"), "the detail page shows the normalised value");
+    assert!(driver.find_all(By::Tag("script")).await?.is_empty(), "a description never becomes a script");
+    assert!(
+        driver.find(By::Tag("main")).await?.text().await?.contains("<script>alert('x')</script>"),
+        "it is shown as text"
+    );
+    driver.screenshot(&dir.join("indicator.png")).await?;
+
+    // A case at agency 0 with a unique reference.
+    let c = a
+        .request("POST", "/api/v1/cases", Some(&a.token))
+        .json(&json!({"reference": "CASE-BROWSER-7Q", "title": "Browser case"}));
+    assert_eq!(c.status, 201);
+    driver.goto(format!("{}/cases", a.base)).await?;
+    assert!(driver.source().await?.contains("CASE-BROWSER-7Q"));
+    driver.screenshot(&dir.join("cases.png")).await?;
+
+    // Agency 1 sees the record arrive on its search page.
+    login(&driver, b, None).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        driver.goto(format!("{}/?q=%2B44+7700+900955&kind=phone", b.base)).await?;
+        if driver.source().await?.contains("Agency 0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the record never reached agency 1's search page");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    driver.screenshot(&dir.join("search.png")).await?;
+    driver.goto(format!("{}/cases", b.base)).await?;
+    assert!(!driver.source().await?.contains("CASE-BROWSER-7Q"), "a case never shows on another node");
+
+    // A bulk check of 1,000 values.
+    driver.goto(format!("{}/bulk", b.base)).await?;
+    let values: String = (0..1000).map(|i| format!("+4477009{:05}\n", 900 + i)).collect();
+    driver.execute("document.getElementById('values').value = arguments[0];", vec![json!(values)]).await?;
+    driver.find(By::Css("main form button[type=submit]")).await?.click().await?;
+    let source = driver.source().await?;
+    assert!(source.contains("<strong>1000</strong> values: <strong>1</strong> with hits"), "bulk summary missing");
+    driver.screenshot(&dir.join("bulk.png")).await?;
+
+    driver.goto(format!("{}/library", b.base)).await?;
+    driver.screenshot(&dir.join("library.png")).await?;
+    driver.goto(format!("{}/network", b.base)).await?;
+    assert!(driver.source().await?.contains("Agency 0"));
+    driver.screenshot(&dir.join("network.png")).await?;
+    driver.quit().await?;
+    drop(net);
+    Ok(())
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.exists()))
+}
