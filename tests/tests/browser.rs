@@ -38,7 +38,7 @@ async fn login(driver: &WebDriver, n: &TestNode, shot: Option<&PathBuf>) -> WebD
         driver.screenshot(&dir.join("login.png")).await?;
     }
     driver.find(By::Css("main button[type=submit]")).await?.click().await?;
-    Ok(())
+    wait_for(driver, "Log out").await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -110,7 +110,7 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
         .json(&json!({"reference": "CASE-BROWSER-7Q", "title": "Browser case"}));
     assert_eq!(c.status, 201);
     driver.goto(format!("{}/cases", a.base)).await?;
-    assert!(driver.source().await?.contains("CASE-BROWSER-7Q"));
+    wait_for(&driver, "CASE-BROWSER-7Q").await?;
     driver.screenshot(&dir.join("cases.png")).await?;
 
     // Agency 1 sees the record arrive on its search page.
@@ -126,6 +126,7 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     }
     driver.screenshot(&dir.join("search.png")).await?;
     driver.goto(format!("{}/cases", b.base)).await?;
+    wait_for(&driver, "stay on this node").await?;
     assert!(!driver.source().await?.contains("CASE-BROWSER-7Q"), "a case never shows on another node");
 
     // A bulk check of 1,000 values.
@@ -133,17 +134,27 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     let values: String = (0..1000).map(|i| format!("+4477009{:05}\n", 900 + i)).collect();
     driver.execute("document.getElementById('values').value = arguments[0];", vec![json!(values)]).await?;
     driver.find(By::Css("main form button[type=submit]")).await?.click().await?;
-    let source = driver.source().await?;
-    assert!(source.contains("<strong>1000</strong> values: <strong>1</strong> with hits"), "bulk summary missing");
+    wait_for(&driver, "<strong>1000</strong> values: <strong>1</strong> with hits").await?;
     driver.screenshot(&dir.join("bulk.png")).await?;
 
     driver.goto(format!("{}/library", b.base)).await?;
     driver.screenshot(&dir.join("library.png")).await?;
     driver.goto(format!("{}/network", b.base)).await?;
-    assert!(driver.source().await?.contains("Agency 0"));
+    wait_for(&driver, "Agency 0").await?;
     driver.screenshot(&dir.join("network.png")).await?;
     driver.quit().await?;
     drop(net);
+    Ok(())
+}
+
+/// Waits (up to 20 s) until the page holds `needle`: clicks return before
+/// the next page has loaded.
+async fn wait_for(driver: &WebDriver, needle: &str) -> WebDriverResult<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !driver.source().await?.contains(needle) {
+        assert!(Instant::now() < deadline, "the page never showed {needle:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     Ok(())
 }
 
