@@ -245,7 +245,9 @@ fn load(nodes: &[Node]) -> anyhow::Result<usize> {
         ids.push((i, out["id"].as_str().unwrap_or_default().to_string()));
         n += 1;
     }
-    // Corroboration from another agency, and a retraction that replicates.
+    // Corroboration from another agency (once the record has reached it), and
+    // a retraction that replicates.
+    wait_until(Duration::from_secs(30), || c(2).get(&format!("/api/v1/records/{}", ids[0].1)).is_ok())?;
     c(2).post("/api/v1/sightings", &json!({"target": ids[0].1, "verdict": "corroborates", "comment": "Same number in a rescued victim's chat log"}))?;
     c(3).post(
         "/api/v1/retractions",
