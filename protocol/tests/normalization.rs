@@ -308,3 +308,18 @@ fn unambiguous_kinds_are_guessed_and_the_rest_are_not() {
     assert_eq!(guess_kind(&generated_tron()), Some(Kind::TronAddress));
     assert_eq!(guess_kind(&generated_btc_bech32()), Some(Kind::BtcAddress));
 }
+
+#[test]
+fn a_phone_whose_e164_form_reads_back_differently_is_refused() {
+    // Found by the property test: "+430089" re-parses with its "0" taken as a
+    // trunk prefix. Whatever is accepted must be a fixed point.
+    for raw in ["+430089", "+43 0089", "+43 (0)089"] {
+        if let Ok(n) = normalize(Kind::Phone, raw, &Context::default()) {
+            assert_eq!(
+                normalize(Kind::Phone, &n.value, &Context::default()).map(|n| n.value),
+                Ok(n.value.clone()),
+                "{raw}"
+            );
+        }
+    }
+}

@@ -20,6 +20,15 @@ pub(super) fn normalize(s: &str, ctx: &Context, warnings: &mut Vec<Warning>) -> 
     if !possible_length(code, national_len) {
         return Err(Reason::PhoneImpossibleLength(code));
     }
+    // The normal form must read back as itself: for a few inputs (a trunk
+    // prefix inside an international number) libphonenumber's E.164 output
+    // re-parses differently, and such a value could never be matched.
+    let again = parse(None, &e164)?;
+    let stable = again.format().mode(Mode::E164).to_string() == e164
+        && possible_length(again.code().value(), e164.len().saturating_sub(1 + code.to_string().len()));
+    if !stable {
+        return Err(Reason::PhoneImpossibleLength(code));
+    }
     if !number.is_valid() {
         warnings.push(Warning::PhoneRangeNotInService);
     }
