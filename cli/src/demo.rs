@@ -144,7 +144,11 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     let token = std::fs::read_to_string(th.dir.join(daemon::TOKEN_FILE))?.trim().to_string();
     let addr = std::fs::read_to_string(th.dir.join(daemon::ADDR_FILE))?.trim().to_string();
     println!("\n  {} ({}):", th.name, th.id);
-    println!("    web    http://{addr}/  (log in with the token below)");
+    let link = nodes[1].client.as_ref().expect("client").post("/api/v1/login-links", &json!({}))?;
+    println!(
+        "    web    http://{addr}{}  (one-time login link; afterwards log in with the token)",
+        link["path"].as_str().unwrap_or("/")
+    );
     println!(
         "    API    http://{addr}/api/v1/  (OpenAPI at /api/v1/openapi.json, TAXII at /taxii2/, metrics at /metrics)"
     );

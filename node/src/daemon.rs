@@ -120,6 +120,7 @@ impl Node {
             started: Instant::now(),
             net: std::sync::OnceLock::new(),
             taxii_status: Default::default(),
+            login_links: Default::default(),
         });
         Ok(Node { dir: dir.to_owned(), state })
     }

@@ -131,3 +131,49 @@ fn login_search_escape_csrf_bulk_publish_and_cases() {
     assert_eq!(s, 200, "the operator sees the network page");
     assert!(html.contains("Audit log"));
 }
+
+#[test]
+fn one_time_login_links_and_the_knowledge_form() {
+    let n = TestNode::start("Example Agency", "GB");
+    let r = n.request("POST", "/api/v1/login-links", Some(&n.token)).json(&json!({}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = r.json()["path"].as_str().unwrap().to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let first = agent.get(format!("{}{path}", n.base)).call().unwrap();
+    assert_eq!(first.status(), 303);
+    let cookie = first.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert_eq!(agent.get(format!("{}{path}", n.base)).call().unwrap().status(), 404, "a link works once");
+
+    let b = Browser::login(&n);
+    let csrf = b.csrf();
+    let (s, _) = b.post(
+        "/publish/knowledge",
+        &[
+            ("csrf", &csrf),
+            ("what", "technique"),
+            ("title", "Reverse-search a recruiter photo"),
+            ("text", "Find reused profile pictures"),
+            ("stage", "recruitment"),
+            ("steps", "Hash the image\nLook it up"),
+            ("tlp", "green"),
+            ("group", ""),
+        ],
+    );
+    assert_eq!(s, 303);
+    let (_, html) = b.get("/library?q=recruiter+photo");
+    assert!(html.contains("Reverse-search a recruiter photo") && html.contains("Look it up"), "{html}");
+    let (s, _) = b.post(
+        "/publish/knowledge",
+        &[
+            ("csrf", "forged"),
+            ("what", "typology"),
+            ("title", "x"),
+            ("text", "y"),
+            ("stage", "scam"),
+            ("steps", ""),
+            ("tlp", "green"),
+        ],
+    );
+    assert_eq!(s, 403);
+}

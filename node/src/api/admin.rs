@@ -262,3 +262,32 @@ pub async fn verify_audit(
     })
     .await
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginLink {
+    /// Open once within five minutes to log a browser in as the caller.
+    pub path: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/login-links", tag = "admin",
+    responses((status = 201, body = LoginLink)), security(("bearer" = [])))]
+pub async fn login_link(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+) -> Result<(StatusCode, axum::Json<LoginLink>), ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let mut code = [0u8; 16];
+    getrandom::fill(&mut code).map_err(ApiError::internal)?;
+    let code = hex::encode(code);
+    state.audit(&caller, "login_link.create", "")?;
+    let mut links = state.login_links.lock().unwrap_or_else(|e| e.into_inner());
+    links.push((code.clone(), token, crate::store::now_ms() + 5 * 60 * 1000));
+    Ok((StatusCode::CREATED, axum::Json(LoginLink { path: format!("/login/once/{code}") })))
+}

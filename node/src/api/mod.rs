@@ -45,6 +45,8 @@ pub struct AppState {
     pub started: Instant,
     /// Set once the network task runs.
     pub net: std::sync::OnceLock<crate::net::NetHandle>,
+    /// One-time web login codes: (code, token, expires_ms).
+    pub login_links: std::sync::Mutex<Vec<(String, String, u64)>>,
     /// TAXII status resources of recent `POST`s, by id.
     pub taxii_status: std::sync::Mutex<std::collections::VecDeque<(String, serde_json::Value)>>,
 }
@@ -108,6 +110,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::status))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(admin::login_link))
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::peers))
         .routes(routes!(export::misp_feed))

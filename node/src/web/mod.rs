@@ -32,6 +32,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/indicator/{id}", get(detail).post(sight))
         .route("/bulk", get(bulk_form).post(bulk))
         .route("/publish", get(publish_form).post(publish))
+        .route("/publish/knowledge", axum::routing::post(publish_knowledge))
+        .route("/login/once/{code}", get(login_once))
         .route("/library", get(library))
         .route("/cases", get(cases))
         .route("/network", get(network))
@@ -445,6 +447,12 @@ async fn bulk(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<Bulk
     let invalid = results.iter().filter(|r| r.error.is_some()).count();
     page(&state, Some(&s), "Bulk check", html! {
         p { strong { (results.len()) } " values: " strong { (hits) } " with hits, " strong { (invalid) } " invalid." }
+        p {
+            label for="show" { "Show" }
+            select id="show" onchange="for (const r of document.querySelectorAll('tr[data-status]')) r.hidden = this.value !== 'all' && r.dataset.status !== this.value;" {
+                option value="all" { "all values" } option value="hit" { "hits" } option value="no hit" { "no hit" } option value="invalid" { "invalid" }
+            }
+        }
         table {
             thead { tr { th { "Input" } th { "Matched as" } th { "Status" } th { "Hits" } } }
             tbody {
@@ -506,8 +514,120 @@ fn publish_page(state: &AppState, s: &Session, message: Option<Markup>) -> Marku
                 p { button type="submit" { "Sign and publish" } }
             }
             p.muted { "TLP RED never leaves this node: record it in a case instead." }
+            h2 { "Publish a typology or technique" }
+            form method="post" action="/publish/knowledge" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                label for="what" { "What" }
+                select id="what" name="what" { option value="typology" { "typology (how a pattern works)" } option value="technique" { "technique (how to find and evidence it)" } }
+                label for="title" { "Title" }
+                input id="title" type="text" name="title" required;
+                label for="text" { "Summary (typology) or objective (technique)" }
+                textarea id="text" name="text" rows="3" required {}
+                label for="stage" { "Stage (typology)" }
+                select id="stage" name="stage" { @for st in ["recruitment", "transit", "exploitation", "scam", "monetisation"] { option value=(st) { (st) } } }
+                label for="steps" { "Steps (technique), one per line" }
+                textarea id="steps" name="steps" rows="4" {}
+                label for="ktlp" { "TLP" }
+                select id="ktlp" name="tlp" { @for t in ["green", "clear", "amber", "amber+strict"] { option value=(t) { (t) } } }
+                label for="kgroup" { "Sharing group (for AMBER)" }
+                select id="kgroup" name="group" { option value="" { "— whole network —" } @for g in &groups { option value=(g) { (g) } } }
+                p { button type="submit" { "Sign and publish" } }
+            }
         },
     )
+}
+
+#[derive(Deserialize)]
+struct KnowledgeForm {
+    csrf: String,
+    what: String,
+    title: String,
+    text: String,
+    stage: String,
+    steps: String,
+    tlp: String,
+    group: Option<String>,
+}
+
+async fn publish_knowledge(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<KnowledgeForm>) -> Response {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
+        return r;
+    }
+    let result = (|| -> Result<(), String> {
+        let tlp: Tlp = f.tlp.parse().map_err(|e: kawan_protocol::tlp::UnknownTlp| e.to_string())?;
+        let group = f
+            .group
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .map(|g| g.parse())
+            .transpose()
+            .map_err(|e: kawan_protocol::SlugError| e.to_string())?;
+        let body = if f.what == "technique" {
+            Body::Technique(kawan_protocol::Technique {
+                title: f.title.clone(),
+                objective: f.text.clone(),
+                difficulty: kawan_protocol::Difficulty::Basic,
+                tlp,
+                applies_to: vec![],
+                steps: f.steps.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+                tools: vec![],
+                requirements: vec![],
+                limitations: None,
+                legal_notes: None,
+                ethical_notes: None,
+                opsec_risks: None,
+                evidence_handling: None,
+            })
+        } else {
+            let stage = serde_json::from_value(serde_json::Value::String(f.stage.clone()))
+                .map_err(|_| format!("unknown stage {:?}", f.stage))?;
+            Body::Typology(kawan_protocol::Typology {
+                title: f.title.clone(),
+                stage,
+                summary: f.text.clone(),
+                tlp,
+                aliases: vec![],
+                lures: vec![],
+                platforms: vec![],
+                control_methods: vec![],
+                route: vec![],
+                red_flags: vec![],
+                mappings: vec![],
+                references: vec![],
+            })
+        };
+        state.publish(&s.caller, body, group).map(|_| ()).map_err(|e| e.body.message)
+    })();
+    match result {
+        Ok(()) => Redirect::to("/library").into_response(),
+        Err(message) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, publish_page(&state, &s, Some(html! { div.error { (message) } })))
+                .into_response()
+        }
+    }
+}
+
+/// A one-time login link (`kawan demo` prints one): the code is good once,
+/// for five minutes, and is exchanged for the session cookie.
+async fn login_once(State(state): State<Arc<AppState>>, Path(code): Path<String>) -> Response {
+    let token = {
+        let mut links = state.login_links.lock().unwrap_or_else(|e| e.into_inner());
+        let now = crate::store::now_ms();
+        links.retain(|(_, _, expires)| *expires > now);
+        let pos = links.iter().position(|(c, _, _)| *c == code);
+        pos.map(|i| links.remove(i).1)
+    };
+    match token {
+        Some(token) => {
+            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
+            let mut r = Redirect::to("/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "this login link was used or has expired").into_response(),
+    }
 }
 
 async fn publish_form(State(state): State<Arc<AppState>>, s: Session) -> Markup {
