@@ -127,6 +127,12 @@ fn login_search_escape_csrf_bulk_publish_and_cases() {
     assert_eq!(c.status, 201);
     let (_, html) = b.get("/cases");
     assert!(html.contains("stay on this node") && html.contains("OP-WEB-1"));
+    let case_id = c.json()["id"].as_u64().unwrap();
+    let l = n.request("POST", &format!("/api/v1/cases/{case_id}/links"), Some(&n.token)).json(&json!({"record": id}));
+    assert_eq!(l.status, 200);
+    let (s, html) = b.get(&format!("/cases/{case_id}"));
+    assert_eq!(s, 200);
+    assert!(html.contains("stays on this node") && html.contains("+447700900901"), "the case shows its linked record");
     let (s, html) = b.get("/network");
     assert_eq!(s, 200, "the operator sees the network page");
     assert!(html.contains("Audit log"));

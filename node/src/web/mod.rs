@@ -36,6 +36,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/login/once/{code}", get(login_once))
         .route("/library", get(library))
         .route("/cases", get(cases))
+        .route("/cases/{id}", get(case_detail))
         .route("/network", get(network))
         .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
 }
@@ -309,6 +310,9 @@ async fn detail(State(state): State<Arc<AppState>>, s: Session, Path(id): Path<S
             tr { th { "Platform / countries" } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
             tr { th { "Description" } td { (i.description.clone().unwrap_or_default()) } }
             tr { th { "Agencies saying so" } td { (h.agencies) } }
+            tr { th { "Typologies" } td { @for t in &i.typologies {
+                @if let Ok(Some(th)) = store.view(t, trust.as_deref()) { @if let Content::Typology(ty) = &th.content { (ty.title) br; } }
+            } } }
             @if let Some(r) = &h.retracted { tr { th { "Retracted" } td { (r) } } }
         }
         h2 { "Sightings" }
@@ -385,6 +389,8 @@ fn bulk_input(s: &Session, values: &str) -> Markup {
             input type="hidden" name="csrf" value=(s.csrf);
             label for="values" { "Values, one per line (kinds are recognised; write kind,value to force one)" }
             textarea id="values" name="values" rows="10" { (values) }
+            label for="file" { "…or load a text or CSV file" }
+            input id="file" type="file" accept=".txt,.csv,text/plain,text/csv" onchange="const f=this.files[0]; if (f) f.text().then(t => document.getElementById('values').value = t);";
             p { button type="submit" { "Check" } " " button type="submit" name="format" value="csv" { "Download CSV" } }
         }
     }
@@ -720,10 +726,32 @@ async fn cases(State(state): State<Arc<AppState>>, s: Session) -> Markup {
             div.note { "Cases stay on this node. Nothing here is ever sent to another agency." }
             table {
                 thead { tr { th { "Reference" } th { "Title" } th { "Linked records" } } }
-                tbody { @for c in &list { tr { td { (c.reference) } td { (c.title) } td { @for l in &c.links { a href={"/indicator/" (l)} { code { (l[..12]) } } " " } } } } }
+                tbody { @for c in &list { tr { td { a href={"/cases/" (c.id)} { (c.reference) } } td { (c.title) } td { @for l in &c.links { a href={"/indicator/" (l)} { code { (l[..12]) } } " " } } } } }
             }
         },
     )
+}
+
+async fn case_detail(State(state): State<Arc<AppState>>, s: Session, Path(id): Path<u64>) -> Response {
+    let Ok(case) = state.storage.cases.get(id) else { return (StatusCode::NOT_FOUND, "no such case").into_response() };
+    let _ = state.audit_read(&s.caller, "case.read", &id.to_string());
+    let store = &state.storage.store;
+    let trust = store.trust();
+    let linked: Vec<Hit> = case
+        .links
+        .iter()
+        .filter_map(|l| l.parse::<RecordId>().ok())
+        .filter_map(|r| store.view(&r, trust.as_deref()).ok().flatten())
+        .collect();
+    page(&state, Some(&s), &format!("Case {}", case.reference), html! {
+        div.note { "This case stays on this node. Nothing here is ever sent to another agency." }
+        p { strong { (case.title) } }
+        @if !case.notes.is_empty() { p { (case.notes) } }
+        @if !case.details.is_null() { pre { code { (serde_json::to_string_pretty(&case.details).unwrap_or_default()) } } }
+        h2 { "Linked shared records" }
+        @if linked.is_empty() { p.muted { "None." } } @else { (hits_table(&state, &linked)) }
+    })
+    .into_response()
 }
 
 async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
@@ -733,13 +761,14 @@ async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
     let trust = state.storage.store.trust();
     let table = state.net.get().map(|n| n.peers.read().map(|t| t.clone()).unwrap_or_default()).unwrap_or_default();
     let audit = state.storage.audit.verify();
+    let ours = state.storage.store.heads(None).unwrap_or_default();
     page(&state, Some(&s), "Network", html! {
         @match &trust {
             None => p { "No trust list installed." },
             Some(t) => {
                 p { "Network " code { (t.network) } ", trust list version " (t.version) ", " (t.threshold) " coordinator signature(s) needed." }
                 table {
-                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } } }
+                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack" } } }
                     tbody { @for m in &t.members {
                         @let pid = crate::identity::peer_id(&m.key).map(|p| p.to_string()).unwrap_or_default();
                         @let info = table.peers.get(&pid);
@@ -748,6 +777,7 @@ async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
                             td { (m.country) }
                             td { @if m.key == state.key.public() { "this node" } @else if info.is_some_and(|i| i.connected) { "connected" } @else { "offline" } }
                             td { (date(info.and_then(|i| i.last_seen_ms))) }
+                            td { (lag(&ours, info.map(|i| i.heads.as_slice()).unwrap_or(&[]))) }
                         }
                     } }
                 }
@@ -758,4 +788,21 @@ async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
         h2 { "Audit log" }
         @match audit { Ok(n) => p { "Intact: " (n) " entries." }, Err(e) => div.error { (e) } }
     }).into_response()
+}
+
+/// "channel: we lack N / they lack M" from the peer's last heads.
+fn lag(ours: &[kawan_protocol::Head], theirs: &[kawan_protocol::Head]) -> String {
+    let mut per: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for h in theirs {
+        let have = ours.iter().find(|o| o.channel == h.channel && o.author == h.author).map_or(0, |o| o.seq);
+        per.entry(h.channel.to_string()).or_default().0 += h.seq.saturating_sub(have);
+    }
+    for o in ours.iter().filter(|o| theirs.iter().any(|t| t.channel == o.channel)) {
+        let got = theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).map_or(0, |t| t.seq);
+        per.entry(o.channel.to_string()).or_default().1 += o.seq.saturating_sub(got);
+    }
+    if per.is_empty() {
+        return "—".into();
+    }
+    per.iter().map(|(c, (we, they))| format!("{c}: {we} / {they}")).collect::<Vec<_>>().join("; ")
 }
