@@ -768,7 +768,7 @@ async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
             Some(t) => {
                 p { "Network " code { (t.network) } ", trust list version " (t.version) ", " (t.threshold) " coordinator signature(s) needed." }
                 table {
-                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack" } } }
+                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack (last exchange)" } } }
                     tbody { @for m in &t.members {
                         @let pid = crate::identity::peer_id(&m.key).map(|p| p.to_string()).unwrap_or_default();
                         @let info = table.peers.get(&pid);
