@@ -288,6 +288,12 @@ pub async fn login_link(
     let code = hex::encode(code);
     state.audit(&caller, "login_link.create", "")?;
     let mut links = state.login_links.lock().unwrap_or_else(|e| e.into_inner());
-    links.push((code.clone(), token, crate::store::now_ms() + 5 * 60 * 1000));
+    let now = crate::store::now_ms();
+    // Unused links expire; keep the list bounded either way.
+    links.retain(|(_, _, expires)| *expires > now);
+    if links.len() >= 1000 {
+        links.remove(0);
+    }
+    links.push((code.clone(), token, now + 5 * 60 * 1000));
     Ok((StatusCode::CREATED, axum::Json(LoginLink { path: format!("/login/once/{code}") })))
 }
