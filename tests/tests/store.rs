@@ -403,3 +403,26 @@ fn sightings_and_retractions_must_travel_on_their_targets_channel() {
     let misplaced = signed(&agency(1), mekong(), 1, None, body);
     assert!(matches!(ingest(&s.store, &misplaced), Err(IngestError::TargetChannel { .. })));
 }
+
+#[test]
+fn a_batch_of_publishes_chains_each_log_and_reports_per_body() {
+    let (_d, s) = open();
+    let me = agency(1);
+    s.store.publish(&me, &network(), phone_body(1), None).unwrap();
+    let bad = Body::Indicator(indicator(Kind::Phone, "+44 7700 900002", Tlp::Green)); // not normalised
+    let amber = Body::Indicator(indicator(Kind::Phone, &phone(3), Tlp::Amber));
+    let items =
+        vec![(phone_body(2), None), (bad, None), (amber, Some(GroupId::new("mekong").unwrap())), (phone_body(4), None)];
+    let results = s.store.publish_batch(&me, &network(), items);
+    assert!(matches!(results[1], Err(PublishError::Invalid(RecordError::NotNormal(_)))));
+    let ok: Vec<&Verified> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(ok.len(), 3);
+    assert_eq!((ok[0].record.header.seq, ok[2].record.header.seq), (2, 3), "the network log continues without a gap");
+    assert_eq!(ok[2].record.header.prev, Some(ok[0].id));
+    assert_eq!(
+        (ok[1].record.header.channel.clone(), ok[1].record.header.seq),
+        (mekong(), 1),
+        "the group log starts at 1"
+    );
+    assert_eq!(s.store.head(&Channel::Network, &me.public()).unwrap(), 3);
+}

@@ -144,6 +144,40 @@ impl AppState {
         })
     }
 
+    /// Publishes many bodies in one durable write (TAXII POST); one audit
+    /// entry for the lot, results per body.
+    pub fn publish_many(
+        &self,
+        caller: &Caller,
+        items: Vec<(Body, Option<GroupId>)>,
+    ) -> Result<Vec<Result<Published, ApiError>>, ApiError> {
+        let results = self.storage.store.publish_batch(&self.key, &self.config.agency.network, items);
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        self.audit(caller, "publish", &format!("{ok} records in one batch"))?;
+        Ok(results
+            .into_iter()
+            .map(|r| match r {
+                Ok(v) => {
+                    self.metrics.published(&v.record.body, &v.record.header.channel);
+                    if let Some(net) = self.net.get() {
+                        net.send(crate::net::Command::Announce(Box::new(v.clone())));
+                    }
+                    Ok(Published {
+                        id: v.id.to_string(),
+                        channel: v.record.header.channel.to_string(),
+                        seq: v.record.header.seq,
+                        value: None,
+                        warnings: vec![],
+                    })
+                }
+                Err(e) => {
+                    self.metrics.publish_failed();
+                    Err(publish_error(e))
+                }
+            })
+            .collect())
+    }
+
     /// Normalises an indicator submitted through the API.
     fn indicator(&self, r: &PublishIndicator) -> Result<(Indicator, Vec<String>), ApiError> {
         let kind: Kind = parse("kind", &r.kind)?;

@@ -172,11 +172,22 @@ async fn add_objects(
     let st = state.clone();
     let c = caller.clone();
     let (successes, failures) = blocking(move || {
+        // Objects become bodies first; the valid ones are published in one
+        // durable write.
+        let bodies: Vec<Result<(Body, Option<kawan_protocol::GroupId>), String>> =
+            objects.iter().map(|o| stix_body(&st, &channel, o)).collect();
+        let items: Vec<_> = bodies.iter().filter_map(|b| b.as_ref().ok().cloned()).collect();
+        let mut published = st.publish_many(&c, items)?.into_iter();
         let mut ok = Vec::new();
         let mut failed = Vec::new();
-        for o in &objects {
+        for (o, body) in objects.iter().zip(bodies) {
             let entry = json!({"id": o["id"], "version": o["modified"]});
-            match publish_stix(&st, &c, &channel, o) {
+            let outcome = body.and_then(|_| match published.next() {
+                Some(Ok(_)) => Ok(()),
+                Some(Err(e)) => Err(e.body.message),
+                None => Err("not published".to_string()),
+            });
+            match outcome {
                 Ok(()) => ok.push(entry),
                 Err(message) => {
                     let mut e = entry;
@@ -205,7 +216,12 @@ async fn add_objects(
     Ok((StatusCode::ACCEPTED, taxii(status)).into_response())
 }
 
-fn publish_stix(state: &AppState, caller: &super::Caller, channel: &Channel, o: &Value) -> Result<(), String> {
+/// The Kawan body (and group) a STIX object becomes, or why it cannot.
+fn stix_body(
+    state: &AppState,
+    channel: &Channel,
+    o: &Value,
+) -> Result<(Body, Option<kawan_protocol::GroupId>), String> {
     if o["type"] != "indicator" {
         return Err(format!("only indicators are imported (got {})", o["type"]));
     }
@@ -242,7 +258,7 @@ fn publish_stix(state: &AppState, caller: &super::Caller, channel: &Channel, o: 
         Channel::Group(g) => Some(g.clone()),
         Channel::Network => None,
     };
-    state.publish(caller, Body::Indicator(indicator), group).map(|_| ()).map_err(|e| e.body.message)
+    Ok((Body::Indicator(indicator), group))
 }
 
 async fn status(

@@ -182,38 +182,77 @@ impl Store {
         body: Body,
         group: Option<GroupId>,
     ) -> Result<Verified, PublishError> {
+        self.publish_batch(key, network, vec![(body, group)])
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Corrupt("publish wrote nothing".into()).into()))
+    }
+
+    /// Publishes many bodies in one durable write (one flush), each on its
+    /// log in order. Results are per body, in order.
+    pub fn publish_batch(
+        &self,
+        key: &Keypair,
+        network: &NetworkId,
+        items: Vec<(Body, Option<GroupId>)>,
+    ) -> Vec<Result<Verified, PublishError>> {
         let me = key.public();
-        let channel = self.channel_for(&me, &body, group)?;
+        // Channels are decided first: that reads targets from the store.
+        let staged: Vec<Result<(Channel, Body), PublishError>> =
+            items.into_iter().map(|(body, group)| self.channel_for(&me, &body, group).map(|c| (c, body))).collect();
         // Held across seq assignment, signing and writing: concurrent
         // publishes never reuse a seq.
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let last =
-            self.records.scan_prefix(keys::log_of(&channel, &me)).next_back().transpose().map_err(StoreError::from)?;
-        let (seq, prev) = match last {
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tails: HashMap<Channel, (u64, Option<RecordId>)> = HashMap::new();
+        let signed: Vec<Result<Verified, PublishError>> = staged
+            .into_iter()
+            .map(|staged| {
+                let (channel, body) = staged?;
+                let (seq, prev) = match tails.get(&channel) {
+                    Some(tail) => *tail,
+                    None => self.log_tail(&channel, &me)?,
+                };
+                let header = Header {
+                    v: kawan_protocol::record::VERSION,
+                    network: network.clone(),
+                    channel: channel.clone(),
+                    author: me,
+                    seq: seq + 1,
+                    prev,
+                    created_ms: now_ms(),
+                };
+                let verified = Record { header, body }.sign(key)?;
+                tails.insert(channel, (seq + 1, Some(verified.id)));
+                Ok(verified)
+            })
+            .collect();
+        let to_write = signed.iter().filter_map(|r| r.as_ref().ok().map(|v| Ok(v.clone()))).collect();
+        let mut written = self.write_locked(to_write, Source::Local).into_iter();
+        drop(guard);
+        let flushed = self.flush().map_err(|e| e.to_string());
+        signed
+            .into_iter()
+            .map(|r| {
+                let v = r?;
+                match (written.next(), &flushed) {
+                    (Some(Ok(_)), Ok(())) => Ok(v),
+                    (Some(Err(e)), _) => Err(e.into()),
+                    (_, Err(e)) => Err(StoreError::Corrupt(format!("flush failed: {e}")).into()),
+                    (None, _) => Err(StoreError::Corrupt("publish wrote nothing".into()).into()),
+                }
+            })
+            .collect()
+    }
+
+    /// The last (seq, id) of this agency's log on `channel`, (0, None) if empty.
+    fn log_tail(&self, channel: &Channel, me: &AgencyKey) -> Result<(u64, Option<RecordId>), StoreError> {
+        let last = self.records.scan_prefix(keys::log_of(channel, me)).next_back().transpose()?;
+        match last {
             Some((k, v)) => {
                 let seq = keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| super::corrupt("log key"))?;
                 let id = RecordId(v.as_ref().try_into().map_err(|_| super::corrupt("log value"))?);
-                (seq + 1, Some(id))
+                Ok((seq, Some(id)))
             }
-            None => (1, None),
-        };
-        let header = Header {
-            v: kawan_protocol::record::VERSION,
-            network: network.clone(),
-            channel,
-            author: me,
-            seq,
-            prev,
-            created_ms: now_ms(),
-        };
-        let verified = Record { header, body }.sign(key)?;
-        let result = self.write_locked(vec![Ok(verified.clone())], Source::Local);
-        drop(_guard);
-        self.flush()?;
-        match result.into_iter().next() {
-            Some(Ok(_)) => Ok(verified),
-            Some(Err(e)) => Err(e.into()),
-            None => Err(StoreError::Corrupt("publish wrote nothing".into()).into()),
+            None => Ok((0, None)),
         }
     }
 
