@@ -38,8 +38,7 @@ struct Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).stderr(Stdio::null()).status();
-        let _ = self.child.wait();
+        terminate(&mut self.child);
     }
 }
 
@@ -306,4 +305,21 @@ fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> anyhow::Result<
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
+}
+
+/// SIGTERM (a clean shutdown), then SIGKILL if the node has not gone in 10 s.
+fn terminate(child: &mut Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) on a pid this process spawned and has not reaped.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -125,7 +125,8 @@ fn main() {
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
-    let _ = Command::new("kill").arg("-TERM").arg(node.id().to_string()).status();
+    // SAFETY: kill(2) on a pid this process spawned and has not reaped.
+    unsafe { libc::kill(node.id() as i32, libc::SIGTERM) };
     let _ = node.wait();
 
     let mut lat = latencies;

@@ -103,11 +103,10 @@ impl TestNode {
     }
 
     fn terminate(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .stderr(std::process::Stdio::null())
-            .status();
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on a pid this process spawned and has not reaped.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
