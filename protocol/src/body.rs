@@ -130,6 +130,30 @@ pub struct Indicator {
     pub description: Option<String>,
 }
 
+impl Indicator {
+    /// An indicator with only what every indicator needs; the rest takes its
+    /// default (subject unknown, confidence 50, an assessment, nothing else).
+    pub fn new(kind: Kind, value: impl Into<String>, role: Role, tlp: Tlp) -> Indicator {
+        Indicator {
+            kind,
+            value: value.into(),
+            role,
+            subject: Subject::Unknown,
+            confidence: 50,
+            basis: Basis::Assessment,
+            tlp,
+            first_seen: None,
+            last_seen: None,
+            valid_until: None,
+            platform: None,
+            countries: vec![],
+            typologies: vec![],
+            tags: vec![],
+            description: None,
+        }
+    }
+}
+
 /// Stage of the scam-centre life cycle a typology describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -133,21 +133,10 @@ fn chain(key: &Keypair, n: usize) -> Vec<Verified> {
                 created_ms: 1_764_000_000_000 + i as u64,
             },
             body: Body::Indicator(Indicator {
-                kind: Kind::Domain,
-                value: format!("recruit-{i}.jobs-abroad.example"),
-                role: Role::JobAd,
                 subject: Subject::Suspect,
                 confidence: 60,
                 basis: Basis::Fact,
-                tlp: Tlp::Green,
-                first_seen: None,
-                last_seen: None,
-                valid_until: None,
-                platform: None,
-                countries: vec![],
-                typologies: vec![],
-                tags: vec![],
-                description: None,
+                ..Indicator::new(Kind::Domain, format!("recruit-{i}.jobs-abroad.example"), Role::JobAd, Tlp::Green)
             }),
         };
         out.push(rec.sign(key).unwrap());

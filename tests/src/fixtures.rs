@@ -21,21 +21,10 @@ pub fn phone(n: u16) -> String {
 
 pub fn indicator(kind: Kind, value: &str, tlp: Tlp) -> Indicator {
     Indicator {
-        kind,
-        value: value.into(),
-        role: Role::RecruiterContact,
         subject: Subject::Suspect,
         confidence: 70,
         basis: Basis::Fact,
-        tlp,
-        first_seen: None,
-        last_seen: None,
-        valid_until: None,
-        platform: None,
-        countries: vec![],
-        typologies: vec![],
-        tags: vec![],
-        description: None,
+        ..Indicator::new(kind, value, Role::RecruiterContact, tlp)
     }
 }
 

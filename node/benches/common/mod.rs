@@ -47,21 +47,12 @@ pub fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
         let a = i % keys.len();
         let seq = (i / keys.len()) as u64 + 1;
         let mut ind = Indicator {
-            kind: Kind::Domain,
-            value: value(i),
-            role: Role::JobAd,
             subject: Subject::Suspect,
-            confidence: 60,
             basis: Basis::Fact,
-            tlp: Tlp::Green,
             first_seen: Some(1_764_000_000_000),
-            last_seen: None,
-            valid_until: None,
-            platform: None,
             countries: vec!["KH".parse().unwrap()],
-            typologies: vec![],
             tags: vec!["fake-job".into()],
-            description: None,
+            ..Indicator::new(Kind::Domain, value(i), Role::JobAd, Tlp::Green)
         };
         ind.confidence = (i % 100) as u8;
         let rec = Record {

@@ -234,26 +234,20 @@ fn stix_body(
         .and_then(|refs| refs.iter().filter_map(Value::as_str).find_map(stix::tlp_of_marking))
         .unwrap_or(default_tlp);
     let ext = &o["extensions"][stix::EXTENSION_ID];
-    let indicator = kawan_protocol::Indicator {
-        kind,
-        value,
-        role: serde_json::from_value(ext["role"].clone()).unwrap_or(kawan_protocol::Role::RecruiterContact),
-        subject: serde_json::from_value(ext["subject"].clone()).unwrap_or(kawan_protocol::Subject::Unknown),
-        confidence: o["confidence"].as_u64().map_or(50, |c| c.min(100) as u8),
-        basis: serde_json::from_value(ext["basis"].clone()).unwrap_or(kawan_protocol::Basis::Assessment),
-        tlp,
-        first_seen: None,
-        last_seen: None,
-        valid_until: None,
-        platform: None,
-        countries: vec![],
-        typologies: vec![],
-        tags: o["labels"]
-            .as_array()
-            .map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
-            .unwrap_or_default(),
-        description: o["description"].as_str().map(String::from),
-    };
+    let role = serde_json::from_value(ext["role"].clone()).unwrap_or(kawan_protocol::Role::RecruiterContact);
+    let mut indicator = kawan_protocol::Indicator::new(kind, value, role, tlp);
+    if let Ok(subject) = serde_json::from_value(ext["subject"].clone()) {
+        indicator.subject = subject;
+    }
+    if let Ok(basis) = serde_json::from_value(ext["basis"].clone()) {
+        indicator.basis = basis;
+    }
+    indicator.confidence = o["confidence"].as_u64().map_or(50, |c| c.min(100) as u8);
+    indicator.tags = o["labels"]
+        .as_array()
+        .map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
+    indicator.description = o["description"].as_str().map(String::from);
     let group = match channel {
         Channel::Group(g) => Some(g.clone()),
         Channel::Network => None,
@@ -410,19 +404,28 @@ fn date_headers(objects: &[(Value, u64)]) -> HeaderMap {
     h
 }
 
+/// The page a GET of objects or the manifest asks for, and its filters.
+async fn requested_page(
+    state: &Arc<AppState>,
+    collection: &str,
+    q: &HashMap<String, String>,
+) -> Result<(Page, Filters), TaxiiError> {
+    let channel = find(state, collection)?;
+    let (after, limit) = (start(q)?, limit(q)?);
+    let st = state.clone();
+    let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
+        .await
+        .map_err(|e| TaxiiError(e.status, e.body.message))?;
+    Ok((page, filters(q)))
+}
+
 async fn objects(
     State(state): State<Arc<AppState>>,
     TaxiiCaller(caller): TaxiiCaller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, TaxiiError> {
-    let channel = find(&state, &id)?;
-    let (after, limit) = (start(&q)?, limit(&q)?);
-    let f = filters(&q);
-    let st = state.clone();
-    let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
-        .await
-        .map_err(|e| TaxiiError(e.status, e.body.message))?;
+    let (page, f) = requested_page(&state, &id, &q).await?;
     let _ = state.audit_read(&caller, "export.taxii", &format!("collection {id}, {} objects", page.objects.len()));
     let headers = date_headers(&page.objects);
     let objects: Vec<Value> = page.objects.into_iter().map(|(o, _)| o).filter(|o| keep(o, &f)).collect();
@@ -499,13 +502,7 @@ async fn manifest(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, TaxiiError> {
-    let channel = find(&state, &id)?;
-    let (after, limit) = (start(&q)?, limit(&q)?);
-    let f = filters(&q);
-    let st = state.clone();
-    let page = blocking(move || page(&st, &channel, after, limit).map_err(|e| super::ApiError::internal(e.1)))
-        .await
-        .map_err(|e| TaxiiError(e.status, e.body.message))?;
+    let (page, f) = requested_page(&state, &id, &q).await?;
     let objects: Vec<Value> = page
         .objects
         .iter()

@@ -117,6 +117,24 @@ fn page(state: &AppState, s: Option<&Session>, title: &str, body: Markup) -> Mar
     }
 }
 
+/// The sharing group chosen in a form ("" means the whole network).
+fn group_field(g: &Option<String>) -> Result<Option<kawan_protocol::GroupId>, String> {
+    g.as_deref()
+        .filter(|g| !g.is_empty())
+        .map(|g| g.parse().map_err(|e: kawan_protocol::SlugError| e.to_string()))
+        .transpose()
+}
+
+/// Sends a browser to the search page holding the session cookie for `token`.
+fn logged_in(token: &str) -> Response {
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
+    let mut r = Redirect::to("/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
 fn tlp_badge(tlp: Tlp) -> Markup {
     html! { span class={"tlp tlp-" (tlp.as_str())} { (tlp) } }
 }
@@ -192,14 +210,7 @@ async fn login_form(State(state): State<Arc<AppState>>) -> Markup {
 async fn login(State(state): State<Arc<AppState>>, Form(f): Form<LoginForm>) -> Response {
     let token = f.token.trim();
     match state.storage.tokens.check(token) {
-        Ok(Some(_)) if token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
-            let mut r = Redirect::to("/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
+        Ok(Some(_)) if token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => logged_in(token),
         _ => (
             StatusCode::UNAUTHORIZED,
             page(
@@ -561,13 +572,7 @@ async fn publish_knowledge(State(state): State<Arc<AppState>>, s: Session, Form(
     }
     let result = (|| -> Result<(), String> {
         let tlp: Tlp = f.tlp.parse().map_err(|e: kawan_protocol::tlp::UnknownTlp| e.to_string())?;
-        let group = f
-            .group
-            .as_deref()
-            .filter(|g| !g.is_empty())
-            .map(|g| g.parse())
-            .transpose()
-            .map_err(|e: kawan_protocol::SlugError| e.to_string())?;
+        let group = group_field(&f.group)?;
         let body = if f.what == "technique" {
             Body::Technique(kawan_protocol::Technique {
                 title: f.title.clone(),
@@ -624,14 +629,7 @@ async fn login_once(State(state): State<Arc<AppState>>, Path(code): Path<String>
         pos.map(|i| links.remove(i).1)
     };
     match token {
-        Some(token) => {
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
-            let mut r = Redirect::to("/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
+        Some(token) => logged_in(&token),
         None => (StatusCode::NOT_FOUND, "this login link was used or has expired").into_response(),
     }
 }
@@ -651,30 +649,10 @@ async fn publish(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<P
         let role = serde_json::from_value(serde_json::Value::String(f.role.clone()))
             .map_err(|_| format!("unknown role {:?}", f.role))?;
         let tlp: Tlp = f.tlp.parse().map_err(|e: kawan_protocol::tlp::UnknownTlp| e.to_string())?;
-        let group = f
-            .group
-            .as_deref()
-            .filter(|g| !g.is_empty())
-            .map(|g| g.parse())
-            .transpose()
-            .map_err(|e: kawan_protocol::SlugError| e.to_string())?;
-        let ind = kawan_protocol::Indicator {
-            kind,
-            value,
-            role,
-            subject: kawan_protocol::Subject::Unknown,
-            confidence: f.confidence.unwrap_or(50),
-            basis: kawan_protocol::Basis::Assessment,
-            tlp,
-            first_seen: None,
-            last_seen: None,
-            valid_until: None,
-            platform: None,
-            countries: vec![],
-            typologies: vec![],
-            tags: vec![],
-            description: f.description.clone().filter(|d| !d.trim().is_empty()),
-        };
+        let group = group_field(&f.group)?;
+        let mut ind = kawan_protocol::Indicator::new(kind, value, role, tlp);
+        ind.confidence = f.confidence.unwrap_or(50);
+        ind.description = f.description.clone().filter(|d| !d.trim().is_empty());
         state.publish(&s.caller, Body::Indicator(ind), group).map(|p| p.id).map_err(|e| e.body.message)
     })();
     match result {
