@@ -1,4 +1,4 @@
-//! Store benchmark (issue #3). Run with:
+//! Store benchmark (issues #3, #10). Run with:
 //!
 //!     cargo bench -p kawan-node --bench store
 //!
@@ -13,7 +13,10 @@ use std::time::Instant;
 mod common;
 
 use common::*;
-use kawan_node::{storage::Storage, store::BulkItem};
+use kawan_node::{
+    storage::Storage,
+    store::{BulkItem, Store, fjall::Compression},
+};
 use kawan_protocol::*;
 
 const INGEST_N: usize = 100_000;
@@ -76,7 +79,7 @@ fn main() {
         })
     });
     drop(storage);
-    let sled_only = rate(bytes.len(), || sled_ceiling(sample));
+    let floor = rate(bytes.len(), || engine_floor(sample));
     println!("\n## Ingest ({} records, batches of {BATCH}, each batch durable before it is acknowledged)", bytes.len());
     println!(
         "ingest, one caller    : {:>9.0} /s  = {:.2} x batch verify, {:.2} x single verify",
@@ -91,10 +94,32 @@ fn main() {
         two / single
     );
     println!(
-        "sled alone, same keys : {:>9.0} /s  = {:.2} x batch verify (3 keys/record, no verification: the store's write floor)",
-        sled_only,
-        sled_only / batch
+        "fjall alone, same keys: {:>9.0} /s  = {:.2} x batch verify (3 keys/record, no verification: the engine's floor)",
+        floor,
+        floor / batch
     );
+    println!("ingest / engine floor : {:.2} (one caller)", one / floor);
+
+    // Block compression, measured on the same 100k records after compaction.
+    println!("\n## Compression ({} records, after `compact`)", bytes.len());
+    for (name, compression) in [
+        ("none", Compression::None),
+        ("fjall default (LZ4 below L1)", Compression::Default),
+        ("LZ4 everywhere", Compression::Lz4),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), compression).unwrap();
+        store.install_genesis(&trust).unwrap();
+        let r = rate(bytes.len(), || ingest_all(&store, &bytes));
+        store.compact().unwrap();
+        let size = store.size_on_disk().unwrap();
+        println!(
+            "{name:<29}: {:>6.0} bytes/record, ingest {:>7.0} /s = {:.2} x batch verify",
+            size as f64 / bytes.len() as f64,
+            r,
+            r / batch
+        );
+    }
 
     // The large store.
     let dir = tempfile::tempdir().unwrap();
@@ -129,9 +154,13 @@ fn main() {
 
 /// The serving half: lookups against an existing store, then memory.
 fn serve(dir: &std::path::Path, big_n: usize) {
-    let storage = Storage::open(dir).unwrap();
-    // Exact lookups: half present, half absent, raw (un-normalised) input.
     let ctx = Context::default();
+    let t = Instant::now();
+    let storage = Storage::open(dir).unwrap();
+    let first = storage.store.lookup(Kind::Domain, &raw_value(big_n / 2), &ctx, false).unwrap().unwrap();
+    assert_eq!(first.len(), 1);
+    println!("open + first lookup   : {:?}", t.elapsed());
+    // Exact lookups: half present, half absent, raw (un-normalised) input.
     let mut lat = Vec::with_capacity(20_000);
     for i in 0..20_000usize {
         let raw = if i % 2 == 0 { raw_value(i * 37 % big_n) } else { raw_value(big_n + i) };
@@ -163,22 +192,27 @@ fn serve(dir: &std::path::Path, big_n: usize) {
 }
 
 /// The same three keys per record that ingest writes (record, value index,
-/// log slot), flushed per batch, with no decoding or verification: what sled
-/// alone costs for this workload.
-fn sled_ceiling(records: &[Verified]) {
+/// log slot), in three keyspaces, one atomic batch synced per 256 records,
+/// with no decoding or verification: what fjall alone costs for this
+/// workload, the floor under Kawan's ingest.
+fn engine_floor(records: &[Verified]) {
     let dir = tempfile::tempdir().unwrap();
-    let db = sled::open(dir.path()).unwrap();
-    let tree = db.open_tree("records").unwrap();
+    let db = fjall::Database::builder(dir.path()).open().unwrap();
+    let opts = fjall::KeyspaceCreateOptions::default;
+    let (recs, values, logs) = (
+        db.keyspace("records", opts).unwrap(),
+        db.keyspace("index", opts).unwrap(),
+        db.keyspace("logs", opts).unwrap(),
+    );
     for chunk in records.chunks(BATCH) {
-        let mut batch = sled::Batch::default();
+        let mut batch = db.batch().durability(Some(fjall::PersistMode::SyncData));
         for v in chunk {
             let h = &v.record.header;
             let Body::Indicator(i) = &v.record.body else { continue };
-            batch.insert([&b"R"[..], &v.id.0].concat(), v.envelope.to_bytes());
-            batch.insert([&b"V"[..], i.value.as_bytes(), &[0], &v.id.0].concat(), &[][..]);
-            batch.insert([&b"Lnetwork\0"[..], &h.author.0, &h.seq.to_be_bytes()].concat(), &v.id.0[..]);
+            batch.insert(&recs, [&b"R"[..], &v.id.0].concat(), v.envelope.to_bytes());
+            batch.insert(&values, [&b"V"[..], i.value.as_bytes(), &[0], &v.id.0].concat(), &[][..]);
+            batch.insert(&logs, [&b"Lnetwork\0"[..], &h.author.0, &h.seq.to_be_bytes()].concat(), &v.id.0[..]);
         }
-        tree.apply_batch(batch).unwrap();
-        db.flush().unwrap();
+        batch.commit().unwrap();
     }
 }

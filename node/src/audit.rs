@@ -4,16 +4,19 @@
 //! any entry breaks every later link; the head (last seq and hash) is kept
 //! beside the entries so that truncating the tail is detected too.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::now_ms;
+use crate::{
+    local::LocalDb,
+    store::{StoreError, engine::Batch, now_ms},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("audit log broken at entry {seq}: {what}")]
     Broken { seq: u64, what: &'static str },
 }
@@ -36,8 +39,7 @@ pub struct Entry {
 }
 
 pub struct Audit {
-    db: sled::Db,
-    tree: sled::Tree,
+    db: Arc<LocalDb>,
     append: Mutex<()>,
 }
 
@@ -45,19 +47,19 @@ const HEAD: &[u8] = b"head";
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl Audit {
-    pub fn open(db: &sled::Db) -> Result<Audit, AuditError> {
-        Ok(Audit { db: db.clone(), tree: db.open_tree("audit")?, append: Mutex::new(()) })
+    pub fn open(db: Arc<LocalDb>) -> Result<Audit, AuditError> {
+        Ok(Audit { db, append: Mutex::new(()) })
     }
 
     /// Appends an entry and waits until it is on disk.
     pub fn append(&self, actor: &str, action: &str, detail: &str) -> Result<Entry, AuditError> {
         let e = self.append_buffered(actor, action, detail)?;
-        self.db.flush()?;
+        self.db.persist()?;
         Ok(e)
     }
 
-    /// Appends an entry that reaches disk with the next flush (sled flushes
-    /// every 500 ms on its own). For reads, where waiting for the disk on
+    /// Appends an entry that reaches the operating system now and the disk
+    /// with the next persist (the daemon persists every 500 ms). For reads, where waiting for the disk on
     /// every query would cost more than the query; the chain stays intact
     /// either way because an entry and the head move in one atomic batch.
     pub fn append_buffered(&self, actor: &str, action: &str, detail: &str) -> Result<Entry, AuditError> {
@@ -73,17 +75,17 @@ impl Audit {
             hash: String::new(),
         };
         e.hash = entry_hash(&e);
-        let mut batch = sled::Batch::default();
-        batch.insert(entry_key(e.seq).to_vec(), serde_json::to_vec(&e).unwrap_or_default());
-        batch.insert(HEAD, head_value(e.seq, &e.hash));
-        self.tree.apply_batch(batch)?;
+        let mut batch = Batch::default();
+        batch.insert("audit", entry_key(e.seq).to_vec(), serde_json::to_vec(&e).unwrap_or_default());
+        batch.insert("audit", HEAD.to_vec(), head_value(e.seq, &e.hash));
+        self.db.commit_buffered(batch)?;
         Ok(e)
     }
 
     /// The newest entries, newest first.
     pub fn tail(&self, n: usize) -> Result<Vec<Entry>, AuditError> {
         let mut out = Vec::new();
-        for item in self.tree.scan_prefix(b"e").rev().take(n) {
+        for item in self.db.scan_prefix("audit", b"e", true).take(n) {
             let (_, v) = item?;
             if let Ok(e) = serde_json::from_slice(&v) {
                 out.push(e);
@@ -96,7 +98,7 @@ impl Audit {
     pub fn verify(&self) -> Result<u64, AuditError> {
         let mut expect_seq = 1;
         let mut prev = GENESIS.to_string();
-        for item in self.tree.scan_prefix(b"e") {
+        for item in self.db.scan_prefix("audit", b"e", false) {
             let (_, v) = item?;
             let seq = expect_seq;
             let e: Entry = serde_json::from_slice(&v).map_err(|_| AuditError::Broken { seq, what: "unreadable" })?;
@@ -121,7 +123,7 @@ impl Audit {
     }
 
     fn head(&self) -> Result<Option<(u64, String)>, AuditError> {
-        let Some(v) = self.tree.get(HEAD)? else {
+        let Some(v) = self.db.get("audit", HEAD)? else {
             return Ok(None);
         };
         let broken = AuditError::Broken { seq: 0, what: "unreadable head" };
@@ -158,10 +160,17 @@ fn entry_hash(e: &Entry) -> String {
 mod tests {
     use super::*;
 
+    /// Writes behind the audit log's back, as someone with the files could.
+    fn tamper(a: &Audit, f: impl FnOnce(&mut Batch)) {
+        let mut b = Batch::default();
+        f(&mut b);
+        a.db.commit(b).unwrap();
+    }
+
     fn audit() -> (tempfile::TempDir, Audit) {
         let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
-        (dir, Audit::open(&db).unwrap())
+        let db = Arc::new(LocalDb::open(dir.path()).unwrap());
+        (dir, Audit::open(db).unwrap())
     }
 
     #[test]
@@ -181,9 +190,9 @@ mod tests {
         for _ in 0..3 {
             a.append("analyst-1", "query", "x").unwrap();
         }
-        let mut e: Entry = serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
+        let mut e: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(2)).unwrap().unwrap()).unwrap();
         e.actor = "someone-else".into();
-        a.tree.insert(entry_key(2), serde_json::to_vec(&e).unwrap()).unwrap();
+        tamper(&a, |b| b.insert("audit", entry_key(2).to_vec(), serde_json::to_vec(&e).unwrap()));
         assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
     }
 
@@ -193,9 +202,9 @@ mod tests {
         for _ in 0..3 {
             a.append("analyst-1", "query", "x").unwrap();
         }
-        a.tree.remove(entry_key(3)).unwrap();
+        tamper(&a, |b| b.remove("audit", entry_key(3).to_vec()));
         assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
-        a.tree.remove(entry_key(2)).unwrap();
+        tamper(&a, |b| b.remove("audit", entry_key(2).to_vec()));
         assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, .. })));
     }
 
@@ -205,10 +214,10 @@ mod tests {
         for _ in 0..3 {
             a.append("analyst-1", "query", "x").unwrap();
         }
-        let mut e: Entry = serde_json::from_slice(&a.tree.get(entry_key(2)).unwrap().unwrap()).unwrap();
+        let mut e: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(2)).unwrap().unwrap()).unwrap();
         e.detail = "nothing to see".into();
         e.hash = entry_hash(&e);
-        a.tree.insert(entry_key(2), serde_json::to_vec(&e).unwrap()).unwrap();
+        tamper(&a, |b| b.insert("audit", entry_key(2).to_vec(), serde_json::to_vec(&e).unwrap()));
         assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
     }
 }

@@ -1,18 +1,24 @@
 //! Local cases (DESIGN.md §3): what an agency knows about its own
 //! investigations — references, victims, narratives — linked to shared
-//! indicator ids. Cases live in their own sled trees behind this type, which
-//! the network and export code never receive, so nothing there can reach a peer.
+//! indicator ids. Cases live in the local database ([`crate::local`]) behind
+//! this type, which the network and export code never receive, so nothing
+//! there can reach a peer. A case and its link index change in one atomic batch.
+
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use kawan_protocol::RecordId;
 
-use crate::store::now_ms;
+use crate::{
+    local::LocalDb,
+    store::{StoreError, engine::Batch, now_ms},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("no case {0}")]
     NotFound(u64),
     #[error("case {0} is unreadable")]
@@ -51,16 +57,17 @@ pub struct NewCase {
     pub details: serde_json::Value,
 }
 
+/// Keyspaces: `cases` (id → case JSON) and `case_links` (record id ‖ case
+/// id → (): which cases mention an indicator).
 pub struct Cases {
-    db: sled::Db,
-    cases: sled::Tree,
-    /// record id ‖ case id → (): which cases mention an indicator.
-    links: sled::Tree,
+    db: Arc<LocalDb>,
+    /// Serialises read-modify-write of a case and its links.
+    writer: Mutex<()>,
 }
 
 impl Cases {
-    pub fn open(db: &sled::Db) -> Result<Cases, CaseError> {
-        Ok(Cases { db: db.clone(), cases: db.open_tree("cases")?, links: db.open_tree("case_links")? })
+    pub fn open(db: Arc<LocalDb>) -> Result<Cases, CaseError> {
+        Ok(Cases { db, writer: Mutex::new(()) })
     }
 
     pub fn create(&self, new: NewCase) -> Result<Case, CaseError> {
@@ -70,9 +77,11 @@ impl Cases {
         if new.title.trim().is_empty() {
             return Err(CaseError::Empty("title"));
         }
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
         let now = now_ms();
         let case = Case {
-            id: self.db.generate_id()? + 1,
+            id: self.db.next_id("case", &mut batch)?,
             reference: new.reference,
             title: new.title,
             notes: new.notes,
@@ -81,21 +90,21 @@ impl Cases {
             created_ms: now,
             updated_ms: now,
         };
-        self.put(&case)?;
+        self.put(&case, batch)?;
         Ok(case)
     }
 
     pub fn get(&self, id: u64) -> Result<Case, CaseError> {
-        let v = self.cases.get(id.to_be_bytes())?.ok_or(CaseError::NotFound(id))?;
+        let v = self.db.get("cases", &id.to_be_bytes())?.ok_or(CaseError::NotFound(id))?;
         serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
     }
 
     pub fn list(&self) -> Result<Vec<Case>, CaseError> {
-        self.cases
-            .iter()
+        self.db
+            .scan_prefix("cases", &[], false)
             .map(|item| {
                 let (k, v) = item?;
-                let id = k.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
                 serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
             })
             .collect()
@@ -103,30 +112,34 @@ impl Cases {
 
     /// Links a shared record to a case (locally; peers never learn of it).
     pub fn link(&self, id: u64, record: &RecordId) -> Result<Case, CaseError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut case = self.get(id)?;
         let hex = record.to_string();
         if !case.links.contains(&hex) {
             case.links.push(hex);
             case.updated_ms = now_ms();
         }
-        self.links.insert(link_key(record, id), &[])?;
-        self.put(&case)?;
+        let mut batch = Batch::default();
+        batch.insert("case_links", link_key(record, id), Vec::new());
+        self.put(&case, batch)?;
         Ok(case)
     }
 
     pub fn unlink(&self, id: u64, record: &RecordId) -> Result<Case, CaseError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut case = self.get(id)?;
         case.links.retain(|l| *l != record.to_string());
         case.updated_ms = now_ms();
-        self.links.remove(link_key(record, id))?;
-        self.put(&case)?;
+        let mut batch = Batch::default();
+        batch.remove("case_links", link_key(record, id));
+        self.put(&case, batch)?;
         Ok(case)
     }
 
     /// Ids of the cases that link `record`.
     pub fn cases_for(&self, record: &RecordId) -> Result<Vec<u64>, CaseError> {
-        self.links
-            .scan_prefix(record.0)
+        self.db
+            .scan_prefix("case_links", &record.0, false)
             .map(|item| {
                 let (k, _) = item?;
                 Ok(k.get(32..40).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0))
@@ -134,10 +147,11 @@ impl Cases {
             .collect()
     }
 
-    fn put(&self, case: &Case) -> Result<(), CaseError> {
+    /// Writes the case with `batch` (its link changes) atomically and durably.
+    fn put(&self, case: &Case, mut batch: Batch) -> Result<(), CaseError> {
         let bytes = serde_json::to_vec(case).map_err(|_| CaseError::Corrupt(case.id))?;
-        self.cases.insert(case.id.to_be_bytes(), bytes)?;
-        self.db.flush()?;
+        batch.insert("cases", case.id.to_be_bytes().to_vec(), bytes);
+        self.db.commit(batch)?;
         Ok(())
     }
 }
@@ -157,16 +171,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rec = RecordId([7; 32]);
         let id = {
-            let db = sled::open(dir.path()).unwrap();
-            let cases = Cases::open(&db).unwrap();
+            let cases = Cases::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
             let c = cases
                 .create(NewCase { reference: "OP-1".into(), title: "Fake jobs".into(), ..Default::default() })
                 .unwrap();
             cases.link(c.id, &rec).unwrap();
             c.id
         };
-        let db = sled::open(dir.path()).unwrap();
-        let cases = Cases::open(&db).unwrap();
+        let cases = Cases::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
         assert_eq!(cases.get(id).unwrap().links, vec![rec.to_string()]);
         assert_eq!(cases.cases_for(&rec).unwrap(), vec![id]);
         cases.unlink(id, &rec).unwrap();

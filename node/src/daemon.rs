@@ -139,6 +139,20 @@ impl Node {
         };
         let net = crate::net::start(net_config, self.state.storage.store.clone(), self.state.metrics.clone()).await?;
         let _ = self.state.net.set(net);
+        // Buffered writes (read audit entries) reach the disk within 500 ms.
+        let persister = {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+                loop {
+                    tick.tick().await;
+                    let state = state.clone();
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || state.storage.flush()).await {
+                        tracing::error!(error = %e, "persisting buffered writes failed");
+                    }
+                }
+            })
+        };
         let addr = self.state.config.api.listen;
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
@@ -154,6 +168,7 @@ impl Node {
         );
         let app = api::app(self.state.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
+        persister.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
         if let Err(e) = self.state.storage.flush() {

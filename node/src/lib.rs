@@ -9,6 +9,7 @@ pub mod coordinator;
 pub mod daemon;
 pub mod identity;
 pub mod interop;
+pub mod local;
 pub mod metrics;
 pub mod net;
 pub mod storage;

@@ -1,22 +1,34 @@
-//! Opening a node's data directory: one sled database, split into the
-//! shared-record store, the local case store and the audit log. They are
-//! separate types on purpose: the network layer is handed only the `Store`.
+//! Opening a node's data directory: the record store in `records/` and the
+//! local database (cases, tokens, audit) in `local/`. They are separate
+//! databases on purpose: the network layer is handed only the `Store`.
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use crate::{
     audit::{Audit, AuditError},
     cases::{CaseError, Cases},
-    store::{Store, StoreError},
+    local::{self, LocalDb},
+    store::{self, Store, StoreError},
     tokens::{TokenError, Tokens},
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot open database in {path}: {source}")]
-    Open { path: String, source: sled::Error },
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    #[error(
+        "{0} holds a store written by an older Kawan (sled, format 0); this binary reads format {f}. \
+         Export what you need with the older binary (kawan export) and import it into a new node",
+        f = store::FORMAT
+    )]
+    SledStore(PathBuf),
+    #[error("{path} holds {what} format {found}; this binary reads format {supported} only (upgrade Kawan)")]
+    Format { path: PathBuf, what: &'static str, found: u32, supported: u32 },
+    #[error("cannot create {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: StoreError },
     #[error(transparent)]
     Cases(#[from] CaseError),
     #[error(transparent)]
@@ -26,9 +38,9 @@ pub enum OpenError {
 }
 
 pub struct Storage {
-    db: sled::Db,
     /// Shared with the network task, which gets nothing else.
     pub store: Arc<Store>,
+    local: Arc<LocalDb>,
     pub cases: Cases,
     pub audit: Audit,
     pub tokens: Tokens,
@@ -36,24 +48,66 @@ pub struct Storage {
 
 impl Storage {
     /// Waits until everything written is on disk.
-    pub fn flush(&self) -> Result<(), sled::Error> {
-        self.db.flush().map(|_| ())
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.store.persist()?;
+        self.local.persist()
     }
 
-    /// Opens (or creates) the database in `path`. Fails if another process
-    /// has it open.
+    /// The local database, for `kawan store stats` and `compact`.
+    pub fn local(&self) -> &LocalDb {
+        &self.local
+    }
+
+    /// Opens (or creates) the node's databases in `path`. Fails if another
+    /// process has them open, or if they were written in a format this
+    /// binary does not read.
     pub fn open(path: &Path) -> Result<Storage, OpenError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(|source| OpenError::Open { path: path.display().to_string(), source })?;
+        // sled left these two files at the top of its directory.
+        if path.join("conf").is_file() && path.join("db").is_file() {
+            return Err(OpenError::SledStore(path.to_owned()));
+        }
+        std::fs::create_dir_all(path).map_err(|source| OpenError::Create { path: path.to_owned(), source })?;
+        let records = path.join("records");
+        let opened = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OpenError::Open { path, source }
+        };
+        let store = Store::open(&records).map_err(opened(&records))?;
+        check_format(&records, "a record store", store.format(), store::FORMAT, || store.write_format())?;
+        let local_path = path.join("local");
+        let local = Arc::new(LocalDb::open(&local_path).map_err(opened(&local_path))?);
+        check_format(&local_path, "a local database", local.format(), local::FORMAT, || local.write_format())?;
+        Storage::assemble(Arc::new(store), local)
+    }
+
+    /// Both databases in memory, for tests.
+    pub fn in_memory() -> Result<Storage, OpenError> {
+        Storage::assemble(Arc::new(Store::in_memory()), Arc::new(LocalDb::in_memory()))
+    }
+
+    fn assemble(store: Arc<Store>, local: Arc<LocalDb>) -> Result<Storage, OpenError> {
         Ok(Storage {
-            db: db.clone(),
-            store: Arc::new(Store::open(&db)?),
-            cases: Cases::open(&db)?,
-            audit: Audit::open(&db)?,
-            tokens: Tokens::open(&db)?,
+            store,
+            cases: Cases::open(local.clone())?,
+            audit: Audit::open(local.clone())?,
+            tokens: Tokens::open(local.clone())?,
+            local,
         })
+    }
+}
+
+/// A new database gets this binary's format; an existing one must have it.
+fn check_format(
+    path: &Path,
+    what: &'static str,
+    found: Result<Option<u32>, StoreError>,
+    supported: u32,
+    write: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<(), OpenError> {
+    let open = |source| OpenError::Open { path: path.to_owned(), source };
+    match found.map_err(open)? {
+        None => write().map_err(open),
+        Some(f) if f == supported => Ok(()),
+        Some(found) => Err(OpenError::Format { path: path.to_owned(), what, found, supported }),
     }
 }

@@ -2,9 +2,14 @@
 //! hash is stored: a token is 256 random bits, so a fast hash is enough to
 //! make a stolen database useless for logging in.
 
+use std::sync::{Arc, Mutex};
+
 use serde::{Deserialize, Serialize};
 
-use crate::store::now_ms;
+use crate::{
+    local::LocalDb,
+    store::{StoreError, engine::Batch, now_ms},
+};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -55,8 +60,8 @@ pub struct TokenInfo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("a token named {0:?} already exists")]
     Exists(String),
     #[error("no token named {0:?}")]
@@ -67,17 +72,16 @@ pub enum TokenError {
     Random(String),
 }
 
+/// Keyspaces: `tokens` (hash → info) and `token_names` (name → hash),
+/// always changed together in one atomic batch.
 pub struct Tokens {
-    db: sled::Db,
-    /// hash → info
-    by_hash: sled::Tree,
-    /// name → hash
-    by_name: sled::Tree,
+    db: Arc<LocalDb>,
+    writer: Mutex<()>,
 }
 
 impl Tokens {
-    pub fn open(db: &sled::Db) -> Result<Tokens, TokenError> {
-        Ok(Tokens { db: db.clone(), by_hash: db.open_tree("tokens")?, by_name: db.open_tree("token_names")? })
+    pub fn open(db: Arc<LocalDb>) -> Result<Tokens, TokenError> {
+        Ok(Tokens { db, writer: Mutex::new(()) })
     }
 
     /// Creates a token and returns its secret, which is never stored.
@@ -87,7 +91,8 @@ impl Tokens {
         if !ok {
             return Err(TokenError::BadName);
         }
-        if self.by_name.contains_key(name)? {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if self.db.contains("token_names", name.as_bytes())? {
             return Err(TokenError::Exists(name.to_string()));
         }
         let mut secret = [0u8; 32];
@@ -95,21 +100,22 @@ impl Tokens {
         let token = format!("kawan_{}", hex::encode(secret));
         let info = TokenInfo { name: name.to_string(), role, created_ms: now_ms() };
         let hash = hash(&token);
-        self.by_hash.insert(hash, serde_json::to_vec(&info).unwrap_or_default())?;
-        self.by_name.insert(name, &hash[..])?;
-        self.db.flush()?;
+        let mut batch = Batch::default();
+        batch.insert("tokens", hash.to_vec(), serde_json::to_vec(&info).unwrap_or_default());
+        batch.insert("token_names", name.as_bytes().to_vec(), hash.to_vec());
+        self.db.commit(batch)?;
         Ok((token, info))
     }
 
     /// The token's owner, if the token is valid.
     pub fn check(&self, token: &str) -> Result<Option<TokenInfo>, TokenError> {
-        let Some(v) = self.by_hash.get(hash(token))? else { return Ok(None) };
+        let Some(v) = self.db.get("tokens", &hash(token))? else { return Ok(None) };
         Ok(serde_json::from_slice(&v).ok())
     }
 
     pub fn list(&self) -> Result<Vec<TokenInfo>, TokenError> {
         let mut out = Vec::new();
-        for item in self.by_hash.iter() {
+        for item in self.db.scan_prefix("tokens", &[], false) {
             let (_, v) = item?;
             if let Ok(info) = serde_json::from_slice(&v) {
                 out.push(info);
@@ -120,9 +126,13 @@ impl Tokens {
     }
 
     pub fn revoke(&self, name: &str) -> Result<(), TokenError> {
-        let hash = self.by_name.remove(name)?.ok_or_else(|| TokenError::NotFound(name.to_string()))?;
-        self.by_hash.remove(hash)?;
-        self.db.flush()?;
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let hash =
+            self.db.get("token_names", name.as_bytes())?.ok_or_else(|| TokenError::NotFound(name.to_string()))?;
+        let mut batch = Batch::default();
+        batch.remove("token_names", name.as_bytes().to_vec());
+        batch.remove("tokens", hash);
+        self.db.commit(batch)?;
         Ok(())
     }
 }
@@ -137,9 +147,7 @@ mod tests {
 
     #[test]
     fn tokens_check_list_and_revoke() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
-        let t = Tokens::open(&db).unwrap();
+        let t = Tokens::open(Arc::new(LocalDb::in_memory())).unwrap();
         let (secret, info) = t.create("alice", Role::Analyst).unwrap();
         assert_eq!(t.check(&secret).unwrap(), Some(info));
         assert_eq!(t.check("kawan_wrong").unwrap(), None);

@@ -73,7 +73,9 @@ impl RecordId {
     }
 }
 
-/// An agency's signing key.
+/// An agency's signing key. Clone is for handing it to the store's writer
+/// thread, which signs a publish once its log position is known.
+#[derive(Clone)]
 pub struct Keypair(SigningKey);
 
 impl Keypair {

@@ -1,14 +1,14 @@
 //! Getting records in: from peers (verified against the trust list) and from
 //! this agency (next seq, signed with the agency key).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use kawan_protocol::{
     AgencyKey, Body, Channel, Content, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError, RecordId,
     Tlp, Verified, open_batch,
 };
 
-use super::{LogState, Store, StoreError, keys, now_ms};
+use super::{Store, StoreError, commit::Pending, keys, now_ms};
 
 /// Where a record came from; decides which checks apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,65 +111,52 @@ pub enum PublishError {
     Store(#[from] StoreError),
 }
 
-/// Writes pending in one batch, visible to later records of the same batch.
-struct Pending {
-    batch: sled::Batch,
-    written: HashMap<Vec<u8>, Vec<u8>>,
-    ids: HashSet<RecordId>,
-    /// Logs touched by the batch; their `H` keys are written once, at the end.
-    logs: HashMap<(Channel, AgencyKey), LogState>,
-    /// Records added per (type, channel) count key.
-    counts: HashMap<Vec<u8>, u64>,
-    /// Ids of the records new in this batch, in order: one `A` key for all.
-    added: Vec<u8>,
-    added_ms: u64,
-}
-
-impl Pending {
-    /// Stages a key that later records of the batch may read back.
-    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
-        self.batch.insert(k.clone(), v.clone());
-        self.written.insert(k, v);
-    }
-
-    /// Stages an index key nothing reads during ingest.
-    fn index(&mut self, k: Vec<u8>) {
-        self.batch.insert(k, &[][..]);
-    }
-}
-
 impl Store {
     /// Ingests one envelope received from a peer; returns once it is durable.
     pub fn ingest(&self, bytes: &[u8]) -> Result<Ingested, IngestError> {
-        let verified = Envelope::from_bytes(bytes)?.open()?;
-        self.write(vec![Ok(verified)], Source::Peer).pop().unwrap_or(Err(IngestError::NoTrustList))
+        self.ingest_batch(&[bytes.to_vec()]).pop().unwrap_or(Err(IngestError::NoTrustList))
     }
 
     /// Ingests many envelopes with batch signature verification and a single
-    /// flush. Results are per record, in order: one bad record never stops
-    /// the others.
+    /// durable write. Results are per record, in order: one bad record never
+    /// stops the others.
     pub fn ingest_batch(&self, envelopes: &[Vec<u8>]) -> Vec<Result<Ingested, IngestError>> {
-        // Decode failures keep their place; the rest are opened as one batch.
+        // Decode failures and records already stored keep their place; the
+        // rest are opened as one batch. Duplicates are common (every peer
+        // offers the same records) and cost a hash here, not a verification.
         let mut failed = Vec::with_capacity(envelopes.len());
         let mut good = Vec::with_capacity(envelopes.len());
         for bytes in envelopes {
-            match Envelope::from_bytes(bytes) {
-                Ok(env) => {
-                    good.push(env);
-                    failed.push(None);
-                }
-                Err(e) => failed.push(Some(IngestError::from(e))),
-            }
+            let outcome = match Envelope::from_bytes(bytes) {
+                Ok(env) => match self.contains(&env.id()) {
+                    Ok(true) => Some(Ok(Ingested::Duplicate(env.id()))),
+                    Ok(false) => {
+                        good.push(env);
+                        None
+                    }
+                    Err(e) => Some(Err(IngestError::from(e))),
+                },
+                Err(e) => Some(Err(IngestError::from(e))),
+            };
+            failed.push(outcome);
         }
         let mut opened = open_parallel(good).into_iter();
-        let verified = failed
+        let mut known = Vec::with_capacity(failed.len());
+        let mut verified = Vec::with_capacity(failed.iter().filter(|f| f.is_none()).count());
+        for f in failed {
+            match f {
+                Some(outcome) => known.push(Some(outcome)),
+                None => {
+                    known.push(None);
+                    verified.push(opened.next().unwrap_or(Err(RecordError::BadSignature)).map_err(IngestError::from));
+                }
+            }
+        }
+        let mut written = self.write(verified, Source::Peer).into_iter();
+        known
             .into_iter()
-            .map(|f| match f {
-                Some(e) => Err(e),
-                None => opened.next().unwrap_or(Err(RecordError::BadSignature)).map_err(IngestError::from),
-            })
-            .collect();
-        self.write(verified, Source::Peer)
+            .map(|k| k.unwrap_or_else(|| written.next().unwrap_or(Err(IngestError::NoTrustList))))
+            .collect()
     }
 
     /// Publishes `body` as this agency: next seq of the log, `prev` set,
@@ -195,65 +182,66 @@ impl Store {
         network: &NetworkId,
         items: Vec<(Body, Option<GroupId>)>,
     ) -> Vec<Result<Verified, PublishError>> {
+        let n = items.len();
         let me = key.public();
         // Channels are decided first: that reads targets from the store.
         let staged: Vec<Result<(Channel, Body), PublishError>> =
             items.into_iter().map(|(body, group)| self.channel_for(&me, &body, group).map(|c| (c, body))).collect();
-        // Held across seq assignment, signing and writing: concurrent
-        // publishes never reuse a seq.
-        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut tails: HashMap<Channel, (u64, Option<RecordId>)> = HashMap::new();
-        let signed: Vec<Result<Verified, PublishError>> = staged
-            .into_iter()
-            .map(|staged| {
-                let (channel, body) = staged?;
-                let (seq, prev) = match tails.get(&channel) {
-                    Some(tail) => *tail,
-                    None => self.log_tail(&channel, &me)?,
-                };
-                let header = Header {
-                    v: kawan_protocol::record::VERSION,
-                    network: network.clone(),
-                    channel: channel.clone(),
-                    author: me,
-                    seq: seq + 1,
-                    prev,
-                    created_ms: now_ms(),
-                };
-                let verified = Record { header, body }.sign(key)?;
-                tails.insert(channel, (seq + 1, Some(verified.id)));
-                Ok(verified)
-            })
-            .collect();
-        let to_write = signed.iter().filter_map(|r| r.as_ref().ok().map(|v| Ok(v.clone()))).collect();
-        let mut written = self.write_locked(to_write, Source::Local).into_iter();
-        drop(guard);
-        let flushed = self.flush().map_err(|e| e.to_string());
-        signed
-            .into_iter()
-            .map(|r| {
-                let v = r?;
-                match (written.next(), &flushed) {
-                    (Some(Ok(_)), Ok(())) => Ok(v),
-                    (Some(Err(e)), _) => Err(e.into()),
-                    (_, Err(e)) => Err(StoreError::Corrupt(format!("flush failed: {e}")).into()),
-                    (None, _) => Err(StoreError::Corrupt("publish wrote nothing".into()).into()),
-                }
-            })
-            .collect()
+        let (key, network) = (key.clone(), network.clone());
+        // Seqs are assigned and records signed inside the commit: concurrent
+        // publishes never reuse a seq, and a failed commit leaves no hole.
+        let committed = self.group_commit(move |store, pending| {
+            let mut tails: HashMap<Channel, (u64, Option<RecordId>)> = HashMap::new();
+            staged
+                .into_iter()
+                .map(|staged| {
+                    let (channel, body) = staged?;
+                    let (seq, prev) = match tails.get(&channel) {
+                        Some(tail) => *tail,
+                        None => store.log_tail(&channel, &me, pending)?,
+                    };
+                    let header = Header {
+                        v: kawan_protocol::record::VERSION,
+                        network: network.clone(),
+                        channel: channel.clone(),
+                        author: me,
+                        seq: seq + 1,
+                        prev,
+                        created_ms: now_ms(),
+                    };
+                    let verified = Record { header, body }.sign(&key)?;
+                    store.stage(&verified, Source::Local, pending)?;
+                    tails.insert(channel, (seq + 1, Some(verified.id)));
+                    Ok(verified)
+                })
+                .collect::<Vec<Result<Verified, PublishError>>>()
+        });
+        match committed {
+            Ok(results) => results,
+            Err(e) => {
+                let msg = e.to_string();
+                (0..n).map(|_| Err(StoreError::Write(msg.clone()).into())).collect()
+            }
+        }
     }
 
-    /// The last (seq, id) of this agency's log on `channel`, (0, None) if empty.
-    fn log_tail(&self, channel: &Channel, me: &AgencyKey) -> Result<(u64, Option<RecordId>), StoreError> {
-        let last = self.records.scan_prefix(keys::log_of(channel, me)).next_back().transpose()?;
-        match last {
-            Some((k, v)) => {
-                let seq = keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| super::corrupt("log key"))?;
-                let id = RecordId(v.as_ref().try_into().map_err(|_| super::corrupt("log value"))?);
-                Ok((seq, Some(id)))
-            }
-            None => Ok((0, None)),
+    /// The last (seq, id) of this agency's log on `channel`, (0, None) if
+    /// empty, counting what the pending batch already holds.
+    fn log_tail(&self, channel: &Channel, me: &AgencyKey, p: &Pending) -> Result<(u64, Option<RecordId>), StoreError> {
+        let max = match p.logs.get(&(channel.clone(), *me)) {
+            Some(state) => state.max,
+            None => self.log_state(channel, me)?.max,
+        };
+        if max == 0 {
+            return Ok((0, None));
         }
+        let slot = keys::log(channel, me, max);
+        let id = match p.written(&slot) {
+            Some(v) => v.clone(),
+            None => self.get_key(&slot)?.ok_or_else(|| super::corrupt("log slot below the head is missing"))?,
+        };
+        let id = RecordId(id.as_slice().try_into().map_err(|_| super::corrupt("log value"))?);
+        Ok((max, Some(id)))
     }
 
     /// The channel a body of this agency goes on.
@@ -294,66 +282,25 @@ impl Store {
         }
     }
 
-    /// Writes verified records (or passes their errors through), then flushes.
+    /// Stages verified records (or passes their errors through) into the
+    /// next group commit; returns once they are durable.
     fn write(&self, records: Vec<Result<Verified, IngestError>>, source: Source) -> Vec<Result<Ingested, IngestError>> {
-        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let results = self.write_locked(records, source);
-        drop(guard);
-        if let Err(e) = self.flush() {
-            // Nothing may be acknowledged that is not on disk.
-            let msg = e.to_string();
-            return results
-                .into_iter()
-                .map(|r| r.and_then(|_| Err(IngestError::Store(StoreError::Corrupt(format!("flush failed: {msg}"))))))
-                .collect();
+        let n = records.len();
+        let committed = self.group_commit(move |store, pending| {
+            records.into_iter().map(|r| r.and_then(|v| store.stage(&v, source, pending))).collect::<Vec<_>>()
+        });
+        match committed {
+            Ok(results) => results,
+            Err(e) => {
+                let msg = e.to_string();
+                (0..n).map(|_| Err(IngestError::Store(StoreError::Write(msg.clone())))).collect()
+            }
         }
-        results
-    }
-
-    /// Checks and stages each record, then applies them in one atomic batch.
-    fn write_locked(
-        &self,
-        records: Vec<Result<Verified, IngestError>>,
-        source: Source,
-    ) -> Vec<Result<Ingested, IngestError>> {
-        let mut next_counter = self.next_counter.lock().unwrap_or_else(|e| e.into_inner());
-        let mut pending = Pending {
-            batch: sled::Batch::default(),
-            written: HashMap::new(),
-            ids: HashSet::new(),
-            logs: HashMap::new(),
-            added: Vec::new(),
-            added_ms: now_ms(),
-            counts: HashMap::new(),
-        };
-        let mut results: Vec<Result<Ingested, IngestError>> =
-            records.into_iter().map(|r| r.and_then(|v| self.stage(&v, source, &mut pending))).collect();
-        for ((channel, author), state) in &pending.logs {
-            pending.batch.insert(keys::head(channel, author), state.to_bytes().to_vec());
-        }
-        for (key, n) in &pending.counts {
-            let before = self.records.get(key).ok().flatten().and_then(|v| keys::u64_be(&v)).unwrap_or(0);
-            pending.batch.insert(key.clone(), &(before + n).to_be_bytes()[..]);
-        }
-        let batch_no = *next_counter;
-        if !pending.added.is_empty() {
-            pending.batch.insert(keys::added(pending.added_ms, batch_no), std::mem::take(&mut pending.added));
-        }
-        if let Err(e) = self.records.apply_batch(pending.batch) {
-            let msg = e.to_string();
-            results = results
-                .into_iter()
-                .map(|r| r.and_then(|_| Err(IngestError::Store(StoreError::Corrupt(format!("write failed: {msg}"))))))
-                .collect();
-        } else {
-            *next_counter = batch_no + 1;
-        }
-        results
     }
 
     /// The checks of DESIGN.md §2 that need the store and the trust list, then
     /// the record's keys, staged into `p`.
-    fn stage(&self, v: &Verified, source: Source, p: &mut Pending) -> Result<Ingested, IngestError> {
+    pub(super) fn stage(&self, v: &Verified, source: Source, p: &mut Pending) -> Result<Ingested, IngestError> {
         let h = &v.record.header;
         let log = (h.channel.clone(), h.author);
         let mut state = match p.logs.get(&log) {
@@ -364,9 +311,7 @@ impl Store {
         // its seq is stored yet, so it cannot be a duplicate or take an
         // occupied slot, and no store read is needed.
         let fresh = h.seq > state.max;
-        if !fresh
-            && (p.ids.contains(&v.id) || self.records.contains_key(keys::record(&v.id)).map_err(StoreError::from)?)
-        {
+        if !fresh && (p.ids.contains(&v.id) || self.contains(&v.id)?) {
             return Ok(Ingested::Duplicate(v.id));
         }
         if source == Source::Peer {
@@ -385,8 +330,7 @@ impl Store {
 
         // The log slot: first record wins the slot; a second is an equivocation.
         let slot = keys::log(&h.channel, &h.author, h.seq);
-        let occupied =
-            !fresh && (p.written.contains_key(&slot) || self.records.contains_key(&slot).map_err(StoreError::from)?);
+        let occupied = !fresh && (p.written(&slot).is_some() || self.contains_key(&slot)?);
         if occupied {
             p.index(keys::equivocation(&h.channel, &h.author, h.seq, &v.id));
             p.index(keys::flagged(&h.author));
@@ -397,7 +341,7 @@ impl Store {
         // Move the contiguous head over every slot now filled.
         while state.head < state.max {
             let next = keys::log(&h.channel, &h.author, state.head + 1);
-            if p.written.contains_key(&next) || self.records.contains_key(&next).map_err(StoreError::from)? {
+            if p.written(&next).is_some() || self.contains_key(&next)? {
                 state.head += 1;
             } else {
                 break;
@@ -457,7 +401,7 @@ impl Store {
             Body::Sighting(s) => (s.target, "sighting"),
             _ => return Ok(()),
         };
-        let stored = match p.written.get(&keys::record(&target)) {
+        let stored = match p.written(&keys::record(&target)) {
             Some(v) => Some(super::decode_stored(target, v)?),
             None => self.get(&target)?,
         };

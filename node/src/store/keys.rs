@@ -1,28 +1,32 @@
-//! Key layout of the `records` tree.
+//! Key layout of the record store.
 //!
-//! sled costs a few microseconds per key written, so a record gets exactly
-//! three (`R`, `V` or `K`, `L`); receive order and heads are one key per batch.
+//! A record costs exactly three keys (`R`, `V` or `K`, `L`); receive order and
+//! heads are one key per batch. Every key starts with a one-byte namespace,
+//! and the namespace picks the keyspace (DESIGN.md §6), so one key names both.
+//! A record and all its indices are written in one atomic batch across
+//! keyspaces: after a crash they are all there or all absent. Fields are
+//! big-endian so byte order is numeric order.
 //!
-//! Every record, its log slot, head and index entries live in one sled tree
-//! under one-byte namespaces, so that ingesting a record is a single atomic
-//! `apply_batch`: after a crash, a record and all its indices are either all
-//! there or all absent. Fields are big-endian so byte order is numeric order.
-//!
-//! | ns | key | value |
-//! |---|---|---|
-//! | `R` | id | added_ms(8) ‖ envelope |
-//! | `L` | channel 0 author seq | id (first record seen in the slot) |
-//! | `E` | channel 0 author seq id | — (an equivocating second record) |
-//! | `H` | channel 0 author | highest contiguous seq(8) ‖ highest seq stored(8) |
-//! | `V` | kind value 0 id | — (indicator value index, roots and revisions) |
-//! | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
-//! | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`) |
-//! | `T` | typology id | — |
-//! | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
-//! | `Q` | author | — (author flagged as equivocating) |
-//! | `N` | type 0 channel | records stored (u64), per kind or body type and channel |
+//! | keyspace | ns | key | value |
+//! |---|---|---|---|
+//! | `records` | `R` | id | added_ms(8) ‖ envelope |
+//! | `logs` | `L` | channel 0 author seq | id (first record seen in the slot) |
+//! | `heads` | `H` | channel 0 author | highest contiguous seq(8) ‖ highest seq stored(8) |
+//! | `index` | `V` | kind value 0 id | — (indicator value index, roots and revisions) |
+//! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`) |
+//! | `index` | `T` | typology id | — |
+//! | `added` | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
+//! | `state` | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
+//! | `state` | `E` | channel 0 author seq id | — (an equivocating second record) |
+//! | `state` | `Q` | author | — (author flagged as equivocating) |
+//! | `trust` | `v` | version | signed trust list |
+//! | `trust` | `c` | `current` | version in force (8) |
+//! | `meta` | `N` | type 0 channel | records stored (u64), per kind or body type and channel |
+//! | `meta` | `M` | `format` | store format (u32) |
 
 use kawan_protocol::{AgencyKey, Channel, Kind, RecordId};
+
+use super::engine::Space;
 
 pub const RECORD: u8 = b'R';
 pub const LOG: u8 = b'L';
@@ -35,6 +39,39 @@ pub const TYPOLOGY: u8 = b'T';
 pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
 pub const COUNT: u8 = b'N';
+pub const META: u8 = b'M';
+pub const TRUST: u8 = b'v';
+pub const TRUST_CURRENT: &[u8] = b"current";
+
+/// The record store's keyspaces.
+pub const SPACES: &[Space] = &["records", "logs", "heads", "index", "added", "state", "trust", "meta"];
+
+/// The keyspace of a namespace byte.
+pub fn space(ns: u8) -> Space {
+    match ns {
+        RECORD => "records",
+        LOG => "logs",
+        HEAD => "heads",
+        VALUE | KIND | TYPOLOGY => "index",
+        ADDED => "added",
+        REF | EQUIVOCATION | FLAGGED => "state",
+        TRUST | b'c' => "trust",
+        _ => "meta",
+    }
+}
+
+/// The keyspace a key belongs to.
+pub fn space_of(key: &[u8]) -> Space {
+    space(key.first().copied().unwrap_or(0))
+}
+
+pub fn format() -> Vec<u8> {
+    cat(META, &[b"format"])
+}
+
+pub fn trust_version(version: u64) -> Vec<u8> {
+    cat(TRUST, &[&version.to_be_bytes()])
+}
 
 pub const REF_REVISION: u8 = b'r';
 pub const REF_RETRACTION: u8 = b'x';

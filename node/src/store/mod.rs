@@ -1,34 +1,54 @@
 //! The node's record store (DESIGN.md §6): verified ingest, the author's own
 //! publishing, queries with provenance, and the trust list in force.
 //!
-//! One writer at a time (a mutex), many readers. A write is acknowledged only
-//! after `flush`, i.e. after it is on disk. Case data is *not* here: it lives
-//! in [`crate::cases`], a separate type that the network code never receives.
+//! The rules live here; the bytes live in an [`Engine`]: fjall on disk, or
+//! memory for tests and the simulator. Writers meet in a group commit
+//! ([`commit`]): one atomic, synced batch for everyone waiting, and nothing is
+//! readable, servable or acknowledged before that batch is on disk. Case data
+//! is *not* here: it lives in [`crate::local`], a separate database this type
+//! cannot reach.
 
+mod commit;
+pub mod engine;
+pub mod fjall;
 mod ingest;
 mod keys;
+pub mod memory;
 mod query;
 mod trust;
 
 use std::{
-    sync::{Mutex, RwLock},
+    path::Path,
+    sync::RwLock,
     time::{SystemTime, UNIX_EPOCH},
 };
 
+pub use engine::{Engine, EngineStats, SpaceStats};
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
 pub use query::{BulkItem, BulkResult, ContentType, Cursor, Hit, Query};
 pub use trust::TrustStoreError;
 
 use kawan_protocol::{AgencyKey, Channel, Envelope, Head, Record, RecordId, TrustList};
 
+use engine::{Batch, Durability, KeyRange, Scan, prefix_range};
+
 /// Why the store could not do what was asked (disk, corruption).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
+    #[error("storage engine: {0}")]
+    Engine(#[from] ::fjall::Error),
+    #[error("{0} is in use by another process (is a node already running there?)")]
+    Locked(String),
+    #[error("write failed, nothing of it was stored: {0}")]
+    Write(String),
     #[error("stored data is corrupt at {0}")]
     Corrupt(String),
+    #[error("a worker thread panicked during {0}")]
+    Worker(&'static str),
 }
+
+/// Store formats this binary reads. Written at creation, checked at open.
+pub const FORMAT: u32 = 1;
 
 /// A record as stored: the verified bytes, decoded, and when it arrived here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,47 +60,66 @@ pub struct StoredRecord {
 }
 
 pub struct Store {
-    db: sled::Db,
-    records: sled::Tree,
-    trust_tree: sled::Tree,
-    /// Serialises writers: seq assignment, dedupe and head updates are
-    /// read-modify-write over several keys.
-    writer: Mutex<()>,
-    /// Number of the next ingest batch (`A` keys); taken only while holding `writer`.
-    next_counter: Mutex<u64>,
+    engine: Box<dyn Engine>,
+    commit: commit::GroupCommit,
     trust: RwLock<Option<std::sync::Arc<TrustList>>>,
 }
 
 impl Store {
-    /// Opens the store in an already-open sled database.
-    pub fn open(db: &sled::Db) -> Result<Store, StoreError> {
-        let store = Store {
-            db: db.clone(),
-            records: db.open_tree("records")?,
-            trust_tree: db.open_tree("trust")?,
-            writer: Mutex::new(()),
-            next_counter: Mutex::new(0),
-            trust: RwLock::new(None),
+    /// Opens (or creates) the record store on disk in `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, fjall::Compression::Default)
+    }
+
+    /// Opens on disk with a chosen block compression (benchmarks compare them).
+    pub fn open_with(path: &Path, compression: fjall::Compression) -> Result<Store, StoreError> {
+        Store::new(Box::new(fjall::FjallEngine::open(path, keys::SPACES, compression)?))
+    }
+
+    /// A store in memory, for tests and the simulator.
+    pub fn in_memory() -> Store {
+        // An empty in-memory store has nothing to load; `new` cannot fail.
+        Store::new(Box::new(memory::MemoryEngine::new(keys::SPACES)))
+            .unwrap_or_else(|e| unreachable!("empty in-memory store: {e}"))
+    }
+
+    /// A store over any engine (tests wrap one to inject faults).
+    pub fn new(engine: Box<dyn Engine>) -> Result<Store, StoreError> {
+        // Receive order continues after the last batch added.
+        let last = engine.scan(keys::space(keys::ADDED), prefix_range(&[keys::ADDED]), true).next().transpose()?;
+        let next_batch = match last {
+            Some((k, _)) => keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))? + 1,
+            None => 0,
         };
-        // Receive order continues after the last record added.
-        if let Some((k, _)) = store.records.scan_prefix([keys::ADDED]).next_back().transpose()? {
-            let last = keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))?;
-            *store.next_counter.lock().unwrap_or_else(|e| e.into_inner()) = last + 1;
-        }
+        let store = Store { engine, commit: commit::GroupCommit::new(next_batch), trust: RwLock::new(None) };
         store.load_trust()?;
         Ok(store)
     }
 
+    /// The format version stored, if any (a new store has none yet).
+    pub fn format(&self) -> Result<Option<u32>, StoreError> {
+        let v = self.get_key(&keys::format())?;
+        v.map(|v| v.get(..4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes).ok_or_else(|| corrupt("format")))
+            .transpose()
+    }
+
+    /// Marks a new store with this binary's format.
+    pub fn write_format(&self) -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        batch.insert(keys::space(keys::META), keys::format(), FORMAT.to_be_bytes().to_vec());
+        self.commit.locked(|_| self.engine.commit(batch, Durability::Sync))
+    }
+
     /// Fetches a record by id.
     pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
-        let Some(v) = self.records.get(keys::record(id))? else {
+        let Some(v) = self.get_key(&keys::record(id))? else {
             return Ok(None);
         };
         decode_stored(*id, &v).map(Some)
     }
 
     pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
-        Ok(self.records.contains_key(keys::record(id))?)
+        self.contains_key(&keys::record(id))
     }
 
     /// Number of records stored.
@@ -96,7 +135,7 @@ impl Store {
     /// every write so that status and metrics never scan the store.
     pub fn counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.records.scan_prefix([keys::COUNT]) {
+        for item in self.scan_prefix(&[keys::COUNT], false) {
             let (k, v) = item?;
             let text = String::from_utf8_lossy(&k[1..]).into_owned();
             let (label, channel) = text.split_once('\0').ok_or_else(|| corrupt("count key"))?;
@@ -108,7 +147,7 @@ impl Store {
     /// Highest contiguous seq of every log on `channels` (all when `None`).
     pub fn heads(&self, channels: Option<&[Channel]>) -> Result<Vec<Head>, StoreError> {
         let mut out = Vec::new();
-        for item in self.records.scan_prefix([keys::HEAD]) {
+        for item in self.scan_prefix(&[keys::HEAD], false) {
             let (k, v) = item?;
             let (channel, author) = keys::parse_head(&k).ok_or_else(|| corrupt("head key"))?;
             if channels.is_some_and(|cs| !cs.contains(&channel)) {
@@ -126,7 +165,7 @@ impl Store {
     }
 
     fn log_state(&self, channel: &Channel, author: &AgencyKey) -> Result<LogState, StoreError> {
-        let Some(v) = self.records.get(keys::head(channel, author))? else { return Ok(LogState::default()) };
+        let Some(v) = self.get_key(&keys::head(channel, author))? else { return Ok(LogState::default()) };
         let head = keys::u64_be(&v).ok_or_else(|| corrupt("head value"))?;
         let max = v.get(8..).and_then(keys::u64_be).unwrap_or(head);
         Ok(LogState { head, max })
@@ -145,14 +184,15 @@ impl Store {
         let start = keys::log(channel, author, after_seq.saturating_add(1));
         let end = keys::log(channel, author, u64::MAX);
         let mut out = Vec::new();
-        for (expect, item) in (after_seq.saturating_add(1)..).zip(self.records.range(start..=end)) {
+        let range = (std::ops::Bound::Included(start), std::ops::Bound::Included(end));
+        for (expect, item) in (after_seq.saturating_add(1)..).zip(self.scan(range, false)) {
             let (k, v) = item?;
             let seq = keys::u64_be(&k[k.len() - 8..]).ok_or_else(|| corrupt("log key"))?;
             if seq != expect || out.len() >= limit {
                 break;
             }
-            let id = RecordId(v.as_ref().try_into().map_err(|_| corrupt("log value"))?);
-            let rec = self.records.get(keys::record(&id))?.ok_or_else(|| corrupt("log points at missing record"))?;
+            let id = RecordId(v.as_slice().try_into().map_err(|_| corrupt("log value"))?);
+            let rec = self.get_key(&keys::record(&id))?.ok_or_else(|| corrupt("log points at missing record"))?;
             out.push(rec[8..].to_vec());
         }
         Ok(out)
@@ -160,8 +200,7 @@ impl Store {
 
     /// Authors flagged for equivocation (two records in one log slot).
     pub fn equivocators(&self) -> Result<Vec<AgencyKey>, StoreError> {
-        self.records
-            .scan_prefix([keys::FLAGGED])
+        self.scan_prefix(&[keys::FLAGGED], false)
             .map(|item| {
                 let (k, _) = item?;
                 Ok(AgencyKey(k[1..].try_into().map_err(|_| corrupt("flag key"))?))
@@ -170,18 +209,50 @@ impl Store {
     }
 
     pub fn is_equivocator(&self, author: &AgencyKey) -> Result<bool, StoreError> {
-        Ok(self.records.contains_key(keys::flagged(author))?)
+        self.contains_key(&keys::flagged(author))
     }
 
-    /// Bytes used on disk by the whole database.
+    /// Bytes used on disk by the record store.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        Ok(self.engine.stats()?.total_bytes_on_disk)
+    }
+
+    /// Keys and bytes per keyspace, and the journal (`kawan store stats`).
+    pub fn stats(&self) -> Result<EngineStats, StoreError> {
+        self.engine.stats()
+    }
+
+    /// Rewrites the tables to reclaim space (`kawan store compact`).
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.engine.compact()
     }
 
     /// Waits until everything written so far is on disk.
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+    pub fn persist(&self) -> Result<(), StoreError> {
+        self.engine.persist()
+    }
+
+    // Keys carry their namespace byte; the namespace picks the keyspace.
+
+    fn get_key(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.engine.get(keys::space_of(key), key)
+    }
+
+    fn contains_key(&self, key: &[u8]) -> Result<bool, StoreError> {
+        self.engine.contains(keys::space_of(key), key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8], reverse: bool) -> Scan<'_> {
+        self.scan(prefix_range(prefix), reverse)
+    }
+
+    /// A range within one namespace (both ends share the namespace byte).
+    fn scan(&self, range: KeyRange, reverse: bool) -> Scan<'_> {
+        let space = match &range.0 {
+            std::ops::Bound::Included(k) | std::ops::Bound::Excluded(k) => keys::space_of(k),
+            std::ops::Bound::Unbounded => keys::space(0),
+        };
+        self.engine.scan(space, range, reverse)
     }
 }
 

@@ -7,7 +7,7 @@
 //! still trusted. History stays queryable through `include_retracted` and
 //! [`Store::versions`].
 
-use std::{collections::BTreeSet, fmt, str::FromStr};
+use std::{collections::BTreeSet, fmt, ops::Bound, str::FromStr};
 
 use kawan_protocol::{
     AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict, Warning, normalize,
@@ -204,7 +204,7 @@ impl Store {
 
     fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {
         let mut ids = Vec::new();
-        for item in self.records.scan_prefix(keys::value_prefix(kind, value)) {
+        for item in self.scan_prefix(&keys::value_prefix(kind, value), false) {
             let (k, _) = item?;
             ids.push(keys::trailing_id(&k).ok_or_else(|| corrupt("value key"))?);
         }
@@ -233,33 +233,35 @@ impl Store {
             return Ok(Ok(hits.into_iter().filter(|h| q.matches(h)).take(limit).collect()));
         }
         let (since, until) = (q.since_ms.unwrap_or(0), q.until_ms.unwrap_or(u64::MAX));
-        type Entries<'a> = Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 'a>;
+        type Entries<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>;
         let entries: Entries<'_> = if let Some(t) = &q.typology {
-            Box::new(self.records.scan_prefix(keys::cat(keys::TYPOLOGY, &[&t.0])).rev())
+            self.scan_prefix(&keys::cat(keys::TYPOLOGY, &[&t.0]), true)
         } else if let Some(a) = q.author {
             // An author's records are its logs, newest first.
             let logs: Vec<Channel> =
                 self.heads(None)?.into_iter().filter(|h| h.author == a).map(|h| h.channel).collect();
-            let scans = logs.into_iter().map(move |c| self.records.scan_prefix(keys::log_of(&c, &a)).rev());
+            let scans = logs.into_iter().map(move |c| self.scan_prefix(&keys::log_of(&c, &a), true));
             Box::new(scans.flatten().map(|item| item.map(|(_, id)| (id.clone(), id))))
         } else if let (Some(kind), None | Some(ContentType::Indicator)) = (q.kind, q.content) {
             // All values of one kind, in value order.
-            Box::new(self.records.scan_prefix(keys::cat(keys::VALUE, &[&[keys::kind_byte(kind)]])))
+            self.scan_prefix(&keys::cat(keys::VALUE, &[&[keys::kind_byte(kind)]]), false)
         } else if q.text.is_some() && q.content.is_none() && q.kind.is_none() {
             // Text searches look at typologies and techniques first: both listings.
-            Box::new(self.records.scan_prefix([keys::KIND]).rev())
+            self.scan_prefix(&[keys::KIND], true)
         } else if let Some(tag) = q.listing() {
             let lo = keys::listing(tag, since, &RecordId([0; 32]));
             let hi = keys::listing(tag, until, &RecordId([0xff; 32]));
-            Box::new(self.records.range(lo..=hi).rev())
+            self.scan((Bound::Included(lo), Bound::Included(hi)), true)
         } else {
-            // Newest received first; filters apply as hits are built.
-            Box::new(
-                self.records
-                    .range(keys::added(0, 0)..keys::added(u64::MAX, u64::MAX))
-                    .rev()
-                    .map(|item| item.map(|(_, id)| (id.clone(), id))),
-            )
+            // Newest received first; filters apply as hits are built. An
+            // `A` value holds a whole batch of ids.
+            Box::new(self.scan_prefix(&[keys::ADDED], true).flat_map(|item| {
+                let ids = match item {
+                    Ok((_, ids)) => ids.chunks(32).rev().map(|id| Ok((id.to_vec(), Vec::new()))).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                ids.into_iter()
+            }))
         };
         let ids = entries.map(|item| {
             let (k, _) = item?;
@@ -391,7 +393,7 @@ impl Store {
     /// Records that refer to `target`, with the kind of reference.
     fn references(&self, target: &RecordId) -> Result<Vec<(u8, StoredRecord)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.records.scan_prefix(keys::cat(keys::REF, &[&target.0])) {
+        for item in self.scan_prefix(&keys::cat(keys::REF, &[&target.0]), false) {
             let (k, _) = item?;
             let ref_type = *k.get(33).ok_or_else(|| corrupt("ref key"))?;
             let id = keys::trailing_id(&k).ok_or_else(|| corrupt("ref key"))?;
@@ -418,7 +420,9 @@ impl Store {
         };
         let mut out = Vec::new();
         let mut last = after;
-        'batches: for item in self.records.range(start..keys::added(u64::MAX, u64::MAX)) {
+        'batches: for item in
+            self.scan((Bound::Included(start), Bound::Excluded(keys::added(u64::MAX, u64::MAX))), false)
+        {
             let (k, ids) = item?;
             let added_ms = keys::u64_be(&k[1..]).ok_or_else(|| corrupt("added key"))?;
             let batch = keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))?;

@@ -1,14 +1,18 @@
 //! The trust list in force, persisted beside the records.
 //!
-//! Keys of the `trust` tree: `v` ‖ version(8) → signed list bytes, for every
-//! accepted version (so peers that are behind can be sent the chain), and
-//! `current` → version(8).
+//! Keys of the `trust` keyspace: `v` ‖ version(8) → signed list bytes, for
+//! every accepted version (so peers that are behind can be sent the chain),
+//! and `current` → version(8).
 
-use std::sync::Arc;
+use std::{ops::Bound, sync::Arc};
 
 use kawan_protocol::{SignedTrustList, TrustError, TrustList};
 
-use super::{Store, StoreError, keys, now_ms};
+use super::{
+    Store, StoreError,
+    engine::{Batch, Durability},
+    keys, now_ms,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrustStoreError {
@@ -33,35 +37,39 @@ impl Store {
     pub fn install_genesis(&self, signed: &SignedTrustList) -> Result<Arc<TrustList>, TrustStoreError> {
         let list = signed.verify_genesis()?;
         if let Some(current) = self.trust() {
-            let ours = self.trust_tree.get(version_key(list.version)).map_err(StoreError::from)?;
-            if current.network == list.network && ours.is_some_and(|b| b.as_ref() == signed.to_bytes()) {
+            let ours = self.get_key(&keys::trust_version(list.version))?;
+            if current.network == list.network && ours.is_some_and(|b| b == signed.to_bytes()) {
                 return Ok(current);
             }
             return Err(TrustStoreError::GenesisConflict(current.network.to_string()));
         }
-        self.put_trust(signed, list)
+        self.commit.locked(|_| self.put_trust(signed, list))
     }
 
     /// Accepts a newer list signed by enough coordinators of the current one.
     pub fn apply_trust_update(&self, signed: &SignedTrustList) -> Result<Arc<TrustList>, TrustStoreError> {
-        let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
-        let list = signed.verify_update(&current, now_ms())?;
-        self.put_trust(signed, list)
+        // Under the writer lock: two updates never race past each other.
+        self.commit.locked(|_| {
+            let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
+            let list = signed.verify_update(&current, now_ms())?;
+            self.put_trust(signed, list)
+        })
     }
 
     /// Signed lists newer than `version`, oldest first, for a peer catching up.
     pub fn trust_lists_after(&self, version: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        let start = version_key(version.saturating_add(1));
-        self.trust_tree.range(start..=version_key(u64::MAX)).map(|item| Ok(item?.1.to_vec())).collect()
+        let range = (
+            Bound::Included(keys::trust_version(version.saturating_add(1))),
+            Bound::Included(keys::trust_version(u64::MAX)),
+        );
+        self.scan(range, false).map(|item| Ok(item?.1)).collect()
     }
 
     fn put_trust(&self, signed: &SignedTrustList, list: TrustList) -> Result<Arc<TrustList>, TrustStoreError> {
-        let mut batch = sled::Batch::default();
-        batch.insert(version_key(list.version), signed.to_bytes());
-        batch.insert(&b"current"[..], &list.version.to_be_bytes()[..]);
-        self.trust_tree.apply_batch(batch).map_err(StoreError::from)?;
-        self.db.flush().map_err(StoreError::from)?;
+        let mut batch = Batch::default();
+        batch.insert(keys::space(keys::TRUST), keys::trust_version(list.version), signed.to_bytes());
+        batch.insert(keys::space(keys::TRUST), keys::TRUST_CURRENT.to_vec(), list.version.to_be_bytes().to_vec());
+        self.engine.commit(batch, Durability::Sync)?;
         let list = Arc::new(list);
         *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some(list.clone());
         Ok(list)
@@ -70,19 +78,15 @@ impl Store {
     /// Loads the current list at open. Stored lists were verified when they
     /// were accepted; only their structure is checked again.
     pub(super) fn load_trust(&self) -> Result<(), StoreError> {
-        let Some(v) = self.trust_tree.get(b"current")? else {
+        let Some(v) = self.get_key(keys::TRUST_CURRENT)? else {
             return Ok(());
         };
         let version = keys::u64_be(&v).ok_or_else(|| super::corrupt("trust current"))?;
-        let bytes = self.trust_tree.get(version_key(version))?.ok_or_else(|| super::corrupt("trust version"))?;
+        let bytes = self.get_key(&keys::trust_version(version))?.ok_or_else(|| super::corrupt("trust version"))?;
         let list = SignedTrustList::from_bytes(&bytes)
             .and_then(|s| s.list())
             .map_err(|e| StoreError::Corrupt(format!("trust list v{version}: {e}")))?;
         *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(list));
         Ok(())
     }
-}
-
-fn version_key(version: u64) -> Vec<u8> {
-    keys::cat(b'v', &[&version.to_be_bytes()])
 }

@@ -1,0 +1,95 @@
+//! The node's local database (DESIGN.md §6): cases, case links, API tokens
+//! and the audit log, in a directory of its own. Nothing here is shared, and
+//! the record store's type has no handle on it: the network task, which gets
+//! only the record store, cannot reach a case even by mistake.
+
+use std::path::Path;
+
+use crate::store::{
+    StoreError,
+    engine::{Batch, Durability, Engine, Scan, Space, prefix_range},
+    fjall::{Compression, FjallEngine},
+    memory::MemoryEngine,
+};
+
+pub const SPACES: &[Space] = &["cases", "case_links", "tokens", "token_names", "audit", "meta"];
+
+/// Local database formats this binary reads.
+pub const FORMAT: u32 = 1;
+
+pub struct LocalDb {
+    engine: Box<dyn Engine>,
+}
+
+impl LocalDb {
+    pub fn open(path: &Path) -> Result<LocalDb, StoreError> {
+        Ok(LocalDb { engine: Box::new(FjallEngine::open(path, SPACES, Compression::Default)?) })
+    }
+
+    pub fn in_memory() -> LocalDb {
+        LocalDb { engine: Box::new(MemoryEngine::new(SPACES)) }
+    }
+
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.engine.get(space, key)
+    }
+
+    pub fn contains(&self, space: Space, key: &[u8]) -> Result<bool, StoreError> {
+        self.engine.contains(space, key)
+    }
+
+    pub fn scan_prefix(&self, space: Space, prefix: &[u8], reverse: bool) -> Scan<'_> {
+        self.engine.scan(space, prefix_range(prefix), reverse)
+    }
+
+    /// Applies `batch` atomically and waits until it is on disk.
+    pub fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.engine.commit(batch, Durability::Sync)
+    }
+
+    /// Applies `batch` atomically; it reaches the disk with the next
+    /// [`persist`](Self::persist) (or sync commit).
+    pub fn commit_buffered(&self, batch: Batch) -> Result<(), StoreError> {
+        self.engine.commit(batch, Durability::Buffered)
+    }
+
+    pub fn persist(&self) -> Result<(), StoreError> {
+        self.engine.persist()
+    }
+
+    pub fn stats(&self) -> Result<crate::store::EngineStats, StoreError> {
+        self.engine.stats()
+    }
+
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.engine.compact()
+    }
+
+    /// The format version stored, if any.
+    pub fn format(&self) -> Result<Option<u32>, StoreError> {
+        let v = self.get("meta", b"format")?;
+        v.map(|v| {
+            v.get(..4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("local format".into()))
+        })
+        .transpose()
+    }
+
+    pub fn write_format(&self) -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        batch.insert("meta", b"format".to_vec(), FORMAT.to_be_bytes().to_vec());
+        self.commit(batch)
+    }
+
+    /// The next number of a counter kept in `meta` (case ids). Not atomic
+    /// with anything else: callers hold their own lock.
+    pub fn next_id(&self, counter: &str, batch: &mut Batch) -> Result<u64, StoreError> {
+        let key = [b"counter/", counter.as_bytes()].concat();
+        let last = self.get("meta", &key)?.and_then(|v| v.get(..8)?.try_into().ok()).map(u64::from_be_bytes);
+        let next = last.unwrap_or(0) + 1;
+        batch.insert("meta", key, next.to_be_bytes().to_vec());
+        Ok(next)
+    }
+}
