@@ -15,6 +15,7 @@ use kawan_protocol::{Context, Country, Kind, NetworkId, normalize};
 use serde_json::{Value, json};
 
 use client::{Client, node_dir};
+use kawan_node::files::write_atomic;
 
 /// Kawan: a federated node for sharing scam-centre indicators, typologies and
 /// investigative techniques between trusted agencies, with case details kept local.
@@ -127,6 +128,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The node's databases (operator): space used, compaction.
+    #[command(subcommand)]
+    Store(StoreCmd),
     /// Trust lists (coordinators): create, edit, sign, show, publish.
     #[command(subcommand)]
     Trust(trust::TrustCmd),
@@ -299,6 +303,14 @@ enum TokenCmd {
 enum AuditCmd {
     /// Check the hash chain of the audit log.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum StoreCmd {
+    /// Records stored, bytes on disk per keyspace, journal size.
+    Stats,
+    /// Rewrite the tables to reclaim space (safe while the node runs).
+    Compact,
 }
 
 fn main() -> ExitCode {
@@ -508,6 +520,18 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             export(&client()?, &format, out.as_deref())?;
             Ok(true)
         }
+        Command::Store(cmd) => {
+            let out = match cmd {
+                StoreCmd::Stats => client()?.get("/api/v1/store/stats")?,
+                StoreCmd::Compact => client()?.post("/api/v1/store/compact", &json!({}))?,
+            };
+            if json {
+                output::json(&out);
+            } else {
+                output::store_stats(&out);
+            }
+            Ok(true)
+        }
         Command::Audit(AuditCmd::Verify) => {
             let out = client()?.get("/api/v1/audit/verify")?;
             if json {
@@ -601,7 +625,7 @@ fn init_tracing(format: LogFormat) {
 fn export(c: &Client, format: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     let write = |text: String| -> anyhow::Result<()> {
         match out {
-            Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
+            Some(p) => write_atomic(p, text.as_bytes(), 0o644).with_context(|| format!("cannot write {}", p.display())),
             None => {
                 print!("{text}");
                 Ok(())
@@ -615,11 +639,11 @@ fn export(c: &Client, format: &str, out: Option<&std::path::Path>) -> anyhow::Re
             let manifest = c.get("/api/v1/export/misp/manifest.json")?;
             for uuid in manifest.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
                 let event = c.get(&format!("/api/v1/export/misp/{uuid}.json"))?;
-                std::fs::write(dir.join(format!("{uuid}.json")), event.to_string())?;
+                write_atomic(&dir.join(format!("{uuid}.json")), event.to_string().as_bytes(), 0o644)?;
             }
-            std::fs::write(dir.join("manifest.json"), manifest.to_string())?;
+            write_atomic(&dir.join("manifest.json"), manifest.to_string().as_bytes(), 0o644)?;
             let hashes = c.get_text("/api/v1/export/misp/hashes.csv")?;
-            std::fs::write(dir.join("hashes.csv"), hashes)?;
+            write_atomic(&dir.join("hashes.csv"), hashes.as_bytes(), 0o644)?;
             eprintln!(
                 "wrote a MISP feed of {} events to {}",
                 manifest.as_object().map_or(0, |m| m.len()),

@@ -195,3 +195,36 @@ pub fn peers(out: &Value) {
         );
     }
 }
+
+/// Space per database and keyspace, in a form an operator reads at a glance.
+pub fn store_stats(out: &Value) {
+    println!("records: {}", out["records"].as_u64().unwrap_or(0));
+    for db in out["databases"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let n = |k: &str| db[k].as_u64().unwrap_or(0);
+        println!(
+            "\n{} database: {} on disk (journal {} in {} files)",
+            db["database"].as_str().unwrap_or("?"),
+            bytes(n("bytes_on_disk")),
+            bytes(n("journal_bytes")),
+            n("journal_files")
+        );
+        println!("  {:<12} {:>12} {:>12}", "KEYSPACE", "KEYS (~)", "ON DISK");
+        for k in db["keyspaces"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            println!(
+                "  {:<12} {:>12} {:>12}",
+                k["name"].as_str().unwrap_or(""),
+                k["keys"].as_u64().unwrap_or(0),
+                bytes(k["bytes_on_disk"].as_u64().unwrap_or(0))
+            );
+        }
+    }
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+        _ => format!("{:.2} GiB", n as f64 / 1_073_741_824.0),
+    }
+}

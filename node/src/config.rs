@@ -157,7 +157,7 @@ genesis = {genesis}
             data = q(&self.paths.data.display().to_string()),
             genesis = q(&self.paths.genesis.display().to_string()),
         );
-        std::fs::write(&path, text).map_err(|source| ConfigError::Write { path, source })
+        crate::files::write_atomic(&path, text.as_bytes(), 0o644).map_err(|source| ConfigError::Write { path, source })
     }
 }
 

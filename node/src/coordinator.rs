@@ -80,7 +80,7 @@ pub fn read(path: &Path) -> Result<SignedTrustList, CoordinatorError> {
 }
 
 pub fn write(path: &Path, signed: &SignedTrustList) -> Result<(), CoordinatorError> {
-    std::fs::write(path, signed.to_bytes())
+    crate::files::write_atomic(path, &signed.to_bytes(), 0o644)
         .map_err(|source| CoordinatorError::Write { path: path.display().to_string(), source })
 }
 

@@ -2,8 +2,6 @@
 //! node from it until SIGINT or SIGTERM.
 
 use std::{
-    io::Write as _,
-    os::unix::fs::OpenOptionsExt as _,
     path::{Path, PathBuf},
     sync::Arc,
     time::Instant,
@@ -84,9 +82,8 @@ pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Res
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), DaemonError> {
-    let err = |source| DaemonError::Create { path: path.to_owned(), source };
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)
+    crate::files::create_atomic(path, text.as_bytes(), 0o600)
+        .map_err(|source| DaemonError::Create { path: path.to_owned(), source })
 }
 
 /// Everything `kawan run` needs, loaded and checked before anything starts.
@@ -158,7 +155,7 @@ impl Node {
             tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
         let bound = listener.local_addr().map_err(DaemonError::Serve)?;
         let addr_file = self.dir.join(ADDR_FILE);
-        std::fs::write(&addr_file, format!("{bound}\n"))
+        crate::files::write_atomic(&addr_file, format!("{bound}\n").as_bytes(), 0o644)
             .map_err(|source| DaemonError::Create { path: addr_file.clone(), source })?;
         tracing::info!(
             api = %bound,

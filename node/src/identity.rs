@@ -3,8 +3,7 @@
 
 use std::{
     fs,
-    io::Write as _,
-    os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _},
+    os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
 };
 
@@ -47,9 +46,7 @@ pub fn load(path: &Path) -> Result<Keypair, IdentityError> {
 pub fn create(path: &Path) -> Result<Keypair, IdentityError> {
     let write_err = |source| IdentityError::Write { path: path.to_owned(), source };
     let secret = random_secret()?;
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(write_err)?;
-    writeln!(file, "{}", hex::encode(secret)).map_err(write_err)?;
-    file.sync_all().map_err(write_err)?;
+    crate::files::create_atomic(path, format!("{}\n", hex::encode(secret)).as_bytes(), 0o600).map_err(write_err)?;
     Ok(Keypair::from_secret_bytes(secret))
 }
 

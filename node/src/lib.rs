@@ -7,6 +7,7 @@ pub mod cases;
 pub mod config;
 pub mod coordinator;
 pub mod daemon;
+pub mod files;
 pub mod identity;
 pub mod interop;
 pub mod local;

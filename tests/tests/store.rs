@@ -1,5 +1,6 @@
 //! The node's store, through its public API: publishing, ingest rules,
-//! revisions, retractions, sightings and queries.
+//! revisions, retractions, sightings and queries. One suite, run on both
+//! engines: fjall on disk and the in-memory engine the simulator uses.
 
 use std::sync::Arc;
 
@@ -10,11 +11,28 @@ use kawan_node::{
 use kawan_protocol::*;
 use kawan_tests::fixtures::*;
 
+#[derive(Clone, Copy)]
+enum Engine {
+    Fjall,
+    Memory,
+}
+
+/// An empty store on `engine` (the directory lives as long as the store).
+fn fresh(engine: Engine) -> (Option<tempfile::TempDir>, Storage) {
+    match engine {
+        Engine::Fjall => {
+            let dir = tempfile::tempdir().unwrap();
+            let storage = Storage::open(dir.path()).unwrap();
+            (Some(dir), storage)
+        }
+        Engine::Memory => (None, Storage::in_memory().unwrap()),
+    }
+}
+
 /// Agencies 1-4 in the network; group `mekong` is agencies 1 and 2. This
 /// node is agency 1.
-fn open() -> (tempfile::TempDir, Storage) {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(dir.path()).unwrap();
+fn open(engine: Engine) -> (Option<tempfile::TempDir>, Storage) {
+    let (dir, storage) = fresh(engine);
     storage.store.install_genesis(&trust_list(1, &[1, 2, 3, 4], &[("mekong", &[1, 2])])).unwrap();
     (dir, storage)
 }
@@ -50,9 +68,8 @@ fn publishing_chains_the_log_and_survives_a_reopen() {
     assert!(s.store.trust().is_some(), "the trust list is persisted too");
 }
 
-#[test]
-fn concurrent_publishes_never_reuse_a_seq() {
-    let (_d, s) = open();
+fn concurrent_publishes_never_reuse_a_seq(e: Engine) {
+    let (_d, s) = open(e);
     let store = Arc::new(s.store);
     let threads: Vec<_> = (0..8)
         .map(|t| {
@@ -71,9 +88,8 @@ fn concurrent_publishes_never_reuse_a_seq() {
     assert!(store.equivocators().unwrap().is_empty());
 }
 
-#[test]
-fn publishing_enforces_tlp_channels_and_group_membership() {
-    let (_d, s) = open();
+fn publishing_enforces_tlp_channels_and_group_membership(e: Engine) {
+    let (_d, s) = open(e);
     let me = agency(1);
     let mut amber = indicator(Kind::Phone, &phone(1), Tlp::Amber);
     assert!(matches!(
@@ -106,9 +122,8 @@ fn publishing_enforces_tlp_channels_and_group_membership() {
     ));
 }
 
-#[test]
-fn ingest_accepts_members_and_refuses_everyone_else() {
-    let (_d, s) = open();
+fn ingest_accepts_members_and_refuses_everyone_else(e: Engine) {
+    let (_d, s) = open(e);
     let ok = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     assert_eq!(ingest(&s.store, &ok).unwrap(), Ingested::New(ok.id));
     assert_eq!(ingest(&s.store, &ok).unwrap(), Ingested::Duplicate(ok.id));
@@ -138,17 +153,14 @@ fn ingest_accepts_members_and_refuses_everyone_else() {
     assert_eq!(s.store.len(), 2, "only the two accepted records are stored");
 }
 
-#[test]
-fn a_node_without_a_trust_list_refuses_peer_records() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = Storage::open(dir.path()).unwrap();
+fn a_node_without_a_trust_list_refuses_peer_records(e: Engine) {
+    let (_d, s) = fresh(e);
     let v = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     assert!(matches!(ingest(&s.store, &v), Err(IngestError::NoTrustList)));
 }
 
-#[test]
-fn out_of_order_records_wait_for_the_gap_to_fill() {
-    let (_d, s) = open();
+fn out_of_order_records_wait_for_the_gap_to_fill(e: Engine) {
+    let (_d, s) = open(e);
     let a = agency(2);
     let log = chain(&a, 4, 0);
     for v in [&log[3], &log[2], &log[1]] {
@@ -162,9 +174,8 @@ fn out_of_order_records_wait_for_the_gap_to_fill() {
     assert_eq!(sent, vec![log[1].envelope.to_bytes(), log[2].envelope.to_bytes()]);
 }
 
-#[test]
-fn equivocation_keeps_both_records_and_flags_the_author() {
-    let (_d, s) = open();
+fn equivocation_keeps_both_records_and_flags_the_author(e: Engine) {
+    let (_d, s) = open(e);
     let a = agency(2);
     let first = signed(&a, Channel::Network, 1, None, phone_body(1));
     let second = signed(&a, Channel::Network, 1, None, phone_body(2));
@@ -176,9 +187,8 @@ fn equivocation_keeps_both_records_and_flags_the_author() {
     assert!(hits[0].author_equivocating);
 }
 
-#[test]
-fn one_bad_record_never_poisons_a_batch() {
-    let (_d, s) = open();
+fn one_bad_record_never_poisons_a_batch(e: Engine) {
+    let (_d, s) = open(e);
     let good = chain(&agency(2), 5, 0);
     let mut bytes: Vec<Vec<u8>> = good.iter().map(|v| v.envelope.to_bytes()).collect();
     let mut forged = good[2].envelope.clone();
@@ -199,9 +209,8 @@ fn one_bad_record_never_poisons_a_batch() {
     assert_eq!(s.store.head(&Channel::Network, &agency(2).public()).unwrap(), 2, "gap at seq 3");
 }
 
-#[test]
-fn revisions_show_the_latest_version_and_retractions_hide_the_record() {
-    let (_d, s) = open();
+fn revisions_show_the_latest_version_and_retractions_hide_the_record(e: Engine) {
+    let (_d, s) = open(e);
     let me = agency(1);
     let orig = s.store.publish(&me, &network(), phone_body(1), None).unwrap();
     let mut better = indicator(Kind::Phone, &phone(1), Tlp::Green);
@@ -222,9 +231,8 @@ fn revisions_show_the_latest_version_and_retractions_hide_the_record() {
     assert_eq!(s.store.versions(&orig.id).unwrap().len(), 2);
 }
 
-#[test]
-fn only_the_author_may_revise_or_retract() {
-    let (_d, s) = open();
+fn only_the_author_may_revise_or_retract(e: Engine) {
+    let (_d, s) = open(e);
     let theirs = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     ingest(&s.store, &theirs).unwrap();
     // Publishing locally refuses straight away.
@@ -241,7 +249,7 @@ fn only_the_author_may_revise_or_retract() {
     assert!(matches!(ingest(&s.store, &hostile), Err(IngestError::NotOwnTarget { .. })));
 
     // …and if it arrives before its target, the view ignores it.
-    let (_d2, s2) = open();
+    let (_d2, s2) = open(e);
     let early = signed(&agency(3), Channel::Network, 1, None, retract);
     ingest(&s2.store, &early).unwrap();
     ingest(&s2.store, &theirs).unwrap();
@@ -250,9 +258,8 @@ fn only_the_author_may_revise_or_retract() {
     assert!(hits[0].retracted.is_none());
 }
 
-#[test]
-fn sightings_aggregate_per_indicator() {
-    let (_d, s) = open();
+fn sightings_aggregate_per_indicator(e: Engine) {
+    let (_d, s) = open(e);
     let orig = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     ingest(&s.store, &orig).unwrap();
     let sight = |n: u8, verdict| {
@@ -285,9 +292,8 @@ fn sightings_aggregate_per_indicator() {
     assert!(hits.iter().all(|h| h.agencies == 3));
 }
 
-#[test]
-fn queries_find_by_value_kind_author_typology_and_time() {
-    let (_d, s) = open();
+fn queries_find_by_value_kind_author_typology_and_time(e: Engine) {
+    let (_d, s) = open(e);
     let typology = Body::Typology(Typology {
         title: "Fake casino job".into(),
         stage: Stage::Recruitment,
@@ -329,9 +335,8 @@ fn queries_find_by_value_kind_author_typology_and_time() {
     assert_eq!(by_value[0].id, dom.id);
 }
 
-#[test]
-fn the_added_after_feed_pages_in_receive_order() {
-    let (_d, s) = open();
+fn the_added_after_feed_pages_in_receive_order(e: Engine) {
+    let (_d, s) = open(e);
     let log = chain(&agency(2), 5, 0);
     for v in &log {
         ingest(&s.store, v).unwrap();
@@ -348,9 +353,8 @@ fn the_added_after_feed_pages_in_receive_order() {
     assert!(s.store.added_after(None, Some(&mekong()), 10).unwrap().0.is_empty());
 }
 
-#[test]
-fn bulk_lookup_reports_each_value_on_its_own() {
-    let (_d, s) = open();
+fn bulk_lookup_reports_each_value_on_its_own(e: Engine) {
+    let (_d, s) = open(e);
     for v in chain(&agency(2), 3, 0) {
         ingest(&s.store, &v).unwrap();
     }
@@ -371,9 +375,8 @@ fn bulk_lookup_reports_each_value_on_its_own() {
     assert!(res[4].error.is_some());
 }
 
-#[test]
-fn revoked_authors_keep_their_records_flagged_and_cannot_add_more() {
-    let (_d, s) = open();
+fn revoked_authors_keep_their_records_flagged_and_cannot_add_more(e: Engine) {
+    let (_d, s) = open(e);
     let a = agency(4);
     ingest(&s.store, &signed(&a, Channel::Network, 1, None, phone_body(1))).unwrap();
     s.store.apply_trust_update(&trust_list(2, &[1, 2, 3], &[("mekong", &[1, 2])])).unwrap();
@@ -386,9 +389,8 @@ fn revoked_authors_keep_their_records_flagged_and_cannot_add_more() {
     assert_eq!(s.store.trust_lists_after(0).unwrap().len(), 2);
 }
 
-#[test]
-fn sightings_and_retractions_must_travel_on_their_targets_channel() {
-    let (_d, s) = open();
+fn sightings_and_retractions_must_travel_on_their_targets_channel(e: Engine) {
+    let (_d, s) = open(e);
     let target = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     ingest(&s.store, &target).unwrap();
     let body = Body::Sighting(Sighting {
@@ -404,9 +406,8 @@ fn sightings_and_retractions_must_travel_on_their_targets_channel() {
     assert!(matches!(ingest(&s.store, &misplaced), Err(IngestError::TargetChannel { .. })));
 }
 
-#[test]
-fn a_batch_of_publishes_chains_each_log_and_reports_per_body() {
-    let (_d, s) = open();
+fn a_batch_of_publishes_chains_each_log_and_reports_per_body(e: Engine) {
+    let (_d, s) = open(e);
     let me = agency(1);
     s.store.publish(&me, &network(), phone_body(1), None).unwrap();
     let bad = Body::Indicator(indicator(Kind::Phone, "+44 7700 900002", Tlp::Green)); // not normalised
@@ -426,3 +427,34 @@ fn a_batch_of_publishes_chains_each_log_and_reports_per_body() {
     );
     assert_eq!(s.store.head(&Channel::Network, &me.public()).unwrap(), 3);
 }
+
+/// Every behaviour above, on each engine.
+macro_rules! on_every_engine {
+    ($($name:ident),* $(,)?) => {
+        mod fjall {
+            $(#[test] fn $name() { super::$name(super::Engine::Fjall) })*
+        }
+        mod memory {
+            $(#[test] fn $name() { super::$name(super::Engine::Memory) })*
+        }
+    };
+}
+
+on_every_engine!(
+    concurrent_publishes_never_reuse_a_seq,
+    publishing_enforces_tlp_channels_and_group_membership,
+    ingest_accepts_members_and_refuses_everyone_else,
+    a_node_without_a_trust_list_refuses_peer_records,
+    out_of_order_records_wait_for_the_gap_to_fill,
+    equivocation_keeps_both_records_and_flags_the_author,
+    one_bad_record_never_poisons_a_batch,
+    revisions_show_the_latest_version_and_retractions_hide_the_record,
+    only_the_author_may_revise_or_retract,
+    sightings_aggregate_per_indicator,
+    queries_find_by_value_kind_author_typology_and_time,
+    the_added_after_feed_pages_in_receive_order,
+    bulk_lookup_reports_each_value_on_its_own,
+    revoked_authors_keep_their_records_flagged_and_cannot_add_more,
+    sightings_and_retractions_must_travel_on_their_targets_channel,
+    a_batch_of_publishes_chains_each_log_and_reports_per_body,
+);

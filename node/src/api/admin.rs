@@ -297,3 +297,75 @@ pub async fn login_link(
     links.push((code.clone(), token, now + 5 * 60 * 1000));
     Ok((StatusCode::CREATED, axum::Json(LoginLink { path: format!("/login/once/{code}") })))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseStats {
+    /// `records` (shared records) or `local` (cases, tokens, audit).
+    pub database: &'static str,
+    pub keyspaces: Vec<KeyspaceStats>,
+    /// Write-ahead journal not yet folded into tables.
+    pub journal_bytes: u64,
+    pub journal_files: u64,
+    pub bytes_on_disk: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyspaceStats {
+    pub name: &'static str,
+    /// Approximate: the engine counts without reading every key.
+    pub keys: u64,
+    pub bytes_on_disk: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreStats {
+    /// Records stored (exact, from the store's counters).
+    pub records: u64,
+    pub databases: Vec<DatabaseStats>,
+}
+
+fn store_stats(state: &AppState) -> Result<StoreStats, ApiError> {
+    let db = |database, s: crate::store::EngineStats| DatabaseStats {
+        database,
+        keyspaces: s
+            .spaces
+            .into_iter()
+            .map(|k| KeyspaceStats { name: k.name, keys: k.keys, bytes_on_disk: k.bytes_on_disk })
+            .collect(),
+        journal_bytes: s.journal_bytes,
+        journal_files: s.journal_files,
+        bytes_on_disk: s.total_bytes_on_disk,
+    };
+    let store = &state.storage.store;
+    Ok(StoreStats {
+        records: store.counts().map_err(ApiError::internal)?.iter().map(|(_, _, n)| n).sum(),
+        databases: vec![
+            db("records", store.stats().map_err(ApiError::internal)?),
+            db("local", state.storage.local().stats().map_err(ApiError::internal)?),
+        ],
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/store/stats", tag = "admin", responses((status = 200, body = StoreStats)), security(("bearer" = [])))]
+pub async fn stats(State(state): State<Arc<AppState>>, caller: Caller) -> Result<axum::Json<StoreStats>, ApiError> {
+    caller.require(Role::Operator)?;
+    blocking(move || {
+        let stats = store_stats(&state)?;
+        state.audit_read(&caller, "store.stats", "")?;
+        Ok(axum::Json(stats))
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/store/compact", tag = "admin",
+    responses((status = 200, body = StoreStats, description = "sizes after compaction")), security(("bearer" = [])))]
+pub async fn compact(State(state): State<Arc<AppState>>, caller: Caller) -> Result<axum::Json<StoreStats>, ApiError> {
+    caller.require(Role::Operator)?;
+    blocking(move || {
+        state.audit(&caller, "store.compact", "")?;
+        state.storage.store.compact().map_err(ApiError::internal)?;
+        state.storage.local().compact().map_err(ApiError::internal)?;
+        Ok(axum::Json(store_stats(&state)?))
+    })
+    .await
+}

@@ -110,6 +110,8 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::status))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::compact))
         .routes(routes!(admin::login_link))
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::peers))

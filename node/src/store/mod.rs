@@ -25,6 +25,7 @@ use std::{
 
 pub use engine::{Engine, EngineStats, SpaceStats};
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
+pub use keys::SPACES;
 pub use query::{BulkItem, BulkResult, ContentType, Cursor, Hit, Query};
 pub use trust::TrustStoreError;
 
