@@ -69,9 +69,25 @@ impl TestNode {
 
     /// Runs `kawan run` with extra environment variables.
     pub fn run_with_env(dir: tempfile::TempDir, env: &[(&str, std::path::PathBuf)]) -> TestNode {
+        TestNode::launch(dir, env, &[])
+    }
+
+    /// Runs `kawan run` under another program (`strace -f -o FILE`, say).
+    pub fn run_under(dir: tempfile::TempDir, wrapper: &[&std::ffi::OsStr]) -> TestNode {
+        TestNode::launch(dir, &[], wrapper)
+    }
+
+    fn launch(dir: tempfile::TempDir, env: &[(&str, std::path::PathBuf)], wrapper: &[&std::ffi::OsStr]) -> TestNode {
         let _ = std::fs::remove_file(dir.path().join("api.addr"));
         let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
-        let mut cmd = kawan();
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = std::process::Command::new(program);
+                c.args(args).arg(bin("kawan"));
+                c
+            }
+            None => kawan(),
+        };
         cmd.arg("--dir").arg(dir.path()).args(["run", "--log-format", "json"]).stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
@@ -93,6 +109,11 @@ impl TestNode {
         };
         let token = std::fs::read_to_string(dir.path().join("operator.token")).expect("token file").trim().to_string();
         TestNode { dir, base: format!("http://{addr}"), token, child }
+    }
+
+    /// The process id of `kawan run` (or of the program it runs under).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops the node with SIGTERM and waits for it; returns its directory.

@@ -89,3 +89,97 @@ impl Lcg {
         self.0 >> 33
     }
 }
+
+/// No publish is acknowledged before it is on disk, shown on the real binary:
+/// `kawan run` under `strace -f`, every `201 Created` written to the client
+/// must come after an fsync/fdatasync of the record store's files that
+/// completed after the request was read. An acknowledgement from memory (a
+/// buffered write, an fsync of the wrong database, a sync after the answer)
+/// fails it.
+#[test]
+fn every_publish_response_follows_a_sync_of_the_record_store() {
+    let strace = std::path::Path::new("/usr/bin/strace");
+    assert!(strace.exists(), "strace is needed (scripts/test installs it)");
+    let node = kawan_tests::TestNode::start("Example Agency", "GB");
+    let dir = node.stop();
+    let trace = dir.path().join("strace.out");
+    let args = ["-f", "-y", "-s", "64", "-e", "trace=fsync,fdatasync,read,recvfrom,write,writev,sendto,sendmsg", "-o"];
+    let mut wrapper: Vec<&std::ffi::OsStr> = vec![strace.as_os_str()];
+    wrapper.extend(args.iter().map(std::ffi::OsStr::new));
+    wrapper.push(trace.as_os_str());
+    let node = kawan_tests::TestNode::run_under(dir, &wrapper);
+    const PUBLISHES: usize = 20;
+    for i in 0..PUBLISHES {
+        let r = node.request("POST", "/api/v1/indicators", Some(&node.token)).json(&serde_json::json!({
+            "kind": "domain", "value": format!("recruit-{i}.jobs-abroad.example"),
+            "role": "job_ad", "tlp": "green"
+        }));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // SIGTERM to strace would only detach it: stop the traced node itself.
+    let strace_pid = node.pid();
+    let children = std::fs::read_to_string(format!("/proc/{strace_pid}/task/{strace_pid}/children")).unwrap();
+    for pid in children.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+        // SAFETY: kill(2) on the node process strace started for this test.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let dir = node.stop();
+    let text = std::fs::read_to_string(dir.path().join("strace.out")).unwrap();
+    let checked = check_sync_before_ack(&text);
+    assert_eq!(checked, PUBLISHES, "every publish response was found in the trace");
+}
+
+/// Walks a `strace -f -y` trace; for each `HTTP/1.1 201` written to a socket,
+/// requires a completed sync of a file under `/records/` since that socket's
+/// last `POST`. Returns the number of responses checked.
+fn check_sync_before_ack(trace: &str) -> usize {
+    use std::collections::HashMap;
+    let mut last_request: HashMap<String, usize> = HashMap::new(); // socket → line
+    let mut unfinished_sync: HashMap<String, bool> = HashMap::new(); // pid → on records?
+    let mut unfinished_socket: HashMap<String, String> = HashMap::new(); // pid → socket
+    let mut last_records_sync: Option<usize> = None; // line where one completed
+    let mut checked = 0;
+    for (n, line) in trace.lines().enumerate() {
+        let (pid, call) = line.split_once(' ').unwrap_or(("", line));
+        let call = call.trim_start();
+        let is_sync = call.starts_with("fsync(") || call.starts_with("fdatasync(");
+        if is_sync {
+            let on_records = call.contains("/records/");
+            if call.contains("<unfinished ...>") {
+                unfinished_sync.insert(pid.to_string(), on_records);
+            } else if on_records && call.ends_with("= 0") {
+                last_records_sync = Some(n);
+            }
+        } else if call.starts_with("<... fsync resumed>") || call.starts_with("<... fdatasync resumed>") {
+            if unfinished_sync.remove(pid) == Some(true) && call.ends_with("= 0") {
+                last_records_sync = Some(n);
+            }
+        } else if let Some(socket) = socket_of(call).or_else(|| {
+            // A socket call strace split in two: its socket was on the first half.
+            call.starts_with("<...").then(|| unfinished_socket.remove(pid)).flatten()
+        }) {
+            if call.contains("<unfinished ...>") {
+                unfinished_socket.insert(pid.to_string(), socket);
+                continue;
+            }
+            if call.contains("\"POST /api/v1/indicators") {
+                last_request.insert(socket, n);
+            } else if call.contains("HTTP/1.1 201") {
+                let request = *last_request.get(&socket).unwrap_or_else(|| panic!("201 without a request: {line}"));
+                assert!(
+                    last_records_sync.is_some_and(|s| s > request && s < n),
+                    "line {n}: publish acknowledged without a sync of the record store since its request (line {request})"
+                );
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
+/// `write(12<socket:[…]>, …` (or `<TCP:[…]>`) → the socket, for socket calls only.
+fn socket_of(call: &str) -> Option<String> {
+    let start = call.find("<socket:[").or_else(|| call.find("<TCP"))?;
+    let end = call[start..].find('>')? + start;
+    Some(call[start + 1..end].to_string())
+}
