@@ -64,8 +64,8 @@ impl AppState {
     }
 
     /// Appends a read (query, lookup, record or case access) to the audit
-    /// log without waiting for the disk: it is durable within sled's flush
-    /// interval (500 ms).
+    /// log without waiting for the disk: the daemon persists buffered writes
+    /// every 500 ms.
     pub fn audit_read(&self, caller: &Caller, action: &str, detail: &str) -> Result<(), ApiError> {
         self.storage.audit.append_buffered(&caller.name, action, detail).map(|_| ()).map_err(ApiError::internal)
     }

@@ -294,6 +294,13 @@ pub fn guess_kind(raw: &str) -> Option<Kind> {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Some(Kind::Url);
     }
+    // An international number spelled with separators is a phone number and
+    // nothing else: ask the (slow) phone parser once instead of every kind.
+    let phone_shaped = (s.starts_with('+') || s.starts_with("00"))
+        && s.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+    if phone_shaped {
+        return is(Kind::Phone).then_some(Kind::Phone);
+    }
     if s.contains(char::is_whitespace) && !s.starts_with('+') && !s.starts_with("00") {
         // Only phone numbers and IBANs are written with spaces; names are ambiguous.
         return is(Kind::BankAccount).then_some(Kind::BankAccount);

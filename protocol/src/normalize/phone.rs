@@ -22,12 +22,15 @@ pub(super) fn normalize(s: &str, ctx: &Context, warnings: &mut Vec<Warning>) -> 
     }
     // The normal form must read back as itself: for a few inputs (a trunk
     // prefix inside an international number) libphonenumber's E.164 output
-    // re-parses differently, and such a value could never be matched.
-    let again = parse(None, &e164)?;
-    let stable = again.format().mode(Mode::E164).to_string() == e164
-        && possible_length(again.code().value(), e164.len().saturating_sub(1 + code.to_string().len()));
-    if !stable {
-        return Err(Reason::PhoneImpossibleLength(code));
+    // re-parses differently, and such a value could never be matched. An
+    // input that already was its E.164 form was just parsed as such.
+    if s != e164 {
+        let again = parse(None, &e164)?;
+        let stable = again.format().mode(Mode::E164).to_string() == e164
+            && possible_length(again.code().value(), e164.len().saturating_sub(1 + code.to_string().len()));
+        if !stable {
+            return Err(Reason::PhoneImpossibleLength(code));
+        }
     }
     if !number.is_valid() {
         warnings.push(Warning::PhoneRangeNotInService);
