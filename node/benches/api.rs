@@ -170,7 +170,11 @@ fn main() {
     println!("HTTP API, one request : {:>9.0} values/s  = {:.2} x the store", api, api / direct);
     println!("\n## Bulk lookup of 100k phone numbers over HTTP (four spellings, one request)");
     println!("kind=phone given      : {:>9.0} values/s  = {:.2} x domains over HTTP", phones_given, phones_given / api);
-    println!("kind guessed          : {:>9.0} values/s  = {:.2} x domains over HTTP", phones_guessed, phones_guessed / api);
+    println!(
+        "kind guessed          : {:>9.0} values/s  = {:.2} x domains over HTTP",
+        phones_guessed,
+        phones_guessed / api
+    );
     println!(
         "\n## Single lookups over HTTP ({CLIENTS} keep-alive clients in a second process, {LOAD_SECONDS}s, half hits)"
     );

@@ -168,7 +168,7 @@ impl Node {
         persister.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
-        if let Err(e) = self.state.storage.flush() {
+        if let Err(e) = self.state.storage.close() {
             tracing::error!(error = %e, "final flush failed");
         }
         Ok(())

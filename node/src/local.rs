@@ -57,6 +57,10 @@ impl LocalDb {
         self.engine.persist()
     }
 
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.engine.checkpoint()
+    }
+
     pub fn stats(&self) -> Result<crate::store::EngineStats, StoreError> {
         self.engine.stats()
     }

@@ -42,6 +42,9 @@ fn help_runs_for_every_subcommand() {
         &["status"],
         &["audit"],
         &["audit", "verify"],
+        &["store"],
+        &["store", "stats"],
+        &["store", "compact"],
         &["demo"],
         &["peers"],
         &["export"],
@@ -199,4 +202,52 @@ fn client_commands_without_a_node_say_so() {
     let out = kawan().arg("--dir").arg(dir.path()).arg("status").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+}
+
+#[test]
+fn operators_see_and_reclaim_disk_space() {
+    let n = TestNode::start("Example Agency", "GB");
+    for i in 0..5 {
+        ok(n.cli()
+            .args(["publish", "indicator", "--kind", "domain", "--value", &format!("recruit-{i}.jobs-abroad.example")])
+            .args(["--tlp", "green", "--role", "job_ad"])
+            .output()
+            .unwrap());
+    }
+    let text = ok(n.cli().args(["store", "stats"]).output().unwrap());
+    assert!(text.contains("records: 5"), "{text}");
+    for keyspace in ["records", "logs", "heads", "index", "cases", "audit"] {
+        assert!(text.contains(keyspace), "{keyspace} missing: {text}");
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(n.cli().args(["--json", "store", "compact"]).output().unwrap())).unwrap();
+    assert_eq!(stats["records"], 5);
+    assert_eq!(stats["databases"][0]["database"], "records");
+    assert!(stats["databases"][0]["bytes_on_disk"].as_u64().unwrap() > 0);
+    // Still serving after compaction.
+    let hits =
+        ok(n.cli().args(["search", "--kind", "domain", "--value", "recruit-3.jobs-abroad.example"]).output().unwrap());
+    assert!(hits.contains("recruit-3.jobs-abroad.example"), "{hits}");
+    // Analysts may not.
+    let r =
+        n.request("POST", "/api/v1/tokens", Some(&n.token)).json(&serde_json::json!({"name": "a1", "role": "analyst"}));
+    let analyst = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(n.request("GET", "/api/v1/store/stats", Some(&analyst)).call().status, 403);
+    assert_eq!(n.request("POST", "/api/v1/store/compact", Some(&analyst)).call().status, 403);
+}
+
+#[test]
+fn a_node_directory_from_the_sled_era_is_refused_in_one_line() {
+    let n = TestNode::start("Example Agency", "GB");
+    let dir = n.stop();
+    let data = dir.path().join("data");
+    std::fs::remove_dir_all(&data).unwrap();
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("conf"), b"segment_size: 524288\n").unwrap();
+    std::fs::write(data.join("db"), [0u8; 64]).unwrap();
+    let out = kawan().arg("--dir").arg(dir.path()).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sled") && err.contains("format 1"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

@@ -428,6 +428,23 @@ fn a_batch_of_publishes_chains_each_log_and_reports_per_body(e: Engine) {
     assert_eq!(s.store.head(&Channel::Network, &me.public()).unwrap(), 3);
 }
 
+/// Duplicates are the common case in sync (every peer offers the same
+/// records); they are recognised by id before any signature is verified.
+fn duplicates_are_recognised_before_verification(e: Engine) {
+    let (_d, s) = open(e);
+    let v = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
+    assert!(matches!(ingest(&s.store, &v), Ok(Ingested::New(_))));
+    let mut copy = v.envelope.clone();
+    copy.sig.0[0] ^= 1; // a verification would refuse this copy
+    assert_eq!(s.store.ingest(&copy.to_bytes()).unwrap(), Ingested::Duplicate(v.id));
+    // A record not stored yet is still verified.
+    let fresh = signed(&agency(2), Channel::Network, 2, Some(v.id), phone_body(2));
+    let mut forged = fresh.envelope.clone();
+    forged.sig.0[0] ^= 1;
+    assert!(matches!(s.store.ingest(&forged.to_bytes()), Err(IngestError::Record(RecordError::BadSignature))));
+    assert_eq!(s.store.get(&v.id).unwrap().unwrap().envelope, v.envelope, "the stored copy is the authentic one");
+}
+
 /// Every behaviour above, on each engine.
 macro_rules! on_every_engine {
     ($($name:ident),* $(,)?) => {
@@ -441,6 +458,7 @@ macro_rules! on_every_engine {
 }
 
 on_every_engine!(
+    duplicates_are_recognised_before_verification,
     concurrent_publishes_never_reuse_a_seq,
     publishing_enforces_tlp_channels_and_group_membership,
     ingest_accepts_members_and_refuses_everyone_else,

@@ -95,6 +95,9 @@ impl Engine for Faulty {
     fn persist(&self) -> Result<(), StoreError> {
         self.inner.persist()
     }
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.inner.checkpoint()
+    }
     fn stats(&self) -> Result<EngineStats, StoreError> {
         self.inner.stats()
     }

@@ -88,6 +88,10 @@ pub trait Engine: Send + Sync {
     /// Waits until everything committed so far is on disk.
     fn persist(&self) -> Result<(), StoreError>;
 
+    /// Moves what is only in the journal into tables, so that the next open
+    /// has no journal to replay (a clean shutdown).
+    fn checkpoint(&self) -> Result<(), StoreError>;
+
     fn stats(&self) -> Result<EngineStats, StoreError>;
 
     /// Rewrites the keyspaces' tables to drop overwritten and deleted data.

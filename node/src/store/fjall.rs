@@ -101,6 +101,14 @@ impl Engine for FjallEngine {
         Ok(self.db.persist(PersistMode::SyncData)?)
     }
 
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.persist()?;
+        for ks in self.spaces.values() {
+            ks.rotate_memtable_and_wait()?;
+        }
+        Ok(())
+    }
+
     fn stats(&self) -> Result<EngineStats, StoreError> {
         let mut spaces: Vec<SpaceStats> = self
             .spaces

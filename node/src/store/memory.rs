@@ -71,6 +71,10 @@ impl Engine for MemoryEngine {
         Ok(())
     }
 
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn stats(&self) -> Result<EngineStats, StoreError> {
         let spaces = self.spaces.read().unwrap_or_else(|e| e.into_inner());
         let mut out: Vec<SpaceStats> =

@@ -181,7 +181,15 @@ impl Store {
     fn bulk_one(&self, item: &BulkItem, ctx: &Context, include_retracted: bool) -> Result<BulkResult, StoreError> {
         let mut out = BulkResult {
             input: item.value.clone(),
-            kind: item.kind.or_else(|| normalize::guess_kind(&item.value)),
+            // A phone-shaped value is a phone number: normalising it once,
+            // below, also says whether it is one (phone parsing is slow).
+            kind: item.kind.or_else(|| {
+                if normalize::looks_like_phone(&item.value) {
+                    Some(Kind::Phone)
+                } else {
+                    normalize::guess_kind(&item.value)
+                }
+            }),
             value: None,
             warnings: vec![],
             error: None,

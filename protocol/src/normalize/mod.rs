@@ -284,6 +284,15 @@ pub(crate) fn refang(s: &str) -> String {
     t
 }
 
+/// An international number spelled with separators (`+44 7700-900 123`,
+/// `0044 (0)7700 900123`): a phone number and nothing else.
+pub fn looks_like_phone(raw: &str) -> bool {
+    let s = raw.trim();
+    (s.starts_with('+') || s.starts_with("00"))
+        && s.len() > 4
+        && s.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c))
+}
+
 /// Guesses the kind of a value pasted without one (bulk lookups of mixed
 /// lists). Only unambiguous shapes are guessed; anything else is `None`, and
 /// the caller must say which kind it is. A guessed kind still has to normalise.
@@ -294,11 +303,8 @@ pub fn guess_kind(raw: &str) -> Option<Kind> {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Some(Kind::Url);
     }
-    // An international number spelled with separators is a phone number and
-    // nothing else: ask the (slow) phone parser once instead of every kind.
-    let phone_shaped = (s.starts_with('+') || s.starts_with("00"))
-        && s.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
-    if phone_shaped {
+    // Ask the (slow) phone parser once instead of trying every kind.
+    if looks_like_phone(&s) {
         return is(Kind::Phone).then_some(Kind::Phone);
     }
     if s.contains(char::is_whitespace) && !s.starts_with('+') && !s.starts_with("00") {
