@@ -117,6 +117,7 @@ pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) 
     let (tx, rx) = mpsc::unbounded_channel();
     let peers = Arc::new(RwLock::new(PeerTable::default()));
     let bootstrap = config.bootstrap.iter().filter_map(|a| a.parse::<Multiaddr>().ok()).collect();
+    let (stored_tx, stored_rx) = mpsc::channel(STORED_CAPACITY);
     let mut net = Net {
         swarm,
         store,
@@ -132,9 +133,10 @@ pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) 
         addr_file: config.addr_file,
         wire_log: std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from),
         pending_pulls: HashMap::new(),
+        stored_tx,
     };
     net.on_trust_changed();
-    tokio::spawn(net.run(rx));
+    tokio::spawn(net.run(rx, stored_rx));
     Ok(NetHandle { tx, peers })
 }
 
@@ -156,10 +158,21 @@ struct Net {
     wire_log: Option<PathBuf>,
     /// Outstanding pulls, so a batch answer can be followed up.
     pending_pulls: HashMap<OutboundRequestId, PeerId>,
+    /// Pulled batches stored off this task report here (group records to relay).
+    stored_tx: mpsc::Sender<Stored>,
+}
+
+/// Pulled batches being stored at once, at most (each holds ≤ 256 records).
+const STORED_CAPACITY: usize = 16;
+
+/// A pulled batch, stored: its new group records, to relay to the group.
+struct Stored {
+    from: PeerId,
+    groups: Vec<(Channel, Vec<Vec<u8>>)>,
 }
 
 impl Net {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>, mut stored: mpsc::Receiver<Stored>) {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         let mut resync = tokio::time::interval(Duration::from_secs(15));
         loop {
@@ -169,6 +182,11 @@ impl Net {
                     None => return,
                 },
                 event = self.swarm.select_next_some() => self.on_event(event),
+                Some(done) = stored.recv() => {
+                    for (channel, batch) in done.groups {
+                        self.push_to_group(&channel, batch, Some(done.from));
+                    }
+                }
                 _ = tick.tick() => self.dial_members(),
                 _ = resync.tick() => {
                     let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
@@ -399,7 +417,9 @@ impl Net {
     }
 
     fn on_request(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
-        if let Ok(bytes) = request.to_bytes() {
+        if self.wire_log.is_some()
+            && let Ok(bytes) = request.to_bytes()
+        {
             self.log_wire(&bytes);
         }
         let shared = self.shared_channels(&peer);
@@ -422,8 +442,7 @@ impl Net {
                     Err(e) => SyncResponse::Refused { reason: e.to_string() },
                 },
                 SyncRequest::Push { records } => {
-                    let records: Vec<Vec<u8>> =
-                        records.into_iter().map(ByteBuf::into_vec).take(MAX_BATCH_RECORDS).collect();
+                    let records = decode_batch(records);
                     let new = self.ingest(&records, &shared);
                     let count = new.iter().map(|(_, b)| b.len() as u32).sum();
                     // Relay group records to the other members of the group.
@@ -482,13 +501,11 @@ impl Net {
 
     /// The pull that continues each log of `batch` where it ends, for logs
     /// the peer's last heads show to be longer.
-    fn pull_after_batch(&mut self, peer: PeerId, batch: &[Vec<u8>], shared: &[Channel]) {
+    fn pull_after_batch(&mut self, peer: PeerId, batch: &[Incoming], shared: &[Channel]) {
         let mut ends: HashMap<(Channel, AgencyKey), u64> = HashMap::new();
-        for bytes in batch {
-            if let Ok(Ok(r)) = Envelope::from_bytes(bytes).map(|e| e.record_unverified()) {
-                let end = ends.entry((r.header.channel, r.header.author)).or_default();
-                *end = (*end).max(r.header.seq);
-            }
+        for r in batch {
+            let end = ends.entry((r.header.channel.clone(), r.header.author)).or_default();
+            *end = (*end).max(r.header.seq);
         }
         let theirs = self.peers.read().ok().and_then(|t| t.peers.get(&peer.to_string()).map(|i| i.heads.clone()));
         let wants: Vec<kawan_protocol::Want> = theirs
@@ -513,35 +530,29 @@ impl Net {
         }
     }
 
-    /// Ingests records from a peer, keeping only channels both may see;
-    /// returns the new group records by channel, for relaying (network
-    /// records need no relay: sync and gossip carry them).
-    fn ingest(&mut self, records: &[Vec<u8>], shared: &[Channel]) -> Vec<(Channel, Vec<Vec<u8>>)> {
-        let allowed: Vec<Vec<u8>> = records
-            .iter()
-            .filter(|b| {
-                Envelope::from_bytes(b)
-                    .and_then(|e| e.record_unverified())
-                    .is_ok_and(|r| shared.contains(&r.header.channel))
-            })
-            .cloned()
-            .collect();
-        let results = tokio::task::block_in_place(|| self.store.ingest_batch(&allowed));
-        let mut groups: HashMap<Channel, Vec<Vec<u8>>> = HashMap::new();
-        for (r, bytes) in results.iter().zip(&allowed) {
-            self.metrics.ingested(r);
-            if r.as_ref().is_ok_and(Ingested::is_new)
-                && let Ok(Ok(rec)) = Envelope::from_bytes(bytes).map(|e| e.record_unverified())
-                && rec.header.channel != Channel::Network
-            {
-                groups.entry(rec.header.channel).or_default().push(bytes.clone());
-            }
-        }
-        groups.into_iter().collect()
+    /// Ingests pushed records here, to answer the push with what was new.
+    fn ingest(&mut self, records: &[Incoming], shared: &[Channel]) -> Vec<(Channel, Vec<Vec<u8>>)> {
+        tokio::task::block_in_place(|| ingest_into(&self.store, &self.metrics, records, shared))
+    }
+
+    /// Stores a pulled batch on a blocking thread, so this task keeps serving
+    /// and receives the next batch meanwhile: verifying one batch overlaps
+    /// the previous one's fsync (the store's group commit joins them).
+    fn ingest_off_task(&self, from: PeerId, records: Vec<Incoming>, shared: Vec<Channel>) {
+        let (store, metrics, done) = (self.store.clone(), self.metrics.clone(), self.stored_tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let groups = ingest_into(&store, &metrics, &records, &shared);
+            // The loop may be gone at shutdown; the records are stored either way.
+            let _ = done.blocking_send(Stored { from, groups });
+        });
     }
 
     fn on_response(&mut self, peer: PeerId, request_id: OutboundRequestId, response: SyncResponse) {
-        if let Ok(bytes) = response.to_bytes() {
+        // Encoding a whole batch again costs as much as decoding it: only
+        // when the wire log is on.
+        if self.wire_log.is_some()
+            && let Ok(bytes) = response.to_bytes()
+        {
             self.log_wire(&bytes);
         }
         let shared = self.shared_channels(&peer);
@@ -552,16 +563,13 @@ impl Net {
             }
             SyncResponse::Batch { records, more } => {
                 self.pending_pulls.remove(&request_id);
-                let records: Vec<Vec<u8>> =
-                    records.into_iter().map(ByteBuf::into_vec).take(MAX_BATCH_RECORDS).collect();
+                let records = decode_batch(records);
                 if more && !records.is_empty() {
                     // Ask for the next range before storing this one, so the
                     // peer reads while we write: one batch always in flight.
                     self.pull_after_batch(peer, &records, &shared);
                 }
-                for (channel, batch) in self.ingest(&records, &shared) {
-                    self.push_to_group(&channel, batch, Some(peer));
-                }
+                self.ingest_off_task(peer, records, shared);
             }
             SyncResponse::TrustLists { lists } => {
                 let mut changed = false;
@@ -578,6 +586,49 @@ impl Net {
             SyncResponse::Accepted { .. } => {}
         }
     }
+}
+
+/// Ingests records from a peer, keeping only channels both may see; returns
+/// the new group records by channel, for relaying (network records need no
+/// relay: sync and gossip carry them).
+fn ingest_into(
+    store: &Store,
+    metrics: &Metrics,
+    records: &[Incoming],
+    shared: &[Channel],
+) -> Vec<(Channel, Vec<Vec<u8>>)> {
+    let allowed: Vec<&Incoming> = records.iter().filter(|r| shared.contains(&r.header.channel)).collect();
+    let bytes: Vec<Vec<u8>> = allowed.iter().map(|r| r.bytes.clone()).collect();
+    let results = store.ingest_batch(&bytes);
+    let mut groups: HashMap<Channel, Vec<Vec<u8>>> = HashMap::new();
+    for (r, rec) in results.iter().zip(allowed) {
+        metrics.ingested(r);
+        if r.as_ref().is_ok_and(Ingested::is_new) && rec.header.channel != Channel::Network {
+            groups.entry(rec.header.channel.clone()).or_default().push(rec.bytes.clone());
+        }
+    }
+    groups.into_iter().collect()
+}
+
+/// A record received in a batch, its header read once (unverified: only
+/// for routing; the store verifies before anything is stored).
+struct Incoming {
+    bytes: Vec<u8>,
+    header: kawan_protocol::Header,
+}
+
+/// Decodes a received batch once; undecodable records are dropped here and
+/// would be refused by the store anyway.
+fn decode_batch(records: Vec<ByteBuf>) -> Vec<Incoming> {
+    records
+        .into_iter()
+        .take(MAX_BATCH_RECORDS)
+        .filter_map(|b| {
+            let bytes = b.into_vec();
+            let header = Envelope::from_bytes(&bytes).and_then(|e| e.record_unverified()).ok()?.header;
+            Some(Incoming { bytes, header })
+        })
+        .collect()
 }
 
 /// The gossip topics of a network: records of the `network` channel, and
