@@ -158,9 +158,9 @@ fn check_sync_before_ack(trace: &str) -> usize {
             // A socket call strace split in two: its socket was on the first half.
             call.starts_with("<...").then(|| unfinished_socket.remove(pid)).flatten()
         }) {
+            // A write shows its data when it starts, a read when it ends.
             if call.contains("<unfinished ...>") {
-                unfinished_socket.insert(pid.to_string(), socket);
-                continue;
+                unfinished_socket.insert(pid.to_string(), socket.clone());
             }
             if call.contains("\"POST /api/v1/indicators") {
                 last_request.insert(socket, n);

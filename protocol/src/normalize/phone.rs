@@ -1,23 +1,21 @@
-//! Phone numbers → E.164, with `phonenumber` (a port of libphonenumber).
+//! Phone numbers → E.164, with `rlibphonenumber` (a port of libphonenumber
+//! whose compiled patterns are shared without a lock, so bulk lookups use
+//! every core).
 
-use phonenumber::{Mode, metadata::DATABASE};
+use rlibphonenumber::{NumberLengthType, PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, enums::Region};
 
 use super::{Context, Reason, Warning};
 
 pub(super) fn normalize(s: &str, ctx: &Context, warnings: &mut Vec<Warning>) -> Result<String, Reason> {
     let s = clean(s);
-    let region = match ctx.default_region {
-        Some(c) => c.as_str().parse::<phonenumber::country::Id>().ok(),
-        None => None,
-    };
+    let region = ctx.default_region.and_then(|c| c.as_str().parse::<Region>().ok());
     if region.is_none() && !s.starts_with('+') {
         return Err(Reason::PhoneNeedsRegion);
     }
     let number = parse(region, &s)?;
-    let e164 = number.format().mode(Mode::E164).to_string();
-    let code = number.code().value();
-    let national_len = e164.len().saturating_sub(1 + code.to_string().len());
-    if !possible_length(code, national_len) {
+    let e164 = number.format_as(PhoneNumberFormat::E164).into_owned();
+    let code = u16::try_from(number.country_code).unwrap_or(0);
+    if !possible(&number) {
         return Err(Reason::PhoneImpossibleLength(code));
     }
     // The normal form must read back as itself: for a few inputs (a trunk
@@ -26,9 +24,7 @@ pub(super) fn normalize(s: &str, ctx: &Context, warnings: &mut Vec<Warning>) -> 
     // input that already was its E.164 form was just parsed as such.
     if s != e164 {
         let again = parse(None, &e164)?;
-        let stable = again.format().mode(Mode::E164).to_string() == e164
-            && possible_length(again.code().value(), e164.len().saturating_sub(1 + code.to_string().len()));
-        if !stable {
+        if again.format_as(PhoneNumberFormat::E164) != e164 || !possible(&again) {
             return Err(Reason::PhoneImpossibleLength(code));
         }
     }
@@ -40,13 +36,20 @@ pub(super) fn normalize(s: &str, ctx: &Context, warnings: &mut Vec<Warning>) -> 
 
 /// Third-party parser on untrusted text: contain any panic as a parse error
 /// rather than trusting that every input path in it is panic-free.
-fn parse(region: Option<phonenumber::country::Id>, s: &str) -> Result<phonenumber::PhoneNumber, Reason> {
-    let s = s.to_string();
-    match std::panic::catch_unwind(move || phonenumber::parse(region, s)) {
+fn parse(region: Option<Region>, s: &str) -> Result<PhoneNumber, Reason> {
+    match std::panic::catch_unwind(|| PHONE_NUMBER_UTIL.parse(s, region)) {
         Ok(Ok(n)) => Ok(n),
         Ok(Err(e)) => Err(Reason::PhoneUnparsable(e.to_string())),
         Err(_) => Err(Reason::PhoneUnparsable("parser failure".into())),
     }
+}
+
+/// libphonenumber's "possible length" for the number's country, over every
+/// number type: rejects numbers that cannot exist while keeping
+/// unknown-but-plausible ranges (validity is only a warning). Local-only
+/// lengths (dialled without an area code) are not a complete number.
+fn possible(number: &PhoneNumber) -> bool {
+    matches!(number.is_possible_with_reason(), Ok(NumberLengthType::IsPossible))
 }
 
 /// Rewrites the spellings people paste into one the parser reads the same way:
@@ -76,38 +79,4 @@ fn clean(s: &str) -> String {
     // some confuse the parser; what is left is unambiguous.
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
     if international { format!("+{digits}") } else { digits }
-}
-
-/// libphonenumber's "possible lengths" for the country code, over every
-/// number type an indicator can be: rejects numbers that cannot exist while
-/// keeping unknown-but-plausible ranges. (The general descriptor alone is
-/// often empty in the metadata, so the typed descriptors are consulted too.)
-fn possible_length(code: u16, national_len: usize) -> bool {
-    let Some(metas) = DATABASE.by_code(&code) else {
-        return false;
-    };
-    let lengths: Vec<u16> = metas
-        .iter()
-        .flat_map(|m| {
-            let d = m.descriptors();
-            [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ]
-            .into_iter()
-            .flatten()
-            .flat_map(|desc| desc.possible_length().iter().copied())
-            .collect::<Vec<_>>()
-        })
-        .collect();
-    national_len <= 15 && (lengths.is_empty() || lengths.contains(&(national_len as u16)))
 }
