@@ -315,6 +315,14 @@ enum StoreCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run { .. } | Command::Demo { .. }) {
+        // A client command whose output pipe closes (`kawan search --json |
+        // head`) ends quietly, as Unix tools do, instead of panicking on the
+        // write. Not for the node: a peer closing a socket must not kill it.
+        // SAFETY: restores one signal's default disposition before any
+        // thread is started.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

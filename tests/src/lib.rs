@@ -152,6 +152,7 @@ impl TestNode {
             url: format!("{}{path}", self.base),
             method: method.to_string(),
             token: token.map(String::from),
+            headers: Vec::new(),
         }
     }
 }
@@ -168,6 +169,7 @@ pub mod http {
         pub url: String,
         pub method: String,
         pub token: Option<String>,
+        pub headers: Vec<(String, String)>,
     }
 
     pub struct Response {
@@ -183,6 +185,12 @@ pub mod http {
     }
 
     impl Request {
+        /// Adds a header (Accept, say).
+        pub fn header(mut self, name: &str, value: &str) -> Request {
+            self.headers.push((name.to_string(), value.to_string()));
+            self
+        }
+
         pub fn json(self, body: &serde_json::Value) -> Response {
             self.send(Some(("application/json", body.to_string().into_bytes())))
         }
@@ -201,6 +209,9 @@ pub mod http {
             let mut req = ureq::http::Request::builder().method(method).uri(&self.url);
             if let Some(t) = &self.token {
                 req = req.header("Authorization", format!("Bearer {t}"));
+            }
+            for (name, value) in &self.headers {
+                req = req.header(name.as_str(), value.as_str());
             }
             let resp = match body {
                 Some((ct, bytes)) => agent.run(req.header("Content-Type", ct).body(bytes).expect("request")),

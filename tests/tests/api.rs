@@ -258,6 +258,34 @@ fn bad_input_gets_a_4xx_with_a_code_never_a_500() {
         assert_eq!(r.status, status, "{method} {path}: {}", r.body);
         assert_eq!(r.json()["code"], code, "{method} {path}: {}", r.body);
     }
+}
+
+/// What the router and axum's extractors refuse on their own answers in the
+/// documented JSON error shape too, never as plain text or an empty body.
+#[test]
+fn the_routers_own_refusals_are_json_errors() {
+    let n = node();
+    let t = Some(n.token.as_str());
+    let too_big = vec![b'a'; 33 * 1024 * 1024]; // over the default 32 MiB limit
+    let cases: Vec<BadRequest> = vec![
+        ("GET", "/api/v1/search?kind=domain&limit=many", "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/search?since=%ZZ", "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/cases/not-a-number", "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/records/%FF%FE", "", vec![], 400, "bad_request"),
+        ("DELETE", "/api/v1/status", "", vec![], 405, "method_not_allowed"),
+        ("PUT", "/api/v1/indicators", "application/json", b"{}".to_vec(), 405, "method_not_allowed"),
+        ("POST", "/api/v1/lookup", "text/plain", too_big, 413, "body_too_large"),
+        ("GET", "/api/v1/no-such-thing", "", vec![], 404, "not_found"),
+    ];
+    for (method, path, ct, body, status, code) in cases {
+        let r =
+            if body.is_empty() { n.request(method, path, t).call() } else { n.request(method, path, t).raw(ct, body) };
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(r.content_type.starts_with("application/json"), "{method} {path}: {}", r.content_type);
+        let e = r.json();
+        assert_eq!(e["code"], code, "{method} {path}: {}", r.body);
+        assert!(!e["message"].as_str().unwrap_or("").is_empty(), "{method} {path}: a message for people");
+    }
     for path in
         ["/api/v1/search?kind=fax", "/api/v1/search?value=x", "/api/v1/search?type=thing", "/api/v1/records/xyz"]
     {

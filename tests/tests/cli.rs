@@ -251,3 +251,26 @@ fn a_node_directory_from_the_sled_era_is_refused_in_one_line() {
     assert!(err.contains("sled") && err.contains("format 1"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_closed_output_pipe_ends_a_command_quietly() {
+    let n = TestNode::start("Example Agency", "GB");
+    ok(n.cli()
+        .args(["publish", "indicator", "--kind", "domain", "--value", "recruit.jobs-abroad.example"])
+        .args(["--tlp", "green", "--role", "job_ad"])
+        .output()
+        .unwrap());
+    // As `kawan search --json … | head -c 0`: the reader is gone before the write.
+    let mut child = n
+        .cli()
+        .args(["--json", "search", "--kind", "domain"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "a panic exits with 101");
+}

@@ -185,3 +185,64 @@ fn taxii2_client_and_the_stix_validator_accept_everything_served() {
     let r = n.request("GET", "/api/v1/search?kind=domain&value=pushed-by-taxii.example", Some(&n.token)).call();
     assert_eq!(r.json()["hits"][0]["tlp"], "green", "the pushed indicator was published with its TLP");
 }
+
+/// TAXII 2.1 content negotiation and `limit`: a server never answers more
+/// objects than asked, and refuses media types it does not speak.
+#[test]
+fn taxii_negotiates_media_types_and_honours_limit_exactly() {
+    let n = TestNode::start("Example Agency", "GB");
+    for i in 0..12 {
+        let r = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(
+            &json!({"kind": "domain", "value": format!("recruit-{i}.jobs-abroad.example"), "role": "job_ad", "tlp": "green"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let (_, cols, _) = get(&n, "/taxii2/api/collections/");
+    let id = cols["collections"][0]["id"].as_str().unwrap().to_string();
+    let objects = format!("/taxii2/api/collections/{id}/objects/");
+
+    // Accept: what TAXII 2.1 clients send, or anything that includes it.
+    for ok in ["application/taxii+json;version=2.1", "application/taxii+json", "*/*", "text/html, */*;q=0.1"] {
+        let r = n.request("GET", &objects, Some(&n.token)).header("Accept", ok).call();
+        assert_eq!(r.status, 200, "Accept: {ok}: {}", r.body);
+    }
+    for refused in ["text/html", "application/taxii+json;version=2.0", "application/json"] {
+        let r = n.request("GET", &objects, Some(&n.token)).header("Accept", refused).call();
+        assert_eq!(r.status, 406, "Accept: {refused}: {}", r.body);
+        assert_eq!(r.content_type, "application/taxii+json;version=2.1");
+        assert_eq!(r.json()["http_status"], "406");
+    }
+    let r = n.request("POST", &objects, Some(&n.token)).raw("text/plain", b"{}".to_vec());
+    assert_eq!(r.status, 415, "{}", r.body);
+    assert_eq!(r.json()["http_status"], "415");
+    // axum's own refusals under /taxii2/ take the TAXII error shape too.
+    let r = n.request("DELETE", &objects, Some(&n.token)).call();
+    assert_eq!((r.status, r.content_type.as_str()), (405, "application/taxii+json;version=2.1"));
+
+    // limit is exact on every page, the preamble included, and a walk with
+    // `next` sees every object once.
+    let (_, everything, _) = get(&n, &format!("{objects}?limit=1000"));
+    let total = everything["objects"].as_array().unwrap().len();
+    assert!(total > 12, "the preamble and 12 indicators: {total}");
+    for limit in [1, 5, 7] {
+        let mut seen = Vec::new();
+        let mut path = format!("{objects}?limit={limit}");
+        loop {
+            let (s, page, _) = get(&n, &path);
+            assert_eq!(s, 200, "{page}");
+            let got = page["objects"].as_array().unwrap();
+            assert!(got.len() <= limit, "limit={limit} answered {} objects", got.len());
+            seen.extend(got.iter().map(|o| o["id"].as_str().unwrap().to_string()));
+            if page["more"] != true {
+                break;
+            }
+            path = format!("{objects}?limit={limit}&next={}", page["next"].as_str().unwrap());
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((seen.len(), unique.len()), (total, total), "limit={limit}: each object once");
+        let (_, manifest, _) = get(&n, &format!("/taxii2/api/collections/{id}/manifest/?limit={limit}"));
+        assert_eq!(manifest["objects"].as_array().unwrap().len(), limit, "manifest limit={limit}");
+    }
+}

@@ -87,3 +87,43 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
     ApiError::new(status, code, rejection.body_text())
 }
+
+/// Errors the router or an extractor produces on its own (a malformed query
+/// string or path id, a body over the limit, a wrong method) answer in the
+/// documented shape too: JSON `{code, message}` under `/api/`, the TAXII
+/// error body under `/taxii2/`. Handlers' own errors already have it; web
+/// pages keep theirs.
+pub async fn uniform_errors(req: Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    let taxii = path.starts_with("/taxii2/");
+    let api = path.starts_with("/api/") || path == "/metrics";
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let shaped = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/taxii+json"));
+    if !(status.is_client_error() || status.is_server_error()) || shaped || !(taxii || api) {
+        return resp;
+    }
+    // axum's own rejections are short plain text; keep it as the message.
+    let text = axum::body::to_bytes(resp.into_body(), 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    if taxii {
+        return super::taxii::TaxiiError::new(status, message).into_response();
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    ApiError::new(status, code, message).into_response()
+}

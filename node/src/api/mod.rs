@@ -131,6 +131,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(crate::web::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(error::uniform_errors))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }

@@ -30,6 +30,12 @@ const STIX: &str = "application/stix+json;version=2.1";
 /// A TAXII error: the spec's error body and media type.
 pub struct TaxiiError(StatusCode, String);
 
+impl TaxiiError {
+    pub fn new(status: StatusCode, description: impl Into<String>) -> TaxiiError {
+        TaxiiError(status, description.into())
+    }
+}
+
 impl IntoResponse for TaxiiError {
     fn into_response(self) -> Response {
         let body = json!({"title": self.0.canonical_reason().unwrap_or("error"), "description": self.1, "http_status": self.0.as_u16().to_string()});
@@ -68,6 +74,43 @@ impl FromRequestParts<Arc<AppState>> for TaxiiCaller {
     }
 }
 
+/// TAXII 2.1 content negotiation: every response is
+/// `application/taxii+json;version=2.1`, so a request that accepts none of it
+/// gets 406, and a POST whose body is not it gets 415.
+async fn negotiate(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match refuse(req.headers(), req.method() == axum::http::Method::POST) {
+        Some(refusal) => refusal.into_response(),
+        None => next.run(req).await,
+    }
+}
+
+fn refuse(headers: &HeaderMap, is_post: bool) -> Option<TaxiiError> {
+    let header_of = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let Some(accept) = header_of(header::ACCEPT)
+        && !accept.split(',').any(|range| is_taxii(range, true))
+    {
+        let msg = format!("Accept: {accept:?}; this server answers {TAXII}");
+        return Some(TaxiiError(StatusCode::NOT_ACCEPTABLE, msg));
+    }
+    if is_post && !header_of(header::CONTENT_TYPE).is_some_and(|ct| is_taxii(ct, false)) {
+        return Some(TaxiiError(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("Content-Type must be {TAXII}")));
+    }
+    None
+}
+
+/// Whether a media range names TAXII 2.1 (`version` absent means the latest);
+/// with `wildcards`, `*/*` and `application/*` too.
+fn is_taxii(range: &str, wildcards: bool) -> bool {
+    let mut parts = range.split(';').map(str::trim);
+    let media = parts.next().unwrap_or("").to_ascii_lowercase();
+    let version = parts.find_map(|p| p.strip_prefix("version=")).map(|v| v.trim().trim_matches('"'));
+    match media.as_str() {
+        "*/*" | "application/*" => wildcards,
+        "application/taxii+json" => version.is_none_or(|v| v == "2.1"),
+        _ => false,
+    }
+}
+
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/taxii2/", get(discovery))
@@ -79,6 +122,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/taxii2/api/collections/{collection}/objects/{object}/", get(object))
         .route("/taxii2/api/collections/{collection}/objects/{object}/versions/", get(versions))
         .route("/taxii2/api/collections/{collection}/manifest/", get(manifest))
+        .layer(axum::middleware::from_fn(negotiate))
 }
 
 async fn discovery(_c: TaxiiCaller) -> Response {
@@ -268,32 +312,61 @@ async fn status(
         .ok_or_else(|| TaxiiError(StatusCode::NOT_FOUND, format!("no status {id}")))
 }
 
-/// One page: the STIX objects of records added after `after`, with the
-/// cursor to continue from and the receive time of each.
+/// One page: at most `limit` STIX objects, the receive time of each, and
+/// the `next` token to continue from.
 struct Page {
     objects: Vec<(Value, u64)>,
-    next: Option<Cursor>,
+    next: Option<String>,
     more: bool,
 }
 
-fn page(state: &AppState, channel: &Channel, after: Option<Cursor>, limit: usize) -> Result<Page, TaxiiError> {
-    let internal = |e: crate::store::StoreError| TaxiiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    let store = &state.storage.store;
-    let (records, next) = store.added_after(after, Some(channel), limit).map_err(internal)?;
-    let more = records.len() == limit;
-    let trust = store.trust();
-    let mut objects = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    if after.is_none() {
-        // Every collection starts with the Kawan identity, extension
-        // definition, TLP markings and the agencies' identities.
-        objects.extend(stix::preamble().into_iter().map(|o| (o, 0)));
-        if let Some(list) = &trust {
-            for m in &list.members {
-                objects.push((stix::identity(&m.key, &m.name, Some(m.country.as_str())), 0));
-            }
+/// Where a page starts: inside the collection's preamble (offset), or in the
+/// records, after a cursor (none: from the first).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Start {
+    Preamble(usize),
+    Records(Option<Cursor>),
+}
+
+/// `next` tokens: `p<offset>` inside the preamble, else a record cursor.
+impl std::str::FromStr for Start {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Start, String> {
+        match s.strip_prefix('p') {
+            Some(n) => n.parse().map(Start::Preamble).map_err(|_| format!("invalid next token {s:?}")),
+            None => s.parse().map(|c| Start::Records(Some(c))),
         }
     }
+}
+
+fn page(state: &AppState, channel: &Channel, start: Start, limit: usize) -> Result<Page, TaxiiError> {
+    let internal = |e: crate::store::StoreError| TaxiiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let store = &state.storage.store;
+    let trust = store.trust();
+    let mut objects = Vec::new();
+    let (after, room) = match start {
+        Start::Records(after) => (after, limit),
+        Start::Preamble(offset) => {
+            // Every collection starts with the Kawan identity, extension
+            // definition, TLP markings and the agencies' identities; they
+            // count against the page's limit like any object.
+            let mut preamble: Vec<Value> = stix::preamble();
+            if let Some(list) = &trust {
+                preamble.extend(list.members.iter().map(|m| stix::identity(&m.key, &m.name, Some(m.country.as_str()))));
+            }
+            let end = (offset + limit).min(preamble.len());
+            objects.extend(preamble.into_iter().take(end).skip(offset).map(|o| (o, 0)));
+            let room = limit - objects.len();
+            if room == 0 {
+                return Ok(Page { objects, next: Some(format!("p{end}")), more: true });
+            }
+            (None, room)
+        }
+    };
+    let (records, next) = store.added_after(after, Some(channel), room).map_err(internal)?;
+    let more = records.len() == room;
+    let next = next.map(|c| c.to_string());
+    let mut seen = std::collections::HashSet::new();
     for r in records {
         if let Some(o) = to_stix(state, &r, trust.as_deref()).map_err(internal)?
             && seen.insert((o["id"].to_string(), o["modified"].to_string()))
@@ -366,18 +439,18 @@ fn keep(o: &Value, f: &Filters) -> bool {
         && version_ok
 }
 
-fn start(q: &HashMap<String, String>) -> Result<Option<Cursor>, TaxiiError> {
+fn start(q: &HashMap<String, String>) -> Result<Start, TaxiiError> {
     let bad = |m: String| TaxiiError(StatusCode::BAD_REQUEST, m);
     if let Some(n) = q.get("next") {
-        return n.parse().map(Some).map_err(bad);
+        return n.parse().map_err(bad);
     }
     match q.get("added_after") {
         Some(t) => {
             let dt = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| bad(format!("added_after: {e}")))?;
-            Ok(Some(Cursor::after_ms((dt.unix_timestamp_nanos() / 1_000_000).max(0) as u64)))
+            Ok(Start::Records(Some(Cursor::after_ms((dt.unix_timestamp_nanos() / 1_000_000).max(0) as u64))))
         }
-        None => Ok(None),
+        None => Ok(Start::Preamble(0)),
     }
 }
 
@@ -433,7 +506,7 @@ async fn objects(
     if page.more
         && let Some(n) = page.next
     {
-        body["next"] = n.to_string().into();
+        body["next"] = n.into();
     }
     Ok((headers, taxii(body)).into_response())
 }
@@ -442,14 +515,14 @@ async fn objects(
 /// by what one node stores).
 fn all(state: &AppState, channel: &Channel) -> Result<Vec<(Value, u64)>, TaxiiError> {
     let mut out = Vec::new();
-    let mut after = None;
+    let mut start = Start::Preamble(0);
     loop {
-        let p = page(state, channel, after, 1000)?;
+        let p = page(state, channel, start, 1000)?;
         out.extend(p.objects);
-        if !p.more {
-            return Ok(out);
+        match p.next.filter(|_| p.more) {
+            Some(next) => start = next.parse().map_err(|e| TaxiiError(StatusCode::INTERNAL_SERVER_ERROR, e))?,
+            None => return Ok(out),
         }
-        after = p.next;
     }
 }
 
@@ -515,7 +588,7 @@ async fn manifest(
     if page.more
         && let Some(n) = page.next
     {
-        body["next"] = n.to_string().into();
+        body["next"] = n.into();
     }
     Ok(taxii(body))
 }
