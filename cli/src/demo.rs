@@ -11,7 +11,7 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use kawan_node::{config::Config, coordinator as co, daemon, store::now_ms};
+use kawan_node::{clock::now_ms, config::Config, coordinator as co, daemon};
 use kawan_protocol::{Group, GroupId, NetworkId, SignedTrustList, TrustList};
 use serde_json::{Value, json};
 

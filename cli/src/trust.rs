@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use kawan_node::{coordinator as co, store::now_ms};
+use kawan_node::{clock::now_ms, coordinator as co};
 use kawan_protocol::{Group, GroupId, MemberId, NetworkId, SignedTrustList, TrustList};
 use serde_json::json;
 

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use kawan_protocol::RecordId;
 
 use crate::{
+    clock::now_ms,
     local::LocalDb,
-    store::{StoreError, engine::Batch, now_ms},
+    store::{StoreError, engine::Batch},
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    clock::now_ms,
     local::LocalDb,
-    store::{StoreError, engine::Batch, now_ms},
+    store::{StoreError, engine::Batch},
 };
 
 /// What a token may do.

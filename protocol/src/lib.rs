@@ -5,6 +5,21 @@
 //! two implementations (or two versions of this one) agree byte for byte;
 //! docs/protocol.md is the specification and its test vectors are checked by
 //! this crate's tests.
+//!
+//! # Layout
+//!
+//! - `record`: the signed envelope, header, record id, batch verification
+//! - `body`: indicator, typology, technique, sighting, revision, retraction
+//! - `cbor`: canonical CBOR with bounded decoding
+//! - `limits`: every size bound untrusted bytes are held to
+//! - `keys`: agency keys, signatures, record ids
+//! - `normalize/`: one normal form per indicator kind (one file per family)
+//! - `tlp`: TLP levels, channels, group and network ids
+//! - `trust`: trust lists and the rules for accepting a new version
+//! - `sync`: the messages peers exchange to catch up
+//! - `country`: ISO 3166 codes
+
+#![forbid(unsafe_code)]
 
 pub mod body;
 pub mod cbor;

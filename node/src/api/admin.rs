@@ -276,19 +276,14 @@ pub async fn login_link(
     caller: Caller,
     headers: axum::http::HeaderMap,
 ) -> Result<(StatusCode, axum::Json<LoginLink>), ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    // The caller is authenticated, so its token is there to read.
+    let token = super::auth::presented_token(&headers).unwrap_or_default();
     let mut code = [0u8; 16];
     getrandom::fill(&mut code).map_err(ApiError::internal)?;
     let code = hex::encode(code);
     state.audit(&caller, "login_link.create", "")?;
     let mut links = state.login_links.lock().unwrap_or_else(|e| e.into_inner());
-    let now = crate::store::now_ms();
+    let now = crate::clock::now_ms();
     // Unused links expire; keep the list bounded either way.
     links.retain(|(_, _, expires)| *expires > now);
     if links.len() >= 1000 {

@@ -14,7 +14,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use base64::Engine as _;
 use kawan_protocol::{Body, Channel, Tlp};
 use serde_json::{Value, json};
 
@@ -55,22 +54,9 @@ impl FromRequestParts<Arc<AppState>> for TaxiiCaller {
     type Rejection = TaxiiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, TaxiiError> {
-        let denied =
-            || TaxiiError(StatusCode::UNAUTHORIZED, "bearer token or HTTP Basic with the token as password".into());
-        let h = parts.headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).ok_or_else(denied)?;
-        let token = if let Some(t) = h.strip_prefix("Bearer ") {
-            t.trim().to_string()
-        } else if let Some(b) = h.strip_prefix("Basic ") {
-            let raw = base64::engine::general_purpose::STANDARD.decode(b.trim()).map_err(|_| denied())?;
-            let text = String::from_utf8(raw).map_err(|_| denied())?;
-            text.split_once(':').map(|(_, p)| p.to_string()).ok_or_else(denied)?
-        } else {
-            return Err(denied());
-        };
-        match state.storage.tokens.check(&token) {
-            Ok(Some(info)) => Ok(TaxiiCaller(super::Caller { name: info.name, role: info.role })),
-            _ => Err(denied()),
-        }
+        super::Caller::from_headers(&parts.headers, state).map(TaxiiCaller).map_err(|e| {
+            TaxiiError(e.status, format!("{} (bearer token, or HTTP Basic with the token as password)", e.body.message))
+        })
     }
 }
 
@@ -244,7 +230,7 @@ async fn add_objects(
     })
     .await
     .map_err(|e| TaxiiError(e.status, e.body.message))?;
-    let now = crate::store::now_ms();
+    let now = crate::clock::now_ms();
     let status_id = stix::derived_id("x", format!("{id}{now}{}", successes.len()).as_bytes());
     let status_id = status_id.trim_start_matches("x--").to_string();
     let status = json!({

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiJson, AppState, Caller, records::blocking};
-use crate::{identity, store::now_ms, tokens::Role};
+use crate::{clock::now_ms, identity, tokens::Role};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrustView {

@@ -31,9 +31,10 @@ use serde_bytes::ByteBuf;
 use tokio::sync::mpsc;
 
 use crate::{
+    clock::now_ms,
     identity,
     metrics::Metrics,
-    store::{Ingested, Store, now_ms},
+    store::{Ingested, Store},
 };
 use behaviour::{Behaviour, BehaviourEvent};
 

@@ -17,11 +17,7 @@ pub mod memory;
 mod query;
 mod trust;
 
-use std::{
-    path::Path,
-    sync::RwLock,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{path::Path, sync::RwLock};
 
 pub use engine::{Engine, EngineStats, SpaceStats};
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
@@ -32,6 +28,8 @@ pub use trust::TrustStoreError;
 use kawan_protocol::{AgencyKey, Channel, Envelope, Head, Record, RecordId, TrustList};
 
 use engine::{Batch, Durability, KeyRange, Scan, prefix_range};
+
+pub(crate) use crate::clock::now_ms;
 
 /// Why the store could not do what was asked (disk, corruption).
 #[derive(Debug, thiserror::Error)]
@@ -290,9 +288,4 @@ fn decode_stored(id: RecordId, v: &[u8]) -> Result<StoredRecord, StoreError> {
     let envelope = Envelope::from_bytes(&v[8..]).map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
     let record = envelope.record_unverified().map_err(|e| StoreError::Corrupt(format!("record {id}: {e}")))?;
     Ok(StoredRecord { id, record, envelope, added_ms })
-}
-
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -354,7 +354,7 @@ impl Store {
             content,
             author,
             author_name: member.map(|m| m.name.clone()),
-            author_revoked: trust.is_some_and(|t| !t.is_active(&author, super::now_ms())),
+            author_revoked: trust.is_some_and(|t| !t.is_active(&author, crate::clock::now_ms())),
             author_equivocating: self.is_equivocator(&author)?,
             channel: latest.record.header.channel.clone(),
             created_ms: original.record.header.created_ms,

@@ -373,7 +373,7 @@ async fn sight(
     let body = Body::Sighting(Sighting {
         target,
         verdict,
-        seen_ms: Some(crate::store::now_ms()),
+        seen_ms: Some(crate::clock::now_ms()),
         countries: vec![],
         comment: None,
     });
@@ -623,7 +623,7 @@ async fn publish_knowledge(State(state): State<Arc<AppState>>, s: Session, Form(
 async fn login_once(State(state): State<Arc<AppState>>, Path(code): Path<String>) -> Response {
     let token = {
         let mut links = state.login_links.lock().unwrap_or_else(|e| e.into_inner());
-        let now = crate::store::now_ms();
+        let now = crate::clock::now_ms();
         links.retain(|(_, _, expires)| *expires > now);
         let pos = links.iter().position(|(c, _, _)| *c == code);
         pos.map(|i| links.remove(i).1)
