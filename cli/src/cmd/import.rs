@@ -10,7 +10,12 @@ use serde_json::{Value, json};
 
 use kawan_node::interop::stix;
 
-use crate::client::Client;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Ctx;
+use crate::{client::Client, output};
 
 /// Defaults for fields a row leaves out.
 pub struct Defaults {
@@ -251,4 +256,43 @@ mod tests {
         assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), vec![3, 4]);
         assert!(csv_rows("value\nx\n", &d).is_err(), "no kind column");
     }
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    file: PathBuf,
+    /// csv, stix or misp (default: guessed from the content).
+    #[arg(long)]
+    format: Option<String>,
+    /// TLP for rows that do not say.
+    #[arg(long, default_value = "green")]
+    tlp: String,
+    /// Role for rows that do not say.
+    #[arg(long, default_value = "recruiter_contact")]
+    role: String,
+    /// Sharing group for AMBER rows that do not say.
+    #[arg(long)]
+    group: Option<String>,
+}
+
+pub fn run(a: ImportArgs, ctx: &Ctx) -> anyhow::Result<bool> {
+    let c = ctx.client()?;
+    let defaults = Defaults { tlp: a.tlp, role: a.role, group: a.group };
+    let report = import(&c, &a.file, a.format.as_deref(), &defaults)?;
+    if ctx.json {
+        output::json(&json!({
+            "imported": report.imported,
+            "failed": report.failed.iter().map(|(l, e)| json!({"line": l, "error": e})).collect::<Vec<_>>(),
+            "skipped": report.skipped.iter().map(|(t, n)| json!({"type": t, "count": n})).collect::<Vec<_>>(),
+        }));
+    } else {
+        for (line, err) in &report.failed {
+            eprintln!("{}:{line}: {err}", a.file.display());
+        }
+        for (misp_type, n) in &report.skipped {
+            eprintln!("skipped {n} attribute(s) of MISP type {misp_type:?}: no Kawan kind");
+        }
+        println!("imported {} indicators, {} failed", report.imported, report.failed.len());
+    }
+    Ok(report.failed.is_empty())
 }

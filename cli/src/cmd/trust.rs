@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Subcommand;
 use kawan_node::{clock::now_ms, coordinator as co};
 use kawan_protocol::{Group, GroupId, MemberId, NetworkId, SignedTrustList, TrustList};
@@ -76,8 +76,8 @@ fn id_dir(spec: &str) -> anyhow::Result<(String, PathBuf)> {
     Ok((id.to_string(), PathBuf::from(dir)))
 }
 
-/// Runs a file command; `Publish` is handled by the caller (it needs the API).
-pub fn run(cmd: TrustCmd, json: bool) -> anyhow::Result<()> {
+pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
+    let json = ctx.json;
     match cmd {
         TrustCmd::NewNetwork { network, threshold, coordinators, members, out } => {
             let mut list =
@@ -158,9 +158,20 @@ pub fn run(cmd: TrustCmd, json: bool) -> anyhow::Result<()> {
             });
             crate::output::json_or_text(&view, json);
         }
-        TrustCmd::Publish { .. } => bail!("publish needs the node"),
+        TrustCmd::Publish { file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let out = ctx.client()?.post("/api/v1/trust", &json!({"signed_list": hex::encode(bytes)}))?;
+            if json {
+                crate::output::json(&out);
+            } else {
+                println!(
+                    "installed {} version {} on the node; it gossips it to the network",
+                    out["network"], out["version"]
+                );
+            }
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 fn edit(

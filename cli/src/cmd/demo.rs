@@ -323,3 +323,18 @@ fn terminate(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Keep the nodes' data here (default: a temporary directory).
+    #[arg(long = "data")]
+    data: Option<PathBuf>,
+    /// Stop after the walkthrough instead of waiting for Ctrl-C.
+    #[arg(long)]
+    exit: bool,
+}
+
+pub fn command(a: DemoArgs) -> anyhow::Result<bool> {
+    run(a.data, a.exit)?;
+    Ok(true)
+}

@@ -1,0 +1,78 @@
+//! `kawan export`: what this node may share, as a MISP feed, a STIX bundle or CSV.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use kawan_node::files::write_atomic;
+use serde_json::json;
+
+use super::Ctx;
+use crate::client::Client;
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// misp-feed (a directory MISP can load as a feed), stix or taxii (one
+    /// STIX 2.1 bundle of the network collection, as TAXII serves it) or csv.
+    format: String,
+    /// Output directory (misp-feed) or file (stix, csv; default stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(a: ExportArgs, ctx: &Ctx) -> anyhow::Result<bool> {
+    export(&ctx.client()?, &a.format, a.out.as_deref())?;
+    Ok(true)
+}
+
+fn export(c: &Client, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    let write = |text: String| -> anyhow::Result<()> {
+        match out {
+            Some(p) => write_atomic(p, text.as_bytes(), 0o644).with_context(|| format!("cannot write {}", p.display())),
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        }
+    };
+    match format {
+        "misp-feed" => {
+            let dir = out.context("misp-feed needs --out DIR")?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let manifest = c.get("/api/v1/export/misp/manifest.json")?;
+            for uuid in manifest.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                let event = c.get(&format!("/api/v1/export/misp/{uuid}.json"))?;
+                write_atomic(&dir.join(format!("{uuid}.json")), event.to_string().as_bytes(), 0o644)?;
+            }
+            write_atomic(&dir.join("manifest.json"), manifest.to_string().as_bytes(), 0o644)?;
+            let hashes = c.get_text("/api/v1/export/misp/hashes.csv")?;
+            write_atomic(&dir.join("hashes.csv"), hashes.as_bytes(), 0o644)?;
+            eprintln!(
+                "wrote a MISP feed of {} events to {}",
+                manifest.as_object().map_or(0, |m| m.len()),
+                dir.display()
+            );
+            Ok(())
+        }
+        "stix" | "taxii" => {
+            let cols = c.get("/taxii2/api/collections/")?;
+            let id = cols["collections"][0]["id"].as_str().context("no collection")?.to_string();
+            let mut objects = Vec::new();
+            let mut path = format!("/taxii2/api/collections/{id}/objects/?limit=1000");
+            loop {
+                let page = c.get(&path)?;
+                objects.extend(page["objects"].as_array().cloned().unwrap_or_default());
+                match page["next"].as_str() {
+                    Some(next) if page["more"] == true => {
+                        path = format!("/taxii2/api/collections/{id}/objects/?limit=1000&next={next}")
+                    }
+                    _ => break,
+                }
+            }
+            let bundle = json!({"type": "bundle", "id": format!("bundle--{}", kawan_node::interop::stix::derived_id("x", id.as_bytes()).trim_start_matches("x--")), "objects": objects});
+            write(serde_json::to_string_pretty(&bundle)? + "\n")
+        }
+        "csv" => write(c.get_text("/api/v1/export/csv")?),
+        other => anyhow::bail!("unknown export format {other:?} (misp-feed, stix, taxii or csv)"),
+    }
+}

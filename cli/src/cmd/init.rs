@@ -1,0 +1,63 @@
+//! `kawan init`: create a node directory.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use kawan_protocol::{Country, NetworkId};
+use serde_json::json;
+
+use super::Ctx;
+use crate::output;
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The agency's name, as the trust list should show it.
+    #[arg(long)]
+    name: String,
+    /// The agency's ISO 3166-1 country (also the default phone region).
+    #[arg(long)]
+    country: Country,
+    /// The network id to join.
+    #[arg(long, default_value = "kawan-local")]
+    network: NetworkId,
+    /// API listen address (default 127.0.0.1:7700; port 0 picks a free one).
+    #[arg(long)]
+    api: Option<std::net::SocketAddr>,
+    /// libp2p listen address (repeatable; default TCP and QUIC on port 7701).
+    #[arg(long = "p2p")]
+    p2p: Vec<String>,
+    /// The network's genesis trust list, from its coordinators.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+}
+
+pub fn run(a: InitArgs, ctx: &Ctx) -> anyhow::Result<bool> {
+    let dir = &ctx.dir;
+    let made = kawan_node::daemon::init(dir, &a.name, a.country, a.network)?;
+    let mut config = made.config.clone();
+    if let Some(api) = a.api {
+        config.api.listen = api;
+    }
+    if !a.p2p.is_empty() {
+        config.p2p.listen = a.p2p;
+    }
+    config.write(dir)?;
+    if let Some(genesis) = a.genesis {
+        std::fs::copy(&genesis, dir.join(&config.paths.genesis))
+            .with_context(|| format!("cannot copy {}", genesis.display()))?;
+    }
+    if ctx.json {
+        output::json(
+            &json!({"dir": dir, "agency_key": made.agency_key, "peer_id": made.peer_id, "operator_token": made.operator_token}),
+        );
+    } else {
+        println!("Created a Kawan node in {}", dir.display());
+        println!("  agency key : {}", made.agency_key);
+        println!("  peer id    : {}", made.peer_id);
+        println!("  operator token (shown once; also saved to {}/operator.token, mode 0600):", dir.display());
+        println!("    {}", made.operator_token);
+        println!("Next: kawan run --dir {}", dir.display());
+    }
+    Ok(true)
+}

@@ -1,0 +1,114 @@
+//! One file per command. Each defines its arguments (clap) and a `run` that
+//! returns `Ok(false)` when it ran but some input was invalid (exit status 1).
+
+pub mod audit;
+pub mod case;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod init;
+pub mod lookup;
+pub mod normalize;
+pub mod peers;
+pub mod publish;
+pub mod run;
+pub mod search;
+pub mod status;
+pub mod store;
+pub mod token;
+pub mod trust;
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use crate::client::Client;
+
+/// What every command may need: the node directory and the output form.
+pub struct Ctx {
+    pub dir: PathBuf,
+    pub json: bool,
+}
+
+impl Ctx {
+    /// A client of the local node's API (address and token from `dir`).
+    pub fn client(&self) -> anyhow::Result<Client> {
+        Client::from_dir(&self.dir)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start a local demo network of five fictional agencies and show records flow.
+    Demo(demo::DemoArgs),
+    /// Create a node directory: config, agency key, database, operator token.
+    Init(init::InitArgs),
+    /// Run the node until SIGINT or SIGTERM.
+    Run(run::RunArgs),
+    /// Normalise indicator values the way the network stores and matches them.
+    ///
+    /// Reads VALUES from the arguments, or one per line from stdin when none
+    /// are given. Prints one normalised value per line; invalid values are
+    /// reported on stderr and make the exit status 1.
+    ///
+    /// Example: kawan normalize phone "+44 (0)7700 900123"
+    Normalize(normalize::NormalizeArgs),
+    /// Publish a record as this agency.
+    #[command(subcommand)]
+    Publish(publish::Publish),
+    /// Search shared knowledge.
+    Search(search::SearchArgs),
+    /// Bulk-check values (one per line) from FILE, or stdin with `-`.
+    Lookup(lookup::LookupArgs),
+    /// Import indicators from a CSV file (with a header row), a STIX 2.1 bundle or a MISP event.
+    Import(import::ImportArgs),
+    /// Local cases (never shared).
+    #[command(subcommand)]
+    Case(case::CaseCmd),
+    /// API tokens (operator).
+    #[command(subcommand)]
+    Token(token::TokenCmd),
+    /// The node's status: agency, network, record counts, store size.
+    Status,
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
+    /// The node's databases (operator): space used, compaction.
+    #[command(subcommand)]
+    Store(store::StoreCmd),
+    /// Trust lists (coordinators): create, edit, sign, show, publish.
+    #[command(subcommand)]
+    Trust(trust::TrustCmd),
+    /// Every member of the network: connected or not, last seen, how far behind.
+    Peers,
+    /// Export what this node may share (never AMBER+STRICT or RED).
+    Export(export::ExportArgs),
+}
+
+impl Command {
+    /// Whether this command runs a node (and so must survive peers closing sockets).
+    pub fn runs_a_node(&self) -> bool {
+        matches!(self, Command::Run(_) | Command::Demo(_))
+    }
+}
+
+pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
+    match command {
+        Command::Demo(a) => demo::command(a),
+        Command::Init(a) => init::run(a, ctx),
+        Command::Run(a) => run::run(a, ctx),
+        Command::Normalize(a) => normalize::run(a, ctx),
+        Command::Publish(p) => publish::run(p, ctx),
+        Command::Search(a) => search::run(a, ctx),
+        Command::Lookup(a) => lookup::run(a, ctx),
+        Command::Import(a) => import::run(a, ctx),
+        Command::Case(c) => case::run(c, ctx),
+        Command::Token(t) => token::run(t, ctx),
+        Command::Status => status::run(ctx),
+        Command::Audit(a) => audit::run(a, ctx),
+        Command::Store(s) => store::run(s, ctx),
+        Command::Trust(t) => trust::run(t, ctx),
+        Command::Peers => peers::run(ctx),
+        Command::Export(a) => export::run(a, ctx),
+    }
+}

@@ -1,0 +1,143 @@
+//! `kawan publish`: sign and share a record as this agency.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use kawan_protocol::Kind;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::output;
+
+#[derive(Subcommand)]
+pub enum Publish {
+    /// An indicator (phone number, handle, URL, wallet…).
+    Indicator(IndicatorArgs),
+    /// A typology, from a TOML file of its fields.
+    Typology {
+        #[arg(long)]
+        file: PathBuf,
+        /// Sharing group, for AMBER.
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// An investigative technique, from a TOML file of its fields.
+    Technique {
+        #[arg(long)]
+        file: PathBuf,
+        /// Sharing group, for AMBER.
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Corroborate (or dispute) another agency's record.
+    Sighting {
+        #[arg(long)]
+        target: String,
+        /// corroborates or false_positive
+        #[arg(long, default_value = "corroborates")]
+        verdict: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Withdraw one of this agency's records, everywhere it replicated.
+    Retraction {
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Args)]
+pub struct IndicatorArgs {
+    #[arg(long)]
+    kind: Kind,
+    #[arg(long)]
+    value: String,
+    /// clear, green, amber or amber+strict (RED stays local: use a case).
+    #[arg(long)]
+    tlp: String,
+    /// recruiter_contact, job_ad, scam_platform, payment, laundering, infrastructure
+    #[arg(long)]
+    role: String,
+    /// suspect, victim or unknown
+    #[arg(long)]
+    subject: Option<String>,
+    /// 0-100
+    #[arg(long)]
+    confidence: Option<u8>,
+    /// fact or assessment
+    #[arg(long)]
+    basis: Option<String>,
+    /// Sharing group (required for AMBER).
+    #[arg(long)]
+    group: Option<String>,
+    /// facebook, instagram, tiktok, x, whatsapp…
+    #[arg(long)]
+    platform: Option<String>,
+    /// ISO country (repeatable).
+    #[arg(long = "country")]
+    countries: Vec<String>,
+    /// Tag (repeatable).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Typology record id (repeatable).
+    #[arg(long = "typology")]
+    typologies: Vec<String>,
+    #[arg(long)]
+    description: Option<String>,
+}
+
+pub fn run(p: Publish, ctx: &Ctx) -> anyhow::Result<bool> {
+    let c = ctx.client()?;
+    let (path, body) = request(p)?;
+    let out = c.post(path, &body)?;
+    if ctx.json {
+        output::json(&out);
+    } else {
+        println!(
+            "published {} (seq {} on {})",
+            out["id"].as_str().unwrap_or("?"),
+            out["seq"],
+            out["channel"].as_str().unwrap_or("?")
+        );
+        if let Some(v) = out["value"].as_str() {
+            println!("  value: {v}");
+        }
+        for w in out["warnings"].as_array().into_iter().flatten() {
+            println!("  warning: {}", w.as_str().unwrap_or(""));
+        }
+    }
+    Ok(true)
+}
+
+/// The API path and body that publish `p`.
+fn request(p: Publish) -> anyhow::Result<(&'static str, Value)> {
+    Ok(match p {
+        Publish::Indicator(a) => (
+            "/api/v1/indicators",
+            json!({
+                "kind": a.kind, "value": a.value, "tlp": a.tlp, "role": a.role, "subject": a.subject,
+                "confidence": a.confidence, "basis": a.basis, "group": a.group, "platform": a.platform,
+                "countries": a.countries, "tags": a.tags, "typologies": a.typologies, "description": a.description,
+            }),
+        ),
+        Publish::Typology { file, group } => {
+            ("/api/v1/typologies", json!({"group": group, "content": read_toml(&file)?}))
+        }
+        Publish::Technique { file, group } => {
+            ("/api/v1/techniques", json!({"group": group, "content": read_toml(&file)?}))
+        }
+        Publish::Sighting { target, verdict, comment } => {
+            ("/api/v1/sightings", json!({"target": target, "verdict": verdict, "comment": comment}))
+        }
+        Publish::Retraction { target, reason } => ("/api/v1/retractions", json!({"target": target, "reason": reason})),
+    })
+}
+
+fn read_toml(path: &std::path::Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: toml::Value = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    Ok(serde_json::to_value(value)?)
+}
