@@ -89,6 +89,22 @@ macro_rules! wire {
 wire!(SyncRequest);
 wire!(SyncResponse);
 
+/// How far apart two nodes are, per channel the peer's heads show: records
+/// the peer has that we lack, and records we have that it lacks.
+pub fn lag(local: &[Head], remote: &[Head]) -> BTreeMap<String, (u64, u64)> {
+    let seq_of = |heads: &[Head], h: &Head| {
+        heads.iter().find(|o| o.channel == h.channel && o.author == h.author).map_or(0, |o| o.seq)
+    };
+    let mut per: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for h in remote {
+        per.entry(h.channel.to_string()).or_default().0 += h.seq.saturating_sub(seq_of(local, h));
+    }
+    for o in local.iter().filter(|o| remote.iter().any(|r| r.channel == o.channel)) {
+        per.entry(o.channel.to_string()).or_default().1 += o.seq.saturating_sub(seq_of(remote, o));
+    }
+    per
+}
+
 /// What to pull from a peer whose heads are `remote`, given ours are `local`:
 /// one `Want` per log where the peer is ahead, asking for at most `max_batch`.
 pub fn missing(local: &[Head], remote: &[Head], max_batch: u32) -> Vec<Want> {
@@ -123,6 +139,18 @@ mod tests {
         assert_eq!((wants[0].after_seq, wants[0].limit), (5, 100));
         assert_eq!(wants[1].after_seq, 0);
         assert!(missing(&remote, &remote, 100).is_empty(), "nothing missing, nothing asked");
+    }
+
+    #[test]
+    fn lag_counts_what_each_side_lacks_on_the_peers_channels() {
+        let net = Channel::Network;
+        let grp = Channel::Group(GroupId::new("mekong").unwrap());
+        let local = [head(&net, 1, 10), head(&net, 2, 5), head(&grp, 1, 3)];
+        let remote = [head(&net, 1, 7), head(&net, 2, 9), head(&net, 3, 2)];
+        let lag = lag(&local, &remote);
+        // We lack 4 of author 2 and 2 of author 3; they lack 3 of author 1.
+        assert_eq!(lag.get("network"), Some(&(6, 3)));
+        assert!(!lag.contains_key("group:mekong"), "a channel the peer did not show is not compared");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use axum::{extract::State, http::StatusCode};
-use kawan_protocol::{Channel, SignedTrustList};
+use kawan_protocol::SignedTrustList;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -125,24 +125,9 @@ pub async fn peers(State(state): State<Arc<AppState>>, _caller: Caller) -> Resul
             .map(|m| {
                 let peer_id = identity::peer_id(&m.key).map(|p| p.to_string()).unwrap_or_default();
                 let info = table.peers.get(&peer_id);
-                let mut we_lack: HashMap<String, u64> = HashMap::new();
-                let mut they_lack: HashMap<String, u64> = HashMap::new();
-                if let Some(info) = info {
-                    let shared: Vec<Channel> = info.heads.iter().map(|h| h.channel.clone()).collect();
-                    for h in &info.heads {
-                        let have =
-                            ours.iter().find(|o| o.channel == h.channel && o.author == h.author).map_or(0, |o| o.seq);
-                        *we_lack.entry(h.channel.to_string()).or_default() += h.seq.saturating_sub(have);
-                    }
-                    for o in ours.iter().filter(|o| shared.contains(&o.channel)) {
-                        let theirs = info
-                            .heads
-                            .iter()
-                            .find(|h| h.channel == o.channel && h.author == o.author)
-                            .map_or(0, |h| h.seq);
-                        *they_lack.entry(o.channel.to_string()).or_default() += o.seq.saturating_sub(theirs);
-                    }
-                }
+                let lag = info.map(|i| kawan_protocol::sync::lag(&ours, &i.heads)).unwrap_or_default();
+                let we_lack: HashMap<String, u64> = lag.iter().map(|(c, (we, _))| (c.clone(), *we)).collect();
+                let they_lack: HashMap<String, u64> = lag.into_iter().map(|(c, (_, they))| (c, they)).collect();
                 PeerView {
                     id: m.id.to_string(),
                     name: m.name.clone(),

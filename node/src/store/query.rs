@@ -169,7 +169,7 @@ impl Store {
                 .collect();
             let mut out = Vec::with_capacity(items.len());
             for part in parts {
-                let results = part.join().map_err(|_| corrupt("bulk lookup worker panicked"))?;
+                let results = part.join().map_err(|_| StoreError::Worker("a bulk lookup"))?;
                 for r in results {
                     out.push(r?);
                 }

@@ -770,15 +770,7 @@ async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
 
 /// "channel: we lack N / they lack M" from the peer's last heads.
 fn lag(ours: &[kawan_protocol::Head], theirs: &[kawan_protocol::Head]) -> String {
-    let mut per: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
-    for h in theirs {
-        let have = ours.iter().find(|o| o.channel == h.channel && o.author == h.author).map_or(0, |o| o.seq);
-        per.entry(h.channel.to_string()).or_default().0 += h.seq.saturating_sub(have);
-    }
-    for o in ours.iter().filter(|o| theirs.iter().any(|t| t.channel == o.channel)) {
-        let got = theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).map_or(0, |t| t.seq);
-        per.entry(o.channel.to_string()).or_default().1 += o.seq.saturating_sub(got);
-    }
+    let per = kawan_protocol::sync::lag(ours, theirs);
     if per.is_empty() {
         return "—".into();
     }
