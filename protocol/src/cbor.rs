@@ -59,6 +59,14 @@ pub fn decode<T: Serialize + DeserializeOwned>(bytes: &[u8], bounds: &Bounds) ->
     Ok(value)
 }
 
+/// Like [`decode`] without the canonical-form check, for *peeking* at
+/// untrusted bytes (routing a record before it is verified). Bounds are
+/// still enforced before anything is allocated. Never for accepting data.
+pub fn peek<T: DeserializeOwned>(bytes: &[u8], bounds: &Bounds) -> Result<T, CborError> {
+    check_structure(bytes, bounds)?;
+    ciborium::from_reader(bytes).map_err(|e| CborError::Shape(shape_message(e)))
+}
+
 fn shape_message(e: ciborium::de::Error<std::io::Error>) -> String {
     match e {
         ciborium::de::Error::Io(e) => e.to_string(),

@@ -253,6 +253,19 @@ impl Envelope {
         RecordId::of(&self.signed)
     }
 
+    /// The header alone, unverified: which channel and log a received record
+    /// claims, to route it before the store verifies it. The body is skipped,
+    /// not built; nothing read here may be trusted beyond routing.
+    pub fn peek_header(&self) -> Result<Header, RecordError> {
+        #[derive(Deserialize)]
+        struct Peek {
+            header: Header,
+            #[serde(rename = "body")]
+            _body: serde::de::IgnoredAny,
+        }
+        cbor::peek::<Peek>(&self.signed, &Bounds::RECORD).map(|p| p.header).map_err(RecordError::Signed)
+    }
+
     /// Decodes the signed part without verifying the signature. Only for
     /// records already verified once (e.g. read back from the store).
     pub fn record_unverified(&self) -> Result<Record, RecordError> {

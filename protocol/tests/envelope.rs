@@ -18,6 +18,16 @@ fn a_signed_record_round_trips_through_bytes() {
 }
 
 #[test]
+fn peeking_reads_the_header_a_full_decode_reads_and_refuses_garbage() {
+    let v = signed_phone(&keypair(1));
+    assert_eq!(v.envelope.peek_header().unwrap(), v.record.header);
+    let garbage = Envelope { signed: b"\xa1\x63foo\x01".to_vec(), sig: v.envelope.sig };
+    assert!(garbage.peek_header().is_err());
+    let truncated = Envelope { signed: v.envelope.signed[..v.envelope.signed.len() / 2].to_vec(), sig: v.envelope.sig };
+    assert!(truncated.peek_header().is_err());
+}
+
+#[test]
 fn flipping_any_byte_of_an_envelope_is_rejected() {
     let bytes = signed_phone(&keypair(1)).envelope.to_bytes();
     for i in 0..bytes.len() {

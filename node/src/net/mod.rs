@@ -626,7 +626,7 @@ fn decode_batch(records: Vec<ByteBuf>) -> Vec<Incoming> {
         .take(MAX_BATCH_RECORDS)
         .filter_map(|b| {
             let bytes = b.into_vec();
-            let header = Envelope::from_bytes(&bytes).and_then(|e| e.record_unverified()).ok()?.header;
+            let header = Envelope::from_bytes(&bytes).and_then(|e| e.peek_header()).ok()?;
             Some(Incoming { bytes, header })
         })
         .collect()
