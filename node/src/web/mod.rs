@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use kawan_protocol::{Body, Content, Kind, RecordId, Sighting, Tlp, Verdict};
+use kawan_protocol::{Body, Content, GroupId, Kind, RecordId, Sighting, Tlp, Verdict};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
@@ -147,6 +147,24 @@ fn flags(h: &Hit) -> Markup {
         @if h.author_equivocating { span.flag { "equivocating author" } }
         @if !h.false_positive_by.is_empty() { span.flag { "false positive ×" (h.false_positive_by.len()) } }
     }
+}
+
+/// Runs store work (lookups of up to 200k values, publishes that wait for
+/// the disk, audit verification) on a blocking thread, never on the async
+/// workers that serve every other request.
+async fn off_worker<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "web worker failed");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the node's log").into_response()
+    })
+}
+
+/// Publishes as the session's caller, off the async workers.
+async fn publish_as(state: &Arc<AppState>, s: &Session, body: Body, group: Option<GroupId>) -> Result<String, String> {
+    let (state, caller) = (state.clone(), s.caller.clone());
+    off_worker(move || state.publish(&caller, body, group).map(|p| p.id).map_err(|e| e.body.message))
+        .await
+        .unwrap_or_else(|_| Err("internal error; see the node's log".into()))
 }
 
 fn author(state: &AppState, h: &Hit) -> String {
@@ -377,9 +395,9 @@ async fn sight(
         countries: vec![],
         comment: None,
     });
-    match state.publish(&s.caller, body, None) {
+    match publish_as(&state, &s, body, None).await {
         Ok(_) => Redirect::to(&format!("/indicator/{id}")).into_response(),
-        Err(e) => (e.status, e.body.message).into_response(),
+        Err(message) => (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
     }
 }
 
@@ -422,9 +440,16 @@ async fn bulk(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<Bulk
         })
         .take(crate::api::MAX_LOOKUP_VALUES)
         .collect();
-    let results = match state.storage.store.bulk_lookup(&items, &state.normalize_context(), false) {
-        Ok(r) => r,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    let results = {
+        let (st, ctx) = (state.clone(), state.normalize_context());
+        match off_worker(move || st.storage.store.bulk_lookup(&items, &ctx, false)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "bulk lookup failed");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the node's log").into_response();
+            }
+            Err(refused) => return refused,
+        }
     };
     let _ = state.audit_read(&s.caller, "bulk_lookup", &format!("web, {} values", results.len()));
     let status = |r: &crate::store::BulkResult| {
@@ -570,7 +595,7 @@ async fn publish_knowledge(State(state): State<Arc<AppState>>, s: Session, Form(
     if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
-    let result = (|| -> Result<(), String> {
+    let staged = (|| -> Result<(Body, Option<GroupId>), String> {
         let tlp: Tlp = f.tlp.parse().map_err(|e: kawan_protocol::tlp::UnknownTlp| e.to_string())?;
         let group = group_field(&f.group)?;
         let body = if f.what == "technique" {
@@ -607,10 +632,14 @@ async fn publish_knowledge(State(state): State<Arc<AppState>>, s: Session, Form(
                 references: vec![],
             })
         };
-        state.publish(&s.caller, body, group).map(|_| ()).map_err(|e| e.body.message)
+        Ok((body, group))
     })();
+    let result = match staged {
+        Ok((body, group)) => publish_as(&state, &s, body, group).await,
+        Err(message) => Err(message),
+    };
     match result {
-        Ok(()) => Redirect::to("/library").into_response(),
+        Ok(_) => Redirect::to("/library").into_response(),
         Err(message) => {
             (StatusCode::UNPROCESSABLE_ENTITY, publish_page(&state, &s, Some(html! { div.error { (message) } })))
                 .into_response()
@@ -642,7 +671,7 @@ async fn publish(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<P
     if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
-    let result = (|| -> Result<String, String> {
+    let staged = (|| -> Result<(Body, Option<GroupId>), String> {
         let kind: Kind = f.kind.parse().map_err(|e: kawan_protocol::normalize::UnknownKind| e.to_string())?;
         let value =
             kawan_protocol::normalize(kind, &f.value, &state.normalize_context()).map_err(|e| e.to_string())?.value;
@@ -653,8 +682,12 @@ async fn publish(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<P
         let mut ind = kawan_protocol::Indicator::new(kind, value, role, tlp);
         ind.confidence = f.confidence.unwrap_or(50);
         ind.description = f.description.clone().filter(|d| !d.trim().is_empty());
-        state.publish(&s.caller, Body::Indicator(ind), group).map(|p| p.id).map_err(|e| e.body.message)
+        Ok((Body::Indicator(ind), group))
     })();
+    let result = match staged {
+        Ok((body, group)) => publish_as(&state, &s, body, group).await,
+        Err(message) => Err(message),
+    };
     match result {
         Ok(id) => Redirect::to(&format!("/indicator/{id}")).into_response(),
         Err(message) => {
@@ -738,8 +771,13 @@ async fn network(State(state): State<Arc<AppState>>, s: Session) -> Response {
     }
     let trust = state.storage.store.trust();
     let table = state.net.get().map(|n| n.peers.read().map(|t| t.clone()).unwrap_or_default()).unwrap_or_default();
-    let audit = state.storage.audit.verify();
-    let ours = state.storage.store.heads(None).unwrap_or_default();
+    let (audit, ours) = {
+        let st = state.clone();
+        match off_worker(move || (st.storage.audit.verify(), st.storage.store.heads(None).unwrap_or_default())).await {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        }
+    };
     page(&state, Some(&s), "Network", html! {
         @match &trust {
             None => p { "No trust list installed." },
