@@ -209,30 +209,27 @@ fn stix_rows(text: &str, d: &Defaults) -> anyhow::Result<Parsed> {
     for (i, o) in objects.iter().enumerate() {
         let line = i + 1;
         if o.get("type").and_then(Value::as_str) != Some("indicator") {
-            continue;
+            continue; // identities, markings, relationships: nothing to publish
         }
-        let Some(pattern) = o.get("pattern").and_then(Value::as_str) else {
-            failed.push((line, "indicator without a pattern".into()));
-            continue;
+        let i = match stix::read_indicator(o) {
+            Ok(i) => i,
+            Err(reason) => {
+                failed.push((line, reason));
+                continue;
+            }
         };
-        let Some((kind, value)) = stix::parse_pattern(pattern) else {
-            failed.push((line, format!("unsupported pattern {pattern:?} (one [object:value = '…'] comparison)")));
-            continue;
-        };
-        let tlp = o
-            .get("object_marking_refs")
-            .and_then(Value::as_array)
-            .and_then(|refs| refs.iter().filter_map(Value::as_str).find_map(stix::tlp_of_marking))
-            .map_or(d.tlp.clone(), |t| t.as_str().to_string());
-        let mut body = json!({ "kind": kind, "value": value, "role": d.role, "tlp": tlp });
-        if let Some(desc) = o.get("description").or_else(|| o.get("name")).and_then(Value::as_str) {
+        let tlp = i.tlp.map_or(d.tlp.clone(), |t| t.as_str().to_string());
+        let role = i.role.map_or(json!(d.role), |r| json!(r));
+        let mut body = json!({ "kind": i.kind, "value": i.value, "role": role, "tlp": tlp, "tags": i.tags });
+        for (field, v) in
+            [("subject", json!(i.subject)), ("basis", json!(i.basis)), ("confidence", json!(i.confidence))]
+        {
+            if !v.is_null() {
+                body[field] = v;
+            }
+        }
+        if let Some(desc) = i.description {
             body["description"] = desc.into();
-        }
-        if let Some(c) = o.get("confidence").and_then(Value::as_u64) {
-            body["confidence"] = c.min(100).into();
-        }
-        if let Some(labels) = o.get("labels").and_then(Value::as_array) {
-            body["tags"] = labels.iter().filter_map(Value::as_str).collect::<Vec<_>>().into();
         }
         if let Some(g) = &d.group {
             body["group"] = g.clone().into();

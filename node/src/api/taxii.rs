@@ -252,32 +252,22 @@ fn stix_body(
     channel: &Channel,
     o: &Value,
 ) -> Result<(Body, Option<kawan_protocol::GroupId>), String> {
-    if o["type"] != "indicator" {
-        return Err(format!("only indicators are imported (got {})", o["type"]));
-    }
-    let pattern = o["pattern"].as_str().ok_or("indicator without a pattern")?;
-    let (kind, raw) = stix::parse_pattern(pattern).ok_or_else(|| format!("unsupported pattern {pattern:?}"))?;
-    let value = kawan_protocol::normalize(kind, &raw, &state.normalize_context()).map_err(|e| e.to_string())?.value;
+    let incoming = stix::read_indicator(o)?;
+    let value = kawan_protocol::normalize(incoming.kind, &incoming.value, &state.normalize_context())
+        .map_err(|e| e.to_string())?
+        .value;
     let default_tlp = if *channel == Channel::Network { Tlp::Green } else { Tlp::Amber };
-    let tlp = o["object_marking_refs"]
-        .as_array()
-        .and_then(|refs| refs.iter().filter_map(Value::as_str).find_map(stix::tlp_of_marking))
-        .unwrap_or(default_tlp);
-    let ext = &o["extensions"][stix::EXTENSION_ID];
-    let role = serde_json::from_value(ext["role"].clone()).unwrap_or(kawan_protocol::Role::RecruiterContact);
-    let mut indicator = kawan_protocol::Indicator::new(kind, value, role, tlp);
-    if let Ok(subject) = serde_json::from_value(ext["subject"].clone()) {
+    let role = incoming.role.unwrap_or(kawan_protocol::Role::RecruiterContact);
+    let mut indicator = kawan_protocol::Indicator::new(incoming.kind, value, role, incoming.tlp.unwrap_or(default_tlp));
+    if let Some(subject) = incoming.subject {
         indicator.subject = subject;
     }
-    if let Ok(basis) = serde_json::from_value(ext["basis"].clone()) {
+    if let Some(basis) = incoming.basis {
         indicator.basis = basis;
     }
-    indicator.confidence = o["confidence"].as_u64().map_or(50, |c| c.min(100) as u8);
-    indicator.tags = o["labels"]
-        .as_array()
-        .map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
-        .unwrap_or_default();
-    indicator.description = o["description"].as_str().map(String::from);
+    indicator.confidence = incoming.confidence.unwrap_or(50);
+    indicator.tags = incoming.tags;
+    indicator.description = incoming.description;
     let group = match channel {
         Channel::Group(g) => Some(g.clone()),
         Channel::Network => None,

@@ -117,6 +117,53 @@ pub fn tlp_of_marking(id: &str) -> Option<Tlp> {
     })
 }
 
+/// What a STIX 2.1 indicator says, in Kawan's terms: the one reading of
+/// incoming STIX, for TAXII `POST` and `kawan import` alike. The value is as
+/// the pattern gives it (normalised later); absent fields stay `None` so each
+/// caller applies its own defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingIndicator {
+    pub kind: Kind,
+    pub value: String,
+    pub tlp: Option<Tlp>,
+    pub role: Option<kawan_protocol::Role>,
+    pub subject: Option<kawan_protocol::Subject>,
+    pub basis: Option<kawan_protocol::Basis>,
+    pub confidence: Option<u8>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// Reads one STIX object as an indicator, or says why it cannot be one.
+/// Role, subject and basis come from Kawan's extension when a Kawan node
+/// wrote the object; the description falls back to the name.
+pub fn read_indicator(o: &Value) -> Result<IncomingIndicator, String> {
+    if o["type"] != "indicator" {
+        return Err(format!("only indicators are imported (got {})", o["type"]));
+    }
+    let pattern = o["pattern"].as_str().ok_or("indicator without a pattern")?;
+    let (kind, value) = parse_pattern(pattern)
+        .ok_or_else(|| format!("unsupported pattern {pattern:?} (one [object:value = '…'] comparison)"))?;
+    let ext = &o["extensions"][EXTENSION_ID];
+    let text = |v: &Value| v.as_str().map(String::from);
+    Ok(IncomingIndicator {
+        kind,
+        value,
+        tlp: o["object_marking_refs"]
+            .as_array()
+            .and_then(|refs| refs.iter().filter_map(Value::as_str).find_map(tlp_of_marking)),
+        role: serde_json::from_value(ext["role"].clone()).ok(),
+        subject: serde_json::from_value(ext["subject"].clone()).ok(),
+        basis: serde_json::from_value(ext["basis"].clone()).ok(),
+        confidence: o["confidence"].as_u64().map(|c| c.min(100) as u8),
+        tags: o["labels"]
+            .as_array()
+            .map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
+            .unwrap_or_default(),
+        description: text(&o["description"]).or_else(|| text(&o["name"])),
+    })
+}
+
 /// The STIX object for a piece of knowledge as it stands now.
 pub fn object(h: &Hit) -> Value {
     let created = timestamp(h.created_ms);
@@ -305,6 +352,27 @@ mod tests {
         assert_eq!(parse_pattern("[file:hashes.MD5 = 'abc']"), None);
         assert_eq!(tlp_of_marking(tlp_marking(Tlp::AmberStrict)), Some(Tlp::AmberStrict));
         assert_eq!(tlp_of_marking("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"), Some(Tlp::Green));
+    }
+
+    #[test]
+    fn incoming_indicators_are_read_once_for_every_importer() {
+        let o = json!({
+            "type": "indicator", "pattern": "[x-kawan-phone:value = '+44 7700 900123']",
+            "object_marking_refs": [tlp_marking(Tlp::Amber)], "confidence": 150, "labels": ["fake-job"],
+            "name": "Recruiter on WhatsApp",
+            "extensions": {EXTENSION_ID: {"role": "job_ad", "subject": "victim", "basis": "assessment"}},
+        });
+        let i = read_indicator(&o).unwrap();
+        assert_eq!((i.kind, i.value.as_str(), i.tlp), (Kind::Phone, "+44 7700 900123", Some(Tlp::Amber)));
+        assert_eq!(i.role, Some(kawan_protocol::Role::JobAd));
+        assert_eq!(i.subject, Some(kawan_protocol::Subject::Victim));
+        assert_eq!(i.confidence, Some(100), "clamped to 100");
+        assert_eq!(i.description.as_deref(), Some("Recruiter on WhatsApp"), "the name when there is no description");
+        let bare =
+            read_indicator(&json!({"type": "indicator", "pattern": "[domain-name:value = 'jobs.example']"})).unwrap();
+        assert_eq!((bare.tlp, bare.role, bare.confidence), (None, None, None), "absent stays absent");
+        assert!(read_indicator(&json!({"type": "malware"})).unwrap_err().contains("only indicators"));
+        assert!(read_indicator(&json!({"type": "indicator", "pattern": "[file:hashes.MD5 = 'x']"})).is_err());
     }
 
     #[test]
