@@ -148,6 +148,18 @@ slug_id!(
     MemberId
 );
 
+impl GroupId {
+    /// A group as people type it in a form or request: `mekong` or
+    /// `group:mekong`; blank means no group (the whole network).
+    pub fn from_field(s: &str) -> Result<Option<GroupId>, SlugError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        GroupId::new(s.strip_prefix("group:").unwrap_or(s)).map(Some)
+    }
+}
+
 /// Where a record is distributed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -207,6 +219,10 @@ mod tests {
 
     #[test]
     fn tlp_maps_to_channels_as_designed() {
+        assert_eq!(GroupId::from_field(" group:mekong ").unwrap(), GroupId::new("mekong").ok());
+        assert_eq!(GroupId::from_field("mekong").unwrap(), GroupId::new("mekong").ok());
+        assert_eq!(GroupId::from_field("  ").unwrap(), None, "blank means the whole network");
+        assert!(GroupId::from_field("Not A Slug!").is_err());
         let group = Channel::Group(GroupId::new("mekong").unwrap());
         for tlp in Tlp::ALL {
             let (net, grp) = (tlp.allows(&Channel::Network), tlp.allows(&group));

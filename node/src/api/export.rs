@@ -88,11 +88,7 @@ pub async fn csv(State(state): State<Arc<AppState>>, caller: Caller) -> Result<R
     blocking(move || {
         let hits = state.exportable_hits()?;
         let trust = state.storage.store.trust();
-        let mut out = String::from("kind,value,tlp,role,subject,confidence,author,first_seen,last_seen,id\n");
-        let field = |s: &str| {
-            if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-        };
-        let mut rows = 0;
+        let mut rows = Vec::new();
         for h in &hits {
             let kawan_protocol::Content::Indicator(i) = &h.content else { continue };
             if h.retracted.is_some() {
@@ -106,25 +102,23 @@ pub async fn csv(State(state): State<Arc<AppState>>, caller: Caller) -> Result<R
             let role = serde_json::to_value(i.role).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             let subject =
                 serde_json::to_value(i.subject).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            out.push_str(
-                &[
-                    i.kind.to_string(),
-                    field(&i.value),
-                    h.content.tlp().as_str().to_string(),
-                    role,
-                    subject,
-                    i.confidence.to_string(),
-                    field(&author),
-                    opt(i.first_seen),
-                    opt(i.last_seen),
-                    h.id.to_string(),
-                ]
-                .join(","),
-            );
-            out.push('\n');
-            rows += 1;
+            rows.push(vec![
+                i.kind.to_string(),
+                i.value.clone(),
+                h.content.tlp().as_str().to_string(),
+                role,
+                subject,
+                i.confidence.to_string(),
+                author,
+                opt(i.first_seen),
+                opt(i.last_seen),
+                h.id.to_string(),
+            ]);
         }
-        state.audit_read(&caller, "export.csv", &format!("{rows} indicators"))?;
+        state.audit_read(&caller, "export.csv", &format!("{} indicators", rows.len()))?;
+        let header =
+            ["kind", "value", "tlp", "role", "subject", "confidence", "author", "first_seen", "last_seen", "id"];
+        let out = crate::interop::csv::document(&header, rows);
         Ok(([(header::CONTENT_TYPE, "text/csv")], out).into_response())
     })
     .await

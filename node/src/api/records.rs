@@ -117,7 +117,10 @@ where
 }
 
 fn group(g: &Option<String>) -> Result<Option<GroupId>, ApiError> {
-    g.as_deref().map(|g| parse::<GroupId>("group", g.strip_prefix("group:").unwrap_or(g))).transpose()
+    GroupId::from_field(g.as_deref().unwrap_or("")).map_err(|e| {
+        ApiError::bad_request("invalid_value", format!("group: {e}"))
+            .with_details(serde_json::json!({"field": "group"}))
+    })
 }
 
 impl AppState {

@@ -118,11 +118,8 @@ fn page(state: &AppState, s: Option<&Session>, title: &str, body: Markup) -> Mar
 }
 
 /// The sharing group chosen in a form ("" means the whole network).
-fn group_field(g: &Option<String>) -> Result<Option<kawan_protocol::GroupId>, String> {
-    g.as_deref()
-        .filter(|g| !g.is_empty())
-        .map(|g| g.parse().map_err(|e: kawan_protocol::SlugError| e.to_string()))
-        .transpose()
+fn group_field(g: &Option<String>) -> Result<Option<GroupId>, String> {
+    GroupId::from_field(g.as_deref().unwrap_or("")).map_err(|e| e.to_string())
 }
 
 /// Sends a browser to the search page holding the session cookie for `token`.
@@ -462,20 +459,19 @@ async fn bulk(State(state): State<Arc<AppState>>, s: Session, Form(f): Form<Bulk
         }
     };
     if f.format.as_deref() == Some("csv") {
-        let mut csv = String::from("input,kind,value,status,hits,agencies,error\n");
-        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        for r in &results {
-            csv.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
-                q(&r.input),
+        let rows = results.iter().map(|r| {
+            vec![
+                r.input.clone(),
                 r.kind.map(|k| k.to_string()).unwrap_or_default(),
-                q(r.value.as_deref().unwrap_or("")),
-                status(r),
-                r.hits.len(),
-                r.hits.first().map_or(0, |h| h.agencies),
-                q(r.error.as_deref().unwrap_or(""))
-            ));
-        }
+                r.value.clone().unwrap_or_default(),
+                status(r).to_string(),
+                r.hits.len().to_string(),
+                r.hits.first().map_or(0, |h| h.agencies).to_string(),
+                r.error.clone().unwrap_or_default(),
+            ]
+        });
+        let header = ["input", "kind", "value", "status", "hits", "agencies", "error"];
+        let csv = crate::interop::csv::document(&header, rows);
         return (
             [
                 (header::CONTENT_TYPE, "text/csv"),
