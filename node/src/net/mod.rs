@@ -166,10 +166,16 @@ struct Net {
 /// Pulled batches being stored at once, at most (each holds ≤ 256 records).
 const STORED_CAPACITY: usize = 16;
 
-/// A pulled batch, stored: its new group records, to relay to the group.
-struct Stored {
-    from: PeerId,
-    groups: Vec<(Channel, Vec<Vec<u8>>)>,
+/// Where a log ends in a pulled batch: (channel, author) → last seq.
+type Ends = HashMap<(Channel, AgencyKey), u64>;
+
+/// What a pulled batch's blocking task reports back to the loop.
+enum Stored {
+    /// Decoded: where its logs end, so the next range can be asked for
+    /// while this one is verified and written.
+    Decoded { from: PeerId, ends: Ends },
+    /// Stored: its new group records, to relay to the group.
+    Written { from: PeerId, groups: Vec<(Channel, Vec<Vec<u8>>)> },
 }
 
 impl Net {
@@ -183,11 +189,17 @@ impl Net {
                     None => return,
                 },
                 event = self.swarm.select_next_some() => self.on_event(event),
-                Some(done) = stored.recv() => {
-                    for (channel, batch) in done.groups {
-                        self.push_to_group(&channel, batch, Some(done.from));
+                Some(done) = stored.recv() => match done {
+                    Stored::Decoded { from, ends } => {
+                        let shared = self.shared_channels(&from);
+                        self.pull_after_batch(from, &ends, &shared);
                     }
-                }
+                    Stored::Written { from, groups } => {
+                        for (channel, batch) in groups {
+                            self.push_to_group(&channel, batch, Some(from));
+                        }
+                    }
+                },
                 _ = tick.tick() => self.dial_members(),
                 _ = resync.tick() => {
                     let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
@@ -502,12 +514,7 @@ impl Net {
 
     /// The pull that continues each log of `batch` where it ends, for logs
     /// the peer's last heads show to be longer.
-    fn pull_after_batch(&mut self, peer: PeerId, batch: &[Incoming], shared: &[Channel]) {
-        let mut ends: HashMap<(Channel, AgencyKey), u64> = HashMap::new();
-        for r in batch {
-            let end = ends.entry((r.header.channel.clone(), r.header.author)).or_default();
-            *end = (*end).max(r.header.seq);
-        }
+    fn pull_after_batch(&mut self, peer: PeerId, ends: &Ends, shared: &[Channel]) {
         let theirs = self.peers.read().ok().and_then(|t| t.peers.get(&peer.to_string()).map(|i| i.heads.clone()));
         let wants: Vec<kawan_protocol::Want> = theirs
             .unwrap_or_default()
@@ -536,15 +543,25 @@ impl Net {
         tokio::task::block_in_place(|| ingest_into(&self.store, &self.metrics, records, shared))
     }
 
-    /// Stores a pulled batch on a blocking thread, so this task keeps serving
-    /// and receives the next batch meanwhile: verifying one batch overlaps
-    /// the previous one's fsync (the store's group commit joins them).
-    fn ingest_off_task(&self, from: PeerId, records: Vec<Incoming>, shared: Vec<Channel>) {
+    /// Decodes and stores a pulled batch on a blocking thread, so this task
+    /// keeps serving: decoding is reported first (the loop then asks for the
+    /// next range, one batch always in flight), and verifying one batch
+    /// overlaps the previous one's fsync (the store's group commit joins them).
+    fn ingest_off_task(&self, from: PeerId, records: Vec<ByteBuf>, more: bool, shared: Vec<Channel>) {
         let (store, metrics, done) = (self.store.clone(), self.metrics.clone(), self.stored_tx.clone());
         tokio::task::spawn_blocking(move || {
-            let groups = ingest_into(&store, &metrics, &records, &shared);
+            let records = decode_batch(records);
             // The loop may be gone at shutdown; the records are stored either way.
-            let _ = done.blocking_send(Stored { from, groups });
+            if more && !records.is_empty() {
+                let mut ends = Ends::new();
+                for r in &records {
+                    let end = ends.entry((r.header.channel.clone(), r.header.author)).or_default();
+                    *end = (*end).max(r.header.seq);
+                }
+                let _ = done.blocking_send(Stored::Decoded { from, ends });
+            }
+            let groups = ingest_into(&store, &metrics, &records, &shared);
+            let _ = done.blocking_send(Stored::Written { from, groups });
         });
     }
 
@@ -564,13 +581,7 @@ impl Net {
             }
             SyncResponse::Batch { records, more } => {
                 self.pending_pulls.remove(&request_id);
-                let records = decode_batch(records);
-                if more && !records.is_empty() {
-                    // Ask for the next range before storing this one, so the
-                    // peer reads while we write: one batch always in flight.
-                    self.pull_after_batch(peer, &records, &shared);
-                }
-                self.ingest_off_task(peer, records, shared);
+                self.ingest_off_task(peer, records, more, shared);
             }
             SyncResponse::TrustLists { lists } => {
                 let mut changed = false;
