@@ -87,8 +87,9 @@ impl LocalDb {
         self.commit(batch)
     }
 
-    /// The next number of a counter kept in `meta` (case ids). Not atomic
-    /// with anything else: callers hold their own lock.
+    /// The next number of a counter kept in `meta` (case ids), staged into
+    /// `batch`: the number is taken only if that batch commits. Callers
+    /// serialise with their own lock.
     pub fn next_id(&self, counter: &str, batch: &mut Batch) -> Result<u64, StoreError> {
         let key = [b"counter/", counter.as_bytes()].concat();
         let last = self.get("meta", &key)?.and_then(|v| v.get(..8)?.try_into().ok()).map(u64::from_be_bytes);
