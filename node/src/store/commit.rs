@@ -75,9 +75,9 @@ impl GroupCommit {
     }
 
     /// Runs `f` alone: no batch commits meanwhile (trust list changes).
-    pub fn locked<T>(&self, f: impl FnOnce(&mut u64) -> T) -> T {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut writer)
+    pub fn locked<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        f()
     }
 }
 

@@ -106,7 +106,7 @@ impl Store {
     pub fn write_format(&self) -> Result<(), StoreError> {
         let mut batch = Batch::default();
         batch.insert(keys::space(keys::META), keys::format(), FORMAT.to_be_bytes().to_vec());
-        self.commit.locked(|_| self.engine.commit(batch, Durability::Sync))
+        self.commit.locked(|| self.engine.commit(batch, Durability::Sync))
     }
 
     /// Fetches a record by id.

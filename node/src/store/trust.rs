@@ -43,13 +43,13 @@ impl Store {
             }
             return Err(TrustStoreError::GenesisConflict(current.network.to_string()));
         }
-        self.commit.locked(|_| self.put_trust(signed, list))
+        self.commit.locked(|| self.put_trust(signed, list))
     }
 
     /// Accepts a newer list signed by enough coordinators of the current one.
     pub fn apply_trust_update(&self, signed: &SignedTrustList) -> Result<Arc<TrustList>, TrustStoreError> {
         // Under the writer lock: two updates never race past each other.
-        self.commit.locked(|_| {
+        self.commit.locked(|| {
             let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
             let list = signed.verify_update(&current, now_ms())?;
             self.put_trust(signed, list)
