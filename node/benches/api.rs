@@ -16,7 +16,7 @@ use std::{
 };
 
 use common::*;
-use kawan_node::{storage::Storage, store::BulkItem};
+use kawan_node::{data_dir::DataDir, store::BulkItem};
 use kawan_protocol::*;
 
 const CLIENTS: usize = 4;
@@ -54,7 +54,7 @@ fn main() {
         })
         .collect();
     let direct = {
-        let storage = Storage::open(&dir.path().join("data")).unwrap();
+        let storage = DataDir::open(&dir.path().join("data")).unwrap();
         storage.store.install_genesis(&trust).unwrap();
         let records = make_records(&keys, big_n);
         let bytes: Vec<Vec<u8>> = records.iter().map(|v| v.envelope.to_bytes()).collect();

@@ -14,7 +14,7 @@ mod common;
 
 use common::*;
 use kawan_node::{
-    storage::Storage,
+    data_dir::DataDir,
     store::{BulkItem, Store, fjall::Compression},
 };
 use kawan_protocol::*;
@@ -62,7 +62,7 @@ fn main() {
     let mut runs: Vec<f64> = (0..3)
         .map(|_| {
             let dir = tempfile::tempdir().unwrap();
-            let storage = Storage::open(dir.path()).unwrap();
+            let storage = DataDir::open(dir.path()).unwrap();
             storage.store.install_genesis(&trust).unwrap();
             rate(bytes.len(), || ingest_all(&storage.store, &bytes))
         })
@@ -70,7 +70,7 @@ fn main() {
     runs.sort_by(f64::total_cmp);
     let one = runs[1];
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(dir.path()).unwrap();
+    let storage = DataDir::open(dir.path()).unwrap();
     storage.store.install_genesis(&trust).unwrap();
     // Split by author so each caller's logs arrive in order, as in sync.
     let (even, odd): (Vec<_>, Vec<_>) = sample.iter().partition(|v| v.record.header.author.0[0] % 2 == 0);
@@ -131,7 +131,7 @@ fn main() {
 
     // The large store.
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(dir.path()).unwrap();
+    let storage = DataDir::open(dir.path()).unwrap();
     storage.store.install_genesis(&trust).unwrap();
     let t = Instant::now();
     let all: Vec<Vec<u8>> = records[..big_n].iter().map(|v| v.envelope.to_bytes()).collect();
@@ -166,7 +166,7 @@ fn main() {
 fn serve(dir: &std::path::Path, big_n: usize) {
     let ctx = Context::default();
     let t = Instant::now();
-    let storage = Storage::open(dir).unwrap();
+    let storage = DataDir::open(dir).unwrap();
     let first = storage.store.lookup(Kind::Domain, &raw_value(big_n / 2), &ctx, false).unwrap().unwrap();
     assert_eq!(first.len(), 1);
     println!("open + first lookup   : {:?}", t.elapsed());

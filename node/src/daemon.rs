@@ -4,17 +4,16 @@
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
-    time::Instant,
 };
 
 use kawan_protocol::{Country, NetworkId, SignedTrustList};
 
 use crate::{
-    api::{self, AppState},
     config::{Config, ConfigError},
+    data_dir::{DataDir, OpenError},
     identity::{self, IdentityError},
     metrics::Metrics,
-    storage::{OpenError, Storage},
+    service::Service,
     store::TrustStoreError,
     tokens::{Role, TokenError},
 };
@@ -69,7 +68,7 @@ pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Res
     }
     let config = Config::new(name, country, network);
     let key = identity::create(&dir.join(&config.paths.key))?;
-    let storage = Storage::open(&dir.join(&config.paths.data))?;
+    let storage = DataDir::open(&dir.join(&config.paths.data))?;
     let (token, _) = storage.tokens.create("operator", Role::Operator)?;
     write_private(&dir.join(TOKEN_FILE), &format!("{token}\n"))?;
     config.write(dir)?;
@@ -89,7 +88,7 @@ fn write_private(path: &Path, text: &str) -> Result<(), DaemonError> {
 /// Everything `kawan run` needs, loaded and checked before anything starts.
 pub struct Node {
     pub dir: PathBuf,
-    pub state: Arc<AppState>,
+    pub svc: Arc<Service>,
 }
 
 impl Node {
@@ -97,7 +96,7 @@ impl Node {
     pub fn open(dir: &Path) -> Result<Node, DaemonError> {
         let config = Config::load(dir)?;
         let key = identity::load(&dir.join(&config.paths.key))?;
-        let storage = Storage::open(&dir.join(&config.paths.data))?;
+        let storage = DataDir::open(&dir.join(&config.paths.data))?;
         let genesis = dir.join(&config.paths.genesis);
         if genesis.exists() {
             let bytes = std::fs::read(&genesis)
@@ -109,17 +108,8 @@ impl Node {
                 .install_genesis(&signed)
                 .map_err(|e: TrustStoreError| DaemonError::Genesis { path: genesis.clone(), message: e.to_string() })?;
         }
-        let state = Arc::new(AppState {
-            storage,
-            key,
-            config,
-            metrics: Arc::new(Metrics::new()),
-            started: Instant::now(),
-            net: std::sync::OnceLock::new(),
-            taxii_status: Default::default(),
-            login_links: Default::default(),
-        });
-        Ok(Node { dir: dir.to_owned(), state })
+        let svc = Arc::new(Service::new(storage, key, config, Arc::new(Metrics::new())));
+        Ok(Node { dir: dir.to_owned(), svc })
     }
 
     /// Serves the API until SIGINT or SIGTERM, then flushes and returns.
@@ -128,29 +118,29 @@ impl Node {
         let p2p_file = self.dir.join(P2P_ADDR_FILE);
         let _ = std::fs::remove_file(&p2p_file);
         let net_config = crate::net::NetConfig {
-            key: kawan_protocol::Keypair::from_secret_bytes(self.state.key.secret_bytes()),
-            network: self.state.config.agency.network.clone(),
-            listen: self.state.config.p2p.listen.clone(),
-            bootstrap: self.state.config.p2p.bootstrap.clone(),
+            key: kawan_protocol::Keypair::from_secret_bytes(self.svc.key().secret_bytes()),
+            network: self.svc.config().agency.network.clone(),
+            listen: self.svc.config().p2p.listen.clone(),
+            bootstrap: self.svc.config().p2p.bootstrap.clone(),
             addr_file: Some(p2p_file),
         };
-        let net = crate::net::start(net_config, self.state.storage.store.clone(), self.state.metrics.clone()).await?;
-        let _ = self.state.net.set(net);
+        let net = crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
+        self.svc.attach_net(net);
         // Buffered writes (read audit entries) reach the disk within 500 ms.
         let persister = {
-            let state = self.state.clone();
+            let svc = self.svc.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
                 loop {
                     tick.tick().await;
-                    let state = state.clone();
-                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || state.storage.flush()).await {
+                    let svc = svc.clone();
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.data().flush()).await {
                         tracing::error!(error = %e, "persisting buffered writes failed");
                     }
                 }
             })
         };
-        let addr = self.state.config.api.listen;
+        let addr = self.svc.config().api.listen;
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
         let bound = listener.local_addr().map_err(DaemonError::Serve)?;
@@ -159,16 +149,16 @@ impl Node {
             .map_err(|source| DaemonError::Create { path: addr_file.clone(), source })?;
         tracing::info!(
             api = %bound,
-            agency = %self.state.config.agency.name,
-            peer_id = %identity::peer_id(&self.state.key.public()).map(|p| p.to_string()).unwrap_or_default(),
+            agency = %self.svc.config().agency.name,
+            peer_id = %identity::peer_id(&self.svc.key().public()).map(|p| p.to_string()).unwrap_or_default(),
             "kawan node running"
         );
-        let app = api::app(self.state.clone());
+        let app = crate::http::app(self.svc.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         persister.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
-        if let Err(e) = self.state.storage.close() {
+        if let Err(e) = self.svc.data().close() {
             tracing::error!(error = %e, "final flush failed");
         }
         Ok(())

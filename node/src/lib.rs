@@ -5,11 +5,13 @@
 //!
 //! - `store/`: the record store (rules) over an `Engine` (fjall, or memory)
 //! - `local`: the local database: cases, case links, tokens, audit log
-//! - `storage`: opens both from the data directory and checks their format
+//! - `data_dir`: opens both from the data directory and checks their format
 //! - `cases`, `audit`, `tokens`: the local database's contents
+//! - `policy`: the one outbound-data gate: who may receive or see what
+//! - `service/`: the application façade every adapter calls
 //! - `net/`: the libp2p swarm: gossip, sync, group push, dialing
-//! - `api/`: the HTTP API (REST, TAXII, exports) over axum; `web/`: the web page
-//! - `interop/`: STIX 2.1 and MISP mappings
+//! - `http/`: axum adapters over the service: REST, TAXII, the web page
+//! - `interop/`: STIX 2.1, MISP and CSV mappings
 //! - `identity`: the agency key, which is also the libp2p identity
 //! - `config`, `daemon`: `kawan.toml`, `kawan init` and `kawan run`
 //! - `coordinator`: trust-list tooling; `files`: atomic file replacement
@@ -17,20 +19,21 @@
 
 #![forbid(unsafe_code)]
 
-pub mod api;
 pub mod audit;
 pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod coordinator;
 pub mod daemon;
+pub mod data_dir;
 pub mod files;
+pub mod http;
 pub mod identity;
 pub mod interop;
 pub mod local;
 pub mod metrics;
 pub mod net;
-pub mod storage;
+pub mod policy;
+pub mod service;
 pub mod store;
 pub mod tokens;
-pub mod web;

@@ -37,6 +37,12 @@ struct Request {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Decision {
+    path: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: String,
 }
@@ -49,6 +55,7 @@ pub struct Metrics {
     published: Family<TypeChannel, Counter>,
     requests: Family<Request, Counter>,
     latency: Family<Route, Histogram>,
+    decisions: Family<Decision, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -71,6 +78,7 @@ impl Metrics {
             published: Family::default(),
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            decisions: Family::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|e| e.into_inner());
@@ -80,6 +88,11 @@ impl Metrics {
             r.register("published", "Records this agency published, by type and channel", m.published.clone());
             r.register("api_requests", "API requests by method, route and status", m.requests.clone());
             r.register("api_request_duration_seconds", "API request latency by route", m.latency.clone());
+            r.register(
+                "policy_decisions",
+                "Outbound-data policy decisions, by output path and outcome (allowed or refused)",
+                m.decisions.clone(),
+            );
         }
         m
     }
@@ -116,6 +129,13 @@ impl Metrics {
             self.records.get_or_create(&TypeChannel { r#type: t, channel }).set(n as i64);
         }
         self.store_bytes.set(store.size_on_disk()? as i64);
+        for (path, allowed, refused) in crate::policy::decisions() {
+            for (outcome, n) in [("allowed", allowed), ("refused", refused)] {
+                let counter =
+                    self.decisions.get_or_create(&Decision { path: path.as_str().into(), outcome: outcome.into() });
+                counter.inc_by(n.saturating_sub(counter.get()));
+            }
+        }
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
         prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)

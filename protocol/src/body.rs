@@ -74,7 +74,7 @@ impl Body {
 /// What the indicator was used for in the scam.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum IndicatorRole {
     RecruiterContact,
     JobAd,
     ScamPlatform,
@@ -107,7 +107,7 @@ pub enum Basis {
 pub struct Indicator {
     pub kind: Kind,
     pub value: String,
-    pub role: Role,
+    pub role: IndicatorRole,
     pub subject: Subject,
     pub confidence: u8,
     pub basis: Basis,
@@ -133,7 +133,7 @@ pub struct Indicator {
 impl Indicator {
     /// An indicator with only what every indicator needs; the rest takes its
     /// default (subject unknown, confidence 50, an assessment, nothing else).
-    pub fn new(kind: Kind, value: impl Into<String>, role: Role, tlp: Tlp) -> Indicator {
+    pub fn new(kind: Kind, value: impl Into<String>, role: IndicatorRole, tlp: Tlp) -> Indicator {
         Indicator {
             kind,
             value: value.into(),

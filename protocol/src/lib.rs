@@ -33,8 +33,8 @@ pub mod tlp;
 pub mod trust;
 
 pub use body::{
-    Basis, Body, Content, Difficulty, Indicator, Retraction, Revision, Role, Sighting, Stage, Subject, Technique,
-    Typology, Verdict,
+    Basis, Body, Content, Difficulty, Indicator, IndicatorRole, Retraction, Revision, Sighting, Stage, Subject,
+    Technique, Typology, Verdict,
 };
 pub use cbor::CborError;
 pub use country::{Country, UnknownCountry};

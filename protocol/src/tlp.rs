@@ -43,11 +43,6 @@ impl Tlp {
             (Tlp::Clear | Tlp::Green, Channel::Network) | (Tlp::Amber | Tlp::AmberStrict, Channel::Group(_))
         )
     }
-
-    /// Whether a receiving node may export it (TAXII, MISP feed, CSV).
-    pub fn exportable(self) -> bool {
-        matches!(self, Tlp::Clear | Tlp::Green | Tlp::Amber)
-    }
 }
 
 impl fmt::Display for Tlp {

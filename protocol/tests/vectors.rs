@@ -41,7 +41,7 @@ fn record_1() -> Record {
         body: Body::Indicator(Indicator {
             kind: Kind::Phone,
             value: "+447700900123".into(),
-            role: Role::RecruiterContact,
+            role: IndicatorRole::RecruiterContact,
             subject: Subject::Suspect,
             confidence: 80,
             basis: Basis::Fact,

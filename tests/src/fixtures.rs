@@ -24,7 +24,7 @@ pub fn indicator(kind: Kind, value: &str, tlp: Tlp) -> Indicator {
         subject: Subject::Suspect,
         confidence: 70,
         basis: Basis::Fact,
-        ..Indicator::new(kind, value, Role::RecruiterContact, tlp)
+        ..Indicator::new(kind, value, IndicatorRole::RecruiterContact, tlp)
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kawan_node::storage::Storage;
+use kawan_node::data_dir::DataDir;
 use kawan_protocol::{Channel, RecordId};
 use kawan_tests::{bin, fixtures::agency};
 
@@ -57,7 +57,7 @@ fn check(dir: &std::path::Path, acked: &[RecordId], round: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     // The killed process's file lock disappears with it; retry briefly anyway.
     let storage = loop {
-        match Storage::open(dir) {
+        match DataDir::open(dir) {
             Ok(s) => break s,
             Err(e) if Instant::now() < deadline => {
                 eprintln!("reopen: {e}");

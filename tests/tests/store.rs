@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use kawan_node::{
-    storage::Storage,
+    data_dir::DataDir,
     store::{BulkItem, ContentType, Cursor, IngestError, Ingested, PublishError, Query, Store},
 };
 use kawan_protocol::*;
@@ -18,20 +18,20 @@ enum Engine {
 }
 
 /// An empty store on `engine` (the directory lives as long as the store).
-fn fresh(engine: Engine) -> (Option<tempfile::TempDir>, Storage) {
+fn fresh(engine: Engine) -> (Option<tempfile::TempDir>, DataDir) {
     match engine {
         Engine::Fjall => {
             let dir = tempfile::tempdir().unwrap();
-            let storage = Storage::open(dir.path()).unwrap();
+            let storage = DataDir::open(dir.path()).unwrap();
             (Some(dir), storage)
         }
-        Engine::Memory => (None, Storage::in_memory().unwrap()),
+        Engine::Memory => (None, DataDir::in_memory().unwrap()),
     }
 }
 
 /// Agencies 1-4 in the network; group `mekong` is agencies 1 and 2. This
 /// node is agency 1.
-fn open(engine: Engine) -> (Option<tempfile::TempDir>, Storage) {
+fn open(engine: Engine) -> (Option<tempfile::TempDir>, DataDir) {
     let (dir, storage) = fresh(engine);
     storage.store.install_genesis(&trust_list(1, &[1, 2, 3, 4], &[("mekong", &[1, 2])])).unwrap();
     (dir, storage)
@@ -54,11 +54,11 @@ fn publishing_chains_the_log_and_survives_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let me = agency(1);
     let ids: Vec<RecordId> = {
-        let s = Storage::open(dir.path()).unwrap();
+        let s = DataDir::open(dir.path()).unwrap();
         s.store.install_genesis(&trust_list(1, &[1, 2], &[])).unwrap();
         (0..3).map(|i| s.store.publish(&me, &network(), phone_body(i), None).unwrap().id).collect()
     };
-    let s = Storage::open(dir.path()).unwrap();
+    let s = DataDir::open(dir.path()).unwrap();
     for (i, id) in ids.iter().enumerate() {
         let r = s.store.get(id).unwrap().expect("published record is stored");
         assert_eq!(r.record.header.seq, i as u64 + 1);

@@ -8,7 +8,7 @@ use std::sync::{
 };
 
 use kawan_node::{
-    storage::{OpenError, Storage},
+    data_dir::{DataDir, OpenError},
     store::{
         Store, StoreError,
         engine::{Batch, Durability, Engine, EngineStats, KeyRange, Scan, Space},
@@ -24,7 +24,7 @@ fn publish(store: &Store, n: u16) -> Result<Verified, kawan_node::store::Publish
 }
 
 fn with_records(dir: &std::path::Path, n: u16) -> Vec<RecordId> {
-    let s = Storage::open(dir).unwrap();
+    let s = DataDir::open(dir).unwrap();
     s.store.install_genesis(&trust_list(1, &[1, 2], &[])).unwrap();
     (0..n).map(|i| publish(&s.store, i).unwrap().id).collect()
 }
@@ -40,7 +40,7 @@ fn a_store_of_a_newer_format_is_refused_and_left_alone() {
         b.insert("meta", b"Mformat".to_vec(), 7u32.to_be_bytes().to_vec());
         engine.commit(b, Durability::Sync).unwrap();
     }
-    let err = Storage::open(dir.path()).err().expect("a newer format must be refused");
+    let err = DataDir::open(dir.path()).err().expect("a newer format must be refused");
     assert!(matches!(err, OpenError::Format { found: 7, supported: 1, .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains("format 7") && msg.contains("format 1") && !msg.contains('\n'), "{msg}");
@@ -55,7 +55,7 @@ fn a_directory_of_the_sled_based_node_is_refused_untouched() {
     // What sled 0.34 leaves at the top of its directory.
     std::fs::write(dir.path().join("conf"), b"segment_size: 524288\n").unwrap();
     std::fs::write(dir.path().join("db"), [0u8; 64]).unwrap();
-    let err = Storage::open(dir.path()).err().expect("a sled store must be refused");
+    let err = DataDir::open(dir.path()).err().expect("a sled store must be refused");
     assert!(matches!(err, OpenError::SledStore(_)), "{err:?}");
     assert!(err.to_string().contains("sled"), "{err}");
     let mut left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -67,8 +67,8 @@ fn a_directory_of_the_sled_based_node_is_refused_untouched() {
 fn a_directory_in_use_by_another_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ids = with_records(dir.path(), 2);
-    let first = Storage::open(dir.path()).unwrap();
-    let err = Storage::open(dir.path()).err().expect("a second open must fail");
+    let first = DataDir::open(dir.path()).unwrap();
+    let err = DataDir::open(dir.path()).err().expect("a second open must fail");
     assert!(err.to_string().contains("in use by another process"), "{err}");
     assert!(ids.iter().all(|id| first.store.get(id).unwrap().is_some()));
 }
@@ -162,7 +162,7 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing_stored() {
     let dir = mnt.path().join("data");
     let mut acknowledged = Vec::new();
     let error = {
-        let s = Storage::open(&dir).unwrap();
+        let s = DataDir::open(&dir).unwrap();
         s.store.install_genesis(&trust_list(1, &[1, 2], &[])).unwrap();
         let big = |n: u16| {
             let mut ind = indicator(Kind::Domain, &format!("recruit-{n}.jobs-abroad.example"), Tlp::Green);
@@ -193,7 +193,7 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing_stored() {
     assert!(acknowledged.len() > 10, "only {} records fit", acknowledged.len());
     // Free some room (as an operator would), reopen: every acknowledged record is there.
     let _ = std::process::Command::new("mount").args(["-o", "remount,size=64m"]).arg(mnt.path()).status();
-    let s = Storage::open(&dir).unwrap();
+    let s = DataDir::open(&dir).unwrap();
     for id in &acknowledged {
         assert!(s.store.get(id).unwrap().is_some(), "acknowledged record {id} was lost");
     }

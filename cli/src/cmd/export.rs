@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 use kawan_node::files::write_atomic;
-use serde_json::json;
 
 use super::Ctx;
 use crate::client::Client;
@@ -54,24 +53,7 @@ fn export(c: &Client, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        "stix" | "taxii" => {
-            let cols = c.get("/taxii2/api/collections/")?;
-            let id = cols["collections"][0]["id"].as_str().context("no collection")?.to_string();
-            let mut objects = Vec::new();
-            let mut path = format!("/taxii2/api/collections/{id}/objects/?limit=1000");
-            loop {
-                let page = c.get(&path)?;
-                objects.extend(page["objects"].as_array().cloned().unwrap_or_default());
-                match page["next"].as_str() {
-                    Some(next) if page["more"] == true => {
-                        path = format!("/taxii2/api/collections/{id}/objects/?limit=1000&next={next}")
-                    }
-                    _ => break,
-                }
-            }
-            let bundle = json!({"type": "bundle", "id": format!("bundle--{}", kawan_node::interop::stix::derived_id("x", id.as_bytes()).trim_start_matches("x--")), "objects": objects});
-            write(serde_json::to_string_pretty(&bundle)? + "\n")
-        }
+        "stix" | "taxii" => write(serde_json::to_string_pretty(&c.get("/api/v1/export/stix")?)? + "\n"),
         "csv" => write(c.get_text("/api/v1/export/csv")?),
         other => anyhow::bail!("unknown export format {other:?} (misp-feed, stix, taxii or csv)"),
     }

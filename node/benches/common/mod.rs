@@ -52,7 +52,7 @@ pub fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
             first_seen: Some(1_764_000_000_000),
             countries: vec!["KH".parse().unwrap()],
             tags: vec!["fake-job".into()],
-            ..Indicator::new(Kind::Domain, value(i), Role::JobAd, Tlp::Green)
+            ..Indicator::new(Kind::Domain, value(i), IndicatorRole::JobAd, Tlp::Green)
         };
         ind.confidence = (i % 100) as u8;
         let rec = Record {

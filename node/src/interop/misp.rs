@@ -62,12 +62,13 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Builds the feed from current, exportable indicators; `org` names an agency.
+    /// Builds the feed from indicators the policy already let out (retracted
+    /// ones are left out); `org` names an agency.
     pub fn build<'a>(hits: impl IntoIterator<Item = &'a Hit>, org: impl Fn(&AgencyKey) -> String) -> Feed {
         let mut events: BTreeMap<String, Value> = BTreeMap::new();
         for h in hits {
             let Content::Indicator(i) = &h.content else { continue };
-            if h.retracted.is_some() || !h.content.tlp().exportable() {
+            if h.retracted.is_some() {
                 continue;
             }
             let date = day(h.created_ms);

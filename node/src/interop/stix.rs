@@ -126,7 +126,7 @@ pub struct IncomingIndicator {
     pub kind: Kind,
     pub value: String,
     pub tlp: Option<Tlp>,
-    pub role: Option<kawan_protocol::Role>,
+    pub role: Option<kawan_protocol::IndicatorRole>,
     pub subject: Option<kawan_protocol::Subject>,
     pub basis: Option<kawan_protocol::Basis>,
     pub confidence: Option<u8>,
@@ -299,8 +299,8 @@ pub fn preamble() -> Vec<Value> {
     out
 }
 
-fn indicator_type(role: kawan_protocol::Role) -> &'static str {
-    use kawan_protocol::Role::*;
+fn indicator_type(role: kawan_protocol::IndicatorRole) -> &'static str {
+    use kawan_protocol::IndicatorRole::*;
     match role {
         RecruiterContact | JobAd | ScamPlatform => "malicious-activity",
         Payment | Laundering => "attribution",
@@ -364,7 +364,7 @@ mod tests {
         });
         let i = read_indicator(&o).unwrap();
         assert_eq!((i.kind, i.value.as_str(), i.tlp), (Kind::Phone, "+44 7700 900123", Some(Tlp::Amber)));
-        assert_eq!(i.role, Some(kawan_protocol::Role::JobAd));
+        assert_eq!(i.role, Some(kawan_protocol::IndicatorRole::JobAd));
         assert_eq!(i.subject, Some(kawan_protocol::Subject::Victim));
         assert_eq!(i.confidence, Some(100), "clamped to 100");
         assert_eq!(i.description.as_deref(), Some("Recruiter on WhatsApp"), "the name when there is no description");

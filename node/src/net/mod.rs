@@ -3,7 +3,8 @@
 //! and catches peers up by heads exchange and bounded pulls.
 //!
 //! The network code is given the record [`Store`] and nothing else: case data
-//! lives in another type it never sees.
+//! lives in another type it never sees. Whatever it sends — gossip, group
+//! pushes, relays, pull answers — it first puts to [`crate::policy`].
 
 pub mod behaviour;
 
@@ -34,6 +35,7 @@ use crate::{
     clock::now_ms,
     identity,
     metrics::Metrics,
+    policy::{self, Item, Policy, Recipient},
     store::{Ingested, Store},
 };
 use behaviour::{Behaviour, BehaviourEvent};
@@ -200,7 +202,11 @@ impl Net {
                         }
                     }
                 },
-                _ = tick.tick() => self.dial_members(),
+                _ = tick.tick() => {
+                    // Memberships also lapse with time, not only with a new list.
+                    self.on_trust_changed();
+                    self.dial_members();
+                }
                 _ = resync.tick() => {
                     let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
                     for peer in connected {
@@ -215,21 +221,20 @@ impl Net {
         self.store.trust()
     }
 
-    /// Channels an agency may see: the network, and its groups.
-    fn channels_of(list: &TrustList, key: &AgencyKey) -> Vec<Channel> {
-        let mut out = vec![Channel::Network];
-        out.extend(list.groups_of(key).into_iter().map(|g| Channel::Group(g.clone())));
-        out
+    /// Channels both this node and `peer` may see (the policy's answer).
+    fn shared_channels(&self, peer: &PeerId) -> Vec<Channel> {
+        let (list, Some(key)) = (self.trust_list(), identity::agency_key(peer)) else { return vec![] };
+        Policy::new(list.as_deref(), self.me, now_ms()).shared_channels(&key)
     }
 
-    /// Channels both this node and `peer` may see.
-    fn shared_channels(&self, peer: &PeerId) -> Vec<Channel> {
-        let (Some(list), Some(key)) = (self.trust_list(), identity::agency_key(peer)) else { return vec![] };
-        if !list.is_active(&key, now_ms()) {
-            return vec![];
-        }
-        let theirs = Self::channels_of(&list, &key);
-        Self::channels_of(&list, &self.me).into_iter().filter(|c| theirs.contains(c)).collect()
+    /// Whether `peer` may receive a record of `channel` over `path`.
+    fn may_send(&self, peer: &PeerId, channel: &Channel, path: policy::Path) -> bool {
+        let (list, Some(key)) = (self.trust_list(), identity::agency_key(peer)) else { return false };
+        Policy::new(list.as_deref(), self.me, now_ms()).allows(
+            Item::Record { channel, tlp: None },
+            Recipient::Peer(&key),
+            path,
+        )
     }
 
     fn on_command(&mut self, cmd: Command) {
@@ -237,8 +242,14 @@ impl Net {
             Command::Announce(v) => {
                 let bytes = v.envelope.to_bytes();
                 match &v.record.header.channel {
-                    Channel::Network => {
-                        // With no peers yet, sync delivers it when they come.
+                    channel @ Channel::Network => {
+                        // Everyone connected receives gossip: a peer the
+                        // policy refuses (its membership lapsed) is cut off
+                        // first. With no peers yet, sync delivers it later.
+                        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+                        if !connected.iter().all(|p| self.may_send(p, channel, policy::Path::Gossip)) {
+                            self.on_trust_changed();
+                        }
                         let _ = self.swarm.behaviour_mut().gossipsub.publish(self.records.clone(), bytes);
                     }
                     channel @ Channel::Group(_) => self.push_to_group(channel, vec![bytes], None),
@@ -251,25 +262,28 @@ impl Net {
         }
     }
 
-    /// Sends group records straight to the connected members of the group.
-    fn push_to_group(&mut self, channel: &Channel, records: Vec<Vec<u8>>, except: Option<PeerId>) {
+    /// Sends group records straight to the connected members of the group:
+    /// our own (a push), or new ones received from `from` (a relay).
+    fn push_to_group(&mut self, channel: &Channel, records: Vec<Vec<u8>>, from: Option<PeerId>) {
+        let path = if from.is_some() { policy::Path::Relay } else { policy::Path::Push };
         let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in connected {
-            if Some(peer) != except && self.shared_channels(&peer).contains(channel) {
+            if Some(peer) != from && self.may_send(&peer, channel, path) {
                 let records = records.iter().cloned().map(ByteBuf::from).collect();
                 self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Push { records });
             }
         }
     }
 
-    /// The allow-list follows the trust list: members in, everyone else out.
+    /// The allow-list follows the trust list: members the policy admits in,
+    /// everyone else (removed, expired) out and disconnected.
     fn on_trust_changed(&mut self) {
         let Some(list) = self.trust_list() else { return };
-        let now = now_ms();
+        let policy = Policy::new(Some(&list), self.me, now_ms());
         let members: HashSet<PeerId> = list
             .members
             .iter()
-            .filter(|m| m.is_active(now) && m.key != self.me)
+            .filter(|m| policy.admits(&m.key))
             .filter_map(|m| identity::peer_id(&m.key).ok())
             .collect();
         for gone in self.allowed.difference(&members).copied().collect::<Vec<_>>() {
@@ -449,7 +463,7 @@ impl Net {
                     }
                 }
                 SyncRequest::Heads { .. } => SyncResponse::Refused { reason: "different network".into() },
-                SyncRequest::Pull { wants } => self.serve_pull(&wants, &shared),
+                SyncRequest::Pull { wants } => self.serve_pull(&peer, &wants),
                 SyncRequest::TrustLists { after_version } => match self.store.trust_lists_after(after_version) {
                     Ok(lists) => SyncResponse::TrustLists { lists: lists.into_iter().map(ByteBuf::from).collect() },
                     Err(e) => SyncResponse::Refused { reason: e.to_string() },
@@ -470,11 +484,11 @@ impl Net {
     }
 
     /// Records of the wanted logs, only on channels the requester may see.
-    fn serve_pull(&self, wants: &[kawan_protocol::Want], shared: &[Channel]) -> SyncResponse {
+    fn serve_pull(&self, peer: &PeerId, wants: &[kawan_protocol::Want]) -> SyncResponse {
         let mut records = Vec::new();
         let mut more = false;
         for w in wants.iter().take(256) {
-            if !shared.contains(&w.channel) {
+            if !self.may_send(peer, &w.channel, policy::Path::PullAnswer) {
                 continue;
             }
             let room = MAX_BATCH_RECORDS.saturating_sub(records.len());

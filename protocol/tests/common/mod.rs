@@ -15,7 +15,7 @@ pub fn phone_indicator(value: &str) -> Indicator {
     Indicator {
         kind: Kind::Phone,
         value: value.into(),
-        role: Role::RecruiterContact,
+        role: IndicatorRole::RecruiterContact,
         subject: Subject::Suspect,
         confidence: 80,
         basis: Basis::Fact,

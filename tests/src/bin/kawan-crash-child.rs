@@ -5,13 +5,13 @@
 
 use std::io::Write as _;
 
-use kawan_node::storage::Storage;
+use kawan_node::data_dir::DataDir;
 use kawan_protocol::{Channel, Envelope, RecordId};
 use kawan_tests::fixtures::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: kawan-crash-child DIR")?;
-    let storage = Storage::open(std::path::Path::new(&dir))?;
+    let storage = DataDir::open(std::path::Path::new(&dir))?;
     let store = &storage.store;
     if store.trust().is_none() {
         store.install_genesis(&trust_list(1, &[1, 2], &[]))?;

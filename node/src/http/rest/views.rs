@@ -4,7 +4,10 @@ use kawan_protocol::{Content, Kind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::{BulkResult, Hit, StoredRecord};
+use crate::{
+    service::{CheckedValue, Found},
+    store::StoredRecord,
+};
 
 /// One piece of shared knowledge as it stands now, with provenance.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,6 +25,7 @@ pub struct HitView {
     pub channel: String,
     /// The author agency's public key (hex); its PeerId derives from it.
     pub author: String,
+    /// The agency's name (its trust-list name, or this node's own).
     pub author_name: Option<String>,
     /// The author is no longer an active member of the network.
     pub author_revoked: bool,
@@ -48,7 +52,8 @@ pub struct HitView {
 }
 
 impl HitView {
-    pub fn new(h: &Hit, cases: Vec<u64>) -> HitView {
+    pub fn new(found: &Found) -> HitView {
+        let h = &found.hit;
         let (r#type, kind, value, title, confidence, first_seen, last_seen) = match &h.content {
             Content::Indicator(i) => (
                 "indicator",
@@ -72,7 +77,7 @@ impl HitView {
             tlp: h.content.tlp().as_str().to_string(),
             channel: h.channel.to_string(),
             author: h.author.to_string(),
-            author_name: h.author_name.clone(),
+            author_name: Some(found.author.clone()).filter(|name| *name != h.author.to_string()),
             author_revoked: h.author_revoked,
             author_equivocating: h.author_equivocating,
             confidence,
@@ -86,7 +91,7 @@ impl HitView {
             sighted_by: h.sighted_by.iter().map(ToString::to_string).collect(),
             false_positive_by: h.false_positive_by.iter().map(ToString::to_string).collect(),
             agencies: h.agencies,
-            cases,
+            cases: found.cases.clone(),
             content: serde_json::to_value(&h.content).unwrap_or_default(),
         }
     }
@@ -150,15 +155,15 @@ pub struct LookupResult {
 }
 
 impl LookupResult {
-    pub fn new(index: usize, r: &BulkResult, cases: impl Fn(&Hit) -> Vec<u64>) -> LookupResult {
+    pub fn new(r: &CheckedValue) -> LookupResult {
         LookupResult {
-            index,
+            index: r.index,
             input: r.input.clone(),
             kind: r.kind.map(|k: Kind| k.to_string()),
             value: r.value.clone(),
-            warnings: r.warnings.iter().map(ToString::to_string).collect(),
+            warnings: r.warnings.clone(),
             error: r.error.clone(),
-            hits: r.hits.iter().map(|h| HitView::new(h, cases(h))).collect(),
+            hits: r.hits.iter().map(HitView::new).collect(),
         }
     }
 }

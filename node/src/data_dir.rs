@@ -37,7 +37,7 @@ pub enum OpenError {
     Tokens(#[from] TokenError),
 }
 
-pub struct Storage {
+pub struct DataDir {
     /// Shared with the network task, which gets nothing else.
     pub store: Arc<Store>,
     local: Arc<LocalDb>,
@@ -46,7 +46,7 @@ pub struct Storage {
     pub tokens: Tokens,
 }
 
-impl Storage {
+impl DataDir {
     /// Waits until everything written is on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.store.persist()?;
@@ -68,7 +68,7 @@ impl Storage {
     /// Opens (or creates) the node's databases in `path`. Fails if another
     /// process has them open, or if they were written in a format this
     /// binary does not read.
-    pub fn open(path: &Path) -> Result<Storage, OpenError> {
+    pub fn open(path: &Path) -> Result<DataDir, OpenError> {
         // sled left these two files at the top of its directory.
         if path.join("conf").is_file() && path.join("db").is_file() {
             return Err(OpenError::SledStore(path.to_owned()));
@@ -84,16 +84,16 @@ impl Storage {
         let local_path = path.join("local");
         let local = Arc::new(LocalDb::open(&local_path).map_err(opened(&local_path))?);
         check_format(&local_path, "a local database", local.format(), local::FORMAT, || local.write_format())?;
-        Storage::assemble(Arc::new(store), local)
+        DataDir::assemble(Arc::new(store), local)
     }
 
     /// Both databases in memory, for tests.
-    pub fn in_memory() -> Result<Storage, OpenError> {
-        Storage::assemble(Arc::new(Store::in_memory()), Arc::new(LocalDb::in_memory()))
+    pub fn in_memory() -> Result<DataDir, OpenError> {
+        DataDir::assemble(Arc::new(Store::in_memory()), Arc::new(LocalDb::in_memory()))
     }
 
-    fn assemble(store: Arc<Store>, local: Arc<LocalDb>) -> Result<Storage, OpenError> {
-        Ok(Storage {
+    fn assemble(store: Arc<Store>, local: Arc<LocalDb>) -> Result<DataDir, OpenError> {
+        Ok(DataDir {
             store,
             cases: Cases::open(local.clone())?,
             audit: Audit::open(local.clone())?,

@@ -1,0 +1,70 @@
+//! The whole HTTP application: the three adapters' routes, `/metrics`, the
+//! body limit, error shaping and per-route request metrics.
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, FromRef, MatchedPath, Request, State},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::{
+    error::{self, ApiError},
+    rest, taxii, web,
+};
+use crate::service::Service;
+
+/// What handlers extract: the service, and TAXII's recent POST statuses.
+#[derive(Clone)]
+pub struct AppState {
+    pub svc: Arc<Service>,
+    pub taxii: Arc<taxii::Statuses>,
+}
+
+impl FromRef<AppState> for Arc<Service> {
+    fn from_ref(s: &AppState) -> Arc<Service> {
+        s.svc.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<taxii::Statuses> {
+    fn from_ref(s: &AppState) -> Arc<taxii::Statuses> {
+        s.taxii.clone()
+    }
+}
+
+/// The whole HTTP application over `svc`.
+pub fn app(svc: Arc<Service>) -> Router {
+    let (api, openapi) = rest::routes();
+    let openapi = Arc::new(openapi);
+    let max_body = svc.config().api.max_body_bytes;
+    let state = AppState { svc, taxii: Arc::default() };
+    api.route("/api/v1/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .route("/metrics", get(metrics))
+        .merge(taxii::routes())
+        .merge(web::routes())
+        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(error::uniform_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+async fn metrics(State(svc): State<Arc<Service>>) -> Result<Response, ApiError> {
+    let text = svc.metrics_text().await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// Counts and times every request by its route template (not its raw path,
+/// which would carry ids and values into the metrics).
+async fn track(State(svc): State<Arc<Service>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    svc.metrics().request(&method, &route, response.status().as_u16(), start.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,73 @@
+//! Who is calling: one reader for every way a token arrives — a bearer
+//! header, HTTP Basic with the token as the password (what TAXII clients,
+//! MISP and OpenCTI speak), or the web page's session cookie — and the
+//! service decides whom it names.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::{HeaderMap, header, request::Parts},
+};
+use base64::Engine as _;
+
+use super::error::ApiError;
+use crate::{
+    policy::Path,
+    service::{Caller, Service, ServiceError},
+};
+
+/// The web page's session cookie, which holds the token.
+pub const COOKIE: &str = "kawan_session";
+
+/// The token a request presents in its `Authorization` header. The error
+/// says what was wrong, for a 401.
+pub fn presented_token(headers: &HeaderMap) -> Result<String, &'static str> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .ok_or("missing Authorization: Bearer <token> header")?
+        .to_str()
+        .map_err(|_| "Authorization header is not text")?;
+    if let Some(token) = header.strip_prefix("Bearer ") {
+        return Ok(token.trim().to_string());
+    }
+    let basic = header.strip_prefix("Basic ").ok_or("Authorization header must be 'Bearer <token>' or Basic")?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(basic.trim())
+        .map_err(|_| "Basic credentials are not base64")?;
+    let text = String::from_utf8(raw).map_err(|_| "Basic credentials are not UTF-8")?;
+    text.split_once(':').map(|(_, password)| password.to_string()).ok_or("Basic credentials need user:password")
+}
+
+/// The token in the session cookie, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")).map(String::from))
+}
+
+/// The caller of a request arriving through `via`: the web page reads the
+/// session cookie, every other path the `Authorization` header.
+pub async fn caller(headers: &HeaderMap, svc: &Arc<Service>, via: Path) -> Result<Caller, ServiceError> {
+    let token = match via {
+        Path::Web => session_token(headers).ok_or_else(|| ServiceError::unauthorized("not logged in"))?,
+        _ => presented_token(headers).map_err(ServiceError::unauthorized)?,
+    };
+    svc.authenticate(token, via).await
+}
+
+/// REST handlers take the caller as an argument.
+impl<S> FromRequestParts<S> for Caller
+where
+    Arc<Service>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Ok(caller(&parts.headers, &Arc::<Service>::from_ref(state), Path::Rest).await?)
+    }
+}

@@ -1,0 +1,19 @@
+//! The HTTP adapters over the service (DESIGN.md §7): the REST API under
+//! `/api/v1/`, TAXII 2.1 under `/taxii2/`, the web page at `/`, and
+//! `/metrics`. They only adapt — parse a request, call the service, shape
+//! the answer — and never import each other.
+//!
+//! - `app`: the whole router, request metrics, body limits
+//! - `error`: the one error type and its JSON and TAXII shapes
+//! - `auth`: bearer, Basic and cookie tokens → the service's `Caller`
+//! - `rest/`, `taxii/`, `web/`: the three adapters
+
+mod app;
+pub mod auth;
+pub mod error;
+pub mod rest;
+pub mod taxii;
+pub mod web;
+
+pub use app::{AppState, app};
+pub use error::{ApiError, ApiJson, ErrorBody};

@@ -1,0 +1,120 @@
+//! Tokens, status, the audit log, store statistics and web login links.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    http::{ApiError, ApiJson, auth::presented_token},
+    service::{Caller, Service, Status, StoreStats},
+    tokens::TokenInfo,
+};
+
+type Svc = State<Arc<Service>>;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// analyst, operator or coordinator
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub name: String,
+    pub role: String,
+    /// Shown once: only a hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub name: String,
+    pub role: String,
+    pub created_ms: u64,
+}
+
+impl From<TokenInfo> for TokenView {
+    fn from(t: TokenInfo) -> Self {
+        TokenView { name: t.name, role: t.role.as_str().to_string(), created_ms: t.created_ms }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 403, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn create_token(
+    State(svc): Svc,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewToken>,
+) -> Result<(StatusCode, axum::Json<CreatedToken>), ApiError> {
+    let (token, info) = svc.create_token(caller, req.name, &req.role).await?;
+    Ok((StatusCode::CREATED, axum::Json(CreatedToken { name: info.name, role: info.role.as_str().into(), token })))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", responses((status = 200, body = Vec<TokenView>)), security(("bearer" = [])))]
+pub async fn list_tokens(State(svc): Svc, caller: Caller) -> Result<axum::Json<Vec<TokenView>>, ApiError> {
+    Ok(axum::Json(svc.tokens(caller).await?.into_iter().map(TokenView::from).collect()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "admin", params(("name" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_token(State(svc): Svc, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    svc.revoke_token(caller, name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/status", tag = "admin", responses((status = 200, body = Status)), security(("bearer" = [])))]
+pub async fn status(State(svc): Svc, _caller: Caller) -> Result<axum::Json<Status>, ApiError> {
+    Ok(axum::Json(svc.status().await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditReport {
+    pub ok: bool,
+    pub entries: u64,
+    pub error: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", responses((status = 200, body = AuditReport)), security(("bearer" = [])))]
+pub async fn verify_audit(State(svc): Svc, caller: Caller) -> Result<axum::Json<AuditReport>, ApiError> {
+    Ok(axum::Json(match svc.verify_audit(caller).await? {
+        Ok(entries) => AuditReport { ok: true, entries, error: None },
+        Err(e) => AuditReport { ok: false, entries: 0, error: Some(e) },
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginLink {
+    /// Open once within five minutes to log a browser in as the caller.
+    pub path: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/login-links", tag = "admin",
+    responses((status = 201, body = LoginLink)), security(("bearer" = [])))]
+pub async fn login_link(
+    State(svc): Svc,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<(StatusCode, axum::Json<LoginLink>), ApiError> {
+    // The caller is authenticated, so its token is there to read.
+    let token = presented_token(&headers).unwrap_or_default();
+    let code = svc.create_login_link(caller, token).await?;
+    Ok((StatusCode::CREATED, axum::Json(LoginLink { path: format!("/login/once/{code}") })))
+}
+
+#[utoipa::path(get, path = "/api/v1/store/stats", tag = "admin", responses((status = 200, body = StoreStats)), security(("bearer" = [])))]
+pub async fn stats(State(svc): Svc, caller: Caller) -> Result<axum::Json<StoreStats>, ApiError> {
+    Ok(axum::Json(svc.store_stats(caller).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/store/compact", tag = "admin",
+    responses((status = 200, body = StoreStats, description = "sizes after compaction")), security(("bearer" = [])))]
+pub async fn compact(State(svc): Svc, caller: Caller) -> Result<axum::Json<StoreStats>, ApiError> {
+    Ok(axum::Json(svc.compact(caller).await?))
+}

@@ -1,0 +1,73 @@
+//! The REST API under `/api/v1/`: publish, read, search, bulk-check, cases,
+//! tokens, trust, peers, status and exports, for analysts, operators and
+//! the `kawan` CLI.
+//!
+//! Routes and their OpenAPI description come from the same `#[utoipa::path]`
+//! annotations (utoipa-axum), so the document cannot list a route that is
+//! not served or miss one that is.
+
+mod admin;
+mod cases;
+mod export;
+mod records;
+mod trust;
+pub mod views;
+
+use axum::Router;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{AppState, ErrorBody};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kawan node API", description = "Publish, search and bulk-check shared scam-centre indicators, typologies and techniques; manage local cases and tokens."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API's routes and its OpenAPI document, built from the same handlers.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(records::publish_indicator))
+        .routes(routes!(records::publish_typology))
+        .routes(routes!(records::publish_technique))
+        .routes(routes!(records::publish_sighting))
+        .routes(routes!(records::publish_revision))
+        .routes(routes!(records::publish_retraction))
+        .routes(routes!(records::get_record))
+        .routes(routes!(records::search))
+        .routes(routes!(records::lookup))
+        .routes(routes!(cases::create_case, cases::list_cases))
+        .routes(routes!(cases::get_case))
+        .routes(routes!(cases::link_case))
+        .routes(routes!(admin::create_token, admin::list_tokens))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::status))
+        .routes(routes!(admin::verify_audit))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::compact))
+        .routes(routes!(admin::login_link))
+        .routes(routes!(trust::get_trust, trust::install_trust))
+        .routes(routes!(trust::peers))
+        .routes(routes!(export::misp_feed))
+        .routes(routes!(export::csv))
+        .routes(routes!(export::stix))
+        .split_for_parts()
+}

@@ -1,0 +1,115 @@
+//! The trust list in force, installing updates, and the peers it names.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::extract::State;
+use kawan_protocol::TrustList;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    clock::now_ms,
+    http::{ApiError, ApiJson},
+    identity,
+    service::{Caller, Service},
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustView {
+    pub network: String,
+    pub version: u64,
+    pub threshold: u16,
+    #[schema(value_type = Vec<Object>)]
+    pub members: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub groups: Vec<serde_json::Value>,
+}
+
+impl TrustView {
+    fn of(list: &TrustList) -> TrustView {
+        let now = now_ms();
+        TrustView {
+            network: list.network.to_string(),
+            version: list.version,
+            threshold: list.threshold,
+            members: list
+                .members
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id, "name": m.name, "country": m.country, "key": m.key,
+                        "peer_id": identity::peer_id(&m.key).map(|p| p.to_string()).unwrap_or_default(),
+                        "roles": m.roles, "addrs": m.addrs, "expires_ms": m.expires_ms, "active": m.is_active(now),
+                    })
+                })
+                .collect(),
+            groups: list
+                .groups
+                .iter()
+                .map(|g| serde_json::json!({"id": g.id, "name": g.name, "members": g.members}))
+                .collect(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/trust", tag = "trust",
+    responses((status = 200, body = TrustView), (status = 404, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_trust(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<axum::Json<TrustView>, ApiError> {
+    Ok(axum::Json(TrustView::of(svc.trust()?.as_ref())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallTrust {
+    /// The signed trust list (`kawan trust` files), hex.
+    pub signed_list: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/trust", tag = "trust", request_body = InstallTrust,
+    responses((status = 200, body = TrustView), (status = 422, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn install_trust(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<InstallTrust>,
+) -> Result<axum::Json<TrustView>, ApiError> {
+    Ok(axum::Json(TrustView::of(svc.install_trust(caller, &req.signed_list).await?.as_ref())))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeerView {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub peer_id: String,
+    /// This node itself.
+    pub me: bool,
+    pub active: bool,
+    pub connected: bool,
+    pub last_seen_ms: Option<u64>,
+    /// Records the peer had, at the last heads exchange, that this node lacks, per channel.
+    pub we_lack: HashMap<String, u64>,
+    /// Records this node has that the peer lacked, per channel it may see.
+    pub they_lack: HashMap<String, u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/peers", tag = "trust", responses((status = 200, body = Vec<PeerView>)), security(("bearer" = [])))]
+pub async fn peers(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<axum::Json<Vec<PeerView>>, ApiError> {
+    let peers = svc.peers().await?;
+    Ok(axum::Json(
+        peers
+            .into_iter()
+            .map(|p| PeerView {
+                id: p.member.id.to_string(),
+                name: p.member.name.clone(),
+                country: p.member.country.to_string(),
+                peer_id: p.peer_id,
+                me: p.me,
+                active: p.active,
+                connected: p.connected,
+                last_seen_ms: p.last_seen_ms,
+                we_lack: p.lag.iter().map(|(c, (we, _))| (c.clone(), *we)).collect(),
+                they_lack: p.lag.iter().map(|(c, (_, they))| (c.clone(), *they)).collect(),
+            })
+            .collect(),
+    ))
+}

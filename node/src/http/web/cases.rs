@@ -1,0 +1,43 @@
+//! Cases: they stay on this node, and the page says so.
+
+use axum::{
+    extract::Path,
+    response::{IntoResponse, Response},
+};
+use maud::html;
+
+use super::{
+    Session,
+    layout::{hits_table, page},
+};
+
+pub(super) async fn list(s: Session) -> Response {
+    let cases = match s.svc.cases(s.caller.clone()).await {
+        Ok(cases) => cases,
+        Err(e) => return s.failed("Cases", e),
+    };
+    page(&s.svc, Some(&s), "Cases", html! {
+        div.note { "Cases stay on this node. Nothing here is ever sent to another agency." }
+        table {
+            thead { tr { th { "Reference" } th { "Title" } th { "Linked records" } } }
+            tbody { @for c in &cases { tr { td { a href={"/cases/" (c.id)} { (c.reference) } } td { (c.title) } td { @for l in &c.links { a href={"/indicator/" (l)} { code { (l.get(..12).unwrap_or(l)) } } " " } } } } }
+        }
+    })
+    .into_response()
+}
+
+pub(super) async fn case(s: Session, Path(id): Path<u64>) -> Response {
+    let (case, linked) = match s.svc.case(s.caller.clone(), id).await {
+        Ok(found) => found,
+        Err(e) => return s.failed("Case", e),
+    };
+    page(&s.svc, Some(&s), &format!("Case {}", case.reference), html! {
+        div.note { "This case stays on this node. Nothing here is ever sent to another agency." }
+        p { strong { (case.title) } }
+        @if !case.notes.is_empty() { p { (case.notes) } }
+        @if !case.details.is_null() { pre { code { (serde_json::to_string_pretty(&case.details).unwrap_or_default()) } } }
+        h2 { "Linked shared records" }
+        @if linked.is_empty() { p.muted { "None." } } @else { (hits_table(&linked)) }
+    })
+    .into_response()
+}

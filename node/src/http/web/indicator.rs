@@ -1,0 +1,89 @@
+//! An indicator's page: provenance, sightings, history; and sighting it.
+
+use axum::{
+    Form,
+    extract::Path,
+    response::{IntoResponse, Redirect, Response},
+};
+use kawan_protocol::{Body, Content, RecordId, Sighting, Verdict};
+use maud::html;
+use serde::Deserialize;
+
+use super::{
+    Session,
+    layout::{self, agency, date, flags, tlp_badge},
+};
+use crate::{interop::stix::timestamp, service::ServiceError};
+
+pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
+    let not_found = || s.failed("Indicator", ServiceError::not_found("no such record"));
+    let Ok(id) = id.parse::<RecordId>() else { return not_found() };
+    let p = match s.svc.indicator_page(s.caller.clone(), id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return not_found(),
+        Err(e) => return s.failed("Indicator", e),
+    };
+    let h = &p.found.hit;
+    let Content::Indicator(i) = &h.content else { return Redirect::to("/library").into_response() };
+    layout::page(&s.svc, Some(&s), "Indicator", html! {
+        p { code { (i.value) } " " span.muted { (i.kind) } " " (tlp_badge(i.tlp)) " " (flags(&p.found)) }
+        table {
+            tr { th { "Agency" } td { (agency(&p.found)) } }
+            tr { th { "Role / subject" } td { (format!("{:?}", i.role)) " / " (format!("{:?}", i.subject)) } }
+            tr { th { "Confidence" } td { (i.confidence) " (" (format!("{:?}", i.basis)) ")" } }
+            tr { th { "First / last seen" } td { (date(i.first_seen)) " / " (date(i.last_seen)) } }
+            tr { th { "Platform / countries" } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
+            tr { th { "Description" } td { (i.description.clone().unwrap_or_default()) } }
+            tr { th { "Agencies saying so" } td { (h.agencies) } }
+            tr { th { "Typologies" } td { @for t in &p.typologies { (t) br; } } }
+            @if let Some(r) = &h.retracted { tr { th { "Retracted" } td { (r) } } }
+        }
+        h2 { "Sightings" }
+        @if p.sighted_by.is_empty() && p.false_positive_by.is_empty() { p.muted { "None yet." } }
+        ul {
+            @for a in &p.sighted_by { li { (a) " corroborates" } }
+            @for a in &p.false_positive_by { li { (a) " calls it a false positive" } }
+        }
+        h2 { "History" }
+        ol { @for v in &p.versions { li { (timestamp(v.record.header.created_ms)) " — " (v.record.body.type_name()) " " code { (v.id.to_string()[..16]) } } } }
+        @if !p.ours {
+            form method="post" action={"/indicator/" (h.id)} {
+                input type="hidden" name="csrf" value=(s.csrf);
+                button type="submit" name="verdict" value="corroborates" { "We saw it too" }
+                " "
+                button type="submit" name="verdict" value="false_positive" { "Mark false positive" }
+            }
+        }
+    }).into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct SightForm {
+    csrf: String,
+    verdict: String,
+}
+
+pub(super) async fn sight(s: Session, Path(id): Path<String>, Form(f): Form<SightForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let verdict = match f.verdict.as_str() {
+        "corroborates" => Some(Verdict::Corroborates),
+        "false_positive" => Some(Verdict::FalsePositive),
+        _ => None,
+    };
+    let (Ok(target), Some(verdict)) = (id.parse::<RecordId>(), verdict) else {
+        return s.failed("Indicator", ServiceError::bad_request("invalid_value", "bad sighting"));
+    };
+    let body = Body::Sighting(Sighting {
+        target,
+        verdict,
+        seen_ms: Some(crate::clock::now_ms()),
+        countries: vec![],
+        comment: None,
+    });
+    match s.svc.publish(s.caller.clone(), body, None).await {
+        Ok(_) => Redirect::to(&format!("/indicator/{id}")).into_response(),
+        Err(e) => s.failed("Indicator", e),
+    }
+}

@@ -1,0 +1,94 @@
+//! What every page shares: the frame and navigation, TLP badges, flags,
+//! dates and the table of hits.
+
+use kawan_protocol::{Content, Tlp};
+use maud::{DOCTYPE, Markup, html};
+
+use super::Session;
+use crate::{
+    service::{Found, Service},
+    tokens::Role,
+};
+
+/// A whole page: header with navigation (when logged in), title, body.
+pub(super) fn page(svc: &Service, s: Option<&Session>, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Kawan" }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body {
+                header {
+                    strong { "Kawan" }
+                    @if let Some(s) = s {
+                        a href="/" { "Search" }
+                        a href="/bulk" { "Bulk check" }
+                        a href="/publish" { "Publish" }
+                        a href="/library" { "Typologies & techniques" }
+                        a href="/cases" { "Cases" }
+                        @if s.caller.role == Role::Operator { a href="/network" { "Network" } }
+                        span.who {
+                            (svc.config().agency.name) " · " (s.caller.name)
+                            form method="post" action="/logout" style="display:inline" {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                " " button type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+pub(super) fn tlp_badge(tlp: Tlp) -> Markup {
+    html! { span class={"tlp tlp-" (tlp.as_str())} { (tlp) } }
+}
+
+pub(super) fn flags(f: &Found) -> Markup {
+    let h = &f.hit;
+    html! {
+        @if h.retracted.is_some() { span.flag { "retracted" } }
+        @if h.revisions > 0 { span.flag { "revised ×" (h.revisions) } }
+        @if h.author_revoked { span.flag { "author revoked" } }
+        @if h.author_equivocating { span.flag { "equivocating author" } }
+        @if !h.false_positive_by.is_empty() { span.flag { "false positive ×" (h.false_positive_by.len()) } }
+    }
+}
+
+/// An agency's name; a bare key is cut to something a table can hold.
+pub(super) fn agency(f: &Found) -> String {
+    if f.author == f.hit.author.to_string() { format!("{}…", &f.author[..12]) } else { f.author.clone() }
+}
+
+pub(super) fn date(ms: Option<u64>) -> String {
+    ms.map(|m| crate::interop::stix::timestamp(m)[..10].to_string()).unwrap_or_else(|| "—".into())
+}
+
+pub(super) fn hits_table(hits: &[Found]) -> Markup {
+    html! {
+        table {
+            thead { tr { th { "Value" } th { "TLP" } th { "Agency" } th { "Confidence" } th { "First / last seen" } th { "Sightings" } th { "Flags" } } }
+            tbody {
+                @for f in hits {
+                    @if let Content::Indicator(i) = &f.hit.content {
+                        tr {
+                            td { a href={"/indicator/" (f.hit.id)} { code { (i.value) } } br; span.muted { (i.kind) } }
+                            td { (tlp_badge(i.tlp)) }
+                            td { (agency(f)) }
+                            td { (i.confidence) }
+                            td { (date(i.first_seen)) " / " (date(i.last_seen)) }
+                            td { (f.hit.sighted_by.len()) " ✓ · " (f.hit.false_positive_by.len()) " ✗" }
+                            td { (flags(f)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The web page for analysts and operators (server-rendered with maud; no
+//! JavaScript build, no external assets), one module per page. The session
+//! is the API token in an HttpOnly, SameSite=Strict cookie; every form
+//! carries a CSRF token derived from the session; maud escapes all output.
+
+mod bulk;
+mod cases;
+mod indicator;
+mod layout;
+mod library;
+mod login;
+mod network;
+mod publish;
+mod search;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::{FromRef, FromRequestParts},
+    http::{StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+
+use super::{auth, error::status_of};
+use crate::{
+    policy::Path,
+    service::{Caller, Service, ServiceError},
+};
+
+pub fn routes() -> Router<super::AppState> {
+    Router::new()
+        .route("/", get(search::search))
+        .route("/login", get(login::form).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/login/once/{code}", get(login::once))
+        .route("/indicator/{id}", get(indicator::page).post(indicator::sight))
+        .route("/bulk", get(bulk::form).post(bulk::check))
+        .route("/publish", get(publish::form).post(publish::indicator))
+        .route("/publish/knowledge", post(publish::knowledge))
+        .route("/library", get(library::library))
+        .route("/cases", get(cases::list))
+        .route("/cases/{id}", get(cases::case))
+        .route("/network", get(network::network))
+        .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
+}
+
+/// A logged-in browser: its token's owner, the CSRF token for its forms,
+/// and the agency it works for (for the page header).
+struct Session {
+    caller: Caller,
+    csrf: String,
+    svc: Arc<Service>,
+}
+
+impl<S> FromRequestParts<S> for Session
+where
+    Arc<Service>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let svc = Arc::<Service>::from_ref(state);
+        let to_login = || Redirect::to("/login").into_response();
+        let token = auth::session_token(&parts.headers).ok_or_else(to_login)?;
+        let caller = auth::caller(&parts.headers, &svc, Path::Web).await.map_err(|_| to_login())?;
+        Ok(Session { csrf: csrf(&svc, &token), caller, svc })
+    }
+}
+
+impl Session {
+    /// The refusal for a form whose CSRF token is not the session's.
+    fn refuses(&self, given: &str) -> Option<Response> {
+        (given != self.csrf).then(|| (StatusCode::FORBIDDEN, "invalid form token; reload the page").into_response())
+    }
+
+    /// A failed action as a page with the error, under the right status.
+    fn failed(&self, title: &str, e: ServiceError) -> Response {
+        let body = maud::html! { div.error { (e.message) } };
+        (status_of(e.fault), layout::page(&self.svc, Some(self), title, body)).into_response()
+    }
+}
+
+/// The CSRF token of a session: a keyed hash of the session token, so it
+/// needs no server state and differs per session.
+fn csrf(svc: &Service, token: &str) -> String {
+    let key = blake3::derive_key("kawan web csrf v1", &svc.key().secret_bytes());
+    blake3::keyed_hash(&key, token.as_bytes()).to_hex().to_string()
+}

@@ -1,0 +1,46 @@
+//! The network page (operators): members, connections, how far apart each
+//! peer is, sharing groups, and the audit log's integrity.
+
+use axum::response::{IntoResponse, Response};
+use maud::html;
+
+use super::{
+    Session,
+    layout::{date, page},
+};
+use crate::tokens::Role;
+
+pub(super) async fn network(s: Session) -> Response {
+    if let Err(e) = s.caller.require(Role::Operator) {
+        return s.failed("Network", e);
+    }
+    let trust = s.svc.trust().ok();
+    let (peers, audit) = match (s.svc.peers().await, s.svc.verify_audit(s.caller.clone()).await) {
+        (Ok(peers), Ok(audit)) => (peers, audit),
+        (Err(e), _) | (_, Err(e)) => return s.failed("Network", e),
+    };
+    page(&s.svc, Some(&s), "Network", html! {
+        @match &trust {
+            None => p { "No trust list installed." },
+            Some(t) => {
+                p { "Network " code { (t.network) } ", trust list version " (t.version) ", " (t.threshold) " coordinator signature(s) needed." }
+                table {
+                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack (last exchange)" } } }
+                    tbody { @for p in &peers {
+                        tr {
+                            td { (p.member.name) br; span.muted { (p.member.id) } }
+                            td { (p.member.country) }
+                            td { @if p.me { "this node" } @else if p.connected { "connected" } @else { "offline" } }
+                            td { (date(p.last_seen_ms)) }
+                            td { @if p.lag.is_empty() { "—" } @else { (p.lag.iter().map(|(c, (we, they))| format!("{c}: {we} / {they}")).collect::<Vec<_>>().join("; ")) } }
+                        }
+                    } }
+                }
+                h2 { "Sharing groups" }
+                ul { @for g in &t.groups { li { (g.name) " (" (g.id) "): " (g.members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")) } } }
+            }
+        }
+        h2 { "Audit log" }
+        @match audit { Ok(n) => p { "Intact: " (n) " entries." }, Err(e) => div.error { (e) } }
+    }).into_response()
+}

@@ -1,0 +1,182 @@
+//! Publishing from the browser: an indicator, or a typology or technique.
+
+use axum::{
+    Form,
+    response::{IntoResponse, Redirect, Response},
+};
+use kawan_protocol::{Body, Kind, Tlp};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{Session, layout::page};
+use crate::service::{NewIndicator, ServiceError, group_field};
+
+const TLPS: [&str; 4] = ["green", "clear", "amber", "amber+strict"];
+
+#[derive(Deserialize)]
+pub(super) struct IndicatorForm {
+    csrf: String,
+    kind: String,
+    value: String,
+    role: String,
+    tlp: String,
+    group: Option<String>,
+    confidence: Option<u8>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct KnowledgeForm {
+    csrf: String,
+    what: String,
+    title: String,
+    text: String,
+    stage: String,
+    steps: String,
+    tlp: String,
+    group: Option<String>,
+}
+
+pub(super) async fn form(s: Session) -> Markup {
+    publish_page(&s, None)
+}
+
+fn publish_page(s: &Session, error: Option<&str>) -> Markup {
+    let groups = s.svc.groups();
+    page(
+        &s.svc,
+        Some(s),
+        "Publish an indicator",
+        html! {
+            @if let Some(e) = error { div.error { (e) } }
+            form method="post" action="/publish" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                label for="kind" { "Kind" }
+                select id="kind" name="kind" { @for k in Kind::ALL { option value=(k) { (k) } } }
+                label for="value" { "Value (any form; it is normalised)" }
+                input id="value" type="text" name="value" required;
+                label for="role" { "Role" }
+                select id="role" name="role" { @for r in ["recruiter_contact", "job_ad", "scam_platform", "payment", "laundering", "infrastructure"] { option value=(r) { (r) } } }
+                label for="tlp" { "TLP" }
+                select id="tlp" name="tlp" { @for t in TLPS { option value=(t) { (t) } } }
+                label for="group" { "Sharing group (for AMBER)" }
+                select id="group" name="group" { option value="" { "— whole network —" } @for g in &groups { option value=(g) { (g) } } }
+                label for="confidence" { "Confidence (0-100)" }
+                input id="confidence" type="text" name="confidence" value="50" inputmode="numeric";
+                label for="description" { "Description" }
+                textarea id="description" name="description" rows="3" {}
+                p { button type="submit" { "Sign and publish" } }
+            }
+            p.muted { "TLP RED never leaves this node: record it in a case instead." }
+            h2 { "Publish a typology or technique" }
+            form method="post" action="/publish/knowledge" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                label for="what" { "What" }
+                select id="what" name="what" { option value="typology" { "typology (how a pattern works)" } option value="technique" { "technique (how to find and evidence it)" } }
+                label for="title" { "Title" }
+                input id="title" type="text" name="title" required;
+                label for="text" { "Summary (typology) or objective (technique)" }
+                textarea id="text" name="text" rows="3" required {}
+                label for="stage" { "Stage (typology)" }
+                select id="stage" name="stage" { @for st in ["recruitment", "transit", "exploitation", "scam", "monetisation"] { option value=(st) { (st) } } }
+                label for="steps" { "Steps (technique), one per line" }
+                textarea id="steps" name="steps" rows="4" {}
+                label for="ktlp" { "TLP" }
+                select id="ktlp" name="tlp" { @for t in TLPS { option value=(t) { (t) } } }
+                label for="kgroup" { "Sharing group (for AMBER)" }
+                select id="kgroup" name="group" { option value="" { "— whole network —" } @for g in &groups { option value=(g) { (g) } } }
+                p { button type="submit" { "Sign and publish" } }
+            }
+        },
+    )
+}
+
+/// The form again, with what went wrong, under the error's status.
+fn refused(s: &Session, e: ServiceError) -> Response {
+    (crate::http::error::status_of(e.fault), publish_page(s, Some(&e.message))).into_response()
+}
+
+pub(super) async fn indicator(s: Session, Form(f): Form<IndicatorForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let role = match serde_json::from_value(serde_json::Value::String(f.role.clone())) {
+        Ok(role) => role,
+        Err(_) => return refused(&s, ServiceError::field("role", format!("unknown role {:?}", f.role))),
+    };
+    let new = NewIndicator {
+        kind: f.kind,
+        value: f.value,
+        role,
+        subject: None,
+        confidence: f.confidence,
+        basis: None,
+        tlp: f.tlp,
+        group: f.group,
+        platform: None,
+        countries: vec![],
+        typologies: vec![],
+        tags: vec![],
+        description: f.description,
+        first_seen: None,
+        last_seen: None,
+        valid_until: None,
+    };
+    match s.svc.publish_indicator(s.caller.clone(), new).await {
+        Ok(p) => Redirect::to(&format!("/indicator/{}", p.id)).into_response(),
+        Err(e) => refused(&s, e),
+    }
+}
+
+pub(super) async fn knowledge(s: Session, Form(f): Form<KnowledgeForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let staged = (|| -> Result<_, ServiceError> {
+        let tlp: Tlp = ServiceError::parse("tlp", &f.tlp)?;
+        let group = group_field(f.group.as_deref())?;
+        let body = if f.what == "technique" {
+            Body::Technique(kawan_protocol::Technique {
+                title: f.title.clone(),
+                objective: f.text.clone(),
+                difficulty: kawan_protocol::Difficulty::Basic,
+                tlp,
+                applies_to: vec![],
+                steps: f.steps.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+                tools: vec![],
+                requirements: vec![],
+                limitations: None,
+                legal_notes: None,
+                ethical_notes: None,
+                opsec_risks: None,
+                evidence_handling: None,
+            })
+        } else {
+            let stage = serde_json::from_value(serde_json::Value::String(f.stage.clone()))
+                .map_err(|_| ServiceError::field("stage", format!("unknown stage {:?}", f.stage)))?;
+            Body::Typology(kawan_protocol::Typology {
+                title: f.title.clone(),
+                stage,
+                summary: f.text.clone(),
+                tlp,
+                aliases: vec![],
+                lures: vec![],
+                platforms: vec![],
+                control_methods: vec![],
+                route: vec![],
+                red_flags: vec![],
+                mappings: vec![],
+                references: vec![],
+            })
+        };
+        Ok((body, group))
+    })();
+    let published = match staged {
+        Ok((body, group)) => s.svc.publish(s.caller.clone(), body, group).await,
+        Err(e) => Err(e),
+    };
+    match published {
+        Ok(_) => Redirect::to("/library").into_response(),
+        Err(e) => refused(&s, e),
+    }
+}

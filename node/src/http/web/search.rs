@@ -1,0 +1,57 @@
+//! The search page: one value, any kind, with its hits.
+
+use axum::extract::Query;
+use kawan_protocol::Kind;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{
+    Session,
+    layout::{hits_table, page},
+};
+use crate::store::BulkItem;
+
+#[derive(Deserialize)]
+pub(super) struct SearchQuery {
+    pub q: Option<String>,
+    kind: Option<String>,
+}
+
+pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
+    let raw = q.q.unwrap_or_default();
+    let chosen: Option<Kind> = q.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| k.parse().ok());
+    let mut outcome = html! {};
+    if !raw.trim().is_empty() {
+        let item = BulkItem { kind: chosen, value: raw.clone() };
+        outcome = match s.svc.lookup(s.caller.clone(), vec![item], true, true).await {
+            Ok(mut found) => match found.results.pop() {
+                Some(r) if r.error.is_some() => {
+                    html! { div.error { "Not a valid value: " (r.error.unwrap_or_default()) } }
+                }
+                Some(r) => html! {
+                    p { "Matched as " strong { (r.kind.map(|k| k.to_string()).unwrap_or_default()) } " " code { (r.value.clone().unwrap_or_default()) }
+                        @for w in &r.warnings { " " span.flag { (w) } } }
+                    @if r.hits.is_empty() { p { "No agency has shared this value." } } @else { (hits_table(&r.hits)) }
+                },
+                None => html! {},
+            },
+            Err(e) => html! { div.error { (e.message) } },
+        };
+    }
+    page(
+        &s.svc,
+        Some(&s),
+        "Search",
+        html! {
+            form.row method="get" action="/" {
+                input type="text" name="q" value=(raw) placeholder="a phone number, t.me link, wallet, URL…" aria-label="value" autofocus;
+                select name="kind" aria-label="kind" {
+                    option value="" { "any kind" }
+                    @for k in Kind::ALL { option value=(k) selected[chosen == Some(k)] { (k) } }
+                }
+                button type="submit" { "Search" }
+            }
+            (outcome)
+        },
+    )
+}

@@ -1,0 +1,168 @@
+//! The node's health: status, store statistics and compaction, the audit
+//! log's integrity, Prometheus metrics.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Caller, Service, ServiceError};
+use crate::{store::EngineStats, tokens::Role};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    pub version: &'static str,
+    pub agency: String,
+    pub country: String,
+    /// The agency key (hex), which is also the node's libp2p identity.
+    pub agency_key: String,
+    pub peer_id: String,
+    pub network: String,
+    pub trust_version: Option<u64>,
+    pub members: usize,
+    pub records: u64,
+    pub records_by_type: Vec<Count>,
+    pub store_bytes: u64,
+    pub uptime_s: u64,
+    pub equivocating_authors: usize,
+    /// BLAKE3 over every log head this node holds: two nodes with the same
+    /// digest hold the same logs.
+    pub heads_digest: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Count {
+    pub r#type: String,
+    pub channel: String,
+    pub records: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseStats {
+    /// `records` (shared records) or `local` (cases, tokens, audit).
+    pub database: &'static str,
+    pub keyspaces: Vec<KeyspaceStats>,
+    /// Write-ahead journal not yet folded into tables.
+    pub journal_bytes: u64,
+    pub journal_files: u64,
+    pub bytes_on_disk: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyspaceStats {
+    pub name: &'static str,
+    /// Approximate: the engine counts without reading every key.
+    pub keys: u64,
+    pub bytes_on_disk: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreStats {
+    /// Records stored (exact, from the store's counters).
+    pub records: u64,
+    pub databases: Vec<DatabaseStats>,
+}
+
+impl DatabaseStats {
+    fn of(database: &'static str, s: EngineStats) -> DatabaseStats {
+        DatabaseStats {
+            database,
+            keyspaces: s
+                .spaces
+                .into_iter()
+                .map(|k| KeyspaceStats { name: k.name, keys: k.keys, bytes_on_disk: k.bytes_on_disk })
+                .collect(),
+            journal_bytes: s.journal_bytes,
+            journal_files: s.journal_files,
+            bytes_on_disk: s.total_bytes_on_disk,
+        }
+    }
+}
+
+impl Service {
+    pub async fn status(self: &Arc<Self>) -> Result<Status, ServiceError> {
+        self.run(|s| {
+            let store = &s.data.store;
+            let counts = store.counts()?;
+            let trust = store.trust();
+            let mut heads = store.heads(None)?;
+            heads.sort();
+            let mut digest = blake3::Hasher::new();
+            for head in heads {
+                digest.update(head.channel.to_string().as_bytes());
+                digest.update(&head.author.0);
+                digest.update(&head.seq.to_be_bytes());
+            }
+            Ok(Status {
+                version: env!("CARGO_PKG_VERSION"),
+                agency: s.config.agency.name.clone(),
+                country: s.config.agency.country.to_string(),
+                agency_key: s.key.public().to_string(),
+                peer_id: crate::identity::peer_id(&s.key.public()).map(|p| p.to_string()).unwrap_or_default(),
+                network: s.config.agency.network.to_string(),
+                trust_version: trust.as_ref().map(|t| t.version),
+                members: trust.as_ref().map_or(0, |t| t.members.len()),
+                records: counts.iter().map(|(_, _, n)| n).sum(),
+                records_by_type: counts
+                    .into_iter()
+                    .map(|(t, channel, records)| Count { r#type: t, channel, records })
+                    .collect(),
+                store_bytes: store.size_on_disk()?,
+                uptime_s: s.started.elapsed().as_secs(),
+                equivocating_authors: store.equivocators()?.len(),
+                heads_digest: digest.finalize().to_hex().to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Checks the audit log's hash chain (operators): its length, or where
+    /// it breaks.
+    pub async fn verify_audit(self: &Arc<Self>, caller: Caller) -> Result<Result<u64, String>, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            let verdict = s.data.audit.verify().map_err(|e| e.to_string());
+            s.audit_read(&caller, "audit.verify", "")?;
+            Ok(verdict)
+        })
+        .await
+    }
+
+    pub async fn store_stats(self: &Arc<Self>, caller: Caller) -> Result<StoreStats, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            let stats = s.stats_now()?;
+            s.audit_read(&caller, "store.stats", "")?;
+            Ok(stats)
+        })
+        .await
+    }
+
+    /// Compacts both databases (operators); the sizes after.
+    pub async fn compact(self: &Arc<Self>, caller: Caller) -> Result<StoreStats, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            s.audit(&caller, "store.compact", "")?;
+            s.data.store.compact()?;
+            s.data.local().compact()?;
+            s.stats_now()
+        })
+        .await
+    }
+
+    fn stats_now(&self) -> Result<StoreStats, ServiceError> {
+        let store = &self.data.store;
+        Ok(StoreStats {
+            records: store.counts()?.iter().map(|(_, _, n)| n).sum(),
+            databases: vec![
+                DatabaseStats::of("records", store.stats()?),
+                DatabaseStats::of("local", self.data.local().stats()?),
+            ],
+        })
+    }
+
+    /// Prometheus text.
+    pub async fn metrics_text(self: &Arc<Self>) -> Result<String, ServiceError> {
+        self.run(|s| Ok(s.metrics.render(&s.data.store)?)).await
+    }
+}

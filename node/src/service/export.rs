@@ -1,0 +1,294 @@
+//! Exports into other tools: TAXII collections, the MISP feed, CSV and a
+//! STIX bundle. Every object goes through the policy for its path first, so
+//! AMBER+STRICT, RED and case data never leave through an export.
+
+use std::{collections::HashSet, sync::Arc};
+
+use kawan_protocol::{Body, Channel, Content, TrustList};
+use serde_json::Value;
+
+use super::{Caller, Service, ServiceError};
+use crate::{
+    interop::{misp::Feed, stix},
+    policy::{Item, Path, Recipient},
+    store::{Cursor, Hit, StoredRecord},
+};
+
+/// Records read per step when walking the receive-order feed.
+const WALK: usize = 1000;
+
+/// Where a TAXII page starts: inside the collection's preamble (an offset),
+/// or in the records, after a cursor (none: from the first).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TaxiiStart {
+    Preamble(usize),
+    Records(Option<Cursor>),
+}
+
+/// `next` tokens: `p<offset>` inside the preamble, else a record cursor.
+impl std::str::FromStr for TaxiiStart {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TaxiiStart, String> {
+        match s.strip_prefix('p') {
+            Some(n) => n.parse().map(TaxiiStart::Preamble).map_err(|_| format!("invalid next token {s:?}")),
+            None => s.parse().map(|c| TaxiiStart::Records(Some(c))),
+        }
+    }
+}
+
+/// One TAXII page: at most `limit` STIX objects with the receive time of
+/// each (0 for the preamble), and where to continue.
+#[derive(Debug)]
+pub struct TaxiiPage {
+    pub objects: Vec<(Value, u64)>,
+    pub next: Option<String>,
+    pub more: bool,
+}
+
+/// The TAXII side of the service: collections are channels.
+pub struct Taxii;
+
+impl Taxii {
+    /// A collection's id: stable, derived from its channel.
+    pub fn collection_id(channel: &Channel) -> String {
+        stix::derived_id("x", channel.to_string().as_bytes()).trim_start_matches("x--").to_string()
+    }
+}
+
+impl Service {
+    /// TAXII collections: the channels the policy lets a reader list.
+    pub fn collections(&self) -> Vec<Channel> {
+        let trust = self.data.store.trust();
+        self.policy(trust.as_deref()).readable_channels()
+    }
+
+    /// The channel of a collection id; not found if the caller may not list it.
+    pub fn collection(&self, id: &str) -> Result<Channel, ServiceError> {
+        self.collections()
+            .into_iter()
+            .find(|c| Taxii::collection_id(c) == id)
+            .ok_or_else(|| ServiceError::not_found(format!("no collection {id}")))
+    }
+
+    /// One page of a collection, audited.
+    pub async fn taxii_page(
+        self: &Arc<Self>,
+        caller: Caller,
+        collection: String,
+        start: TaxiiStart,
+        limit: usize,
+    ) -> Result<TaxiiPage, ServiceError> {
+        let channel = self.collection(&collection)?;
+        self.run(move |s| {
+            let page = s.page(&channel, start, limit)?;
+            let detail = format!("collection {collection}, {} objects", page.objects.len());
+            s.audit_read(&caller, "export.taxii", &detail)?;
+            Ok(page)
+        })
+        .await
+    }
+
+    /// Every object of a collection (for lookups by id, and the STIX
+    /// bundle; collections are bounded by what one node stores).
+    pub async fn taxii_all(self: &Arc<Self>, collection: String) -> Result<Vec<(Value, u64)>, ServiceError> {
+        let channel = self.collection(&collection)?;
+        self.run(move |s| s.all(&channel)).await
+    }
+
+    /// The network collection as one STIX 2.1 bundle (`kawan export stix`).
+    pub async fn stix_bundle(self: &Arc<Self>, caller: Caller) -> Result<Value, ServiceError> {
+        self.run(move |s| {
+            let caller = Caller { via: Path::Stix, ..caller };
+            let objects: Vec<Value> = s.all_for(&Channel::Network, Path::Stix)?.into_iter().map(|(o, _)| o).collect();
+            s.audit_read(&caller, "export.stix", &format!("{} objects", objects.len()))?;
+            let id = Taxii::collection_id(&Channel::Network);
+            let bundle_id = stix::derived_id("bundle", id.as_bytes());
+            Ok(serde_json::json!({"type": "bundle", "id": bundle_id, "objects": objects}))
+        })
+        .await
+    }
+
+    /// The MISP feed of what may be exported.
+    pub async fn misp_feed(self: &Arc<Self>, caller: Caller, file: String) -> Result<Feed, ServiceError> {
+        self.run(move |s| {
+            let trust = s.data.store.trust();
+            let hits = s.exportable_hits(Path::MispFeed, trust.as_deref())?;
+            let feed = Feed::build(&hits, |key| s.author_name(key, trust.as_deref()));
+            let caller = Caller { via: Path::MispFeed, ..caller };
+            s.audit_read(&caller, "export.misp", &file)?;
+            Ok(feed)
+        })
+        .await
+    }
+
+    /// Current indicators that may be exported, as CSV rows under `header`.
+    pub async fn csv_export(self: &Arc<Self>, caller: Caller) -> Result<String, ServiceError> {
+        self.run(move |s| {
+            let trust = s.data.store.trust();
+            let hits = s.exportable_hits(Path::Csv, trust.as_deref())?;
+            fn name(v: &impl serde::Serialize) -> String {
+                serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+            }
+            let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+            let rows: Vec<Vec<String>> = hits
+                .iter()
+                .filter(|h| h.retracted.is_none())
+                .filter_map(|h| match &h.content {
+                    Content::Indicator(i) => Some(vec![
+                        i.kind.to_string(),
+                        i.value.clone(),
+                        i.tlp.as_str().to_string(),
+                        name(&i.role),
+                        name(&i.subject),
+                        i.confidence.to_string(),
+                        s.author_name(&h.author, trust.as_deref()),
+                        opt(i.first_seen),
+                        opt(i.last_seen),
+                        h.id.to_string(),
+                    ]),
+                    _ => None,
+                })
+                .collect();
+            let caller = Caller { via: Path::Csv, ..caller };
+            s.audit_read(&caller, "export.csv", &format!("{} indicators", rows.len()))?;
+            let header =
+                ["kind", "value", "tlp", "role", "subject", "confidence", "author", "first_seen", "last_seen", "id"];
+            Ok(crate::interop::csv::document(&header, rows))
+        })
+        .await
+    }
+
+    /// Every current piece of knowledge the policy lets out over `path`,
+    /// once each.
+    fn exportable_hits(&self, path: Path, trust: Option<&TrustList>) -> Result<Vec<Hit>, ServiceError> {
+        let policy = self.policy(trust);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        self.walk(None, |r| {
+            if r.record.body.content().is_some()
+                && let Some(h) = self.data.store.view(&r.id, trust)?
+                && policy.allows(
+                    Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) },
+                    Recipient::Client,
+                    path,
+                )
+                && seen.insert(h.id)
+            {
+                out.push(h);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `each` on every record of `channel` (all channels: `None`) in
+    /// receive order: the one walk over the feed.
+    fn walk(
+        &self,
+        channel: Option<&Channel>,
+        mut each: impl FnMut(&StoredRecord) -> Result<(), ServiceError>,
+    ) -> Result<(), ServiceError> {
+        let mut after = None;
+        loop {
+            let (records, next) = self.data.store.added_after(after, channel, WALK)?;
+            for r in &records {
+                each(r)?;
+            }
+            if records.len() < WALK {
+                return Ok(());
+            }
+            after = next;
+        }
+    }
+
+    fn all(&self, channel: &Channel) -> Result<Vec<(Value, u64)>, ServiceError> {
+        self.all_for(channel, Path::Taxii)
+    }
+
+    /// Every object of a collection as `path` exports it: the preamble,
+    /// then each record's object.
+    fn all_for(&self, channel: &Channel, path: Path) -> Result<Vec<(Value, u64)>, ServiceError> {
+        let trust = self.data.store.trust();
+        let mut out: Vec<(Value, u64)> = self.preamble(trust.as_deref()).into_iter().map(|o| (o, 0)).collect();
+        let mut seen = HashSet::new();
+        self.walk(Some(channel), |r| {
+            if let Some(o) = self.to_stix(r, trust.as_deref(), path)?
+                && seen.insert((o["id"].to_string(), o["modified"].to_string()))
+            {
+                out.push((o, r.added_ms));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every collection starts with the Kawan identity, extension
+    /// definition, TLP markings and the agencies' identities.
+    fn preamble(&self, trust: Option<&TrustList>) -> Vec<Value> {
+        let mut preamble = stix::preamble();
+        if let Some(list) = trust {
+            preamble.extend(list.members.iter().map(|m| stix::identity(&m.key, &m.name, Some(m.country.as_str()))));
+        }
+        preamble
+    }
+
+    /// One page; the preamble's objects count against the limit like any.
+    fn page(&self, channel: &Channel, start: TaxiiStart, limit: usize) -> Result<TaxiiPage, ServiceError> {
+        let trust = self.data.store.trust();
+        let mut objects = Vec::new();
+        let (after, room) = match start {
+            TaxiiStart::Records(after) => (after, limit),
+            TaxiiStart::Preamble(offset) => {
+                let preamble = self.preamble(trust.as_deref());
+                let end = (offset + limit).min(preamble.len());
+                objects.extend(preamble.into_iter().take(end).skip(offset).map(|o| (o, 0)));
+                let room = limit - objects.len();
+                if room == 0 {
+                    return Ok(TaxiiPage { objects, next: Some(format!("p{end}")), more: true });
+                }
+                (None, room)
+            }
+        };
+        let (records, next) = self.data.store.added_after(after, Some(channel), room)?;
+        let more = records.len() == room;
+        let mut seen = HashSet::new();
+        for r in records {
+            if let Some(o) = self.to_stix(&r, trust.as_deref(), Path::Taxii)?
+                && seen.insert((o["id"].to_string(), o["modified"].to_string()))
+            {
+                objects.push((o, r.added_ms));
+            }
+        }
+        Ok(TaxiiPage { objects, next: next.map(|c| c.to_string()), more })
+    }
+
+    /// The STIX object a stored record contributes, if the policy lets it
+    /// out over `path`.
+    fn to_stix(&self, r: &StoredRecord, trust: Option<&TrustList>, path: Path) -> Result<Option<Value>, ServiceError> {
+        let store = &self.data.store;
+        let policy = self.policy(trust);
+        let may = |h: &Hit| {
+            policy.allows(Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) }, Recipient::Client, path)
+        };
+        let target = match &r.record.body {
+            Body::Sighting(s) => {
+                let Some(hit) = store.view(&s.target, trust)? else { return Ok(None) };
+                let h = &r.record.header;
+                return Ok(may(&hit).then(|| stix::sighting(&r.id, &hit, &h.author, s.verdict, h.created_ms)));
+            }
+            Body::Retraction(x) => x.target,
+            _ => r.id,
+        };
+        // Content, revisions and retractions all export the knowledge as it
+        // stands, once: at the record that made it so (the latest version,
+        // or the retraction), so a full walk holds each object once, in its
+        // final state, and an incremental walk receives each change when it
+        // arrives.
+        let Some(hit) = store.view(&target, trust)? else { return Ok(None) };
+        let is_latest = match &r.record.body {
+            Body::Retraction(_) => hit.retracted.is_some(),
+            _ => hit.version == r.id && hit.retracted.is_none(),
+        };
+        Ok((is_latest && may(&hit)).then(|| stix::object(&hit)))
+    }
+}

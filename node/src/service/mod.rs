@@ -1,0 +1,207 @@
+//! The node's application façade (DESIGN.md §1): publish, query, export,
+//! cases, trust, audit and tokens. The HTTP adapters (REST, TAXII, the web
+//! page) call these methods and nothing below them. The service owns the
+//! rules an adapter must not have to remember:
+//! - every action is written to the audit log (changes wait for the disk;
+//!   reads are buffered), and an action whose entry cannot be written fails;
+//! - everything shown or exported is first put to [`crate::policy`];
+//! - store work runs on a blocking thread ([`Service::run`]), never on the
+//!   async workers that serve every other request.
+
+mod admin;
+mod cases;
+mod error;
+mod export;
+mod publish;
+mod query;
+mod tokens;
+mod trust;
+
+use std::{
+    sync::{Arc, Mutex, OnceLock},
+    time::Instant,
+};
+
+pub use admin::{Count, DatabaseStats, KeyspaceStats, Status, StoreStats};
+pub use error::{Fault, ServiceError};
+pub use export::{Taxii, TaxiiPage, TaxiiStart};
+pub use publish::{NewIndicator, Published, group_field};
+pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES};
+pub use trust::PeerState;
+
+use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};
+
+use crate::{
+    config::Config,
+    data_dir::DataDir,
+    metrics::Metrics,
+    net::NetHandle,
+    policy::{Path, Policy, Recipient},
+    store::Hit,
+    tokens::Role,
+};
+
+/// Who is asking, and through which adapter: the path decides what the
+/// policy lets them see, and the audit log records both.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+    pub via: Path,
+}
+
+impl Caller {
+    /// Refused unless the caller's role covers `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), ServiceError> {
+        if self.role.allows(needed) {
+            Ok(())
+        } else {
+            Err(ServiceError::forbidden(
+                "forbidden",
+                format!("this needs the {} role; token {:?} is {}", needed.as_str(), self.name, self.role.as_str()),
+            ))
+        }
+    }
+
+    /// Who the caller is to the policy: a reader on this node (REST, web),
+    /// or a tool fed through an export path.
+    pub fn recipient(&self) -> Recipient<'static> {
+        match self.via {
+            Path::Rest | Path::Web => Recipient::Analyst,
+            _ => Recipient::Client,
+        }
+    }
+
+    /// Refused unless the caller is an operator or a coordinator.
+    pub fn require_admin(&self, what: &str) -> Result<(), ServiceError> {
+        match self.role {
+            Role::Operator | Role::Coordinator => Ok(()),
+            Role::Analyst => {
+                Err(ServiceError::forbidden("forbidden", format!("{what} needs an operator or coordinator token")))
+            }
+        }
+    }
+}
+
+/// One piece of shared knowledge as it stands, as the service shows it: the
+/// store's view, the author's display name, and the local cases linking it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hit: Hit,
+    /// The member's name in the trust list, this agency's own name, or the
+    /// key in hex: the one place an author is named for people.
+    pub author: String,
+    /// Local cases that link it (shown to analysts only; never shared).
+    pub cases: Vec<u64>,
+}
+
+/// A one-time web login link: its code, the token it logs in as, and when
+/// it expires.
+struct LoginLink {
+    code: String,
+    token: String,
+    expires_ms: u64,
+}
+
+pub struct Service {
+    data: DataDir,
+    key: Keypair,
+    config: Config,
+    metrics: Arc<Metrics>,
+    started: Instant,
+    /// Set once the network task runs.
+    net: OnceLock<NetHandle>,
+    login_links: Mutex<Vec<LoginLink>>,
+}
+
+impl Service {
+    pub fn new(data: DataDir, key: Keypair, config: Config, metrics: Arc<Metrics>) -> Service {
+        Service {
+            data,
+            key,
+            config,
+            metrics,
+            started: Instant::now(),
+            net: OnceLock::new(),
+            login_links: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn data(&self) -> &DataDir {
+        &self.data
+    }
+
+    pub fn key(&self) -> &Keypair {
+        &self.key
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Hands the service the running network, for announcing new records
+    /// and trust lists and for showing peers.
+    pub fn attach_net(&self, net: NetHandle) {
+        let _ = self.net.set(net);
+    }
+
+    /// Runs store work on a blocking thread. The one place the service
+    /// leaves the async workers.
+    pub async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Service) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || work(&me)).await?
+    }
+
+    pub fn normalize_context(&self) -> Context {
+        Context { default_region: self.config.normalize.default_region }
+    }
+
+    /// The policy over the trust list in force.
+    fn policy<'a>(&self, trust: Option<&'a TrustList>) -> Policy<'a> {
+        Policy::new(trust, self.key.public(), crate::clock::now_ms())
+    }
+
+    /// Appends a change (publish, case, token) to the audit log and waits
+    /// for the disk: nothing happens unaudited.
+    fn audit(&self, caller: &Caller, action: &str, detail: &str) -> Result<(), ServiceError> {
+        self.data.audit.append(&caller.name, action, &with_path(caller, detail))?;
+        Ok(())
+    }
+
+    /// Appends a read (query, lookup, record, case or export) without
+    /// waiting for the disk: the daemon persists buffered writes every 500 ms.
+    fn audit_read(&self, caller: &Caller, action: &str, detail: &str) -> Result<(), ServiceError> {
+        self.data.audit.append_buffered(&caller.name, action, &with_path(caller, detail))?;
+        Ok(())
+    }
+
+    /// How people see an agency: its name in the trust list, our own name,
+    /// or its key.
+    pub fn author_name(&self, key: &AgencyKey, trust: Option<&TrustList>) -> String {
+        trust.and_then(|t| t.member_by_key(key).map(|m| m.name.clone())).unwrap_or_else(|| {
+            if *key == self.key.public() { self.config.agency.name.clone() } else { key.to_string() }
+        })
+    }
+
+    /// A store view as shown, with the cases linking it if asked.
+    fn found(&self, hit: Hit, trust: Option<&TrustList>, with_cases: bool) -> Found {
+        let cases = if with_cases { self.data.cases.cases_for(&hit.id).unwrap_or_default() } else { vec![] };
+        Found { author: self.author_name(&hit.author, trust), hit, cases }
+    }
+}
+
+/// Web and TAXII actions say so in the audit log; REST ones need no tag.
+fn with_path(caller: &Caller, detail: &str) -> String {
+    match caller.via {
+        Path::Rest => detail.to_string(),
+        via if detail.is_empty() => format!("via {}", via.as_str()),
+        via => format!("{detail} (via {})", via.as_str()),
+    }
+}

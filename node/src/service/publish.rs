@@ -1,0 +1,242 @@
+//! Publishing: normalise, sign, store durably, announce, audit.
+
+use std::sync::Arc;
+
+use kawan_protocol::{
+    Basis, Body, Channel, Content, Country, GroupId, Indicator, IndicatorRole, Kind, RecordId, Revision, Subject, Tlp,
+    Verified, normalize,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Caller, Service, ServiceError};
+use crate::net::Command;
+
+/// A new indicator. The value may be written any way an analyst pastes it;
+/// it is normalised before signing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIndicator {
+    /// phone, email, url, domain, ip, telegram_handle, line_id, wechat_id,
+    /// social_profile, tron_address, evm_address, btc_address, bank_account,
+    /// company_name, app_id, image_hash
+    pub kind: String,
+    pub value: String,
+    /// recruiter_contact, job_ad, scam_platform, payment, laundering, infrastructure
+    #[schema(value_type = String)]
+    pub role: IndicatorRole,
+    /// suspect, victim or unknown (default)
+    #[schema(value_type = Option<String>)]
+    pub subject: Option<Subject>,
+    /// 0-100 (default 50)
+    pub confidence: Option<u8>,
+    /// fact or assessment (default)
+    #[schema(value_type = Option<String>)]
+    pub basis: Option<Basis>,
+    /// clear, green, amber, amber+strict (red stays local: use a case)
+    pub tlp: String,
+    /// The sharing group, required for AMBER.
+    pub group: Option<String>,
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Ids of typology records this indicator belongs to.
+    #[serde(default)]
+    pub typologies: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub first_seen: Option<u64>,
+    pub last_seen: Option<u64>,
+    pub valid_until: Option<u64>,
+}
+
+/// What publishing produced.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    pub id: String,
+    pub channel: String,
+    pub seq: u64,
+    /// The normalised value, for indicators.
+    pub value: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Published {
+    fn of(v: &Verified) -> Published {
+        Published {
+            id: v.id.to_string(),
+            channel: v.record.header.channel.to_string(),
+            seq: v.record.header.seq,
+            value: match &v.record.body {
+                Body::Indicator(i) => Some(i.value.clone()),
+                _ => None,
+            },
+            warnings: vec![],
+        }
+    }
+}
+
+/// The sharing group a form or request names ("" or none: the network).
+pub fn group_field(g: Option<&str>) -> Result<Option<GroupId>, ServiceError> {
+    GroupId::from_field(g.unwrap_or("")).map_err(|e| ServiceError::field("group", e))
+}
+
+impl Service {
+    /// Normalises, signs, stores and announces an indicator; normalisation
+    /// warnings come back with the result.
+    pub async fn publish_indicator(
+        self: &Arc<Self>,
+        caller: Caller,
+        new: NewIndicator,
+    ) -> Result<Published, ServiceError> {
+        let (indicator, warnings) = self.indicator(&new)?;
+        let group = group_field(new.group.as_deref())?;
+        let mut out = self.publish(caller, Body::Indicator(indicator), group).await?;
+        out.warnings = warnings;
+        Ok(out)
+    }
+
+    /// A new version of one of this agency's records; an indicator's value
+    /// is normalised again.
+    pub async fn publish_revision(
+        self: &Arc<Self>,
+        caller: Caller,
+        supersedes: &str,
+        group: Option<&str>,
+        mut content: Content,
+    ) -> Result<Published, ServiceError> {
+        let supersedes: RecordId = ServiceError::parse("supersedes", supersedes)?;
+        let group = group_field(group)?;
+        if let Content::Indicator(i) = &mut content {
+            i.value = self.normalize(i.kind, &i.value)?;
+        }
+        self.publish(caller, Body::Revision(Revision { supersedes, content }), group).await
+    }
+
+    /// Signs, stores (durably) and announces one record.
+    pub async fn publish(
+        self: &Arc<Self>,
+        caller: Caller,
+        body: Body,
+        group: Option<GroupId>,
+    ) -> Result<Published, ServiceError> {
+        self.run(move |s| s.publish_now(&caller, body, group)).await
+    }
+
+    fn publish_now(&self, caller: &Caller, body: Body, group: Option<GroupId>) -> Result<Published, ServiceError> {
+        let v = self.data.store.publish(&self.key, &self.config.agency.network, body, group).inspect_err(|_| {
+            self.metrics.publish_failed();
+        })?;
+        self.announce(&v);
+        self.audit(caller, "publish", &format!("{} {}", v.record.body.type_name(), v.id))?;
+        Ok(Published::of(&v))
+    }
+
+    /// Publishes many bodies in one durable write (TAXII POST, imports); one
+    /// audit entry for the lot, a result per body.
+    pub async fn publish_many(
+        self: &Arc<Self>,
+        caller: Caller,
+        items: Vec<(Body, Option<GroupId>)>,
+    ) -> Result<Vec<Result<Published, ServiceError>>, ServiceError> {
+        self.run(move |s| {
+            let results = s.data.store.publish_batch(&s.key, &s.config.agency.network, items);
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            s.audit(&caller, "publish", &format!("{ok} records in one batch"))?;
+            Ok(results
+                .into_iter()
+                .map(|r| match r {
+                    Ok(v) => {
+                        s.announce(&v);
+                        Ok(Published::of(&v))
+                    }
+                    Err(e) => {
+                        s.metrics.publish_failed();
+                        Err(ServiceError::from(e))
+                    }
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Counts a new record and hands it to the network (which asks the
+    /// policy who may receive it).
+    fn announce(&self, v: &Verified) {
+        self.metrics.published(&v.record.body, &v.record.header.channel);
+        if let Some(net) = self.net.get() {
+            net.send(Command::Announce(Box::new(v.clone())));
+        }
+    }
+
+    /// A value in its normal form, or why it has none.
+    pub fn normalize(&self, kind: Kind, value: &str) -> Result<String, ServiceError> {
+        normalize(kind, value, &self.normalize_context()).map(|n| n.value).map_err(|e| {
+            ServiceError::invalid("invalid_value", e.to_string())
+                .with_details(serde_json::json!({"field": "value", "kind": kind.as_str()}))
+        })
+    }
+
+    /// An indicator from its submitted form, and the normaliser's warnings.
+    fn indicator(&self, r: &NewIndicator) -> Result<(Indicator, Vec<String>), ServiceError> {
+        let kind: Kind = ServiceError::parse("kind", &r.kind)?;
+        let n = normalize(kind, &r.value, &self.normalize_context()).map_err(|e| {
+            ServiceError::invalid("invalid_value", e.to_string())
+                .with_details(serde_json::json!({"field": "value", "kind": kind.as_str()}))
+        })?;
+        let ind = Indicator {
+            kind,
+            value: n.value,
+            role: r.role,
+            subject: r.subject.unwrap_or(Subject::Unknown),
+            confidence: r.confidence.unwrap_or(50),
+            basis: r.basis.unwrap_or(Basis::Assessment),
+            tlp: ServiceError::parse::<Tlp>("tlp", &r.tlp)?,
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+            valid_until: r.valid_until,
+            platform: r.platform.as_ref().map(|p| p.trim().to_lowercase()),
+            countries: r
+                .countries
+                .iter()
+                .map(|c| ServiceError::parse::<Country>("countries", c))
+                .collect::<Result<_, _>>()?,
+            typologies: r
+                .typologies
+                .iter()
+                .map(|t| ServiceError::parse::<RecordId>("typologies", t))
+                .collect::<Result<_, _>>()?,
+            tags: r.tags.clone(),
+            description: r.description.clone().filter(|d| !d.trim().is_empty()),
+        };
+        Ok((ind, n.warnings.iter().map(ToString::to_string).collect()))
+    }
+}
+
+impl Service {
+    /// The indicator a STIX object sent to a TAXII collection becomes, and
+    /// its group (the collection's), or why it cannot be one. TLP comes
+    /// from the object's markings, defaulting to the collection's lowest.
+    pub fn body_from_stix(&self, channel: &Channel, o: &serde_json::Value) -> Result<(Body, Option<GroupId>), String> {
+        let incoming = crate::interop::stix::read_indicator(o)?;
+        let value = self.normalize(incoming.kind, &incoming.value).map_err(|e| e.message)?;
+        let default_tlp = if *channel == Channel::Network { Tlp::Green } else { Tlp::Amber };
+        let role = incoming.role.unwrap_or(IndicatorRole::RecruiterContact);
+        let mut indicator = Indicator::new(incoming.kind, value, role, incoming.tlp.unwrap_or(default_tlp));
+        if let Some(subject) = incoming.subject {
+            indicator.subject = subject;
+        }
+        if let Some(basis) = incoming.basis {
+            indicator.basis = basis;
+        }
+        indicator.confidence = incoming.confidence.unwrap_or(50);
+        indicator.tags = incoming.tags;
+        indicator.description = incoming.description;
+        let group = match channel {
+            Channel::Group(g) => Some(g.clone()),
+            Channel::Network => None,
+        };
+        Ok((Body::Indicator(indicator), group))
+    }
+}

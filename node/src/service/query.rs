@@ -1,0 +1,230 @@
+//! Reading shared knowledge: one record, searches, bulk checks, an
+//! indicator's page, the typology and technique library.
+
+use std::sync::Arc;
+
+use kawan_protocol::{AgencyKey, Content, Kind, RecordId, TrustList};
+
+use super::{Caller, Fault, Found, Service, ServiceError};
+use crate::{
+    policy::Item,
+    store::{BulkItem, ContentType, Hit, Query, StoredRecord},
+};
+
+/// Most values one bulk check takes.
+pub const MAX_LOOKUP_VALUES: usize = 200_000;
+
+/// A bulk check: counts over every value, and the answers.
+#[derive(Debug)]
+pub struct Lookup {
+    pub values: usize,
+    pub invalid: usize,
+    pub with_hits: usize,
+    /// Values with hits or errors; every value if asked for all.
+    pub results: Vec<CheckedValue>,
+}
+
+/// The answer for one value of a bulk check.
+#[derive(Debug)]
+pub struct CheckedValue {
+    /// Position in the request, from 0.
+    pub index: usize,
+    pub input: String,
+    pub kind: Option<Kind>,
+    /// The normal form the value was matched as.
+    pub value: Option<String>,
+    pub warnings: Vec<String>,
+    /// Why the value could not be checked; the others are unaffected.
+    pub error: Option<String>,
+    pub hits: Vec<Found>,
+}
+
+impl CheckedValue {
+    /// `hit`, `no hit` or `invalid`.
+    pub fn status(&self) -> &'static str {
+        match (&self.error, self.hits.is_empty()) {
+            (Some(_), _) => "invalid",
+            (None, true) => "no hit",
+            (None, false) => "hit",
+        }
+    }
+}
+
+/// Everything an indicator's page shows.
+#[derive(Debug)]
+pub struct IndicatorPage {
+    pub found: Found,
+    /// Titles of the typologies it belongs to.
+    pub typologies: Vec<String>,
+    /// Who corroborated it, and who called it a false positive, by name.
+    pub sighted_by: Vec<String>,
+    pub false_positive_by: Vec<String>,
+    /// Every version, oldest first.
+    pub versions: Vec<StoredRecord>,
+    /// Whether this agency wrote it (and so cannot sight it).
+    pub ours: bool,
+}
+
+/// The typology and technique library.
+#[derive(Debug)]
+pub struct Library {
+    pub typologies: Vec<Found>,
+    pub techniques: Vec<Found>,
+}
+
+impl Service {
+    /// One stored record exactly as signed, and the knowledge it belongs to.
+    pub async fn record(
+        self: &Arc<Self>,
+        caller: Caller,
+        id: &str,
+    ) -> Result<(StoredRecord, Option<Found>), ServiceError> {
+        let id: RecordId = ServiceError::parse("id", id)?;
+        self.run(move |s| {
+            let record = s.data.store.get(&id)?.ok_or_else(|| ServiceError::not_found(format!("no record {id}")))?;
+            let trust = s.data.store.trust();
+            if !s.shown(&caller, &record.record.header.channel, None, trust.as_deref()) {
+                return Err(ServiceError::not_found(format!("no record {id}")));
+            }
+            let current = s.data.store.view(&id, trust.as_deref())?;
+            s.audit_read(&caller, "read", &id.to_string())?;
+            Ok((record, s.visible(&caller, current.into_iter().collect(), trust.as_deref()).pop()))
+        })
+        .await
+    }
+
+    /// A search; newest first.
+    pub async fn search(self: &Arc<Self>, caller: Caller, q: Query) -> Result<Vec<Found>, ServiceError> {
+        if q.value.is_some() && q.kind.is_none() {
+            return Err(ServiceError::bad_request("invalid_value", "value: give kind= with value="));
+        }
+        self.run(move |s| {
+            let hits = s
+                .data
+                .store
+                .search(&q, &s.normalize_context())?
+                .map_err(|e| ServiceError::invalid("invalid_value", e.to_string()))?;
+            s.audit_read(&caller, "query", &format!("{q:?}"))?;
+            let trust = s.data.store.trust();
+            Ok(s.visible(&caller, hits, trust.as_deref()))
+        })
+        .await
+    }
+
+    /// Checks many raw values at once: each is normalised (its kind guessed
+    /// if not given) and matched; a bad value fails only itself.
+    pub async fn lookup(
+        self: &Arc<Self>,
+        caller: Caller,
+        items: Vec<BulkItem>,
+        include_retracted: bool,
+        all: bool,
+    ) -> Result<Lookup, ServiceError> {
+        if items.len() > MAX_LOOKUP_VALUES {
+            let message = format!("{} values; at most {MAX_LOOKUP_VALUES} per call", items.len());
+            return Err(ServiceError::new(Fault::TooLarge, "too_many_values", message));
+        }
+        self.run(move |s| {
+            let results = s.data.store.bulk_lookup(&items, &s.normalize_context(), include_retracted)?;
+            let trust = s.data.store.trust();
+            let mut checked: Vec<CheckedValue> = results
+                .into_iter()
+                .enumerate()
+                .map(|(index, r)| CheckedValue {
+                    index,
+                    input: r.input,
+                    kind: r.kind,
+                    value: r.value,
+                    warnings: r.warnings.iter().map(ToString::to_string).collect(),
+                    error: r.error,
+                    hits: s.visible(&caller, r.hits, trust.as_deref()),
+                })
+                .collect();
+            let values = checked.len();
+            let invalid = checked.iter().filter(|r| r.error.is_some()).count();
+            let with_hits = checked.iter().filter(|r| !r.hits.is_empty()).count();
+            s.audit_read(&caller, "bulk_lookup", &format!("{values} values, {with_hits} with hits"))?;
+            if !all {
+                checked.retain(|r| r.error.is_some() || !r.hits.is_empty());
+            }
+            Ok(Lookup { values, invalid, with_hits, results: checked })
+        })
+        .await
+    }
+
+    /// An indicator with its sightings, typologies and history; `None` if
+    /// there is no such knowledge.
+    pub async fn indicator_page(
+        self: &Arc<Self>,
+        caller: Caller,
+        id: RecordId,
+    ) -> Result<Option<IndicatorPage>, ServiceError> {
+        self.run(move |s| {
+            let store = &s.data.store;
+            let trust = store.trust();
+            let Some(found) =
+                s.visible(&caller, store.view(&id, trust.as_deref())?.into_iter().collect(), trust.as_deref()).pop()
+            else {
+                return Ok(None);
+            };
+            s.audit_read(&caller, "read", &id.to_string())?;
+            let mut typologies = Vec::new();
+            if let Content::Indicator(i) = &found.hit.content {
+                for t in &i.typologies {
+                    if let Some(Content::Typology(ty)) = store.view(t, trust.as_deref())?.map(|h| h.content) {
+                        typologies.push(ty.title);
+                    }
+                }
+            }
+            let names = |keys: &[AgencyKey]| keys.iter().map(|k| s.author_name(k, trust.as_deref())).collect();
+            Ok(Some(IndicatorPage {
+                sighted_by: names(&found.hit.sighted_by),
+                false_positive_by: names(&found.hit.false_positive_by),
+                versions: store.versions(&found.hit.id)?,
+                ours: found.hit.author == s.key.public(),
+                typologies,
+                found,
+            }))
+        })
+        .await
+    }
+
+    /// Typologies and techniques, optionally those whose text matches.
+    pub async fn library(self: &Arc<Self>, caller: Caller, text: Option<String>) -> Result<Library, ServiceError> {
+        self.run(move |s| {
+            let trust = s.data.store.trust();
+            let find = |content| -> Result<Vec<Found>, ServiceError> {
+                let query = Query { content: Some(content), text: text.clone(), limit: 200, ..Default::default() };
+                let hits = s.data.store.search(&query, &s.normalize_context())?.unwrap_or_default();
+                Ok(s.visible(&caller, hits, trust.as_deref()))
+            };
+            let library =
+                Library { typologies: find(ContentType::Typology)?, techniques: find(ContentType::Technique)? };
+            s.audit_read(&caller, "query", "library")?;
+            Ok(library)
+        })
+        .await
+    }
+
+    /// Whether the caller may see a record of `channel`: the policy's
+    /// answer for the caller's path.
+    pub(super) fn shown(
+        &self,
+        caller: &Caller,
+        channel: &kawan_protocol::Channel,
+        tlp: Option<kawan_protocol::Tlp>,
+        trust: Option<&TrustList>,
+    ) -> bool {
+        self.policy(trust).allows(Item::Record { channel, tlp }, caller.recipient(), caller.via)
+    }
+
+    /// The hits the caller may see, as shown, with their cases if the
+    /// caller may see cases.
+    pub(super) fn visible(&self, caller: &Caller, hits: Vec<Hit>, trust: Option<&TrustList>) -> Vec<Found> {
+        let with_cases = self.policy(trust).allows(Item::Case, caller.recipient(), caller.via);
+        hits.into_iter()
+            .filter(|h| self.shown(caller, &h.channel, Some(h.content.tlp()), trust))
+            .map(|h| self.found(h, trust, with_cases))
+            .collect()
+    }
+}

@@ -1,0 +1,95 @@
+//! Tokens: who may call the node, and one-time web login links.
+
+use std::sync::Arc;
+
+use super::{Caller, LoginLink, Service, ServiceError};
+use crate::{
+    clock::now_ms,
+    policy::Path,
+    tokens::{Role, TokenInfo},
+};
+
+/// How long a login link stays good.
+const LOGIN_LINK_MS: u64 = 5 * 60 * 1000;
+/// Unused links kept at most; the oldest goes first.
+const MAX_LOGIN_LINKS: usize = 1000;
+
+impl Service {
+    /// The caller a token names, arriving through `via`.
+    pub async fn authenticate(self: &Arc<Self>, token: String, via: Path) -> Result<Caller, ServiceError> {
+        self.run(move |s| match s.data.tokens.check(&token)? {
+            Some(info) => Ok(Caller { name: info.name, role: info.role, via }),
+            None => Err(ServiceError::unauthorized("unknown or revoked token")),
+        })
+        .await
+    }
+
+    /// A new token (operators); the secret is returned once, only its hash
+    /// is kept.
+    pub async fn create_token(
+        self: &Arc<Self>,
+        caller: Caller,
+        name: String,
+        role: &str,
+    ) -> Result<(String, TokenInfo), ServiceError> {
+        caller.require(Role::Operator)?;
+        let role: Role = role.parse().map_err(|e: String| ServiceError::bad_request("invalid_value", e))?;
+        self.run(move |s| {
+            let (token, info) = s.data.tokens.create(&name, role)?;
+            s.audit(&caller, "token.create", &format!("{} {}", info.name, role.as_str()))?;
+            Ok((token, info))
+        })
+        .await
+    }
+
+    pub async fn tokens(self: &Arc<Self>, caller: Caller) -> Result<Vec<TokenInfo>, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            let tokens = s.data.tokens.list()?;
+            s.audit_read(&caller, "token.list", "")?;
+            Ok(tokens)
+        })
+        .await
+    }
+
+    pub async fn revoke_token(self: &Arc<Self>, caller: Caller, name: String) -> Result<(), ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            s.data.tokens.revoke(&name)?;
+            s.audit(&caller, "token.revoke", &name)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A code that logs a browser in once, within five minutes, as the
+    /// caller's token.
+    pub async fn create_login_link(self: &Arc<Self>, caller: Caller, token: String) -> Result<String, ServiceError> {
+        let mut code = [0u8; 16];
+        getrandom::fill(&mut code).map_err(ServiceError::internal)?;
+        let code = hex::encode(code);
+        let link = LoginLink { code: code.clone(), token, expires_ms: now_ms() + LOGIN_LINK_MS };
+        self.run(move |s| {
+            s.audit(&caller, "login_link.create", "")?;
+            let mut links = s.login_links.lock().unwrap_or_else(|e| e.into_inner());
+            let now = now_ms();
+            links.retain(|l| l.expires_ms > now);
+            if links.len() >= MAX_LOGIN_LINKS {
+                links.remove(0);
+            }
+            links.push(link);
+            Ok(())
+        })
+        .await?;
+        Ok(code)
+    }
+
+    /// The token a login link stands for; the link is used up.
+    pub fn redeem_login_link(&self, code: &str) -> Option<String> {
+        let mut links = self.login_links.lock().unwrap_or_else(|e| e.into_inner());
+        let now = now_ms();
+        links.retain(|l| l.expires_ms > now);
+        let pos = links.iter().position(|l| l.code == code)?;
+        Some(links.remove(pos).token)
+    }
+}

@@ -1,0 +1,99 @@
+//! The trust list in force, installing updates, and the state of each peer
+//! it names.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use kawan_protocol::{Member, SignedTrustList, TrustList};
+
+use super::{Caller, Service, ServiceError};
+use crate::{clock::now_ms, identity, net::Command};
+
+/// One member of the network as this node sees it.
+#[derive(Debug, Clone)]
+pub struct PeerState {
+    pub member: Member,
+    pub peer_id: String,
+    /// This node itself.
+    pub me: bool,
+    pub active: bool,
+    pub connected: bool,
+    pub last_seen_ms: Option<u64>,
+    /// Per channel, from the peer's heads at the last exchange: records it
+    /// had that we lack, and records we have that it lacked.
+    pub lag: BTreeMap<String, (u64, u64)>,
+}
+
+impl Service {
+    /// The trust list in force; not found if none is installed.
+    pub fn trust(&self) -> Result<Arc<TrustList>, ServiceError> {
+        self.data.store.trust().ok_or_else(|| ServiceError::not_found("no trust list installed"))
+    }
+
+    /// Installs a signed trust list: the genesis if none is installed, else
+    /// an update the current coordinators signed. The network learns it at
+    /// once (new allow-list, removed members disconnected).
+    pub async fn install_trust(
+        self: &Arc<Self>,
+        caller: Caller,
+        hex_list: &str,
+    ) -> Result<Arc<TrustList>, ServiceError> {
+        caller.require_admin("installing trust lists")?;
+        let bytes = hex::decode(hex_list.trim())
+            .map_err(|_| ServiceError::bad_request("invalid_value", "signed_list: not hex"))?;
+        let signed = SignedTrustList::from_bytes(&bytes)
+            .map_err(|e| ServiceError::invalid("invalid_trust_list", e.to_string()))?;
+        self.run(move |s| {
+            let store = &s.data.store;
+            let result = match store.trust() {
+                None => store.install_genesis(&signed),
+                Some(_) => store.apply_trust_update(&signed),
+            };
+            let list = result.map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))?;
+            s.audit(&caller, "trust.install", &format!("{} v{}", list.network, list.version))?;
+            if let Some(net) = s.net.get() {
+                net.send(Command::TrustUpdated(signed));
+            }
+            s.trust()
+        })
+        .await
+    }
+
+    /// Every member of the trust list in force, with its connection and how
+    /// far apart we are; empty without a trust list.
+    pub async fn peers(self: &Arc<Self>) -> Result<Vec<PeerState>, ServiceError> {
+        self.run(|s| {
+            let Some(list) = s.data.store.trust() else { return Ok(vec![]) };
+            let ours = s.data.store.heads(None)?;
+            let table =
+                s.net.get().map(|n| n.peers.read().unwrap_or_else(|e| e.into_inner()).clone()).unwrap_or_default();
+            let me = s.key.public();
+            let now = now_ms();
+            Ok(list
+                .members
+                .iter()
+                .map(|m| {
+                    let peer_id = identity::peer_id(&m.key).map(|p| p.to_string()).unwrap_or_default();
+                    let info = table.peers.get(&peer_id);
+                    PeerState {
+                        member: m.clone(),
+                        me: m.key == me,
+                        active: m.is_active(now),
+                        connected: info.is_some_and(|i| i.connected),
+                        last_seen_ms: info.and_then(|i| i.last_seen_ms),
+                        lag: info.map(|i| kawan_protocol::sync::lag(&ours, &i.heads)).unwrap_or_default(),
+                        peer_id,
+                    }
+                })
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Service {
+    /// The sharing groups this node is in.
+    pub fn groups(&self) -> Vec<kawan_protocol::GroupId> {
+        let me = self.key.public();
+        self.data.store.trust().map(|t| t.groups_of(&me).into_iter().cloned().collect()).unwrap_or_default()
+    }
+}
