@@ -262,44 +262,71 @@ fn bad_input_gets_a_4xx_with_a_code_never_a_500() {
 
 /// What the router and axum's extractors refuse on their own answers in the
 /// documented JSON error shape too, never as plain text or an empty body.
+/// Every request the router, an extractor or a handler refuses answers in
+/// the documented shape: JSON `{code, message}` under `/api/`, the TAXII
+/// error body under `/taxii2/`.
 #[test]
-fn the_routers_own_refusals_are_json_errors() {
+fn every_refusal_has_the_documented_error_shape() {
     let n = node();
     let t = Some(n.token.as_str());
-    let too_big = vec![b'a'; 33 * 1024 * 1024]; // over the default 32 MiB limit
-    let cases: Vec<BadRequest> = vec![
-        ("GET", "/api/v1/search?kind=domain&limit=many", "", vec![], 400, "bad_request"),
-        ("GET", "/api/v1/search?since=%ZZ", "", vec![], 400, "bad_request"),
-        ("GET", "/api/v1/cases/not-a-number", "", vec![], 400, "bad_request"),
-        ("GET", "/api/v1/records/%FF%FE", "", vec![], 400, "bad_request"),
-        ("DELETE", "/api/v1/status", "", vec![], 405, "method_not_allowed"),
-        ("PUT", "/api/v1/indicators", "application/json", b"{}".to_vec(), 405, "method_not_allowed"),
-        ("POST", "/api/v1/lookup", "text/plain", too_big, 413, "body_too_large"),
-        ("GET", "/api/v1/no-such-thing", "", vec![], 404, "not_found"),
+    let too_big = || vec![b'a'; 33 * 1024 * 1024]; // over the default 32 MiB limit
+    let long = format!("/api/v1/search?text={}", "a".repeat(9 * 1024));
+    let cols = n.request("GET", "/taxii2/api/collections/", t).call().json();
+    let objects = format!("/taxii2/api/collections/{}/objects/", cols["collections"][0]["id"].as_str().unwrap());
+    let taxii_long = format!("{objects}?match[id]={}", "a".repeat(9 * 1024));
+    let bad_limit = format!("{objects}?limit=many");
+    let bad_next = format!("{}?next=zz", objects.replace("/objects/", "/manifest/"));
+    // (method, path, extra header, content type, body, status, code; TAXII rows have no code)
+    let json = "application/json";
+    let cases: Vec<(&str, &str, Option<(&str, &str)>, &str, Vec<u8>, u16, &str)> = vec![
+        ("GET", "/api/v1/search?kind=domain&limit=many", None, "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/search?since=%ZZ", None, "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/search?kind=fax", None, "", vec![], 400, "invalid_value"),
+        ("GET", "/api/v1/search?value=x", None, "", vec![], 400, "invalid_value"),
+        ("GET", "/api/v1/cases/not-a-number", None, "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/records/%FF%FE", None, "", vec![], 400, "bad_request"),
+        ("GET", "/api/v1/records/xyz", None, "", vec![], 400, "invalid_value"),
+        ("DELETE", "/api/v1/status", None, "", vec![], 405, "method_not_allowed"),
+        ("PUT", "/api/v1/indicators", None, json, b"{}".to_vec(), 405, "method_not_allowed"),
+        ("GET", "/api/v1/lookup", None, "", vec![], 405, "method_not_allowed"),
+        ("POST", "/api/v1/lookup", None, "text/plain", too_big(), 413, "body_too_large"),
+        ("POST", "/api/v1/indicators", None, json, too_big(), 413, "body_too_large"),
+        ("POST", "/api/v1/indicators", None, "text/plain", b"{}".to_vec(), 415, "unsupported_media_type"),
+        ("POST", "/api/v1/lookup", None, "application/xml", b"<v/>".to_vec(), 415, "unsupported_media_type"),
+        ("POST", "/api/v1/cases", None, json, b"{not json".to_vec(), 400, "invalid_json"),
+        ("POST", "/api/v1/indicators", None, json, b"{\"kind\": 3}".to_vec(), 400, "invalid_json"),
+        ("GET", "/api/v1/no-such-thing", None, "", vec![], 404, "not_found"),
+        ("GET", &long, None, "", vec![], 414, "uri_too_long"),
+        ("GET", "/api/v1/status", Some(("Authorization", "Bearer nope")), "", vec![], 401, "unauthorized"),
+        ("GET", "/taxii2/api/collections/", Some(("Accept", "text/html")), "", vec![], 406, ""),
+        ("GET", &objects, Some(("Accept", "application/taxii+json;version=2.0")), "", vec![], 406, ""),
+        ("POST", &objects, None, "text/plain", b"{}".to_vec(), 415, ""),
+        ("GET", &bad_limit, None, "", vec![], 400, ""),
+        ("GET", &bad_next, None, "", vec![], 400, ""),
+        ("GET", "/taxii2/api/collections/no-such-collection/", None, "", vec![], 404, ""),
+        ("DELETE", &objects, None, "", vec![], 405, ""),
+        ("GET", &taxii_long, None, "", vec![], 414, ""),
     ];
-    for (method, path, ct, body, status, code) in cases {
-        let r =
-            if body.is_empty() { n.request(method, path, t).call() } else { n.request(method, path, t).raw(ct, body) };
-        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
-        assert!(r.content_type.starts_with("application/json"), "{method} {path}: {}", r.content_type);
+    for (method, path, header, ct, body, status, code) in cases {
+        let short = &path[..path.len().min(80)];
+        let own_auth = header.is_some_and(|(k, _)| k == "Authorization");
+        let mut req = n.request(method, path, if own_auth { None } else { t });
+        if let Some((k, v)) = header {
+            req = req.header(k, v);
+        }
+        let r = if ct.is_empty() { req.call() } else { req.raw(ct, body) };
+        assert_eq!(r.status, status, "{method} {short}: {}", &r.body[..r.body.len().min(300)]);
         let e = r.json();
-        assert_eq!(e["code"], code, "{method} {path}: {}", r.body);
-        assert!(!e["message"].as_str().unwrap_or("").is_empty(), "{method} {path}: a message for people");
+        if path.starts_with("/taxii2/") {
+            assert_eq!(r.content_type, "application/taxii+json;version=2.1", "{method} {short}");
+            assert_eq!(e["http_status"], status.to_string(), "{method} {short}: {}", r.body);
+            assert!(!e["description"].as_str().unwrap_or("").is_empty(), "{method} {short}: a description");
+        } else {
+            assert!(r.content_type.starts_with("application/json"), "{method} {short}: {}", r.content_type);
+            assert_eq!(e["code"], code, "{method} {short}: {}", r.body);
+            assert!(!e["message"].as_str().unwrap_or("").is_empty(), "{method} {short}: a message for people");
+        }
     }
-    for path in
-        ["/api/v1/search?kind=fax", "/api/v1/search?value=x", "/api/v1/search?type=thing", "/api/v1/records/xyz"]
-    {
-        let r = n.request("GET", path, t).call();
-        assert_eq!(r.status, 400, "{path}: {}", r.body);
-    }
-    let r = n.request("GET", "/api/v1/nothing-here", t).call();
-    assert_eq!((r.status, r.json()["code"].as_str()), (404, Some("not_found")));
-
-    // Bodies over the limit are refused before they are read.
-    let huge = vec![b' '; 33 * 1024 * 1024];
-    let r = n.request("POST", "/api/v1/lookup", t).raw("text/plain", huge);
-    assert_eq!(r.status, 413, "{}", &r.body[..r.body.len().min(200)]);
-
     // The node is still healthy afterwards.
     assert_eq!(n.request("GET", "/api/v1/status", t).call().status, 200);
 }

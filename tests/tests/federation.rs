@@ -183,3 +183,55 @@ fn both_sides_of_a_partition_converge_after_it_heals() {
         records(net.node(0)) == 40 && d[0] == d[1] && d[1] == d[2]
     });
 }
+
+/// Every output path asks the policy: after data has left through each of
+/// them, every path the node's `/metrics` names has counted decisions. A new
+/// output path that does not ask (or that this test does not exercise)
+/// fails here.
+#[test]
+fn every_output_path_asks_the_policy() {
+    let mut net = TestNetwork::start(3, &[("mekong", &[0, 1, 2])]);
+    net.wait_for(30, "connected", |net| (0..3).all(|i| has_peers(net.node(i), 2)));
+    let (a, token) = (net.node(0), net.node(0).token.clone());
+    // Gossip (green), push and relay (amber: node 1 passes it on to node 2).
+    publish(a, green_phone(&phone(811)));
+    let amber =
+        json!({"kind": "phone", "value": phone(812), "role": "recruiter_contact", "tlp": "amber", "group": "mekong"});
+    publish(a, amber);
+    net.wait_for(30, "both records everywhere", |net| (0..3).all(|i| has(net.node(i), "phone", &phone(812))));
+    // Pull answers: node 2 comes back to records it lacks.
+    net.stop(2);
+    publish(net.node(0), green_phone(&phone(813)));
+    net.restart(2);
+    net.wait_for(60, "node 2 caught up", |net| has(net.node(2), "phone", &phone(813)));
+
+    // REST, the web page, TAXII and the exports.
+    let a = net.node(0);
+    let get = |path: &str| {
+        let r = a.request("GET", path, Some(&token)).call();
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r
+    };
+    get("/api/v1/search?kind=phone");
+    let web = a.request("GET", "/?q=%2B447700900811", None).header("Cookie", &format!("kawan_session={token}")).call();
+    assert!(web.status == 200 && web.body.contains("+447700900811"), "{}", web.body);
+    let cols = get("/taxii2/api/collections/").json();
+    get(&format!("/taxii2/api/collections/{}/objects/", cols["collections"][0]["id"].as_str().unwrap()));
+    get("/api/v1/export/misp/manifest.json");
+    get("/api/v1/export/csv");
+    get("/api/v1/export/stix");
+
+    let mut decisions: std::collections::BTreeMap<String, u64> = Default::default();
+    for i in 0..3 {
+        let metrics = net.node(i).request("GET", "/metrics", None).call().body;
+        for line in metrics.lines().filter(|l| l.starts_with("kawan_policy_decisions_total{")) {
+            let path = line.split("path=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+            let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            *decisions.entry(path).or_default() += n;
+        }
+    }
+    assert_eq!(decisions.len(), 10, "every output path is reported: {decisions:?}");
+    for (path, n) in &decisions {
+        assert!(*n > 0, "output path {path} sent or showed data without asking the policy: {decisions:?}");
+    }
+}

@@ -48,9 +48,25 @@ pub fn app(svc: Arc<Service>) -> Router {
         .merge(web::routes())
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn(error::uniform_errors))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// Longest request target the node reads, as common servers do (nginx: 8 KiB).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Refuses an over-long URI with a 414 that [`error::uniform_errors`] shapes
+/// like any error. (Beyond 64 KiB the HTTP parser refuses it before any of
+/// this runs, with a bare 414.)
+async fn limit_uri(req: Request, next: Next) -> Response {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        let message = format!("the URI is {len} bytes; at most {MAX_URI_BYTES}");
+        return (axum::http::StatusCode::URI_TOO_LONG, message).into_response();
+    }
+    next.run(req).await
 }
 
 async fn metrics(State(svc): State<Arc<Service>>) -> Result<Response, ApiError> {
