@@ -262,6 +262,9 @@ fn bad_input_gets_a_4xx_with_a_code_never_a_500() {
 
 /// What the router and axum's extractors refuse on their own answers in the
 /// documented JSON error shape too, never as plain text or an empty body.
+/// (method, path, extra header, content type, body, status, code)
+type Refusal<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>, &'a str, Vec<u8>, u16, &'a str);
+
 /// Every request the router, an extractor or a handler refuses answers in
 /// the documented shape: JSON `{code, message}` under `/api/`, the TAXII
 /// error body under `/taxii2/`.
@@ -278,7 +281,7 @@ fn every_refusal_has_the_documented_error_shape() {
     let bad_next = format!("{}?next=zz", objects.replace("/objects/", "/manifest/"));
     // (method, path, extra header, content type, body, status, code; TAXII rows have no code)
     let json = "application/json";
-    let cases: Vec<(&str, &str, Option<(&str, &str)>, &str, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Refusal> = vec![
         ("GET", "/api/v1/search?kind=domain&limit=many", None, "", vec![], 400, "bad_request"),
         ("GET", "/api/v1/search?since=%ZZ", None, "", vec![], 400, "bad_request"),
         ("GET", "/api/v1/search?kind=fax", None, "", vec![], 400, "invalid_value"),
