@@ -47,6 +47,14 @@ struct Route {
     route: String,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot encode the metrics: {0}")]
+    Encode(std::fmt::Error),
+}
+
 pub struct Metrics {
     registry: Mutex<Registry>,
     records: Family<TypeChannel, Gauge>,
@@ -124,7 +132,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with store gauges read now.
-    pub fn render(&self, store: &Store) -> Result<String, StoreError> {
+    pub fn render(&self, store: &Store) -> Result<String, MetricsError> {
         for (t, channel, n) in store.counts()? {
             self.records.get_or_create(&TypeChannel { r#type: t, channel }).set(n as i64);
         }
@@ -138,8 +146,7 @@ impl Metrics {
         }
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
-            .map_err(|e| StoreError::Corrupt(format!("metrics encoding: {e}")))?;
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry).map_err(MetricsError::Encode)?;
         Ok(out)
     }
 }

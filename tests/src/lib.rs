@@ -1,5 +1,11 @@
 //! Support for Kawan's end-to-end tests, which drive the real `kawan` binary
 //! as separate processes and the node's public API (see `tests/`).
+//!
+//! # Layout
+//!
+//! - `fixtures`: fictional agencies, keys, trust lists and records
+//! - `TestNode`: one `kawan run` process in a temporary directory, and an
+//!   HTTP client for it; `TestNetwork`: several, with a shared genesis
 
 pub mod fixtures;
 

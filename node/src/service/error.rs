@@ -94,6 +94,12 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<crate::metrics::MetricsError> for ServiceError {
+    fn from(e: crate::metrics::MetricsError) -> Self {
+        ServiceError::internal(e)
+    }
+}
+
 impl From<AuditError> for ServiceError {
     fn from(e: AuditError) -> Self {
         ServiceError::internal(e)

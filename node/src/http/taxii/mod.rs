@@ -312,14 +312,29 @@ async fn objects(
 ) -> Result<Response, TaxiiError> {
     let (page, f) = requested_page(&svc, caller, id, &q).await?;
     let headers = date_headers(&page.objects);
-    let objects: Vec<Value> = page.objects.into_iter().map(|(o, _)| o).filter(|o| keep(o, &f)).collect();
+    let objects: Vec<Value> = page.objects.iter().map(|(o, _)| o).filter(|o| keep(o, &f)).cloned().collect();
+    Ok((headers, taxii(paged(&page, objects))).into_response())
+}
+
+/// A page's envelope: its objects, `more`, and `next` when there is more.
+fn paged(page: &TaxiiPage, objects: Vec<Value>) -> Value {
     let mut body = json!({"more": page.more, "objects": objects});
     if page.more
-        && let Some(n) = page.next
+        && let Some(n) = &page.next
     {
-        body["next"] = n.into();
+        body["next"] = n.as_str().into();
     }
-    Ok((headers, taxii(body)).into_response())
+    body
+}
+
+/// Every version of one object in a collection; not found if none.
+async fn versions_of(svc: &Arc<Service>, collection: String, object: &str) -> Result<Vec<Value>, TaxiiError> {
+    let found: Vec<Value> =
+        svc.taxii_all(collection).await?.into_iter().map(|(o, _)| o).filter(|o| o["id"] == object).collect();
+    if found.is_empty() {
+        return Err(TaxiiError::new(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
+    }
+    Ok(found)
 }
 
 async fn object(
@@ -327,11 +342,7 @@ async fn object(
     _c: TaxiiCaller,
     Path((id, object)): Path<(String, String)>,
 ) -> Result<Response, TaxiiError> {
-    let found: Vec<Value> =
-        svc.taxii_all(id).await?.into_iter().map(|(o, _)| o).filter(|o| o["id"] == object.as_str()).collect();
-    if found.is_empty() {
-        return Err(TaxiiError::new(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
-    }
+    let found = versions_of(&svc, id, &object).await?;
     let latest = found.into_iter().max_by_key(|o| o["modified"].as_str().unwrap_or("").to_string());
     Ok(taxii(json!({"more": false, "objects": latest.into_iter().collect::<Vec<_>>()})))
 }
@@ -341,18 +352,13 @@ async fn versions(
     _c: TaxiiCaller,
     Path((id, object)): Path<(String, String)>,
 ) -> Result<Response, TaxiiError> {
-    let mut v: Vec<String> = svc
-        .taxii_all(id)
+    let mut v: Vec<String> = versions_of(&svc, id, &object)
         .await?
         .into_iter()
-        .filter(|(o, _)| o["id"] == object.as_str())
-        .filter_map(|(o, _)| o["modified"].as_str().map(String::from))
+        .filter_map(|o| o["modified"].as_str().map(String::from))
         .collect();
     v.sort();
     v.dedup();
-    if v.is_empty() {
-        return Err(TaxiiError::new(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
-    }
     Ok(taxii(json!({"more": false, "versions": v})))
 }
 
@@ -371,11 +377,5 @@ async fn manifest(
             json!({"id": o["id"], "date_added": stix::timestamp((*added).max(1)), "version": o["modified"], "media_type": STIX})
         })
         .collect();
-    let mut body = json!({"more": page.more, "objects": objects});
-    if page.more
-        && let Some(n) = page.next
-    {
-        body["next"] = n.into();
-    }
-    Ok(taxii(body))
+    Ok(taxii(paged(&page, objects)))
 }
