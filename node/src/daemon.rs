@@ -123,6 +123,7 @@ impl Node {
             listen: self.svc.config().p2p.listen.clone(),
             bootstrap: self.svc.config().p2p.bootstrap.clone(),
             addr_file: Some(p2p_file),
+            replica: crate::replica::Config::default(),
         };
         let net = crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
         self.svc.attach_net(net);

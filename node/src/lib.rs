@@ -9,7 +9,8 @@
 //! - `cases`, `audit`, `tokens`: the local database's contents
 //! - `policy`: the one outbound-data gate: who may receive or see what
 //! - `service/`: the application façade every adapter calls
-//! - `net/`: the libp2p swarm: gossip, sync, group push, dialing
+//! - `replica/`: every replication decision, as an IO-less state machine
+//! - `net/`: the libp2p driver: the swarm, the replica, a supervisor
 //! - `http/`: axum adapters over the service: REST, TAXII, the web page
 //! - `interop/`: STIX 2.1, MISP and CSV mappings
 //! - `identity`: the agency key, which is also the libp2p identity
@@ -34,6 +35,7 @@ pub mod local;
 pub mod metrics;
 pub mod net;
 pub mod policy;
+pub mod replica;
 pub mod service;
 pub mod store;
 pub mod tokens;

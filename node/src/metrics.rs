@@ -43,6 +43,16 @@ struct Decision {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Kind {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Offence {
+    offence: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: String,
 }
@@ -64,6 +74,12 @@ pub struct Metrics {
     requests: Family<Request, Counter>,
     latency: Family<Route, Histogram>,
     decisions: Family<Decision, Counter>,
+    sync_sent: Family<Kind, Counter>,
+    sync_received: Family<Kind, Counter>,
+    sync_received_bytes: Family<Kind, Counter>,
+    penalties: Family<Offence, Counter>,
+    net_up: Gauge,
+    net_restarts: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -87,6 +103,12 @@ impl Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             decisions: Family::default(),
+            sync_sent: Family::default(),
+            sync_received: Family::default(),
+            sync_received_bytes: Family::default(),
+            penalties: Family::default(),
+            net_up: Gauge::default(),
+            net_restarts: Counter::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|e| e.into_inner());
@@ -101,6 +123,16 @@ impl Metrics {
                 "Outbound-data policy decisions, by output path and outcome (allowed or refused)",
                 m.decisions.clone(),
             );
+            r.register("sync_sent", "Sync messages sent to peers, by kind", m.sync_sent.clone());
+            r.register("sync_received", "Sync messages received from peers, by kind", m.sync_received.clone());
+            r.register(
+                "sync_received_bytes",
+                "Bytes of sync messages received, by kind",
+                m.sync_received_bytes.clone(),
+            );
+            r.register("peer_penalties", "Penalties given to misbehaving peers, by offence", m.penalties.clone());
+            r.register("net_up", "1 while the network task runs", m.net_up.clone());
+            r.register("net_restarts", "Times the supervisor restarted a failed network task", m.net_restarts.clone());
         }
         m
     }
@@ -108,6 +140,27 @@ impl Metrics {
     pub fn published(&self, body: &Body, channel: &Channel) {
         let labels = TypeChannel { r#type: type_label(body).to_string(), channel: channel.to_string() };
         self.published.get_or_create(&labels).inc();
+    }
+
+    pub fn sync_sent(&self, kind: &str) {
+        self.sync_sent.get_or_create(&Kind { kind: kind.into() }).inc();
+    }
+
+    pub fn sync_received(&self, kind: &str, bytes: usize) {
+        self.sync_received.get_or_create(&Kind { kind: kind.into() }).inc();
+        self.sync_received_bytes.get_or_create(&Kind { kind: kind.into() }).inc_by(bytes as u64);
+    }
+
+    pub fn penalised(&self, offence: &str) {
+        self.penalties.get_or_create(&Offence { offence: offence.into() }).inc();
+    }
+
+    pub fn net_up(&self, up: bool) {
+        self.net_up.set(i64::from(up));
+    }
+
+    pub fn net_restarted(&self) {
+        self.net_restarts.inc();
     }
 
     pub fn publish_failed(&self) {
@@ -120,6 +173,7 @@ impl Metrics {
             Ok(Ingested::New(_)) => ("accepted", ""),
             Ok(Ingested::Duplicate(_)) => ("duplicate", ""),
             Ok(Ingested::Equivocation(_)) => ("accepted", "equivocation"),
+            Ok(Ingested::Ignored(_)) => ("ignored", "further_fork"),
             Err(e) => ("refused", e.reason()),
         };
         self.ingest.get_or_create(&Outcome { result: result.into(), reason: reason.into() }).inc();

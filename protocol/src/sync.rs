@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::{
-    AgencyKey, CborError, Channel, NetworkId, cbor,
+    AgencyKey, CborError, Channel, NetworkId, RecordId, cbor,
     limits::{Bounds, MAX_BATCH_RECORDS},
 };
 
@@ -33,61 +33,95 @@ pub struct Want {
     pub limit: u32,
 }
 
+/// One message between two replicas. Every message is one-way: a transport
+/// may acknowledge it, but nothing waits for an answer to make progress, so
+/// a lost message costs a retry, never a stall.
+///
+/// New records spread as a self-pruning tree (Plumtree): a node pushes a
+/// record it has just stored to its *eager* peers and announces its id to a
+/// few *lazy* ones; a node that receives a record twice prunes the second
+/// sender, and one that hears of an id it lacks asks for it. Anti-entropy
+/// (digest, then heads, then pulls) repairs whatever the tree missed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum SyncRequest {
-    /// My heads for these channels are attached; send me yours. Only channels
-    /// both sides may see are answered.
-    Heads { network: NetworkId, heads: Vec<Head> },
-    /// Send me these ranges.
-    Pull { wants: Vec<Want> },
-    /// Send me trust-list versions newer than this one.
-    TrustLists { after_version: u64 },
-    /// Records of a sharing group, pushed directly to a member of it:
-    /// group records never travel on gossip.
+pub enum Message {
+    /// Records pushed unasked (a new record spreading), as stored.
     Push { records: Vec<ByteBuf> },
+    /// Ids of records the sender holds and may send (a lazy push).
+    Have { ids: Vec<RecordId> },
+    /// Send me these records (after a `Have`).
+    Want { ids: Vec<RecordId> },
+    /// I received what you pushed from someone else first: announce, do not push.
+    Prune,
+    /// A digest of the sender's heads on the channels both may see, and its
+    /// trust-list version. Equal digests end the exchange.
+    Digest { network: NetworkId, digest: [u8; 32], trust_version: u64 },
+    /// The sender's heads on the channels both may see; `reply` stops a
+    /// heads exchange from echoing.
+    Heads { network: NetworkId, heads: Vec<Head>, reply: bool },
+    /// Send me these log ranges.
+    Pull { wants: Vec<Want> },
+    /// Records answering a `Want` or a `Pull`, in log order, never above
+    /// [`MAX_ANSWER_BYTES`]; `more` says the sender stopped at a bound.
+    Batch { records: Vec<ByteBuf>, more: bool },
+    /// Send me signed trust lists newer than this version.
+    TrustLists { after_version: u64 },
+    /// Signed trust lists, oldest first, never above [`MAX_ANSWER_BYTES`]
+    /// (always at least one); `more`: ask again after the last.
+    TrustListPage { lists: Vec<ByteBuf>, more: bool },
+    /// The message was understood and declined.
+    Refused { reason: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum SyncResponse {
-    Heads {
-        heads: Vec<Head>,
-    },
-    /// Envelopes (as stored, never re-encoded), in log order; `more` says the
-    /// responder stopped at a bound and the requester should ask again.
-    Batch {
-        records: Vec<ByteBuf>,
-        more: bool,
-    },
-    /// Signed trust lists, oldest first.
-    TrustLists {
-        lists: Vec<ByteBuf>,
-    },
-    /// The request was understood and declined (not a member, rate limit…).
-    Refused {
-        reason: String,
-    },
-    /// Pushed records were processed; `new` of them were new here.
-    Accepted {
-        new: u32,
-    },
-}
+/// The bytes of records or trust lists one answer carries at most: far under
+/// the codec limit, so an answer always decodes.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-macro_rules! wire {
-    ($t:ty) => {
-        impl $t {
-            pub fn to_bytes(&self) -> Result<Vec<u8>, CborError> {
-                cbor::encode(self)
-            }
-            pub fn from_bytes(bytes: &[u8]) -> Result<Self, CborError> {
-                cbor::decode(bytes, &Bounds::SYNC)
-            }
+impl Message {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CborError> {
+        cbor::encode(self)
+    }
+
+    /// Decodes with the sync bounds: a hostile peer cannot make the node
+    /// allocate more than it sent.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CborError> {
+        cbor::decode(bytes, &Bounds::SYNC)
+    }
+
+    /// A short name, for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Push { .. } => "push",
+            Message::Have { .. } => "have",
+            Message::Want { .. } => "want",
+            Message::Prune => "prune",
+            Message::Digest { .. } => "digest",
+            Message::Heads { .. } => "heads",
+            Message::Pull { .. } => "pull",
+            Message::Batch { .. } => "batch",
+            Message::TrustLists { .. } => "trust_lists",
+            Message::TrustListPage { .. } => "trust_list_page",
+            Message::Refused { .. } => "refused",
         }
-    };
+    }
 }
-wire!(SyncRequest);
-wire!(SyncResponse);
+
+/// The digest two nodes compare before exchanging heads: BLAKE3 over the
+/// sorted heads (channel, author, seq, id of the head record). Equal
+/// digests mean equal logs, the records at their heads included.
+pub fn digest(heads: &[(Head, RecordId)]) -> [u8; 32] {
+    let mut sorted: Vec<&(Head, RecordId)> = heads.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut h = blake3::Hasher::new();
+    for (head, id) in sorted {
+        h.update(head.channel.to_string().as_bytes());
+        h.update(&[0]);
+        h.update(&head.author.0);
+        h.update(&head.seq.to_be_bytes());
+        h.update(&id.0);
+    }
+    *h.finalize().as_bytes()
+}
 
 /// How far apart two nodes are, per channel the peer's heads show: records
 /// the peer has that we lack, and records we have that it lacks.
@@ -163,12 +197,23 @@ mod tests {
 
     #[test]
     fn messages_round_trip_and_garbage_is_an_error() {
-        let req = SyncRequest::Pull {
+        let pull = Message::Pull {
             wants: vec![Want { channel: Channel::Network, author: AgencyKey([9; 32]), after_seq: 3, limit: 50 }],
         };
-        assert_eq!(SyncRequest::from_bytes(&req.to_bytes().unwrap()).unwrap(), req);
-        let resp = SyncResponse::Batch { records: vec![ByteBuf::from(vec![1, 2, 3])], more: true };
-        assert_eq!(SyncResponse::from_bytes(&resp.to_bytes().unwrap()).unwrap(), resp);
-        assert!(SyncRequest::from_bytes(b"\xa1\x63foo\x01").is_err());
+        assert_eq!(Message::from_bytes(&pull.to_bytes().unwrap()).unwrap(), pull);
+        let batch = Message::Batch { records: vec![ByteBuf::from(vec![1, 2, 3])], more: true };
+        assert_eq!(Message::from_bytes(&batch.to_bytes().unwrap()).unwrap(), batch);
+        assert_eq!(Message::from_bytes(&Message::Prune.to_bytes().unwrap()).unwrap(), Message::Prune);
+        assert!(Message::from_bytes(b"\xa1\x63foo\x01").is_err());
+    }
+
+    #[test]
+    fn the_digest_covers_the_records_at_the_heads_not_only_their_seqs() {
+        let net = Channel::Network;
+        let a = [(head(&net, 1, 3), RecordId([1; 32])), (head(&net, 2, 5), RecordId([2; 32]))];
+        let reordered = [a[1].clone(), a[0].clone()];
+        assert_eq!(digest(&a), digest(&reordered), "order does not matter");
+        let forked = [a[0].clone(), (head(&net, 2, 5), RecordId([9; 32]))];
+        assert_ne!(digest(&a), digest(&forked), "same seqs, different records: different digests");
     }
 }

@@ -259,22 +259,32 @@ impl SignedTrustList {
     }
 
     /// Counts distinct, valid signatures from `signers`' active coordinators.
+    /// Only signatures by distinct current coordinators are checked, each
+    /// once, and checking stops at the threshold: a list stuffed with
+    /// signatures costs at most one verification per coordinator, not one
+    /// per signature it carries.
     fn enough_signatures(&self, signers: &TrustList, now_ms: u64) -> Result<(), TrustError> {
-        let mut counted = BTreeSet::new();
+        let needed = usize::from(signers.threshold);
+        let mut candidates: Vec<&TrustSig> = Vec::new();
+        let mut seen = BTreeSet::new();
         for s in &self.sigs {
             let is_coordinator =
                 signers.member_by_key(&s.key).is_some_and(|m| m.is_coordinator() && m.is_active(now_ms));
-            if is_coordinator && !counted.contains(&s.key) && s.key.verify(TRUST_DOMAIN, &self.body, &s.sig) {
-                counted.insert(s.key);
+            if is_coordinator && seen.insert(s.key) {
+                candidates.push(s);
             }
         }
-        let needed = usize::from(signers.threshold);
-        if counted.len() < needed {
-            return Err(TrustError::UnderSigned {
-                valid: counted.len(),
-                needed,
-                ignored: self.sigs.len() - counted.len(),
-            });
+        let mut valid = 0;
+        for s in candidates {
+            if valid >= needed {
+                break;
+            }
+            if s.key.verify(TRUST_DOMAIN, &self.body, &s.sig) {
+                valid += 1;
+            }
+        }
+        if valid < needed {
+            return Err(TrustError::UnderSigned { valid, needed, ignored: self.sigs.len() - valid });
         }
         Ok(())
     }

@@ -208,8 +208,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let _ = Envelope::from_bytes(&bytes).and_then(Envelope::open);
-        let _ = SyncRequest::from_bytes(&bytes);
-        let _ = SyncResponse::from_bytes(&bytes);
+        let _ = Message::from_bytes(&bytes);
         let _ = SignedTrustList::from_bytes(&bytes);
     }
 

@@ -1,7 +1,7 @@
 //! A member that sends invalid records — forged, malformed, oversized, group
-//! records on gossip — is refused, and the honest nodes keep working. The
-//! rogue is a real libp2p peer built from the node's own behaviour, holding
-//! a member's key.
+//! records it may not send — is refused, penalised and cut off, and the
+//! honest nodes keep working. The rogue is a real libp2p peer built from the
+//! node's own behaviour, holding a member's key.
 
 use std::time::{Duration, Instant};
 
@@ -10,15 +10,15 @@ use kawan_node::{
     identity,
     net::{
         behaviour::{Behaviour, BehaviourEvent},
-        topics,
+        codec::{Ack, Wire},
     },
 };
 use kawan_protocol::*;
 use kawan_tests::{
     TestNetwork, TestNode,
-    fixtures::{network, phone, phone_body, signed},
+    fixtures::{phone, phone_body, signed},
 };
-use libp2p::{Multiaddr, gossipsub, noise, swarm::SwarmEvent, tcp, yamux};
+use libp2p::{Multiaddr, noise, request_response, swarm::SwarmEvent, tcp, yamux};
 use serde_json::json;
 
 fn records(n: &TestNode) -> u64 {
@@ -68,11 +68,9 @@ fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
             .with_tokio()
             .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
             .unwrap()
-            .with_behaviour(|k| Behaviour::new(k).unwrap())
+            .with_behaviour(Behaviour::new)
             .unwrap()
             .build();
-        let (records_topic, _) = topics(&network());
-        swarm.behaviour_mut().gossipsub.subscribe(&records_topic).unwrap();
         let target_peer = target
             .iter()
             .find_map(|p| match p {
@@ -82,33 +80,44 @@ fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
             .unwrap();
         swarm.behaviour_mut().allow.allow_peer(target_peer);
         swarm.dial(target).unwrap();
+        // Wait until the honest node talks to us (its digest on connecting).
         let deadline = Instant::now() + Duration::from_secs(20);
-        let mut peer = None;
-        // Wait until the honest node has subscribed us to the topic.
-        while Instant::now() < deadline {
-            match tokio::time::timeout(Duration::from_millis(200), swarm.select_next_some()).await {
-                Ok(SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed {
-                    peer_id, ..
-                }))) => {
-                    peer = Some(peer_id);
-                    break;
-                }
-                _ => continue,
+        let mut connected = false;
+        while Instant::now() < deadline && !connected {
+            if let Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                message: request_response::Message::Request { channel, .. },
+                ..
+            }))) = tokio::time::timeout(Duration::from_millis(200), swarm.select_next_some()).await
+            {
+                let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
+                connected = true;
             }
         }
-        let peer = peer.expect("the rogue member connected and joined the topic");
+        assert!(connected, "the rogue member connected");
         let mut sent = 0;
         for bytes in &bad {
-            if swarm.behaviour_mut().gossipsub.publish(records_topic.clone(), bytes.clone()).is_ok() {
-                sent += 1;
+            let msg = Message::Push { records: vec![serde_bytes::ByteBuf::from(bytes.clone())] };
+            swarm.behaviour_mut().sync.send_request(&target_peer, Wire { msg, size: 0 });
+            sent += 1;
+        }
+        // Keep the connection serving until the honest node has judged us.
+        let until = Instant::now() + Duration::from_secs(3);
+        let mut cut_off = false;
+        while Instant::now() < until {
+            match tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await {
+                Ok(SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. }) if peer_id == target_peer => {
+                    cut_off = true;
+                }
+                Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Request { channel, .. },
+                    ..
+                }))) => {
+                    let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
+                }
+                _ => {}
             }
         }
-        let push = SyncRequest::Push { records: bad.iter().cloned().map(serde_bytes::ByteBuf::from).collect() };
-        swarm.behaviour_mut().sync.send_request(&peer, push);
-        let until = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < until {
-            let _ = tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await;
-        }
+        assert!(cut_off, "the honest node disconnected the rogue");
         sent
     });
     assert!(sent >= 3, "the rogue got its messages out ({sent})");
@@ -122,5 +131,10 @@ fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
     assert_eq!(r.status, 201);
     net.wait_for(30, "honest traffic still flows", |net| records(net.node(0)) == 1);
     let metrics = net.node(0).request("GET", "/metrics", None).call().body;
-    assert!(metrics.contains("kawan_ingest_total{result=\"refused\""), "refusals are counted:\n{metrics}");
+    for offence in ["bad_signature", "malformed"] {
+        assert!(
+            metrics.contains(&format!("kawan_peer_penalties_total{{offence=\"{offence}\"}}")),
+            "{offence} is penalised:\n{metrics}"
+        );
+    }
 }

@@ -241,14 +241,19 @@ fn only_the_author_may_revise_or_retract(e: Engine) {
         content: Content::Indicator(indicator(Kind::Phone, &phone(1), Tlp::Green)),
     });
     assert!(matches!(s.store.publish(&agency(1), &network(), rev.clone(), None), Err(PublishError::NotOwnTarget(_))));
-    // A peer's revision of a third agency's record is refused at ingest…
+    // A peer's revision or retraction of a third agency's record is stored
+    // (its slot is decided whatever arrived first, so no log stalls behind
+    // it) and changes nothing…
     let hostile = signed(&agency(3), Channel::Network, 1, None, rev.clone());
-    assert!(matches!(ingest(&s.store, &hostile), Err(IngestError::NotOwnTarget { .. })));
+    assert!(matches!(ingest(&s.store, &hostile), Ok(Ingested::New(_))));
     let retract = Body::Retraction(Retraction { target: theirs.id, reason: "spite".into() });
-    let hostile = signed(&agency(3), Channel::Network, 1, None, retract.clone());
-    assert!(matches!(ingest(&s.store, &hostile), Err(IngestError::NotOwnTarget { .. })));
+    let hostile = signed(&agency(3), Channel::Network, 2, Some(hostile.id), retract.clone());
+    assert!(matches!(ingest(&s.store, &hostile), Ok(Ingested::New(_))));
+    let hits = s.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap();
+    assert_eq!((hits.len(), hits[0].revisions), (1, 0), "the author's record stands, unrevised, unretracted");
+    assert_eq!(s.store.head(&Channel::Network, &agency(3).public()).unwrap(), 2, "the log moves on");
 
-    // …and if it arrives before its target, the view ignores it.
+    // …and the same when it arrives before its target.
     let (_d2, s2) = open(e);
     let early = signed(&agency(3), Channel::Network, 1, None, retract);
     ingest(&s2.store, &early).unwrap();
@@ -401,9 +406,15 @@ fn sightings_and_retractions_must_travel_on_their_targets_channel(e: Engine) {
         comment: None,
     });
     // A sighting of a network record, sent only to a group, would split the
-    // record's provenance between audiences.
-    let misplaced = signed(&agency(1), mekong(), 1, None, body);
-    assert!(matches!(ingest(&s.store, &misplaced), Err(IngestError::TargetChannel { .. })));
+    // record's provenance between audiences: stored (whatever the order),
+    // never counted.
+    let misplaced = signed(&agency(1), mekong(), 1, None, body.clone());
+    assert!(matches!(ingest(&s.store, &misplaced), Ok(Ingested::New(_))));
+    let hit = s.store.view(&target.id, None).unwrap().unwrap();
+    assert!(hit.sighted_by.is_empty(), "a sighting on another channel does not count");
+    let counted = signed(&agency(1), Channel::Network, 1, None, body);
+    ingest(&s.store, &counted).unwrap();
+    assert_eq!(s.store.view(&target.id, None).unwrap().unwrap().sighted_by, vec![agency(1).public()]);
 }
 
 fn a_batch_of_publishes_chains_each_log_and_reports_per_body(e: Engine) {

@@ -1,44 +1,60 @@
-//! The federation (DESIGN.md §5): a libp2p swarm that gossips `network`
-//! records and trust-list updates, pushes group records to group members only,
-//! and catches peers up by heads exchange and bounded pulls.
+//! The libp2p driver (DESIGN.md §5): one swarm (TCP + noise + yamux; an
+//! allow-list fed from the trust list; the sync protocol) and one
+//! [`Replica`], which makes every replication decision. The event loop turns
+//! swarm events, commands and timer ticks into replica inputs, and carries
+//! out the replica's outputs: send, store (on a blocking thread), apply a
+//! trust list, dial, disconnect.
 //!
 //! The network code is given the record [`Store`] and nothing else: case data
-//! lives in another type it never sees. Whatever it sends — gossip, group
-//! pushes, relays, pull answers — it first puts to [`crate::policy`].
+//! lives in another type it never sees. What it sends, the replica first put
+//! to [`crate::policy`].
+//!
+//! A supervisor runs the loop: if it fails or panics, the node says so
+//! (status, `/metrics`, the log) and starts it again.
 
 pub mod behaviour;
+pub mod codec;
 
 use std::{
     collections::{HashMap, HashSet},
     io::Write as _,
     path::PathBuf,
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use futures::StreamExt as _;
-use kawan_protocol::{
-    AgencyKey, Channel, Envelope, Head, Keypair, NetworkId, SignedTrustList, SyncRequest, SyncResponse, TrustList,
-    Verified, limits::MAX_BATCH_RECORDS, sync::missing,
-};
+use kawan_protocol::{AgencyKey, Head, Keypair, Message, NetworkId, SignedTrustList, TrustError, Verified};
 use libp2p::{
-    Multiaddr, PeerId, Swarm, gossipsub, noise,
-    request_response::{self, OutboundRequestId, ResponseChannel},
+    Multiaddr, PeerId, Swarm, identify, noise,
+    request_response::{self},
     swarm::{SwarmEvent, dial_opts::DialOpts},
     tcp, yamux,
 };
 use serde::Serialize;
-use serde_bytes::ByteBuf;
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
     clock::now_ms,
     identity,
     metrics::Metrics,
-    policy::{self, Item, Policy, Recipient},
-    store::{Ingested, Store},
+    policy::Policy,
+    replica::{self, Input, Output, Replica, TrustRefusal},
+    store::{Store, TrustStoreError},
 };
 use behaviour::{Behaviour, BehaviourEvent};
+use codec::{Ack, Wire};
+
+/// Commands waiting for the network task; beyond this, `announce` reports
+/// the network as busy (the record still reaches peers by sync).
+pub const COMMAND_CAPACITY: usize = 1024;
+/// Store and trust-list results waiting for the network task.
+const DONE_CAPACITY: usize = 64;
+/// The replica's clock resolution.
+const TICK: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -46,28 +62,66 @@ pub enum NetError {
     Start(String),
     #[error("invalid p2p listen address {addr:?}: {message}")]
     Listen { addr: String, message: String },
+    #[error("the network task is busy or stopped")]
+    Unavailable,
 }
 
 /// What the rest of the node asks of the network.
 pub enum Command {
     /// A record this agency just published.
     Announce(Box<Verified>),
-    /// A trust list the local coordinator installed.
-    TrustUpdated(SignedTrustList),
+    /// The trust list in force changed here.
+    TrustUpdated,
+    /// The replica's counters.
+    Stats(oneshot::Sender<replica::Stats>),
+    /// Stop, and say when stopped.
+    Shutdown(oneshot::Sender<()>),
 }
 
-/// How the API reaches the network task.
+/// Whether the network task runs, and how often it was restarted.
+#[derive(Debug, Default)]
+pub struct Health {
+    running: AtomicBool,
+    restarts: AtomicU64,
+}
+
+impl Health {
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+}
+
+/// How the node reaches the network task.
 #[derive(Clone)]
 pub struct NetHandle {
-    tx: mpsc::UnboundedSender<Command>,
+    tx: mpsc::Sender<Command>,
     pub peers: Arc<RwLock<PeerTable>>,
+    pub health: Arc<Health>,
 }
 
 impl NetHandle {
-    pub fn send(&self, cmd: Command) {
-        // The network task lives as long as the node; if it is gone, sync
-        // delivers the record later.
-        let _ = self.tx.send(cmd);
+    /// Queues a command; false if the task is gone or its queue is full.
+    pub fn send(&self, cmd: Command) -> bool {
+        self.tx.try_send(cmd).is_ok()
+    }
+
+    /// The replica's counters, asked of the running task.
+    pub async fn stats(&self) -> Result<replica::Stats, NetError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Stats(tx)).await.map_err(|_| NetError::Unavailable)?;
+        rx.await.map_err(|_| NetError::Unavailable)
+    }
+
+    /// Stops the network task and waits for it.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 }
 
@@ -87,6 +141,7 @@ pub struct PeerInfo {
 }
 
 /// What the network needs to start.
+#[derive(Clone)]
 pub struct NetConfig {
     pub key: Keypair,
     pub network: NetworkId,
@@ -94,17 +149,27 @@ pub struct NetConfig {
     pub bootstrap: Vec<String>,
     /// Where to write the addresses actually listened on (for tests and the demo).
     pub addr_file: Option<PathBuf>,
+    pub replica: replica::Config,
 }
 
-/// Starts the swarm task; returns once it listens.
+/// Starts the network under a supervisor; returns once it listens (a bad
+/// listen address is an error here, not a restart loop).
 pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) -> Result<NetHandle, NetError> {
+    let swarm = build_swarm(&config)?;
+    let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+    let handle = NetHandle { tx, peers: Arc::default(), health: Arc::default() };
+    let supervised = Supervised { config, store, metrics, handle: handle.clone(), commands: Arc::new(Mutex::new(rx)) };
+    tokio::spawn(supervised.run(swarm));
+    Ok(handle)
+}
+
+fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
     let key = identity::libp2p_keypair(&config.key).map_err(|e| NetError::Start(e.to_string()))?;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
         .map_err(|e| NetError::Start(e.to_string()))?
-        .with_quic()
-        .with_behaviour(|k| Behaviour::new(k).map_err(Box::<dyn std::error::Error + Send + Sync>::from))
+        .with_behaviour(Behaviour::new)
         .map_err(|e| NetError::Start(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
         .build();
@@ -114,171 +179,229 @@ pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) 
             .map_err(|e: libp2p::multiaddr::Error| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
         swarm.listen_on(ma).map_err(|e| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
     }
-    let (records, trust) = topics(&config.network);
-    swarm.behaviour_mut().gossipsub.subscribe(&records).map_err(|e| NetError::Start(e.to_string()))?;
-    swarm.behaviour_mut().gossipsub.subscribe(&trust).map_err(|e| NetError::Start(e.to_string()))?;
-    let (tx, rx) = mpsc::unbounded_channel();
-    let peers = Arc::new(RwLock::new(PeerTable::default()));
-    let bootstrap = config.bootstrap.iter().filter_map(|a| a.parse::<Multiaddr>().ok()).collect();
-    let (stored_tx, stored_rx) = mpsc::channel(STORED_CAPACITY);
-    let mut net = Net {
-        swarm,
-        store,
-        metrics,
-        me: config.key.public(),
-        network: config.network,
-        records,
-        trust,
-        peers: peers.clone(),
-        allowed: HashSet::new(),
-        dialed: HashMap::new(),
-        bootstrap,
-        addr_file: config.addr_file,
-        wire_log: std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from),
-        pending_pulls: HashMap::new(),
-        stored_tx,
-    };
-    net.on_trust_changed();
-    tokio::spawn(net.run(rx, stored_rx));
-    Ok(NetHandle { tx, peers })
+    Ok(swarm)
+}
+
+/// The supervisor: runs the network task, and starts it again if it fails.
+struct Supervised {
+    config: NetConfig,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+    handle: NetHandle,
+    /// Survives restarts: commands queued meanwhile are not lost.
+    commands: Arc<Mutex<mpsc::Receiver<Command>>>,
+}
+
+impl Supervised {
+    async fn run(self, first: Swarm<Behaviour>) {
+        let mut swarm = Some(first);
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let swarm_now = match swarm.take() {
+                Some(s) => s,
+                None => match build_swarm(&self.config) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the network cannot restart; trying again");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(60));
+                        continue;
+                    }
+                },
+            };
+            self.handle.health.running.store(true, Ordering::Relaxed);
+            self.metrics.net_up(true);
+            let net = Net::new(swarm_now, &self.config, self.store.clone(), self.metrics.clone(), &self.handle);
+            let commands = self.commands.clone();
+            let outcome = tokio::spawn(async move {
+                let mut commands = commands.lock().await;
+                net.run(&mut commands).await
+            })
+            .await;
+            self.handle.health.running.store(false, Ordering::Relaxed);
+            self.metrics.net_up(false);
+            match outcome {
+                Ok(()) => return,
+                Err(panic) => tracing::error!(error = %panic, "the network task failed; restarting it"),
+            }
+            self.handle.health.restarts.fetch_add(1, Ordering::Relaxed);
+            self.metrics.net_restarted();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+        }
+    }
+}
+
+/// A store or trust-list job finished on a blocking thread.
+enum Done {
+    Stored { batch: u64, results: Vec<Result<crate::store::Ingested, crate::store::IngestError>> },
+    Trust { from: AgencyKey, results: Vec<Result<(), TrustRefusal>>, more: bool },
 }
 
 struct Net {
     swarm: Swarm<Behaviour>,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
+    replica: Replica,
     me: AgencyKey,
-    network: NetworkId,
-    records: gossipsub::IdentTopic,
-    trust: gossipsub::IdentTopic,
     peers: Arc<RwLock<PeerTable>>,
     allowed: HashSet<PeerId>,
-    /// Last dial attempt and the current backoff per peer.
-    dialed: HashMap<PeerId, (Instant, Duration)>,
     bootstrap: Vec<Multiaddr>,
+    /// Addresses peers told us they listen on (identify).
+    learned: HashMap<PeerId, Vec<Multiaddr>>,
     addr_file: Option<PathBuf>,
-    /// Test aid: every message received from a peer is appended here.
     wire_log: Option<PathBuf>,
-    /// Outstanding pulls, so a batch answer can be followed up.
-    pending_pulls: HashMap<OutboundRequestId, PeerId>,
-    /// Pulled batches stored off this task report here (group records to relay).
-    stored_tx: mpsc::Sender<Stored>,
-}
-
-/// Pulled batches being stored at once, at most (each holds ≤ 256 records).
-const STORED_CAPACITY: usize = 16;
-
-/// Where a log ends in a pulled batch: (channel, author) → last seq.
-type Ends = HashMap<(Channel, AgencyKey), u64>;
-
-/// What a pulled batch's blocking task reports back to the loop.
-enum Stored {
-    /// Decoded: where its logs end, so the next range can be asked for
-    /// while this one is verified and written.
-    Decoded { from: PeerId, ends: Ends },
-    /// Stored: its new group records, to relay to the group.
-    Written { from: PeerId, groups: Vec<(Channel, Vec<Vec<u8>>)> },
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
 }
 
 impl Net {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>, mut stored: mpsc::Receiver<Stored>) {
-        let mut tick = tokio::time::interval(Duration::from_secs(2));
-        let mut resync = tokio::time::interval(Duration::from_secs(15));
+    fn new(
+        swarm: Swarm<Behaviour>,
+        config: &NetConfig,
+        store: Arc<Store>,
+        metrics: Arc<Metrics>,
+        handle: &NetHandle,
+    ) -> Net {
+        let me = config.key.public();
+        let seed = now_ms() ^ u64::from_be_bytes(me.0[8..16].try_into().unwrap_or_default());
+        let (done_tx, done_rx) = mpsc::channel(DONE_CAPACITY);
+        Net {
+            swarm,
+            replica: Replica::new(me, store.clone(), config.replica.clone(), seed),
+            store,
+            metrics,
+            me,
+            peers: handle.peers.clone(),
+            allowed: HashSet::new(),
+            bootstrap: config.bootstrap.iter().filter_map(|a| a.parse().ok()).collect(),
+            learned: HashMap::new(),
+            addr_file: config.addr_file.clone(),
+            wire_log: std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    /// Runs until shut down (or until it panics: the supervisor restarts it).
+    async fn run(mut self, commands: &mut mpsc::Receiver<Command>) {
+        self.refresh_allow_list();
+        // Members named by address are dialled at once; the replica keeps
+        // the number of connections bounded from then on.
+        for addr in self.bootstrap.clone() {
+            if peer_of(&addr).is_some_and(|p| self.allowed.contains(&p)) {
+                let _ = self.swarm.dial(addr);
+            }
+        }
+        let mut tick = tokio::time::interval(TICK);
+        let mut ticks: u64 = 0;
         loop {
             tokio::select! {
-                cmd = rx.recv() => match cmd {
-                    Some(cmd) => self.on_command(cmd),
-                    None => return,
-                },
                 event = self.swarm.select_next_some() => self.on_event(event),
-                Some(done) = stored.recv() => match done {
-                    Stored::Decoded { from, ends } => {
-                        let shared = self.shared_channels(&from);
-                        self.pull_after_batch(from, &ends, &shared);
+                cmd = commands.recv() => match cmd {
+                    None => return,
+                    Some(Command::Shutdown(done)) => {
+                        let _ = done.send(());
+                        return;
                     }
-                    Stored::Written { from, groups } => {
-                        for (channel, batch) in groups {
-                            self.push_to_group(&channel, batch, Some(from));
+                    Some(Command::Announce(v)) => self.feed(Input::Published(v.envelope.to_bytes())),
+                    Some(Command::TrustUpdated) => {
+                        self.refresh_allow_list();
+                        self.feed(Input::TrustChanged);
+                    }
+                    Some(Command::Stats(reply)) => {
+                        let _ = reply.send(self.replica.stats().clone());
+                    }
+                },
+                Some(done) = self.done_rx.recv() => match done {
+                    Done::Stored { batch, results } => self.feed(Input::Stored { batch, results }),
+                    Done::Trust { from, results, more } => {
+                        if results.iter().any(Result::is_ok) {
+                            self.refresh_allow_list();
                         }
+                        self.feed(Input::TrustApplied { from, results, more });
                     }
                 },
                 _ = tick.tick() => {
-                    // Memberships also lapse with time, not only with a new list.
-                    self.on_trust_changed();
-                    self.dial_members();
-                }
-                _ = resync.tick() => {
-                    let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-                    for peer in connected {
-                        self.send_heads(peer);
+                    ticks += 1;
+                    self.feed(Input::Tick);
+                    if ticks.is_multiple_of(10) {
+                        // Memberships lapse with time, not only with a new list.
+                        self.refresh_allow_list();
+                        self.publish_peer_table();
                     }
                 }
             }
         }
     }
 
-    fn trust_list(&self) -> Option<Arc<TrustList>> {
-        self.store.trust()
+    /// Hands the replica an input and carries out what it decides.
+    fn feed(&mut self, input: Input) {
+        for output in self.replica.handle(input, now_ms()) {
+            self.carry_out(output);
+        }
     }
 
-    /// Channels both this node and `peer` may see (the policy's answer).
-    fn shared_channels(&self, peer: &PeerId) -> Vec<Channel> {
-        let (list, Some(key)) = (self.trust_list(), identity::agency_key(peer)) else { return vec![] };
-        Policy::new(list.as_deref(), self.me, now_ms()).shared_channels(&key)
-    }
-
-    /// Whether `peer` may receive a record of `channel` over `path`.
-    fn may_send(&self, peer: &PeerId, channel: &Channel, path: policy::Path) -> bool {
-        let (list, Some(key)) = (self.trust_list(), identity::agency_key(peer)) else { return false };
-        Policy::new(list.as_deref(), self.me, now_ms()).allows(
-            Item::Record { channel, tlp: None },
-            Recipient::Peer(&key),
-            path,
-        )
-    }
-
-    fn on_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Announce(v) => {
-                let bytes = v.envelope.to_bytes();
-                match &v.record.header.channel {
-                    channel @ Channel::Network => {
-                        // Everyone connected receives gossip: a peer the
-                        // policy refuses (its membership lapsed) is cut off
-                        // first. With no peers yet, sync delivers it later.
-                        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-                        if !connected.iter().all(|p| self.may_send(p, channel, policy::Path::Gossip)) {
-                            self.on_trust_changed();
-                        }
-                        let _ = self.swarm.behaviour_mut().gossipsub.publish(self.records.clone(), bytes);
-                    }
-                    channel @ Channel::Group(_) => self.push_to_group(channel, vec![bytes], None),
+    fn carry_out(&mut self, output: Output) {
+        match output {
+            Output::Send { to, msg } => {
+                let Ok(peer) = identity::peer_id(&to) else { return };
+                if self.swarm.is_connected(&peer) {
+                    self.metrics.sync_sent(msg.kind());
+                    self.swarm.behaviour_mut().sync.send_request(&peer, Wire { msg, size: 0 });
                 }
             }
-            Command::TrustUpdated(signed) => {
-                let _ = self.swarm.behaviour_mut().gossipsub.publish(self.trust.clone(), signed.to_bytes());
-                self.on_trust_changed();
+            Output::Store { batch, records } => {
+                let (store, metrics, done) = (self.store.clone(), self.metrics.clone(), self.done_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let results = store.ingest_batch(&records);
+                    for r in &results {
+                        metrics.ingested(r);
+                    }
+                    // The loop may be gone at shutdown; the records are stored either way.
+                    let _ = done.blocking_send(Done::Stored { batch, results });
+                });
+            }
+            Output::ApplyTrust { from, lists, more } => {
+                let (store, done) = (self.store.clone(), self.done_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let results = lists.iter().map(|bytes| apply_trust(&store, bytes)).collect();
+                    let _ = done.blocking_send(Done::Trust { from, results, more });
+                });
+            }
+            Output::Dial(key) => self.dial(&key),
+            Output::Disconnect(key) => {
+                if let Ok(peer) = identity::peer_id(&key) {
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                }
+            }
+            Output::Penalised { peer, offence, score } => {
+                self.metrics.penalised(offence.as_str());
+                tracing::warn!(peer = %peer, offence = offence.as_str(), score, "peer penalised");
             }
         }
     }
 
-    /// Sends group records straight to the connected members of the group:
-    /// our own (a push), or new ones received from `from` (a relay).
-    fn push_to_group(&mut self, channel: &Channel, records: Vec<Vec<u8>>, from: Option<PeerId>) {
-        let path = if from.is_some() { policy::Path::Relay } else { policy::Path::Push };
-        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
-        for peer in connected {
-            if Some(peer) != from && self.may_send(&peer, channel, path) {
-                let records = records.iter().cloned().map(ByteBuf::from).collect();
-                self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Push { records });
-            }
+    /// Dials a member at the addresses the trust list, the configuration
+    /// and identify give for it.
+    fn dial(&mut self, key: &AgencyKey) {
+        let Ok(peer) = identity::peer_id(key) else { return };
+        let mut addrs: Vec<Multiaddr> = self
+            .store
+            .trust()
+            .and_then(|t| t.member_by_key(key).map(|m| m.addrs.iter().filter_map(|a| a.parse().ok()).collect()))
+            .unwrap_or_default();
+        addrs.extend(self.bootstrap.iter().filter(|a| peer_of(a) == Some(peer)).cloned());
+        addrs.extend(self.learned.get(&peer).cloned().unwrap_or_default());
+        if !addrs.is_empty() {
+            let _ = self.swarm.dial(DialOpts::peer_id(peer).addresses(addrs).build());
         }
     }
 
-    /// The allow-list follows the trust list: members the policy admits in,
-    /// everyone else (removed, expired) out and disconnected.
-    fn on_trust_changed(&mut self) {
-        let Some(list) = self.trust_list() else { return };
+    /// The allow-list follows the policy: members it admits in, everyone
+    /// else (removed, expired) out and disconnected.
+    fn refresh_allow_list(&mut self) {
+        let Some(list) = self.store.trust() else { return };
         let policy = Policy::new(Some(&list), self.me, now_ms());
         let members: HashSet<PeerId> = list
             .members
@@ -289,38 +412,39 @@ impl Net {
         for gone in self.allowed.difference(&members).copied().collect::<Vec<_>>() {
             self.swarm.behaviour_mut().allow.disallow_peer(gone);
             let _ = self.swarm.disconnect_peer_id(gone);
-            tracing::info!(peer = %gone, "peer removed from the trust list: disconnected");
+            tracing::info!(peer = %gone, "peer no longer a member: disconnected");
         }
         for new in members.difference(&self.allowed).copied().collect::<Vec<_>>() {
             self.swarm.behaviour_mut().allow.allow_peer(new);
         }
         self.allowed = members;
-        let mut table = self.peers.write().unwrap_or_else(|e| e.into_inner());
-        table.peers.retain(|p, _| self.allowed.iter().any(|a| a.to_string() == *p));
     }
 
-    /// Dials members that are not connected, with exponential backoff.
-    fn dial_members(&mut self) {
-        let Some(list) = self.trust_list() else { return };
-        let now = Instant::now();
-        for m in &list.members {
-            let Ok(peer) = identity::peer_id(&m.key) else { continue };
-            if m.key == self.me || !self.allowed.contains(&peer) || self.swarm.is_connected(&peer) {
-                continue;
+    /// Copies the replica's view of its peers where the API reads it.
+    fn publish_peer_table(&self) {
+        let mut table = PeerTable::default();
+        for (key, last_seen, heads) in self.replica.peers() {
+            if let Ok(peer) = identity::peer_id(&key) {
+                let info = PeerInfo { connected: true, last_seen_ms: Some(last_seen), heads };
+                table.peers.insert(peer.to_string(), info);
             }
-            let (last, backoff) =
-                self.dialed.get(&peer).copied().unwrap_or((now - Duration::from_secs(3600), Duration::from_secs(1)));
-            if now.duration_since(last) < backoff {
-                continue;
+        }
+        let mut shared = self.peers.write().unwrap_or_else(|e| e.into_inner());
+        // Keep what we knew of peers now offline (last seen, last heads).
+        for (peer, info) in shared.peers.iter() {
+            if self.allowed.iter().any(|a| a.to_string() == *peer) {
+                table.peers.entry(peer.clone()).or_insert_with(|| PeerInfo { connected: false, ..info.clone() });
             }
-            let mut addrs: Vec<Multiaddr> = m.addrs.iter().filter_map(|a| a.parse().ok()).collect();
-            addrs.extend(self.bootstrap.iter().filter(|a| peer_of(a) == Some(peer)).cloned());
-            if addrs.is_empty() {
-                continue;
-            }
-            let opts = DialOpts::peer_id(peer).addresses(addrs).build();
-            let _ = self.swarm.dial(opts);
-            self.dialed.insert(peer, (now, (backoff * 2).min(Duration::from_secs(60))));
+        }
+        *shared = table;
+    }
+
+    fn log_wire(&self, msg: &Message) {
+        if let Some(path) = &self.wire_log
+            && let Ok(bytes) = msg.to_bytes()
+        {
+            let _ =
+                std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(&bytes));
         }
     }
 
@@ -337,333 +461,65 @@ impl Net {
                         .and_then(|mut f| f.write_all(line.as_bytes()));
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
-                self.dialed.remove(&peer_id);
-                self.touch(&peer_id, true);
-                if num_established.get() == 1 {
-                    self.send_heads(peer_id);
-                    let after = self.trust_list().map_or(0, |t| t.version);
-                    self.swarm
-                        .behaviour_mut()
-                        .sync
-                        .send_request(&peer_id, SyncRequest::TrustLists { after_version: after });
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } if num_established.get() == 1 => {
+                if let Some(key) = identity::agency_key(&peer_id) {
+                    self.feed(Input::PeerUp(key));
                 }
+                self.publish_peer_table();
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => self.touch(&peer_id, false),
-            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
-                propagation_source,
-                message_id,
-                message,
-            })) => self.on_gossip(propagation_source, message_id, message),
-            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. })) => {
-                match message {
-                    request_response::Message::Request { request, channel, .. } => {
-                        self.on_request(peer, request, channel)
-                    }
-                    request_response::Message::Response { request_id, response } => {
-                        self.on_response(peer, request_id, response)
-                    }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                if let Some(key) = identity::agency_key(&peer_id) {
+                    self.feed(Input::PeerDown(key));
+                }
+                self.publish_peer_table();
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message: request_response::Message::Request { request, channel, .. },
+                ..
+            })) => {
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, Ack);
+                self.log_wire(&request.msg);
+                self.metrics.sync_received(request.msg.kind(), request.size);
+                if let Some(from) = identity::agency_key(&peer) {
+                    self.feed(Input::Message { from, msg: request.msg, size: request.size });
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::OutboundFailure {
                 peer,
                 error,
                 ..
-            })) => tracing::debug!(%peer, %error, "sync request failed"),
+            })) => tracing::debug!(%peer, %error, "sync message not delivered"),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::InboundFailure {
+                peer,
+                error,
+                ..
+            })) => {
+                // Bytes that do not decode within the bounds are the sender's fault.
+                tracing::debug!(%peer, %error, "sync message refused");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                let addrs: Vec<Multiaddr> =
+                    info.listen_addrs.into_iter().filter(|a| !a.iter().any(is_loopback_unspecified)).collect();
+                self.learned.insert(peer_id, addrs.into_iter().take(8).collect());
+            }
             _ => {}
         }
     }
+}
 
-    fn touch(&self, peer: &PeerId, connected: bool) {
-        let mut table = self.peers.write().unwrap_or_else(|e| e.into_inner());
-        let info = table.peers.entry(peer.to_string()).or_default();
-        info.connected = connected;
-        info.last_seen_ms = Some(now_ms());
-    }
-
-    fn log_wire(&self, bytes: &[u8]) {
-        if let Some(path) = &self.wire_log {
-            let _ =
-                std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(bytes));
-        }
-    }
-
-    /// Gossip: only verified records of current members are accepted and
-    /// forwarded; anything else is rejected, which penalises the sender.
-    fn on_gossip(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
-        self.log_wire(&message.data);
-        let acceptance = if message.topic == self.records.hash() {
-            let result = match Envelope::from_bytes(&message.data) {
-                Ok(env) if env.record_unverified().is_ok_and(|r| r.header.channel != Channel::Network) => {
-                    // Group records never travel on gossip.
-                    Err(())
-                }
-                _ => {
-                    let r = tokio::task::block_in_place(|| self.store.ingest(&message.data));
-                    self.metrics.ingested(&r);
-                    match r {
-                        Ok(Ingested::Duplicate(_)) => Ok(false),
-                        Ok(_) => Ok(true),
-                        Err(_) => Err(()),
-                    }
-                }
-            };
-            match result {
-                Ok(true) => gossipsub::MessageAcceptance::Accept,
-                Ok(false) => gossipsub::MessageAcceptance::Ignore,
-                Err(()) => gossipsub::MessageAcceptance::Reject,
-            }
-        } else if message.topic == self.trust.hash() {
-            match SignedTrustList::from_bytes(&message.data) {
-                Ok(signed) => match tokio::task::block_in_place(|| self.store.apply_trust_update(&signed)) {
-                    Ok(_) => {
-                        self.on_trust_changed();
-                        gossipsub::MessageAcceptance::Accept
-                    }
-                    Err(e) => {
-                        tracing::info!(%from, error = %e, "trust list update ignored");
-                        gossipsub::MessageAcceptance::Ignore
-                    }
-                },
-                Err(_) => gossipsub::MessageAcceptance::Reject,
-            }
-        } else {
-            gossipsub::MessageAcceptance::Reject
-        };
-        let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
-    }
-
-    fn send_heads(&mut self, peer: PeerId) {
-        let channels = self.shared_channels(&peer);
-        if channels.is_empty() {
-            return;
-        }
-        let Ok(heads) = self.store.heads(Some(&channels)) else { return };
-        let req = SyncRequest::Heads { network: self.network.clone(), heads };
-        self.swarm.behaviour_mut().sync.send_request(&peer, req);
-    }
-
-    fn on_request(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
-        if self.wire_log.is_some()
-            && let Ok(bytes) = request.to_bytes()
-        {
-            self.log_wire(&bytes);
-        }
-        let shared = self.shared_channels(&peer);
-        let response = if shared.is_empty() {
-            SyncResponse::Refused { reason: "not a current member of this network".into() }
-        } else {
-            match request {
-                SyncRequest::Heads { network, heads } if network == self.network => {
-                    self.remember_heads(&peer, &heads);
-                    self.pull_missing(peer, &heads, &shared);
-                    match self.store.heads(Some(&shared)) {
-                        Ok(heads) => SyncResponse::Heads { heads },
-                        Err(e) => SyncResponse::Refused { reason: e.to_string() },
-                    }
-                }
-                SyncRequest::Heads { .. } => SyncResponse::Refused { reason: "different network".into() },
-                SyncRequest::Pull { wants } => self.serve_pull(&peer, &wants),
-                SyncRequest::TrustLists { after_version } => match self.store.trust_lists_after(after_version) {
-                    Ok(lists) => SyncResponse::TrustLists { lists: lists.into_iter().map(ByteBuf::from).collect() },
-                    Err(e) => SyncResponse::Refused { reason: e.to_string() },
-                },
-                SyncRequest::Push { records } => {
-                    let records = decode_batch(records);
-                    let new = self.ingest(&records, &shared);
-                    let count = new.iter().map(|(_, b)| b.len() as u32).sum();
-                    // Relay group records to the other members of the group.
-                    for (channel, batch) in new {
-                        self.push_to_group(&channel, batch, Some(peer));
-                    }
-                    SyncResponse::Accepted { new: count }
-                }
-            }
-        };
-        let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
-    }
-
-    /// Records of the wanted logs, only on channels the requester may see.
-    fn serve_pull(&self, peer: &PeerId, wants: &[kawan_protocol::Want]) -> SyncResponse {
-        let mut records = Vec::new();
-        let mut more = false;
-        for w in wants.iter().take(256) {
-            if !self.may_send(peer, &w.channel, policy::Path::PullAnswer) {
-                continue;
-            }
-            let room = MAX_BATCH_RECORDS.saturating_sub(records.len());
-            let limit = (w.limit as usize).min(room);
-            if limit == 0 {
-                more = true;
-                break;
-            }
-            match self.store.log_after(&w.channel, &w.author, w.after_seq, limit) {
-                Ok(batch) => {
-                    more |= batch.len() == limit;
-                    records.extend(batch.into_iter().map(ByteBuf::from));
-                }
-                Err(e) => return SyncResponse::Refused { reason: e.to_string() },
-            }
-        }
-        SyncResponse::Batch { records, more }
-    }
-
-    fn remember_heads(&self, peer: &PeerId, heads: &[Head]) {
-        let mut table = self.peers.write().unwrap_or_else(|e| e.into_inner());
-        let info = table.peers.entry(peer.to_string()).or_default();
-        info.heads = heads.to_vec();
-        info.last_seen_ms = Some(now_ms());
-    }
-
-    /// Asks `peer` for whatever its heads show that we lack.
-    fn pull_missing(&mut self, peer: PeerId, theirs: &[Head], shared: &[Channel]) {
-        let theirs: Vec<Head> = theirs.iter().filter(|h| shared.contains(&h.channel)).cloned().collect();
-        let Ok(ours) = self.store.heads(Some(shared)) else { return };
-        let wants = missing(&ours, &theirs, MAX_BATCH_RECORDS as u32);
-        if !wants.is_empty() {
-            let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Pull { wants });
-            self.pending_pulls.insert(id, peer);
-        }
-    }
-
-    /// The pull that continues each log of `batch` where it ends, for logs
-    /// the peer's last heads show to be longer.
-    fn pull_after_batch(&mut self, peer: PeerId, ends: &Ends, shared: &[Channel]) {
-        let theirs = self.peers.read().ok().and_then(|t| t.peers.get(&peer.to_string()).map(|i| i.heads.clone()));
-        let wants: Vec<kawan_protocol::Want> = theirs
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|h| shared.contains(&h.channel))
-            .filter_map(|h| {
-                let end = *ends.get(&(h.channel.clone(), h.author))?;
-                (h.seq > end).then_some(kawan_protocol::Want {
-                    channel: h.channel,
-                    author: h.author,
-                    after_seq: end,
-                    limit: MAX_BATCH_RECORDS as u32,
-                })
-            })
-            .collect();
-        if wants.is_empty() {
-            self.send_heads(peer);
-        } else {
-            let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Pull { wants });
-            self.pending_pulls.insert(id, peer);
-        }
-    }
-
-    /// Ingests pushed records here, to answer the push with what was new.
-    fn ingest(&mut self, records: &[Incoming], shared: &[Channel]) -> Vec<(Channel, Vec<Vec<u8>>)> {
-        tokio::task::block_in_place(|| ingest_into(&self.store, &self.metrics, records, shared))
-    }
-
-    /// Decodes and stores a pulled batch on a blocking thread, so this task
-    /// keeps serving: decoding is reported first (the loop then asks for the
-    /// next range, one batch always in flight), and verifying one batch
-    /// overlaps the previous one's fsync (the store's group commit joins them).
-    fn ingest_off_task(&self, from: PeerId, records: Vec<ByteBuf>, more: bool, shared: Vec<Channel>) {
-        let (store, metrics, done) = (self.store.clone(), self.metrics.clone(), self.stored_tx.clone());
-        tokio::task::spawn_blocking(move || {
-            let records = decode_batch(records);
-            // The loop may be gone at shutdown; the records are stored either way.
-            if more && !records.is_empty() {
-                let mut ends = Ends::new();
-                for r in &records {
-                    let end = ends.entry((r.header.channel.clone(), r.header.author)).or_default();
-                    *end = (*end).max(r.header.seq);
-                }
-                let _ = done.blocking_send(Stored::Decoded { from, ends });
-            }
-            let groups = ingest_into(&store, &metrics, &records, &shared);
-            let _ = done.blocking_send(Stored::Written { from, groups });
-        });
-    }
-
-    fn on_response(&mut self, peer: PeerId, request_id: OutboundRequestId, response: SyncResponse) {
-        // Encoding a whole batch again costs as much as decoding it: only
-        // when the wire log is on.
-        if self.wire_log.is_some()
-            && let Ok(bytes) = response.to_bytes()
-        {
-            self.log_wire(&bytes);
-        }
-        let shared = self.shared_channels(&peer);
-        match response {
-            SyncResponse::Heads { heads } => {
-                self.remember_heads(&peer, &heads);
-                self.pull_missing(peer, &heads, &shared);
-            }
-            SyncResponse::Batch { records, more } => {
-                self.pending_pulls.remove(&request_id);
-                self.ingest_off_task(peer, records, more, shared);
-            }
-            SyncResponse::TrustLists { lists } => {
-                let mut changed = false;
-                for bytes in lists {
-                    if let Ok(signed) = SignedTrustList::from_bytes(&bytes) {
-                        changed |= tokio::task::block_in_place(|| self.store.apply_trust_update(&signed)).is_ok();
-                    }
-                }
-                if changed {
-                    self.on_trust_changed();
-                }
-            }
-            SyncResponse::Refused { reason } => tracing::debug!(%peer, %reason, "sync refused"),
-            SyncResponse::Accepted { .. } => {}
-        }
+/// Applies one signed trust list received from a peer.
+fn apply_trust(store: &Store, bytes: &[u8]) -> Result<(), TrustRefusal> {
+    let signed = SignedTrustList::from_bytes(bytes).map_err(|e| TrustRefusal::Invalid(e.to_string()))?;
+    match store.apply_trust_update(&signed) {
+        Ok(_) => Ok(()),
+        Err(TrustStoreError::Trust(TrustError::NotNewer { got, .. })) => Err(TrustRefusal::Stale(got)),
+        Err(e) => Err(TrustRefusal::Invalid(e.to_string())),
     }
 }
 
-/// Ingests records from a peer, keeping only channels both may see; returns
-/// the new group records by channel, for relaying (network records need no
-/// relay: sync and gossip carry them).
-fn ingest_into(
-    store: &Store,
-    metrics: &Metrics,
-    records: &[Incoming],
-    shared: &[Channel],
-) -> Vec<(Channel, Vec<Vec<u8>>)> {
-    let allowed: Vec<&Incoming> = records.iter().filter(|r| shared.contains(&r.header.channel)).collect();
-    let bytes: Vec<Vec<u8>> = allowed.iter().map(|r| r.bytes.clone()).collect();
-    let results = store.ingest_batch(&bytes);
-    let mut groups: HashMap<Channel, Vec<Vec<u8>>> = HashMap::new();
-    for (r, rec) in results.iter().zip(allowed) {
-        metrics.ingested(r);
-        if r.as_ref().is_ok_and(Ingested::is_new) && rec.header.channel != Channel::Network {
-            groups.entry(rec.header.channel.clone()).or_default().push(rec.bytes.clone());
-        }
-    }
-    groups.into_iter().collect()
-}
-
-/// A record received in a batch, its header read once (unverified: only
-/// for routing; the store verifies before anything is stored).
-struct Incoming {
-    bytes: Vec<u8>,
-    header: kawan_protocol::Header,
-}
-
-/// Decodes a received batch once; undecodable records are dropped here and
-/// would be refused by the store anyway.
-fn decode_batch(records: Vec<ByteBuf>) -> Vec<Incoming> {
-    records
-        .into_iter()
-        .take(MAX_BATCH_RECORDS)
-        .filter_map(|b| {
-            let bytes = b.into_vec();
-            let header = Envelope::from_bytes(&bytes).and_then(|e| e.peek_header()).ok()?;
-            Some(Incoming { bytes, header })
-        })
-        .collect()
-}
-
-/// The gossip topics of a network: records of the `network` channel, and
-/// trust-list updates.
-pub fn topics(network: &NetworkId) -> (gossipsub::IdentTopic, gossipsub::IdentTopic) {
-    (
-        gossipsub::IdentTopic::new(format!("kawan/{network}/records/1")),
-        gossipsub::IdentTopic::new(format!("kawan/{network}/trust/1")),
-    )
+fn is_loopback_unspecified(p: libp2p::multiaddr::Protocol) -> bool {
+    matches!(p, libp2p::multiaddr::Protocol::Ip4(ip) if ip.is_unspecified())
 }
 
 /// The PeerId at the end of a multiaddr, if any.

@@ -165,8 +165,11 @@ impl Service {
     /// policy who may receive it).
     fn announce(&self, v: &Verified) {
         self.metrics.published(&v.record.body, &v.record.header.channel);
-        if let Some(net) = self.net.get() {
-            net.send(Command::Announce(Box::new(v.clone())));
+        // A full queue is not a failure: sync delivers the record later.
+        if let Some(net) = self.net.get()
+            && !net.send(Command::Announce(Box::new(v.clone())))
+        {
+            tracing::warn!(id = %v.id, "network busy: the record will reach peers by sync");
         }
     }
 

@@ -51,7 +51,7 @@ impl Service {
             let list = result.map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))?;
             s.audit(&caller, "trust.install", &format!("{} v{}", list.network, list.version))?;
             if let Some(net) = s.net.get() {
-                net.send(Command::TrustUpdated(signed));
+                net.send(Command::TrustUpdated);
             }
             s.trust()
         })

@@ -57,6 +57,11 @@ impl Pending {
     pub fn written(&self, k: &[u8]) -> Option<&Vec<u8>> {
         self.written.get(k)
     }
+
+    /// Whether a key with this prefix is staged (rare checks only: it scans).
+    pub fn written_with_prefix(&self, prefix: &[u8]) -> bool {
+        self.written.keys().any(|k| k.starts_with(prefix))
+    }
 }
 
 /// What runs once the batch is committed (or failed): hands the job its result.

@@ -27,20 +27,23 @@ pub enum Ingested {
     /// Already stored; nothing changed.
     Duplicate(RecordId),
     /// Stored, but another record already holds its log slot: the author is
-    /// now flagged as equivocating.
+    /// now flagged as equivocating, and this record is the proof.
     Equivocation(RecordId),
+    /// A further fork of a slot that already has its proof: neither stored
+    /// nor relayed, so equivocation spam cannot grow the store.
+    Ignored(RecordId),
 }
 
 impl Ingested {
     pub fn id(&self) -> RecordId {
         match self {
-            Ingested::New(id) | Ingested::Duplicate(id) | Ingested::Equivocation(id) => *id,
+            Ingested::New(id) | Ingested::Duplicate(id) | Ingested::Equivocation(id) | Ingested::Ignored(id) => *id,
         }
     }
 
     /// Whether this record was not here before (and so should be relayed).
     pub fn is_new(&self) -> bool {
-        !matches!(self, Ingested::Duplicate(_))
+        matches!(self, Ingested::New(_) | Ingested::Equivocation(_))
     }
 }
 
@@ -57,12 +60,6 @@ pub enum IngestError {
     NotMember(AgencyKey),
     #[error("author {author} is not a member of sharing group {group}")]
     NotInGroup { author: AgencyKey, group: GroupId },
-    #[error("{kind} targets record {target}, which another agency wrote")]
-    NotOwnTarget { kind: &'static str, target: RecordId },
-    #[error("revision supersedes {0}, which is itself a revision (point at the original)")]
-    RevisionOfRevision(RecordId),
-    #[error("sighting or retraction travels on channel {got}, its target is on {expected}")]
-    TargetChannel { expected: Channel, got: Channel },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -78,9 +75,6 @@ impl IngestError {
             IngestError::WrongNetwork { .. } => "wrong_network",
             IngestError::NotMember(_) => "not_member",
             IngestError::NotInGroup { .. } => "not_in_group",
-            IngestError::NotOwnTarget { .. } => "not_own_target",
-            IngestError::RevisionOfRevision(_) => "revision_of_revision",
-            IngestError::TargetChannel { .. } => "target_channel",
             IngestError::Store(_) => "store",
         }
     }
@@ -317,7 +311,15 @@ impl Store {
         if source == Source::Peer {
             self.check_member(&v.record)?;
         }
-        self.check_target(&v.record, p)?;
+        // Whether a reference (revision, retraction, sighting) is valid
+        // depends on its target, which may arrive later: it is stored either
+        // way, and queries apply the rules. A record's fate never depends on
+        // arrival order, so no log stalls behind it.
+        let slot = keys::log(&h.channel, &h.author, h.seq);
+        let occupied = !fresh && (p.written(&slot).is_some() || self.contains_key(&slot)?);
+        if occupied && self.has_equivocation_proof(&h.channel, &h.author, h.seq, p)? {
+            return Ok(Ingested::Ignored(v.id));
+        }
 
         let added_ms = p.added_ms;
         let mut value = Vec::with_capacity(8 + v.envelope.signed.len() + 96);
@@ -329,12 +331,18 @@ impl Store {
         self.stage_indices(v, p);
 
         // The log slot: first record wins the slot; a second is an equivocation.
-        let slot = keys::log(&h.channel, &h.author, h.seq);
-        let occupied = !fresh && (p.written(&slot).is_some() || self.contains_key(&slot)?);
         if occupied {
-            p.index(keys::equivocation(&h.channel, &h.author, h.seq, &v.id));
+            p.insert(keys::equivocation(&h.channel, &h.author, h.seq, &v.id), Vec::new());
             p.index(keys::flagged(&h.author));
             return Ok(Ingested::Equivocation(v.id));
+        }
+        // A record whose `prev` is not the record this node holds one slot
+        // below proves that the author signed two records for that slot.
+        if let (Some(prev), Some(below)) = (h.prev, h.seq.checked_sub(1).filter(|s| *s > 0))
+            && let Some(held) = self.slot_id(&h.channel, &h.author, below, p)?
+            && held != prev
+        {
+            p.index(keys::flagged(&h.author));
         }
         p.insert(slot, v.id.0.to_vec());
         state.max = state.max.max(h.seq);
@@ -391,34 +399,36 @@ impl Store {
         Ok(())
     }
 
-    /// Revisions and retractions must target the author's own content; all
-    /// references must stay on the target's channel. Checked when the target
-    /// is already here; if it arrives later, queries apply the same rule.
-    fn check_target(&self, r: &Record, p: &Pending) -> Result<(), IngestError> {
-        let (target, kind) = match &r.body {
-            Body::Revision(rev) => (rev.supersedes, "revision"),
-            Body::Retraction(x) => (x.target, "retraction"),
-            Body::Sighting(s) => (s.target, "sighting"),
-            _ => return Ok(()),
+    /// Whether a fork of this slot is already kept as proof.
+    fn has_equivocation_proof(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        seq: u64,
+        p: &Pending,
+    ) -> Result<bool, StoreError> {
+        let mut prefix = keys::equivocation(channel, author, seq, &RecordId([0; 32]));
+        prefix.truncate(prefix.len() - 32);
+        if p.written_with_prefix(&prefix) {
+            return Ok(true);
+        }
+        Ok(self.scan_prefix(&prefix, false).next().transpose()?.is_some())
+    }
+
+    /// The id of the record in one log slot, counting the pending batch.
+    fn slot_id(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        seq: u64,
+        p: &Pending,
+    ) -> Result<Option<RecordId>, StoreError> {
+        let slot = keys::log(channel, author, seq);
+        let v = match p.written(&slot) {
+            Some(v) => Some(v.clone()),
+            None => self.get_key(&slot)?,
         };
-        let stored = match p.written(&keys::record(&target)) {
-            Some(v) => Some(super::decode_stored(target, v)?),
-            None => self.get(&target)?,
-        };
-        let Some(t) = stored else { return Ok(()) };
-        if kind != "sighting" && t.record.header.author != r.header.author {
-            return Err(IngestError::NotOwnTarget { kind, target });
-        }
-        if matches!(t.record.body, Body::Revision(_)) {
-            return Err(IngestError::RevisionOfRevision(target));
-        }
-        if kind != "revision" && t.record.header.channel != r.header.channel {
-            return Err(IngestError::TargetChannel {
-                expected: t.record.header.channel,
-                got: r.header.channel.clone(),
-            });
-        }
-        Ok(())
+        Ok(v.and_then(|v| v.as_slice().try_into().ok().map(RecordId)))
     }
 }
 

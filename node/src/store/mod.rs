@@ -170,6 +170,12 @@ impl Store {
         Ok(LogState { head, max })
     }
 
+    /// The id of the record in one log slot, if this node holds it.
+    pub fn log_slot(&self, channel: &Channel, author: &AgencyKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
+        let Some(v) = self.get_key(&keys::log(channel, author, seq))? else { return Ok(None) };
+        Ok(Some(RecordId(v.as_slice().try_into().map_err(|_| corrupt("log value"))?)))
+    }
+
     /// Envelopes of one log after `after_seq`, in seq order, at most `limit`.
     /// Stops at the first gap: what follows a gap is useless to a peer until
     /// the gap is filled.

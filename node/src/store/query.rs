@@ -332,6 +332,13 @@ impl Store {
         for v in &versions {
             for (ref_type, r) in self.references(&v.id)? {
                 let by = r.record.header.author;
+                // A sighting or retraction counts only on its target's
+                // channel: elsewhere it would split the record's provenance
+                // between audiences. (Stored either way: whether it counts
+                // cannot depend on which arrived first.)
+                if r.record.header.channel != v.record.header.channel {
+                    continue;
+                }
                 match (&r.record.body, ref_type) {
                     (Body::Retraction(x), keys::REF_RETRACTION) if by == author => {
                         retracted.get_or_insert_with(|| x.reason.clone());

@@ -1,0 +1,640 @@
+//! The replication core (DESIGN.md §5): an IO-less state machine holding
+//! every replication decision — what to push, announce, ask for, pull,
+//! serve, store, reject; whom to penalise, disconnect or dial; when to retry.
+//! [`Replica::handle`] takes one [`Input`] and the time, and returns
+//! [`Output`]s for a driver to carry out: `net/` drives it with libp2p and
+//! tokio, the simulator (`kawan-sim`) with an in-memory network. No sockets,
+//! no clock, no tokio in here; the record store is read directly (heads,
+//! logs, the trust list) and written only through [`Output::Store`], whose
+//! results come back as [`Input::Stored`].
+//!
+//! - `spread`: new records as a self-pruning tree: push to eager peers,
+//!   announce ids to a few lazy ones, ask for what was announced and missed
+//! - `sync`: anti-entropy: digest, heads, byte-bounded pulls, trust lists
+//! - `budget`: per-peer token buckets and misbehaviour scores
+
+pub mod budget;
+mod spread;
+mod sync;
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
+
+use kawan_protocol::{AgencyKey, Channel, Envelope, Header, Message, RecordId, TrustList};
+
+use crate::{
+    policy::{Item, Path, Policy, Recipient},
+    store::{IngestError, Ingested, Store},
+};
+use budget::{BAN_SCORE, Buckets, Budget, Offence};
+
+/// How a replica behaves; the defaults suit a real network.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Connections to keep: members are dialled until this many are up.
+    pub fanout: usize,
+    /// Connected members to keep per sharing group this node is in, so
+    /// group records always have a way through.
+    pub group_fanout: usize,
+    /// Peers told of each new record by id (lazy push).
+    pub lazy_fanout: usize,
+    /// How long an announced record may take to arrive pushed before it is asked for.
+    pub have_wait_ms: u64,
+    /// How long an asked-for record may take before another announcer is asked.
+    pub want_timeout_ms: u64,
+    /// Anti-entropy: one digest exchange with one peer this often.
+    pub sync_every_ms: u64,
+    /// How long a pull may take before its logs are asked of someone else.
+    pub pull_timeout_ms: u64,
+    /// First and longest wait before dialling a member again.
+    pub dial_backoff_ms: (u64, u64),
+    pub ban_ms: u64,
+    pub budget: Budget,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            fanout: 8,
+            group_fanout: 2,
+            lazy_fanout: 3,
+            have_wait_ms: 150,
+            want_timeout_ms: 2_000,
+            sync_every_ms: 15_000,
+            pull_timeout_ms: 30_000,
+            dial_backoff_ms: (1_000, 300_000),
+            ban_ms: 600_000,
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// What happened: the driver's news for the replica.
+#[derive(Debug)]
+pub enum Input {
+    /// Time passed (drivers tick every 50–100 ms).
+    Tick,
+    /// A connection to a member is up (or down).
+    PeerUp(AgencyKey),
+    PeerDown(AgencyKey),
+    /// A message arrived; `size` is its encoded size.
+    Message {
+        from: AgencyKey,
+        msg: Message,
+        size: usize,
+    },
+    /// This agency published a record (already stored).
+    Published(Vec<u8>),
+    /// The results of an [`Output::Store`], in order.
+    Stored {
+        batch: u64,
+        results: Vec<Result<Ingested, IngestError>>,
+    },
+    /// The results of an [`Output::ApplyTrust`]: per list, whether it was
+    /// accepted, or why not.
+    TrustApplied {
+        from: AgencyKey,
+        results: Vec<Result<(), TrustRefusal>>,
+        more: bool,
+    },
+    /// The trust list in force changed here (installed through the API).
+    TrustChanged,
+}
+
+/// Why a received trust list was not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustRefusal {
+    /// Not newer than the list in force (its version): a late copy, or a replay.
+    Stale(u64),
+    /// Forged, under-signed, malformed or for another network.
+    Invalid(String),
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Send {
+        to: AgencyKey,
+        msg: Message,
+    },
+    /// Verify and store these envelopes (durably), then report [`Input::Stored`].
+    Store {
+        batch: u64,
+        records: Vec<Vec<u8>>,
+    },
+    /// Apply these signed trust lists in order, then report [`Input::TrustApplied`].
+    ApplyTrust {
+        from: AgencyKey,
+        lists: Vec<Vec<u8>>,
+        more: bool,
+    },
+    Dial(AgencyKey),
+    Disconnect(AgencyKey),
+    /// A peer misbehaved (for metrics and the log); `score` is its total.
+    Penalised {
+        peer: AgencyKey,
+        offence: Offence,
+        score: u32,
+    },
+}
+
+/// Counters of what the replica did, for metrics and the simulator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records stored that were new here.
+    pub stored: u64,
+    /// Records pushed to us that we already had (the cost of the tree).
+    pub duplicate_pushes: u64,
+    /// Records we asked for (by id or by pull) and already had or had asked
+    /// another peer for: downloads the protocol should have avoided.
+    pub fetched_twice: u64,
+    /// Records refused at verification or by the membership rules.
+    pub rejected: u64,
+    /// Messages dropped for being over a peer's budget.
+    pub dropped: u64,
+    pub penalties: u64,
+    pub bans: u64,
+}
+
+/// A record received, its header read once (unverified: for routing only;
+/// the store verifies before anything is stored).
+#[derive(Debug, Clone)]
+struct Incoming {
+    id: RecordId,
+    header: Header,
+    bytes: Vec<u8>,
+}
+
+impl Incoming {
+    fn read(bytes: Vec<u8>) -> Option<Incoming> {
+        let envelope = Envelope::from_bytes(&bytes).ok()?;
+        let header = envelope.peek_header().ok()?;
+        Some(Incoming { id: envelope.id(), header, bytes })
+    }
+}
+
+/// What this replica knows of one connected peer.
+struct Peer {
+    buckets: Buckets,
+    /// Push new records to it (tree edge); otherwise only announce.
+    eager: bool,
+    /// Its heads at the last exchange, on the channels both may see.
+    heads: Vec<kawan_protocol::Head>,
+    last_seen_ms: u64,
+    /// When our pull to it was sent, if one is in flight.
+    pulling_since: Option<u64>,
+    /// Pull again when the current batch is stored.
+    pull_again: bool,
+}
+
+/// A record announced to us that we lack.
+struct Missing {
+    since_ms: u64,
+    announcers: Vec<AgencyKey>,
+    /// Whom we asked, and when.
+    asked: Option<(AgencyKey, u64)>,
+}
+
+/// A store job in flight: who sent its records, and whether we asked.
+struct Job {
+    from: Option<AgencyKey>,
+    solicited: bool,
+    records: Vec<Incoming>,
+}
+
+/// A deterministic generator (SplitMix64): the same seed makes the same
+/// choices, so a simulated network replays byte for byte.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+
+    /// Up to `k` items of `items`, chosen at random.
+    fn pick<T: Clone>(&mut self, items: &[T], k: usize) -> Vec<T> {
+        let mut pool: Vec<T> = items.to_vec();
+        let mut out = Vec::with_capacity(k.min(pool.len()));
+        while out.len() < k && !pool.is_empty() {
+            let i = self.below(pool.len());
+            out.push(pool.swap_remove(i));
+        }
+        out
+    }
+}
+
+pub struct Replica {
+    me: AgencyKey,
+    store: Arc<Store>,
+    config: Config,
+    rng: Rng,
+    now: u64,
+    peers: BTreeMap<AgencyKey, Peer>,
+    /// Misbehaviour scores, kept across reconnections.
+    scores: BTreeMap<AgencyKey, u32>,
+    banned: BTreeMap<AgencyKey, u64>,
+    /// Members we dialled: when we may dial again, and the next wait.
+    dialled: BTreeMap<AgencyKey, (u64, u64)>,
+    missing: BTreeMap<RecordId, Missing>,
+    /// Records handed to the store and not yet reported.
+    storing: BTreeSet<RecordId>,
+    /// Logs being pulled, and from whom.
+    pulling: BTreeMap<(Channel, AgencyKey), AgencyKey>,
+    jobs: BTreeMap<u64, Job>,
+    next_job: u64,
+    next_sync_ms: u64,
+    next_upkeep_ms: u64,
+    stats: Stats,
+    out: Vec<Output>,
+}
+
+impl Replica {
+    /// A replica over `store`, for the agency `me`. `seed` drives its random
+    /// choices (peers to dial, to announce to, to exchange digests with).
+    pub fn new(me: AgencyKey, store: Arc<Store>, config: Config, seed: u64) -> Replica {
+        Replica {
+            me,
+            store,
+            rng: Rng(seed ^ u64::from_be_bytes(me.0[..8].try_into().unwrap_or_default())),
+            now: 0,
+            next_sync_ms: config.sync_every_ms / 2,
+            config,
+            peers: BTreeMap::new(),
+            scores: BTreeMap::new(),
+            banned: BTreeMap::new(),
+            dialled: BTreeMap::new(),
+            missing: BTreeMap::new(),
+            storing: BTreeSet::new(),
+            pulling: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            next_job: 0,
+            next_upkeep_ms: 0,
+            stats: Stats::default(),
+            out: Vec::new(),
+        }
+    }
+
+    pub fn me(&self) -> AgencyKey {
+        self.me
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Connected peers, when each was last heard from, and its last heads.
+    pub fn peers(&self) -> Vec<(AgencyKey, u64, Vec<kawan_protocol::Head>)> {
+        self.peers.iter().map(|(k, p)| (*k, p.last_seen_ms, p.heads.clone())).collect()
+    }
+
+    pub fn is_banned(&self, peer: &AgencyKey) -> bool {
+        self.banned.get(peer).is_some_and(|until| *until > self.now)
+    }
+
+    /// Handles one input at `now_ms` and says what to do.
+    pub fn handle(&mut self, input: Input, now_ms: u64) -> Vec<Output> {
+        self.now = self.now.max(now_ms);
+        match input {
+            Input::Tick => self.on_tick(),
+            Input::PeerUp(peer) => self.on_peer_up(peer),
+            Input::PeerDown(peer) => self.on_peer_down(&peer),
+            Input::Message { from, msg, size } => self.on_message(from, msg, size),
+            Input::Published(bytes) => {
+                if let Some(r) = Incoming::read(bytes) {
+                    self.spread(None, vec![r]);
+                }
+            }
+            Input::Stored { batch, results } => self.on_stored(batch, results),
+            Input::TrustApplied { from, results, more } => self.on_trust_applied(from, results, more),
+            Input::TrustChanged => self.on_trust_changed(true),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn send(&mut self, to: AgencyKey, msg: Message) {
+        self.out.push(Output::Send { to, msg });
+    }
+
+    fn policy_allows(&self, trust: Option<&TrustList>, to: &AgencyKey, channel: &Channel, path: Path) -> bool {
+        Policy::new(trust, self.me, self.now).allows(Item::Record { channel, tlp: None }, Recipient::Peer(to), path)
+    }
+
+    /// Channels both this node and `peer` may see now.
+    fn shared(&self, trust: Option<&TrustList>, peer: &AgencyKey) -> Vec<Channel> {
+        Policy::new(trust, self.me, self.now).shared_channels(peer)
+    }
+
+    /// Whether a log's records are ones receivers accept: its author is an
+    /// active member allowed on its channel. Heads and answers leave out
+    /// every other log, so nobody fetches what it would refuse.
+    fn eligible(trust: Option<&TrustList>, channel: &Channel, author: &AgencyKey, now: u64) -> bool {
+        let Some(t) = trust else { return false };
+        t.is_active(author, now)
+            && match channel {
+                Channel::Network => true,
+                Channel::Group(g) => t.in_group(g, author),
+            }
+    }
+
+    /// Raises a peer's score; at [`BAN_SCORE`] it is disconnected and banned.
+    fn penalise(&mut self, peer: AgencyKey, offence: Offence) {
+        let score = self.scores.entry(peer).or_default();
+        *score = score.saturating_add(offence.points());
+        let score = *score;
+        self.stats.penalties += 1;
+        self.out.push(Output::Penalised { peer, offence, score });
+        if score >= BAN_SCORE && !self.is_banned(&peer) {
+            self.stats.bans += 1;
+            self.banned.insert(peer, self.now + self.config.ban_ms);
+            self.out.push(Output::Disconnect(peer));
+            self.on_peer_down(&peer);
+        }
+    }
+
+    fn on_peer_up(&mut self, peer: AgencyKey) {
+        let trust = self.store.trust();
+        if self.is_banned(&peer) || !Policy::new(trust.as_deref(), self.me, self.now).admits(&peer) {
+            self.out.push(Output::Disconnect(peer));
+            return;
+        }
+        self.dialled.remove(&peer);
+        self.peers.insert(
+            peer,
+            Peer {
+                buckets: Buckets::new(&self.config.budget, self.now),
+                eager: true,
+                heads: Vec::new(),
+                last_seen_ms: self.now,
+                pulling_since: None,
+                pull_again: false,
+            },
+        );
+        // A new connection starts with a digest: catch-up costs what is missing.
+        self.send_digest(peer);
+    }
+
+    fn on_peer_down(&mut self, peer: &AgencyKey) {
+        self.peers.remove(peer);
+        self.pulling.retain(|_, from| from != peer);
+        for m in self.missing.values_mut() {
+            m.announcers.retain(|a| a != peer);
+            if m.asked.is_some_and(|(p, _)| p == *peer) {
+                m.asked = None;
+            }
+        }
+    }
+
+    /// Checks a message against the sender's budget; false drops it.
+    fn admit(&mut self, from: &AgencyKey, size: usize) -> bool {
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(from) else { return false };
+        p.last_seen_ms = now;
+        let ok = p.buckets.messages.take(1.0, now) && p.buckets.bytes.take(size as f64, now);
+        if !ok {
+            self.stats.dropped += 1;
+            self.penalise(*from, Offence::Flooding);
+        }
+        ok
+    }
+
+    /// Takes `n` from the sender's record budget, or penalises it.
+    fn admit_records(&mut self, from: &AgencyKey, n: usize) -> bool {
+        let now = self.now;
+        let ok = self.peers.get_mut(from).is_some_and(|p| p.buckets.records.take(n as f64, now));
+        if !ok {
+            self.stats.dropped += 1;
+            self.penalise(*from, Offence::Flooding);
+        }
+        ok
+    }
+
+    /// Takes one from the sender's exchange budget, or penalises it.
+    fn admit_exchange(&mut self, from: &AgencyKey) -> bool {
+        let now = self.now;
+        let ok = self.peers.get_mut(from).is_some_and(|p| p.buckets.exchanges.take(1.0, now));
+        if !ok {
+            self.stats.dropped += 1;
+            self.penalise(*from, Offence::HeadsAmplification);
+        }
+        ok
+    }
+
+    fn on_message(&mut self, from: AgencyKey, msg: Message, size: usize) {
+        if !self.admit(&from, size) {
+            return;
+        }
+        match msg {
+            Message::Push { records } => self.on_push(from, records),
+            Message::Have { ids } => self.on_have(from, ids),
+            Message::Want { ids } => self.on_want(from, ids),
+            Message::Prune => {
+                if let Some(p) = self.peers.get_mut(&from) {
+                    p.eager = false;
+                }
+            }
+            Message::Batch { records, more } => self.on_batch(from, records, more),
+            Message::Digest { network, digest, trust_version } => self.on_digest(from, network, digest, trust_version),
+            Message::Heads { network, heads, reply } => self.on_heads(from, network, heads, reply),
+            Message::Pull { wants } => self.on_pull(from, wants),
+            Message::TrustLists { after_version } => self.on_trust_lists(from, after_version),
+            Message::TrustListPage { lists, more } => {
+                let lists = lists.into_iter().map(|b| b.into_vec()).collect();
+                self.out.push(Output::ApplyTrust { from, lists, more });
+            }
+            Message::Refused { reason } => tracing::debug!(peer = %from, %reason, "peer refused a message"),
+        }
+    }
+
+    /// Hands records to the store as one job.
+    fn store(&mut self, from: Option<AgencyKey>, solicited: bool, records: Vec<Incoming>) {
+        if records.is_empty() {
+            return;
+        }
+        for r in &records {
+            self.storing.insert(r.id);
+            self.missing.remove(&r.id);
+        }
+        let batch = self.next_job;
+        self.next_job += 1;
+        let bytes = records.iter().map(|r| r.bytes.clone()).collect();
+        self.jobs.insert(batch, Job { from, solicited, records });
+        self.out.push(Output::Store { batch, records: bytes });
+    }
+
+    fn on_stored(&mut self, batch: u64, results: Vec<Result<Ingested, IngestError>>) {
+        let Some(job) = self.jobs.remove(&batch) else { return };
+        let mut new = Vec::new();
+        for (r, result) in job.records.into_iter().zip(results) {
+            self.storing.remove(&r.id);
+            match result {
+                Ok(i) if i.is_new() => {
+                    self.stats.stored += 1;
+                    new.push(r);
+                }
+                Ok(Ingested::Ignored(_)) => {
+                    if let Some(from) = job.from {
+                        self.penalise(from, Offence::EquivocationSpam);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.stats.rejected += 1;
+                    let offence = match e {
+                        IngestError::Record(kawan_protocol::RecordError::BadSignature) => Some(Offence::BadSignature),
+                        IngestError::Record(_) => Some(Offence::Malformed),
+                        IngestError::NotMember(_)
+                        | IngestError::NotInGroup { .. }
+                        | IngestError::WrongNetwork { .. } => Some(Offence::NotEntitled),
+                        IngestError::NoTrustList | IngestError::Store(_) => None,
+                    };
+                    if let (Some(from), Some(offence)) = (job.from, offence) {
+                        self.penalise(from, offence);
+                    }
+                }
+            }
+        }
+        self.spread(job.from, new);
+        if job.solicited
+            && let Some(from) = job.from
+            && self.peers.get(&from).is_some_and(|p| p.pull_again && p.pulling_since.is_none())
+        {
+            self.pull_from(from);
+        }
+    }
+
+    fn on_tick(&mut self) {
+        self.ask_missing();
+        if self.now >= self.next_sync_ms {
+            // Jitter keeps nodes from exchanging digests in lockstep.
+            let jitter = self.rng.below((self.config.sync_every_ms / 5).max(1) as usize) as u64;
+            self.next_sync_ms = self.now + self.config.sync_every_ms - self.config.sync_every_ms / 10 + jitter;
+            let peers: Vec<AgencyKey> = self.peers.keys().copied().collect();
+            if let Some(peer) = self.rng.pick(&peers, 1).pop() {
+                self.send_digest(peer);
+            }
+        }
+        if self.now >= self.next_upkeep_ms {
+            self.next_upkeep_ms = self.now + 1_000;
+            self.upkeep();
+        }
+    }
+
+    /// Once a second: memberships that lapsed, pulls that timed out,
+    /// scores that decay, connections to make.
+    fn upkeep(&mut self) {
+        self.on_trust_changed(false);
+        let timeout = self.config.pull_timeout_ms;
+        let now = self.now;
+        let stale: Vec<AgencyKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.pulling_since.is_some_and(|t| now.saturating_sub(t) > timeout))
+            .map(|(k, _)| *k)
+            .collect();
+        for peer in stale {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.pulling_since = None;
+            }
+            self.pulling.retain(|_, from| *from != peer);
+        }
+        if now % 10_000 < 1_000 {
+            for s in self.scores.values_mut() {
+                *s = *s * 4 / 5;
+            }
+            self.scores.retain(|_, s| *s > 0);
+        }
+        self.banned.retain(|_, until| *until > now);
+        self.dial();
+    }
+
+    /// Keeps `fanout` connections, and `group_fanout` per group of ours.
+    fn dial(&mut self) {
+        let Some(trust) = self.store.trust() else { return };
+        let policy = Policy::new(Some(&trust), self.me, self.now);
+        let candidates: Vec<AgencyKey> = trust
+            .members
+            .iter()
+            .map(|m| m.key)
+            .filter(|k| {
+                policy.admits(k)
+                    && !self.peers.contains_key(k)
+                    && !self.is_banned(k)
+                    && self.dialled.get(k).is_none_or(|(at, _)| *at <= self.now)
+            })
+            .collect();
+        let mut wanted = Vec::new();
+        for g in trust.groups_of(&self.me) {
+            let in_group = |k: &AgencyKey| trust.in_group(g, k);
+            let have = self.peers.keys().filter(|k| in_group(k)).count();
+            if have < self.config.group_fanout {
+                let pool: Vec<AgencyKey> = candidates.iter().copied().filter(|k| in_group(k)).collect();
+                wanted.extend(self.rng.pick(&pool, self.config.group_fanout - have));
+            }
+        }
+        let short = self.config.fanout.saturating_sub(self.peers.len() + wanted.len());
+        let pool: Vec<AgencyKey> = candidates.iter().copied().filter(|k| !wanted.contains(k)).collect();
+        wanted.extend(self.rng.pick(&pool, short));
+        let (first, longest) = self.config.dial_backoff_ms;
+        for peer in wanted {
+            let wait = self.dialled.get(&peer).map_or(first, |(_, w)| *w);
+            self.dialled.insert(peer, (self.now + wait, (wait * 2).min(longest)));
+            self.out.push(Output::Dial(peer));
+        }
+    }
+
+    /// The trust list changed (or time passed): peers no longer admitted
+    /// are cut off; a list installed here is sent to every peer.
+    fn on_trust_changed(&mut self, announce: bool) {
+        let trust = self.store.trust();
+        let policy = Policy::new(trust.as_deref(), self.me, self.now);
+        let gone: Vec<AgencyKey> = self.peers.keys().filter(|k| !policy.admits(k)).copied().collect();
+        for peer in gone {
+            self.out.push(Output::Disconnect(peer));
+            self.on_peer_down(&peer);
+        }
+        if announce && let Some(t) = &trust {
+            let lists = self.store.trust_lists_after(t.version.saturating_sub(1)).unwrap_or_default();
+            let lists: Vec<serde_bytes::ByteBuf> = lists.into_iter().map(serde_bytes::ByteBuf::from).collect();
+            for peer in self.peers.keys().copied().collect::<Vec<_>>() {
+                self.send(peer, Message::TrustListPage { lists: lists.clone(), more: false });
+            }
+        }
+    }
+
+    fn on_trust_applied(&mut self, from: AgencyKey, results: Vec<Result<(), TrustRefusal>>, more: bool) {
+        let mut changed = false;
+        for r in results {
+            match r {
+                Ok(()) => changed = true,
+                Err(TrustRefusal::Stale(version)) => {
+                    // A copy of the list in force is normal (it spreads from
+                    // every peer); an older one is a replay.
+                    if version < self.store.trust().map_or(0, |t| t.version) {
+                        self.penalise(from, Offence::StaleTrustList);
+                    }
+                }
+                Err(TrustRefusal::Invalid(_)) => self.penalise(from, Offence::BadTrustList),
+            }
+        }
+        if changed {
+            self.on_trust_changed(true);
+        }
+        if more && self.peers.contains_key(&from) {
+            let after_version = self.store.trust().map_or(0, |t| t.version);
+            self.send(from, Message::TrustLists { after_version });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+//! Anti-entropy: whatever the tree missed (a lost message, a node that was
+//! offline, a healed partition) is repaired by comparing, then pulling.
+//!
+//! 1. Now and then (and on every new connection) a node sends one peer a
+//!    digest of its heads on the channels both may see. Equal digests: done.
+//! 2. Otherwise the peer answers with its heads; each side pulls what it
+//!    lacks, one pull per peer and per log in flight, in answers bounded by
+//!    bytes ([`MAX_ANSWER_BYTES`]) far below the codec limit.
+//! 3. Heads and answers leave out logs whose records the receiver would
+//!    refuse (authors no longer members, or not in the group), so nothing
+//!    is fetched twice and no log waits forever behind a refusal.
+//!
+//! Trust lists travel the same way, paged.
+
+use kawan_protocol::{
+    AgencyKey, Head, Message, NetworkId, RecordId, TrustList, Want, limits::MAX_BATCH_RECORDS, sync::MAX_ANSWER_BYTES,
+};
+use serde_bytes::ByteBuf;
+
+use super::{Replica, budget::Offence};
+use crate::policy::Path;
+
+/// Most logs one pull asks for.
+const MAX_WANTS: usize = 256;
+
+impl Replica {
+    /// Our heads on the channels both we and `peer` may see, leaving out
+    /// logs a receiver would refuse, with the id of each head record.
+    fn heads_for(&self, trust: Option<&TrustList>, peer: &AgencyKey) -> Vec<(Head, RecordId)> {
+        let shared = self.shared(trust, peer);
+        if shared.is_empty() {
+            return Vec::new();
+        }
+        let heads = self.store.heads(Some(&shared)).unwrap_or_default();
+        heads
+            .into_iter()
+            .filter(|h| h.seq > 0 && Self::eligible(trust, &h.channel, &h.author, self.now))
+            .filter_map(|h| {
+                let id = self.store.log_slot(&h.channel, &h.author, h.seq).ok().flatten()?;
+                Some((h, id))
+            })
+            .collect()
+    }
+
+    pub(super) fn send_digest(&mut self, peer: AgencyKey) {
+        let Some(trust) = self.store.trust() else { return };
+        let heads = self.heads_for(Some(&trust), &peer);
+        let digest = kawan_protocol::sync::digest(&heads);
+        self.send(peer, Message::Digest { network: trust.network.clone(), digest, trust_version: trust.version });
+    }
+
+    pub(super) fn on_digest(&mut self, from: AgencyKey, network: NetworkId, digest: [u8; 32], trust_version: u64) {
+        if !self.admit_exchange(&from) {
+            return;
+        }
+        let Some(trust) = self.store.trust() else { return };
+        if network != trust.network {
+            self.penalise(from, Offence::Protocol);
+            return;
+        }
+        // Trust lists first: the heads that matter depend on them.
+        if trust_version < trust.version {
+            self.send_trust_page(from, trust_version);
+        } else if trust_version > trust.version {
+            self.send(from, Message::TrustLists { after_version: trust.version });
+        }
+        let ours = self.heads_for(Some(&trust), &from);
+        if kawan_protocol::sync::digest(&ours) != digest {
+            let heads = ours.into_iter().map(|(h, _)| h).collect();
+            self.send(from, Message::Heads { network: trust.network.clone(), heads, reply: false });
+        }
+    }
+
+    pub(super) fn on_heads(&mut self, from: AgencyKey, network: NetworkId, heads: Vec<Head>, reply: bool) {
+        if !self.admit_exchange(&from) {
+            return;
+        }
+        let Some(trust) = self.store.trust() else { return };
+        if network != trust.network {
+            self.penalise(from, Offence::Protocol);
+            return;
+        }
+        let shared = self.shared(Some(&trust), &from);
+        let now = self.now;
+        let theirs: Vec<Head> = heads
+            .into_iter()
+            .filter(|h| shared.contains(&h.channel) && Self::eligible(Some(&trust), &h.channel, &h.author, now))
+            .collect();
+        let ours = self.heads_for(Some(&trust), &from);
+        let they_lack = ours.iter().any(|(o, _)| {
+            theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).is_none_or(|t| t.seq < o.seq)
+        });
+        if let Some(p) = self.peers.get_mut(&from) {
+            p.heads = theirs;
+        }
+        self.pull_from(from);
+        if !reply && they_lack {
+            let heads = ours.into_iter().map(|(h, _)| h).collect();
+            self.send(from, Message::Heads { network: trust.network.clone(), heads, reply: true });
+        }
+    }
+
+    /// Pulls from `peer` the logs its last heads show ahead of ours, except
+    /// logs already being pulled from someone; one pull per peer in flight.
+    pub(super) fn pull_from(&mut self, peer: AgencyKey) {
+        let Some(p) = self.peers.get(&peer) else { return };
+        if p.pulling_since.is_some() {
+            return;
+        }
+        let theirs = p.heads.clone();
+        let mut wants = Vec::new();
+        for h in theirs {
+            let log = (h.channel.clone(), h.author);
+            if self.pulling.get(&log).is_some_and(|from| *from != peer) {
+                continue;
+            }
+            let have = self.store.head(&h.channel, &h.author).unwrap_or(0);
+            if h.seq > have {
+                wants.push(Want {
+                    channel: h.channel,
+                    author: h.author,
+                    after_seq: have,
+                    limit: MAX_BATCH_RECORDS as u32,
+                });
+                if wants.len() >= MAX_WANTS {
+                    break;
+                }
+            }
+        }
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        p.pull_again = false;
+        if wants.is_empty() {
+            return;
+        }
+        p.pulling_since = Some(now);
+        for w in &wants {
+            self.pulling.insert((w.channel.clone(), w.author), peer);
+        }
+        self.send(peer, Message::Pull { wants });
+    }
+
+    /// Serves a pull: only logs the policy lets `from` have and whose
+    /// records it would accept, at most [`MAX_ANSWER_BYTES`].
+    pub(super) fn on_pull(&mut self, from: AgencyKey, wants: Vec<Want>) {
+        if !self.admit_exchange(&from) {
+            return;
+        }
+        let trust = self.store.trust();
+        let mut records = Vec::new();
+        let mut bytes = 0;
+        let mut more = false;
+        'logs: for w in wants.into_iter().take(MAX_WANTS) {
+            if !Self::eligible(trust.as_deref(), &w.channel, &w.author, self.now)
+                || !self.policy_allows(trust.as_deref(), &from, &w.channel, Path::PullAnswer)
+            {
+                continue;
+            }
+            let room = MAX_BATCH_RECORDS.saturating_sub(records.len());
+            let limit = (w.limit as usize).min(room);
+            if limit == 0 {
+                more = true;
+                break;
+            }
+            let Ok(batch) = self.store.log_after(&w.channel, &w.author, w.after_seq, limit) else { continue };
+            let full = batch.len() == limit;
+            for envelope in batch {
+                if bytes + envelope.len() > MAX_ANSWER_BYTES {
+                    more = true;
+                    break 'logs;
+                }
+                bytes += envelope.len();
+                records.push(ByteBuf::from(envelope));
+            }
+            more |= full;
+        }
+        self.send(from, Message::Batch { records, more });
+    }
+
+    /// An answer to a `Want` or a `Pull`.
+    pub(super) fn on_batch(&mut self, from: AgencyKey, records: Vec<ByteBuf>, more: bool) {
+        if !self.admit_records(&from, records.len()) {
+            return;
+        }
+        if let Some(p) = self.peers.get_mut(&from) {
+            // One pull in flight per peer: this answer ends it.
+            if p.pulling_since.take().is_some() {
+                p.pull_again = true;
+            }
+        }
+        self.pulling.retain(|_, peer| *peer != from);
+        let fresh = self.receive(from, records, true);
+        let stored_nothing = fresh.is_empty();
+        self.store(Some(from), true, fresh);
+        // With nothing to store there is no `Stored` to continue from.
+        if stored_nothing && more {
+            self.pull_from(from);
+        }
+    }
+
+    /// Sends signed trust lists newer than `after`, one page.
+    fn send_trust_page(&mut self, to: AgencyKey, after: u64) {
+        let lists = self.store.trust_lists_after(after).unwrap_or_default();
+        let mut page = Vec::new();
+        let mut bytes = 0;
+        let mut more = false;
+        for list in lists {
+            if !page.is_empty() && bytes + list.len() > MAX_ANSWER_BYTES {
+                more = true;
+                break;
+            }
+            bytes += list.len();
+            page.push(ByteBuf::from(list));
+        }
+        if !page.is_empty() {
+            self.send(to, Message::TrustListPage { lists: page, more });
+        }
+    }
+
+    pub(super) fn on_trust_lists(&mut self, from: AgencyKey, after_version: u64) {
+        if self.admit_exchange(&from) {
+            self.send_trust_page(from, after_version);
+        }
+    }
+}
