@@ -20,7 +20,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kawan_protocol::{AgencyKey, Channel, Tlp, TrustList};
+use kawan_protocol::{AgencyKey, Channel, Membership, Tlp};
 
 /// An output path: a way data leaves the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,15 +117,15 @@ pub enum Recipient<'a> {
     Client,
 }
 
-/// The gate, over the trust list in force.
+/// The gate, over the trust list in force (indexed).
 pub struct Policy<'a> {
-    trust: Option<&'a TrustList>,
+    trust: Option<&'a Membership>,
     me: AgencyKey,
     now_ms: u64,
 }
 
 impl<'a> Policy<'a> {
-    pub fn new(trust: Option<&'a TrustList>, me: AgencyKey, now_ms: u64) -> Policy<'a> {
+    pub fn new(trust: Option<&'a Membership>, me: AgencyKey, now_ms: u64) -> Policy<'a> {
         Policy { trust, me, now_ms }
     }
 
@@ -167,7 +167,7 @@ impl<'a> Policy<'a> {
     pub fn channels_of(&self, key: &AgencyKey) -> Vec<Channel> {
         let Some(list) = self.trust.filter(|t| t.is_active(key, self.now_ms)) else { return vec![] };
         let mut out = vec![Channel::Network];
-        out.extend(list.groups_of(key).into_iter().map(|g| Channel::Group(g.clone())));
+        out.extend(list.groups_of(key).iter().map(|g| Channel::Group(g.clone())));
         out
     }
 
@@ -187,7 +187,7 @@ impl<'a> Policy<'a> {
     pub fn readable_channels(&self) -> Vec<Channel> {
         let mut out = vec![Channel::Network];
         if let Some(list) = self.trust {
-            out.extend(list.groups_of(&self.me).into_iter().map(|g| Channel::Group(g.clone())));
+            out.extend(list.groups_of(&self.me).iter().map(|g| Channel::Group(g.clone())));
         }
         out
     }
@@ -209,7 +209,7 @@ pub fn decisions() -> Vec<(Path, u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use kawan_protocol::{Country, Group, GroupId, Keypair, Member, MemberId, MemberRole, NetworkId};
+    use kawan_protocol::{Country, Group, GroupId, Keypair, Member, MemberId, MemberRole, NetworkId, TrustList};
 
     use super::*;
 
@@ -317,6 +317,7 @@ mod tests {
     #[test]
     fn every_output_path_follows_the_distribution_table() {
         let list = trust();
+        let list = Membership::of(&list);
         let policy = Policy::new(Some(&list), key(1), NOW);
         let group = Channel::Group(GroupId::new("mekong").unwrap());
         let keys = [key(3), key(2), key(6), key(4), key(5)];
@@ -352,6 +353,7 @@ mod tests {
     #[test]
     fn records_without_a_label_follow_their_channel() {
         let list = trust();
+        let list = Membership::of(&list);
         let policy = Policy::new(Some(&list), key(1), NOW);
         let group = Channel::Group(GroupId::new("mekong").unwrap());
         let sighting = Item::Record { channel: &group, tlp: None };
@@ -378,6 +380,7 @@ mod tests {
     #[test]
     fn sync_offers_only_the_channels_both_sides_may_see() {
         let list = trust();
+        let list = Membership::of(&list);
         let policy = Policy::new(Some(&list), key(1), NOW);
         let group = Channel::Group(GroupId::new("mekong").unwrap());
         assert_eq!(policy.shared_channels(&key(2)), vec![Channel::Network, group]);

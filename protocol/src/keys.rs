@@ -38,13 +38,30 @@ fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], KeyError> {
     Ok(out)
 }
 
+/// Decompressed keys of recent authors. Decompressing a key costs a third
+/// of a verification, and a network has few authors and many records: a
+/// node verifying one record at a time (pushes, announcements) would
+/// otherwise pay it every time. Bounded; cleared when full.
+static DECOMPRESSED: std::sync::Mutex<Option<std::collections::HashMap<[u8; 32], VerifyingKey>>> =
+    std::sync::Mutex::new(None);
+const DECOMPRESSED_MAX: usize = 16_384;
+
 impl AgencyKey {
     /// The key as ed25519-dalek wants it; refuses invalid and weak points.
     pub fn verifying_key(&self) -> Result<VerifyingKey, KeyError> {
+        let mut cache = DECOMPRESSED.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = cache.get_or_insert_with(Default::default);
+        if let Some(vk) = cache.get(&self.0) {
+            return Ok(*vk);
+        }
         let vk = VerifyingKey::from_bytes(&self.0).map_err(|_| KeyError::InvalidPoint)?;
         if vk.is_weak() {
             return Err(KeyError::Weak);
         }
+        if cache.len() >= DECOMPRESSED_MAX {
+            cache.clear();
+        }
+        cache.insert(self.0, vk);
         Ok(vk)
     }
 

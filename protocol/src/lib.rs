@@ -41,6 +41,6 @@ pub use country::{Country, UnknownCountry};
 pub use keys::{AgencyKey, KeyError, Keypair, RecordId, Sig};
 pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, normalize};
 pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified, open_batch};
-pub use sync::{Head, Message, Want};
+pub use sync::{ChannelHeads, Head, Message, Want};
 pub use tlp::{Channel, GroupId, MemberId, NetworkId, SlugError, Tlp};
-pub use trust::{Group, Member, MemberRole, SignedTrustList, TrustError, TrustList};
+pub use trust::{Group, Member, MemberRole, Membership, SignedTrustList, TrustError, TrustList};

@@ -313,28 +313,61 @@ pub fn open_batch(envelopes: Vec<Envelope>) -> Vec<Result<Verified, RecordError>
             Ok((record, vk))
         })
         .collect();
+    // Envelopes verified moments ago (the same bytes offered by several
+    // peers at once) need no second verification: it is a pure function of
+    // the bytes, remembered exactly (signed bytes and signature).
+    let seen: Vec<Option<[u8; 32]>> = envelopes.iter().map(verified_before).collect();
     let mut msgs = Vec::with_capacity(envelopes.len());
     let mut sigs = Vec::with_capacity(envelopes.len());
     let mut keys = Vec::with_capacity(envelopes.len());
-    for (env, dec) in envelopes.iter().zip(&decoded) {
-        if let Ok((_, vk)) = dec {
+    for ((env, dec), seen) in envelopes.iter().zip(&decoded).zip(&seen) {
+        if let (Ok((_, vk)), Some(_)) = (dec, seen) {
             msgs.push(crate::keys::prefixed(RECORD_DOMAIN, &env.signed));
             sigs.push(ed25519_dalek::Signature::from_bytes(&env.sig.0));
             keys.push(*vk);
         }
     }
     let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
-    let batch_ok = !refs.is_empty() && ed25519_dalek::verify_batch(&refs, &sigs, &keys).is_ok();
+    let batch_ok = refs.is_empty() || ed25519_dalek::verify_batch(&refs, &sigs, &keys).is_ok();
     envelopes
         .into_iter()
         .zip(decoded)
-        .map(|(env, dec)| {
+        .zip(seen)
+        .map(|((env, dec), seen)| {
             let (record, _) = dec?;
-            if !batch_ok && !record.header.author.verify(RECORD_DOMAIN, &env.signed, &env.sig) {
-                return Err(RecordError::BadSignature);
+            if let Some(digest) = seen {
+                if !batch_ok && !record.header.author.verify(RECORD_DOMAIN, &env.signed, &env.sig) {
+                    return Err(RecordError::BadSignature);
+                }
+                remember_verified(digest);
             }
             record.validate()?;
             Ok(Verified { id: env.id(), record, envelope: env })
         })
         .collect()
+}
+
+/// Envelopes whose signatures verified lately, by BLAKE3 of signed bytes
+/// and signature. Bounded; cleared when full.
+static VERIFIED: std::sync::Mutex<Option<std::collections::HashSet<[u8; 32]>>> = std::sync::Mutex::new(None);
+const VERIFIED_MAX: usize = 65_536;
+
+/// `None` if this exact envelope verified lately; else its digest, to
+/// remember once it verifies.
+fn verified_before(env: &Envelope) -> Option<[u8; 32]> {
+    let mut h = blake3::Hasher::new();
+    h.update(&env.signed);
+    h.update(&env.sig.0);
+    let digest = *h.finalize().as_bytes();
+    let cache = VERIFIED.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.as_ref().is_some_and(|c| c.contains(&digest)) { None } else { Some(digest) }
+}
+
+fn remember_verified(digest: [u8; 32]) {
+    let mut cache = VERIFIED.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(Default::default);
+    if cache.len() >= VERIFIED_MAX {
+        cache.clear();
+    }
+    cache.insert(digest);
 }

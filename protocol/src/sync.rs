@@ -23,6 +23,14 @@ pub struct Head {
     pub seq: u64,
 }
 
+/// The heads of one channel: (author's position in the trust list, seq).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelHeads {
+    pub channel: Channel,
+    pub seqs: Vec<(u16, u64)>,
+}
+
 /// "Send me records of this log after `after_seq`, at most `limit` of them."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,28 +45,28 @@ pub struct Want {
 /// may acknowledge it, but nothing waits for an answer to make progress, so
 /// a lost message costs a retry, never a stall.
 ///
-/// New records spread as a self-pruning tree (Plumtree): a node pushes a
-/// record it has just stored to its *eager* peers and announces its id to a
-/// few *lazy* ones; a node that receives a record twice prunes the second
-/// sender, and one that hears of an id it lacks asks for it. Anti-entropy
-/// (digest, then heads, then pulls) repairs whatever the tree missed.
+/// New records spread by announcement: an author pushes its new record to
+/// its peers; every other node that stores a new record announces its
+/// short id to the peers that have not announced it to it, and a node that
+/// hears of an id it lacks asks the first announcer for it. Each node so
+/// downloads each record once. Anti-entropy (digest, then heads, then
+/// pulls) repairs whatever announcements missed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Message {
-    /// Records pushed unasked (a new record spreading), as stored.
+    /// Records pushed unasked (an author's new record), as stored.
     Push { records: Vec<ByteBuf> },
-    /// Ids of records the sender holds and may send (a lazy push).
-    Have { ids: Vec<RecordId> },
-    /// Send me these records (after a `Have`).
-    Want { ids: Vec<RecordId> },
-    /// I received what you pushed from someone else first: announce, do not push.
-    Prune,
+    /// Records the sender holds and may send, as [`ShortId`]s back to back.
+    Have { ids: ByteBuf },
+    /// Send me these records (after a `Have`), as [`ShortId`]s back to back.
+    Want { ids: ByteBuf },
     /// A digest of the sender's heads on the channels both may see, and its
     /// trust-list version. Equal digests end the exchange.
     Digest { network: NetworkId, digest: [u8; 32], trust_version: u64 },
-    /// The sender's heads on the channels both may see; `reply` stops a
-    /// heads exchange from echoing.
-    Heads { network: NetworkId, heads: Vec<Head>, reply: bool },
+    /// The sender's heads on the channels both may see, authors named by
+    /// their position in the trust list of `trust_version` (2 bytes, not 32);
+    /// `reply` stops a heads exchange from echoing.
+    Heads { network: NetworkId, trust_version: u64, channels: Vec<ChannelHeads>, reply: bool },
     /// Send me these log ranges.
     Pull { wants: Vec<Want> },
     /// Records answering a `Want` or a `Pull`, in log order, never above
@@ -71,6 +79,28 @@ pub enum Message {
     TrustListPage { lists: Vec<ByteBuf>, more: bool },
     /// The message was understood and declined.
     Refused { reason: String },
+}
+
+/// The first 8 bytes of a record id: what announcements carry. Announcing
+/// costs 8 bytes a record instead of 32; a collision (one in 2^64 for two
+/// records announced together) only delays a record to the next
+/// anti-entropy round.
+pub type ShortId = [u8; 8];
+
+pub fn short_id(id: &RecordId) -> ShortId {
+    let mut s = [0u8; 8];
+    s.copy_from_slice(&id.0[..8]);
+    s
+}
+
+/// Packs short ids into one byte string.
+pub fn pack(ids: &[ShortId]) -> ByteBuf {
+    ByteBuf::from(ids.concat())
+}
+
+/// Unpacks a byte string of short ids (a ragged tail is ignored).
+pub fn unpack(bytes: &[u8]) -> impl Iterator<Item = ShortId> + '_ {
+    bytes.chunks_exact(8).filter_map(|c| c.try_into().ok())
 }
 
 /// The bytes of records or trust lists one answer carries at most: far under
@@ -94,7 +124,6 @@ impl Message {
             Message::Push { .. } => "push",
             Message::Have { .. } => "have",
             Message::Want { .. } => "want",
-            Message::Prune => "prune",
             Message::Digest { .. } => "digest",
             Message::Heads { .. } => "heads",
             Message::Pull { .. } => "pull",
@@ -203,7 +232,9 @@ mod tests {
         assert_eq!(Message::from_bytes(&pull.to_bytes().unwrap()).unwrap(), pull);
         let batch = Message::Batch { records: vec![ByteBuf::from(vec![1, 2, 3])], more: true };
         assert_eq!(Message::from_bytes(&batch.to_bytes().unwrap()).unwrap(), batch);
-        assert_eq!(Message::from_bytes(&Message::Prune.to_bytes().unwrap()).unwrap(), Message::Prune);
+        let have = Message::Have { ids: pack(&[[1; 8], [2; 8]]) };
+        assert_eq!(Message::from_bytes(&have.to_bytes().unwrap()).unwrap(), have);
+        assert_eq!(unpack(&[1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2]).collect::<Vec<_>>(), vec![[1; 8]]);
         assert!(Message::from_bytes(b"\xa1\x63foo\x01").is_err());
     }
 

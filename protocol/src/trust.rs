@@ -7,7 +7,7 @@
 //! (below threshold) cannot take the network over, and an old list cannot be
 //! replayed to re-admit a revoked agency.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +194,67 @@ impl TrustList {
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, TrustError> {
         cbor::encode(self).map_err(TrustError::Encode)
+    }
+}
+
+/// A trust list indexed by key, for the questions asked on every message:
+/// is this agency an active member, and which groups is it in. Built once
+/// per accepted list; lookups do not walk the member list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    pub network: Option<NetworkId>,
+    pub version: u64,
+    members: BTreeMap<AgencyKey, (Option<u64>, Vec<GroupId>)>,
+    /// Keys in trust-list order: compact heads name an author by position.
+    order: Vec<AgencyKey>,
+    position: BTreeMap<AgencyKey, u16>,
+}
+
+impl Membership {
+    pub fn of(list: &TrustList) -> Membership {
+        let mut members: BTreeMap<AgencyKey, (Option<u64>, Vec<GroupId>)> =
+            list.members.iter().map(|m| (m.key, (m.expires_ms, Vec::new()))).collect();
+        for g in &list.groups {
+            for id in &g.members {
+                if let Some(m) = list.member(id)
+                    && let Some(entry) = members.get_mut(&m.key)
+                {
+                    entry.1.push(g.id.clone());
+                }
+            }
+        }
+        let order: Vec<AgencyKey> = list.members.iter().map(|m| m.key).collect();
+        let position = order.iter().enumerate().filter_map(|(i, k)| Some((*k, u16::try_from(i).ok()?))).collect();
+        Membership { network: Some(list.network.clone()), version: list.version, members, order, position }
+    }
+
+    /// An agency's position in the trust list.
+    pub fn position(&self, key: &AgencyKey) -> Option<u16> {
+        self.position.get(key).copied()
+    }
+
+    /// The agency at a position in the trust list.
+    pub fn at(&self, position: u16) -> Option<&AgencyKey> {
+        self.order.get(usize::from(position))
+    }
+
+    /// Whether `key` belongs to a member whose membership has not lapsed.
+    pub fn is_active(&self, key: &AgencyKey, now_ms: u64) -> bool {
+        self.members.get(key).is_some_and(|(expires, _)| expires.is_none_or(|e| now_ms < e))
+    }
+
+    /// The sharing groups of the agency with `key` (none if not listed).
+    pub fn groups_of(&self, key: &AgencyKey) -> &[GroupId] {
+        self.members.get(key).map_or(&[], |(_, groups)| groups.as_slice())
+    }
+
+    pub fn in_group(&self, group: &GroupId, key: &AgencyKey) -> bool {
+        self.groups_of(key).contains(group)
+    }
+
+    /// Every listed agency's key.
+    pub fn keys(&self) -> impl Iterator<Item = &AgencyKey> {
+        self.members.keys()
     }
 }
 

@@ -4,10 +4,12 @@
 //! # Layout
 //!
 //! - `fixtures`: fictional agencies, keys, trust lists and records
+//! - `sim`: the seeded many-node simulator (`kawan-sim`)
 //! - `TestNode`: one `kawan run` process in a temporary directory, and an
 //!   HTTP client for it; `TestNetwork`: several, with a shared genesis
 
 pub mod fixtures;
+pub mod sim;
 
 use std::path::PathBuf;
 

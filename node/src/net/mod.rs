@@ -401,14 +401,10 @@ impl Net {
     /// The allow-list follows the policy: members it admits in, everyone
     /// else (removed, expired) out and disconnected.
     fn refresh_allow_list(&mut self) {
-        let Some(list) = self.store.trust() else { return };
+        let Some(list) = self.store.membership() else { return };
         let policy = Policy::new(Some(&list), self.me, now_ms());
-        let members: HashSet<PeerId> = list
-            .members
-            .iter()
-            .filter(|m| policy.admits(&m.key))
-            .filter_map(|m| identity::peer_id(&m.key).ok())
-            .collect();
+        let members: HashSet<PeerId> =
+            list.keys().filter(|k| policy.admits(k)).filter_map(|k| identity::peer_id(k).ok()).collect();
         for gone in self.allowed.difference(&members).copied().collect::<Vec<_>>() {
             self.swarm.behaviour_mut().allow.disallow_peer(gone);
             let _ = self.swarm.disconnect_peer_id(gone);
@@ -508,8 +504,9 @@ impl Net {
     }
 }
 
-/// Applies one signed trust list received from a peer.
-fn apply_trust(store: &Store, bytes: &[u8]) -> Result<(), TrustRefusal> {
+/// Applies one signed trust list received from a peer (the driver's half
+/// of [`Output::ApplyTrust`]; the simulator uses it too).
+pub fn apply_trust(store: &Store, bytes: &[u8]) -> Result<(), TrustRefusal> {
     let signed = SignedTrustList::from_bytes(bytes).map_err(|e| TrustRefusal::Invalid(e.to_string()))?;
     match store.apply_trust_update(&signed) {
         Ok(_) => Ok(()),

@@ -16,7 +16,8 @@ pub struct Budget {
     /// Records handed to verification (pushed, announced or asked for).
     pub records_per_s: f64,
     pub record_burst: f64,
-    /// Digests, heads and trust-list requests: the expensive questions.
+    /// Digests, heads and trust-list requests: the questions whose answers
+    /// cost more than the asking (one round needs a digest and a heads).
     pub exchanges_per_min: f64,
     pub exchange_burst: f64,
 }
@@ -30,8 +31,8 @@ impl Default for Budget {
             byte_burst: 32.0 * 1024.0 * 1024.0,
             records_per_s: 2_000.0,
             record_burst: 20_000.0,
-            exchanges_per_min: 12.0,
-            exchange_burst: 6.0,
+            exchanges_per_min: 6.0,
+            exchange_burst: 3.0,
         }
     }
 }

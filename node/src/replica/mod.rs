@@ -8,8 +8,8 @@
 //! logs, the trust list) and written only through [`Output::Store`], whose
 //! results come back as [`Input::Stored`].
 //!
-//! - `spread`: new records as a self-pruning tree: push to eager peers,
-//!   announce ids to a few lazy ones, ask for what was announced and missed
+//! - `spread`: new records: authors push, everyone else announces short ids,
+//!   and a node asks the first announcer for what it lacks
 //! - `sync`: anti-entropy: digest, heads, byte-bounded pulls, trust lists
 //! - `budget`: per-peer token buckets and misbehaviour scores
 
@@ -18,11 +18,11 @@ mod spread;
 mod sync;
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::{BTreeMap, BTreeSet, VecDeque},
     sync::Arc,
 };
 
-use kawan_protocol::{AgencyKey, Channel, Envelope, Header, Message, RecordId, TrustList};
+use kawan_protocol::{AgencyKey, Channel, Envelope, Header, Membership, Message, RecordId, sync::ShortId};
 
 use crate::{
     policy::{Item, Path, Policy, Recipient},
@@ -35,17 +35,20 @@ use budget::{BAN_SCORE, Buckets, Budget, Offence};
 pub struct Config {
     /// Connections to keep: members are dialled until this many are up.
     pub fanout: usize,
+    /// Most connections kept; beyond, random ones are closed.
+    pub max_peers: usize,
+    /// One extra member is dialled this often, so that groups of nodes that
+    /// were cut apart (a partition, an outage) find each other again.
+    pub rotate_every_ms: u64,
     /// Connected members to keep per sharing group this node is in, so
     /// group records always have a way through.
     pub group_fanout: usize,
-    /// Peers told of each new record by id (lazy push).
-    pub lazy_fanout: usize,
-    /// How long an announced record may take to arrive pushed before it is asked for.
-    pub have_wait_ms: u64,
     /// How long an asked-for record may take before another announcer is asked.
     pub want_timeout_ms: u64,
     /// Anti-entropy: one digest exchange with one peer this often.
     pub sync_every_ms: u64,
+    /// How long after a heads exchange the pull waits.
+    pub pull_delay_ms: u64,
     /// How long a pull may take before its logs are asked of someone else.
     pub pull_timeout_ms: u64,
     /// First and longest wait before dialling a member again.
@@ -57,12 +60,13 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            fanout: 8,
+            fanout: 5,
+            max_peers: 15,
+            rotate_every_ms: 30_000,
             group_fanout: 2,
-            lazy_fanout: 3,
-            have_wait_ms: 150,
-            want_timeout_ms: 2_000,
-            sync_every_ms: 15_000,
+            want_timeout_ms: 250,
+            sync_every_ms: 30_000,
+            pull_delay_ms: 2_000,
             pull_timeout_ms: 30_000,
             dial_backoff_ms: (1_000, 300_000),
             ban_ms: 600_000,
@@ -145,11 +149,13 @@ pub enum Output {
 pub struct Stats {
     /// Records stored that were new here.
     pub stored: u64,
-    /// Records pushed to us that we already had (the cost of the tree).
+    /// Records pushed to us that we already had.
     pub duplicate_pushes: u64,
     /// Records we asked for (by id or by pull) and already had or had asked
     /// another peer for: downloads the protocol should have avoided.
     pub fetched_twice: u64,
+    /// Of those, how many came in answer to a pull.
+    pub fetched_twice_by_pull: u64,
     /// Records refused at verification or by the membership rules.
     pub rejected: u64,
     /// Messages dropped for being over a peer's budget.
@@ -178,20 +184,22 @@ impl Incoming {
 /// What this replica knows of one connected peer.
 struct Peer {
     buckets: Buckets,
-    /// Push new records to it (tree edge); otherwise only announce.
-    eager: bool,
     /// Its heads at the last exchange, on the channels both may see.
     heads: Vec<kawan_protocol::Head>,
     last_seen_ms: u64,
     /// When our pull to it was sent, if one is in flight.
     pulling_since: Option<u64>,
+    /// When to pull what its last heads showed: a moment after the heads
+    /// arrive, so records already being announced are not fetched twice.
+    pull_at: Option<u64>,
+    /// Times that pull waited for announced records to finish arriving.
+    pull_waited: u32,
     /// Pull again when the current batch is stored.
     pull_again: bool,
 }
 
 /// A record announced to us that we lack.
 struct Missing {
-    since_ms: u64,
     announcers: Vec<AgencyKey>,
     /// Whom we asked, and when.
     asked: Option<(AgencyKey, u64)>,
@@ -201,6 +209,8 @@ struct Missing {
 struct Job {
     from: Option<AgencyKey>,
     solicited: bool,
+    /// The answer to a pull: its logs are released once stored.
+    pull: bool,
     records: Vec<Incoming>,
 }
 
@@ -245,7 +255,11 @@ pub struct Replica {
     banned: BTreeMap<AgencyKey, u64>,
     /// Members we dialled: when we may dial again, and the next wait.
     dialled: BTreeMap<AgencyKey, (u64, u64)>,
-    missing: BTreeMap<RecordId, Missing>,
+    /// Records announced to us that we lack, by short id.
+    missing: BTreeMap<ShortId, Missing>,
+    /// Records stored lately, by short id (to answer and judge announcements).
+    recent: BTreeMap<ShortId, RecordId>,
+    recent_order: VecDeque<ShortId>,
     /// Records handed to the store and not yet reported.
     storing: BTreeSet<RecordId>,
     /// Logs being pulled, and from whom.
@@ -254,6 +268,7 @@ pub struct Replica {
     next_job: u64,
     next_sync_ms: u64,
     next_upkeep_ms: u64,
+    next_rotate_ms: u64,
     stats: Stats,
     out: Vec<Output>,
 }
@@ -274,11 +289,14 @@ impl Replica {
             banned: BTreeMap::new(),
             dialled: BTreeMap::new(),
             missing: BTreeMap::new(),
+            recent: BTreeMap::new(),
+            recent_order: VecDeque::new(),
             storing: BTreeSet::new(),
             pulling: BTreeMap::new(),
             jobs: BTreeMap::new(),
             next_job: 0,
             next_upkeep_ms: 0,
+            next_rotate_ms: 0,
             stats: Stats::default(),
             out: Vec::new(),
         }
@@ -325,19 +343,19 @@ impl Replica {
         self.out.push(Output::Send { to, msg });
     }
 
-    fn policy_allows(&self, trust: Option<&TrustList>, to: &AgencyKey, channel: &Channel, path: Path) -> bool {
+    fn policy_allows(&self, trust: Option<&Membership>, to: &AgencyKey, channel: &Channel, path: Path) -> bool {
         Policy::new(trust, self.me, self.now).allows(Item::Record { channel, tlp: None }, Recipient::Peer(to), path)
     }
 
     /// Channels both this node and `peer` may see now.
-    fn shared(&self, trust: Option<&TrustList>, peer: &AgencyKey) -> Vec<Channel> {
+    fn shared(&self, trust: Option<&Membership>, peer: &AgencyKey) -> Vec<Channel> {
         Policy::new(trust, self.me, self.now).shared_channels(peer)
     }
 
     /// Whether a log's records are ones receivers accept: its author is an
     /// active member allowed on its channel. Heads and answers leave out
     /// every other log, so nobody fetches what it would refuse.
-    fn eligible(trust: Option<&TrustList>, channel: &Channel, author: &AgencyKey, now: u64) -> bool {
+    fn eligible(trust: Option<&Membership>, channel: &Channel, author: &AgencyKey, now: u64) -> bool {
         let Some(t) = trust else { return false };
         t.is_active(author, now)
             && match channel {
@@ -362,7 +380,7 @@ impl Replica {
     }
 
     fn on_peer_up(&mut self, peer: AgencyKey) {
-        let trust = self.store.trust();
+        let trust = self.store.membership();
         if self.is_banned(&peer) || !Policy::new(trust.as_deref(), self.me, self.now).admits(&peer) {
             self.out.push(Output::Disconnect(peer));
             return;
@@ -372,10 +390,11 @@ impl Replica {
             peer,
             Peer {
                 buckets: Buckets::new(&self.config.budget, self.now),
-                eager: true,
                 heads: Vec::new(),
                 last_seen_ms: self.now,
                 pulling_since: None,
+                pull_at: None,
+                pull_waited: 0,
                 pull_again: false,
             },
         );
@@ -437,14 +456,11 @@ impl Replica {
             Message::Push { records } => self.on_push(from, records),
             Message::Have { ids } => self.on_have(from, ids),
             Message::Want { ids } => self.on_want(from, ids),
-            Message::Prune => {
-                if let Some(p) = self.peers.get_mut(&from) {
-                    p.eager = false;
-                }
-            }
             Message::Batch { records, more } => self.on_batch(from, records, more),
             Message::Digest { network, digest, trust_version } => self.on_digest(from, network, digest, trust_version),
-            Message::Heads { network, heads, reply } => self.on_heads(from, network, heads, reply),
+            Message::Heads { network, trust_version, channels, reply } => {
+                self.on_heads(from, network, trust_version, channels, reply)
+            }
             Message::Pull { wants } => self.on_pull(from, wants),
             Message::TrustLists { after_version } => self.on_trust_lists(from, after_version),
             Message::TrustListPage { lists, more } => {
@@ -462,12 +478,11 @@ impl Replica {
         }
         for r in &records {
             self.storing.insert(r.id);
-            self.missing.remove(&r.id);
         }
         let batch = self.next_job;
         self.next_job += 1;
         let bytes = records.iter().map(|r| r.bytes.clone()).collect();
-        self.jobs.insert(batch, Job { from, solicited, records });
+        self.jobs.insert(batch, Job { from, solicited, pull: false, records });
         self.out.push(Output::Store { batch, records: bytes });
     }
 
@@ -504,6 +519,11 @@ impl Replica {
             }
         }
         self.spread(job.from, new);
+        if job.pull
+            && let Some(from) = job.from
+        {
+            self.pulling.retain(|_, peer| *peer != from);
+        }
         if job.solicited
             && let Some(from) = job.from
             && self.peers.get(&from).is_some_and(|p| p.pull_again && p.pulling_since.is_none())
@@ -514,6 +534,24 @@ impl Replica {
 
     fn on_tick(&mut self) {
         self.ask_missing();
+        let now = self.now;
+        let due: Vec<AgencyKey> =
+            self.peers.iter().filter(|(_, p)| p.pull_at.is_some_and(|t| t <= now)).map(|(k, _)| *k).collect();
+        // Records being fetched after announcements are often the ones a
+        // pull would fetch again: wait for them (a few times at most).
+        let asking = self.missing.values().any(|m| m.asked.is_some()) || !self.storing.is_empty();
+        let delay = self.config.pull_delay_ms;
+        for peer in due {
+            let Some(p) = self.peers.get_mut(&peer) else { continue };
+            if asking && p.pull_waited < 5 {
+                p.pull_waited += 1;
+                p.pull_at = Some(now + delay);
+                continue;
+            }
+            p.pull_at = None;
+            p.pull_waited = 0;
+            self.pull_from(peer);
+        }
         if self.now >= self.next_sync_ms {
             // Jitter keeps nodes from exchanging digests in lockstep.
             let jitter = self.rng.below((self.config.sync_every_ms / 5).max(1) as usize) as u64;
@@ -559,12 +597,11 @@ impl Replica {
 
     /// Keeps `fanout` connections, and `group_fanout` per group of ours.
     fn dial(&mut self) {
-        let Some(trust) = self.store.trust() else { return };
+        let Some(trust) = self.store.membership() else { return };
         let policy = Policy::new(Some(&trust), self.me, self.now);
         let candidates: Vec<AgencyKey> = trust
-            .members
-            .iter()
-            .map(|m| m.key)
+            .keys()
+            .copied()
             .filter(|k| {
                 policy.admits(k)
                     && !self.peers.contains_key(k)
@@ -573,15 +610,26 @@ impl Replica {
             })
             .collect();
         let mut wanted = Vec::new();
-        for g in trust.groups_of(&self.me) {
-            let in_group = |k: &AgencyKey| trust.in_group(g, k);
+        for g in trust.groups_of(&self.me).to_vec() {
+            let in_group = |k: &AgencyKey| trust.in_group(&g, k);
             let have = self.peers.keys().filter(|k| in_group(k)).count();
             if have < self.config.group_fanout {
                 let pool: Vec<AgencyKey> = candidates.iter().copied().filter(|k| in_group(k)).collect();
                 wanted.extend(self.rng.pick(&pool, self.config.group_fanout - have));
             }
         }
-        let short = self.config.fanout.saturating_sub(self.peers.len() + wanted.len());
+        let mut short = self.config.fanout.saturating_sub(self.peers.len() + wanted.len());
+        if short == 0 && self.now >= self.next_rotate_ms {
+            self.next_rotate_ms = self.now + self.config.rotate_every_ms;
+            short = 1;
+        }
+        if self.peers.len() > self.config.max_peers {
+            let peers: Vec<AgencyKey> = self.peers.keys().copied().collect();
+            for peer in self.rng.pick(&peers, self.peers.len() - self.config.max_peers) {
+                self.out.push(Output::Disconnect(peer));
+                self.on_peer_down(&peer);
+            }
+        }
         let pool: Vec<AgencyKey> = candidates.iter().copied().filter(|k| !wanted.contains(k)).collect();
         wanted.extend(self.rng.pick(&pool, short));
         let (first, longest) = self.config.dial_backoff_ms;
@@ -595,7 +643,7 @@ impl Replica {
     /// The trust list changed (or time passed): peers no longer admitted
     /// are cut off; a list installed here is sent to every peer.
     fn on_trust_changed(&mut self, announce: bool) {
-        let trust = self.store.trust();
+        let trust = self.store.membership();
         let policy = Policy::new(trust.as_deref(), self.me, self.now);
         let gone: Vec<AgencyKey> = self.peers.keys().filter(|k| !policy.admits(k)).copied().collect();
         for peer in gone {
@@ -619,7 +667,7 @@ impl Replica {
                 Err(TrustRefusal::Stale(version)) => {
                     // A copy of the list in force is normal (it spreads from
                     // every peer); an older one is a replay.
-                    if version < self.store.trust().map_or(0, |t| t.version) {
+                    if version < self.store.membership().map_or(0, |t| t.version) {
                         self.penalise(from, Offence::StaleTrustList);
                     }
                 }
@@ -630,7 +678,7 @@ impl Replica {
             self.on_trust_changed(true);
         }
         if more && self.peers.contains_key(&from) {
-            let after_version = self.store.trust().map_or(0, |t| t.version);
+            let after_version = self.store.membership().map_or(0, |t| t.version);
             self.send(from, Message::TrustLists { after_version });
         }
     }

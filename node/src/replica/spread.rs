@@ -1,14 +1,21 @@
-//! New records spread as a self-pruning tree (Plumtree): a record just
-//! stored is pushed whole to *eager* peers and announced by id to a few
-//! *lazy* ones. A peer that receives a record it already has prunes the
-//! sender (turns it lazy); a peer that hears of an id it lacks waits a
-//! moment for the push, then asks the announcer, which turns that edge eager
-//! again. The eager edges settle into a tree: each node receives each record
-//! about once, plus a few 32-byte announcements.
+//! New records spread by announcement. An author pushes its new record to
+//! its peers; every other node, once it has stored a new record, announces
+//! the record's 8-byte short id to each peer that may see it and has not
+//! announced it first. A node that hears of a record it lacks asks the
+//! first announcer at once, and the next one if no answer comes in time.
+//!
+//! Each node so downloads each record once (no duplicate bodies, unlike
+//! flooding gossip), announcements reach every connected node (every edge
+//! carries the id in at least one direction), and a record travels one hop
+//! per announce–ask–answer round trip.
 
 use std::collections::BTreeMap;
 
-use kawan_protocol::{Channel, Message, RecordId, limits::MAX_BATCH_RECORDS, sync::MAX_ANSWER_BYTES};
+use kawan_protocol::{
+    AgencyKey, Channel, Message, RecordId,
+    limits::MAX_BATCH_RECORDS,
+    sync::{MAX_ANSWER_BYTES, ShortId, pack, short_id, unpack},
+};
 use serde_bytes::ByteBuf;
 
 use super::{Incoming, Missing, Replica, budget::Offence};
@@ -16,45 +23,63 @@ use crate::policy::Path;
 
 /// Most ids one `Have` or `Want` may carry.
 const MAX_IDS: usize = 1024;
+/// Records remembered by short id (for announcements and asks).
+const RECENT: usize = 200_000;
 
 impl Replica {
-    /// Sends newly stored records on: whole to eager peers, by id to a few
-    /// lazy ones; never back to `from`, never to a peer the policy refuses.
-    pub(super) fn spread(&mut self, from: Option<super::AgencyKey>, records: Vec<Incoming>) {
+    /// Sends newly stored records on: this agency's own records pushed to
+    /// every peer, others announced by short id to every peer that did not
+    /// announce them to us; never to a peer the policy refuses.
+    pub(super) fn spread(&mut self, from: Option<AgencyKey>, records: Vec<Incoming>) {
         if records.is_empty() {
             return;
         }
-        let trust = self.store.trust();
-        let mut pushes: BTreeMap<super::AgencyKey, Vec<ByteBuf>> = BTreeMap::new();
-        let mut haves: BTreeMap<super::AgencyKey, Vec<RecordId>> = BTreeMap::new();
+        let trust = self.store.membership();
+        let mut pushes: BTreeMap<AgencyKey, Vec<ByteBuf>> = BTreeMap::new();
+        let mut haves: BTreeMap<AgencyKey, Vec<ShortId>> = BTreeMap::new();
         for r in records {
+            let short = short_id(&r.id);
+            let announced = self.remember(short, r.id);
             let channel = &r.header.channel;
             let path = match (channel, from) {
                 (Channel::Network, _) => Path::Gossip,
                 (Channel::Group(_), None) => Path::Push,
                 (Channel::Group(_), Some(_)) => Path::Relay,
             };
-            let mut lazy = Vec::new();
-            for (peer, p) in &self.peers {
-                if Some(*peer) == from || !self.policy_allows(trust.as_deref(), peer, channel, path) {
+            for peer in self.peers.keys() {
+                if Some(*peer) == from || announced.contains(peer) {
                     continue;
                 }
-                if p.eager {
-                    pushes.entry(*peer).or_default().push(ByteBuf::from(r.bytes.clone()));
-                } else {
-                    lazy.push(*peer);
+                if !self.policy_allows(trust.as_deref(), peer, channel, path) {
+                    continue;
                 }
-            }
-            for peer in self.rng.pick(&lazy, self.config.lazy_fanout) {
-                haves.entry(peer).or_default().push(r.id);
+                match from {
+                    None => pushes.entry(*peer).or_default().push(ByteBuf::from(r.bytes.clone())),
+                    Some(_) => haves.entry(*peer).or_default().push(short),
+                }
             }
         }
         for (peer, records) in pushes {
             self.send(peer, Message::Push { records });
         }
         for (peer, ids) in haves {
-            self.send(peer, Message::Have { ids });
+            for chunk in ids.chunks(MAX_IDS) {
+                self.send(peer, Message::Have { ids: pack(chunk) });
+            }
         }
+    }
+
+    /// Remembers a stored record by short id; returns who announced it to us.
+    fn remember(&mut self, short: ShortId, id: RecordId) -> Vec<AgencyKey> {
+        if self.recent.insert(short, id).is_none() {
+            self.recent_order.push_back(short);
+            while self.recent_order.len() > RECENT {
+                if let Some(old) = self.recent_order.pop_front() {
+                    self.recent.remove(&old);
+                }
+            }
+        }
+        self.missing.remove(&short).map(|m| m.announcers).unwrap_or_default()
     }
 
     /// Whether a record is here or on its way into the store.
@@ -64,8 +89,8 @@ impl Replica {
 
     /// Reads received envelopes; malformed ones and ones of channels the
     /// sender may not send us cost it. Returns those that are new here.
-    pub(super) fn receive(&mut self, from: super::AgencyKey, records: Vec<ByteBuf>, solicited: bool) -> Vec<Incoming> {
-        let trust = self.store.trust();
+    pub(super) fn receive(&mut self, from: AgencyKey, records: Vec<ByteBuf>, solicited: bool) -> Vec<Incoming> {
+        let trust = self.store.membership();
         let shared = self.shared(trust.as_deref(), &from);
         let mut fresh = Vec::new();
         let mut duplicates = 0;
@@ -88,18 +113,11 @@ impl Replica {
             self.stats.fetched_twice += duplicates;
         } else {
             self.stats.duplicate_pushes += duplicates;
-            // Someone else was faster: this edge need not push.
-            if duplicates > 0 && self.peers.get(&from).is_some_and(|p| p.eager) {
-                if let Some(p) = self.peers.get_mut(&from) {
-                    p.eager = false;
-                }
-                self.send(from, Message::Prune);
-            }
         }
         fresh
     }
 
-    pub(super) fn on_push(&mut self, from: super::AgencyKey, records: Vec<ByteBuf>) {
+    pub(super) fn on_push(&mut self, from: AgencyKey, records: Vec<ByteBuf>) {
         if !self.admit_records(&from, records.len()) {
             return;
         }
@@ -107,66 +125,73 @@ impl Replica {
         self.store(Some(from), false, fresh);
     }
 
-    pub(super) fn on_have(&mut self, from: super::AgencyKey, ids: Vec<RecordId>) {
+    pub(super) fn on_have(&mut self, from: AgencyKey, ids: ByteBuf) {
+        let ids: Vec<ShortId> = unpack(&ids).take(MAX_IDS).collect();
         if !self.admit_records(&from, ids.len()) {
             return;
         }
-        let now = self.now;
-        for id in ids.into_iter().take(MAX_IDS) {
-            if self.known(&id) {
+        for short in ids {
+            if self.recent.contains_key(&short) || self.storing.iter().any(|id| short_id(id) == short) {
                 continue;
             }
-            let m = self.missing.entry(id).or_insert(Missing { since_ms: now, announcers: Vec::new(), asked: None });
+            let m = self.missing.entry(short).or_insert(Missing { announcers: Vec::new(), asked: None });
             if !m.announcers.contains(&from) {
                 m.announcers.push(from);
             }
         }
+        self.ask_missing();
     }
 
-    /// Asks for announced records that no push delivered in time, one
-    /// announcer at a time; an unanswered ask moves to the next announcer.
+    /// Asks for announced records: the first announcer at once, the next
+    /// one when an ask goes unanswered.
     pub(super) fn ask_missing(&mut self) {
-        let (wait, timeout, now) = (self.config.have_wait_ms, self.config.want_timeout_ms, self.now);
-        let mut asks: BTreeMap<super::AgencyKey, Vec<RecordId>> = BTreeMap::new();
-        self.missing.retain(|_, m| !m.announcers.is_empty() || m.asked.is_some());
-        for (id, m) in self.missing.iter_mut() {
+        let (timeout, now) = (self.config.want_timeout_ms, self.now);
+        // An answer carrying many records takes longer to arrive.
+        let in_flight: BTreeMap<AgencyKey, u64> =
+            self.missing.values().filter_map(|m| m.asked).fold(BTreeMap::new(), |mut n, (peer, _)| {
+                *n.entry(peer).or_default() += 1;
+                n
+            });
+        let mut asks: BTreeMap<AgencyKey, Vec<ShortId>> = BTreeMap::new();
+        self.missing.retain(|_, m| !m.announcers.is_empty());
+        for (short, m) in self.missing.iter_mut() {
             let due = match m.asked {
-                None => now.saturating_sub(m.since_ms) >= wait,
-                Some((_, at)) => now.saturating_sub(at) >= timeout,
+                None => true,
+                Some((peer, at)) => {
+                    let patience = timeout + 2 * in_flight.get(&peer).copied().unwrap_or(0);
+                    now.saturating_sub(at) >= patience
+                }
             };
             if !due {
                 continue;
             }
             if let Some((peer, _)) = m.asked {
+                // Unanswered: that announcer goes to the back of the queue.
                 m.announcers.retain(|a| *a != peer);
+                m.announcers.push(peer);
             }
-            match m.announcers.first().copied() {
-                Some(peer) => {
-                    m.asked = Some((peer, now));
-                    asks.entry(peer).or_default().push(*id);
-                }
-                None => m.asked = None,
+            if let Some(peer) = m.announcers.first().copied() {
+                m.asked = Some((peer, now));
+                asks.entry(peer).or_default().push(*short);
             }
         }
         for (peer, ids) in asks {
-            // Asking is grafting: this edge carries records again.
-            if let Some(p) = self.peers.get_mut(&peer) {
-                p.eager = true;
-            }
             for chunk in ids.chunks(MAX_IDS) {
-                self.send(peer, Message::Want { ids: chunk.to_vec() });
+                self.send(peer, Message::Want { ids: pack(chunk) });
             }
         }
     }
 
-    pub(super) fn on_want(&mut self, from: super::AgencyKey, ids: Vec<RecordId>) {
+    pub(super) fn on_want(&mut self, from: AgencyKey, ids: ByteBuf) {
+        let ids: Vec<ShortId> = unpack(&ids).take(MAX_IDS).collect();
         if !self.admit_records(&from, ids.len()) {
             return;
         }
-        let trust = self.store.trust();
+        let trust = self.store.membership();
         let mut records = Vec::new();
         let mut bytes = 0;
-        for id in ids.into_iter().take(MAX_IDS) {
+        for short in ids {
+            let Some(id) = self.recent.get(&short).copied() else { continue };
             let Ok(Some(r)) = self.store.get(&id) else { continue };
             let channel = &r.record.header.channel;
             let path = if *channel == Channel::Network { Path::Gossip } else { Path::Relay };
@@ -181,9 +206,6 @@ impl Replica {
             }
             bytes += envelope.len();
             records.push(ByteBuf::from(envelope));
-        }
-        if let Some(p) = self.peers.get_mut(&from) {
-            p.eager = true;
         }
         if !records.is_empty() {
             self.send(from, Message::Batch { records, more: false });

@@ -13,7 +13,8 @@
 //! Trust lists travel the same way, paged.
 
 use kawan_protocol::{
-    AgencyKey, Head, Message, NetworkId, RecordId, TrustList, Want, limits::MAX_BATCH_RECORDS, sync::MAX_ANSWER_BYTES,
+    AgencyKey, ChannelHeads, Head, Membership, Message, NetworkId, RecordId, Want, limits::MAX_BATCH_RECORDS,
+    sync::MAX_ANSWER_BYTES,
 };
 use serde_bytes::ByteBuf;
 
@@ -26,7 +27,7 @@ const MAX_WANTS: usize = 256;
 impl Replica {
     /// Our heads on the channels both we and `peer` may see, leaving out
     /// logs a receiver would refuse, with the id of each head record.
-    fn heads_for(&self, trust: Option<&TrustList>, peer: &AgencyKey) -> Vec<(Head, RecordId)> {
+    fn heads_for(&self, trust: Option<&Membership>, peer: &AgencyKey) -> Vec<(Head, RecordId)> {
         let shared = self.shared(trust, peer);
         if shared.is_empty() {
             return Vec::new();
@@ -43,18 +44,19 @@ impl Replica {
     }
 
     pub(super) fn send_digest(&mut self, peer: AgencyKey) {
-        let Some(trust) = self.store.trust() else { return };
+        let Some(trust) = self.store.membership() else { return };
+        let Some(network) = trust.network.clone() else { return };
         let heads = self.heads_for(Some(&trust), &peer);
         let digest = kawan_protocol::sync::digest(&heads);
-        self.send(peer, Message::Digest { network: trust.network.clone(), digest, trust_version: trust.version });
+        self.send(peer, Message::Digest { network, digest, trust_version: trust.version });
     }
 
     pub(super) fn on_digest(&mut self, from: AgencyKey, network: NetworkId, digest: [u8; 32], trust_version: u64) {
         if !self.admit_exchange(&from) {
             return;
         }
-        let Some(trust) = self.store.trust() else { return };
-        if network != trust.network {
+        let Some(trust) = self.store.membership() else { return };
+        if trust.network.as_ref() != Some(&network) {
             self.penalise(from, Offence::Protocol);
             return;
         }
@@ -65,21 +67,42 @@ impl Replica {
             self.send(from, Message::TrustLists { after_version: trust.version });
         }
         let ours = self.heads_for(Some(&trust), &from);
-        if kawan_protocol::sync::digest(&ours) != digest {
-            let heads = ours.into_iter().map(|(h, _)| h).collect();
-            self.send(from, Message::Heads { network: trust.network.clone(), heads, reply: false });
+        if kawan_protocol::sync::digest(&ours) != digest && trust_version == trust.version {
+            let channels = compact(&trust, ours.into_iter().map(|(h, _)| h));
+            self.send(from, Message::Heads { network, trust_version, channels, reply: false });
         }
     }
 
-    pub(super) fn on_heads(&mut self, from: AgencyKey, network: NetworkId, heads: Vec<Head>, reply: bool) {
+    pub(super) fn on_heads(
+        &mut self,
+        from: AgencyKey,
+        network: NetworkId,
+        trust_version: u64,
+        channels: Vec<ChannelHeads>,
+        reply: bool,
+    ) {
         if !self.admit_exchange(&from) {
             return;
         }
-        let Some(trust) = self.store.trust() else { return };
-        if network != trust.network {
+        let Some(trust) = self.store.membership() else { return };
+        if trust.network.as_ref() != Some(&network) {
             self.penalise(from, Offence::Protocol);
             return;
         }
+        // Positions only mean something in the same trust list; the digest
+        // exchange brings the lists level first.
+        if trust_version != trust.version {
+            return;
+        }
+        let heads: Vec<Head> = channels
+            .into_iter()
+            .flat_map(|c| {
+                let trust = &trust;
+                c.seqs.into_iter().filter_map(move |(pos, seq)| {
+                    Some(Head { channel: c.channel.clone(), author: *trust.at(pos)?, seq })
+                })
+            })
+            .collect();
         let shared = self.shared(Some(&trust), &from);
         let now = self.now;
         let theirs: Vec<Head> = heads
@@ -90,13 +113,14 @@ impl Replica {
         let they_lack = ours.iter().any(|(o, _)| {
             theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).is_none_or(|t| t.seq < o.seq)
         });
+        let at = self.now + self.config.pull_delay_ms;
         if let Some(p) = self.peers.get_mut(&from) {
             p.heads = theirs;
+            p.pull_at.get_or_insert(at);
         }
-        self.pull_from(from);
         if !reply && they_lack {
-            let heads = ours.into_iter().map(|(h, _)| h).collect();
-            self.send(from, Message::Heads { network: trust.network.clone(), heads, reply: true });
+            let channels = compact(&trust, ours.into_iter().map(|(h, _)| h));
+            self.send(from, Message::Heads { network, trust_version, channels, reply: true });
         }
     }
 
@@ -143,10 +167,12 @@ impl Replica {
     /// Serves a pull: only logs the policy lets `from` have and whose
     /// records it would accept, at most [`MAX_ANSWER_BYTES`].
     pub(super) fn on_pull(&mut self, from: AgencyKey, wants: Vec<Want>) {
-        if !self.admit_exchange(&from) {
+        // A pull costs what it asks for, like any request for records.
+        let asked: usize = wants.iter().take(MAX_WANTS).map(|w| (w.limit as usize).min(MAX_BATCH_RECORDS)).sum();
+        if !self.admit_records(&from, asked.min(MAX_BATCH_RECORDS)) {
             return;
         }
-        let trust = self.store.trust();
+        let trust = self.store.membership();
         let mut records = Vec::new();
         let mut bytes = 0;
         let mut more = false;
@@ -182,19 +208,28 @@ impl Replica {
         if !self.admit_records(&from, records.len()) {
             return;
         }
+        // One pull in flight per peer: this answer ends it (its logs stay
+        // claimed until what it brought is stored).
+        let pulled = self.peers.get_mut(&from).is_some_and(|p| p.pulling_since.take().is_some());
         if let Some(p) = self.peers.get_mut(&from) {
-            // One pull in flight per peer: this answer ends it.
-            if p.pulling_since.take().is_some() {
-                p.pull_again = true;
-            }
+            p.pull_again |= pulled;
         }
-        self.pulling.retain(|_, peer| *peer != from);
+        let before = self.stats.fetched_twice;
         let fresh = self.receive(from, records, true);
-        let stored_nothing = fresh.is_empty();
+        if pulled {
+            self.stats.fetched_twice_by_pull += self.stats.fetched_twice - before;
+        }
+        if fresh.is_empty() {
+            // Nothing to store, so no `Stored` to continue from.
+            self.pulling.retain(|_, peer| *peer != from);
+            if more {
+                self.pull_from(from);
+            }
+            return;
+        }
         self.store(Some(from), true, fresh);
-        // With nothing to store there is no `Stored` to continue from.
-        if stored_nothing && more {
-            self.pull_from(from);
+        if let Some(job) = self.jobs.values_mut().last() {
+            job.pull = pulled;
         }
     }
 
@@ -222,4 +257,15 @@ impl Replica {
             self.send_trust_page(from, after_version);
         }
     }
+}
+
+/// Heads in wire form: per channel, authors by trust-list position.
+fn compact(trust: &Membership, heads: impl Iterator<Item = Head>) -> Vec<ChannelHeads> {
+    let mut per: std::collections::BTreeMap<kawan_protocol::Channel, Vec<(u16, u64)>> = Default::default();
+    for h in heads {
+        if let Some(pos) = trust.position(&h.author) {
+            per.entry(h.channel).or_default().push((pos, h.seq));
+        }
+    }
+    per.into_iter().map(|(channel, seqs)| ChannelHeads { channel, seqs }).collect()
 }

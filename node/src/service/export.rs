@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Caller, Service, ServiceError};
 use crate::{
     interop::{misp::Feed, stix},
-    policy::{Item, Path, Recipient},
+    policy::{Item, Path, Policy, Recipient},
     store::{Cursor, Hit, StoredRecord},
 };
 
@@ -58,8 +58,8 @@ impl Taxii {
 impl Service {
     /// TAXII collections: the channels the policy lets a reader list.
     pub fn collections(&self) -> Vec<Channel> {
-        let trust = self.data.store.trust();
-        self.policy(trust.as_deref()).readable_channels()
+        let membership = self.data.store.membership();
+        Policy::new(membership.as_deref(), self.key.public(), crate::clock::now_ms()).readable_channels()
     }
 
     /// The channel of a collection id; not found if the caller may not list it.
@@ -161,13 +161,12 @@ impl Service {
     /// Every current piece of knowledge the policy lets out over `path`,
     /// once each.
     fn exportable_hits(&self, path: Path, trust: Option<&TrustList>) -> Result<Vec<Hit>, ServiceError> {
-        let policy = self.policy(trust);
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         self.walk(None, |r| {
             if r.record.body.content().is_some()
                 && let Some(h) = self.data.store.view(&r.id, trust)?
-                && policy.allows(
+                && self.allows(
                     Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) },
                     Recipient::Client,
                     path,
@@ -266,9 +265,8 @@ impl Service {
     /// out over `path`.
     fn to_stix(&self, r: &StoredRecord, trust: Option<&TrustList>, path: Path) -> Result<Option<Value>, ServiceError> {
         let store = &self.data.store;
-        let policy = self.policy(trust);
         let may = |h: &Hit| {
-            policy.allows(Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) }, Recipient::Client, path)
+            self.allows(Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) }, Recipient::Client, path)
         };
         let target = match &r.record.body {
             Body::Sighting(s) => {

@@ -163,9 +163,10 @@ impl Service {
         Context { default_region: self.config.normalize.default_region }
     }
 
-    /// The policy over the trust list in force.
-    fn policy<'a>(&self, trust: Option<&'a TrustList>) -> Policy<'a> {
-        Policy::new(trust, self.key.public(), crate::clock::now_ms())
+    /// Asks the policy, over the trust list in force.
+    fn allows(&self, item: crate::policy::Item, to: Recipient, path: Path) -> bool {
+        let membership = self.data.store.membership();
+        Policy::new(membership.as_deref(), self.key.public(), crate::clock::now_ms()).allows(item, to, path)
     }
 
     /// Appends a change (publish, case, token) to the audit log and waits

@@ -383,10 +383,11 @@ impl Store {
 
     /// A peer's record must come from a current member allowed on its channel.
     fn check_member(&self, r: &Record) -> Result<(), IngestError> {
-        let list = self.trust().ok_or(IngestError::NoTrustList)?;
+        let list = self.membership().ok_or(IngestError::NoTrustList)?;
         let h = &r.header;
-        if h.network != list.network {
-            return Err(IngestError::WrongNetwork { expected: list.network.clone(), got: h.network.clone() });
+        if list.network.as_ref() != Some(&h.network) {
+            let expected = list.network.clone().ok_or(IngestError::NoTrustList)?;
+            return Err(IngestError::WrongNetwork { expected, got: h.network.clone() });
         }
         if !list.is_active(&h.author, now_ms()) {
             return Err(IngestError::NotMember(h.author));

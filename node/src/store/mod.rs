@@ -61,7 +61,8 @@ pub struct StoredRecord {
 pub struct Store {
     engine: Box<dyn Engine>,
     commit: commit::GroupCommit,
-    trust: RwLock<Option<std::sync::Arc<TrustList>>>,
+    /// The trust list in force, and its index (replaced together).
+    trust: RwLock<Option<(std::sync::Arc<TrustList>, std::sync::Arc<kawan_protocol::Membership>)>>,
 }
 
 impl Store {

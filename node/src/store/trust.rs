@@ -6,7 +6,7 @@
 
 use std::{ops::Bound, sync::Arc};
 
-use kawan_protocol::{SignedTrustList, TrustError, TrustList};
+use kawan_protocol::{Membership, SignedTrustList, TrustError, TrustList};
 
 use super::{
     Store, StoreError,
@@ -29,7 +29,19 @@ pub enum TrustStoreError {
 impl Store {
     /// The trust list in force, if any.
     pub fn trust(&self) -> Option<Arc<TrustList>> {
-        self.trust.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.trust.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(list, _)| list.clone())
+    }
+
+    /// The trust list in force, indexed for membership questions.
+    pub fn membership(&self) -> Option<Arc<Membership>> {
+        self.trust.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(_, index)| index.clone())
+    }
+
+    fn set_trust(&self, list: TrustList) -> Arc<TrustList> {
+        let index = Arc::new(Membership::of(&list));
+        let list = Arc::new(list);
+        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some((list.clone(), index));
+        list
     }
 
     /// Installs the pinned genesis list. Idempotent; refuses a different one
@@ -70,9 +82,7 @@ impl Store {
         batch.insert(keys::space(keys::TRUST), keys::trust_version(list.version), signed.to_bytes());
         batch.insert(keys::space(keys::TRUST), keys::TRUST_CURRENT.to_vec(), list.version.to_be_bytes().to_vec());
         self.engine.commit(batch, Durability::Sync)?;
-        let list = Arc::new(list);
-        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some(list.clone());
-        Ok(list)
+        Ok(self.set_trust(list))
     }
 
     /// Loads the current list at open. Stored lists were verified when they
@@ -86,7 +96,7 @@ impl Store {
         let list = SignedTrustList::from_bytes(&bytes)
             .and_then(|s| s.list())
             .map_err(|e| StoreError::Corrupt(format!("trust list v{version}: {e}")))?;
-        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(list));
+        self.set_trust(list);
         Ok(())
     }
 }
