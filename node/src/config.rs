@@ -81,10 +81,7 @@ impl Config {
         Config {
             agency: Agency { name: name.to_string(), country, network },
             api: Api { listen: SocketAddr::from(([127, 0, 0, 1], 7700)), max_body_bytes: 32 * 1024 * 1024 },
-            p2p: P2p {
-                listen: vec!["/ip4/0.0.0.0/tcp/7701".into(), "/ip4/0.0.0.0/udp/7701/quic-v1".into()],
-                bootstrap: vec![],
-            },
+            p2p: P2p { listen: vec!["/ip4/0.0.0.0/tcp/7701".into()], bootstrap: vec![] },
             normalize: Normalize { default_region: Some(country) },
             paths: Paths { key: "agency.key".into(), data: "data".into(), genesis: "genesis.trust".into() },
         }

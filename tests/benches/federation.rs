@@ -28,7 +28,7 @@ fn main() {
         let peers = n.request("GET", "/api/v1/peers", Some(&n.token)).call().json();
         peers.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() == N - 1)
     });
-    std::thread::sleep(Duration::from_secs(2)); // let gossipsub meshes form
+    std::thread::sleep(Duration::from_secs(2)); // let connections settle
     let wire_before: u64 = (0..N).map(|i| std::fs::metadata(log_of(i)).map_or(0, |m| m.len())).sum();
 
     let mut delays = Vec::new();

@@ -235,3 +235,30 @@ fn every_output_path_asks_the_policy() {
         assert!(*n > 0, "output path {path} sent or showed data without asking the policy: {decisions:?}");
     }
 }
+
+/// Regression (issue #12, defect 1): pull answers used to be bounded by
+/// count only; 256 records of ~60 KB exceed the codec limit, the answer
+/// never decoded and the node that was away stayed behind for good.
+#[test]
+fn a_node_that_was_away_catches_up_on_large_records() {
+    let mut net = TestNetwork::start(2, &[]);
+    net.wait_for(30, "connected", |net| has_peers(net.node(0), 1));
+    net.stop(1);
+    let a = net.node(0);
+    let step = |i: usize, n: usize| {
+        format!("{n}. {}", "Check the advert's registrant, hosting and reuse across job boards. ".repeat(115))
+            + &i.to_string()
+    };
+    for i in 0..300 {
+        let body = json!({"content": {
+            "title": format!("Tracing a recruitment advert, write-up {i}"),
+            "objective": "Find who is behind a fake overseas job advert",
+            "difficulty": "basic", "tlp": "green",
+            "steps": (1..=7).map(|n| step(i, n)).collect::<Vec<_>>(),
+        }});
+        let r = a.request("POST", "/api/v1/techniques", Some(&a.token)).json(&body);
+        assert_eq!(r.status, 201, "{}", &r.body[..r.body.len().min(300)]);
+    }
+    net.restart(1);
+    net.wait_for(60, "node 1 holds all 300 large records", |net| records(net.node(1)) == 300);
+}

@@ -185,6 +185,28 @@ fn equivocation_keeps_both_records_and_flags_the_author(e: Engine) {
     assert_eq!(s.store.equivocators().unwrap(), vec![a.public()]);
     let hits = s.store.lookup(Kind::Phone, &phone(2), &ctx(), false).unwrap().unwrap();
     assert!(hits[0].author_equivocating);
+    // One fork is proof enough: further forks of the slot are neither
+    // stored nor relayed, so equivocation spam cannot grow the store.
+    let before = s.store.len();
+    for n in 3..50 {
+        let fork = signed(&a, Channel::Network, 1, None, phone_body(n));
+        assert_eq!(ingest(&s.store, &fork).unwrap(), Ingested::Ignored(fork.id));
+    }
+    assert_eq!(s.store.len(), before);
+}
+
+fn a_record_whose_prev_is_not_the_slot_below_flags_its_author(e: Engine) {
+    let (_d, s) = open(e);
+    let a = agency(2);
+    let one = signed(&a, Channel::Network, 1, None, phone_body(1));
+    let other_one = signed(&a, Channel::Network, 1, None, phone_body(9));
+    // Seq 2 chained to a seq-1 record this node does not hold: the author
+    // signed two records for slot 1 (two nodes would otherwise hold
+    // different records with equal heads).
+    let two = signed(&a, Channel::Network, 2, Some(other_one.id), phone_body(2));
+    ingest(&s.store, &one).unwrap();
+    ingest(&s.store, &two).unwrap();
+    assert_eq!(s.store.equivocators().unwrap(), vec![a.public()]);
 }
 
 fn one_bad_record_never_poisons_a_batch(e: Engine) {
@@ -476,6 +498,7 @@ on_every_engine!(
     a_node_without_a_trust_list_refuses_peer_records,
     out_of_order_records_wait_for_the_gap_to_fill,
     equivocation_keeps_both_records_and_flags_the_author,
+    a_record_whose_prev_is_not_the_slot_below_flags_its_author,
     one_bad_record_never_poisons_a_batch,
     revisions_show_the_latest_version_and_retractions_hide_the_record,
     only_the_author_may_revise_or_retract,

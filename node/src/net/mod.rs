@@ -177,6 +177,11 @@ fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
         let ma: Multiaddr = addr
             .parse()
             .map_err(|e: libp2p::multiaddr::Error| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
+        // Nodes initialised before QUIC was dropped list a QUIC address.
+        if ma.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::QuicV1)) {
+            tracing::warn!(%addr, "QUIC is not supported (TCP only); ignoring this listen address: remove it from kawan.toml");
+            continue;
+        }
         swarm.listen_on(ma).map_err(|e| NetError::Listen { addr: addr.clone(), message: e.to_string() })?;
     }
     Ok(swarm)

@@ -13,7 +13,10 @@ pub struct Budget {
     pub message_burst: f64,
     pub bytes_per_s: f64,
     pub byte_burst: f64,
-    /// Records handed to verification (pushed, announced or asked for).
+    /// Records pushed, announced, asked for or pulled from us. Records a
+    /// peer sends in answer to our own pull are not charged: we asked.
+    /// Forged ones cost the sender its connection within two (penalties),
+    /// copies of stored ones are dropped before verification.
     pub records_per_s: f64,
     pub record_burst: f64,
     /// Digests, heads and trust-list requests: the questions whose answers
@@ -29,8 +32,8 @@ impl Default for Budget {
             message_burst: 2_000.0,
             bytes_per_s: 4.0 * 1024.0 * 1024.0,
             byte_burst: 32.0 * 1024.0 * 1024.0,
-            records_per_s: 2_000.0,
-            record_burst: 20_000.0,
+            records_per_s: 20_000.0,
+            record_burst: 100_000.0,
             exchanges_per_min: 6.0,
             exchange_burst: 3.0,
         }

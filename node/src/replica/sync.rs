@@ -205,12 +205,12 @@ impl Replica {
 
     /// An answer to a `Want` or a `Pull`.
     pub(super) fn on_batch(&mut self, from: AgencyKey, records: Vec<ByteBuf>, more: bool) {
-        if !self.admit_records(&from, records.len()) {
-            return;
-        }
         // One pull in flight per peer: this answer ends it (its logs stay
         // claimed until what it brought is stored).
         let pulled = self.peers.get_mut(&from).is_some_and(|p| p.pulling_since.take().is_some());
+        if !pulled && !self.admit_records(&from, records.len()) {
+            return;
+        }
         if let Some(p) = self.peers.get_mut(&from) {
             p.pull_again |= pulled;
         }

@@ -1,1 +1,322 @@
+//! The replica, driven by hand: each test feeds inputs and reads the
+//! outputs, with no network and no clock. Several are the regression tests
+//! of the sync defects found in the first wave (issue #12).
 
+use std::sync::Arc;
+
+use kawan_protocol::*;
+use serde_bytes::ByteBuf;
+
+use super::{Config, Input, Output, Replica, TrustRefusal, budget::Offence};
+use crate::store::Store;
+
+const NOW: u64 = 1_800_000_000_000;
+
+fn key(n: u8) -> Keypair {
+    Keypair::from_secret_bytes([n; 32])
+}
+
+fn member(n: u8, expires_ms: Option<u64>) -> Member {
+    Member {
+        id: MemberId::new(format!("agency-{n}")).unwrap(),
+        name: format!("Agency {n}"),
+        country: "TH".parse().unwrap(),
+        key: key(n).public(),
+        roles: if n == 1 { vec![MemberRole::Coordinator] } else { vec![MemberRole::Member] },
+        addrs: vec![],
+        expires_ms,
+    }
+}
+
+fn network() -> NetworkId {
+    NetworkId::new("kawan-test").unwrap()
+}
+
+/// Agencies 1-4 are members (4 expired); 1 and 2 share group "mekong".
+fn trust() -> SignedTrustList {
+    let list = TrustList {
+        network: network(),
+        version: 1,
+        issued_ms: NOW - 10_000,
+        threshold: 1,
+        members: vec![member(1, None), member(2, None), member(3, None), member(4, Some(NOW - 1))],
+        groups: vec![Group {
+            id: GroupId::new("mekong").unwrap(),
+            name: "Mekong".into(),
+            members: vec![MemberId::new("agency-1").unwrap(), MemberId::new("agency-2").unwrap()],
+        }],
+    };
+    let mut signed = SignedTrustList::new(&list).unwrap();
+    signed.sign(&key(1));
+    signed
+}
+
+fn store() -> Arc<Store> {
+    let store = Arc::new(Store::in_memory());
+    store.install_genesis(&trust()).unwrap();
+    store
+}
+
+fn replica(store: &Arc<Store>) -> Replica {
+    Replica::new(key(1).public(), store.clone(), Config::default(), 7)
+}
+
+/// A chain of `n` techniques by agency `author`, each `size` bytes of steps.
+fn techniques(author: u8, n: u64, size: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut prev = None;
+    for seq in 1..=n {
+        let step = "x".repeat(size.min(limits::MAX_TEXT_BYTES - 16));
+        let steps = (0..size.div_ceil(step.len().max(1))).map(|i| format!("{i}{step}")).take(7).collect();
+        let body = Body::Technique(Technique {
+            title: format!("Technique {seq}"),
+            objective: "Find the recruiter behind a fake job advert".into(),
+            difficulty: Difficulty::Basic,
+            tlp: Tlp::Green,
+            applies_to: vec![],
+            steps,
+            tools: vec![],
+            requirements: vec![],
+            limitations: None,
+            legal_notes: None,
+            ethical_notes: None,
+            opsec_risks: None,
+            evidence_handling: None,
+        });
+        let header = Header {
+            v: 1,
+            network: network(),
+            channel: Channel::Network,
+            author: key(author).public(),
+            seq,
+            prev,
+            created_ms: NOW + seq,
+        };
+        let v = Record { header, body }.sign(&key(author)).unwrap();
+        prev = Some(v.id);
+        out.push(v.envelope.to_bytes());
+    }
+    out
+}
+
+fn sends(out: &[Output]) -> Vec<(&AgencyKey, &Message)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Send { to, msg } => Some((to, msg)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn pull_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
+    // 300 records of ~56 KB: 256 of them would be 14 MB, over the 4 MiB codec limit.
+    let s = store();
+    let records = techniques(2, 300, 56 * 1024);
+    assert!(s.ingest_batch(&records).iter().all(Result::is_ok));
+    let mut r = replica(&s);
+    r.handle(Input::PeerUp(key(3).public()), NOW);
+    let wants = vec![Want { channel: Channel::Network, author: key(2).public(), after_seq: 0, limit: 256 }];
+    let out = r.handle(Input::Message { from: key(3).public(), msg: Message::Pull { wants }, size: 100 }, NOW);
+    let Some((_, Message::Batch { records, more })) =
+        sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Batch { .. }))
+    else {
+        panic!("a pull is answered: {out:?}")
+    };
+    let bytes: usize = records.iter().map(|r| r.len()).sum();
+    assert!(bytes <= sync::MAX_ANSWER_BYTES, "{bytes} bytes in one answer");
+    assert!(!records.is_empty() && *more, "some records, and more to ask for");
+    let encoded = Message::Batch { records: records.clone(), more: *more }.to_bytes().unwrap();
+    assert!(Message::from_bytes(&encoded).is_ok(), "the answer decodes on the other side");
+}
+
+#[test]
+fn heads_and_answers_leave_out_logs_the_receiver_would_refuse() {
+    // Agency 4's membership lapsed: its records are kept here, flagged, but
+    // not offered, so no peer fetches what it would refuse and re-fetch it forever.
+    let s = store();
+    let old = techniques(4, 2, 100);
+    // Stored while 4 was a member (the store's clock is the wall clock,
+    // before the expiry; the replica's is `NOW`, after it).
+    assert!(s.ingest_batch(&old).iter().all(Result::is_ok));
+    let mut r = replica(&s);
+    r.handle(Input::PeerUp(key(2).public()), NOW);
+    let wants = vec![Want { channel: Channel::Network, author: key(4).public(), after_seq: 0, limit: 10 }];
+    let out = r.handle(Input::Message { from: key(2).public(), msg: Message::Pull { wants }, size: 100 }, NOW);
+    for (_, m) in sends(&out) {
+        if let Message::Batch { records, .. } = m {
+            assert!(records.is_empty(), "an expired member's log is not served");
+        }
+    }
+}
+
+#[test]
+fn a_flooding_peer_is_cut_off_and_banned() {
+    let s = store();
+    let mut r = replica(&s);
+    let rogue = key(3).public();
+    r.handle(Input::PeerUp(rogue), NOW);
+    let mut cut = false;
+    for i in 0..5_000u64 {
+        let msg = Message::Have { ids: sync::pack(&[i.to_be_bytes()]) };
+        let out = r.handle(Input::Message { from: rogue, msg, size: 30 }, NOW);
+        if out.contains(&Output::Disconnect(rogue)) {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "the flood ends in a disconnect");
+    assert!(r.is_banned(&rogue));
+    let out = r.handle(Input::PeerUp(rogue), NOW + 1_000);
+    assert_eq!(out, vec![Output::Disconnect(rogue)], "a banned peer cannot come straight back");
+}
+
+#[test]
+fn forged_and_malformed_records_cost_the_sender() {
+    let s = store();
+    let mut r = replica(&s);
+    let peer = key(2).public();
+    r.handle(Input::PeerUp(peer), NOW);
+    let out = r.handle(
+        Input::Message {
+            from: peer,
+            msg: Message::Push { records: vec![ByteBuf::from(b"not a record".to_vec())] },
+            size: 20,
+        },
+        NOW,
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Penalised { offence: Offence::Malformed, .. })));
+    // A group record from a member outside the group is refused before any
+    // verification.
+    let group = Channel::Group(GroupId::new("mekong").unwrap());
+    let mut ind = Indicator::new(Kind::Domain, "jobs.example", IndicatorRole::JobAd, Tlp::Amber);
+    ind.confidence = 1;
+    let header = Header {
+        v: 1,
+        network: network(),
+        channel: group,
+        author: key(3).public(),
+        seq: 1,
+        prev: None,
+        created_ms: NOW,
+    };
+    let v = Record { header, body: Body::Indicator(ind) }.sign(&key(3)).unwrap();
+    let outsider = key(3).public();
+    r.handle(Input::PeerUp(outsider), NOW);
+    let out = r.handle(
+        Input::Message {
+            from: outsider,
+            msg: Message::Push { records: vec![ByteBuf::from(v.envelope.to_bytes())] },
+            size: 400,
+        },
+        NOW,
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Penalised { offence: Offence::NotEntitled, .. })));
+    assert!(!out.iter().any(|o| matches!(o, Output::Store { .. })), "nothing is stored");
+}
+
+#[test]
+fn an_invalid_trust_list_is_penalised_and_a_copy_of_ours_is_not() {
+    let s = store();
+    let mut r = replica(&s);
+    let peer = key(2).public();
+    r.handle(Input::PeerUp(peer), NOW);
+    let out = r.handle(
+        Input::TrustApplied {
+            from: peer,
+            results: vec![Err(TrustRefusal::Invalid("under-signed".into()))],
+            more: false,
+        },
+        NOW,
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Penalised { offence: Offence::BadTrustList, .. })));
+    let out =
+        r.handle(Input::TrustApplied { from: peer, results: vec![Err(TrustRefusal::Stale(1))], more: false }, NOW);
+    assert!(out.is_empty(), "the list in force, again, is no offence: {out:?}");
+}
+
+#[test]
+fn expired_members_are_refused_and_dropped_when_they_lapse() {
+    let s = store();
+    let mut r = replica(&s);
+    let expired = key(4).public();
+    assert_eq!(r.handle(Input::PeerUp(expired), NOW), vec![Output::Disconnect(expired)]);
+    // A member that lapses while connected is cut off by the next upkeep.
+    let list =
+        TrustList { version: 2, members: vec![member(1, None), member(2, Some(NOW + 500))], ..trust().list().unwrap() };
+    let mut signed = SignedTrustList::new(&list).unwrap();
+    signed.sign(&key(1));
+    s.apply_trust_update(&signed).unwrap();
+    let peer = key(2).public();
+    r.handle(Input::PeerUp(peer), NOW);
+    let out = r.handle(Input::Tick, NOW + 2_000);
+    assert!(out.contains(&Output::Disconnect(peer)), "{out:?}");
+}
+
+#[test]
+fn members_that_never_answer_are_dialled_with_growing_gaps() {
+    let s = store();
+    let mut r = replica(&s);
+    let mut dials: Vec<u64> = Vec::new();
+    for t in (0..400_000).step_by(100) {
+        let out = r.handle(Input::Tick, NOW + t);
+        if out.contains(&Output::Dial(key(2).public())) {
+            dials.push(t);
+        }
+    }
+    assert!(dials.len() >= 4, "{dials:?}");
+    let gaps: Vec<u64> = dials.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "gaps never shrink: {gaps:?}");
+    assert!(gaps.last().is_some_and(|g| *g >= 60_000), "and grow long: {gaps:?}");
+    assert!(dials.len() < 15, "no redial every few seconds: {dials:?}");
+}
+
+#[test]
+fn equal_digests_end_an_exchange_without_heads() {
+    let s = store();
+    let mut r = replica(&s);
+    let peer = key(2).public();
+    let out = r.handle(Input::PeerUp(peer), NOW);
+    let Some((_, Message::Digest { digest, .. })) = sends(&out).into_iter().next() else {
+        panic!("a new connection starts with a digest: {out:?}")
+    };
+    let digest = *digest;
+    let out = r.handle(
+        Input::Message { from: peer, msg: Message::Digest { network: network(), digest, trust_version: 1 }, size: 60 },
+        NOW,
+    );
+    assert!(sends(&out).is_empty(), "the same logs: nothing more to say: {out:?}");
+}
+
+#[test]
+fn a_record_announced_by_several_peers_is_asked_of_one_and_stored_once() {
+    let s = store();
+    let mut r = replica(&s);
+    let (a, b) = (key(2).public(), key(3).public());
+    r.handle(Input::PeerUp(a), NOW);
+    r.handle(Input::PeerUp(b), NOW);
+    let record = techniques(2, 1, 100).remove(0);
+    let short = sync::short_id(&Envelope::from_bytes(&record).unwrap().id());
+    let have = || Message::Have { ids: sync::pack(&[short]) };
+    let out = r.handle(Input::Message { from: a, msg: have(), size: 30 }, NOW);
+    assert!(matches!(sends(&out)[..], [(to, Message::Want { .. })] if *to == a), "asks the first announcer: {out:?}");
+    let out = r.handle(Input::Message { from: b, msg: have(), size: 30 }, NOW + 10);
+    assert!(sends(&out).is_empty(), "not the second, while the first may answer: {out:?}");
+    let out = r.handle(
+        Input::Message {
+            from: a,
+            msg: Message::Batch { records: vec![ByteBuf::from(record)], more: false },
+            size: 500,
+        },
+        NOW + 100,
+    );
+    let Some(Output::Store { batch, records }) = out.iter().find(|o| matches!(o, Output::Store { .. })) else {
+        panic!("the answer is stored: {out:?}")
+    };
+    let results = s.ingest_batch(records);
+    let out = r.handle(Input::Stored { batch: *batch, results }, NOW + 101);
+    // Stored: announced to no one (both peers announced it to us).
+    assert!(sends(&out).is_empty(), "{out:?}");
+    assert_eq!(r.stats().stored, 1);
+    assert_eq!(r.stats().fetched_twice, 0);
+}

@@ -25,9 +25,13 @@ pub struct Status {
     pub store_bytes: u64,
     pub uptime_s: u64,
     pub equivocating_authors: usize,
-    /// BLAKE3 over every log head this node holds: two nodes with the same
-    /// digest hold the same logs.
+    /// BLAKE3 over every log head this node holds (and the record at it):
+    /// two nodes with the same digest hold the same logs.
     pub heads_digest: String,
+    /// Whether the network task runs (false while the supervisor restarts
+    /// it, or before it started), and how often it was restarted.
+    pub network_running: bool,
+    pub network_restarts: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,14 +89,15 @@ impl Service {
             let store = &s.data.store;
             let counts = store.counts()?;
             let trust = store.trust();
-            let mut heads = store.heads(None)?;
-            heads.sort();
-            let mut digest = blake3::Hasher::new();
-            for head in heads {
-                digest.update(head.channel.to_string().as_bytes());
-                digest.update(&head.author.0);
-                digest.update(&head.seq.to_be_bytes());
+            // The records at the heads count too: two nodes holding
+            // different records in one slot have different digests.
+            let mut heads = Vec::new();
+            for head in store.heads(None)? {
+                if let Some(id) = store.log_slot(&head.channel, &head.author, head.seq)? {
+                    heads.push((head, id));
+                }
             }
+            let digest = kawan_protocol::sync::digest(&heads);
             Ok(Status {
                 version: env!("CARGO_PKG_VERSION"),
                 agency: s.config.agency.name.clone(),
@@ -110,7 +115,9 @@ impl Service {
                 store_bytes: store.size_on_disk()?,
                 uptime_s: s.started.elapsed().as_secs(),
                 equivocating_authors: store.equivocators()?.len(),
-                heads_digest: digest.finalize().to_hex().to_string(),
+                heads_digest: hex::encode(digest),
+                network_running: s.net.get().is_some_and(|n| n.health.running()),
+                network_restarts: s.net.get().map_or(0, |n| n.health.restarts()),
             })
         })
         .await
