@@ -235,8 +235,17 @@ pub mod http {
 }
 
 /// A free TCP port on loopback (bound, then released).
+/// A free port below the kernel's ephemeral range, so that no outgoing
+/// connection of an already running node takes it before the node meant to
+/// listen on it binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = (std::process::id().wrapping_mul(7919) + NEXT.fetch_add(1, Ordering::Relaxed) * 97) % 10_000;
+    (0..10_000u32)
+        .map(|i| 20_000 + ((start + i) % 10_000) as u16)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port between 20000 and 30000")
 }
 
 /// A network of real nodes on loopback: node 0 is the coordinator; all are

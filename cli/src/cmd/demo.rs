@@ -287,8 +287,16 @@ fn demo_btc() -> String {
     bech32::segwit::encode(bech32::hrp::BC, bech32::segwit::VERSION_0, &hash.as_bytes()[..20]).unwrap_or_default()
 }
 
+/// A free port below the kernel's ephemeral range (32768 and up on Linux):
+/// a port the OS hands out could be taken as the source port of one of the
+/// running nodes' outgoing connections before this node binds it.
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let start = (seed ^ std::process::id()) % 10_000;
+    (0..10_000u32)
+        .map(|i| 20_000 + ((start + i) % 10_000) as u16)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .context("no free port between 20000 and 30000")
 }
 
 fn wait_for_file(path: &Path, timeout: Duration) -> anyhow::Result<()> {
