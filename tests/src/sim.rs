@@ -15,7 +15,7 @@ use std::{
 };
 
 use kawan_node::{
-    replica::{Config, Input, Output, Replica},
+    replica::{Config, Input, Output, Replica, Rng},
     store::{Ingested, Store},
 };
 use kawan_protocol::*;
@@ -131,25 +131,6 @@ impl Outcome {
             self.sim_s,
             self.wall_s
         )
-    }
-}
-
-/// The simulator's own generator (SplitMix64), seeded by the scenario.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
 }
 
@@ -303,7 +284,7 @@ impl Sim {
             s,
         };
         for i in 0..total {
-            let offset = sim.rng.below(TICK_US);
+            let offset = below(&mut sim.rng, TICK_US);
             sim.at(offset, Event::Tick(i));
         }
         let gap = (1_000_000.0 / sim.s.publish_per_s) as u64;
@@ -317,9 +298,9 @@ impl Sim {
             sim.at(start + window / 2, Event::Heal);
         }
         for _ in 0..sim.s.churn.min(sim.s.nodes.saturating_sub(1)) {
-            let node = 1 + sim.rng.below(sim.s.nodes as u64 - 1) as usize;
-            let down = start + sim.rng.below(window.max(1));
-            let away = 10_000 * MS + sim.rng.below(10_000 * MS);
+            let node = 1 + below(&mut sim.rng, sim.s.nodes as u64 - 1) as usize;
+            let down = start + below(&mut sim.rng, window.max(1));
+            let away = 10_000 * MS + below(&mut sim.rng, 10_000 * MS);
             sim.at(down, Event::Down(node));
             sim.at(down + away, Event::Up(node));
         }
@@ -445,7 +426,7 @@ impl Sim {
         if self.rng.chance(self.s.loss) {
             return;
         }
-        let delay = self.s.latency_ms * MS + self.rng.below(self.s.jitter_ms * MS + 1);
+        let delay = self.s.latency_ms * MS + below(&mut self.rng, self.s.jitter_ms * MS + 1);
         self.at(sent + delay, Event::Deliver { to, from, msg, size });
     }
 
@@ -498,7 +479,7 @@ impl Sim {
         if pool.is_empty() {
             return;
         }
-        let author = pool[self.rng.below(pool.len() as u64) as usize];
+        let author = pool[self.rng.below(pool.len())];
         let channel = if group { Channel::Group(GroupId::new(GROUP).expect("valid id")) } else { Channel::Network };
         let (seq, prev) = self.logs.get(&(author, group)).copied().unwrap_or((0, None));
         let tlp = if group { Tlp::Amber } else { Tlp::Green };
@@ -547,7 +528,7 @@ impl Sim {
             })
             .collect();
         if peers.len() < 8 {
-            let j = self.rng.below(self.s.nodes as u64) as usize;
+            let j = self.rng.below(self.s.nodes);
             let rtt = 2 * self.s.latency_ms * MS;
             self.at(self.now + rtt, Event::Connect(i, j));
         }
@@ -710,6 +691,10 @@ impl Sim {
             wall_s: 0.0,
         }
     }
+}
+
+fn below(rng: &mut Rng, n: u64) -> u64 {
+    rng.below(n as usize) as u64
 }
 
 fn edge(a: usize, b: usize) -> (usize, usize) {

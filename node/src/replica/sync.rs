@@ -25,6 +25,17 @@ use crate::policy::Path;
 const MAX_WANTS: usize = 256;
 
 impl Replica {
+    /// The trust list in force, if `network` is ours; a peer speaking for
+    /// another network is penalised.
+    fn of_network(&mut self, from: AgencyKey, network: &NetworkId) -> Option<std::sync::Arc<Membership>> {
+        let trust = self.store.membership()?;
+        if trust.network.as_ref() != Some(network) {
+            self.penalise(from, Offence::Protocol);
+            return None;
+        }
+        Some(trust)
+    }
+
     /// Our heads on the channels both we and `peer` may see, leaving out
     /// logs a receiver would refuse, with the id of each head record.
     fn heads_for(&self, trust: Option<&Membership>, peer: &AgencyKey) -> Vec<(Head, RecordId)> {
@@ -55,11 +66,7 @@ impl Replica {
         if !self.admit_exchange(&from) {
             return;
         }
-        let Some(trust) = self.store.membership() else { return };
-        if trust.network.as_ref() != Some(&network) {
-            self.penalise(from, Offence::Protocol);
-            return;
-        }
+        let Some(trust) = self.of_network(from, &network) else { return };
         // Trust lists first: the heads that matter depend on them.
         if trust_version < trust.version {
             self.send_trust_page(from, trust_version);
@@ -84,11 +91,7 @@ impl Replica {
         if !self.admit_exchange(&from) {
             return;
         }
-        let Some(trust) = self.store.membership() else { return };
-        if trust.network.as_ref() != Some(&network) {
-            self.penalise(from, Offence::Protocol);
-            return;
-        }
+        let Some(trust) = self.of_network(from, &network) else { return };
         // Positions only mean something in the same trust list; the digest
         // exchange brings the lists level first.
         if trust_version != trust.version {
