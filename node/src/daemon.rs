@@ -48,6 +48,22 @@ pub enum DaemonError {
     Serve(std::io::Error),
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
+    #[error(
+        "node directory {path} is open to other users (mode {mode:o}): it holds cases and the agency key; run: chmod 700 {path}"
+    )]
+    Permissions { path: PathBuf, mode: u32 },
+}
+
+/// A node directory holds cases, tokens and the agency key: only its owner
+/// may enter it.
+fn private_dir(dir: &Path) -> Result<(), DaemonError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let create = |source| DaemonError::Create { path: dir.to_owned(), source };
+    let mode = std::fs::metadata(dir).map_err(create)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(DaemonError::Permissions { path: dir.to_owned(), mode });
+    }
+    Ok(())
 }
 
 /// What `kawan init` made.
@@ -65,6 +81,11 @@ pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Res
     std::fs::create_dir_all(dir).map_err(|source| DaemonError::Create { path: dir.to_owned(), source })?;
     if dir.join(crate::config::FILE).exists() {
         return Err(DaemonError::AlreadyInitialised(dir.to_owned()));
+    }
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|source| DaemonError::Create { path: dir.to_owned(), source })?;
     }
     let config = Config::new(name, country, network);
     let key = identity::create(&dir.join(&config.paths.key))?;
@@ -94,6 +115,7 @@ pub struct Node {
 impl Node {
     /// Loads config, key, store and genesis; each failure says what to fix.
     pub fn open(dir: &Path) -> Result<Node, DaemonError> {
+        private_dir(dir)?;
         let config = Config::load(dir)?;
         let key = identity::load(&dir.join(&config.paths.key))?;
         let storage = DataDir::open(&dir.join(&config.paths.data))?;

@@ -376,6 +376,8 @@ fn metrics_count_records_and_requests() {
     publish_phone(&n, &phone(1));
     n.request("GET", "/api/v1/search?kind=phone", Some(&n.token)).call();
     let r = n.request("GET", "/metrics", None).call();
+    assert_eq!((r.status, r.json()["code"].as_str()), (401, Some("unauthorized")), "metrics need a token");
+    let r = n.request("GET", "/metrics", Some(&n.token)).call();
     assert_eq!(r.status, 200);
     assert!(r.content_type.starts_with("text/plain"), "{}", r.content_type);
     for needle in [

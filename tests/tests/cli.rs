@@ -190,6 +190,16 @@ fn the_node_refuses_to_start_with_a_clear_reason() {
     let out = kawan().arg("--dir").arg(fresh.path()).arg("run").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(fresh.path().join("agency.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A node directory other users can enter (cases live there).
+    let mode = std::fs::metadata(fresh.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "kawan init makes the directory private");
+    std::fs::set_permissions(fresh.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = kawan().arg("--dir").arg(fresh.path()).arg("run").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code() == Some(2) && err.contains("chmod 700"), "{err}");
+    std::fs::set_permissions(fresh.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
 
     // Initialising twice is refused.
     let out = kawan().arg("--dir").arg(fresh.path()).args(["init", "--name", "A", "--country", "GB"]).output().unwrap();

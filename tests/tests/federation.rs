@@ -57,6 +57,14 @@ fn an_offline_node_catches_up_even_from_a_relay_when_the_author_is_offline() {
     assert!(has(net.node(2), "phone", "+447700900999"));
 }
 
+/// A new coordinator token on `n` (made with the operator's).
+fn coordinator_token(n: &TestNode) -> String {
+    let name = format!("coordinator-{}", kawan_tests::free_port());
+    let r = n.request("POST", "/api/v1/tokens", Some(&n.token)).json(&json!({"name": name, "role": "coordinator"}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["token"].as_str().unwrap().to_string()
+}
+
 fn has_peers(n: &TestNode, count: usize) -> bool {
     let peers = n.request("GET", "/api/v1/peers", Some(&n.token)).call().json();
     peers.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() >= count)
@@ -112,26 +120,40 @@ fn strangers_cannot_join_and_removed_members_are_cut_off() {
     let mut net = TestNetwork::start(3, &[]);
     net.wait_for(30, "connected", |net| has_peers(net.node(0), 2));
 
-    // A node whose key is not on the trust list, pointed at node 0.
+    // A node whose key is not on the trust list, pointed at node 0. A token
+    // cannot install a genesis over the API: it comes from the pinned file.
     let stranger = TestNode::start("Stranger", "GB");
     let genesis = std::fs::read(&net.genesis).unwrap();
-    let r =
-        stranger.request("POST", "/api/v1/trust", Some(&stranger.token)).json(&json!({"signed_list": hex(&genesis)}));
-    assert_eq!(r.status, 200, "{}", r.body);
+    let token = coordinator_token(&stranger);
+    let r = stranger.request("POST", "/api/v1/trust", Some(&token)).json(&json!({"signed_list": hex(&genesis)}));
+    assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("no_genesis")), "{}", r.body);
+    let dir = stranger.stop();
+    std::fs::copy(&net.genesis, dir.path().join("genesis.trust")).unwrap();
+    let stranger = TestNode::run(dir);
+    assert_eq!(stranger.request("GET", "/api/v1/trust", Some(&stranger.token)).call().status, 200);
     publish(&stranger, green_phone(&phone(901)));
     std::thread::sleep(std::time::Duration::from_secs(4));
     assert!(!has(net.node(0), "phone", &phone(901)), "a stranger's record got in");
     assert!(!has_peers(&stranger, 1), "a stranger connected");
 
-    // An update signed by nobody the current list trusts is refused.
+    // Installing trust lists takes a coordinator token (the role table);
+    // an operator's is refused, and an update signed by nobody the current
+    // list trusts is refused whoever sends it.
     let forged =
         kawan_node::coordinator::next_version(&kawan_node::coordinator::read(&net.genesis).unwrap(), 0, |_| Ok(()))
             .unwrap();
-    let r = net
-        .node(1)
-        .request("POST", "/api/v1/trust", Some(&net.node(1).token))
-        .json(&json!({"signed_list": hex(&forged.to_bytes())}));
+    let install = |token: &str, bytes: &[u8]| {
+        net.node(1).request("POST", "/api/v1/trust", Some(token)).json(&json!({"signed_list": hex(bytes)}))
+    };
+    let r = install(&net.node(1).token, &forged.to_bytes());
+    assert_eq!((r.status, r.json()["code"].as_str()), (403, Some("forbidden")), "{}", r.body);
+    let coordinator = coordinator_token(net.node(1));
+    let r = install(&coordinator, &forged.to_bytes());
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("trust_list_refused")), "{}", r.body);
+
+    // Agency 2 shares a record while still a member.
+    publish(net.node(2), green_phone(&phone(903)));
+    net.wait_for(30, "node 0 has agency 2's record", |net| has(net.node(0), "phone", &phone(903)));
 
     // The coordinator removes agency 2.
     let file = net.genesis.clone();
@@ -140,7 +162,8 @@ fn strangers_cannot_join_and_removed_members_are_cut_off() {
     assert!(
         k().args(["trust", "sign"]).arg(&file).arg("--key").arg(net.node(0).dir.path()).status().unwrap().success()
     );
-    let out = net.node(0).cli().args(["trust", "publish"]).arg(&file).output().unwrap();
+    let token = coordinator_token(net.node(0));
+    let out = net.node(0).cli().env("KAWAN_TOKEN", token).args(["trust", "publish"]).arg(&file).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     net.wait_for(30, "node 1 follows the update", |net| {
         net.node(1).request("GET", "/api/v1/trust", Some(&net.node(1).token)).call().json()["members"]
@@ -151,6 +174,23 @@ fn strangers_cannot_join_and_removed_members_are_cut_off() {
     std::thread::sleep(std::time::Duration::from_secs(4));
     assert!(!has(net.node(1), "phone", &phone(902)), "a removed member's new record was accepted");
     net.stop(2);
+
+    // Its old record stays, flagged, and every export says so.
+    net.wait_for(30, "node 0 follows the update", |net| {
+        net.node(0).request("GET", "/api/v1/trust", Some(&net.node(0).token)).call().json()["members"]
+            .as_array()
+            .is_some_and(|m| m.len() == 2)
+    });
+    let a = net.node(0);
+    let get = |path: &str| a.request("GET", path, Some(&a.token)).call().body;
+    let csv = get("/api/v1/export/csv");
+    let row = csv.lines().find(|l| l.contains(&phone(903))).unwrap_or_else(|| panic!("{csv}"));
+    assert!(row.ends_with("kawan:author-revoked"), "{row}");
+    assert!(get("/api/v1/export/stix").contains("kawan:author-revoked"), "STIX labels carry the flag");
+    let manifest: Value = serde_json::from_str(&get("/api/v1/export/misp/manifest.json")).unwrap();
+    let events: String =
+        manifest.as_object().unwrap().keys().map(|uuid| get(&format!("/api/v1/export/misp/{uuid}.json"))).collect();
+    assert!(events.contains("kawan:author-revoked"), "MISP tags carry the flag");
 }
 
 fn hex(b: &[u8]) -> String {
@@ -223,7 +263,7 @@ fn every_output_path_asks_the_policy() {
 
     let mut decisions: std::collections::BTreeMap<String, u64> = Default::default();
     for i in 0..3 {
-        let metrics = net.node(i).request("GET", "/metrics", None).call().body;
+        let metrics = net.node(i).request("GET", "/metrics", Some(&net.node(i).token)).call().body;
         for line in metrics.lines().filter(|l| l.starts_with("kawan_policy_decisions_total{")) {
             let path = line.split("path=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
             let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();

@@ -130,7 +130,7 @@ fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
     }));
     assert_eq!(r.status, 201);
     net.wait_for(30, "honest traffic still flows", |net| records(net.node(0)) == 1);
-    let metrics = net.node(0).request("GET", "/metrics", None).call().body;
+    let metrics = net.node(0).request("GET", "/metrics", Some(&net.node(0).token)).call().body;
     for offence in ["bad_signature", "malformed"] {
         assert!(
             metrics.contains(&format!("kawan_peer_penalties_total{{offence=\"{offence}\"}}")),

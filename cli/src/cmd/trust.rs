@@ -165,7 +165,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
                 crate::output::json(&out);
             } else {
                 println!(
-                    "installed {} version {} on the node; it gossips it to the network",
+                    "installed {} version {} on the node; it passes it on to the network",
                     out["network"], out["version"]
                 );
             }

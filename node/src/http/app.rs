@@ -69,7 +69,9 @@ async fn limit_uri(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-async fn metrics(State(svc): State<Arc<Service>>) -> Result<Response, ApiError> {
+/// Prometheus text, for any token holder: the figures name sharing groups
+/// and peers, which are not for anyone who can reach the port.
+async fn metrics(State(svc): State<Arc<Service>>, _caller: crate::service::Caller) -> Result<Response, ApiError> {
     let text = svc.metrics_text().await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

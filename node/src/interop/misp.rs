@@ -91,6 +91,7 @@ impl Feed {
             }
             let mut tags = vec![json!({"name": format!("tlp:{}", h.content.tlp().as_str())})];
             tags.extend(i.tags.iter().map(|t| json!({"name": t})));
+            tags.extend(super::stix::provenance_flags(h).into_iter().map(|f| json!({"name": f})));
             let ts = (h.updated_ms / 1000).to_string();
             if let Some(attrs) = event["Event"]["Attribute"].as_array_mut() {
                 attrs.push(json!({

@@ -239,7 +239,27 @@ pub fn object(h: &Hit) -> Value {
     if h.retracted.is_some() {
         o["revoked"] = true.into();
     }
+    // Provenance warnings travel with the object: a consumer must see that
+    // its author is no longer a member, or signed two records for one slot.
+    let mut labels: Vec<Value> = o["labels"].as_array().cloned().unwrap_or_default();
+    labels.extend(provenance_flags(h).into_iter().map(Value::from));
+    if !labels.is_empty() {
+        o["labels"] = labels.into();
+    }
     o
+}
+
+/// `kawan:author-revoked` and `kawan:author-equivocating`, when they apply:
+/// the same words in STIX labels, MISP tags and the CSV `flags` column.
+pub fn provenance_flags(h: &Hit) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if h.author_revoked {
+        flags.push("kawan:author-revoked");
+    }
+    if h.author_equivocating {
+        flags.push("kawan:author-equivocating");
+    }
+    flags
 }
 
 /// A STIX `sighting` of another agency's knowledge.

@@ -145,14 +145,26 @@ impl Service {
                         opt(i.first_seen),
                         opt(i.last_seen),
                         h.id.to_string(),
+                        crate::interop::stix::provenance_flags(h).join(" "),
                     ]),
                     _ => None,
                 })
                 .collect();
             let caller = Caller { via: Path::Csv, ..caller };
             s.audit_read(&caller, "export.csv", &format!("{} indicators", rows.len()))?;
-            let header =
-                ["kind", "value", "tlp", "role", "subject", "confidence", "author", "first_seen", "last_seen", "id"];
+            let header = [
+                "kind",
+                "value",
+                "tlp",
+                "role",
+                "subject",
+                "confidence",
+                "author",
+                "first_seen",
+                "last_seen",
+                "id",
+                "flags",
+            ];
             Ok(crate::interop::csv::document(&header, rows))
         })
         .await

@@ -29,26 +29,35 @@ impl Service {
         self.data.store.trust().ok_or_else(|| ServiceError::not_found("no trust list installed"))
     }
 
-    /// Installs a signed trust list: the genesis if none is installed, else
-    /// an update the current coordinators signed. The network learns it at
-    /// once (new allow-list, removed members disconnected).
+    /// Installs a signed update of the trust list in force (coordinators
+    /// only): accepted if the current coordinators signed it. The network
+    /// learns it at once (new allow-list, removed members disconnected). The
+    /// genesis is never installed this way: it comes from the file the
+    /// configuration pins (`[paths] genesis`), so a token cannot make a
+    /// node trust a network of its holder's choosing.
     pub async fn install_trust(
         self: &Arc<Self>,
         caller: Caller,
         hex_list: &str,
     ) -> Result<Arc<TrustList>, ServiceError> {
-        caller.require_admin("installing trust lists")?;
+        caller.require(crate::tokens::Role::Coordinator)?;
+        if self.data.store.trust().is_none() {
+            return Err(ServiceError::invalid(
+                "no_genesis",
+                "no trust list is installed: the genesis comes from the file named by [paths] genesis in \
+                 kawan.toml (kawan init --genesis FILE, or place the file and restart the node), never over the API",
+            ));
+        }
         let bytes = hex::decode(hex_list.trim())
             .map_err(|_| ServiceError::bad_request("invalid_value", "signed_list: not hex"))?;
         let signed = SignedTrustList::from_bytes(&bytes)
             .map_err(|e| ServiceError::invalid("invalid_trust_list", e.to_string()))?;
         self.run(move |s| {
-            let store = &s.data.store;
-            let result = match store.trust() {
-                None => store.install_genesis(&signed),
-                Some(_) => store.apply_trust_update(&signed),
-            };
-            let list = result.map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))?;
+            let list = s
+                .data
+                .store
+                .apply_trust_update(&signed)
+                .map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))?;
             s.audit(&caller, "trust.install", &format!("{} v{}", list.network, list.version))?;
             if let Some(net) = s.net.get() {
                 net.send(Command::TrustUpdated);

@@ -40,7 +40,7 @@ pub async fn misp_feed(
 }
 
 #[utoipa::path(get, path = "/api/v1/export/csv", tag = "export",
-    responses((status = 200, description = "kind,value,tlp,role,subject,confidence,author,first_seen,last_seen,id per current indicator")),
+    responses((status = 200, description = "kind,value,tlp,role,subject,confidence,author,first_seen,last_seen,id,flags per current indicator (flags: kawan:author-revoked, kawan:author-equivocating)")),
     security(("bearer" = [])))]
 pub async fn csv(State(svc): State<Arc<Service>>, caller: Caller) -> Result<Response, ApiError> {
     Ok(([(header::CONTENT_TYPE, "text/csv")], svc.csv_export(caller).await?).into_response())
