@@ -44,6 +44,7 @@ pub struct DataDir {
     pub cases: Cases,
     pub audit: Audit,
     pub tokens: Tokens,
+    pub sessions: crate::sessions::Sessions,
 }
 
 impl DataDir {
@@ -98,6 +99,7 @@ impl DataDir {
             cases: Cases::open(local.clone())?,
             audit: Audit::open(local.clone())?,
             tokens: Tokens::open(local.clone())?,
+            sessions: crate::sessions::Sessions::open(local.clone()),
             local,
         })
     }

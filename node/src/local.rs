@@ -12,7 +12,7 @@ use crate::store::{
     memory::MemoryEngine,
 };
 
-pub const SPACES: &[Space] = &["cases", "case_links", "tokens", "token_names", "audit", "meta"];
+pub const SPACES: &[Space] = &["cases", "case_links", "tokens", "token_names", "sessions", "audit", "meta"];
 
 /// Local database formats this binary reads.
 pub const FORMAT: u32 = 1;

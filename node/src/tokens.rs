@@ -114,6 +114,18 @@ impl Tokens {
         Ok(serde_json::from_slice(&v).ok())
     }
 
+    /// A token's hash in hex: what a web session keeps instead of the token.
+    pub fn hash_hex(token: &str) -> String {
+        hex::encode(hash(token))
+    }
+
+    /// The token whose hash (hex) is given, if it is still valid.
+    pub fn by_hash_hex(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let Ok(h) = hex::decode(hash) else { return Ok(None) };
+        let Some(v) = self.db.get("tokens", &h)? else { return Ok(None) };
+        Ok(serde_json::from_slice(&v).ok())
+    }
+
     pub fn list(&self) -> Result<Vec<TokenInfo>, TokenError> {
         let mut out = Vec::new();
         for item in self.db.scan_prefix("tokens", &[], false) {

@@ -253,8 +253,13 @@ fn every_output_path_asks_the_policy() {
         r
     };
     get("/api/v1/search?kind=phone");
-    let web = a.request("GET", "/?q=%2B447700900811", None).header("Cookie", &format!("kawan_session={token}")).call();
-    assert!(web.status == 200 && web.body.contains("+447700900811"), "{}", web.body);
+    let link = a.request("POST", "/api/v1/login-links", Some(&token)).call().json();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let login = agent.get(format!("{}{}", a.base, link["path"].as_str().unwrap())).call().unwrap();
+    let session = login.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let mut web = agent.get(format!("{}/?q=%2B447700900811", a.base)).header("Cookie", &session).call().unwrap();
+    let html = web.body_mut().read_to_string().unwrap();
+    assert!(web.status() == 200 && html.contains("+447700900811"), "{html}");
     let cols = get("/taxii2/api/collections/").json();
     get(&format!("/taxii2/api/collections/{}/objects/", cols["collections"][0]["id"].as_str().unwrap()));
     get("/api/v1/export/misp/manifest.json");

@@ -10,15 +10,35 @@ struct Browser {
     cookie: String,
 }
 
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
+}
+
+/// Posts the login form as a browser does: the form's CSRF field and cookie
+/// come from loading the login page first.
+fn post_login(agent: &ureq::Agent, base: &str, token: &str) -> ureq::http::Response<ureq::Body> {
+    let mut page = agent.get(format!("{base}/login")).call().unwrap();
+    let set = page.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let cookie = set.split(';').next().unwrap().to_string();
+    let html = page.body_mut().read_to_string().unwrap();
+    let i = html.find("name=\"login_csrf\" value=\"").unwrap() + 25;
+    let nonce = html[i..i + 32].to_string();
+    agent
+        .post(format!("{base}/login"))
+        .header("Cookie", &cookie)
+        .send_form([("token", token), ("login_csrf", nonce.as_str())])
+        .unwrap()
+}
+
 impl Browser {
     fn login(n: &TestNode) -> Browser {
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-        let resp = agent.post(format!("{}/login", n.base)).send_form([("token", n.token.as_str())]).unwrap();
+        let agent = agent();
+        let resp = post_login(&agent, &n.base, &n.token);
         assert_eq!(resp.status(), 303);
         let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
         let cookie = set.split(';').next().unwrap().to_string();
+        assert!(!cookie.contains(&n.token), "the cookie holds a session id, never the token");
         Browser { agent, base: n.base.clone(), cookie }
     }
 
@@ -49,10 +69,12 @@ impl Browser {
 fn login_search_escape_csrf_bulk_publish_and_cases() {
     let n = TestNode::start("Example Agency", "GB");
     // Without a session every page sends the browser to the login page.
-    let anon: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let anon = agent();
     assert_eq!(anon.get(format!("{}/", n.base)).call().unwrap().status(), 303);
-    let bad = anon.post(format!("{}/login", n.base)).send_form([("token", "kawan_nope")]).unwrap();
-    assert_eq!(bad.status(), 401);
+    assert_eq!(post_login(&anon, &n.base, "kawan_nope").status(), 401);
+    // A login form posted from elsewhere (no login cookie, or the wrong one) is refused.
+    let forged = anon.post(format!("{}/login", n.base)).send_form([("token", n.token.as_str()), ("login_csrf", "x")]);
+    assert_eq!(forged.unwrap().status(), 403);
 
     let xss = "<script>alert('x')</script>";
     let r = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&json!({
@@ -182,4 +204,58 @@ fn one_time_login_links_and_the_knowledge_form() {
         ],
     );
     assert_eq!(s, 403);
+}
+
+#[test]
+fn sessions_end_on_logout_and_with_their_token_and_pages_carry_security_headers() {
+    let n = TestNode::start("Example Agency", "GB");
+    let b = Browser::login(&n);
+    let mut page = b.agent.get(format!("{}/bulk", n.base)).header("Cookie", &b.cookie).call().unwrap();
+    let h = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(h("content-security-policy").contains("frame-ancestors 'none'"), "{}", h("content-security-policy"));
+    assert_eq!(
+        (h("x-content-type-options"), h("referrer-policy"), h("x-frame-options")),
+        ("nosniff".into(), "no-referrer".into(), "DENY".into())
+    );
+    let _ = page.body_mut().read_to_string();
+
+    // Logging out ends the session on the server: the old cookie is dead.
+    let csrf = b.csrf();
+    let (s, _) = b.post("/logout", &[("csrf", &csrf)]);
+    assert_eq!(s, 303);
+    assert_eq!(b.get("/").0, 303, "the old session cookie no longer logs in");
+
+    // Revoking a token ends the sessions made with it.
+    let r = n.request("POST", "/api/v1/tokens", Some(&n.token)).json(&json!({"name": "temp", "role": "analyst"}));
+    let temp = r.json()["token"].as_str().unwrap().to_string();
+    let agent = agent();
+    let resp = post_login(&agent, &n.base, &temp);
+    let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    assert_eq!(agent.get(format!("{}/", n.base)).header("Cookie", &cookie).call().unwrap().status(), 200);
+    assert_eq!(n.request("DELETE", "/api/v1/tokens/temp", Some(&n.token)).call().status, 204);
+    assert_eq!(agent.get(format!("{}/", n.base)).header("Cookie", &cookie).call().unwrap().status(), 303);
+
+    // Behind a TLS proxy the cookie is Secure.
+    let mut login = agent.get(format!("{}/login", n.base)).header("X-Forwarded-Proto", "https").call().unwrap();
+    let set = login.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(set.contains("Secure"), "{set}");
+    let _ = login.body_mut().read_to_string();
+}
+
+#[test]
+fn one_token_holder_cannot_push_out_anothers_login_links() {
+    let n = TestNode::start("Example Agency", "GB");
+    let r = n.request("POST", "/api/v1/tokens", Some(&n.token)).json(&json!({"name": "other", "role": "analyst"}));
+    let other = r.json()["token"].as_str().unwrap().to_string();
+    let link =
+        |t: &str| n.request("POST", "/api/v1/login-links", Some(t)).call().json()["path"].as_str().unwrap().to_string();
+    let theirs = link(&other);
+    let first_of_mine = link(&n.token);
+    for _ in 0..30 {
+        link(&n.token);
+    }
+    let agent = agent();
+    let open = |path: &str| agent.get(format!("{}{path}", n.base)).call().unwrap().status();
+    assert_eq!(open(&first_of_mine), 404, "a holder's own oldest link goes first");
+    assert_eq!(open(&theirs), 303, "another holder's link still works");
 }

@@ -17,7 +17,7 @@ use crate::{
     service::{Caller, Service, ServiceError},
 };
 
-/// The web page's session cookie, which holds the token.
+/// The web page's session cookie, which holds a session id (never a token).
 pub const COOKIE: &str = "kawan_session";
 
 /// The token a request presents in its `Authorization` header. The error
@@ -39,24 +39,32 @@ pub fn presented_token(headers: &HeaderMap) -> Result<String, &'static str> {
     text.split_once(':').map(|(_, password)| password.to_string()).ok_or("Basic credentials need user:password")
 }
 
-/// The token in the session cookie, if any.
+/// The session id in the session cookie, if any.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
+}
+
+/// A cookie's value.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")).map(String::from))
+        .find_map(|c| c.trim().strip_prefix(&format!("{name}=")).map(String::from))
 }
 
-/// The caller of a request arriving through `via`: the web page reads the
-/// session cookie, every other path the `Authorization` header.
+/// The caller of a request arriving through `via`: the web page's session
+/// cookie names a server-side session, every other path presents a token in
+/// the `Authorization` header.
 pub async fn caller(headers: &HeaderMap, svc: &Arc<Service>, via: Path) -> Result<Caller, ServiceError> {
-    let token = match via {
-        Path::Web => session_token(headers).ok_or_else(|| ServiceError::unauthorized("not logged in"))?,
-        _ => presented_token(headers).map_err(ServiceError::unauthorized)?,
-    };
-    svc.authenticate(token, via).await
+    match via {
+        Path::Web => {
+            let id = session_token(headers).ok_or_else(|| ServiceError::unauthorized("not logged in"))?;
+            svc.session(id).await
+        }
+        _ => svc.authenticate(presented_token(headers).map_err(ServiceError::unauthorized)?, via).await,
+    }
 }
 
 /// REST handlers take the caller as an argument.

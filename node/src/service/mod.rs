@@ -27,6 +27,7 @@ pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES};
+pub use tokens::same;
 pub use trust::PeerState;
 
 use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};

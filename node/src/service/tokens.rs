@@ -11,8 +11,10 @@ use crate::{
 
 /// How long a login link stays good.
 const LOGIN_LINK_MS: u64 = 5 * 60 * 1000;
-/// Unused links kept at most; the oldest goes first.
+/// Unused links kept at most, in all and per token; the oldest goes first,
+/// and one token holder's links never push out another's.
 const MAX_LOGIN_LINKS: usize = 1000;
+const MAX_LOGIN_LINKS_PER_TOKEN: usize = 10;
 
 impl Service {
     /// The caller a token names, arriving through `via`.
@@ -74,8 +76,17 @@ impl Service {
             let mut links = s.login_links.lock().unwrap_or_else(|e| e.into_inner());
             let now = now_ms();
             links.retain(|l| l.expires_ms > now);
-            if links.len() >= MAX_LOGIN_LINKS {
-                links.remove(0);
+            let own = links.iter().filter(|l| l.token == link.token).count();
+            if own >= MAX_LOGIN_LINKS_PER_TOKEN
+                && let Some(oldest) = links.iter().position(|l| l.token == link.token)
+            {
+                links.remove(oldest);
+            } else if links.len() >= MAX_LOGIN_LINKS {
+                return Err(ServiceError::new(
+                    crate::service::Fault::Conflict,
+                    "too_many_login_links",
+                    "too many unused login links; try again in five minutes",
+                ));
             }
             links.push(link);
             Ok(())
@@ -84,12 +95,50 @@ impl Service {
         Ok(code)
     }
 
-    /// The token a login link stands for; the link is used up.
+    /// The token a login link stands for; the link is used up. Codes are
+    /// compared in constant time.
     pub fn redeem_login_link(&self, code: &str) -> Option<String> {
         let mut links = self.login_links.lock().unwrap_or_else(|e| e.into_inner());
         let now = now_ms();
         links.retain(|l| l.expires_ms > now);
-        let pos = links.iter().position(|l| l.code == code)?;
+        let pos = links.iter().position(|l| same(&l.code, code))?;
         Some(links.remove(pos).token)
     }
+
+    /// Starts a web session for a token (the login form, a login link);
+    /// returns the session id for the cookie.
+    pub async fn start_session(self: &Arc<Self>, token: String) -> Result<String, ServiceError> {
+        let caller = self.authenticate(token.clone(), Path::Web).await?;
+        self.run(move |s| {
+            let id = s.data.sessions.create(&token)?;
+            s.audit(&caller, "session.start", "")?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// The caller of a live web session.
+    pub async fn session(self: &Arc<Self>, id: String) -> Result<Caller, ServiceError> {
+        self.run(move |s| match s.data.sessions.check(&id, &s.data.tokens)? {
+            Some(info) => Ok(Caller { name: info.name, role: info.role, via: Path::Web }),
+            None => Err(ServiceError::unauthorized("no such session, or it expired")),
+        })
+        .await
+    }
+
+    /// Ends a web session on the server (logout).
+    pub async fn end_session(self: &Arc<Self>, caller: Caller, id: String) -> Result<(), ServiceError> {
+        self.run(move |s| {
+            s.data.sessions.end(&id)?;
+            s.audit(&caller, "session.end", "")?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Equality that takes the same time wherever two secrets differ: compares
+/// their BLAKE3 hashes (`blake3::Hash` compares in constant time).
+pub fn same(a: &str, b: &str) -> bool {
+    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
 }

@@ -1,22 +1,34 @@
-//! Logging in with a token, out again, and one-time login links.
+//! Logging in with a token, out again, and one-time login links. A login
+//! starts a server-side session: the browser's cookie holds a random session
+//! id, never the token. The login form carries its own CSRF token (a
+//! double-submit cookie), so no other site can log a browser in.
 
 use std::sync::Arc;
 
 use axum::{
     Form,
     extract::{Path, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::{Session, layout::page};
-use crate::{http::auth::COOKIE, policy, service::Service};
+use crate::{
+    http::auth::{COOKIE, cookie},
+    service::{Service, same},
+};
+
+/// The login form's CSRF cookie.
+const LOGIN_COOKIE: &str = "kawan_login";
+/// Sessions last at most this long in the browser too (the server ends them sooner when idle).
+const MAX_AGE_S: u64 = crate::sessions::ABSOLUTE_MS / 1000;
 
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
     token: String,
+    login_csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -24,66 +36,89 @@ pub(super) struct CsrfForm {
     csrf: String,
 }
 
-fn login_page(svc: &Service, error: Option<&str>) -> Markup {
-    page(
+/// Whether the browser reached us over TLS (through a reverse proxy).
+fn over_tls(headers: &HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(r: &mut Response, name: &str, value: &str, max_age: u64, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}");
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The login page, with a fresh login CSRF token in a cookie and the form.
+fn login_page(svc: &Service, headers: &HeaderMap, status: StatusCode, error: Option<&str>) -> Response {
+    let mut nonce = [0u8; 16];
+    let nonce = match getrandom::fill(&mut nonce) {
+        Ok(()) => hex::encode(nonce),
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "no random source; see the node's log").into_response(),
+    };
+    let body = page(
         svc,
         None,
         "Log in",
         html! {
             @if let Some(e) = error { div.error { (e) } }
             form method="post" action="/login" {
+                input type="hidden" name="login_csrf" value=(nonce);
                 label for="token" { "API token" }
                 input id="token" type="password" name="token" autocomplete="current-password" required;
                 p { button type="submit" { "Log in" } }
             }
             p.muted { "Ask your node operator for a token (kawan token create NAME --role analyst)." }
         },
-    )
+    );
+    let mut r = (status, body).into_response();
+    set_cookie(&mut r, LOGIN_COOKIE, &nonce, 600, over_tls(headers));
+    r
 }
 
-pub(super) async fn form(State(svc): State<Arc<Service>>) -> Markup {
-    login_page(&svc, None)
+pub(super) async fn form(State(svc): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    login_page(&svc, &headers, StatusCode::OK, None)
 }
 
-pub(super) async fn login(State(svc): State<Arc<Service>>, Form(f): Form<LoginForm>) -> Response {
-    let token = f.token.trim().to_string();
-    // Only token characters go into the cookie header.
-    let well_formed = token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    match svc.authenticate(token.clone(), policy::Path::Web).await {
-        Ok(_) if well_formed => logged_in(&token),
-        _ => (StatusCode::UNAUTHORIZED, login_page(&svc, Some("Unknown or revoked token."))).into_response(),
+pub(super) async fn login(State(svc): State<Arc<Service>>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same(&expected, &f.login_csrf) {
+        return (StatusCode::FORBIDDEN, "invalid login form; reload the login page").into_response();
+    }
+    match svc.start_session(f.token.trim().to_string()).await {
+        Ok(session) => logged_in(&session, over_tls(&headers)),
+        Err(_) => login_page(&svc, &headers, StatusCode::UNAUTHORIZED, Some("Unknown or revoked token.")),
     }
 }
 
-pub(super) async fn logout(s: Session, Form(f): Form<CsrfForm>) -> Response {
+pub(super) async fn logout(s: Session, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
     if let Some(r) = s.refuses(&f.csrf) {
         return r;
     }
-    let mut r = Redirect::to("/login").into_response();
-    let expired = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    if let Ok(v) = HeaderValue::from_str(&expired) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
+    if let Err(e) = s.svc.end_session(s.caller.clone(), s.id.clone()).await {
+        return s.failed("Log out", e);
     }
+    let mut r = Redirect::to("/login").into_response();
+    set_cookie(&mut r, COOKIE, "", 0, over_tls(&headers));
     r
 }
 
 /// A one-time login link (`kawan demo` prints one): the code is good once,
-/// for five minutes, and is exchanged for the session cookie.
-pub(super) async fn once(State(svc): State<Arc<Service>>, Path(code): Path<String>) -> Response {
-    match svc.redeem_login_link(&code) {
-        Some(token) => logged_in(&token),
-        None => {
-            (StatusCode::NOT_FOUND, login_page(&svc, Some("This login link was used or has expired."))).into_response()
-        }
+/// for five minutes, and starts a session.
+pub(super) async fn once(State(svc): State<Arc<Service>>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+    let started = match svc.redeem_login_link(&code) {
+        Some(token) => svc.start_session(token).await.ok(),
+        None => None,
+    };
+    match started {
+        Some(session) => logged_in(&session, over_tls(&headers)),
+        None => login_page(&svc, &headers, StatusCode::NOT_FOUND, Some("This login link was used or has expired.")),
     }
 }
 
-/// Sends a browser to the search page holding the session cookie for `token`.
-fn logged_in(token: &str) -> Response {
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
+/// Sends a browser to the search page holding the session cookie.
+fn logged_in(session: &str, secure: bool) -> Response {
     let mut r = Redirect::to("/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut r, COOKIE, session, MAX_AGE_S, secure);
     r
 }

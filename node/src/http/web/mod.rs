@@ -44,11 +44,13 @@ pub fn routes() -> Router<super::AppState> {
         .route("/cases/{id}", get(cases::case))
         .route("/network", get(network::network))
         .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
+        .layer(axum::middleware::from_fn(security_headers))
 }
 
-/// A logged-in browser: its token's owner, the CSRF token for its forms,
-/// and the agency it works for (for the page header).
+/// A logged-in browser: its session id, its token's owner, the CSRF token
+/// for its forms, and the service (for the page header).
 struct Session {
+    id: String,
     caller: Caller,
     csrf: String,
     svc: Arc<Service>,
@@ -64,16 +66,18 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let svc = Arc::<Service>::from_ref(state);
         let to_login = || Redirect::to("/login").into_response();
-        let token = auth::session_token(&parts.headers).ok_or_else(to_login)?;
+        let id = auth::session_token(&parts.headers).ok_or_else(to_login)?;
         let caller = auth::caller(&parts.headers, &svc, Path::Web).await.map_err(|_| to_login())?;
-        Ok(Session { csrf: csrf(&svc, &token), caller, svc })
+        Ok(Session { csrf: csrf(&svc, &id), id, caller, svc })
     }
 }
 
 impl Session {
-    /// The refusal for a form whose CSRF token is not the session's.
+    /// The refusal for a form whose CSRF token is not the session's
+    /// (compared in constant time).
     fn refuses(&self, given: &str) -> Option<Response> {
-        (given != self.csrf).then(|| (StatusCode::FORBIDDEN, "invalid form token; reload the page").into_response())
+        (!crate::service::same(given, &self.csrf))
+            .then(|| (StatusCode::FORBIDDEN, "invalid form token; reload the page").into_response())
     }
 
     /// A failed action as a page with the error, under the right status.
@@ -83,9 +87,30 @@ impl Session {
     }
 }
 
-/// The CSRF token of a session: a keyed hash of the session token, so it
+/// The CSRF token of a session: a keyed hash of the session id, so it
 /// needs no server state and differs per session.
-fn csrf(svc: &Service, token: &str) -> String {
+fn csrf(svc: &Service, session: &str) -> String {
     let key = blake3::derive_key("kawan web csrf v1", &svc.key().secret_bytes());
-    blake3::keyed_hash(&key, token.as_bytes()).to_hex().to_string()
+    blake3::keyed_hash(&key, session.as_bytes()).to_hex().to_string()
+}
+
+/// Headers every page carries: no framing, no sniffing, no referrer, and a
+/// Content-Security-Policy that allows only this origin's stylesheet and
+/// the pages' own small inline handlers.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, axum::http::HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'unsafe-inline'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-frame-options", "DENY");
+    r
 }

@@ -1,0 +1,86 @@
+//! Web sessions: a random session id in the browser's cookie, only its
+//! BLAKE3 hash in the local database, with an idle and an absolute expiry.
+//! A session stands for a token; revoking the token ends its sessions, and
+//! logging out ends the session on the server, not only in the browser.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    clock::now_ms,
+    local::LocalDb,
+    store::{StoreError, engine::Batch},
+    tokens::{TokenInfo, Tokens},
+};
+
+/// A session unused this long ends.
+pub const IDLE_MS: u64 = 30 * 60 * 1000;
+/// And none lasts longer than this.
+pub const ABSOLUTE_MS: u64 = 12 * 60 * 60 * 1000;
+/// Last-use times are written at most this often.
+const TOUCH_MS: u64 = 60 * 1000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    /// The hash of the token this session stands for.
+    token: String,
+    created_ms: u64,
+    last_ms: u64,
+}
+
+pub struct Sessions {
+    db: Arc<LocalDb>,
+}
+
+fn key(id: &str) -> Vec<u8> {
+    blake3::hash(id.as_bytes()).as_bytes().to_vec()
+}
+
+impl Sessions {
+    pub fn open(db: Arc<LocalDb>) -> Sessions {
+        Sessions { db }
+    }
+
+    /// A new session for a token; returns the id for the cookie (shown once).
+    pub fn create(&self, token: &str) -> Result<String, StoreError> {
+        let mut id = [0u8; 32];
+        getrandom::fill(&mut id).map_err(|e| StoreError::Write(format!("no randomness: {e}")))?;
+        let id = hex::encode(id);
+        let now = now_ms();
+        let stored = Stored { token: Tokens::hash_hex(token), created_ms: now, last_ms: now };
+        let mut batch = Batch::default();
+        batch.insert("sessions", key(&id), serde_json::to_vec(&stored).unwrap_or_default());
+        self.db.commit(batch)?;
+        Ok(id)
+    }
+
+    /// The token a live session stands for; `None` if it expired, ended or
+    /// its token was revoked (an expired session is removed).
+    pub fn check(&self, id: &str, tokens: &Tokens) -> Result<Option<TokenInfo>, StoreError> {
+        let k = key(id);
+        let Some(v) = self.db.get("sessions", &k)? else { return Ok(None) };
+        let Ok(mut s) = serde_json::from_slice::<Stored>(&v) else { return Ok(None) };
+        let now = now_ms();
+        let live = now.saturating_sub(s.last_ms) < IDLE_MS && now.saturating_sub(s.created_ms) < ABSOLUTE_MS;
+        let info = if live { tokens.by_hash_hex(&s.token)? } else { None };
+        let Some(info) = info else {
+            self.end(id)?;
+            return Ok(None);
+        };
+        if now.saturating_sub(s.last_ms) >= TOUCH_MS {
+            s.last_ms = now;
+            let mut batch = Batch::default();
+            batch.insert("sessions", k, serde_json::to_vec(&s).unwrap_or_default());
+            self.db.commit_buffered(batch)?;
+        }
+        Ok(Some(info))
+    }
+
+    /// Ends a session (logout).
+    pub fn end(&self, id: &str) -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        batch.remove("sessions", key(id));
+        self.db.commit(batch)
+    }
+}
