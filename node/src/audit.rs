@@ -2,7 +2,12 @@
 //!
 //! Each entry's hash covers the previous entry's hash, so editing or deleting
 //! any entry breaks every later link; the head (last seq and hash) is kept
-//! beside the entries so that truncating the tail is detected too.
+//! beside the entries so that truncating the tail is detected too. Someone
+//! with the files could cut the tail *and* rewrite the head, so the node
+//! also signs checkpoints — (seq, hash) under the agency key — every
+//! [`CHECKPOINT_EVERY`] entries and at shutdown: a chain that ends before a
+//! signed checkpoint, or differs from it, was cut. A checkpoint copied off
+//! the node (`kawan audit checkpoint`) detects a rollback of the whole file.
 
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +50,27 @@ pub struct Audit {
 }
 
 const HEAD: &[u8] = b"head";
+/// Checkpoint keys: `c` ‖ seq.
+const CHECKPOINT: u8 = b'c';
+const CHECKPOINT_DOMAIN: &[u8] = b"kawan/audit-checkpoint/v1";
+/// Entries between signed checkpoints.
+pub const CHECKPOINT_EVERY: u64 = 1000;
+
+/// A signed statement that the chain had `hash` at entry `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: u64,
+    pub hash: String,
+    pub time_ms: u64,
+    /// The agency key's signature over `seq ‖ hash`, hex.
+    pub sig: String,
+}
+
+fn checkpoint_message(seq: u64, hash: &str) -> Vec<u8> {
+    let mut m = seq.to_be_bytes().to_vec();
+    m.extend_from_slice(hash.as_bytes());
+    m
+}
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl Audit {
@@ -83,6 +109,36 @@ impl Audit {
         Ok(e)
     }
 
+    /// Signs the head as a checkpoint (nothing if the log is empty or the
+    /// head is already checkpointed).
+    pub fn checkpoint(&self, key: &kawan_protocol::Keypair) -> Result<Option<Checkpoint>, AuditError> {
+        let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((seq, hash)) = self.head()? else { return Ok(None) };
+        if self.checkpoints()?.last().is_some_and(|c| c.seq == seq) {
+            return Ok(None);
+        }
+        let sig = key.sign(CHECKPOINT_DOMAIN, &checkpoint_message(seq, &hash));
+        let c = Checkpoint { seq, hash, time_ms: now_ms(), sig: hex::encode(sig.0) };
+        let mut k = vec![CHECKPOINT];
+        k.extend_from_slice(&seq.to_be_bytes());
+        let mut batch = Batch::default();
+        batch.insert("audit", k, serde_json::to_vec(&c).unwrap_or_default());
+        self.db.commit(batch)?;
+        Ok(Some(c))
+    }
+
+    /// Every signed checkpoint, oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, AuditError> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix("audit", &[CHECKPOINT], false) {
+            let (_, v) = item?;
+            let c =
+                serde_json::from_slice(&v).map_err(|_| AuditError::Broken { seq: 0, what: "unreadable checkpoint" })?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
     /// The newest entries, newest first.
     pub fn tail(&self, n: usize) -> Result<Vec<Entry>, AuditError> {
         let mut out = Vec::new();
@@ -95,8 +151,21 @@ impl Audit {
         Ok(out)
     }
 
-    /// Walks the whole chain; returns the number of entries, or where it breaks.
-    pub fn verify(&self) -> Result<u64, AuditError> {
+    /// Walks the whole chain and the signed checkpoints (signatures checked
+    /// against `key`); returns the number of entries, or where it breaks.
+    pub fn verify(&self, key: &kawan_protocol::AgencyKey) -> Result<u64, AuditError> {
+        let checkpoints = self.checkpoints()?;
+        for c in &checkpoints {
+            let sig = hex::decode(&c.sig).ok().and_then(|b| <[u8; 64]>::try_from(b).ok());
+            let valid = sig.is_some_and(|s| {
+                key.verify(CHECKPOINT_DOMAIN, &checkpoint_message(c.seq, &c.hash), &kawan_protocol::Sig(s))
+            });
+            if !valid {
+                return Err(AuditError::Broken { seq: c.seq, what: "a checkpoint's signature is not the agency's" });
+            }
+        }
+        let wanted: std::collections::BTreeMap<u64, &str> =
+            checkpoints.iter().map(|c| (c.seq, c.hash.as_str())).collect();
         let mut expect_seq = 1;
         let mut prev = GENESIS.to_string();
         for item in self.db.scan_prefix("audit", b"e", false) {
@@ -112,10 +181,21 @@ impl Audit {
             if entry_hash(&e) != e.hash {
                 return Err(AuditError::Broken { seq, what: "contents edited" });
             }
+            if wanted.get(&seq).is_some_and(|h| *h != e.hash) {
+                return Err(AuditError::Broken { seq, what: "differs from the signed checkpoint" });
+            }
             prev = e.hash;
             expect_seq += 1;
         }
         let count = expect_seq - 1;
+        if let Some((&last, _)) = wanted.last_key_value()
+            && last > count
+        {
+            return Err(AuditError::Broken {
+                seq: count + 1,
+                what: "entries after this point were removed (a signed checkpoint covers more)",
+            });
+        }
         match self.head()? {
             None if count == 0 => Ok(0),
             Some((seq, hash)) if seq == count && hash == prev => Ok(count),
@@ -168,6 +248,10 @@ mod tests {
         a.db.commit(b).unwrap();
     }
 
+    fn me() -> kawan_protocol::Keypair {
+        kawan_protocol::Keypair::from_secret_bytes([3; 32])
+    }
+
     fn audit() -> (tempfile::TempDir, Audit) {
         let dir = tempfile::tempdir().unwrap();
         let db = Arc::new(LocalDb::open(dir.path()).unwrap());
@@ -177,11 +261,11 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies() {
         let (_d, a) = audit();
-        assert_eq!(a.verify().unwrap(), 0);
+        assert_eq!(a.verify(&me().public()).unwrap(), 0);
         for i in 0..5 {
             a.append("analyst-1", "query", &format!("phone #{i}")).unwrap();
         }
-        assert_eq!(a.verify().unwrap(), 5);
+        assert_eq!(a.verify(&me().public()).unwrap(), 5);
         assert_eq!(a.tail(2).unwrap()[0].seq, 5);
     }
 
@@ -194,7 +278,7 @@ mod tests {
         let mut e: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(2)).unwrap().unwrap()).unwrap();
         e.actor = "someone-else".into();
         tamper(&a, |b| b.insert("audit", entry_key(2).to_vec(), serde_json::to_vec(&e).unwrap()));
-        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
+        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
     }
 
     #[test]
@@ -204,9 +288,9 @@ mod tests {
             a.append("analyst-1", "query", "x").unwrap();
         }
         tamper(&a, |b| b.remove("audit", entry_key(3).to_vec()));
-        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
+        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 3, .. })));
         tamper(&a, |b| b.remove("audit", entry_key(2).to_vec()));
-        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 2, .. })));
+        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 2, .. })));
     }
 
     #[test]
@@ -219,6 +303,38 @@ mod tests {
         e.detail = "nothing to see".into();
         e.hash = entry_hash(&e);
         tamper(&a, |b| b.insert("audit", entry_key(2).to_vec(), serde_json::to_vec(&e).unwrap()));
-        assert!(matches!(a.verify(), Err(AuditError::Broken { seq: 3, .. })));
+        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 3, .. })));
+    }
+}
+
+#[cfg(test)]
+mod checkpoints {
+    use super::*;
+
+    #[test]
+    fn cutting_the_tail_and_rewriting_the_head_is_caught_by_a_signed_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Audit::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
+        let key = kawan_protocol::Keypair::from_secret_bytes([3; 32]);
+        for _ in 0..5 {
+            a.append("analyst-1", "query", "x").unwrap();
+        }
+        assert!(a.checkpoint(&key).unwrap().is_some());
+        assert!(a.checkpoint(&key).unwrap().is_none(), "the head is already checkpointed");
+        a.append("analyst-1", "case.read", "7").unwrap();
+        assert_eq!(a.verify(&key.public()).unwrap(), 6);
+        // Someone with the files removes entries 4-6 and points the head at 3.
+        let third: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(3)).unwrap().unwrap()).unwrap();
+        let mut b = Batch::default();
+        for seq in 4..=6 {
+            b.remove("audit", entry_key(seq).to_vec());
+        }
+        b.insert("audit", HEAD.to_vec(), head_value(3, &third.hash));
+        a.db.commit(b).unwrap();
+        let err = a.verify(&key.public()).unwrap_err();
+        assert!(matches!(err, AuditError::Broken { seq: 4, .. }), "{err}");
+        // A checkpoint signed by another key is refused.
+        let other = kawan_protocol::Keypair::from_secret_bytes([4; 32]);
+        assert!(a.verify(&other.public()).is_err());
     }
 }

@@ -181,6 +181,9 @@ impl Node {
         persister.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
+        if let Err(e) = self.svc.checkpoint_audit() {
+            tracing::error!(error = %e, "signing the audit log's head failed");
+        }
         if let Err(e) = self.svc.data().close() {
             tracing::error!(error = %e, "final flush failed");
         }

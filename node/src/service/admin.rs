@@ -128,11 +128,29 @@ impl Service {
     pub async fn verify_audit(self: &Arc<Self>, caller: Caller) -> Result<Result<u64, String>, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
-            let verdict = s.data.audit.verify().map_err(|e| e.to_string());
+            let verdict = s.data.audit.verify(&s.key.public()).map_err(|e| e.to_string());
             s.audit_read(&caller, "audit.verify", "")?;
             Ok(verdict)
         })
         .await
+    }
+
+    /// Signs the audit log's head now (operators) and returns the newest
+    /// checkpoint: keep a copy off the node to detect a rolled-back log.
+    pub async fn audit_checkpoint(self: &Arc<Self>, caller: Caller) -> Result<crate::audit::Checkpoint, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            s.audit(&caller, "audit.checkpoint", "")?;
+            s.data.audit.checkpoint(&s.key)?;
+            s.data.audit.checkpoints()?.pop().ok_or_else(|| ServiceError::internal("no checkpoint after signing one"))
+        })
+        .await
+    }
+
+    /// Signs the audit log's head (at shutdown).
+    pub fn checkpoint_audit(&self) -> Result<(), ServiceError> {
+        self.data.audit.checkpoint(&self.key)?;
+        Ok(())
     }
 
     pub async fn store_stats(self: &Arc<Self>, caller: Caller) -> Result<StoreStats, ServiceError> {

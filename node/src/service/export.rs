@@ -90,9 +90,18 @@ impl Service {
 
     /// Every object of a collection (for lookups by id, and the STIX
     /// bundle; collections are bounded by what one node stores).
-    pub async fn taxii_all(self: &Arc<Self>, collection: String) -> Result<Vec<(Value, u64)>, ServiceError> {
+    pub async fn taxii_all(
+        self: &Arc<Self>,
+        caller: Caller,
+        collection: String,
+        object: String,
+    ) -> Result<Vec<(Value, u64)>, ServiceError> {
         let channel = self.collection(&collection)?;
-        self.run(move |s| s.all(&channel)).await
+        self.run(move |s| {
+            s.audit_read(&caller, "export.taxii", &format!("collection {collection}, object {object}"))?;
+            s.all(&channel)
+        })
+        .await
     }
 
     /// The network collection as one STIX 2.1 bundle (`kawan export stix`).

@@ -173,14 +173,22 @@ impl Service {
     /// Appends a change (publish, case, token) to the audit log and waits
     /// for the disk: nothing happens unaudited.
     fn audit(&self, caller: &Caller, action: &str, detail: &str) -> Result<(), ServiceError> {
-        self.data.audit.append(&caller.name, action, &with_path(caller, detail))?;
-        Ok(())
+        let entry = self.data.audit.append(&caller.name, action, &with_path(caller, detail))?;
+        self.checkpoint_now_and_then(entry.seq)
     }
 
     /// Appends a read (query, lookup, record, case or export) without
     /// waiting for the disk: the daemon persists buffered writes every 500 ms.
     fn audit_read(&self, caller: &Caller, action: &str, detail: &str) -> Result<(), ServiceError> {
-        self.data.audit.append_buffered(&caller.name, action, &with_path(caller, detail))?;
+        let entry = self.data.audit.append_buffered(&caller.name, action, &with_path(caller, detail))?;
+        self.checkpoint_now_and_then(entry.seq)
+    }
+
+    /// Every [`crate::audit::CHECKPOINT_EVERY`] entries the head is signed.
+    fn checkpoint_now_and_then(&self, seq: u64) -> Result<(), ServiceError> {
+        if seq.is_multiple_of(crate::audit::CHECKPOINT_EVERY) {
+            self.data.audit.checkpoint(&self.key)?;
+        }
         Ok(())
     }
 

@@ -89,6 +89,16 @@ pub async fn verify_audit(State(svc): Svc, caller: Caller) -> Result<axum::Json<
     }))
 }
 
+#[utoipa::path(post, path = "/api/v1/audit/checkpoint", tag = "admin",
+    responses((status = 200, body = Object, description = "{seq, hash, time_ms, sig}: the audit log's head, signed by the agency key")),
+    security(("bearer" = [])))]
+pub async fn audit_checkpoint(
+    State(svc): Svc,
+    caller: Caller,
+) -> Result<axum::Json<crate::audit::Checkpoint>, ApiError> {
+    Ok(axum::Json(svc.audit_checkpoint(caller).await?))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginLink {
     /// Open once within five minutes to log a browser in as the caller.

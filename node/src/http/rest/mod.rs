@@ -61,6 +61,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::status))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(admin::audit_checkpoint))
         .routes(routes!(admin::stats))
         .routes(routes!(admin::compact))
         .routes(routes!(admin::login_link))

@@ -328,9 +328,14 @@ fn paged(page: &TaxiiPage, objects: Vec<Value>) -> Value {
 }
 
 /// Every version of one object in a collection; not found if none.
-async fn versions_of(svc: &Arc<Service>, collection: String, object: &str) -> Result<Vec<Value>, TaxiiError> {
-    let found: Vec<Value> =
-        svc.taxii_all(collection).await?.into_iter().map(|(o, _)| o).filter(|o| o["id"] == object).collect();
+async fn versions_of(
+    svc: &Arc<Service>,
+    caller: Caller,
+    collection: String,
+    object: &str,
+) -> Result<Vec<Value>, TaxiiError> {
+    let all = svc.taxii_all(caller, collection, object.to_string()).await?;
+    let found: Vec<Value> = all.into_iter().map(|(o, _)| o).filter(|o| o["id"] == object).collect();
     if found.is_empty() {
         return Err(TaxiiError::new(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
     }
@@ -339,20 +344,20 @@ async fn versions_of(svc: &Arc<Service>, collection: String, object: &str) -> Re
 
 async fn object(
     State(svc): Svc,
-    _c: TaxiiCaller,
+    TaxiiCaller(caller): TaxiiCaller,
     Path((id, object)): Path<(String, String)>,
 ) -> Result<Response, TaxiiError> {
-    let found = versions_of(&svc, id, &object).await?;
+    let found = versions_of(&svc, caller, id, &object).await?;
     let latest = found.into_iter().max_by_key(|o| o["modified"].as_str().unwrap_or("").to_string());
     Ok(taxii(json!({"more": false, "objects": latest.into_iter().collect::<Vec<_>>()})))
 }
 
 async fn versions(
     State(svc): Svc,
-    _c: TaxiiCaller,
+    TaxiiCaller(caller): TaxiiCaller,
     Path((id, object)): Path<(String, String)>,
 ) -> Result<Response, TaxiiError> {
-    let mut v: Vec<String> = versions_of(&svc, id, &object)
+    let mut v: Vec<String> = versions_of(&svc, caller, id, &object)
         .await?
         .into_iter()
         .filter_map(|o| o["modified"].as_str().map(String::from))
