@@ -167,9 +167,11 @@ impl Service {
     pub async fn compact(self: &Arc<Self>, caller: Caller) -> Result<StoreStats, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
-            s.audit(&caller, "store.compact", "")?;
-            s.data.store.compact()?;
-            s.data.local().compact()?;
+            let compact = || -> Result<(), ServiceError> {
+                s.data.store.compact()?;
+                Ok(s.data.local().compact()?)
+            };
+            s.audited(&caller, "store.compact", "", compact, |_| String::new())?;
             s.stats_now()
         })
         .await

@@ -24,9 +24,7 @@ impl Service {
     pub async fn create_case(self: &Arc<Self>, caller: Caller, new: NewCase) -> Result<Case, ServiceError> {
         self.may_see_cases(&caller)?;
         self.run(move |s| {
-            let case = s.data.cases.create(new)?;
-            s.audit(&caller, "case.create", &case.id.to_string())?;
-            Ok(case)
+            s.audited(&caller, "case.create", "", || Ok(s.data.cases.create(new)?), |case| case.id.to_string())
         })
         .await
     }
@@ -65,9 +63,8 @@ impl Service {
             if !s.data.store.contains(&record)? {
                 return Err(ServiceError::not_found(format!("no record {record}")));
             }
-            let case = s.data.cases.link(id, &record)?;
-            s.audit(&caller, "case.link", &format!("{id} {record}"))?;
-            Ok(case)
+            let what = format!("{id} {record}");
+            s.audited(&caller, "case.link", &what, || Ok(s.data.cases.link(id, &record)?), |_| what.clone())
         })
         .await
     }

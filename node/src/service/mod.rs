@@ -170,8 +170,37 @@ impl Service {
         Policy::new(membership.as_deref(), self.key.public(), crate::clock::now_ms()).allows(item, to, path)
     }
 
-    /// Appends a change (publish, case, token) to the audit log and waits
-    /// for the disk: nothing happens unaudited.
+    /// Carries out a change under the audit rule: its intent is on disk
+    /// before the change happens (a change whose entry cannot be written
+    /// does not happen), and its outcome follows (buffered). Nothing is
+    /// announced to peers before both are written.
+    fn audited<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        intent: &str,
+        change: impl FnOnce() -> Result<T, ServiceError>,
+        outcome: impl FnOnce(&T) -> String,
+    ) -> Result<T, ServiceError> {
+        self.audit(caller, action, &format!("pending: {intent}"))?;
+        match change() {
+            Ok(done) => {
+                if let Err(e) = self.audit_read(caller, action, &format!("done: {}", outcome(&done))) {
+                    // The change happened and its intent is on record.
+                    tracing::error!(error = %e, action, "writing the outcome of an audited change failed");
+                }
+                Ok(done)
+            }
+            Err(e) => {
+                if let Err(a) = self.audit_read(caller, action, &format!("failed: {intent}: {}", e.code)) {
+                    tracing::error!(error = %a, action, "writing the failure of an audited change failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends an entry and waits for the disk.
     fn audit(&self, caller: &Caller, action: &str, detail: &str) -> Result<(), ServiceError> {
         let entry = self.data.audit.append(&caller.name, action, &with_path(caller, detail))?;
         self.checkpoint_now_and_then(entry.seq)
@@ -213,5 +242,44 @@ fn with_path(caller: &Caller, detail: &str) -> String {
         Path::Rest => detail.to_string(),
         via if detail.is_empty() => format!("via {}", via.as_str()),
         via => format!("{detail} (via {})", via.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kawan_protocol::{Body, Indicator, IndicatorRole, Kind, NetworkId, Tlp};
+
+    use super::*;
+
+    fn service() -> Arc<Service> {
+        let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
+        let key = Keypair::from_secret_bytes([5; 32]);
+        Arc::new(Service::new(DataDir::in_memory().unwrap(), key, config, Arc::new(Metrics::new())))
+    }
+
+    fn analyst() -> Caller {
+        Caller { name: "analyst-1".into(), role: Role::Analyst, via: Path::Rest }
+    }
+
+    #[tokio::test]
+    async fn a_change_is_audited_before_it_happens_and_its_outcome_after() {
+        let svc = service();
+        let good = Body::Indicator(Indicator::new(Kind::Domain, "jobs.example", IndicatorRole::JobAd, Tlp::Green));
+        let published = svc.publish(analyst(), good, None).await.unwrap();
+        let red = Body::Indicator(Indicator::new(Kind::Domain, "red.example", IndicatorRole::JobAd, Tlp::Red));
+        assert_eq!(svc.publish(analyst(), red, None).await.unwrap_err().code, "tlp_red");
+        let log: Vec<String> =
+            svc.data.audit.tail(10).unwrap().into_iter().rev().map(|e| format!("{} {}", e.action, e.detail)).collect();
+        assert_eq!(
+            log,
+            vec![
+                "publish pending: indicator".to_string(),
+                format!("publish done: indicator {}", published.id),
+                "publish pending: indicator".to_string(),
+                "publish failed: indicator: tlp_red".to_string(),
+            ]
+        );
+        assert_eq!(svc.data.audit.verify(&svc.key.public()).unwrap(), 4);
+        assert_eq!(svc.data.store.len(), 1, "the refused record was not stored");
     }
 }

@@ -125,11 +125,18 @@ impl Service {
     }
 
     fn publish_now(&self, caller: &Caller, body: Body, group: Option<GroupId>) -> Result<Published, ServiceError> {
-        let v = self.data.store.publish(&self.key, &self.config.agency.network, body, group).inspect_err(|_| {
-            self.metrics.publish_failed();
-        })?;
+        let intent = body.type_name();
+        let v = self.audited(
+            caller,
+            "publish",
+            intent,
+            || {
+                let published = self.data.store.publish(&self.key, &self.config.agency.network, body, group);
+                published.inspect_err(|_| self.metrics.publish_failed()).map_err(ServiceError::from)
+            },
+            |v| format!("{} {}", v.record.body.type_name(), v.id),
+        )?;
         self.announce(&v);
-        self.audit(caller, "publish", &format!("{} {}", v.record.body.type_name(), v.id))?;
         Ok(Published::of(&v))
     }
 
@@ -141,9 +148,14 @@ impl Service {
         items: Vec<(Body, Option<GroupId>)>,
     ) -> Result<Vec<Result<Published, ServiceError>>, ServiceError> {
         self.run(move |s| {
-            let results = s.data.store.publish_batch(&s.key, &s.config.agency.network, items);
-            let ok = results.iter().filter(|r| r.is_ok()).count();
-            s.audit(&caller, "publish", &format!("{ok} records in one batch"))?;
+            let n = items.len();
+            let results = s.audited(
+                &caller,
+                "publish",
+                &format!("{n} records in one batch"),
+                || Ok(s.data.store.publish_batch(&s.key, &s.config.agency.network, items)),
+                |results| format!("{} of {n} records", results.iter().filter(|r| r.is_ok()).count()),
+            )?;
             Ok(results
                 .into_iter()
                 .map(|r| match r {

@@ -37,9 +37,8 @@ impl Service {
         caller.require(Role::Operator)?;
         let role: Role = role.parse().map_err(|e: String| ServiceError::bad_request("invalid_value", e))?;
         self.run(move |s| {
-            let (token, info) = s.data.tokens.create(&name, role)?;
-            s.audit(&caller, "token.create", &format!("{} {}", info.name, role.as_str()))?;
-            Ok((token, info))
+            let what = format!("{name} {}", role.as_str());
+            s.audited(&caller, "token.create", &what, || Ok(s.data.tokens.create(&name, role)?), |_| what.clone())
         })
         .await
     }
@@ -57,9 +56,7 @@ impl Service {
     pub async fn revoke_token(self: &Arc<Self>, caller: Caller, name: String) -> Result<(), ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
-            s.data.tokens.revoke(&name)?;
-            s.audit(&caller, "token.revoke", &name)?;
-            Ok(())
+            s.audited(&caller, "token.revoke", &name, || Ok(s.data.tokens.revoke(&name)?), |_| name.clone())
         })
         .await
     }

@@ -53,12 +53,11 @@ impl Service {
         let signed = SignedTrustList::from_bytes(&bytes)
             .map_err(|e| ServiceError::invalid("invalid_trust_list", e.to_string()))?;
         self.run(move |s| {
-            let list = s
-                .data
-                .store
-                .apply_trust_update(&signed)
-                .map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))?;
-            s.audit(&caller, "trust.install", &format!("{} v{}", list.network, list.version))?;
+            let install = || {
+                let installed = s.data.store.apply_trust_update(&signed);
+                installed.map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))
+            };
+            s.audited(&caller, "trust.install", "", install, |list| format!("{} v{}", list.network, list.version))?;
             if let Some(net) = s.net.get() {
                 net.send(Command::TrustUpdated);
             }
