@@ -176,6 +176,9 @@ impl Node {
             peer_id = %identity::peer_id(&self.svc.key().public()).map(|p| p.to_string()).unwrap_or_default(),
             "kawan node running"
         );
+        for warning in self.svc.trust_warnings() {
+            tracing::warn!(%warning, "trust list");
+        }
         let app = crate::http::app(self.svc.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         persister.abort();

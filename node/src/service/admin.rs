@@ -32,6 +32,8 @@ pub struct Status {
     /// it, or before it started), and how often it was restarted.
     pub network_running: bool,
     pub network_restarts: u64,
+    /// What an operator must act on (e.g. coordinators about to expire).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,6 +120,7 @@ impl Service {
                 heads_digest: hex::encode(digest),
                 network_running: s.net.get().is_some_and(|n| n.health.running()),
                 network_restarts: s.net.get().map_or(0, |n| n.health.restarts()),
+                warnings: s.trust_warnings(),
             })
         })
         .await

@@ -282,4 +282,41 @@ mod tests {
         assert_eq!(svc.data.audit.verify(&svc.key.public()).unwrap(), 4);
         assert_eq!(svc.data.store.len(), 1, "the refused record was not stored");
     }
+
+    #[test]
+    fn operators_are_warned_before_the_coordinators_run_out() {
+        use kawan_protocol::{Member, MemberId, MemberRole, SignedTrustList, TrustList};
+        let now = crate::clock::now_ms();
+        let day = 24 * 60 * 60 * 1000;
+        let coordinator = |expires_ms| Member {
+            id: MemberId::new("agency-5").unwrap(),
+            name: "Agency 5".into(),
+            country: "GB".parse().unwrap(),
+            key: Keypair::from_secret_bytes([5; 32]).public(),
+            roles: vec![MemberRole::Coordinator],
+            addrs: vec![],
+            expires_ms,
+        };
+        let warnings = |expires_ms| {
+            let svc = service();
+            let list = TrustList {
+                network: NetworkId::new("kawan-test").unwrap(),
+                version: 1,
+                issued_ms: now - 20 * day,
+                threshold: 1,
+                members: vec![coordinator(expires_ms)],
+                groups: vec![],
+            };
+            let mut signed = SignedTrustList::new(&list).unwrap();
+            signed.sign(&Keypair::from_secret_bytes([5; 32]));
+            svc.data.store.install_genesis(&signed).unwrap();
+            svc.trust_warnings()
+        };
+        assert!(warnings(None).is_empty());
+        assert!(warnings(Some(now + 90 * day)).is_empty());
+        let soon = warnings(Some(now + 10 * day));
+        assert!(soon.len() == 1 && soon[0].contains("expire"), "{soon:?}");
+        let gone = warnings(Some(now - day));
+        assert!(gone.len() == 1 && gone[0].contains("no trust-list update can be accepted"), "{gone:?}");
+    }
 }

@@ -105,3 +105,35 @@ impl Service {
         self.data.store.trust().map(|t| t.groups_of(&me).into_iter().cloned().collect()).unwrap_or_default()
     }
 }
+
+/// How far ahead coordinator expiry is warned about.
+const EXPIRY_WARNING_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+impl Service {
+    /// What an operator must act on about the trust list: a list no update
+    /// can replace any more (too few active coordinators to reach the
+    /// threshold), or one that will be so within 30 days.
+    pub fn trust_warnings(&self) -> Vec<String> {
+        let Some(list) = self.data.store.trust() else { return vec![] };
+        let now = crate::clock::now_ms();
+        let needed = usize::from(list.threshold);
+        let coordinators: Vec<_> = list.members.iter().filter(|m| m.is_coordinator()).collect();
+        let active = coordinators.iter().filter(|m| m.is_active(now)).count();
+        if active < needed {
+            return vec![format!(
+                "only {active} active coordinator(s) remain and the trust list needs {needed} signature(s): \
+                 no trust-list update can be accepted any more; the network needs a new genesis"
+            )];
+        }
+        let later = now + EXPIRY_WARNING_MS;
+        if coordinators.iter().filter(|m| m.is_active(later)).count() < needed {
+            let first = coordinators.iter().filter_map(|m| m.expires_ms.filter(|e| *e > now)).min().unwrap_or(later);
+            return vec![format!(
+                "coordinator memberships expire from {}: after that fewer than {needed} coordinator(s) can sign \
+                 and no trust-list update will be accepted; have the coordinators sign an extended list before then",
+                crate::interop::stix::timestamp(first)
+            )];
+        }
+        vec![]
+    }
+}

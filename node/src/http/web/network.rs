@@ -19,7 +19,9 @@ pub(super) async fn network(s: Session) -> Response {
         (Ok(peers), Ok(audit)) => (peers, audit),
         (Err(e), _) | (_, Err(e)) => return s.failed("Network", e),
     };
+    let warnings = s.svc.trust_warnings();
     page(&s.svc, Some(&s), "Network", html! {
+        @for w in &warnings { div.error { (w) } }
         @match &trust {
             None => p { "No trust list installed." },
             Some(t) => {
