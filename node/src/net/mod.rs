@@ -282,7 +282,7 @@ impl Net {
             bootstrap: config.bootstrap.iter().filter_map(|a| a.parse().ok()).collect(),
             learned: HashMap::new(),
             addr_file: config.addr_file.clone(),
-            wire_log: std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from),
+            wire_log: wire_log_path(),
             done_tx,
             done_rx,
         }
@@ -507,6 +507,12 @@ impl Net {
             _ => {}
         }
     }
+}
+
+/// Where `KAWAN_WIRE_LOG` asks received messages to be logged: only in
+/// builds with the `wire-log` feature (the tests'), never in production.
+fn wire_log_path() -> Option<PathBuf> {
+    if cfg!(feature = "wire-log") { std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from) } else { None }
 }
 
 /// Applies one signed trust list received from a peer (the driver's half
