@@ -136,6 +136,11 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     driver.find(By::Css("main form button[type=submit]")).await?.click().await?;
     wait_for(&driver, "<strong>1000</strong> values: <strong>1</strong> with hits").await?;
     driver.screenshot(&dir.join("bulk.png")).await?;
+    // The filter (a static script: the page allows no inline script) shows the hit only.
+    driver.find(By::Css("#show option[value='hit']")).await?.click().await?;
+    let shown =
+        driver.execute("return document.querySelectorAll('tr[data-status]:not([hidden])').length;", vec![]).await?;
+    assert_eq!(shown.json(), &json!(1), "only the row with a hit stays visible");
 
     driver.goto(format!("{}/library", b.base)).await?;
     driver.screenshot(&dir.join("library.png")).await?;

@@ -212,7 +212,11 @@ fn sessions_end_on_logout_and_with_their_token_and_pages_carry_security_headers(
     let b = Browser::login(&n);
     let mut page = b.agent.get(format!("{}/bulk", n.base)).header("Cookie", &b.cookie).call().unwrap();
     let h = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert!(h("content-security-policy").contains("frame-ancestors 'none'"), "{}", h("content-security-policy"));
+    let csp = h("content-security-policy");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert_eq!(
         (h("x-content-type-options"), h("referrer-policy"), h("x-frame-options")),
         ("nosniff".into(), "no-referrer".into(), "DENY".into())

@@ -33,9 +33,10 @@ fn input(s: &Session, values: &str) -> Markup {
             label for="values" { "Values, one per line (kinds are recognised; write kind,value to force one)" }
             textarea id="values" name="values" rows="10" { (values) }
             label for="file" { "…or load a text or CSV file" }
-            input id="file" type="file" accept=".txt,.csv,text/plain,text/csv" onchange="const f=this.files[0]; if (f) f.text().then(t => document.getElementById('values').value = t);";
+            input id="file" type="file" accept=".txt,.csv,text/plain,text/csv";
             p { button type="submit" { "Check" } " " button type="submit" name="format" value="csv" { "Download CSV" } }
         }
+        script src="/static/bulk.js" {}
     }
 }
 
@@ -86,7 +87,7 @@ pub(super) async fn check(s: Session, Form(f): Form<BulkForm>) -> Response {
         p { strong { (found.values) } " values: " strong { (found.with_hits) } " with hits, " strong { (found.invalid) } " invalid." }
         p {
             label for="show" { "Show" }
-            select id="show" onchange="for (const r of document.querySelectorAll('tr[data-status]')) r.hidden = this.value !== 'all' && r.dataset.status !== this.value;" {
+            select id="show" {
                 option value="all" { "all values" } option value="hit" { "hits" } option value="no hit" { "no hit" } option value="invalid" { "invalid" }
             }
         }
