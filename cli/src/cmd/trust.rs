@@ -52,7 +52,9 @@ pub enum TrustCmd {
     },
     /// Show a list and who signed it.
     Show { file: PathBuf },
-    /// Install a signed list on the local node, which gossips it to the network.
+    /// Install a signed update on the local node, which passes it on to the
+    /// network. Needs a coordinator token (KAWAN_TOKEN); the genesis is never
+    /// installed this way but from the file `kawan init --genesis` pins.
     Publish { file: PathBuf },
 }
 
