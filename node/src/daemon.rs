@@ -147,8 +147,20 @@ impl Node {
             addr_file: Some(p2p_file),
             replica: crate::replica::Config::default(),
         };
-        let net = crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
+        let (net, mut events) =
+            crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
         self.svc.attach_net(net);
+        // What the network did that the audit log must show.
+        let audit_events = {
+            let svc = self.svc.clone();
+            tokio::spawn(async move {
+                while let Some(event) = events.recv().await {
+                    if let Err(e) = svc.audit_net_event(event).await {
+                        tracing::error!(error = %e, "auditing a network event failed");
+                    }
+                }
+            })
+        };
         // Buffered writes (read audit entries) reach the disk within 500 ms.
         let persister = {
             let svc = self.svc.clone();
@@ -182,6 +194,7 @@ impl Node {
         let app = crate::http::app(self.svc.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         persister.abort();
+        audit_events.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
         if let Err(e) = self.svc.checkpoint_audit() {

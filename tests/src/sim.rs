@@ -453,7 +453,7 @@ impl Sim {
                     self.at(self.now + MS, Event::Done(i, Input::Stored { batch, results }));
                 }
                 Output::ApplyTrust { from, lists, more } => {
-                    let results = lists.iter().map(|b| kawan_node::net::apply_trust(&store, b)).collect();
+                    let results = lists.iter().map(|b| kawan_node::net::apply_trust(&store, b).map(|_| ())).collect();
                     self.at(self.now + MS, Event::Done(i, Input::TrustApplied { from, results, more }));
                 }
                 Output::Dial(key) => {

@@ -66,6 +66,16 @@ pub enum NetError {
     Unavailable,
 }
 
+/// What the network tells the rest of the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetEvent {
+    /// A peer sent a trust-list update, and it was installed here.
+    TrustInstalled { from: AgencyKey, version: u64 },
+}
+
+/// Events waiting for the node; beyond this, they are dropped and logged.
+pub const EVENT_CAPACITY: usize = 64;
+
 /// What the rest of the node asks of the network.
 pub enum Command {
     /// A record this agency just published.
@@ -99,6 +109,7 @@ impl Health {
 #[derive(Clone)]
 pub struct NetHandle {
     tx: mpsc::Sender<Command>,
+    events: mpsc::Sender<NetEvent>,
     pub peers: Arc<RwLock<PeerTable>>,
     pub health: Arc<Health>,
 }
@@ -153,14 +164,20 @@ pub struct NetConfig {
 }
 
 /// Starts the network under a supervisor; returns once it listens (a bad
-/// listen address is an error here, not a restart loop).
-pub async fn start(config: NetConfig, store: Arc<Store>, metrics: Arc<Metrics>) -> Result<NetHandle, NetError> {
+/// listen address is an error here, not a restart loop), with the events
+/// the node must act on (e.g. audit).
+pub async fn start(
+    config: NetConfig,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+) -> Result<(NetHandle, mpsc::Receiver<NetEvent>), NetError> {
     let swarm = build_swarm(&config)?;
     let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
-    let handle = NetHandle { tx, peers: Arc::default(), health: Arc::default() };
+    let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
+    let handle = NetHandle { tx, events, peers: Arc::default(), health: Arc::default() };
     let supervised = Supervised { config, store, metrics, handle: handle.clone(), commands: Arc::new(Mutex::new(rx)) };
     tokio::spawn(supervised.run(swarm));
-    Ok(handle)
+    Ok((handle, events_rx))
 }
 
 fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
@@ -239,8 +256,16 @@ impl Supervised {
 
 /// A store or trust-list job finished on a blocking thread.
 enum Done {
-    Stored { batch: u64, results: Vec<Result<crate::store::Ingested, crate::store::IngestError>> },
-    Trust { from: AgencyKey, results: Vec<Result<(), TrustRefusal>>, more: bool },
+    Stored {
+        batch: u64,
+        results: Vec<Result<crate::store::Ingested, crate::store::IngestError>>,
+    },
+    /// Per list, the version installed or why not.
+    Trust {
+        from: AgencyKey,
+        results: Vec<Result<u64, TrustRefusal>>,
+        more: bool,
+    },
 }
 
 struct Net {
@@ -250,6 +275,7 @@ struct Net {
     replica: Replica,
     me: AgencyKey,
     peers: Arc<RwLock<PeerTable>>,
+    events: mpsc::Sender<NetEvent>,
     allowed: HashSet<PeerId>,
     bootstrap: Vec<Multiaddr>,
     /// Addresses peers told us they listen on (identify).
@@ -278,6 +304,7 @@ impl Net {
             metrics,
             me,
             peers: handle.peers.clone(),
+            events: handle.events.clone(),
             allowed: HashSet::new(),
             bootstrap: config.bootstrap.iter().filter_map(|a| a.parse().ok()).collect(),
             learned: HashMap::new(),
@@ -324,6 +351,13 @@ impl Net {
                         if results.iter().any(Result::is_ok) {
                             self.refresh_allow_list();
                         }
+                        for version in results.iter().filter_map(|r| r.as_ref().ok()) {
+                            let event = NetEvent::TrustInstalled { from, version: *version };
+                            if self.events.try_send(event).is_err() {
+                                tracing::error!(%from, version, "trust list installed but the event was dropped");
+                            }
+                        }
+                        let results = results.into_iter().map(|r| r.map(|_| ())).collect();
                         self.feed(Input::TrustApplied { from, results, more });
                     }
                 },
@@ -517,10 +551,10 @@ fn wire_log_path() -> Option<PathBuf> {
 
 /// Applies one signed trust list received from a peer (the driver's half
 /// of [`Output::ApplyTrust`]; the simulator uses it too).
-pub fn apply_trust(store: &Store, bytes: &[u8]) -> Result<(), TrustRefusal> {
+pub fn apply_trust(store: &Store, bytes: &[u8]) -> Result<u64, TrustRefusal> {
     let signed = SignedTrustList::from_bytes(bytes).map_err(|e| TrustRefusal::Invalid(e.to_string()))?;
     match store.apply_trust_update(&signed) {
-        Ok(_) => Ok(()),
+        Ok(list) => Ok(list.version),
         Err(TrustStoreError::Trust(TrustError::NotNewer { got, .. })) => Err(TrustRefusal::Stale(got)),
         Err(e) => Err(TrustRefusal::Invalid(e.to_string())),
     }

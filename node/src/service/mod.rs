@@ -283,6 +283,16 @@ mod tests {
         assert_eq!(svc.data.store.len(), 1, "the refused record was not stored");
     }
 
+    #[tokio::test]
+    async fn a_trust_list_installed_from_a_peer_is_audited() {
+        let svc = service();
+        let from = Keypair::from_secret_bytes([6; 32]).public();
+        svc.audit_net_event(crate::net::NetEvent::TrustInstalled { from, version: 3 }).await.unwrap();
+        let last = svc.data.audit.tail(1).unwrap().remove(0);
+        assert_eq!((last.action.as_str(), last.actor), ("trust.install", format!("peer {from}")));
+        assert!(last.detail.contains("v3 from a peer"), "{}", last.detail);
+    }
+
     #[test]
     fn operators_are_warned_before_the_coordinators_run_out() {
         use kawan_protocol::{Member, MemberId, MemberRole, SignedTrustList, TrustList};

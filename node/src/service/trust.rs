@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use kawan_protocol::{Member, SignedTrustList, TrustList};
 
 use super::{Caller, Service, ServiceError};
-use crate::{clock::now_ms, identity, net::Command};
+use crate::{clock::now_ms, identity, net::Command, policy::Path};
 
 /// One member of the network as this node sees it.
 #[derive(Debug, Clone)]
@@ -103,6 +103,22 @@ impl Service {
     pub fn groups(&self) -> Vec<kawan_protocol::GroupId> {
         let me = self.key.public();
         self.data.store.trust().map(|t| t.groups_of(&me).into_iter().cloned().collect()).unwrap_or_default()
+    }
+}
+
+impl Service {
+    /// Audits what the network did on its own: a trust list a peer sent
+    /// and this node installed.
+    pub async fn audit_net_event(self: &Arc<Self>, event: crate::net::NetEvent) -> Result<(), ServiceError> {
+        self.run(move |s| match event {
+            crate::net::NetEvent::TrustInstalled { from, version } => {
+                let network = s.data.store.trust().map(|t| t.network.to_string()).unwrap_or_default();
+                let peer =
+                    Caller { name: format!("peer {from}"), role: crate::tokens::Role::Analyst, via: Path::PullAnswer };
+                s.audit(&peer, "trust.install", &format!("{network} v{version} from a peer"))
+            }
+        })
+        .await
     }
 }
 
