@@ -83,7 +83,7 @@ impl Service {
         self.run(move |s| {
             let record = s.data.store.get(&id)?.ok_or_else(|| ServiceError::not_found(format!("no record {id}")))?;
             let trust = s.data.store.trust();
-            if !s.shown(&caller, &record.record.header.channel, None, trust.as_deref()) {
+            if !s.shown(&caller, &record.record.header.channel, None) {
                 return Err(ServiceError::not_found(format!("no record {id}")));
             }
             let current = s.data.store.view(&id, trust.as_deref())?;
@@ -213,9 +213,7 @@ impl Service {
         caller: &Caller,
         channel: &kawan_protocol::Channel,
         tlp: Option<kawan_protocol::Tlp>,
-        trust: Option<&TrustList>,
     ) -> bool {
-        let _ = trust;
         self.allows(Item::Record { channel, tlp }, caller.recipient(), caller.via)
     }
 
@@ -224,7 +222,7 @@ impl Service {
     pub(super) fn visible(&self, caller: &Caller, hits: Vec<Hit>, trust: Option<&TrustList>) -> Vec<Found> {
         let with_cases = self.allows(Item::Case, caller.recipient(), caller.via);
         hits.into_iter()
-            .filter(|h| self.shown(caller, &h.channel, Some(h.content.tlp()), trust))
+            .filter(|h| self.shown(caller, &h.channel, Some(h.content.tlp())))
             .map(|h| self.found(h, trust, with_cases))
             .collect()
     }
