@@ -153,12 +153,15 @@ impl Audit {
 
     /// Walks the whole chain and the signed checkpoints (signatures checked
     /// against `key`); returns the number of entries, or where it breaks.
-    pub fn verify(&self, key: &kawan_protocol::AgencyKey) -> Result<u64, AuditError> {
+    /// `keys` are the agency's keys, current and retired (a rotation must
+    /// not break the checkpoints signed before it).
+    pub fn verify(&self, keys: &[kawan_protocol::AgencyKey]) -> Result<u64, AuditError> {
         let checkpoints = self.checkpoints()?;
         for c in &checkpoints {
             let sig = hex::decode(&c.sig).ok().and_then(|b| <[u8; 64]>::try_from(b).ok());
             let valid = sig.is_some_and(|s| {
-                key.verify(CHECKPOINT_DOMAIN, &checkpoint_message(c.seq, &c.hash), &kawan_protocol::Sig(s))
+                keys.iter()
+                    .any(|k| k.verify(CHECKPOINT_DOMAIN, &checkpoint_message(c.seq, &c.hash), &kawan_protocol::Sig(s)))
             });
             if !valid {
                 return Err(AuditError::Broken { seq: c.seq, what: "a checkpoint's signature is not the agency's" });
@@ -261,11 +264,11 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies() {
         let (_d, a) = audit();
-        assert_eq!(a.verify(&me().public()).unwrap(), 0);
+        assert_eq!(a.verify(&[me().public()]).unwrap(), 0);
         for i in 0..5 {
             a.append("analyst-1", "query", &format!("phone #{i}")).unwrap();
         }
-        assert_eq!(a.verify(&me().public()).unwrap(), 5);
+        assert_eq!(a.verify(&[me().public()]).unwrap(), 5);
         assert_eq!(a.tail(2).unwrap()[0].seq, 5);
     }
 
@@ -278,7 +281,7 @@ mod tests {
         let mut e: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(2)).unwrap().unwrap()).unwrap();
         e.actor = "someone-else".into();
         tamper(&a, |b| b.insert("audit", entry_key(2).to_vec(), serde_json::to_vec(&e).unwrap()));
-        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
+        assert!(matches!(a.verify(&[me().public()]), Err(AuditError::Broken { seq: 2, what: "contents edited" })));
     }
 
     #[test]
@@ -288,9 +291,9 @@ mod tests {
             a.append("analyst-1", "query", "x").unwrap();
         }
         tamper(&a, |b| b.remove("audit", entry_key(3).to_vec()));
-        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 3, .. })));
+        assert!(matches!(a.verify(&[me().public()]), Err(AuditError::Broken { seq: 3, .. })));
         tamper(&a, |b| b.remove("audit", entry_key(2).to_vec()));
-        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 2, .. })));
+        assert!(matches!(a.verify(&[me().public()]), Err(AuditError::Broken { seq: 2, .. })));
     }
 
     #[test]
@@ -303,7 +306,7 @@ mod tests {
         e.detail = "nothing to see".into();
         e.hash = entry_hash(&e);
         tamper(&a, |b| b.insert("audit", entry_key(2).to_vec(), serde_json::to_vec(&e).unwrap()));
-        assert!(matches!(a.verify(&me().public()), Err(AuditError::Broken { seq: 3, .. })));
+        assert!(matches!(a.verify(&[me().public()]), Err(AuditError::Broken { seq: 3, .. })));
     }
 }
 
@@ -322,7 +325,7 @@ mod checkpoints {
         assert!(a.checkpoint(&key).unwrap().is_some());
         assert!(a.checkpoint(&key).unwrap().is_none(), "the head is already checkpointed");
         a.append("analyst-1", "case.read", "7").unwrap();
-        assert_eq!(a.verify(&key.public()).unwrap(), 6);
+        assert_eq!(a.verify(&[key.public()]).unwrap(), 6);
         // Someone with the files removes entries 4-6 and points the head at 3.
         let third: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(3)).unwrap().unwrap()).unwrap();
         let mut b = Batch::default();
@@ -331,10 +334,10 @@ mod checkpoints {
         }
         b.insert("audit", HEAD.to_vec(), head_value(3, &third.hash));
         a.db.commit(b).unwrap();
-        let err = a.verify(&key.public()).unwrap_err();
+        let err = a.verify(&[key.public()]).unwrap_err();
         assert!(matches!(err, AuditError::Broken { seq: 4, .. }), "{err}");
         // A checkpoint signed by another key is refused.
         let other = kawan_protocol::Keypair::from_secret_bytes([4; 32]);
-        assert!(a.verify(&other.public()).is_err());
+        assert!(a.verify(&[other.public()]).is_err());
     }
 }

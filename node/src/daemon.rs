@@ -40,6 +40,8 @@ pub enum DaemonError {
     Store(#[from] OpenError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    #[error("key rotation: {0}")]
+    Rotation(String),
     #[error("genesis trust list {path}: {message}")]
     Genesis { path: PathBuf, message: String },
     #[error("cannot listen on {addr}: {source} (is another process using the port? change [api] listen)")]
@@ -117,7 +119,8 @@ impl Node {
     pub fn open(dir: &Path) -> Result<Node, DaemonError> {
         private_dir(dir)?;
         let config = Config::load(dir)?;
-        let key = identity::load(&dir.join(&config.paths.key))?;
+        let key_path = dir.join(&config.paths.key);
+        identity::load(&key_path)?;
         let storage = DataDir::open(&dir.join(&config.paths.data))?;
         let genesis = dir.join(&config.paths.genesis);
         if genesis.exists() {
@@ -130,6 +133,15 @@ impl Node {
                 .install_genesis(&signed)
                 .map_err(|e: TrustStoreError| DaemonError::Genesis { path: genesis.clone(), message: e.to_string() })?;
         }
+        // A rotation the trust list has approved takes effect at start:
+        // the node signs (and connects) with its new key from now on.
+        let trust = storage.store.trust();
+        if let Some(retired) = crate::coordinator::take_rotated_key(dir, &key_path, trust.as_deref())
+            .map_err(|e| DaemonError::Rotation(e.to_string()))?
+        {
+            tracing::warn!(old_key = %retired.display(), "the trust list approved this agency's new key: signing with it from now on");
+        }
+        let key = identity::load(&key_path)?;
         let svc = Arc::new(Service::new(storage, key, config, Arc::new(Metrics::new())));
         Ok(Node { dir: dir.to_owned(), svc })
     }

@@ -228,6 +228,8 @@ mod tests {
             roles: vec![MemberRole::Member],
             addrs: vec![],
             expires_ms,
+            key_from_ms: None,
+            retired_keys: vec![],
         }
     }
 

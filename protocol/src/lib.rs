@@ -15,13 +15,16 @@
 //! - `keys`: agency keys, signatures, record ids
 //! - `normalize/`: one normal form per indicator kind (one file per family)
 //! - `tlp`: TLP levels, channels, group and network ids
-//! - `trust`: trust lists and the rules for accepting a new version
+//! - `trust`: trust lists and the rules for accepting a new version; key
+//!   windows (rotation, compromise cutoffs)
+//! - `card`: member cards agencies hand their coordinators
 //! - `sync`: the messages peers exchange to catch up
 //! - `country`: ISO 3166 codes
 
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod card;
 pub mod cbor;
 pub mod country;
 pub mod keys;
@@ -36,6 +39,7 @@ pub use body::{
     Basis, Body, Content, Difficulty, Indicator, IndicatorRole, Retraction, Revision, Sighting, Stage, Subject,
     Technique, Typology, Verdict,
 };
+pub use card::{Card, CardBody, CardError, LogEnd, Replaces};
 pub use cbor::CborError;
 pub use country::{Country, UnknownCountry};
 pub use keys::{AgencyKey, KeyError, Keypair, RecordId, Sig};
@@ -43,4 +47,4 @@ pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, 
 pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified, open_batch};
 pub use sync::{ChannelHeads, Head, Message, Want};
 pub use tlp::{Channel, GroupId, MemberId, NetworkId, SlugError, Tlp};
-pub use trust::{Group, Member, MemberRole, Membership, SignedTrustList, TrustError, TrustList};
+pub use trust::{Group, Member, MemberRole, Membership, RetiredKey, SignedTrustList, TrustError, TrustList, Void};

@@ -12,9 +12,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AgencyKey, CborError, Country, GroupId, Keypair, MemberId, NetworkId, Sig, cbor,
+    AgencyKey, CborError, Channel, Country, GroupId, Header, Keypair, MemberId, NetworkId, Sig,
+    card::LogEnd,
+    cbor,
     limits::{Bounds, MAX_LIST_ITEMS, MAX_MEMBERS, MAX_SHORT_BYTES},
 };
+
+/// How far a record's claimed time may precede its key's `key_from_ms`
+/// (clocks differ; a rotation takes minutes to reach every node).
+pub const KEY_FROM_SLACK_MS: u64 = 10 * 60 * 1000;
 
 /// Domain-separation prefix of trust-list signatures.
 pub const TRUST_DOMAIN: &[u8] = b"kawan/trust/v1";
@@ -48,8 +54,49 @@ pub struct Member {
     /// After this instant (Unix ms) the membership has lapsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_ms: Option<u64>,
+    /// When `key` took effect (Unix ms), if it replaced an earlier key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_from_ms: Option<u64>,
+    /// Keys the agency signed with before `key`. What each signed inside
+    /// its window stays valid (the agency's history); anything later is void.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_keys: Vec<RetiredKey>,
 }
 
+/// A key an agency no longer signs with: rotated out, or cut off after a
+/// theft. Never a peer identity again, and never a coordinator's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredKey {
+    pub key: AgencyKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ms: Option<u64>,
+    /// Records it signed claiming a later time (Unix ms) are void.
+    pub until_ms: u64,
+    /// The last valid record of each of its logs. Records beyond are void
+    /// whatever time they claim, so a thief cannot backdate. Empty: the
+    /// time cutoff alone applies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_seqs: Vec<LogEnd>,
+    /// Retired because it was stolen or lost.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compromised: bool,
+}
+
+/// Why a record's signature no longer vouches for it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Void {
+    #[error("its key belongs to no member of the trust list")]
+    NotMember,
+    #[error("its author's membership has lapsed")]
+    Lapsed,
+    #[error("it claims a time before its key took effect ({from_ms})")]
+    BeforeKey { from_ms: u64 },
+    #[error("its key was {} at {until_ms} and it claims a later time", if *compromised { "cut off as compromised" } else { "retired" })]
+    AfterCutoff { until_ms: u64, compromised: bool },
+    #[error("its key's log on this channel ends at {last} (the record is number {seq})")]
+    BeyondLogEnd { seq: u64, last: u64 },
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberRole {
@@ -93,6 +140,8 @@ pub enum TrustError {
     DuplicateKey(MemberId),
     #[error("key of member {0} is not a usable ed25519 key")]
     BadKey(MemberId),
+    #[error("retired key of member {0} ends before it starts")]
+    RetiredWindow(MemberId),
     #[error("member {0} has no roles")]
     NoRoles(MemberId),
     #[error("group id {0} appears twice")]
@@ -127,11 +176,21 @@ impl TrustList {
             if !ids.insert(&m.id) {
                 return Err(TrustError::DuplicateMember(m.id.clone()));
             }
-            if !keys.insert(m.key) {
-                return Err(TrustError::DuplicateKey(m.id.clone()));
+            for key in std::iter::once(&m.key).chain(m.retired_keys.iter().map(|r| &r.key)) {
+                if !keys.insert(*key) {
+                    return Err(TrustError::DuplicateKey(m.id.clone()));
+                }
+                if key.verifying_key().is_err() {
+                    return Err(TrustError::BadKey(m.id.clone()));
+                }
             }
-            if m.key.verifying_key().is_err() {
-                return Err(TrustError::BadKey(m.id.clone()));
+            if m.retired_keys.iter().any(|r| r.from_ms.is_some_and(|f| f > r.until_ms)) {
+                return Err(TrustError::RetiredWindow(m.id.clone()));
+            }
+            if m.retired_keys.len() > MAX_LIST_ITEMS
+                || m.retired_keys.iter().any(|r| r.last_seqs.len() > MAX_LIST_ITEMS)
+            {
+                return Err(TrustError::TooLong { field: "retired keys" });
             }
             if m.roles.is_empty() {
                 return Err(TrustError::NoRoles(m.id.clone()));
@@ -159,8 +218,14 @@ impl TrustList {
         Ok(())
     }
 
+    /// The member whose current key is `key`.
     pub fn member_by_key(&self, key: &AgencyKey) -> Option<&Member> {
         self.members.iter().find(|m| m.key == *key)
+    }
+
+    /// The member that signs, or signed, with `key` (current or retired).
+    pub fn member_by_any_key(&self, key: &AgencyKey) -> Option<&Member> {
+        self.member_by_key(key).or_else(|| self.members.iter().find(|m| m.retired_keys.iter().any(|r| r.key == *key)))
     }
 
     pub fn member(&self, id: &MemberId) -> Option<&Member> {
@@ -205,6 +270,10 @@ pub struct Membership {
     pub network: Option<NetworkId>,
     pub version: u64,
     members: BTreeMap<AgencyKey, (Option<u64>, Vec<GroupId>)>,
+    /// Retired keys: the agency's current key, and the key's window.
+    retired: BTreeMap<AgencyKey, (AgencyKey, RetiredKey)>,
+    /// When rotated-in current keys took effect.
+    key_from: BTreeMap<AgencyKey, u64>,
     /// Keys in trust-list order: compact heads name an author by position.
     order: Vec<AgencyKey>,
     position: BTreeMap<AgencyKey, u16>,
@@ -223,9 +292,78 @@ impl Membership {
                 }
             }
         }
+        let retired =
+            list.members.iter().flat_map(|m| m.retired_keys.iter().map(|r| (r.key, (m.key, r.clone())))).collect();
+        let key_from = list.members.iter().filter_map(|m| Some((m.key, m.key_from_ms?))).collect();
         let order: Vec<AgencyKey> = list.members.iter().map(|m| m.key).collect();
         let position = order.iter().enumerate().filter_map(|(i, k)| Some((*k, u16::try_from(i).ok()?))).collect();
-        Membership { network: Some(list.network.clone()), version: list.version, members, order, position }
+        Membership {
+            network: Some(list.network.clone()),
+            version: list.version,
+            members,
+            retired,
+            key_from,
+            order,
+            position,
+        }
+    }
+
+    /// The current key of the agency `key` belongs to (itself, unless retired).
+    pub fn agency_key<'a>(&'a self, key: &'a AgencyKey) -> Option<&'a AgencyKey> {
+        if self.members.contains_key(key) {
+            return Some(key);
+        }
+        self.retired.get(key).map(|(current, _)| current)
+    }
+
+    /// Whether two keys belong to the same agency (a key and its successor).
+    pub fn same_agency(&self, a: &AgencyKey, b: &AgencyKey) -> bool {
+        a == b || self.agency_key(a).is_some_and(|x| Some(x) == self.agency_key(b))
+    }
+
+    /// The retired-key entry for `key`, if it is one.
+    pub fn retired(&self, key: &AgencyKey) -> Option<&RetiredKey> {
+        self.retired.get(key).map(|(_, r)| r)
+    }
+
+    /// Whether the record with header `h` is still vouched for by its
+    /// signature: its author's agency is an active member, and the key
+    /// signed it inside the key's window.
+    pub fn vouches(&self, h: &Header, now_ms: u64) -> Result<(), Void> {
+        let agency = self.agency_key(&h.author).ok_or(Void::NotMember)?;
+        if !self.is_active(agency, now_ms) {
+            return Err(Void::Lapsed);
+        }
+        if let Some(from_ms) = self.key_from.get(&h.author)
+            && h.created_ms.saturating_add(KEY_FROM_SLACK_MS) < *from_ms
+        {
+            return Err(Void::BeforeKey { from_ms: *from_ms });
+        }
+        let Some(r) = self.retired(&h.author) else { return Ok(()) };
+        if h.created_ms > r.until_ms {
+            return Err(Void::AfterCutoff { until_ms: r.until_ms, compromised: r.compromised });
+        }
+        let last = self.log_end(&h.author, &h.channel);
+        if h.seq > last {
+            return Err(Void::BeyondLogEnd { seq: h.seq, last });
+        }
+        if let Some(from_ms) = r.from_ms
+            && h.created_ms.saturating_add(KEY_FROM_SLACK_MS) < from_ms
+        {
+            return Err(Void::BeforeKey { from_ms });
+        }
+        Ok(())
+    }
+
+    /// The last valid position of `author`'s log on `channel`: unbounded
+    /// for current keys and for retired keys cut off by time alone.
+    pub fn log_end(&self, author: &AgencyKey, channel: &Channel) -> u64 {
+        match self.retired(author) {
+            Some(r) if !r.last_seqs.is_empty() => {
+                r.last_seqs.iter().find(|e| e.channel == *channel).map_or(0, |e| e.seq)
+            }
+            _ => u64::MAX,
+        }
     }
 
     /// An agency's position in the trust list.
@@ -243,9 +381,10 @@ impl Membership {
         self.members.get(key).is_some_and(|(expires, _)| expires.is_none_or(|e| now_ms < e))
     }
 
-    /// The sharing groups of the agency with `key` (none if not listed).
+    /// The sharing groups of the agency with `key`, current or retired
+    /// (none if not listed).
     pub fn groups_of(&self, key: &AgencyKey) -> &[GroupId] {
-        self.members.get(key).map_or(&[], |(_, groups)| groups.as_slice())
+        self.agency_key(key).and_then(|k| self.members.get(k)).map_or(&[], |(_, groups)| groups.as_slice())
     }
 
     pub fn in_group(&self, group: &GroupId, key: &AgencyKey) -> bool {

@@ -323,3 +323,27 @@ fn a_phone_whose_e164_form_reads_back_differently_is_refused() {
         }
     }
 }
+
+/// Inputs the coverage-guided fuzzer (scripts/fuzz) found to break an
+/// invariant, each kept as a regression test.
+mod fuzz_findings {
+    use super::*;
+
+    /// A URL host with empty labels lost one trailing dot per pass, so its
+    /// "normal form" changed when normalised again (and `is_normal` said no).
+    #[test]
+    fn url_hosts_with_empty_labels_are_refused_not_half_trimmed() {
+        let ctx = Context::default();
+        for raw in [
+            "https://jobs..........",
+            "https://jobs.example...........lq...../x",
+            "https://jobs.........://jobs.3..............exampke/apply?io=7#top",
+            "https://jobV.............#t....#top",
+        ] {
+            assert!(normalize(Kind::Url, raw, &ctx).is_err(), "{raw}");
+        }
+        let n = normalize(Kind::Url, "https://Jobs.Example./a", &ctx).unwrap();
+        assert_eq!(n.value, "https://jobs.example/a", "one trailing dot is the root and goes");
+        assert!(kawan_protocol::normalize::is_normal(Kind::Url, &n.value));
+    }
+}

@@ -16,6 +16,8 @@ fn member(n: u8, id: &str, coordinator: bool) -> Member {
         roles: if coordinator { vec![MemberRole::Coordinator, MemberRole::Member] } else { vec![MemberRole::Member] },
         addrs: vec![],
         expires_ms: None,
+        key_from_ms: None,
+        retired_keys: vec![],
     }
 }
 
@@ -185,4 +187,98 @@ fn signed_lists_round_trip_through_bytes() {
             .and_then(|s| s.verify_genesis().map_err(|e| e.to_string()))
             .is_err()
     );
+}
+
+mod key_windows {
+    use super::*;
+
+    const CUTOFF: u64 = NOW + 1_000;
+
+    /// Member m4 rotated from key 4 to key 5 at CUTOFF; key 4's network
+    /// log ends at record 3.
+    fn rotated(compromised: bool) -> TrustList {
+        let mut list = next(genesis());
+        let m = list.members.iter_mut().find(|m| m.id.as_str() == "m4").unwrap();
+        m.key = keypair(5).public();
+        m.key_from_ms = Some(CUTOFF);
+        m.retired_keys = vec![RetiredKey {
+            key: keypair(4).public(),
+            from_ms: None,
+            until_ms: CUTOFF,
+            last_seqs: vec![LogEnd { channel: Channel::Network, seq: 3 }],
+            compromised,
+        }];
+        list
+    }
+
+    fn header(key: u8, seq: u64, created_ms: u64) -> Header {
+        let mut h =
+            record(&keypair(key), seq, None, Channel::Network, Body::Indicator(phone_indicator("+447700900123")))
+                .header;
+        h.created_ms = created_ms;
+        h
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_agencys_history_valid() {
+        let index = Membership::of(&rotated(false));
+        assert_eq!(index.vouches(&header(4, 3, NOW), NOW), Ok(()), "the old key's records before the cutoff stay");
+        assert_eq!(index.vouches(&header(5, 1, CUTOFF + 5), CUTOFF + 5), Ok(()), "the new key signs from now");
+        assert!(index.same_agency(&keypair(4).public(), &keypair(5).public()));
+        assert_eq!(index.agency_key(&keypair(4).public()), Some(&keypair(5).public()));
+        assert!(!index.is_active(&keypair(4).public(), NOW), "a retired key is never a peer again");
+        assert!(index.is_active(&keypair(5).public(), NOW));
+    }
+
+    #[test]
+    fn a_compromised_key_signs_nothing_valid_after_the_cutoff_even_backdated() {
+        let index = Membership::of(&rotated(true));
+        assert_eq!(
+            index.vouches(&header(4, 4, CUTOFF + 1), CUTOFF + 2),
+            Err(Void::AfterCutoff { until_ms: CUTOFF, compromised: true })
+        );
+        // A thief who backdates a record still has to give it a place in
+        // the log, and the log ends at 3.
+        assert_eq!(index.vouches(&header(4, 4, NOW - 1), CUTOFF + 2), Err(Void::BeyondLogEnd { seq: 4, last: 3 }));
+        // A log the key never wrote to before the cutoff stays empty.
+        let mut group = header(4, 1, NOW);
+        group.channel = Channel::Group(GroupId::new("ops").unwrap());
+        assert_eq!(index.vouches(&group, CUTOFF + 2), Err(Void::BeyondLogEnd { seq: 1, last: 0 }));
+        // The new key cannot sign into the old key's past either.
+        assert!(matches!(index.vouches(&header(5, 1, NOW - 3_600_000), CUTOFF), Err(Void::BeforeKey { .. })));
+    }
+
+    #[test]
+    fn a_retired_coordinator_key_cannot_sign_the_next_version() {
+        let mut list = next(genesis());
+        let c1 = list.members.iter_mut().find(|m| m.id.as_str() == "c1").unwrap();
+        c1.key = keypair(9).public();
+        c1.retired_keys = vec![RetiredKey {
+            key: keypair(1).public(),
+            from_ms: None,
+            until_ms: NOW,
+            last_seqs: vec![],
+            compromised: true,
+        }];
+        let rotated = signed_by(&list, &[1, 2]).verify_update(&genesis(), NOW).unwrap();
+        let after = signed_by(&next(rotated.clone()), &[1, 3]);
+        assert!(matches!(after.verify_update(&rotated, NOW), Err(TrustError::UnderSigned { valid: 1, .. })));
+        assert!(signed_by(&next(rotated.clone()), &[9, 3]).verify_update(&rotated, NOW).is_ok());
+    }
+
+    #[test]
+    fn a_key_is_listed_once_whether_current_or_retired() {
+        let mut list = rotated(false);
+        list.members[0].retired_keys = vec![RetiredKey {
+            key: keypair(4).public(),
+            from_ms: None,
+            until_ms: NOW,
+            last_seqs: vec![],
+            compromised: false,
+        }];
+        assert!(matches!(list.check(), Err(TrustError::DuplicateKey(_))));
+        let mut list = rotated(false);
+        list.members[3].retired_keys[0].from_ms = Some(CUTOFF + 1);
+        assert!(matches!(list.check(), Err(TrustError::RetiredWindow(_))));
+    }
 }

@@ -79,6 +79,8 @@ fn trust_list() -> TrustList {
             roles: vec![MemberRole::Coordinator],
             addrs: vec![],
             expires_ms: None,
+            key_from_ms: None,
+            retired_keys: vec![],
         }],
         groups: vec![],
     }

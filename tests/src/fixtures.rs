@@ -42,6 +42,8 @@ pub fn member(n: u8, coordinator: bool) -> Member {
         roles: if coordinator { vec![MemberRole::Coordinator] } else { vec![MemberRole::Member] },
         addrs: vec![],
         expires_ms: None,
+        key_from_ms: None,
+        retired_keys: vec![],
     }
 }
 

@@ -272,11 +272,28 @@ impl TestNetwork {
         let dirs: Vec<tempfile::TempDir> = (0..n).map(|i| init_dir(&format!("Agency {i}"), free_port())).collect();
         let genesis_dir = tempfile::tempdir().expect("temp dir");
         let genesis = genesis_dir.path().join("genesis.trust");
+        // As agencies do it: each sends its card, the coordinator (node 0)
+        // signs with its own key, each pins the genesis.
+        let cards: Vec<std::path::PathBuf> = dirs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let card = genesis_dir.path().join(format!("agency-{i}.card"));
+                run_ok(
+                    kawan()
+                        .arg("--dir")
+                        .arg(d.path())
+                        .args(["card", "--id", &format!("agency-{i}"), "--out"])
+                        .arg(&card),
+                );
+                card
+            })
+            .collect();
         let mut cmd = kawan();
         cmd.args(["trust", "new-network", "--network", fixtures::NETWORK, "--out"]).arg(&genesis);
-        for (i, d) in dirs.iter().enumerate() {
-            let flag = if i == 0 { "--coordinator" } else { "--member" };
-            cmd.arg(flag).arg(format!("agency-{i}={}", d.path().display()));
+        cmd.arg("--key").arg(dirs[0].path().join("agency.key"));
+        for (i, card) in cards.iter().enumerate() {
+            cmd.arg(if i == 0 { "--coordinator" } else { "--member" }).arg(card);
         }
         let out = cmd.output().expect("kawan trust runs");
         assert!(out.status.success(), "trust new-network: {}", String::from_utf8_lossy(&out.stderr));
@@ -289,10 +306,10 @@ impl TestNetwork {
         if !groups.is_empty() {
             // Group edits made version 1 + k; a genesis must be version-agnostic
             // but signed: sign with the coordinator.
-            run_ok(kawan().args(["trust", "sign"]).arg(&genesis).arg("--key").arg(dirs[0].path()));
+            run_ok(kawan().args(["trust", "sign"]).arg(&genesis).arg("--key").arg(dirs[0].path().join("agency.key")));
         }
         for d in &dirs {
-            std::fs::copy(&genesis, d.path().join("genesis.trust")).expect("copy genesis");
+            run_ok(kawan().arg("--dir").arg(d.path()).args(["trust", "join"]).arg(&genesis));
         }
         let nodes = dirs.into_iter().enumerate().map(|(i, d)| Some(TestNode::run_with_env(d, &env(i)))).collect();
         TestNetwork { nodes, parked: (0..n).map(|_| None).collect(), genesis, _genesis_dir: genesis_dir }

@@ -233,6 +233,8 @@ impl Sim {
                     roles: if i == 0 { vec![MemberRole::Coordinator] } else { vec![MemberRole::Member] },
                     addrs: vec![],
                     expires_ms: None,
+                    key_from_ms: None,
+                    retired_keys: vec![],
                 })
                 .collect(),
             groups: vec![Group {

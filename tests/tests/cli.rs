@@ -59,6 +59,11 @@ fn help_runs_for_every_subcommand() {
         &["trust", "sign"],
         &["trust", "show"],
         &["trust", "publish"],
+        &["trust", "join"],
+        &["trust", "rotate-key"],
+        &["card"],
+        &["key"],
+        &["key", "rotate"],
     ];
     for c in commands {
         let out = kawan().args(*c).arg("--help").output().unwrap();

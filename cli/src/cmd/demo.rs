@@ -56,8 +56,11 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     }
     println!("Kawan demo: a coordinator and four fictional agencies on 127.0.0.1 (data in {})\n", base.display());
 
-    // 1. Node directories, then the genesis trust list naming them all.
+    // 1. Node directories; each agency hands the coordinator its public
+    //    card; the coordinator signs the genesis with its own key; each
+    //    agency pins it. No one reads another agency's directory.
     let mut dirs = Vec::new();
+    let mut cards = Vec::new();
     for (id, name, country) in AGENCIES {
         let dir = base.join(id);
         daemon::init(&dir, name, country.parse()?, NetworkId::new(NETWORK)?)?;
@@ -65,6 +68,9 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         config.api.listen = "127.0.0.1:0".parse()?;
         config.p2p.listen = vec![format!("/ip4/127.0.0.1/tcp/{}", free_port()?)];
         config.write(&dir)?;
+        let card = base.join(format!("{id}.card"));
+        std::fs::write(&card, serde_json::to_string_pretty(&co::own_card(&dir, Some(id), &[])?)?)?;
+        cards.push(card);
         dirs.push(dir);
     }
     let mut list = TrustList {
@@ -75,8 +81,8 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         members: vec![],
         groups: vec![],
     };
-    for (i, (id, _, _)) in AGENCIES.iter().enumerate() {
-        list.members.push(co::member_from_dir(&dirs[i], id, i == 0, &[])?);
+    for (i, card) in cards.iter().enumerate() {
+        list.members.push(co::member_from_card(card, i == 0)?);
     }
     list.groups.push(Group {
         id: GroupId::new("mekong")?,
@@ -84,11 +90,14 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         members: vec![list.members[1].id.clone(), list.members[2].id.clone()],
     });
     let mut genesis = SignedTrustList::new(&list)?;
-    genesis.sign(&co::key_of(&dirs[0])?);
+    genesis.sign(&co::own_key(&dirs[0])?);
+    let genesis_file = base.join("genesis.trust");
+    co::write(&genesis_file, &genesis)?;
     for dir in &dirs {
-        co::write(&dir.join("genesis.trust"), &genesis)?;
+        co::pin_genesis(dir, &genesis_file)?;
     }
-    println!("  trust list v1: 5 members, coordinator threshold 1, sharing group \"mekong\" = TH + KH");
+    println!("  member cards exchanged; trust list v1 signed by the coordinator and pinned by every agency:");
+    println!("  5 members, coordinator threshold 1, sharing group \"mekong\" = TH + KH");
 
     // 2. Start every node.
     let exe = std::env::current_exe().context("cannot find the kawan binary")?;

@@ -2,11 +2,13 @@
 //! returns `Ok(false)` when it ran but some input was invalid (exit status 1).
 
 pub mod audit;
+pub mod card;
 pub mod case;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod key;
 pub mod lookup;
 pub mod normalize;
 pub mod peers;
@@ -76,7 +78,12 @@ pub enum Command {
     /// The node's databases (operator): space used, compaction.
     #[command(subcommand)]
     Store(store::StoreCmd),
-    /// Trust lists (coordinators): create, edit, sign, show, publish.
+    /// Print this agency's public member card, to send to the coordinators.
+    Card(card::CardArgs),
+    /// The agency key: rotation, and recovery after a theft.
+    #[command(subcommand)]
+    Key(key::KeyCmd),
+    /// Trust lists (coordinators): create from cards, edit, rotate keys, sign, show, join, publish.
     #[command(subcommand)]
     Trust(trust::TrustCmd),
     /// Every member of the network: connected or not, last seen, how far behind.
@@ -107,6 +114,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Status => status::run(ctx),
         Command::Audit(a) => audit::run(a, ctx),
         Command::Store(s) => store::run(s, ctx),
+        Command::Card(a) => card::run(a, ctx),
+        Command::Key(k) => key::run(k, ctx),
         Command::Trust(t) => trust::run(t, ctx),
         Command::Peers => peers::run(ctx),
         Command::Export(a) => export::run(a, ctx),

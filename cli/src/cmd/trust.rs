@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use kawan_node::{clock::now_ms, coordinator as co};
 use kawan_protocol::{Group, GroupId, MemberId, NetworkId, SignedTrustList, TrustList};
@@ -10,7 +10,12 @@ use serde_json::json;
 
 #[derive(Subcommand)]
 pub enum TrustCmd {
-    /// Write a genesis trust list, signed by every coordinator given.
+    /// Write a genesis trust list from member cards (`kawan card`), signed
+    /// with your own coordinator key if you give it.
+    ///
+    /// With a threshold above 1, each other coordinator then runs `kawan
+    /// trust sign` with their own key. Every agency pins the result with
+    /// `kawan trust join`.
     NewNetwork {
         /// The network id.
         #[arg(long)]
@@ -18,33 +23,43 @@ pub enum TrustCmd {
         /// Coordinator signatures needed to change the list.
         #[arg(long, default_value_t = 1)]
         threshold: u16,
-        /// A coordinator's node directory, as ID=DIR (repeatable).
+        /// A coordinator's member card (repeatable).
         #[arg(long = "coordinator", required = true)]
-        coordinators: Vec<String>,
-        /// A member's node directory, as ID=DIR (repeatable).
+        coordinators: Vec<PathBuf>,
+        /// A member's card (repeatable).
         #[arg(long = "member")]
-        members: Vec<String>,
+        members: Vec<PathBuf>,
+        /// Your own coordinator key (your agency.key file, or your own node
+        /// directory); never another agency's.
+        #[arg(long)]
+        key: Option<PathBuf>,
         /// Where to write the list.
         #[arg(long)]
         out: PathBuf,
     },
-    /// Add a member (next version, unsigned: then `kawan trust sign`).
+    /// Add a member from its card (next version, unsigned: then `kawan trust sign`).
     AddMember {
         file: PathBuf,
-        /// ID=DIR of the new member's node directory.
-        member: String,
+        /// The new member's card (`kawan card`).
+        card: PathBuf,
         #[arg(long)]
         coordinator: bool,
-        /// Address hint (multiaddr ending in /p2p/<peer id>; repeatable).
-        #[arg(long = "addr")]
-        addrs: Vec<String>,
     },
     /// Remove a member and its group memberships (next version, unsigned).
     RemoveMember { file: PathBuf, id: MemberId },
+    /// Replace a member's key from its rotation card (`kawan key rotate`;
+    /// next version, unsigned). The old key is kept as retired: what it
+    /// signed before the card's cutoff stays valid, anything later is void
+    /// on every node.
+    RotateKey {
+        file: PathBuf,
+        /// The rotation card.
+        card: PathBuf,
+    },
     /// Sharing groups.
     #[command(subcommand)]
     Group(GroupCmd),
-    /// Sign a list with a coordinator key (a node directory or a key file).
+    /// Sign a list with your own coordinator key (a key file or your own node directory).
     Sign {
         file: PathBuf,
         #[arg(long)]
@@ -52,9 +67,13 @@ pub enum TrustCmd {
     },
     /// Show a list and who signed it.
     Show { file: PathBuf },
+    /// Pin the network's genesis in this node directory (before the node's
+    /// first run): checks the coordinators' signatures and that the list
+    /// names this node; then `kawan run`.
+    Join { file: PathBuf },
     /// Install a signed update on the local node, which passes it on to the
     /// network. Needs a coordinator token (KAWAN_TOKEN); the genesis is never
-    /// installed this way but from the file `kawan init --genesis` pins.
+    /// installed this way but from the file `kawan trust join` pins.
     Publish { file: PathBuf },
 }
 
@@ -73,42 +92,52 @@ pub enum GroupCmd {
     Remove { file: PathBuf, group: GroupId, member: MemberId },
 }
 
-fn id_dir(spec: &str) -> anyhow::Result<(String, PathBuf)> {
-    let (id, dir) = spec.split_once('=').with_context(|| format!("{spec:?}: write ID=DIR"))?;
-    Ok((id.to_string(), PathBuf::from(dir)))
-}
-
 pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
     let json = ctx.json;
     match cmd {
-        TrustCmd::NewNetwork { network, threshold, coordinators, members, out } => {
+        TrustCmd::NewNetwork { network, threshold, coordinators, members, key, out } => {
             let mut list =
                 TrustList { network, version: 1, issued_ms: now_ms(), threshold, members: vec![], groups: vec![] };
-            let mut keys = Vec::new();
-            for spec in &coordinators {
-                let (id, dir) = id_dir(spec)?;
-                list.members.push(co::member_from_dir(&dir, &id, true, &[])?);
-                keys.push(co::key_of(&dir)?);
+            for card in &coordinators {
+                list.members.push(co::member_from_card(card, true)?);
             }
-            for spec in &members {
-                let (id, dir) = id_dir(spec)?;
-                list.members.push(co::member_from_dir(&dir, &id, false, &[])?);
+            for card in &members {
+                list.members.push(co::member_from_card(card, false)?);
             }
             let mut signed = SignedTrustList::new(&list)?;
-            for k in &keys {
-                signed.sign(k);
+            if let Some(key) = key {
+                let key = co::own_key(&key)?;
+                if !list.members.iter().any(|m| m.key == key.public() && m.is_coordinator()) {
+                    bail!("--key is not the key of any coordinator card given");
+                }
+                signed.sign(&key);
             }
-            signed.verify_genesis()?;
             co::write(&out, &signed)?;
             println!("wrote genesis of {} (v1, {} members) to {}", list.network, list.members.len(), out.display());
+            let missing = usize::from(threshold).saturating_sub(signed.sigs.len());
+            if missing > 0 {
+                println!(
+                    "it needs {missing} more coordinator signature(s): kawan trust sign {} --key KEY",
+                    out.display()
+                );
+            }
         }
-        TrustCmd::AddMember { file, member, coordinator, addrs } => {
-            let (id, dir) = id_dir(&member)?;
-            let m = co::member_from_dir(&dir, &id, coordinator, &addrs)?;
+        TrustCmd::AddMember { file, card, coordinator } => {
+            let m = co::member_from_card(&card, coordinator)?;
             edit(&file, |l| {
                 l.members.push(m);
                 Ok(())
             })?;
+        }
+        TrustCmd::RotateKey { file, card } => {
+            let card = co::read_card(&card)?;
+            edit(&file, |l| co::rotate(l, &card, now_ms()))?;
+            if card.card.replaces.as_ref().is_some_and(|r| r.compromised) || !card.signed_by_old_key() {
+                println!(
+                    "the card is not signed by the replaced key (a compromise): confirm it with {} through a channel you trust before signing",
+                    card.card.name
+                );
+            }
         }
         TrustCmd::RemoveMember { file, id } => edit(&file, |l| {
             let before = l.members.len();
@@ -145,16 +174,27 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
         })?,
         TrustCmd::Sign { file, key } => {
             let mut signed = co::read(&file)?;
-            signed.sign(&co::key_of(&key)?);
+            signed.sign(&co::own_key(&key)?);
             co::write(&file, &signed)?;
             println!("signed {} ({} signature(s))", file.display(), signed.sigs.len());
+        }
+        TrustCmd::Join { file } => {
+            let list = co::pin_genesis(&ctx.dir, &file)?;
+            println!(
+                "pinned the genesis of {} (v{}, {} members) in {}: now kawan --dir {} run",
+                list.network,
+                list.version,
+                list.members.len(),
+                ctx.dir.display(),
+                ctx.dir.display()
+            );
         }
         TrustCmd::Show { file } => {
             let signed = co::read(&file)?;
             let list = signed.list()?;
             let view = json!({
                 "network": list.network, "version": list.version, "threshold": list.threshold,
-                "members": list.members.iter().map(|m| json!({"id": m.id, "name": m.name, "country": m.country, "key": m.key, "roles": m.roles, "addrs": m.addrs})).collect::<Vec<_>>(),
+                "members": list.members.iter().map(|m| json!({"id": m.id, "name": m.name, "country": m.country, "key": m.key, "roles": m.roles, "addrs": m.addrs, "retired_keys": m.retired_keys.iter().map(|r| json!({"key": r.key, "until_ms": r.until_ms, "compromised": r.compromised, "last_seqs": r.last_seqs.iter().map(|e| json!({"channel": e.channel.to_string(), "seq": e.seq})).collect::<Vec<_>>()})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
                 "groups": list.groups.iter().map(|g| json!({"id": g.id, "name": g.name, "members": g.members})).collect::<Vec<_>>(),
                 "signed_by": signed.sigs.iter().map(|s| s.key.to_string()).collect::<Vec<_>>(),
             });

@@ -92,6 +92,8 @@ pub fn trust_list(keys: &[Keypair]) -> SignedTrustList {
                 roles: vec![if i == 0 { MemberRole::Coordinator } else { MemberRole::Member }],
                 addrs: vec![],
                 expires_ms: None,
+                key_from_ms: None,
+                retired_keys: vec![],
             })
             .collect(),
         groups: vec![],

@@ -363,7 +363,7 @@ impl Replica {
     /// every other log, so nobody fetches what it would refuse.
     fn eligible(trust: Option<&Membership>, channel: &Channel, author: &AgencyKey, now: u64) -> bool {
         let Some(t) = trust else { return false };
-        t.is_active(author, now)
+        t.agency_key(author).is_some_and(|agency| t.is_active(agency, now))
             && match channel {
                 Channel::Network => true,
                 Channel::Group(g) => t.in_group(g, author),
@@ -516,7 +516,9 @@ impl Replica {
                         IngestError::NotMember(_)
                         | IngestError::NotInGroup { .. }
                         | IngestError::WrongNetwork { .. } => Some(Offence::NotEntitled),
-                        IngestError::NoTrustList | IngestError::Store(_) => None,
+                        // A peer on an older trust list may still hold
+                        // records a newer one voids: not its fault.
+                        IngestError::Void { .. } | IngestError::NoTrustList | IngestError::Store(_) => None,
                     };
                     if let (Some(from), Some(offence)) = (job.from, offence) {
                         self.penalise(from, offence);

@@ -196,6 +196,7 @@ impl Replica {
             let channel = &r.record.header.channel;
             let path = if *channel == Channel::Network { Path::Gossip } else { Path::Relay };
             if !Self::eligible(trust.as_deref(), channel, &r.record.header.author, self.now)
+                || trust.as_deref().is_some_and(|t| t.vouches(&r.record.header, self.now).is_err())
                 || !self.policy_allows(trust.as_deref(), &from, channel, path)
             {
                 continue;

@@ -47,6 +47,13 @@ impl Replica {
         heads
             .into_iter()
             .filter(|h| h.seq > 0 && Self::eligible(trust, &h.channel, &h.author, self.now))
+            // A retired key's log ends where the trust list says, whatever
+            // else was stored before the cutoff arrived.
+            .map(|mut h| {
+                h.seq = h.seq.min(trust.map_or(u64::MAX, |t| t.log_end(&h.author, &h.channel)));
+                h
+            })
+            .filter(|h| h.seq > 0)
             .filter_map(|h| {
                 let id = self.store.log_slot(&h.channel, &h.author, h.seq).ok().flatten()?;
                 Some((h, id))
@@ -111,6 +118,10 @@ impl Replica {
         let theirs: Vec<Head> = heads
             .into_iter()
             .filter(|h| shared.contains(&h.channel) && Self::eligible(Some(&trust), &h.channel, &h.author, now))
+            .map(|mut h| {
+                h.seq = h.seq.min(trust.log_end(&h.author, &h.channel));
+                h
+            })
             .collect();
         let ours = self.heads_for(Some(&trust), &from);
         let they_lack = ours.iter().any(|(o, _)| {
@@ -186,7 +197,12 @@ impl Replica {
                 continue;
             }
             let room = MAX_BATCH_RECORDS.saturating_sub(records.len());
-            let limit = (w.limit as usize).min(room);
+            let end = trust.as_deref().map_or(u64::MAX, |t| t.log_end(&w.author, &w.channel));
+            let left = usize::try_from(end.saturating_sub(w.after_seq)).unwrap_or(usize::MAX);
+            let limit = (w.limit as usize).min(room).min(left);
+            if left == 0 {
+                continue;
+            }
             if limit == 0 {
                 more = true;
                 break;

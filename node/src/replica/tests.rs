@@ -25,6 +25,8 @@ fn member(n: u8, expires_ms: Option<u64>) -> Member {
         roles: if n == 1 { vec![MemberRole::Coordinator] } else { vec![MemberRole::Member] },
         addrs: vec![],
         expires_ms,
+        key_from_ms: None,
+        retired_keys: vec![],
     }
 }
 

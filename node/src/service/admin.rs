@@ -131,7 +131,7 @@ impl Service {
     pub async fn verify_audit(self: &Arc<Self>, caller: Caller) -> Result<Result<u64, String>, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
-            let verdict = s.data.audit.verify(&s.key.public()).map_err(|e| e.to_string());
+            let verdict = s.data.audit.verify(&s.own_keys()).map_err(|e| e.to_string());
             s.audit_read(&caller, "audit.verify", "")?;
             Ok(verdict)
         })

@@ -286,6 +286,9 @@ impl Service {
     /// out over `path`.
     fn to_stix(&self, r: &StoredRecord, trust: Option<&TrustList>, path: Path) -> Result<Option<Value>, ServiceError> {
         let store = &self.data.store;
+        if store.is_withdrawn(&r.record.header) {
+            return Ok(None);
+        }
         let may = |h: &Hit| {
             self.allows(Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) }, Recipient::Client, path)
         };

@@ -28,7 +28,7 @@ pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES};
 pub use tokens::same;
-pub use trust::PeerState;
+pub use trust::{OwnLogEnds, PeerState};
 
 use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};
 
@@ -221,10 +221,28 @@ impl Service {
         Ok(())
     }
 
-    /// How people see an agency: its name in the trust list, our own name,
-    /// or its key.
+    /// Why a stored record is withdrawn from views, if it is: its key
+    /// signed it outside the key's window.
+    pub fn withdrawn_reason(&self, h: &kawan_protocol::Header) -> Option<String> {
+        if !self.data.store.is_withdrawn(h) {
+            return None;
+        }
+        let trust = self.data.store.membership()?;
+        trust.vouches(h, crate::clock::now_ms()).err().map(|v| v.to_string())
+    }
+
+    /// This agency's keys: the one it signs with now and those it retired.
+    pub fn own_keys(&self) -> Vec<AgencyKey> {
+        let me = self.key.public();
+        let trust = self.data.store.trust();
+        let retired = trust.as_ref().and_then(|t| t.member_by_key(&me)).map(|m| m.retired_keys.clone());
+        std::iter::once(me).chain(retired.unwrap_or_default().into_iter().map(|r| r.key)).collect()
+    }
+
+    /// How people see an agency: its name in the trust list (under any of
+    /// its keys), our own name, or its key.
     pub fn author_name(&self, key: &AgencyKey, trust: Option<&TrustList>) -> String {
-        trust.and_then(|t| t.member_by_key(key).map(|m| m.name.clone())).unwrap_or_else(|| {
+        trust.and_then(|t| t.member_by_any_key(key).map(|m| m.name.clone())).unwrap_or_else(|| {
             if *key == self.key.public() { self.config.agency.name.clone() } else { key.to_string() }
         })
     }
@@ -279,7 +297,7 @@ mod tests {
                 "publish failed: indicator: tlp_red".to_string(),
             ]
         );
-        assert_eq!(svc.data.audit.verify(&svc.key.public()).unwrap(), 4);
+        assert_eq!(svc.data.audit.verify(&[svc.key.public()]).unwrap(), 4);
         assert_eq!(svc.data.store.len(), 1, "the refused record was not stored");
     }
 
@@ -306,6 +324,8 @@ mod tests {
             roles: vec![MemberRole::Coordinator],
             addrs: vec![],
             expires_ms,
+            key_from_ms: None,
+            retired_keys: vec![],
         };
         let warnings = |expires_ms| {
             let svc = service();

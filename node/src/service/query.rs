@@ -86,6 +86,9 @@ impl Service {
             if !s.shown(&caller, &record.record.header.channel, None) {
                 return Err(ServiceError::not_found(format!("no record {id}")));
             }
+            if let Some(reason) = s.withdrawn_reason(&record.record.header) {
+                return Err(ServiceError::not_found(format!("record {id} is withdrawn: {reason}")));
+            }
             let current = s.data.store.view(&id, trust.as_deref())?;
             s.audit_read(&caller, "read", &id.to_string())?;
             Ok((record, s.visible(&caller, current.into_iter().collect(), trust.as_deref()).pop()))

@@ -23,6 +23,19 @@ pub struct PeerState {
     pub lag: BTreeMap<String, (u64, u64)>,
 }
 
+/// This agency's log positions at an instant (for a rotation card).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OwnLogEnds {
+    /// This agency's id in the trust list in force, if it is listed.
+    #[schema(value_type = Option<String>)]
+    pub member: Option<kawan_protocol::MemberId>,
+    #[schema(value_type = String)]
+    pub key: kawan_protocol::AgencyKey,
+    pub until_ms: u64,
+    #[schema(value_type = Vec<Object>)]
+    pub ends: Vec<kawan_protocol::LogEnd>,
+}
+
 impl Service {
     /// The trust list in force; not found if none is installed.
     pub fn trust(&self) -> Result<Arc<TrustList>, ServiceError> {
@@ -62,6 +75,36 @@ impl Service {
                 net.send(Command::TrustUpdated);
             }
             s.trust()
+        })
+        .await
+    }
+
+    /// Where each of this agency's logs stands at `until_ms`: per channel,
+    /// the last record its current key signed at or before then. A rotation
+    /// card carries these, so the retired key's logs end exactly there and
+    /// nothing it signs later counts, whatever time it claims (operators).
+    pub async fn own_log_ends(self: &Arc<Self>, caller: Caller, until_ms: u64) -> Result<OwnLogEnds, ServiceError> {
+        caller.require(crate::tokens::Role::Operator)?;
+        self.run(move |s| {
+            let me = s.key.public();
+            let store = &s.data.store;
+            let mut ends = Vec::new();
+            for head in store.heads(None)?.into_iter().filter(|h| h.author == me) {
+                let mut seq = head.seq;
+                while seq > 0 {
+                    let id = store.log_slot(&head.channel, &me, seq)?;
+                    let created =
+                        id.map(|id| store.get(&id)).transpose()?.flatten().map(|r| r.record.header.created_ms);
+                    if created.is_some_and(|c| c <= until_ms) {
+                        break;
+                    }
+                    seq -= 1;
+                }
+                ends.push(kawan_protocol::LogEnd { channel: head.channel, seq });
+            }
+            let member = store.trust().and_then(|t| t.member_by_key(&me).map(|m| m.id.clone()));
+            s.audit_read(&caller, "key.log_ends", &format!("until {until_ms}"))?;
+            Ok(OwnLogEnds { member, key: me, until_ms, ends })
         })
         .await
     }
@@ -126,11 +169,21 @@ impl Service {
 const EXPIRY_WARNING_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
 impl Service {
-    /// What an operator must act on about the trust list: a list no update
+    /// What an operator must act on about the trust list: a key rotation
+    /// waiting for a restart, a list no update
     /// can replace any more (too few active coordinators to reach the
     /// threshold), or one that will be so within 30 days.
     pub fn trust_warnings(&self) -> Vec<String> {
         let Some(list) = self.data.store.trust() else { return vec![] };
+        let me = self.key.public();
+        if let Some(m) = list.members.iter().find(|m| m.retired_keys.iter().any(|r| r.key == me)) {
+            return vec![format!(
+                "the trust list retired this node's key and lists {} under a new key: restart the node so it \
+                 signs and connects with {} (records signed with the retired key are refused by every node)",
+                m.name,
+                crate::coordinator::NEXT_KEY_FILE
+            )];
+        }
         let now = crate::clock::now_ms();
         let needed = usize::from(list.threshold);
         let coordinators: Vec<_> = list.members.iter().filter(|m| m.is_coordinator()).collect();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use kawan_protocol::{
     AgencyKey, Body, Channel, Content, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError, RecordId,
-    Tlp, Verified, open_batch,
+    Tlp, Verified, Void, open_batch,
 };
 
 use super::{Store, StoreError, commit::Pending, keys, now_ms};
@@ -60,6 +60,8 @@ pub enum IngestError {
     NotMember(AgencyKey),
     #[error("author {author} is not a member of sharing group {group}")]
     NotInGroup { author: AgencyKey, group: GroupId },
+    #[error("record by key {author} is void: {reason}")]
+    Void { author: AgencyKey, reason: kawan_protocol::Void },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -75,6 +77,7 @@ impl IngestError {
             IngestError::WrongNetwork { .. } => "wrong_network",
             IngestError::NotMember(_) => "not_member",
             IngestError::NotInGroup { .. } => "not_in_group",
+            IngestError::Void { .. } => "void",
             IngestError::Store(_) => "store",
         }
     }
@@ -381,7 +384,9 @@ impl Store {
         }
     }
 
-    /// A peer's record must come from a current member allowed on its channel.
+    /// A peer's record must come from a current member, signed inside its
+    /// key's window (rotation, compromise cutoff), on a channel its agency
+    /// may use.
     fn check_member(&self, r: &Record) -> Result<(), IngestError> {
         let list = self.membership().ok_or(IngestError::NoTrustList)?;
         let h = &r.header;
@@ -389,8 +394,10 @@ impl Store {
             let expected = list.network.clone().ok_or(IngestError::NoTrustList)?;
             return Err(IngestError::WrongNetwork { expected, got: h.network.clone() });
         }
-        if !list.is_active(&h.author, now_ms()) {
-            return Err(IngestError::NotMember(h.author));
+        match list.vouches(h, now_ms()) {
+            Ok(()) => {}
+            Err(Void::NotMember | Void::Lapsed) => return Err(IngestError::NotMember(h.author)),
+            Err(reason) => return Err(IngestError::Void { author: h.author, reason }),
         }
         if let Channel::Group(g) = &h.channel
             && !list.in_group(g, &h.author)

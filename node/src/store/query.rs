@@ -10,7 +10,8 @@
 use std::{collections::BTreeSet, fmt, ops::Bound, str::FromStr};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Content, Context, Kind, NormalizeError, RecordId, TrustList, Verdict, Warning, normalize,
+    AgencyKey, Body, Channel, Content, Context, Header, Kind, Membership, NormalizeError, RecordId, TrustList, Verdict,
+    Void, Warning, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -316,6 +317,13 @@ impl Store {
             Body::Sighting(_) | Body::Retraction(_) => return Ok(None),
         };
         let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
+        // Records a key signed outside its window (after a rotation or a
+        // compromise cutoff) are withdrawn from every view and export.
+        let membership = self.membership();
+        if [Some(&first), root.as_ref()].into_iter().flatten().any(|r| is_void(membership.as_deref(), &r.record.header))
+        {
+            return Ok(None);
+        }
         let author = root.as_ref().map_or(first.record.header.author, |r| r.record.header.author);
         let versions = self.versions_of(&root_id, root.clone(), &author)?;
         let Some(latest) = versions.last() else {
@@ -340,10 +348,10 @@ impl Store {
                     continue;
                 }
                 match (&r.record.body, ref_type) {
-                    (Body::Retraction(x), keys::REF_RETRACTION) if by == author => {
+                    (Body::Retraction(x), keys::REF_RETRACTION) if same_agency(membership.as_deref(), &by, &author) => {
                         retracted.get_or_insert_with(|| x.reason.clone());
                     }
-                    (Body::Sighting(s), keys::REF_SIGHTING) if by != author => {
+                    (Body::Sighting(s), keys::REF_SIGHTING) if !same_agency(membership.as_deref(), &by, &author) => {
                         match s.verdict {
                             Verdict::Corroborates => sighted.insert(by),
                             Verdict::FalsePositive => disputed.insert(by),
@@ -353,7 +361,7 @@ impl Store {
                 }
             }
         }
-        let member = trust.and_then(|t| t.member_by_key(&author));
+        let member = trust.and_then(|t| t.member_by_any_key(&author));
         let agencies = 1 + sighted.len() as u32;
         Ok(Some(Hit {
             id: root_id,
@@ -361,7 +369,7 @@ impl Store {
             content,
             author,
             author_name: member.map(|m| m.name.clone()),
-            author_revoked: trust.is_some_and(|t| !t.is_active(&author, crate::clock::now_ms())),
+            author_revoked: trust.is_some() && !member.is_some_and(|m| m.is_active(crate::clock::now_ms())),
             author_equivocating: self.is_equivocator(&author)?,
             channel: latest.record.header.channel.clone(),
             created_ms: original.record.header.created_ms,
@@ -392,10 +400,12 @@ impl Store {
         author: &AgencyKey,
     ) -> Result<Vec<StoredRecord>, StoreError> {
         let mut versions: Vec<StoredRecord> = root.into_iter().collect();
+        let membership = self.membership();
         for (ref_type, r) in self.references(root_id)? {
-            // Only the author may revise: a revision by anyone else is ignored
-            // even if it got stored before its target arrived.
-            if ref_type == keys::REF_REVISION && r.record.header.author == *author {
+            // Only the author's agency may revise (under its current or an
+            // earlier key): a revision by anyone else is ignored even if it
+            // got stored before its target arrived.
+            if ref_type == keys::REF_REVISION && same_agency(membership.as_deref(), &r.record.header.author, author) {
                 versions.push(r);
             }
         }
@@ -408,15 +418,24 @@ impl Store {
     /// Records that refer to `target`, with the kind of reference.
     fn references(&self, target: &RecordId) -> Result<Vec<(u8, StoredRecord)>, StoreError> {
         let mut out = Vec::new();
+        let membership = self.membership();
         for item in self.scan_prefix(&keys::cat(keys::REF, &[&target.0]), false) {
             let (k, _) = item?;
             let ref_type = *k.get(33).ok_or_else(|| corrupt("ref key"))?;
             let id = keys::trailing_id(&k).ok_or_else(|| corrupt("ref key"))?;
-            if let Some(r) = self.get(&id)? {
+            if let Some(r) = self.get(&id)?
+                && !is_void(membership.as_deref(), &r.record.header)
+            {
                 out.push((ref_type, r));
             }
         }
         Ok(out)
+    }
+
+    /// Whether a stored record is withdrawn under the trust list in force:
+    /// signed by a key outside its window (a rotation, a compromise cutoff).
+    pub fn is_withdrawn(&self, h: &Header) -> bool {
+        is_void(self.membership().as_deref(), h)
     }
 
     /// Records in the order this node received them, strictly after `after`,
@@ -501,4 +520,20 @@ impl Query {
             && self.since_ms.is_none_or(|s| h.created_ms >= s)
             && self.until_ms.is_none_or(|u| h.created_ms <= u)
     }
+}
+
+/// Whether `h` was signed outside its key's window. Lapsed or removed
+/// authors are not "void": their records stay, flagged as revoked.
+fn is_void(trust: Option<&Membership>, h: &Header) -> bool {
+    trust.is_some_and(|t| {
+        matches!(
+            t.vouches(h, crate::clock::now_ms()),
+            Err(Void::BeforeKey { .. } | Void::AfterCutoff { .. } | Void::BeyondLogEnd { .. })
+        )
+    })
+}
+
+/// Whether two keys are one agency's (without a trust list: the same key).
+fn same_agency(trust: Option<&Membership>, a: &AgencyKey, b: &AgencyKey) -> bool {
+    trust.map_or(a == b, |t| t.same_agency(a, b))
 }

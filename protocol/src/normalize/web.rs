@@ -16,9 +16,16 @@ pub(super) fn url(s: &str) -> Result<String, Reason> {
         return Err(Reason::UrlScheme(u.scheme().chars().take(16).collect()));
     }
     let host = u.host_str().ok_or(Reason::UrlNoHost)?.to_string();
-    if let Some(trimmed) = host.strip_suffix('.') {
-        let trimmed = trimmed.to_string();
-        u.set_host(Some(&trimmed)).map_err(|e| Reason::UrlUnparsable(e.to_string()))?;
+    // One trailing dot is the root and is dropped; an empty label anywhere
+    // else is no host name (and dropping dots one at a time would make
+    // normalising a normal form change it again: found by fuzzing).
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    if matches!(u.host(), Some(url::Host::Domain(_))) && host.split('.').any(str::is_empty) {
+        return Err(Reason::UrlUnparsable("the host name has an empty label (two dots in a row)".into()));
+    }
+    if host.len() != u.host_str().map_or(0, str::len) {
+        let host = host.to_string();
+        u.set_host(Some(&host)).map_err(|e| Reason::UrlUnparsable(e.to_string()))?;
     }
     u.set_fragment(None);
     Ok(u.to_string())

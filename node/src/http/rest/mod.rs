@@ -67,6 +67,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::login_link))
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::peers))
+        .routes(routes!(trust::log_ends))
         .routes(routes!(export::misp_feed))
         .routes(routes!(export::csv))
         .routes(routes!(export::stix))

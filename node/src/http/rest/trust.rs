@@ -113,3 +113,21 @@ pub async fn peers(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<a
             .collect(),
     ))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LogEndsParams {
+    /// The instant (Unix ms) the current key's validity should end.
+    pub until_ms: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/keys/log-ends", tag = "trust", params(LogEndsParams),
+    responses((status = 200, body = crate::service::OwnLogEnds, description = "per channel, the last record this agency's key signed at or before until_ms (for `kawan key rotate`)")),
+    security(("bearer" = [])))]
+pub async fn log_ends(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    axum::extract::Query(p): axum::extract::Query<LogEndsParams>,
+) -> Result<axum::Json<crate::service::OwnLogEnds>, ApiError> {
+    Ok(axum::Json(svc.own_log_ends(caller, p.until_ms).await?))
+}

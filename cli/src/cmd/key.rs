@@ -1,0 +1,86 @@
+//! `kawan key`: the agency key's lifecycle (rotation, compromise recovery).
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::Subcommand;
+use kawan_node::{clock::now_ms, coordinator, service::OwnLogEnds};
+use kawan_protocol::MemberId;
+
+use super::Ctx;
+
+#[derive(Subcommand)]
+pub enum KeyCmd {
+    /// Step 1 of a rotation: make the next key and the card that asks the
+    /// coordinators to list it.
+    ///
+    /// The node keeps running and signing with its current key. The card
+    /// names the current key's end: now for a routine rotation, or the
+    /// moment of a theft with --compromised-at; each of the key's logs ends
+    /// at the last record it signed by then, so nothing signed later is
+    /// valid whatever time it claims. Step 2: a coordinator runs `kawan
+    /// trust rotate-key LIST CARD`, signs and publishes. Step 3: once the
+    /// node has the new list (`kawan status` says so), restart it: it signs
+    /// and connects with the new key, and keeps the old one as
+    /// agency.key.retired-<key prefix>.
+    Rotate {
+        /// When the key was stolen or lost (RFC 3339, e.g.
+        /// 2026-11-20T08:00:00Z): everything it signed after is void, and
+        /// the card is not co-signed by it (it proves nothing any more).
+        #[arg(long)]
+        compromised_at: Option<String>,
+        /// Write the card to FILE instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
+    let KeyCmd::Rotate { compromised_at, out } = cmd;
+    let until_ms = match &compromised_at {
+        Some(t) => parse_time(t)?,
+        None => now_ms(),
+    };
+    let ends: OwnLogEnds = serde_json::from_value(
+        ctx.client()?.get(&format!("/api/v1/keys/log-ends?until_ms={until_ms}")).context("asking the node")?,
+    )?;
+    let Some(member) = ends.member.clone() else {
+        bail!("this node's key {} is not in the trust list in force: nothing to rotate", ends.key);
+    };
+    let card = coordinator::rotation_card(
+        &ctx.dir,
+        &MemberId::clone(&member),
+        until_ms,
+        ends.ends.clone(),
+        compromised_at.is_some(),
+    )?;
+    let text = serde_json::to_string_pretty(&card)? + "\n";
+    match &out {
+        Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    eprintln!("next key {} saved in {}", card.card.key, ctx.dir.join(coordinator::NEXT_KEY_FILE).display());
+    for e in &ends.ends {
+        eprintln!("  the retired key's log on {} ends at record {}", e.channel, e.seq);
+    }
+    if compromised_at.is_some() {
+        eprintln!(
+            "the card is signed by the new key only: give it to the coordinators through a channel they can verify \
+             (in person, a call-back), not only by email"
+        );
+    }
+    eprintln!(
+        "send the card to the coordinators: kawan trust rotate-key LIST CARD, sign, publish; then restart this node"
+    );
+    Ok(true)
+}
+
+/// An RFC 3339 time, or Unix milliseconds.
+fn parse_time(t: &str) -> anyhow::Result<u64> {
+    if let Ok(ms) = t.parse::<u64>() {
+        return Ok(ms);
+    }
+    let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .with_context(|| format!("--compromised-at {t:?}: write an RFC 3339 time such as 2026-11-20T08:00:00Z"))?;
+    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).context("--compromised-at is before 1970")
+}

@@ -1,0 +1,286 @@
+//! Fuzz targets: each takes arbitrary bytes and drives one decoder or rule
+//! set the way untrusted input reaches it. A target fails only by panicking
+//! (or hanging, or overflowing: release builds here keep overflow checks and
+//! debug assertions), so every `Err` path is a pass.
+//!
+//! Where a signature would stop nearly every input at the door, the target
+//! has a second mode that signs the fuzzed bytes with a test key first, so
+//! the rules behind the signature check are reached too. The first input
+//! byte picks the mode.
+
+use std::sync::{Arc, OnceLock};
+
+use kawan_node::{
+    interop::{import, stix},
+    replica::{Config, Input, Output, Replica},
+    store::Store,
+};
+use kawan_protocol::{
+    Channel, Context, Envelope, Kind, Message, Record, SignedTrustList, TrustList, cbor, limits::Bounds,
+    normalize as norm, sync,
+};
+use kawan_tests::fixtures;
+
+/// A store that trusts agencies 1–3 (1 coordinates), with a group of 1 and 2.
+fn store() -> Store {
+    let store = Store::in_memory();
+    // The fixture list is well formed; a failure here is a bug in the harness.
+    let _ = store.install_genesis(&fixtures::trust_list(1, &[1, 2, 3], &[("ops", &[1, 2])]));
+    store
+}
+
+fn genesis() -> &'static TrustList {
+    static LIST: OnceLock<TrustList> = OnceLock::new();
+    LIST.get_or_init(|| {
+        fixtures::trust_list(1, &[1, 2, 3], &[("ops", &[1, 2])]).list().unwrap_or_else(|_| std::process::abort())
+    })
+}
+
+/// Envelopes as they arrive from a peer (mode 0), or record bodies signed
+/// by a member so ingest rules run (mode 1: prev links, forks, references,
+/// normal forms, channel and TLP rules). Each mode ingests a batch split at
+/// 0xFF 0xFF 0xFF bytes into a store that already holds a short chain.
+pub fn record(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let store = store();
+    let _ = store.ingest_batch(
+        &fixtures::chain(&fixtures::agency(2), 3, 1).iter().map(|v| v.envelope.to_bytes()).collect::<Vec<_>>(),
+    );
+    let parts: Vec<&[u8]> = rest.split(|b| *b == 0xFF).filter(|p| !p.is_empty()).take(16).collect();
+    let mut batch = Vec::new();
+    for part in parts {
+        if mode % 2 == 0 {
+            if let Ok(env) = Envelope::from_bytes(part) {
+                let _ = env.peek_header();
+                let _ = env.clone().open();
+            }
+            batch.push(part.to_vec());
+        } else if let Ok(record) = cbor::decode::<Record>(part, &Bounds::RECORD) {
+            let key = fixtures::agency(1 + (mode / 2) % 3);
+            let mut record = record;
+            record.header.author = key.public();
+            if let Ok(v) = record.sign(&key) {
+                batch.push(v.envelope.to_bytes());
+            }
+        }
+    }
+    for r in store.ingest_batch(&batch) {
+        let _ = r.map(|i| i.id());
+    }
+}
+
+/// Trust lists as received (mode 0: decode, genesis and update rules against
+/// the fixture list), or list bodies signed by the coordinator (mode 1) so
+/// the structural rules and the store's install path run.
+pub fn trust(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let signed = if mode % 2 == 0 {
+        match SignedTrustList::from_bytes(rest) {
+            Ok(s) => s,
+            Err(_) => return,
+        }
+    } else {
+        let Ok(list) = cbor::decode::<TrustList>(rest, &Bounds::TRUST_LIST) else { return };
+        let mut s = SignedTrustList { body: list.to_bytes().unwrap_or_default(), sigs: vec![] };
+        s.sign(&fixtures::agency(1));
+        s
+    };
+    let _ = signed.verify_genesis();
+    let _ = signed.verify_update(genesis(), 1_764_000_000_000);
+    if let Ok(list) = signed.list() {
+        let index = kawan_protocol::Membership::of(&list);
+        for m in &list.members {
+            let _ = index.position(&m.key);
+            let _ = index.groups_of(&m.key);
+        }
+    }
+    let _ = store().apply_trust_update(&signed);
+}
+
+/// A peer's session: the input is a sequence of sync messages, each
+/// length-prefixed (u16, big-endian), fed to a replica as if agency 2 sent
+/// them, with the replica's store and trust work carried out as a driver would.
+pub fn sync(data: &[u8]) {
+    let store = Arc::new(store());
+    let peer = fixtures::agency(2).public();
+    let mut replica = Replica::new(fixtures::agency(1).public(), store.clone(), Config::default(), 7);
+    let mut now = 1_000;
+    let mut pending = replica.handle(Input::PeerUp(peer), now);
+    let mut rest = data;
+    while rest.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+        let (frame, tail) = rest[2..].split_at(len);
+        rest = tail;
+        if let Ok(msg) = Message::from_bytes(frame) {
+            if let Message::Have { ids } = &msg {
+                let _ = sync::unpack(ids).count();
+            }
+            pending.extend(replica.handle(Input::Message { from: peer, msg, size: frame.len() }, now));
+        }
+        now += 300;
+        pending.extend(replica.handle(Input::Tick, now));
+        // Carry out what the replica asked of its driver (bounded: no loops).
+        for out in std::mem::take(&mut pending).into_iter().take(64) {
+            let input = match out {
+                Output::Store { batch, records } => Input::Stored { batch, results: store.ingest_batch(&records) },
+                Output::ApplyTrust { from, lists, more } => {
+                    let results = lists
+                        .iter()
+                        .map(|l| {
+                            SignedTrustList::from_bytes(l)
+                                .map_err(|e| kawan_node::replica::TrustRefusal::Invalid(e.to_string()))
+                                .and_then(|s| {
+                                    store
+                                        .apply_trust_update(&s)
+                                        .map(|_| ())
+                                        .map_err(|e| kawan_node::replica::TrustRefusal::Invalid(e.to_string()))
+                                })
+                        })
+                        .collect();
+                    Input::TrustApplied { from, results, more }
+                }
+                _ => continue,
+            };
+            let _ = replica.handle(input, now);
+        }
+    }
+}
+
+/// Every normaliser, on the input as text: the first byte picks the kind
+/// (or guessing), the second the default phone region. A value that
+/// normalises must be in normal form, and normalising it again must give
+/// itself: the invariants the store's indexes rely on.
+pub fn normalize(data: &[u8]) {
+    let [k, region, text @ ..] = data else { return };
+    let Ok(raw) = std::str::from_utf8(text) else { return };
+    let regions = ["TH", "MY", "ID", "KH", "PH", "GB", "AU", "VN"];
+    let ctx = Context { default_region: regions[usize::from(*region) % regions.len()].parse().ok() };
+    let kind = match Kind::ALL.get(usize::from(*k)) {
+        Some(kind) => *kind,
+        None => match norm::guess_kind(raw) {
+            Some(kind) => kind,
+            None => return,
+        },
+    };
+    let _ = norm::looks_like_phone(raw);
+    if let Ok(n) = norm::normalize(kind, raw, &ctx) {
+        assert!(norm::is_normal(kind, &n.value), "{kind:?} {raw:?} -> {:?} is not normal", n.value);
+        let again = norm::normalize(kind, &n.value, &ctx).map(|m| m.value);
+        assert_eq!(again.as_ref(), Ok(&n.value), "{kind:?} {raw:?}: normalising is not idempotent");
+    }
+}
+
+/// Files `kawan import` reads and objects TAXII clients POST: the first byte
+/// picks CSV, STIX bundle, MISP event, guessed, a bare STIX pattern, or one
+/// STIX indicator object.
+pub fn import(data: &[u8]) {
+    let [mode, text @ ..] = data else { return };
+    let Ok(text) = std::str::from_utf8(text) else { return };
+    let d = import::Defaults { tlp: "green".into(), role: "recruiter_contact".into(), group: None };
+    let format = match mode % 6 {
+        0 => Some(import::Format::Csv),
+        1 => Some(import::Format::Stix),
+        2 => Some(import::Format::Misp),
+        3 => None,
+        4 => {
+            let _ = stix::parse_pattern(text);
+            return;
+        }
+        _ => {
+            if let Ok(o) = serde_json::from_str(text) {
+                let _ = stix::read_indicator(&o);
+            }
+            return;
+        }
+    };
+    let _ = import::parse(text, format, &d);
+}
+
+/// Seed inputs for every target: well-formed examples of what each one
+/// reads, so the fuzzer starts from inputs that get past the first checks.
+pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let a2 = fixtures::agency(2);
+    let chain = fixtures::chain(&a2, 5, 10);
+    for (i, v) in chain.iter().enumerate() {
+        out.push(("record", format!("envelope-{i}"), [&[0u8][..], &v.envelope.to_bytes()].concat()));
+        out.push(("record", format!("signed-{i}"), [&[1u8][..], &v.envelope.signed].concat()));
+    }
+    let amber = kawan_protocol::Body::Indicator(fixtures::indicator(
+        Kind::Phone,
+        &fixtures::phone(7),
+        kawan_protocol::Tlp::Amber,
+    ));
+    let group = fixtures::signed(&a2, channels()[1].clone(), 1, None, amber);
+    out.push(("record", "group".into(), [&[1u8][..], &group.envelope.signed].concat()));
+    let pair: Vec<u8> = [&[0u8][..], &chain[3].envelope.to_bytes(), &[0xFF], &chain[4].envelope.to_bytes()].concat();
+    out.push(("record", "pair".into(), pair));
+
+    let v2 = fixtures::trust_list(2, &[1, 2, 3, 4], &[("ops", &[1, 2, 4])]);
+    out.push(("trust", "update".into(), [&[0u8][..], &v2.to_bytes()].concat()));
+    out.push(("trust", "body".into(), [&[1u8][..], &v2.body].concat()));
+    out.push(("trust", "genesis".into(), [&[0u8][..], &fixtures::trust_list(1, &[1, 2, 3], &[]).to_bytes()].concat()));
+
+    let records: Vec<serde_bytes::ByteBuf> =
+        chain.iter().map(|v| serde_bytes::ByteBuf::from(v.envelope.to_bytes())).collect();
+    let messages = [
+        Message::Have { ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()) },
+        Message::Push { records: records[..1].to_vec() },
+        Message::Batch { records, more: false },
+        Message::Digest { network: fixtures::network(), digest: [7; 32], trust_version: 1 },
+        Message::TrustLists { after_version: 0 },
+        Message::TrustListPage { lists: vec![serde_bytes::ByteBuf::from(v2.to_bytes())], more: false },
+    ];
+    for (i, m) in messages.iter().enumerate() {
+        let Ok(bytes) = m.to_bytes() else { continue };
+        let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX).to_be_bytes();
+        out.push(("sync", format!("{}-{i}", m.kind()), [&len[..], &bytes].concat()));
+    }
+
+    let values = [
+        (Kind::Phone, "+66 81 234 5678"),
+        (Kind::Phone, "07700 900123"),
+        (Kind::Domain, "Jobs-Abroad.EXAMPLE."),
+        (Kind::Url, "https://jobs.example/apply?id=7#top"),
+        (Kind::Email, "Recruiter@Jobs.Example"),
+        (Kind::Ip, "192.0.2.7"),
+        (Kind::TelegramHandle, "@Recruiter_Bot"),
+        (Kind::LineId, "recruiter.th"),
+        (Kind::WechatId, "wxid_recruit01"),
+        (Kind::SocialProfile, "https://www.facebook.example/jobs.abroad"),
+        (Kind::TronAddress, "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"),
+        (Kind::EvmAddress, "0x52908400098527886E0F7030069857D2E4169EE7"),
+        (Kind::BtcAddress, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+        (Kind::BankAccount, "GB82 WEST 1234 5698 7654 32"),
+        (Kind::CompanyName, "Golden Star Recruitment Co., Ltd."),
+        (Kind::AppId, "com.example.jobs"),
+        (Kind::ImageHash, "d41d8cd98f00b204e9800998ecf8427e"),
+    ];
+    for (i, (kind, value)) in values.iter().enumerate() {
+        let k = Kind::ALL.iter().position(|x| x == kind).unwrap_or(0) as u8;
+        out.push(("normalize", format!("{}-{i}", kind.as_str()), [&[k, 0][..], value.as_bytes()].concat()));
+    }
+    out.push(("normalize", "guess".into(), [&[255u8, 1][..], b"https://jobs.example/x"].concat()));
+
+    let csv = "kind,value,tlp,confidence,tags\nphone,+447700900001,green,80,a;b\ndomain,jobs.example,clear,,\n";
+    out.push(("import", "csv".into(), [&[0u8][..], csv.as_bytes()].concat()));
+    let bundle = serde_json::json!({"type": "bundle", "id": "bundle--6f7c3f2a-8f0e-4b8e-9d3c-1a2b3c4d5e6f", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1b4ea4a3-2d0f-4c1e-8e1a-0c9c2f5d7a10",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "pattern_type": "stix",
+         "pattern": "[domain-name:value = 'jobs.example']", "valid_from": "2026-01-01T00:00:00Z",
+         "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}]});
+    out.push(("import", "stix".into(), [&[1u8][..], bundle.to_string().as_bytes()].concat()));
+    let misp = serde_json::json!({"Event": {"info": "x", "Tag": [{"name": "tlp:green"}], "Attribute": [
+        {"type": "phone-number", "value": "+447700900002", "comment": ""},
+        {"type": "url", "value": "https://jobs.example/a", "comment": ""},
+        {"type": "vulnerability", "value": "CVE-2026-1", "comment": ""}]}});
+    out.push(("import", "misp".into(), [&[2u8][..], misp.to_string().as_bytes()].concat()));
+    out.push(("import", "pattern".into(), [&[4u8][..], &b"[url:value = 'https://jobs.example/a']"[..]].concat()));
+    out.push(("import", "object".into(), [&[5u8][..], bundle["objects"][0].to_string().as_bytes()].concat()));
+    out
+}
+
+/// The fixtures' channels: the network, and the group `ops`.
+fn channels() -> [Channel; 2] {
+    [Channel::Network, Channel::Group("ops".parse().unwrap_or_else(|_| std::process::abort()))]
+}
