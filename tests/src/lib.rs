@@ -5,10 +5,12 @@
 //!
 //! - `fixtures`: fictional agencies, keys, trust lists and records
 //! - `sim`: the seeded many-node simulator (`kawan-sim`)
+//! - `peer`: a bare libp2p peer with any key (a rogue member, a key thief)
 //! - `TestNode`: one `kawan run` process in a temporary directory, and an
 //!   HTTP client for it; `TestNetwork`: several, with a shared genesis
 
 pub mod fixtures;
+pub mod peer;
 pub mod sim;
 
 use std::path::PathBuf;

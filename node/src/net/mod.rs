@@ -338,8 +338,10 @@ impl Net {
                     }
                     Some(Command::Announce(v)) => self.feed(Input::Published(v.envelope.to_bytes())),
                     Some(Command::TrustUpdated) => {
-                        self.refresh_allow_list();
+                        // The replica first (it decides who is told before
+                        // being let go), then the allow-list follows it.
                         self.feed(Input::TrustChanged);
+                        self.refresh_allow_list();
                     }
                     Some(Command::Stats(reply)) => {
                         let _ = reply.send(self.replica.stats().clone());
@@ -348,9 +350,7 @@ impl Net {
                 Some(done) = self.done_rx.recv() => match done {
                     Done::Stored { batch, results } => self.feed(Input::Stored { batch, results }),
                     Done::Trust { from, results, more } => {
-                        if results.iter().any(Result::is_ok) {
-                            self.refresh_allow_list();
-                        }
+                        let changed = results.iter().any(Result::is_ok);
                         for version in results.iter().filter_map(|r| r.as_ref().ok()) {
                             let event = NetEvent::TrustInstalled { from, version: *version };
                             if self.events.try_send(event).is_err() {
@@ -359,6 +359,9 @@ impl Net {
                         }
                         let results = results.into_iter().map(|r| r.map(|_| ())).collect();
                         self.feed(Input::TrustApplied { from, results, more });
+                        if changed {
+                            self.refresh_allow_list();
+                        }
                     }
                 },
                 _ = tick.tick() => {
@@ -442,8 +445,14 @@ impl Net {
     fn refresh_allow_list(&mut self) {
         let Some(list) = self.store.membership() else { return };
         let policy = Policy::new(Some(&list), self.me, now_ms());
-        let members: HashSet<PeerId> =
-            list.keys().filter(|k| policy.admits(k)).filter_map(|k| identity::peer_id(k).ok()).collect();
+        // A peer whose key was just retired stays until the replica has
+        // told it why (see `Replica::parting`); the replica then lets it go.
+        let members: HashSet<PeerId> = list
+            .keys()
+            .filter(|k| policy.admits(k))
+            .chain(self.replica.parting())
+            .filter_map(|k| identity::peer_id(k).ok())
+            .collect();
         for gone in self.allowed.difference(&members).copied().collect::<Vec<_>>() {
             self.swarm.behaviour_mut().allow.disallow_peer(gone);
             let _ = self.swarm.disconnect_peer_id(gone);

@@ -249,6 +249,10 @@ impl Rng {
     }
 }
 
+/// How long a peer whose key was just retired stays connected to receive
+/// the trust list that retired it.
+const PARTING_MS: u64 = 2_000;
+
 pub struct Replica {
     me: AgencyKey,
     store: Arc<Store>,
@@ -259,6 +263,8 @@ pub struct Replica {
     /// Misbehaviour scores, kept across reconnections.
     scores: BTreeMap<AgencyKey, u32>,
     banned: BTreeMap<AgencyKey, u64>,
+    /// Peers whose key was just retired, told why and let go at this time.
+    parting: BTreeMap<AgencyKey, u64>,
     /// Members we dialled: when we may dial again, and the next wait.
     dialled: BTreeMap<AgencyKey, (u64, u64)>,
     /// Records announced to us that we lack, by short id.
@@ -293,6 +299,7 @@ impl Replica {
             peers: BTreeMap::new(),
             scores: BTreeMap::new(),
             banned: BTreeMap::new(),
+            parting: BTreeMap::new(),
             dialled: BTreeMap::new(),
             missing: BTreeMap::new(),
             recent: BTreeMap::new(),
@@ -408,8 +415,15 @@ impl Replica {
         self.send_digest(peer);
     }
 
+    /// Peers whose key was just retired: connected a moment longer to
+    /// receive the trust list that names their successor key.
+    pub fn parting(&self) -> impl Iterator<Item = &AgencyKey> {
+        self.parting.keys()
+    }
+
     fn on_peer_down(&mut self, peer: &AgencyKey) {
         self.peers.remove(peer);
+        self.parting.remove(peer);
         self.pulling.retain(|_, from| from != peer);
         for m in self.missing.values_mut() {
             m.announcers.retain(|a| a != peer);
@@ -654,14 +668,32 @@ impl Replica {
         let trust = self.store.membership();
         let policy = Policy::new(trust.as_deref(), self.me, self.now);
         let gone: Vec<AgencyKey> = self.peers.keys().filter(|k| !policy.admits(k)).copied().collect();
+        let latest = |store: &Store, t: &Membership| {
+            let lists = store.trust_lists_after(t.version.saturating_sub(1)).unwrap_or_default();
+            lists.into_iter().map(serde_bytes::ByteBuf::from).collect::<Vec<_>>()
+        };
         for peer in gone {
-            self.out.push(Output::Disconnect(peer));
-            self.on_peer_down(&peer);
+            let retired = trust.as_deref().filter(|t| t.retired(&peer).is_some());
+            match (self.parting.get(&peer), retired) {
+                (None, Some(t)) => {
+                    // Its node cannot switch to its new key without the
+                    // list that names it, and once let go no member would
+                    // tell it: send that list, and nothing else (it may
+                    // see no channel any more), then let it go.
+                    let lists = latest(&self.store, t);
+                    self.send(peer, Message::TrustListPage { lists, more: false });
+                    self.parting.insert(peer, self.now + PARTING_MS);
+                }
+                (Some(until), _) if *until > self.now => {}
+                _ => {
+                    self.out.push(Output::Disconnect(peer));
+                    self.on_peer_down(&peer);
+                }
+            }
         }
         if announce && let Some(t) = &trust {
-            let lists = self.store.trust_lists_after(t.version.saturating_sub(1)).unwrap_or_default();
-            let lists: Vec<serde_bytes::ByteBuf> = lists.into_iter().map(serde_bytes::ByteBuf::from).collect();
-            for peer in self.peers.keys().copied().collect::<Vec<_>>() {
+            let lists = latest(&self.store, t);
+            for peer in self.peers.keys().filter(|k| !self.parting.contains_key(*k)).copied().collect::<Vec<_>>() {
                 self.send(peer, Message::TrustListPage { lists: lists.clone(), more: false });
             }
         }

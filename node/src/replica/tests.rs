@@ -322,3 +322,49 @@ fn a_record_announced_by_several_peers_is_asked_of_one_and_stored_once() {
     assert_eq!(r.stats().stored, 1);
     assert_eq!(r.stats().fetched_twice, 0);
 }
+
+#[test]
+fn a_peer_whose_key_is_retired_is_told_why_then_let_go_and_its_log_ends_where_the_list_says() {
+    let s = store();
+    // Agency 3 published two records under its old key before rotating.
+    assert!(s.ingest_batch(&techniques(3, 2, 100)).iter().all(Result::is_ok));
+    let mut r = replica(&s);
+    let old = key(3).public();
+    r.handle(Input::PeerUp(old), NOW);
+    r.handle(Input::PeerUp(key(2).public()), NOW);
+
+    // The coordinator rotates agency 3 to key 9; the old key's log ends at 1.
+    let mut list = trust().list().unwrap();
+    list.version = 2;
+    let m3 = list.members.iter_mut().find(|m| m.key == old).unwrap();
+    m3.key = key(9).public();
+    m3.retired_keys = vec![RetiredKey {
+        key: old,
+        from_ms: None,
+        until_ms: NOW + 10,
+        last_seqs: vec![LogEnd { channel: Channel::Network, seq: 1 }],
+        compromised: false,
+    }];
+    let mut signed = SignedTrustList::new(&list).unwrap();
+    signed.sign(&key(1));
+    s.apply_trust_update(&signed).unwrap();
+    let out = r.handle(Input::TrustChanged, NOW);
+    assert!(!out.contains(&Output::Disconnect(old)), "told first: {out:?}");
+    let told = sends(&out).iter().any(|(to, m)| **to == old && matches!(m, Message::TrustListPage { .. }));
+    assert!(told, "the retired key's node gets the list naming its successor: {out:?}");
+    assert_eq!(r.parting().collect::<Vec<_>>(), vec![&old]);
+    let out = r.handle(Input::Tick, NOW + super::PARTING_MS + 1_000);
+    assert!(out.contains(&Output::Disconnect(old)), "then let go: {out:?}");
+
+    // Its log is offered and served only up to the end the list gives.
+    let wants = vec![Want { channel: Channel::Network, author: old, after_seq: 0, limit: 10 }];
+    let out = r.handle(Input::Message { from: key(2).public(), msg: Message::Pull { wants }, size: 100 }, NOW + 3_000);
+    let served: usize = sends(&out)
+        .iter()
+        .map(|(_, m)| match m {
+            Message::Batch { records, .. } => records.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(served, 1, "one record inside the window, none beyond");
+}

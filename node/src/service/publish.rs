@@ -124,7 +124,23 @@ impl Service {
         self.run(move |s| s.publish_now(&caller, body, group)).await
     }
 
+    /// Refuses to sign with a key the trust list has retired: every node
+    /// would refuse the record. The node must restart to take its new key.
+    fn signing_key_in_force(&self) -> Result<(), ServiceError> {
+        let me = self.key.public();
+        let retired = self.data.store.membership().is_some_and(|t| t.retired(&me).is_some());
+        if retired {
+            return Err(ServiceError::invalid(
+                "key_retired",
+                "the trust list retired this node's key: restart the node to sign with its new key \
+                 (kawan status explains)",
+            ));
+        }
+        Ok(())
+    }
+
     fn publish_now(&self, caller: &Caller, body: Body, group: Option<GroupId>) -> Result<Published, ServiceError> {
+        self.signing_key_in_force()?;
         let intent = body.type_name();
         let v = self.audited(
             caller,
@@ -148,6 +164,7 @@ impl Service {
         items: Vec<(Body, Option<GroupId>)>,
     ) -> Result<Vec<Result<Published, ServiceError>>, ServiceError> {
         self.run(move |s| {
+            s.signing_key_in_force()?;
             let n = items.len();
             let results = s.audited(
                 &caller,

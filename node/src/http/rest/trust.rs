@@ -40,6 +40,11 @@ impl TrustView {
                         "id": m.id, "name": m.name, "country": m.country, "key": m.key,
                         "peer_id": identity::peer_id(&m.key).map(|p| p.to_string()).unwrap_or_default(),
                         "roles": m.roles, "addrs": m.addrs, "expires_ms": m.expires_ms, "active": m.is_active(now),
+                        "key_from_ms": m.key_from_ms,
+                        "retired_keys": m.retired_keys.iter().map(|r| serde_json::json!({
+                            "key": r.key, "from_ms": r.from_ms, "until_ms": r.until_ms, "compromised": r.compromised,
+                            "last_seqs": r.last_seqs.iter().map(|e| serde_json::json!({"channel": e.channel.to_string(), "seq": e.seq})).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect(),
