@@ -30,7 +30,13 @@ pub(super) async fn network(s: Session) -> Response {
                     thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack (last exchange)" } } }
                     tbody { @for p in &peers {
                         tr {
-                            td { (p.member.name) br; span.muted { (p.member.id) } }
+                            td {
+                                (p.member.name) br; span.muted { (p.member.id) }
+                                @for r in &p.member.retired_keys {
+                                    br;
+                                    span.flag { @if r.compromised { "key cut off as compromised at " } @else { "key rotated at " } (date(Some(r.until_ms))) }
+                                }
+                            }
                             td { (p.member.country) }
                             td { @if p.me { "this node" } @else if p.connected { "connected" } @else { "offline" } }
                             td { (date(p.last_seen_ms)) }
