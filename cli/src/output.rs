@@ -172,7 +172,8 @@ pub fn peers(out: &Value) {
         println!("no trust list installed");
         return;
     }
-    println!("{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}", "ID", "NAME", "CC", "STATE", "WE LACK", "THEY LACK");
+    println!("{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}  VERSION", "ID", "NAME", "CC", "STATE", "WE LACK", "THEY LACK");
+    let mut warnings = Vec::new();
     for p in peers {
         let sum = |k: &str| p[k].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum::<u64>());
         let state = if p["me"] == Value::Bool(true) {
@@ -184,15 +185,31 @@ pub fn peers(out: &Value) {
         } else {
             "offline"
         };
+        let agent = p["agent"].as_str().unwrap_or("");
+        // "kawan/0.1.0 (protocol 1; reads …)": the software and protocol part.
+        let version = agent.split(';').next().unwrap_or("").trim_end_matches(')').replace(" (", ", ");
         println!(
-            "{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}",
+            "{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}  {}",
             p["id"].as_str().unwrap_or(""),
             clip(p["name"].as_str().unwrap_or(""), 36),
             p["country"].as_str().unwrap_or(""),
             state,
             sum("we_lack"),
-            sum("they_lack")
+            sum("they_lack"),
+            if version.is_empty() { "-" } else { &version }
         );
+        let cannot: Vec<&str> =
+            p["cannot_read"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        if !cannot.is_empty() {
+            warnings.push(format!(
+                "warning: {} cannot read {} records in use here (it relays them, but shows them as of a newer kind): ask them to upgrade",
+                p["id"].as_str().unwrap_or(""),
+                cannot.join(", ")
+            ));
+        }
+    }
+    for w in warnings {
+        eprintln!("{w}");
     }
 }
 

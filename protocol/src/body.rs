@@ -15,6 +15,11 @@ pub enum Body {
     Sighting(Sighting),
     Revision(Revision),
     Retraction(Retraction),
+    /// A record of a newer kind (family, fields, values or version) than
+    /// this node reads: kept and relayed as signed, never interpreted, and
+    /// never encoded by this node.
+    #[serde(skip)]
+    Unknown(crate::newer::Unknown),
 }
 
 /// The three kinds of knowledge a revision can replace.
@@ -44,7 +49,7 @@ impl Body {
             Body::Typology(t) => Some(Content::Typology(t.clone())),
             Body::Technique(t) => Some(Content::Technique(t.clone())),
             Body::Revision(r) => Some(r.content.clone()),
-            Body::Sighting(_) | Body::Retraction(_) => None,
+            Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => None,
         }
     }
 
@@ -55,7 +60,7 @@ impl Body {
             Body::Typology(t) => Some(t.tlp),
             Body::Technique(t) => Some(t.tlp),
             Body::Revision(r) => Some(r.content.tlp()),
-            Body::Sighting(_) | Body::Retraction(_) => None,
+            Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => None,
         }
     }
 
@@ -67,6 +72,7 @@ impl Body {
             Body::Sighting(_) => "sighting",
             Body::Revision(_) => "revision",
             Body::Retraction(_) => "retraction",
+            Body::Unknown(_) => "newer",
         }
     }
 }

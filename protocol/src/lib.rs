@@ -19,6 +19,8 @@
 //!   windows (rotation, compromise cutoffs)
 //! - `card`: member cards agencies hand their coordinators
 //! - `sync`: the messages peers exchange to catch up
+//! - `newer`: records of a newer kind than this node reads (kept, relayed,
+//!   never interpreted)
 //! - `country`: ISO 3166 codes
 
 #![forbid(unsafe_code)]
@@ -29,6 +31,7 @@ pub mod cbor;
 pub mod country;
 pub mod keys;
 pub mod limits;
+pub mod newer;
 pub mod normalize;
 pub mod record;
 pub mod sync;
@@ -43,6 +46,7 @@ pub use card::{Card, CardBody, CardError, LogEnd, Replaces};
 pub use cbor::CborError;
 pub use country::{Country, UnknownCountry};
 pub use keys::{AgencyKey, KeyError, Keypair, RecordId, Sig};
+pub use newer::{Newer, Unknown};
 pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, normalize};
 pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified, open_batch};
 pub use sync::{ChannelHeads, Head, Message, Want};

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use ciborium::Value;
 use kawan_protocol::*;
 
 const SPEC: &str = include_str!("../../docs/protocol.md");
@@ -86,6 +87,59 @@ fn trust_list() -> TrustList {
     }
 }
 
+/// A record written by a newer node: built as raw CBOR, as this
+/// implementation can read but never write it.
+fn future(seq: u64, prev: RecordId, v: u64, extra_header: &[(&str, Value)], body: Value) -> Envelope {
+    let text = |s: &str| Value::Text(s.into());
+    let mut header = vec![
+        (text("v"), Value::Integer(v.into())),
+        (text("network"), text("kawan-example")),
+        (text("channel"), text("network")),
+        (text("author"), Value::Bytes(key().public().0.to_vec())),
+        (text("seq"), Value::Integer(seq.into())),
+        (text("prev"), Value::Bytes(prev.0.to_vec())),
+        (text("created_ms"), Value::Integer(1_764_547_200_000u64.into())),
+    ];
+    header.extend(extra_header.iter().map(|(k, v)| (text(k), v.clone())));
+    let record = Value::Map(vec![(text("header"), Value::Map(header)), (text("body"), body)]);
+    let signed = cbor::encode(&record).unwrap();
+    let sig = key().sign(RECORD_DOMAIN, &signed);
+    Envelope { signed, sig }
+}
+
+/// The three future records of the spec, after `record-2` (whose id is `prev`).
+fn futures(prev: RecordId) -> [(&'static str, Envelope, &'static str, Newer); 3] {
+    let text = |s: &str| Value::Text(s.into());
+    let map = |entries: Vec<(&str, Value)>| Value::Map(entries.into_iter().map(|(k, v)| (text(k), v)).collect());
+    let family = future(
+        3,
+        prev,
+        1,
+        &[],
+        map(vec![("future_family", map(vec![("platform", text("example")), ("note", text("from a newer node"))]))]),
+    );
+    let indicator = |extra: Vec<(&str, Value)>| {
+        let mut fields = vec![
+            ("kind", text("domain")),
+            ("value", text("jobs-abroad.example")),
+            ("role", text("job_ad")),
+            ("subject", text("suspect")),
+            ("confidence", Value::Integer(70.into())),
+            ("basis", text("fact")),
+            ("tlp", text("green")),
+        ];
+        fields.extend(extra);
+        map(vec![("indicator", map(fields))])
+    };
+    let fields = future(4, family.id(), 1, &[], indicator(vec![("risk_score", Value::Integer(7.into()))]));
+    let version = future(5, fields.id(), 2, &[("lane", text("priority"))], indicator(vec![]));
+    [
+        ("future-family", family, "future_family", Newer::Family),
+        ("future-fields", fields, "indicator", Newer::Fields(vec!["risk_score".into()])),
+        ("future-version", version, "indicator", Newer::Version(2)),
+    ]
+}
+
 /// `name -> (field -> value)` from every ```vector block of the spec.
 fn spec_vectors() -> BTreeMap<String, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
@@ -115,6 +169,17 @@ fn computed() -> BTreeMap<String, BTreeMap<String, String>> {
             ("id".into(), v.id.to_string()),
             ("sig".into(), v.envelope.sig.to_string()),
             ("envelope".into(), hex::encode(v.envelope.to_bytes())),
+        ]);
+        out.insert(name.to_string(), f);
+    }
+    for (name, e, family, newer) in futures(v2.id) {
+        let f = BTreeMap::from([
+            ("name".to_string(), name.to_string()),
+            ("secret_key".into(), hex::encode(secret())),
+            ("signed".into(), hex::encode(&e.signed)),
+            ("id".into(), e.id().to_string()),
+            ("envelope".into(), hex::encode(e.to_bytes())),
+            ("reads_as".into(), format!("{family}: {newer}")),
         ]);
         out.insert(name.to_string(), f);
     }
@@ -162,4 +227,56 @@ fn spec_envelopes_open_and_decode_to_the_documented_records() {
     assert_eq!(v2.record, record_2(v1.id));
     let t = SignedTrustList::from_bytes(&hex::decode(&spec["trust-1"]["signed_list"]).unwrap()).unwrap();
     assert_eq!(t.verify_genesis().unwrap(), trust_list());
+}
+
+#[test]
+fn future_records_open_as_of_a_newer_kind_and_keep_their_bytes() {
+    let spec = spec_vectors();
+    let v2 = record_2(record_1().sign(&key()).unwrap().id).sign(&key()).unwrap();
+    for (name, _, family, newer) in futures(v2.id) {
+        let bytes = hex::decode(&spec[name]["envelope"]).unwrap();
+        let v = Envelope::from_bytes(&bytes).unwrap().open().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(v.record.body, Body::Unknown(Unknown { family: family.into(), newer }), "{name}");
+        assert_eq!(v.id.to_string(), spec[name]["id"], "{name}");
+        assert_eq!(v.envelope.to_bytes(), bytes, "{name}: kept exactly as signed");
+        assert!(v.record.sign(&key()).is_err(), "{name}: never signed here");
+    }
+}
+
+#[test]
+fn malformed_records_are_not_mistaken_for_newer_ones() {
+    let text = |s: &str| Value::Text(s.into());
+    let prev = record_1().sign(&key()).unwrap().id;
+    // A known family missing a required field, even with a new field beside it.
+    let missing = Value::Map(vec![(
+        text("indicator"),
+        Value::Map(vec![(text("kind"), text("domain")), (text("risk_score"), Value::Integer(7.into()))]),
+    )]);
+    // A body that is not a one-entry map, and a version-0 header.
+    for (what, e) in [
+        ("missing field", future(2, prev, 1, &[], missing)),
+        ("two families", future(2, prev, 1, &[], Value::Map(vec![(text("a"), text("x")), (text("b"), text("y"))]))),
+        ("version 0", future(2, prev, 0, &[], Value::Map(vec![(text("future_family"), text("x"))]))),
+    ] {
+        assert!(e.clone().open().is_err(), "{what} was accepted");
+    }
+}
+
+#[test]
+fn a_value_no_node_knows_reads_as_newer() {
+    let text = |s: &str| Value::Text(s.into());
+    let prev = record_1().sign(&key()).unwrap().id;
+    let fields = [
+        ("kind", text("domain")),
+        ("value", text("jobs-abroad.example")),
+        ("role", text("recruiter_bot")),
+        ("subject", text("suspect")),
+        ("confidence", Value::Integer(70.into())),
+        ("basis", text("fact")),
+        ("tlp", text("green")),
+    ];
+    let body =
+        Value::Map(vec![(text("indicator"), Value::Map(fields.into_iter().map(|(k, v)| (text(k), v)).collect()))]);
+    let v = future(2, prev, 1, &[], body).open().unwrap();
+    assert_eq!(v.record.body, Body::Unknown(Unknown { family: "indicator".into(), newer: Newer::Value }));
 }

@@ -97,3 +97,27 @@ pub fn chain(key: &Keypair, n: u16, first_phone: u16) -> Vec<Verified> {
     }
     out
 }
+
+/// A record of a body family no node knows (`future_family`), signed by
+/// `key` at `seq` of its network log, as a newer node would write it: raw
+/// CBOR, since this implementation never encodes one.
+pub fn future_record(key: &Keypair, seq: u64, prev: Option<RecordId>) -> Vec<u8> {
+    use ciborium::Value;
+    let t = |s: &str| Value::Text(s.into());
+    let header = Value::Map(vec![
+        (t("v"), Value::Integer(1.into())),
+        (t("network"), t(NETWORK)),
+        (t("channel"), t("network")),
+        (t("author"), Value::Bytes(key.public().0.to_vec())),
+        (t("seq"), Value::Integer(seq.into())),
+        (t("prev"), prev.map_or(Value::Null, |p| Value::Bytes(p.0.to_vec()))),
+        (t("created_ms"), Value::Integer(1_764_000_000_000u64.into())),
+    ]);
+    let body = Value::Map(vec![(
+        t("future_family"),
+        Value::Map(vec![(t("platform"), t("example")), (t("note"), t("written by a newer node"))]),
+    )]);
+    let signed = cbor::encode(&Value::Map(vec![(t("header"), header), (t("body"), body)])).expect("encodes");
+    let sig = key.sign(RECORD_DOMAIN, &signed);
+    Envelope { signed, sig }.to_bytes()
+}

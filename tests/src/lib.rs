@@ -6,12 +6,14 @@
 //! - `fixtures`: fictional agencies, keys, trust lists and records
 //! - `sim`: the seeded many-node simulator (`kawan-sim`)
 //! - `peer`: a bare libp2p peer with any key (a rogue member, a key thief)
+//! - `web`: a logged-in browser session without JavaScript
 //! - `TestNode`: one `kawan run` process in a temporary directory, and an
 //!   HTTP client for it; `TestNetwork`: several, with a shared genesis
 
 pub mod fixtures;
 pub mod peer;
 pub mod sim;
+pub mod web;
 
 use std::path::PathBuf;
 

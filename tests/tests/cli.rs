@@ -62,6 +62,7 @@ fn help_runs_for_every_subcommand() {
         &["trust", "join"],
         &["trust", "rotate-key"],
         &["card"],
+        &["record"],
         &["key"],
         &["key", "rotate"],
     ];

@@ -4,66 +4,7 @@
 use kawan_tests::TestNode;
 use serde_json::json;
 
-struct Browser {
-    agent: ureq::Agent,
-    base: String,
-    cookie: String,
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
-}
-
-/// Posts the login form as a browser does: the form's CSRF field and cookie
-/// come from loading the login page first.
-fn post_login(agent: &ureq::Agent, base: &str, token: &str) -> ureq::http::Response<ureq::Body> {
-    let mut page = agent.get(format!("{base}/login")).call().unwrap();
-    let set = page.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let html = page.body_mut().read_to_string().unwrap();
-    let i = html.find("name=\"login_csrf\" value=\"").unwrap() + 25;
-    let nonce = html[i..i + 32].to_string();
-    agent
-        .post(format!("{base}/login"))
-        .header("Cookie", &cookie)
-        .send_form([("token", token), ("login_csrf", nonce.as_str())])
-        .unwrap()
-}
-
-impl Browser {
-    fn login(n: &TestNode) -> Browser {
-        let agent = agent();
-        let resp = post_login(&agent, &n.base, &n.token);
-        assert_eq!(resp.status(), 303);
-        let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
-        let cookie = set.split(';').next().unwrap().to_string();
-        assert!(!cookie.contains(&n.token), "the cookie holds a session id, never the token");
-        Browser { agent, base: n.base.clone(), cookie }
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut r = self.agent.get(format!("{}{path}", self.base)).header("Cookie", &self.cookie).call().unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
-    }
-
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let mut r = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("Cookie", &self.cookie)
-            .send_form(form.iter().copied())
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
-    }
-
-    /// The CSRF token of the current session, read from a form.
-    fn csrf(&self) -> String {
-        let (_, html) = self.get("/bulk");
-        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-        html[i..i + 64].to_string()
-    }
-}
+use kawan_tests::web::{Browser, agent, post_login};
 
 #[test]
 fn login_search_escape_csrf_bulk_publish_and_cases() {

@@ -13,6 +13,7 @@ pub mod lookup;
 pub mod normalize;
 pub mod peers;
 pub mod publish;
+pub mod record;
 pub mod run;
 pub mod search;
 pub mod status;
@@ -60,6 +61,9 @@ pub enum Command {
     Publish(publish::Publish),
     /// Search shared knowledge.
     Search(search::SearchArgs),
+    /// Show one stored record by id, exactly as signed (records of a newer
+    /// kind than this node reads are named, not interpreted).
+    Record(record::RecordArgs),
     /// Bulk-check values (one per line) from FILE, or stdin with `-`.
     Lookup(lookup::LookupArgs),
     /// Import indicators from a CSV file (with a header row), a STIX 2.1 bundle or a MISP event.
@@ -107,6 +111,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Normalize(a) => normalize::run(a, ctx),
         Command::Publish(p) => publish::run(p, ctx),
         Command::Search(a) => search::run(a, ctx),
+        Command::Record(a) => record::run(a, ctx),
         Command::Lookup(a) => lookup::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Case(c) => case::run(c, ctx),

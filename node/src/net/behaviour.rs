@@ -41,7 +41,10 @@ impl Behaviour {
                     .with_max_pending_incoming(Some(64))
                     .with_max_established(Some(256)),
             ),
-            identify: identify::Behaviour::new(identify::Config::new("/kawan/2".into(), key.public())),
+            identify: identify::Behaviour::new(
+                identify::Config::new("/kawan/2".into(), key.public())
+                    .with_agent_version(kawan_protocol::newer::agent(env!("CARGO_PKG_VERSION"))),
+            ),
             ping: ping::Behaviour::default(),
             sync,
         }

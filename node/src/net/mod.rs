@@ -146,6 +146,8 @@ pub struct PeerTable {
 pub struct PeerInfo {
     pub connected: bool,
     pub last_seen_ms: Option<u64>,
+    /// What the peer says it runs (identify's agent version).
+    pub agent: Option<String>,
     /// The peer's heads at the last exchange.
     #[serde(skip)]
     pub heads: Vec<Head>,
@@ -280,6 +282,8 @@ struct Net {
     bootstrap: Vec<Multiaddr>,
     /// Addresses peers told us they listen on (identify).
     learned: HashMap<PeerId, Vec<Multiaddr>>,
+    /// What each peer said it runs.
+    agents: HashMap<PeerId, String>,
     addr_file: Option<PathBuf>,
     wire_log: Option<PathBuf>,
     done_tx: mpsc::Sender<Done>,
@@ -308,6 +312,7 @@ impl Net {
             allowed: HashSet::new(),
             bootstrap: config.bootstrap.iter().filter_map(|a| a.parse().ok()).collect(),
             learned: HashMap::new(),
+            agents: HashMap::new(),
             addr_file: config.addr_file.clone(),
             wire_log: wire_log_path(),
             done_tx,
@@ -469,7 +474,8 @@ impl Net {
         let mut table = PeerTable::default();
         for (key, last_seen, heads) in self.replica.peers() {
             if let Ok(peer) = identity::peer_id(&key) {
-                let info = PeerInfo { connected: true, last_seen_ms: Some(last_seen), heads };
+                let agent = self.agents.get(&peer).cloned();
+                let info = PeerInfo { connected: true, last_seen_ms: Some(last_seen), agent, heads };
                 table.peers.insert(peer.to_string(), info);
             }
         }
@@ -546,6 +552,7 @@ impl Net {
                 let addrs: Vec<Multiaddr> =
                     info.listen_addrs.into_iter().filter(|a| !a.iter().any(is_loopback_unspecified)).collect();
                 self.learned.insert(peer_id, addrs.into_iter().take(8).collect());
+                self.agents.insert(peer_id, info.agent_version.chars().take(256).collect());
             }
             _ => {}
         }

@@ -100,6 +100,7 @@ impl Service {
                 }
             }
             let digest = kawan_protocol::sync::digest(&heads);
+            let warnings = s.warnings()?;
             Ok(Status {
                 version: env!("CARGO_PKG_VERSION"),
                 agency: s.config.agency.name.clone(),
@@ -120,10 +121,25 @@ impl Service {
                 heads_digest: hex::encode(digest),
                 network_running: s.net.get().is_some_and(|n| n.health.running()),
                 network_restarts: s.net.get().map_or(0, |n| n.health.restarts()),
-                warnings: s.trust_warnings(),
+                warnings,
             })
         })
         .await
+    }
+
+    /// What an operator must act on: the trust list's warnings, and
+    /// records of a newer kind than this node reads.
+    pub fn warnings(&self) -> Result<Vec<String>, ServiceError> {
+        let mut warnings = self.trust_warnings();
+        let counts = self.data.store.counts()?;
+        let newer: u64 = counts.iter().filter(|(t, _, _)| t == "newer").map(|(_, _, n)| n).sum();
+        if newer > 0 {
+            warnings.push(format!(
+                "{newer} record(s) of a newer kind than this node reads are stored and relayed but cannot be \
+                 shown: upgrade Kawan to read them"
+            ));
+        }
+        Ok(warnings)
     }
 
     /// Checks the audit log's hash chain (operators): its length, or where

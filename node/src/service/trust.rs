@@ -21,6 +21,12 @@ pub struct PeerState {
     /// Per channel, from the peer's heads at the last exchange: records it
     /// had that we lack, and records we have that it lacked.
     pub lag: BTreeMap<String, (u64, u64)>,
+    /// What the peer says it runs (software and protocol version, families
+    /// it reads), once it has told us.
+    pub agent: Option<String>,
+    /// Record families stored here that the peer cannot read: it relays
+    /// and serves them, but shows them as "of a newer kind".
+    pub cannot_read: Vec<String>,
 }
 
 /// This agency's log positions at an instant (for a rotation card).
@@ -119,6 +125,7 @@ impl Service {
                 s.net.get().map(|n| n.peers.read().unwrap_or_else(|e| e.into_inner()).clone()).unwrap_or_default();
             let me = s.key.public();
             let now = now_ms();
+            let in_use = s.families_in_use()?;
             Ok(list
                 .members
                 .iter()
@@ -132,6 +139,12 @@ impl Service {
                         connected: info.is_some_and(|i| i.connected),
                         last_seen_ms: info.and_then(|i| i.last_seen_ms),
                         lag: info.map(|i| kawan_protocol::sync::lag(&ours, &i.heads)).unwrap_or_default(),
+                        cannot_read: info
+                            .and_then(|i| i.agent.as_deref())
+                            .and_then(kawan_protocol::newer::families_read)
+                            .map(|reads| in_use.iter().filter(|f| !reads.contains(f)).map(|f| f.to_string()).collect())
+                            .unwrap_or_default(),
+                        agent: info.and_then(|i| i.agent.clone()),
                         peer_id,
                     }
                 })
@@ -142,6 +155,22 @@ impl Service {
 }
 
 impl Service {
+    /// The record families this node stores records of.
+    pub fn families_in_use(&self) -> Result<Vec<&'static str>, ServiceError> {
+        let mut out = std::collections::BTreeSet::new();
+        for (label, _, n) in self.data.store.counts()? {
+            let family = if label.parse::<kawan_protocol::Kind>().is_ok() {
+                Some("indicator")
+            } else {
+                kawan_protocol::newer::FAMILIES.iter().find(|f| **f == label).copied()
+            };
+            if let Some(f) = family.filter(|_| n > 0) {
+                out.insert(f);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// The sharing groups this node is in.
     pub fn groups(&self) -> Vec<kawan_protocol::GroupId> {
         let me = self.key.public();

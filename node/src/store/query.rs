@@ -314,7 +314,7 @@ impl Store {
         let root_id = match &first.record.body {
             Body::Revision(r) => r.supersedes,
             Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) => *id,
-            Body::Sighting(_) | Body::Retraction(_) => return Ok(None),
+            Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => return Ok(None),
         };
         let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
         // Records a key signed outside its window (after a rotation or a

@@ -95,6 +95,11 @@ pub struct PeerView {
     pub we_lack: HashMap<String, u64>,
     /// Records this node has that the peer lacked, per channel it may see.
     pub they_lack: HashMap<String, u64>,
+    /// What the peer says it runs: `kawan/<version> (protocol <v>; reads <families>)`.
+    pub agent: Option<String>,
+    /// Record families stored here that the peer cannot read (it relays them
+    /// and shows them as "of a newer kind"): it should upgrade.
+    pub cannot_read: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/peers", tag = "trust", responses((status = 200, body = Vec<PeerView>)), security(("bearer" = [])))]
@@ -114,6 +119,8 @@ pub async fn peers(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<a
                 last_seen_ms: p.last_seen_ms,
                 we_lack: p.lag.iter().map(|(c, (we, _))| (c.clone(), *we)).collect(),
                 they_lack: p.lag.iter().map(|(c, (_, they))| (c.clone(), *they)).collect(),
+                agent: p.agent,
+                cannot_read: p.cannot_read,
             })
             .collect(),
     ))

@@ -1,6 +1,6 @@
 //! JSON shapes of the API: what handlers return, separate from the wire types.
 
-use kawan_protocol::{Content, Kind};
+use kawan_protocol::{Body, Content, Kind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -97,6 +97,9 @@ impl HitView {
     }
 }
 
+/// How every surface names a record this node cannot read.
+pub const NEWER_KIND: &str = "record of a newer kind — upgrade to read it";
+
 /// A stored record, exactly as signed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordView {
@@ -130,7 +133,15 @@ impl RecordView {
             created_ms: h.created_ms,
             added_ms: r.added_ms,
             r#type: r.record.body.type_name(),
-            body: serde_json::to_value(&r.record.body).unwrap_or_default(),
+            body: match &r.record.body {
+                // Never interpreted: what it is, and why this node cannot read it.
+                Body::Unknown(u) => serde_json::json!({
+                    "family": u.family,
+                    "newer": u.newer.to_string(),
+                    "note": NEWER_KIND,
+                }),
+                body => serde_json::to_value(body).unwrap_or_default(),
+            },
             envelope: hex::encode(r.envelope.to_bytes()),
             current,
         }

@@ -11,6 +11,7 @@ mod library;
 mod login;
 mod network;
 mod publish;
+mod record;
 mod search;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/logout", post(login::logout))
         .route("/login/once/{code}", get(login::once))
         .route("/indicator/{id}", get(indicator::page).post(indicator::sight))
+        .route("/record/{id}", get(record::page))
         .route("/bulk", get(bulk::form).post(bulk::check))
         .route("/publish", get(publish::form).post(publish::indicator))
         .route("/publish/knowledge", post(publish::knowledge))

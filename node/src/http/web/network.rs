@@ -19,7 +19,7 @@ pub(super) async fn network(s: Session) -> Response {
         (Ok(peers), Ok(audit)) => (peers, audit),
         (Err(e), _) | (_, Err(e)) => return s.failed("Network", e),
     };
-    let warnings = s.svc.trust_warnings();
+    let warnings = s.svc.warnings().unwrap_or_else(|e| vec![e.message]);
     page(&s.svc, Some(&s), "Network", html! {
         @for w in &warnings { div.error { (w) } }
         @match &trust {
@@ -27,7 +27,7 @@ pub(super) async fn network(s: Session) -> Response {
             Some(t) => {
                 p { "Network " code { (t.network) } ", trust list version " (t.version) ", " (t.threshold) " coordinator signature(s) needed." }
                 table {
-                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack (last exchange)" } } }
+                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack (last exchange)" } th { "Runs" } } }
                     tbody { @for p in &peers {
                         tr {
                             td {
@@ -41,6 +41,12 @@ pub(super) async fn network(s: Session) -> Response {
                             td { @if p.me { "this node" } @else if p.connected { "connected" } @else { "offline" } }
                             td { (date(p.last_seen_ms)) }
                             td { @if p.lag.is_empty() { "—" } @else { (p.lag.iter().map(|(c, (we, they))| format!("{c}: {we} / {they}")).collect::<Vec<_>>().join("; ")) } }
+                            td {
+                                (p.agent.as_deref().and_then(|a| a.split(';').next()).unwrap_or("—"))
+                                @if !p.cannot_read.is_empty() {
+                                    br; span.flag { "cannot read " (p.cannot_read.join(", ")) " records: should upgrade" }
+                                }
+                            }
                         }
                     } }
                 }
