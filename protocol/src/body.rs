@@ -15,6 +15,7 @@ pub enum Body {
     Sighting(Sighting),
     Revision(Revision),
     Retraction(Retraction),
+    Referral(Referral),
     /// A record of a newer kind (family, fields, values or version) than
     /// this node reads: kept and relayed as signed, never interpreted, and
     /// never encoded by this node.
@@ -22,13 +23,14 @@ pub enum Body {
     Unknown(crate::newer::Unknown),
 }
 
-/// The three kinds of knowledge a revision can replace.
+/// The kinds of knowledge a revision can replace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Content {
     Indicator(Indicator),
     Typology(Typology),
     Technique(Technique),
+    Referral(Referral),
 }
 
 impl Content {
@@ -37,6 +39,7 @@ impl Content {
             Content::Indicator(i) => i.tlp,
             Content::Typology(t) => t.tlp,
             Content::Technique(t) => t.tlp,
+            Content::Referral(r) => r.tlp,
         }
     }
 }
@@ -48,6 +51,7 @@ impl Body {
             Body::Indicator(i) => Some(Content::Indicator(i.clone())),
             Body::Typology(t) => Some(Content::Typology(t.clone())),
             Body::Technique(t) => Some(Content::Technique(t.clone())),
+            Body::Referral(r) => Some(Content::Referral(r.clone())),
             Body::Revision(r) => Some(r.content.clone()),
             Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => None,
         }
@@ -59,6 +63,7 @@ impl Body {
             Body::Indicator(i) => Some(i.tlp),
             Body::Typology(t) => Some(t.tlp),
             Body::Technique(t) => Some(t.tlp),
+            Body::Referral(r) => Some(r.tlp),
             Body::Revision(r) => Some(r.content.tlp()),
             Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => None,
         }
@@ -72,6 +77,7 @@ impl Body {
             Body::Sighting(_) => "sighting",
             Body::Revision(_) => "revision",
             Body::Retraction(_) => "retraction",
+            Body::Referral(_) => "referral",
             Body::Unknown(_) => "newer",
         }
     }
@@ -243,6 +249,10 @@ pub enum Verdict {
     Corroborates,
     /// We checked, and it is not what the record says.
     FalsePositive,
+    /// (On a referral) we referred the same subjects to the platform too.
+    ReferredToo,
+    /// (On a referral) the subjects were still online when we looked (`seen_ms`).
+    StillOnline,
 }
 
 /// One agency corroborating (or disputing) another's record. Travels on the
@@ -275,4 +285,114 @@ pub struct Revision {
 pub struct Retraction {
     pub target: RecordId,
     pub reason: String,
+}
+
+/// What an agency asked a platform to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestType {
+    /// Remove content (a job ad, a post, a channel).
+    Takedown,
+    /// Suspend or close an account.
+    Suspension,
+    /// Preserve data pending a legal request.
+    Preservation,
+    /// Disclose data: an evidence request.
+    Disclosure,
+}
+
+/// Where a referral stands. Statuses move forward only: submitted, then
+/// acknowledged, then one outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralStatus {
+    Submitted,
+    Acknowledged,
+    Removed,
+    Suspended,
+    Preserved,
+    Disclosed,
+    Declined,
+    NoResponse,
+}
+
+impl ReferralStatus {
+    pub const ALL: [ReferralStatus; 8] = [
+        ReferralStatus::Submitted,
+        ReferralStatus::Acknowledged,
+        ReferralStatus::Removed,
+        ReferralStatus::Suspended,
+        ReferralStatus::Preserved,
+        ReferralStatus::Disclosed,
+        ReferralStatus::Declined,
+        ReferralStatus::NoResponse,
+    ];
+
+    /// 0 submitted, 1 acknowledged, 2 an outcome: the order statuses move in.
+    pub fn stage(self) -> u8 {
+        match self {
+            ReferralStatus::Submitted => 0,
+            ReferralStatus::Acknowledged => 1,
+            _ => 2,
+        }
+    }
+
+    /// The platform acted as asked (removed, suspended, preserved, disclosed).
+    pub fn is_actioned(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::Removed | ReferralStatus::Suspended | ReferralStatus::Preserved | ReferralStatus::Disclosed
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferralStatus::Submitted => "submitted",
+            ReferralStatus::Acknowledged => "acknowledged",
+            ReferralStatus::Removed => "removed",
+            ReferralStatus::Suspended => "suspended",
+            ReferralStatus::Preserved => "preserved",
+            ReferralStatus::Disclosed => "disclosed",
+            ReferralStatus::Declined => "declined",
+            ReferralStatus::NoResponse => "no_response",
+        }
+    }
+}
+
+/// One subject of a referral: an indicator value (an account, URL, channel,
+/// ad), and the indicator record it comes from if there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralSubject {
+    pub kind: Kind,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordId>,
+}
+
+/// A referral to a platform (takedown, suspension, preservation, disclosure)
+/// and, through revisions by its author, how it went. Times are Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Referral {
+    /// A platform id (`normalize::is_platform`), or `other:<name>`.
+    pub platform: String,
+    pub request: RequestType,
+    pub subjects: Vec<ReferralSubject>,
+    pub status: ReferralStatus,
+    pub tlp: Tlp,
+    pub submitted_ms: u64,
+    /// When the current status was reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_ms: Option<u64>,
+    /// The platform's reference number for the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Where it was filed (a law-enforcement portal, an email address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

@@ -54,7 +54,8 @@ impl std::fmt::Display for Newer {
 }
 
 /// The body families this node reads.
-pub const FAMILIES: [&str; 6] = ["indicator", "typology", "technique", "sighting", "revision", "retraction"];
+pub const FAMILIES: [&str; 7] =
+    ["indicator", "typology", "technique", "sighting", "revision", "retraction", "referral"];
 
 /// What a node tells its peers it is (libp2p identify's agent version):
 /// `kawan/<software> (protocol <v>; reads <family>,<family>…)`.
@@ -150,6 +151,7 @@ fn fields_of(family: &str) -> Option<&'static [&'static str]> {
         "sighting" => Some(struct_fields::<Sighting>()),
         "revision" => Some(struct_fields::<Revision>()),
         "retraction" => Some(struct_fields::<Retraction>()),
+        "referral" => Some(struct_fields::<crate::Referral>()),
         _ => None,
     }
 }
@@ -194,7 +196,10 @@ mod tests {
     #[test]
     fn the_agent_string_says_which_families_a_node_reads() {
         let agent = agent("0.1.0");
-        assert_eq!(agent, "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction)");
+        assert_eq!(
+            agent,
+            "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction,referral)"
+        );
         assert_eq!(families_read(&agent).unwrap(), FAMILIES.to_vec());
         // An older node's string, and something that is not Kawan at all.
         assert_eq!(families_read("kawan/0.0.9 (protocol 1; reads indicator)").unwrap(), vec!["indicator"]);

@@ -90,8 +90,10 @@ pub enum RecordError {
     ListTooLong { field: &'static str, len: usize, max: usize },
     #[error("field {0} must not be empty")]
     EmptyField(&'static str),
-    #[error("unknown platform {0:?} (see docs/protocol.md for the list)")]
+    #[error("unknown platform {0:?} (see docs/protocol.md for the list, or write other:<name>)")]
     Platform(String),
+    #[error("a referral's status cannot date from before its submission")]
+    StatusBeforeSubmission,
     #[error("cannot encode: {0}")]
     Encode(CborError),
     #[error("records of the newer kind {0:?} are relayed as received, never signed here")]
@@ -191,6 +193,25 @@ fn validate_content(c: &Content) -> Result<(), RecordError> {
             text_list("red_flags", &t.red_flags)?;
             short_list("mappings", &t.mappings)?;
             text_list("references", &t.references)
+        }
+        Content::Referral(r) => {
+            if !normalize::is_referral_platform(&r.platform) {
+                return Err(RecordError::Platform(r.platform.chars().take(32).collect()));
+            }
+            if r.subjects.is_empty() {
+                return Err(RecordError::EmptyField("subjects"));
+            }
+            list("subjects", &r.subjects)?;
+            if let Some(s) = r.subjects.iter().find(|s| !normalize::is_normal(s.kind, &s.value)) {
+                return Err(RecordError::NotNormal(s.value.chars().take(120).collect()));
+            }
+            if r.status_ms.is_some_and(|t| t < r.submitted_ms) {
+                return Err(RecordError::StatusBeforeSubmission);
+            }
+            opt_text("reference", &r.reference, MAX_SHORT_BYTES)?;
+            opt_text("portal", &r.portal, MAX_SHORT_BYTES)?;
+            opt_text("legal_basis", &r.legal_basis, MAX_TEXT_BYTES)?;
+            opt_text("note", &r.note, MAX_TEXT_BYTES)
         }
         Content::Technique(t) => {
             text("title", &t.title, MAX_SHORT_BYTES)?;

@@ -144,6 +144,20 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
 
     driver.goto(format!("{}/library", b.base)).await?;
     driver.screenshot(&dir.join("library.png")).await?;
+
+    // Agency 1 refers the number to WhatsApp through the form; the page
+    // then draws its figures as an SVG chart (server-side, no script).
+    driver.goto(format!("{}/referrals", b.base)).await?;
+    driver.find(By::Css("#platform option[value='whatsapp']")).await?.click().await?;
+    driver.find(By::Css("#kind option[value='phone']")).await?.click().await?;
+    driver.find(By::Id("value")).await?.send_keys("+44 7700 900955").await?;
+    driver.find(By::Id("reference")).await?.send_keys("WA-LE-2026-0042").await?;
+    driver.find(By::Css("main form[action='/referrals'] button[type=submit]")).await?.click().await?;
+    wait_for(&driver, "Filed referral").await?;
+    let chart = driver.find(By::Css("#chart-per-month svg")).await?;
+    assert!(chart.rect().await?.width > 100.0, "the chart is drawn");
+    assert!(driver.source().await?.contains("WA-LE-2026-0042"));
+    driver.screenshot(&dir.join("referrals.png")).await?;
     driver.goto(format!("{}/network", b.base)).await?;
     wait_for(&driver, "Agency 0").await?;
     driver.screenshot(&dir.join("network.png")).await?;

@@ -157,6 +157,11 @@ fn taxii2_client_and_the_stix_validator_accept_everything_served() {
         .request("POST", "/api/v1/sightings", Some(&n.token))
         .json(&json!({"target": first, "verdict": "corroborates"}));
     assert_eq!(s.status, 201);
+    // A referral to a platform travels as a STIX note with Kawan's extension.
+    let r = n.request("POST", "/api/v1/referrals", Some(&n.token)).json(&json!({
+        "platform": "telegram", "request": "takedown", "tlp": "green", "reference": "TG-7",
+        "subjects": [{"kind": "phone", "value": "+447700900501", "record": first}]}));
+    assert_eq!(r.status, 201, "{}", r.body);
 
     let out = std::process::Command::new(python())
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ecosystem/taxii_walk.py"))
@@ -174,6 +179,7 @@ fn taxii2_client_and_the_stix_validator_accept_everything_served() {
         "attack-pattern",
         "course-of-action",
         "sighting",
+        "note",
         "identity",
         "marking-definition",
         "extension-definition",

@@ -14,6 +14,7 @@ pub mod normalize;
 pub mod peers;
 pub mod publish;
 pub mod record;
+pub mod referral;
 pub mod run;
 pub mod search;
 pub mod status;
@@ -68,6 +69,9 @@ pub enum Command {
     Lookup(lookup::LookupArgs),
     /// Import indicators from a CSV file (with a header row), a STIX 2.1 bundle or a MISP event.
     Import(import::ImportArgs),
+    /// Referrals to platforms (takedown, suspension, preservation, disclosure) and their outcomes.
+    #[command(subcommand)]
+    Referral(referral::ReferralCmd),
     /// Local cases (never shared).
     #[command(subcommand)]
     Case(case::CaseCmd),
@@ -114,6 +118,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Record(a) => record::run(a, ctx),
         Command::Lookup(a) => lookup::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
+        Command::Referral(r) => referral::run(r, ctx),
         Command::Case(c) => case::run(c, ctx),
         Command::Token(t) => token::run(t, ctx),
         Command::Status => status::run(ctx),

@@ -34,7 +34,8 @@ pub enum Publish {
     Sighting {
         #[arg(long)]
         target: String,
-        /// corroborates or false_positive
+        /// corroborates or false_positive; on a referral, referred_too or
+        /// still_online (the subjects were still up when you looked)
         #[arg(long, default_value = "corroborates")]
         verdict: String,
         #[arg(long)]

@@ -217,6 +217,38 @@ pub fn object(h: &Hit) -> Value {
             }
             o
         }
+        Content::Referral(r) => {
+            // A STIX note about the indicators it names (or about the
+            // referring agency, when no subject is a shared indicator).
+            let mut refs: Vec<Value> =
+                r.subjects.iter().filter_map(|s| s.record.map(|id| object_id("indicator", &id).into())).collect();
+            if refs.is_empty() {
+                refs.push(identity_id(&h.author).into());
+            }
+            let subjects: Vec<String> = r.subjects.iter().map(|s| format!("{} {}", s.kind, s.value)).collect();
+            let mut o = json!({
+                "type": "note",
+                "id": object_id("note", &h.id),
+                "abstract": format!("{} request to {}: {}", request_name(r.request), r.platform, r.status.as_str()),
+                "content": format!("Referred to {} on {}: {}", r.platform, timestamp(r.submitted_ms), subjects.join("; ")),
+                "object_refs": refs,
+                "extensions": {EXTENSION_ID: {
+                    "extension_type": "property-extension",
+                    "referral": {
+                        "platform": r.platform, "request": r.request, "status": r.status,
+                        "submitted": timestamp(r.submitted_ms),
+                    },
+                }},
+            });
+            let ext = &mut o["extensions"][EXTENSION_ID]["referral"];
+            if let Some(t) = r.status_ms {
+                ext["status_time"] = timestamp(t).into();
+            }
+            if let Some(reference) = &r.reference {
+                ext["reference"] = reference.clone().into();
+            }
+            o
+        }
         Content::Technique(t) => {
             let mut description = t.objective.clone();
             for (i, step) in t.steps.iter().enumerate() {
@@ -268,6 +300,7 @@ pub fn sighting(id: &RecordId, target: &Hit, by: &AgencyKey, verdict: Verdict, c
         Content::Indicator(_) => "indicator",
         Content::Typology(_) => "attack-pattern",
         Content::Technique(_) => "course-of-action",
+        Content::Referral(_) => "note",
     };
     json!({
         "type": "sighting", "spec_version": "2.1",
@@ -310,13 +343,24 @@ pub fn preamble() -> Vec<Value> {
             "type": "extension-definition", "spec_version": "2.1", "id": EXTENSION_ID,
             "created": EPOCH, "modified": EPOCH, "created_by_ref": KAWAN_IDENTITY,
             "name": "Kawan indicator", "version": "1.0.0",
-            "description": "Kind, normalised value, role, subject and basis of a Kawan indicator; the verdict of a Kawan sighting.",
+            "description": "Kind, normalised value, role, subject and basis of a Kawan indicator; the verdict of a Kawan sighting; a Kawan referral to a platform (platform, request, status, reference) on a note.",
             "schema": "https://example.invalid/kawan/docs/interop.md",
             "extension_types": ["property-extension"],
         }),
     ];
     out.extend([Tlp::Clear, Tlp::Green, Tlp::Amber].map(tlp_marking_object));
     out
+}
+
+/// How a referral's request reads in a sentence.
+pub fn request_name(r: kawan_protocol::RequestType) -> &'static str {
+    use kawan_protocol::RequestType::*;
+    match r {
+        Takedown => "Content takedown",
+        Suspension => "Account suspension",
+        Preservation => "Preservation",
+        Disclosure => "Disclosure (evidence)",
+    }
 }
 
 fn indicator_type(role: kawan_protocol::IndicatorRole) -> &'static str {

@@ -14,6 +14,7 @@ mod error;
 mod export;
 mod publish;
 mod query;
+mod referrals;
 mod tokens;
 mod trust;
 
@@ -27,6 +28,9 @@ pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES};
+pub use referrals::{
+    Filed, NewReferral, NewSubject, PackageRow, PlatformFigures, ReferralFilter, StatusUpdate, figures, month,
+};
 pub use tokens::same;
 pub use trust::{OwnLogEnds, PeerState};
 

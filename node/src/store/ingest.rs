@@ -380,6 +380,13 @@ impl Store {
             }
             Some(Content::Typology(_)) => p.index(keys::listing(keys::LIST_TYPOLOGY, created, &v.id)),
             Some(Content::Technique(_)) => p.index(keys::listing(keys::LIST_TECHNIQUE, created, &v.id)),
+            Some(Content::Referral(r)) => {
+                // Revisions are listed too; queries resolve them to their root.
+                p.index(keys::listing(keys::LIST_REFERRAL, created, &v.id));
+                for s in &r.subjects {
+                    p.index(keys::referred(s.kind, &s.value, &v.id));
+                }
+            }
             None => {}
         }
     }

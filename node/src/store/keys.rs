@@ -13,7 +13,8 @@
 //! | `logs` | `L` | channel 0 author seq | id (first record seen in the slot) |
 //! | `heads` | `H` | channel 0 author | highest contiguous seq(8) ‖ highest seq stored(8) |
 //! | `index` | `V` | kind value 0 id | — (indicator value index, roots and revisions) |
-//! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`) |
+//! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`, referral `0x82`) |
+//! | `index` | `P` | kind value 0 id | — (referral subjects: who referred this value to a platform) |
 //! | `index` | `T` | typology id | — |
 //! | `added` | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
 //! | `state` | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
@@ -36,6 +37,7 @@ pub const VALUE: u8 = b'V';
 pub const ADDED: u8 = b'A';
 pub const KIND: u8 = b'K';
 pub const TYPOLOGY: u8 = b'T';
+pub const REFERRED: u8 = b'P';
 pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
 pub const COUNT: u8 = b'N';
@@ -52,7 +54,7 @@ pub fn space(ns: u8) -> Space {
         RECORD => "records",
         LOG => "logs",
         HEAD => "heads",
-        VALUE | KIND | TYPOLOGY => "index",
+        VALUE | KIND | TYPOLOGY | REFERRED => "index",
         ADDED => "added",
         REF | EQUIVOCATION | FLAGGED => "state",
         TRUST | b'c' => "trust",
@@ -134,6 +136,18 @@ pub fn added(added_ms: u64, batch: u64) -> Vec<u8> {
 /// Listing tags of `K` keys besides indicator kinds.
 pub const LIST_TYPOLOGY: u8 = 0x80;
 pub const LIST_TECHNIQUE: u8 = 0x81;
+pub const LIST_REFERRAL: u8 = 0x82;
+
+/// `P` key prefix: referrals naming one value as a subject.
+pub fn referred_prefix(kind: Kind, value: &str) -> Vec<u8> {
+    cat(REFERRED, &[&[kind_byte(kind)], value.as_bytes(), &[0]])
+}
+
+pub fn referred(kind: Kind, value: &str, id: &RecordId) -> Vec<u8> {
+    let mut k = referred_prefix(kind, value);
+    k.extend_from_slice(&id.0);
+    k
+}
 
 /// `K` key: knowledge of one listing, in creation order.
 pub fn listing(tag: u8, created_ms: u64, id: &RecordId) -> Vec<u8> {

@@ -43,6 +43,10 @@ pub struct Hit {
     pub sighted_by: Vec<AgencyKey>,
     /// Other agencies that called it a false positive.
     pub false_positive_by: Vec<AgencyKey>,
+    /// (Referrals) agencies that referred the same subjects too.
+    pub referred_too_by: Vec<AgencyKey>,
+    /// (Referrals) agencies that found the subjects still online, and when.
+    pub still_online: Vec<(AgencyKey, u64)>,
     /// Distinct agencies that published or corroborated the same value
     /// (indicators) or this record (typologies, techniques).
     pub agencies: u32,
@@ -54,6 +58,7 @@ pub enum ContentType {
     Indicator,
     Typology,
     Technique,
+    Referral,
 }
 
 /// A search. Empty fields do not filter; results are newest first.
@@ -313,7 +318,7 @@ impl Store {
         };
         let root_id = match &first.record.body {
             Body::Revision(r) => r.supersedes,
-            Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) => *id,
+            Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) => *id,
             Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => return Ok(None),
         };
         let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
@@ -337,6 +342,8 @@ impl Store {
         let mut retracted = None;
         let mut sighted = BTreeSet::new();
         let mut disputed = BTreeSet::new();
+        let mut referred_too = BTreeSet::new();
+        let mut still_online = Vec::new();
         for v in &versions {
             for (ref_type, r) in self.references(&v.id)? {
                 let by = r.record.header.author;
@@ -355,6 +362,11 @@ impl Store {
                         match s.verdict {
                             Verdict::Corroborates => sighted.insert(by),
                             Verdict::FalsePositive => disputed.insert(by),
+                            Verdict::ReferredToo => referred_too.insert(by),
+                            Verdict::StillOnline => {
+                                still_online.push((by, s.seen_ms.unwrap_or(r.record.header.created_ms)));
+                                true
+                            }
                         };
                     }
                     _ => {}
@@ -379,6 +391,8 @@ impl Store {
             retracted,
             sighted_by: sighted.into_iter().collect(),
             false_positive_by: disputed.into_iter().collect(),
+            referred_too_by: referred_too.into_iter().collect(),
+            still_online,
             agencies,
         }))
     }
@@ -429,6 +443,26 @@ impl Store {
                 out.push((ref_type, r));
             }
         }
+        Ok(out)
+    }
+
+    /// Referrals naming `value` (normal form) as a subject, as they stand
+    /// now, newest first: "already referred by Agency X on DATE".
+    pub fn referrals_naming(&self, kind: Kind, value: &str, trust: Option<&TrustList>) -> Result<Vec<Hit>, StoreError> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for item in self.scan_prefix(&keys::referred_prefix(kind, value), false) {
+            let (k, _) = item?;
+            let id = keys::trailing_id(&k).ok_or_else(|| corrupt("referred key"))?;
+            if let Some(hit) = self.view(&id, trust)?
+                && seen.insert(hit.id)
+                && hit.retracted.is_none()
+                && matches!(&hit.content, Content::Referral(r) if r.subjects.iter().any(|s| s.kind == kind && s.value == value))
+            {
+                out.push(hit);
+            }
+        }
+        out.sort_by_key(|h| std::cmp::Reverse(h.created_ms));
         Ok(out)
     }
 
@@ -486,6 +520,7 @@ impl Query {
         match (self.kind, self.content) {
             (None, Some(ContentType::Typology)) => Some(keys::LIST_TYPOLOGY),
             (None, Some(ContentType::Technique)) => Some(keys::LIST_TECHNIQUE),
+            (None, Some(ContentType::Referral)) => Some(keys::LIST_REFERRAL),
             _ => None,
         }
     }
@@ -500,6 +535,7 @@ impl Query {
             Some(ContentType::Indicator) => ind.is_some(),
             Some(ContentType::Typology) => matches!(h.content, Content::Typology(_)),
             Some(ContentType::Technique) => matches!(h.content, Content::Technique(_)),
+            Some(ContentType::Referral) => matches!(h.content, Content::Referral(_)),
         };
         let text_ok = self.text.as_deref().is_none_or(|t| {
             let t = t.to_lowercase();
@@ -509,6 +545,12 @@ impl Query {
                 Content::Technique(x) => has(&x.title) || has(&x.objective),
                 Content::Indicator(i) => {
                     has(&i.value) || i.description.as_deref().is_some_and(has) || i.tags.iter().any(|a| has(a))
+                }
+                Content::Referral(r) => {
+                    has(&r.platform)
+                        || r.reference.as_deref().is_some_and(has)
+                        || r.note.as_deref().is_some_and(has)
+                        || r.subjects.iter().any(|s| has(&s.value))
                 }
             }
         });

@@ -95,6 +95,23 @@ pub fn is_platform(p: &str) -> bool {
     PLATFORMS.iter().any(|(name, _)| *name == p)
 }
 
+/// Whether `p` names a platform a referral can go to: a known platform,
+/// or `other:<name>` (lower case letters, digits, '.', '_', '-').
+pub fn is_referral_platform(p: &str) -> bool {
+    match p.strip_prefix("other:") {
+        Some(name) => {
+            (1..=64).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        }
+        None => is_platform(p),
+    }
+}
+
+/// The platform names a referral may use, for error messages and pickers.
+pub fn platforms() -> impl Iterator<Item = &'static str> {
+    PLATFORMS.iter().map(|(name, _)| *name)
+}
+
 /// `platform/handle`, from either that form or a profile URL.
 pub(super) fn social_profile(s: &str) -> Result<String, Reason> {
     let (platform, rest) = match from_url(s) {

@@ -16,7 +16,7 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-pub use handle::is_platform;
+pub use handle::{is_platform, is_referral_platform, platforms};
 pub use image::hamming_distance;
 
 use crate::Country;

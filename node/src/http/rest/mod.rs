@@ -10,6 +10,7 @@ mod admin;
 mod cases;
 mod export;
 mod records;
+mod referrals;
 mod trust;
 pub mod views;
 
@@ -71,5 +72,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(export::misp_feed))
         .routes(routes!(export::csv))
         .routes(routes!(export::stix))
+        .routes(routes!(referrals::create, referrals::list))
+        .routes(routes!(referrals::update))
+        .routes(routes!(referrals::naming))
+        .routes(routes!(referrals::figures))
+        .routes(routes!(referrals::package))
         .split_for_parts()
 }

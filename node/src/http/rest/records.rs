@@ -75,7 +75,7 @@ pub async fn publish_technique(
 }
 
 #[utoipa::path(post, path = "/api/v1/sightings", tag = "publish",
-    request_body(content = Object, description = "{target, verdict: corroborates|false_positive, seen_ms?, countries?, comment?}"),
+    request_body(content = Object, description = "{target, verdict: corroborates|false_positive|referred_too|still_online, seen_ms?, countries?, comment?}"),
     responses((status = 201, body = Published), (status = 404, body = crate::http::ErrorBody)), security(("bearer" = [])))]
 pub async fn publish_sighting(
     State(svc): Svc,

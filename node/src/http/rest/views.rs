@@ -42,6 +42,11 @@ pub struct HitView {
     pub retracted: Option<String>,
     pub sighted_by: Vec<String>,
     pub false_positive_by: Vec<String>,
+    /// (Referrals) agencies that referred the same subjects too (keys).
+    pub referred_too_by: Vec<String>,
+    /// (Referrals) agencies that found the subjects still online: `{agency, seen_ms}`.
+    #[schema(value_type = Vec<Object>)]
+    pub still_online: Vec<serde_json::Value>,
     /// Distinct agencies that published or corroborated the value.
     pub agencies: u32,
     /// Local cases that link this record (never shared).
@@ -66,6 +71,10 @@ impl HitView {
             ),
             Content::Typology(t) => ("typology", None, None, Some(t.title.clone()), None, None, None),
             Content::Technique(t) => ("technique", None, None, Some(t.title.clone()), None, None, None),
+            Content::Referral(r) => {
+                let title = format!("{} request to {}", crate::interop::stix::request_name(r.request), r.platform);
+                ("referral", None, None, Some(title), None, None, None)
+            }
         };
         HitView {
             id: h.id.to_string(),
@@ -90,6 +99,12 @@ impl HitView {
             retracted: h.retracted.clone(),
             sighted_by: h.sighted_by.iter().map(ToString::to_string).collect(),
             false_positive_by: h.false_positive_by.iter().map(ToString::to_string).collect(),
+            referred_too_by: h.referred_too_by.iter().map(ToString::to_string).collect(),
+            still_online: h
+                .still_online
+                .iter()
+                .map(|(a, at)| serde_json::json!({"agency": a.to_string(), "seen_ms": at}))
+                .collect(),
             agencies: h.agencies,
             cases: found.cases.clone(),
             content: serde_json::to_value(&h.content).unwrap_or_default(),

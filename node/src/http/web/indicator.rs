@@ -25,6 +25,8 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
     };
     let h = &p.found.hit;
     let Content::Indicator(i) = &h.content else { return Redirect::to("/library").into_response() };
+    let subject = kawan_protocol::ReferralSubject { kind: i.kind, value: i.value.clone(), record: None };
+    let referred = s.svc.already_referred(s.caller.clone(), vec![subject]).await.unwrap_or_default();
     layout::page(&s.svc, Some(&s), "Indicator", html! {
         p { code { (i.value) } " " span.muted { (i.kind) } " " (tlp_badge(i.tlp)) " " (flags(&p.found)) }
         table {
@@ -37,6 +39,14 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
             tr { th { "Agencies saying so" } td { (h.agencies) } }
             tr { th { "Typologies" } td { @for t in &p.typologies { (t) br; } } }
             @if let Some(r) = &h.retracted { tr { th { "Retracted" } td { (r) } } }
+            tr { th { "Referred to platforms" } td {
+                @for f in &referred { @if let Content::Referral(r) = &f.hit.content {
+                    "Already referred by " (f.author) " on " (date(Some(r.submitted_ms))) ": "
+                    (crate::interop::stix::request_name(r.request)) " to " (r.platform) ", " (r.status.as_str()) br;
+                } }
+                @if referred.is_empty() { "not yet " }
+                a href="/referrals" { "file a referral" }
+            } }
         }
         h2 { "Sightings" }
         @if p.sighted_by.is_empty() && p.false_positive_by.is_empty() { p.muted { "None yet." } }

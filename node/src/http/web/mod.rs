@@ -5,6 +5,7 @@
 
 mod bulk;
 mod cases;
+mod charts;
 mod indicator;
 mod layout;
 mod library;
@@ -12,6 +13,7 @@ mod login;
 mod network;
 mod publish;
 mod record;
+mod referrals;
 mod search;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub fn routes() -> Router<super::AppState> {
         .route("/login/once/{code}", get(login::once))
         .route("/indicator/{id}", get(indicator::page).post(indicator::sight))
         .route("/record/{id}", get(record::page))
+        .route("/referrals", get(referrals::list).post(referrals::create))
+        .route("/referrals/{id}/status", post(referrals::update))
         .route("/bulk", get(bulk::form).post(bulk::check))
         .route("/publish", get(publish::form).post(publish::indicator))
         .route("/publish/knowledge", post(publish::knowledge))

@@ -1,0 +1,165 @@
+//! `kawan referral`: referrals to platforms (takedown, suspension,
+//! preservation, disclosure) and how they went.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::output;
+
+#[derive(Subcommand)]
+pub enum ReferralCmd {
+    /// File a referral; warns when another agency already referred a subject.
+    Create {
+        /// facebook, instagram, tiktok, telegram, whatsapp, line, wechat,
+        /// linkedin, x, youtube, jobstreet, … or other:<name>
+        #[arg(long)]
+        platform: String,
+        /// takedown, suspension, preservation or disclosure
+        #[arg(long)]
+        request: String,
+        /// A subject as KIND=VALUE (repeatable), e.g. url=https://jobs.example/ad/7
+        #[arg(long = "subject", required = true)]
+        subjects: Vec<String>,
+        /// clear, green, amber or amber+strict
+        #[arg(long, default_value = "green")]
+        tlp: String,
+        /// Sharing group, for AMBER.
+        #[arg(long)]
+        group: Option<String>,
+        /// The platform's reference number.
+        #[arg(long)]
+        reference: Option<String>,
+        /// Where it was filed (a portal URL, an address).
+        #[arg(long)]
+        portal: Option<String>,
+        #[arg(long)]
+        legal_basis: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Move a referral's status forward (only the agency that filed it).
+    Update {
+        id: String,
+        /// acknowledged, removed, suspended, preserved, disclosed, declined or no_response
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        reference: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Referrals as they stand, newest first.
+    List {
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// A platform's takedown package: one row per subject with URL, first and
+    /// last seen and the signed provenance, as CSV (default) or JSON.
+    Export {
+        #[arg(long)]
+        platform: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to FILE instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
+    let client = ctx.client()?;
+    match cmd {
+        ReferralCmd::Create { platform, request, subjects, tlp, group, reference, portal, legal_basis, note } => {
+            let subjects = subjects
+                .iter()
+                .map(|s| {
+                    let (kind, value) =
+                        s.split_once('=').with_context(|| format!("--subject {s:?}: write KIND=VALUE"))?;
+                    Ok(json!({"kind": kind, "value": value}))
+                })
+                .collect::<anyhow::Result<Vec<Value>>>()?;
+            let body = json!({
+                "platform": platform, "request": request, "subjects": subjects, "tlp": tlp, "group": group,
+                "reference": reference, "portal": portal, "legal_basis": legal_basis, "note": note,
+            });
+            let out = client.post("/api/v1/referrals", &body)?;
+            if ctx.json {
+                output::json(&out);
+            } else {
+                println!("filed referral {}", out["id"].as_str().unwrap_or(""));
+                for p in out["already_referred"].as_array().into_iter().flatten() {
+                    eprintln!(
+                        "note: already referred by {} on {} ({} to {}, {})",
+                        p["agency"].as_str().unwrap_or(""),
+                        day(p["submitted_ms"].as_u64()),
+                        p["request"].as_str().unwrap_or(""),
+                        p["platform"].as_str().unwrap_or(""),
+                        p["status"].as_str().unwrap_or(""),
+                    );
+                }
+            }
+        }
+        ReferralCmd::Update { id, status, reference, note } => {
+            let body = json!({"status": status, "reference": reference, "note": note});
+            let out = client.post(&format!("/api/v1/referrals/{}/status", output::urlencode(&id)), &body)?;
+            if ctx.json {
+                output::json(&out);
+            } else {
+                println!("referral {id} is now {status} (revision {})", out["id"].as_str().unwrap_or(""));
+            }
+        }
+        ReferralCmd::List { platform, status } => {
+            let mut q = Vec::new();
+            if let Some(p) = platform {
+                q.push(format!("platform={}", output::urlencode(&p)));
+            }
+            if let Some(s) = status {
+                q.push(format!("status={}", output::urlencode(&s)));
+            }
+            let out = client.get(&format!("/api/v1/referrals?{}", q.join("&")))?;
+            if ctx.json {
+                output::json(&out);
+            } else {
+                println!("{:<10} {:<14} {:<24} {:<13} {:<11} AGENCY", "ID", "PLATFORM", "REQUEST", "STATUS", "FILED");
+                for h in out.as_array().into_iter().flatten() {
+                    let r = &h["content"]["referral"];
+                    println!(
+                        "{:<10} {:<14} {:<24} {:<13} {:<11} {}",
+                        h["id"].as_str().unwrap_or("").chars().take(8).collect::<String>(),
+                        r["platform"].as_str().unwrap_or(""),
+                        r["request"].as_str().unwrap_or(""),
+                        r["status"].as_str().unwrap_or(""),
+                        day(r["submitted_ms"].as_u64()),
+                        h["author_name"].as_str().unwrap_or(""),
+                    );
+                }
+            }
+        }
+        ReferralCmd::Export { platform, format, out } => {
+            let path = format!(
+                "/api/v1/referrals/package?platform={}&format={}",
+                output::urlencode(&platform),
+                output::urlencode(&format)
+            );
+            let text = client.get_text(&path)?;
+            match out {
+                Some(file) => {
+                    std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?
+                }
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// `YYYY-MM-DD` of a Unix ms instant.
+fn day(ms: Option<u64>) -> String {
+    ms.map(|m| kawan_node::interop::stix::timestamp(m).chars().take(10).collect()).unwrap_or_default()
+}
