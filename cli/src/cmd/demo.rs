@@ -137,7 +137,33 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         wait_until(Duration::from_secs(30), || has(c(i), "phone", fresh))?;
         println!("    {:<44} after {:>4} ms", nodes[i].name, t.elapsed().as_millis());
     }
-    // 5. The AMBER record stays inside the group.
+    // 5. Referrals: TH refers the job ad to Facebook; KH, about to do the
+    //    same, is told; TH records Facebook's answer.
+    let ad = "https://apply.bright-future-careers.example/form?ref=fb";
+    let subject = json!([{"kind": "url", "value": ad}]);
+    let filed = c(1).post(
+        "/api/v1/referrals",
+        &json!({"platform": "facebook", "request": "takedown", "tlp": "green", "subjects": subject,
+                "reference": "FB-LE-2026-0193", "legal_basis": "fictional: demo only"}),
+    )?;
+    let filed_id = filed["id"].as_str().unwrap_or_default().to_string();
+    wait_until(Duration::from_secs(30), || {
+        c(2).get(&format!("/api/v1/referrals/for?kind=url&value={}", crate::output::urlencode(ad)))
+            .is_ok_and(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+    })?;
+    let second = c(2).post(
+        "/api/v1/referrals",
+        &json!({"platform": "facebook", "request": "suspension", "tlp": "green", "subjects": subject}),
+    )?;
+    c(1).post(&format!("/api/v1/referrals/{filed_id}/status"), &json!({"status": "removed"}))?;
+    println!(
+        "\n  {} referred the job ad to Facebook; {} was told on filing its own: \"already referred by {}\"",
+        nodes[1].name,
+        nodes[2].name,
+        second["already_referred"][0]["agency"].as_str().unwrap_or("?")
+    );
+
+    // 6. The AMBER record stays inside the group.
     let amber = "+447700900666";
     wait_until(Duration::from_secs(30), || has(c(2), "phone", amber))?;
     std::thread::sleep(Duration::from_secs(1));
