@@ -45,6 +45,7 @@ pub struct DataDir {
     pub audit: Audit,
     pub tokens: Tokens,
     pub sessions: crate::sessions::Sessions,
+    pub watch: crate::watch::Watchlist,
 }
 
 impl DataDir {
@@ -100,6 +101,7 @@ impl DataDir {
             audit: Audit::open(local.clone())?,
             tokens: Tokens::open(local.clone())?,
             sessions: crate::sessions::Sessions::open(local.clone()),
+            watch: crate::watch::Watchlist::open(local.clone()),
             local,
         })
     }

@@ -6,7 +6,7 @@
 //! - `store/`: the record store (rules) over an `Engine` (fjall, or memory)
 //! - `local`: the local database: cases, case links, tokens, audit log
 //! - `data_dir`: opens both from the data directory and checks their format
-//! - `cases`, `audit`, `tokens`, `sessions`: the local database's contents
+//! - `cases`, `audit`, `tokens`, `sessions`, `watch`: the local database's contents (`watch`: watchlists and alerts)
 //! - `policy`: the one outbound-data gate: who may receive or see what
 //! - `service/`: the application façade every adapter calls
 //! - `replica/`: every replication decision, as an IO-less state machine
@@ -40,3 +40,4 @@ pub mod service;
 pub mod sessions;
 pub mod store;
 pub mod tokens;
+pub mod watch;

@@ -80,6 +80,7 @@ pub struct Metrics {
     penalties: Family<Offence, Counter>,
     net_up: Gauge,
     net_restarts: Counter,
+    alerts: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -109,6 +110,7 @@ impl Metrics {
             penalties: Family::default(),
             net_up: Gauge::default(),
             net_restarts: Counter::default(),
+            alerts: Counter::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|e| e.into_inner());
@@ -133,6 +135,11 @@ impl Metrics {
             r.register("peer_penalties", "Penalties given to misbehaving peers, by offence", m.penalties.clone());
             r.register("net_up", "1 while the network task runs", m.net_up.clone());
             r.register("net_restarts", "Times the supervisor restarted a failed network task", m.net_restarts.clone());
+            r.register(
+                "alerts",
+                "Alerts raised: a new record matched a watched or case-linked value",
+                m.alerts.clone(),
+            );
         }
         m
     }
@@ -161,6 +168,10 @@ impl Metrics {
 
     pub fn net_restarted(&self) {
         self.net_restarts.inc();
+    }
+
+    pub fn alert_raised(&self) {
+        self.alerts.inc();
     }
 
     pub fn publish_failed(&self) {

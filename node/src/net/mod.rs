@@ -71,6 +71,8 @@ pub enum NetError {
 pub enum NetEvent {
     /// A peer sent a trust-list update, and it was installed here.
     TrustInstalled { from: AgencyKey, version: u64 },
+    /// Records new here arrived from peers (watchlists look at them).
+    Stored(Vec<kawan_protocol::RecordId>),
 }
 
 /// Events waiting for the node; beyond this, they are dropped and logged.
@@ -400,10 +402,17 @@ impl Net {
             }
             Output::Store { batch, records } => {
                 let (store, metrics, done) = (self.store.clone(), self.metrics.clone(), self.done_tx.clone());
+                let events = self.events.clone();
                 tokio::task::spawn_blocking(move || {
                     let results = store.ingest_batch(&records);
                     for r in &results {
                         metrics.ingested(r);
+                    }
+                    let new: Vec<_> =
+                        results.iter().filter_map(|r| r.as_ref().ok().filter(|i| i.is_new()).map(|i| i.id())).collect();
+                    // Waits for room rather than drop: an alert must not be lost.
+                    if !new.is_empty() && events.blocking_send(NetEvent::Stored(new)).is_err() {
+                        tracing::debug!("no one listens for stored records");
                     }
                     // The loop may be gone at shutdown; the records are stored either way.
                     let _ = done.blocking_send(Done::Stored { batch, results });

@@ -17,6 +17,7 @@ mod query;
 mod referrals;
 mod tokens;
 mod trust;
+mod watch;
 
 use std::{
     sync::{Arc, Mutex, OnceLock},
@@ -33,6 +34,7 @@ pub use referrals::{
 };
 pub use tokens::same;
 pub use trust::{OwnLogEnds, PeerState};
+pub use watch::{NewWatch, for_caller};
 
 use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};
 
@@ -117,6 +119,8 @@ pub struct Service {
     /// Set once the network task runs.
     net: OnceLock<NetHandle>,
     login_links: Mutex<Vec<LoginLink>>,
+    /// New alerts, for the server-sent-events streams open now.
+    alerts: tokio::sync::broadcast::Sender<crate::watch::Alert>,
 }
 
 impl Service {
@@ -129,6 +133,7 @@ impl Service {
             started: Instant::now(),
             net: OnceLock::new(),
             login_links: Mutex::new(Vec::new()),
+            alerts: tokio::sync::broadcast::channel(256).0,
         }
     }
 

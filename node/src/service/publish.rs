@@ -153,7 +153,15 @@ impl Service {
             |v| format!("{} {}", v.record.body.type_name(), v.id),
         )?;
         self.announce(&v);
+        self.look_at_own(&[v.id], caller);
         Ok(Published::of(&v))
+    }
+
+    /// This agency's new records may match what its other analysts watch.
+    fn look_at_own(&self, ids: &[RecordId], caller: &Caller) {
+        if let Err(e) = self.look_at(ids, Some(&caller.name)) {
+            tracing::error!(error = %e.message, "looking at a new record for watched values failed");
+        }
     }
 
     /// Publishes many bodies in one durable write (TAXII POST, imports); one
@@ -178,6 +186,7 @@ impl Service {
                 .map(|r| match r {
                     Ok(v) => {
                         s.announce(&v);
+                        s.look_at_own(&[v.id], &caller);
                         Ok(Published::of(&v))
                     }
                     Err(e) => {

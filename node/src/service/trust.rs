@@ -181,6 +181,8 @@ impl Service {
 impl Service {
     /// Audits what the network did on its own: a trust list a peer sent
     /// and this node installed.
+    /// What the network did that the node must act on: audit installed
+    /// trust lists, look at new records for watched values.
     pub async fn audit_net_event(self: &Arc<Self>, event: crate::net::NetEvent) -> Result<(), ServiceError> {
         self.run(move |s| match event {
             crate::net::NetEvent::TrustInstalled { from, version } => {
@@ -189,6 +191,8 @@ impl Service {
                     Caller { name: format!("peer {from}"), role: crate::tokens::Role::Analyst, via: Path::PullAnswer };
                 s.audit(&peer, "trust.install", &format!("{network} v{version} from a peer"))
             }
+            // Records from peers: the watchlists look at them.
+            crate::net::NetEvent::Stored(ids) => s.look_at(&ids, None).map(|_| ()),
         })
         .await
     }

@@ -216,6 +216,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Ids of the records (originals and revisions) carrying `value` (normal form).
+    pub fn ids_with_value(&self, kind: Kind, value: &str) -> Result<Vec<RecordId>, StoreError> {
+        self.scan_prefix(&keys::value_prefix(kind, value), false)
+            .map(|item| {
+                let (k, _) = item?;
+                keys::trailing_id(&k).ok_or_else(|| corrupt("value key"))
+            })
+            .collect()
+    }
+
     fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {
         let mut ids = Vec::new();
         for item in self.scan_prefix(&keys::value_prefix(kind, value), false) {

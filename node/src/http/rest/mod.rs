@@ -7,6 +7,7 @@
 //! not served or miss one that is.
 
 mod admin;
+mod alerts;
 mod cases;
 mod export;
 mod records;
@@ -72,6 +73,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(export::misp_feed))
         .routes(routes!(export::csv))
         .routes(routes!(export::stix))
+        .routes(routes!(alerts::watch, alerts::watchlist))
+        .routes(routes!(alerts::unwatch))
+        .routes(routes!(alerts::alerts))
+        .routes(routes!(alerts::acknowledge))
+        .routes(routes!(alerts::stream))
         .routes(routes!(referrals::create, referrals::list))
         .routes(routes!(referrals::update))
         .routes(routes!(referrals::naming))

@@ -31,6 +31,14 @@ pub(super) async fn case(s: Session, Path(id): Path<u64>) -> Response {
         Ok(found) => found,
         Err(e) => return s.failed("Case", e),
     };
+    let alerts: Vec<_> = s
+        .svc
+        .alerts(s.caller.clone(), 1000)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.cases.contains(&id))
+        .collect();
     page(&s.svc, Some(&s), &format!("Case {}", case.reference), html! {
         div.note { "This case stays on this node. Nothing here is ever sent to another agency." }
         p { strong { (case.title) } }
@@ -38,6 +46,11 @@ pub(super) async fn case(s: Session, Path(id): Path<u64>) -> Response {
         @if !case.details.is_null() { pre { code { (serde_json::to_string_pretty(&case.details).unwrap_or_default()) } } }
         h2 { "Linked shared records" }
         @if linked.is_empty() { p.muted { "None." } } @else { (hits_table(&linked)) }
+        h2 { "Others on the same values" }
+        @if alerts.is_empty() { p.muted { "No other agency has published a value this case holds." } }
+        ul { @for a in &alerts {
+            li { (super::layout::date(Some(a.created_ms))) ": " (a.author_name) " published " code { (a.value) } " (" (a.r#type) " on " (a.channel) ") " a href=(format!("/record/{}", a.root)) { "see it" } }
+        } }
     })
     .into_response()
 }

@@ -3,6 +3,7 @@
 //! is the API token in an HttpOnly, SameSite=Strict cookie; every form
 //! carries a CSRF token derived from the session; maud escapes all output.
 
+mod alerts;
 mod bulk;
 mod cases;
 mod charts;
@@ -40,6 +41,9 @@ pub fn routes() -> Router<super::AppState> {
         .route("/login/once/{code}", get(login::once))
         .route("/indicator/{id}", get(indicator::page).post(indicator::sight))
         .route("/record/{id}", get(record::page))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/watch", post(alerts::watch))
+        .route("/alerts/{id}/ack", post(alerts::acknowledge))
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/{id}/status", post(referrals::update))
         .route("/bulk", get(bulk::form).post(bulk::check))

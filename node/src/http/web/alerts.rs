@@ -1,0 +1,108 @@
+//! The Alerts page: what arrived that matches what this agency watches or
+//! holds in its cases, acknowledging it, and the caller's watchlist.
+
+use axum::{
+    Form,
+    extract::Path,
+    response::{IntoResponse, Redirect, Response},
+};
+use maud::html;
+use serde::Deserialize;
+
+use super::{
+    Session,
+    layout::{date, page},
+};
+use crate::service::{NewWatch, ServiceError};
+
+#[derive(Deserialize)]
+pub(super) struct WatchForm {
+    csrf: String,
+    kind: String,
+    value: String,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct AckForm {
+    csrf: String,
+}
+
+pub(super) async fn list(s: Session) -> Response {
+    render(&s, None).await
+}
+
+async fn render(s: &Session, error: Option<String>) -> Response {
+    let (alerts, entries) = match (s.svc.alerts(s.caller.clone(), 200).await, s.svc.watchlist(s.caller.clone()).await) {
+        (Ok(a), Ok(e)) => (a, e),
+        (Err(e), _) | (_, Err(e)) => return s.failed("Alerts", e),
+    };
+    let unread = alerts.iter().filter(|a| a.acknowledged_by.is_none()).count();
+    page(&s.svc, Some(s), "Alerts", html! {
+        @if let Some(e) = &error { div.error { (e) } }
+        p { (unread) " unread alert(s). An alert is raised when a record arrives — from a partner or from a colleague here — whose value you watch, or that one of this agency's cases holds. Nothing about the match leaves this node." }
+        table id="alerts" {
+            thead { tr { th { "When" } th { "Who published" } th { "Value" } th { "Matched" } th {} } }
+            tbody { @for a in &alerts {
+                tr class=(if a.acknowledged_by.is_none() { "unread" } else { "read" }) {
+                    td { (date(Some(a.created_ms))) }
+                    td { (a.author_name) br; span.muted { (a.r#type) " on " (a.channel) } }
+                    td { a href=(format!("/record/{}", a.root)) { code { (a.value) } } br; span.muted { (a.kind) } }
+                    td {
+                        @for w in &a.watches { "watch entry " (w) br; }
+                        @for c in &a.cases { a href=(format!("/cases/{c}")) { "case " (c) } br; }
+                    }
+                    td {
+                        @match &a.acknowledged_by {
+                            Some(by) => span.muted { "seen by " (by) },
+                            None => form method="post" action=(format!("/alerts/{}/ack", a.id)) {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button type="submit" { "Mark seen" }
+                            },
+                        }
+                    }
+                }
+            } }
+        }
+        @if alerts.is_empty() { p.muted { "No alerts." } }
+        h2 { "Your watchlist" }
+        ul { @for e in &entries { li { code { (e.value) } " " span.muted { (e.kind) } @if let Some(n) = &e.note { " — " (n) } } } }
+        form method="post" action="/alerts/watch" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            label for="kind" { "Kind" }
+            select id="kind" name="kind" { @for k in kawan_protocol::Kind::ALL { option value=(k) { (k) } } }
+            label for="value" { "Value (any form; it is normalised)" }
+            input id="value" type="text" name="value" required;
+            label for="note" { "Note" }
+            input id="note" type="text" name="note";
+            p { button type="submit" { "Watch" } }
+        }
+    })
+    .into_response()
+}
+
+pub(super) async fn watch(s: Session, Form(f): Form<WatchForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let new = NewWatch { kind: f.kind, value: f.value, note: f.note, expires_ms: None };
+    match s.svc.watch(s.caller.clone(), new).await {
+        Ok(_) => Redirect::to("/alerts").into_response(),
+        Err(e) => refused(&s, e).await,
+    }
+}
+
+pub(super) async fn acknowledge(s: Session, Path(id): Path<u64>, Form(f): Form<AckForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    match s.svc.acknowledge_alert(s.caller.clone(), id).await {
+        Ok(_) => Redirect::to("/alerts").into_response(),
+        Err(e) => refused(&s, e).await,
+    }
+}
+
+async fn refused(s: &Session, e: ServiceError) -> Response {
+    let status = crate::http::error::status_of(e.fault);
+    (status, render(s, Some(e.message)).await).into_response()
+}

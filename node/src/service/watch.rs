@@ -1,0 +1,195 @@
+//! Watchlists and alerts: what analysts watch, what matched, and telling
+//! them (the API, server-sent events). Nothing about a match leaves the node.
+
+use std::sync::Arc;
+
+use kawan_protocol::{Body, Kind, RecordId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{Caller, Service, ServiceError};
+use crate::{
+    tokens::Role,
+    watch::{Alert, Entry, WatchError, values_of},
+};
+
+/// A value to watch.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWatch {
+    pub kind: String,
+    /// Any form; it is normalised.
+    pub value: String,
+    pub note: Option<String>,
+    /// Stop alerting after this instant (Unix ms).
+    pub expires_ms: Option<u64>,
+}
+
+impl From<WatchError> for ServiceError {
+    fn from(e: WatchError) -> ServiceError {
+        match e {
+            WatchError::NoEntry(_) | WatchError::NoAlert(_) => ServiceError::not_found(e.to_string()),
+            other => ServiceError::internal(other),
+        }
+    }
+}
+
+impl Service {
+    pub async fn watch(self: &Arc<Self>, caller: Caller, new: NewWatch) -> Result<Entry, ServiceError> {
+        let kind: Kind = ServiceError::parse("kind", &new.kind)?;
+        let value = self.normalize(kind, &new.value)?;
+        self.run(move |s| {
+            let note = new.note.filter(|n| !n.trim().is_empty());
+            let add = || Ok(s.data.watch.add(&caller.name, kind, value.clone(), note, new.expires_ms)?);
+            s.audited(&caller, "watch.add", &format!("{kind} {value}"), add, |e| format!("entry {}", e.id))
+        })
+        .await
+    }
+
+    pub async fn unwatch(self: &Arc<Self>, caller: Caller, id: u64) -> Result<Entry, ServiceError> {
+        self.run(move |s| {
+            let entry = s.data.watch.get(id)?;
+            if entry.owner != caller.name && caller.role < Role::Operator {
+                return Err(ServiceError::forbidden("not_owner", format!("watch entry {id} is {}'s", entry.owner)));
+            }
+            s.audited(&caller, "watch.remove", &id.to_string(), || Ok(s.data.watch.remove(id)?), |_| String::new())
+        })
+        .await
+    }
+
+    /// The watchlist: the caller's own entries (operators see everyone's).
+    pub async fn watchlist(self: &Arc<Self>, caller: Caller) -> Result<Vec<Entry>, ServiceError> {
+        self.run(move |s| {
+            let all = s.data.watch.entries()?;
+            s.audit_read(&caller, "watch.list", "")?;
+            Ok(all.into_iter().filter(|e| caller.role >= Role::Operator || e.owner == caller.name).collect())
+        })
+        .await
+    }
+
+    /// Alerts for the caller, newest first: those of its own watch entries
+    /// and every case match (operators see all).
+    pub async fn alerts(self: &Arc<Self>, caller: Caller, limit: usize) -> Result<Vec<Alert>, ServiceError> {
+        self.run(move |s| {
+            let alerts = s.data.watch.alerts(limit.clamp(1, 1000) * 4)?;
+            s.audit_read(&caller, "alerts.list", "")?;
+            Ok(alerts.into_iter().filter(|a| for_caller(a, &caller)).take(limit.clamp(1, 1000)).collect())
+        })
+        .await
+    }
+
+    pub async fn acknowledge_alert(self: &Arc<Self>, caller: Caller, id: u64) -> Result<Alert, ServiceError> {
+        self.run(move |s| {
+            let alert = s.data.watch.alert(id)?;
+            if !for_caller(&alert, &caller) {
+                return Err(ServiceError::not_found(format!("no alert {id}")));
+            }
+            s.audited(
+                &caller,
+                "alert.ack",
+                &id.to_string(),
+                || Ok(s.data.watch.acknowledge(id, &caller.name)?),
+                |_| String::new(),
+            )
+        })
+        .await
+    }
+
+    /// A live feed of the caller's new alerts.
+    pub fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
+    }
+
+    /// Looks at records new here for watched values: from peers (`by`
+    /// none) or published here by a token holder, whose own watch entries
+    /// are not told about their own records. Blocking.
+    pub fn look_at(&self, ids: &[RecordId], by: Option<&str>) -> Result<Vec<Alert>, ServiceError> {
+        let now = crate::clock::now_ms();
+        let me = self.key.public();
+        let trust = self.data.store.trust();
+        let mut raised = Vec::new();
+        for id in ids {
+            let Some(r) = self.data.store.get(id)? else { continue };
+            let h = &r.record.header;
+            let (root, mut values) = match &r.record.body {
+                Body::Sighting(sg) => {
+                    let target = self.data.store.view(&sg.target, trust.as_deref())?;
+                    (sg.target, target.map(|t| values_of(&content_body(t.content))).unwrap_or_default())
+                }
+                Body::Revision(rv) => (rv.supersedes, values_of(&r.record.body)),
+                body => (*id, values_of(body)),
+            };
+            values.dedup();
+            for (kind, value) in values {
+                let watches: Vec<Entry> = self
+                    .data
+                    .watch
+                    .watching(kind, &value, now)?
+                    .into_iter()
+                    .filter(|e| by != Some(e.owner.as_str()))
+                    .collect();
+                // A value this agency's own records carry in a case: an
+                // alert only when another agency speaks about it.
+                let cases = if h.author == me { vec![] } else { self.cases_with(kind, &value, id)? };
+                if watches.is_empty() && cases.is_empty() {
+                    continue;
+                }
+                let mut for_owners: Vec<String> = watches.iter().map(|w| w.owner.clone()).collect();
+                for_owners.dedup();
+                let alert = Alert {
+                    id: 0,
+                    created_ms: now,
+                    record: id.to_string(),
+                    root: root.to_string(),
+                    r#type: r.record.body.type_name().to_string(),
+                    author: h.author.to_string(),
+                    author_name: self.author_name(&h.author, trust.as_deref()),
+                    channel: h.channel.to_string(),
+                    kind,
+                    value,
+                    watches: watches.iter().map(|w| w.id).collect(),
+                    cases,
+                    for_owners,
+                    acknowledged_by: None,
+                };
+                let alert = self.data.watch.raise(alert)?;
+                self.metrics.alert_raised();
+                // No one listening is fine: the alert is stored.
+                let _ = self.alerts.send(alert.clone());
+                raised.push(alert);
+            }
+        }
+        Ok(raised)
+    }
+
+    /// Local cases linking a record (other than `except`) that carries `value`.
+    fn cases_with(&self, kind: Kind, value: &str, except: &RecordId) -> Result<Vec<u64>, ServiceError> {
+        let mut cases = Vec::new();
+        for rid in self.data.store.ids_with_value(kind, value)? {
+            if rid == *except {
+                continue;
+            }
+            for c in self.data.cases.cases_for(&rid)? {
+                if !cases.contains(&c) {
+                    cases.push(c);
+                }
+            }
+        }
+        Ok(cases)
+    }
+}
+
+/// An alert is for the owners of the entries it matched; case matches are
+/// for every analyst; operators see all.
+pub fn for_caller(a: &Alert, caller: &Caller) -> bool {
+    caller.role >= Role::Operator || !a.cases.is_empty() || a.for_owners.contains(&caller.name)
+}
+
+fn content_body(c: kawan_protocol::Content) -> Body {
+    match c {
+        kawan_protocol::Content::Indicator(i) => Body::Indicator(i),
+        kawan_protocol::Content::Typology(t) => Body::Typology(t),
+        kawan_protocol::Content::Technique(t) => Body::Technique(t),
+        kawan_protocol::Content::Referral(r) => Body::Referral(r),
+    }
+}

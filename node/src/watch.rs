@@ -1,0 +1,217 @@
+//! Watchlists and alerts (local; nothing here leaves the node). An analyst
+//! watches values; every value linked to a local case is watched too. When
+//! a record arrives whose normalised value matches, an alert says who
+//! published what, on which channel, and which watch entries or cases it
+//! matched. Alerts are kept in the local database, streamed to open
+//! browsers (server-sent events) and, if configured, posted to the agency's
+//! own case system as a signed webhook.
+
+use std::sync::{Arc, Mutex};
+
+use kawan_protocol::Kind;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    clock::now_ms,
+    local::LocalDb,
+    store::{StoreError, engine::Batch},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no watch entry {0}")]
+    NoEntry(u64),
+    #[error("no alert {0}")]
+    NoAlert(u64),
+    #[error("{what} {id} is unreadable")]
+    Corrupt { what: &'static str, id: u64 },
+}
+
+/// A value an analyst watches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub id: u64,
+    #[schema(value_type = String)]
+    pub kind: Kind,
+    /// In normal form.
+    pub value: String,
+    pub note: Option<String>,
+    /// The token name that watches it.
+    pub owner: String,
+    pub created_ms: u64,
+    /// After this instant (Unix ms) it no longer alerts.
+    pub expires_ms: Option<u64>,
+}
+
+/// What a new record matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: u64,
+    pub created_ms: u64,
+    /// The record that arrived (its id, hex), and the knowledge it belongs to.
+    pub record: String,
+    pub root: String,
+    /// indicator, revision, sighting or referral.
+    pub r#type: String,
+    pub author: String,
+    pub author_name: String,
+    pub channel: String,
+    #[schema(value_type = String)]
+    pub kind: Kind,
+    pub value: String,
+    /// Watch entries it matched.
+    pub watches: Vec<u64>,
+    /// Local cases whose linked records carry the same value.
+    pub cases: Vec<u64>,
+    /// Token names to tell (owners of the matched entries; everyone for cases).
+    pub for_owners: Vec<String>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// Keyspaces: `watch` (id → entry), `watch_values` (kind ‖ value ‖ 0 ‖ id →
+/// ()), `alerts` (id → alert).
+pub struct Watchlist {
+    db: Arc<LocalDb>,
+    writer: Mutex<()>,
+}
+
+impl Watchlist {
+    pub fn open(db: Arc<LocalDb>) -> Watchlist {
+        Watchlist { db, writer: Mutex::new(()) }
+    }
+
+    pub fn add(
+        &self,
+        owner: &str,
+        kind: Kind,
+        value: String,
+        note: Option<String>,
+        expires_ms: Option<u64>,
+    ) -> Result<Entry, WatchError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
+        let entry = Entry {
+            id: self.db.next_id("watch", &mut batch)?,
+            kind,
+            value,
+            note,
+            owner: owner.to_string(),
+            created_ms: now_ms(),
+            expires_ms,
+        };
+        let bytes =
+            serde_json::to_vec(&entry).map_err(|_| WatchError::Corrupt { what: "watch entry", id: entry.id })?;
+        batch.insert("watch", entry.id.to_be_bytes().to_vec(), bytes);
+        batch.insert("watch_values", value_key(kind, &entry.value, entry.id), Vec::new());
+        self.db.commit(batch)?;
+        Ok(entry)
+    }
+
+    pub fn remove(&self, id: u64) -> Result<Entry, WatchError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = self.get(id)?;
+        let mut batch = Batch::default();
+        batch.remove("watch", id.to_be_bytes().to_vec());
+        batch.remove("watch_values", value_key(entry.kind, &entry.value, id));
+        self.db.commit(batch)?;
+        Ok(entry)
+    }
+
+    pub fn get(&self, id: u64) -> Result<Entry, WatchError> {
+        let v = self.db.get("watch", &id.to_be_bytes())?.ok_or(WatchError::NoEntry(id))?;
+        serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "watch entry", id })
+    }
+
+    pub fn entries(&self) -> Result<Vec<Entry>, WatchError> {
+        self.db
+            .scan_prefix("watch", &[], false)
+            .map(|item| {
+                let (k, v) = item?;
+                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "watch entry", id })
+            })
+            .collect()
+    }
+
+    /// Unexpired entries watching `value`: one index scan, whatever the
+    /// size of the watchlist.
+    pub fn watching(&self, kind: Kind, value: &str, now: u64) -> Result<Vec<Entry>, WatchError> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix("watch_values", &value_prefix(kind, value), false) {
+            let (k, _) = item?;
+            let id = k.get(k.len().saturating_sub(8)..).and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes);
+            let entry = self.get(id)?;
+            if entry.expires_ms.is_none_or(|e| now < e) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores a new alert (its id assigned here).
+    pub fn raise(&self, mut alert: Alert) -> Result<Alert, WatchError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
+        alert.id = self.db.next_id("alert", &mut batch)?;
+        let bytes = serde_json::to_vec(&alert).map_err(|_| WatchError::Corrupt { what: "alert", id: alert.id })?;
+        batch.insert("alerts", alert.id.to_be_bytes().to_vec(), bytes);
+        self.db.commit(batch)?;
+        Ok(alert)
+    }
+
+    pub fn alert(&self, id: u64) -> Result<Alert, WatchError> {
+        let v = self.db.get("alerts", &id.to_be_bytes())?.ok_or(WatchError::NoAlert(id))?;
+        serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "alert", id })
+    }
+
+    /// Alerts, newest first, at most `limit`.
+    pub fn alerts(&self, limit: usize) -> Result<Vec<Alert>, WatchError> {
+        self.db
+            .scan_prefix("alerts", &[], true)
+            .take(limit)
+            .map(|item| {
+                let (k, v) = item?;
+                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "alert", id })
+            })
+            .collect()
+    }
+
+    pub fn acknowledge(&self, id: u64, by: &str) -> Result<Alert, WatchError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut alert = self.alert(id)?;
+        alert.acknowledged_by.get_or_insert_with(|| by.to_string());
+        let bytes = serde_json::to_vec(&alert).map_err(|_| WatchError::Corrupt { what: "alert", id })?;
+        let mut batch = Batch::default();
+        batch.insert("alerts", id.to_be_bytes().to_vec(), bytes);
+        self.db.commit(batch)?;
+        Ok(alert)
+    }
+}
+
+fn value_prefix(kind: Kind, value: &str) -> Vec<u8> {
+    let mut k = kind.as_str().as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+fn value_key(kind: Kind, value: &str, id: u64) -> Vec<u8> {
+    let mut k = value_prefix(kind, value);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// The (kind, value) pairs a record speaks about: an indicator's value, a
+/// referral's subjects (a sighting speaks about its target's, found by the
+/// caller).
+pub fn values_of(body: &kawan_protocol::Body) -> Vec<(Kind, String)> {
+    match body.content() {
+        Some(kawan_protocol::Content::Indicator(i)) => vec![(i.kind, i.value)],
+        Some(kawan_protocol::Content::Referral(r)) => r.subjects.into_iter().map(|s| (s.kind, s.value)).collect(),
+        _ => vec![],
+    }
+}
