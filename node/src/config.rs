@@ -19,6 +19,18 @@ pub struct Config {
     pub p2p: P2p,
     pub normalize: Normalize,
     pub paths: Paths,
+    #[serde(default)]
+    pub alerts: Alerts,
+}
+
+/// Where alerts go besides the API and the web page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// The agency's own case system: every alert is POSTed here as JSON.
+    pub webhook: Option<String>,
+    /// Key of the HMAC-SHA256 signature each webhook carries.
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +96,7 @@ impl Config {
             p2p: P2p { listen: vec!["/ip4/0.0.0.0/tcp/7701".into()], bootstrap: vec![] },
             normalize: Normalize { default_region: Some(country) },
             paths: Paths { key: "agency.key".into(), data: "data".into(), genesis: "genesis.trust".into() },
+            alerts: Alerts::default(),
         }
     }
 
@@ -95,6 +108,20 @@ impl Config {
             toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
         if config.api.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid { path, message: "api.max_body_bytes must be at least 1024".into() });
+        }
+        if let Some(url) = &config.alerts.webhook {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::Invalid {
+                    path,
+                    message: format!("alerts.webhook {url:?} must be an http(s) URL"),
+                });
+            }
+            if config.alerts.webhook_secret.as_deref().is_none_or(|s| s.len() < 16) {
+                return Err(ConfigError::Invalid {
+                    path,
+                    message: "alerts.webhook needs alerts.webhook_secret, at least 16 characters".into(),
+                });
+            }
         }
         Ok(config)
     }
@@ -138,6 +165,14 @@ key = {key}
 data = {data}
 # The genesis trust list pinned by this node (from the network coordinators).
 genesis = {genesis}
+
+[alerts]
+# Also POST every alert as JSON to the agency's own case system, signed with
+# X-Kawan-Signature: sha256=<hex HMAC-SHA256 of the body under webhook_secret>.
+# Failed deliveries are retried with growing waits, then listed for operators
+# (GET /api/v1/alerts/dead-letters).
+{webhook}
+{secret}
 "#,
             name = q(&self.agency.name),
             country = q(self.agency.country.as_str()),
@@ -153,8 +188,16 @@ genesis = {genesis}
             key = q(&self.paths.key.display().to_string()),
             data = q(&self.paths.data.display().to_string()),
             genesis = q(&self.paths.genesis.display().to_string()),
+            webhook = match &self.alerts.webhook {
+                Some(w) => format!("webhook = {}", q(w)),
+                None => "# webhook = \"https://cases.agency.example/kawan-alerts\"".to_string(),
+            },
+            secret = match &self.alerts.webhook_secret {
+                Some(w) => format!("webhook_secret = {}", q(w)),
+                None => "# webhook_secret = \"a long random string shared with the case system\"".to_string(),
+            },
         );
-        crate::files::write_atomic(&path, text.as_bytes(), 0o644).map_err(|source| ConfigError::Write { path, source })
+        crate::files::write_atomic(&path, text.as_bytes(), 0o600).map_err(|source| ConfigError::Write { path, source })
     }
 }
 

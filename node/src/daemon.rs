@@ -162,6 +162,13 @@ impl Node {
         let (net, mut events) =
             crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
         self.svc.attach_net(net);
+        // Alerts to the agency's own case system, if it has one.
+        let webhook = match (&self.svc.config().alerts.webhook, &self.svc.config().alerts.webhook_secret) {
+            (Some(url), Some(secret)) => {
+                Some(tokio::spawn(crate::webhook::deliver(self.svc.clone(), url.clone(), secret.clone())))
+            }
+            _ => None,
+        };
         // What the network did that the audit log must show.
         let audit_events = {
             let svc = self.svc.clone();
@@ -207,6 +214,9 @@ impl Node {
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         persister.abort();
         audit_events.abort();
+        if let Some(w) = webhook {
+            w.abort();
+        }
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
         if let Err(e) = self.svc.checkpoint_audit() {

@@ -17,6 +17,7 @@
 //! - `config`, `daemon`: `kawan.toml`, `kawan init` and `kawan run`
 //! - `coordinator`: trust-list tooling; `files`: atomic file replacement
 //! - `metrics`: Prometheus counters; `clock`: the wall clock
+//! - `webhook`: alerts posted, signed, to the agency's own case system
 
 #![forbid(unsafe_code)]
 
@@ -41,3 +42,4 @@ pub mod sessions;
 pub mod store;
 pub mod tokens;
 pub mod watch;
+pub mod webhook;

@@ -12,8 +12,19 @@ use crate::store::{
     memory::MemoryEngine,
 };
 
-pub const SPACES: &[Space] =
-    &["cases", "case_links", "tokens", "token_names", "sessions", "audit", "watch", "watch_values", "alerts", "meta"];
+pub const SPACES: &[Space] = &[
+    "cases",
+    "case_links",
+    "tokens",
+    "token_names",
+    "sessions",
+    "audit",
+    "watch",
+    "watch_values",
+    "alerts",
+    "dead_letters",
+    "meta",
+];
 
 /// Local database formats this binary reads.
 pub const FORMAT: u32 = 1;

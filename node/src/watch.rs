@@ -70,8 +70,18 @@ pub struct Alert {
     pub acknowledged_by: Option<String>,
 }
 
+/// An alert the webhook could not deliver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeadLetter {
+    pub alert: u64,
+    pub url: String,
+    pub attempts: u32,
+    pub error: String,
+    pub failed_ms: u64,
+}
+
 /// Keyspaces: `watch` (id → entry), `watch_values` (kind ‖ value ‖ 0 ‖ id →
-/// ()), `alerts` (id → alert).
+/// ()), `alerts` (id → alert), `dead_letters` (alert id → dead letter).
 pub struct Watchlist {
     db: Arc<LocalDb>,
     writer: Mutex<()>,
@@ -188,6 +198,28 @@ impl Watchlist {
         batch.insert("alerts", id.to_be_bytes().to_vec(), bytes);
         self.db.commit(batch)?;
         Ok(alert)
+    }
+}
+
+impl Watchlist {
+    pub fn dead_letter(&self, d: &DeadLetter) -> Result<(), WatchError> {
+        let bytes = serde_json::to_vec(d).map_err(|_| WatchError::Corrupt { what: "dead letter", id: d.alert })?;
+        let mut batch = Batch::default();
+        batch.insert("dead_letters", d.alert.to_be_bytes().to_vec(), bytes);
+        self.db.commit(batch)?;
+        Ok(())
+    }
+
+    /// Undelivered alerts, newest first.
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, WatchError> {
+        self.db
+            .scan_prefix("dead_letters", &[], true)
+            .map(|item| {
+                let (k, v) = item?;
+                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "dead letter", id })
+            })
+            .collect()
     }
 }
 

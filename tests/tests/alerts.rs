@@ -111,3 +111,110 @@ fn partners_publishing_watched_or_case_values_raise_alerts_here_only() {
         assert!(alerts(n).is_empty(), "{:?}", alerts(n));
     }
 }
+
+/// Requests a case system received: headers and body.
+type Requests = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A stand-in for the agency's case system: records every request, answers
+/// 500 to the first `flaky` requests and to any body holding `refuse`.
+fn case_system(flaky: usize, refuse: String) -> (String, Requests) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/kawan-alerts", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then Content-Length bytes of body.
+            let (head, body) = loop {
+                let Ok(k) = s.read(&mut chunk) else { break (String::new(), Vec::new()) };
+                buf.extend_from_slice(&chunk[..k]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + len {
+                        let Ok(k) = s.read(&mut chunk) else { break };
+                        if k == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..k]);
+                    }
+                    break (head, buf[end + 4..].to_vec());
+                }
+                if k == 0 {
+                    break (String::new(), Vec::new());
+                }
+            };
+            let fail = n < flaky || String::from_utf8_lossy(&body).contains(&refuse);
+            log.lock().unwrap().push((head, body));
+            let status = if fail { "500 Internal Server Error" } else { "204 No Content" };
+            let _ =
+                s.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn alerts_reach_the_case_system_signed_with_retries_and_failures_are_kept() {
+    let mut net = TestNetwork::start(2, &[]);
+    let (delivered, refused) = (phone(781), phone(782));
+    let (url, seen) = case_system(2, refused.clone());
+    let secret = "a-long-shared-secret-for-the-case-system";
+    // The operator configures the webhook and restarts the node.
+    net.stop(0);
+    let config = net.dir(0).join("kawan.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text
+        .replace("# webhook = \"https://cases.agency.example/kawan-alerts\"", &format!("webhook = \"{url}\""))
+        .replace(
+            "# webhook_secret = \"a long random string shared with the case system\"",
+            &format!("webhook_secret = \"{secret}\""),
+        );
+    std::fs::write(&config, text).unwrap();
+    net.restart(0);
+    let (a, b) = (net.node(0), net.node(1));
+    for v in [&delivered, &refused] {
+        assert_eq!(post(a, "/api/v1/watchlist", json!({"kind": "phone", "value": v})).status, 201);
+    }
+
+    // Delivered on the third attempt, signed over the exact body.
+    publish(b, &delivered);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !seen.lock().unwrap().iter().any(|(_, body)| String::from_utf8_lossy(body).contains(&delivered))
+        || seen.lock().unwrap().len() < 3
+    {
+        assert!(std::time::Instant::now() < deadline, "the alert never reached the case system");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 3, "two failures, then delivered");
+    let (head, body) = &requests[2];
+    let sig = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-kawan-signature: ").or_else(|| l.strip_prefix("X-Kawan-Signature: ")))
+        .unwrap();
+    assert_eq!(sig, kawan_node::webhook::signature(secret, body), "{head}");
+    assert_ne!(sig, kawan_node::webhook::signature("another secret of some length", body));
+    let alert: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(alert["value"], delivered);
+
+    // A delivery that never succeeds is kept for operators.
+    publish(b, &refused);
+    net.wait_for(40, "a dead letter", |net| {
+        let n = net.node(0);
+        let d = n.request("GET", "/api/v1/alerts/dead-letters", Some(&n.token)).call().json();
+        d.as_array().is_some_and(|d| d.len() == 1 && d[0]["attempts"] == 5)
+    });
+    assert_eq!(alerts(a).len(), 2, "both alerts stay readable in the API");
+}

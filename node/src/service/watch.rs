@@ -95,6 +95,16 @@ impl Service {
         .await
     }
 
+    /// Alerts the webhook could not deliver (operators).
+    pub async fn dead_letters(self: &Arc<Self>, caller: Caller) -> Result<Vec<crate::watch::DeadLetter>, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            s.audit_read(&caller, "alerts.dead_letters", "")?;
+            Ok(s.data.watch.dead_letters()?)
+        })
+        .await
+    }
+
     /// A live feed of the caller's new alerts.
     pub fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
         self.alerts.subscribe()

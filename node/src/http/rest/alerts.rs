@@ -90,3 +90,13 @@ pub async fn stream(State(svc): Svc, caller: Caller) -> Sse<impl Stream<Item = R
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
+
+#[utoipa::path(get, path = "/api/v1/alerts/dead-letters", tag = "alerts",
+    responses((status = 200, body = Vec<crate::watch::DeadLetter>, description = "alerts the webhook could not deliver after its retries (operators)")),
+    security(("bearer" = [])))]
+pub async fn dead_letters(
+    State(svc): Svc,
+    caller: Caller,
+) -> Result<axum::Json<Vec<crate::watch::DeadLetter>>, ApiError> {
+    Ok(axum::Json(svc.dead_letters(caller).await?))
+}

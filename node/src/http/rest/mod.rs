@@ -78,6 +78,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::alerts))
         .routes(routes!(alerts::acknowledge))
         .routes(routes!(alerts::stream))
+        .routes(routes!(alerts::dead_letters))
         .routes(routes!(referrals::create, referrals::list))
         .routes(routes!(referrals::update))
         .routes(routes!(referrals::naming))

@@ -38,6 +38,11 @@ async fn render(s: &Session, error: Option<String>) -> Response {
         (Err(e), _) | (_, Err(e)) => return s.failed("Alerts", e),
     };
     let unread = alerts.iter().filter(|a| a.acknowledged_by.is_none()).count();
+    let dead = if s.caller.role >= crate::tokens::Role::Operator {
+        s.svc.dead_letters(s.caller.clone()).await.unwrap_or_default()
+    } else {
+        vec![]
+    };
     page(&s.svc, Some(s), "Alerts", html! {
         @if let Some(e) = &error { div.error { (e) } }
         p { (unread) " unread alert(s). An alert is raised when a record arrives — from a partner or from a colleague here — whose value you watch, or that one of this agency's cases holds. Nothing about the match leaves this node." }
@@ -65,6 +70,10 @@ async fn render(s: &Session, error: Option<String>) -> Response {
             } }
         }
         @if alerts.is_empty() { p.muted { "No alerts." } }
+        @if !dead.is_empty() {
+            div.error { (dead.len()) " alert(s) could not be delivered to the case system's webhook:" }
+            ul { @for d in &dead { li { "alert " (d.alert) " — " (d.attempts) " attempts, last: " (d.error) " (" (date(Some(d.failed_ms))) ")" } } }
+        }
         h2 { "Your watchlist" }
         ul { @for e in &entries { li { code { (e.value) } " " span.muted { (e.kind) } @if let Some(n) = &e.note { " — " (n) } } } }
         form method="post" action="/alerts/watch" {
