@@ -103,6 +103,8 @@ fn partners_publishing_watched_or_case_values_raise_alerts_here_only() {
     let (status, html) = browser.get("/alerts");
     assert_eq!(status, 200);
     assert!(html.contains(&in_case) && html.contains("1 unread alert"), "{html}");
+    let (_, home) = browser.get("/");
+    assert!(home.contains("1 unread alert(s)"), "the home page says so: {home}");
     let (_, html) = browser.get(&format!("/cases/{case_id}"));
     assert!(html.contains("Agency 2 published"), "{html}");
 

@@ -38,11 +38,18 @@ pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
             Err(e) => html! { div.error { (e.message) } },
         };
     }
+    // The home page: what waits for this analyst first.
+    let unread = s
+        .svc
+        .alerts(s.caller.clone(), 1000)
+        .await
+        .map_or(0, |a| a.iter().filter(|a| a.acknowledged_by.is_none()).count());
     page(
         &s.svc,
         Some(&s),
         "Search",
         html! {
+            @if unread > 0 { p.notice { a href="/alerts" { (unread) " unread alert(s)" } ": partners published values you watch or hold in a case." } }
             form.row method="get" action="/" {
                 input type="text" name="q" value=(raw) placeholder="a phone number, t.me link, wallet, URL…" aria-label="value" autofocus;
                 select name="kind" aria-label="kind" {
