@@ -158,6 +158,28 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     assert!(chart.rect().await?.width > 100.0, "the chart is drawn");
     assert!(driver.source().await?.contains("WA-LE-2026-0042"));
     driver.screenshot(&dir.join("referrals.png")).await?;
+    // Agency 1 watches a number; when agency 0 publishes it, the open
+    // Alerts page shows it live (server-sent events, no reload).
+    let watch = b
+        .request("POST", "/api/v1/watchlist", Some(&b.token))
+        .json(&json!({"kind": "phone", "value": "+44 7700 900956", "note": "browser test"}));
+    assert_eq!(watch.status, 201, "{}", watch.body);
+    driver.goto(format!("{}/alerts", b.base)).await?;
+    wait_for(&driver, "No alerts yet").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let published = a
+        .request("POST", "/api/v1/indicators", Some(&a.token))
+        .json(&json!({"kind": "phone", "value": "+447700900956", "role": "recruiter_contact", "tlp": "green"}));
+    assert_eq!(published.status, 201);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while driver.find_all(By::Css("#alerts tr.live")).await?.is_empty() {
+        assert!(Instant::now() < deadline, "no live alert row: {}", driver.source().await?);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let row = driver.find(By::Css("#alerts tr.live")).await?.text().await?;
+    assert!(row.contains("+447700900956") && row.contains("Agency 0"), "{row}");
+    driver.screenshot(&dir.join("alerts.png")).await?;
+
     driver.goto(format!("{}/network", b.base)).await?;
     wait_for(&driver, "Agency 0").await?;
     driver.screenshot(&dir.join("network.png")).await?;

@@ -69,7 +69,8 @@ async fn render(s: &Session, error: Option<String>) -> Response {
                 }
             } }
         }
-        @if alerts.is_empty() { p.muted { "No alerts." } }
+        @if alerts.is_empty() { p.muted id="no-alerts" { "No alerts yet: new ones appear here as they arrive." } }
+        script src="/static/alerts.js" {}
         @if !dead.is_empty() {
             div.error { (dead.len()) " alert(s) could not be delivered to the case system's webhook:" }
             ul { @for d in &dead { li { "alert " (d.alert) " — " (d.attempts) " attempts, last: " (d.error) " (" (date(Some(d.failed_ms))) ")" } } }

@@ -58,6 +58,10 @@ pub fn routes() -> Router<super::AppState> {
             "/static/bulk.js",
             get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], include_str!("bulk.js")) }),
         )
+        .route(
+            "/static/alerts.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], include_str!("alerts.js")) }),
+        )
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -109,8 +113,8 @@ fn csrf(svc: &Service, session: &str) -> String {
 }
 
 /// Headers every page carries: no framing, no sniffing, no referrer, and a
-/// Content-Security-Policy that allows only this origin's stylesheet and
-/// scripts (no inline script at all).
+/// Content-Security-Policy that allows only this origin's stylesheet,
+/// scripts (no inline script at all) and connections (the alert stream).
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
@@ -120,7 +124,7 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
     set(
         h,
         "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action 'self'; \
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; \
          frame-ancestors 'none'; base-uri 'none'",
     );
     set(h, "x-content-type-options", "nosniff");
