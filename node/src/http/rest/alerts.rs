@@ -70,6 +70,12 @@ pub async fn acknowledge(State(svc): Svc, caller: Caller, Path(id): Path<u64>) -
     responses((status = 200, description = "text/event-stream: one `alert` event (the alert as JSON) per new alert for the caller")),
     security(("bearer" = [])))]
 pub async fn stream(State(svc): Svc, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    events(&svc, caller)
+}
+
+/// The caller's new alerts as server-sent events (also the web page's
+/// `/alerts/stream`, which authenticates by the session cookie).
+pub fn events(svc: &Service, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let rx = svc.subscribe_alerts();
     let events = futures::stream::unfold((rx, caller), |(mut rx, caller)| async move {
         loop {

@@ -7,7 +7,7 @@
 //! not served or miss one that is.
 
 mod admin;
-mod alerts;
+pub mod alerts;
 mod cases;
 mod export;
 mod records;

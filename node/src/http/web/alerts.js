@@ -1,10 +1,10 @@
 // The Alerts page, live: new alerts arrive over server-sent events
-// (/api/v1/alerts/stream, authenticated by the session cookie) and are added
+// (/alerts/stream: the API's stream, authenticated by the session cookie) and are added
 // at the top of the table without a reload. A static script, so the page's
 // Content-Security-Policy can keep allowing this origin's scripts only.
 const table = document.querySelector('#alerts tbody');
 if (table && window.EventSource) {
-  const events = new EventSource('/api/v1/alerts/stream');
+  const events = new EventSource('/alerts/stream');
   events.addEventListener('alert', (e) => {
     const a = JSON.parse(e.data);
     const row = document.createElement('tr');
@@ -30,5 +30,7 @@ if (table && window.EventSource) {
       cell('new — reload to mark seen'),
     );
     table.prepend(row);
+    const none = document.getElementById('no-alerts');
+    if (none) none.remove();
   });
 }

@@ -116,3 +116,9 @@ async fn refused(s: &Session, e: ServiceError) -> Response {
     let status = crate::http::error::status_of(e.fault);
     (status, render(s, Some(e.message)).await).into_response()
 }
+
+/// The page's live feed: the same events as `/api/v1/alerts/stream`, for
+/// the session's caller.
+pub(super) async fn stream(s: Session) -> Response {
+    crate::http::rest::alerts::events(&s.svc, s.caller.clone()).into_response()
+}

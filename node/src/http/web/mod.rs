@@ -42,6 +42,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/indicator/{id}", get(indicator::page).post(indicator::sight))
         .route("/record/{id}", get(record::page))
         .route("/alerts", get(alerts::list))
+        .route("/alerts/stream", get(alerts::stream))
         .route("/alerts/watch", post(alerts::watch))
         .route("/alerts/{id}/ack", post(alerts::acknowledge))
         .route("/referrals", get(referrals::list).post(referrals::create))
