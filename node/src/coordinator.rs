@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use kawan_protocol::{
-    AgencyKey, Card, CardBody, CardError, Keypair, LogEnd, Member, MemberId, Replaces, RetiredKey, SignedTrustList,
-    TrustError, TrustList,
+    Card, CardBody, CardError, Keypair, LogEnd, Member, MemberId, Replaces, RetiredKey, SignedTrustList, TrustError,
+    TrustList,
 };
 
 use crate::{
@@ -281,9 +281,4 @@ pub fn take_rotated_key(
     std::fs::rename(key_path, &retired).map_err(move_err(&retired))?;
     std::fs::rename(&next_path, key_path).map_err(move_err(key_path))?;
     Ok(Some(retired))
-}
-
-/// Whether `key` is this agency's key in `list` or a retired one of it.
-pub fn is_listed(list: &TrustList, key: &AgencyKey) -> bool {
-    list.member_by_any_key(key).is_some()
 }

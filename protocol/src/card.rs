@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AgencyKey, CborError, Channel, Country, Keypair, Member, MemberId, MemberRole, Sig, cbor,
-    limits::{Bounds, MAX_LIST_ITEMS, MAX_SHORT_BYTES},
+    limits::{MAX_LIST_ITEMS, MAX_SHORT_BYTES},
 };
 
 /// Domain-separation prefix of card signatures.
@@ -146,11 +146,6 @@ impl Card {
     /// Whether the replaced key signed the card too.
     pub fn signed_by_old_key(&self) -> bool {
         self.old_key_sig.is_some() && self.check().is_ok()
-    }
-
-    /// Bounded CBOR, for cards carried in binary form.
-    pub fn from_cbor(bytes: &[u8]) -> Result<Card, CborError> {
-        cbor::decode(bytes, &Bounds::TRUST_LIST)
     }
 }
 
