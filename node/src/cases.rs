@@ -43,6 +43,9 @@ pub struct Case {
     /// Linked record ids, hex.
     #[serde(default)]
     pub links: Vec<String>,
+    /// Keep this case's values out of deconfliction (e.g. a victim's number).
+    #[serde(default)]
+    pub deconfliction_opt_out: bool,
     pub created_ms: u64,
     pub updated_ms: u64,
 }
@@ -56,6 +59,9 @@ pub struct NewCase {
     pub notes: String,
     #[serde(default)]
     pub details: serde_json::Value,
+    /// Keep this case's values out of deconfliction.
+    #[serde(default)]
+    pub deconfliction_opt_out: bool,
 }
 
 /// Keyspaces: `cases` (id → case JSON) and `case_links` (record id ‖ case
@@ -88,6 +94,7 @@ impl Cases {
             notes: new.notes,
             details: new.details,
             links: vec![],
+            deconfliction_opt_out: new.deconfliction_opt_out,
             created_ms: now,
             updated_ms: now,
         };
@@ -123,6 +130,16 @@ impl Cases {
         let mut batch = Batch::default();
         batch.insert("case_links", link_key(record, id), Vec::new());
         self.put(&case, batch)?;
+        Ok(case)
+    }
+
+    /// Keeps the case's values out of deconfliction, or lets them in.
+    pub fn set_opt_out(&self, id: u64, opt_out: bool) -> Result<Case, CaseError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut case = self.get(id)?;
+        case.deconfliction_opt_out = opt_out;
+        case.updated_ms = now_ms();
+        self.put(&case, Batch::default())?;
         Ok(case)
     }
 

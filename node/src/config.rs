@@ -21,6 +21,43 @@ pub struct Config {
     pub paths: Paths,
     #[serde(default)]
     pub alerts: Alerts,
+    #[serde(default)]
+    pub deconfliction: Deconfliction,
+}
+
+/// What this node lets other agencies test privately (hit/no-hit), and how
+/// often (docs/protocol.md §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Deconfliction {
+    /// Answer other agencies' deconfliction requests at all.
+    pub enabled: bool,
+    /// This agency's own records, of every TLP (RED and withheld included).
+    pub own_records: bool,
+    /// Values of records linked to local cases (a case can opt out).
+    pub case_values: bool,
+    /// Values on analysts' watchlists.
+    pub watchlist: bool,
+    /// Where a partner with a hit should turn (shown to it on a hit).
+    pub contact: Option<String>,
+    /// Values one agency may have tested here per hour.
+    pub rate_per_hour: u64,
+    /// How long one OPRF key lives (filters are rebuilt per epoch).
+    pub epoch_secs: u64,
+}
+
+impl Default for Deconfliction {
+    fn default() -> Deconfliction {
+        Deconfliction {
+            enabled: true,
+            own_records: true,
+            case_values: true,
+            watchlist: false,
+            contact: None,
+            rate_per_hour: 10_000,
+            epoch_secs: 86_400,
+        }
+    }
 }
 
 /// Where alerts go besides the API and the web page.
@@ -97,6 +134,7 @@ impl Config {
             normalize: Normalize { default_region: Some(country) },
             paths: Paths { key: "agency.key".into(), data: "data".into(), genesis: "genesis.trust".into() },
             alerts: Alerts::default(),
+            deconfliction: Deconfliction::default(),
         }
     }
 
@@ -122,6 +160,13 @@ impl Config {
                     message: "alerts.webhook needs alerts.webhook_secret, at least 16 characters".into(),
                 });
             }
+        }
+        let d = &config.deconfliction;
+        if d.epoch_secs < 1 || d.rate_per_hour < 1 {
+            return Err(ConfigError::Invalid {
+                path,
+                message: "deconfliction.epoch_secs and deconfliction.rate_per_hour must be at least 1".into(),
+            });
         }
         Ok(config)
     }
@@ -173,6 +218,23 @@ genesis = {genesis}
 # (GET /api/v1/alerts/dead-letters).
 {webhook}
 {secret}
+
+[deconfliction]
+# Other agencies may ask, privately, whether this node holds anything on a
+# value (they learn hit or no-hit, never what; no one learns the value).
+enabled = {dc_enabled}
+# What is deconflictable: own records of every TLP (RED included), values
+# linked to local cases (a case can opt out), analysts' watchlists.
+own_records = {dc_own}
+case_values = {dc_cases}
+watchlist = {dc_watch}
+# Shown to an agency with a hit, for its follow-up.
+{dc_contact}
+# Values one agency may test here per hour; each request is signed, logged
+# in the audit log with its purpose, and refused beyond this.
+rate_per_hour = {dc_rate}
+# Lifetime of one OPRF key and filter.
+epoch_secs = {dc_epoch}
 "#,
             name = q(&self.agency.name),
             country = q(self.agency.country.as_str()),
@@ -196,6 +258,16 @@ genesis = {genesis}
                 Some(w) => format!("webhook_secret = {}", q(w)),
                 None => "# webhook_secret = \"a long random string shared with the case system\"".to_string(),
             },
+            dc_enabled = self.deconfliction.enabled,
+            dc_own = self.deconfliction.own_records,
+            dc_cases = self.deconfliction.case_values,
+            dc_watch = self.deconfliction.watchlist,
+            dc_contact = match &self.deconfliction.contact {
+                Some(c) => format!("contact = {}", q(c)),
+                None => "# contact = \"Duty desk, +44 7700 900123, osint-desk@agency.example\"".to_string(),
+            },
+            dc_rate = self.deconfliction.rate_per_hour,
+            dc_epoch = self.deconfliction.epoch_secs,
         );
         crate::files::write_atomic(&path, text.as_bytes(), 0o600).map_err(|source| ConfigError::Write { path, source })
     }

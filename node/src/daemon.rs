@@ -159,9 +159,29 @@ impl Node {
             addr_file: Some(p2p_file),
             replica: crate::replica::Config::default(),
         };
-        let (net, mut events) =
+        let (net, mut events, mut questions) =
             crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
         self.svc.attach_net(net);
+        // Partners' deconfliction questions, each answered on its own.
+        let answering = {
+            let svc = self.svc.clone();
+            tokio::spawn(async move {
+                while let Some(q) = questions.recv().await {
+                    let svc = svc.clone();
+                    tokio::spawn(async move {
+                        let crate::net::Question { from, request, reply } = q;
+                        let answer = tokio::task::spawn_blocking(move || svc.answer_question(from, request)).await;
+                        let answer = answer.unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "answering a deconfliction question failed");
+                            kawan_protocol::deconflict::Response::Refused(
+                                kawan_protocol::deconflict::Refusal::BadRequest("the node could not answer".into()),
+                            )
+                        });
+                        let _ = reply.send(answer);
+                    });
+                }
+            })
+        };
         // Alerts to the agency's own case system, if it has one.
         let webhook = match (&self.svc.config().alerts.webhook, &self.svc.config().alerts.webhook_secret) {
             (Some(url), Some(secret)) => {
@@ -214,6 +234,7 @@ impl Node {
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
         persister.abort();
         audit_events.abort();
+        answering.abort();
         if let Some(w) = webhook {
             w.abort();
         }

@@ -46,6 +46,7 @@ pub struct DataDir {
     pub tokens: Tokens,
     pub sessions: crate::sessions::Sessions,
     pub watch: crate::watch::Watchlist,
+    pub deconflict: crate::deconflict::Deconflictions,
 }
 
 impl DataDir {
@@ -102,6 +103,7 @@ impl DataDir {
             tokens: Tokens::open(local.clone())?,
             sessions: crate::sessions::Sessions::open(local.clone()),
             watch: crate::watch::Watchlist::open(local.clone()),
+            deconflict: crate::deconflict::Deconflictions::open(local.clone()),
             local,
         })
     }

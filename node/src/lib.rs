@@ -28,6 +28,7 @@ pub mod config;
 pub mod coordinator;
 pub mod daemon;
 pub mod data_dir;
+pub mod deconflict;
 pub mod files;
 pub mod http;
 pub mod identity;

@@ -23,6 +23,8 @@ pub const SPACES: &[Space] = &[
     "watch_values",
     "alerts",
     "dead_letters",
+    "deconflictions",
+    "contacts",
     "meta",
 ];
 

@@ -81,6 +81,10 @@ pub struct Metrics {
     net_up: Gauge,
     net_restarts: Counter,
     alerts: Counter,
+    deconflict_evaluated: Counter,
+    deconflict_refused: Counter,
+    deconflict_values: Gauge,
+    deconflict_filter_bytes: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -111,6 +115,10 @@ impl Metrics {
             net_up: Gauge::default(),
             net_restarts: Counter::default(),
             alerts: Counter::default(),
+            deconflict_evaluated: Counter::default(),
+            deconflict_refused: Counter::default(),
+            deconflict_values: Gauge::default(),
+            deconflict_filter_bytes: Gauge::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|e| e.into_inner());
@@ -139,6 +147,22 @@ impl Metrics {
                 "alerts",
                 "Alerts raised: a new record matched a watched or case-linked value",
                 m.alerts.clone(),
+            );
+            r.register(
+                "deconfliction_evaluations",
+                "Values other agencies tested here (blinded: this node never sees them)",
+                m.deconflict_evaluated.clone(),
+            );
+            r.register(
+                "deconfliction_refusals",
+                "Deconfliction requests refused (rate limit, replay, bad signature, not a member…)",
+                m.deconflict_refused.clone(),
+            );
+            r.register("deconfliction_values", "Values in this node's deconfliction filter", m.deconflict_values.clone());
+            r.register(
+                "deconfliction_filter_bytes",
+                "Size of this node's deconfliction filter",
+                m.deconflict_filter_bytes.clone(),
             );
         }
         m
@@ -172,6 +196,19 @@ impl Metrics {
 
     pub fn alert_raised(&self) {
         self.alerts.inc();
+    }
+
+    pub fn deconfliction_evaluated(&self, values: usize) {
+        self.deconflict_evaluated.inc_by(values as u64);
+    }
+
+    pub fn deconfliction_refused(&self) {
+        self.deconflict_refused.inc();
+    }
+
+    pub fn deconfliction_filter(&self, values: usize, bytes: usize) {
+        self.deconflict_values.set(values as i64);
+        self.deconflict_filter_bytes.set(bytes as i64);
     }
 
     pub fn publish_failed(&self) {

@@ -45,10 +45,13 @@ pub enum Path {
     Csv,
     /// The STIX bundle export.
     Stix,
+    /// A private hit/no-hit answer to another agency (one bit per value,
+    /// never the record or the case behind it).
+    Deconfliction,
 }
 
 impl Path {
-    pub const ALL: [Path; 10] = [
+    pub const ALL: [Path; 11] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
@@ -59,6 +62,7 @@ impl Path {
         Path::MispFeed,
         Path::Csv,
         Path::Stix,
+        Path::Deconfliction,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,7 @@ impl Path {
             Path::MispFeed => "misp_feed",
             Path::Csv => "csv",
             Path::Stix => "stix",
+            Path::Deconfliction => "deconfliction",
         }
     }
 
@@ -104,6 +109,9 @@ pub enum Item<'a> {
     Record { channel: &'a Channel, tlp: Option<Tlp> },
     /// Local case data: cases, their notes and details, their links.
     Case,
+    /// Whether this node holds anything on a value the asker cannot name
+    /// to us (an oblivious evaluation, docs/protocol.md §7).
+    HitOrNot,
 }
 
 /// Who would receive it.
@@ -138,6 +146,9 @@ impl<'a> Policy<'a> {
 
     fn decide(&self, item: Item, to: Recipient, path: Path) -> bool {
         match (item, to) {
+            (Item::HitOrNot, Recipient::Peer(key)) => path == Path::Deconfliction && self.admits(key),
+            (Item::HitOrNot, _) => false,
+            (_, _) if path == Path::Deconfliction => false,
             (Item::Case, Recipient::Analyst) => path.to_analysts(),
             (Item::Case, _) => false,
             (Item::Record { .. }, Recipient::Analyst) => path.to_analysts(),
@@ -194,7 +205,7 @@ impl<'a> Policy<'a> {
 }
 
 /// Decisions made in this process: `[path][refused, allowed]`.
-static DECISIONS: [[AtomicU64; 2]; 10] = [const { [const { AtomicU64::new(0) }; 2] }; 10];
+static DECISIONS: [[AtomicU64; 2]; 11] = [const { [const { AtomicU64::new(0) }; 2] }; 11];
 
 /// Per path: (allowed, refused) decisions so far, for `/metrics`.
 pub fn decisions() -> Vec<(Path, u64, u64)> {
@@ -262,6 +273,7 @@ mod tests {
         AmberInGroup,
         StrictInGroup,
         Case,
+        HitOrNot,
     }
 
     #[derive(Debug, Clone, Copy)]
@@ -276,44 +288,51 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay | rest web | taxii misp csv stix.
+    /// gossip push pull relay | rest web | taxii misp csv stix | deconfliction.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYY|..|...."),
-        (Class::Clear, Who::GroupMember, "YYYY|..|...."),
-        (Class::Clear, Who::NonMember, "....|..|...."),
-        (Class::Clear, Who::RemovedMember, "....|..|...."),
-        (Class::Clear, Who::ExpiredMember, "....|..|...."),
-        (Class::Clear, Who::LocalAnalyst, "....|YY|...."),
-        (Class::Clear, Who::TaxiiClient, "....|..|YYYY"),
-        (Class::Green, Who::Member, "YYYY|..|...."),
-        (Class::Green, Who::GroupMember, "YYYY|..|...."),
-        (Class::Green, Who::NonMember, "....|..|...."),
-        (Class::Green, Who::RemovedMember, "....|..|...."),
-        (Class::Green, Who::ExpiredMember, "....|..|...."),
-        (Class::Green, Who::LocalAnalyst, "....|YY|...."),
-        (Class::Green, Who::TaxiiClient, "....|..|YYYY"),
-        (Class::AmberInGroup, Who::Member, "....|..|...."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYY|..|...."),
-        (Class::AmberInGroup, Who::NonMember, "....|..|...."),
-        (Class::AmberInGroup, Who::RemovedMember, "....|..|...."),
-        (Class::AmberInGroup, Who::ExpiredMember, "....|..|...."),
-        (Class::AmberInGroup, Who::LocalAnalyst, "....|YY|...."),
-        (Class::AmberInGroup, Who::TaxiiClient, "....|..|YYYY"),
-        (Class::StrictInGroup, Who::Member, "....|..|...."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYY|..|...."),
-        (Class::StrictInGroup, Who::NonMember, "....|..|...."),
-        (Class::StrictInGroup, Who::RemovedMember, "....|..|...."),
-        (Class::StrictInGroup, Who::ExpiredMember, "....|..|...."),
-        (Class::StrictInGroup, Who::LocalAnalyst, "....|YY|...."),
-        (Class::StrictInGroup, Who::TaxiiClient, "....|..|...."),
-        (Class::Case, Who::Member, "....|..|...."),
-        (Class::Case, Who::GroupMember, "....|..|...."),
-        (Class::Case, Who::NonMember, "....|..|...."),
-        (Class::Case, Who::RemovedMember, "....|..|...."),
-        (Class::Case, Who::ExpiredMember, "....|..|...."),
-        (Class::Case, Who::LocalAnalyst, "....|YY|...."),
-        (Class::Case, Who::TaxiiClient, "....|..|...."),
+        (Class::Clear, Who::Member, "YYYY|..|....|."),
+        (Class::Clear, Who::GroupMember, "YYYY|..|....|."),
+        (Class::Clear, Who::NonMember, "....|..|....|."),
+        (Class::Clear, Who::RemovedMember, "....|..|....|."),
+        (Class::Clear, Who::ExpiredMember, "....|..|....|."),
+        (Class::Clear, Who::LocalAnalyst, "....|YY|....|."),
+        (Class::Clear, Who::TaxiiClient, "....|..|YYYY|."),
+        (Class::Green, Who::Member, "YYYY|..|....|."),
+        (Class::Green, Who::GroupMember, "YYYY|..|....|."),
+        (Class::Green, Who::NonMember, "....|..|....|."),
+        (Class::Green, Who::RemovedMember, "....|..|....|."),
+        (Class::Green, Who::ExpiredMember, "....|..|....|."),
+        (Class::Green, Who::LocalAnalyst, "....|YY|....|."),
+        (Class::Green, Who::TaxiiClient, "....|..|YYYY|."),
+        (Class::AmberInGroup, Who::Member, "....|..|....|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYY|..|....|."),
+        (Class::AmberInGroup, Who::NonMember, "....|..|....|."),
+        (Class::AmberInGroup, Who::RemovedMember, "....|..|....|."),
+        (Class::AmberInGroup, Who::ExpiredMember, "....|..|....|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, "....|YY|....|."),
+        (Class::AmberInGroup, Who::TaxiiClient, "....|..|YYYY|."),
+        (Class::StrictInGroup, Who::Member, "....|..|....|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYY|..|....|."),
+        (Class::StrictInGroup, Who::NonMember, "....|..|....|."),
+        (Class::StrictInGroup, Who::RemovedMember, "....|..|....|."),
+        (Class::StrictInGroup, Who::ExpiredMember, "....|..|....|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, "....|YY|....|."),
+        (Class::StrictInGroup, Who::TaxiiClient, "....|..|....|."),
+        (Class::Case, Who::Member, "....|..|....|."),
+        (Class::Case, Who::GroupMember, "....|..|....|."),
+        (Class::Case, Who::NonMember, "....|..|....|."),
+        (Class::Case, Who::RemovedMember, "....|..|....|."),
+        (Class::Case, Who::ExpiredMember, "....|..|....|."),
+        (Class::Case, Who::LocalAnalyst, "....|YY|....|."),
+        (Class::Case, Who::TaxiiClient, "....|..|....|."),
+        (Class::HitOrNot, Who::Member, "....|..|....|Y"),
+        (Class::HitOrNot, Who::GroupMember, "....|..|....|Y"),
+        (Class::HitOrNot, Who::NonMember, "....|..|....|."),
+        (Class::HitOrNot, Who::RemovedMember, "....|..|....|."),
+        (Class::HitOrNot, Who::ExpiredMember, "....|..|....|."),
+        (Class::HitOrNot, Who::LocalAnalyst, "....|..|....|."),
+        (Class::HitOrNot, Who::TaxiiClient, "....|..|....|."),
     ];
 
     #[test]
@@ -333,6 +352,7 @@ mod tests {
                 Class::AmberInGroup => Item::Record { channel: &group, tlp: Some(Tlp::Amber) },
                 Class::StrictInGroup => Item::Record { channel: &group, tlp: Some(Tlp::AmberStrict) },
                 Class::Case => Item::Case,
+                Class::HitOrNot => Item::HitOrNot,
             };
             let to = match who {
                 Who::Member => Recipient::Peer(&keys[0]),
@@ -349,7 +369,7 @@ mod tests {
             rows += 1;
         }
         // Every record class meets every recipient: removing a row fails.
-        assert_eq!(rows, 5 * 7, "the table must cross every class with every recipient");
+        assert_eq!(rows, 6 * 7, "the table must cross every class with every recipient");
     }
 
     #[test]

@@ -21,6 +21,8 @@
 //! - `sync`: the messages peers exchange to catch up
 //! - `newer`: records of a newer kind than this node reads (kept, relayed,
 //!   never interpreted)
+//! - `deconflict`: private hit/no-hit between agencies (an oblivious PRF
+//!   and a binary fuse filter), and the follow-up contact messages
 //! - `country`: ISO 3166 codes
 
 #![forbid(unsafe_code)]
@@ -29,6 +31,7 @@ pub mod body;
 pub mod card;
 pub mod cbor;
 pub mod country;
+pub mod deconflict;
 pub mod keys;
 pub mod limits;
 pub mod newer;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod card;
 pub mod case;
+pub mod deconflict;
 pub mod demo;
 pub mod export;
 pub mod import;
@@ -72,6 +73,18 @@ pub enum Command {
     /// Referrals to platforms (takedown, suspension, preservation, disclosure) and their outcomes.
     #[command(subcommand)]
     Referral(referral::ReferralCmd),
+    /// Ask every member privately whether it holds anything on values.
+    ///
+    /// No member learns the values; each answers only hit or no hit (and
+    /// where to follow up). Values linked to a member's local cases and its
+    /// unshared records count. Every request is signed, logged by each
+    /// holder with its purpose, and rate-limited.
+    ///
+    /// Example: kawan deconflict "+44 7700 900123" --purpose "OP-7 recruiter"
+    Deconflict(deconflict::DeconflictArgs),
+    /// Follow-ups on deconfliction hits: request contact, answer, list.
+    #[command(subcommand)]
+    Contact(deconflict::ContactCmd),
     /// Local cases (never shared).
     #[command(subcommand)]
     Case(case::CaseCmd),
@@ -119,6 +132,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Lookup(a) => lookup::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Referral(r) => referral::run(r, ctx),
+        Command::Deconflict(a) => deconflict::run(a, ctx),
+        Command::Contact(c) => deconflict::contact(c, ctx),
         Command::Case(c) => case::run(c, ctx),
         Command::Token(t) => token::run(t, ctx),
         Command::Status => status::run(ctx),

@@ -1,4 +1,5 @@
-//! The libp2p behaviour: who may connect, and the sync protocol. One
+//! The libp2p behaviour: who may connect, the sync protocol and the
+//! deconfliction protocol. One
 //! behaviour, driven by the event loop in `mod.rs`.
 
 use std::time::Duration;
@@ -11,7 +12,10 @@ use libp2p::{
     swarm::NetworkBehaviour,
 };
 
-use super::codec::{Codec, PROTOCOL};
+use super::{
+    codec::{Codec, PROTOCOL},
+    deconflict,
+};
 
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
@@ -22,6 +26,8 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     /// The replica's messages, one-way, each on its own stream.
     pub sync: request_response::Behaviour<Codec>,
+    /// Private hit/no-hit questions and follow-ups, answered.
+    pub deconflict: request_response::Behaviour<deconflict::Codec>,
 }
 
 impl Behaviour {
@@ -32,6 +38,13 @@ impl Behaviour {
             request_response::Config::default()
                 .with_request_timeout(Duration::from_secs(30))
                 .with_max_concurrent_streams(256),
+        );
+        let deconflict = request_response::Behaviour::with_codec(
+            deconflict::Codec,
+            [(deconflict::PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(20))
+                .with_max_concurrent_streams(64),
         );
         Behaviour {
             allow: allow_block_list::Behaviour::default(),
@@ -47,6 +60,7 @@ impl Behaviour {
             ),
             ping: ping::Behaviour::default(),
             sync,
+            deconflict,
         }
     }
 }

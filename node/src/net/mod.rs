@@ -14,6 +14,7 @@
 
 pub mod behaviour;
 pub mod codec;
+pub mod deconflict;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -77,6 +78,20 @@ pub enum NetEvent {
 
 /// Events waiting for the node; beyond this, they are dropped and logged.
 pub const EVENT_CAPACITY: usize = 64;
+/// Deconfliction questions from peers waiting for the node; beyond this a
+/// peer is told the node is busy.
+pub const QUESTION_CAPACITY: usize = 64;
+/// How long a question waits for a connection to its member.
+const DIAL_WAIT: Duration = Duration::from_secs(5);
+
+/// A deconfliction request from a peer, for the node to answer.
+pub struct Question {
+    pub from: AgencyKey,
+    pub request: kawan_protocol::deconflict::Request,
+    pub reply: oneshot::Sender<kawan_protocol::deconflict::Response>,
+}
+
+type Answer = oneshot::Sender<Result<kawan_protocol::deconflict::Response, String>>;
 
 /// What the rest of the node asks of the network.
 pub enum Command {
@@ -86,6 +101,10 @@ pub enum Command {
     TrustUpdated,
     /// The replica's counters.
     Stats(oneshot::Sender<replica::Stats>),
+    /// Ask a member a deconfliction question (dialling it if need be).
+    Ask { to: AgencyKey, request: kawan_protocol::deconflict::Request, reply: Answer },
+    /// The node's answer to a peer's question (see [`Question`]).
+    Respond { id: u64, response: kawan_protocol::deconflict::Response },
     /// Stop, and say when stopped.
     Shutdown(oneshot::Sender<()>),
 }
@@ -112,6 +131,7 @@ impl Health {
 pub struct NetHandle {
     tx: mpsc::Sender<Command>,
     events: mpsc::Sender<NetEvent>,
+    questions: mpsc::Sender<Question>,
     pub peers: Arc<RwLock<PeerTable>>,
     pub health: Arc<Health>,
 }
@@ -127,6 +147,18 @@ impl NetHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Command::Stats(tx)).await.map_err(|_| NetError::Unavailable)?;
         rx.await.map_err(|_| NetError::Unavailable)
+    }
+
+    /// Asks `to` a deconfliction question; the member's answer, or why
+    /// there is none.
+    pub async fn ask(
+        &self,
+        to: AgencyKey,
+        request: kawan_protocol::deconflict::Request,
+    ) -> Result<kawan_protocol::deconflict::Response, String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Command::Ask { to, request, reply }).await.map_err(|_| NetError::Unavailable.to_string())?;
+        rx.await.map_err(|_| NetError::Unavailable.to_string())?
     }
 
     /// Stops the network task and waits for it.
@@ -169,19 +201,21 @@ pub struct NetConfig {
 
 /// Starts the network under a supervisor; returns once it listens (a bad
 /// listen address is an error here, not a restart loop), with the events
-/// the node must act on (e.g. audit).
+/// the node must act on (e.g. audit) and the deconfliction questions it
+/// must answer.
 pub async fn start(
     config: NetConfig,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
-) -> Result<(NetHandle, mpsc::Receiver<NetEvent>), NetError> {
+) -> Result<(NetHandle, mpsc::Receiver<NetEvent>, mpsc::Receiver<Question>), NetError> {
     let swarm = build_swarm(&config)?;
     let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
-    let handle = NetHandle { tx, events, peers: Arc::default(), health: Arc::default() };
+    let (questions, questions_rx) = mpsc::channel(QUESTION_CAPACITY);
+    let handle = NetHandle { tx, events, questions, peers: Arc::default(), health: Arc::default() };
     let supervised = Supervised { config, store, metrics, handle: handle.clone(), commands: Arc::new(Mutex::new(rx)) };
     tokio::spawn(supervised.run(swarm));
-    Ok((handle, events_rx))
+    Ok((handle, events_rx, questions_rx))
 }
 
 fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
@@ -290,6 +324,14 @@ struct Net {
     wire_log: Option<PathBuf>,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
+    /// Deconfliction: questions this node asked, waiting for answers; ones
+    /// waiting for a connection; peers' questions waiting for the node.
+    asks: HashMap<request_response::OutboundRequestId, Answer>,
+    waiting: Vec<(AgencyKey, kawan_protocol::deconflict::Request, Answer, std::time::Instant)>,
+    answers: HashMap<u64, request_response::ResponseChannel<kawan_protocol::deconflict::Response>>,
+    next_answer: u64,
+    questions: mpsc::Sender<Question>,
+    commands: mpsc::Sender<Command>,
 }
 
 impl Net {
@@ -319,6 +361,12 @@ impl Net {
             wire_log: wire_log_path(),
             done_tx,
             done_rx,
+            asks: HashMap::new(),
+            waiting: Vec::new(),
+            answers: HashMap::new(),
+            next_answer: 0,
+            questions: handle.questions.clone(),
+            commands: handle.tx.clone(),
         }
     }
 
@@ -353,6 +401,12 @@ impl Net {
                     Some(Command::Stats(reply)) => {
                         let _ = reply.send(self.replica.stats().clone());
                     }
+                    Some(Command::Ask { to, request, reply }) => self.ask(to, request, reply),
+                    Some(Command::Respond { id, response }) => {
+                        if let Some(channel) = self.answers.remove(&id) {
+                            let _ = self.swarm.behaviour_mut().deconflict.send_response(channel, response);
+                        }
+                    }
                 },
                 Some(done) = self.done_rx.recv() => match done {
                     Done::Stored { batch, results } => self.feed(Input::Stored { batch, results }),
@@ -374,6 +428,7 @@ impl Net {
                 _ = tick.tick() => {
                     ticks += 1;
                     self.feed(Input::Tick);
+                    self.expire_waiting();
                     if ticks.is_multiple_of(10) {
                         // Memberships lapse with time, not only with a new list.
                         self.refresh_allow_list();
@@ -436,6 +491,68 @@ impl Net {
                 tracing::warn!(peer = %peer, offence = offence.as_str(), score, "peer penalised");
             }
         }
+    }
+
+    /// Sends a deconfliction question, or dials the member and holds the
+    /// question until it connects (at most [`DIAL_WAIT`]).
+    fn ask(&mut self, to: AgencyKey, request: kawan_protocol::deconflict::Request, reply: Answer) {
+        let Ok(peer) = identity::peer_id(&to) else {
+            let _ = reply.send(Err("not a usable agency key".into()));
+            return;
+        };
+        if !self.allowed.contains(&peer) {
+            let _ = reply.send(Err("not an active member of the network".into()));
+        } else if self.swarm.is_connected(&peer) {
+            let id = self.swarm.behaviour_mut().deconflict.send_request(&peer, request);
+            self.asks.insert(id, reply);
+        } else {
+            self.dial(&to);
+            self.waiting.push((to, request, reply, std::time::Instant::now() + DIAL_WAIT));
+        }
+    }
+
+    /// Sends held questions whose member is now connected; gives up on
+    /// those that waited too long.
+    fn expire_waiting(&mut self) {
+        let now = std::time::Instant::now();
+        for (to, request, reply, deadline) in std::mem::take(&mut self.waiting) {
+            let connected = identity::peer_id(&to).is_ok_and(|p| self.swarm.is_connected(&p));
+            if connected {
+                self.ask(to, request, reply);
+            } else if now >= deadline {
+                let _ = reply.send(Err("not reachable now (no connection)".into()));
+            } else {
+                self.waiting.push((to, request, reply, deadline));
+            }
+        }
+    }
+
+    /// Hands a peer's question to the node; its answer comes back as
+    /// [`Command::Respond`].
+    fn on_question(
+        &mut self,
+        peer: PeerId,
+        request: kawan_protocol::deconflict::Request,
+        channel: request_response::ResponseChannel<kawan_protocol::deconflict::Response>,
+    ) {
+        use kawan_protocol::deconflict::{Refusal, Response};
+        let Some(from) = identity::agency_key(&peer) else { return };
+        let (reply, rx) = oneshot::channel();
+        if self.questions.try_send(Question { from, request, reply }).is_err() {
+            let busy = Response::Refused(Refusal::BadRequest("the node is busy; ask again shortly".into()));
+            let _ = self.swarm.behaviour_mut().deconflict.send_response(channel, busy);
+            return;
+        }
+        let id = self.next_answer;
+        self.next_answer += 1;
+        self.answers.insert(id, channel);
+        let commands = self.commands.clone();
+        tokio::spawn(async move {
+            let response = rx.await.unwrap_or_else(|_| {
+                Response::Refused(Refusal::BadRequest("the node could not answer".into()))
+            });
+            let _ = commands.send(Command::Respond { id, response }).await;
+        });
     }
 
     /// Dials a member at the addresses the trust list, the configuration
@@ -524,6 +641,7 @@ impl Net {
                 if let Some(key) = identity::agency_key(&peer_id) {
                     self.feed(Input::PeerUp(key));
                 }
+                self.expire_waiting();
                 self.publish_peer_table();
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
@@ -556,6 +674,28 @@ impl Net {
             })) => {
                 // Bytes that do not decode within the bounds are the sender's fault.
                 tracing::debug!(%peer, %error, "sync message refused");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
+                peer,
+                message: request_response::Message::Request { request, channel, .. },
+                ..
+            })) => self.on_question(peer, request, channel),
+            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
+                message: request_response::Message::Response { request_id, response },
+                ..
+            })) => {
+                if let Some(reply) = self.asks.remove(&request_id) {
+                    let _ = reply.send(Ok(response));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                ..
+            })) => {
+                if let Some(reply) = self.asks.remove(&request_id) {
+                    let _ = reply.send(Err(format!("no answer: {error}")));
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
                 let addrs: Vec<Multiaddr> =

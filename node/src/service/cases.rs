@@ -64,7 +64,9 @@ impl Service {
                 return Err(ServiceError::not_found(format!("no record {record}")));
             }
             let what = format!("{id} {record}");
-            s.audited(&caller, "case.link", &what, || Ok(s.data.cases.link(id, &record)?), |_| what.clone())
+            let case = s.audited(&caller, "case.link", &what, || Ok(s.data.cases.link(id, &record)?), |_| what.clone())?;
+            s.deconflict.touch();
+            Ok(case)
         })
         .await
     }

@@ -10,6 +10,7 @@
 
 mod admin;
 mod cases;
+mod deconflict;
 mod error;
 mod export;
 mod publish;
@@ -25,6 +26,7 @@ use std::{
 };
 
 pub use admin::{Count, DatabaseStats, KeyspaceStats, Status, StoreStats};
+pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use publish::{NewIndicator, Published, group_field};
@@ -121,6 +123,8 @@ pub struct Service {
     login_links: Mutex<Vec<LoginLink>>,
     /// New alerts, for the server-sent-events streams open now.
     alerts: tokio::sync::broadcast::Sender<crate::watch::Alert>,
+    /// Deconfliction's in-memory state (filters, rate limits, nonces).
+    deconflict: crate::deconflict::State,
 }
 
 impl Service {
@@ -134,6 +138,7 @@ impl Service {
             net: OnceLock::new(),
             login_links: Mutex::new(Vec::new()),
             alerts: tokio::sync::broadcast::channel(256).0,
+            deconflict: crate::deconflict::State::default(),
         }
     }
 

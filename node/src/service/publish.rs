@@ -202,6 +202,8 @@ impl Service {
     /// Counts a new record and hands it to the network (which asks the
     /// policy who may receive it).
     fn announce(&self, v: &Verified) {
+        // What this agency holds changed: the deconfliction filter follows.
+        self.deconflict.touch();
         self.metrics.published(&v.record.body, &v.record.header.channel);
         // A full queue is not a failure: sync delivers the record later.
         if let Some(net) = self.net.get()

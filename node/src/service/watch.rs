@@ -41,7 +41,9 @@ impl Service {
         self.run(move |s| {
             let note = new.note.filter(|n| !n.trim().is_empty());
             let add = || Ok(s.data.watch.add(&caller.name, kind, value.clone(), note, new.expires_ms)?);
-            s.audited(&caller, "watch.add", &format!("{kind} {value}"), add, |e| format!("entry {}", e.id))
+            let entry = s.audited(&caller, "watch.add", &format!("{kind} {value}"), add, |e| format!("entry {}", e.id))?;
+            s.deconflict.touch();
+            Ok(entry)
         })
         .await
     }
@@ -52,7 +54,10 @@ impl Service {
             if entry.owner != caller.name && caller.role < Role::Operator {
                 return Err(ServiceError::forbidden("not_owner", format!("watch entry {id} is {}'s", entry.owner)));
             }
-            s.audited(&caller, "watch.remove", &id.to_string(), || Ok(s.data.watch.remove(id)?), |_| String::new())
+            let entry =
+                s.audited(&caller, "watch.remove", &id.to_string(), || Ok(s.data.watch.remove(id)?), |_| String::new())?;
+            s.deconflict.touch();
+            Ok(entry)
         })
         .await
     }
@@ -195,7 +200,7 @@ pub fn for_caller(a: &Alert, caller: &Caller) -> bool {
     caller.role >= Role::Operator || !a.cases.is_empty() || a.for_owners.contains(&caller.name)
 }
 
-fn content_body(c: kawan_protocol::Content) -> Body {
+pub(super) fn content_body(c: kawan_protocol::Content) -> Body {
     match c {
         kawan_protocol::Content::Indicator(i) => Body::Indicator(i),
         kawan_protocol::Content::Typology(t) => Body::Typology(t),

@@ -9,6 +9,7 @@
 mod admin;
 pub mod alerts;
 mod cases;
+mod deconflict;
 mod export;
 mod records;
 mod referrals;
@@ -84,5 +85,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(referrals::naming))
         .routes(routes!(referrals::figures))
         .routes(routes!(referrals::package))
+        .routes(routes!(deconflict::ask, deconflict::list))
+        .routes(routes!(deconflict::get))
+        .routes(routes!(deconflict::request, deconflict::contacts))
+        .routes(routes!(deconflict::answer))
+        .routes(routes!(deconflict::case_opt_out))
         .split_for_parts()
 }

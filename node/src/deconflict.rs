@@ -1,0 +1,353 @@
+//! Deconfliction's local state (docs/protocol.md §7): the holder's secret,
+//! its filter per epoch, the per-asker rate limits and replay guard; the
+//! asker's copies of partners' filters; and, in the local database, the
+//! questions asked and the contact requests both ways. Nothing here is
+//! shared except what the protocol sends.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use kawan_protocol::{AgencyKey, Kind, deconflict::Filter};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    local::LocalDb,
+    store::{StoreError, engine::Batch},
+};
+
+const QUERIES: &str = "deconflictions";
+const CONTACTS: &str = "contacts";
+const SECRET_KEY: &[u8] = b"deconflict_secret";
+/// Nonces remembered per holder, beyond which the oldest are forgotten
+/// (a request older than the time window is refused anyway).
+const MAX_NONCES: usize = 200_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeconflictStoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no {what} {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} {id} is unreadable")]
+    Corrupt { what: &'static str, id: String },
+    #[error("no randomness: {0}")]
+    Random(String),
+}
+
+/// One value asked about, as the asker keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Asked {
+    #[schema(value_type = String)]
+    pub kind: Kind,
+    pub value: String,
+}
+
+/// One member's answer to a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MemberAnswer {
+    /// The member's key (hex) and name.
+    pub member: String,
+    pub name: String,
+    /// Indexes (into the question's values) the member holds something on.
+    pub hits: Vec<usize>,
+    /// Where to follow up (the member's published contact point).
+    pub contact: Option<String>,
+    /// Why the member gave no answer (refused, unreachable…).
+    pub error: Option<String>,
+}
+
+/// A question this agency asked, and what each member answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Query {
+    pub id: u64,
+    pub created_ms: u64,
+    pub analyst: String,
+    pub purpose: String,
+    pub case_ref: Option<String>,
+    pub values: Vec<Asked>,
+    pub answers: Vec<MemberAnswer>,
+}
+
+/// Which way a contact request went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// This agency asked a holder.
+    Outgoing,
+    /// A partner asked this agency.
+    Incoming,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactStatus {
+    Pending,
+    Accepted,
+    Declined,
+}
+
+impl ContactStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ContactStatus::Pending => "waiting for an answer",
+            ContactStatus::Accepted => "accepted",
+            ContactStatus::Declined => "declined",
+        }
+    }
+}
+
+/// A follow-up on a hit, as either side keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub direction: Direction,
+    /// The other agency (key hex) and its name.
+    pub peer: String,
+    pub peer_name: String,
+    #[schema(value_type = String)]
+    pub kind: Kind,
+    pub value: String,
+    pub purpose: String,
+    pub case_ref: Option<String>,
+    /// Who asked (the asker's analyst) and what they wrote.
+    pub analyst: String,
+    pub message: String,
+    pub created_ms: u64,
+    pub status: ContactStatus,
+    /// The holder's answer: who to talk to, what it said, who answered.
+    pub answer_contact: Option<String>,
+    pub answer_message: Option<String>,
+    pub answered_by: Option<String>,
+    pub answered_ms: Option<u64>,
+    /// (Incoming) this agency's cases that hold the value.
+    #[serde(default)]
+    pub cases: Vec<u64>,
+}
+
+/// Questions and contact requests in the local database.
+pub struct Deconflictions {
+    db: Arc<LocalDb>,
+    write: Mutex<()>,
+}
+
+fn json<T: Serialize>(what: &'static str, id: &str, v: &T) -> Result<Vec<u8>, DeconflictStoreError> {
+    serde_json::to_vec(v).map_err(|_| DeconflictStoreError::Corrupt { what, id: id.to_string() })
+}
+
+impl Deconflictions {
+    pub fn open(db: Arc<LocalDb>) -> Deconflictions {
+        Deconflictions { db, write: Mutex::new(()) }
+    }
+
+    /// The holder's secret, from which each epoch's OPRF key is derived;
+    /// made on first use.
+    pub fn secret(&self) -> Result<[u8; 32], DeconflictStoreError> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = self.db.get("meta", SECRET_KEY)? {
+            return v
+                .try_into()
+                .map_err(|_| DeconflictStoreError::Corrupt { what: "deconfliction secret", id: String::new() });
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| DeconflictStoreError::Random(e.to_string()))?;
+        let mut batch = Batch::default();
+        batch.insert("meta", SECRET_KEY.to_vec(), secret.to_vec());
+        self.db.commit(batch)?;
+        Ok(secret)
+    }
+
+    pub fn add_query(&self, mut q: Query) -> Result<Query, DeconflictStoreError> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
+        q.id = self.db.next_id("deconfliction", &mut batch)?;
+        batch.insert(QUERIES, q.id.to_be_bytes().to_vec(), json("deconfliction", &q.id.to_string(), &q)?);
+        self.db.commit(batch)?;
+        Ok(q)
+    }
+
+    pub fn query(&self, id: u64) -> Result<Query, DeconflictStoreError> {
+        let missing = || DeconflictStoreError::NotFound { what: "deconfliction", id: id.to_string() };
+        let v = self.db.get(QUERIES, &id.to_be_bytes())?.ok_or_else(missing)?;
+        serde_json::from_slice(&v)
+            .map_err(|_| DeconflictStoreError::Corrupt { what: "deconfliction", id: id.to_string() })
+    }
+
+    /// Newest first.
+    pub fn queries(&self, limit: usize) -> Result<Vec<Query>, DeconflictStoreError> {
+        self.db
+            .scan_prefix(QUERIES, b"", true)
+            .take(limit)
+            .map(|item| {
+                let (k, v) = item?;
+                serde_json::from_slice(&v).map_err(|_| DeconflictStoreError::Corrupt {
+                    what: "deconfliction",
+                    id: hex::encode(k),
+                })
+            })
+            .collect()
+    }
+
+    /// Saves a contact request (new, or with its answer).
+    pub fn put_contact(&self, c: &Contact) -> Result<(), DeconflictStoreError> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
+        batch.insert(CONTACTS, c.id.as_bytes().to_vec(), json("contact request", &c.id, c)?);
+        Ok(self.db.commit(batch)?)
+    }
+
+    pub fn contact(&self, id: &str) -> Result<Contact, DeconflictStoreError> {
+        let missing = || DeconflictStoreError::NotFound { what: "contact request", id: id.to_string() };
+        let v = self.db.get(CONTACTS, id.as_bytes())?.ok_or_else(missing)?;
+        serde_json::from_slice(&v).map_err(|_| DeconflictStoreError::Corrupt { what: "contact request", id: id.into() })
+    }
+
+    pub fn has_contact(&self, id: &str) -> Result<bool, DeconflictStoreError> {
+        Ok(self.db.contains(CONTACTS, id.as_bytes())?)
+    }
+
+    /// Newest first.
+    pub fn contacts(&self) -> Result<Vec<Contact>, DeconflictStoreError> {
+        let mut all = self
+            .db
+            .scan_prefix(CONTACTS, b"", false)
+            .map(|item| {
+                let (k, v) = item?;
+                serde_json::from_slice(&v).map_err(|_| DeconflictStoreError::Corrupt {
+                    what: "contact request",
+                    id: String::from_utf8_lossy(&k).into_owned(),
+                })
+            })
+            .collect::<Result<Vec<Contact>, _>>()?;
+        all.sort_by(|a, b| b.created_ms.cmp(&a.created_ms));
+        Ok(all)
+    }
+}
+
+/// A holder's filter for one epoch, signed, as sent to askers.
+#[derive(Clone)]
+pub struct Built {
+    pub epoch: u64,
+    pub version: u64,
+    pub count: usize,
+    pub notice: kawan_protocol::deconflict::Signed,
+}
+
+/// A partner's filter, as this node (the asker) keeps it.
+#[derive(Clone)]
+pub struct Remote {
+    pub epoch: u64,
+    pub version: u64,
+    pub epoch_ms: u64,
+    pub public: Vec<u8>,
+    pub contact: String,
+    pub filter: Arc<Filter>,
+}
+
+/// A token bucket: `per_hour` values, refilled continuously.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at_ms: u64,
+}
+
+/// In-memory state of both roles.
+#[derive(Default)]
+pub struct State {
+    /// Bumped whenever what is deconflictable may have changed.
+    generation: std::sync::atomic::AtomicU64,
+    built: Mutex<Option<Built>>,
+    /// Serialises filter builds (one at a time; others wait and reuse it).
+    building: Mutex<()>,
+    buckets: Mutex<HashMap<AgencyKey, Bucket>>,
+    nonces: Mutex<HashMap<[u8; 16], u64>>,
+    remote: Mutex<HashMap<AgencyKey, Remote>>,
+}
+
+impl State {
+    /// Something deconflictable may have changed: the next filter request
+    /// rebuilds.
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The filter built for `epoch` at the current generation, if any.
+    pub fn built(&self, epoch: u64) -> Option<Built> {
+        let g = self.generation();
+        self.built.lock().unwrap_or_else(|e| e.into_inner()).clone().filter(|b| b.epoch == epoch && b.version == g)
+    }
+
+    pub fn set_built(&self, b: Built) {
+        *self.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
+    }
+
+    pub fn building(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.building.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `n` values from `asker`'s hourly allowance, or says how long
+    /// until there is room.
+    pub fn take(&self, asker: AgencyKey, n: usize, per_hour: u64, now_ms: u64) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let b = buckets.entry(asker).or_insert(Bucket { tokens: per_hour as f64, at_ms: now_ms });
+        let rate = per_hour as f64 / 3_600_000.0;
+        b.tokens = (b.tokens + now_ms.saturating_sub(b.at_ms) as f64 * rate).min(per_hour as f64);
+        b.at_ms = now_ms;
+        if b.tokens >= n as f64 {
+            b.tokens -= n as f64;
+            Ok(())
+        } else {
+            Err((((n as f64 - b.tokens) / rate) / 1000.0).ceil() as u64)
+        }
+    }
+
+    /// Remembers a request's nonce until `expires_ms`; false if already seen.
+    pub fn fresh_nonce(&self, nonce: [u8; 16], expires_ms: u64, now_ms: u64) -> bool {
+        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        if nonces.len() >= MAX_NONCES {
+            nonces.retain(|_, exp| *exp > now_ms);
+        }
+        if nonces.contains_key(&nonce) {
+            return false;
+        }
+        nonces.insert(nonce, expires_ms);
+        true
+    }
+
+    pub fn remote(&self, holder: &AgencyKey) -> Option<Remote> {
+        self.remote.lock().unwrap_or_else(|e| e.into_inner()).get(holder).cloned()
+    }
+
+    pub fn set_remote(&self, holder: AgencyKey, r: Remote) {
+        self.remote.lock().unwrap_or_else(|e| e.into_inner()).insert(holder, r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_asker_gets_its_hourly_allowance_and_then_waits() {
+        let s = State::default();
+        let a = AgencyKey([1; 32]);
+        assert!(s.take(a, 60, 100, 0).is_ok());
+        assert!(s.take(a, 40, 100, 0).is_ok());
+        // 10 more values need 10/100 of an hour.
+        assert_eq!(s.take(a, 10, 100, 0), Err(360));
+        assert!(s.take(AgencyKey([2; 32]), 10, 100, 0).is_ok(), "allowances are per agency");
+        assert!(s.take(a, 10, 100, 360_000).is_ok());
+    }
+
+    #[test]
+    fn a_nonce_is_accepted_once() {
+        let s = State::default();
+        assert!(s.fresh_nonce([3; 16], 10, 0));
+        assert!(!s.fresh_nonce([3; 16], 10, 1));
+    }
+}
