@@ -245,3 +245,11 @@ fn bytes(n: u64) -> String {
         _ => format!("{:.2} GiB", n as f64 / 1_073_741_824.0),
     }
 }
+
+/// A Unix-ms instant as RFC 3339 (UTC), for people.
+pub fn time(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use kawan_protocol::RecordId;
+use kawan_protocol::{Kind, RecordId};
 
 use crate::{
     clock::now_ms,
@@ -43,11 +43,22 @@ pub struct Case {
     /// Linked record ids, hex.
     #[serde(default)]
     pub links: Vec<String>,
+    /// Values the case holds locally (never shared; normal form): watched
+    /// for alerts and, unless opted out, deconflictable.
+    #[serde(default)]
+    pub values: Vec<CaseValue>,
     /// Keep this case's values out of deconfliction (e.g. a victim's number).
     #[serde(default)]
     pub deconfliction_opt_out: bool,
     pub created_ms: u64,
     pub updated_ms: u64,
+}
+
+/// A value a case holds without any shared record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseValue {
+    pub kind: Kind,
+    pub value: String,
 }
 
 /// Fields a new case starts with.
@@ -94,6 +105,7 @@ impl Cases {
             notes: new.notes,
             details: new.details,
             links: vec![],
+            values: vec![],
             deconfliction_opt_out: new.deconfliction_opt_out,
             created_ms: now,
             updated_ms: now,
@@ -131,6 +143,34 @@ impl Cases {
         batch.insert("case_links", link_key(record, id), Vec::new());
         self.put(&case, batch)?;
         Ok(case)
+    }
+
+    /// Adds a value (in normal form) to a case; indexed so alerts and
+    /// deconfliction find the case by the value.
+    pub fn add_value(&self, id: u64, kind: Kind, value: &str) -> Result<Case, CaseError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut case = self.get(id)?;
+        let v = CaseValue { kind, value: value.to_string() };
+        if !case.values.contains(&v) {
+            case.values.push(v);
+            case.updated_ms = now_ms();
+        }
+        let mut batch = Batch::default();
+        batch.insert("case_values", value_key(kind, value, id), Vec::new());
+        self.put(&case, batch)?;
+        Ok(case)
+    }
+
+    /// Ids of the cases holding `value` themselves (not through a record).
+    pub fn cases_with_value(&self, kind: Kind, value: &str) -> Result<Vec<u64>, CaseError> {
+        let prefix = value_prefix(kind, value);
+        self.db
+            .scan_prefix("case_values", &prefix, false)
+            .map(|item| {
+                let (k, _) = item?;
+                Ok(k.get(prefix.len()..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0))
+            })
+            .collect()
     }
 
     /// Keeps the case's values out of deconfliction, or lets them in.
@@ -174,6 +214,20 @@ impl Cases {
     }
 }
 
+fn value_prefix(kind: Kind, value: &str) -> Vec<u8> {
+    let mut k = kind.as_str().as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+fn value_key(kind: Kind, value: &str, case: u64) -> Vec<u8> {
+    let mut k = value_prefix(kind, value);
+    k.extend_from_slice(&case.to_be_bytes());
+    k
+}
+
 fn link_key(record: &RecordId, case: u64) -> Vec<u8> {
     let mut k = record.0.to_vec();
     k.extend_from_slice(&case.to_be_bytes());
@@ -198,6 +252,9 @@ mod tests {
         };
         let cases = Cases::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
         assert_eq!(cases.get(id).unwrap().links, vec![rec.to_string()]);
+        cases.add_value(id, Kind::Phone, "+447700900123").unwrap();
+        assert_eq!(cases.cases_with_value(Kind::Phone, "+447700900123").unwrap(), vec![id]);
+        assert!(cases.cases_with_value(Kind::Phone, "+44770090012").unwrap().is_empty(), "whole values only");
         assert_eq!(cases.cases_for(&rec).unwrap(), vec![id]);
         cases.unlink(id, &rec).unwrap();
         assert!(cases.cases_for(&rec).unwrap().is_empty());

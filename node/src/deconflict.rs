@@ -181,10 +181,8 @@ impl Deconflictions {
             .take(limit)
             .map(|item| {
                 let (k, v) = item?;
-                serde_json::from_slice(&v).map_err(|_| DeconflictStoreError::Corrupt {
-                    what: "deconfliction",
-                    id: hex::encode(k),
-                })
+                serde_json::from_slice(&v)
+                    .map_err(|_| DeconflictStoreError::Corrupt { what: "deconfliction", id: hex::encode(k) })
             })
             .collect()
     }
@@ -220,7 +218,7 @@ impl Deconflictions {
                 })
             })
             .collect::<Result<Vec<Contact>, _>>()?;
-        all.sort_by(|a, b| b.created_ms.cmp(&a.created_ms));
+        all.sort_by_key(|c| std::cmp::Reverse(c.created_ms));
         Ok(all)
     }
 }

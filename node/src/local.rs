@@ -15,6 +15,7 @@ use crate::store::{
 pub const SPACES: &[Space] = &[
     "cases",
     "case_links",
+    "case_values",
     "tokens",
     "token_names",
     "sessions",

@@ -158,7 +158,11 @@ impl Metrics {
                 "Deconfliction requests refused (rate limit, replay, bad signature, not a member…)",
                 m.deconflict_refused.clone(),
             );
-            r.register("deconfliction_values", "Values in this node's deconfliction filter", m.deconflict_values.clone());
+            r.register(
+                "deconfliction_values",
+                "Values in this node's deconfliction filter",
+                m.deconflict_values.clone(),
+            );
             r.register(
                 "deconfliction_filter_bytes",
                 "Size of this node's deconfliction filter",

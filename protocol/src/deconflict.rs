@@ -257,7 +257,9 @@ impl Filter {
         let (bits, d, fingerprints) = match self {
             Filter::Empty => (0, None, vec![]),
             Filter::Fuse8(f) => (8, Some(&f.descriptor), f.fingerprints.to_vec()),
-            Filter::Fuse16(f) => (16, Some(&f.descriptor), f.fingerprints.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            Filter::Fuse16(f) => {
+                (16, Some(&f.descriptor), f.fingerprints.iter().flat_map(|x| x.to_le_bytes()).collect())
+            }
         };
         FilterBytes {
             bits,

@@ -273,6 +273,17 @@ impl TestNetwork {
         groups: &[(&str, &[usize])],
         env: impl Fn(usize) -> Vec<(&'static str, std::path::PathBuf)>,
     ) -> TestNetwork {
+        TestNetwork::start_configured(n, groups, env, |_, _| {})
+    }
+
+    /// Like [`TestNetwork::start_with`]; `configure(i, text)` edits node
+    /// `i`'s kawan.toml before it starts.
+    pub fn start_configured(
+        n: usize,
+        groups: &[(&str, &[usize])],
+        env: impl Fn(usize) -> Vec<(&'static str, std::path::PathBuf)>,
+        configure: impl Fn(usize, &mut String),
+    ) -> TestNetwork {
         let dirs: Vec<tempfile::TempDir> = (0..n).map(|i| init_dir(&format!("Agency {i}"), free_port())).collect();
         let genesis_dir = tempfile::tempdir().expect("temp dir");
         let genesis = genesis_dir.path().join("genesis.trust");
@@ -312,8 +323,12 @@ impl TestNetwork {
             // but signed: sign with the coordinator.
             run_ok(kawan().args(["trust", "sign"]).arg(&genesis).arg("--key").arg(dirs[0].path().join("agency.key")));
         }
-        for d in &dirs {
+        for (i, d) in dirs.iter().enumerate() {
             run_ok(kawan().arg("--dir").arg(d.path()).args(["trust", "join"]).arg(&genesis));
+            let path = d.path().join("kawan.toml");
+            let mut text = std::fs::read_to_string(&path).expect("kawan.toml");
+            configure(i, &mut text);
+            std::fs::write(&path, text).expect("kawan.toml written");
         }
         let nodes = dirs.into_iter().enumerate().map(|(i, d)| Some(TestNode::run_with_env(d, &env(i)))).collect();
         TestNetwork { nodes, parked: (0..n).map(|_| None).collect(), genesis, _genesis_dir: genesis_dir }

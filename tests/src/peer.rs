@@ -97,3 +97,117 @@ pub fn push_as(key: &Keypair, target: &Path, records: &[Vec<u8>], linger: Durati
         outcome
     })
 }
+
+/// A raw connection to one node that speaks the deconfliction protocol
+/// with any key: to send forged, replayed or stale requests, and to answer
+/// the node's questions with whatever bytes a hostile holder would.
+pub struct Session {
+    runtime: tokio::runtime::Runtime,
+    swarm: libp2p::Swarm<Behaviour>,
+    target: libp2p::PeerId,
+}
+
+impl Session {
+    /// Dials the node whose directory is `target` as `key`; waits until connected.
+    pub fn connect(key: &Keypair, target: &Path) -> Session {
+        let addr: Multiaddr = std::fs::read_to_string(target.join("p2p.addr"))
+            .expect("the node wrote its p2p address")
+            .lines()
+            .next()
+            .expect("an address")
+            .parse()
+            .expect("a multiaddr");
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let target_peer = addr
+            .iter()
+            .find_map(|p| match p {
+                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+                _ => None,
+            })
+            .expect("the address names the peer");
+        let swarm = runtime.block_on(async {
+            let mut swarm =
+                libp2p::SwarmBuilder::with_existing_identity(identity::libp2p_keypair(key).expect("ed25519"))
+                    .with_tokio()
+                    .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+                    .expect("tcp")
+                    .with_behaviour(Behaviour::new)
+                    .expect("behaviour")
+                    .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+                    .build();
+            swarm.behaviour_mut().allow.allow_peer(target_peer);
+            swarm.dial(addr).expect("dial");
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while !swarm.is_connected(&target_peer) {
+                assert!(Instant::now() < deadline, "the node did not accept the connection");
+                let _ = tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await;
+            }
+            swarm
+        });
+        Session { runtime, swarm, target: target_peer }
+    }
+
+    /// Sends one request and waits for the node's answer.
+    pub fn ask(
+        &mut self,
+        request: kawan_protocol::deconflict::Request,
+    ) -> Result<kawan_protocol::deconflict::Response, String> {
+        let Session { runtime, swarm, target } = self;
+        runtime.block_on(async {
+            let id = swarm.behaviour_mut().deconflict.send_request(target, request);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                match tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await {
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
+                        message: request_response::Message::Response { request_id, response },
+                        ..
+                    }))) if request_id == id => return Ok(response),
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Deconflict(
+                        request_response::Event::OutboundFailure { request_id, error, .. },
+                    ))) if request_id == id => return Err(error.to_string()),
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                        message: request_response::Message::Request { channel, .. },
+                        ..
+                    }))) => {
+                        let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
+                    }
+                    _ => {}
+                }
+            }
+            Err("no answer in 20 s".into())
+        })
+    }
+
+    /// Answers the node's deconfliction questions with `answer` for
+    /// `duration`; returns how many it answered.
+    pub fn serve(
+        &mut self,
+        duration: Duration,
+        mut answer: impl FnMut(kawan_protocol::deconflict::Request) -> kawan_protocol::deconflict::Response,
+    ) -> usize {
+        let Session { runtime, swarm, .. } = self;
+        runtime.block_on(async {
+            let mut served = 0;
+            let until = Instant::now() + duration;
+            while Instant::now() < until {
+                match tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await {
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
+                        message: request_response::Message::Request { request, channel, .. },
+                        ..
+                    }))) => {
+                        let _ = swarm.behaviour_mut().deconflict.send_response(channel, answer(request));
+                        served += 1;
+                    }
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                        message: request_response::Message::Request { channel, .. },
+                        ..
+                    }))) => {
+                        let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
+                    }
+                    _ => {}
+                }
+            }
+            served
+        })
+    }
+}

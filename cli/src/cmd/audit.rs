@@ -10,6 +10,15 @@ use crate::output;
 pub enum AuditCmd {
     /// Check the hash chain of the audit log and its signed checkpoints.
     Verify,
+    /// The newest entries (operators), newest first.
+    Tail {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only actions starting with this, e.g. `deconflict` or `contact`.
+        #[arg(long)]
+        action: Option<String>,
+    },
     /// Sign the audit log's head now and print the checkpoint: keep a copy
     /// off the node to detect a log cut back or rolled back later.
     Checkpoint,
@@ -27,6 +36,28 @@ pub fn run(a: AuditCmd, ctx: &Ctx) -> anyhow::Result<bool> {
                 println!("audit log BROKEN: {}", out["error"].as_str().unwrap_or("?"));
             }
             Ok(out["ok"] == Value::Bool(true))
+        }
+        AuditCmd::Tail { limit, action } => {
+            let mut path = format!("/api/v1/audit?limit={limit}");
+            if let Some(a) = action {
+                path.push_str(&format!("&action={}", output::urlencode(&a)));
+            }
+            let out = ctx.client()?.get(&path)?;
+            if ctx.json {
+                output::json(&out);
+            } else {
+                for e in out.as_array().into_iter().flatten() {
+                    println!(
+                        "{:>6}  {}  {:<22} {}  {}",
+                        e["seq"],
+                        output::time(e["time_ms"].as_u64().unwrap_or(0)),
+                        e["action"].as_str().unwrap_or(""),
+                        e["actor"].as_str().unwrap_or(""),
+                        e["detail"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(true)
         }
         AuditCmd::Checkpoint => {
             let out = ctx.client()?.post("/api/v1/audit/checkpoint", &serde_json::json!({}))?;

@@ -65,7 +65,8 @@ fn print_question(q: &Value) {
             println!("  {name}: no answer ({e})");
             continue;
         }
-        let hits: Vec<usize> = a["hits"].as_array().into_iter().flatten().filter_map(|h| h.as_u64()).map(|h| h as usize).collect();
+        let hits: Vec<usize> =
+            a["hits"].as_array().into_iter().flatten().filter_map(|h| h.as_u64()).map(|h| h as usize).collect();
         if hits.is_empty() {
             println!("  {name}: no hit");
         } else {
@@ -75,7 +76,10 @@ fn print_question(q: &Value) {
                     println!("      {} {}", v["kind"].as_str().unwrap_or(""), v["value"].as_str().unwrap_or(""));
                 }
             }
-            println!("    follow up: kawan contact request {} VALUE --message \"…\"", a["member"].as_str().unwrap_or(""));
+            println!(
+                "    follow up: kawan contact request {} VALUE --message \"…\"",
+                a["member"].as_str().unwrap_or("")
+            );
         }
     }
 }

@@ -548,9 +548,8 @@ impl Net {
         self.answers.insert(id, channel);
         let commands = self.commands.clone();
         tokio::spawn(async move {
-            let response = rx.await.unwrap_or_else(|_| {
-                Response::Refused(Refusal::BadRequest("the node could not answer".into()))
-            });
+            let response =
+                rx.await.unwrap_or_else(|_| Response::Refused(Refusal::BadRequest("the node could not answer".into())));
             let _ = commands.send(Command::Respond { id, response }).await;
         });
     }

@@ -154,6 +154,29 @@ impl Service {
         .await
     }
 
+    /// The newest audit entries (operators), newest first; with `action`,
+    /// only actions starting with it (e.g. `deconflict`).
+    pub async fn audit_entries(
+        self: &Arc<Self>,
+        caller: Caller,
+        limit: usize,
+        action: Option<String>,
+    ) -> Result<Vec<crate::audit::Entry>, ServiceError> {
+        caller.require(Role::Operator)?;
+        self.run(move |s| {
+            let limit = limit.clamp(1, 10_000);
+            let scan = if action.is_some() { 100_000 } else { limit };
+            let entries = s.data.audit.tail(scan)?;
+            s.audit_read(&caller, "audit.read", action.as_deref().unwrap_or(""))?;
+            Ok(entries
+                .into_iter()
+                .filter(|e| action.as_deref().is_none_or(|a| e.action.starts_with(a)))
+                .take(limit)
+                .collect())
+        })
+        .await
+    }
+
     /// Signs the audit log's head now (operators) and returns the newest
     /// checkpoint: keep a copy off the node to detect a rolled-back log.
     pub async fn audit_checkpoint(self: &Arc<Self>, caller: Caller) -> Result<crate::audit::Checkpoint, ServiceError> {

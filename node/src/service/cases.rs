@@ -55,6 +55,26 @@ impl Service {
         .await
     }
 
+    /// Adds a value the case holds locally (normalised; never shared).
+    pub async fn add_case_value(
+        self: &Arc<Self>,
+        caller: Caller,
+        id: u64,
+        kind: Option<String>,
+        value: String,
+    ) -> Result<Case, ServiceError> {
+        self.may_see_cases(&caller)?;
+        let asked = self.asked(kind.as_deref(), &value)?;
+        self.run(move |s| {
+            let what = format!("{id} {} {}", asked.kind, asked.value);
+            let add = || Ok(s.data.cases.add_value(id, asked.kind, &asked.value)?);
+            let case = s.audited(&caller, "case.add_value", &what, add, |_| String::new())?;
+            s.deconflict.touch();
+            Ok(case)
+        })
+        .await
+    }
+
     /// Links a shared record to a case.
     pub async fn link_case(self: &Arc<Self>, caller: Caller, id: u64, record: &str) -> Result<Case, ServiceError> {
         self.may_see_cases(&caller)?;
@@ -64,7 +84,8 @@ impl Service {
                 return Err(ServiceError::not_found(format!("no record {record}")));
             }
             let what = format!("{id} {record}");
-            let case = s.audited(&caller, "case.link", &what, || Ok(s.data.cases.link(id, &record)?), |_| what.clone())?;
+            let case =
+                s.audited(&caller, "case.link", &what, || Ok(s.data.cases.link(id, &record)?), |_| what.clone())?;
             s.deconflict.touch();
             Ok(case)
         })

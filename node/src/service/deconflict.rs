@@ -120,6 +120,7 @@ impl Service {
         }
         if choice.case_values {
             for case in self.data.cases.list()?.into_iter().filter(|c| !c.deconfliction_opt_out) {
+                out.extend(case.values.iter().map(|v| (v.kind, v.value.clone())));
                 for link in &case.links {
                     let Ok(id) = link.parse() else { continue };
                     if let Some(hit) = self.data.store.view(&id, trust.as_deref())? {
@@ -359,9 +360,9 @@ impl Service {
         Ok(Response::Received)
     }
 
-    /// Local cases holding a value (through the records they link).
+    /// Local cases holding a value (themselves, or through linked records).
     fn cases_holding(&self, kind: Kind, value: &str) -> Result<Vec<u64>, ServiceError> {
-        let mut cases = Vec::new();
+        let mut cases = self.data.cases.cases_with_value(kind, value)?;
         for rid in self.data.store.ids_with_value(kind, value)? {
             for c in self.data.cases.cases_for(&rid)? {
                 if !cases.contains(&c) {
@@ -413,6 +414,7 @@ impl Service {
                 if values.is_empty()
                     && let Some(case) = &case
                 {
+                    values.extend(case.values.iter().map(|v| Asked { kind: v.kind, value: v.value.clone() }));
                     let trust = s.data.store.trust();
                     for link in &case.links {
                         let Ok(id) = link.parse() else { continue };
@@ -454,13 +456,8 @@ impl Service {
             let (svc, inputs, purpose, case_ref, analyst) =
                 (svc.clone(), inputs.clone(), purpose.clone(), case_ref.clone(), caller.name.clone());
             async move {
-                let mut answer = MemberAnswer {
-                    member: key.to_string(),
-                    name,
-                    hits: vec![],
-                    contact: None,
-                    error: None,
-                };
+                let mut answer =
+                    MemberAnswer { member: key.to_string(), name, hits: vec![], contact: None, error: None };
                 match svc.ask_one(key, inputs, purpose, case_ref, analyst).await {
                     Ok((hits, contact)) => {
                         answer.hits = hits;
@@ -472,15 +469,8 @@ impl Service {
             }
         });
         let answers = futures::future::join_all(asks).await;
-        let query = Query {
-            id: 0,
-            created_ms: now_ms(),
-            analyst: caller.name.clone(),
-            purpose,
-            case_ref,
-            values,
-            answers,
-        };
+        let query =
+            Query { id: 0, created_ms: now_ms(), analyst: caller.name.clone(), purpose, case_ref, values, answers };
         self.run(move |s| {
             let hits: usize = query.answers.iter().map(|a| a.hits.len()).sum();
             let query = s.data.deconflict.add_query(query)?;
@@ -491,13 +481,16 @@ impl Service {
     }
 
     /// A value as asked: its kind given or guessed, in normal form.
-    fn asked(&self, kind: Option<&str>, raw: &str) -> Result<Asked, ServiceError> {
+    pub(super) fn asked(&self, kind: Option<&str>, raw: &str) -> Result<Asked, ServiceError> {
         let kind: Kind = match kind {
             Some(k) => ServiceError::parse("kind", k)?,
             None => kawan_protocol::normalize::guess_kind(raw).ok_or_else(|| {
                 ServiceError::invalid(
                     "invalid_value",
-                    format!("cannot tell what kind of value {:?} is; give its kind", raw.chars().take(80).collect::<String>()),
+                    format!(
+                        "cannot tell what kind of value {:?} is; give its kind",
+                        raw.chars().take(80).collect::<String>()
+                    ),
                 )
             })?,
         };
@@ -506,15 +499,20 @@ impl Service {
 
     /// Who to ask: active members other than this agency (or a group's).
     fn holders(&self, group: Option<&str>) -> Result<Vec<(AgencyKey, String)>, ServiceError> {
-        let trust = self.data.store.trust().ok_or_else(|| ServiceError::invalid("no_trust_list", "this node has no trust list yet"))?;
+        let trust = self
+            .data
+            .store
+            .trust()
+            .ok_or_else(|| ServiceError::invalid("no_trust_list", "this node has no trust list yet"))?;
         let now = now_ms();
         let me = self.key.public();
         let members: Vec<_> = match group {
             None => trust.members.iter().collect(),
             Some(g) => {
-                let group = trust.groups.iter().find(|x| x.id.as_str() == g).ok_or_else(|| {
-                    ServiceError::field("group", format!("no sharing group {g:?} in the trust list"))
-                })?;
+                let group =
+                    trust.groups.iter().find(|x| x.id.as_str() == g).ok_or_else(|| {
+                        ServiceError::field("group", format!("no sharing group {g:?} in the trust list"))
+                    })?;
                 trust.members.iter().filter(|m| group.members.contains(&m.id)).collect()
             }
         };
@@ -645,7 +643,7 @@ impl Service {
             .run(move |s| {
                 let q = new.query.map(|id| s.data.deconflict.query(id)).transpose()?;
                 let trust = s.data.store.trust();
-                if !trust.as_ref().is_some_and(|t| t.member_by_key(&holder).is_some()) {
+                if trust.as_ref().is_none_or(|t| t.member_by_key(&holder).is_none()) {
                     return Err(ServiceError::field("holder", "not a member of the network"));
                 }
                 let (purpose, case_ref) = q.map(|q| (q.purpose, q.case_ref)).unwrap_or(("follow-up".into(), None));

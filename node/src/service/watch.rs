@@ -41,7 +41,8 @@ impl Service {
         self.run(move |s| {
             let note = new.note.filter(|n| !n.trim().is_empty());
             let add = || Ok(s.data.watch.add(&caller.name, kind, value.clone(), note, new.expires_ms)?);
-            let entry = s.audited(&caller, "watch.add", &format!("{kind} {value}"), add, |e| format!("entry {}", e.id))?;
+            let entry =
+                s.audited(&caller, "watch.add", &format!("{kind} {value}"), add, |e| format!("entry {}", e.id))?;
             s.deconflict.touch();
             Ok(entry)
         })
@@ -54,8 +55,13 @@ impl Service {
             if entry.owner != caller.name && caller.role < Role::Operator {
                 return Err(ServiceError::forbidden("not_owner", format!("watch entry {id} is {}'s", entry.owner)));
             }
-            let entry =
-                s.audited(&caller, "watch.remove", &id.to_string(), || Ok(s.data.watch.remove(id)?), |_| String::new())?;
+            let entry = s.audited(
+                &caller,
+                "watch.remove",
+                &id.to_string(),
+                || Ok(s.data.watch.remove(id)?),
+                |_| String::new(),
+            )?;
             s.deconflict.touch();
             Ok(entry)
         })
@@ -177,9 +183,10 @@ impl Service {
         Ok(raised)
     }
 
-    /// Local cases linking a record (other than `except`) that carries `value`.
+    /// Local cases holding `value` themselves or linking a record (other
+    /// than `except`) that carries it.
     fn cases_with(&self, kind: Kind, value: &str, except: &RecordId) -> Result<Vec<u64>, ServiceError> {
-        let mut cases = Vec::new();
+        let mut cases = self.data.cases.cases_with_value(kind, value)?;
         for rid in self.data.store.ids_with_value(kind, value)? {
             if rid == *except {
                 continue;

@@ -89,6 +89,25 @@ pub async fn verify_audit(State(svc): Svc, caller: Caller) -> Result<axum::Json<
     }))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// At most this many (default 100).
+    pub limit: Option<usize>,
+    /// Only actions starting with this, e.g. `deconflict` or `contact`.
+    pub action: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
+    responses((status = 200, body = Vec<Object>, description = "audit entries, newest first (operators)")), security(("bearer" = [])))]
+pub async fn audit_entries(
+    State(svc): Svc,
+    caller: Caller,
+    axum::extract::Query(p): axum::extract::Query<AuditParams>,
+) -> Result<axum::Json<Vec<crate::audit::Entry>>, ApiError> {
+    Ok(axum::Json(svc.audit_entries(caller, p.limit.unwrap_or(100), p.action).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/audit/checkpoint", tag = "admin",
     responses((status = 200, body = Object, description = "{seq, hash, time_ms, sig}: the audit log's head, signed by the agency key")),
     security(("bearer" = [])))]

@@ -58,3 +58,23 @@ pub async fn link_case(
 ) -> Result<axum::Json<Case>, ApiError> {
     Ok(axum::Json(svc.link_case(caller, id, &req.record).await?))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueRequest {
+    /// Guessed from the value when absent.
+    pub kind: Option<String>,
+    pub value: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/values", tag = "cases", params(("id" = u64, Path)), request_body = ValueRequest,
+    responses((status = 200, body = Object, description = "the case: the value is held locally, watched and (unless the case opts out) deconflictable"),
+        (status = 404, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn add_case_value(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<u64>,
+    ApiJson(req): ApiJson<ValueRequest>,
+) -> Result<axum::Json<Case>, ApiError> {
+    Ok(axum::Json(svc.add_case_value(caller, id, req.kind, req.value).await?))
+}

@@ -40,7 +40,11 @@ pub struct ListParams {
 #[utoipa::path(get, path = "/api/v1/deconflict", tag = "deconfliction", params(ListParams),
     responses((status = 200, body = Vec<Question>, description = "questions this agency asked, newest first")),
     security(("bearer" = [])))]
-pub async fn list(State(svc): Svc, caller: Caller, Query(p): Query<ListParams>) -> Result<axum::Json<Vec<Question>>, ApiError> {
+pub async fn list(
+    State(svc): Svc,
+    caller: Caller,
+    Query(p): Query<ListParams>,
+) -> Result<axum::Json<Vec<Question>>, ApiError> {
     Ok(axum::Json(svc.deconflictions(caller, p.limit.unwrap_or(50)).await?))
 }
 
