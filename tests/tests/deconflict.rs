@@ -188,6 +188,35 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     assert_eq!(audit(asker, "contact.request").len(), 2, "pending and done");
     assert!(audit(holder, "contact.received").len() == 1 && audit(holder, "contact.answer").len() == 2);
 
+    // On the web page: the case page asks the network about its values; a
+    // partner's contact request is answered with a button.
+    let web = kawan_tests::web::Browser::login(holder);
+    let (status, html) = web.get(&format!("/cases/{case}"));
+    assert_eq!(status, 200);
+    assert!(html.contains(&held) && html.contains("Deconflict this case"), "{html}");
+    let csrf = web.csrf();
+    let (status, _) = web.post(&format!("/cases/{case}/deconflict"), &[("csrf", &csrf), ("purpose", "CASE-DC web")]);
+    assert_eq!(status, 303);
+    let (_, html) = web.get("/deconflict");
+    assert!(html.contains("CASE-DC web") && html.contains("no hit"), "{html}");
+    let r = post(
+        asker,
+        "/api/v1/contacts",
+        json!({"holder": key_of(holder), "value": held, "message": "second follow-up"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let second = r.json()["id"].as_str().unwrap().to_string();
+    let (_, html) = web.get("/deconflict");
+    assert!(html.contains("Partners asking to talk") && html.contains("second follow-up"), "{html}");
+    let (status, _) = web.post(
+        &format!("/contacts/{second}/answer"),
+        &[("csrf", &csrf), ("accept", "no"), ("message", "Not ours to share")],
+    );
+    assert_eq!(status, 303);
+    let mine = get(asker, "/api/v1/contacts");
+    let declined = mine.as_array().unwrap().iter().find(|c| c["id"] == second.as_str()).unwrap();
+    assert_eq!((declined["status"].as_str(), declined["answer_contact"].clone()), (Some("declined"), Value::Null));
+
     // The CLI says the same for a person.
     let out = asker.cli().args(["deconflict", &held, "--purpose", "OP-7 CLI"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -52,7 +52,14 @@ async fn render(s: &Session, error: Option<String>) -> Response {
                 tr class=(if a.acknowledged_by.is_none() { "unread" } else { "read" }) {
                     td { (date(Some(a.created_ms))) }
                     td { (a.author_name) br; span.muted { (a.r#type) " on " (a.channel) } }
-                    td { a href=(format!("/record/{}", a.root)) { code { (a.value) } } br; span.muted { (a.kind) } }
+                    td {
+                        @if a.r#type.starts_with("contact") {
+                            a href=(format!("/deconflict#contact-{}", a.root)) { code { (a.value) } }
+                        } @else {
+                            a href=(format!("/record/{}", a.root)) { code { (a.value) } }
+                        }
+                        br; span.muted { (a.kind) }
+                    }
                     td {
                         @for w in &a.watches { "watch entry " (w) br; }
                         @for c in &a.cases { a href=(format!("/cases/{c}")) { "case " (c) } br; }

@@ -31,6 +31,7 @@ pub(super) fn page(svc: &Service, s: Option<&Session>, title: &str, body: Markup
                         a href="/library" { "Typologies & techniques" }
                         a href="/referrals" { "Referrals" }
                         a href="/alerts" { "Alerts" }
+                        a href="/deconflict" { "Deconfliction" }
                         a href="/cases" { "Cases" }
                         @if s.caller.role == Role::Operator { a href="/network" { "Network" } }
                         span.who {

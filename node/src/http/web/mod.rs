@@ -7,6 +7,7 @@ mod alerts;
 mod bulk;
 mod cases;
 mod charts;
+mod deconflict;
 mod indicator;
 mod layout;
 mod library;
@@ -53,6 +54,11 @@ pub fn routes() -> Router<super::AppState> {
         .route("/library", get(library::library))
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::case))
+        .route("/cases/{id}/values", post(cases::add_value))
+        .route("/cases/{id}/deconflict", post(deconflict::case))
+        .route("/deconflict", get(deconflict::page_).post(deconflict::ask))
+        .route("/contacts", post(deconflict::contact))
+        .route("/contacts/{id}/answer", post(deconflict::answer))
         .route("/network", get(network::network))
         .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
         .route(

@@ -1,0 +1,222 @@
+//! The Deconfliction page: ask every member privately whether it holds
+//! anything on values, see who answered hit, ask a holder to get in touch,
+//! and answer partners' contact requests.
+
+use axum::{
+    Form,
+    extract::Path,
+    response::{IntoResponse, Redirect, Response},
+};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{
+    Session,
+    layout::{date, page},
+};
+use crate::{
+    deconflict::{Contact, ContactStatus, Direction, Query},
+    service::{AskValue, ContactReply, NewContact, NewDeconfliction, ServiceError},
+};
+
+#[derive(Deserialize)]
+pub(super) struct AskForm {
+    csrf: String,
+    values: String,
+    purpose: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CaseForm {
+    csrf: String,
+    purpose: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ContactForm {
+    csrf: String,
+    holder: String,
+    kind: String,
+    value: String,
+    query: u64,
+    message: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct AnswerForm {
+    csrf: String,
+    accept: String,
+    contact: Option<String>,
+    message: Option<String>,
+}
+
+pub(super) async fn page_(s: Session) -> Response {
+    render(&s, None).await
+}
+
+/// Values pasted one per line; kinds guessed.
+pub(super) async fn ask(s: Session, Form(f): Form<AskForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let values = f
+        .values
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|v| AskValue { kind: None, value: v.to_string() })
+        .collect();
+    let ask = NewDeconfliction { values, purpose: f.purpose, case: None, group: None };
+    match s.svc.deconflict(s.caller.clone(), ask).await {
+        Ok(q) => Redirect::to(&format!("/deconflict#q-{}", q.id)).into_response(),
+        Err(e) => refused(&s, e).await,
+    }
+}
+
+/// Every value a case holds, in one question.
+pub(super) async fn case(s: Session, Path(id): Path<u64>, Form(f): Form<CaseForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let ask = NewDeconfliction { values: vec![], purpose: f.purpose, case: Some(id), group: None };
+    match s.svc.deconflict(s.caller.clone(), ask).await {
+        Ok(q) => Redirect::to(&format!("/deconflict#q-{}", q.id)).into_response(),
+        Err(e) => refused(&s, e).await,
+    }
+}
+
+pub(super) async fn contact(s: Session, Form(f): Form<ContactForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let new =
+        NewContact { holder: f.holder, kind: Some(f.kind), value: f.value, message: f.message, query: Some(f.query) };
+    match s.svc.request_contact(s.caller.clone(), new).await {
+        Ok(c) => Redirect::to(&format!("/deconflict#contact-{}", c.id)).into_response(),
+        Err(e) => refused(&s, e).await,
+    }
+}
+
+pub(super) async fn answer(s: Session, Path(id): Path<String>, Form(f): Form<AnswerForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let reply = ContactReply {
+        accept: f.accept == "yes",
+        contact: f.contact.filter(|c| !c.trim().is_empty()),
+        message: f.message.unwrap_or_default(),
+    };
+    match s.svc.answer_contact(s.caller.clone(), id.clone(), reply).await {
+        Ok(_) => Redirect::to(&format!("/deconflict#contact-{id}")).into_response(),
+        Err(e) => refused(&s, e).await,
+    }
+}
+
+async fn refused(s: &Session, e: ServiceError) -> Response {
+    let status = crate::http::error::status_of(e.fault);
+    (status, render(s, Some(e.message)).await).into_response()
+}
+
+async fn render(s: &Session, error: Option<String>) -> Response {
+    let (questions, contacts) =
+        match (s.svc.deconflictions(s.caller.clone(), 20).await, s.svc.contacts(s.caller.clone()).await) {
+            (Ok(q), Ok(c)) => (q, c),
+            (Err(e), _) | (_, Err(e)) => return s.failed("Deconfliction", e),
+        };
+    let (incoming, outgoing): (Vec<&Contact>, Vec<&Contact>) =
+        contacts.iter().partition(|c| c.direction == Direction::Incoming);
+    page(&s.svc, Some(s), "Deconfliction", html! {
+        @if let Some(e) = &error { div.error { (e) } }
+        p { "Ask every member whether it holds anything on values — in shared records, in records it keeps back, or in its local cases. "
+            "No member learns the values; each answers only " em { "hit" } " or " em { "no hit" } ", and every request is signed, logged by each member with its purpose, and rate-limited. "
+            "A hit is followed up by asking that member to get in touch, which shows it the value." }
+        form method="post" action="/deconflict" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            label for="dc-values" { "Values, one per line (up to 1,000; kinds are recognised)" }
+            textarea id="dc-values" name="values" rows="4" required {}
+            label for="dc-purpose" { "Purpose (each member logs it)" }
+            input id="dc-purpose" type="text" name="purpose" required;
+            p { button type="submit" { "Ask the network" } }
+        }
+        @if !incoming.is_empty() {
+            h2 { "Partners asking to talk" }
+            @for c in &incoming { (incoming_row(s, c)) }
+        }
+        h2 { "Questions asked" }
+        @if questions.is_empty() { p.muted { "None yet." } }
+        @for q in &questions { (question(s, q)) }
+        @if !outgoing.is_empty() {
+            h2 { "Contact requests sent" }
+            ul { @for c in &outgoing {
+                li id=(format!("contact-{}", c.id)) {
+                    (date(Some(c.created_ms))) ": to " (c.peer_name) " about " code { (c.value) } " — " strong { (c.status.label()) }
+                    @if let Some(p) = &c.answer_contact { " — talk to: " (p) }
+                    @if let Some(m) = c.answer_message.as_ref().filter(|m| !m.is_empty()) { " — “" (m) "”" }
+                }
+            } }
+        }
+    })
+    .into_response()
+}
+
+fn question(s: &Session, q: &Query) -> Markup {
+    html! {
+        section.question id=(format!("q-{}", q.id)) {
+            h3 { (date(Some(q.created_ms))) " · " (q.values.len()) " value(s) · " (q.purpose) @if let Some(c) = &q.case_ref { " · case " (c) } }
+            table {
+                thead { tr { th { "Member" } th { "Answer" } } }
+                tbody { @for a in &q.answers {
+                    tr {
+                        td { (a.name) }
+                        td {
+                            @if let Some(e) = &a.error { span.muted { "no answer: " (e) } }
+                            @else if a.hits.is_empty() { "no hit" }
+                            @else {
+                                strong { "hit on " (a.hits.len()) " value(s)" }
+                                @if let Some(c) = &a.contact { " — contact: " (c) }
+                                ul { @for i in &a.hits { @if let Some(v) = q.values.get(*i) {
+                                    li {
+                                        code { (v.value) } " "
+                                        form.inline method="post" action="/contacts" {
+                                            input type="hidden" name="csrf" value=(s.csrf);
+                                            input type="hidden" name="holder" value=(a.member);
+                                            input type="hidden" name="kind" value=(v.kind);
+                                            input type="hidden" name="value" value=(v.value);
+                                            input type="hidden" name="query" value=(q.id);
+                                            input type="text" name="message" aria-label="Message to the holder" placeholder="Message (who you are, why)" required;
+                                            " " button type="submit" { "Ask them to get in touch" }
+                                        }
+                                    }
+                                } } }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn incoming_row(s: &Session, c: &Contact) -> Markup {
+    html! {
+        div.card id=(format!("contact-{}", c.id)) {
+            p { strong { (c.peer_name) } " (analyst " (c.analyst) ") asks about " code { (c.value) } " — purpose: " (c.purpose)
+                @if let Some(r) = &c.case_ref { ", their case " (r) } }
+            @if !c.message.is_empty() { p { "“" (c.message) "”" } }
+            p { @if c.cases.is_empty() { span.muted { "No case here holds it (it may be in a record or a watchlist)." } }
+                @for id in &c.cases { a href=(format!("/cases/{id}")) { "case " (id) } " " } }
+            @if c.status == ContactStatus::Pending {
+                form method="post" action=(format!("/contacts/{}/answer", c.id)) {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    label for=(format!("contact-point-{}", c.id)) { "Who they should talk to (default: this node's contact point)" }
+                    input id=(format!("contact-point-{}", c.id)) type="text" name="contact";
+                    label for=(format!("message-{}", c.id)) { "Message" }
+                    input id=(format!("message-{}", c.id)) type="text" name="message";
+                    p { button type="submit" name="accept" value="yes" { "Accept" } " " button type="submit" name="accept" value="no" { "Decline" } }
+                }
+            } @else {
+                p { strong { (c.status.label()) } @if let Some(by) = &c.answered_by { " by " (by) } }
+            }
+        }
+    }
+}
