@@ -196,6 +196,53 @@ pub fn import(data: &[u8]) {
     let _ = import::parse(text, format, &d);
 }
 
+/// Deconfliction messages as a peer sends them: requests (mode 0) opened
+/// and evaluated as a holder would, responses (mode 1) checked as an asker
+/// would, and bare filters (mode 2) looked up: a filter from a peer must
+/// never index out of bounds.
+pub fn deconflict(data: &[u8]) {
+    use kawan_protocol::deconflict::{
+        Blinded, BOUNDS, EvalRequest, Filter, FilterBytes, FilterNotice, HolderKey, Request, Response,
+    };
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let key = || HolderKey::derive(&[3; 32], &fixtures::network(), 7);
+    let look_up = |f: &Filter| (0..64u64).filter(|t| f.contains(t.wrapping_mul(0x9E37_79B9_7F4A_7C15))).count();
+    match mode % 3 {
+        0 => {
+            if let Ok(Request::Evaluate(signed)) = Request::from_bytes(rest)
+                && let Ok(req) = signed.open::<EvalRequest>()
+                && req.check().is_ok()
+                && let Ok(key) = key()
+            {
+                let _ = key.evaluate(&req.blinded, &mut rand_core::OsRng);
+            }
+        }
+        1 => match Response::from_bytes(rest) {
+            Ok(Response::Filter(signed)) => {
+                if let Ok(notice) = signed.open::<FilterNotice>()
+                    && let Ok(f) = Filter::from_wire(&notice.filter)
+                {
+                    let _ = look_up(&f);
+                }
+            }
+            Ok(Response::Evaluated { elements, proof, .. }) => {
+                let inputs = vec![b"phone\0+447700900001".to_vec()];
+                if let (Ok(b), Ok(key)) = (Blinded::new(&inputs, &mut rand_core::OsRng), key()) {
+                    let _ = b.finish(&inputs, &elements, &proof, &key.public());
+                }
+            }
+            _ => {}
+        },
+        _ => {
+            if let Ok(w) = cbor::decode::<FilterBytes>(rest, &BOUNDS)
+                && let Ok(f) = Filter::from_wire(&w)
+            {
+                let _ = look_up(&f);
+            }
+        }
+    }
+}
+
 /// Seed inputs for every target: well-formed examples of what each one
 /// reads, so the fuzzer starts from inputs that get past the first checks.
 pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
@@ -277,6 +324,65 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     out.push(("import", "misp".into(), [&[2u8][..], misp.to_string().as_bytes()].concat()));
     out.push(("import", "pattern".into(), [&[4u8][..], &b"[url:value = 'https://jobs.example/a']"[..]].concat()));
     out.push(("import", "object".into(), [&[5u8][..], bundle["objects"][0].to_string().as_bytes()].concat()));
+
+    {
+        use kawan_protocol::deconflict::{
+            Blinded, EvalRequest, Filter, FilterNotice, HolderKey, Request, Response, Signed, oprf_input,
+        };
+        if let Ok(key) = HolderKey::derive(&[3; 32], &fixtures::network(), 7) {
+            let inputs: Vec<Vec<u8>> = (0..3).map(|n| oprf_input(Kind::Phone, &fixtures::phone(n))).collect();
+            let tags: Vec<u64> = inputs.iter().filter_map(|i| key.tag(i).ok()).collect();
+            let filter = Filter::build(tags).map(|f| f.to_wire()).ok();
+            if let (Some(filter), Ok(blinded)) = (filter, Blinded::new(&inputs, &mut rand_core::OsRng)) {
+                let req = EvalRequest {
+                    network: fixtures::network(),
+                    asker: a2.public(),
+                    holder: fixtures::agency(1).public(),
+                    epoch: 7,
+                    created_ms: 1_764_000_000_000,
+                    nonce: serde_bytes::ByteBuf::from(vec![1; 16]),
+                    purpose: "fuzz".into(),
+                    case_ref: Some("OP-1".into()),
+                    analyst: "a".into(),
+                    blinded: serde_bytes::ByteBuf::from(blinded.elements.clone()),
+                };
+                if let Ok(signed) = Signed::sign(&req, &a2)
+                    && let Ok(bytes) = Request::Evaluate(signed).to_bytes()
+                {
+                    out.push(("deconflict", "evaluate".into(), [&[0u8][..], &bytes].concat()));
+                }
+                if let Ok((elements, proof)) = key.evaluate(&blinded.elements, &mut rand_core::OsRng) {
+                    let r = Response::Evaluated {
+                        epoch: 7,
+                        elements: serde_bytes::ByteBuf::from(elements),
+                        proof: serde_bytes::ByteBuf::from(proof),
+                        version: 1,
+                    };
+                    if let Ok(bytes) = r.to_bytes() {
+                        out.push(("deconflict", "evaluated".into(), [&[1u8][..], &bytes].concat()));
+                    }
+                }
+                let notice = FilterNotice {
+                    network: fixtures::network(),
+                    holder: a2.public(),
+                    epoch: 7,
+                    epoch_ms: 86_400_000,
+                    public: serde_bytes::ByteBuf::from(key.public().to_vec()),
+                    version: 1,
+                    contact: "desk".into(),
+                    filter: filter.clone(),
+                };
+                if let Ok(signed) = Signed::sign(&notice, &a2)
+                    && let Ok(bytes) = Response::Filter(signed).to_bytes()
+                {
+                    out.push(("deconflict", "filter".into(), [&[1u8][..], &bytes].concat()));
+                }
+                if let Ok(bytes) = cbor::encode(&filter) {
+                    out.push(("deconflict", "bare-filter".into(), [&[2u8][..], &bytes].concat()));
+                }
+            }
+        }
+    }
     out
 }
 
