@@ -106,10 +106,15 @@ impl LocalDb {
     /// `batch`: the number is taken only if that batch commits. Callers
     /// serialise with their own lock.
     pub fn next_id(&self, counter: &str, batch: &mut Batch) -> Result<u64, StoreError> {
+        self.next_ids(counter, 1, batch)
+    }
+
+    /// Reserves `n` consecutive ids in one batch; returns the first.
+    pub fn next_ids(&self, counter: &str, n: u64, batch: &mut Batch) -> Result<u64, StoreError> {
         let key = [b"counter/", counter.as_bytes()].concat();
         let last = self.get("meta", &key)?.and_then(|v| v.get(..8)?.try_into().ok()).map(u64::from_be_bytes);
         let next = last.unwrap_or(0) + 1;
-        batch.insert("meta", key, next.to_be_bytes().to_vec());
+        batch.insert("meta", key, (next + n.saturating_sub(1)).to_be_bytes().to_vec());
         Ok(next)
     }
 }

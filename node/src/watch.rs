@@ -119,6 +119,24 @@ impl Watchlist {
         Ok(entry)
     }
 
+    /// Adds many entries in one durable write (an imported watchlist).
+    pub fn add_many(&self, owner: &str, values: Vec<(Kind, String)>) -> Result<usize, WatchError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
+        let now = now_ms();
+        let n = values.len();
+        let first = self.db.next_ids("watch", n as u64, &mut batch)?;
+        for ((kind, value), id) in values.into_iter().zip(first..) {
+            let entry =
+                Entry { id, kind, value, note: None, owner: owner.to_string(), created_ms: now, expires_ms: None };
+            let bytes = serde_json::to_vec(&entry).map_err(|_| WatchError::Corrupt { what: "watch entry", id })?;
+            batch.insert("watch_values", value_key(kind, &entry.value, id), Vec::new());
+            batch.insert("watch", id.to_be_bytes().to_vec(), bytes);
+        }
+        self.db.commit(batch)?;
+        Ok(n)
+    }
+
     pub fn remove(&self, id: u64) -> Result<Entry, WatchError> {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let entry = self.get(id)?;
@@ -161,14 +179,26 @@ impl Watchlist {
     }
 
     /// Stores a new alert (its id assigned here).
-    pub fn raise(&self, mut alert: Alert) -> Result<Alert, WatchError> {
+    pub fn raise(&self, alert: Alert) -> Result<Alert, WatchError> {
+        Ok(self.raise_all(vec![alert])?.remove(0))
+    }
+
+    /// Stores new alerts in one durable write (the alerts of one ingested
+    /// batch), their ids assigned here.
+    pub fn raise_all(&self, mut alerts: Vec<Alert>) -> Result<Vec<Alert>, WatchError> {
+        if alerts.is_empty() {
+            return Ok(alerts);
+        }
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = Batch::default();
-        alert.id = self.db.next_id("alert", &mut batch)?;
-        let bytes = serde_json::to_vec(&alert).map_err(|_| WatchError::Corrupt { what: "alert", id: alert.id })?;
-        batch.insert("alerts", alert.id.to_be_bytes().to_vec(), bytes);
+        let first = self.db.next_ids("alert", alerts.len() as u64, &mut batch)?;
+        for (alert, id) in alerts.iter_mut().zip(first..) {
+            alert.id = id;
+            let bytes = serde_json::to_vec(&alert).map_err(|_| WatchError::Corrupt { what: "alert", id })?;
+            batch.insert("alerts", id.to_be_bytes().to_vec(), bytes);
+        }
         self.db.commit(batch)?;
-        Ok(alert)
+        Ok(alerts)
     }
 
     pub fn alert(&self, id: u64) -> Result<Alert, WatchError> {
@@ -245,5 +275,22 @@ pub fn values_of(body: &kawan_protocol::Body) -> Vec<(Kind, String)> {
         Some(kawan_protocol::Content::Indicator(i)) => vec![(i.kind, i.value)],
         Some(kawan_protocol::Content::Referral(r)) => r.subjects.into_iter().map(|s| (s.kind, s.value)).collect(),
         _ => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_imported_watchlist_gets_distinct_ids_and_is_found_by_value() {
+        let w = Watchlist::open(Arc::new(LocalDb::in_memory()));
+        let one = w.add("ana", Kind::Phone, "+447700900001".into(), None, None).unwrap();
+        let values = (2..5).map(|n| (Kind::Phone, format!("+44770090000{n}"))).collect();
+        assert_eq!(w.add_many("ana", values).unwrap(), 3);
+        let ids: Vec<u64> = w.entries().unwrap().iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![one.id, one.id + 1, one.id + 2, one.id + 3]);
+        assert_eq!(w.watching(Kind::Phone, "+447700900003", 0).unwrap()[0].id, one.id + 2);
+        assert_eq!(w.add("ana", Kind::Phone, "+447700900009".into(), None, None).unwrap().id, one.id + 4);
     }
 }

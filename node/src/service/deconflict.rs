@@ -159,11 +159,8 @@ impl Service {
         let generation = self.deconflict.generation();
         let key = self.holder_key(epoch)?;
         let values = self.deconflictable()?;
-        let tags = values
-            .iter()
-            .map(|(k, v)| key.tag(&oprf_input(*k, v)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(ServiceError::internal)?;
+        let inputs: Vec<Vec<u8>> = values.iter().map(|(k, v)| oprf_input(*k, v)).collect();
+        let tags = key.tags(&inputs).map_err(ServiceError::internal)?;
         let filter = Filter::build(tags).map_err(ServiceError::internal)?;
         let notice = FilterNotice {
             network: self.config.agency.network.clone(),

@@ -173,12 +173,15 @@ impl Service {
                     for_owners,
                     acknowledged_by: None,
                 };
-                let alert = self.data.watch.raise(alert)?;
-                self.metrics.alert_raised();
-                // No one listening is fine: the alert is stored.
-                let _ = self.alerts.send(alert.clone());
                 raised.push(alert);
             }
+        }
+        // One durable write for the batch's alerts.
+        let raised = self.data.watch.raise_all(raised)?;
+        for alert in &raised {
+            self.metrics.alert_raised();
+            // No one listening is fine: the alert is stored.
+            let _ = self.alerts.send(alert.clone());
         }
         Ok(raised)
     }
