@@ -12,4 +12,5 @@ fn the_demo_runs_and_shows_records_flowing_and_the_group_closed() {
     assert_eq!(text.matches(" after ").count(), 4, "the record reached all four other nodes: {text}");
     assert!(text.contains("at KH: yes, at PH: no, at AU: no"), "{text}");
     assert!(text.contains("token  kawan_"), "{text}");
+    assert!(text.contains("no one learns it); hit at: Philippine Cyber Fraud Unit"), "{text}");
 }

@@ -163,7 +163,30 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         second["already_referred"][0]["agency"].as_str().unwrap_or("?")
     );
 
-    // 6. The AMBER record stays inside the group.
+    // 6. Deconfliction: PH holds a recruiter's number only in a local case;
+    //    TH asks the network about it without telling anyone the number.
+    let recruiter = "+447700900555";
+    let case = c(3).post("/api/v1/cases", &json!({"reference": "PH-OP-31", "title": "Recruiter (fictional)"}))?;
+    let case_id = case["id"].as_u64().unwrap_or_default();
+    c(3).post(&format!("/api/v1/cases/{case_id}/values"), &json!({"kind": "phone", "value": recruiter}))?;
+    let q = c(1).post(
+        "/api/v1/deconflict",
+        &json!({"values": [{"kind": "phone", "value": recruiter}], "purpose": "demo: recruiter in a job-scam ad"}),
+    )?;
+    let holders: Vec<&str> = q["answers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["hits"].as_array().is_some_and(|h| !h.is_empty()))
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    println!(
+        "\n  {} asked every member privately about a number (no one learns it); hit at: {}",
+        nodes[1].name,
+        if holders.is_empty() { "nobody".to_string() } else { holders.join(", ") }
+    );
+
+    // 7. The AMBER record stays inside the group.
     let amber = "+447700900666";
     wait_until(Duration::from_secs(30), || has(c(2), "phone", amber))?;
     std::thread::sleep(Duration::from_secs(1));
