@@ -347,3 +347,93 @@ mod fuzz_findings {
         assert!(kawan_protocol::normalize::is_normal(Kind::Url, &n.value));
     }
 }
+
+/// Values as the region types and pastes them (issue #16): digits of any
+/// script, the invisible marks copy-paste carries, and every public link
+/// form a platform uses for a number or a handle (docs/protocol.md §2.4).
+const PASTED: &[Case] = &[
+    // Digits of the region's scripts.
+    (Kind::Phone, "+๔๔ ๗๗๐๐ ๙๐๐๑๒๓", Some("+447700900123")), // Thai
+    (Kind::Phone, "+໔໔ ໗໗໐໐ ໙໐໐໑໒໓", Some("+447700900123")), // Lao
+    (Kind::Phone, "+៤៤ ៧៧០០ ៩០០១២៣", Some("+447700900123")), // Khmer
+    (Kind::Phone, "+၄၄ ၇၇၀၀ ၉၀၀၁၂၃", Some("+447700900123")), // Myanmar
+    (Kind::Phone, "＋４４ ７７００ ９００１２３", Some("+447700900123")), // full-width
+    (Kind::Phone, "+٤٤ ٧٧٠٠ ٩٠٠١٢٣", Some("+447700900123")), // Arabic-Indic
+    (Kind::Phone, "+۴۴ ۷۷۰۰ ۹۰۰۱۲۳", Some("+447700900123")), // Extended Arabic-Indic
+    (Kind::Phone, "+४४ ७७०० ९००१२३", Some("+447700900123")), // Devanagari
+    (Kind::Phone, "+๖๑ ๔๙๑ ๕๗๐ ๑๕๖", Some("+61491570156")),
+    (Kind::Phone, "+44 7700 ๙๐๐ 123", Some("+447700900123")), // mixed
+    // Invisible marks.
+    (Kind::Phone, "\u{200B}+44 7700 900123\u{200B}", Some("+447700900123")),
+    (Kind::Phone, "\u{FEFF}+447700900123", Some("+447700900123")),
+    (Kind::Phone, "\u{202A}+44 7700 900123\u{202C}", Some("+447700900123")),
+    (Kind::Phone, "\u{2066}+44\u{2069} 7700\u{200E} 900123\u{200F}", Some("+447700900123")),
+    (Kind::Phone, "+44 77\u{00AD}00 900\u{2060}123", Some("+447700900123")),
+    (Kind::TelegramHandle, "@recruiter\u{200B}_bot", Some("recruiter_bot")),
+    (Kind::Domain, "jobs\u{200B}-abroad.example\u{FEFF}", Some("jobs-abroad.example")),
+    (Kind::Email, "\u{200E}hr@jobs.example\u{200F}", Some("hr@jobs.example")),
+    (Kind::Ip, "１９２.０.２.７", Some("192.0.2.7")),
+    (Kind::Ip, "๑๙๒.๐.๒.๗", Some("192.0.2.7")),
+    (Kind::BankAccount, "GB82 WEST ๑๒๓๔ ๕๖๙๘ ๗๖๕๔ ๓๒", Some("GB82WEST12345698765432")),
+    (Kind::LineId, "recruiter.\u{200C}th", Some("recruiter.th")),
+    // Call and click-to-chat links.
+    (Kind::Phone, "tel:+447700900123", Some("+447700900123")),
+    (Kind::Phone, "callto:+447700900123", Some("+447700900123")),
+    (Kind::Phone, "sms:+447700900123", Some("+447700900123")),
+    (Kind::Phone, "https://wa.me/447700900123?text=Hello%20job", Some("+447700900123")),
+    (Kind::Phone, "wa.me/447700900123", Some("+447700900123")),
+    (Kind::Phone, "https://api.whatsapp.com/send?phone=447700900123&text=Hi", Some("+447700900123")),
+    (Kind::Phone, "https://api.whatsapp.com/send/?phone=447700900123&text&type=phone_number", Some("+447700900123")),
+    (Kind::Phone, "whatsapp://send?phone=447700900123", Some("+447700900123")),
+    (Kind::Phone, "https://web.whatsapp.com/send?phone=61491570156", Some("+61491570156")),
+    (Kind::Phone, "viber://chat?number=%2B447700900123", Some("+447700900123")),
+    (Kind::Phone, "viber://contact?number=447700900123", Some("+447700900123")),
+    (Kind::Phone, "https://t.me/+447700900123", Some("+447700900123")),
+    (Kind::Phone, "https://wa.me/๔๔๗๗๐๐๙๐๐๑๒๓", Some("+447700900123")),
+    // Handle and profile links.
+    (Kind::TelegramHandle, "https://t.me/recruiter_bot", Some("recruiter_bot")),
+    (Kind::TelegramHandle, "https://t.me/s/jobs_abroad_th", Some("jobs_abroad_th")), // channel preview
+    (Kind::TelegramHandle, "tg://resolve?domain=Recruiter_Bot&start=1", Some("recruiter_bot")),
+    (Kind::TelegramHandle, "telegram.me/recruiter_bot", Some("recruiter_bot")),
+    (Kind::LineId, "https://line.me/ti/p/~recruiter.th", Some("recruiter.th")), // add friend
+    (Kind::LineId, "line://ti/p/~recruiter.th", Some("recruiter.th")),
+    (Kind::LineId, "https://line.me/R/ti/p/@jobsabroad", Some("@jobsabroad")), // official account
+    (Kind::LineId, "https://page.line.me/jobsabroad", Some("@jobsabroad")),
+    (Kind::SocialProfile, "https://m.me/jobs.abroad.th", Some("facebook/jobs.abroad.th")), // Messenger
+    (Kind::SocialProfile, "https://fb.me/jobs.abroad.th", Some("facebook/jobs.abroad.th")),
+    (Kind::SocialProfile, "https://web.facebook.com/jobs.abroad.th/?_rdc=1", Some("facebook/jobs.abroad.th")),
+    (Kind::SocialProfile, "https://www.facebook.com/profile.php?id=100012345678", Some("facebook/100012345678")),
+    (Kind::SocialProfile, "https://www.facebook.com/people/Jobs-Abroad/100012345678/", Some("facebook/100012345678")),
+    (Kind::SocialProfile, "https://instagr.am/jobs.abroad", Some("instagram/jobs.abroad")),
+    (Kind::SocialProfile, "https://www.tiktok.com/@jobs.abroad?lang=th", Some("tiktok/jobs.abroad")),
+    (Kind::SocialProfile, "https://x.com/jobs_abroad/status/1", Some("x/jobs_abroad")),
+    (Kind::SocialProfile, "https://zalo.me/84912345678", Some("zalo/84912345678")),
+];
+
+#[test]
+fn values_pasted_in_the_regions_scripts_and_link_forms_normalise() {
+    let ctx = Context::default();
+    let mut failures = Vec::new();
+    for (kind, input, expected) in PASTED {
+        let got = normalize(*kind, input, &ctx).map(|n| n.value);
+        if got.as_ref().ok() != expected.map(str::to_string).as_ref() {
+            failures.push(format!("{kind} {input:?}: expected {expected:?}, got {got:?}"));
+        }
+    }
+    assert!(PASTED.len() >= 40, "the table keeps at least 40 cases");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn pasted_values_are_guessed_as_what_they_are() {
+    for (raw, kind) in [
+        ("+๔๔ ๗๗๐๐ ๙๐๐๑๒๓", Kind::Phone),
+        ("\u{200B}+447700900123", Kind::Phone),
+        ("https://wa.me/447700900123", Kind::Phone),
+        ("whatsapp://send?phone=447700900123", Kind::Phone),
+        ("๑๙๒.๐.๒.๗", Kind::Ip),
+        ("https://jobs.example/apply", Kind::Url),
+    ] {
+        assert_eq!(kawan_protocol::normalize::guess_kind(raw), Some(kind), "{raw:?}");
+    }
+}

@@ -14,7 +14,7 @@ fn strip_link<'a>(s: &'a str, prefixes: &[&str]) -> &'a str {
     if let Some(rest) = prefixes.iter().find_map(|p| strip_prefix_ci(t, p)) {
         t = rest;
     }
-    let t = t.split(['?', '#']).next().unwrap_or("");
+    let t = t.split(['?', '#', '&']).next().unwrap_or("");
     t.trim_end_matches('/').trim_start_matches('@')
 }
 
@@ -30,7 +30,9 @@ fn chars_ok(s: &str, extra: &[char]) -> bool {
 
 /// Telegram: 5–32 of `a-z 0-9 _`, starting with a letter.
 pub(super) fn telegram(s: &str) -> Result<String, Reason> {
-    let h = strip_link(s, &["t.me/", "telegram.me/", "telegram.dog/"]).to_ascii_lowercase();
+    let h =
+        strip_link(s, &["t.me/s/", "t.me/", "telegram.me/s/", "telegram.me/", "telegram.dog/", "tg://resolve?domain="])
+            .to_ascii_lowercase();
     let ok = (5..=32).contains(&h.len()) && h.starts_with(|c: char| c.is_ascii_lowercase()) && chars_ok(&h, &['_']);
     if ok { Ok(h) } else { Err(Reason::Handle("5-32 letters, digits or '_', starting with a letter")) }
 }
@@ -39,8 +41,21 @@ pub(super) fn telegram(s: &str) -> Result<String, Reason> {
 /// is kept because `@abc` and `abc` are different LINE ids.
 pub(super) fn line(s: &str) -> Result<String, Reason> {
     let t = s.trim();
-    let official = t.starts_with('@') || t.to_ascii_lowercase().contains("line.me/r/ti/p/@");
-    let h = strip_link(t, &["line.me/ti/p/~", "line.me/ti/p/", "line.me/r/ti/p/"]).trim_start_matches('~');
+    let lower = t.to_ascii_lowercase();
+    let official = t.starts_with('@') || ["/ti/p/@", "page.line.me/"].iter().any(|p| lower.contains(p));
+    let h = strip_link(
+        t,
+        &[
+            "line.me/ti/p/~",
+            "line.me/ti/p/",
+            "line.me/r/ti/p/",
+            "line://ti/p/",
+            "page.line.me/",
+            "line.me/r/home/public/main?id=",
+        ],
+    )
+    .trim_start_matches('~')
+    .trim_start_matches('@');
     let h = h.to_ascii_lowercase();
     let ok = (1..=20).contains(&h.len()) && chars_ok(&h, &['.', '_', '-']);
     match (ok, official) {
@@ -61,9 +76,9 @@ pub(super) fn wechat(s: &str) -> Result<String, Reason> {
 /// Platforms whose profiles are `social_profile` indicators, with the hosts
 /// their profile URLs use.
 const PLATFORMS: &[(&str, &[&str])] = &[
-    ("facebook", &["facebook.com/", "m.facebook.com/", "fb.com/"]),
-    ("instagram", &["instagram.com/"]),
-    ("tiktok", &["tiktok.com/"]),
+    ("facebook", &["facebook.com/", "m.facebook.com/", "web.facebook.com/", "fb.com/", "fb.me/", "m.me/"]),
+    ("instagram", &["instagram.com/", "instagr.am/"]),
+    ("tiktok", &["tiktok.com/", "m.tiktok.com/"]),
     ("x", &["x.com/", "twitter.com/", "mobile.twitter.com/"]),
     ("youtube", &["youtube.com/"]),
     ("linkedin", &["linkedin.com/in/", "linkedin.com/company/"]),
@@ -145,6 +160,11 @@ fn from_url(s: &str) -> Option<(&'static str, &str)> {
 fn profile_handle(platform: &str, rest: &str) -> Result<String, Reason> {
     // facebook.com/profile.php?id=1000… is the numeric-id form.
     let rest = rest.trim();
+    // facebook.com/people/Some-Name/1000…/ names the profile by its id.
+    let rest = match strip_prefix_ci(rest, "people/").filter(|_| platform == "facebook") {
+        Some(p) => p.split('/').nth(1).unwrap_or(""),
+        None => rest,
+    };
     if let Some(id) = strip_prefix_ci(rest, "profile.php?id=").filter(|_| platform == "facebook") {
         let id: String = id.chars().take_while(char::is_ascii_digit).collect();
         return if id.is_empty() { Err(Reason::Handle("a numeric profile id")) } else { Ok(id) };

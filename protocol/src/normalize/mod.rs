@@ -9,6 +9,7 @@ mod company;
 mod crypto;
 mod handle;
 mod image;
+mod pasted;
 mod phone;
 mod web;
 
@@ -216,7 +217,11 @@ pub fn normalize(kind: Kind, raw: &str, ctx: &Context) -> Result<Normalized, Nor
     if raw.len() > MAX_RAW_VALUE {
         return Err(err(Reason::TooLong(MAX_RAW_VALUE)));
     }
-    let s = raw.trim();
+    // Names on the web keep their own digits (IDNA decides); everything
+    // else is written with ASCII digits, whatever script it was pasted in.
+    let digits = !matches!(kind, Kind::Url | Kind::Domain | Kind::Email);
+    let pasted = pasted::clean(raw, digits);
+    let s = pasted.trim();
     if s.is_empty() {
         return Err(err(Reason::Empty));
     }
@@ -297,9 +302,17 @@ pub fn looks_like_phone(raw: &str) -> bool {
 /// lists). Only unambiguous shapes are guessed; anything else is `None`, and
 /// the caller must say which kind it is. A guessed kind still has to normalise.
 pub fn guess_kind(raw: &str) -> Option<Kind> {
-    let s = refang(raw.trim());
+    let s = refang(pasted::clean(raw, false).trim());
+    // A value written in another script's digits is one of the digit kinds.
+    if s.chars().any(|c| pasted::ascii_digit(c).is_some()) {
+        let ascii = pasted::clean(&s, true);
+        return guess_kind(&ascii).filter(|k| !matches!(k, Kind::Url | Kind::Domain | Kind::Email));
+    }
     let lower = s.to_ascii_lowercase();
     let is = |kind| normalize(kind, &s, &Context::default()).is_ok();
+    if phone::is_link(&s) && is(Kind::Phone) {
+        return Some(Kind::Phone);
+    }
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return Some(Kind::Url);
     }

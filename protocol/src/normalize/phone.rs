@@ -52,21 +52,54 @@ fn possible(number: &PhoneNumber) -> bool {
     matches!(number.is_possible_with_reason(), Ok(NumberLengthType::IsPossible))
 }
 
+/// Click-to-chat and call links, and the number in them (docs/protocol.md
+/// §2.4 lists each form). Links that carry a number without `+` (WhatsApp)
+/// are international.
+const LINKS: &[(&str, bool)] = &[
+    ("tel:", false),
+    ("callto:", false),
+    ("sms:", false),
+    ("https://wa.me/", true),
+    ("http://wa.me/", true),
+    ("wa.me/", true),
+    ("https://api.whatsapp.com/send/?phone=", true),
+    ("https://api.whatsapp.com/send?phone=", true),
+    ("api.whatsapp.com/send?phone=", true),
+    ("https://web.whatsapp.com/send?phone=", true),
+    ("whatsapp://send?phone=", true),
+    ("viber://chat?number=", true),
+    ("viber://contact?number=", true),
+    ("https://t.me/+", true),
+    ("t.me/+", true),
+];
+
+/// Whether `s` is a call or click-to-chat link (a phone number, not a URL,
+/// when pasted without a kind).
+pub(super) fn is_link(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    LINKS.iter().any(|(p, _)| lower.starts_with(p))
+}
+
+/// The number in a click-to-chat or call link, if `s` is one.
+fn from_link(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let (prefix, international) = LINKS.iter().find(|(p, _)| lower.starts_with(p))?;
+    let rest = &s[prefix.len()..];
+    // Up to the next parameter (`&text=Hello…`) or path; `%2B` is a '+'.
+    let rest = rest.split(['&', '?', '#', '/']).next().unwrap_or("");
+    let rest = rest.replace("%2B", "+").replace("%2b", "+").replace("%20", " ");
+    Some(if *international && !rest.starts_with('+') && !rest.starts_with("00") { format!("+{rest}") } else { rest })
+}
+
 /// Rewrites the spellings people paste into one the parser reads the same way:
-/// `tel:` and `wa.me/` links, a `00` international prefix, and the trunk
+/// call and click-to-chat links, a `00` international prefix, and the trunk
 /// `(0)` written after a country code (`+44 (0)7700…`), which the parser
 /// would otherwise keep as a digit. Letters are dropped with separators, so
 /// `+44 7700 900123 (mobile)` still reads as the number.
 fn clean(s: &str) -> String {
     let mut t = s.trim().to_string();
-    for prefix in ["tel:", "https://wa.me/", "http://wa.me/", "wa.me/", "https://api.whatsapp.com/send?phone="] {
-        if t.to_ascii_lowercase().starts_with(prefix) {
-            t = t[prefix.len()..].to_string();
-            if prefix.contains("wa") && !t.starts_with('+') {
-                t.insert(0, '+'); // wa.me links are always international, without '+'.
-            }
-            break;
-        }
+    if let Some(number) = from_link(&t) {
+        t = number;
     }
     if let Some(rest) = t.strip_prefix("00") {
         t = format!("+{rest}");
