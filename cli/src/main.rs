@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         // thread is started.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }
-    let ctx = cmd::Ctx { dir: client::node_dir(cli.dir), json: cli.json };
+    let ctx = cmd::Ctx { dir_given: cli.dir.clone(), dir: client::node_dir(cli.dir), json: cli.json };
     match cmd::run(cli.command, &ctx) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

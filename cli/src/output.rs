@@ -237,7 +237,8 @@ pub fn store_stats(out: &Value) {
     }
 }
 
-fn bytes(n: u64) -> String {
+/// A byte count for people: `844.2 MiB`.
+pub fn bytes(n: u64) -> String {
     match n {
         0..1024 => format!("{n} B"),
         1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
@@ -252,4 +253,14 @@ pub fn time(ms: u64) -> String {
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_else(|| ms.to_string())
+}
+
+/// Seconds for people: `3 d 4 h`, `12 min`, `40 s`.
+pub fn duration(s: u64) -> String {
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86400, s % 86400 / 3600),
+    }
 }

@@ -88,6 +88,22 @@ fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
     let table = ok(n.cli().args(["search", "--kind", "phone"]).output().unwrap());
     assert!(table.contains("+61491570156"), "{table}");
 
+    // A revision from the CLI: the current content with the fields changed.
+    let id = published["id"].as_str().unwrap();
+    let out = ok(n
+        .cli()
+        .args(["publish", "revision", id, "--set", "confidence=95", "--set", "basis=fact"])
+        .output()
+        .unwrap());
+    assert!(out.starts_with("published "), "{out}");
+    let hit = ok(n.cli().args(["--json", "search", "--kind", "phone", "--value", "+61491570156"]).output().unwrap());
+    let hit: serde_json::Value = serde_json::from_str(&hit).unwrap();
+    let hit = &hit["hits"][0];
+    assert_eq!((hit["confidence"].as_u64(), hit["revisions"].as_u64()), (Some(95), Some(1)), "{hit}");
+    let bad = n.cli().args(["publish", "revision", id, "--set", "confidence"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("FIELD=VALUE"));
+
     let list = n.dir.path().join("values.txt");
     std::fs::write(&list, "+61 491 570 156\njobs-abroad.example\n").unwrap();
     let out = ok(n.cli().arg("lookup").arg(&list).output().unwrap());
@@ -95,6 +111,13 @@ fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
 
     let status = ok(n.cli().args(["--json", "status"]).output().unwrap());
     assert!(status.contains("\"records\": 1"), "{status}");
+    // For a person: one line per fact, no raw key dump.
+    let status = ok(n.cli().args(["status"]).output().unwrap());
+    assert!(
+        status.contains("records     2 stored") && status.contains("1  phone") && status.contains("1  revision"),
+        "{status}"
+    );
+    assert!(!status.contains("records_by_type") && !status.contains("  - "), "{status}");
     assert!(ok(n.cli().args(["audit", "verify"]).output().unwrap()).contains("intact"));
 
     let typology = n.dir.path().join("typology.toml");

@@ -392,7 +392,8 @@ fn terminate(child: &mut Child) {
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// Keep the nodes' data here (default: a temporary directory).
+    /// Keep the nodes' data here (default: a temporary directory; `--dir`
+    /// says the same).
     #[arg(long = "data")]
     data: Option<PathBuf>,
     /// Stop after the walkthrough instead of waiting for Ctrl-C.
@@ -400,7 +401,14 @@ pub struct DemoArgs {
     exit: bool,
 }
 
-pub fn command(a: DemoArgs) -> anyhow::Result<bool> {
-    run(a.data, a.exit)?;
+pub fn command(a: DemoArgs, ctx: &super::Ctx) -> anyhow::Result<bool> {
+    let data = match (a.data, &ctx.dir_given) {
+        (Some(d), Some(g)) if d != *g => {
+            anyhow::bail!("--data {} and --dir {} disagree: give one of them", d.display(), g.display())
+        }
+        (Some(d), _) => Some(d),
+        (None, g) => g.clone(),
+    };
+    run(data, a.exit)?;
     Ok(true)
 }

@@ -32,6 +32,8 @@ use crate::client::Client;
 /// What every command may need: the node directory and the output form.
 pub struct Ctx {
     pub dir: PathBuf,
+    /// `--dir` as given (None when defaulted).
+    pub dir_given: Option<PathBuf>,
     pub json: bool,
 }
 
@@ -122,7 +124,7 @@ impl Command {
 
 pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
     match command {
-        Command::Demo(a) => demo::command(a),
+        Command::Demo(a) => demo::command(a, ctx),
         Command::Init(a) => init::run(a, ctx),
         Command::Run(a) => run::run(a, ctx),
         Command::Normalize(a) => normalize::run(a, ctx),

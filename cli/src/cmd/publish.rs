@@ -41,6 +41,24 @@ pub enum Publish {
         #[arg(long)]
         comment: Option<String>,
     },
+    /// A new version of one of this agency's records: the current content
+    /// with the fields you change. Replicates like any record.
+    ///
+    /// Example: kawan publish revision ID --set confidence=95 --set basis=fact
+    Revision {
+        /// The record to revise (its id, or any of its versions').
+        id: String,
+        /// A field to change, as FIELD=VALUE (repeatable). VALUE is read as
+        /// JSON when it parses (numbers, lists, true/false), else as text.
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+        /// A TOML file of fields to change.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Sharing group, for AMBER.
+        #[arg(long)]
+        group: Option<String>,
+    },
     /// Withdraw one of this agency's records, everywhere it replicated.
     Retraction {
         #[arg(long)]
@@ -92,7 +110,10 @@ pub struct IndicatorArgs {
 
 pub fn run(p: Publish, ctx: &Ctx) -> anyhow::Result<bool> {
     let c = ctx.client()?;
-    let (path, body) = request(p)?;
+    let (path, body) = match p {
+        Publish::Revision { id, set, file, group } => ("/api/v1/revisions", revision(&c, &id, &set, file, group)?),
+        other => request(other)?,
+    };
     let out = c.post(path, &body)?;
     if ctx.json {
         output::json(&out);
@@ -134,7 +155,44 @@ fn request(p: Publish) -> anyhow::Result<(&'static str, Value)> {
             ("/api/v1/sightings", json!({"target": target, "verdict": verdict, "comment": comment}))
         }
         Publish::Retraction { target, reason } => ("/api/v1/retractions", json!({"target": target, "reason": reason})),
+        Publish::Revision { .. } => anyhow::bail!("a revision starts from the current content (see `revision`)"),
     })
+}
+
+/// The body of a revision: the record's current content with `set` and
+/// `file`'s fields changed.
+fn revision(
+    c: &crate::client::Client,
+    id: &str,
+    set: &[String],
+    file: Option<PathBuf>,
+    group: Option<String>,
+) -> anyhow::Result<Value> {
+    let record = c.get(&format!("/api/v1/records/{}", output::urlencode(id)))?;
+    let root = record["current"]["id"].as_str().unwrap_or(id).to_string();
+    let mut content = record["current"]["content"].clone();
+    let Some((family, fields)) = content.as_object_mut().and_then(|m| m.iter_mut().next()) else {
+        anyhow::bail!("record {id} has no content to revise (a sighting or retraction cannot be revised)");
+    };
+    let family = family.clone();
+    let fields = fields.as_object_mut().with_context(|| format!("record {id}'s {family} is not an object"))?;
+    let mut changes: Vec<(String, Value)> = Vec::new();
+    if let Some(f) = file {
+        let Value::Object(m) = read_toml(&f)? else { anyhow::bail!("{} must be a table of fields", f.display()) };
+        changes.extend(m);
+    }
+    for pair in set {
+        let (k, v) = pair.split_once('=').with_context(|| format!("--set {pair:?}: write FIELD=VALUE"))?;
+        let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+        changes.push((k.trim().to_string(), v));
+    }
+    if changes.is_empty() {
+        anyhow::bail!("nothing to change: give --set FIELD=VALUE or --file FILE");
+    }
+    for (k, v) in changes {
+        fields.insert(k, v);
+    }
+    Ok(json!({"supersedes": root, "group": group, "content": content}))
 }
 
 fn read_toml(path: &std::path::Path) -> anyhow::Result<Value> {
