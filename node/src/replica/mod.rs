@@ -186,6 +186,9 @@ struct Peer {
     buckets: Buckets,
     /// Its heads at the last exchange, on the channels both may see.
     heads: Vec<kawan_protocol::Head>,
+    /// Positions it has shown since by records it sent or was pushed: for
+    /// showing its lag only (pulls follow `heads`, so nothing is fetched twice).
+    seen: Vec<kawan_protocol::Head>,
     last_seen_ms: u64,
     /// When our pull to it was sent, if one is in flight.
     pulling_since: Option<u64>,
@@ -323,9 +326,23 @@ impl Replica {
         &self.stats
     }
 
-    /// Connected peers, when each was last heard from, and its last heads.
+    /// Connected peers, when each was last heard from, and how far each of
+    /// its logs is known to reach (the last heads exchange, raised by the
+    /// records it sent or was pushed since).
     pub fn peers(&self) -> Vec<(AgencyKey, u64, Vec<kawan_protocol::Head>)> {
-        self.peers.iter().map(|(k, p)| (*k, p.last_seen_ms, p.heads.clone())).collect()
+        self.peers
+            .iter()
+            .map(|(k, p)| {
+                let mut heads = p.heads.clone();
+                for s in &p.seen {
+                    match heads.iter_mut().find(|h| h.channel == s.channel && h.author == s.author) {
+                        Some(h) => h.seq = h.seq.max(s.seq),
+                        None => heads.push(s.clone()),
+                    }
+                }
+                (*k, p.last_seen_ms, heads)
+            })
+            .collect()
     }
 
     pub fn is_banned(&self, peer: &AgencyKey) -> bool {
@@ -404,6 +421,7 @@ impl Replica {
             Peer {
                 buckets: Buckets::new(&self.config.budget, self.now),
                 heads: Vec::new(),
+                seen: Vec::new(),
                 last_seen_ms: self.now,
                 pulling_since: None,
                 pull_at: None,

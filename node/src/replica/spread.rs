@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use kawan_protocol::{
-    AgencyKey, Channel, Message, RecordId,
+    AgencyKey, Channel, Envelope, Message, RecordId,
     limits::MAX_BATCH_RECORDS,
     sync::{MAX_ANSWER_BYTES, ShortId, pack, short_id, unpack},
 };
@@ -59,6 +59,13 @@ impl Replica {
                 }
             }
         }
+        // A peer we push to will hold what we pushed: its lag follows now,
+        // not at the next heads exchange.
+        for (peer, records) in &pushes {
+            for r in records.iter().filter_map(|b| Envelope::from_bytes(b).ok()?.peek_header().ok()) {
+                self.saw(peer, &r);
+            }
+        }
         for (peer, records) in pushes {
             self.send(peer, Message::Push { records });
         }
@@ -89,6 +96,20 @@ impl Replica {
 
     /// Reads received envelopes; malformed ones and ones of channels the
     /// sender may not send us cost it. Returns those that are new here.
+    /// `peer` holds the record `header` names: its head for that log is at
+    /// least there (what the Network page's lag reads between exchanges).
+    pub(super) fn saw(&mut self, peer: &AgencyKey, header: &kawan_protocol::Header) {
+        let Some(p) = self.peers.get_mut(peer) else { return };
+        match p.seen.iter_mut().find(|h| h.channel == header.channel && h.author == header.author) {
+            Some(h) => h.seq = h.seq.max(header.seq),
+            None => p.seen.push(kawan_protocol::Head {
+                channel: header.channel.clone(),
+                author: header.author,
+                seq: header.seq,
+            }),
+        }
+    }
+
     pub(super) fn receive(&mut self, from: AgencyKey, records: Vec<ByteBuf>, solicited: bool) -> Vec<Incoming> {
         let trust = self.store.membership();
         let shared = self.shared(trust.as_deref(), &from);
@@ -103,6 +124,7 @@ impl Replica {
                 self.penalise(from, Offence::NotEntitled);
                 continue;
             }
+            self.saw(&from, &r.header);
             if self.known(&r.id) || fresh.iter().any(|f: &Incoming| f.id == r.id) {
                 duplicates += 1;
                 continue;

@@ -401,3 +401,19 @@ fn a_peer_whose_key_is_retired_is_told_why_then_let_go_and_its_log_ends_where_th
         .sum();
     assert_eq!(served, 1, "one record inside the window, none beyond");
 }
+
+#[test]
+fn what_a_peer_pushes_shows_how_far_it_is_before_any_heads_exchange() {
+    let s = store();
+    let mut r = replica(&s);
+    let peer = key(2).public();
+    r.handle(Input::PeerUp(peer), NOW);
+    let records = techniques(2, 3, 100);
+    let msg = Message::Push { records: records.iter().cloned().map(ByteBuf::from).collect() };
+    r.handle(Input::Message { from: peer, msg, size: 1000 }, NOW);
+    let (_, _, heads) = r.peers().into_iter().find(|(k, _, _)| *k == peer).unwrap();
+    assert_eq!(heads, vec![Head { channel: Channel::Network, author: peer, seq: 3 }]);
+    // Its lag against ours: it holds three records we have not stored yet.
+    let lag = kawan_protocol::sync::lag(&s.heads(None).unwrap(), &heads);
+    assert_eq!(lag.get("network"), Some(&(3, 0)));
+}

@@ -40,7 +40,7 @@ pub(super) async fn network(s: Session) -> Response {
                             td { (p.member.country) }
                             td { @if p.me { "this node" } @else if p.connected { "connected" } @else { "offline" } }
                             td { (date(p.last_seen_ms)) }
-                            td { @if p.lag.is_empty() { "—" } @else { (p.lag.iter().map(|(c, (we, they))| format!("{c}: {we} / {they}")).collect::<Vec<_>>().join("; ")) } }
+                            td { (lag_text(p)) }
                             td {
                                 (p.agent.as_deref().and_then(|a| a.split(';').next()).unwrap_or("—"))
                                 @if !p.cannot_read.is_empty() {
@@ -57,4 +57,23 @@ pub(super) async fn network(s: Session) -> Response {
         h2 { "Audit log" }
         @match audit { Ok(n) => p { "Intact: " (n) " entries." }, Err(e) => div.error { (e) } }
     }).into_response()
+}
+
+/// A peer's lag for people: per channel, what it has that we lack and what
+/// we have that it lacks; "in sync"; or, before it showed any log, why not.
+fn lag_text(p: &crate::service::PeerState) -> String {
+    if p.me {
+        return String::new();
+    }
+    if p.lag.is_empty() {
+        return if p.connected { "not compared yet".into() } else { "—".into() };
+    }
+    if p.lag.values().all(|(a, b)| *a == 0 && *b == 0) {
+        return "in sync".into();
+    }
+    p.lag
+        .iter()
+        .map(|(c, (theirs, ours))| format!("{c}: it has {theirs} we lack, we have {ours} it lacks"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
