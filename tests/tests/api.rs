@@ -79,6 +79,48 @@ fn bulk_lookup_takes_100k_values_in_one_call() {
     assert_eq!(out["with_hits"], 1);
 }
 
+/// A multipart/form-data body with one file field, as browsers and curl send it.
+fn multipart(field: &str, filename: &str, content: &str) -> (String, String) {
+    let boundary = "kawan-test-boundary-7f3a";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn bulk_lookup_takes_an_uploaded_text_or_csv_file() {
+    let n = node();
+    publish_phone(&n, &phone(43));
+    // A CSV export from a case system: a header naming the value column.
+    let csv = format!(
+        "case,kind,value,note\nOP-1,phone,{},seen\nOP-1,domain,jobs-abroad.example,\nOP-2,,\"+44 7700 900999\",x\n",
+        phone(43)
+    );
+    let (ct, body) = multipart("file", "selectors.csv", &csv);
+    let r = n.request("POST", "/api/v1/lookup/file", Some(&n.token)).raw(&ct, body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let out = r.json();
+    assert_eq!(
+        (out["values"].as_u64(), out["with_hits"].as_u64(), out["invalid"].as_u64()),
+        (Some(3), Some(1), Some(0)),
+        "{out}"
+    );
+    // Plain text, one value per line, `kind,value` forcing a kind.
+    let (ct, body) = multipart("file", "list.txt", &format!("{}\nphone,07700 900999\n\n", phone(43)));
+    let r = n.request("POST", "/api/v1/lookup/file?kind=phone", Some(&n.token)).raw(&ct, body);
+    assert_eq!(r.json()["values"], 2, "{}", r.body);
+    // No file field, a bad kind column, not multipart: clear 4xx answers.
+    let (ct, body) = multipart("other", "x.txt", "x");
+    let r = n.request("POST", "/api/v1/lookup/file", Some(&n.token)).raw(&ct, body);
+    assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("invalid_body")), "{}", r.body);
+    let (ct, body) = multipart("file", "x.csv", "kind,value\nplanet,mars\n");
+    let r = n.request("POST", "/api/v1/lookup/file", Some(&n.token)).raw(&ct, body);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = n.request("POST", "/api/v1/lookup/file", Some(&n.token)).raw("text/plain", "x");
+    assert!((400..500).contains(&r.status), "{}", r.body);
+}
+
 #[test]
 fn typologies_techniques_sightings_revisions_and_retractions() {
     let n = node();

@@ -83,6 +83,25 @@ fn login_search_escape_csrf_bulk_publish_and_cases() {
     let (_, csv) = b.post("/bulk", &[("csrf", &csrf), ("values", "+447700900901\nnonsense value"), ("format", "csv")]);
     assert!(csv.starts_with("input,kind,value,status"), "{csv}");
     assert!(csv.contains(",hit,") && csv.contains(",invalid,"), "{csv}");
+    // The same from an uploaded file, without JavaScript (multipart).
+    let boundary = "kawan-web-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.txt\"\r\nContent-Type: text/plain\r\n\r\n{values}\r\n--{boundary}--\r\n"
+    );
+    let mut r = b
+        .agent
+        .post(format!("{}/bulk/file", b.base))
+        .header("Cookie", &b.cookie)
+        .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+        .send(body.as_bytes())
+        .unwrap();
+    let html = r.body_mut().read_to_string().unwrap();
+    assert!(
+        html.contains("<strong>1000</strong> values: <strong>1</strong> with hits"),
+        "{}",
+        &html[..html.len().min(2000)]
+    );
 
     // Cases say where they stay.
     let c =

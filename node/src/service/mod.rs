@@ -30,7 +30,7 @@ pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use publish::{NewIndicator, Published, group_field};
-pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES};
+pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES, bulk_items};
 pub use referrals::{
     Filed, NewReferral, NewSubject, PackageRow, PlatformFigures, ReferralFilter, StatusUpdate, figures, month,
 };

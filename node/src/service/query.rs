@@ -14,6 +14,39 @@ use crate::{
 /// Most values one bulk check takes.
 pub const MAX_LOOKUP_VALUES: usize = 200_000;
 
+/// Values to check, from text as analysts bring it: one value per line
+/// (`kind,value` forces a kind), or a CSV file whose header names a
+/// `value` column (and optionally `kind`). Blank lines are skipped.
+pub fn bulk_items(text: &str, default_kind: Option<Kind>) -> Result<Vec<crate::store::BulkItem>, ServiceError> {
+    use crate::store::BulkItem;
+    let text = text.trim_start_matches('\u{FEFF}');
+    let header: Vec<String> =
+        text.lines().next().unwrap_or("").split(',').map(|c| c.trim().trim_matches('"').to_ascii_lowercase()).collect();
+    if let Some(value_col) = header.iter().position(|c| c == "value") {
+        let kind_col = header.iter().position(|c| c == "kind");
+        let mut items = Vec::new();
+        for (i, row) in csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes()).records().enumerate() {
+            let row = row.map_err(|e| ServiceError::bad_request("invalid_csv", format!("CSV row {}: {e}", i + 2)))?;
+            let Some(value) = row.get(value_col).map(str::trim).filter(|v| !v.is_empty()) else { continue };
+            let kind = match kind_col.and_then(|k| row.get(k)).map(str::trim).filter(|k| !k.is_empty()) {
+                Some(k) => Some(ServiceError::parse::<Kind>("kind", k)?),
+                None => default_kind,
+            };
+            items.push(BulkItem { kind, value: value.to_string() });
+        }
+        return Ok(items);
+    }
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.split_once(',').and_then(|(k, v)| k.trim().parse::<Kind>().ok().map(|k| (k, v))) {
+            Some((k, v)) => BulkItem { kind: Some(k), value: v.trim().to_string() },
+            None => BulkItem { kind: default_kind, value: l.to_string() },
+        })
+        .collect())
+}
+
 /// A bulk check: counts over every value, and the answers.
 #[derive(Debug)]
 pub struct Lookup {

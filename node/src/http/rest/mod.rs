@@ -57,6 +57,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::get_record))
         .routes(routes!(records::search))
         .routes(routes!(records::lookup))
+        .routes(routes!(records::lookup_file))
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::link_case))

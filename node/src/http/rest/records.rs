@@ -217,6 +217,41 @@ pub struct LookupParams {
     pub all: Option<bool>,
 }
 
+#[utoipa::path(post, path = "/api/v1/lookup/file", tag = "read", params(LookupParams),
+    request_body(content_type = "multipart/form-data", description = "a `file` field: text, one value per line (`kind,value` forces a kind), or CSV whose header names a `value` column (and optionally `kind`); up to 200,000 values"),
+    responses((status = 200, body = LookupResponse), (status = 400, body = crate::http::ErrorBody), (status = 413, body = crate::http::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn lookup_file(
+    State(svc): Svc,
+    caller: Caller,
+    Query(params): Query<LookupParams>,
+    mut form: axum::extract::Multipart,
+) -> Result<axum::Json<LookupResponse>, ApiError> {
+    let default_kind = params.kind.as_deref().map(|k| ServiceError::parse::<Kind>("kind", k)).transpose()?;
+    let mut text = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("a malformed upload: {e}")))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+            let t = String::from_utf8(bytes.to_vec())
+                .map_err(|_| ApiError::bad_request("invalid_body", "the file is not UTF-8 text"))?;
+            text = Some(t);
+        }
+    }
+    let text = text.ok_or_else(|| ApiError::bad_request("invalid_body", "no `file` field in the upload"))?;
+    let items = crate::service::bulk_items(&text, default_kind)?;
+    let found = svc.lookup(caller, items, false, params.all.unwrap_or(false)).await?;
+    Ok(axum::Json(LookupResponse {
+        values: found.values,
+        invalid: found.invalid,
+        with_hits: found.with_hits,
+        results: found.results.iter().map(LookupResult::new).collect(),
+    }))
+}
+
 #[utoipa::path(post, path = "/api/v1/lookup", tag = "read", params(LookupParams),
     request_body(content = LookupRequest, description = "JSON, or text/plain with one value per line"),
     responses((status = 200, body = LookupResponse), (status = 400, body = crate::http::ErrorBody), (status = 413, body = crate::http::ErrorBody)),

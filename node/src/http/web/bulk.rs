@@ -5,7 +5,6 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use kawan_protocol::Kind;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -36,6 +35,12 @@ fn input(s: &Session, values: &str) -> Markup {
             input id="file" type="file" accept=".txt,.csv,text/plain,text/csv";
             p { button type="submit" { "Check" } " " button type="submit" name="format" value="csv" { "Download CSV" } }
         }
+        form method="post" action="/bulk/file" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            label for="upload" { "Upload a file to check on the node (text, one value per line, or CSV with a value column; up to 200,000 values)" }
+            input id="upload" type="file" name="file" accept=".txt,.csv,text/plain,text/csv" required;
+            p { button type="submit" { "Check the file" } " " button type="submit" name="format" value="csv" { "Check and download CSV" } }
+        }
         script src="/static/bulk.js" {}
     }
 }
@@ -44,23 +49,51 @@ pub(super) async fn check(s: Session, Form(f): Form<BulkForm>) -> Response {
     if let Some(r) = s.refuses(&f.csrf) {
         return r;
     }
-    let items: Vec<BulkItem> = f
-        .values
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| match l.split_once(',').and_then(|(k, v)| k.trim().parse::<Kind>().ok().map(|k| (k, v))) {
-            Some((k, v)) => BulkItem { kind: Some(k), value: v.trim().to_string() },
-            None => BulkItem { kind: None, value: l.to_string() },
-        })
-        .take(MAX_LOOKUP_VALUES)
-        .collect();
+    let items = match crate::service::bulk_items(&f.values, None) {
+        Ok(items) => items.into_iter().take(MAX_LOOKUP_VALUES).collect(),
+        Err(e) => return s.failed("Bulk check", e),
+    };
+    results(&s, &f.values, items, f.format.as_deref()).await
+}
+
+/// A file uploaded without JavaScript (multipart): the same check.
+pub(super) async fn upload(s: Session, mut form: axum::extract::Multipart) -> Response {
+    let (mut csrf, mut text, mut format) = (String::new(), String::new(), None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                let Ok(value) = field.text().await else {
+                    return (axum::http::StatusCode::BAD_REQUEST, "the upload is not UTF-8 text").into_response();
+                };
+                match name.as_str() {
+                    "csrf" => csrf = value,
+                    "file" => text = value,
+                    "format" => format = Some(value),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return (axum::http::StatusCode::BAD_REQUEST, format!("a malformed upload: {e}")).into_response(),
+        }
+    }
+    if let Some(r) = s.refuses(&csrf) {
+        return r;
+    }
+    let items = match crate::service::bulk_items(&text, None) {
+        Ok(items) => items.into_iter().take(MAX_LOOKUP_VALUES).collect(),
+        Err(e) => return s.failed("Bulk check", e),
+    };
+    results(&s, "", items, format.as_deref()).await
+}
+
+async fn results(s: &Session, values: &str, items: Vec<BulkItem>, format: Option<&str>) -> Response {
     let found = match s.svc.lookup(s.caller.clone(), items, false, true).await {
         Ok(found) => found,
         Err(e) => return s.failed("Bulk check", e),
     };
     let results = &found.results;
-    if f.format.as_deref() == Some("csv") {
+    if format == Some("csv") {
         let rows = results.iter().map(|r| {
             vec![
                 r.input.clone(),
@@ -83,7 +116,7 @@ pub(super) async fn check(s: Session, Form(f): Form<BulkForm>) -> Response {
         )
             .into_response();
     }
-    page(&s.svc, Some(&s), "Bulk check", html! {
+    page(&s.svc, Some(s), "Bulk check", html! {
         p { strong { (found.values) } " values: " strong { (found.with_hits) } " with hits, " strong { (found.invalid) } " invalid." }
         p {
             label for="show" { "Show" }
@@ -104,6 +137,6 @@ pub(super) async fn check(s: Session, Form(f): Form<BulkForm>) -> Response {
                 }
             }
         }
-        (input(&s, &f.values))
+        (input(s, values))
     }).into_response()
 }

@@ -49,6 +49,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/{id}/status", post(referrals::update))
         .route("/bulk", get(bulk::form).post(bulk::check))
+        .route("/bulk/file", post(bulk::upload))
         .route("/publish", get(publish::form).post(publish::indicator))
         .route("/publish/knowledge", post(publish::knowledge))
         .route("/library", get(library::library))
