@@ -265,6 +265,11 @@ fn every_output_path_asks_the_policy() {
     get("/api/v1/export/misp/manifest.json");
     get("/api/v1/export/csv");
     get("/api/v1/export/stix");
+    // Deconfliction answers: node 1 asks; nodes 0 and 2 answer.
+    let q = net.node(1).request("POST", "/api/v1/deconflict", Some(&net.node(1).token)).json(&json!({
+        "values": [{"kind": "phone", "value": phone(811)}], "purpose": "policy test"
+    }));
+    assert_eq!(q.status, 201, "{}", q.body);
 
     let mut decisions: std::collections::BTreeMap<String, u64> = Default::default();
     for i in 0..3 {
@@ -275,7 +280,7 @@ fn every_output_path_asks_the_policy() {
             *decisions.entry(path).or_default() += n;
         }
     }
-    assert_eq!(decisions.len(), 10, "every output path is reported: {decisions:?}");
+    assert_eq!(decisions.len(), 11, "every output path is reported: {decisions:?}");
     for (path, n) in &decisions {
         assert!(*n > 0, "output path {path} sent or showed data without asking the policy: {decisions:?}");
     }
