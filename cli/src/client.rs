@@ -44,6 +44,22 @@ impl Client {
         answer(resp)
     }
 
+    /// A binary answer (a backup), streamed into `out`.
+    pub fn get_into(&self, path: &str, out: &mut impl std::io::Write) -> anyhow::Result<u64> {
+        let resp = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            return answer(resp).map(|_| 0);
+        }
+        let mut body = resp.into_body();
+        let mut reader = body.with_config().limit(u64::MAX).reader();
+        Ok(std::io::copy(&mut reader, out)?)
+    }
+
     /// A non-JSON answer (CSV), as text.
     pub fn get_text(&self, path: &str) -> anyhow::Result<String> {
         let mut resp = self

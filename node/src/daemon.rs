@@ -143,6 +143,7 @@ impl Node {
         }
         let key = identity::load(&key_path)?;
         let svc = Arc::new(Service::new(storage, key, config, Arc::new(Metrics::new())));
+        svc.set_node_dir(dir.to_owned());
         Ok(Node { dir: dir.to_owned(), svc })
     }
 

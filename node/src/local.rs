@@ -80,6 +80,16 @@ impl LocalDb {
         self.engine.stats()
     }
 
+    /// Writes raw pairs (a restore into an empty database), durably.
+    pub fn import(&self, batch: Batch) -> Result<(), StoreError> {
+        self.engine.commit(batch, Durability::Sync)
+    }
+
+    /// Every stored pair as of one instant (a backup).
+    pub fn dump(&self, sink: &mut crate::store::engine::Sink) -> Result<(), StoreError> {
+        self.engine.dump(sink)
+    }
+
     pub fn compact(&self) -> Result<(), StoreError> {
         self.engine.compact()
     }

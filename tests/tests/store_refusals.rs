@@ -104,6 +104,9 @@ impl Engine for Faulty {
     fn compact(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    fn dump(&self, sink: &mut kawan_node::store::engine::Sink) -> Result<(), StoreError> {
+        self.inner.dump(sink)
+    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! returns `Ok(false)` when it ran but some input was invalid (exit status 1).
 
 pub mod audit;
+pub mod backup;
 pub mod card;
 pub mod case;
 pub mod deconflict;
@@ -98,6 +99,13 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Back up the running node without stopping it (operator): records,
+    /// trust lists, cases, tokens, audit log, config; the agency key only
+    /// with --include-key, and then encrypted (age).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new node directory (--dir), verifying every
+    /// record's signature and the audit log.
+    Restore(backup::RestoreArgs),
     /// The node's databases (operator): space used, compaction.
     #[command(subcommand)]
     Store(store::StoreCmd),
@@ -140,6 +148,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Token(t) => token::run(t, ctx),
         Command::Status => status::run(ctx),
         Command::Audit(a) => audit::run(a, ctx),
+        Command::Backup(a) => backup::backup(a, ctx),
+        Command::Restore(a) => backup::restore(a, ctx),
         Command::Store(s) => store::run(s, ctx),
         Command::Card(a) => card::run(a, ctx),
         Command::Key(k) => key::run(k, ctx),

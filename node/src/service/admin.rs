@@ -154,6 +154,37 @@ impl Service {
         .await
     }
 
+    /// A backup of the running node (operators): both databases as they
+    /// stand now, with the config and genesis, as a tar archive in an
+    /// already-unlinked scratch file (so nothing is left behind on disk).
+    pub async fn backup(
+        self: &Arc<Self>,
+        caller: Caller,
+    ) -> Result<(std::fs::File, crate::backup::Manifest), ServiceError> {
+        caller.require(Role::Operator)?;
+        let dir = self
+            .node_dir
+            .get()
+            .cloned()
+            .ok_or_else(|| ServiceError::invalid("no_node_dir", "this node was not started from a directory"))?;
+        self.run(move |s| {
+            s.audit(&caller, "backup", "pending")?;
+            let work = tempfile::tempdir_in(&dir).map_err(ServiceError::internal)?;
+            let path = work.path().join("backup.tar");
+            let file = std::fs::File::create(&path).map_err(ServiceError::internal)?;
+            let keys = s.own_keys().iter().map(|k| k.to_string()).collect();
+            let manifest =
+                crate::backup::write(&s.data, &dir, &s.config, keys, work.path(), std::io::BufWriter::new(file))
+                    .map_err(ServiceError::internal)?;
+            let file = std::fs::File::open(&path).map_err(ServiceError::internal)?;
+            drop(work);
+            let records = manifest.count("records", "records");
+            s.audit_read(&caller, "backup", &format!("done: {records} records"))?;
+            Ok((file, manifest))
+        })
+        .await
+    }
+
     /// The newest audit entries (operators), newest first; with `action`,
     /// only actions starting with it (e.g. `deconflict`).
     pub async fn audit_entries(

@@ -125,6 +125,8 @@ pub struct Service {
     alerts: tokio::sync::broadcast::Sender<crate::watch::Alert>,
     /// Deconfliction's in-memory state (filters, rate limits, nonces).
     deconflict: crate::deconflict::State,
+    /// The node directory (config, genesis), once the daemon says.
+    node_dir: OnceLock<std::path::PathBuf>,
 }
 
 impl Service {
@@ -139,6 +141,7 @@ impl Service {
             login_links: Mutex::new(Vec::new()),
             alerts: tokio::sync::broadcast::channel(256).0,
             deconflict: crate::deconflict::State::default(),
+            node_dir: OnceLock::new(),
         }
     }
 
@@ -156,6 +159,11 @@ impl Service {
 
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// Where the node's directory is (for backups of its config).
+    pub fn set_node_dir(&self, dir: std::path::PathBuf) {
+        let _ = self.node_dir.set(dir);
     }
 
     /// Hands the service the running network, for announcing new records

@@ -136,6 +136,24 @@ impl Service {
                  (kawan status explains)",
             ));
         }
+        // A node restored from a backup is behind its own log: a peer holds
+        // records it signed after the snapshot. Signing now would fork the
+        // log (an equivocation); catching up first takes seconds.
+        if let Some(net) = self.net.get() {
+            let peers = net.peers.read().unwrap_or_else(|e| e.into_inner());
+            for head in peers.peers.values().flat_map(|p| p.heads.iter()).filter(|h| h.author == me) {
+                if self.data.store.head(&head.channel, &me)? < head.seq {
+                    return Err(ServiceError::new(
+                        super::Fault::Conflict,
+                        "own_log_behind",
+                        format!(
+                            "a peer holds record {} of this agency's {} log and this node does not yet                              (restored from a backup?): publish again once it has caught up (kawan peers)",
+                            head.seq, head.channel
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 

@@ -19,6 +19,9 @@ pub type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 /// Key–value pairs of a scan, in key order (or reverse order).
 pub type Scan<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'a>;
 
+/// Receives each pair of a [`Engine::dump`].
+pub type Sink<'a> = dyn FnMut(Space, &[u8], &[u8]) -> Result<(), StoreError> + 'a;
+
 /// Writes that become visible together or not at all.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -96,6 +99,10 @@ pub trait Engine: Send + Sync {
 
     /// Rewrites the keyspaces' tables to drop overwritten and deleted data.
     fn compact(&self) -> Result<(), StoreError>;
+
+    /// Every pair of every keyspace as of one instant (a consistent
+    /// snapshot across keyspaces, while writes go on), handed to `sink`.
+    fn dump(&self, sink: &mut Sink) -> Result<(), StoreError>;
 }
 
 /// Every key that starts with `prefix`.

@@ -101,6 +101,20 @@ impl Engine for FjallEngine {
         Ok(self.db.persist(PersistMode::SyncData)?)
     }
 
+    fn dump(&self, sink: &mut crate::store::engine::Sink) -> Result<(), StoreError> {
+        use fjall::Readable as _;
+        let snapshot = self.db.snapshot();
+        let mut names: Vec<&Space> = self.spaces.keys().collect();
+        names.sort();
+        for name in names {
+            for guard in snapshot.iter(&self.spaces[name]) {
+                let (k, v) = guard.into_inner()?;
+                sink(name, &k, &v)?;
+            }
+        }
+        Ok(())
+    }
+
     fn checkpoint(&self) -> Result<(), StoreError> {
         self.persist()?;
         for ks in self.spaces.values() {

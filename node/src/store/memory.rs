@@ -52,6 +52,18 @@ impl Engine for MemoryEngine {
         }
     }
 
+    fn dump(&self, sink: &mut crate::store::engine::Sink) -> Result<(), StoreError> {
+        let spaces = self.spaces.read().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<&Space> = spaces.keys().collect();
+        names.sort();
+        for name in names {
+            for (k, v) in &spaces[name] {
+                sink(name, k, v)?;
+            }
+        }
+        Ok(())
+    }
+
     fn commit(&self, batch: Batch, _: Durability) -> Result<(), StoreError> {
         let mut spaces = self.spaces.write().unwrap_or_else(|e| e.into_inner());
         if let Some((space, _, _)) = batch.ops.iter().find(|(s, _, _)| !spaces.contains_key(s)) {

@@ -12,7 +12,7 @@ mod commit;
 pub mod engine;
 pub mod fjall;
 mod ingest;
-mod keys;
+pub mod keys;
 pub mod memory;
 mod query;
 mod trust;
@@ -229,6 +229,16 @@ impl Store {
     }
 
     /// Rewrites the tables to reclaim space (`kawan store compact`).
+    /// Every stored pair as of one instant (a backup).
+    pub fn dump(&self, sink: &mut engine::Sink) -> Result<(), StoreError> {
+        self.engine.dump(sink)
+    }
+
+    /// Writes raw pairs (a restore into an empty store), durably.
+    pub fn import(&self, batch: engine::Batch) -> Result<(), StoreError> {
+        self.engine.commit(batch, engine::Durability::Sync)
+    }
+
     pub fn compact(&self) -> Result<(), StoreError> {
         self.engine.compact()
     }

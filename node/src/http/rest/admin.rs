@@ -108,6 +108,24 @@ pub async fn audit_entries(
     Ok(axum::Json(svc.audit_entries(caller, p.limit.unwrap_or(100), p.action).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/backup", tag = "admin",
+    responses((status = 200, content_type = "application/x-tar", description = "a consistent backup of the running node (operators): manifest.json, kawan.toml, genesis.trust, local.kv, records.kv; never the agency key (`kawan backup --include-key` adds it and encrypts)")),
+    security(("bearer" = [])))]
+pub async fn backup(State(svc): Svc, caller: Caller) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let (file, manifest) = svc.backup(caller).await?;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    let name = format!("attachment; filename=\"kawan-backup-{}.tar\"", manifest.created_ms);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/x-tar".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
 #[utoipa::path(post, path = "/api/v1/audit/checkpoint", tag = "admin",
     responses((status = 200, body = Object, description = "{seq, hash, time_ms, sig}: the audit log's head, signed by the agency key")),
     security(("bearer" = [])))]

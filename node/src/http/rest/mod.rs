@@ -67,6 +67,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::status))
         .routes(routes!(admin::verify_audit))
         .routes(routes!(admin::audit_entries))
+        .routes(routes!(admin::backup))
         .routes(routes!(admin::audit_checkpoint))
         .routes(routes!(admin::stats))
         .routes(routes!(admin::compact))

@@ -1,0 +1,225 @@
+//! `kawan backup` and `kawan restore`: a consistent copy of a running node,
+//! and a new node directory from one (docs/operations.md).
+
+use std::{
+    io::{BufRead as _, BufReader, Read, Write},
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+
+use super::Ctx;
+use crate::output;
+
+/// How an encrypted backup is protected: a passphrase, or age recipients.
+#[derive(Args)]
+pub struct Secret {
+    /// Encrypt with the passphrase on the first line of FILE (age, scrypt).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Encrypt to an age recipient (`age1…`; repeatable).
+    #[arg(long, value_name = "AGE_RECIPIENT")]
+    recipient: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// Where to write the backup (created mode 0600; must not exist).
+    #[arg(long)]
+    out: PathBuf,
+    /// Include the agency key (and the operator token file): the backup
+    /// must then be encrypted (--passphrase-file or --recipient).
+    #[arg(long)]
+    include_key: bool,
+    #[command(flatten)]
+    secret: Secret,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The backup file (plain or age-encrypted).
+    file: PathBuf,
+    /// For an encrypted backup: the passphrase on the first line of FILE.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// For an encrypted backup: an age identity file (`AGE-SECRET-KEY-1…`).
+    #[arg(long, value_name = "FILE")]
+    identity: Option<PathBuf>,
+}
+
+fn passphrase(path: &Path) -> anyhow::Result<age::secrecy::SecretString> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let line = BufReader::new(file).lines().next().transpose()?.unwrap_or_default();
+    if line.trim().len() < 12 {
+        bail!("the passphrase in {} is shorter than 12 characters", path.display());
+    }
+    Ok(age::secrecy::SecretString::from(line.trim().to_string()))
+}
+
+pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
+    let encrypt = a.secret.passphrase_file.is_some() || !a.secret.recipient.is_empty();
+    if a.include_key && !encrypt {
+        bail!("--include-key needs --passphrase-file or --recipient: a backup with the agency key is always encrypted");
+    }
+    let client = ctx.client()?;
+    // The node's archive, then (if asked) the key, re-packed into the output.
+    let mut plain = tempfile::tempfile().context("cannot create a scratch file")?;
+    client.get_into("/api/v1/backup", &mut plain)?;
+    use std::io::Seek as _;
+    plain.rewind()?;
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode_0600()
+        .open(&a.out)
+        .with_context(|| format!("cannot create {} (it must not exist)", a.out.display()))?;
+    let sink = if encrypt {
+        let encryptor = match &a.secret.passphrase_file {
+            Some(p) => age::Encryptor::with_user_passphrase(passphrase(p)?),
+            None => {
+                let recipients = a
+                    .secret
+                    .recipient
+                    .iter()
+                    .map(|r| r.parse::<age::x25519::Recipient>().map_err(|e| anyhow::anyhow!("recipient {r}: {e}")))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))?
+            }
+        };
+        Sink::Age(encryptor.wrap_output(std::io::BufWriter::new(out))?)
+    } else {
+        Sink::Plain(std::io::BufWriter::new(out))
+    };
+    let mut tar = tar::Builder::new(sink);
+    let mut manifest = serde_json::Value::Null;
+    let mut archive = tar::Archive::new(plain);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let name = entry.path()?.to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes)?;
+        if name == "manifest.json" {
+            manifest = serde_json::from_slice(&bytes).unwrap_or_default();
+        }
+        kawan_node::backup::append_bytes(&mut tar, &name, &bytes)?;
+    }
+    if a.include_key {
+        let config = kawan_node::config::Config::load(&ctx.dir)?;
+        let key = std::fs::read(ctx.dir.join(&config.paths.key)).context("cannot read the agency key")?;
+        kawan_node::backup::append_bytes(&mut tar, "agency.key", &key)?;
+        if let Ok(token) = std::fs::read(ctx.dir.join(kawan_node::daemon::TOKEN_FILE)) {
+            kawan_node::backup::append_bytes(&mut tar, kawan_node::daemon::TOKEN_FILE, &token)?;
+        }
+    }
+    tar.into_inner()?.finish()?;
+    if ctx.json {
+        output::json(&manifest);
+    } else {
+        let records = manifest["entries"]["records/records"].as_u64().unwrap_or(0);
+        let audit = manifest["entries"]["local/audit"].as_u64().unwrap_or(0);
+        println!(
+            "backed up {} to {}: {records} records, {audit} audit entries{}{}",
+            manifest["agency"].as_str().unwrap_or("?"),
+            a.out.display(),
+            if a.include_key { ", the agency key" } else { "" },
+            if encrypt { " (encrypted with age)" } else { " (not encrypted: it holds cases; keep it safe)" },
+        );
+    }
+    Ok(true)
+}
+
+pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
+    let Some(target) = &ctx.dir_given else {
+        bail!("say where to restore: kawan restore FILE --dir NEW_DIRECTORY");
+    };
+    let mut file =
+        BufReader::new(std::fs::File::open(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?);
+    let encrypted = file.fill_buf()?.starts_with(b"age-encryption.org/v1");
+    let reader: Box<dyn Read> = if encrypted {
+        let decryptor = age::Decryptor::new_buffered(file).context("not a readable age file")?;
+        let stream = match (&a.passphrase_file, &a.identity) {
+            (Some(p), _) => {
+                decryptor.decrypt(std::iter::once(&age::scrypt::Identity::new(passphrase(p)?) as &dyn age::Identity))
+            }
+            (None, Some(i)) => {
+                let text = std::fs::read_to_string(i).with_context(|| format!("cannot read {}", i.display()))?;
+                let id = text
+                    .lines()
+                    .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+                    .and_then(|l| l.trim().parse::<age::x25519::Identity>().ok())
+                    .with_context(|| format!("no age identity in {}", i.display()))?;
+                decryptor.decrypt(std::iter::once(&id as &dyn age::Identity))
+            }
+            (None, None) => bail!("{} is encrypted: give --passphrase-file or --identity", a.file.display()),
+        };
+        Box::new(stream.context("cannot decrypt the backup (wrong passphrase or identity?)")?)
+    } else {
+        Box::new(file)
+    };
+    let r = kawan_node::backup::restore(reader, target)?;
+    if ctx.json {
+        output::json(&serde_json::to_value(&r)?);
+    } else {
+        println!("restored {} into {}", r.manifest.agency, target.display());
+        println!("  records        {} (every signature verified)", r.records);
+        println!("  audit log      {} entries (hash chain and signed checkpoints verified)", r.audit_entries);
+        println!("  cases          {}", r.cases);
+        println!("  tokens         {}", r.tokens);
+        if r.key_restored {
+            println!("  agency key     restored; start it with: kawan run --dir {}", target.display());
+        } else {
+            println!(
+                "  agency key     not in the backup: copy it to {}/agency.key (mode 0600) before kawan run",
+                target.display()
+            );
+        }
+    }
+    Ok(true)
+}
+
+/// Where the archive goes: the file, or an age stream into it (which must
+/// be finished to write its last chunk).
+enum Sink {
+    Plain(std::io::BufWriter<std::fs::File>),
+    Age(age::stream::StreamWriter<std::io::BufWriter<std::fs::File>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Age(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Age(w) => w.flush(),
+        }
+    }
+}
+
+impl Sink {
+    fn finish(self) -> std::io::Result<()> {
+        let mut file = match self {
+            Sink::Plain(w) => w,
+            Sink::Age(w) => w.finish()?,
+        };
+        file.flush()?;
+        file.get_ref().sync_all()
+    }
+}
+
+/// `OpenOptions::mode(0o600)`, spelled once.
+trait Private {
+    fn mode_0600(&mut self) -> &mut Self;
+}
+
+impl Private for std::fs::OpenOptions {
+    fn mode_0600(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        self.mode(0o600)
+    }
+}
