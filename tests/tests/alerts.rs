@@ -105,6 +105,16 @@ fn partners_publishing_watched_or_case_values_raise_alerts_here_only() {
     assert!(html.contains(&in_case) && html.contains("1 unread alert"), "{html}");
     let (_, home) = browser.get("/");
     assert!(home.contains("1 unread alert(s)"), "the home page says so: {home}");
+    // The home page: partners' new records by agency and kind (in words),
+    // what waits, the network, and charts drawn with their numbers.
+    assert!(home.contains("In the last day") && home.contains("new record(s) from partners"), "{home}");
+    assert!(home.contains("Agency 1: <strong>1</strong>") && home.contains("Agency 2: <strong>1</strong>"), "{home}");
+    assert!(home.contains("Phone numbers: <strong>2</strong>") && home.contains("Whole network"), "{home}");
+    assert!(home.contains("2 of 2 partner node(s) connected"), "{home}");
+    assert_eq!(home.matches("<svg").count(), 2, "weekly charts (platforms and countries are empty): {home}");
+    assert!(home.contains("Records per week, by kind") && !home.contains(">phone<"), "human labels only");
+    let (_, again) = browser.get("/");
+    assert!(again.contains("Since your last visit") && again.contains("No new records from partners"), "{again}");
     let (_, html) = browser.get(&format!("/cases/{case_id}"));
     assert!(html.contains("Agency 2 published"), "{html}");
 

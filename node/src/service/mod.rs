@@ -13,6 +13,7 @@ mod cases;
 mod deconflict;
 mod error;
 mod export;
+mod home;
 mod publish;
 mod query;
 mod referrals;
@@ -29,6 +30,7 @@ pub use admin::{Count, DatabaseStats, KeyspaceStats, Status, StoreStats};
 pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
+pub use home::{Home, Tally, WEEKS};
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES, bulk_items};
 pub use referrals::{

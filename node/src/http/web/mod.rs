@@ -8,6 +8,7 @@ mod bulk;
 mod cases;
 mod charts;
 mod deconflict;
+mod home;
 mod indicator;
 mod layout;
 mod library;

@@ -38,27 +38,32 @@ pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
             Err(e) => html! { div.error { (e.message) } },
         };
     }
-    // The home page: what waits for this analyst first.
-    let unread = s
-        .svc
-        .alerts(s.caller.clone(), 1000)
-        .await
-        .map_or(0, |a| a.iter().filter(|a| a.acknowledged_by.is_none()).count());
+    // The home page: what changed and what waits, when nothing was searched.
+    let home = if raw.trim().is_empty() { s.svc.home(s.caller.clone()).await.ok() } else { None };
+    let unread = match &home {
+        Some(h) => h.unread_alerts.len(),
+        None => s
+            .svc
+            .alerts(s.caller.clone(), 1000)
+            .await
+            .map_or(0, |a| a.iter().filter(|a| a.acknowledged_by.is_none()).count()),
+    };
     page(
         &s.svc,
         Some(&s),
-        "Search",
+        if home.is_some() { "Home" } else { "Search" },
         html! {
             @if unread > 0 { p.notice { a href="/alerts" { (unread) " unread alert(s)" } ": partners published values you watch or hold in a case." } }
             form.row method="get" action="/" {
                 input type="text" name="q" value=(raw) placeholder="a phone number, t.me link, wallet, URL…" aria-label="value" autofocus;
                 select name="kind" aria-label="kind" {
                     option value="" { "any kind" }
-                    @for k in Kind::ALL { option value=(k) selected[chosen == Some(k)] { (k) } }
+                    @for k in Kind::ALL { option value=(k) selected[chosen == Some(k)] { (super::home::kind_name(k.as_str())) } }
                 }
                 button type="submit" { "Search" }
             }
             (outcome)
+            @if let Some(h) = &home { (super::home::dashboard(&s, h)) }
         },
     )
 }
