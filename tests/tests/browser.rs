@@ -41,11 +41,17 @@ async fn login(driver: &WebDriver, n: &TestNode, shot: Option<&PathBuf>) -> WebD
     wait_for(driver, "Log out").await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
+/// Headless Chromium under chromedriver, with a fresh profile.
+struct Browser {
+    driver: WebDriver,
+    _process: Driver,
+    _profile: tempfile::TempDir,
+}
+
+async fn browser() -> WebDriverResult<Browser> {
     let chromedriver = which("chromedriver").expect("chromedriver missing: scripts/test installs chromium-driver");
     let port = free_port();
-    let _driver_process = Driver(
+    let process = Driver(
         Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -53,8 +59,6 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
             .spawn()
             .unwrap(),
     );
-    let net = tokio::task::spawn_blocking(|| TestNetwork::start(2, &[])).await.unwrap();
-    let (a, b) = (net.node(0), net.node(1));
     let profile = tempfile::tempdir().unwrap();
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary("/usr/bin/chromium")?;
@@ -80,11 +84,20 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     };
+    Ok(Browser { driver, _process: process, _profile: profile })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
+    let net = tokio::task::spawn_blocking(|| TestNetwork::start(2, &[])).await.unwrap();
+    let (a, b) = (net.node(0), net.node(1));
+    let browser = browser().await?;
+    let driver = &browser.driver;
     let dir = shots();
     std::fs::create_dir_all(&dir).unwrap();
 
     // Agency 0 publishes through the form, with markup in the description.
-    login(&driver, a, Some(&dir)).await?;
+    login(driver, a, Some(&dir)).await?;
     driver.goto(format!("{}/publish", a.base)).await?;
     driver.find(By::Id("value")).await?.send_keys("+44 (0)7700 900955").await?;
     driver.find(By::Id("description")).await?.send_keys("<script>alert('x')</script> seen on a job site").await?;
@@ -110,11 +123,11 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
         .json(&json!({"reference": "CASE-BROWSER-7Q", "title": "Browser case"}));
     assert_eq!(c.status, 201);
     driver.goto(format!("{}/cases", a.base)).await?;
-    wait_for(&driver, "CASE-BROWSER-7Q").await?;
+    wait_for(driver, "CASE-BROWSER-7Q").await?;
     driver.screenshot(&dir.join("cases.png")).await?;
 
     // Agency 1 sees the record arrive on its search page.
-    login(&driver, b, None).await?;
+    login(driver, b, None).await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         driver.goto(format!("{}/?q=%2B44+7700+900955&kind=phone", b.base)).await?;
@@ -126,7 +139,7 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     }
     driver.screenshot(&dir.join("search.png")).await?;
     driver.goto(format!("{}/cases", b.base)).await?;
-    wait_for(&driver, "stay on this node").await?;
+    wait_for(driver, "stay on this node").await?;
     assert!(!driver.source().await?.contains("CASE-BROWSER-7Q"), "a case never shows on another node");
 
     // A bulk check of 1,000 values.
@@ -134,7 +147,7 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     let values: String = (0..1000).map(|i| format!("+4477009{:05}\n", 900 + i)).collect();
     driver.execute("document.getElementById('values').value = arguments[0];", vec![json!(values)]).await?;
     driver.find(By::Css("main form button[type=submit]")).await?.click().await?;
-    wait_for(&driver, "<strong>1000</strong> values: <strong>1</strong> with hits").await?;
+    wait_for(driver, "<strong>1000</strong> values: <strong>1</strong> with hits").await?;
     driver.screenshot(&dir.join("bulk.png")).await?;
     // The filter (a static script: the page allows no inline script) shows the hit only.
     driver.find(By::Css("#show option[value='hit']")).await?.click().await?;
@@ -153,7 +166,7 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     driver.find(By::Id("value")).await?.send_keys("+44 7700 900955").await?;
     driver.find(By::Id("reference")).await?.send_keys("WA-LE-2026-0042").await?;
     driver.find(By::Css("main form[action='/referrals'] button[type=submit]")).await?.click().await?;
-    wait_for(&driver, "Filed referral").await?;
+    wait_for(driver, "Filed referral").await?;
     let chart = driver.find(By::Css("#chart-per-month svg")).await?;
     assert!(chart.rect().await?.width > 100.0, "the chart is drawn");
     assert!(driver.source().await?.contains("WA-LE-2026-0042"));
@@ -165,7 +178,7 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
         .json(&json!({"kind": "phone", "value": "+44 7700 900956", "note": "browser test"}));
     assert_eq!(watch.status, 201, "{}", watch.body);
     driver.goto(format!("{}/alerts", b.base)).await?;
-    wait_for(&driver, "No alerts yet").await?;
+    wait_for(driver, "No alerts yet").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let published = a
         .request("POST", "/api/v1/indicators", Some(&a.token))
@@ -181,9 +194,9 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     driver.screenshot(&dir.join("alerts.png")).await?;
 
     driver.goto(format!("{}/network", b.base)).await?;
-    wait_for(&driver, "Agency 0").await?;
+    wait_for(driver, "Agency 0").await?;
     driver.screenshot(&dir.join("network.png")).await?;
-    driver.quit().await?;
+    browser.driver.quit().await?;
     drop(net);
     Ok(())
 }
@@ -201,4 +214,133 @@ async fn wait_for(driver: &WebDriver, needle: &str) -> WebDriverResult<()> {
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.exists()))
+}
+
+/// The vendored axe-core (tests/fixtures/axe), injected into each page.
+const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
+
+/// axe-core's serious and critical violations on the page open now
+/// (WCAG 2.1 A and AA rules), as `rule: target…` lines.
+async fn axe_violations(driver: &WebDriver) -> WebDriverResult<Vec<String>> {
+    driver.execute(AXE, vec![]).await?;
+    let result = driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', '))))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(result.json().clone()).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> WebDriverResult<()> {
+    let net = tokio::task::spawn_blocking(|| TestNetwork::start(2, &[])).await.unwrap();
+    let (a, b) = (net.node(0), net.node(1));
+    // Something on every page: a record from a partner, a case with a
+    // value, a referral, an alert, a deconfliction question.
+    let published = b
+        .request("POST", "/api/v1/indicators", Some(&b.token))
+        .json(&json!({"kind": "phone", "value": "+447700900957", "role": "recruiter_contact", "tlp": "green",
+                      "platform": "whatsapp", "countries": ["KH"]}));
+    assert_eq!(published.status, 201, "{}", published.body);
+    let id = published.json()["id"].as_str().unwrap().to_string();
+    let case =
+        a.request("POST", "/api/v1/cases", Some(&a.token)).json(&json!({"reference": "OP-A11Y", "title": "Axe"}));
+    let case_id = case.json()["id"].as_u64().unwrap();
+    a.request("POST", &format!("/api/v1/cases/{case_id}/values"), Some(&a.token))
+        .json(&json!({"value": "+447700900958"}));
+    a.request("POST", "/api/v1/watchlist", Some(&a.token)).json(&json!({"kind": "phone", "value": "+447700900957"}));
+    a.request("POST", "/api/v1/referrals", Some(&a.token)).json(&json!({"platform": "facebook", "request": "takedown",
+        "tlp": "green", "subjects": [{"kind": "url", "value": "https://jobs.example/ad"}]}));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.request("GET", &format!("/api/v1/records/{id}"), Some(&a.token)).call().status != 200 {
+        assert!(Instant::now() < deadline, "the partner's record never arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    a.request("POST", "/api/v1/deconflict", Some(&a.token))
+        .json(&json!({"values": [{"value": "+447700900958"}], "purpose": "a11y"}));
+
+    let browser = browser().await?;
+    let driver = &browser.driver;
+    driver.goto(format!("{}/login", a.base)).await?;
+    let mut failures = Vec::new();
+    for v in axe_violations(driver).await? {
+        failures.push(format!("/login: {v}"));
+    }
+    login(driver, a, None).await?;
+    let pages = [
+        "/".to_string(),
+        "/?q=%2B447700900957".into(),
+        format!("/indicator/{id}"),
+        format!("/record/{id}"),
+        "/bulk".into(),
+        "/publish".into(),
+        "/library".into(),
+        "/referrals".into(),
+        "/alerts".into(),
+        "/deconflict".into(),
+        "/cases".into(),
+        format!("/cases/{case_id}"),
+        "/network".into(),
+    ];
+    for page in &pages {
+        driver.goto(format!("{}{page}", a.base)).await?;
+        wait_for(driver, "</main>").await?;
+        for v in axe_violations(driver).await? {
+            failures.push(format!("{page}: {v}"));
+        }
+    }
+    assert!(failures.is_empty(), "serious or critical accessibility violations:\n{}", failures.join("\n"));
+    // The check can fail: a button without a name is reported.
+    driver
+        .execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<button></button>')", vec![])
+        .await?;
+    let seeded = axe_violations(driver).await?;
+    assert!(seeded.iter().any(|v| v.starts_with("button-name")), "{seeded:?}");
+
+    // By keyboard only: type a value in the search box (focused on
+    // arrival), Enter; Tab to the hit, Enter; Tab to the sighting form's
+    // button, Enter.
+    driver.goto(format!("{}/", a.base)).await?;
+    driver.active_element().await?.send_keys("+44 7700 900957" + Key::Enter).await?;
+    wait_for(driver, "Agency 1").await?;
+    let mut reached = false;
+    for _ in 0..60 {
+        driver.active_element().await?.send_keys(Key::Tab).await?;
+        let href = driver.active_element().await?.attr("href").await?.unwrap_or_default();
+        if href.starts_with("/indicator/") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab reaches the hit's link");
+    driver.active_element().await?.send_keys(Key::Enter).await?;
+    wait_for(driver, "We saw it too").await?;
+    let mut pressed = false;
+    for _ in 0..80 {
+        driver.active_element().await?.send_keys(Key::Tab).await?;
+        let el = driver.active_element().await?;
+        if el.tag_name().await? == "button" && el.text().await?.contains("We saw it too") {
+            el.send_keys(Key::Enter).await?;
+            pressed = true;
+            break;
+        }
+    }
+    assert!(pressed, "Tab reaches the sighting button");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = a.request("GET", &format!("/api/v1/records/{id}"), Some(&a.token)).call().json();
+        if r["current"]["sighted_by"].as_array().is_some_and(|s| !s.is_empty()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sighting was not recorded: {r}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser.driver.quit().await?;
+    drop(net);
+    Ok(())
 }
