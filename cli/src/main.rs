@@ -25,6 +25,11 @@ struct Cli {
     command: cmd::Command,
 }
 
+/// The command-line interface as clap describes it (completions, man pages).
+fn cli_command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if !cli.command.runs_a_node() {

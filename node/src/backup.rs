@@ -137,7 +137,7 @@ pub fn write(
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Malformed(e.to_string()))?;
     append_bytes(&mut tar, "manifest.json", &json)?;
     for (name, path) in
-        [("kawan.toml", node_dir.join(crate::config::FILE)), ("genesis.trust", node_dir.join(&config.paths.genesis))]
+        [("kawan.toml", crate::config::path(node_dir)), ("genesis.trust", node_dir.join(&config.paths.genesis))]
     {
         if path.is_file() {
             tar.append_path_with_name(&path, name)?;
@@ -201,7 +201,8 @@ pub fn restore(archive: impl Read, target: &Path) -> Result<Restored, BackupErro
         }
     }
     let manifest = manifest.ok_or_else(|| BackupError::Malformed("no manifest.json".into()))?;
-    let config = Config::load(target).map_err(|e| BackupError::Malformed(e.to_string()))?;
+    let config =
+        Config::load_file(&target.join(crate::config::FILE)).map_err(|e| BackupError::Malformed(e.to_string()))?;
     let data_path = target.join(&config.paths.data);
     {
         let data = DataDir::open(&data_path).map_err(|e| BackupError::Open(e.to_string()))?;

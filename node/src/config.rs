@@ -11,6 +11,16 @@ use serde::{Deserialize, Serialize};
 
 pub const FILE: &str = "kawan.toml";
 
+/// Where a node directory's configuration is: `$KAWAN_CONFIG` if set (the
+/// Debian package keeps it in /etc/kawan/kawan.toml), else `dir/kawan.toml`.
+/// Relative paths inside it are relative to the node directory either way.
+pub fn path(dir: &Path) -> PathBuf {
+    match std::env::var_os("KAWAN_CONFIG") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => dir.join(FILE),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -138,9 +148,15 @@ impl Config {
         }
     }
 
-    /// Reads `dir/kawan.toml`; every error names the file and what is wrong.
+    /// Reads the node directory's configuration ([`path`]); every error
+    /// names the file and what is wrong.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
-        let path = dir.join(FILE);
+        Config::load_file(&path(dir))
+    }
+
+    /// Reads one configuration file.
+    pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+        let path = path.to_owned();
         let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         let config: Config =
             toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
@@ -171,9 +187,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Writes `dir/kawan.toml` with a comment on each setting.
+    /// Writes the node directory's configuration ([`path`]) with a comment
+    /// on each setting.
     pub fn write(&self, dir: &Path) -> Result<(), ConfigError> {
-        let path = dir.join(FILE);
+        let path = path(dir);
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
         let list = |v: &[String]| format!("[{}]", v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "));
         let text = format!(

@@ -81,7 +81,7 @@ pub struct Initialised {
 /// client commands on this machine can use it).
 pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Result<Initialised, DaemonError> {
     std::fs::create_dir_all(dir).map_err(|source| DaemonError::Create { path: dir.to_owned(), source })?;
-    if dir.join(crate::config::FILE).exists() {
+    if crate::config::path(dir).exists() {
         return Err(DaemonError::AlreadyInitialised(dir.to_owned()));
     }
     {

@@ -121,6 +121,13 @@ pub enum Command {
     Peers,
     /// Export what this node may share (never AMBER+STRICT or RED).
     Export(export::ExportArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    ///
+    /// Example: kawan completions bash > /etc/bash_completion.d/kawan
+    Completions { shell: clap_complete::Shell },
+    /// Write a man page per command into DIR (for packaging).
+    #[command(hide = true)]
+    Man { dir: PathBuf },
 }
 
 impl Command {
@@ -156,5 +163,15 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Trust(t) => trust::run(t, ctx),
         Command::Peers => peers::run(ctx),
         Command::Export(a) => export::run(a, ctx),
+        Command::Completions { shell } => {
+            let mut cmd = crate::cli_command();
+            clap_complete::generate(shell, &mut cmd, "kawan", &mut std::io::stdout());
+            Ok(true)
+        }
+        Command::Man { dir } => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(crate::cli_command(), &dir)?;
+            Ok(true)
+        }
     }
 }
