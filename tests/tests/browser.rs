@@ -196,6 +196,13 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     driver.goto(format!("{}/network", b.base)).await?;
     wait_for(driver, "Agency 0").await?;
     driver.screenshot(&dir.join("network.png")).await?;
+    // The home page, in English and (with the switch in the header) in Thai.
+    driver.goto(format!("{}/", b.base)).await?;
+    wait_for(driver, "Records per week, by kind").await?;
+    driver.screenshot(&dir.join("home.png")).await?;
+    driver.find(By::Css("nav.languages a[hreflang='th']")).await?.click().await?;
+    wait_for(driver, "ข้อมูลต่อสัปดาห์ ตามประเภท").await?;
+    driver.screenshot(&dir.join("home-th.png")).await?;
     browser.driver.quit().await?;
     drop(net);
     Ok(())

@@ -223,3 +223,56 @@ fn one_token_holder_cannot_push_out_anothers_login_links() {
     assert_eq!(open(&first_of_mine), 404, "a holder's own oldest link goes first");
     assert_eq!(open(&theirs), 303, "another holder's link still works");
 }
+
+/// The page in the region's languages: from the browser's Accept-Language,
+/// or the switch in the header (remembered in a cookie). Nothing on the
+/// translated pages stays in English or shows a message id.
+#[test]
+fn the_home_page_speaks_thai_and_indonesian() {
+    let n = TestNode::start("Localised Agency", "TH");
+    let b = kawan_tests::web::Browser::login(&n);
+    let get = |path: &str, extra: &[(&str, &str)]| {
+        let mut req = b.agent.get(format!("{}{path}", b.base)).header("Cookie", &b.cookie);
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let mut r = req.call().unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap_or_default())
+    };
+    let (_, th) = get("/", &[("Accept-Language", "th-TH,th;q=0.9,en;q=0.5")]);
+    assert!(
+        th.contains("<html lang=\"th\">") && th.contains("หน้าแรก") && th.contains("ไม่มีข้อมูลใหม่จากหน่วยงานพันธมิตร"),
+        "{th}"
+    );
+    assert!(th.contains("หมายเลขโทรศัพท์"), "kind names in Thai: {th}");
+    let en = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../node/src/http/web/i18n/en.ftl")).unwrap();
+    for (id, text) in en.lines().filter_map(|l| l.split_once(" = ")) {
+        let fixed = text.split('{').next().unwrap().trim();
+        // Messages whose text is the same in every language (URL, IP…) aside.
+        if fixed.len() > 6 && !id.starts_with('#') && id != "lang-name" {
+            assert!(!th.contains(fixed), "English {id:?} ({fixed:?}) on the Thai page");
+        }
+    }
+    assert!(!th.contains('⟦'), "no message id shows");
+
+    // The switch: remembered, and back to where the browser was.
+    let mut r = b
+        .agent
+        .get(format!("{}/lang/id", b.base))
+        .header("Cookie", &b.cookie)
+        .header("Referer", &format!("{}/alerts", b.base))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers().get("location").unwrap(), "/alerts");
+    let set = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(set.starts_with("kawan_lang=id;") && set.contains("SameSite=Strict"), "{set}");
+    let _ = r.body_mut().read_to_string();
+    let cookies = format!("{}; kawan_lang=id", b.cookie);
+    let mut r =
+        b.agent.get(format!("{}/", b.base)).header("Cookie", &cookies).header("Accept-Language", "th").call().unwrap();
+    let id = r.body_mut().read_to_string().unwrap();
+    assert!(id.contains("<html lang=\"id\">") && id.contains("Beranda") && id.contains("Nomor telepon"), "{id}");
+    let (status, _) = get("/lang/xx", &[]);
+    assert_eq!(status, 404);
+}

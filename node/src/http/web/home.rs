@@ -7,54 +7,22 @@ use maud::{Markup, PreEscaped, html};
 use super::{
     Session,
     charts::{Series, bars},
+    i18n::{self, Lang},
     layout::{date, hits_table},
 };
 use crate::service::{Home, Tally};
 
-/// An indicator kind or record type as people say it.
-pub(super) fn kind_label(k: &str) -> String {
-    match k {
-        "phone" => "Phone numbers",
-        "email" => "Email addresses",
-        "url" => "URLs",
-        "domain" => "Domains",
-        "ip" => "IP addresses",
-        "telegram_handle" => "Telegram handles",
-        "line_id" => "LINE ids",
-        "wechat_id" => "WeChat ids",
-        "social_profile" => "Social media profiles",
-        "tron_address" => "TRON wallets",
-        "evm_address" => "Ethereum-style wallets",
-        "btc_address" => "Bitcoin wallets",
-        "bank_account" => "Bank accounts",
-        "company_name" => "Company names",
-        "app_id" => "Apps",
-        "image_hash" => "Image hashes",
-        "typology" => "Typologies",
-        "technique" => "Techniques",
-        "referral" => "Referrals",
-        other => return other.to_string(),
-    }
-    .to_string()
-}
-
-/// One value's kind as people say it, for pickers: "Phone number".
-pub(super) fn kind_name(k: &str) -> String {
-    let plural = kind_label(k);
-    match plural.as_str() {
-        "Email addresses" => "Email address".into(),
-        "IP addresses" => "IP address".into(),
-        "Apps" => "App".into(),
-        "Image hashes" => "Image hash".into(),
-        p => p.strip_suffix('s').unwrap_or(p).to_string(),
-    }
+/// An indicator kind or record type as people say it, in `lang`.
+pub(super) fn kind_label(lang: Lang, k: &str) -> String {
+    let id = format!("kind-{k}");
+    if i18n::ids(Lang::En).contains(&id) { i18n::t(lang, &id) } else { k.to_string() }
 }
 
 /// A channel as people say it.
-fn channel_label(c: &str) -> String {
+fn channel_label(lang: Lang, c: &str) -> String {
     match c.strip_prefix("group:") {
-        Some(g) => format!("Sharing group {g}"),
-        None if c == "network" => "Whole network".into(),
+        Some(g) => i18n::t_args(lang, "channel-group", &[("group", g.to_string().into())]),
+        None if c == "network" => i18n::t(lang, "channel-network"),
         None => c.to_string(),
     }
 }
@@ -66,6 +34,7 @@ fn tally_list(t: &Tally, label: impl Fn(&str) -> String) -> Markup {
 /// The top entries of a weekly series map as chart series (the rest summed).
 fn top_series(
     m: &std::collections::BTreeMap<String, Vec<u64>>,
+    others: String,
     label: impl Fn(&str) -> String,
 ) -> Vec<(String, Vec<f64>)> {
     let mut all: Vec<(&String, &Vec<u64>)> = m.iter().collect();
@@ -79,68 +48,77 @@ fn top_series(
                 *r += *x as f64;
             }
         }
-        out.push(("Others".into(), rest));
+        out.push((others, rest));
     }
     out
 }
 
-fn weekly_chart(title: &str, weeks: &[u64], series: &[(String, Vec<f64>)]) -> Markup {
+fn weekly_chart(lang: Lang, title: &str, weeks: &[u64], series: &[(String, Vec<f64>)]) -> Markup {
     let labels: Vec<String> = weeks.iter().map(|w| date(Some(*w))[5..].to_string()).collect();
     let s: Vec<Series> = series.iter().map(|(n, v)| Series { name: n, values: v.clone() }).collect();
     html! {
         figure {
-            @if let Some(svg) = bars(title, &labels, &s, "records") { (PreEscaped(svg)) }
+            @if let Some(svg) = bars(title, &labels, &s, &i18n::t(lang, "chart-records")) { (PreEscaped(svg)) }
             figcaption { (title) }
             table.figures {
-                thead { tr { th { "Week of" } @for l in &labels { th { (l) } } } }
+                thead { tr { th { (i18n::t(lang, "chart-week-of")) } @for l in &labels { th { (l) } } } }
                 tbody { @for (name, values) in series { tr { th { (name) } @for v in values { td { (v) } } } } }
             }
         }
     }
 }
 
-fn top_chart(title: &str, t: &Tally, label: impl Fn(&str) -> String) -> Markup {
+fn top_chart(lang: Lang, title: &str, t: &Tally, label: impl Fn(&str) -> String) -> Markup {
     let labels: Vec<String> = t.iter().map(|(n, _)| label(n)).collect();
     let values = t.iter().map(|(_, n)| *n as f64).collect();
     html! {
         figure {
-            @if let Some(svg) = bars(title, &labels, &[Series { name: "indicators", values }], "indicators") { (PreEscaped(svg)) }
+            @if let Some(svg) = bars(title, &labels, &[Series { name: &i18n::t(lang, "chart-indicators"), values }], &i18n::t(lang, "chart-indicators")) { (PreEscaped(svg)) }
             figcaption { (title) }
-            @if t.is_empty() { p.muted { "None yet." } }
+            @if t.is_empty() { p.muted { (i18n::t(lang, "none-yet")) } }
         }
     }
 }
 
 pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
+    let n = |id: &str, n: usize| i18n::t_args(lang, id, &[("n", n.into())]);
+    let kind = |k: &str| kind_label(lang, k);
+    let channel = |c: &str| channel_label(lang, c);
     html! {
         section.home {
-            h2 { @match h.last_visit_ms { Some(t) => { "Since your last visit (" (date(Some(t))) ")" }, None => "In the last day" } }
-            @if h.new_total == 0 { p.muted { "No new records from partners." } } @else {
-                p { strong { (h.new_total) } " new record(s) from partners." }
+            h2 { @match h.last_visit_ms {
+                Some(v) => (i18n::t_args(lang, "home-since", &[("date", date(Some(v)).into())])),
+                None => (t("home-last-day")),
+            } }
+            @if h.new_total == 0 { p.muted { (t("home-no-new")) } } @else {
+                p { (n("home-new", h.new_total as usize)) }
                 div.columns {
-                    div { h3 { "By agency" } (tally_list(&h.new_by_agency, str::to_string)) }
-                    div { h3 { "By kind" } (tally_list(&h.new_by_kind, kind_label)) }
-                    div { h3 { "By channel" } (tally_list(&h.new_by_channel, channel_label)) }
+                    div { h3 { (t("home-by-agency")) } (tally_list(&h.new_by_agency, str::to_string)) }
+                    div { h3 { (t("home-by-kind")) } (tally_list(&h.new_by_kind, kind)) }
+                    div { h3 { (t("home-by-channel")) } (tally_list(&h.new_by_channel, channel)) }
                 }
             }
-            h2 { "Waiting for you" }
+            h2 { (t("home-waiting")) }
             ul {
-                li { a href="/alerts" { (h.unread_alerts.len()) " unread alert(s)" } @if let Some(a) = h.unread_alerts.first() { " — latest: " (a.author_name) " published " code { (a.value) } } }
-                li { a href="/deconflict" { (h.pending_contacts) " contact request(s) from partners" } " to answer" }
-                li { (h.expired.len()) " of this agency's indicator(s) past their validity: re-check or retract" }
-                li { (h.revised.len()) " record(s) your cases use were revised by their authors" }
+                li { a href="/alerts" { (n("home-unread", h.unread_alerts.len())) }
+                     @if let Some(a) = h.unread_alerts.first() { " — " (i18n::t_args(lang, "home-latest", &[("agency", a.author_name.clone().into())])) " " code { (a.value) } } }
+                li { a href="/deconflict" { (n("home-contacts", h.pending_contacts)) } " " (t("home-to-answer")) }
+                li { (n("home-expired", h.expired.len())) }
+                li { (n("home-revised", h.revised.len())) }
             }
-            @if !h.expired.is_empty() { h3 { "Past their validity" } (hits_table(&h.expired)) }
-            @if !h.revised.is_empty() { h3 { "Revised since you last looked" } (hits_table(&h.revised)) }
-            h2 { "Network" }
-            p { (h.connected) " of " (h.members.saturating_sub(1)) " partner node(s) connected"
-                @if s.caller.role == crate::tokens::Role::Operator { " — " a href="/network" { "details" } } }
-            h2 { "The last " (crate::service::WEEKS) " weeks" }
+            @if !h.expired.is_empty() { h3 { (t("home-past-validity")) } (hits_table(&h.expired)) }
+            @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(&h.revised)) }
+            h2 { (t("home-network")) }
+            p { (i18n::t_args(lang, "home-connected", &[("n", h.connected.into()), ("m", h.members.saturating_sub(1).into())]))
+                @if s.caller.role == crate::tokens::Role::Operator { " — " a href="/network" { (t("home-details")) } } }
+            h2 { (n("home-weeks", crate::service::WEEKS)) }
             div.charts {
-                (weekly_chart("Records per week, by kind", &h.weeks, &top_series(&h.weekly_by_kind, kind_label)))
-                (weekly_chart("Records per week, by agency", &h.weeks, &top_series(&h.weekly_by_agency, str::to_string)))
-                (top_chart("Top platforms", &h.top_platforms, str::to_string))
-                (top_chart("Top countries", &h.top_countries, str::to_string))
+                (weekly_chart(lang, &t("chart-weekly-kind"), &h.weeks, &top_series(&h.weekly_by_kind, t("chart-others"), kind)))
+                (weekly_chart(lang, &t("chart-weekly-agency"), &h.weeks, &top_series(&h.weekly_by_agency, t("chart-others"), str::to_string)))
+                (top_chart(lang, &t("chart-top-platforms"), &h.top_platforms, str::to_string))
+                (top_chart(lang, &t("chart-top-countries"), &h.top_countries, str::to_string))
             }
         }
     }
@@ -149,11 +127,12 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn every_kind_has_a_name_for_people() {
+    fn every_kind_has_a_name_for_people_in_every_language() {
         for k in kawan_protocol::Kind::ALL {
-            let (one, many) = (super::kind_name(k.as_str()), super::kind_label(k.as_str()));
-            assert!(one != k.as_str() && many != k.as_str() && !one.contains('_'), "{k}: {one} / {many}");
-            assert!(!one.ends_with("hashe") && !one.ends_with("addresse"), "{one}");
+            for lang in super::Lang::ALL {
+                let name = super::kind_label(lang, k.as_str());
+                assert!(name != k.as_str() && !name.contains('_'), "{k} in {lang:?}: {name}");
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use kawan_protocol::{Content, Tlp};
 use maud::{DOCTYPE, Markup, html};
 
-use super::Session;
+use super::{Session, i18n::Lang};
 use crate::{
     service::{Found, Service},
     tokens::Role,
@@ -12,9 +12,11 @@ use crate::{
 
 /// A whole page: header with navigation (when logged in), title, body.
 pub(super) fn page(svc: &Service, s: Option<&Session>, title: &str, body: Markup) -> Markup {
+    let lang = s.map_or(Lang::En, |s| s.lang);
+    let t = |id: &str| super::i18n::t(lang, id);
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -25,20 +27,26 @@ pub(super) fn page(svc: &Service, s: Option<&Session>, title: &str, body: Markup
                 header {
                     strong { "Kawan" }
                     @if let Some(s) = s {
-                        a href="/" { "Search" }
-                        a href="/bulk" { "Bulk check" }
-                        a href="/publish" { "Publish" }
-                        a href="/library" { "Typologies & techniques" }
-                        a href="/referrals" { "Referrals" }
-                        a href="/alerts" { "Alerts" }
-                        a href="/deconflict" { "Deconfliction" }
-                        a href="/cases" { "Cases" }
-                        @if s.caller.role == Role::Operator { a href="/network" { "Network" } }
+                        a href="/" { (t("nav-home")) }
+                        a href="/bulk" { (t("nav-bulk")) }
+                        a href="/publish" { (t("nav-publish")) }
+                        a href="/library" { (t("nav-library")) }
+                        a href="/referrals" { (t("nav-referrals")) }
+                        a href="/alerts" { (t("nav-alerts")) }
+                        a href="/deconflict" { (t("nav-deconflict")) }
+                        a href="/cases" { (t("nav-cases")) }
+                        @if s.caller.role == Role::Operator { a href="/network" { (t("nav-network")) } }
                         span.who {
                             (svc.config().agency.name) " · " (s.caller.name)
                             form method="post" action="/logout" style="display:inline" {
                                 input type="hidden" name="csrf" value=(s.csrf);
-                                " " button type="submit" { "Log out" }
+                                " " button type="submit" { (t("log-out")) }
+                            }
+                        }
+                        nav.languages aria-label=(t("language")) {
+                            @for l in Lang::ALL {
+                                @if l == lang { strong lang=(l.code()) { (super::i18n::t(l, "lang-name")) } }
+                                @else { a href=(format!("/lang/{}", l.code())) hreflang=(l.code()) lang=(l.code()) { (super::i18n::t(l, "lang-name")) } }
                             }
                         }
                     }

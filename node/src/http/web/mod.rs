@@ -9,6 +9,7 @@ mod cases;
 mod charts;
 mod deconflict;
 mod home;
+mod i18n;
 mod indicator;
 mod layout;
 mod library;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/contacts", post(deconflict::contact))
         .route("/contacts/{id}/answer", post(deconflict::answer))
         .route("/network", get(network::network))
+        .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
         .route(
             "/static/bulk.js",
@@ -78,6 +80,8 @@ pub fn routes() -> Router<super::AppState> {
 /// for its forms, and the service (for the page header).
 struct Session {
     id: String,
+    /// The language the page speaks to this browser.
+    lang: i18n::Lang,
     caller: Caller,
     csrf: String,
     svc: Arc<Service>,
@@ -95,7 +99,9 @@ where
         let to_login = || Redirect::to("/login").into_response();
         let id = auth::session_token(&parts.headers).ok_or_else(to_login)?;
         let caller = auth::caller(&parts.headers, &svc, Path::Web).await.map_err(|_| to_login())?;
-        Ok(Session { csrf: csrf(&svc, &id), id, caller, svc })
+        let accept = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let lang = i18n::Lang::negotiate(auth::cookie(&parts.headers, i18n::COOKIE).as_deref(), accept);
+        Ok(Session { csrf: csrf(&svc, &id), id, lang, caller, svc })
     }
 }
 
@@ -112,6 +118,26 @@ impl Session {
         let body = maud::html! { div.error { (e.message) } };
         (status_of(e.fault), layout::page(&self.svc, Some(self), title, body)).into_response()
     }
+}
+
+/// The language switch: remembered in a cookie, then back to the page the
+/// browser came from (on this site only).
+async fn switch_language(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(lang) = i18n::Lang::from_code(&code) else {
+        return (StatusCode::NOT_FOUND, "no such language").into_response();
+    };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/lang/"))
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Strict; HttpOnly", i18n::COOKIE, lang.code());
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
 }
 
 /// The CSRF token of a session: a keyed hash of the session id, so it

@@ -51,16 +51,16 @@ pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
     page(
         &s.svc,
         Some(&s),
-        if home.is_some() { "Home" } else { "Search" },
+        &super::i18n::t(s.lang, if home.is_some() { "home-title" } else { "search-title" }),
         html! {
-            @if unread > 0 { p.notice { a href="/alerts" { (unread) " unread alert(s)" } ": partners published values you watch or hold in a case." } }
+            @if unread > 0 { p.notice { a href="/alerts" { (super::i18n::t_args(s.lang, "home-unread", &[("n", unread.into())])) } ": " (super::i18n::t(s.lang, "home-unread-why")) } }
             form.row method="get" action="/" {
-                input type="text" name="q" value=(raw) placeholder="a phone number, t.me link, wallet, URL…" aria-label="value" autofocus;
-                select name="kind" aria-label="kind" {
-                    option value="" { "any kind" }
-                    @for k in Kind::ALL { option value=(k) selected[chosen == Some(k)] { (super::home::kind_name(k.as_str())) } }
+                input type="text" name="q" value=(raw) placeholder=(super::i18n::t(s.lang, "search-placeholder")) aria-label=(super::i18n::t(s.lang, "search-title")) autofocus;
+                select name="kind" aria-label=(super::i18n::t(s.lang, "search-kind")) {
+                    option value="" { (super::i18n::t(s.lang, "search-any-kind")) }
+                    @for k in Kind::ALL { option value=(k) selected[chosen == Some(k)] { (super::home::kind_label(s.lang, k.as_str())) } }
                 }
-                button type="submit" { "Search" }
+                button type="submit" { (super::i18n::t(s.lang, "search-button")) }
             }
             (outcome)
             @if let Some(h) = &home { (super::home::dashboard(&s, h)) }

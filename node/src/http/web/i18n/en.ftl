@@ -1,0 +1,75 @@
+# Kawan web page — English (complete; the reference for translations).
+lang-name = English
+
+nav-home = Home
+nav-bulk = Bulk check
+nav-publish = Publish
+nav-library = Typologies & techniques
+nav-referrals = Referrals
+nav-alerts = Alerts
+nav-deconflict = Deconfliction
+nav-cases = Cases
+nav-network = Network
+log-out = Log out
+language = Language
+
+search-button = Search
+search-any-kind = any kind
+search-placeholder = a phone number, t.me link, wallet, URL…
+home-unread-why = partners published values you watch or hold in a case.
+search-kind = kind
+search-title = Search
+
+home-title = Home
+home-since = Since your last visit ({ $date })
+home-last-day = In the last day
+home-no-new = No new records from partners.
+home-new = { $n } new record(s) from partners.
+home-by-agency = By agency
+home-by-kind = By kind
+home-by-channel = By channel
+home-waiting = Waiting for you
+home-unread = { $n } unread alert(s)
+home-latest = latest: { $agency } published
+home-contacts = { $n } contact request(s) from partners
+home-to-answer = to answer
+home-expired = { $n } of this agency's indicator(s) past their validity: re-check or retract
+home-revised = { $n } record(s) your cases use were revised by their authors
+home-past-validity = Past their validity
+home-revised-title = Revised since you last looked
+home-network = Network
+home-connected = { $n } of { $m } partner node(s) connected
+home-details = details
+home-weeks = The last { $n } weeks
+chart-weekly-kind = Records per week, by kind
+chart-weekly-agency = Records per week, by agency
+chart-top-platforms = Top platforms
+chart-top-countries = Top countries
+chart-week-of = Week of
+chart-records = records
+chart-indicators = indicators
+chart-others = Others
+none-yet = None yet.
+
+channel-network = Whole network
+channel-group = Sharing group { $group }
+
+kind-phone = Phone numbers
+kind-email = Email addresses
+kind-url = URLs
+kind-domain = Domains
+kind-ip = IP addresses
+kind-telegram_handle = Telegram handles
+kind-line_id = LINE ids
+kind-wechat_id = WeChat ids
+kind-social_profile = Social media profiles
+kind-tron_address = TRON wallets
+kind-evm_address = Ethereum-style wallets
+kind-btc_address = Bitcoin wallets
+kind-bank_account = Bank accounts
+kind-company_name = Company names
+kind-app_id = Apps
+kind-image_hash = Image hashes
+kind-typology = Typologies
+kind-technique = Techniques
+kind-referral = Referrals

@@ -1,0 +1,75 @@
+# Kawan web page — Bahasa Indonesia. DRAFT for native review (docs/localisation.md).
+lang-name = Bahasa Indonesia
+
+nav-home = Beranda
+nav-bulk = Cek massal
+nav-publish = Terbitkan
+nav-library = Tipologi & teknik
+nav-referrals = Rujukan
+nav-alerts = Peringatan
+nav-deconflict = Dekonfliksi
+nav-cases = Kasus
+nav-network = Jaringan
+log-out = Keluar
+language = Bahasa
+
+search-button = Cari
+search-any-kind = jenis apa pun
+search-placeholder = nomor telepon, tautan t.me, dompet, URL…
+home-unread-why = mitra menerbitkan nilai yang Anda pantau atau simpan dalam kasus.
+search-kind = jenis
+search-title = Pencarian
+
+home-title = Beranda
+home-since = Sejak kunjungan terakhir Anda ({ $date })
+home-last-day = Dalam sehari terakhir
+home-no-new = Tidak ada catatan baru dari mitra.
+home-new = { $n } catatan baru dari mitra.
+home-by-agency = Menurut lembaga
+home-by-kind = Menurut jenis
+home-by-channel = Menurut saluran
+home-waiting = Menunggu Anda
+home-unread = { $n } peringatan belum dibaca
+home-latest = terbaru: { $agency } menerbitkan
+home-contacts = { $n } permintaan kontak dari mitra
+home-to-answer = untuk dijawab
+home-expired = { $n } indikator lembaga ini melewati masa berlakunya: periksa ulang atau tarik kembali
+home-revised = { $n } catatan yang dipakai kasus Anda direvisi oleh penulisnya
+home-past-validity = Melewati masa berlaku
+home-revised-title = Direvisi sejak terakhir Anda lihat
+home-network = Jaringan
+home-connected = { $n } dari { $m } node mitra terhubung
+home-details = rincian
+home-weeks = { $n } minggu terakhir
+chart-weekly-kind = Catatan per minggu, menurut jenis
+chart-weekly-agency = Catatan per minggu, menurut lembaga
+chart-top-platforms = Platform teratas
+chart-top-countries = Negara teratas
+chart-week-of = Minggu
+chart-records = catatan
+chart-indicators = indikator
+chart-others = Lainnya
+none-yet = Belum ada.
+
+channel-network = Seluruh jaringan
+channel-group = Grup berbagi { $group }
+
+kind-phone = Nomor telepon
+kind-email = Alamat email
+kind-url = URL
+kind-domain = Domain
+kind-ip = Alamat IP
+kind-telegram_handle = Akun Telegram
+kind-line_id = ID LINE
+kind-wechat_id = ID WeChat
+kind-social_profile = Profil media sosial
+kind-tron_address = Dompet TRON
+kind-evm_address = Dompet gaya Ethereum
+kind-btc_address = Dompet Bitcoin
+kind-bank_account = Rekening bank
+kind-company_name = Nama perusahaan
+kind-app_id = Aplikasi
+kind-image_hash = Hash gambar
+kind-typology = Tipologi
+kind-technique = Teknik
+kind-referral = Rujukan
