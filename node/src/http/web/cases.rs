@@ -18,10 +18,11 @@ pub(super) async fn list(s: Session) -> Response {
         Ok(cases) => cases,
         Err(e) => return s.failed("Cases", e),
     };
-    page(&s.svc, Some(&s), "Cases", html! {
-        div.note { "Cases stay on this node. Nothing here is ever sent to another agency." }
+    let t = |id: &str| super::i18n::t(s.lang, id);
+    page(&s.svc, Some(&s), &t("cases-title"), html! {
+        div.note { (t("cases-stay")) }
         table {
-            thead { tr { th { "Reference" } th { "Title" } th { "Linked records" } } }
+            thead { tr { th { (t("cases-col-reference")) } th { (t("cases-col-title")) } th { (t("cases-col-linked")) } } }
             tbody { @for c in &cases { tr { td { a href={"/cases/" (c.id)} { (c.reference) } } td { (c.title) } td { @for l in &c.links { a href={"/indicator/" (l)} { code { (l.get(..12).unwrap_or(l)) } } " " } } } } }
         }
     })
@@ -41,34 +42,36 @@ pub(super) async fn case(s: Session, Path(id): Path<u64>) -> Response {
         .into_iter()
         .filter(|a| a.cases.contains(&id))
         .collect();
-    page(&s.svc, Some(&s), &format!("Case {}", case.reference), html! {
-        div.note { "This case stays on this node. Nothing here is ever sent to another agency." }
+    let t = |id: &str| super::i18n::t(s.lang, id);
+    let title = super::i18n::t_args(s.lang, "case-title", &[("reference", case.reference.clone().into())]);
+    page(&s.svc, Some(&s), &title, html! {
+        div.note { (t("case-stays")) }
         p { strong { (case.title) } }
         @if !case.notes.is_empty() { p { (case.notes) } }
         @if !case.details.is_null() { pre { code { (serde_json::to_string_pretty(&case.details).unwrap_or_default()) } } }
-        h2 { "Values this case holds" }
-        p.muted { "Kept on this node. Watched: an alert is raised when a partner publishes one. "
-            @if case.deconfliction_opt_out { "This case is kept out of deconfliction: partners asking about its values get no hit from it." }
-            @else { "Deconflictable: a partner asking about one learns only that this agency holds something on it." } }
-        ul { @for v in &case.values { li { code { (v.value) } " " span.muted { (v.kind) } } } }
+        h2 { (t("case-values")) }
+        p.muted { (t("case-values-note")) " "
+            @if case.deconfliction_opt_out { (t("case-opted-out")) }
+            @else { (t("case-deconflictable")) } }
+        ul { @for v in &case.values { li { code { (v.value) } " " span.muted { (super::layout::kind_one(s.lang, v.kind)) } } } }
         form method="post" action=(format!("/cases/{id}/values")) {
             input type="hidden" name="csrf" value=(s.csrf);
-            label for="case-value" { "Add a value (any form; its kind is recognised)" }
+            label for="case-value" { (t("case-add-value")) }
             input id="case-value" type="text" name="value" required;
-            " " button type="submit" { "Add" }
+            " " button type="submit" { (t("case-add")) }
         }
         form method="post" action=(format!("/cases/{id}/deconflict")) {
             input type="hidden" name="csrf" value=(s.csrf);
-            label for="dc-purpose" { "Ask the network who else holds this case's values (purpose, logged by each member)" }
+            label for="dc-purpose" { (t("case-ask")) }
             input id="dc-purpose" type="text" name="purpose" value=(format!("case {}", case.reference)) required;
-            " " button type="submit" { "Deconflict this case" }
+            " " button type="submit" { (t("case-deconflict")) }
         }
-        h2 { "Linked shared records" }
-        @if linked.is_empty() { p.muted { "None." } } @else { (hits_table(&linked)) }
-        h2 { "Others on the same values" }
-        @if alerts.is_empty() { p.muted { "No other agency has published a value this case holds." } }
+        h2 { (t("case-linked")) }
+        @if linked.is_empty() { p.muted { (t("case-none")) } } @else { (hits_table(s.lang, &linked)) }
+        h2 { (t("case-others")) }
+        @if alerts.is_empty() { p.muted { (t("case-no-others")) } }
         ul { @for a in &alerts {
-            li { (super::layout::date(Some(a.created_ms))) ": " (a.author_name) " published " code { (a.value) } " (" (a.r#type) " on " (a.channel) ") " a href=(format!("/record/{}", a.root)) { "see it" } }
+            li { (super::layout::date(Some(a.created_ms))) ": " (super::i18n::t_args(s.lang, "case-published", &[("agency", a.author_name.clone().into())])) " " code { (a.value) } " " a href=(format!("/record/{}", a.root)) { (t("case-see")) } }
         } }
     })
     .into_response()

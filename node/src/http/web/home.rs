@@ -108,8 +108,8 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
                 li { (n("home-expired", h.expired.len())) }
                 li { (n("home-revised", h.revised.len())) }
             }
-            @if !h.expired.is_empty() { h3 { (t("home-past-validity")) } (hits_table(&h.expired)) }
-            @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(&h.revised)) }
+            @if !h.expired.is_empty() { h3 { (t("home-past-validity")) } (hits_table(lang, &h.expired)) }
+            @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(lang, &h.revised)) }
             h2 { (t("home-network")) }
             p { (i18n::t_args(lang, "home-connected", &[("n", h.connected.into()), ("m", h.members.saturating_sub(1).into())]))
                 @if s.caller.role == crate::tokens::Role::Operator { " — " a href="/network" { (t("home-details")) } } }

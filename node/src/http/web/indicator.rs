@@ -28,7 +28,7 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
     let subject = kawan_protocol::ReferralSubject { kind: i.kind, value: i.value.clone(), record: None };
     let referred = s.svc.already_referred(s.caller.clone(), vec![subject]).await.unwrap_or_default();
     layout::page(&s.svc, Some(&s), "Indicator", html! {
-        p { code { (i.value) } " " span.muted { (i.kind) } " " (tlp_badge(i.tlp)) " " (flags(&p.found)) }
+        p { code { (i.value) } " " span.muted { (layout::kind_one(s.lang, i.kind)) } " " (tlp_badge(i.tlp)) " " (flags(s.lang, &p.found)) }
         table {
             tr { th { "Agency" } td { (agency(&p.found)) } }
             tr { th { "Role / subject" } td { (format!("{:?}", i.role)) " / " (format!("{:?}", i.subject)) } }

@@ -61,15 +61,22 @@ pub(super) fn tlp_badge(tlp: Tlp) -> Markup {
     html! { span class={"tlp tlp-" (tlp.as_str())} { (tlp) } }
 }
 
-pub(super) fn flags(f: &Found) -> Markup {
+pub(super) fn flags(lang: Lang, f: &Found) -> Markup {
     let h = &f.hit;
+    let t = |id: &str| super::i18n::t(lang, id);
+    let n = |id: &str, n: usize| super::i18n::t_args(lang, id, &[("n", n.into())]);
     html! {
-        @if h.retracted.is_some() { span.flag { "retracted" } }
-        @if h.revisions > 0 { span.flag { "revised ×" (h.revisions) } }
-        @if h.author_revoked { span.flag { "author revoked" } }
-        @if h.author_equivocating { span.flag { "equivocating author" } }
-        @if !h.false_positive_by.is_empty() { span.flag { "false positive ×" (h.false_positive_by.len()) } }
+        @if h.retracted.is_some() { span.flag { (t("flag-retracted")) } }
+        @if h.revisions > 0 { span.flag { (n("flag-revised", h.revisions as usize)) } }
+        @if h.author_revoked { span.flag { (t("flag-revoked")) } }
+        @if h.author_equivocating { span.flag { (t("flag-equivocating")) } }
+        @if !h.false_positive_by.is_empty() { span.flag { (n("flag-false-positive", h.false_positive_by.len())) } }
     }
+}
+
+/// One value's kind as people say it ("Phone number").
+pub(super) fn kind_one(lang: Lang, k: kawan_protocol::Kind) -> String {
+    super::i18n::t(lang, &format!("kind1-{}", k.as_str()))
 }
 
 /// An agency's name; a bare key is cut to something a table can hold.
@@ -81,21 +88,22 @@ pub(super) fn date(ms: Option<u64>) -> String {
     ms.map(|m| crate::interop::stix::timestamp(m)[..10].to_string()).unwrap_or_else(|| "—".into())
 }
 
-pub(super) fn hits_table(hits: &[Found]) -> Markup {
+pub(super) fn hits_table(lang: Lang, hits: &[Found]) -> Markup {
+    let t = |id: &str| super::i18n::t(lang, id);
     html! {
         table {
-            thead { tr { th { "Value" } th { "TLP" } th { "Agency" } th { "Confidence" } th { "First / last seen" } th { "Sightings" } th { "Flags" } } }
+            thead { tr { th { (t("col-value")) } th { (t("col-tlp")) } th { (t("col-agency")) } th { (t("col-confidence")) } th { (t("col-seen")) } th { (t("col-sightings")) } th { (t("col-flags")) } } }
             tbody {
                 @for f in hits {
                     @if let Content::Indicator(i) = &f.hit.content {
                         tr {
-                            td { a href={"/indicator/" (f.hit.id)} { code { (i.value) } } br; span.muted { (i.kind) } }
+                            td { a href={"/indicator/" (f.hit.id)} { code { (i.value) } } br; span.muted { (kind_one(lang, i.kind)) } }
                             td { (tlp_badge(i.tlp)) }
                             td { (agency(f)) }
                             td { (i.confidence) }
                             td { (date(i.first_seen)) " / " (date(i.last_seen)) }
                             td { (f.hit.sighted_by.len()) " ✓ · " (f.hit.false_positive_by.len()) " ✗" }
-                            td { (flags(f)) }
+                            td { (flags(lang, f)) }
                         }
                     }
                 }

@@ -26,12 +26,12 @@ pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
         outcome = match s.svc.lookup(s.caller.clone(), vec![item], true, true).await {
             Ok(mut found) => match found.results.pop() {
                 Some(r) if r.error.is_some() => {
-                    html! { div.error { "Not a valid value: " (r.error.unwrap_or_default()) } }
+                    html! { div.error { (super::i18n::t_args(s.lang, "search-invalid", &[("error", r.error.unwrap_or_default().into())])) } }
                 }
                 Some(r) => html! {
-                    p { "Matched as " strong { (r.kind.map(|k| k.to_string()).unwrap_or_default()) } " " code { (r.value.clone().unwrap_or_default()) }
+                    p { (super::i18n::t(s.lang, "search-matched")) " " strong { (r.kind.map(|k| super::layout::kind_one(s.lang, k)).unwrap_or_default()) } " " code { (r.value.clone().unwrap_or_default()) }
                         @for w in &r.warnings { " " span.flag { (w) } } }
-                    @if r.hits.is_empty() { p { "No agency has shared this value." } } @else { (hits_table(&r.hits)) }
+                    @if r.hits.is_empty() { p { (super::i18n::t(s.lang, "search-no-hit")) } } @else { (hits_table(s.lang, &r.hits)) }
                 },
                 None => html! {},
             },

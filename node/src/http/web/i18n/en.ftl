@@ -73,3 +73,63 @@ kind-image_hash = Image hashes
 kind-typology = Typologies
 kind-technique = Techniques
 kind-referral = Referrals
+
+# Tables of shared knowledge
+col-value = Value
+col-tlp = TLP
+col-agency = Agency
+col-confidence = Confidence
+col-seen = First / last seen
+col-sightings = Sightings
+col-flags = Flags
+flag-retracted = retracted
+flag-revised = revised ×{ $n }
+flag-revoked = author revoked
+flag-equivocating = equivocating author
+flag-false-positive = false positive ×{ $n }
+
+# Search results
+search-invalid = Not a valid value: { $error }
+search-matched = Matched as
+search-no-hit = No agency has shared this value.
+
+# Cases
+cases-title = Cases
+case-title = Case { $reference }
+cases-stay = Cases stay on this node. Nothing here is ever sent to another agency.
+case-stays = This case stays on this node. Nothing here is ever sent to another agency.
+cases-col-reference = Reference
+cases-col-title = Title
+cases-col-linked = Linked records
+case-values = Values this case holds
+case-values-note = Kept on this node. Watched: an alert is raised when a partner publishes one.
+case-opted-out = This case is kept out of deconfliction: partners asking about its values get no hit from it.
+case-deconflictable = Deconflictable: a partner asking about one learns only that this agency holds something on it.
+case-add-value = Add a value (any form; its kind is recognised)
+case-add = Add
+case-ask = Ask the network who else holds this case's values (purpose, logged by each member)
+case-deconflict = Deconflict this case
+case-linked = Linked shared records
+case-none = None.
+case-others = Others on the same values
+case-no-others = No other agency has published a value this case holds.
+case-published = { $agency } published
+case-see = see it
+
+# One value of a kind
+kind1-phone = Phone number
+kind1-email = Email address
+kind1-url = URL
+kind1-domain = Domain
+kind1-ip = IP address
+kind1-telegram_handle = Telegram handle
+kind1-line_id = LINE id
+kind1-wechat_id = WeChat id
+kind1-social_profile = Social media profile
+kind1-tron_address = TRON wallet
+kind1-evm_address = Ethereum-style wallet
+kind1-btc_address = Bitcoin wallet
+kind1-bank_account = Bank account
+kind1-company_name = Company name
+kind1-app_id = App
+kind1-image_hash = Image hash

@@ -73,3 +73,63 @@ kind-image_hash = Hash gambar
 kind-typology = Tipologi
 kind-technique = Teknik
 kind-referral = Rujukan
+
+# Tables of shared knowledge
+col-value = Nilai
+col-tlp = TLP
+col-agency = Lembaga
+col-confidence = Keyakinan
+col-seen = Pertama / terakhir terlihat
+col-sightings = Konfirmasi
+col-flags = Tanda
+flag-retracted = ditarik
+flag-revised = direvisi ×{ $n }
+flag-revoked = penulis dicabut
+flag-equivocating = penulis bermuka dua
+flag-false-positive = positif palsu ×{ $n }
+
+# Search results
+search-invalid = Bukan nilai yang sah: { $error }
+search-matched = Dicocokkan sebagai
+search-no-hit = Belum ada lembaga yang membagikan nilai ini.
+
+# Cases
+cases-title = Kasus
+case-title = Kasus { $reference }
+cases-stay = Kasus tetap di node ini. Tidak ada yang dikirim ke lembaga lain.
+case-stays = Kasus ini tetap di node ini. Tidak ada yang dikirim ke lembaga lain.
+cases-col-reference = Nomor
+cases-col-title = Judul
+cases-col-linked = Catatan tertaut
+case-values = Nilai yang dimiliki kasus ini
+case-values-note = Disimpan di node ini. Dipantau: peringatan muncul bila mitra menerbitkannya.
+case-opted-out = Kasus ini dikecualikan dari dekonfliksi: mitra yang bertanya tentang nilainya tidak mendapat hasil dari kasus ini.
+case-deconflictable = Dapat didekonfliksi: mitra yang bertanya hanya tahu bahwa lembaga ini memiliki sesuatu tentangnya.
+case-add-value = Tambah nilai (bentuk apa pun; jenisnya dikenali)
+case-add = Tambah
+case-ask = Tanyakan ke jaringan siapa lagi yang memiliki nilai kasus ini (tujuan, dicatat oleh setiap anggota)
+case-deconflict = Dekonfliksi kasus ini
+case-linked = Catatan bersama yang tertaut
+case-none = Tidak ada.
+case-others = Pihak lain pada nilai yang sama
+case-no-others = Belum ada lembaga lain yang menerbitkan nilai dari kasus ini.
+case-published = { $agency } menerbitkan
+case-see = lihat
+
+# One value of a kind
+kind1-phone = Nomor telepon
+kind1-email = Alamat email
+kind1-url = URL
+kind1-domain = Domain
+kind1-ip = Alamat IP
+kind1-telegram_handle = Akun Telegram
+kind1-line_id = ID LINE
+kind1-wechat_id = ID WeChat
+kind1-social_profile = Profil media sosial
+kind1-tron_address = Dompet TRON
+kind1-evm_address = Dompet gaya Ethereum
+kind1-btc_address = Dompet Bitcoin
+kind1-bank_account = Rekening bank
+kind1-company_name = Nama perusahaan
+kind1-app_id = Aplikasi
+kind1-image_hash = Hash gambar
