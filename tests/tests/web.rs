@@ -245,15 +245,41 @@ fn the_home_page_speaks_thai_and_indonesian() {
         "{th}"
     );
     assert!(th.contains("หมายเลขโทรศัพท์"), "kind names in Thai: {th}");
+    let case = n
+        .request("POST", "/api/v1/cases", Some(&n.token))
+        .json(&serde_json::json!({"reference": "OP-TH-1", "title": "t"}));
+    let case = case.json()["id"].as_u64().unwrap();
     let en = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../node/src/http/web/i18n/en.ftl")).unwrap();
-    for (id, text) in en.lines().filter_map(|l| l.split_once(" = ")) {
-        let fixed = text.split('{').next().unwrap().trim();
-        // Messages whose text is the same in every language (URL, IP…) aside.
-        if fixed.len() > 6 && !id.starts_with('#') && id != "lang-name" {
-            assert!(!th.contains(fixed), "English {id:?} ({fixed:?}) on the Thai page");
+    for page in [
+        "/".to_string(),
+        "/?q=%2B447700900961".into(),
+        "/cases".into(),
+        format!("/cases/{case}"),
+        "/alerts".into(),
+        "/deconflict".into(),
+    ] {
+        let (status, html) = get(&page, &[("Accept-Language", "th")]);
+        assert_eq!(status, 200, "{page}");
+        // The words on the page, not its markup (links, attributes).
+        let mut words = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => words.push(c),
+                _ => {}
+            }
         }
+        for (id, text) in en.lines().filter_map(|l| l.split_once(" = ")) {
+            let fixed = text.split('{').next().unwrap().trim();
+            // Messages whose text is the same in every language (URL, IP…) aside.
+            if fixed.len() > 6 && !id.starts_with('#') && id != "lang-name" {
+                assert!(!words.contains(fixed), "English {id:?} ({fixed:?}) on the Thai page {page}");
+            }
+        }
+        assert!(!html.contains('⟦'), "no message id shows on {page}");
     }
-    assert!(!th.contains('⟦'), "no message id shows");
 
     // The switch: remembered, and back to where the browser was.
     let mut r = b
@@ -275,4 +301,8 @@ fn the_home_page_speaks_thai_and_indonesian() {
     assert!(id.contains("<html lang=\"id\">") && id.contains("Beranda") && id.contains("Nomor telepon"), "{id}");
     let (status, _) = get("/lang/xx", &[]);
     assert_eq!(status, 404);
+    // The login page speaks the browser's language before anyone logs in.
+    let mut r = b.agent.get(format!("{}/login", b.base)).header("Accept-Language", "th").call().unwrap();
+    let login = r.body_mut().read_to_string().unwrap();
+    assert!(login.contains("เข้าสู่ระบบ") && login.contains("<html lang=\"th\">"), "{login}");
 }

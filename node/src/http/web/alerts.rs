@@ -11,6 +11,8 @@ use serde::Deserialize;
 
 use super::{
     Session,
+    home::channel_label,
+    i18n,
     layout::{date, page},
 };
 use crate::service::{NewWatch, ServiceError};
@@ -43,56 +45,59 @@ async fn render(s: &Session, error: Option<String>) -> Response {
     } else {
         vec![]
     };
-    page(&s.svc, Some(s), "Alerts", html! {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
+    let with = |id: &str, k: &str, v: String| i18n::t_args(lang, id, &[(k, v.into())]);
+    page(&s.svc, Some(s), &t("alerts-title"), html! {
         @if let Some(e) = &error { div.error { (e) } }
-        p { (unread) " unread alert(s). An alert is raised when a record arrives — from a partner or from a colleague here — whose value you watch, or that one of this agency's cases holds. Nothing about the match leaves this node." }
+        p { (i18n::t_args(lang, "alerts-intro", &[("n", unread.into())])) }
         table id="alerts" {
-            thead { tr { th { "When" } th { "Who published" } th { "Value" } th { "Matched" } th {} } }
+            thead { tr { th { (t("alerts-col-when")) } th { (t("alerts-col-who")) } th { (t("alerts-col-value")) } th { (t("alerts-col-matched")) } th {} } }
             tbody { @for a in &alerts {
                 tr class=(if a.acknowledged_by.is_none() { "unread" } else { "read" }) {
                     td { (date(Some(a.created_ms))) }
-                    td { (a.author_name) br; span.muted { (a.r#type) " on " (a.channel) } }
+                    td { (a.author_name) br; span.muted { (t(&format!("alerts-type-{}", a.r#type))) " · " (channel_label(lang, &a.channel)) } }
                     td {
                         @if a.r#type.starts_with("contact") {
                             a href=(format!("/deconflict#contact-{}", a.root)) { code { (a.value) } }
                         } @else {
                             a href=(format!("/record/{}", a.root)) { code { (a.value) } }
                         }
-                        br; span.muted { (a.kind) }
+                        br; span.muted { (super::layout::kind_one(lang, a.kind)) }
                     }
                     td {
-                        @for w in &a.watches { "watch entry " (w) br; }
-                        @for c in &a.cases { a href=(format!("/cases/{c}")) { "case " (c) } br; }
+                        @for w in &a.watches { (with("alerts-watch-entry", "id", w.to_string())) br; }
+                        @for c in &a.cases { a href=(format!("/cases/{c}")) { (with("alerts-case", "id", c.to_string())) } br; }
                     }
                     td {
                         @match &a.acknowledged_by {
-                            Some(by) => span.muted { "seen by " (by) },
+                            Some(by) => span.muted { (with("alerts-seen-by", "name", by.clone())) },
                             None => form method="post" action=(format!("/alerts/{}/ack", a.id)) {
                                 input type="hidden" name="csrf" value=(s.csrf);
-                                button type="submit" { "Mark seen" }
+                                button type="submit" { (t("alerts-mark-seen")) }
                             },
                         }
                     }
                 }
             } }
         }
-        @if alerts.is_empty() { p.muted id="no-alerts" { "No alerts yet: new ones appear here as they arrive." } }
+        @if alerts.is_empty() { p.muted id="no-alerts" { (t("alerts-none")) } }
         script src="/static/alerts.js" {}
         @if !dead.is_empty() {
-            div.error { (dead.len()) " alert(s) could not be delivered to the case system's webhook:" }
+            div.error { (i18n::t_args(lang, "alerts-dead", &[("n", dead.len().into())])) }
             ul { @for d in &dead { li { "alert " (d.alert) " — " (d.attempts) " attempts, last: " (d.error) " (" (date(Some(d.failed_ms))) ")" } } }
         }
-        h2 { "Your watchlist" }
-        ul { @for e in &entries { li { code { (e.value) } " " span.muted { (e.kind) } @if let Some(n) = &e.note { " — " (n) } } } }
+        h2 { (t("alerts-watchlist")) }
+        ul { @for e in &entries { li { code { (e.value) } " " span.muted { (super::layout::kind_one(lang, e.kind)) } @if let Some(n) = &e.note { " — " (n) } } } }
         form method="post" action="/alerts/watch" {
             input type="hidden" name="csrf" value=(s.csrf);
-            label for="kind" { "Kind" }
-            select id="kind" name="kind" { @for k in kawan_protocol::Kind::ALL { option value=(k) { (k) } } }
-            label for="value" { "Value (any form; it is normalised)" }
+            label for="kind" { (t("alerts-kind")) }
+            select id="kind" name="kind" { @for k in kawan_protocol::Kind::ALL { option value=(k) { (super::layout::kind_one(lang, k)) } } }
+            label for="value" { (t("alerts-value-any")) }
             input id="value" type="text" name="value" required;
-            label for="note" { "Note" }
+            label for="note" { (t("alerts-note")) }
             input id="note" type="text" name="note";
-            p { button type="submit" { "Watch" } }
+            p { button type="submit" { (t("alerts-watch")) } }
         }
     })
     .into_response()

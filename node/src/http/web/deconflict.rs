@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::{
     Session,
+    i18n::{self, Lang},
     layout::{date, page},
 };
 use crate::{
@@ -125,32 +126,32 @@ async fn render(s: &Session, error: Option<String>) -> Response {
         };
     let (incoming, outgoing): (Vec<&Contact>, Vec<&Contact>) =
         contacts.iter().partition(|c| c.direction == Direction::Incoming);
-    page(&s.svc, Some(s), "Deconfliction", html! {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
+    page(&s.svc, Some(s), &t("dc-title"), html! {
         @if let Some(e) = &error { div.error { (e) } }
-        p { "Ask every member whether it holds anything on values — in shared records, in records it keeps back, or in its local cases. "
-            "No member learns the values; each answers only " em { "hit" } " or " em { "no hit" } ", and every request is signed, logged by each member with its purpose, and rate-limited. "
-            "A hit is followed up by asking that member to get in touch, which shows it the value." }
+        p { (t("dc-intro")) }
         form method="post" action="/deconflict" {
             input type="hidden" name="csrf" value=(s.csrf);
-            label for="dc-values" { "Values, one per line (up to 1,000; kinds are recognised)" }
+            label for="dc-values" { (t("dc-values")) }
             textarea id="dc-values" name="values" rows="4" required {}
-            label for="dc-purpose" { "Purpose (each member logs it)" }
+            label for="dc-purpose" { (t("dc-purpose")) }
             input id="dc-purpose" type="text" name="purpose" required;
-            p { button type="submit" { "Ask the network" } }
+            p { button type="submit" { (t("dc-ask")) } }
         }
         @if !incoming.is_empty() {
-            h2 { "Partners asking to talk" }
+            h2 { (t("dc-partners-asking")) }
             @for c in &incoming { (incoming_row(s, c)) }
         }
-        h2 { "Questions asked" }
-        @if questions.is_empty() { p.muted { "None yet." } }
+        h2 { (t("dc-asked")) }
+        @if questions.is_empty() { p.muted { (t("dc-none")) } }
         @for q in &questions { (question(s, q)) }
         @if !outgoing.is_empty() {
-            h2 { "Contact requests sent" }
+            h2 { (t("dc-sent")) }
             ul { @for c in &outgoing {
                 li id=(format!("contact-{}", c.id)) {
-                    (date(Some(c.created_ms))) ": to " (c.peer_name) " about " code { (c.value) } " — " strong { (c.status.label()) }
-                    @if let Some(p) = &c.answer_contact { " — talk to: " (p) }
+                    (date(Some(c.created_ms))) ": " (i18n::t_args(lang, "dc-to", &[("agency", c.peer_name.clone().into())])) " " code { (c.value) } " — " strong { (status(lang, c.status)) }
+                    @if let Some(p) = &c.answer_contact { " — " (i18n::t_args(lang, "dc-talk-to", &[("contact", p.clone().into())])) }
                     @if let Some(m) = c.answer_message.as_ref().filter(|m| !m.is_empty()) { " — “" (m) "”" }
                 }
             } }
@@ -159,21 +160,34 @@ async fn render(s: &Session, error: Option<String>) -> Response {
     .into_response()
 }
 
+fn status(lang: Lang, s: ContactStatus) -> String {
+    i18n::t(
+        lang,
+        match s {
+            ContactStatus::Pending => "dc-status-pending",
+            ContactStatus::Accepted => "dc-status-accepted",
+            ContactStatus::Declined => "dc-status-declined",
+        },
+    )
+}
+
 fn question(s: &Session, q: &Query) -> Markup {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
     html! {
         section.question id=(format!("q-{}", q.id)) {
-            h3 { (date(Some(q.created_ms))) " · " (q.values.len()) " value(s) · " (q.purpose) @if let Some(c) = &q.case_ref { " · case " (c) } }
+            h3 { (date(Some(q.created_ms))) " · " (q.values.len()) " · " (q.purpose) @if let Some(c) = &q.case_ref { " · " (i18n::t_args(lang, "dc-case-ref", &[("reference", c.clone().into())])) } }
             table {
-                thead { tr { th { "Member" } th { "Answer" } } }
+                thead { tr { th { (t("dc-col-member")) } th { (t("dc-col-answer")) } } }
                 tbody { @for a in &q.answers {
                     tr {
                         td { (a.name) }
                         td {
-                            @if let Some(e) = &a.error { span.muted { "no answer: " (e) } }
-                            @else if a.hits.is_empty() { "no hit" }
+                            @if let Some(e) = &a.error { span.muted { (i18n::t_args(lang, "dc-no-answer", &[("error", e.clone().into())])) } }
+                            @else if a.hits.is_empty() { (t("dc-no-hit")) }
                             @else {
-                                strong { "hit on " (a.hits.len()) " value(s)" }
-                                @if let Some(c) = &a.contact { " — contact: " (c) }
+                                strong { (i18n::t_args(lang, "dc-hit", &[("n", a.hits.len().into())])) }
+                                @if let Some(c) = &a.contact { " — " (i18n::t_args(lang, "dc-contact", &[("contact", c.clone().into())])) }
                                 ul { @for i in &a.hits { @if let Some(v) = q.values.get(*i) {
                                     li {
                                         code { (v.value) } " "
@@ -183,8 +197,8 @@ fn question(s: &Session, q: &Query) -> Markup {
                                             input type="hidden" name="kind" value=(v.kind);
                                             input type="hidden" name="value" value=(v.value);
                                             input type="hidden" name="query" value=(q.id);
-                                            input type="text" name="message" aria-label="Message to the holder" placeholder="Message (who you are, why)" required;
-                                            " " button type="submit" { "Ask them to get in touch" }
+                                            input type="text" name="message" aria-label=(t("dc-message-label")) placeholder=(t("dc-message-placeholder")) required;
+                                            " " button type="submit" { (t("dc-get-in-touch")) }
                                         }
                                     }
                                 } } }
@@ -198,24 +212,27 @@ fn question(s: &Session, q: &Query) -> Markup {
 }
 
 fn incoming_row(s: &Session, c: &Contact) -> Markup {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
+    let with = |id: &str, k: &str, v: String| i18n::t_args(lang, id, &[(k, v.into())]);
     html! {
         div.card id=(format!("contact-{}", c.id)) {
-            p { strong { (c.peer_name) } " (analyst " (c.analyst) ") asks about " code { (c.value) } " — purpose: " (c.purpose)
-                @if let Some(r) = &c.case_ref { ", their case " (r) } }
+            p { strong { (c.peer_name) } " " (with("dc-asks-about", "analyst", c.analyst.clone())) " " code { (c.value) } " — " (with("dc-their-purpose", "purpose", c.purpose.clone()))
+                @if let Some(r) = &c.case_ref { ", " (with("dc-their-case", "reference", r.clone())) } }
             @if !c.message.is_empty() { p { "“" (c.message) "”" } }
-            p { @if c.cases.is_empty() { span.muted { "No case here holds it (it may be in a record or a watchlist)." } }
-                @for id in &c.cases { a href=(format!("/cases/{id}")) { "case " (id) } " " } }
+            p { @if c.cases.is_empty() { span.muted { (t("dc-no-case-here")) } }
+                @for id in &c.cases { a href=(format!("/cases/{id}")) { (with("alerts-case", "id", id.to_string())) } " " } }
             @if c.status == ContactStatus::Pending {
                 form method="post" action=(format!("/contacts/{}/answer", c.id)) {
                     input type="hidden" name="csrf" value=(s.csrf);
-                    label for=(format!("contact-point-{}", c.id)) { "Who they should talk to (default: this node's contact point)" }
+                    label for=(format!("contact-point-{}", c.id)) { (t("dc-contact-point")) }
                     input id=(format!("contact-point-{}", c.id)) type="text" name="contact";
-                    label for=(format!("message-{}", c.id)) { "Message" }
+                    label for=(format!("message-{}", c.id)) { (t("dc-answer-message")) }
                     input id=(format!("message-{}", c.id)) type="text" name="message";
-                    p { button type="submit" name="accept" value="yes" { "Accept" } " " button type="submit" name="accept" value="no" { "Decline" } }
+                    p { button type="submit" name="accept" value="yes" { (t("dc-accept")) } " " button type="submit" name="accept" value="no" { (t("dc-decline")) } }
                 }
             } @else {
-                p { strong { (c.status.label()) } @if let Some(by) = &c.answered_by { " by " (by) } }
+                p { strong { (status(lang, c.status)) } @if let Some(by) = &c.answered_by { " " (with("dc-answered-by", "name", by.clone())) } }
             }
         }
     }

@@ -19,7 +19,7 @@ pub(super) fn kind_label(lang: Lang, k: &str) -> String {
 }
 
 /// A channel as people say it.
-fn channel_label(lang: Lang, c: &str) -> String {
+pub(super) fn channel_label(lang: Lang, c: &str) -> String {
     match c.strip_prefix("group:") {
         Some(g) => i18n::t_args(lang, "channel-group", &[("group", g.to_string().into())]),
         None if c == "network" => i18n::t(lang, "channel-network"),

@@ -12,7 +12,15 @@ use crate::{
 
 /// A whole page: header with navigation (when logged in), title, body.
 pub(super) fn page(svc: &Service, s: Option<&Session>, title: &str, body: Markup) -> Markup {
-    let lang = s.map_or(Lang::En, |s| s.lang);
+    frame(svc, s.map_or(Lang::En, |s| s.lang), s, title, body)
+}
+
+/// A page for a browser not logged in, in the language it asks for.
+pub(super) fn public_page(svc: &Service, lang: Lang, title: &str, body: Markup) -> Markup {
+    frame(svc, lang, None, title, body)
+}
+
+fn frame(svc: &Service, lang: Lang, s: Option<&Session>, title: &str, body: Markup) -> Markup {
     let t = |id: &str| super::i18n::t(lang, id);
     html! {
         (DOCTYPE)

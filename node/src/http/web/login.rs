@@ -14,7 +14,7 @@ use axum::{
 use maud::html;
 use serde::Deserialize;
 
-use super::{Session, layout::page};
+use super::{Session, i18n::Lang, layout::public_page};
 use crate::{
     http::auth::{COOKIE, cookie},
     service::{Service, same},
@@ -56,19 +56,22 @@ fn login_page(svc: &Service, headers: &HeaderMap, status: StatusCode, error: Opt
         Ok(()) => hex::encode(nonce),
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "no random source; see the node's log").into_response(),
     };
-    let body = page(
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = Lang::negotiate(cookie(headers, super::i18n::COOKIE).as_deref(), accept);
+    let t = |id: &str| super::i18n::t(lang, id);
+    let body = public_page(
         svc,
-        None,
-        "Log in",
+        lang,
+        &t("login-title"),
         html! {
-            @if let Some(e) = error { div.error { (e) } }
+            @if let Some(e) = error { div.error { (t(e)) } }
             form method="post" action="/login" {
                 input type="hidden" name="login_csrf" value=(nonce);
-                label for="token" { "API token" }
+                label for="token" { (t("login-token")) }
                 input id="token" type="password" name="token" autocomplete="current-password" required;
-                p { button type="submit" { "Log in" } }
+                p { button type="submit" { (t("login-button")) } }
             }
-            p.muted { "Ask your node operator for a token (kawan token create NAME --role analyst)." }
+            p.muted { (t("login-help")) }
         },
     );
     let mut r = (status, body).into_response();
@@ -87,7 +90,7 @@ pub(super) async fn login(State(svc): State<Arc<Service>>, headers: HeaderMap, F
     }
     match svc.start_session(f.token.trim().to_string()).await {
         Ok(session) => logged_in(&session, over_tls(&headers)),
-        Err(_) => login_page(&svc, &headers, StatusCode::UNAUTHORIZED, Some("Unknown or revoked token.")),
+        Err(_) => login_page(&svc, &headers, StatusCode::UNAUTHORIZED, Some("login-unknown")),
     }
 }
 
@@ -112,7 +115,7 @@ pub(super) async fn once(State(svc): State<Arc<Service>>, headers: HeaderMap, Pa
     };
     match started {
         Some(session) => logged_in(&session, over_tls(&headers)),
-        None => login_page(&svc, &headers, StatusCode::NOT_FOUND, Some("This login link was used or has expired.")),
+        None => login_page(&svc, &headers, StatusCode::NOT_FOUND, Some("login-link-used")),
     }
 }
 
