@@ -249,6 +249,10 @@ fn the_home_page_speaks_thai_and_indonesian() {
         .request("POST", "/api/v1/cases", Some(&n.token))
         .json(&serde_json::json!({"reference": "OP-TH-1", "title": "t"}));
     let case = case.json()["id"].as_u64().unwrap();
+    let ind = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&serde_json::json!({
+        "kind": "phone", "value": "+447700900962", "role": "recruiter_contact", "subject": "suspect", "tlp": "green",
+        "basis": "assessment", "confidence": 60}));
+    let ind = ind.json()["id"].as_str().unwrap().to_string();
     let en = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../node/src/http/web/i18n/en.ftl")).unwrap();
     for page in [
         "/".to_string(),
@@ -257,6 +261,7 @@ fn the_home_page_speaks_thai_and_indonesian() {
         format!("/cases/{case}"),
         "/alerts".into(),
         "/deconflict".into(),
+        format!("/indicator/{ind}"),
     ] {
         let (status, html) = get(&page, &[("Accept-Language", "th")]);
         assert_eq!(status, 200, "{page}");

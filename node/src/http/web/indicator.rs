@@ -10,7 +10,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{
-    Session,
+    Session, i18n,
     layout::{self, agency, date, flags, tlp_badge},
 };
 use crate::{interop::stix::timestamp, service::ServiceError};
@@ -27,41 +27,46 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
     let Content::Indicator(i) = &h.content else { return Redirect::to("/library").into_response() };
     let subject = kawan_protocol::ReferralSubject { kind: i.kind, value: i.value.clone(), record: None };
     let referred = s.svc.already_referred(s.caller.clone(), vec![subject]).await.unwrap_or_default();
-    layout::page(&s.svc, Some(&s), "Indicator", html! {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
+    let who = |id: &str, a: &str| i18n::t_args(lang, id, &[("agency", a.to_string().into())]);
+    // An enumeration's value by its wire name (`recruiter_contact`), in words.
+    let word = |prefix: &str, v: serde_json::Value| t(&format!("{prefix}-{}", v.as_str().unwrap_or_default()));
+    layout::page(&s.svc, Some(&s), &t("ind-title"), html! {
         p { code { (i.value) } " " span.muted { (layout::kind_one(s.lang, i.kind)) } " " (tlp_badge(i.tlp)) " " (flags(s.lang, &p.found)) }
         table {
-            tr { th { "Agency" } td { (agency(&p.found)) } }
-            tr { th { "Role / subject" } td { (format!("{:?}", i.role)) " / " (format!("{:?}", i.subject)) } }
-            tr { th { "Confidence" } td { (i.confidence) " (" (format!("{:?}", i.basis)) ")" } }
-            tr { th { "First / last seen" } td { (date(i.first_seen)) " / " (date(i.last_seen)) } }
-            tr { th { "Platform / countries" } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
-            tr { th { "Description" } td { (i.description.clone().unwrap_or_default()) } }
-            tr { th { "Agencies saying so" } td { (h.agencies) } }
-            tr { th { "Typologies" } td { @for t in &p.typologies { (t) br; } } }
-            @if let Some(r) = &h.retracted { tr { th { "Retracted" } td { (r) } } }
-            tr { th { "Referred to platforms" } td {
+            tr { th { (t("ind-agency")) } td { (agency(&p.found)) } }
+            tr { th { (t("ind-role-subject")) } td { (word("role", serde_json::to_value(i.role).unwrap_or_default())) " / " (word("subject", serde_json::to_value(i.subject).unwrap_or_default())) } }
+            tr { th { (t("ind-confidence")) } td { (i.confidence) " (" (word("basis", serde_json::to_value(i.basis).unwrap_or_default())) ")" } }
+            tr { th { (t("ind-seen")) } td { (date(i.first_seen)) " / " (date(i.last_seen)) } }
+            tr { th { (t("ind-platform")) } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
+            tr { th { (t("ind-description")) } td { (i.description.clone().unwrap_or_default()) } }
+            tr { th { (t("ind-agencies")) } td { (h.agencies) } }
+            tr { th { (t("ind-typologies")) } td { @for ty in &p.typologies { (ty) br; } } }
+            @if let Some(r) = &h.retracted { tr { th { (t("ind-retracted")) } td { (r) } } }
+            tr { th { (t("ind-referred")) } td {
                 @for f in &referred { @if let Content::Referral(r) = &f.hit.content {
-                    "Already referred by " (f.author) " on " (date(Some(r.submitted_ms))) ": "
-                    (crate::interop::stix::request_name(r.request)) " to " (r.platform) ", " (r.status.as_str()) br;
+                    (i18n::t_args(lang, "ind-referred-by", &[("agency", f.author.clone().into()), ("date", date(Some(r.submitted_ms)).into())])) " "
+                    (crate::interop::stix::request_name(r.request)) " → " (r.platform) ", " (r.status.as_str()) br;
                 } }
-                @if referred.is_empty() { "not yet " }
-                a href="/referrals" { "file a referral" }
+                @if referred.is_empty() { (t("ind-not-yet")) " " }
+                a href="/referrals" { (t("ind-file")) }
             } }
         }
-        h2 { "Sightings" }
-        @if p.sighted_by.is_empty() && p.false_positive_by.is_empty() { p.muted { "None yet." } }
+        h2 { (t("ind-sightings")) }
+        @if p.sighted_by.is_empty() && p.false_positive_by.is_empty() { p.muted { (t("ind-none")) } }
         ul {
-            @for a in &p.sighted_by { li { (a) " corroborates" } }
-            @for a in &p.false_positive_by { li { (a) " calls it a false positive" } }
+            @for a in &p.sighted_by { li { (who("ind-corroborates", a)) } }
+            @for a in &p.false_positive_by { li { (who("ind-false-positive", a)) } }
         }
-        h2 { "History" }
-        ol { @for v in &p.versions { li { (timestamp(v.record.header.created_ms)) " — " (v.record.body.type_name()) " " code { (v.id.to_string()[..16]) } } } }
+        h2 { (t("ind-history")) }
+        ol { @for v in &p.versions { li { (timestamp(v.record.header.created_ms)) " — " (t(&format!("alerts-type-{}", v.record.body.type_name()))) " " code { (v.id.to_string()[..16]) } } } }
         @if !p.ours {
             form method="post" action={"/indicator/" (h.id)} {
                 input type="hidden" name="csrf" value=(s.csrf);
-                button type="submit" name="verdict" value="corroborates" { "We saw it too" }
+                button type="submit" name="verdict" value="corroborates" { (t("ind-saw")) }
                 " "
-                button type="submit" name="verdict" value="false_positive" { "Mark false positive" }
+                button type="submit" name="verdict" value="false_positive" { (t("ind-mark-fp")) }
             }
         }
     }).into_response()
