@@ -48,6 +48,7 @@ pub fn app(svc: Arc<Service>) -> Router {
         .merge(web::routes())
         .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(move |req, next| limit_declared_body(max_body, req, next)))
         .layer(middleware::from_fn(limit_uri))
         .layer(middleware::from_fn(error::uniform_errors))
         .layer(middleware::from_fn_with_state(state.clone(), track))
@@ -65,6 +66,22 @@ async fn limit_uri(req: Request, next: Next) -> Response {
     if len > MAX_URI_BYTES {
         let message = format!("the URI is {len} bytes; at most {MAX_URI_BYTES}");
         return (axum::http::StatusCode::URI_TOO_LONG, message).into_response();
+    }
+    next.run(req).await
+}
+
+/// Refuses a body whose declared length is over the limit at once, before
+/// reading any of it (the body limit above still bounds bodies sent without
+/// a length). [`error::uniform_errors`] shapes the 413.
+async fn limit_declared_body(max: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared.filter(|len| *len > max as u64) {
+        let message = format!("the body is {len} bytes; at most {max} ([api] max_body_bytes)");
+        return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
     next.run(req).await
 }
