@@ -34,24 +34,22 @@ impl Client {
         Ok(Client { base: format!("http://{addr}"), token, agent })
     }
 
-    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self
-            .agent
+    /// A GET with the token, answered or not.
+    fn fetch(&self, path: &str) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+        self.agent
             .get(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
             .call()
-            .map_err(|e| self.unreachable(e))?;
-        answer(resp)
+            .map_err(|e| self.unreachable(e))
+    }
+
+    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+        answer(self.fetch(path)?)
     }
 
     /// A binary answer (a backup), streamed into `out`.
     pub fn get_into(&self, path: &str, out: &mut impl std::io::Write) -> anyhow::Result<u64> {
-        let resp = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .call()
-            .map_err(|e| self.unreachable(e))?;
+        let resp = self.fetch(path)?;
         if !resp.status().is_success() {
             return answer(resp).map(|_| 0);
         }
@@ -62,12 +60,7 @@ impl Client {
 
     /// A non-JSON answer (CSV), as text.
     pub fn get_text(&self, path: &str) -> anyhow::Result<String> {
-        let mut resp = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .call()
-            .map_err(|e| self.unreachable(e))?;
+        let mut resp = self.fetch(path)?;
         if !resp.status().is_success() {
             return Err(anyhow!("HTTP {} for {path}", resp.status().as_u16()));
         }

@@ -29,10 +29,10 @@ pub struct Outcome {
     pub cut_off: bool,
 }
 
-/// Dials the node whose directory is `target` as `key`, and once the node
-/// talks to us, pushes each of `records` (envelope bytes) in its own
-/// message; serves the connection for `linger` so the node can judge us.
-pub fn push_as(key: &Keypair, target: &Path, records: &[Vec<u8>], linger: Duration) -> Outcome {
+/// A swarm with the node's own behaviour, keyed `key`, dialling the node
+/// whose directory is `target` (its address from `p2p.addr`). Call within a
+/// tokio runtime.
+fn dialled(key: &Keypair, target: &Path) -> (libp2p::Swarm<Behaviour>, libp2p::PeerId) {
     let addr: Multiaddr = std::fs::read_to_string(target.join("p2p.addr"))
         .expect("the node wrote its p2p address")
         .lines()
@@ -40,24 +40,33 @@ pub fn push_as(key: &Keypair, target: &Path, records: &[Vec<u8>], linger: Durati
         .expect("an address")
         .parse()
         .expect("a multiaddr");
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity::libp2p_keypair(key).expect("ed25519"))
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .expect("tcp")
+        .with_behaviour(Behaviour::new)
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    let target_peer = addr
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::P2p(id) => Some(id),
+            _ => None,
+        })
+        .expect("the address names the peer");
+    swarm.behaviour_mut().allow.allow_peer(target_peer);
+    swarm.dial(addr).expect("dial");
+    (swarm, target_peer)
+}
+
+/// Dials the node whose directory is `target` as `key`, and once the node
+/// talks to us, pushes each of `records` (envelope bytes) in its own
+/// message; serves the connection for `linger` so the node can judge us.
+pub fn push_as(key: &Keypair, target: &Path, records: &[Vec<u8>], linger: Duration) -> Outcome {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(identity::libp2p_keypair(key).expect("ed25519"))
-            .with_tokio()
-            .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
-            .expect("tcp")
-            .with_behaviour(Behaviour::new)
-            .expect("behaviour")
-            .build();
-        let target_peer = addr
-            .iter()
-            .find_map(|p| match p {
-                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
-                _ => None,
-            })
-            .expect("the address names the peer");
-        swarm.behaviour_mut().allow.allow_peer(target_peer);
-        swarm.dial(addr).expect("dial");
+        let (mut swarm, target_peer) = dialled(key, target);
         let mut outcome = Outcome::default();
         // Wait until the node talks to us (its digest on connecting).
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -110,39 +119,15 @@ pub struct Session {
 impl Session {
     /// Dials the node whose directory is `target` as `key`; waits until connected.
     pub fn connect(key: &Keypair, target: &Path) -> Session {
-        let addr: Multiaddr = std::fs::read_to_string(target.join("p2p.addr"))
-            .expect("the node wrote its p2p address")
-            .lines()
-            .next()
-            .expect("an address")
-            .parse()
-            .expect("a multiaddr");
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        let target_peer = addr
-            .iter()
-            .find_map(|p| match p {
-                libp2p::multiaddr::Protocol::P2p(id) => Some(id),
-                _ => None,
-            })
-            .expect("the address names the peer");
-        let swarm = runtime.block_on(async {
-            let mut swarm =
-                libp2p::SwarmBuilder::with_existing_identity(identity::libp2p_keypair(key).expect("ed25519"))
-                    .with_tokio()
-                    .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
-                    .expect("tcp")
-                    .with_behaviour(Behaviour::new)
-                    .expect("behaviour")
-                    .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-                    .build();
-            swarm.behaviour_mut().allow.allow_peer(target_peer);
-            swarm.dial(addr).expect("dial");
+        let (swarm, target_peer) = runtime.block_on(async {
+            let (mut swarm, target_peer) = dialled(key, target);
             let deadline = Instant::now() + Duration::from_secs(15);
             while !swarm.is_connected(&target_peer) {
                 assert!(Instant::now() < deadline, "the node did not accept the connection");
                 let _ = tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await;
             }
-            swarm
+            (swarm, target_peer)
         });
         Session { runtime, swarm, target: target_peer }
     }

@@ -25,8 +25,32 @@ pub struct Ack;
 #[derive(Debug, Clone, Default)]
 pub struct Codec;
 
-fn invalid(e: impl std::fmt::Display) -> io::Error {
+pub(super) fn invalid(e: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// One length-prefixed (u32, big-endian) frame of at most `max` bytes; a
+/// longer declared length is refused before anything is allocated.
+pub(super) async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(invalid(format!("message of {len} bytes; at most {max}")));
+    }
+    let mut bytes = vec![0u8; len];
+    io.read_exact(&mut bytes).await?;
+    Ok(bytes)
+}
+
+/// Writes one length-prefixed frame, then closes the stream.
+pub(super) async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8], max: usize) -> io::Result<()> {
+    if bytes.len() > max {
+        return Err(invalid("message over the limit"));
+    }
+    io.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
+    io.write_all(bytes).await?;
+    io.close().await
 }
 
 impl request_response::Codec for Codec {
@@ -38,16 +62,9 @@ impl request_response::Codec for Codec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let mut len = [0u8; 4];
-        io.read_exact(&mut len).await?;
-        let len = u32::from_be_bytes(len) as usize;
-        if len > MAX_SYNC_MESSAGE_BYTES {
-            return Err(invalid(format!("message of {len} bytes; at most {MAX_SYNC_MESSAGE_BYTES}")));
-        }
-        let mut bytes = vec![0u8; len];
-        io.read_exact(&mut bytes).await?;
+        let bytes = read_frame(io, MAX_SYNC_MESSAGE_BYTES).await?;
         let msg = Message::from_bytes(&bytes).map_err(invalid)?;
-        Ok(Wire { msg, size: len + 4 })
+        Ok(Wire { msg, size: bytes.len() + 4 })
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Ack>
@@ -63,13 +80,7 @@ impl request_response::Codec for Codec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        let bytes = req.msg.to_bytes().map_err(invalid)?;
-        if bytes.len() > MAX_SYNC_MESSAGE_BYTES {
-            return Err(invalid("message over the sync limit"));
-        }
-        io.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
-        io.write_all(&bytes).await?;
-        io.close().await
+        write_frame(io, &req.msg.to_bytes().map_err(invalid)?, MAX_SYNC_MESSAGE_BYTES).await
     }
 
     async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, _: Ack) -> io::Result<()>

@@ -5,39 +5,21 @@
 
 use std::io;
 
-use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures::{AsyncRead, AsyncWrite};
 use kawan_protocol::deconflict::{MAX_MESSAGE_BYTES, Request, Response};
 use libp2p::{StreamProtocol, request_response};
+
+use super::codec::{invalid, read_frame, write_frame};
 
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/kawan/deconflict/1");
 
 #[derive(Debug, Clone, Default)]
 pub struct Codec;
 
-fn invalid(e: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
-}
-
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
-    let mut len = [0u8; 4];
-    io.read_exact(&mut len).await?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_MESSAGE_BYTES {
-        return Err(invalid(format!("deconfliction message of {len} bytes; at most {MAX_MESSAGE_BYTES}")));
-    }
-    let mut bytes = vec![0u8; len];
-    io.read_exact(&mut bytes).await?;
+async fn read<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
+    let bytes = read_frame(io, MAX_MESSAGE_BYTES).await?;
     log_received(&bytes);
     Ok(bytes)
-}
-
-async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: Vec<u8>) -> io::Result<()> {
-    if bytes.len() > MAX_MESSAGE_BYTES {
-        return Err(invalid("deconfliction message over the limit"));
-    }
-    io.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
-    io.write_all(&bytes).await?;
-    io.close().await
 }
 
 /// With the `wire-log` feature (tests only), every deconfliction message
@@ -61,27 +43,27 @@ impl request_response::Codec for Codec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        Request::from_bytes(&read_frame(io).await?).map_err(invalid)
+        Request::from_bytes(&read(io).await?).map_err(invalid)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response>
     where
         T: AsyncRead + Unpin + Send,
     {
-        Response::from_bytes(&read_frame(io).await?).map_err(invalid)
+        Response::from_bytes(&read(io).await?).map_err(invalid)
     }
 
     async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: Request) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, req.to_bytes().map_err(invalid)?).await
+        write_frame(io, &req.to_bytes().map_err(invalid)?, MAX_MESSAGE_BYTES).await
     }
 
     async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, res: Response) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, res.to_bytes().map_err(invalid)?).await
+        write_frame(io, &res.to_bytes().map_err(invalid)?, MAX_MESSAGE_BYTES).await
     }
 }
