@@ -262,6 +262,8 @@ fn the_home_page_speaks_thai_and_indonesian() {
         "/alerts".into(),
         "/deconflict".into(),
         format!("/indicator/{ind}"),
+        "/bulk".into(),
+        "/network".into(),
     ] {
         let (status, html) = get(&page, &[("Accept-Language", "th")]);
         assert_eq!(status, 200, "{page}");

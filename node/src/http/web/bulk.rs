@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    Session,
+    Session, i18n,
     layout::{agency, page},
 };
 use crate::{service::MAX_LOOKUP_VALUES, store::BulkItem};
@@ -22,24 +22,25 @@ pub(super) struct BulkForm {
 }
 
 pub(super) async fn form(s: Session) -> Markup {
-    page(&s.svc, Some(&s), "Bulk check", input(&s, ""))
+    page(&s.svc, Some(&s), &i18n::t(s.lang, "bulk-title"), input(&s, ""))
 }
 
 fn input(s: &Session, values: &str) -> Markup {
+    let t = |id: &str| i18n::t(s.lang, id);
     html! {
         form method="post" action="/bulk" {
             input type="hidden" name="csrf" value=(s.csrf);
-            label for="values" { "Values, one per line (kinds are recognised; write kind,value to force one)" }
+            label for="values" { (t("bulk-values")) }
             textarea id="values" name="values" rows="10" { (values) }
-            label for="file" { "…or load a text or CSV file" }
+            label for="file" { (t("bulk-load")) }
             input id="file" type="file" accept=".txt,.csv,text/plain,text/csv";
-            p { button type="submit" { "Check" } " " button type="submit" name="format" value="csv" { "Download CSV" } }
+            p { button type="submit" { (t("bulk-check")) } " " button type="submit" name="format" value="csv" { (t("bulk-download")) } }
         }
         form method="post" action="/bulk/file" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(s.csrf);
-            label for="upload" { "Upload a file to check on the node (text, one value per line, or CSV with a value column; up to 200,000 values)" }
+            label for="upload" { (t("bulk-upload")) }
             input id="upload" type="file" name="file" accept=".txt,.csv,text/plain,text/csv" required;
-            p { button type="submit" { "Check the file" } " " button type="submit" name="format" value="csv" { "Check and download CSV" } }
+            p { button type="submit" { (t("bulk-check-file")) } " " button type="submit" name="format" value="csv" { (t("bulk-check-download")) } }
         }
         script src="/static/bulk.js" {}
     }
@@ -116,22 +117,24 @@ async fn results(s: &Session, values: &str, items: Vec<BulkItem>, format: Option
         )
             .into_response();
     }
-    page(&s.svc, Some(s), "Bulk check", html! {
-        p { strong { (found.values) } " values: " strong { (found.with_hits) } " with hits, " strong { (found.invalid) } " invalid." }
+    let t = |id: &str| i18n::t(s.lang, id);
+    let status = |st: &str| t(&format!("status-{}", st.replace(' ', "-")));
+    page(&s.svc, Some(s), &t("bulk-title"), html! {
+        p { strong { (found.values) } " " (t("bulk-sum-values")) " " strong { (found.with_hits) } " " (t("bulk-sum-hits")) " " strong { (found.invalid) } " " (t("bulk-sum-invalid")) }
         p {
-            label for="show" { "Show" }
+            label for="show" { (t("bulk-show")) }
             select id="show" {
-                option value="all" { "all values" } option value="hit" { "hits" } option value="no hit" { "no hit" } option value="invalid" { "invalid" }
+                option value="all" { (t("bulk-all")) } option value="hit" { (t("bulk-hits")) } option value="no hit" { (t("status-no-hit")) } option value="invalid" { (t("status-invalid")) }
             }
         }
         table {
-            thead { tr { th { "Input" } th { "Matched as" } th { "Status" } th { "Hits" } } }
+            thead { tr { th { (t("bulk-col-input")) } th { (t("bulk-col-matched")) } th { (t("bulk-col-status")) } th { (t("bulk-col-hits")) } } }
             tbody {
                 @for r in results {
                     tr data-status=(r.status()) {
                         td { code { (r.input) } }
-                        td { (r.kind.map(|k| k.to_string()).unwrap_or_default()) " " code { (r.value.clone().unwrap_or_default()) } }
-                        td { (r.status()) @if let Some(e) = &r.error { br; span.muted { (e) } } }
+                        td { (r.kind.map(|k| super::layout::kind_one(s.lang, k)).unwrap_or_default()) " " code { (r.value.clone().unwrap_or_default()) } }
+                        td { (status(r.status())) @if let Some(e) = &r.error { br; span.muted { (e) } } }
                         td { @for h in &r.hits { a href={"/indicator/" (h.hit.id)} { (agency(h)) } " " } }
                     }
                 }

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use super::{
-    Session,
+    Session, i18n,
     layout::{date, page},
 };
 use crate::tokens::Role;
@@ -20,60 +20,66 @@ pub(super) async fn network(s: Session) -> Response {
         (Err(e), _) | (_, Err(e)) => return s.failed("Network", e),
     };
     let warnings = s.svc.warnings().unwrap_or_else(|e| vec![e.message]);
-    page(&s.svc, Some(&s), "Network", html! {
+    let lang = s.lang;
+    let t = |id: &str| i18n::t(lang, id);
+    let on = |id: &str, ms: u64| i18n::t_args(lang, id, &[("date", date(Some(ms)).into())]);
+    page(&s.svc, Some(&s), &t("net-title"), html! {
         @for w in &warnings { div.error { (w) } }
         @match &trust {
-            None => p { "No trust list installed." },
-            Some(t) => {
-                p { "Network " code { (t.network) } ", trust list version " (t.version) ", " (t.threshold) " coordinator signature(s) needed." }
+            None => p { (t("net-none")) },
+            Some(list) => {
+                p { (i18n::t_args(lang, "net-summary", &[("network", list.network.to_string().into()), ("version", list.version.into()), ("threshold", list.threshold.into())])) }
                 table {
-                    thead { tr { th { "Member" } th { "Country" } th { "State" } th { "Last seen" } th { "We lack / they lack (last exchange)" } th { "Runs" } } }
+                    thead { tr { th { (t("net-col-member")) } th { (t("net-col-country")) } th { (t("net-col-state")) } th { (t("net-col-seen")) } th { (t("net-col-lag")) } th { (t("net-col-runs")) } } }
                     tbody { @for p in &peers {
                         tr {
                             td {
                                 (p.member.name) br; span.muted { (p.member.id) }
                                 @for r in &p.member.retired_keys {
                                     br;
-                                    span.flag { @if r.compromised { "key cut off as compromised at " } @else { "key rotated at " } (date(Some(r.until_ms))) }
+                                    span.flag { @if r.compromised { (on("net-compromised", r.until_ms)) } @else { (on("net-rotated", r.until_ms)) } }
                                 }
                             }
                             td { (p.member.country) }
-                            td { @if p.me { "this node" } @else if p.connected { "connected" } @else { "offline" } }
+                            td { @if p.me { (t("net-me")) } @else if p.connected { (t("net-connected")) } @else { (t("net-offline")) } }
                             td { (date(p.last_seen_ms)) }
-                            td { (lag_text(p)) }
+                            td { (lag_text(lang, p)) }
                             td {
                                 (p.agent.as_deref().and_then(|a| a.split(';').next()).unwrap_or("—"))
                                 @if !p.cannot_read.is_empty() {
-                                    br; span.flag { "cannot read " (p.cannot_read.join(", ")) " records: should upgrade" }
+                                    br; span.flag { (i18n::t_args(lang, "net-cannot-read", &[("families", p.cannot_read.join(", ").into())])) }
                                 }
                             }
                         }
                     } }
                 }
-                h2 { "Sharing groups" }
-                ul { @for g in &t.groups { li { (g.name) " (" (g.id) "): " (g.members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")) } } }
+                h2 { (t("net-groups")) }
+                ul { @for g in &list.groups { li { (g.name) " (" (g.id) "): " (g.members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")) } } }
             }
         }
-        h2 { "Audit log" }
-        @match audit { Ok(n) => p { "Intact: " (n) " entries." }, Err(e) => div.error { (e) } }
+        h2 { (t("net-audit")) }
+        @match audit { Ok(n) => p { (i18n::t_args(lang, "net-intact", &[("n", n.into())])) }, Err(e) => div.error { (e) } }
     }).into_response()
 }
 
 /// A peer's lag for people: per channel, what it has that we lack and what
 /// we have that it lacks; "in sync"; or, before it showed any log, why not.
-fn lag_text(p: &crate::service::PeerState) -> String {
+fn lag_text(lang: i18n::Lang, p: &crate::service::PeerState) -> String {
     if p.me {
         return String::new();
     }
     if p.lag.is_empty() {
-        return if p.connected { "not compared yet".into() } else { "—".into() };
+        return if p.connected { i18n::t(lang, "net-not-compared") } else { "—".into() };
     }
     if p.lag.values().all(|(a, b)| *a == 0 && *b == 0) {
-        return "in sync".into();
+        return i18n::t(lang, "net-in-sync");
     }
     p.lag
         .iter()
-        .map(|(c, (theirs, ours))| format!("{c}: it has {theirs} we lack, we have {ours} it lacks"))
+        .map(|(c, (theirs, ours))| {
+            let args = [("channel", c.clone().into()), ("theirs", (*theirs).into()), ("ours", (*ours).into())];
+            i18n::t_args(lang, "net-lag", &args)
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

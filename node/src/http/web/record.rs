@@ -9,7 +9,7 @@ use kawan_protocol::Body;
 use maud::html;
 
 use super::{
-    Session,
+    Session, i18n,
     layout::{self, date},
 };
 use crate::http::rest::views::NEWER_KIND;
@@ -21,16 +21,16 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
     };
     let h = &record.record.header;
     match (&record.record.body, &current) {
-        (Body::Unknown(u), _) => layout::page(&s.svc, Some(&s), "Record", html! {
+        (Body::Unknown(u), _) => layout::page(&s.svc, Some(&s), &i18n::t(s.lang, "rec-title"), html! {
             div.error { (NEWER_KIND) }
             table {
-                tr { th { "Record" } td { code { (record.id) } } }
-                tr { th { "Kind" } td { (u.family) " — " (u.newer) } }
-                tr { th { "Agency" } td { (s.svc.author_name(&h.author, s.svc.trust().ok().as_deref())) } }
-                tr { th { "Channel" } td { (h.channel) } }
-                tr { th { "Signed" } td { (date(Some(h.created_ms))) } }
+                tr { th { (i18n::t(s.lang, "rec-record")) } td { code { (record.id) } } }
+                tr { th { (i18n::t(s.lang, "rec-kind")) } td { (u.family) " — " (u.newer) } }
+                tr { th { (i18n::t(s.lang, "rec-agency")) } td { (s.svc.author_name(&h.author, s.svc.trust().ok().as_deref())) } }
+                tr { th { (i18n::t(s.lang, "rec-channel")) } td { (h.channel) } }
+                tr { th { (i18n::t(s.lang, "rec-signed")) } td { (date(Some(h.created_ms))) } }
             }
-            p.muted { "This node keeps and passes on the record exactly as signed; a newer version of Kawan shows what it says." }
+            p.muted { (i18n::t(s.lang, "rec-newer")) }
         })
         .into_response(),
         (_, Some(found)) if matches!(found.hit.content, kawan_protocol::Content::Indicator(_)) => {

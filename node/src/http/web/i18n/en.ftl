@@ -238,3 +238,58 @@ subject-victim = Victim
 subject-unknown = Unknown
 basis-fact = fact
 basis-assessment = assessment
+
+# Bulk check
+bulk-title = Bulk check
+bulk-values = Values, one per line (kinds are recognised; write kind,value to force one)
+bulk-load = …or load a text or CSV file
+bulk-check = Check
+bulk-download = Download CSV
+bulk-upload = Upload a file to check on the node (text, one value per line, or CSV with a value column; up to 200,000 values)
+bulk-check-file = Check the file
+bulk-check-download = Check and download CSV
+bulk-sum-values = values:
+bulk-sum-hits = with hits,
+bulk-sum-invalid = invalid.
+bulk-show = Show
+bulk-all = all values
+bulk-hits = hits
+bulk-col-input = Input
+bulk-col-matched = Matched as
+bulk-col-status = Status
+bulk-col-hits = Hits
+status-hit = hit
+status-no-hit = no hit
+status-invalid = invalid
+
+# Network
+net-title = Network
+net-none = No trust list installed.
+net-summary = Network { $network }, trust list version { $version }, { $threshold } coordinator signature(s) needed.
+net-col-member = Member
+net-col-country = Country
+net-col-state = State
+net-col-seen = Last seen
+net-col-lag = How far apart
+net-col-runs = Runs
+net-compromised = key cut off as compromised at { $date }
+net-rotated = key rotated at { $date }
+net-me = this node
+net-connected = connected
+net-offline = offline
+net-cannot-read = cannot read { $families } records: should upgrade
+net-groups = Sharing groups
+net-audit = Audit log
+net-intact = Intact: { $n } entries.
+net-in-sync = in sync
+net-not-compared = not compared yet
+net-lag = { $channel }: it has { $theirs } we lack, we have { $ours } it lacks
+
+# A record of a newer kind
+rec-title = Record
+rec-record = Record
+rec-kind = Kind
+rec-agency = Agency
+rec-channel = Channel
+rec-signed = Signed
+rec-newer = This node keeps and passes on the record exactly as signed; a newer version of Kawan shows what it says.

@@ -238,3 +238,58 @@ subject-victim = Korban
 subject-unknown = Tidak diketahui
 basis-fact = fakta
 basis-assessment = penilaian
+
+# Bulk check
+bulk-title = Cek massal
+bulk-values = Nilai, satu per baris (jenis dikenali; tulis jenis,nilai untuk memaksakan jenis)
+bulk-load = …atau muat berkas teks atau CSV
+bulk-check = Periksa
+bulk-download = Unduh CSV
+bulk-upload = Unggah berkas untuk diperiksa di node (teks, satu nilai per baris, atau CSV dengan kolom value; hingga 200.000 nilai)
+bulk-check-file = Periksa berkas
+bulk-check-download = Periksa dan unduh CSV
+bulk-sum-values = nilai:
+bulk-sum-hits = cocok,
+bulk-sum-invalid = tidak sah.
+bulk-show = Tampilkan
+bulk-all = semua nilai
+bulk-hits = yang cocok
+bulk-col-input = Masukan
+bulk-col-matched = Dicocokkan sebagai
+bulk-col-status = Status
+bulk-col-hits = Kecocokan
+status-hit = cocok
+status-no-hit = tidak cocok
+status-invalid = tidak sah
+
+# Network
+net-title = Jaringan
+net-none = Belum ada daftar kepercayaan yang dipasang.
+net-summary = Jaringan { $network }, daftar kepercayaan versi { $version }, perlu { $threshold } tanda tangan koordinator.
+net-col-member = Anggota
+net-col-country = Negara
+net-col-state = Keadaan
+net-col-seen = Terakhir terlihat
+net-col-lag = Selisih data
+net-col-runs = Menjalankan
+net-compromised = kunci diputus karena disusupi pada { $date }
+net-rotated = kunci diganti pada { $date }
+net-me = node ini
+net-connected = terhubung
+net-offline = luring
+net-cannot-read = tidak dapat membaca catatan { $families }: perlu diperbarui
+net-groups = Grup berbagi
+net-audit = Log audit
+net-intact = Utuh: { $n } entri.
+net-in-sync = selaras
+net-not-compared = belum dibandingkan
+net-lag = { $channel }: ia punya { $theirs } yang kita tidak punya, kita punya { $ours } yang ia tidak punya
+
+# A record of a newer kind
+rec-title = Catatan
+rec-record = Catatan
+rec-kind = Jenis
+rec-agency = Lembaga
+rec-channel = Saluran
+rec-signed = Ditandatangani
+rec-newer = Node ini menyimpan dan meneruskan catatan persis seperti ditandatangani; versi Kawan yang lebih baru menampilkan isinya.

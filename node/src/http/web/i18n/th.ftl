@@ -238,3 +238,58 @@ subject-victim = ผู้เสียหาย
 subject-unknown = ไม่ทราบ
 basis-fact = ข้อเท็จจริง
 basis-assessment = การประเมิน
+
+# Bulk check
+bulk-title = ตรวจสอบจำนวนมาก
+bulk-values = ค่า บรรทัดละหนึ่งค่า (ระบบจำแนกประเภทเอง เขียน ประเภท,ค่า เพื่อระบุประเภท)
+bulk-load = …หรือโหลดไฟล์ข้อความหรือ CSV
+bulk-check = ตรวจสอบ
+bulk-download = ดาวน์โหลด CSV
+bulk-upload = อัปโหลดไฟล์เพื่อตรวจสอบบนโหนด (ข้อความ บรรทัดละหนึ่งค่า หรือ CSV ที่มีคอลัมน์ value สูงสุด 200,000 ค่า)
+bulk-check-file = ตรวจสอบไฟล์
+bulk-check-download = ตรวจสอบและดาวน์โหลด CSV
+bulk-sum-values = ค่า:
+bulk-sum-hits = ตรงกัน,
+bulk-sum-invalid = ไม่ถูกต้อง
+bulk-show = แสดง
+bulk-all = ทุกค่า
+bulk-hits = ที่ตรงกัน
+bulk-col-input = ค่าที่ป้อน
+bulk-col-matched = ตรงกับ
+bulk-col-status = สถานะ
+bulk-col-hits = ผลที่ตรงกัน
+status-hit = ตรงกัน
+status-no-hit = ไม่ตรง
+status-invalid = ไม่ถูกต้อง
+
+# Network
+net-title = เครือข่าย
+net-none = ยังไม่ได้ติดตั้งรายชื่อที่เชื่อถือได้
+net-summary = เครือข่าย { $network } รายชื่อที่เชื่อถือได้ฉบับที่ { $version } ต้องมีลายเซ็นผู้ประสานงาน { $threshold } ราย
+net-col-member = สมาชิก
+net-col-country = ประเทศ
+net-col-state = สถานะ
+net-col-seen = พบล่าสุด
+net-col-lag = ความต่างของข้อมูล
+net-col-runs = รุ่นที่ใช้
+net-compromised = กุญแจถูกตัดเนื่องจากถูกเจาะเมื่อ { $date }
+net-rotated = เปลี่ยนกุญแจเมื่อ { $date }
+net-me = โหนดนี้
+net-connected = เชื่อมต่ออยู่
+net-offline = ออฟไลน์
+net-cannot-read = อ่านข้อมูล { $families } ไม่ได้: ควรอัปเกรด
+net-groups = กลุ่มแบ่งปัน
+net-audit = บันทึกการตรวจสอบ
+net-intact = สมบูรณ์: { $n } รายการ
+net-in-sync = ตรงกันแล้ว
+net-not-compared = ยังไม่ได้เปรียบเทียบ
+net-lag = { $channel }: อีกฝ่ายมี { $theirs } รายการที่เราไม่มี เรามี { $ours } รายการที่อีกฝ่ายไม่มี
+
+# A record of a newer kind
+rec-title = ข้อมูล
+rec-record = ข้อมูล
+rec-kind = ประเภท
+rec-agency = หน่วยงาน
+rec-channel = ช่องทาง
+rec-signed = ลงนามเมื่อ
+rec-newer = โหนดนี้เก็บและส่งต่อข้อมูลตามที่ลงนามไว้ทุกประการ Kawan รุ่นใหม่กว่าจะแสดงเนื้อหา
