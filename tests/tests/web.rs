@@ -264,6 +264,7 @@ fn the_home_page_speaks_thai_and_indonesian() {
         format!("/indicator/{ind}"),
         "/bulk".into(),
         "/network".into(),
+        "/publish".into(),
     ] {
         let (status, html) = get(&page, &[("Accept-Language", "th")]);
         assert_eq!(status, 200, "{page}");

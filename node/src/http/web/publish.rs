@@ -8,7 +8,7 @@ use kawan_protocol::{Body, Kind, Tlp};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Session, layout::page};
+use super::{Session, i18n, layout::page};
 use crate::service::{NewIndicator, ServiceError, group_field};
 
 const TLPS: [&str; 4] = ["green", "clear", "amber", "amber+strict"];
@@ -43,49 +43,50 @@ pub(super) async fn form(s: Session) -> Markup {
 
 fn publish_page(s: &Session, error: Option<&str>) -> Markup {
     let groups = s.svc.groups();
+    let t = |id: &str| i18n::t(s.lang, id);
     page(
         &s.svc,
         Some(s),
-        "Publish an indicator",
+        &t("pub-title"),
         html! {
             @if let Some(e) = error { div.error { (e) } }
             form method="post" action="/publish" {
                 input type="hidden" name="csrf" value=(s.csrf);
-                label for="kind" { "Kind" }
-                select id="kind" name="kind" { @for k in Kind::ALL { option value=(k) { (k) } } }
-                label for="value" { "Value (any form; it is normalised)" }
+                label for="kind" { (t("pub-kind")) }
+                select id="kind" name="kind" { @for k in Kind::ALL { option value=(k) { (super::layout::kind_one(s.lang, k)) } } }
+                label for="value" { (t("pub-value")) }
                 input id="value" type="text" name="value" required;
-                label for="role" { "Role" }
-                select id="role" name="role" { @for r in ["recruiter_contact", "job_ad", "scam_platform", "payment", "laundering", "infrastructure"] { option value=(r) { (r) } } }
+                label for="role" { (t("pub-role")) }
+                select id="role" name="role" { @for r in ["recruiter_contact", "job_ad", "scam_platform", "payment", "laundering", "infrastructure"] { option value=(r) { (t(&format!("role-{r}"))) } } }
                 label for="tlp" { "TLP" }
-                select id="tlp" name="tlp" { @for t in TLPS { option value=(t) { (t) } } }
-                label for="group" { "Sharing group (for AMBER)" }
-                select id="group" name="group" { option value="" { "— whole network —" } @for g in &groups { option value=(g) { (g) } } }
-                label for="confidence" { "Confidence (0-100)" }
+                select id="tlp" name="tlp" { @for tlp in TLPS { option value=(tlp) { (tlp.to_uppercase()) } } }
+                label for="group" { (t("pub-group")) }
+                select id="group" name="group" { option value="" { (t("pub-whole-network")) } @for g in &groups { option value=(g) { (g) } } }
+                label for="confidence" { (t("pub-confidence")) }
                 input id="confidence" type="text" name="confidence" value="50" inputmode="numeric";
-                label for="description" { "Description" }
+                label for="description" { (t("pub-description")) }
                 textarea id="description" name="description" rows="3" {}
-                p { button type="submit" { "Sign and publish" } }
+                p { button type="submit" { (t("pub-sign")) } }
             }
-            p.muted { "TLP RED never leaves this node: record it in a case instead." }
-            h2 { "Publish a typology or technique" }
+            p.muted { (t("pub-red")) }
+            h2 { (t("pub-knowledge")) }
             form method="post" action="/publish/knowledge" {
                 input type="hidden" name="csrf" value=(s.csrf);
-                label for="what" { "What" }
-                select id="what" name="what" { option value="typology" { "typology (how a pattern works)" } option value="technique" { "technique (how to find and evidence it)" } }
-                label for="title" { "Title" }
+                label for="what" { (t("pub-what")) }
+                select id="what" name="what" { option value="typology" { (t("pub-what-typology")) } option value="technique" { (t("pub-what-technique")) } }
+                label for="title" { (t("pub-field-title")) }
                 input id="title" type="text" name="title" required;
-                label for="text" { "Summary (typology) or objective (technique)" }
+                label for="text" { (t("pub-summary")) }
                 textarea id="text" name="text" rows="3" required {}
-                label for="stage" { "Stage (typology)" }
-                select id="stage" name="stage" { @for st in ["recruitment", "transit", "exploitation", "scam", "monetisation"] { option value=(st) { (st) } } }
-                label for="steps" { "Steps (technique), one per line" }
+                label for="stage" { (t("pub-stage")) }
+                select id="stage" name="stage" { @for st in ["recruitment", "transit", "exploitation", "scam", "monetisation"] { option value=(st) { (t(&format!("stage-{st}"))) } } }
+                label for="steps" { (t("pub-steps")) }
                 textarea id="steps" name="steps" rows="4" {}
                 label for="ktlp" { "TLP" }
-                select id="ktlp" name="tlp" { @for t in TLPS { option value=(t) { (t) } } }
-                label for="kgroup" { "Sharing group (for AMBER)" }
-                select id="kgroup" name="group" { option value="" { "— whole network —" } @for g in &groups { option value=(g) { (g) } } }
-                p { button type="submit" { "Sign and publish" } }
+                select id="ktlp" name="tlp" { @for tlp in TLPS { option value=(tlp) { (tlp.to_uppercase()) } } }
+                label for="kgroup" { (t("pub-group")) }
+                select id="kgroup" name="group" { option value="" { (t("pub-whole-network")) } @for g in &groups { option value=(g) { (g) } } }
+                p { button type="submit" { (t("pub-sign")) } }
             }
         },
     )
