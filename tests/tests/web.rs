@@ -265,6 +265,7 @@ fn the_home_page_speaks_thai_and_indonesian() {
         "/bulk".into(),
         "/network".into(),
         "/publish".into(),
+        "/library".into(),
     ] {
         let (status, html) = get(&page, &[("Accept-Language", "th")]);
         assert_eq!(status, 200, "{page}");

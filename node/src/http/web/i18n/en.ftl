@@ -318,3 +318,8 @@ stage-transit = transit
 stage-exploitation = exploitation
 stage-scam = scam
 stage-monetisation = monetisation
+
+# Library
+lib-typologies = Typologies
+lib-techniques = Techniques
+lib-search = search titles and summaries

@@ -318,3 +318,8 @@ stage-transit = transit
 stage-exploitation = eksploitasi
 stage-scam = penipuan
 stage-monetisation = monetisasi
+
+# Library
+lib-typologies = Tipologi
+lib-techniques = Teknik
+lib-search = cari judul dan ringkasan

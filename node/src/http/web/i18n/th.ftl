@@ -318,3 +318,8 @@ stage-transit = การเดินทางผ่าน
 stage-exploitation = การแสวงประโยชน์
 stage-scam = การหลอกลวง
 stage-monetisation = การแปลงเป็นเงิน
+
+# Library
+lib-typologies = รูปแบบ
+lib-techniques = เทคนิค
+lib-search = ค้นหาชื่อเรื่องและสรุป
