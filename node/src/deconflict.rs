@@ -229,7 +229,8 @@ pub struct Built {
     pub epoch: u64,
     pub version: u64,
     pub count: usize,
-    pub notice: kawan_protocol::deconflict::Signed,
+    /// Shared, not copied: a million values' filter is over a megabyte.
+    pub notice: Arc<kawan_protocol::deconflict::Signed>,
 }
 
 /// A partner's filter, as this node (the asker) keeps it.

@@ -173,7 +173,7 @@ impl Service {
             filter: filter.to_wire(),
         };
         let notice = Signed::sign(&notice, &self.key).map_err(ServiceError::internal)?;
-        let built = Built { epoch, version: generation, count: values.len(), notice };
+        let built = Built { epoch, version: generation, count: values.len(), notice: Arc::new(notice) };
         self.metrics.deconfliction_filter(values.len(), filter.size_bytes());
         self.deconflict.set_built(built.clone());
         Ok(built)
@@ -203,7 +203,7 @@ impl Service {
         };
         let outcome = match request {
             Request::Filter if self.config.deconfliction.enabled => {
-                self.filter_notice(now_ms()).map(|b| Response::Filter(b.notice))
+                self.filter_notice(now_ms()).map(|b| Response::Filter(b.notice.as_ref().clone()))
             }
             Request::Evaluate(signed) if self.config.deconfliction.enabled => self.evaluate(&peer, from, &signed),
             Request::Filter | Request::Evaluate(_) => Ok(Response::Refused(Refusal::Disabled)),

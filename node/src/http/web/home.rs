@@ -15,7 +15,7 @@ use crate::service::{Home, Tally};
 /// An indicator kind or record type as people say it, in `lang`.
 pub(super) fn kind_label(lang: Lang, k: &str) -> String {
     let id = format!("kind-{k}");
-    if i18n::ids(Lang::En).contains(&id) { i18n::t(lang, &id) } else { k.to_string() }
+    if i18n::has(&id) { i18n::t(lang, &id) } else { k.to_string() }
 }
 
 /// A channel as people say it.

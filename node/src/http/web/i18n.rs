@@ -79,6 +79,11 @@ fn format(lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
     Some(b.format_pattern(pattern, args, &mut errors).into_owned())
 }
 
+/// Whether English (the reference) has a message `id`.
+pub fn has(id: &str) -> bool {
+    BUNDLES.iter().any(|(l, b)| *l == Lang::En && b.has_message(id))
+}
+
 /// The message `id` in `lang` (English if untranslated).
 pub fn t(lang: Lang, id: &str) -> String {
     format(lang, id, None).or_else(|| format(Lang::En, id, None)).unwrap_or_else(|| format!("⟦{id}⟧"))
@@ -93,19 +98,19 @@ pub fn t_args(lang: Lang, id: &str, args: &[(&str, FluentValue)]) -> String {
     format(lang, id, Some(&a)).or_else(|| format(Lang::En, id, Some(&a))).unwrap_or_else(|| format!("⟦{id}⟧"))
 }
 
-/// Message ids of one language's file.
-pub fn ids(lang: Lang) -> Vec<String> {
-    let text = FILES.iter().find(|(l, _, _)| *l == lang).map_or("", |(_, _, t)| t);
-    text.lines()
-        .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim()))
-        .filter(|k| !k.is_empty() && !k.starts_with('#'))
-        .map(str::to_string)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Message ids of one language's file.
+    pub fn ids(lang: Lang) -> Vec<String> {
+        let text = FILES.iter().find(|(l, _, _)| *l == lang).map_or("", |(_, _, t)| t);
+        text.lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim()))
+            .filter(|k| !k.is_empty() && !k.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
 
     #[test]
     fn every_file_parses_and_every_translation_has_every_message() {
