@@ -17,6 +17,7 @@
 //! - `config`, `daemon`: `kawan.toml`, `kawan init` and `kawan run`
 //! - `coordinator`: trust-list tooling; `files`: atomic file replacement
 //! - `metrics`: Prometheus counters; `clock`: the wall clock
+//! - `i18n`: words for people in their language (Fluent catalogs)
 //! - `webhook`: alerts posted, signed, to the agency's own case system
 
 #![forbid(unsafe_code)]
@@ -32,6 +33,7 @@ pub mod data_dir;
 pub mod deconflict;
 pub mod files;
 pub mod http;
+pub mod i18n;
 pub mod identity;
 pub mod interop;
 pub mod local;

@@ -54,6 +54,8 @@ async fn browser() -> WebDriverResult<Browser> {
     let process = Driver(
         Command::new(chromedriver)
             .arg(format!("--port={port}"))
+            // The reader sits in Bangkok, the nodes in UTC: dates follow the reader.
+            .env("TZ", "Asia/Bangkok")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -110,7 +112,11 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     }
     let source = driver.source().await?;
     assert!(source.contains("+447700900955"), "the detail page shows the normalised value");
-    assert!(driver.find_all(By::Tag("script")).await?.is_empty(), "a description never becomes a script");
+    assert!(driver.find_all(By::Css("script:not([src])")).await?.is_empty(), "a description never becomes a script");
+    let footer = driver.find(By::Tag("footer")).await?.text().await?;
+    assert!(footer.contains("Asia/Bangkok"), "dates in the reader's time zone: {footer}");
+    let versions = driver.find(By::Css("main ol li")).await?.text().await?;
+    assert!(versions.contains("+07"), "a moment in Bangkok time: {versions}");
     assert!(
         driver.find(By::Tag("main")).await?.text().await?.contains("<script>alert('x')</script>"),
         "it is shown as text"
@@ -191,6 +197,10 @@ async fn analysts_work_the_network_from_a_browser() -> WebDriverResult<()> {
     }
     let row = driver.find(By::Css("#alerts tr.live")).await?.text().await?;
     assert!(row.contains("+447700900956") && row.contains("Agency 0"), "{row}");
+    assert!(
+        row.contains("Phone number") && row.contains("watch entry") && row.contains("indicator on"),
+        "in words: {row}"
+    );
     driver.screenshot(&dir.join("alerts.png")).await?;
 
     driver.goto(format!("{}/network", b.base)).await?;

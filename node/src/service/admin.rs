@@ -100,7 +100,7 @@ impl Service {
                 }
             }
             let digest = kawan_protocol::sync::digest(&heads);
-            let warnings = s.warnings()?;
+            let warnings = s.warnings()?.iter().map(ToString::to_string).collect();
             Ok(Status {
                 version: env!("CARGO_PKG_VERSION"),
                 agency: s.config.agency.name.clone(),
@@ -129,15 +129,12 @@ impl Service {
 
     /// What an operator must act on: the trust list's warnings, and
     /// records of a newer kind than this node reads.
-    pub fn warnings(&self) -> Result<Vec<String>, ServiceError> {
+    pub fn warnings(&self) -> Result<Vec<super::Warning>, ServiceError> {
         let mut warnings = self.trust_warnings();
         let counts = self.data.store.counts()?;
         let newer: u64 = counts.iter().filter(|(t, _, _)| t == "newer").map(|(_, _, n)| n).sum();
         if newer > 0 {
-            warnings.push(format!(
-                "{newer} record(s) of a newer kind than this node reads are stored and relayed but cannot be \
-                 shown: upgrade Kawan to read them"
-            ));
+            warnings.push(super::Warning::NewerRecords { count: newer });
         }
         Ok(warnings)
     }

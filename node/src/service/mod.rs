@@ -37,7 +37,7 @@ pub use referrals::{
     Filed, NewReferral, NewSubject, PackageRow, PlatformFigures, ReferralFilter, StatusUpdate, figures, month,
 };
 pub use tokens::same;
-pub use trust::{OwnLogEnds, PeerState};
+pub use trust::{OwnLogEnds, PeerState, Warning};
 pub use watch::{NewWatch, for_caller};
 
 use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};
@@ -369,8 +369,8 @@ mod tests {
         assert!(warnings(None).is_empty());
         assert!(warnings(Some(now + 90 * day)).is_empty());
         let soon = warnings(Some(now + 10 * day));
-        assert!(soon.len() == 1 && soon[0].contains("expire"), "{soon:?}");
+        assert!(soon.len() == 1 && soon[0].to_string().contains("expire"), "{soon:?}");
         let gone = warnings(Some(now - day));
-        assert!(gone.len() == 1 && gone[0].contains("no trust-list update can be accepted"), "{gone:?}");
+        assert!(gone.len() == 1 && gone[0].to_string().contains("no trust-list update can be accepted"), "{gone:?}");
     }
 }

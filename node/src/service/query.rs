@@ -66,7 +66,7 @@ pub struct CheckedValue {
     pub kind: Option<Kind>,
     /// The normal form the value was matched as.
     pub value: Option<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<kawan_protocol::normalize::Warning>,
     /// Why the value could not be checked; the others are unaffected.
     pub error: Option<String>,
     pub hits: Vec<Found>,
@@ -171,7 +171,7 @@ impl Service {
                     input: r.input,
                     kind: r.kind,
                     value: r.value,
-                    warnings: r.warnings.iter().map(ToString::to_string).collect(),
+                    warnings: r.warnings,
                     error: r.error,
                     hits: s.visible(&caller, r.hits, trust.as_deref()),
                 })

@@ -206,36 +206,67 @@ impl Service {
     /// waiting for a restart, a list no update
     /// can replace any more (too few active coordinators to reach the
     /// threshold), or one that will be so within 30 days.
-    pub fn trust_warnings(&self) -> Vec<String> {
+    pub fn trust_warnings(&self) -> Vec<Warning> {
         let Some(list) = self.data.store.trust() else { return vec![] };
         let me = self.key.public();
         if let Some(m) = list.members.iter().find(|m| m.retired_keys.iter().any(|r| r.key == me)) {
-            return vec![format!(
-                "the trust list retired this node's key and lists {} under a new key: restart the node so it \
-                 signs and connects with {} (records signed with the retired key are refused by every node)",
-                m.name,
-                crate::coordinator::NEXT_KEY_FILE
-            )];
+            return vec![Warning::KeyRetired { name: m.name.clone() }];
         }
         let now = crate::clock::now_ms();
         let needed = usize::from(list.threshold);
         let coordinators: Vec<_> = list.members.iter().filter(|m| m.is_coordinator()).collect();
         let active = coordinators.iter().filter(|m| m.is_active(now)).count();
         if active < needed {
-            return vec![format!(
-                "only {active} active coordinator(s) remain and the trust list needs {needed} signature(s): \
-                 no trust-list update can be accepted any more; the network needs a new genesis"
-            )];
+            return vec![Warning::TooFewCoordinators { active, needed }];
         }
         let later = now + EXPIRY_WARNING_MS;
         if coordinators.iter().filter(|m| m.is_active(later)).count() < needed {
-            let first = coordinators.iter().filter_map(|m| m.expires_ms.filter(|e| *e > now)).min().unwrap_or(later);
-            return vec![format!(
-                "coordinator memberships expire from {}: after that fewer than {needed} coordinator(s) can sign \
-                 and no trust-list update will be accepted; have the coordinators sign an extended list before then",
-                crate::interop::stix::timestamp(first)
-            )];
+            let from_ms = coordinators.iter().filter_map(|m| m.expires_ms.filter(|e| *e > now)).min().unwrap_or(later);
+            return vec![Warning::CoordinatorsExpiring { from_ms, needed }];
         }
         vec![]
+    }
+}
+
+/// Something an operator must act on. Shown in the operator's language on
+/// the web page and in English (its `Display`) in logs and the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The trust list retired this node's key: restart to sign with the new one.
+    KeyRetired { name: String },
+    /// No trust-list update can be accepted any more.
+    TooFewCoordinators { active: usize, needed: usize },
+    /// Coordinator memberships expire within 30 days.
+    CoordinatorsExpiring { from_ms: u64, needed: usize },
+    /// Records of a kind newer than this node reads are stored and relayed.
+    NewerRecords { count: u64 },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::KeyRetired { name } => write!(
+                f,
+                "the trust list retired this node's key and lists {name} under a new key: restart the node so it \
+                 signs and connects with {} (records signed with the retired key are refused by every node)",
+                crate::coordinator::NEXT_KEY_FILE
+            ),
+            Warning::TooFewCoordinators { active, needed } => write!(
+                f,
+                "only {active} active coordinator(s) remain and the trust list needs {needed} signature(s): \
+                 no trust-list update can be accepted any more; the network needs a new genesis"
+            ),
+            Warning::CoordinatorsExpiring { from_ms, needed } => write!(
+                f,
+                "coordinator memberships expire from {}: after that fewer than {needed} coordinator(s) can sign \
+                 and no trust-list update will be accepted; have the coordinators sign an extended list before then",
+                crate::interop::stix::timestamp(*from_ms)
+            ),
+            Warning::NewerRecords { count } => write!(
+                f,
+                "{count} record(s) of a newer kind than this node reads are stored and relayed but cannot be \
+                 shown: upgrade Kawan to read them"
+            ),
+        }
     }
 }

@@ -187,7 +187,7 @@ impl LookupResult {
             input: r.input.clone(),
             kind: r.kind.map(|k: Kind| k.to_string()),
             value: r.value.clone(),
-            warnings: r.warnings.clone(),
+            warnings: r.warnings.iter().map(ToString::to_string).collect(),
             error: r.error.clone(),
             hits: r.hits.iter().map(HitView::new).collect(),
         }

@@ -1,9 +1,20 @@
 // The Alerts page, live: new alerts arrive over server-sent events
 // (/alerts/stream: the API's stream, authenticated by the session cookie) and are added
-// at the top of the table without a reload. A static script, so the page's
-// Content-Security-Policy can keep allowing this origin's scripts only.
-const table = document.querySelector('#alerts tbody');
-if (table && window.EventSource) {
+// at the top of the table without a reload, in the page's language (the
+// words come with the page, in the table's data-words) and the reader's
+// time. A static script, so the page's Content-Security-Policy can keep
+// allowing this origin's scripts only.
+const table = document.querySelector('#alerts');
+const body = table && table.querySelector('tbody');
+if (body && window.EventSource) {
+  const words = JSON.parse(table.dataset.words || '{}');
+  const word = (map, key) => (words[map] && words[map][key]) || key;
+  const fill = (template, values) => Object.entries(values).reduce((t, [k, v]) => t.replace('{' + k + '}', v), template || '');
+  const two = (n) => String(n).padStart(2, '0');
+  const local = (ms) => {
+    const d = new Date(ms);
+    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + ' ' + two(d.getHours()) + ':' + two(d.getMinutes());
+  };
   const events = new EventSource('/alerts/stream');
   events.addEventListener('alert', (e) => {
     const a = JSON.parse(e.data);
@@ -20,16 +31,16 @@ if (table && window.EventSource) {
       }
       return td;
     };
-    const when = new Date(a.created_ms).toISOString().slice(0, 16).replace('T', ' ');
-    const matched = a.watches.map((w) => 'watch entry ' + w).concat(a.cases.map((c) => 'case ' + c)).join(', ');
+    const matched = a.watches.map((w) => fill(words.watch, { id: w }))
+      .concat(a.cases.map((c) => fill(words.case, { id: c }))).join(', ');
     row.append(
-      cell(when),
-      cell(a.author_name, a.type + ' on ' + a.channel),
-      cell(a.value, a.kind),
+      cell(local(a.created_ms)),
+      cell(a.author_name, fill(words.on, { type: word('types', a.type), channel: word('channels', a.channel) })),
+      cell(a.value, word('kinds', a.kind)),
       cell(matched),
-      cell('new — reload to mark seen'),
+      cell(words.fresh || ''),
     );
-    table.prepend(row);
+    body.prepend(row);
     const none = document.getElementById('no-alerts');
     if (none) none.remove();
   });

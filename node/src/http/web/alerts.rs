@@ -13,7 +13,7 @@ use super::{
     Session,
     home::channel_label,
     i18n,
-    layout::{date, page},
+    layout::{page, time},
 };
 use crate::service::{NewWatch, ServiceError};
 
@@ -34,10 +34,10 @@ pub(super) async fn list(s: Session) -> Response {
     render(&s, None).await
 }
 
-async fn render(s: &Session, error: Option<String>) -> Response {
+async fn render(s: &Session, error: Option<&ServiceError>) -> Response {
     let (alerts, entries) = match (s.svc.alerts(s.caller.clone(), 200).await, s.svc.watchlist(s.caller.clone()).await) {
         (Ok(a), Ok(e)) => (a, e),
-        (Err(e), _) | (_, Err(e)) => return s.failed("Alerts", e),
+        (Err(e), _) | (_, Err(e)) => return s.failed("alerts-title", e),
     };
     let unread = alerts.iter().filter(|a| a.acknowledged_by.is_none()).count();
     let dead = if s.caller.role >= crate::tokens::Role::Operator {
@@ -49,14 +49,14 @@ async fn render(s: &Session, error: Option<String>) -> Response {
     let t = |id: &str| i18n::t(lang, id);
     let with = |id: &str, k: &str, v: String| i18n::t_args(lang, id, &[(k, v.into())]);
     page(&s.svc, Some(s), &t("alerts-title"), html! {
-        @if let Some(e) = &error { div.error { (e) } }
+        @if let Some(e) = error { (super::layout::refusal(lang, e)) }
         p { (i18n::t_args(lang, "alerts-intro", &[("n", unread.into())])) }
-        table id="alerts" {
+        table id="alerts" data-words=(live_words(s)) {
             thead { tr { th { (t("alerts-col-when")) } th { (t("alerts-col-who")) } th { (t("alerts-col-value")) } th { (t("alerts-col-matched")) } th {} } }
             tbody { @for a in &alerts {
                 tr class=(if a.acknowledged_by.is_none() { "unread" } else { "read" }) {
-                    td { (date(Some(a.created_ms))) }
-                    td { (a.author_name) br; span.muted { (t(&format!("alerts-type-{}", a.r#type))) " · " (channel_label(lang, &a.channel)) } }
+                    td { (time(&s.zone, a.created_ms)) }
+                    td { (a.author_name) br; span.muted { (i18n::t_args(lang, "alerts-type-on", &[("type", t(&format!("alerts-type-{}", a.r#type)).into()), ("channel", channel_label(lang, &a.channel).into())])) } }
                     td {
                         @if a.r#type.starts_with("contact") {
                             a href=(format!("/deconflict#contact-{}", a.root)) { code { (a.value) } }
@@ -85,7 +85,10 @@ async fn render(s: &Session, error: Option<String>) -> Response {
         script src="/static/alerts.js" {}
         @if !dead.is_empty() {
             div.error { (i18n::t_args(lang, "alerts-dead", &[("n", dead.len().into())])) }
-            ul { @for d in &dead { li { "alert " (d.alert) " — " (d.attempts) " attempts, last: " (d.error) " (" (date(Some(d.failed_ms))) ")" } } }
+            ul { @for d in &dead { li {
+                (i18n::t_args(lang, "alerts-dead-one", &[("id", d.alert.into()), ("attempts", d.attempts.into()), ("date", time(&s.zone, d.failed_ms).into())]))
+                " " span lang="en" { (d.error) }
+            } } }
         }
         h2 { (t("alerts-watchlist")) }
         ul { @for e in &entries { li { code { (e.value) } " " span.muted { (super::layout::kind_one(lang, e.kind)) } @if let Some(n) = &e.note { " — " (n) } } } }
@@ -126,7 +129,29 @@ pub(super) async fn acknowledge(s: Session, Path(id): Path<u64>, Form(f): Form<A
 
 async fn refused(s: &Session, e: ServiceError) -> Response {
     let status = crate::http::error::status_of(e.fault);
-    (status, render(s, Some(e.message)).await).into_response()
+    (status, render(s, Some(&e)).await).into_response()
+}
+
+/// The words alerts.js needs for rows that arrive live, in the reader's
+/// language: `{id}` stands for a watch entry's or case's number.
+fn live_words(s: &Session) -> String {
+    let lang = s.lang;
+    let by = |prefix: &str, names: &mut dyn Iterator<Item = String>| -> serde_json::Map<String, serde_json::Value> {
+        names.map(|n| (n.clone(), i18n::t(lang, &format!("{prefix}{n}")).into())).collect()
+    };
+    let types = ["indicator", "revision", "sighting", "referral", "retraction", "typology", "technique"];
+    let mut channels: Vec<String> = s.svc.groups().into_iter().map(|g| format!("group:{g}")).collect();
+    channels.push("network".into());
+    serde_json::json!({
+        "watch": i18n::t_args(lang, "alerts-watch-entry", &[("id", "{id}".into())]),
+        "case": i18n::t_args(lang, "alerts-case", &[("id", "{id}".into())]),
+        "on": i18n::t_args(lang, "alerts-type-on", &[("type", "{type}".into()), ("channel", "{channel}".into())]),
+        "fresh": i18n::t(lang, "alerts-live-new"),
+        "types": by("alerts-type-", &mut types.iter().map(|t| t.to_string())),
+        "kinds": kawan_protocol::Kind::ALL.iter().map(|k| (k.to_string(), super::layout::kind_one(lang, *k).into())).collect::<serde_json::Map<_, _>>(),
+        "channels": channels.iter().map(|c| (c.clone(), channel_label(lang, c).into())).collect::<serde_json::Map<_, _>>(),
+    })
+    .to_string()
 }
 
 /// The page's live feed: the same events as `/api/v1/alerts/stream`, for

@@ -52,7 +52,7 @@ pub(super) async fn check(s: Session, Form(f): Form<BulkForm>) -> Response {
     }
     let items = match crate::service::bulk_items(&f.values, None) {
         Ok(items) => items.into_iter().take(MAX_LOOKUP_VALUES).collect(),
-        Err(e) => return s.failed("Bulk check", e),
+        Err(e) => return s.failed("bulk-title", e),
     };
     results(&s, &f.values, items, f.format.as_deref()).await
 }
@@ -83,7 +83,7 @@ pub(super) async fn upload(s: Session, mut form: axum::extract::Multipart) -> Re
     }
     let items = match crate::service::bulk_items(&text, None) {
         Ok(items) => items.into_iter().take(MAX_LOOKUP_VALUES).collect(),
-        Err(e) => return s.failed("Bulk check", e),
+        Err(e) => return s.failed("bulk-title", e),
     };
     results(&s, "", items, format.as_deref()).await
 }
@@ -91,7 +91,7 @@ pub(super) async fn upload(s: Session, mut form: axum::extract::Multipart) -> Re
 async fn results(s: &Session, values: &str, items: Vec<BulkItem>, format: Option<&str>) -> Response {
     let found = match s.svc.lookup(s.caller.clone(), items, false, true).await {
         Ok(found) => found,
-        Err(e) => return s.failed("Bulk check", e),
+        Err(e) => return s.failed("bulk-title", e),
     };
     let results = &found.results;
     if format == Some("csv") {
@@ -134,7 +134,7 @@ async fn results(s: &Session, values: &str, items: Vec<BulkItem>, format: Option
                     tr data-status=(r.status()) {
                         td { code { (r.input) } }
                         td { (r.kind.map(|k| super::layout::kind_one(s.lang, k)).unwrap_or_default()) " " code { (r.value.clone().unwrap_or_default()) } }
-                        td { (status(r.status())) @if let Some(e) = &r.error { br; span.muted { (e) } } }
+                        td { (status(r.status())) @if let Some(e) = &r.error { br; span.muted lang="en" { (e) } } }
                         td { @for h in &r.hits { a href={"/indicator/" (h.hit.id)} { (agency(h)) } " " } }
                     }
                 }

@@ -16,7 +16,7 @@ use super::{
 pub(super) async fn list(s: Session) -> Response {
     let cases = match s.svc.cases(s.caller.clone()).await {
         Ok(cases) => cases,
-        Err(e) => return s.failed("Cases", e),
+        Err(e) => return s.failed("cases-title", e),
     };
     let t = |id: &str| super::i18n::t(s.lang, id);
     page(&s.svc, Some(&s), &t("cases-title"), html! {
@@ -32,7 +32,7 @@ pub(super) async fn list(s: Session) -> Response {
 pub(super) async fn case(s: Session, Path(id): Path<u64>) -> Response {
     let (case, linked) = match s.svc.case(s.caller.clone(), id).await {
         Ok(found) => found,
-        Err(e) => return s.failed("Case", e),
+        Err(e) => return s.failed("case-title-plain", e),
     };
     let alerts: Vec<_> = s
         .svc
@@ -67,11 +67,11 @@ pub(super) async fn case(s: Session, Path(id): Path<u64>) -> Response {
             " " button type="submit" { (t("case-deconflict")) }
         }
         h2 { (t("case-linked")) }
-        @if linked.is_empty() { p.muted { (t("case-none")) } } @else { (hits_table(s.lang, &linked)) }
+        @if linked.is_empty() { p.muted { (t("case-none")) } } @else { (hits_table(&s, &linked)) }
         h2 { (t("case-others")) }
         @if alerts.is_empty() { p.muted { (t("case-no-others")) } }
         ul { @for a in &alerts {
-            li { (super::layout::date(Some(a.created_ms))) ": " (super::i18n::t_args(s.lang, "case-published", &[("agency", a.author_name.clone().into())])) " " code { (a.value) } " " a href=(format!("/record/{}", a.root)) { (t("case-see")) } }
+            li { (super::layout::time(&s.zone, a.created_ms)) ": " (super::i18n::t_args(s.lang, "case-published", &[("agency", a.author_name.clone().into())])) " " code { (a.value) } " " a href=(format!("/record/{}", a.root)) { (t("case-see")) } }
         } }
     })
     .into_response()
@@ -89,6 +89,6 @@ pub(super) async fn add_value(s: Session, Path(id): Path<u64>, Form(f): Form<Val
     }
     match s.svc.add_case_value(s.caller.clone(), id, None, f.value).await {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => s.failed("Case", e),
+        Err(e) => s.failed("case-title-plain", e),
     }
 }

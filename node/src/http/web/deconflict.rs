@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{
     Session,
     i18n::{self, Lang},
-    layout::{date, page},
+    layout::{page, time},
 };
 use crate::{
     deconflict::{Contact, ContactStatus, Direction, Query},
@@ -115,21 +115,21 @@ pub(super) async fn answer(s: Session, Path(id): Path<String>, Form(f): Form<Ans
 
 async fn refused(s: &Session, e: ServiceError) -> Response {
     let status = crate::http::error::status_of(e.fault);
-    (status, render(s, Some(e.message)).await).into_response()
+    (status, render(s, Some(&e)).await).into_response()
 }
 
-async fn render(s: &Session, error: Option<String>) -> Response {
+async fn render(s: &Session, error: Option<&ServiceError>) -> Response {
     let (questions, contacts) =
         match (s.svc.deconflictions(s.caller.clone(), 20).await, s.svc.contacts(s.caller.clone()).await) {
             (Ok(q), Ok(c)) => (q, c),
-            (Err(e), _) | (_, Err(e)) => return s.failed("Deconfliction", e),
+            (Err(e), _) | (_, Err(e)) => return s.failed("dc-title", e),
         };
     let (incoming, outgoing): (Vec<&Contact>, Vec<&Contact>) =
         contacts.iter().partition(|c| c.direction == Direction::Incoming);
     let lang = s.lang;
     let t = |id: &str| i18n::t(lang, id);
     page(&s.svc, Some(s), &t("dc-title"), html! {
-        @if let Some(e) = &error { div.error { (e) } }
+        @if let Some(e) = error { (super::layout::refusal(lang, e)) }
         p { (t("dc-intro")) }
         form method="post" action="/deconflict" {
             input type="hidden" name="csrf" value=(s.csrf);
@@ -150,7 +150,7 @@ async fn render(s: &Session, error: Option<String>) -> Response {
             h2 { (t("dc-sent")) }
             ul { @for c in &outgoing {
                 li id=(format!("contact-{}", c.id)) {
-                    (date(Some(c.created_ms))) ": " (i18n::t_args(lang, "dc-to", &[("agency", c.peer_name.clone().into())])) " " code { (c.value) } " — " strong { (status(lang, c.status)) }
+                    (time(&s.zone, c.created_ms)) ": " (i18n::t_args(lang, "dc-to", &[("agency", c.peer_name.clone().into())])) " " code { (c.value) } " — " strong { (status(lang, c.status)) }
                     @if let Some(p) = &c.answer_contact { " — " (i18n::t_args(lang, "dc-talk-to", &[("contact", p.clone().into())])) }
                     @if let Some(m) = c.answer_message.as_ref().filter(|m| !m.is_empty()) { " — “" (m) "”" }
                 }
@@ -176,7 +176,7 @@ fn question(s: &Session, q: &Query) -> Markup {
     let t = |id: &str| i18n::t(lang, id);
     html! {
         section.question id=(format!("q-{}", q.id)) {
-            h3 { (date(Some(q.created_ms))) " · " (q.values.len()) " · " (q.purpose) @if let Some(c) = &q.case_ref { " · " (i18n::t_args(lang, "dc-case-ref", &[("reference", c.clone().into())])) } }
+            h3 { (time(&s.zone, q.created_ms)) " · " (q.values.len()) " · " (q.purpose) @if let Some(c) = &q.case_ref { " · " (i18n::t_args(lang, "dc-case-ref", &[("reference", c.clone().into())])) } }
             table {
                 thead { tr { th { (t("dc-col-member")) } th { (t("dc-col-answer")) } } }
                 tbody { @for a in &q.answers {

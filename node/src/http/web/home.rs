@@ -53,8 +53,9 @@ fn top_series(
     out
 }
 
-fn weekly_chart(lang: Lang, title: &str, weeks: &[u64], series: &[(String, Vec<f64>)]) -> Markup {
-    let labels: Vec<String> = weeks.iter().map(|w| date(Some(*w))[5..].to_string()).collect();
+fn weekly_chart(s: &Session, title: &str, weeks: &[u64], series: &[(String, Vec<f64>)]) -> Markup {
+    let lang = s.lang;
+    let labels: Vec<String> = weeks.iter().map(|w| date(&s.zone, Some(*w))[5..].to_string()).collect();
     let s: Vec<Series> = series.iter().map(|(n, v)| Series { name: n, values: v.clone() }).collect();
     html! {
         figure {
@@ -89,7 +90,7 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
     html! {
         section.home {
             h2 { @match h.last_visit_ms {
-                Some(v) => (i18n::t_args(lang, "home-since", &[("date", date(Some(v)).into())])),
+                Some(v) => (i18n::t_args(lang, "home-since", &[("date", date(&s.zone, Some(v)).into())])),
                 None => (t("home-last-day")),
             } }
             @if h.new_total == 0 { p.muted { (t("home-no-new")) } } @else {
@@ -108,15 +109,15 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
                 li { (n("home-expired", h.expired.len())) }
                 li { (n("home-revised", h.revised.len())) }
             }
-            @if !h.expired.is_empty() { h3 { (t("home-past-validity")) } (hits_table(lang, &h.expired)) }
-            @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(lang, &h.revised)) }
+            @if !h.expired.is_empty() { h3 { (t("home-past-validity")) } (hits_table(s, &h.expired)) }
+            @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(s, &h.revised)) }
             h2 { (t("home-network")) }
             p { (i18n::t_args(lang, "home-connected", &[("n", h.connected.into()), ("m", h.members.saturating_sub(1).into())]))
                 @if s.caller.role == crate::tokens::Role::Operator { " — " a href="/network" { (t("home-details")) } } }
             h2 { (n("home-weeks", crate::service::WEEKS)) }
             div.charts {
-                (weekly_chart(lang, &t("chart-weekly-kind"), &h.weeks, &top_series(&h.weekly_by_kind, t("chart-others"), kind)))
-                (weekly_chart(lang, &t("chart-weekly-agency"), &h.weeks, &top_series(&h.weekly_by_agency, t("chart-others"), str::to_string)))
+                (weekly_chart(s, &t("chart-weekly-kind"), &h.weeks, &top_series(&h.weekly_by_kind, t("chart-others"), kind)))
+                (weekly_chart(s, &t("chart-weekly-agency"), &h.weeks, &top_series(&h.weekly_by_agency, t("chart-others"), str::to_string)))
                 (top_chart(lang, &t("chart-top-platforms"), &h.top_platforms, str::to_string))
                 (top_chart(lang, &t("chart-top-countries"), &h.top_countries, str::to_string))
             }

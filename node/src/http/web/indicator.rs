@@ -13,15 +13,15 @@ use super::{
     Session, i18n,
     layout::{self, agency, date, flags, tlp_badge},
 };
-use crate::{interop::stix::timestamp, service::ServiceError};
+use crate::service::ServiceError;
 
 pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
-    let not_found = || s.failed("Indicator", ServiceError::not_found("no such record"));
+    let not_found = || s.failed("ind-title", ServiceError::not_found("no such record"));
     let Ok(id) = id.parse::<RecordId>() else { return not_found() };
     let p = match s.svc.indicator_page(s.caller.clone(), id).await {
         Ok(Some(p)) => p,
         Ok(None) => return not_found(),
-        Err(e) => return s.failed("Indicator", e),
+        Err(e) => return s.failed("ind-title", e),
     };
     let h = &p.found.hit;
     let Content::Indicator(i) = &h.content else { return Redirect::to("/library").into_response() };
@@ -38,7 +38,7 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
             tr { th { (t("ind-agency")) } td { (agency(&p.found)) } }
             tr { th { (t("ind-role-subject")) } td { (word("role", serde_json::to_value(i.role).unwrap_or_default())) " / " (word("subject", serde_json::to_value(i.subject).unwrap_or_default())) } }
             tr { th { (t("ind-confidence")) } td { (i.confidence) " (" (word("basis", serde_json::to_value(i.basis).unwrap_or_default())) ")" } }
-            tr { th { (t("ind-seen")) } td { (date(i.first_seen)) " / " (date(i.last_seen)) } }
+            tr { th { (t("ind-seen")) } td { (date(&s.zone, i.first_seen)) " / " (date(&s.zone, i.last_seen)) } }
             tr { th { (t("ind-platform")) } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
             tr { th { (t("ind-description")) } td { (i.description.clone().unwrap_or_default()) } }
             tr { th { (t("ind-agencies")) } td { (h.agencies) } }
@@ -46,7 +46,7 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
             @if let Some(r) = &h.retracted { tr { th { (t("ind-retracted")) } td { (r) } } }
             tr { th { (t("ind-referred")) } td {
                 @for f in &referred { @if let Content::Referral(r) = &f.hit.content {
-                    (i18n::t_args(lang, "ind-referred-by", &[("agency", f.author.clone().into()), ("date", date(Some(r.submitted_ms)).into())])) " "
+                    (i18n::t_args(lang, "ind-referred-by", &[("agency", f.author.clone().into()), ("date", date(&s.zone, Some(r.submitted_ms)).into())])) " "
                     (crate::interop::stix::request_name(r.request)) " → " (r.platform) ", " (r.status.as_str()) br;
                 } }
                 @if referred.is_empty() { (t("ind-not-yet")) " " }
@@ -60,7 +60,7 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
             @for a in &p.false_positive_by { li { (who("ind-false-positive", a)) } }
         }
         h2 { (t("ind-history")) }
-        ol { @for v in &p.versions { li { (timestamp(v.record.header.created_ms)) " — " (t(&format!("alerts-type-{}", v.record.body.type_name()))) " " code { (v.id.to_string()[..16]) } } } }
+        ol { @for v in &p.versions { li { (super::layout::time(&s.zone, v.record.header.created_ms)) " — " (t(&format!("alerts-type-{}", v.record.body.type_name()))) " " code { (v.id.to_string()[..16]) } } } }
         @if !p.ours {
             form method="post" action={"/indicator/" (h.id)} {
                 input type="hidden" name="csrf" value=(s.csrf);
@@ -88,7 +88,7 @@ pub(super) async fn sight(s: Session, Path(id): Path<String>, Form(f): Form<Sigh
         _ => None,
     };
     let (Ok(target), Some(verdict)) = (id.parse::<RecordId>(), verdict) else {
-        return s.failed("Indicator", ServiceError::bad_request("invalid_value", "bad sighting"));
+        return s.failed("ind-title", ServiceError::bad_request("invalid_value", "bad sighting"));
     };
     let body = Body::Sighting(Sighting {
         target,
@@ -99,6 +99,6 @@ pub(super) async fn sight(s: Session, Path(id): Path<String>, Form(f): Form<Sigh
     });
     match s.svc.publish(s.caller.clone(), body, None).await {
         Ok(_) => Redirect::to(&format!("/indicator/{id}")).into_response(),
-        Err(e) => s.failed("Indicator", e),
+        Err(e) => s.failed("ind-title", e),
     }
 }

@@ -1,12 +1,13 @@
 //! What every page shares: the frame and navigation, TLP badges, flags,
 //! dates and the table of hits.
 
+use jiff::tz::TimeZone;
 use kawan_protocol::{Content, Tlp};
 use maud::{DOCTYPE, Markup, html};
 
 use super::{Session, i18n::Lang};
 use crate::{
-    service::{Found, Service},
+    service::{Fault, Found, Service, ServiceError, Warning},
     tokens::Role,
 };
 
@@ -60,6 +61,10 @@ fn frame(svc: &Service, lang: Lang, s: Option<&Session>, title: &str, body: Mark
                     }
                 }
                 main { h1 { (title) } (body) }
+                @if let Some(s) = s {
+                    footer.muted { (super::i18n::t_args(lang, "times-in", &[("zone", s.zone.iana_name().unwrap_or("UTC").into())])) }
+                }
+                script src="/static/zone.js" {}
             }
         }
     }
@@ -92,11 +97,23 @@ pub(super) fn agency(f: &Found) -> String {
     if f.author == f.hit.author.to_string() { format!("{}…", &f.author[..12]) } else { f.author.clone() }
 }
 
-pub(super) fn date(ms: Option<u64>) -> String {
-    ms.map(|m| crate::interop::stix::timestamp(m)[..10].to_string()).unwrap_or_else(|| "—".into())
+/// A day in the reader's time zone (`2026-11-26`), or a dash.
+pub(super) fn date(zone: &TimeZone, ms: Option<u64>) -> String {
+    ms.and_then(|m| zoned(zone, m)).map_or_else(|| "—".into(), |z| z.strftime("%Y-%m-%d").to_string())
 }
 
-pub(super) fn hits_table(lang: Lang, hits: &[Found]) -> Markup {
+/// A moment in the reader's time zone (`2026-11-26 14:05 +07`).
+pub(super) fn time(zone: &TimeZone, ms: u64) -> String {
+    zoned(zone, ms).map_or_else(|| "—".into(), |z| z.strftime("%Y-%m-%d %H:%M %Z").to_string())
+}
+
+fn zoned(zone: &TimeZone, ms: u64) -> Option<jiff::Zoned> {
+    let ms = i64::try_from(ms).ok()?;
+    Some(jiff::Timestamp::from_millisecond(ms).ok()?.to_zoned(zone.clone()))
+}
+
+pub(super) fn hits_table(s: &Session, hits: &[Found]) -> Markup {
+    let lang = s.lang;
     let t = |id: &str| super::i18n::t(lang, id);
     html! {
         table {
@@ -109,7 +126,7 @@ pub(super) fn hits_table(lang: Lang, hits: &[Found]) -> Markup {
                             td { (tlp_badge(i.tlp)) }
                             td { (agency(f)) }
                             td { (i.confidence) }
-                            td { (date(i.first_seen)) " / " (date(i.last_seen)) }
+                            td { (date(&s.zone, i.first_seen)) " / " (date(&s.zone, i.last_seen)) }
                             td { (f.hit.sighted_by.len()) " ✓ · " (f.hit.false_positive_by.len()) " ✗" }
                             td { (flags(lang, f)) }
                         }
@@ -118,4 +135,62 @@ pub(super) fn hits_table(lang: Lang, hits: &[Found]) -> Markup {
             }
         }
     }
+}
+
+/// A refusal in the reader's language: a sentence for its code (or, for a
+/// code without one, its kind of fault), then the node's own detail, which
+/// names the field or value and stays English (marked so).
+pub(super) fn refusal(lang: Lang, e: &ServiceError) -> Markup {
+    let code = format!("err-{}", e.code.replace('_', "-"));
+    let headline =
+        if super::i18n::has(&code) { super::i18n::t(lang, &code) } else { super::i18n::t(lang, fault_id(e.fault)) };
+    html! {
+        div.error role="alert" {
+            (headline)
+            @if lang != Lang::En || headline != e.message { br; span.muted { (super::i18n::t(lang, "err-detail")) " " span lang="en" { (e.message) } } }
+        }
+    }
+}
+
+fn fault_id(f: Fault) -> &'static str {
+    match f {
+        Fault::BadRequest => "err-fault-bad-request",
+        Fault::Invalid => "err-fault-invalid",
+        Fault::Unauthorized => "err-fault-unauthorized",
+        Fault::Forbidden => "err-fault-forbidden",
+        Fault::NotFound => "err-fault-not-found",
+        Fault::Conflict => "err-fault-conflict",
+        Fault::TooLarge => "err-fault-too-large",
+        Fault::UnsupportedMediaType => "err-fault-unsupported-media-type",
+        Fault::Internal => "err-fault-internal",
+    }
+}
+
+/// Something the operator must act on, in the reader's language.
+pub(super) fn warning(s: &Session, w: &Warning) -> String {
+    let t = |id: &str, args: &[(&str, fluent_bundle::FluentValue)]| super::i18n::t_args(s.lang, id, args);
+    match w {
+        Warning::KeyRetired { name } => {
+            t("warn-key-retired", &[("name", name.clone().into()), ("file", crate::coordinator::NEXT_KEY_FILE.into())])
+        }
+        Warning::TooFewCoordinators { active, needed } => {
+            t("warn-too-few-coordinators", &[("active", (*active).into()), ("needed", (*needed).into())])
+        }
+        Warning::CoordinatorsExpiring { from_ms, needed } => {
+            t("warn-coordinators-expiring", &[("date", time(&s.zone, *from_ms).into()), ("needed", (*needed).into())])
+        }
+        Warning::NewerRecords { count } => t("warn-newer-records", &[("count", (*count).into())]),
+    }
+}
+
+/// A warning about a value (it stays valid), in the reader's language.
+pub(super) fn value_warning(lang: Lang, w: &kawan_protocol::normalize::Warning) -> String {
+    use kawan_protocol::normalize::Warning as W;
+    super::i18n::t(
+        lang,
+        match w {
+            W::PhoneRangeNotInService => "value-warn-phone-range",
+            W::EvmNoChecksum => "value-warn-evm-checksum",
+        },
+    )
 }

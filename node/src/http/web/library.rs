@@ -24,7 +24,7 @@ pub(super) async fn library(s: Session, Query(q): Query<SearchQuery>) -> Markup 
                 article { h3 { (t.title) " " (tlp_badge(t.tlp)) } p { (t.objective) } ol { @for step in &t.steps { li { (step) } } } }
             } }
         },
-        Err(e) => html! { div.error { (e.message) } },
+        Err(e) => super::layout::refusal(s.lang, &e),
     };
     page(
         &s.svc,

@@ -14,7 +14,7 @@ use axum::{
 use maud::html;
 use serde::Deserialize;
 
-use super::{Session, i18n::Lang, layout::public_page};
+use super::{Session, layout::public_page};
 use crate::{
     http::auth::{COOKIE, cookie},
     service::{Service, same},
@@ -57,7 +57,7 @@ fn login_page(svc: &Service, headers: &HeaderMap, status: StatusCode, error: Opt
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "no random source; see the node's log").into_response(),
     };
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let lang = Lang::negotiate(cookie(headers, super::i18n::COOKIE).as_deref(), accept);
+    let lang = super::i18n::negotiate(cookie(headers, super::i18n::COOKIE).as_deref(), accept);
     let t = |id: &str| super::i18n::t(lang, id);
     let body = public_page(
         svc,
@@ -99,7 +99,7 @@ pub(super) async fn logout(s: Session, headers: HeaderMap, Form(f): Form<CsrfFor
         return r;
     }
     if let Err(e) = s.svc.end_session(s.caller.clone(), s.id.clone()).await {
-        return s.failed("Log out", e);
+        return s.failed("log-out", e);
     }
     let mut r = Redirect::to("/login").into_response();
     set_cookie(&mut r, COOKIE, "", 0, over_tls(&headers));

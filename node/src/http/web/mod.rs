@@ -70,6 +70,10 @@ pub fn routes() -> Router<super::AppState> {
             get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], include_str!("bulk.js")) }),
         )
         .route(
+            "/static/zone.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], include_str!("zone.js")) }),
+        )
+        .route(
             "/static/alerts.js",
             get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], include_str!("alerts.js")) }),
         )
@@ -82,6 +86,8 @@ struct Session {
     id: String,
     /// The language the page speaks to this browser.
     lang: i18n::Lang,
+    /// The reader's time zone, for every date on the page.
+    zone: jiff::tz::TimeZone,
     caller: Caller,
     csrf: String,
     svc: Arc<Service>,
@@ -100,8 +106,9 @@ where
         let id = auth::session_token(&parts.headers).ok_or_else(to_login)?;
         let caller = auth::caller(&parts.headers, &svc, Path::Web).await.map_err(|_| to_login())?;
         let accept = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        let lang = i18n::Lang::negotiate(auth::cookie(&parts.headers, i18n::COOKIE).as_deref(), accept);
-        Ok(Session { csrf: csrf(&svc, &id), id, lang, caller, svc })
+        let lang = i18n::negotiate(auth::cookie(&parts.headers, i18n::COOKIE).as_deref(), accept);
+        let zone = reader_zone(&parts.headers);
+        Ok(Session { csrf: csrf(&svc, &id), id, lang, zone, caller, svc })
     }
 }
 
@@ -109,15 +116,32 @@ impl Session {
     /// The refusal for a form whose CSRF token is not the session's
     /// (compared in constant time).
     fn refuses(&self, given: &str) -> Option<Response> {
-        (!crate::service::same(given, &self.csrf))
-            .then(|| (StatusCode::FORBIDDEN, "invalid form token; reload the page").into_response())
+        (!crate::service::same(given, &self.csrf)).then(|| {
+            let body = maud::html! { div.error role="alert" { (i18n::t(self.lang, "err-csrf")) } };
+            (StatusCode::FORBIDDEN, layout::page(&self.svc, Some(self), &i18n::t(self.lang, "err-title"), body))
+                .into_response()
+        })
     }
 
-    /// A failed action as a page with the error, under the right status.
+    /// A failed action as a page (titled by message `title`) with the
+    /// error, under the right status.
     fn failed(&self, title: &str, e: ServiceError) -> Response {
-        let body = maud::html! { div.error { (e.message) } };
-        (status_of(e.fault), layout::page(&self.svc, Some(self), title, body)).into_response()
+        let page = layout::page(&self.svc, Some(self), &i18n::t(self.lang, title), layout::refusal(self.lang, &e));
+        (status_of(e.fault), page).into_response()
     }
+}
+
+/// The cookie in which the page's script (`zone.js`) tells the server the
+/// browser's time zone: the server cannot know where its reader sits.
+const ZONE_COOKIE: &str = "kawan_tz";
+
+/// The time zone the browser named, if the time zone database knows it,
+/// else UTC (no script ran yet, or a name we do not know).
+fn reader_zone(headers: &axum::http::HeaderMap) -> jiff::tz::TimeZone {
+    auth::cookie(headers, ZONE_COOKIE)
+        .filter(|name| name.len() <= 64)
+        .and_then(|name| jiff::tz::db().get(&name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// The language switch: remembered in a cookie, then back to the page the

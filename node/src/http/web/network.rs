@@ -12,19 +12,22 @@ use crate::tokens::Role;
 
 pub(super) async fn network(s: Session) -> Response {
     if let Err(e) = s.caller.require(Role::Operator) {
-        return s.failed("Network", e);
+        return s.failed("net-title", e);
     }
     let trust = s.svc.trust().ok();
     let (peers, audit) = match (s.svc.peers().await, s.svc.verify_audit(s.caller.clone()).await) {
         (Ok(peers), Ok(audit)) => (peers, audit),
-        (Err(e), _) | (_, Err(e)) => return s.failed("Network", e),
+        (Err(e), _) | (_, Err(e)) => return s.failed("net-title", e),
     };
-    let warnings = s.svc.warnings().unwrap_or_else(|e| vec![e.message]);
+    let warnings = match s.svc.warnings() {
+        Ok(w) => w,
+        Err(e) => return s.failed("net-title", e),
+    };
     let lang = s.lang;
     let t = |id: &str| i18n::t(lang, id);
-    let on = |id: &str, ms: u64| i18n::t_args(lang, id, &[("date", date(Some(ms)).into())]);
+    let on = |id: &str, ms: u64| i18n::t_args(lang, id, &[("date", date(&s.zone, Some(ms)).into())]);
     page(&s.svc, Some(&s), &t("net-title"), html! {
-        @for w in &warnings { div.error { (w) } }
+        @for w in &warnings { div.error { (super::layout::warning(&s, w)) } }
         @match &trust {
             None => p { (t("net-none")) },
             Some(list) => {
@@ -42,7 +45,7 @@ pub(super) async fn network(s: Session) -> Response {
                             }
                             td { (p.member.country) }
                             td { @if p.me { (t("net-me")) } @else if p.connected { (t("net-connected")) } @else { (t("net-offline")) } }
-                            td { (date(p.last_seen_ms)) }
+                            td { (date(&s.zone, p.last_seen_ms)) }
                             td { (lag_text(lang, p)) }
                             td {
                                 (p.agent.as_deref().and_then(|a| a.split(';').next()).unwrap_or("—"))
@@ -58,7 +61,7 @@ pub(super) async fn network(s: Session) -> Response {
             }
         }
         h2 { (t("net-audit")) }
-        @match audit { Ok(n) => p { (i18n::t_args(lang, "net-intact", &[("n", n.into())])) }, Err(e) => div.error { (e) } }
+        @match audit { Ok(n) => p { (i18n::t_args(lang, "net-intact", &[("n", n.into())])) }, Err(e) => div.error role="alert" { (t("net-audit-broken")) br; span.muted { (t("err-detail")) " " span lang="en" { (e) } } } }
     }).into_response()
 }
 

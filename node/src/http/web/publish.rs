@@ -41,7 +41,7 @@ pub(super) async fn form(s: Session) -> Markup {
     publish_page(&s, None)
 }
 
-fn publish_page(s: &Session, error: Option<&str>) -> Markup {
+fn publish_page(s: &Session, error: Option<&ServiceError>) -> Markup {
     let groups = s.svc.groups();
     let t = |id: &str| i18n::t(s.lang, id);
     page(
@@ -49,7 +49,7 @@ fn publish_page(s: &Session, error: Option<&str>) -> Markup {
         Some(s),
         &t("pub-title"),
         html! {
-            @if let Some(e) = error { div.error { (e) } }
+            @if let Some(e) = error { (super::layout::refusal(s.lang, e)) }
             form method="post" action="/publish" {
                 input type="hidden" name="csrf" value=(s.csrf);
                 label for="kind" { (t("pub-kind")) }
@@ -94,7 +94,7 @@ fn publish_page(s: &Session, error: Option<&str>) -> Markup {
 
 /// The form again, with what went wrong, under the error's status.
 fn refused(s: &Session, e: ServiceError) -> Response {
-    (crate::http::error::status_of(e.fault), publish_page(s, Some(&e.message))).into_response()
+    (crate::http::error::status_of(e.fault), publish_page(s, Some(&e))).into_response()
 }
 
 pub(super) async fn indicator(s: Session, Form(f): Form<IndicatorForm>) -> Response {

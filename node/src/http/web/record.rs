@@ -12,23 +12,22 @@ use super::{
     Session, i18n,
     layout::{self, date},
 };
-use crate::http::rest::views::NEWER_KIND;
 
 pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
     let (record, current) = match s.svc.record(s.caller.clone(), &id).await {
         Ok(found) => found,
-        Err(e) => return s.failed("Record", e),
+        Err(e) => return s.failed("rec-title", e),
     };
     let h = &record.record.header;
     match (&record.record.body, &current) {
         (Body::Unknown(u), _) => layout::page(&s.svc, Some(&s), &i18n::t(s.lang, "rec-title"), html! {
-            div.error { (NEWER_KIND) }
+            div.error { (i18n::t(s.lang, "rec-newer-kind")) }
             table {
                 tr { th { (i18n::t(s.lang, "rec-record")) } td { code { (record.id) } } }
                 tr { th { (i18n::t(s.lang, "rec-kind")) } td { (u.family) " — " (u.newer) } }
                 tr { th { (i18n::t(s.lang, "rec-agency")) } td { (s.svc.author_name(&h.author, s.svc.trust().ok().as_deref())) } }
                 tr { th { (i18n::t(s.lang, "rec-channel")) } td { (h.channel) } }
-                tr { th { (i18n::t(s.lang, "rec-signed")) } td { (date(Some(h.created_ms))) } }
+                tr { th { (i18n::t(s.lang, "rec-signed")) } td { (date(&s.zone, Some(h.created_ms))) } }
             }
             p.muted { (i18n::t(s.lang, "rec-newer")) }
         })

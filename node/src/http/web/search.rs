@@ -26,16 +26,16 @@ pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
         outcome = match s.svc.lookup(s.caller.clone(), vec![item], true, true).await {
             Ok(mut found) => match found.results.pop() {
                 Some(r) if r.error.is_some() => {
-                    html! { div.error { (super::i18n::t_args(s.lang, "search-invalid", &[("error", r.error.unwrap_or_default().into())])) } }
+                    html! { div.error { (super::i18n::t(s.lang, "search-invalid")) " " span lang="en" { (r.error.unwrap_or_default()) } } }
                 }
                 Some(r) => html! {
                     p { (super::i18n::t(s.lang, "search-matched")) " " strong { (r.kind.map(|k| super::layout::kind_one(s.lang, k)).unwrap_or_default()) } " " code { (r.value.clone().unwrap_or_default()) }
-                        @for w in &r.warnings { " " span.flag { (w) } } }
-                    @if r.hits.is_empty() { p { (super::i18n::t(s.lang, "search-no-hit")) } } @else { (hits_table(s.lang, &r.hits)) }
+                        @for w in &r.warnings { " " span.flag { (super::layout::value_warning(s.lang, w)) } } }
+                    @if r.hits.is_empty() { p { (super::i18n::t(s.lang, "search-no-hit")) } } @else { (hits_table(&s, &r.hits)) }
                 },
                 None => html! {},
             },
-            Err(e) => html! { div.error { (e.message) } },
+            Err(e) => super::layout::refusal(s.lang, &e),
         };
     }
     // The home page: what changed and what waits, when nothing was searched.
