@@ -2,6 +2,7 @@
 //! operator token come from its directory (`--dir` or `KAWAN_DIR`); a token
 //! can also be given with `KAWAN_TOKEN`.
 
+use crate::i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
@@ -26,7 +27,7 @@ impl Client {
         let token = match std::env::var("KAWAN_TOKEN") {
             Ok(t) => t,
             Err(_) => std::fs::read_to_string(dir.join(daemon::TOKEN_FILE))
-                .with_context(|| format!("no token: set KAWAN_TOKEN or run in the node directory {}", dir.display()))?
+                .with_context(|| t!("client-no-token", dir = dir.display().to_string()))?
                 .trim()
                 .to_string(),
         };
@@ -62,7 +63,7 @@ impl Client {
     pub fn get_text(&self, path: &str) -> anyhow::Result<String> {
         let mut resp = self.fetch(path)?;
         if !resp.status().is_success() {
-            return Err(anyhow!("HTTP {} for {path}", resp.status().as_u16()));
+            return Err(anyhow!(t!("client-http", status = resp.status().as_u16(), path = path)));
         }
         Ok(resp.body_mut().read_to_string()?)
     }
@@ -99,7 +100,7 @@ impl Client {
     }
 
     fn unreachable(&self, e: ureq::Error) -> anyhow::Error {
-        anyhow!("cannot reach the node at {} ({e}); is `kawan run` running?", self.base)
+        anyhow!(t!("client-unreachable", url = self.base.as_str(), error = e.to_string()))
     }
 }
 
@@ -113,8 +114,8 @@ fn answer(mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
         return Ok(json);
     }
     match (json.get("code").and_then(Value::as_str), json.get("message").and_then(Value::as_str)) {
-        (Some(code), Some(message)) => bail!("{message} ({code}, HTTP {})", status.as_u16()),
-        _ => bail!("HTTP {}: {json}", status.as_u16()),
+        (Some(code), Some(message)) => bail!(t!("client-refused", message = message, code = code, status = status.as_u16())),
+        _ => bail!(t!("client-http-body", status = status.as_u16(), body = json.to_string())),
     }
 }
 

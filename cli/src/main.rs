@@ -3,6 +3,7 @@
 //! One file per command in `cmd/`; this file parses and dispatches.
 
 mod client;
+mod i18n;
 mod cmd;
 mod output;
 
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", i18n::t!("error", error = format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,6 @@
 //! Printing API answers for people (tables) or programs (`--json`).
 
+use crate::i18n::t;
 use serde_json::Value;
 
 pub fn json(v: &Value) {
@@ -12,7 +13,7 @@ pub fn json_or_text(v: &Value, as_json: bool) {
         return json(v);
     }
     match v {
-        Value::Array(items) if items.is_empty() => println!("(none)"),
+        Value::Array(items) if items.is_empty() => println!("{}", t!("none")),
         Value::Array(items) => {
             for item in items {
                 text(item, 0);
@@ -72,12 +73,18 @@ fn scalar(v: &Value) -> String {
 /// A table of hits: what, who said it, how sure, and what changed since.
 pub fn hits(hits: &[Value]) {
     if hits.is_empty() {
-        println!("no hits");
+        println!("{}", t!("no-hits"));
         return;
     }
     println!(
-        "{:<16} {:<40} {:<13} {:>4} {:>4}  {:<24} FLAGS / ID",
-        "KIND", "VALUE / TITLE", "TLP", "CONF", "AGN", "AUTHOR"
+        "{:<16} {:<40} {:<13} {:>4} {:>4}  {:<24} {}",
+        t!("col-kind"),
+        t!("col-value-title"),
+        "TLP",
+        t!("col-conf"),
+        t!("col-agn"),
+        t!("col-author"),
+        t!("col-flags-id")
     );
     for h in hits {
         let what = h["value"].as_str().or_else(|| h["title"].as_str()).unwrap_or("");
@@ -86,13 +93,13 @@ pub fn hits(hits: &[Value]) {
             h["author_name"].as_str().map(String::from).unwrap_or_else(|| short(h["author"].as_str().unwrap_or("")));
         let mut flags = Vec::new();
         if h["retracted"].is_string() {
-            flags.push("RETRACTED".to_string());
+            flags.push(t!("flag-retracted"));
         }
         if h["author_revoked"] == Value::Bool(true) {
-            flags.push("AUTHOR-REVOKED".into());
+            flags.push(t!("flag-author-revoked"));
         }
         if h["author_equivocating"] == Value::Bool(true) {
-            flags.push("EQUIVOCATING".into());
+            flags.push(t!("flag-equivocating"));
         }
         if h["revisions"].as_u64().unwrap_or(0) > 0 {
             flags.push(format!("rev{}", h["revisions"]));
@@ -121,7 +128,7 @@ pub fn lookup(out: &Value) {
     for r in results {
         let input = r["input"].as_str().unwrap_or("");
         if let Some(err) = r["error"].as_str() {
-            println!("{input}: INVALID: {err}");
+            println!("{}", t!("lookup-invalid", input = input, error = err));
             continue;
         }
         let hits = r["hits"].as_array().map(Vec::as_slice).unwrap_or(&[]);
@@ -130,21 +137,24 @@ pub fn lookup(out: &Value) {
         }
         println!("{input} → {} {}", r["kind"].as_str().unwrap_or(""), r["value"].as_str().unwrap_or(""));
         for h in hits {
+            let author =
+                h["author_name"].as_str().map(String::from).unwrap_or_else(|| short(h["author"].as_str().unwrap_or("")));
             println!(
-                "    {} by {} (tlp {}, confidence {}, {} agencies){}",
-                short(h["id"].as_str().unwrap_or("")),
-                h["author_name"]
-                    .as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| short(h["author"].as_str().unwrap_or(""))),
-                h["tlp"].as_str().unwrap_or(""),
-                h["confidence"],
-                h["agencies"],
-                if h["retracted"].is_string() { " RETRACTED" } else { "" }
+                "    {}{}",
+                t!(
+                    "lookup-hit",
+                    id = short(h["id"].as_str().unwrap_or("")),
+                    author = author,
+                    tlp = h["tlp"].as_str().unwrap_or(""),
+                    confidence = h["confidence"].as_u64().unwrap_or(0),
+                    agencies = h["agencies"].as_u64().unwrap_or(0)
+                ),
+                if h["retracted"].is_string() { format!(" {}", t!("flag-retracted")) } else { String::new() }
             );
         }
     }
-    println!("{} values: {} with hits, {} invalid", out["values"], out["with_hits"], out["invalid"]);
+    let n = |k: &str| out[k].as_u64().unwrap_or(0);
+    println!("{}", t!("lookup-summary", values = n("values"), hits = n("with_hits"), invalid = n("invalid")));
 }
 
 fn short(hex: &str) -> String {
@@ -169,21 +179,30 @@ pub fn urlencode(s: &str) -> String {
 pub fn peers(out: &Value) {
     let peers = out.as_array().map(Vec::as_slice).unwrap_or(&[]);
     if peers.is_empty() {
-        println!("no trust list installed");
+        println!("{}", t!("no-trust-list"));
         return;
     }
-    println!("{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}  VERSION", "ID", "NAME", "CC", "STATE", "WE LACK", "THEY LACK");
+    println!(
+        "{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}  {}",
+        "ID",
+        t!("col-name"),
+        t!("col-cc"),
+        t!("col-state"),
+        t!("col-we-lack"),
+        t!("col-they-lack"),
+        t!("col-version")
+    );
     let mut warnings = Vec::new();
     for p in peers {
         let sum = |k: &str| p[k].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum::<u64>());
         let state = if p["me"] == Value::Bool(true) {
-            "this node"
+            t!("state-me")
         } else if p["connected"] == Value::Bool(true) {
-            "connected"
+            t!("state-connected")
         } else if p["active"] == Value::Bool(false) {
-            "expired"
+            t!("state-expired")
         } else {
-            "offline"
+            t!("state-offline")
         };
         let agent = p["agent"].as_str().unwrap_or("");
         // "kawan/0.1.0 (protocol 1; reads …)": the software and protocol part.
@@ -201,11 +220,7 @@ pub fn peers(out: &Value) {
         let cannot: Vec<&str> =
             p["cannot_read"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         if !cannot.is_empty() {
-            warnings.push(format!(
-                "warning: {} cannot read {} records in use here (it relays them, but shows them as of a newer kind): ask them to upgrade",
-                p["id"].as_str().unwrap_or(""),
-                cannot.join(", ")
-            ));
+            warnings.push(t!("peer-cannot-read", id = p["id"].as_str().unwrap_or(""), families = cannot.join(", ")));
         }
     }
     for w in warnings {
@@ -215,17 +230,20 @@ pub fn peers(out: &Value) {
 
 /// Space per database and keyspace, in a form an operator reads at a glance.
 pub fn store_stats(out: &Value) {
-    println!("records: {}", out["records"].as_u64().unwrap_or(0));
+    println!("{}", t!("store-records", n = out["records"].as_u64().unwrap_or(0)));
     for db in out["databases"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let n = |k: &str| db[k].as_u64().unwrap_or(0);
         println!(
-            "\n{} database: {} on disk (journal {} in {} files)",
-            db["database"].as_str().unwrap_or("?"),
-            bytes(n("bytes_on_disk")),
-            bytes(n("journal_bytes")),
-            n("journal_files")
+            "\n{}",
+            t!(
+                "store-database",
+                database = db["database"].as_str().unwrap_or("?"),
+                size = bytes(n("bytes_on_disk")),
+                journal = bytes(n("journal_bytes")),
+                files = n("journal_files")
+            )
         );
-        println!("  {:<12} {:>12} {:>12}", "KEYSPACE", "KEYS (~)", "ON DISK");
+        println!("  {:<12} {:>12} {:>12}", t!("col-keyspace"), t!("col-keys"), t!("col-on-disk"));
         for k in db["keyspaces"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
             println!(
                 "  {:<12} {:>12} {:>12}",
@@ -247,20 +265,12 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// A Unix-ms instant as RFC 3339 (UTC), for people.
-pub fn time(ms: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| ms.to_string())
-}
-
 /// Seconds for people: `3 d 4 h`, `12 min`, `40 s`.
 pub fn duration(s: u64) -> String {
     match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..86400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
-        _ => format!("{} d {} h", s / 86400, s % 86400 / 3600),
+        0..60 => t!("dur-s", s = s),
+        60..3600 => t!("dur-min", min = s / 60),
+        3600..86400 => t!("dur-h", h = s / 3600, min = s % 3600 / 60),
+        _ => t!("dur-d", d = s / 86400, h = s % 86400 / 3600),
     }
 }

@@ -90,7 +90,7 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
         .arg("--passphrase-file")
         .arg(&pass));
     assert_eq!(code, 0, "{err}");
-    assert!(stdout.contains("(encrypted with age)") && stdout.contains("the agency key"), "{stdout}");
+    assert!(stdout.contains("encrypted with age") && stdout.contains("the agency key"), "{stdout}");
     let after = records(a);
     stop.store(true, Ordering::Relaxed);
     for w in writers {

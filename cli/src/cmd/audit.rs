@@ -1,5 +1,6 @@
 //! `kawan audit`: the hash-chained audit log.
 
+use crate::i18n::t;
 use clap::Subcommand;
 use serde_json::Value;
 
@@ -31,9 +32,9 @@ pub fn run(a: AuditCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if ctx.json {
                 output::json(&out);
             } else if out["ok"] == Value::Bool(true) {
-                println!("audit log intact: {} entries", out["entries"]);
+                println!("{}", t!("audit-intact", n = out["entries"].as_u64().unwrap_or(0)));
             } else {
-                println!("audit log BROKEN: {}", out["error"].as_str().unwrap_or("?"));
+                println!("{}", t!("audit-broken", error = out["error"].as_str().unwrap_or("?")));
             }
             Ok(out["ok"] == Value::Bool(true))
         }
@@ -50,7 +51,7 @@ pub fn run(a: AuditCmd, ctx: &Ctx) -> anyhow::Result<bool> {
                     println!(
                         "{:>6}  {}  {:<22} {}  {}",
                         e["seq"],
-                        output::time(e["time_ms"].as_u64().unwrap_or(0)),
+                        crate::i18n::time(e["time_ms"].as_u64().unwrap_or(0)),
                         e["action"].as_str().unwrap_or(""),
                         e["actor"].as_str().unwrap_or(""),
                         e["detail"].as_str().unwrap_or("")
@@ -64,12 +65,8 @@ pub fn run(a: AuditCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if ctx.json {
                 output::json(&out);
             } else {
-                println!(
-                    "audit entry {} has hash {}; signed {}",
-                    out["seq"],
-                    out["hash"].as_str().unwrap_or("?"),
-                    out["sig"].as_str().unwrap_or("?")
-                );
+                let (hash, sig) = (out["hash"].as_str().unwrap_or("?"), out["sig"].as_str().unwrap_or("?"));
+                println!("{}", t!("audit-checkpoint", seq = out["seq"].as_u64().unwrap_or(0), hash = hash, sig = sig));
             }
             Ok(true)
         }

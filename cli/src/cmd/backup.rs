@@ -1,6 +1,7 @@
 //! `kawan backup` and `kawan restore`: a consistent copy of a running node,
 //! and a new node directory from one (docs/operations.md).
 
+use crate::i18n::t;
 use std::{
     io::{BufRead as _, BufReader, Read, Write},
     path::{Path, PathBuf},
@@ -49,10 +50,10 @@ pub struct RestoreArgs {
 }
 
 fn passphrase(path: &Path) -> anyhow::Result<age::secrecy::SecretString> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| t!("cannot-read", path = path.display().to_string()))?;
     let line = BufReader::new(file).lines().next().transpose()?.unwrap_or_default();
     if line.trim().len() < 12 {
-        bail!("the passphrase in {} is shorter than 12 characters", path.display());
+        bail!(t!("backup-short-passphrase", path = path.display().to_string()));
     }
     Ok(age::secrecy::SecretString::from(line.trim().to_string()))
 }
@@ -60,11 +61,11 @@ fn passphrase(path: &Path) -> anyhow::Result<age::secrecy::SecretString> {
 pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let encrypt = a.secret.passphrase_file.is_some() || !a.secret.recipient.is_empty();
     if a.include_key && !encrypt {
-        bail!("--include-key needs --passphrase-file or --recipient: a backup with the agency key is always encrypted");
+        bail!(t!("backup-key-needs-encryption"));
     }
     let client = ctx.client()?;
     // The node's archive, then (if asked) the key, re-packed into the output.
-    let mut plain = tempfile::tempfile().context("cannot create a scratch file")?;
+    let mut plain = tempfile::tempfile().context(t!("backup-no-scratch"))?;
     client.get_into("/api/v1/backup", &mut plain)?;
     use std::io::Seek as _;
     plain.rewind()?;
@@ -73,7 +74,7 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         .create_new(true)
         .mode_0600()
         .open(&a.out)
-        .with_context(|| format!("cannot create {} (it must not exist)", a.out.display()))?;
+        .with_context(|| t!("backup-cannot-create", path = a.out.display().to_string()))?;
     let sink = if encrypt {
         let encryptor = match &a.secret.passphrase_file {
             Some(p) => age::Encryptor::with_user_passphrase(passphrase(p)?),
@@ -82,7 +83,7 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
                     .secret
                     .recipient
                     .iter()
-                    .map(|r| r.parse::<age::x25519::Recipient>().map_err(|e| anyhow::anyhow!("recipient {r}: {e}")))
+                    .map(|r| r.parse::<age::x25519::Recipient>().map_err(|e| anyhow::anyhow!(t!("backup-bad-recipient", recipient = r.as_str(), error = e.to_string()))))
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))?
             }
@@ -106,7 +107,7 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     }
     if a.include_key {
         let config = kawan_node::config::Config::load(&ctx.dir)?;
-        let key = std::fs::read(ctx.dir.join(&config.paths.key)).context("cannot read the agency key")?;
+        let key = std::fs::read(ctx.dir.join(&config.paths.key)).context(t!("backup-cannot-read-key"))?;
         kawan_node::backup::append_bytes(&mut tar, "agency.key", &key)?;
         if let Ok(token) = std::fs::read(ctx.dir.join(kawan_node::daemon::TOKEN_FILE)) {
             kawan_node::backup::append_bytes(&mut tar, kawan_node::daemon::TOKEN_FILE, &token)?;
@@ -118,42 +119,42 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     } else {
         let records = manifest["entries"]["records/records"].as_u64().unwrap_or(0);
         let audit = manifest["entries"]["local/audit"].as_u64().unwrap_or(0);
-        println!(
-            "backed up {} to {}: {records} records, {audit} audit entries{}{}",
-            manifest["agency"].as_str().unwrap_or("?"),
-            a.out.display(),
-            if a.include_key { ", the agency key" } else { "" },
-            if encrypt { " (encrypted with age)" } else { " (not encrypted: it holds cases; keep it safe)" },
-        );
+        let agency = manifest["agency"].as_str().unwrap_or("?");
+        let out = a.out.display().to_string();
+        println!("{}", t!("backup-done", agency = agency, path = out, records = records, audit = audit));
+        if a.include_key {
+            println!("{}", t!("backup-with-key"));
+        }
+        println!("{}", if encrypt { t!("backup-encrypted") } else { t!("backup-not-encrypted") });
     }
     Ok(true)
 }
 
 pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let Some(target) = &ctx.dir_given else {
-        bail!("say where to restore: kawan restore FILE --dir NEW_DIRECTORY");
+        bail!(t!("restore-where"));
     };
     let mut file =
-        BufReader::new(std::fs::File::open(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?);
+        BufReader::new(std::fs::File::open(&a.file).with_context(|| t!("cannot-read", path = a.file.display().to_string()))?);
     let encrypted = file.fill_buf()?.starts_with(b"age-encryption.org/v1");
     let reader: Box<dyn Read> = if encrypted {
-        let decryptor = age::Decryptor::new_buffered(file).context("not a readable age file")?;
+        let decryptor = age::Decryptor::new_buffered(file).context(t!("restore-not-age"))?;
         let stream = match (&a.passphrase_file, &a.identity) {
             (Some(p), _) => {
                 decryptor.decrypt(std::iter::once(&age::scrypt::Identity::new(passphrase(p)?) as &dyn age::Identity))
             }
             (None, Some(i)) => {
-                let text = std::fs::read_to_string(i).with_context(|| format!("cannot read {}", i.display()))?;
+                let text = std::fs::read_to_string(i).with_context(|| t!("cannot-read", path = i.display().to_string()))?;
                 let id = text
                     .lines()
                     .find(|l| l.starts_with("AGE-SECRET-KEY-"))
                     .and_then(|l| l.trim().parse::<age::x25519::Identity>().ok())
-                    .with_context(|| format!("no age identity in {}", i.display()))?;
+                    .with_context(|| t!("restore-no-identity", path = i.display().to_string()))?;
                 decryptor.decrypt(std::iter::once(&id as &dyn age::Identity))
             }
-            (None, None) => bail!("{} is encrypted: give --passphrase-file or --identity", a.file.display()),
+            (None, None) => bail!(t!("restore-encrypted", path = a.file.display().to_string())),
         };
-        Box::new(stream.context("cannot decrypt the backup (wrong passphrase or identity?)")?)
+        Box::new(stream.context(t!("restore-cannot-decrypt"))?)
     } else {
         Box::new(file)
     };
@@ -161,18 +162,16 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     if ctx.json {
         output::json(&serde_json::to_value(&r)?);
     } else {
-        println!("restored {} into {}", r.manifest.agency, target.display());
-        println!("  records        {} (every signature verified)", r.records);
-        println!("  audit log      {} entries (hash chain and signed checkpoints verified)", r.audit_entries);
-        println!("  cases          {}", r.cases);
-        println!("  tokens         {}", r.tokens);
+        let dir = target.display().to_string();
+        println!("{}", t!("restore-done", agency = r.manifest.agency.as_str(), dir = dir.as_str()));
+        println!("  {}", t!("restore-records", n = r.records));
+        println!("  {}", t!("restore-audit", n = r.audit_entries));
+        println!("  {}", t!("restore-cases", n = r.cases));
+        println!("  {}", t!("restore-tokens", n = r.tokens));
         if r.key_restored {
-            println!("  agency key     restored; start it with: kawan run --dir {}", target.display());
+            println!("  {}", t!("restore-key", dir = dir.as_str()));
         } else {
-            println!(
-                "  agency key     not in the backup: copy it to {}/agency.key (mode 0600) before kawan run",
-                target.display()
-            );
+            println!("  {}", t!("restore-no-key", dir = dir.as_str()));
         }
     }
     Ok(true)

@@ -1,5 +1,6 @@
 //! `kawan card`: this agency's public member card, for its coordinators.
 
+use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -28,13 +29,9 @@ pub fn run(a: CardArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let text = serde_json::to_string_pretty(&card)? + "\n";
     match a.out {
         Some(path) => {
-            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!(
-                "wrote the member card of {} ({}) to {}: send it to the network's coordinators",
-                card.card.name,
-                card.card.id,
-                path.display()
-            );
+            std::fs::write(&path, text).with_context(|| t!("cannot-write", path = path.display().to_string()))?;
+            let path = path.display().to_string();
+            eprintln!("{}", t!("card-written", name = card.card.name.as_str(), id = card.card.id.to_string(), path = path));
         }
         None => print!("{text}"),
     }

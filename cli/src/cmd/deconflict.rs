@@ -2,6 +2,7 @@
 //! whether it holds anything on values (it never learns which), then follow
 //! up on a hit.
 
+use crate::i18n::t;
 use std::{io::Read as _, path::PathBuf};
 
 use anyhow::Context as _;
@@ -38,9 +39,9 @@ pub fn run(a: DeconflictArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     if let Some(file) = &a.file {
         let mut text = String::new();
         if file.as_os_str() == "-" {
-            std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+            std::io::stdin().read_to_string(&mut text).context(t!("reading-stdin"))?;
         } else {
-            text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            text = std::fs::read_to_string(file).with_context(|| t!("cannot-read", path = file.display().to_string()))?;
         }
         values.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from));
     }
@@ -58,28 +59,26 @@ pub fn run(a: DeconflictArgs, ctx: &Ctx) -> anyhow::Result<bool> {
 /// One line per member: hits (with the values) or no hit, or why no answer.
 fn print_question(q: &Value) {
     let values = q["values"].as_array().cloned().unwrap_or_default();
-    println!("question {}: {} value(s), purpose {:?}", q["id"], values.len(), q["purpose"].as_str().unwrap_or(""));
+    let purpose = q["purpose"].as_str().unwrap_or("");
+    println!("{}", t!("dc-question", id = q["id"].as_u64().unwrap_or(0), n = values.len(), purpose = purpose));
     for a in q["answers"].as_array().into_iter().flatten() {
         let name = a["name"].as_str().unwrap_or("?");
         if let Some(e) = a["error"].as_str() {
-            println!("  {name}: no answer ({e})");
+            println!("  {}", t!("dc-no-answer", name = name, error = e));
             continue;
         }
         let hits: Vec<usize> =
             a["hits"].as_array().into_iter().flatten().filter_map(|h| h.as_u64()).map(|h| h as usize).collect();
         if hits.is_empty() {
-            println!("  {name}: no hit");
+            println!("  {}", t!("dc-no-hit", name = name));
         } else {
-            println!("  {name}: HIT on {} value(s) — contact: {}", hits.len(), a["contact"].as_str().unwrap_or("-"));
+            println!("  {}", t!("dc-hit", name = name, n = hits.len(), contact = a["contact"].as_str().unwrap_or("-")));
             for i in hits {
                 if let Some(v) = values.get(i) {
                     println!("      {} {}", v["kind"].as_str().unwrap_or(""), v["value"].as_str().unwrap_or(""));
                 }
             }
-            println!(
-                "    follow up: kawan contact request {} VALUE --message \"…\"",
-                a["member"].as_str().unwrap_or("")
-            );
+            println!("    {}", t!("dc-follow-up", member = a["member"].as_str().unwrap_or("")));
         }
     }
 }
@@ -138,15 +137,15 @@ pub fn contact(cmd: ContactCmd, ctx: &Ctx) -> anyhow::Result<bool> {
         None => vec![out],
     };
     for c in list {
-        let arrow = if c["direction"] == "incoming" { "from" } else { "to" };
+        let peer = c["peer_name"].as_str().unwrap_or("");
+        let whom = if c["direction"] == "incoming" { t!("contact-from", peer = peer) } else { t!("contact-to", peer = peer) };
         println!(
-            "{}  {arrow} {}  {} {}  {}{}",
+            "{}  {whom}  {} {}  {}{}",
             c["id"].as_str().unwrap_or(""),
-            c["peer_name"].as_str().unwrap_or(""),
             c["kind"].as_str().unwrap_or(""),
             c["value"].as_str().unwrap_or(""),
             c["status"].as_str().unwrap_or(""),
-            c["answer_contact"].as_str().map(|x| format!(" — contact: {x}")).unwrap_or_default(),
+            c["answer_contact"].as_str().map(|x| format!(" — {}", t!("contact-point", contact = x))).unwrap_or_default(),
         );
     }
     Ok(true)
