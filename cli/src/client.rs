@@ -114,7 +114,9 @@ fn answer(mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
         return Ok(json);
     }
     match (json.get("code").and_then(Value::as_str), json.get("message").and_then(Value::as_str)) {
-        (Some(code), Some(message)) => bail!(t!("client-refused", message = message, code = code, status = status.as_u16())),
+        (Some(code), Some(message)) => {
+            bail!(t!("client-refused", message = message, code = code, status = status.as_u16()))
+        }
         _ => bail!(t!("client-http-body", status = status.as_u16(), body = json.to_string())),
     }
 }

@@ -3,8 +3,8 @@
 //! One file per command in `cmd/`; this file parses and dispatches.
 
 mod client;
-mod i18n;
 mod cmd;
+mod i18n;
 mod output;
 
 use std::{path::PathBuf, process::ExitCode};

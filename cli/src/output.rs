@@ -137,8 +137,10 @@ pub fn lookup(out: &Value) {
         }
         println!("{input} → {} {}", r["kind"].as_str().unwrap_or(""), r["value"].as_str().unwrap_or(""));
         for h in hits {
-            let author =
-                h["author_name"].as_str().map(String::from).unwrap_or_else(|| short(h["author"].as_str().unwrap_or("")));
+            let author = h["author_name"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| short(h["author"].as_str().unwrap_or("")));
             println!(
                 "    {}{}",
                 t!(

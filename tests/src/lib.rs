@@ -36,9 +36,12 @@ pub fn bin(name: &str) -> PathBuf {
     bin
 }
 
-/// A `Command` for the `kawan` binary.
+/// A `Command` for the `kawan` binary, speaking English whatever the
+/// machine's locale (tests read its words).
 pub fn kawan() -> std::process::Command {
-    std::process::Command::new(bin("kawan"))
+    let mut c = std::process::Command::new(bin("kawan"));
+    c.env("KAWAN_LANG", "en");
+    c
 }
 
 /// A real node: `kawan init` in a temporary directory, then `kawan run` as a

@@ -119,6 +119,13 @@ fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
     );
     assert!(!status.contains("records_by_type") && !status.contains("  - "), "{status}");
     assert!(ok(n.cli().args(["audit", "verify"]).output().unwrap()).contains("intact"));
+    // The same in Thai or Indonesian, with times in the terminal's zone.
+    let th = ok(n.cli().args(["status"]).env("KAWAN_LANG", "th").output().unwrap());
+    assert!(th.contains("เครือข่าย") && th.contains("เก็บไว้ 2 รายการ") && th.contains("ทำงานมา"), "{th}");
+    let id = ok(n.cli().args(["audit", "verify"]).env("KAWAN_LANG", "id_ID.UTF-8").output().unwrap());
+    assert!(id.starts_with("log audit utuh"), "{id}");
+    let tail = ok(n.cli().args(["audit", "tail", "--limit", "1"]).env("TZ", "Asia/Bangkok").output().unwrap());
+    assert!(tail.contains(" +07 "), "{tail}");
 
     let typology = n.dir.path().join("typology.toml");
     std::fs::write(
@@ -241,6 +248,11 @@ fn client_commands_without_a_node_say_so() {
     let out = kawan().arg("--dir").arg(dir.path()).arg("status").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    // In the terminal's language.
+    let out =
+        kawan().env_remove("KAWAN_LANG").env("LANG", "th_TH.UTF-8").arg("--dir").arg(dir.path()).arg("status").output();
+    let err = String::from_utf8_lossy(&out.unwrap().stderr).to_string();
+    assert!(err.starts_with("ข้อผิดพลาด: "), "{err}");
 }
 
 #[test]

@@ -83,7 +83,11 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
                     .secret
                     .recipient
                     .iter()
-                    .map(|r| r.parse::<age::x25519::Recipient>().map_err(|e| anyhow::anyhow!(t!("backup-bad-recipient", recipient = r.as_str(), error = e.to_string()))))
+                    .map(|r| {
+                        r.parse::<age::x25519::Recipient>().map_err(|e| {
+                            anyhow::anyhow!(t!("backup-bad-recipient", recipient = r.as_str(), error = e.to_string()))
+                        })
+                    })
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))?
             }
@@ -134,8 +138,9 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let Some(target) = &ctx.dir_given else {
         bail!(t!("restore-where"));
     };
-    let mut file =
-        BufReader::new(std::fs::File::open(&a.file).with_context(|| t!("cannot-read", path = a.file.display().to_string()))?);
+    let mut file = BufReader::new(
+        std::fs::File::open(&a.file).with_context(|| t!("cannot-read", path = a.file.display().to_string()))?,
+    );
     let encrypted = file.fill_buf()?.starts_with(b"age-encryption.org/v1");
     let reader: Box<dyn Read> = if encrypted {
         let decryptor = age::Decryptor::new_buffered(file).context(t!("restore-not-age"))?;
@@ -144,7 +149,8 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
                 decryptor.decrypt(std::iter::once(&age::scrypt::Identity::new(passphrase(p)?) as &dyn age::Identity))
             }
             (None, Some(i)) => {
-                let text = std::fs::read_to_string(i).with_context(|| t!("cannot-read", path = i.display().to_string()))?;
+                let text =
+                    std::fs::read_to_string(i).with_context(|| t!("cannot-read", path = i.display().to_string()))?;
                 let id = text
                     .lines()
                     .find(|l| l.starts_with("AGE-SECRET-KEY-"))

@@ -31,7 +31,10 @@ pub fn run(a: CardArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         Some(path) => {
             std::fs::write(&path, text).with_context(|| t!("cannot-write", path = path.display().to_string()))?;
             let path = path.display().to_string();
-            eprintln!("{}", t!("card-written", name = card.card.name.as_str(), id = card.card.id.to_string(), path = path));
+            eprintln!(
+                "{}",
+                t!("card-written", name = card.card.name.as_str(), id = card.card.id.to_string(), path = path)
+            );
         }
         None => print!("{text}"),
     }

@@ -41,7 +41,8 @@ pub fn run(a: DeconflictArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         if file.as_os_str() == "-" {
             std::io::stdin().read_to_string(&mut text).context(t!("reading-stdin"))?;
         } else {
-            text = std::fs::read_to_string(file).with_context(|| t!("cannot-read", path = file.display().to_string()))?;
+            text =
+                std::fs::read_to_string(file).with_context(|| t!("cannot-read", path = file.display().to_string()))?;
         }
         values.extend(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from));
     }
@@ -138,14 +139,18 @@ pub fn contact(cmd: ContactCmd, ctx: &Ctx) -> anyhow::Result<bool> {
     };
     for c in list {
         let peer = c["peer_name"].as_str().unwrap_or("");
-        let whom = if c["direction"] == "incoming" { t!("contact-from", peer = peer) } else { t!("contact-to", peer = peer) };
+        let whom =
+            if c["direction"] == "incoming" { t!("contact-from", peer = peer) } else { t!("contact-to", peer = peer) };
         println!(
             "{}  {whom}  {} {}  {}{}",
             c["id"].as_str().unwrap_or(""),
             c["kind"].as_str().unwrap_or(""),
             c["value"].as_str().unwrap_or(""),
             c["status"].as_str().unwrap_or(""),
-            c["answer_contact"].as_str().map(|x| format!(" — {}", t!("contact-point", contact = x))).unwrap_or_default(),
+            c["answer_contact"]
+                .as_str()
+                .map(|x| format!(" — {}", t!("contact-point", contact = x)))
+                .unwrap_or_default(),
         );
     }
     Ok(true)

@@ -4,6 +4,7 @@
 //! numbers, generated checksum-valid wallets), showing records propagate and
 //! a sharing group stay closed.
 
+use crate::i18n::t;
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -47,14 +48,14 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     let base = match dir {
         Some(d) => d,
         None => {
-            _temp = tempfile::tempdir().context("cannot create a temporary directory")?;
+            _temp = tempfile::tempdir().context(t!("demo-no-tempdir"))?;
             _temp.path().to_path_buf()
         }
     };
     if base.join("coordinator").exists() {
-        bail!("{} already holds a demo; remove it or choose another --dir", base.display());
+        bail!(t!("demo-exists", dir = base.display().to_string()));
     }
-    println!("Kawan demo: a coordinator and four fictional agencies on 127.0.0.1 (data in {})\n", base.display());
+    println!("{}\n", t!("demo-start", dir = base.display().to_string()));
 
     // 1. Node directories; each agency hands the coordinator its public
     //    card; the coordinator signs the genesis with its own key; each
@@ -96,11 +97,11 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     for dir in &dirs {
         co::pin_genesis(dir, &genesis_file)?;
     }
-    println!("  member cards exchanged; trust list v1 signed by the coordinator and pinned by every agency:");
-    println!("  5 members, coordinator threshold 1, sharing group \"mekong\" = TH + KH");
+    println!("  {}", t!("demo-cards"));
+    println!("  {}", t!("demo-list"));
 
     // 2. Start every node.
-    let exe = std::env::current_exe().context("cannot find the kawan binary")?;
+    let exe = std::env::current_exe().context(t!("demo-no-binary"))?;
     let mut nodes = Vec::new();
     for (i, (id, name, _)) in AGENCIES.iter().enumerate() {
         let log = std::fs::File::create(dirs[i].join("node.log"))?;
@@ -117,12 +118,12 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         c(0).get("/api/v1/peers")
             .is_ok_and(|p| p.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() == 4))
     })
-    .context("the nodes did not connect")?;
-    println!("  5 nodes running and connected (noise-encrypted libp2p; only trust-list members can connect)\n");
+    .context(t!("demo-not-connected"))?;
+    println!("  {}\n", t!("demo-connected"));
 
     // 3. Fictional knowledge from several agencies.
     let loaded = load(&nodes)?;
-    println!("  published {loaded} records from four agencies\n");
+    println!("  {}\n", t!("demo-published", n = loaded));
 
     // 4. Propagation of one new record, timed at every node.
     let fresh = "+61491570199";
@@ -132,10 +133,10 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         &json!({"kind": "phone", "value": fresh, "role": "recruiter_contact", "tlp": "green",
         "platform": "telegram", "description": "Recruiter number on a fake 'customer service, Bangkok' job ad"}),
     )?;
-    println!("  a GREEN number published at {} reached:", nodes[1].name);
+    println!("  {}", t!("demo-green", agency = nodes[1].name));
     for i in [0, 2, 3, 4] {
         wait_until(Duration::from_secs(30), || has(c(i), "phone", fresh))?;
-        println!("    {:<44} after {:>4} ms", nodes[i].name, t.elapsed().as_millis());
+        println!("    {:<44} {}", nodes[i].name, t!("demo-after", ms = format!("{:>4}", t.elapsed().as_millis())));
     }
     // 5. Referrals: TH refers the job ad to Facebook; KH, about to do the
     //    same, is told; TH records Facebook's answer.
@@ -156,12 +157,8 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         &json!({"platform": "facebook", "request": "suspension", "tlp": "green", "subjects": subject}),
     )?;
     c(1).post(&format!("/api/v1/referrals/{filed_id}/status"), &json!({"status": "removed"}))?;
-    println!(
-        "\n  {} referred the job ad to Facebook; {} was told on filing its own: \"already referred by {}\"",
-        nodes[1].name,
-        nodes[2].name,
-        second["already_referred"][0]["agency"].as_str().unwrap_or("?")
-    );
+    let told = second["already_referred"][0]["agency"].as_str().unwrap_or("?");
+    println!("\n  {}", t!("demo-referred", agency = nodes[1].name, other = nodes[2].name, told = told));
 
     // 6. Deconfliction: PH holds a recruiter's number only in a local case;
     //    TH asks the network about it without telling anyone the number.
@@ -180,21 +177,21 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         .filter(|a| a["hits"].as_array().is_some_and(|h| !h.is_empty()))
         .filter_map(|a| a["name"].as_str())
         .collect();
-    println!(
-        "\n  {} asked every member privately about a number (no one learns it); hit at: {}",
-        nodes[1].name,
-        if holders.is_empty() { "nobody".to_string() } else { holders.join(", ") }
-    );
+    let holders = if holders.is_empty() { t!("demo-nobody") } else { holders.join(", ") };
+    println!("\n  {}", t!("demo-deconflict", agency = nodes[1].name, holders = holders));
 
     // 7. The AMBER record stays inside the group.
     let amber = "+447700900666";
     wait_until(Duration::from_secs(30), || has(c(2), "phone", amber))?;
     std::thread::sleep(Duration::from_secs(1));
     println!(
-        "\n  the AMBER number in group \"mekong\" is at KH: {}, at PH: {}, at AU: {} (never sent to non-members)",
-        yes(has(c(2), "phone", amber)),
-        yes(has(c(3), "phone", amber)),
-        yes(has(c(4), "phone", amber))
+        "\n  {}",
+        t!(
+            "demo-amber",
+            kh = yes(has(c(2), "phone", amber)),
+            ph = yes(has(c(3), "phone", amber)),
+            au = yes(has(c(4), "phone", amber))
+        )
     );
 
     let th = &nodes[1];
@@ -202,22 +199,17 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     let addr = std::fs::read_to_string(th.dir.join(daemon::ADDR_FILE))?.trim().to_string();
     println!("\n  {} ({}):", th.name, th.id);
     let link = nodes[1].client.as_ref().expect("client").post("/api/v1/login-links", &json!({}))?;
-    println!(
-        "    web    http://{addr}{}  (one-time login link; afterwards log in with the token)",
-        link["path"].as_str().unwrap_or("/")
-    );
-    println!(
-        "    API    http://{addr}/api/v1/  (OpenAPI at /api/v1/openapi.json, TAXII at /taxii2/, metrics at /metrics)"
-    );
+    println!("    web    http://{addr}{}  ({})", link["path"].as_str().unwrap_or("/"), t!("demo-web"));
+    println!("    API    http://{addr}/api/v1/  ({})", t!("demo-api"));
     println!("    token  {token}");
-    println!("    try    KAWAN_DIR={} kawan search --kind phone", th.dir.display());
+    println!("    {:<6} KAWAN_DIR={} kawan search --kind phone", t!("demo-try"), th.dir.display());
     println!("           KAWAN_DIR={} kawan peers", th.dir.display());
     println!("           curl -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/search?text=job'");
     if exit {
-        println!("\n  --exit given: stopping the nodes");
+        println!("\n  {}", t!("demo-exit"));
         return Ok(());
     }
-    println!("\n  Ctrl-C stops the network.");
+    println!("\n  {}", t!("demo-ctrl-c"));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -226,12 +218,12 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
             _ = term.recv() => Ok(()),
         }
     })?;
-    println!("\nstopping…");
+    println!("\n{}", t!("demo-stopping"));
     Ok(())
 }
 
-fn yes(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
+fn yes(b: bool) -> String {
+    if b { t!("yes") } else { t!("no") }
 }
 
 fn has(c: &Client, kind: &str, value: &str) -> bool {
@@ -354,19 +346,19 @@ fn free_port() -> anyhow::Result<u16> {
     (0..10_000u32)
         .map(|i| 20_000 + ((start + i) % 10_000) as u16)
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .context("no free port between 20000 and 30000")
+        .context(t!("demo-no-port"))
 }
 
 fn wait_for_file(path: &Path, timeout: Duration) -> anyhow::Result<()> {
     wait_until(timeout, || std::fs::read_to_string(path).is_ok_and(|s| s.ends_with('\n')))
-        .with_context(|| format!("a node did not start (no {}); see node.log beside it", path.display()))
+        .with_context(|| t!("demo-node-not-started", path = path.display().to_string()))
 }
 
 fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     while !f() {
         if Instant::now() > deadline {
-            bail!("timed out after {timeout:?}");
+            bail!(t!("demo-timeout", timeout = format!("{timeout:?}")));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -404,7 +396,7 @@ pub struct DemoArgs {
 pub fn command(a: DemoArgs, ctx: &super::Ctx) -> anyhow::Result<bool> {
     let data = match (a.data, &ctx.dir_given) {
         (Some(d), Some(g)) if d != *g => {
-            anyhow::bail!("--data {} and --dir {} disagree: give one of them", d.display(), g.display())
+            anyhow::bail!(t!("demo-data-dir", data = d.display().to_string(), dir = g.display().to_string()))
         }
         (Some(d), _) => Some(d),
         (None, g) => g.clone(),

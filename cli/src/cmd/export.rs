@@ -1,5 +1,6 @@
 //! `kawan export`: what this node may share, as a MISP feed, a STIX bundle or CSV.
 
+use crate::i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -27,7 +28,8 @@ pub fn run(a: ExportArgs, ctx: &Ctx) -> anyhow::Result<bool> {
 fn export(c: &Client, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
     let write = |text: String| -> anyhow::Result<()> {
         match out {
-            Some(p) => write_atomic(p, text.as_bytes(), 0o644).with_context(|| format!("cannot write {}", p.display())),
+            Some(p) => write_atomic(p, text.as_bytes(), 0o644)
+                .with_context(|| t!("cannot-write", path = p.display().to_string())),
             None => {
                 print!("{text}");
                 Ok(())
@@ -36,8 +38,8 @@ fn export(c: &Client, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
     };
     match format {
         "misp-feed" => {
-            let dir = out.context("misp-feed needs --out DIR")?;
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let dir = out.context(t!("export-misp-needs-out"))?;
+            std::fs::create_dir_all(dir).with_context(|| t!("cannot-create", path = dir.display().to_string()))?;
             let manifest = c.get("/api/v1/export/misp/manifest.json")?;
             for uuid in manifest.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
                 let event = c.get(&format!("/api/v1/export/misp/{uuid}.json"))?;
@@ -46,15 +48,12 @@ fn export(c: &Client, format: &str, out: Option<&Path>) -> anyhow::Result<()> {
             write_atomic(&dir.join("manifest.json"), manifest.to_string().as_bytes(), 0o644)?;
             let hashes = c.get_text("/api/v1/export/misp/hashes.csv")?;
             write_atomic(&dir.join("hashes.csv"), hashes.as_bytes(), 0o644)?;
-            eprintln!(
-                "wrote a MISP feed of {} events to {}",
-                manifest.as_object().map_or(0, |m| m.len()),
-                dir.display()
-            );
+            let events = manifest.as_object().map_or(0, |m| m.len());
+            eprintln!("{}", t!("export-misp-done", n = events, dir = dir.display().to_string()));
             Ok(())
         }
         "stix" | "taxii" => write(serde_json::to_string_pretty(&c.get("/api/v1/export/stix")?)? + "\n"),
         "csv" => write(c.get_text("/api/v1/export/csv")?),
-        other => anyhow::bail!("unknown export format {other:?} (misp-feed, stix, taxii or csv)"),
+        other => anyhow::bail!(t!("export-unknown-format", format = other)),
     }
 }

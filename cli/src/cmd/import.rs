@@ -3,6 +3,7 @@
 //! through the API. A bad row is reported with its line number and the rest
 //! still imports.
 
+use crate::i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -22,7 +23,7 @@ pub struct Report {
 }
 
 pub fn import(client: &Client, path: &Path, format: Option<&str>, defaults: &Defaults) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| t!("cannot-read", path = path.display().to_string()))?;
     let format = format.map(str::parse::<Format>).transpose()?;
     let parsed = reader::parse(&text, format, defaults).with_context(|| format!("{}", path.display()))?;
     let mut failed = parsed.failed;
@@ -76,9 +77,9 @@ pub fn run(a: ImportArgs, ctx: &Ctx) -> anyhow::Result<bool> {
             eprintln!("{}:{line}: {err}", a.file.display());
         }
         for (misp_type, n) in &report.skipped {
-            eprintln!("skipped {n} attribute(s) of MISP type {misp_type:?}: no Kawan kind");
+            eprintln!("{}", t!("import-skipped", n = *n, misp_type = misp_type.as_str()));
         }
-        println!("imported {} indicators, {} failed", report.imported, report.failed.len());
+        println!("{}", t!("import-done", imported = report.imported, failed = report.failed.len()));
     }
     Ok(report.failed.is_empty())
 }

@@ -1,5 +1,6 @@
 //! `kawan init`: create a node directory.
 
+use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -45,19 +46,20 @@ pub fn run(a: InitArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     config.write(dir)?;
     if let Some(genesis) = a.genesis {
         std::fs::copy(&genesis, dir.join(&config.paths.genesis))
-            .with_context(|| format!("cannot copy {}", genesis.display()))?;
+            .with_context(|| t!("init-cannot-copy", path = genesis.display().to_string()))?;
     }
     if ctx.json {
         output::json(
             &json!({"dir": dir, "agency_key": made.agency_key, "peer_id": made.peer_id, "operator_token": made.operator_token}),
         );
     } else {
-        println!("Created a Kawan node in {}", dir.display());
-        println!("  agency key : {}", made.agency_key);
-        println!("  peer id    : {}", made.peer_id);
-        println!("  operator token (shown once; also saved to {}/operator.token, mode 0600):", dir.display());
+        let dir = dir.display().to_string();
+        println!("{}", t!("init-created", dir = dir.as_str()));
+        println!("  {}", t!("init-key", key = made.agency_key.to_string()));
+        println!("  {}", t!("init-peer", peer = made.peer_id.to_string()));
+        println!("  {}", t!("init-token", dir = dir.as_str()));
         println!("    {}", made.operator_token);
-        println!("Next: kawan run --dir {}", dir.display());
+        println!("{}", t!("init-next", dir = dir.as_str()));
     }
     Ok(true)
 }

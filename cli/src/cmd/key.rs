@@ -1,5 +1,6 @@
 //! `kawan key`: the agency key's lifecycle (rotation, compromise recovery).
 
+use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -42,10 +43,10 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
         None => now_ms(),
     };
     let ends: OwnLogEnds = serde_json::from_value(
-        ctx.client()?.get(&format!("/api/v1/keys/log-ends?until_ms={until_ms}")).context("asking the node")?,
+        ctx.client()?.get(&format!("/api/v1/keys/log-ends?until_ms={until_ms}")).context(t!("asking-the-node"))?,
     )?;
     let Some(member) = ends.member.clone() else {
-        bail!("this node's key {} is not in the trust list in force: nothing to rotate", ends.key);
+        bail!(t!("key-not-listed", key = ends.key.to_string()));
     };
     let card = coordinator::rotation_card(
         &ctx.dir,
@@ -56,22 +57,26 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
     )?;
     let text = serde_json::to_string_pretty(&card)? + "\n";
     match &out {
-        Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| t!("cannot-write", path = path.display().to_string()))?
+        }
         None => print!("{text}"),
     }
-    eprintln!("next key {} saved in {}", card.card.key, ctx.dir.join(coordinator::NEXT_KEY_FILE).display());
+    eprintln!(
+        "{}",
+        t!(
+            "key-saved",
+            key = card.card.key.to_string(),
+            path = ctx.dir.join(coordinator::NEXT_KEY_FILE).display().to_string()
+        )
+    );
     for e in &ends.ends {
-        eprintln!("  the retired key's log on {} ends at record {}", e.channel, e.seq);
+        eprintln!("  {}", t!("key-log-end", channel = e.channel.to_string(), seq = e.seq));
     }
     if compromised_at.is_some() {
-        eprintln!(
-            "the card is signed by the new key only: give it to the coordinators through a channel they can verify \
-             (in person, a call-back), not only by email"
-        );
+        eprintln!("{}", t!("key-compromised-card"));
     }
-    eprintln!(
-        "send the card to the coordinators: kawan trust rotate-key LIST CARD, sign, publish; then restart this node"
-    );
+    eprintln!("{}", t!("key-next-steps"));
     Ok(true)
 }
 
@@ -81,6 +86,6 @@ fn parse_time(t: &str) -> anyhow::Result<u64> {
         return Ok(ms);
     }
     let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .with_context(|| format!("--compromised-at {t:?}: write an RFC 3339 time such as 2026-11-20T08:00:00Z"))?;
-    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).context("--compromised-at is before 1970")
+        .with_context(|| t!("key-bad-time", time = t))?;
+    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).context(t!("key-before-1970"))
 }

@@ -1,5 +1,6 @@
 //! `kawan lookup`: bulk-check a list of values.
 
+use crate::i18n::t;
 use std::{io::Read as _, path::PathBuf};
 
 use anyhow::Context as _;
@@ -21,9 +22,10 @@ pub struct LookupArgs {
 pub fn run(a: LookupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let mut text = String::new();
     if a.file.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+        std::io::stdin().read_to_string(&mut text).context(t!("reading-stdin"))?;
     } else {
-        text = std::fs::read_to_string(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+        text =
+            std::fs::read_to_string(&a.file).with_context(|| t!("cannot-read", path = a.file.display().to_string()))?;
     }
     let path = match a.kind {
         Some(k) => format!("/api/v1/lookup?kind={k}"),

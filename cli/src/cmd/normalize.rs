@@ -1,5 +1,6 @@
 //! `kawan normalize`: normal forms, offline (no node needed).
 
+use crate::i18n::t;
 use std::io::Read as _;
 
 use anyhow::Context as _;
@@ -25,7 +26,7 @@ pub struct NormalizeArgs {
 pub fn run(a: NormalizeArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let values = if a.values.is_empty() {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+        std::io::stdin().read_to_string(&mut text).context(t!("reading-stdin"))?;
         text.lines().map(String::from).collect()
     } else {
         a.values
@@ -49,10 +50,10 @@ pub fn run(a: NormalizeArgs, ctx: &Ctx) -> anyhow::Result<bool> {
                 Ok(n) => {
                     println!("{}", n.value);
                     for w in &n.warnings {
-                        eprintln!("warning: {}: {w}", n.value);
+                        eprintln!("{}", t!("normalize-warning", value = n.value.as_str(), warning = w.to_string()));
                     }
                 }
-                Err(e) => eprintln!("error: {e}"),
+                Err(e) => eprintln!("{}", t!("error", error = e.to_string())),
             }
         }
         all_ok &= result.is_ok();

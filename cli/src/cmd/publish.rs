@@ -1,5 +1,6 @@
 //! `kawan publish`: sign and share a record as this agency.
 
+use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -118,17 +119,13 @@ pub fn run(p: Publish, ctx: &Ctx) -> anyhow::Result<bool> {
     if ctx.json {
         output::json(&out);
     } else {
-        println!(
-            "published {} (seq {} on {})",
-            out["id"].as_str().unwrap_or("?"),
-            out["seq"],
-            out["channel"].as_str().unwrap_or("?")
-        );
+        let (id, channel) = (out["id"].as_str().unwrap_or("?"), out["channel"].as_str().unwrap_or("?"));
+        println!("{}", t!("published", id = id, seq = out["seq"].as_u64().unwrap_or(0), channel = channel));
         if let Some(v) = out["value"].as_str() {
-            println!("  value: {v}");
+            println!("  {}", t!("published-value", value = v));
         }
         for w in out["warnings"].as_array().into_iter().flatten() {
-            println!("  warning: {}", w.as_str().unwrap_or(""));
+            println!("  {}", t!("published-warning", warning = w.as_str().unwrap_or("")));
         }
     }
     Ok(true)
@@ -155,7 +152,7 @@ fn request(p: Publish) -> anyhow::Result<(&'static str, Value)> {
             ("/api/v1/sightings", json!({"target": target, "verdict": verdict, "comment": comment}))
         }
         Publish::Retraction { target, reason } => ("/api/v1/retractions", json!({"target": target, "reason": reason})),
-        Publish::Revision { .. } => anyhow::bail!("a revision starts from the current content (see `revision`)"),
+        Publish::Revision { .. } => anyhow::bail!(t!("revision-from-current")),
     })
 }
 
@@ -172,22 +169,25 @@ fn revision(
     let root = record["current"]["id"].as_str().unwrap_or(id).to_string();
     let mut content = record["current"]["content"].clone();
     let Some((family, fields)) = content.as_object_mut().and_then(|m| m.iter_mut().next()) else {
-        anyhow::bail!("record {id} has no content to revise (a sighting or retraction cannot be revised)");
+        anyhow::bail!(t!("revision-no-content", id = id));
     };
     let family = family.clone();
-    let fields = fields.as_object_mut().with_context(|| format!("record {id}'s {family} is not an object"))?;
+    let fields =
+        fields.as_object_mut().with_context(|| t!("revision-not-object", id = id, family = family.to_string()))?;
     let mut changes: Vec<(String, Value)> = Vec::new();
     if let Some(f) = file {
-        let Value::Object(m) = read_toml(&f)? else { anyhow::bail!("{} must be a table of fields", f.display()) };
+        let Value::Object(m) = read_toml(&f)? else {
+            anyhow::bail!(t!("revision-not-table", path = f.display().to_string()))
+        };
         changes.extend(m);
     }
     for pair in set {
-        let (k, v) = pair.split_once('=').with_context(|| format!("--set {pair:?}: write FIELD=VALUE"))?;
+        let (k, v) = pair.split_once('=').with_context(|| t!("revision-bad-set", pair = pair.as_str()))?;
         let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
         changes.push((k.trim().to_string(), v));
     }
     if changes.is_empty() {
-        anyhow::bail!("nothing to change: give --set FIELD=VALUE or --file FILE");
+        anyhow::bail!(t!("revision-nothing"));
     }
     for (k, v) in changes {
         fields.insert(k, v);
@@ -196,7 +196,8 @@ fn revision(
 }
 
 fn read_toml(path: &std::path::Path) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: toml::Value = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| t!("cannot-read", path = path.display().to_string()))?;
+    let value: toml::Value =
+        toml::from_str(&text).with_context(|| t!("not-toml", path = path.display().to_string()))?;
     Ok(serde_json::to_value(value)?)
 }

@@ -1,6 +1,7 @@
 //! `kawan record ID`: one stored record, exactly as signed, with the
 //! current view of the knowledge it belongs to.
 
+use crate::i18n::t;
 use clap::Args;
 use serde_json::Value;
 
@@ -20,7 +21,10 @@ pub fn run(a: RecordArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         return Ok(true);
     }
     let s = |k: &str| r[k].as_str().map(String::from).unwrap_or_else(|| r[k].to_string());
-    println!("{} {} by {} on {}, #{} of its log", s("type"), s("id"), s("author"), s("channel"), s("seq"));
+    println!(
+        "{}",
+        t!("record-head", type = s("type"), id = s("id"), author = s("author"), channel = s("channel"), seq = s("seq"))
+    );
     if r["type"] == "newer" {
         // Never interpreted here: say what it is and what to do.
         println!(

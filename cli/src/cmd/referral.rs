@@ -1,6 +1,7 @@
 //! `kawan referral`: referrals to platforms (takedown, suspension,
 //! preservation, disclosure) and how they went.
 
+use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -80,7 +81,7 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
                 .iter()
                 .map(|s| {
                     let (kind, value) =
-                        s.split_once('=').with_context(|| format!("--subject {s:?}: write KIND=VALUE"))?;
+                        s.split_once('=').with_context(|| t!("referral-bad-subject", subject = s.as_str()))?;
                     Ok(json!({"kind": kind, "value": value}))
                 })
                 .collect::<anyhow::Result<Vec<Value>>>()?;
@@ -92,15 +93,19 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if ctx.json {
                 output::json(&out);
             } else {
-                println!("filed referral {}", out["id"].as_str().unwrap_or(""));
+                println!("{}", t!("referral-filed", id = out["id"].as_str().unwrap_or("")));
                 for p in out["already_referred"].as_array().into_iter().flatten() {
+                    let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
                     eprintln!(
-                        "note: already referred by {} on {} ({} to {}, {})",
-                        p["agency"].as_str().unwrap_or(""),
-                        day(p["submitted_ms"].as_u64()),
-                        p["request"].as_str().unwrap_or(""),
-                        p["platform"].as_str().unwrap_or(""),
-                        p["status"].as_str().unwrap_or(""),
+                        "{}",
+                        t!(
+                            "referral-already",
+                            agency = s("agency"),
+                            date = day(p["submitted_ms"].as_u64()),
+                            request = s("request"),
+                            platform = s("platform"),
+                            status = s("status")
+                        )
                     );
                 }
             }
@@ -111,7 +116,15 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if ctx.json {
                 output::json(&out);
             } else {
-                println!("referral {id} is now {status} (revision {})", out["id"].as_str().unwrap_or(""));
+                println!(
+                    "{}",
+                    t!(
+                        "referral-updated",
+                        id = id.as_str(),
+                        status = status.to_string(),
+                        revision = out["id"].as_str().unwrap_or("")
+                    )
+                );
             }
         }
         ReferralCmd::List { platform, status } => {
@@ -126,7 +139,15 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if ctx.json {
                 output::json(&out);
             } else {
-                println!("{:<10} {:<14} {:<24} {:<13} {:<11} AGENCY", "ID", "PLATFORM", "REQUEST", "STATUS", "FILED");
+                println!(
+                    "{:<10} {:<14} {:<24} {:<13} {:<11} {}",
+                    "ID",
+                    t!("col-platform"),
+                    t!("col-request"),
+                    t!("col-status"),
+                    t!("col-filed"),
+                    t!("col-agency")
+                );
                 for h in out.as_array().into_iter().flatten() {
                     let r = &h["content"]["referral"];
                     println!(
@@ -149,9 +170,8 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             );
             let text = client.get_text(&path)?;
             match out {
-                Some(file) => {
-                    std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?
-                }
+                Some(file) => std::fs::write(&file, text)
+                    .with_context(|| t!("cannot-write", path = file.display().to_string()))?,
                 None => print!("{text}"),
             }
         }
@@ -161,5 +181,5 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
 
 /// `YYYY-MM-DD` of a Unix ms instant.
 fn day(ms: Option<u64>) -> String {
-    ms.map(|m| kawan_node::interop::stix::timestamp(m).chars().take(10).collect()).unwrap_or_default()
+    ms.map(|m| crate::i18n::time(m).chars().take(10).collect()).unwrap_or_default()
 }

@@ -1,5 +1,6 @@
 //! `kawan run`: the node, until SIGINT or SIGTERM.
 
+use crate::i18n::t;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
@@ -21,7 +22,7 @@ enum LogFormat {
 pub fn run(a: RunArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     init_tracing(a.log_format);
     let node = kawan_node::daemon::Node::open(&ctx.dir)?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Runtime::new().context(t!("run-no-runtime"))?;
     runtime.block_on(node.run())?;
     Ok(true)
 }

@@ -1,6 +1,7 @@
 //! `kawan status`: the node's agency, network, record counts and store
 //! size, written for a person (`--json` for programs).
 
+use crate::i18n::t;
 use serde_json::Value;
 
 use super::Ctx;
@@ -15,18 +16,22 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<bool> {
     let str_of = |k: &str| s[k].as_str().unwrap_or("?").to_string();
     let n = |k: &str| s[k].as_u64().unwrap_or(0);
     println!("{} ({}) — Kawan {}", str_of("agency"), str_of("country"), str_of("version"));
+    let line = |label: String, text: String| println!("  {label:<11} {text}");
     match s["trust_version"].as_u64() {
-        Some(v) => println!("  network     {}, trust list v{v}, {} member(s)", str_of("network"), n("members")),
-        None => println!("  network     {}, no trust list yet (kawan trust join GENESIS)", str_of("network")),
+        Some(v) => line(
+            t!("status-network"),
+            t!("status-network-listed", network = str_of("network"), version = v, members = n("members")),
+        ),
+        None => line(t!("status-network"), t!("status-network-none", network = str_of("network"))),
     }
-    let net = if s["network_running"] == true { "running" } else { "NOT RUNNING" };
     let restarts = n("network_restarts");
-    println!(
-        "  p2p         {net}{}; peer id {}",
-        if restarts > 0 { format!(" (restarted {restarts} time(s))") } else { String::new() },
-        str_of("peer_id")
-    );
-    println!("  records     {} stored, {} on disk", n("records"), output::bytes(n("store_bytes")));
+    let net = match (s["network_running"] == true, restarts) {
+        (false, _) => t!("status-p2p-down"),
+        (true, 0) => t!("status-p2p-running"),
+        (true, r) => t!("status-p2p-restarted", n = r),
+    };
+    line("p2p".into(), t!("status-p2p", state = net, peer = str_of("peer_id")));
+    line(t!("status-records"), t!("status-records-stored", n = n("records"), size = output::bytes(n("store_bytes"))));
     let mut by_type: Vec<(String, u64)> = Vec::new();
     for c in s["records_by_type"].as_array().into_iter().flatten() {
         let t = c["type"].as_str().unwrap_or("?").to_string();
@@ -39,12 +44,12 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<bool> {
     for (t, count) in by_type {
         println!("              {count:>8}  {t}");
     }
-    println!("  up for      {}", output::duration(n("uptime_s")));
+    line(t!("status-up"), output::duration(n("uptime_s")));
     if n("equivocating_authors") > 0 {
-        println!("  WARNING     {} agency(ies) signed two records for one log slot", n("equivocating_authors"));
+        line(t!("status-warning"), t!("status-equivocating", n = n("equivocating_authors")));
     }
     for w in s["warnings"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-        println!("  WARNING     {w}");
+        line(t!("status-warning"), w.to_string());
     }
     Ok(true)
 }

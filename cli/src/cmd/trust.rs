@@ -1,5 +1,6 @@
 //! `kawan trust`: coordinator tooling over trust-list files.
 
+use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -108,18 +109,24 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             if let Some(key) = key {
                 let key = co::own_key(&key)?;
                 if !list.members.iter().any(|m| m.key == key.public() && m.is_coordinator()) {
-                    bail!("--key is not the key of any coordinator card given");
+                    bail!(t!("trust-key-not-coordinator"));
                 }
                 signed.sign(&key);
             }
             co::write(&out, &signed)?;
-            println!("wrote genesis of {} (v1, {} members) to {}", list.network, list.members.len(), out.display());
+            let path = out.display().to_string();
+            println!(
+                "{}",
+                t!(
+                    "trust-genesis",
+                    network = list.network.to_string(),
+                    members = list.members.len(),
+                    path = path.as_str()
+                )
+            );
             let missing = usize::from(threshold).saturating_sub(signed.sigs.len());
             if missing > 0 {
-                println!(
-                    "it needs {missing} more coordinator signature(s): kawan trust sign {} --key KEY",
-                    out.display()
-                );
+                println!("{}", t!("trust-needs-signatures", n = missing, path = path.as_str()));
             }
         }
         TrustCmd::AddMember { file, card, coordinator } => {
@@ -133,10 +140,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             let card = co::read_card(&card)?;
             edit(&file, |l| co::rotate(l, &card, now_ms()))?;
             if card.card.replaces.as_ref().is_some_and(|r| r.compromised) || !card.signed_by_old_key() {
-                println!(
-                    "the card is not signed by the replaced key (a compromise): confirm it with {} through a channel you trust before signing",
-                    card.card.name
-                );
+                println!("{}", t!("trust-confirm-compromise", name = card.card.name.as_str()));
             }
         }
         TrustCmd::RemoveMember { file, id } => edit(&file, |l| {
@@ -176,17 +180,19 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             let mut signed = co::read(&file)?;
             signed.sign(&co::own_key(&key)?);
             co::write(&file, &signed)?;
-            println!("signed {} ({} signature(s))", file.display(), signed.sigs.len());
+            println!("{}", t!("trust-signed", path = file.display().to_string(), n = signed.sigs.len()));
         }
         TrustCmd::Join { file } => {
             let list = co::pin_genesis(&ctx.dir, &file)?;
             println!(
-                "pinned the genesis of {} (v{}, {} members) in {}: now kawan --dir {} run",
-                list.network,
-                list.version,
-                list.members.len(),
-                ctx.dir.display(),
-                ctx.dir.display()
+                "{}",
+                t!(
+                    "trust-joined",
+                    network = list.network.to_string(),
+                    version = list.version,
+                    members = list.members.len(),
+                    dir = ctx.dir.display().to_string()
+                )
             );
         }
         TrustCmd::Show { file } => {
@@ -201,14 +207,15 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             crate::output::json_or_text(&view, json);
         }
         TrustCmd::Publish { file } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(&file).with_context(|| t!("cannot-read", path = file.display().to_string()))?;
             let out = ctx.client()?.post("/api/v1/trust", &json!({"signed_list": hex::encode(bytes)}))?;
             if json {
                 crate::output::json(&out);
             } else {
+                let network = out["network"].as_str().unwrap_or("?");
                 println!(
-                    "installed {} version {} on the node; it passes it on to the network",
-                    out["network"], out["version"]
+                    "{}",
+                    t!("trust-installed", network = network, version = out["version"].as_u64().unwrap_or(0))
                 );
             }
         }
@@ -223,10 +230,6 @@ fn edit(
     let current = co::read(file)?;
     let next = co::next_version(&current, now_ms(), f)?;
     co::write(file, &next)?;
-    println!(
-        "{} is now version {} (unsigned: run `kawan trust sign` with enough coordinator keys)",
-        file.display(),
-        next.list()?.version
-    );
+    println!("{}", t!("trust-edited", path = file.display().to_string(), version = next.list()?.version));
     Ok(())
 }
