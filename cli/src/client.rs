@@ -2,12 +2,13 @@
 //! operator token come from its directory (`--dir` or `KAWAN_DIR`); a token
 //! can also be given with `KAWAN_TOKEN`.
 
-use crate::i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
 use kawan_node::{config::Config, daemon};
 use serde_json::Value;
+
+use crate::i18n::t;
 
 pub struct Client {
     base: String,

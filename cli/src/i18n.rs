@@ -30,6 +30,13 @@ pub fn text(id: &str, args: &[(&str, fluent_bundle::FluentValue)]) -> String {
     CLI.t_args(*LANG, id, args)
 }
 
+/// A kind of value or record as people say it ("Phone numbers"); a code
+/// this version has no words for (a newer kind) as it is.
+pub fn kind(code: &str) -> String {
+    let id = format!("kind-{code}");
+    if CLI.has(&id) { text(&id, &[]) } else { code.to_string() }
+}
+
 /// A message for people: `t!("id")` or `t!("id", name = value, …)`.
 macro_rules! t {
     ($id:literal) => {

@@ -1,7 +1,8 @@
 //! Printing API answers for people (tables) or programs (`--json`).
 
-use crate::i18n::t;
 use serde_json::Value;
+
+use crate::i18n::t;
 
 pub fn json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
@@ -76,16 +77,11 @@ pub fn hits(hits: &[Value]) {
         println!("{}", t!("no-hits"));
         return;
     }
-    println!(
-        "{:<16} {:<40} {:<13} {:>4} {:>4}  {:<24} {}",
-        t!("col-kind"),
-        t!("col-value-title"),
-        "TLP",
-        t!("col-conf"),
-        t!("col-agn"),
-        t!("col-author"),
-        t!("col-flags-id")
-    );
+    const COLS: [Col; 7] = [Col::L(16), Col::L(40), Col::L(13), Col::R(4), Col::R(5), Col::L(25), Col::L(0)];
+    let head = ["col-kind", "col-value-title", "", "col-conf", "col-agn", "col-author", "col-flags-id"];
+    let head: Vec<String> =
+        head.iter().map(|id| if id.is_empty() { "TLP".into() } else { crate::i18n::text(id, &[]) }).collect();
+    println!("{}", row(&COLS, &head));
     for h in hits {
         let what = h["value"].as_str().or_else(|| h["title"].as_str()).unwrap_or("");
         let kind = h["kind"].as_str().or_else(|| h["type"].as_str()).unwrap_or("");
@@ -109,16 +105,16 @@ pub fn hits(hits: &[Value]) {
             flags.push(format!("FP×{fp}"));
         }
         flags.push(short(h["id"].as_str().unwrap_or("")));
-        println!(
-            "{:<16} {:<40} {:<13} {:>4} {:>4}  {:<24} {}",
-            kind,
+        let cells = [
+            kind.to_string(),
             clip(what, 40),
-            h["tlp"].as_str().unwrap_or(""),
+            h["tlp"].as_str().unwrap_or("").to_string(),
             h["confidence"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
             h["agencies"].to_string(),
             clip(&author, 24),
-            flags.join(" ")
-        );
+            flags.join(" "),
+        ];
+        println!("{}", row(&COLS, &cells));
     }
 }
 
@@ -159,6 +155,38 @@ pub fn lookup(out: &Value) {
     println!("{}", t!("lookup-summary", values = n("values"), hits = n("with_hits"), invalid = n("invalid")));
 }
 
+/// `s` padded with spaces to `width` terminal columns: Thai vowel and tone
+/// marks take none, CJK characters two, so `{:<16}` would misalign them.
+pub fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(unicode_width::UnicodeWidthStr::width(s))))
+}
+
+/// A column of a table for people: its width in terminal columns (a space
+/// follows), its text aligned left or right.
+#[derive(Clone, Copy)]
+pub enum Col {
+    L(usize),
+    R(usize),
+}
+
+/// One line of a table: each cell in its column (a right-aligned one keeps
+/// a space before the next); the last cell is not padded.
+pub fn row(cols: &[Col], cells: &[String]) -> String {
+    let mut line = String::new();
+    for (i, (col, cell)) in cols.iter().zip(cells).enumerate() {
+        let last = i + 1 == cells.len();
+        match col {
+            _ if last => line.push_str(cell),
+            Col::L(w) => line.push_str(&format!("{} ", pad(cell, *w))),
+            Col::R(w) => {
+                let used = unicode_width::UnicodeWidthStr::width(cell.as_str());
+                line.push_str(&format!("{}{cell} ", " ".repeat(w.saturating_sub(used))));
+            }
+        }
+    }
+    line.trim_end().to_string()
+}
+
 fn short(hex: &str) -> String {
     hex.chars().take(12).collect()
 }
@@ -184,16 +212,9 @@ pub fn peers(out: &Value) {
         println!("{}", t!("no-trust-list"));
         return;
     }
-    println!(
-        "{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}  {}",
-        "ID",
-        t!("col-name"),
-        t!("col-cc"),
-        t!("col-state"),
-        t!("col-we-lack"),
-        t!("col-they-lack"),
-        t!("col-version")
-    );
+    const COLS: [Col; 7] = [Col::L(16), Col::L(36), Col::L(4), Col::L(10), Col::R(8), Col::R(10), Col::L(0)];
+    let head = ["col-id", "col-name", "col-cc", "col-state", "col-we-lack", "col-they-lack", "col-version"];
+    println!("{}", row(&COLS, &head.map(|id| crate::i18n::text(id, &[]))));
     let mut warnings = Vec::new();
     for p in peers {
         let sum = |k: &str| p[k].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum::<u64>());
@@ -209,16 +230,16 @@ pub fn peers(out: &Value) {
         let agent = p["agent"].as_str().unwrap_or("");
         // "kawan/0.1.0 (protocol 1; reads …)": the software and protocol part.
         let version = agent.split(';').next().unwrap_or("").trim_end_matches(')').replace(" (", ", ");
-        println!(
-            "{:<16} {:<36} {:<4} {:<10} {:>8} {:>9}  {}",
-            p["id"].as_str().unwrap_or(""),
+        let cells = [
+            p["id"].as_str().unwrap_or("").to_string(),
             clip(p["name"].as_str().unwrap_or(""), 36),
-            p["country"].as_str().unwrap_or(""),
+            p["country"].as_str().unwrap_or("").to_string(),
             state,
-            sum("we_lack"),
-            sum("they_lack"),
-            if version.is_empty() { "-" } else { &version }
-        );
+            sum("we_lack").to_string(),
+            sum("they_lack").to_string(),
+            if version.is_empty() { "-".to_string() } else { version },
+        ];
+        println!("{}", row(&COLS, &cells));
         let cannot: Vec<&str> =
             p["cannot_read"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         if !cannot.is_empty() {
@@ -245,14 +266,15 @@ pub fn store_stats(out: &Value) {
                 files = n("journal_files")
             )
         );
-        println!("  {:<12} {:>12} {:>12}", t!("col-keyspace"), t!("col-keys"), t!("col-on-disk"));
+        const COLS: [Col; 3] = [Col::L(12), Col::R(12), Col::R(12)];
+        println!("  {}", row(&COLS, &[t!("col-keyspace"), t!("col-keys"), t!("col-on-disk")]));
         for k in db["keyspaces"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            println!(
-                "  {:<12} {:>12} {:>12}",
-                k["name"].as_str().unwrap_or(""),
-                k["keys"].as_u64().unwrap_or(0),
-                bytes(k["bytes_on_disk"].as_u64().unwrap_or(0))
-            );
+            let cells = [
+                k["name"].as_str().unwrap_or("").to_string(),
+                k["keys"].as_u64().unwrap_or(0).to_string(),
+                bytes(k["bytes_on_disk"].as_u64().unwrap_or(0)),
+            ];
+            println!("  {}", row(&COLS, &cells));
         }
     }
 }
@@ -274,5 +296,19 @@ pub fn duration(s: u64) -> String {
         60..3600 => t!("dur-min", min = s / 60),
         3600..86400 => t!("dur-h", h = s / 3600, min = s % 3600 / 60),
         _ => t!("dur-d", d = s / 86400, h = s % 86400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_by_terminal_width_and_never_run_together() {
+        let cols = [Col::L(6), Col::R(4), Col::L(0)];
+        assert_eq!(row(&cols, &["ID".into(), "7".into(), "x".into()]), "ID        7 x");
+        // Thai tone and vowel marks take no column: 9 code points, 7 columns.
+        assert_eq!(row(&cols, &["เครือข่าย".into(), "7".into(), "x".into()]), "เครือข่าย    7 x");
+        assert_eq!(row(&cols, &["overflowing".into(), "12345".into(), "x".into()]), "overflowing 12345 x");
     }
 }

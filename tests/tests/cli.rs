@@ -114,7 +114,7 @@ fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
     // For a person: one line per fact, no raw key dump.
     let status = ok(n.cli().args(["status"]).output().unwrap());
     assert!(
-        status.contains("records     2 stored") && status.contains("1  phone") && status.contains("1  revision"),
+        status.contains("records     2 stored") && status.contains("1  Phone numbers") && status.contains("1  Revisions"),
         "{status}"
     );
     assert!(!status.contains("records_by_type") && !status.contains("  - "), "{status}");
@@ -141,7 +141,10 @@ fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
     let case: serde_json::Value = serde_json::from_str(&case).unwrap();
     let id = case["id"].to_string();
     ok(n.cli().args(["case", "link", &id, published["id"].as_str().unwrap()]).output().unwrap());
-    assert!(ok(n.cli().args(["case", "show", &id]).output().unwrap()).contains("OP-1"));
+    let shown = ok(n.cli().args(["case", "show", &id]).output().unwrap());
+    assert!(shown.contains("OP-1 — Ring") && shown.contains("linked records") && !shown.contains("_ms"), "{shown}");
+    let listed = ok(n.cli().args(["case", "list"]).output().unwrap());
+    assert!(listed.starts_with("ID ") && listed.contains("OP-1") && !listed.contains("created_ms"), "{listed}");
 
     let token = ok(n.cli().args(["--json", "token", "create", "analyst-2"]).output().unwrap());
     assert!(token.contains("kawan_"));

@@ -1,11 +1,10 @@
 //! `kawan audit`: the hash-chained audit log.
 
-use crate::i18n::t;
 use clap::Subcommand;
 use serde_json::Value;
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 #[derive(Subcommand)]
 pub enum AuditCmd {

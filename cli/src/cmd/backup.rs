@@ -1,7 +1,6 @@
 //! `kawan backup` and `kawan restore`: a consistent copy of a running node,
 //! and a new node directory from one (docs/operations.md).
 
-use crate::i18n::t;
 use std::{
     io::{BufRead as _, BufReader, Read, Write},
     path::{Path, PathBuf},
@@ -11,7 +10,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 /// How an encrypted backup is protected: a passphrase, or age recipients.
 #[derive(Args)]

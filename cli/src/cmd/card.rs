@@ -1,6 +1,5 @@
 //! `kawan card`: this agency's public member card, for its coordinators.
 
-use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -8,6 +7,7 @@ use clap::Args;
 use kawan_node::coordinator;
 
 use super::Ctx;
+use crate::i18n::t;
 
 #[derive(Args)]
 pub struct CardArgs {

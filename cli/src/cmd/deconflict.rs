@@ -2,7 +2,6 @@
 //! whether it holds anything on values (it never learns which), then follow
 //! up on a hit.
 
-use crate::i18n::t;
 use std::{io::Read as _, path::PathBuf};
 
 use anyhow::Context as _;
@@ -10,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 #[derive(Args)]
 pub struct DeconflictArgs {

@@ -4,7 +4,6 @@
 //! numbers, generated checksum-valid wallets), showing records propagate and
 //! a sharing group stay closed.
 
-use crate::i18n::t;
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -16,7 +15,7 @@ use kawan_node::{clock::now_ms, config::Config, coordinator as co, daemon};
 use kawan_protocol::{Group, GroupId, NetworkId, SignedTrustList, TrustList};
 use serde_json::{Value, json};
 
-use crate::client::Client;
+use crate::{client::Client, i18n::t};
 
 const NETWORK: &str = "kawan-demo";
 
@@ -202,7 +201,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     println!("    web    http://{addr}{}  ({})", link["path"].as_str().unwrap_or("/"), t!("demo-web"));
     println!("    API    http://{addr}/api/v1/  ({})", t!("demo-api"));
     println!("    token  {token}");
-    println!("    {:<6} KAWAN_DIR={} kawan search --kind phone", t!("demo-try"), th.dir.display());
+    println!("    {} KAWAN_DIR={} kawan search --kind phone", crate::output::pad(&t!("demo-try"), 6), th.dir.display());
     println!("           KAWAN_DIR={} kawan peers", th.dir.display());
     println!("           curl -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/search?text=job'");
     if exit {

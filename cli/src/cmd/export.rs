@@ -1,6 +1,5 @@
 //! `kawan export`: what this node may share, as a MISP feed, a STIX bundle or CSV.
 
-use crate::i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -8,7 +7,7 @@ use clap::Args;
 use kawan_node::files::write_atomic;
 
 use super::Ctx;
-use crate::client::Client;
+use crate::{client::Client, i18n::t};
 
 #[derive(Args)]
 pub struct ExportArgs {

@@ -3,7 +3,6 @@
 //! through the API. A bad row is reported with its line number and the rest
 //! still imports.
 
-use crate::i18n::t;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -13,7 +12,10 @@ use kawan_node::interop::import::{self as reader, Defaults, Format};
 use serde_json::json;
 
 use super::Ctx;
-use crate::{client::Client, output};
+use crate::{
+    i18n::t,
+    {client::Client, output},
+};
 
 pub struct Report {
     pub imported: usize,

@@ -1,6 +1,5 @@
 //! `kawan init`: create a node directory.
 
-use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -9,7 +8,7 @@ use kawan_protocol::{Country, NetworkId};
 use serde_json::json;
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 #[derive(Args)]
 pub struct InitArgs {

@@ -1,6 +1,5 @@
 //! `kawan key`: the agency key's lifecycle (rotation, compromise recovery).
 
-use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -9,6 +8,7 @@ use kawan_node::{clock::now_ms, coordinator, service::OwnLogEnds};
 use kawan_protocol::MemberId;
 
 use super::Ctx;
+use crate::i18n::t;
 
 #[derive(Subcommand)]
 pub enum KeyCmd {

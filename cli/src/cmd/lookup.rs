@@ -1,6 +1,5 @@
 //! `kawan lookup`: bulk-check a list of values.
 
-use crate::i18n::t;
 use std::{io::Read as _, path::PathBuf};
 
 use anyhow::Context as _;
@@ -8,7 +7,7 @@ use clap::Args;
 use kawan_protocol::Kind;
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 #[derive(Args)]
 pub struct LookupArgs {

@@ -1,6 +1,5 @@
 //! `kawan normalize`: normal forms, offline (no node needed).
 
-use crate::i18n::t;
 use std::io::Read as _;
 
 use anyhow::Context as _;
@@ -9,6 +8,7 @@ use kawan_protocol::{Context, Country, Kind, normalize};
 use serde_json::json;
 
 use super::Ctx;
+use crate::i18n::t;
 
 #[derive(Args)]
 pub struct NormalizeArgs {

@@ -1,6 +1,5 @@
 //! `kawan publish`: sign and share a record as this agency.
 
-use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -9,7 +8,7 @@ use kawan_protocol::Kind;
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 #[derive(Subcommand)]
 pub enum Publish {

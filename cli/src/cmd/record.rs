@@ -1,12 +1,11 @@
 //! `kawan record ID`: one stored record, exactly as signed, with the
 //! current view of the knowledge it belongs to.
 
-use crate::i18n::t;
 use clap::Args;
 use serde_json::Value;
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 #[derive(Args)]
 pub struct RecordArgs {

@@ -1,7 +1,6 @@
 //! `kawan referral`: referrals to platforms (takedown, suspension,
 //! preservation, disclosure) and how they went.
 
-use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -9,7 +8,10 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::output;
+use crate::{
+    i18n::t,
+    output::{self, Col, row},
+};
 
 #[derive(Subcommand)]
 pub enum ReferralCmd {
@@ -139,26 +141,21 @@ pub fn run(cmd: ReferralCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if ctx.json {
                 output::json(&out);
             } else {
-                println!(
-                    "{:<10} {:<14} {:<24} {:<13} {:<11} {}",
-                    "ID",
-                    t!("col-platform"),
-                    t!("col-request"),
-                    t!("col-status"),
-                    t!("col-filed"),
-                    t!("col-agency")
-                );
+                const COLS: [Col; 6] = [Col::L(10), Col::L(14), Col::L(24), Col::L(13), Col::L(11), Col::L(0)];
+                let head = ["col-id", "col-platform", "col-request", "col-status", "col-filed", "col-agency"];
+                println!("{}", row(&COLS, &head.map(|id| crate::i18n::text(id, &[]))));
                 for h in out.as_array().into_iter().flatten() {
                     let r = &h["content"]["referral"];
-                    println!(
-                        "{:<10} {:<14} {:<24} {:<13} {:<11} {}",
+                    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+                    let cells = [
                         h["id"].as_str().unwrap_or("").chars().take(8).collect::<String>(),
-                        r["platform"].as_str().unwrap_or(""),
-                        r["request"].as_str().unwrap_or(""),
-                        r["status"].as_str().unwrap_or(""),
+                        s(&r["platform"]),
+                        s(&r["request"]),
+                        s(&r["status"]),
                         day(r["submitted_ms"].as_u64()),
-                        h["author_name"].as_str().unwrap_or(""),
-                    );
+                        s(&h["author_name"]),
+                    ];
+                    println!("{}", row(&COLS, &cells));
                 }
             }
         }

@@ -1,10 +1,10 @@
 //! `kawan run`: the node, until SIGINT or SIGTERM.
 
-use crate::i18n::t;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::Ctx;
+use crate::i18n::t;
 
 #[derive(Args)]
 pub struct RunArgs {

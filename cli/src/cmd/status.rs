@@ -1,11 +1,10 @@
 //! `kawan status`: the node's agency, network, record counts and store
 //! size, written for a person (`--json` for programs).
 
-use crate::i18n::t;
 use serde_json::Value;
 
 use super::Ctx;
-use crate::output;
+use crate::{i18n::t, output};
 
 pub fn run(ctx: &Ctx) -> anyhow::Result<bool> {
     let s = ctx.client()?.get("/api/v1/status")?;
@@ -16,7 +15,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<bool> {
     let str_of = |k: &str| s[k].as_str().unwrap_or("?").to_string();
     let n = |k: &str| s[k].as_u64().unwrap_or(0);
     println!("{} ({}) — Kawan {}", str_of("agency"), str_of("country"), str_of("version"));
-    let line = |label: String, text: String| println!("  {label:<11} {text}");
+    let line = |label: String, text: String| println!("  {} {text}", output::pad(&label, 11));
     match s["trust_version"].as_u64() {
         Some(v) => line(
             t!("status-network"),
@@ -42,7 +41,7 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<bool> {
         }
     }
     for (t, count) in by_type {
-        println!("              {count:>8}  {t}");
+        println!("              {count:>8}  {}", crate::i18n::kind(&t));
     }
     line(t!("status-up"), output::duration(n("uptime_s")));
     if n("equivocating_authors") > 0 {

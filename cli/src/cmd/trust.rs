@@ -1,6 +1,5 @@
 //! `kawan trust`: coordinator tooling over trust-list files.
 
-use crate::i18n::t;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -8,6 +7,8 @@ use clap::Subcommand;
 use kawan_node::{clock::now_ms, coordinator as co};
 use kawan_protocol::{Group, GroupId, MemberId, NetworkId, SignedTrustList, TrustList};
 use serde_json::json;
+
+use crate::i18n::t;
 
 #[derive(Subcommand)]
 pub enum TrustCmd {
