@@ -114,7 +114,9 @@ fn an_analyst_publishes_searches_and_bulk_checks_from_the_cli() {
     // For a person: one line per fact, no raw key dump.
     let status = ok(n.cli().args(["status"]).output().unwrap());
     assert!(
-        status.contains("records     2 stored") && status.contains("1  Phone numbers") && status.contains("1  Revisions"),
+        status.contains("records     2 stored")
+            && status.contains("1  Phone numbers")
+            && status.contains("1  Revisions"),
         "{status}"
     );
     assert!(!status.contains("records_by_type") && !status.contains("  - "), "{status}");
