@@ -14,7 +14,15 @@ use clap::Parser;
 /// Kawan: a federated node for sharing scam-centre indicators, typologies and
 /// investigative techniques between trusted agencies, with case details kept local.
 #[derive(Parser)]
-#[command(name = "kawan", version, about, long_about = None)]
+#[command(
+    name = "kawan",
+    version,
+    about,
+    long_about = None,
+    after_help = "Messages follow the terminal's language (KAWAN_LANG, else LC_ALL, LC_MESSAGES, LANG: \
+                  English, Bahasa Indonesia, Thai) and times its time zone (TZ); --json output stays as the API \
+                  defines it."
+)]
 struct Cli {
     /// The node directory (default: $KAWAN_DIR, or the current directory).
     #[arg(long, global = true, value_name = "DIR")]
