@@ -48,13 +48,16 @@ macro_rules! t {
 }
 pub(crate) use t;
 
+/// The machine's time zone, looked up once per run.
+static ZONE: LazyLock<jiff::tz::TimeZone> =
+    LazyLock::new(|| jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC));
+
 /// A Unix-ms instant in the machine's time zone, for people.
 pub fn time(ms: u64) -> String {
-    let zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
     i64::try_from(ms)
         .ok()
         .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map_or_else(|| ms.to_string(), |t| t.to_zoned(zone).strftime("%Y-%m-%d %H:%M:%S %Z").to_string())
+        .map_or_else(|| ms.to_string(), |t| t.to_zoned(ZONE.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string())
 }
 
 #[cfg(test)]
