@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use kawan_node::i18n::{Catalog, Lang};
 
 static CLI: LazyLock<Catalog> = LazyLock::new(|| {
-    Catalog::new([
+    Catalog::new(&[
         (Lang::En, include_str!("i18n/en.ftl")),
         (Lang::Id, include_str!("i18n/id.ftl")),
         (Lang::Th, include_str!("i18n/th.ftl")),

@@ -59,14 +59,14 @@ impl Lang {
 /// One program part's messages in every language.
 pub struct Catalog {
     bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
-    files: [(Lang, &'static str); 3],
+    files: &'static [(Lang, &'static str)],
 }
 
 impl Catalog {
     /// The message files, each `(language, text)`; they are part of the
     /// program, so a syntax error is a bug the catalog's unit test catches
     /// (what parsed is still used).
-    pub fn new(files: [(Lang, &'static str); 3]) -> Catalog {
+    pub fn new(files: &'static [(Lang, &'static str)]) -> Catalog {
         let bundles = files
             .iter()
             .map(|(lang, text)| {
@@ -122,7 +122,7 @@ impl Catalog {
     /// Every file parses, and every translation has every English message:
     /// the catalogs' unit tests call this.
     pub fn check(&self) -> Result<(), String> {
-        for (lang, text) in self.files {
+        for &(lang, text) in self.files {
             if let Err((_, errors)) = FluentResource::try_new(text.to_string()) {
                 return Err(format!("{}.ftl: {errors:?}", lang.code()));
             }
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn a_missing_translation_falls_back_to_english_and_a_missing_message_shows_its_id() {
         let c =
-            Catalog::new([(Lang::En, "a = one\nb = hi { $n }\n"), (Lang::Id, "a = satu\n"), (Lang::Th, "a = หนึ่ง\n")]);
+            Catalog::new(&[(Lang::En, "a = one\nb = hi { $n }\n"), (Lang::Id, "a = satu\n"), (Lang::Th, "a = หนึ่ง\n")]);
         assert_eq!(c.t(Lang::Th, "a"), "หนึ่ง");
         assert_eq!(c.t_args(Lang::Id, "b", &[("n", 2.into())]), "hi 2");
         assert_eq!(c.t(Lang::En, "zzz"), "⟦zzz⟧");

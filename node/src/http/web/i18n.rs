@@ -13,7 +13,7 @@ pub use crate::i18n::Lang;
 pub const COOKIE: &str = "kawan_lang";
 
 static WEB: LazyLock<Catalog> = LazyLock::new(|| {
-    Catalog::new([
+    Catalog::new(&[
         (Lang::En, include_str!("i18n/en.ftl")),
         (Lang::Id, include_str!("i18n/id.ftl")),
         (Lang::Th, include_str!("i18n/th.ftl")),
