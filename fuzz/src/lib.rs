@@ -23,7 +23,7 @@ use kawan_tests::fixtures;
 
 /// A store that trusts agencies 1–3 (1 coordinates), with a group of 1 and 2.
 fn store() -> Store {
-    let store = Store::in_memory();
+    let store = Store::in_memory(kawan_node::clock::Clock::system());
     // The fixture list is well formed; a failure here is a bug in the harness.
     let _ = store.install_genesis(&fixtures::trust_list(1, &[1, 2, 3], &[("ops", &[1, 2])]));
     store

@@ -54,7 +54,7 @@ fn main() {
         })
         .collect();
     let direct = {
-        let storage = DataDir::open(&dir.path().join("data")).unwrap();
+        let storage = DataDir::open(&dir.path().join("data"), kawan_node::clock::Clock::system()).unwrap();
         storage.store.install_genesis(&trust).unwrap();
         let records = make_records(&keys, big_n);
         let bytes: Vec<Vec<u8>> = records.iter().map(|v| v.envelope.to_bytes()).collect();

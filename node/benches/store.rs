@@ -62,7 +62,7 @@ fn main() {
     let mut runs: Vec<f64> = (0..3)
         .map(|_| {
             let dir = tempfile::tempdir().unwrap();
-            let storage = DataDir::open(dir.path()).unwrap();
+            let storage = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
             storage.store.install_genesis(&trust).unwrap();
             rate(bytes.len(), || ingest_all(&storage.store, &bytes))
         })
@@ -70,7 +70,7 @@ fn main() {
     runs.sort_by(f64::total_cmp);
     let one = runs[1];
     let dir = tempfile::tempdir().unwrap();
-    let storage = DataDir::open(dir.path()).unwrap();
+    let storage = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
     storage.store.install_genesis(&trust).unwrap();
     // Split by author so each caller's logs arrive in order, as in sync.
     let (even, odd): (Vec<_>, Vec<_>) = sample.iter().partition(|v| v.record.header.author.0[0] % 2 == 0);
@@ -116,7 +116,7 @@ fn main() {
         ("LZ4 everywhere", Compression::Lz4),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(dir.path(), compression).unwrap();
+        let store = Store::open_with(dir.path(), compression, kawan_node::clock::Clock::system()).unwrap();
         store.install_genesis(&trust).unwrap();
         let r = rate(bytes.len(), || ingest_all(&store, &bytes));
         store.compact().unwrap();
@@ -131,7 +131,7 @@ fn main() {
 
     // The large store.
     let dir = tempfile::tempdir().unwrap();
-    let storage = DataDir::open(dir.path()).unwrap();
+    let storage = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
     storage.store.install_genesis(&trust).unwrap();
     let t = Instant::now();
     let all: Vec<Vec<u8>> = records[..big_n].iter().map(|v| v.envelope.to_bytes()).collect();
@@ -166,7 +166,7 @@ fn main() {
 fn serve(dir: &std::path::Path, big_n: usize) {
     let ctx = Context::default();
     let t = Instant::now();
-    let storage = DataDir::open(dir).unwrap();
+    let storage = DataDir::open(dir, kawan_node::clock::Clock::system()).unwrap();
     let first = storage.store.lookup(Kind::Domain, &raw_value(big_n / 2), &ctx, false).unwrap().unwrap();
     assert_eq!(first.len(), 1);
     println!("open + first lookup   : {:?}", t.elapsed());

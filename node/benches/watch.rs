@@ -22,7 +22,7 @@ const MATCHING: usize = 1_000;
 
 fn run(records: &[Vec<u8>], trust: &SignedTrustList, watched: bool) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let data = DataDir::open(dir.path()).unwrap();
+    let data = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
     data.store.install_genesis(trust).unwrap();
     if watched {
         let values: Vec<(Kind, String)> = (0..WATCHED)
@@ -41,7 +41,7 @@ fn run(records: &[Vec<u8>], trust: &SignedTrustList, watched: bool) -> f64 {
         for chunk in records.chunks(BATCH) {
             let new: Vec<RecordId> =
                 svc.data().store.ingest_batch(chunk).into_iter().map(|r| r.unwrap().id()).collect();
-            alerts += svc.look_at(&new, None).unwrap().len();
+            alerts += svc.look_at(&kawan_node::service::Caller::system("alerts"), &new).unwrap().len();
         }
     });
     assert_eq!(alerts, if watched { MATCHING } else { 0 });

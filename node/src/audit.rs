@@ -1,4 +1,4 @@
-//! The append-only, hash-chained audit log (DESIGN.md §6).
+//! The append-only, hash-chained audit log (docs/api.md, "Audit").
 //!
 //! Each entry's hash covers the previous entry's hash, so editing or deleting
 //! any entry breaks every later link; the head (last seq and hash) is kept
@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clock::now_ms,
     local::LocalDb,
     store::{StoreError, engine::Batch},
 };
@@ -94,7 +93,7 @@ impl Audit {
         let (seq, prev) = self.head()?.unwrap_or((0, GENESIS.to_string()));
         let mut e = Entry {
             seq: seq + 1,
-            time_ms: now_ms(),
+            time_ms: self.db.now_ms(),
             actor: actor.to_string(),
             action: action.to_string(),
             detail: detail.to_string(),
@@ -118,7 +117,7 @@ impl Audit {
             return Ok(None);
         }
         let sig = key.sign(CHECKPOINT_DOMAIN, &checkpoint_message(seq, &hash));
-        let c = Checkpoint { seq, hash, time_ms: now_ms(), sig: hex::encode(sig.0) };
+        let c = Checkpoint { seq, hash, time_ms: self.db.now_ms(), sig: hex::encode(sig.0) };
         let mut k = vec![CHECKPOINT];
         k.extend_from_slice(&seq.to_be_bytes());
         let mut batch = Batch::default();
@@ -257,7 +256,7 @@ mod tests {
 
     fn audit() -> (tempfile::TempDir, Audit) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(LocalDb::open(dir.path()).unwrap());
+        let db = Arc::new(LocalDb::open(dir.path(), crate::clock::Clock::system()).unwrap());
         (dir, Audit::open(db).unwrap())
     }
 
@@ -317,7 +316,7 @@ mod checkpoints {
     #[test]
     fn cutting_the_tail_and_rewriting_the_head_is_caught_by_a_signed_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
-        let a = Audit::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
+        let a = Audit::open(Arc::new(LocalDb::open(dir.path(), crate::clock::Clock::system()).unwrap())).unwrap();
         let key = kawan_protocol::Keypair::from_secret_bytes([3; 32]);
         for _ in 0..5 {
             a.append("analyst-1", "query", "x").unwrap();

@@ -22,6 +22,7 @@ use kawan_protocol::Envelope;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    clock::Clock,
     config::Config,
     data_dir::DataDir,
     store::{StoreError, engine::Batch, engine::Space},
@@ -130,12 +131,12 @@ pub fn write(
         agency: config.agency.name.clone(),
         network: config.agency.network.to_string(),
         agency_keys,
-        created_ms: crate::clock::now_ms(),
+        created_ms: data.clock().now_ms(),
         entries,
     };
     let mut tar = tar::Builder::new(out);
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Malformed(e.to_string()))?;
-    append_bytes(&mut tar, "manifest.json", &json)?;
+    append_bytes(&mut tar, "manifest.json", &json, manifest.created_ms / 1000)?;
     for (name, path) in
         [("kawan.toml", crate::config::path(node_dir)), ("genesis.trust", node_dir.join(&config.paths.genesis))]
     {
@@ -149,12 +150,17 @@ pub fn write(
     Ok(manifest)
 }
 
-/// Appends in-memory bytes as a file (mode 0600).
-pub fn append_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// Appends in-memory bytes as a file (mode 0600) modified at `mtime_s`.
+pub fn append_bytes<W: Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    bytes: &[u8],
+    mtime_s: u64,
+) -> std::io::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_size(bytes.len() as u64);
     header.set_mode(0o600);
-    header.set_mtime(crate::clock::now_ms() / 1000);
+    header.set_mtime(mtime_s);
     header.set_cksum();
     tar.append_data(&mut header, name, bytes)
 }
@@ -162,7 +168,7 @@ pub fn append_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, bytes: &[u8
 /// Restores a backup into `target` (which must not exist or be empty):
 /// files, then both databases; then checks every record's signature and the
 /// audit log's hash chain and signed checkpoints.
-pub fn restore(archive: impl Read, target: &Path) -> Result<Restored, BackupError> {
+pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restored, BackupError> {
     if target.exists() && std::fs::read_dir(target)?.next().is_some() {
         return Err(BackupError::NotEmpty { path: target.to_owned() });
     }
@@ -205,14 +211,14 @@ pub fn restore(archive: impl Read, target: &Path) -> Result<Restored, BackupErro
         Config::load_file(&target.join(crate::config::FILE)).map_err(|e| BackupError::Malformed(e.to_string()))?;
     let data_path = target.join(&config.paths.data);
     {
-        let data = DataDir::open(&data_path).map_err(|e| BackupError::Open(e.to_string()))?;
+        let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
         import(&scratch.path().join("local.kv"), crate::local::SPACES, |b| data.local().import(b))?;
         import(&scratch.path().join("records.kv"), crate::store::keys::SPACES, |b| data.store.import(b))?;
         data.close()?;
     }
     drop(scratch);
     // Opened again so the store reads the restored trust list.
-    let data = DataDir::open(&data_path).map_err(|e| BackupError::Open(e.to_string()))?;
+    let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
     let (mut records, mut bad) = (0u64, 0u64);
     data.store.dump(&mut |space, _, v| {
         if space == "records" {
@@ -294,7 +300,7 @@ mod tests {
         let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
         config.write(dir.path()).unwrap();
         let key = Keypair::from_secret_bytes([3; 32]);
-        let data = DataDir::open(&dir.path().join("data")).unwrap();
+        let data = DataDir::open(&dir.path().join("data"), Clock::system()).unwrap();
         let body = Body::Indicator(Indicator::new(Kind::Domain, "jobs.example", IndicatorRole::JobAd, Tlp::Green));
         data.store.publish(&key, &config.agency.network, body, None).unwrap();
         data.cases
@@ -311,7 +317,7 @@ mod tests {
     fn a_backup_restores_what_it_holds() {
         let (_dir, archive) = backed_up();
         let target = tempfile::tempdir().unwrap();
-        let r = restore(archive.as_slice(), target.path()).unwrap();
+        let r = restore(archive.as_slice(), target.path(), Clock::system()).unwrap();
         assert_eq!((r.records, r.cases, r.audit_entries, r.key_restored), (1, 1, 1, false));
         assert!(target.path().join("kawan.toml").is_file());
     }
@@ -322,18 +328,18 @@ mod tests {
         // Cut short inside the records' file.
         let at = archive.windows(12).position(|w| w == b"jobs.example").unwrap();
         let target = tempfile::tempdir().unwrap();
-        let err = restore(&archive[..at], target.path()).unwrap_err();
+        let err = restore(&archive[..at], target.path(), Clock::system()).unwrap_err();
         assert!(matches!(err, BackupError::Malformed(_) | BackupError::Io(_)), "{err}");
         // Not an archive at all.
         let target = tempfile::tempdir().unwrap();
-        assert!(restore(&b"hello"[..], target.path()).is_err());
+        assert!(restore(&b"hello"[..], target.path(), Clock::system()).is_err());
         // A record altered inside the archive fails its signature check (the
         // value's last occurrence is in the signed record; the first, in the index).
         let last = archive.windows(12).rposition(|w| w == b"jobs.example").unwrap();
         let mut tampered = archive.clone();
         tampered[last] = b'J';
         let target = tempfile::tempdir().unwrap();
-        let err = restore(tampered.as_slice(), target.path()).unwrap_err();
+        let err = restore(tampered.as_slice(), target.path(), Clock::system()).unwrap_err();
         assert!(matches!(err, BackupError::Records { bad: 1, total: 1 }), "{err}");
     }
 }

@@ -1,5 +1,5 @@
-//! Local cases (DESIGN.md §3): what an agency knows about its own
-//! investigations — references, victims, narratives — linked to shared
+//! Local cases (docs/security.md, "Assets"): what an agency knows about its
+//! own investigations — references, victims, narratives — linked to shared
 //! indicator ids. Cases live in the local database ([`crate::local`]) behind
 //! this type, which the network and export code never receive, so nothing
 //! there can reach a peer. A case and its link index change in one atomic batch.
@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use kawan_protocol::{Kind, RecordId};
 
 use crate::{
-    clock::now_ms,
     local::LocalDb,
     store::{StoreError, engine::Batch},
 };
@@ -75,8 +74,9 @@ pub struct NewCase {
     pub deconfliction_opt_out: bool,
 }
 
-/// Keyspaces: `cases` (id → case JSON) and `case_links` (record id ‖ case
-/// id → (): which cases mention an indicator).
+/// Keyspaces: `cases` (id → case JSON), `case_links` (record id ‖ case
+/// id → (): which cases mention an indicator) and `case_values` (kind ‖ 0 ‖
+/// value ‖ 0 ‖ case id → (): which cases hold a value).
 pub struct Cases {
     db: Arc<LocalDb>,
     /// Serialises read-modify-write of a case and its links.
@@ -97,7 +97,7 @@ impl Cases {
         }
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = Batch::default();
-        let now = now_ms();
+        let now = self.db.now_ms();
         let case = Case {
             id: self.db.next_id("case", &mut batch)?,
             reference: new.reference,
@@ -137,7 +137,7 @@ impl Cases {
         let hex = record.to_string();
         if !case.links.contains(&hex) {
             case.links.push(hex);
-            case.updated_ms = now_ms();
+            case.updated_ms = self.db.now_ms();
         }
         let mut batch = Batch::default();
         batch.insert("case_links", link_key(record, id), Vec::new());
@@ -153,7 +153,7 @@ impl Cases {
         let v = CaseValue { kind, value: value.to_string() };
         if !case.values.contains(&v) {
             case.values.push(v);
-            case.updated_ms = now_ms();
+            case.updated_ms = self.db.now_ms();
         }
         let mut batch = Batch::default();
         batch.insert("case_values", value_key(kind, value, id), Vec::new());
@@ -178,7 +178,7 @@ impl Cases {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut case = self.get(id)?;
         case.deconfliction_opt_out = opt_out;
-        case.updated_ms = now_ms();
+        case.updated_ms = self.db.now_ms();
         self.put(&case, Batch::default())?;
         Ok(case)
     }
@@ -187,7 +187,7 @@ impl Cases {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut case = self.get(id)?;
         case.links.retain(|l| *l != record.to_string());
-        case.updated_ms = now_ms();
+        case.updated_ms = self.db.now_ms();
         let mut batch = Batch::default();
         batch.remove("case_links", link_key(record, id));
         self.put(&case, batch)?;
@@ -243,14 +243,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rec = RecordId([7; 32]);
         let id = {
-            let cases = Cases::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
+            let cases =
+                Cases::open(Arc::new(LocalDb::open(dir.path(), crate::clock::Clock::system()).unwrap())).unwrap();
             let c = cases
                 .create(NewCase { reference: "OP-1".into(), title: "Fake jobs".into(), ..Default::default() })
                 .unwrap();
             cases.link(c.id, &rec).unwrap();
             c.id
         };
-        let cases = Cases::open(Arc::new(LocalDb::open(dir.path()).unwrap())).unwrap();
+        let cases = Cases::open(Arc::new(LocalDb::open(dir.path(), crate::clock::Clock::system()).unwrap())).unwrap();
         assert_eq!(cases.get(id).unwrap().links, vec![rec.to_string()]);
         cases.add_value(id, Kind::Phone, "+447700900123").unwrap();
         assert_eq!(cases.cases_with_value(Kind::Phone, "+447700900123").unwrap(), vec![id]);

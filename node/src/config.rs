@@ -211,7 +211,8 @@ listen = {api}
 max_body_bytes = {max_body}
 
 [p2p]
-# libp2p listen addresses: TCP (noise + yamux) and QUIC.
+# libp2p listen addresses: TCP only (noise + yamux); a /quic-v1 address is
+# skipped with a warning.
 listen = {p2p}
 # Peers to dial at start: multiaddrs ending in /p2p/<peer id>.
 bootstrap = {bootstrap}

@@ -9,6 +9,7 @@ use std::{
 use kawan_protocol::{Country, NetworkId, SignedTrustList};
 
 use crate::{
+    clock::Clock,
     config::{Config, ConfigError},
     data_dir::{DataDir, OpenError},
     identity::{self, IdentityError},
@@ -91,7 +92,7 @@ pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Res
     }
     let config = Config::new(name, country, network);
     let key = identity::create(&dir.join(&config.paths.key))?;
-    let storage = DataDir::open(&dir.join(&config.paths.data))?;
+    let storage = DataDir::open(&dir.join(&config.paths.data), Clock::system())?;
     let (token, _) = storage.tokens.create("operator", Role::Operator)?;
     write_private(&dir.join(TOKEN_FILE), &format!("{token}\n"))?;
     config.write(dir)?;
@@ -121,7 +122,7 @@ impl Node {
         let config = Config::load(dir)?;
         let key_path = dir.join(&config.paths.key);
         identity::load(&key_path)?;
-        let storage = DataDir::open(&dir.join(&config.paths.data))?;
+        let storage = DataDir::open(&dir.join(&config.paths.data), Clock::system())?;
         let genesis = dir.join(&config.paths.genesis);
         if genesis.exists() {
             let bytes = std::fs::read(&genesis)
@@ -183,13 +184,6 @@ impl Node {
                 }
             })
         };
-        // Alerts to the agency's own case system, if it has one.
-        let webhook = match (&self.svc.config().alerts.webhook, &self.svc.config().alerts.webhook_secret) {
-            (Some(url), Some(secret)) => {
-                Some(tokio::spawn(crate::webhook::deliver(self.svc.clone(), url.clone(), secret.clone())))
-            }
-            _ => None,
-        };
         // What the network did that the audit log must show.
         let audit_events = {
             let svc = self.svc.clone();
@@ -201,20 +195,9 @@ impl Node {
                 }
             })
         };
-        // Buffered writes (read audit entries) reach the disk within 500 ms.
-        let persister = {
-            let svc = self.svc.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-                loop {
-                    tick.tick().await;
-                    let svc = svc.clone();
-                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.data().flush()).await {
-                        tracing::error!(error = %e, "persisting buffered writes failed");
-                    }
-                }
-            })
-        };
+        // Background work: persisting buffered writes, sweeping sessions,
+        // the deconfliction filter, webhook delivery (`jobs::node_jobs`).
+        let jobs = crate::jobs::start(self.svc.clone(), crate::jobs::node_jobs(&self.svc));
         let addr = self.svc.config().api.listen;
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
@@ -233,12 +216,9 @@ impl Node {
         }
         let app = crate::http::app(self.svc.clone());
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(DaemonError::Serve)?;
-        persister.abort();
+        drop(jobs);
         audit_events.abort();
         answering.abort();
-        if let Some(w) = webhook {
-            w.abort();
-        }
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
         if let Err(e) = self.svc.checkpoint_audit() {

@@ -10,6 +10,7 @@ use std::{
 use crate::{
     audit::{Audit, AuditError},
     cases::{CaseError, Cases},
+    clock::Clock,
     local::{self, LocalDb},
     store::{self, Store, StoreError},
     tokens::{TokenError, Tokens},
@@ -68,10 +69,15 @@ impl DataDir {
         &self.local
     }
 
+    /// The clock both databases read "now" from.
+    pub fn clock(&self) -> &Clock {
+        self.store.clock()
+    }
+
     /// Opens (or creates) the node's databases in `path`. Fails if another
     /// process has them open, or if they were written in a format this
     /// binary does not read.
-    pub fn open(path: &Path) -> Result<DataDir, OpenError> {
+    pub fn open(path: &Path, clock: Clock) -> Result<DataDir, OpenError> {
         // sled left these two files at the top of its directory.
         if path.join("conf").is_file() && path.join("db").is_file() {
             return Err(OpenError::SledStore(path.to_owned()));
@@ -82,17 +88,17 @@ impl DataDir {
             let path = path.to_owned();
             move |source| OpenError::Open { path, source }
         };
-        let store = Store::open(&records).map_err(opened(&records))?;
+        let store = Store::open(&records, clock.clone()).map_err(opened(&records))?;
         check_format(&records, "a record store", store.format(), store::FORMAT, || store.write_format())?;
         let local_path = path.join("local");
-        let local = Arc::new(LocalDb::open(&local_path).map_err(opened(&local_path))?);
+        let local = Arc::new(LocalDb::open(&local_path, clock).map_err(opened(&local_path))?);
         check_format(&local_path, "a local database", local.format(), local::FORMAT, || local.write_format())?;
         DataDir::assemble(Arc::new(store), local)
     }
 
     /// Both databases in memory, for tests.
-    pub fn in_memory() -> Result<DataDir, OpenError> {
-        DataDir::assemble(Arc::new(Store::in_memory()), Arc::new(LocalDb::in_memory()))
+    pub fn in_memory(clock: Clock) -> Result<DataDir, OpenError> {
+        DataDir::assemble(Arc::new(Store::in_memory(clock.clone())), Arc::new(LocalDb::in_memory(clock)))
     }
 
     fn assemble(store: Arc<Store>, local: Arc<LocalDb>) -> Result<DataDir, OpenError> {

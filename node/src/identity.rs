@@ -1,5 +1,5 @@
 //! The agency's identity: one ed25519 key that signs records and is also the
-//! node's libp2p identity, so a PeerId *is* an agency (DESIGN.md §2).
+//! node's libp2p identity, so a PeerId *is* an agency (docs/security.md, "Assets").
 
 use std::{
     fs,

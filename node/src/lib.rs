@@ -16,7 +16,8 @@
 //! - `identity`: the agency key, which is also the libp2p identity
 //! - `config`, `daemon`: `kawan.toml`, `kawan init` and `kawan run`
 //! - `coordinator`: trust-list tooling; `files`: atomic file replacement
-//! - `metrics`: Prometheus counters; `clock`: the wall clock
+//! - `metrics`: Prometheus counters; `clock`: the injected clock (system or manual)
+//! - `jobs`: every background task, supervised and counted
 //! - `i18n`: words for people in their language (Fluent catalogs)
 //! - `webhook`: alerts posted, signed, to the agency's own case system
 
@@ -36,6 +37,7 @@ pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod interop;
+pub mod jobs;
 pub mod local;
 pub mod metrics;
 pub mod net;

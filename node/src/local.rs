@@ -1,10 +1,13 @@
-//! The node's local database (DESIGN.md §6): cases, case links, API tokens
-//! and the audit log, in a directory of its own. Nothing here is shared, and
-//! the record store's type has no handle on it: the network task, which gets
-//! only the record store, cannot reach a case even by mistake.
+//! The node's local database (docs/architecture.md, "The local database"):
+//! cases, case links, API tokens, sessions, the audit log, watchlists and
+//! alerts, deconfliction questions and contacts, in a directory of its own.
+//! Nothing here is shared, and the record store's type has no handle on it:
+//! the network task, which gets only the record store, cannot reach a case
+//! even by mistake.
 
 use std::path::Path;
 
+use crate::clock::Clock;
 use crate::store::{
     StoreError,
     engine::{Batch, Durability, Engine, Scan, Space, prefix_range},
@@ -34,15 +37,22 @@ pub const FORMAT: u32 = 1;
 
 pub struct LocalDb {
     engine: Box<dyn Engine>,
+    /// "Now" for every row's times (cases, tokens, sessions, audit, alerts).
+    clock: Clock,
 }
 
 impl LocalDb {
-    pub fn open(path: &Path) -> Result<LocalDb, StoreError> {
-        Ok(LocalDb { engine: Box::new(FjallEngine::open(path, SPACES, Compression::Default)?) })
+    pub fn open(path: &Path, clock: Clock) -> Result<LocalDb, StoreError> {
+        Ok(LocalDb { engine: Box::new(FjallEngine::open(path, SPACES, Compression::Default)?), clock })
     }
 
-    pub fn in_memory() -> LocalDb {
-        LocalDb { engine: Box::new(MemoryEngine::new(SPACES)) }
+    pub fn in_memory(clock: Clock) -> LocalDb {
+        LocalDb { engine: Box::new(MemoryEngine::new(SPACES)), clock }
+    }
+
+    /// Now, by the node's clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {

@@ -53,6 +53,12 @@ struct Offence {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobRun {
+    job: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: String,
 }
@@ -85,6 +91,7 @@ pub struct Metrics {
     deconflict_refused: Counter,
     deconflict_values: Gauge,
     deconflict_filter_bytes: Gauge,
+    job_runs: Family<JobRun, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -119,6 +126,7 @@ impl Metrics {
             deconflict_refused: Counter::default(),
             deconflict_values: Gauge::default(),
             deconflict_filter_bytes: Gauge::default(),
+            job_runs: Family::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|e| e.into_inner());
@@ -168,6 +176,7 @@ impl Metrics {
                 "Size of this node's deconfliction filter",
                 m.deconflict_filter_bytes.clone(),
             );
+            r.register("job_runs", "Runs of each background job, by outcome (ok, error, panic)", m.job_runs.clone());
         }
         m
     }
@@ -192,6 +201,11 @@ impl Metrics {
 
     pub fn net_up(&self, up: bool) {
         self.net_up.set(i64::from(up));
+    }
+
+    /// A background job ran once, with this outcome.
+    pub fn job_ran(&self, job: &str, outcome: &str) {
+        self.job_runs.get_or_create(&JobRun { job: job.into(), outcome: outcome.into() }).inc();
     }
 
     pub fn net_restarted(&self) {

@@ -1,15 +1,18 @@
-//! The one outbound-data gate (DESIGN.md §3): whether a piece of data may go
-//! to a recipient over an output path. Every path that sends or shows data —
-//! gossip, group push, pull answers, relays, the REST API, the web page,
-//! TAXII, the MISP feed, CSV and STIX exports — asks [`Policy::allows`], so
-//! "what may leave this node, to whom?" has one answer, and a new output
-//! path is one new [`Path`] and one new column in the table test below.
+//! The one outbound-data gate (docs/architecture.md, "One application core"):
+//! whether a piece of data may go to a recipient over an output path. Every
+//! path that sends or shows data — network records spreading peer to peer
+//! (the `gossip` path), group push, pull answers, relays, the REST API, the
+//! web page, TAXII, the MISP feed, CSV and STIX exports, deconfliction
+//! answers — asks [`Policy::allows`], so "what may leave this node, to
+//! whom?" has one answer, and a new output path is one new [`Path`] and one
+//! new column in the table test below.
 //!
 //! The rules:
 //! - another agency's node receives a record only if it is an active member
 //!   of the trust list in force and may see the record's channel (the
-//!   network, or a sharing group it is in); group records never go on the
-//!   gossip topic; RED and case data never go to a peer;
+//!   network, or a sharing group it is in); group records never travel on
+//!   the `gossip` path, only pushed or relayed to their group's members; RED
+//!   and case data never go to a peer;
 //! - this agency's own analysts (REST, CLI, web) see everything stored,
 //!   and their cases;
 //! - export clients (TAXII, MISP, CSV, STIX) get CLEAR, GREEN and AMBER of
@@ -25,7 +28,9 @@ use kawan_protocol::{AgencyKey, Channel, Membership, Tlp};
 /// An output path: a way data leaves the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Path {
-    /// The network gossip topic.
+    /// A network record spreading peer to peer: an author's push, the
+    /// announcement of its short id, the answer to a peer that asked for it
+    /// (no gossipsub topic; the name is the metrics label).
     Gossip,
     /// A group record pushed straight to the group's connected members.
     Push,
@@ -48,10 +53,14 @@ pub enum Path {
     /// A private hit/no-hit answer to another agency (one bit per value,
     /// never the record or the case behind it).
     Deconfliction,
+    /// The node's own background work for this agency (jobs, alerts on
+    /// what peers sent, auditing what the network did): reads what the
+    /// agency's analysts may read, and sends nothing out.
+    System,
 }
 
 impl Path {
-    pub const ALL: [Path; 11] = [
+    pub const ALL: [Path; 12] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
@@ -63,6 +72,7 @@ impl Path {
         Path::Csv,
         Path::Stix,
         Path::Deconfliction,
+        Path::System,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +88,7 @@ impl Path {
             Path::Csv => "csv",
             Path::Stix => "stix",
             Path::Deconfliction => "deconfliction",
+            Path::System => "system",
         }
     }
 
@@ -86,9 +97,9 @@ impl Path {
         matches!(self, Path::Gossip | Path::Push | Path::PullAnswer | Path::Relay)
     }
 
-    /// Paths to this agency's own people.
+    /// Paths to this agency's own people, and the node's own work for them.
     fn to_analysts(self) -> bool {
-        matches!(self, Path::Rest | Path::Web)
+        matches!(self, Path::Rest | Path::Web | Path::System)
     }
 
     /// Paths into other tools (which may pass data further).
@@ -205,7 +216,7 @@ impl<'a> Policy<'a> {
 }
 
 /// Decisions made in this process: `[path][refused, allowed]`.
-static DECISIONS: [[AtomicU64; 2]; 11] = [const { [const { AtomicU64::new(0) }; 2] }; 11];
+static DECISIONS: [[AtomicU64; 2]; Path::ALL.len()] = [const { [const { AtomicU64::new(0) }; 2] }; Path::ALL.len()];
 
 /// Per path: (allowed, refused) decisions so far, for `/metrics`.
 pub fn decisions() -> Vec<(Path, u64, u64)> {
@@ -288,51 +299,51 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay | rest web | taxii misp csv stix | deconfliction.
+    /// gossip push pull relay | rest web | taxii misp csv stix | deconfliction | system.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYY|..|....|."),
-        (Class::Clear, Who::GroupMember, "YYYY|..|....|."),
-        (Class::Clear, Who::NonMember, "....|..|....|."),
-        (Class::Clear, Who::RemovedMember, "....|..|....|."),
-        (Class::Clear, Who::ExpiredMember, "....|..|....|."),
-        (Class::Clear, Who::LocalAnalyst, "....|YY|....|."),
-        (Class::Clear, Who::TaxiiClient, "....|..|YYYY|."),
-        (Class::Green, Who::Member, "YYYY|..|....|."),
-        (Class::Green, Who::GroupMember, "YYYY|..|....|."),
-        (Class::Green, Who::NonMember, "....|..|....|."),
-        (Class::Green, Who::RemovedMember, "....|..|....|."),
-        (Class::Green, Who::ExpiredMember, "....|..|....|."),
-        (Class::Green, Who::LocalAnalyst, "....|YY|....|."),
-        (Class::Green, Who::TaxiiClient, "....|..|YYYY|."),
-        (Class::AmberInGroup, Who::Member, "....|..|....|."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYY|..|....|."),
-        (Class::AmberInGroup, Who::NonMember, "....|..|....|."),
-        (Class::AmberInGroup, Who::RemovedMember, "....|..|....|."),
-        (Class::AmberInGroup, Who::ExpiredMember, "....|..|....|."),
-        (Class::AmberInGroup, Who::LocalAnalyst, "....|YY|....|."),
-        (Class::AmberInGroup, Who::TaxiiClient, "....|..|YYYY|."),
-        (Class::StrictInGroup, Who::Member, "....|..|....|."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYY|..|....|."),
-        (Class::StrictInGroup, Who::NonMember, "....|..|....|."),
-        (Class::StrictInGroup, Who::RemovedMember, "....|..|....|."),
-        (Class::StrictInGroup, Who::ExpiredMember, "....|..|....|."),
-        (Class::StrictInGroup, Who::LocalAnalyst, "....|YY|....|."),
-        (Class::StrictInGroup, Who::TaxiiClient, "....|..|....|."),
-        (Class::Case, Who::Member, "....|..|....|."),
-        (Class::Case, Who::GroupMember, "....|..|....|."),
-        (Class::Case, Who::NonMember, "....|..|....|."),
-        (Class::Case, Who::RemovedMember, "....|..|....|."),
-        (Class::Case, Who::ExpiredMember, "....|..|....|."),
-        (Class::Case, Who::LocalAnalyst, "....|YY|....|."),
-        (Class::Case, Who::TaxiiClient, "....|..|....|."),
-        (Class::HitOrNot, Who::Member, "....|..|....|Y"),
-        (Class::HitOrNot, Who::GroupMember, "....|..|....|Y"),
-        (Class::HitOrNot, Who::NonMember, "....|..|....|."),
-        (Class::HitOrNot, Who::RemovedMember, "....|..|....|."),
-        (Class::HitOrNot, Who::ExpiredMember, "....|..|....|."),
-        (Class::HitOrNot, Who::LocalAnalyst, "....|..|....|."),
-        (Class::HitOrNot, Who::TaxiiClient, "....|..|....|."),
+        (Class::Clear, Who::Member, "YYYY|..|....|.|."),
+        (Class::Clear, Who::GroupMember, "YYYY|..|....|.|."),
+        (Class::Clear, Who::NonMember, "....|..|....|.|."),
+        (Class::Clear, Who::RemovedMember, "....|..|....|.|."),
+        (Class::Clear, Who::ExpiredMember, "....|..|....|.|."),
+        (Class::Clear, Who::LocalAnalyst, "....|YY|....|.|Y"),
+        (Class::Clear, Who::TaxiiClient, "....|..|YYYY|.|."),
+        (Class::Green, Who::Member, "YYYY|..|....|.|."),
+        (Class::Green, Who::GroupMember, "YYYY|..|....|.|."),
+        (Class::Green, Who::NonMember, "....|..|....|.|."),
+        (Class::Green, Who::RemovedMember, "....|..|....|.|."),
+        (Class::Green, Who::ExpiredMember, "....|..|....|.|."),
+        (Class::Green, Who::LocalAnalyst, "....|YY|....|.|Y"),
+        (Class::Green, Who::TaxiiClient, "....|..|YYYY|.|."),
+        (Class::AmberInGroup, Who::Member, "....|..|....|.|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYY|..|....|.|."),
+        (Class::AmberInGroup, Who::NonMember, "....|..|....|.|."),
+        (Class::AmberInGroup, Who::RemovedMember, "....|..|....|.|."),
+        (Class::AmberInGroup, Who::ExpiredMember, "....|..|....|.|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, "....|YY|....|.|Y"),
+        (Class::AmberInGroup, Who::TaxiiClient, "....|..|YYYY|.|."),
+        (Class::StrictInGroup, Who::Member, "....|..|....|.|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYY|..|....|.|."),
+        (Class::StrictInGroup, Who::NonMember, "....|..|....|.|."),
+        (Class::StrictInGroup, Who::RemovedMember, "....|..|....|.|."),
+        (Class::StrictInGroup, Who::ExpiredMember, "....|..|....|.|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, "....|YY|....|.|Y"),
+        (Class::StrictInGroup, Who::TaxiiClient, "....|..|....|.|."),
+        (Class::Case, Who::Member, "....|..|....|.|."),
+        (Class::Case, Who::GroupMember, "....|..|....|.|."),
+        (Class::Case, Who::NonMember, "....|..|....|.|."),
+        (Class::Case, Who::RemovedMember, "....|..|....|.|."),
+        (Class::Case, Who::ExpiredMember, "....|..|....|.|."),
+        (Class::Case, Who::LocalAnalyst, "....|YY|....|.|Y"),
+        (Class::Case, Who::TaxiiClient, "....|..|....|.|."),
+        (Class::HitOrNot, Who::Member, "....|..|....|Y|."),
+        (Class::HitOrNot, Who::GroupMember, "....|..|....|Y|."),
+        (Class::HitOrNot, Who::NonMember, "....|..|....|.|."),
+        (Class::HitOrNot, Who::RemovedMember, "....|..|....|.|."),
+        (Class::HitOrNot, Who::ExpiredMember, "....|..|....|.|."),
+        (Class::HitOrNot, Who::LocalAnalyst, "....|..|....|.|."),
+        (Class::HitOrNot, Who::TaxiiClient, "....|..|....|.|."),
     ];
 
     #[test]

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clock::now_ms,
     local::LocalDb,
     store::{StoreError, engine::Batch},
     tokens::{TokenInfo, Tokens},
@@ -29,6 +28,13 @@ struct Stored {
     last_ms: u64,
 }
 
+impl Stored {
+    /// Used recently enough, and not too old, at `now`.
+    fn live(&self, now: u64) -> bool {
+        now.saturating_sub(self.last_ms) < IDLE_MS && now.saturating_sub(self.created_ms) < ABSOLUTE_MS
+    }
+}
+
 pub struct Sessions {
     db: Arc<LocalDb>,
 }
@@ -47,7 +53,7 @@ impl Sessions {
         let mut id = [0u8; 32];
         getrandom::fill(&mut id).map_err(|e| StoreError::Write(format!("no randomness: {e}")))?;
         let id = hex::encode(id);
-        let now = now_ms();
+        let now = self.db.now_ms();
         let stored = Stored { token: Tokens::hash_hex(token), created_ms: now, last_ms: now };
         let mut batch = Batch::default();
         batch.insert("sessions", key(&id), serde_json::to_vec(&stored).unwrap_or_default());
@@ -61,9 +67,8 @@ impl Sessions {
         let k = key(id);
         let Some(v) = self.db.get("sessions", &k)? else { return Ok(None) };
         let Ok(mut s) = serde_json::from_slice::<Stored>(&v) else { return Ok(None) };
-        let now = now_ms();
-        let live = now.saturating_sub(s.last_ms) < IDLE_MS && now.saturating_sub(s.created_ms) < ABSOLUTE_MS;
-        let info = if live { tokens.by_hash_hex(&s.token)? } else { None };
+        let now = self.db.now_ms();
+        let info = if s.live(now) { tokens.by_hash_hex(&s.token)? } else { None };
         let Some(info) = info else {
             self.end(id)?;
             return Ok(None);
@@ -75,6 +80,26 @@ impl Sessions {
             self.db.commit_buffered(batch)?;
         }
         Ok(Some(info))
+    }
+
+    /// Removes every session that expired (idle or too old) by `now`, or
+    /// whose row cannot be read; returns how many. Run by the session-sweep
+    /// job, so a session nobody comes back to does not stay on disk.
+    pub fn sweep(&self) -> Result<usize, StoreError> {
+        let now = self.db.now_ms();
+        let mut batch = Batch::default();
+        let mut n = 0;
+        for item in self.db.scan_prefix("sessions", &[], false) {
+            let (k, v) = item?;
+            if !serde_json::from_slice::<Stored>(&v).is_ok_and(|s| s.live(now)) {
+                batch.remove("sessions", k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.db.commit(batch)?;
+        }
+        Ok(n)
     }
 
     /// Ends a session (logout).

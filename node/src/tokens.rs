@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clock::now_ms,
     local::LocalDb,
     store::{StoreError, engine::Batch},
 };
@@ -99,7 +98,7 @@ impl Tokens {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| TokenError::Random(e.to_string()))?;
         let token = format!("kawan_{}", hex::encode(secret));
-        let info = TokenInfo { name: name.to_string(), role, created_ms: now_ms() };
+        let info = TokenInfo { name: name.to_string(), role, created_ms: self.db.now_ms() };
         let hash = hash(&token);
         let mut batch = Batch::default();
         batch.insert("tokens", hash.to_vec(), serde_json::to_vec(&info).unwrap_or_default());
@@ -160,7 +159,7 @@ mod tests {
 
     #[test]
     fn tokens_check_list_and_revoke() {
-        let t = Tokens::open(Arc::new(LocalDb::in_memory())).unwrap();
+        let t = Tokens::open(Arc::new(LocalDb::in_memory(crate::clock::Clock::system()))).unwrap();
         let (secret, info) = t.create("alice", Role::Analyst).unwrap();
         assert_eq!(t.check(&secret).unwrap(), Some(info));
         assert_eq!(t.check("kawan_wrong").unwrap(), None);

@@ -12,7 +12,6 @@ use kawan_protocol::Kind;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clock::now_ms,
     local::LocalDb,
     store::{StoreError, engine::Batch},
 };
@@ -80,8 +79,8 @@ pub struct DeadLetter {
     pub failed_ms: u64,
 }
 
-/// Keyspaces: `watch` (id → entry), `watch_values` (kind ‖ value ‖ 0 ‖ id →
-/// ()), `alerts` (id → alert), `dead_letters` (alert id → dead letter).
+/// Keyspaces: `watch` (id → entry), `watch_values` (kind ‖ 0 ‖ value ‖ 0 ‖
+/// id → ()), `alerts` (id → alert), `dead_letters` (alert id → dead letter).
 pub struct Watchlist {
     db: Arc<LocalDb>,
     writer: Mutex<()>,
@@ -108,7 +107,7 @@ impl Watchlist {
             value,
             note,
             owner: owner.to_string(),
-            created_ms: now_ms(),
+            created_ms: self.db.now_ms(),
             expires_ms,
         };
         let bytes =
@@ -123,7 +122,7 @@ impl Watchlist {
     pub fn add_many(&self, owner: &str, values: Vec<(Kind, String)>) -> Result<usize, WatchError> {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = Batch::default();
-        let now = now_ms();
+        let now = self.db.now_ms();
         let n = values.len();
         let first = self.db.next_ids("watch", n as u64, &mut batch)?;
         for ((kind, value), id) in values.into_iter().zip(first..) {
@@ -284,7 +283,7 @@ mod tests {
 
     #[test]
     fn an_imported_watchlist_gets_distinct_ids_and_is_found_by_value() {
-        let w = Watchlist::open(Arc::new(LocalDb::in_memory()));
+        let w = Watchlist::open(Arc::new(LocalDb::in_memory(crate::clock::Clock::system())));
         let one = w.add("ana", Kind::Phone, "+447700900001".into(), None, None).unwrap();
         let values = (2..5).map(|n| (Kind::Phone, format!("+44770090000{n}"))).collect();
         assert_eq!(w.add_many("ana", values).unwrap(), 3);

@@ -57,8 +57,7 @@ pub async fn deliver(svc: Arc<Service>, url: String, secret: String) {
         }
         if !error.is_empty() {
             tracing::warn!(alert = alert.id, %error, attempts, "webhook delivery failed: kept as a dead letter");
-            let letter =
-                DeadLetter { alert: alert.id, url: url.clone(), attempts, error, failed_ms: crate::clock::now_ms() };
+            let letter = DeadLetter { alert: alert.id, url: url.clone(), attempts, error, failed_ms: svc.now_ms() };
             let svc = svc.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 if let Err(e) = svc.data().watch.dead_letter(&letter) {

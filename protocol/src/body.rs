@@ -1,4 +1,4 @@
-//! Record bodies (DESIGN.md §2). Optional fields are omitted when absent and
+//! Record bodies (docs/protocol.md §2.3). Optional fields are omitted when absent and
 //! lists when empty: that is the canonical encoding, and any other is refused.
 
 use serde::{Deserialize, Serialize};
@@ -69,17 +69,9 @@ impl Body {
         }
     }
 
+    /// The family's wire name, or "newer" for a record of a newer kind.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Body::Indicator(_) => "indicator",
-            Body::Typology(_) => "typology",
-            Body::Technique(_) => "technique",
-            Body::Sighting(_) => "sighting",
-            Body::Revision(_) => "revision",
-            Body::Retraction(_) => "retraction",
-            Body::Referral(_) => "referral",
-            Body::Unknown(_) => "newer",
-        }
+        self.family().map_or("newer", crate::Family::as_str)
     }
 }
 

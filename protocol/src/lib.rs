@@ -9,7 +9,9 @@
 //! # Layout
 //!
 //! - `record`: the signed envelope, header, record id, batch verification
-//! - `body`: indicator, typology, technique, sighting, revision, retraction
+//! - `body`: indicator, typology, technique, sighting, revision, retraction, referral
+//! - `family`: the record families as one type, from which every list of
+//!   families derives
 //! - `cbor`: canonical CBOR with bounded decoding
 //! - `limits`: every size bound untrusted bytes are held to
 //! - `keys`: agency keys, signatures, record ids
@@ -32,6 +34,7 @@ pub mod card;
 pub mod cbor;
 pub mod country;
 pub mod deconflict;
+pub mod family;
 pub mod keys;
 pub mod limits;
 pub mod newer;
@@ -48,6 +51,7 @@ pub use body::{
 pub use card::{Card, CardBody, CardError, LogEnd, Replaces};
 pub use cbor::CborError;
 pub use country::{Country, UnknownCountry};
+pub use family::{Family, UnknownFamily};
 pub use keys::{AgencyKey, KeyError, Keypair, RecordId, Sig};
 pub use newer::{Newer, Unknown};
 pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, normalize};

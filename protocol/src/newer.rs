@@ -18,7 +18,8 @@ use serde::{
 };
 
 use crate::{
-    Body, Header, Record, Retraction, Revision, Sighting, Technique, Typology, cbor, limits::Bounds, record::VERSION,
+    Body, Family, Header, Record, Retraction, Revision, Sighting, Technique, Typology, cbor, limits::Bounds,
+    record::VERSION,
 };
 
 /// What a node that does not know a record's family, fields or values keeps
@@ -53,14 +54,10 @@ impl std::fmt::Display for Newer {
     }
 }
 
-/// The body families this node reads.
-pub const FAMILIES: [&str; 7] =
-    ["indicator", "typology", "technique", "sighting", "revision", "retraction", "referral"];
-
 /// What a node tells its peers it is (libp2p identify's agent version):
 /// `kawan/<software> (protocol <v>; reads <family>,<family>…)`.
 pub fn agent(software: &str) -> String {
-    format!("kawan/{software} (protocol {VERSION}; reads {})", FAMILIES.join(","))
+    format!("kawan/{software} (protocol {VERSION}; reads {})", Family::ALL.map(Family::as_str).join(","))
 }
 
 /// The families a peer's agent string says it reads (`None`: not a Kawan
@@ -116,19 +113,19 @@ pub fn read(signed: &[u8], strict: &cbor::CborError) -> Option<Record> {
     let [(Value::Text(family), fields)] = entries.as_slice() else { return None };
     let newer = if h.v > VERSION {
         Newer::Version(h.v)
-    } else if !FAMILIES.contains(&family.as_str()) {
-        Newer::Family
+    } else if let Ok(known) = family.parse::<Family>() {
+        known_family(known, fields, strict)?
     } else {
-        known_family(family, fields, strict)?
+        Newer::Family
     };
     Some(Record { header, body: Body::Unknown(Unknown { family: family.clone(), newer }) })
 }
 
 /// A known family that did not decode: newer if it only adds top-level
 /// fields (and reads without them) or uses an enum value this node lacks.
-fn known_family(family: &str, fields: &Value, strict: &cbor::CborError) -> Option<Newer> {
+fn known_family(family: Family, fields: &Value, strict: &cbor::CborError) -> Option<Newer> {
     let Value::Map(entries) = fields else { return None };
-    let known = fields_of(family)?;
+    let known = fields_of(family);
     let (ours, theirs): (Vec<_>, Vec<_>) =
         entries.iter().cloned().partition(|(k, _)| matches!(k, Value::Text(k) if known.contains(&k.as_str())));
     if theirs.is_empty() {
@@ -137,22 +134,21 @@ fn known_family(family: &str, fields: &Value, strict: &cbor::CborError) -> Optio
     }
     let names = theirs.iter().map(|(k, _)| k.as_text().map_or_else(|| "?".to_string(), String::from)).collect();
     // Without the newer fields it must be a well-formed body of its family.
-    let reduced = cbor::encode(&Value::Map(vec![(Value::Text(family.to_string()), Value::Map(ours))])).ok()?;
+    let reduced = cbor::encode(&Value::Map(vec![(Value::Text(family.as_str().into()), Value::Map(ours))])).ok()?;
     cbor::decode::<Body>(&reduced, &Bounds::RECORD).ok()?;
     Some(Newer::Fields(names))
 }
 
 /// The top-level field names of a known family's body.
-fn fields_of(family: &str) -> Option<&'static [&'static str]> {
+fn fields_of(family: Family) -> &'static [&'static str] {
     match family {
-        "indicator" => Some(struct_fields::<crate::Indicator>()),
-        "typology" => Some(struct_fields::<Typology>()),
-        "technique" => Some(struct_fields::<Technique>()),
-        "sighting" => Some(struct_fields::<Sighting>()),
-        "revision" => Some(struct_fields::<Revision>()),
-        "retraction" => Some(struct_fields::<Retraction>()),
-        "referral" => Some(struct_fields::<crate::Referral>()),
-        _ => None,
+        Family::Indicator => struct_fields::<crate::Indicator>(),
+        Family::Typology => struct_fields::<Typology>(),
+        Family::Technique => struct_fields::<Technique>(),
+        Family::Sighting => struct_fields::<Sighting>(),
+        Family::Revision => struct_fields::<Revision>(),
+        Family::Retraction => struct_fields::<Retraction>(),
+        Family::Referral => struct_fields::<crate::Referral>(),
     }
 }
 
@@ -200,9 +196,16 @@ mod tests {
             agent,
             "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction,referral)"
         );
-        assert_eq!(families_read(&agent).unwrap(), FAMILIES.to_vec());
+        assert_eq!(families_read(&agent).unwrap(), Family::ALL.map(Family::as_str).to_vec());
         // An older node's string, and something that is not Kawan at all.
         assert_eq!(families_read("kawan/0.0.9 (protocol 1; reads indicator)").unwrap(), vec!["indicator"]);
         assert_eq!(families_read("rust-libp2p/0.57"), None);
+    }
+
+    #[test]
+    fn every_family_names_its_fields() {
+        for f in Family::ALL {
+            assert!(!fields_of(f).is_empty(), "{f}: no fields");
+        }
     }
 }

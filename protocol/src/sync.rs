@@ -1,4 +1,4 @@
-//! Sync protocol messages (DESIGN.md §5), as plain types.
+//! Sync protocol messages (docs/protocol.md §4), as plain types.
 //!
 //! Peers swap *heads* — for each `(channel, author)` log, the highest seq they
 //! hold with no gaps below it — then pull only what they lack, in bounded

@@ -1,4 +1,4 @@
-//! TLP 2.0 and the distribution channels it maps to (DESIGN.md §3).
+//! TLP 2.0 and the distribution channels it maps to (docs/protocol.md §2.6).
 
 use std::{fmt, str::FromStr};
 
@@ -159,7 +159,7 @@ impl GroupId {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Channel {
-    /// Every member of the network (gossip topic).
+    /// Every member of the network (records spread peer to peer).
     Network,
     /// Members of one sharing group only (direct streams).
     Group(GroupId),

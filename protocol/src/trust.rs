@@ -1,4 +1,4 @@
-//! Trust lists (DESIGN.md §4): who is in the network, in which sharing
+//! Trust lists (docs/protocol.md §3): who is in the network, in which sharing
 //! groups, and who may change that.
 //!
 //! A node pins a genesis list in its config. Every later version is accepted

@@ -84,7 +84,7 @@ fn main() {
     let bytes: Vec<Vec<u8>> = records.iter().map(|v| v.envelope.to_bytes()).collect();
     let local = {
         let scratch = tempfile::tempdir().unwrap();
-        let s = DataDir::open(scratch.path()).unwrap();
+        let s = DataDir::open(scratch.path(), kawan_node::clock::Clock::system()).unwrap();
         s.store.install_genesis(&kawan_node::coordinator::read(&pair.genesis).unwrap()).unwrap();
         let t = Instant::now();
         for c in bytes.chunks(256) {
@@ -95,7 +95,7 @@ fn main() {
         CATCH_UP as f64 / t.elapsed().as_secs_f64()
     };
     {
-        let s = DataDir::open(&pair.dir(1).join("data")).unwrap();
+        let s = DataDir::open(&pair.dir(1).join("data"), kawan_node::clock::Clock::system()).unwrap();
         s.store.install_genesis(&kawan_node::coordinator::read(&pair.genesis).unwrap()).unwrap();
         for c in bytes.chunks(256) {
             for r in s.store.ingest_batch(c) {
@@ -115,7 +115,7 @@ fn main() {
     // last record stored (process start, dialing and polling left out).
     pair.stop(0);
     let sync_only = {
-        let s = DataDir::open(&pair.dir(0).join("data")).unwrap();
+        let s = DataDir::open(&pair.dir(0).join("data"), kawan_node::clock::Clock::system()).unwrap();
         let (first, _) = s.store.added_after(None, None, 1).unwrap();
         let newest = s.store.search(&Query { limit: 1, ..Query::default() }, &Context::default()).unwrap().unwrap();
         let span_ms = newest[0].added_ms.saturating_sub(first[0].added_ms).max(1);

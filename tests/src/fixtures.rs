@@ -32,6 +32,12 @@ pub fn phone_body(n: u16) -> Body {
     Body::Indicator(indicator(Kind::Phone, &phone(n), Tlp::Green))
 }
 
+/// The API's JSON body for a GREEN recruiter-contact phone number (for
+/// [`crate::TestNode::publish`]).
+pub fn green_phone(value: &str) -> serde_json::Value {
+    serde_json::json!({"kind": "phone", "value": value, "role": "recruiter_contact", "tlp": "green"})
+}
+
 /// A member entry for agency `n`.
 pub fn member(n: u8, coordinator: bool) -> Member {
     Member {

@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //!
+//! - `app`: one node in this process (the HTTP app over in-memory databases
+//!   and a manual clock), driven with tower's `oneshot`
 //! - `fixtures`: fictional agencies, keys, trust lists and records
 //! - `sim`: the seeded many-node simulator (`kawan-sim`)
 //! - `peer`: a bare libp2p peer with any key (a rogue member, a key thief)
@@ -10,6 +12,7 @@
 //! - `TestNode`: one `kawan run` process in a temporary directory, and an
 //!   HTTP client for it; `TestNetwork`: several, with a shared genesis
 
+pub mod app;
 pub mod fixtures;
 pub mod peer;
 pub mod sim;
@@ -170,6 +173,86 @@ impl TestNode {
             headers: Vec::new(),
         }
     }
+
+    /// `GET path` with the operator token.
+    pub fn get(&self, path: &str) -> http::Response {
+        self.request("GET", path, Some(&self.token)).call()
+    }
+
+    /// `GET path` with the operator token; the body as JSON (panics if it is not).
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).json()
+    }
+
+    /// `POST path` with `body` as JSON and the operator token.
+    pub fn post(&self, path: &str, body: serde_json::Value) -> http::Response {
+        self.request("POST", path, Some(&self.token)).json(&body)
+    }
+
+    /// [`TestNode::post`] that must succeed (2xx); the answer as JSON.
+    pub fn post_ok(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = self.post(path, body);
+        assert!(r.status < 300, "{path}: {}", r.body);
+        r.json()
+    }
+
+    /// Publishes an indicator (`POST /api/v1/indicators`, e.g.
+    /// [`fixtures::green_phone`]) as the operator; must answer 201. The
+    /// published record as the API returns it.
+    pub fn publish(&self, indicator: serde_json::Value) -> serde_json::Value {
+        let r = self.post("/api/v1/indicators", indicator);
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    }
+
+    /// A new API token with `role` (`analyst`, `coordinator`…), made with
+    /// the operator's, under a name no other call in this process uses.
+    pub fn new_token(&self, role: &str) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let name = format!("{role}-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let r = self.post("/api/v1/tokens", serde_json::json!({"name": name, "role": role}));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["token"].as_str().expect("a token").to_string()
+    }
+
+    /// Records stored here, as `/api/v1/status` counts them.
+    pub fn records(&self) -> u64 {
+        let status = self.get_json("/api/v1/status");
+        status["records"].as_u64().unwrap_or_else(|| panic!("no record count in the status: {status}"))
+    }
+
+    /// Members this node is connected to now (`/api/v1/peers`).
+    pub fn connected_peers(&self) -> usize {
+        let peers = self.get_json("/api/v1/peers");
+        peers.as_array().map_or(0, |ps| ps.iter().filter(|p| p["connected"] == true).count())
+    }
+
+    /// Outbound-policy decisions this node has made on output `path`
+    /// (`push`, `relay`, `gossip`…) with `outcome` (`allowed`, `refused`),
+    /// from `/metrics`.
+    pub fn policy_decisions(&self, path: &str, outcome: &str) -> u64 {
+        let metrics = self.get("/metrics").body;
+        let (path, outcome) = (format!("path=\"{path}\""), format!("outcome=\"{outcome}\""));
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("kawan_policy_decisions_total{") && l.contains(&path) && l.contains(&outcome))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+}
+
+/// Fails a host test (one that needs root or changes the machine, ignored
+/// unless `KAWAN_HOST_TESTS=1`) that was asked for but cannot run: it must
+/// not pass without having checked anything.
+pub fn require_root(why: &str) {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(
+        euid, 0,
+        "this host test was asked for (KAWAN_HOST_TESTS=1 or --include-ignored) but is not running as root, \
+         which it needs: {why}. Run it as root on a throwaway machine (CI does), or leave it ignored."
+    );
 }
 
 impl Drop for TestNode {
@@ -367,6 +450,19 @@ impl TestNetwork {
             assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+    }
+
+    /// Watches `f` for `secs` seconds and panics naming `what` as soon as it
+    /// is true. For absences no later marker can prove (a record whose
+    /// every successor would be refused too); where a marker exists, wait
+    /// for the marker with [`TestNetwork::wait_for`] and then assert.
+    pub fn assert_never(&self, secs: u64, what: &str, mut f: impl FnMut(&TestNetwork) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            assert!(!f(self), "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(!f(self), "{what}");
     }
 }
 

@@ -249,7 +249,7 @@ impl Sim {
         let nodes: Vec<Node> = (0..total)
             .map(|i| {
                 if i < s.nodes {
-                    let store = Arc::new(Store::in_memory());
+                    let store = Arc::new(Store::in_memory(kawan_node::clock::Clock::system()));
                     store.install_genesis(&trust).expect("genesis");
                     let replica =
                         Box::new(Replica::new(keys[i].public(), store.clone(), config.clone(), s.seed ^ (i as u64)));

@@ -13,17 +13,10 @@ use std::{
 use kawan_tests::{TestNetwork, TestNode, fixtures::phone, kawan};
 use serde_json::{Value, json};
 
-fn post(n: &TestNode, path: &str, body: Value) -> Value {
-    let r = n.request("POST", path, Some(&n.token)).json(&body);
-    assert!(r.status < 300, "{path}: {}", r.body);
-    r.json()
-}
-
-fn records(n: &TestNode) -> u64 {
-    n.request("GET", "/api/v1/status", Some(&n.token)).call().json()["records"].as_u64().unwrap()
-}
-
-fn publish(base: &str, token: &str, value: &str) -> bool {
+/// Publishes an email address with `token` at the API at `base` (from a
+/// writer thread); whether it was accepted. Under load a refusal is counted,
+/// not fatal.
+fn try_publish_email(base: &str, token: &str, value: &str) -> bool {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     agent
         .post(format!("{base}/api/v1/indicators"))
@@ -45,11 +38,11 @@ fn out(cmd: &mut std::process::Command) -> (i32, String, String) {
 fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     let mut net = TestNetwork::start(2, &[]);
     let a = net.node(0);
-    let case = post(a, "/api/v1/cases", json!({"reference": "OP-BK-1", "title": "Backed-up case"}));
-    post(a, &format!("/api/v1/cases/{}/values", case["id"]), json!({"value": phone(951)}));
-    post(a, "/api/v1/watchlist", json!({"kind": "phone", "value": phone(952)}));
+    let case = a.post_ok("/api/v1/cases", json!({"reference": "OP-BK-1", "title": "Backed-up case"}));
+    a.post_ok(&format!("/api/v1/cases/{}/values", case["id"]), json!({"value": phone(951)}));
+    a.post_ok("/api/v1/watchlist", json!({"kind": "phone", "value": phone(952)}));
     for i in 0..40 {
-        assert!(publish(&a.base, &a.token, &format!("before{i}@jobs.example")));
+        assert!(try_publish_email(&a.base, &a.token, &format!("before{i}@jobs.example")));
     }
 
     // Both nodes keep writing while the backup is taken.
@@ -63,7 +56,7 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
             std::thread::spawn(move || {
                 let mut k = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    if publish(&base, &token, &format!("load{i}-{k}@jobs.example")) {
+                    if try_publish_email(&base, &token, &format!("load{i}-{k}@jobs.example")) {
                         written.fetch_add(1, Ordering::Relaxed);
                     }
                     k += 1;
@@ -72,7 +65,7 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    let before = records(a);
+    let before = a.records();
     let work = tempfile::tempdir().unwrap();
     let pass = work.path().join("pass");
     std::fs::write(&pass, "correct horse battery staple\n").unwrap();
@@ -91,7 +84,7 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
         .arg(&pass));
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("encrypted with age") && stdout.contains("the agency key"), "{stdout}");
-    let after = records(a);
+    let after = a.records();
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().unwrap();
@@ -139,7 +132,7 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     net.stop(0);
     let restored_node = TestNode::run(target);
     let b = net.node(1);
-    assert!(publish(&b.base, &b.token, "after-restore@jobs.example"));
+    assert!(try_publish_email(&b.base, &b.token, "after-restore@jobs.example"));
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let search = "/api/v1/search?kind=email&value=after-restore%40jobs.example";
     while restored_node.request("GET", search, Some(&restored_node.token)).call().json()["hits"]
@@ -152,11 +145,11 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     // And on everything written after the snapshot, its own records included
     // (the partner holds them): the same count as the partner.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while records(&restored_node) != records(b) {
-        assert!(std::time::Instant::now() < deadline, "{} vs {}", records(&restored_node), records(b));
+    while restored_node.records() != b.records() {
+        assert!(std::time::Instant::now() < deadline, "{} vs {}", restored_node.records(), b.records());
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(records(&restored_node) > after);
+    assert!(restored_node.records() > after);
     // Publishing from the restored node never forks its log: until it holds
     // its own records back from the partner, it is refused with a reason.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);

@@ -14,9 +14,40 @@ fn ok(out: Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The subcommands a `--help` page lists in its "Commands:" section (clap's
+/// layout: two spaces, the name, then its summary), without `help`.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| l.trim_end() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(|name| name.trim_end_matches(',').to_string()))
+        .filter(|name| name != "help")
+        .collect()
+}
+
+/// Every subcommand the binary has, found by walking its own help from the
+/// top: `--help` at each level must succeed and show that level's Usage.
 #[test]
 fn help_runs_for_every_subcommand() {
-    let commands: &[&[&str]] = &[
+    let mut found: Vec<Vec<String>> = Vec::new();
+    let mut todo: Vec<Vec<String>> = vec![vec![]];
+    while let Some(path) = todo.pop() {
+        let text = ok(kawan().args(&path).arg("--help").output().unwrap());
+        let usage = std::iter::once("kawan").chain(path.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("Usage: {usage} ")) || l == format!("Usage: {usage}")),
+            "{path:?}: no `Usage: {usage}` line in\n{text}"
+        );
+        for sub in subcommands(&text) {
+            todo.push(path.iter().cloned().chain([sub]).collect());
+        }
+        found.push(path);
+    }
+    // The walk really walked: every command known when this was written is
+    // among what it found (a command may be added; none may vanish unseen).
+    let known: &[&[&str]] = &[
         &[],
         &["init"],
         &["run"],
@@ -65,11 +96,24 @@ fn help_runs_for_every_subcommand() {
         &["record"],
         &["key"],
         &["key", "rotate"],
+        &["publish", "revision"],
+        &["referral"],
+        &["referral", "create"],
+        &["referral", "update"],
+        &["referral", "list"],
+        &["referral", "export"],
+        &["deconflict"],
+        &["contact"],
+        &["contact", "request"],
+        &["contact", "answer"],
+        &["contact", "list"],
+        &["backup"],
+        &["restore"],
+        &["completions"],
     ];
-    for c in commands {
-        let out = kawan().args(*c).arg("--help").output().unwrap();
-        let text = ok(out);
-        assert!(text.contains("Usage: kawan"), "{c:?}: {text}");
+    for k in known {
+        let k: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+        assert!(found.contains(&k), "the walk did not find {k:?}; it found {found:?}");
     }
 }
 

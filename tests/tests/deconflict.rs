@@ -17,28 +17,16 @@ use serde_json::{Value, json};
 
 const CONTACT: &str = "Agency 1 duty desk, osint-desk@agency1.example";
 
-fn post(n: &TestNode, path: &str, body: Value) -> kawan_tests::http::Response {
-    n.request("POST", path, Some(&n.token)).json(&body)
-}
-
-fn get(n: &TestNode, path: &str) -> Value {
-    n.request("GET", path, Some(&n.token)).call().json()
-}
-
 fn key_of(n: &TestNode) -> String {
-    get(n, "/api/v1/status")["agency_key"].as_str().unwrap().to_string()
-}
-
-fn connected(n: &TestNode, count: usize) -> bool {
-    get(n, "/api/v1/peers").as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() >= count)
+    n.get_json("/api/v1/status")["agency_key"].as_str().unwrap().to_string()
 }
 
 fn case_with(n: &TestNode, reference: &str, title: &str, value: &str) -> u64 {
     let case =
-        post(n, "/api/v1/cases", json!({"reference": reference, "title": title, "details": {"victim": "VICTIM-7c1e"}}));
+        n.post("/api/v1/cases", json!({"reference": reference, "title": title, "details": {"victim": "VICTIM-7c1e"}}));
     assert_eq!(case.status, 201, "{}", case.body);
     let id = case.json()["id"].as_u64().unwrap();
-    let r = post(n, &format!("/api/v1/cases/{id}/values"), json!({"value": value}));
+    let r = n.post(&format!("/api/v1/cases/{id}/values"), json!({"value": value}));
     assert_eq!(r.status, 200, "{}", r.body);
     id
 }
@@ -53,7 +41,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 }
 
 fn audit(n: &TestNode, action: &str) -> Vec<Value> {
-    get(n, &format!("/api/v1/audit?limit=1000&action={action}")).as_array().cloned().unwrap_or_default()
+    n.get_json(&format!("/api/v1/audit?limit=1000&action={action}")).as_array().cloned().unwrap_or_default()
 }
 
 #[test]
@@ -74,7 +62,7 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
         },
     );
     let (asker, holder, opted_out, none) = (net.node(0), net.node(1), net.node(2), net.node(3));
-    net.wait_for(30, "all connected", |_| connected(asker, 3));
+    net.wait_for(30, "all connected", |_| asker.connected_peers() >= 3);
 
     // Agency 1 holds a recruiter's number only in a local case; agency 2
     // holds the same number in a case it keeps out of deconfliction (a
@@ -82,14 +70,13 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     let held = phone(901);
     let case = case_with(holder, "CASE-DC-SECRET-41", "Recruiter ring", &held);
     let victim_case = case_with(opted_out, "VICTIM-CASE-88", "Victim", &held);
-    let r = post(opted_out, &format!("/api/v1/cases/{victim_case}/deconfliction"), json!({"opt_out": true}));
+    let r = opted_out.post(&format!("/api/v1/cases/{victim_case}/deconfliction"), json!({"opt_out": true}));
     assert_eq!(r.status, 200, "{}", r.body);
     let nobody = phone(902);
 
     // Asked as an analyst would paste it, with a purpose.
     let loosely = format!("+44 (0) 7700 900 {}", &held[10..]);
-    let r = post(
-        asker,
+    let r = asker.post(
         "/api/v1/deconflict",
         json!({"values": [{"value": loosely}, {"kind": "phone", "value": nobody}], "purpose": "OP-7 recruiter"}),
     );
@@ -119,7 +106,7 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
         assert!(!contains(&asker_got, secret), "the asker received {secret:?}");
     }
     assert!(contains(&asker_got, CONTACT), "the asker received the holder's contact point");
-    assert_eq!(get(asker, &format!("/api/v1/search?kind=phone&value=%2B{}", &held[1..]))["hits"], json!([]));
+    assert_eq!(asker.get_json(&format!("/api/v1/search?kind=phone&value=%2B{}", &held[1..]))["hits"], json!([]));
 
     // 4: each holder logged who asked, why, and how many — not what.
     let logged = audit(holder, "deconflict.evaluate");
@@ -135,36 +122,34 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     let mut values: Vec<Value> =
         (0..999).map(|n| json!({"kind": "email", "value": format!("recruiter{n}@jobs.example")})).collect();
     values.insert(500, json!({"value": held}));
-    let r = post(asker, "/api/v1/deconflict", json!({"values": values, "purpose": "OP-7 bulk"}));
+    let r = asker.post("/api/v1/deconflict", json!({"values": values, "purpose": "OP-7 bulk"}));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(answer(&r.json(), "Agency 1")["hits"], json!([500]), "{}", answer(&r.json(), "Agency 1"));
     assert_eq!(answer(&r.json(), "Agency 3")["hits"], json!([]));
     let too_many: Vec<Value> =
         (0..1001).map(|n| json!({"kind": "email", "value": format!("r{n}@jobs.example")})).collect();
-    let r = post(asker, "/api/v1/deconflict", json!({"values": too_many, "purpose": "x"}));
+    let r = asker.post("/api/v1/deconflict", json!({"values": too_many, "purpose": "x"}));
     assert_eq!(r.status, 400, "{}", r.body);
-    let r = post(asker, "/api/v1/deconflict", json!({"values": [{"value": "call me maybe"}], "purpose": "x"}));
+    let r = asker.post("/api/v1/deconflict", json!({"values": [{"value": "call me maybe"}], "purpose": "x"}));
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("invalid_value")), "{}", r.body);
-    let r = post(asker, "/api/v1/deconflict", json!({"values": [{"value": held}], "purpose": " "}));
+    let r = asker.post("/api/v1/deconflict", json!({"values": [{"value": held}], "purpose": " "}));
     assert_eq!(r.status, 400, "a purpose is required: {}", r.body);
 
     // Follow-up: the asker discloses the value to the holder alone.
     let question = q["id"].as_u64().unwrap();
-    let r = post(
-        asker,
-        "/api/v1/contacts",
+    let r = asker.post("/api/v1/contacts",
         json!({"holder": hit["member"], "value": held, "message": "We hold the same recruiter; call us.", "query": question}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let contact_id = r.json()["id"].as_str().unwrap().to_string();
-    let incoming = get(holder, "/api/v1/contacts");
+    let incoming = holder.get_json("/api/v1/contacts");
     let incoming = &incoming[0];
     assert_eq!(
         (incoming["direction"].as_str(), incoming["value"].as_str(), incoming["cases"].clone()),
         (Some("incoming"), Some(held.as_str()), json!([case]))
     );
     assert_eq!(incoming["purpose"], "OP-7 recruiter");
-    let alerts = get(holder, "/api/v1/alerts");
+    let alerts = holder.get_json("/api/v1/alerts");
     assert!(
         alerts.as_array().unwrap().iter().any(|a| a["type"] == "contact_request" && a["author_name"] == "Agency 0")
     );
@@ -173,17 +158,14 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     }
 
     // The holder's analyst accepts; the asker's analyst is told.
-    let r = post(
-        holder,
-        &format!("/api/v1/contacts/{contact_id}/answer"),
-        json!({"accept": true, "message": "Call the desk."}),
-    );
+    let r = holder
+        .post(&format!("/api/v1/contacts/{contact_id}/answer"), json!({"accept": true, "message": "Call the desk."}));
     assert_eq!(r.status, 200, "{}", r.body);
-    let again = post(holder, &format!("/api/v1/contacts/{contact_id}/answer"), json!({"accept": false}));
+    let again = holder.post(&format!("/api/v1/contacts/{contact_id}/answer"), json!({"accept": false}));
     assert_eq!(again.status, 409, "answered once: {}", again.body);
-    let mine = &get(asker, "/api/v1/contacts")[0];
+    let mine = &asker.get_json("/api/v1/contacts")[0];
     assert_eq!((mine["status"].as_str(), mine["answer_contact"].as_str()), (Some("accepted"), Some(CONTACT)), "{mine}");
-    let alerts = get(asker, "/api/v1/alerts");
+    let alerts = asker.get_json("/api/v1/alerts");
     assert!(alerts.as_array().unwrap().iter().any(|a| a["type"] == "contact_answer"), "{alerts}");
     assert_eq!(audit(asker, "contact.request").len(), 2, "pending and done");
     assert!(audit(holder, "contact.received").len() == 1 && audit(holder, "contact.answer").len() == 2);
@@ -199,11 +181,8 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     assert_eq!(status, 303);
     let (_, html) = web.get("/deconflict");
     assert!(html.contains("CASE-DC web") && html.contains("no hit"), "{html}");
-    let r = post(
-        asker,
-        "/api/v1/contacts",
-        json!({"holder": key_of(holder), "value": held, "message": "second follow-up"}),
-    );
+    let r =
+        asker.post("/api/v1/contacts", json!({"holder": key_of(holder), "value": held, "message": "second follow-up"}));
     assert_eq!(r.status, 201, "{}", r.body);
     let second = r.json()["id"].as_str().unwrap().to_string();
     let (_, html) = web.get("/deconflict");
@@ -213,7 +192,7 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
         &[("csrf", &csrf), ("accept", "no"), ("message", "Not ours to share")],
     );
     assert_eq!(status, 303);
-    let mine = get(asker, "/api/v1/contacts");
+    let mine = asker.get_json("/api/v1/contacts");
     let declined = mine.as_array().unwrap().iter().find(|c| c["id"] == second.as_str()).unwrap();
     assert_eq!((declined["status"].as_str(), declined["answer_contact"].clone()), (Some("declined"), Value::Null));
 
@@ -266,23 +245,21 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
             }
         },
     );
-    net.wait_for(30, "all connected", |net| connected(net.node(0), 2));
+    net.wait_for(30, "all connected", |net| net.node(0).connected_peers() >= 2);
     let holder_key: kawan_protocol::AgencyKey = key_of(net.node(1)).parse().unwrap();
     let held = phone(904);
     case_with(net.node(1), "CASE-RL", "Rate limited", &held);
 
     // Epochs turn during questions: every answer stays right.
     for _ in 0..4 {
-        let r = post(net.node(0), "/api/v1/deconflict", json!({"values": [{"value": held}], "purpose": "epochs"}));
+        let r = net.node(0).post("/api/v1/deconflict", json!({"values": [{"value": held}], "purpose": "epochs"}));
         assert_eq!(answer(&r.json(), "Agency 1")["hits"], json!([0]), "{}", r.body);
         std::thread::sleep(Duration::from_millis(1500));
     }
     // The fifth value of the hour is the last.
-    let r = post(
-        net.node(0),
-        "/api/v1/deconflict",
-        json!({"values": [{"value": held}, {"value": phone(905)}], "purpose": "greedy"}),
-    );
+    let r = net
+        .node(0)
+        .post("/api/v1/deconflict", json!({"values": [{"value": held}, {"value": phone(905)}], "purpose": "greedy"}));
     let refused = answer(&r.json(), "Agency 1")["error"].as_str().unwrap_or_default().to_string();
     assert!(refused.contains("rate limit: at most 5 values an hour"), "{}", r.body);
     assert_eq!(answer(&r.json(), "Agency 2")["error"], Value::Null, "limits are per holder");
@@ -294,7 +271,7 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
     net.stop(2);
     let mallory = identity::load(&net.dir(2).join("agency.key")).unwrap();
     let mut raw = Session::connect(&mallory, net.dir(0));
-    let now = kawan_node::clock::now_ms();
+    let now = kawan_node::clock::Clock::system().now_ms();
     let epoch = epoch_of(now, 86_400_000);
     let node0_key: kawan_protocol::AgencyKey = key_of(net.node(0)).parse().unwrap();
     let refusal = |r: Result<Response, String>| match r {
@@ -373,5 +350,5 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
     assert!(served >= 1, "agency 0 asked the raw peer for its filter");
     let error = answer(&q, "Agency 2")["error"].as_str().unwrap_or_default().to_string();
     assert!(error.contains("malformed filter"), "{q}");
-    assert!(get(net.node(0), "/api/v1/status")["agency_key"].is_string(), "agency 0 still serves");
+    assert!(net.node(0).get_json("/api/v1/status")["agency_key"].is_string(), "agency 0 still serves");
 }

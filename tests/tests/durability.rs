@@ -57,7 +57,7 @@ fn check(dir: &std::path::Path, acked: &[RecordId], round: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
     // The killed process's file lock disappears with it; retry briefly anyway.
     let storage = loop {
-        match DataDir::open(dir) {
+        match DataDir::open(dir, kawan_node::clock::Clock::system()) {
             Ok(s) => break s,
             Err(e) if Instant::now() < deadline => {
                 eprintln!("reopen: {e}");

@@ -6,29 +6,18 @@
 
 use std::time::Duration;
 
-use kawan_node::{clock::now_ms, identity};
+use kawan_node::{clock::Clock, identity};
 use kawan_protocol::*;
 use kawan_tests::{TestNetwork, TestNode, fixtures, kawan, peer};
 use serde_json::{Value, json};
 
-fn publish(n: &TestNode, value: &str) -> Value {
-    let body = json!({"kind": "phone", "value": value, "role": "recruiter_contact", "tlp": "green"});
-    let r = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&body);
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()
-}
-
 /// The hit for a phone number on `n`, if it shows one.
 fn hit(n: &TestNode, value: &str) -> Option<Value> {
     let q = format!("/api/v1/search?kind=phone&value={}", value.replace('+', "%2B"));
-    let r = n.request("GET", &q, Some(&n.token)).call();
+    let r = n.get(&q);
+    // A failed search must not read as "no hit".
+    assert_eq!(r.status, 200, "{q}: {}", r.body);
     r.json()["hits"].as_array().and_then(|h| h.first().cloned())
-}
-
-fn coordinator_token(n: &TestNode) -> String {
-    let r = n.request("POST", "/api/v1/tokens", Some(&n.token)).json(&json!({"name": "drill", "role": "coordinator"}));
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()["token"].as_str().unwrap().to_string()
 }
 
 fn trust_version(n: &TestNode) -> u64 {
@@ -69,12 +58,12 @@ fn key_compromise_drill() {
 
     // Agency 1's history.
     let history = fixtures::phone(401);
-    let first = publish(net.node(1), &history);
+    let first = net.node(1).publish(fixtures::green_phone(&history));
     net.wait_for(30, "agency 1's record everywhere", |net| (0..3).all(|i| hit(net.node(i), &history).is_some()));
 
     // The key file is copied off the host.
     let stolen = identity::load(&net.dir(1).join("agency.key")).unwrap();
-    let theft_ms = now_ms();
+    let theft_ms = Clock::system().now_ms();
     std::thread::sleep(Duration::from_millis(20));
 
     // While the agency's node is down for maintenance, the thief connects
@@ -83,7 +72,7 @@ fn key_compromise_drill() {
     net.stop(1);
     let forged_value = fixtures::phone(402);
     let first_id: RecordId = first["id"].as_str().unwrap().parse().unwrap();
-    let forgery = forge(&stolen, 2, first_id, now_ms(), &forged_value);
+    let forgery = forge(&stolen, 2, first_id, Clock::system().now_ms(), &forged_value);
     let pushed = peer::push_as(&stolen, net.dir(2), &[forgery.envelope.to_bytes()], Duration::from_secs(1));
     assert!(pushed.connected && pushed.sent == 1, "the thief got in while the key was valid: {pushed:?}");
     net.restart(1);
@@ -113,7 +102,7 @@ fn key_compromise_drill() {
     let shown = run_ok(kawan().args(["trust", "rotate-key"]).arg(&list).arg(&card));
     assert!(shown.contains("confirm it"), "{shown}");
     run_ok(kawan().args(["trust", "sign"]).arg(&list).arg("--key").arg(net.dir(0).join("agency.key")));
-    let token = coordinator_token(net.node(0));
+    let token = net.node(0).new_token("coordinator");
     run_ok(net.node(0).cli().env("KAWAN_TOKEN", token).args(["trust", "publish"]).arg(&list));
     net.wait_for(30, "every node has the rotation", |net| (0..3).all(|i| trust_version(net.node(i)) == 2));
 
@@ -149,14 +138,14 @@ fn key_compromise_drill() {
             .any(|e| { e.unwrap().file_name().to_string_lossy().starts_with("agency.key.retired-") })
     );
     let after = fixtures::phone(403);
-    publish(net.node(1), &after);
+    net.node(1).publish(fixtures::green_phone(&after));
     net.wait_for(30, "the new key's record everywhere", |net| (0..3).all(|i| hit(net.node(i), &after).is_some()));
     assert_eq!(hit(net.node(0), &after).unwrap()["author_name"], "Agency 1");
     let audit = net.node(1).request("GET", "/api/v1/audit/verify", Some(&net.node(1).token)).call();
     assert_eq!(audit.json()["ok"], true, "checkpoints signed by the old key still verify: {}", audit.body);
 
     // The thief tries again: the stolen key is no longer let in at all.
-    let late = forge(&stolen, 3, forgery.id, now_ms(), &fixtures::phone(404));
+    let late = forge(&stolen, 3, forgery.id, Clock::system().now_ms(), &fixtures::phone(404));
     let backdated = forge(&stolen, 3, forgery.id, theft_ms - 60_000, &fixtures::phone(405));
     let again = [late.envelope.to_bytes(), backdated.envelope.to_bytes()];
     let refused = peer::push_as(&stolen, net.dir(0), &again, Duration::from_secs(1));

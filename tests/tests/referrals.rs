@@ -9,21 +9,13 @@ use serde_json::{Value, json};
 const DAY: u64 = 86_400_000;
 const AD: &str = "https://jobs-abroad.example/ads/7731";
 
-fn post(n: &TestNode, path: &str, body: Value) -> kawan_tests::http::Response {
-    n.request("POST", path, Some(&n.token)).json(&body)
-}
-
-fn get(n: &TestNode, path: &str) -> Value {
-    n.request("GET", path, Some(&n.token)).call().json()
-}
-
 fn now() -> u64 {
-    kawan_node::clock::now_ms()
+    kawan_node::clock::Clock::system().now_ms()
 }
 
 /// The referral `id` as node `n` sees it, if it does.
 fn referral(n: &TestNode, id: &str) -> Option<Value> {
-    get(n, "/api/v1/referrals").as_array()?.iter().find(|h| h["id"] == id).cloned()
+    n.get_json("/api/v1/referrals").as_array()?.iter().find(|h| h["id"] == id).cloned()
 }
 
 #[test]
@@ -32,12 +24,11 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
     let (a, b, c) = (net.node(0), net.node(1), net.node(2));
 
     // Agency 0 shares the job ad and refers it to Facebook, three days ago.
-    let ad = post(a, "/api/v1/indicators", json!({"kind": "url", "value": AD, "role": "job_ad", "tlp": "green"}));
+    let ad = a.post("/api/v1/indicators", json!({"kind": "url", "value": AD, "role": "job_ad", "tlp": "green"}));
     assert_eq!(ad.status, 201, "{}", ad.body);
     let ad_id = ad.json()["id"].as_str().unwrap().to_string();
     let filed_at = now() - 3 * DAY;
-    let r = post(
-        a,
+    let r = a.post(
         "/api/v1/referrals",
         json!({
             "platform": "Facebook", "request": "takedown", "tlp": "green", "submitted_ms": filed_at,
@@ -51,11 +42,9 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
 
     // Every agency sees it; agency 1, about to refer the same ad, is told.
     net.wait_for(30, "the referral everywhere", |net| (0..3).all(|i| referral(net.node(i), &first).is_some()));
-    let told = get(b, &format!("/api/v1/referrals/for?kind=url&value={}", urlencode(AD)));
+    let told = b.get_json(&format!("/api/v1/referrals/for?kind=url&value={}", urlencode(AD)));
     assert_eq!(told[0]["agency"], "Agency 0", "{told}");
-    let second = post(
-        b,
-        "/api/v1/referrals",
+    let second = b.post("/api/v1/referrals",
         json!({
             "platform": "facebook", "request": "suspension", "tlp": "green",
             "subjects": [{"kind": "url", "value": AD}, {"kind": "social_profile", "value": "facebook/jobs.abroad.recruiter"}],
@@ -71,7 +60,7 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
     let second = second.json()["id"].as_str().unwrap().to_string();
 
     // Only the author moves a referral's status, and only forward.
-    let update = |n: &TestNode, id: &str, body: Value| post(n, &format!("/api/v1/referrals/{id}/status"), body);
+    let update = |n: &TestNode, id: &str, body: Value| n.post(&format!("/api/v1/referrals/{id}/status"), body);
     let r = update(b, &first, json!({"status": "removed"}));
     assert_eq!((r.status, r.json()["code"].as_str()), (403, Some("not_author")), "{}", r.body);
     assert_eq!(update(a, &first, json!({"status": "acknowledged", "reference": "FB-LE-991"})).status, 201);
@@ -79,15 +68,12 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
     assert_eq!(acted.status, 201, "{}", acted.body);
     let r = update(a, &first, json!({"status": "submitted"}));
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("status_backwards")), "{}", r.body);
-    let platform_refused = post(
-        a,
-        "/api/v1/referrals",
+    let platform_refused = a.post("/api/v1/referrals",
         json!({"platform": "myspace", "request": "takedown", "tlp": "green", "subjects": [{"kind": "url", "value": AD}]}),
     );
     assert_eq!((platform_refused.status, platform_refused.json()["code"].as_str()), (422, Some("unknown_platform")));
     assert!(platform_refused.json()["message"].as_str().unwrap().contains("other:<name>"), "{}", platform_refused.body);
-    let no_subject = post(
-        a,
+    let no_subject = a.post(
         "/api/v1/referrals",
         json!({"platform": "facebook", "request": "takedown", "tlp": "green", "subjects": []}),
     );
@@ -97,9 +83,7 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
         "{}",
         no_subject.body
     );
-    let bad_subject = post(
-        a,
-        "/api/v1/referrals",
+    let bad_subject = a.post("/api/v1/referrals",
         json!({"platform": "facebook", "request": "takedown", "tlp": "green", "subjects": [{"kind": "url", "value": "not a url"}]}),
     );
     assert_eq!(
@@ -108,11 +92,11 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
         "{}",
         bad_subject.body
     );
-    assert_eq!(post(a, "/api/v1/referrals", json!({"platform": "other:jobs-board.example", "request": "takedown", "tlp": "green", "subjects": [{"kind": "url", "value": AD}]})).status, 201);
+    assert_eq!(a.post("/api/v1/referrals", json!({"platform": "other:jobs-board.example", "request": "takedown", "tlp": "green", "subjects": [{"kind": "url", "value": AD}]})).status, 201);
 
     // Agency 2 finds the subjects still online and says so.
     let seen = now() - DAY;
-    let s = post(c, "/api/v1/sightings", json!({"target": first, "verdict": "still_online", "seen_ms": seen}));
+    let s = c.post("/api/v1/sightings", json!({"target": first, "verdict": "still_online", "seen_ms": seen}));
     assert_eq!(s.status, 201, "{}", s.body);
 
     // The status and the sighting replicate to every agency.
@@ -130,7 +114,7 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
     // The figures are the records' numbers: two Facebook referrals, one
     // actioned after exactly three days, one pending, none declined.
     net.wait_for(30, "agency 1's referral at agency 2", |net| referral(net.node(2), &second).is_some());
-    let figures = get(c, "/api/v1/referrals/figures");
+    let figures = c.get_json("/api/v1/referrals/figures");
     let fb = figures.as_array().unwrap().iter().find(|f| f["platform"] == "facebook").unwrap().clone();
     assert_eq!(
         (fb["referrals"].as_u64(), fb["actioned"].as_u64(), fb["pending"].as_u64()),
@@ -162,7 +146,7 @@ fn a_referral_is_filed_updated_sighted_and_counted_across_agencies() {
     assert!(csv.starts_with("referral,request,status,kind,value,url,"), "{csv}");
     assert!(csv.contains(AD) && csv.contains("https://www.facebook.com/jobs.abroad.recruiter"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + 3, "a row per subject: {csv}");
-    let json = get(a, "/api/v1/referrals/package?platform=facebook&format=json");
+    let json = a.get_json("/api/v1/referrals/package?platform=facebook&format=json");
     let row = json.as_array().unwrap().iter().find(|r| r["referral"] == first).unwrap();
     assert_eq!(row["agency"], "Agency 0");
     assert!(row["envelope"].as_str().unwrap().len() > 128, "the signed envelope travels with it");

@@ -8,14 +8,10 @@ use std::time::Duration;
 use kawan_node::identity;
 use kawan_protocol::*;
 use kawan_tests::{
-    TestNetwork, TestNode,
+    TestNetwork,
     fixtures::{phone, phone_body, signed},
 };
 use serde_json::json;
-
-fn records(n: &TestNode) -> u64 {
-    n.request("GET", "/api/v1/status", Some(&n.token)).call().json()["records"].as_u64().unwrap_or(0)
-}
 
 /// The invalid things a rogue member sends.
 fn poison(member: &Keypair, other: &Keypair) -> Vec<Vec<u8>> {
@@ -40,11 +36,7 @@ fn poison(member: &Keypair, other: &Keypair) -> Vec<Vec<u8>> {
 #[test]
 fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
     let mut net = TestNetwork::start(3, &[("mekong", &[0, 1])]);
-    net.wait_for(30, "connected", |net| {
-        let n = net.node(0);
-        let peers = n.request("GET", "/api/v1/peers", Some(&n.token)).call().json();
-        peers.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() == 2)
-    });
+    net.wait_for(30, "connected", |net| net.node(0).connected_peers() == 2);
     // Agency 2's node goes away; a rogue process uses its key.
     net.stop(2);
     let member = identity::load(&net.dir(2).join("agency.key")).unwrap();
@@ -57,13 +49,13 @@ fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
     assert!(sent >= 3, "the rogue got its messages out ({sent})");
 
     // Nothing it sent was stored, and the honest nodes still share records.
-    assert_eq!(records(net.node(0)), 0);
+    assert_eq!(net.node(0).records(), 0);
     let fresh = phone(13);
     let r = net.node(1).request("POST", "/api/v1/indicators", Some(&net.node(1).token)).json(&json!({
         "kind": "phone", "value": fresh, "role": "recruiter_contact", "tlp": "green"
     }));
     assert_eq!(r.status, 201);
-    net.wait_for(30, "honest traffic still flows", |net| records(net.node(0)) == 1);
+    net.wait_for(30, "honest traffic still flows", |net| net.node(0).records() == 1);
     let metrics = net.node(0).request("GET", "/metrics", Some(&net.node(0).token)).call().body;
     for offence in ["bad_signature", "malformed"] {
         assert!(

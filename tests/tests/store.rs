@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kawan_node::{
     data_dir::DataDir,
-    store::{BulkItem, ContentType, Cursor, IngestError, Ingested, PublishError, Query, Store},
+    store::{BulkItem, Cursor, IngestError, Ingested, PublishError, Query, Store},
 };
 use kawan_protocol::*;
 use kawan_tests::fixtures::*;
@@ -22,10 +22,10 @@ fn fresh(engine: Engine) -> (Option<tempfile::TempDir>, DataDir) {
     match engine {
         Engine::Fjall => {
             let dir = tempfile::tempdir().unwrap();
-            let storage = DataDir::open(dir.path()).unwrap();
+            let storage = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
             (Some(dir), storage)
         }
-        Engine::Memory => (None, DataDir::in_memory().unwrap()),
+        Engine::Memory => (None, DataDir::in_memory(kawan_node::clock::Clock::system()).unwrap()),
     }
 }
 
@@ -54,11 +54,11 @@ fn publishing_chains_the_log_and_survives_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let me = agency(1);
     let ids: Vec<RecordId> = {
-        let s = DataDir::open(dir.path()).unwrap();
+        let s = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
         s.store.install_genesis(&trust_list(1, &[1, 2], &[])).unwrap();
         (0..3).map(|i| s.store.publish(&me, &network(), phone_body(i), None).unwrap().id).collect()
     };
-    let s = DataDir::open(dir.path()).unwrap();
+    let s = DataDir::open(dir.path(), kawan_node::clock::Clock::system()).unwrap();
     for (i, id) in ids.iter().enumerate() {
         let r = s.store.get(id).unwrap().expect("published record is stored");
         assert_eq!(r.record.header.seq, i as u64 + 1);
@@ -352,7 +352,7 @@ fn queries_find_by_value_kind_author_typology_and_time(e: Engine) {
     assert_eq!(q(Query { kind: Some(Kind::Phone), ..Default::default() }).len(), 3);
     assert_eq!(q(Query { author: Some(agency(2).public()), ..Default::default() }).len(), 3);
     assert_eq!(q(Query { typology: Some(typ.id), ..Default::default() })[0].id, dom.id);
-    assert_eq!(q(Query { content: Some(ContentType::Typology), ..Default::default() })[0].id, typ.id);
+    assert_eq!(q(Query { family: Some(kawan_protocol::Family::Typology), ..Default::default() })[0].id, typ.id);
     let window =
         q(Query { since_ms: Some(1_764_000_000_002), until_ms: Some(1_764_000_000_003), ..Default::default() });
     assert_eq!(window.iter().map(|h| h.id).collect::<Vec<_>>(), vec![theirs[2].id, theirs[1].id], "newest first");

@@ -9,10 +9,10 @@ fn basic(user: &str, pass: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
 }
 
-fn get(n: &TestNode, path: &str) -> (u16, Value, String) {
-    let r = n.request("GET", path, Some(&n.token)).call();
-    let ct = r.content_type.clone();
-    (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null), ct)
+/// A TAXII GET as the operator: status, body as JSON (null if it is not), content type.
+fn taxii_get(n: &TestNode, path: &str) -> (u16, Value, String) {
+    let r = n.get(path);
+    (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null), r.content_type)
 }
 
 #[test]
@@ -52,25 +52,25 @@ fn a_taxii_client_walks_the_collections_and_pages_through_objects() {
         agent.get(format!("{}/taxii2/", n.base)).header("Authorization", &basic("taxii", &n.token)).call().unwrap();
     assert_eq!(resp.status(), 200);
 
-    let (s, discovery, ct) = get(n, "/taxii2/");
+    let (s, discovery, ct) = taxii_get(n, "/taxii2/");
     assert_eq!(s, 200);
     assert_eq!(ct, "application/taxii+json;version=2.1");
     assert_eq!(discovery["api_roots"][0], "/taxii2/api/");
-    let (_, root, _) = get(n, "/taxii2/api/");
+    let (_, root, _) = taxii_get(n, "/taxii2/api/");
     assert_eq!(root["versions"][0], "application/taxii+json;version=2.1");
-    let (_, cols, _) = get(n, "/taxii2/api/collections/");
+    let (_, cols, _) = taxii_get(n, "/taxii2/api/collections/");
     let cols = cols["collections"].as_array().unwrap().clone();
     assert_eq!(cols.len(), 2, "the network and the group this node is in");
 
     let mut all = Vec::new();
     for c in &cols {
         let id = c["id"].as_str().unwrap();
-        let (s, one, _) = get(n, &format!("/taxii2/api/collections/{id}/"));
+        let (s, one, _) = taxii_get(n, &format!("/taxii2/api/collections/{id}/"));
         assert_eq!((s, one["id"].as_str()), (200, Some(id)));
         // Page through with limit=2 and the server's `next`.
         let mut path = format!("/taxii2/api/collections/{id}/objects/?limit=2");
         loop {
-            let (s, page, _) = get(n, &path);
+            let (s, page, _) = taxii_get(n, &path);
             assert_eq!(s, 200, "{page}");
             all.extend(page["objects"].as_array().unwrap().iter().cloned());
             if page["more"] != true {
@@ -78,7 +78,7 @@ fn a_taxii_client_walks_the_collections_and_pages_through_objects() {
             }
             path = format!("/taxii2/api/collections/{id}/objects/?limit=2&next={}", page["next"].as_str().unwrap());
         }
-        let (_, manifest, _) = get(n, &format!("/taxii2/api/collections/{id}/manifest/"));
+        let (_, manifest, _) = taxii_get(n, &format!("/taxii2/api/collections/{id}/manifest/"));
         assert!(!manifest["objects"].as_array().unwrap().is_empty());
     }
     let text = serde_json::to_string(&all).unwrap();
@@ -100,16 +100,16 @@ fn a_taxii_client_walks_the_collections_and_pages_through_objects() {
     // One object and its versions; unknown ones are 404.
     let sid = kawan_node::interop::stix::object_id("indicator", &kept.parse().unwrap());
     let net_id = cols[0]["id"].as_str().unwrap();
-    let (s, obj, _) = get(n, &format!("/taxii2/api/collections/{net_id}/objects/{sid}/"));
+    let (s, obj, _) = taxii_get(n, &format!("/taxii2/api/collections/{net_id}/objects/{sid}/"));
     assert_eq!((s, obj["objects"][0]["id"].as_str()), (200, Some(sid.as_str())));
-    let (s, v, _) = get(n, &format!("/taxii2/api/collections/{net_id}/objects/{sid}/versions/"));
+    let (s, v, _) = taxii_get(n, &format!("/taxii2/api/collections/{net_id}/objects/{sid}/versions/"));
     assert_eq!((s, v["versions"].as_array().map(Vec::len)), (200, Some(1)));
-    let (s, _, _) = get(n, "/taxii2/api/collections/00000000-0000-4000-8000-000000000000/objects/");
+    let (s, _, _) = taxii_get(n, "/taxii2/api/collections/00000000-0000-4000-8000-000000000000/objects/");
     assert_eq!(s, 404);
-    let (s, _, _) = get(n, &format!("/taxii2/api/collections/{net_id}/objects/?added_after=yesterday"));
+    let (s, _, _) = taxii_get(n, &format!("/taxii2/api/collections/{net_id}/objects/?added_after=yesterday"));
     assert_eq!(s, 400);
     // match[type] filters.
-    let (_, only, _) = get(n, &format!("/taxii2/api/collections/{net_id}/objects/?match[type]=attack-pattern"));
+    let (_, only, _) = taxii_get(n, &format!("/taxii2/api/collections/{net_id}/objects/?match[type]=attack-pattern"));
     assert!(only["objects"].as_array().unwrap().iter().all(|o| o["type"] == "attack-pattern"));
 }
 
@@ -203,7 +203,7 @@ fn taxii_negotiates_media_types_and_honours_limit_exactly() {
         );
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let (_, cols, _) = get(&n, "/taxii2/api/collections/");
+    let (_, cols, _) = taxii_get(&n, "/taxii2/api/collections/");
     let id = cols["collections"][0]["id"].as_str().unwrap().to_string();
     let objects = format!("/taxii2/api/collections/{id}/objects/");
 
@@ -227,14 +227,14 @@ fn taxii_negotiates_media_types_and_honours_limit_exactly() {
 
     // limit is exact on every page, the preamble included, and a walk with
     // `next` sees every object once.
-    let (_, everything, _) = get(&n, &format!("{objects}?limit=1000"));
+    let (_, everything, _) = taxii_get(&n, &format!("{objects}?limit=1000"));
     let total = everything["objects"].as_array().unwrap().len();
     assert!(total > 12, "the preamble and 12 indicators: {total}");
     for limit in [1, 5, 7] {
         let mut seen = Vec::new();
         let mut path = format!("{objects}?limit={limit}");
         loop {
-            let (s, page, _) = get(&n, &path);
+            let (s, page, _) = taxii_get(&n, &path);
             assert_eq!(s, 200, "{page}");
             let got = page["objects"].as_array().unwrap();
             assert!(got.len() <= limit, "limit={limit} answered {} objects", got.len());
@@ -248,7 +248,7 @@ fn taxii_negotiates_media_types_and_honours_limit_exactly() {
         unique.sort();
         unique.dedup();
         assert_eq!((seen.len(), unique.len()), (total, total), "limit={limit}: each object once");
-        let (_, manifest, _) = get(&n, &format!("/taxii2/api/collections/{id}/manifest/?limit={limit}"));
+        let (_, manifest, _) = taxii_get(&n, &format!("/taxii2/api/collections/{id}/manifest/?limit={limit}"));
         assert_eq!(manifest["objects"].as_array().unwrap().len(), limit, "manifest limit={limit}");
     }
 }

@@ -6,23 +6,19 @@ use std::time::Duration;
 
 use kawan_node::identity;
 use kawan_protocol::Envelope;
-use kawan_tests::{TestNetwork, TestNode, fixtures, peer};
-
-fn get(n: &TestNode, path: &str) -> kawan_tests::http::Response {
-    n.request("GET", path, Some(&n.token)).call()
-}
+use kawan_tests::{TestNetwork, fixtures, peer};
 
 #[test]
 fn nodes_relay_and_serve_records_of_a_family_none_of_them_knows() {
     let mut net = TestNetwork::start(3, &[]);
     net.wait_for(30, "connected", |net| {
-        get(net.node(0), "/api/v1/peers").json().as_array().is_some_and(|ps| {
+        net.node(0).get("/api/v1/peers").json().as_array().is_some_and(|ps| {
             ps.iter().filter(|p| p["connected"] == true).count() == 2
                 && ps.iter().filter(|p| p["me"] == false).all(|p| p["agent"].as_str().is_some())
         })
     });
     // Each peer says what it runs.
-    let peers = get(net.node(0), "/api/v1/peers").json();
+    let peers = net.node(0).get("/api/v1/peers").json();
     for p in peers.as_array().unwrap().iter().filter(|p| p["me"] == false) {
         let agent = p["agent"].as_str().unwrap();
         assert!(agent.starts_with("kawan/") && agent.contains("protocol 1; reads indicator"), "{agent}");
@@ -41,10 +37,10 @@ fn nodes_relay_and_serve_records_of_a_family_none_of_them_knows() {
     // Node 0 keeps it and node 1 gets it from node 0: both serve it exactly
     // as signed, as a record of a newer kind.
     net.wait_for(30, "both older nodes hold it", |net| {
-        (0..2).all(|i| get(net.node(i), &format!("/api/v1/records/{id}")).status == 200)
+        (0..2).all(|i| net.node(i).get(&format!("/api/v1/records/{id}")).status == 200)
     });
     for i in 0..2 {
-        let r = get(net.node(i), &format!("/api/v1/records/{id}")).json();
+        let r = net.node(i).get(&format!("/api/v1/records/{id}")).json();
         assert_eq!(r["type"], "newer", "{r}");
         assert_eq!(r["body"]["family"], "future_family", "{r}");
         assert!(r["body"]["note"].as_str().unwrap().contains("upgrade to read it"), "{r}");
@@ -59,7 +55,7 @@ fn nodes_relay_and_serve_records_of_a_family_none_of_them_knows() {
             out.status.success() && text.contains("upgrade to read it") && text.contains("future_family"),
             "{text}"
         );
-        let status = get(net.node(i), "/api/v1/status").json();
+        let status = net.node(i).get("/api/v1/status").json();
         assert!(status["warnings"].to_string().contains("newer kind"), "{status}");
         // Nothing that reads records breaks on it.
         for path in ["/api/v1/search?type=indicator", "/api/v1/export/csv", "/api/v1/export/stix", "/taxii2/"] {
@@ -78,5 +74,5 @@ fn nodes_relay_and_serve_records_of_a_family_none_of_them_knows() {
 
     // When agency 2's node comes back it is served its own record too.
     net.restart(2);
-    net.wait_for(30, "agency 2 holds it", |net| get(net.node(2), &format!("/api/v1/records/{id}")).status == 200);
+    net.wait_for(30, "agency 2 holds it", |net| net.node(2).get(&format!("/api/v1/records/{id}")).status == 200);
 }

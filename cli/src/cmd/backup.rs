@@ -101,19 +101,21 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     for entry in archive.entries()? {
         let mut entry = entry?;
         let name = entry.path()?.to_string_lossy().into_owned();
+        let mtime = entry.header().mtime().unwrap_or(0);
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes)?;
         if name == "manifest.json" {
             manifest = serde_json::from_slice(&bytes).unwrap_or_default();
         }
-        kawan_node::backup::append_bytes(&mut tar, &name, &bytes)?;
+        kawan_node::backup::append_bytes(&mut tar, &name, &bytes, mtime)?;
     }
     if a.include_key {
         let config = kawan_node::config::Config::load(&ctx.dir)?;
         let key = std::fs::read(ctx.dir.join(&config.paths.key)).context(t!("backup-cannot-read-key"))?;
-        kawan_node::backup::append_bytes(&mut tar, "agency.key", &key)?;
+        let now_s = kawan_node::clock::Clock::system().now_ms() / 1000;
+        kawan_node::backup::append_bytes(&mut tar, "agency.key", &key, now_s)?;
         if let Ok(token) = std::fs::read(ctx.dir.join(kawan_node::daemon::TOKEN_FILE)) {
-            kawan_node::backup::append_bytes(&mut tar, kawan_node::daemon::TOKEN_FILE, &token)?;
+            kawan_node::backup::append_bytes(&mut tar, kawan_node::daemon::TOKEN_FILE, &token, now_s)?;
         }
     }
     tar.into_inner()?.finish()?;
@@ -163,7 +165,7 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     } else {
         Box::new(file)
     };
-    let r = kawan_node::backup::restore(reader, target)?;
+    let r = kawan_node::backup::restore(reader, target, kawan_node::clock::Clock::system())?;
     if ctx.json {
         output::json(&serde_json::to_value(&r)?);
     } else {

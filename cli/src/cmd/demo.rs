@@ -11,7 +11,7 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use kawan_node::{clock::now_ms, config::Config, coordinator as co, daemon};
+use kawan_node::{clock::Clock, config::Config, coordinator as co, daemon};
 use kawan_protocol::{Group, GroupId, NetworkId, SignedTrustList, TrustList};
 use serde_json::{Value, json};
 
@@ -76,7 +76,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     let mut list = TrustList {
         network: NetworkId::new(NETWORK)?,
         version: 1,
-        issued_ms: now_ms(),
+        issued_ms: Clock::system().now_ms(),
         threshold: 1,
         members: vec![],
         groups: vec![],

@@ -24,7 +24,7 @@ pub struct InitArgs {
     /// API listen address (default 127.0.0.1:7700; port 0 picks a free one).
     #[arg(long)]
     api: Option<std::net::SocketAddr>,
-    /// libp2p listen address (repeatable; default TCP and QUIC on port 7701).
+    /// libp2p listen address (repeatable; default TCP on port 7701, noise + yamux).
     #[arg(long = "p2p")]
     p2p: Vec<String>,
     /// The network's genesis trust list, from its coordinators.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use kawan_node::{clock::now_ms, coordinator, service::OwnLogEnds};
+use kawan_node::{clock::Clock, coordinator, service::OwnLogEnds};
 use kawan_protocol::MemberId;
 
 use super::Ctx;
@@ -40,7 +40,7 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
     let KeyCmd::Rotate { compromised_at, out } = cmd;
     let until_ms = match &compromised_at {
         Some(t) => parse_time(t)?,
-        None => now_ms(),
+        None => Clock::system().now_ms(),
     };
     let ends: OwnLogEnds = serde_json::from_value(
         ctx.client()?.get(&format!("/api/v1/keys/log-ends?until_ms={until_ms}")).context(t!("asking-the-node"))?,

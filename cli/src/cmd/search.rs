@@ -1,7 +1,7 @@
 //! `kawan search`: shared knowledge by value, kind, typology, author, time or text.
 
-use clap::Args;
-use kawan_protocol::Kind;
+use clap::{Args, builder::PossibleValuesParser};
+use kawan_protocol::{Family, Kind};
 
 use super::Ctx;
 use crate::output;
@@ -13,8 +13,9 @@ pub struct SearchArgs {
     /// A value (needs --kind).
     #[arg(long)]
     value: Option<String>,
-    /// indicator, typology or technique
-    #[arg(long = "type")]
+    /// Record type; sighting, revision and retraction find the knowledge
+    /// other agencies sighted, its author revised, or its author retracted.
+    #[arg(long = "type", value_parser = PossibleValuesParser::new(Family::ALL.map(Family::as_str)))]
     r#type: Option<String>,
     /// Typology record id.
     #[arg(long)]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use kawan_node::{clock::now_ms, coordinator as co};
+use kawan_node::{clock::Clock, coordinator as co};
 use kawan_protocol::{Group, GroupId, MemberId, NetworkId, SignedTrustList, TrustList};
 use serde_json::json;
 
@@ -98,8 +98,14 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
     let json = ctx.json;
     match cmd {
         TrustCmd::NewNetwork { network, threshold, coordinators, members, key, out } => {
-            let mut list =
-                TrustList { network, version: 1, issued_ms: now_ms(), threshold, members: vec![], groups: vec![] };
+            let mut list = TrustList {
+                network,
+                version: 1,
+                issued_ms: Clock::system().now_ms(),
+                threshold,
+                members: vec![],
+                groups: vec![],
+            };
             for card in &coordinators {
                 list.members.push(co::member_from_card(card, true)?);
             }
@@ -139,7 +145,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
         }
         TrustCmd::RotateKey { file, card } => {
             let card = co::read_card(&card)?;
-            edit(&file, |l| co::rotate(l, &card, now_ms()))?;
+            edit(&file, |l| co::rotate(l, &card, Clock::system().now_ms()))?;
             if card.card.replaces.as_ref().is_some_and(|r| r.compromised) || !card.signed_by_old_key() {
                 println!("{}", t!("trust-confirm-compromise", name = card.card.name.as_str()));
             }
@@ -229,7 +235,7 @@ fn edit(
     f: impl FnOnce(&mut TrustList) -> Result<(), co::CoordinatorError>,
 ) -> anyhow::Result<()> {
     let current = co::read(file)?;
-    let next = co::next_version(&current, now_ms(), f)?;
+    let next = co::next_version(&current, Clock::system().now_ms(), f)?;
     co::write(file, &next)?;
     println!("{}", t!("trust-edited", path = file.display().to_string(), version = next.list()?.version));
     Ok(())

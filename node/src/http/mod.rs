@@ -1,6 +1,6 @@
-//! The HTTP adapters over the service (DESIGN.md §7): the REST API under
-//! `/api/v1/`, TAXII 2.1 under `/taxii2/`, the web page at `/`, and
-//! `/metrics`. They only adapt — parse a request, call the service, shape
+//! The HTTP adapters over the service (docs/api.md; docs/architecture.md,
+//! "One application core"): the REST API under `/api/v1/`, TAXII 2.1 under
+//! `/taxii2/`, the web page at `/`, and `/metrics`. They only adapt — parse a request, call the service, shape
 //! the answer — and never import each other.
 //!
 //! - `app`: the whole router, request metrics, body limits

@@ -1,5 +1,6 @@
-//! The libp2p driver (DESIGN.md §5): one swarm (TCP + noise + yamux; an
-//! allow-list fed from the trust list; the sync protocol) and one
+//! The libp2p driver (docs/architecture.md, "Replication"): one swarm (TCP +
+//! noise + yamux; an allow-list fed from the trust list; the sync protocol
+//! of docs/protocol.md §4) and one
 //! [`Replica`], which makes every replication decision. The event loop turns
 //! swarm events, commands and timer ticks into replica inputs, and carries
 //! out the replica's outputs: send, store (on a blocking thread), apply a
@@ -39,7 +40,6 @@ use serde::Serialize;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
-    clock::now_ms,
     identity,
     metrics::Metrics,
     policy::Policy,
@@ -343,7 +343,7 @@ impl Net {
         handle: &NetHandle,
     ) -> Net {
         let me = config.key.public();
-        let seed = now_ms() ^ u64::from_be_bytes(me.0[8..16].try_into().unwrap_or_default());
+        let seed = store.now_ms() ^ u64::from_be_bytes(me.0[8..16].try_into().unwrap_or_default());
         let (done_tx, done_rx) = mpsc::channel(DONE_CAPACITY);
         Net {
             swarm,
@@ -441,7 +441,7 @@ impl Net {
 
     /// Hands the replica an input and carries out what it decides.
     fn feed(&mut self, input: Input) {
-        for output in self.replica.handle(input, now_ms()) {
+        for output in self.replica.handle(input, self.store.now_ms()) {
             self.carry_out(output);
         }
     }
@@ -574,7 +574,7 @@ impl Net {
     /// else (removed, expired) out and disconnected.
     fn refresh_allow_list(&mut self) {
         let Some(list) = self.store.membership() else { return };
-        let policy = Policy::new(Some(&list), self.me, now_ms());
+        let policy = Policy::new(Some(&list), self.me, self.store.now_ms());
         // A peer whose key was just retired stays until the replica has
         // told it why (see `Replica::parting`); the replica then lets it go.
         let members: HashSet<PeerId> = list

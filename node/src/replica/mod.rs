@@ -1,6 +1,7 @@
-//! The replication core (DESIGN.md §5): an IO-less state machine holding
-//! every replication decision — what to push, announce, ask for, pull,
-//! serve, store, reject; whom to penalise, disconnect or dial; when to retry.
+//! The replication core (docs/architecture.md, "Replication"; the messages are
+//! docs/protocol.md §4): an IO-less state machine holding every replication
+//! decision — what to push, announce, ask for, pull, serve, store, reject;
+//! whom to penalise, disconnect or dial; when to retry.
 //! [`Replica::handle`] takes one [`Input`] and the time, and returns
 //! [`Output`]s for a driver to carry out: `net/` drives it with libp2p and
 //! tokio, the simulator (`kawan-sim`) with an in-memory network. No sockets,

@@ -1,5 +1,5 @@
-//! Anti-entropy: whatever the tree missed (a lost message, a node that was
-//! offline, a healed partition) is repaired by comparing, then pulling.
+//! Anti-entropy: whatever announcements missed (a lost message, a node that
+//! was offline, a healed partition) is repaired by comparing, then pulling.
 //!
 //! 1. Now and then (and on every new connection) a node sends one peer a
 //!    digest of its heads on the channels both may see. Equal digests: done.

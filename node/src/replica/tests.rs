@@ -54,7 +54,7 @@ fn trust() -> SignedTrustList {
 }
 
 fn store() -> Arc<Store> {
-    let store = Arc::new(Store::in_memory());
+    let store = Arc::new(Store::in_memory(crate::clock::Clock::system()));
     store.install_genesis(&trust()).unwrap();
     store
 }

@@ -217,6 +217,25 @@ impl Service {
         .await
     }
 
+    /// Buffered writes (read audit entries, session touches) to disk: the
+    /// persist job's work.
+    pub async fn persist(self: &Arc<Self>) -> Result<(), ServiceError> {
+        self.run(|s| Ok(s.data.flush()?)).await
+    }
+
+    /// Removes expired web sessions: the session sweep's work. Audited
+    /// (as the system caller) when it removed any.
+    pub async fn sweep_sessions(self: &Arc<Self>, caller: Caller) -> Result<usize, ServiceError> {
+        self.run(move |s| {
+            let n = s.data.sessions.sweep()?;
+            if n > 0 {
+                s.audit(&caller, "session.sweep", &format!("{n} expired session(s) removed"))?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
     /// Signs the audit log's head (at shutdown).
     pub fn checkpoint_audit(&self) -> Result<(), ServiceError> {
         self.data.audit.checkpoint(&self.key)?;

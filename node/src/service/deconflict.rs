@@ -20,7 +20,6 @@ use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
 use crate::{
-    clock::now_ms,
     deconflict::{Asked, Built, Contact, ContactStatus, DeconflictStoreError, Direction, MemberAnswer, Query, Remote},
     policy::{Item, Path, Policy, Recipient},
     watch::{Alert, values_of},
@@ -130,7 +129,7 @@ impl Service {
             }
         }
         if choice.watchlist {
-            let now = now_ms();
+            let now = self.now_ms();
             out.extend(
                 self.data
                     .watch
@@ -143,6 +142,12 @@ impl Service {
         out.sort();
         out.dedup();
         Ok(out)
+    }
+
+    /// Builds this epoch's filter now if it is stale (the filter-rebuild
+    /// job), so a partner's question does not wait for it.
+    pub async fn rebuild_filter(self: &Arc<Self>) -> Result<(), ServiceError> {
+        self.run(|s| s.filter_notice(s.now_ms()).map(|_| ())).await
     }
 
     /// This node's filter notice for the epoch `now` falls in: built once
@@ -192,18 +197,14 @@ impl Service {
     /// is a clear answer; nothing here can fail the node.
     pub fn answer_question(&self, from: AgencyKey, request: Request) -> Response {
         let membership = self.data.store.membership();
-        let policy = Policy::new(membership.as_deref(), self.key.public(), now_ms());
+        let policy = Policy::new(membership.as_deref(), self.key.public(), self.now_ms());
         if !policy.allows(Item::HitOrNot, Recipient::Peer(&from), Path::Deconfliction) {
             return Response::Refused(Refusal::NotMember);
         }
-        let peer = Caller {
-            name: format!("peer {}", self.author_name(&from, self.data.store.trust().as_deref())),
-            role: crate::tokens::Role::Analyst,
-            via: Path::Deconfliction,
-        };
+        let peer = Caller::peer(&self.author_name(&from, self.data.store.trust().as_deref()), Path::Deconfliction);
         let outcome = match request {
             Request::Filter if self.config.deconfliction.enabled => {
-                self.filter_notice(now_ms()).map(|b| Response::Filter(b.notice.as_ref().clone()))
+                self.filter_notice(self.now_ms()).map(|b| Response::Filter(b.notice.as_ref().clone()))
             }
             Request::Evaluate(signed) if self.config.deconfliction.enabled => self.evaluate(&peer, from, &signed),
             Request::Filter | Request::Evaluate(_) => Ok(Response::Refused(Refusal::Disabled)),
@@ -237,7 +238,7 @@ impl Service {
         if req.holder != self.key.public() || req.network != self.config.agency.network {
             return bad("the request is addressed to another agency or network".into());
         }
-        let now = now_ms();
+        let now = self.now_ms();
         if req.created_ms.abs_diff(now) > dc::REQUEST_WINDOW_MS {
             return Ok(Response::Refused(Refusal::Stale));
         }
@@ -311,7 +312,7 @@ impl Service {
             case_ref: req.case_ref,
             analyst: req.analyst,
             message: req.message,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             status: ContactStatus::Pending,
             answer_contact: None,
             answer_message: None,
@@ -349,7 +350,7 @@ impl Service {
         contact.answer_contact = ans.contact;
         contact.answer_message = Some(ans.message);
         contact.answered_by = Some(ans.analyst);
-        contact.answered_ms = Some(now_ms());
+        contact.answered_ms = Some(self.now_ms());
         self.audit(peer, "contact.answered", &format!("{} {}", contact.id, contact.status.label()))?;
         self.data.deconflict.put_contact(&contact)?;
         let analyst = contact.analyst.clone();
@@ -374,7 +375,7 @@ impl Service {
     fn contact_alert(&self, c: &Contact, r#type: &str, for_owners: Vec<String>) -> Result<Alert, ServiceError> {
         let alert = Alert {
             id: 0,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             record: c.id.clone(),
             root: c.id.clone(),
             r#type: r#type.to_string(),
@@ -466,8 +467,15 @@ impl Service {
             }
         });
         let answers = futures::future::join_all(asks).await;
-        let query =
-            Query { id: 0, created_ms: now_ms(), analyst: caller.name.clone(), purpose, case_ref, values, answers };
+        let query = Query {
+            id: 0,
+            created_ms: self.now_ms(),
+            analyst: caller.name.clone(),
+            purpose,
+            case_ref,
+            values,
+            answers,
+        };
         self.run(move |s| {
             let hits: usize = query.answers.iter().map(|a| a.hits.len()).sum();
             let query = s.data.deconflict.add_query(query)?;
@@ -501,7 +509,7 @@ impl Service {
             .store
             .trust()
             .ok_or_else(|| ServiceError::invalid("no_trust_list", "this node has no trust list yet"))?;
-        let now = now_ms();
+        let now = self.now_ms();
         let me = self.key.public();
         let members: Vec<_> = match group {
             None => trust.members.iter().collect(),
@@ -532,7 +540,7 @@ impl Service {
     ) -> Result<(Vec<usize>, String), String> {
         let net = self.net.get().ok_or("the network is not running")?.clone();
         let mut remote = match self.deconflict.remote(&holder) {
-            Some(r) if epoch_of(now_ms(), r.epoch_ms) == r.epoch => r,
+            Some(r) if epoch_of(self.now_ms(), r.epoch_ms) == r.epoch => r,
             _ => self.fetch_filter(&net, holder).await?,
         };
         // One retry: the holder's epoch may turn during the question.
@@ -551,7 +559,7 @@ impl Service {
                 asker: self.key.public(),
                 holder,
                 epoch: remote.epoch,
-                created_ms: now_ms(),
+                created_ms: self.now_ms(),
                 nonce: ByteBuf::from(nonce.to_vec()),
                 purpose: purpose.clone(),
                 case_ref: case_ref.clone(),
@@ -652,7 +660,7 @@ impl Service {
             asker: self.key.public(),
             holder,
             id: random_hex::<16>(),
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             kind: asked.kind,
             value: asked.value.clone(),
             purpose,
@@ -712,7 +720,7 @@ impl Service {
             holder: self.key.public(),
             asker,
             request: id,
-            created_ms: now_ms(),
+            created_ms: self.now_ms(),
             accepted: reply.accept,
             contact: contact_point.clone(),
             message: reply.message.clone(),

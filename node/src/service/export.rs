@@ -59,7 +59,7 @@ impl Service {
     /// TAXII collections: the channels the policy lets a reader list.
     pub fn collections(&self) -> Vec<Channel> {
         let membership = self.data.store.membership();
-        Policy::new(membership.as_deref(), self.key.public(), crate::clock::now_ms()).readable_channels()
+        Policy::new(membership.as_deref(), self.key.public(), self.now_ms()).readable_channels()
     }
 
     /// The channel of a collection id; not found if the caller may not list it.

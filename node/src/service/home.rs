@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use kawan_protocol::Content;
 
 use super::{Caller, Found, Service, ServiceError};
-use crate::{clock::now_ms, store::Query, watch::Alert};
+use crate::{store::Query, watch::Alert};
 
 const WEEK_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// Weeks the charts cover.
@@ -53,9 +53,7 @@ fn tally(m: BTreeMap<String, u64>) -> Tally {
 fn kind_of(f: &Found) -> String {
     match &f.hit.content {
         Content::Indicator(i) => i.kind.to_string(),
-        Content::Typology(_) => "typology".into(),
-        Content::Technique(_) => "technique".into(),
-        Content::Referral(_) => "referral".into(),
+        other => other.family().to_string(),
     }
 }
 
@@ -64,7 +62,7 @@ impl Service {
         let alerts = self.alerts(caller.clone(), 200).await?;
         let contacts = self.contacts(caller.clone()).await?;
         let peers = self.peers().await.unwrap_or_default();
-        let now = now_ms();
+        let now = self.now_ms();
         let first_week = (now / WEEK_MS + 1).saturating_sub(WEEKS as u64) * WEEK_MS;
         let mut home = self
             .run(move |s| {

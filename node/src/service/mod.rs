@@ -1,5 +1,6 @@
-//! The node's application façade (DESIGN.md §1): publish, query, export,
-//! cases, trust, audit and tokens. The HTTP adapters (REST, TAXII, the web
+//! The node's application façade (docs/architecture.md, "One application
+//! core"): publish, query, export, cases, trust, audit and tokens. The HTTP
+//! adapters (REST, TAXII, the web
 //! page) call these methods and nothing below them. The service owns the
 //! rules an adapter must not have to remember:
 //! - every action is written to the audit log (changes wait for the disk;
@@ -62,6 +63,20 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The node itself, doing background work for its agency (a job, or
+    /// acting on what the network did): audited as "system: <job>", on the
+    /// policy's `system` path, which reads like an analyst and sends nothing.
+    pub fn system(job: &str) -> Caller {
+        Caller { name: format!("system: {job}"), role: Role::Operator, via: Path::System }
+    }
+
+    /// Another agency asking this node something over `via` (a
+    /// deconfliction question): audited as "peer <name>". Its role is the
+    /// least there is; what it may receive is the policy's `Peer` rules.
+    pub fn peer(name: &str, via: Path) -> Caller {
+        Caller { name: format!("peer {name}"), role: Role::Analyst, via }
+    }
+
     /// Refused unless the caller's role covers `needed`.
     pub fn require(&self, needed: Role) -> Result<(), ServiceError> {
         if self.role.allows(needed) {
@@ -78,7 +93,7 @@ impl Caller {
     /// or a tool fed through an export path.
     pub fn recipient(&self) -> Recipient<'static> {
         match self.via {
-            Path::Rest | Path::Web => Recipient::Analyst,
+            Path::Rest | Path::Web | Path::System => Recipient::Analyst,
             _ => Recipient::Client,
         }
     }
@@ -132,6 +147,12 @@ pub struct Service {
 }
 
 impl Service {
+    /// Now, by the node's clock (the system clock in production, a manual
+    /// one in tests).
+    pub fn now_ms(&self) -> u64 {
+        self.data.clock().now_ms()
+    }
+
     pub fn new(data: DataDir, key: Keypair, config: Config, metrics: Arc<Metrics>) -> Service {
         Service {
             data,
@@ -191,7 +212,7 @@ impl Service {
     /// Asks the policy, over the trust list in force.
     fn allows(&self, item: crate::policy::Item, to: Recipient, path: Path) -> bool {
         let membership = self.data.store.membership();
-        Policy::new(membership.as_deref(), self.key.public(), crate::clock::now_ms()).allows(item, to, path)
+        Policy::new(membership.as_deref(), self.key.public(), self.now_ms()).allows(item, to, path)
     }
 
     /// Carries out a change under the audit rule: its intent is on disk
@@ -252,7 +273,7 @@ impl Service {
             return None;
         }
         let trust = self.data.store.membership()?;
-        trust.vouches(h, crate::clock::now_ms()).err().map(|v| v.to_string())
+        trust.vouches(h, self.now_ms()).err().map(|v| v.to_string())
     }
 
     /// This agency's keys: the one it signs with now and those it retired.
@@ -288,15 +309,20 @@ fn with_path(caller: &Caller, detail: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use kawan_protocol::{Body, Indicator, IndicatorRole, Kind, NetworkId, Tlp};
 
     use super::*;
 
-    fn service() -> Arc<Service> {
+    pub(crate) fn service() -> Arc<Service> {
         let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
         let key = Keypair::from_secret_bytes([5; 32]);
-        Arc::new(Service::new(DataDir::in_memory().unwrap(), key, config, Arc::new(Metrics::new())))
+        Arc::new(Service::new(
+            DataDir::in_memory(crate::clock::Clock::system()).unwrap(),
+            key,
+            config,
+            Arc::new(Metrics::new()),
+        ))
     }
 
     fn analyst() -> Caller {
@@ -331,14 +357,14 @@ mod tests {
         let from = Keypair::from_secret_bytes([6; 32]).public();
         svc.audit_net_event(crate::net::NetEvent::TrustInstalled { from, version: 3 }).await.unwrap();
         let last = svc.data.audit.tail(1).unwrap().remove(0);
-        assert_eq!((last.action.as_str(), last.actor), ("trust.install", format!("peer {from}")));
-        assert!(last.detail.contains("v3 from a peer"), "{}", last.detail);
+        assert_eq!((last.action.as_str(), last.actor.as_str()), ("trust.install", "system: trust install"));
+        assert!(last.detail.contains(&format!("v3 from peer {from} (via system)")), "{}", last.detail);
     }
 
     #[test]
     fn operators_are_warned_before_the_coordinators_run_out() {
         use kawan_protocol::{Member, MemberId, MemberRole, SignedTrustList, TrustList};
-        let now = crate::clock::now_ms();
+        let now = crate::clock::Clock::system().now_ms();
         let day = 24 * 60 * 60 * 1000;
         let coordinator = |expires_ms| Member {
             id: MemberId::new("agency-5").unwrap(),

@@ -177,7 +177,7 @@ impl Service {
 
     /// This agency's new records may match what its other analysts watch.
     fn look_at_own(&self, ids: &[RecordId], caller: &Caller) {
-        if let Err(e) = self.look_at(ids, Some(&caller.name)) {
+        if let Err(e) = self.look_at(caller, ids) {
             tracing::error!(error = %e.message, "looking at a new record for watched values failed");
         }
     }

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use kawan_protocol::{AgencyKey, Content, Kind, RecordId, TrustList};
+use kawan_protocol::{AgencyKey, Content, Family, Kind, RecordId, TrustList};
 
 use super::{Caller, Fault, Found, Service, ServiceError};
 use crate::{
     policy::Item,
-    store::{BulkItem, ContentType, Hit, Query, StoredRecord},
+    store::{BulkItem, Hit, Query, StoredRecord},
 };
 
 /// Most values one bulk check takes.
@@ -229,13 +229,12 @@ impl Service {
     pub async fn library(self: &Arc<Self>, caller: Caller, text: Option<String>) -> Result<Library, ServiceError> {
         self.run(move |s| {
             let trust = s.data.store.trust();
-            let find = |content| -> Result<Vec<Found>, ServiceError> {
-                let query = Query { content: Some(content), text: text.clone(), limit: 200, ..Default::default() };
+            let find = |family| -> Result<Vec<Found>, ServiceError> {
+                let query = Query { family: Some(family), text: text.clone(), limit: 200, ..Default::default() };
                 let hits = s.data.store.search(&query, &s.normalize_context())?.unwrap_or_default();
                 Ok(s.visible(&caller, hits, trust.as_deref()))
             };
-            let library =
-                Library { typologies: find(ContentType::Typology)?, techniques: find(ContentType::Technique)? };
+            let library = Library { typologies: find(Family::Typology)?, techniques: find(Family::Technique)? };
             s.audit_read(&caller, "query", "library")?;
             Ok(library)
         })

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Caller, Found, Published, Service, ServiceError, group_field};
-use crate::store::{ContentType, Query};
+use crate::store::Query;
 
 /// A referral as an analyst files it.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -122,7 +122,7 @@ impl Service {
                 s.record.as_deref().map(|r| ServiceError::parse::<RecordId>("subjects.record", r)).transpose()?;
             subjects.push(ReferralSubject { kind, value, record });
         }
-        let now = crate::clock::now_ms();
+        let now = self.now_ms();
         let referral = Referral {
             platform,
             request: new.request,
@@ -204,7 +204,7 @@ impl Service {
             ));
         }
         referral.status = update.status;
-        referral.status_ms = Some(update.at_ms.unwrap_or_else(crate::clock::now_ms).max(referral.submitted_ms));
+        referral.status_ms = Some(update.at_ms.unwrap_or_else(|| self.now_ms()).max(referral.submitted_ms));
         if let Some(r) = update.reference.filter(|r| !r.trim().is_empty()) {
             referral.reference = Some(r);
         }
@@ -226,7 +226,7 @@ impl Service {
         filter: ReferralFilter,
     ) -> Result<Vec<Found>, ServiceError> {
         self.run(move |s| {
-            let q = Query { content: Some(ContentType::Referral), limit: 10_000, ..Query::default() };
+            let q = Query { family: Some(kawan_protocol::Family::Referral), limit: 10_000, ..Query::default() };
             let hits = s.data.store.search(&q, &s.normalize_context())?.unwrap_or_default();
             s.audit_read(&caller, "query", &format!("referrals {filter:?}"))?;
             let trust = s.data.store.trust();

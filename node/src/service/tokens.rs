@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use super::{Caller, LoginLink, Service, ServiceError};
 use crate::{
-    clock::now_ms,
     policy::Path,
     tokens::{Role, TokenInfo},
 };
@@ -67,11 +66,11 @@ impl Service {
         let mut code = [0u8; 16];
         getrandom::fill(&mut code).map_err(ServiceError::internal)?;
         let code = hex::encode(code);
-        let link = LoginLink { code: code.clone(), token, expires_ms: now_ms() + LOGIN_LINK_MS };
+        let link = LoginLink { code: code.clone(), token, expires_ms: self.now_ms() + LOGIN_LINK_MS };
         self.run(move |s| {
             s.audit(&caller, "login_link.create", "")?;
             let mut links = s.login_links.lock().unwrap_or_else(|e| e.into_inner());
-            let now = now_ms();
+            let now = s.now_ms();
             links.retain(|l| l.expires_ms > now);
             let own = links.iter().filter(|l| l.token == link.token).count();
             if own >= MAX_LOGIN_LINKS_PER_TOKEN
@@ -96,7 +95,7 @@ impl Service {
     /// compared in constant time.
     pub fn redeem_login_link(&self, code: &str) -> Option<String> {
         let mut links = self.login_links.lock().unwrap_or_else(|e| e.into_inner());
-        let now = now_ms();
+        let now = self.now_ms();
         links.retain(|l| l.expires_ms > now);
         let pos = links.iter().position(|l| same(&l.code, code))?;
         Some(links.remove(pos).token)

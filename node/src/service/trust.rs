@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use kawan_protocol::{Member, SignedTrustList, TrustList};
 
 use super::{Caller, Service, ServiceError};
-use crate::{clock::now_ms, identity, net::Command, policy::Path};
+use crate::{identity, net::Command};
 
 /// One member of the network as this node sees it.
 #[derive(Debug, Clone)]
@@ -124,7 +124,7 @@ impl Service {
             let table =
                 s.net.get().map(|n| n.peers.read().unwrap_or_else(|e| e.into_inner()).clone()).unwrap_or_default();
             let me = s.key.public();
-            let now = now_ms();
+            let now = s.now_ms();
             let in_use = s.families_in_use()?;
             Ok(list
                 .members
@@ -157,18 +157,22 @@ impl Service {
 impl Service {
     /// The record families this node stores records of.
     pub fn families_in_use(&self) -> Result<Vec<&'static str>, ServiceError> {
+        use kawan_protocol::Family;
         let mut out = std::collections::BTreeSet::new();
         for (label, _, n) in self.data.store.counts()? {
+            // Indicators are counted per kind; every other family by name.
             let family = if label.parse::<kawan_protocol::Kind>().is_ok() {
-                Some("indicator")
+                Some(Family::Indicator)
             } else {
-                kawan_protocol::newer::FAMILIES.iter().find(|f| **f == label).copied()
+                label.parse().ok()
             };
-            if let Some(f) = family.filter(|_| n > 0) {
+            if let Some(f) = family
+                && n > 0
+            {
                 out.insert(f);
             }
         }
-        Ok(out.into_iter().collect())
+        Ok(out.into_iter().map(Family::as_str).collect())
     }
 
     /// The sharing groups this node is in.
@@ -186,13 +190,17 @@ impl Service {
     pub async fn audit_net_event(self: &Arc<Self>, event: crate::net::NetEvent) -> Result<(), ServiceError> {
         self.run(move |s| match event {
             crate::net::NetEvent::TrustInstalled { from, version } => {
-                let network = s.data.store.trust().map(|t| t.network.to_string()).unwrap_or_default();
-                let peer =
-                    Caller { name: format!("peer {from}"), role: crate::tokens::Role::Analyst, via: Path::PullAnswer };
-                s.audit(&peer, "trust.install", &format!("{network} v{version} from a peer"))
+                let trust = s.data.store.trust();
+                let network = trust.as_ref().map(|t| t.network.to_string()).unwrap_or_default();
+                let from = s.author_name(&from, trust.as_deref());
+                s.audit(
+                    &Caller::system("trust install"),
+                    "trust.install",
+                    &format!("{network} v{version} from peer {from}"),
+                )
             }
             // Records from peers: the watchlists look at them.
-            crate::net::NetEvent::Stored(ids) => s.look_at(&ids, None).map(|_| ()),
+            crate::net::NetEvent::Stored(ids) => s.look_at(&Caller::system("alerts"), &ids).map(|_| ()),
         })
         .await
     }
@@ -212,7 +220,7 @@ impl Service {
         if let Some(m) = list.members.iter().find(|m| m.retired_keys.iter().any(|r| r.key == me)) {
             return vec![Warning::KeyRetired { name: m.name.clone() }];
         }
-        let now = crate::clock::now_ms();
+        let now = self.now_ms();
         let needed = usize::from(list.threshold);
         let coordinators: Vec<_> = list.members.iter().filter(|m| m.is_coordinator()).collect();
         let active = coordinators.iter().filter(|m| m.is_active(now)).count();

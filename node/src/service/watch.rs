@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
 use crate::{
+    policy::{Item, Path},
     tokens::Role,
     watch::{Alert, Entry, WatchError, values_of},
 };
@@ -121,17 +122,24 @@ impl Service {
         self.alerts.subscribe()
     }
 
-    /// Looks at records new here for watched values: from peers (`by`
-    /// none) or published here by a token holder, whose own watch entries
-    /// are not told about their own records. Blocking.
-    pub fn look_at(&self, ids: &[RecordId], by: Option<&str>) -> Result<Vec<Alert>, ServiceError> {
-        let now = crate::clock::now_ms();
+    /// Looks at records new here for watched values: from peers (the
+    /// system caller) or published here by a token holder, whose own watch
+    /// entries are not told about their own records. An alert shows a
+    /// record to analysts (and to the agency's case system), so each record
+    /// is put to the policy first. Blocking.
+    pub fn look_at(&self, caller: &Caller, ids: &[RecordId]) -> Result<Vec<Alert>, ServiceError> {
+        let by = (caller.via != Path::System).then_some(caller.name.as_str());
+        let now = self.now_ms();
         let me = self.key.public();
         let trust = self.data.store.trust();
         let mut raised = Vec::new();
         for id in ids {
             let Some(r) = self.data.store.get(id)? else { continue };
             let h = &r.record.header;
+            let shown = Item::Record { channel: &h.channel, tlp: r.record.body.tlp() };
+            if !self.allows(shown, caller.recipient(), caller.via) {
+                continue;
+            }
             let (root, mut values) = match &r.record.body {
                 Body::Sighting(sg) => {
                     let target = self.data.store.view(&sg.target, trust.as_deref())?;

@@ -14,7 +14,7 @@ use std::{
 
 use kawan_protocol::{AgencyKey, Channel, RecordId};
 
-use super::{LogState, Store, StoreError, engine::Batch, engine::Durability, keys, now_ms};
+use super::{LogState, Store, StoreError, engine::Batch, engine::Durability, keys};
 
 /// Writes staged for one commit, readable by later jobs of the same commit.
 pub(super) struct Pending {
@@ -31,7 +31,7 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    fn new() -> Pending {
+    fn new(added_ms: u64) -> Pending {
         Pending {
             batch: Batch::default(),
             written: HashMap::new(),
@@ -39,7 +39,7 @@ impl Pending {
             logs: HashMap::new(),
             counts: HashMap::new(),
             added: Vec::new(),
-            added_ms: now_ms(),
+            added_ms,
         }
     }
 
@@ -113,7 +113,7 @@ impl Store {
             return done;
         }
         let jobs = std::mem::take(&mut *self.commit.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut pending = Pending::new();
+        let mut pending = Pending::new(self.now_ms());
         let finishers: Vec<Finish> = jobs.into_iter().map(|job| job(self, &mut pending)).collect();
         let result = self.commit_pending(pending, *next_batch);
         if result.is_ok() {

@@ -8,14 +8,15 @@ use kawan_protocol::{
     Tlp, Verified, Void, open_batch,
 };
 
-use super::{Store, StoreError, commit::Pending, keys, now_ms};
+use super::{Store, StoreError, commit::Pending, keys};
 
 /// Where a record came from; decides which checks apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// Published by this agency through [`Store::publish`].
     Local,
-    /// Received from a peer (gossip, sync, import).
+    /// Received from a peer (pushed, asked for after an announcement, pulled
+    /// by sync, imported).
     Peer,
 }
 
@@ -204,7 +205,7 @@ impl Store {
                         author: me,
                         seq: seq + 1,
                         prev,
-                        created_ms: now_ms(),
+                        created_ms: store.now_ms(),
                     };
                     let verified = Record { header, body }.sign(&key)?;
                     store.stage(&verified, Source::Local, pending)?;
@@ -295,8 +296,9 @@ impl Store {
         }
     }
 
-    /// The checks of DESIGN.md §2 that need the store and the trust list, then
-    /// the record's keys, staged into `p`.
+    /// The checks that need the store and the trust list (docs/protocol.md
+    /// §2.7 step 5, the key windows of §3, one record per log slot of §2.2),
+    /// then the record's keys, staged into `p`.
     pub(super) fn stage(&self, v: &Verified, source: Source, p: &mut Pending) -> Result<Ingested, IngestError> {
         let h = &v.record.header;
         let log = (h.channel.clone(), h.author);
@@ -371,23 +373,24 @@ impl Store {
             Body::Revision(r) => p.index(keys::reference(&r.supersedes, keys::REF_REVISION, &v.id)),
             _ => {}
         }
-        match v.record.body.content() {
+        let content = v.record.body.content();
+        match &content {
             Some(Content::Indicator(i)) => {
                 p.index(keys::value(i.kind, &i.value, &v.id));
                 for t in &i.typologies {
                     p.index(keys::typology(t, &v.id));
                 }
             }
-            Some(Content::Typology(_)) => p.index(keys::listing(keys::LIST_TYPOLOGY, created, &v.id)),
-            Some(Content::Technique(_)) => p.index(keys::listing(keys::LIST_TECHNIQUE, created, &v.id)),
             Some(Content::Referral(r)) => {
-                // Revisions are listed too; queries resolve them to their root.
-                p.index(keys::listing(keys::LIST_REFERRAL, created, &v.id));
                 for s in &r.subjects {
                     p.index(keys::referred(s.kind, &s.value, &v.id));
                 }
             }
-            None => {}
+            Some(Content::Typology(_) | Content::Technique(_)) | None => {}
+        }
+        // Revisions are listed too; queries resolve them to their root.
+        if let Some(tag) = content.and_then(|c| keys::listing_of(c.family())) {
+            p.index(keys::listing(tag, created, &v.id));
         }
     }
 
@@ -401,7 +404,7 @@ impl Store {
             let expected = list.network.clone().ok_or(IngestError::NoTrustList)?;
             return Err(IngestError::WrongNetwork { expected, got: h.network.clone() });
         }
-        match list.vouches(h, now_ms()) {
+        match list.vouches(h, self.now_ms()) {
             Ok(()) => {}
             Err(Void::NotMember | Void::Lapsed) => return Err(IngestError::NotMember(h.author)),
             Err(reason) => return Err(IngestError::Void { author: h.author, reason }),

@@ -2,10 +2,10 @@
 //!
 //! A record costs exactly three keys (`R`, `V` or `K`, `L`); receive order and
 //! heads are one key per batch. Every key starts with a one-byte namespace,
-//! and the namespace picks the keyspace (DESIGN.md §6), so one key names both.
-//! A record and all its indices are written in one atomic batch across
-//! keyspaces: after a crash they are all there or all absent. Fields are
-//! big-endian so byte order is numeric order.
+//! and the namespace picks the keyspace (docs/architecture.md, "Store"), so
+//! one key names both. A record and all its indices are written in one
+//! atomic batch across keyspaces: after a crash they are all there or all
+//! absent. Fields are big-endian so byte order is numeric order.
 //!
 //! | keyspace | ns | key | value |
 //! |---|---|---|---|
@@ -25,7 +25,7 @@
 //! | `meta` | `N` | type 0 channel | records stored (u64), per kind or body type and channel |
 //! | `meta` | `M` | `format` | store format (u32) |
 
-use kawan_protocol::{AgencyKey, Channel, Kind, RecordId};
+use kawan_protocol::{AgencyKey, Channel, Family, Kind, RecordId};
 
 use super::engine::Space;
 
@@ -133,10 +133,22 @@ pub fn added(added_ms: u64, batch: u64) -> Vec<u8> {
     cat(ADDED, &[&added_ms.to_be_bytes(), &batch.to_be_bytes()])
 }
 
-/// Listing tags of `K` keys besides indicator kinds.
-pub const LIST_TYPOLOGY: u8 = 0x80;
-pub const LIST_TECHNIQUE: u8 = 0x81;
-pub const LIST_REFERRAL: u8 = 0x82;
+/// Listing tags of `K` keys: records of one family by creation time.
+const LIST_TYPOLOGY: u8 = 0x80;
+const LIST_TECHNIQUE: u8 = 0x81;
+const LIST_REFERRAL: u8 = 0x82;
+
+/// The `K` listing a family's records are indexed in, if any. Indicators
+/// are found through the value index, and sightings, revisions and
+/// retractions through the references of the record they are about.
+pub fn listing_of(family: Family) -> Option<u8> {
+    match family {
+        Family::Typology => Some(LIST_TYPOLOGY),
+        Family::Technique => Some(LIST_TECHNIQUE),
+        Family::Referral => Some(LIST_REFERRAL),
+        Family::Indicator | Family::Sighting | Family::Revision | Family::Retraction => None,
+    }
+}
 
 /// `P` key prefix: referrals naming one value as a subject.
 pub fn referred_prefix(kind: Kind, value: &str) -> Vec<u8> {

@@ -1,5 +1,6 @@
-//! The node's record store (DESIGN.md §6): verified ingest, the author's own
-//! publishing, queries with provenance, and the trust list in force.
+//! The node's record store (docs/architecture.md, "Store"): verified ingest,
+//! the author's own publishing, queries with provenance, and the trust list
+//! in force.
 //!
 //! The rules live here; the bytes live in an [`Engine`]: fjall on disk, or
 //! memory for tests and the simulator. Writers meet in a group commit
@@ -22,14 +23,14 @@ use std::{path::Path, sync::RwLock};
 pub use engine::{Engine, EngineStats, SpaceStats};
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
 pub use keys::SPACES;
-pub use query::{BulkItem, BulkResult, ContentType, Cursor, Hit, Query};
+pub use query::{BulkItem, BulkResult, Cursor, Hit, Query};
 pub use trust::TrustStoreError;
 
 use kawan_protocol::{AgencyKey, Channel, Envelope, Head, Record, RecordId, TrustList};
 
 use engine::{Batch, Durability, KeyRange, Scan, prefix_range};
 
-pub(crate) use crate::clock::now_ms;
+use crate::clock::Clock;
 
 /// Why the store could not do what was asked (disk, corruption).
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,8 @@ pub struct StoredRecord {
 
 pub struct Store {
     engine: Box<dyn Engine>,
+    /// "Now" for arrival times, key windows and trust-list checks.
+    clock: Clock,
     commit: commit::GroupCommit,
     /// The trust list in force, and its index (replaced together).
     trust: RwLock<Option<(std::sync::Arc<TrustList>, std::sync::Arc<kawan_protocol::Membership>)>>,
@@ -67,33 +70,43 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the record store on disk in `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Store::open_with(path, fjall::Compression::Default)
+    pub fn open(path: &Path, clock: Clock) -> Result<Store, StoreError> {
+        Store::open_with(path, fjall::Compression::Default, clock)
     }
 
     /// Opens on disk with a chosen block compression (benchmarks compare them).
-    pub fn open_with(path: &Path, compression: fjall::Compression) -> Result<Store, StoreError> {
-        Store::new(Box::new(fjall::FjallEngine::open(path, keys::SPACES, compression)?))
+    pub fn open_with(path: &Path, compression: fjall::Compression, clock: Clock) -> Result<Store, StoreError> {
+        Store::new(Box::new(fjall::FjallEngine::open(path, keys::SPACES, compression)?), clock)
     }
 
     /// A store in memory, for tests and the simulator.
-    pub fn in_memory() -> Store {
+    pub fn in_memory(clock: Clock) -> Store {
         // An empty in-memory store has nothing to load; `new` cannot fail.
-        Store::new(Box::new(memory::MemoryEngine::new(keys::SPACES)))
+        Store::new(Box::new(memory::MemoryEngine::new(keys::SPACES)), clock)
             .unwrap_or_else(|e| unreachable!("empty in-memory store: {e}"))
     }
 
     /// A store over any engine (tests wrap one to inject faults).
-    pub fn new(engine: Box<dyn Engine>) -> Result<Store, StoreError> {
+    pub fn new(engine: Box<dyn Engine>, clock: Clock) -> Result<Store, StoreError> {
         // Receive order continues after the last batch added.
         let last = engine.scan(keys::space(keys::ADDED), prefix_range(&[keys::ADDED]), true).next().transpose()?;
         let next_batch = match last {
             Some((k, _)) => keys::u64_be(&k[9..]).ok_or_else(|| corrupt("added key"))? + 1,
             None => 0,
         };
-        let store = Store { engine, commit: commit::GroupCommit::new(next_batch), trust: RwLock::new(None) };
+        let store = Store { engine, clock, commit: commit::GroupCommit::new(next_batch), trust: RwLock::new(None) };
         store.load_trust()?;
         Ok(store)
+    }
+
+    /// The clock this store reads "now" from.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by this store's clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     /// The format version stored, if any (a new store has none yet).

@@ -10,8 +10,8 @@
 use std::{collections::BTreeSet, fmt, ops::Bound, str::FromStr};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Content, Context, Header, Kind, Membership, NormalizeError, RecordId, TrustList, Verdict,
-    Void, Warning, normalize,
+    AgencyKey, Body, Channel, Content, Context, Family, Header, Kind, Membership, NormalizeError, RecordId, TrustList,
+    Verdict, Void, Warning, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -52,22 +52,16 @@ pub struct Hit {
     pub agencies: u32,
 }
 
-/// What kind of knowledge to search for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContentType {
-    Indicator,
-    Typology,
-    Technique,
-    Referral,
-}
-
 /// A search. Empty fields do not filter; results are newest first.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     pub kind: Option<Kind>,
     /// A raw value; normalised with `kind` (required with it).
     pub value: Option<String>,
-    pub content: Option<ContentType>,
+    /// Knowledge of this family; for sighting, revision and retraction:
+    /// knowledge that other agencies sighted, that its author revised, or
+    /// that its author retracted (which includes retracted records).
+    pub family: Option<Family>,
     pub typology: Option<RecordId>,
     pub author: Option<AgencyKey>,
     /// On the original's `created_ms`, inclusive.
@@ -266,10 +260,10 @@ impl Store {
                 self.heads(None)?.into_iter().filter(|h| h.author == a).map(|h| h.channel).collect();
             let scans = logs.into_iter().map(move |c| self.scan_prefix(&keys::log_of(&c, &a), true));
             Box::new(scans.flatten().map(|item| item.map(|(_, id)| (id.clone(), id))))
-        } else if let (Some(kind), None | Some(ContentType::Indicator)) = (q.kind, q.content) {
+        } else if let (Some(kind), None | Some(Family::Indicator)) = (q.kind, q.family) {
             // All values of one kind, in value order.
             self.scan_prefix(&keys::cat(keys::VALUE, &[&[keys::kind_byte(kind)]]), false)
-        } else if q.text.is_some() && q.content.is_none() && q.kind.is_none() {
+        } else if q.text.is_some() && q.family.is_none() && q.kind.is_none() {
             // Text searches look at typologies and techniques first: both listings.
             self.scan_prefix(&[keys::KIND], true)
         } else if let Some(tag) = q.listing() {
@@ -291,7 +285,8 @@ impl Store {
             let (k, _) = item?;
             keys::trailing_id(&k).ok_or_else(|| corrupt("index key"))
         });
-        self.hits(ids, q.include_retracted, limit, |h| q.matches(h)).map(Ok)
+        let include_retracted = q.include_retracted || q.family == Some(Family::Retraction);
+        self.hits(ids, include_retracted, limit, |h| q.matches(h)).map(Ok)
     }
 
     /// The current view of each distinct root among `ids`, in order.
@@ -335,7 +330,10 @@ impl Store {
         // Records a key signed outside its window (after a rotation or a
         // compromise cutoff) are withdrawn from every view and export.
         let membership = self.membership();
-        if [Some(&first), root.as_ref()].into_iter().flatten().any(|r| is_void(membership.as_deref(), &r.record.header))
+        if [Some(&first), root.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|r| is_void(membership.as_deref(), &r.record.header, self.now_ms()))
         {
             return Ok(None);
         }
@@ -391,7 +389,7 @@ impl Store {
             content,
             author,
             author_name: member.map(|m| m.name.clone()),
-            author_revoked: trust.is_some() && !member.is_some_and(|m| m.is_active(crate::clock::now_ms())),
+            author_revoked: trust.is_some() && !member.is_some_and(|m| m.is_active(self.now_ms())),
             author_equivocating: self.is_equivocator(&author)?,
             channel: latest.record.header.channel.clone(),
             created_ms: original.record.header.created_ms,
@@ -448,7 +446,7 @@ impl Store {
             let ref_type = *k.get(33).ok_or_else(|| corrupt("ref key"))?;
             let id = keys::trailing_id(&k).ok_or_else(|| corrupt("ref key"))?;
             if let Some(r) = self.get(&id)?
-                && !is_void(membership.as_deref(), &r.record.header)
+                && !is_void(membership.as_deref(), &r.record.header, self.now_ms())
             {
                 out.push((ref_type, r));
             }
@@ -479,7 +477,7 @@ impl Store {
     /// Whether a stored record is withdrawn under the trust list in force:
     /// signed by a key outside its window (a rotation, a compromise cutoff).
     pub fn is_withdrawn(&self, h: &Header) -> bool {
-        is_void(self.membership().as_deref(), h)
+        is_void(self.membership().as_deref(), h, self.now_ms())
     }
 
     /// Records in the order this node received them, strictly after `after`,
@@ -527,12 +525,7 @@ impl Store {
 impl Query {
     /// The `K` listing that answers this query, if one does.
     fn listing(&self) -> Option<u8> {
-        match (self.kind, self.content) {
-            (None, Some(ContentType::Typology)) => Some(keys::LIST_TYPOLOGY),
-            (None, Some(ContentType::Technique)) => Some(keys::LIST_TECHNIQUE),
-            (None, Some(ContentType::Referral)) => Some(keys::LIST_REFERRAL),
-            _ => None,
-        }
+        self.kind.is_none().then_some(self.family?).and_then(keys::listing_of)
     }
 
     fn matches(&self, h: &Hit) -> bool {
@@ -540,13 +533,17 @@ impl Query {
             Content::Indicator(i) => Some(i),
             _ => None,
         };
-        let content_ok = match self.content {
-            None => true,
-            Some(ContentType::Indicator) => ind.is_some(),
-            Some(ContentType::Typology) => matches!(h.content, Content::Typology(_)),
-            Some(ContentType::Technique) => matches!(h.content, Content::Technique(_)),
-            Some(ContentType::Referral) => matches!(h.content, Content::Referral(_)),
-        };
+        let family_ok = self.family.is_none_or(|f| match f {
+            Family::Indicator | Family::Typology | Family::Technique | Family::Referral => h.content.family() == f,
+            Family::Sighting => {
+                !(h.sighted_by.is_empty()
+                    && h.false_positive_by.is_empty()
+                    && h.referred_too_by.is_empty()
+                    && h.still_online.is_empty())
+            }
+            Family::Revision => h.revisions > 0,
+            Family::Retraction => h.retracted.is_some(),
+        });
         let text_ok = self.text.as_deref().is_none_or(|t| {
             let t = t.to_lowercase();
             let has = |s: &str| s.to_lowercase().contains(&t);
@@ -564,7 +561,7 @@ impl Query {
                 }
             }
         });
-        content_ok
+        family_ok
             && text_ok
             && self.kind.is_none_or(|k| ind.is_some_and(|i| i.kind == k))
             && self.typology.is_none_or(|t| ind.is_some_and(|i| i.typologies.contains(&t)))
@@ -576,10 +573,10 @@ impl Query {
 
 /// Whether `h` was signed outside its key's window. Lapsed or removed
 /// authors are not "void": their records stay, flagged as revoked.
-fn is_void(trust: Option<&Membership>, h: &Header) -> bool {
+fn is_void(trust: Option<&Membership>, h: &Header, now_ms: u64) -> bool {
     trust.is_some_and(|t| {
         matches!(
-            t.vouches(h, crate::clock::now_ms()),
+            t.vouches(h, now_ms),
             Err(Void::BeforeKey { .. } | Void::AfterCutoff { .. } | Void::BeyondLogEnd { .. })
         )
     })

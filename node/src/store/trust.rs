@@ -11,7 +11,7 @@ use kawan_protocol::{Membership, SignedTrustList, TrustError, TrustList};
 use super::{
     Store, StoreError,
     engine::{Batch, Durability},
-    keys, now_ms,
+    keys,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,7 @@ impl Store {
         // Under the writer lock: two updates never race past each other.
         self.commit.locked(|| {
             let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
-            let list = signed.verify_update(&current, now_ms())?;
+            let list = signed.verify_update(&current, self.now_ms())?;
             self.put_trust(signed, list)
         })
     }

@@ -22,7 +22,7 @@ pub use image::hamming_distance;
 
 use crate::Country;
 
-/// Indicator kinds, by the exact names of DESIGN.md §2.
+/// Indicator kinds, by the exact names of docs/protocol.md §2.4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {

@@ -11,7 +11,7 @@ use kawan_tests::fixtures::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: kawan-crash-child DIR")?;
-    let storage = DataDir::open(std::path::Path::new(&dir))?;
+    let storage = DataDir::open(std::path::Path::new(&dir), kawan_node::clock::Clock::system())?;
     let store = &storage.store;
     if store.trust().is_none() {
         store.install_genesis(&trust_list(1, &[1, 2], &[]))?;

@@ -7,7 +7,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
 };
-use kawan_protocol::{Body, Content, Kind, RecordId, Retraction, Sighting, Technique, Typology};
+use kawan_protocol::{Body, Content, Family, Kind, RecordId, Retraction, Sighting, Technique, Typology};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,7 +15,7 @@ use super::views::{HitView, LookupResult, RecordView};
 use crate::{
     http::{ApiError, ApiJson},
     service::{Caller, NewIndicator, Published, Service, ServiceError, group_field},
-    store::{BulkItem, ContentType},
+    store::BulkItem,
 };
 
 type Svc = State<Arc<Service>>;
@@ -126,7 +126,9 @@ pub struct SearchParams {
     pub kind: Option<String>,
     /// A value (normalised with `kind`, which it requires).
     pub value: Option<String>,
-    /// indicator, typology or technique.
+    /// Record type: indicator, typology, technique or referral; or sighting,
+    /// revision or retraction for the knowledge others sighted, its author
+    /// revised, or its author retracted.
     pub r#type: Option<String>,
     /// Typology record id: indicators linked to it.
     pub typology: Option<String>,
@@ -158,18 +160,7 @@ pub async fn search(
     let q = crate::store::Query {
         kind: p.kind.as_deref().map(|k| ServiceError::parse::<Kind>("kind", k)).transpose()?,
         value: p.value.clone(),
-        content: match p.r#type.as_deref() {
-            None => None,
-            Some("indicator") => Some(ContentType::Indicator),
-            Some("typology") => Some(ContentType::Typology),
-            Some("technique") => Some(ContentType::Technique),
-            Some(other) => {
-                return Err(ApiError::bad_request(
-                    "invalid_value",
-                    format!("type: {other:?} is not indicator, typology or technique"),
-                ));
-            }
-        },
+        family: p.r#type.as_deref().map(|t| ServiceError::parse::<Family>("type", t)).transpose()?,
         typology: p.typology.as_deref().map(|t| ServiceError::parse::<RecordId>("typology", t)).transpose()?,
         author: p.author.as_deref().map(|a| ServiceError::parse("author", a)).transpose()?,
         since_ms: p.since,

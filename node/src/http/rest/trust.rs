@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    clock::now_ms,
     http::{ApiError, ApiJson},
     identity,
     service::{Caller, Service},
@@ -26,8 +25,7 @@ pub struct TrustView {
 }
 
 impl TrustView {
-    fn of(list: &TrustList) -> TrustView {
-        let now = now_ms();
+    fn of(list: &TrustList, now: u64) -> TrustView {
         TrustView {
             network: list.network.to_string(),
             version: list.version,
@@ -60,7 +58,7 @@ impl TrustView {
 #[utoipa::path(get, path = "/api/v1/trust", tag = "trust",
     responses((status = 200, body = TrustView), (status = 404, body = crate::http::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_trust(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<axum::Json<TrustView>, ApiError> {
-    Ok(axum::Json(TrustView::of(svc.trust()?.as_ref())))
+    Ok(axum::Json(TrustView::of(svc.trust()?.as_ref(), svc.now_ms())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,7 +75,7 @@ pub async fn install_trust(
     caller: Caller,
     ApiJson(req): ApiJson<InstallTrust>,
 ) -> Result<axum::Json<TrustView>, ApiError> {
-    Ok(axum::Json(TrustView::of(svc.install_trust(caller, &req.signed_list).await?.as_ref())))
+    Ok(axum::Json(TrustView::of(svc.install_trust(caller, &req.signed_list).await?.as_ref(), svc.now_ms())))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

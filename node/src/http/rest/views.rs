@@ -61,7 +61,7 @@ impl HitView {
         let h = &found.hit;
         let (r#type, kind, value, title, confidence, first_seen, last_seen) = match &h.content {
             Content::Indicator(i) => (
-                "indicator",
+                h.content.family().as_str(),
                 Some(i.kind.to_string()),
                 Some(i.value.clone()),
                 None,
@@ -69,11 +69,11 @@ impl HitView {
                 i.first_seen,
                 i.last_seen,
             ),
-            Content::Typology(t) => ("typology", None, None, Some(t.title.clone()), None, None, None),
-            Content::Technique(t) => ("technique", None, None, Some(t.title.clone()), None, None, None),
+            Content::Typology(t) => (h.content.family().as_str(), None, None, Some(t.title.clone()), None, None, None),
+            Content::Technique(t) => (h.content.family().as_str(), None, None, Some(t.title.clone()), None, None, None),
             Content::Referral(r) => {
                 let title = format!("{} request to {}", crate::interop::stix::request_name(r.request), r.platform);
-                ("referral", None, None, Some(title), None, None, None)
+                (h.content.family().as_str(), None, None, Some(title), None, None, None)
             }
         };
         HitView {

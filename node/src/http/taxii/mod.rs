@@ -204,7 +204,7 @@ async fn add_objects(
             }
         }
     }
-    let now = crate::clock::now_ms();
+    let now = svc.now_ms();
     let status_id = stix::derived_id("x", format!("{id}{now}{}", successes.len()).as_bytes());
     let status_id = status_id.trim_start_matches("x--").to_string();
     let status = json!({

@@ -136,17 +136,8 @@ async fn refused(s: &Session, e: ServiceError) -> Response {
 /// language: `{id}` stands for a watch entry's or case's number.
 fn live_words(s: &Session) -> String {
     let lang = s.lang;
-    let types = [
-        "indicator",
-        "revision",
-        "sighting",
-        "referral",
-        "retraction",
-        "typology",
-        "technique",
-        "contact_request",
-        "contact_answer",
-    ];
+    let families = kawan_protocol::Family::ALL.map(kawan_protocol::Family::as_str);
+    let types = families.iter().copied().chain(["contact_request", "contact_answer"]);
     let mut channels: Vec<String> = s.svc.groups().into_iter().map(|g| format!("group:{g}")).collect();
     channels.push("network".into());
     serde_json::json!({
@@ -154,7 +145,7 @@ fn live_words(s: &Session) -> String {
         "case": i18n::t_args(lang, "alerts-case", &[("id", "{id}".into())]),
         "on": i18n::t_args(lang, "alerts-type-on", &[("type", "{type}".into()), ("channel", "{channel}".into())]),
         "fresh": i18n::t(lang, "alerts-live-new"),
-        "types": types.iter().map(|t| (t.to_string(), i18n::t(lang, &format!("alerts-type-{t}")).into())).collect::<serde_json::Map<_, _>>(),
+        "types": types.map(|t| (t.to_string(), i18n::t(lang, &format!("alerts-type-{t}")).into())).collect::<serde_json::Map<_, _>>(),
         "kinds": kawan_protocol::Kind::ALL.iter().map(|k| (k.to_string(), super::layout::kind_one(lang, *k).into())).collect::<serde_json::Map<_, _>>(),
         "channels": channels.iter().map(|c| (c.clone(), channel_label(lang, c).into())).collect::<serde_json::Map<_, _>>(),
     })

@@ -50,6 +50,18 @@ mod tests {
         assert_eq!(t_args(Lang::Th, "home-unread", &[("n", 3.into())]), "การแจ้งเตือนที่ยังไม่อ่าน 3 รายการ");
     }
 
+    /// Every record family has a name for people (a new family without
+    /// one fails here, not on a live alert).
+    #[test]
+    fn every_family_has_words() {
+        for f in kawan_protocol::Family::ALL {
+            for lang in [Lang::En, Lang::Id, Lang::Th] {
+                let word = t(lang, &format!("alerts-type-{f}"));
+                assert!(!word.starts_with('⟦'), "no alerts-type-{f} in {lang:?}");
+            }
+        }
+    }
+
     #[test]
     fn the_switch_wins_over_the_browser() {
         assert_eq!(negotiate(Some("id"), Some("th")), Lang::Id);

@@ -1,0 +1,128 @@
+//! Single-node behaviour through the whole HTTP application, in process
+//! (`kawan_tests::app::App`: `http::app` over in-memory databases and a
+//! manual clock, driven with tower's `oneshot`).
+
+use std::time::Duration;
+
+use kawan_protocol::{Body, Channel, Family, Sighting, Verdict};
+use kawan_tests::{app::App, fixtures};
+use serde_json::json;
+
+/// A node of agency 2 in a network of agencies 1–3 (agency 1 coordinates).
+fn member_node() -> App {
+    let app = App::named("Agency 2", "TH", fixtures::agency(2));
+    app.svc.data().store.install_genesis(&fixtures::trust_list(1, &[1, 2, 3], &[])).expect("genesis");
+    app
+}
+
+fn ids(answer: &serde_json::Value) -> Vec<String> {
+    answer["hits"].as_array().expect("hits").iter().map(|h| h["id"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// `GET /api/v1/search?type=F` answers for every family the node reads,
+/// with the knowledge of that family (or, for the families that are about
+/// other records, the knowledge they are about) and nothing else. The list
+/// of families comes from `Family::ALL`: a new family without search fails
+/// here.
+#[test]
+fn search_and_listing_work_for_every_family() {
+    let app = member_node();
+    let indicator = app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900101"))["id"].clone();
+    let typology = app.post_ok(
+        "/api/v1/typologies",
+        json!({"content": {
+        "title": "Fake customer-service jobs abroad", "stage": "recruitment", "tlp": "green",
+        "summary": "Recruiters promise high pay abroad; passports are taken on arrival."}}),
+    )["id"]
+        .clone();
+    let technique = app.post_ok(
+        "/api/v1/techniques",
+        json!({"content": {
+        "title": "Pivot from a phone to handles", "objective": "Find linked accounts",
+        "difficulty": "basic", "tlp": "green", "applies_to": ["phone"], "steps": ["Search the number"]}}),
+    )["id"]
+        .clone();
+    let referral = app.post_ok(
+        "/api/v1/referrals",
+        json!({"platform": "facebook", "request": "takedown",
+        "tlp": "green", "subjects": [{"kind": "url", "value": "https://jobs.example/ad"}]}),
+    )["id"]
+        .clone();
+    // The technique is revised, the typology retracted.
+    app.post_ok(
+        "/api/v1/revisions",
+        json!({"supersedes": technique, "content": {"technique": {
+        "title": "Pivot from a phone to handles and groups", "objective": "Find linked accounts",
+        "difficulty": "basic", "tlp": "green", "applies_to": ["phone"], "steps": ["Search the number"]}}}),
+    );
+    app.post_ok("/api/v1/retractions", json!({"target": typology, "reason": "duplicate"}));
+    // Agency 3 corroborates the indicator (a sighting counts only from
+    // another agency), arriving as a peer's record would.
+    let target = indicator.as_str().unwrap().parse().unwrap();
+    let sighting = Body::Sighting(Sighting {
+        target,
+        verdict: Verdict::Corroborates,
+        seen_ms: None,
+        countries: vec![],
+        comment: None,
+    });
+    let signed = fixtures::signed(&fixtures::agency(3), Channel::Network, 1, None, sighting);
+    app.svc.data().store.ingest(&signed.envelope.to_bytes()).expect("the sighting is stored");
+
+    for family in Family::ALL {
+        let found = ids(&app.get_json(&format!("/api/v1/search?type={family}")));
+        let expected = match family {
+            Family::Indicator => vec![&indicator],
+            Family::Typology => vec![], // retracted: only with include_retracted
+            Family::Technique => vec![&technique],
+            Family::Referral => vec![&referral],
+            Family::Sighting => vec![&indicator],
+            Family::Revision => vec![&technique],
+            Family::Retraction => vec![&typology],
+        };
+        let expected: Vec<String> = expected.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        assert_eq!(found, expected, "type={family}");
+    }
+    let all = ids(&app.get_json("/api/v1/search?type=typology&include_retracted=true"));
+    assert_eq!(all, vec![typology.as_str().unwrap().to_string()]);
+
+    let bad = app.get("/api/v1/search?type=newer");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("referral") && bad.body.contains("sighting"), "the error lists the types: {}", bad.body);
+}
+
+/// Time is the node's clock, not the wall's: moving it by days changes
+/// what the node says without anyone waiting.
+#[test]
+fn the_node_reads_time_from_its_clock() {
+    let app = member_node();
+    let before = app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900102"));
+    app.clock.advance(Duration::from_secs(10 * 86_400));
+    let after = app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900103"));
+    let created = |v: &serde_json::Value| {
+        let id = v["id"].as_str().unwrap().to_string();
+        app.get_json(&format!("/api/v1/records/{id}"))["created_ms"].as_u64().unwrap()
+    };
+    assert_eq!(created(&before), kawan_tests::app::START_MS);
+    assert_eq!(created(&after), kawan_tests::app::START_MS + 10 * 86_400_000);
+}
+
+/// Expired web sessions are swept by a job that acts as the system, and
+/// its audit entry says so; a live session stays. Days pass on the node's
+/// clock, not the wall's.
+#[test]
+fn expired_sessions_are_swept_by_the_system_and_audited_as_such() {
+    let app = App::new();
+    let sessions = &app.svc.data().sessions;
+    let old = sessions.create(&app.analyst).unwrap();
+    app.clock.advance(Duration::from_secs(2 * 86_400));
+    let fresh = sessions.create(&app.analyst).unwrap();
+    let swept = app.block_on(app.svc.sweep_sessions(kawan_node::service::Caller::system("session sweep"))).unwrap();
+    assert_eq!(swept, 1);
+    let tokens = &app.svc.data().tokens;
+    assert!(sessions.check(&old, tokens).unwrap().is_none(), "the idle session is gone");
+    assert!(sessions.check(&fresh, tokens).unwrap().is_some(), "the live one stays");
+    let last = app.svc.data().audit.tail(1).unwrap().remove(0);
+    assert_eq!((last.actor.as_str(), last.action.as_str()), ("system: session sweep", "session.sweep"));
+    assert!(last.detail.contains("1 expired session(s) removed (via system)"), "{}", last.detail);
+}
