@@ -86,15 +86,15 @@ fn group_records_and_case_details_never_reach_those_not_entitled() {
     // And both holders' later traffic has reached the outsider: a public
     // record from each, published after it held the group record.
     //
-    // No marker can *prove* the absence here, as one from the same log
-    // would elsewhere (docs/protocol.md §4: records travel in order per
-    // author log): the outsider may receive nothing on the group's channel,
-    // so any marker it can receive is on another log, and records of
-    // different logs, sent on separate streams, carry no order between
-    // them. The refusals above are the evidence that the record was
-    // considered for the outsider and held back; the markers, that what the
-    // holders sent it around then has been processed. Anti-entropy never
-    // offers it a group log (heads cover shared channels only).
+    // No marker can *prove* the absence here the way a later record of the
+    // same log could (docs/protocol.md §4: pulls and batches go in log
+    // order): the outsider may receive nothing on the group's channel, so
+    // any marker it can receive is on another log, and messages about
+    // different logs, each on its own stream, carry no order between them.
+    // The refusals above are the evidence that the record was considered
+    // for the outsider and held back; the markers, that what the holders
+    // sent it around then has been processed. Anti-entropy never offers it
+    // a group log (heads cover the channels both sides may see).
     let marker_1 = phone(779);
     net.node(1).publish(green_phone(&marker_1));
     net.wait_for(30, "the outsider got both public records", |net| {

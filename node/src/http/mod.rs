@@ -6,12 +6,14 @@
 //! - `app`: the whole router, request metrics, body limits
 //! - `error`: the one error type and its JSON and TAXII shapes
 //! - `auth`: bearer, Basic and cookie tokens → the service's `Caller`
+//! - `sse`: the live alert feed as server-sent events (REST and web)
 //! - `rest/`, `taxii/`, `web/`: the three adapters
 
 mod app;
 pub mod auth;
 pub mod error;
 pub mod rest;
+mod sse;
 pub mod taxii;
 pub mod web;
 

@@ -27,6 +27,9 @@ use std::{
     time::Instant,
 };
 
+/// Store types the adapters name (queries, cursors, stored records): the
+/// adapters import them from here, never from `store`.
+pub use crate::store::{BulkItem, Cursor, Query, StoredRecord};
 pub use admin::{Count, DatabaseStats, KeyspaceStats, Status, StoreStats};
 pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
@@ -39,7 +42,7 @@ pub use referrals::{
 };
 pub use tokens::same;
 pub use trust::{OwnLogEnds, PeerState, Warning};
-pub use watch::{NewWatch, for_caller};
+pub use watch::{AlertEvent, NewWatch, for_caller};
 
 use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};
 

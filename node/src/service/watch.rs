@@ -14,6 +14,14 @@ use crate::{
     watch::{Alert, Entry, WatchError, values_of},
 };
 
+/// One item of the live alert feed.
+#[derive(Debug, Clone)]
+pub enum AlertEvent {
+    Alert(Alert),
+    /// The reader fell behind and missed this many alerts.
+    Lagged(u64),
+}
+
 /// A value to watch.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +128,23 @@ impl Service {
     /// A live feed of the caller's new alerts.
     pub fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
         self.alerts.subscribe()
+    }
+
+    /// New alerts `caller` may see, as they are raised (what the REST and
+    /// web live feeds wrap); `Lagged` when a slow reader missed some.
+    pub fn alert_stream(&self, caller: Caller) -> impl futures::Stream<Item = AlertEvent> + Send + 'static + use<> {
+        futures::stream::unfold((self.alerts.subscribe(), caller), |(mut rx, caller)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(alert) if for_caller(&alert, &caller) => return Some((AlertEvent::Alert(alert), (rx, caller))),
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        return Some((AlertEvent::Lagged(n), (rx, caller)));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
     }
 
     /// Looks at records new here for watched values: from peers (the

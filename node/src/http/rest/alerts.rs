@@ -1,12 +1,12 @@
 //! Watchlists and alerts: what an analyst watches, what matched, and a live
 //! stream of new alerts (server-sent events).
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{convert::Infallible, sync::Arc};
 
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
-    response::sse::{Event, KeepAlive, Sse},
+    response::sse::{Event, Sse},
 };
 use futures::Stream;
 use serde::Deserialize;
@@ -70,31 +70,7 @@ pub async fn acknowledge(State(svc): Svc, caller: Caller, Path(id): Path<u64>) -
     responses((status = 200, description = "text/event-stream: one `alert` event (the alert as JSON) per new alert for the caller")),
     security(("bearer" = [])))]
 pub async fn stream(State(svc): Svc, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    events(&svc, caller)
-}
-
-/// The caller's new alerts as server-sent events (also the web page's
-/// `/alerts/stream`, which authenticates by the session cookie).
-pub fn events(svc: &Service, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
-    let rx = svc.subscribe_alerts();
-    let events = futures::stream::unfold((rx, caller), |(mut rx, caller)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(alert) if crate::service::for_caller(&alert, &caller) => {
-                    let event = Event::default().event("alert").id(alert.id.to_string()).json_data(&alert);
-                    let event = event.unwrap_or_else(|_| Event::default().event("alert").data("{}"));
-                    return Some((Ok(event), (rx, caller)));
-                }
-                Ok(_) => continue,
-                // A slow reader missed some: it reads them from /api/v1/alerts.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    return Some((Ok(Event::default().event("lagged").data(n.to_string())), (rx, caller)));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    crate::http::sse::alerts(&svc, caller)
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/dead-letters", tag = "alerts",

@@ -14,8 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::views::{HitView, LookupResult, RecordView};
 use crate::{
     http::{ApiError, ApiJson},
-    service::{Caller, NewIndicator, Published, Service, ServiceError, group_field},
-    store::BulkItem,
+    service::{BulkItem, Caller, NewIndicator, Published, Service, ServiceError, group_field},
 };
 
 type Svc = State<Arc<Service>>;
@@ -157,7 +156,7 @@ pub async fn search(
     caller: Caller,
     Query(p): Query<SearchParams>,
 ) -> Result<axum::Json<SearchResult>, ApiError> {
-    let q = crate::store::Query {
+    let q = crate::service::Query {
         kind: p.kind.as_deref().map(|k| ServiceError::parse::<Kind>("kind", k)).transpose()?,
         value: p.value.clone(),
         family: p.r#type.as_deref().map(|t| ServiceError::parse::<Family>("type", t)).transpose()?,

@@ -4,10 +4,7 @@ use kawan_protocol::{Body, Content, Kind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{
-    service::{CheckedValue, Found},
-    store::StoredRecord,
-};
+use crate::service::{CheckedValue, Found, StoredRecord};
 
 /// One piece of shared knowledge as it stands now, with provenance.
 #[derive(Debug, Serialize, ToSchema)]

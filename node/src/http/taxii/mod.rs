@@ -27,8 +27,7 @@ use super::{
 use crate::{
     interop::stix,
     policy,
-    service::{Caller, Service, Taxii, TaxiiPage, TaxiiStart},
-    store::Cursor,
+    service::{Caller, Cursor, Service, Taxii, TaxiiPage, TaxiiStart},
 };
 
 const STIX: &str = "application/stix+json;version=2.1";

@@ -155,5 +155,5 @@ fn live_words(s: &Session) -> String {
 /// The page's live feed: the same events as `/api/v1/alerts/stream`, for
 /// the session's caller.
 pub(super) async fn stream(s: Session) -> Response {
-    crate::http::rest::alerts::events(&s.svc, s.caller.clone()).into_response()
+    crate::http::sse::alerts(&s.svc, s.caller.clone()).into_response()
 }

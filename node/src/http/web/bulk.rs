@@ -12,7 +12,7 @@ use super::{
     Session, i18n,
     layout::{agency, page},
 };
-use crate::{service::MAX_LOOKUP_VALUES, store::BulkItem};
+use crate::service::{BulkItem, MAX_LOOKUP_VALUES};
 
 #[derive(Deserialize)]
 pub(super) struct BulkForm {

@@ -9,7 +9,7 @@ use super::{
     Session,
     layout::{hits_table, page},
 };
-use crate::store::BulkItem;
+use crate::service::BulkItem;
 
 #[derive(Deserialize)]
 pub(super) struct SearchQuery {
