@@ -281,6 +281,11 @@ impl State {
         self.built.lock().unwrap_or_else(|e| e.into_inner()).clone().filter(|b| b.epoch == epoch && b.version == g)
     }
 
+    /// The epoch of the last filter built, current or stale.
+    pub fn built_epoch(&self) -> Option<u64> {
+        self.built.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|b| b.epoch)
+    }
+
     pub fn set_built(&self, b: Built) {
         *self.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
     }

@@ -49,9 +49,11 @@ impl Job {
 pub const PERSIST_EVERY: Duration = Duration::from_millis(500);
 /// How often expired web sessions are removed.
 pub const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
-/// How often the deconfliction filter is checked (rebuilt when the epoch
-/// turned or what is deconflictable changed), so a partner's first question
-/// of an epoch does not wait for the build.
+/// How often the deconfliction filter is checked: built when the epoch
+/// turned, so a partner's first question of an epoch does not wait for it.
+/// (A filter made stale by a change within the epoch is rebuilt by the next
+/// question, as before: a node that keeps publishing does not rebuild on
+/// every tick for partners who may never ask.)
 pub const FILTER_REBUILD_EVERY: Duration = Duration::from_secs(30);
 /// How soon webhook delivery restarts after it stopped.
 pub const WEBHOOK_RESTART_EVERY: Duration = Duration::from_secs(1);
@@ -99,6 +101,15 @@ pub fn start(svc: Arc<Service>, jobs: Vec<Job>) -> Running {
     Running(jobs.into_iter().map(|job| tokio::spawn(supervise(svc.clone(), job))).collect())
 }
 
+/// A run that ends when its supervisor does.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<(), ServiceError>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs `job` at every tick, each run in a task of its own so a panic ends
 /// that run only. A run longer than the interval delays the next tick
 /// rather than stacking runs.
@@ -107,7 +118,9 @@ async fn supervise(svc: Arc<Service>, job: Job) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let outcome = match tokio::spawn((job.work)(svc.clone())).await {
+        // Stopping the supervisor stops the run in flight too.
+        let mut run = AbortOnDrop(tokio::spawn((job.work)(svc.clone())));
+        let outcome = match (&mut run.0).await {
             Ok(Ok(())) => "ok",
             Ok(Err(e)) => {
                 tracing::error!(job = job.name, error = %e.message, "background job failed");

@@ -82,23 +82,29 @@ impl Sessions {
         Ok(Some(info))
     }
 
-    /// Removes every session that expired (idle or too old) by `now`, or
-    /// whose row cannot be read; returns how many. Run by the session-sweep
-    /// job, so a session nobody comes back to does not stay on disk.
-    pub fn sweep(&self) -> Result<usize, StoreError> {
+    /// The sessions that expired (idle or too old) by now, or whose row
+    /// cannot be read, for the session-sweep job (so a session nobody comes
+    /// back to does not stay on disk).
+    pub fn expired(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let now = self.db.now_ms();
-        let mut batch = Batch::default();
-        let mut n = 0;
+        let mut out = Vec::new();
         for item in self.db.scan_prefix("sessions", &[], false) {
             let (k, v) = item?;
             if !serde_json::from_slice::<Stored>(&v).is_ok_and(|s| s.live(now)) {
-                batch.remove("sessions", k);
-                n += 1;
+                out.push(k);
             }
         }
-        if n > 0 {
-            self.db.commit(batch)?;
+        Ok(out)
+    }
+
+    /// Removes the sessions [`Sessions::expired`] named; returns how many.
+    pub fn remove_expired(&self, keys: Vec<Vec<u8>>) -> Result<usize, StoreError> {
+        let n = keys.len();
+        let mut batch = Batch::default();
+        for k in keys {
+            batch.remove("sessions", k);
         }
+        self.db.commit(batch)?;
         Ok(n)
     }
 

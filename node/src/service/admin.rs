@@ -224,14 +224,21 @@ impl Service {
     }
 
     /// Removes expired web sessions: the session sweep's work. Audited
-    /// (as the system caller) when it removed any.
+    /// (as the system caller, intent first) when there are any.
     pub async fn sweep_sessions(self: &Arc<Self>, caller: Caller) -> Result<usize, ServiceError> {
         self.run(move |s| {
-            let n = s.data.sessions.sweep()?;
-            if n > 0 {
-                s.audit(&caller, "session.sweep", &format!("{n} expired session(s) removed"))?;
+            let expired = s.data.sessions.expired()?;
+            if expired.is_empty() {
+                return Ok(0);
             }
-            Ok(n)
+            let intent = format!("{} expired session(s)", expired.len());
+            s.audited(
+                &caller,
+                "session.sweep",
+                &intent,
+                || Ok(s.data.sessions.remove_expired(expired)?),
+                |n| format!("{n} expired session(s) removed"),
+            )
         })
         .await
     }

@@ -144,10 +144,18 @@ impl Service {
         Ok(out)
     }
 
-    /// Builds this epoch's filter now if it is stale (the filter-rebuild
-    /// job), so a partner's question does not wait for it.
+    /// Builds this epoch's filter if none was built for it yet (the
+    /// filter-rebuild job), so a partner's first question of the epoch does
+    /// not wait for it.
     pub async fn rebuild_filter(self: &Arc<Self>) -> Result<(), ServiceError> {
-        self.run(|s| s.filter_notice(s.now_ms()).map(|_| ())).await
+        self.run(|s| {
+            let now = s.now_ms();
+            if s.deconflict.built_epoch() == Some(epoch_of(now, s.epoch_ms())) {
+                return Ok(());
+            }
+            s.filter_notice(now).map(|_| ())
+        })
+        .await
     }
 
     /// This node's filter notice for the epoch `now` falls in: built once

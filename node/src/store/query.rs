@@ -243,8 +243,9 @@ impl Store {
     /// Searches with the most selective index available, then filters.
     pub fn search(&self, q: &Query, ctx: &Context) -> Result<Result<Vec<Hit>, NormalizeError>, StoreError> {
         let limit = if q.limit == 0 { DEFAULT_LIMIT } else { q.limit };
+        let include_retracted = q.include_retracted || q.family == Some(Family::Retraction);
         if let (Some(kind), Some(raw)) = (q.kind, &q.value) {
-            let hits = match self.lookup(kind, raw, ctx, q.include_retracted)? {
+            let hits = match self.lookup(kind, raw, ctx, include_retracted)? {
                 Ok(h) => h,
                 Err(e) => return Ok(Err(e)),
             };
@@ -260,7 +261,9 @@ impl Store {
                 self.heads(None)?.into_iter().filter(|h| h.author == a).map(|h| h.channel).collect();
             let scans = logs.into_iter().map(move |c| self.scan_prefix(&keys::log_of(&c, &a), true));
             Box::new(scans.flatten().map(|item| item.map(|(_, id)| (id.clone(), id))))
-        } else if let (Some(kind), None | Some(Family::Indicator)) = (q.kind, q.family) {
+        } else if let Some(kind) = q.kind
+            && q.family.is_none_or(|f| f == Family::Indicator || !f.is_knowledge())
+        {
             // All values of one kind, in value order.
             self.scan_prefix(&keys::cat(keys::VALUE, &[&[keys::kind_byte(kind)]]), false)
         } else if q.text.is_some() && q.family.is_none() && q.kind.is_none() {
@@ -285,7 +288,6 @@ impl Store {
             let (k, _) = item?;
             keys::trailing_id(&k).ok_or_else(|| corrupt("index key"))
         });
-        let include_retracted = q.include_retracted || q.family == Some(Family::Retraction);
         self.hits(ids, include_retracted, limit, |h| q.matches(h)).map(Ok)
     }
 
