@@ -56,21 +56,16 @@ pub struct HitView {
 impl HitView {
     pub fn new(found: &Found) -> HitView {
         let h = &found.hit;
-        let (r#type, kind, value, title, confidence, first_seen, last_seen) = match &h.content {
-            Content::Indicator(i) => (
-                h.content.family().as_str(),
-                Some(i.kind.to_string()),
-                Some(i.value.clone()),
-                None,
-                Some(i.confidence),
-                i.first_seen,
-                i.last_seen,
-            ),
-            Content::Typology(t) => (h.content.family().as_str(), None, None, Some(t.title.clone()), None, None, None),
-            Content::Technique(t) => (h.content.family().as_str(), None, None, Some(t.title.clone()), None, None, None),
+        let r#type = h.content.family().as_str();
+        let (kind, value, title, confidence, first_seen, last_seen) = match &h.content {
+            Content::Indicator(i) => {
+                (Some(i.kind.to_string()), Some(i.value.clone()), None, Some(i.confidence), i.first_seen, i.last_seen)
+            }
+            Content::Typology(t) => (None, None, Some(t.title.clone()), None, None, None),
+            Content::Technique(t) => (None, None, Some(t.title.clone()), None, None, None),
             Content::Referral(r) => {
                 let title = format!("{} request to {}", crate::interop::stix::request_name(r.request), r.platform);
-                (h.content.family().as_str(), None, None, Some(title), None, None, None)
+                (None, None, Some(title), None, None, None)
             }
         };
         HitView {
