@@ -304,7 +304,7 @@ mod tests {
         let body = Body::Indicator(Indicator::new(Kind::Domain, "jobs.example", IndicatorRole::JobAd, Tlp::Green));
         data.store.publish(&key, &config.agency.network, body, None).unwrap();
         data.cases
-            .create(crate::cases::NewCase { reference: "OP-1".into(), title: "t".into(), ..Default::default() })
+            .create(crate::local::cases::NewCase { reference: "OP-1".into(), title: "t".into(), ..Default::default() })
             .unwrap();
         data.audit.append("analyst", "case.create", "1").unwrap();
         let work = tempfile::tempdir().unwrap();

@@ -13,10 +13,10 @@ use crate::{
     config::{Config, ConfigError},
     data_dir::{DataDir, OpenError},
     identity::{self, IdentityError},
+    local::tokens::{Role, TokenError},
     metrics::Metrics,
     service::Service,
     store::TrustStoreError,
-    tokens::{Role, TokenError},
 };
 
 /// Where a running node says which address its API actually bound (useful

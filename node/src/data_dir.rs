@@ -8,12 +8,12 @@ use std::{
 };
 
 use crate::{
-    audit::{Audit, AuditError},
-    cases::{CaseError, Cases},
     clock::Clock,
+    local::audit::{Audit, AuditError},
+    local::cases::{CaseError, Cases},
+    local::tokens::{TokenError, Tokens},
     local::{self, LocalDb},
     store::{self, Store, StoreError},
-    tokens::{TokenError, Tokens},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +45,9 @@ pub struct DataDir {
     pub cases: Cases,
     pub audit: Audit,
     pub tokens: Tokens,
-    pub sessions: crate::sessions::Sessions,
-    pub watch: crate::watch::Watchlist,
-    pub deconflict: crate::deconflict::Deconflictions,
+    pub sessions: crate::local::sessions::Sessions,
+    pub watch: crate::local::watch::Watchlist,
+    pub deconflict: crate::local::deconflict::Deconflictions,
 }
 
 impl DataDir {
@@ -107,9 +107,9 @@ impl DataDir {
             cases: Cases::open(local.clone())?,
             audit: Audit::open(local.clone())?,
             tokens: Tokens::open(local.clone())?,
-            sessions: crate::sessions::Sessions::open(local.clone()),
-            watch: crate::watch::Watchlist::open(local.clone()),
-            deconflict: crate::deconflict::Deconflictions::open(local.clone()),
+            sessions: crate::local::sessions::Sessions::open(local.clone()),
+            watch: crate::local::watch::Watchlist::open(local.clone()),
+            deconflict: crate::local::deconflict::Deconflictions::open(local.clone()),
             local,
         })
     }

@@ -4,9 +4,9 @@
 //! # Layout
 //!
 //! - `store/`: the record store (rules) over an `Engine` (fjall, or memory)
-//! - `local`: the local database: cases, case links, tokens, audit log
+//! - `local/`: the agency-private database over typed tables: cases, tokens,
+//!   sessions, the audit log, watchlists and alerts, deconfliction state
 //! - `data_dir`: opens both from the data directory and checks their format
-//! - `cases`, `audit`, `tokens`, `sessions`, `watch`: the local database's contents (`watch`: watchlists and alerts)
 //! - `policy`: the one outbound-data gate: who may receive or see what
 //! - `service/`: the application façade every adapter calls
 //! - `replica/`: every replication decision, as an IO-less state machine
@@ -23,15 +23,12 @@
 
 #![forbid(unsafe_code)]
 
-pub mod audit;
 pub mod backup;
-pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod coordinator;
 pub mod daemon;
 pub mod data_dir;
-pub mod deconflict;
 pub mod files;
 pub mod http;
 pub mod i18n;
@@ -44,8 +41,5 @@ pub mod net;
 pub mod policy;
 pub mod replica;
 pub mod service;
-pub mod sessions;
 pub mod store;
-pub mod tokens;
-pub mod watch;
 pub mod webhook;

@@ -9,8 +9,8 @@ use std::{sync::Arc, time::Duration};
 use hmac::{KeyInit, Mac};
 
 use crate::{
+    local::watch::{Alert, DeadLetter},
     service::Service,
-    watch::{Alert, DeadLetter},
 };
 
 /// Waits before each retry: the first attempt, then these.

@@ -12,7 +12,9 @@ use axum::{
     body::Body,
     http::{Request, StatusCode, header},
 };
-use kawan_node::{clock::Clock, config::Config, data_dir::DataDir, metrics::Metrics, service::Service, tokens::Role};
+use kawan_node::{
+    clock::Clock, config::Config, data_dir::DataDir, local::tokens::Role, metrics::Metrics, service::Service,
+};
 use kawan_protocol::Keypair;
 use tower::ServiceExt as _;
 

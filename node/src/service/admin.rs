@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
-use crate::{store::EngineStats, tokens::Role};
+use crate::{local::tokens::Role, store::EngineStats};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
@@ -189,7 +189,7 @@ impl Service {
         caller: Caller,
         limit: usize,
         action: Option<String>,
-    ) -> Result<Vec<crate::audit::Entry>, ServiceError> {
+    ) -> Result<Vec<crate::local::audit::Entry>, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
             let limit = limit.clamp(1, 10_000);
@@ -207,7 +207,10 @@ impl Service {
 
     /// Signs the audit log's head now (operators) and returns the newest
     /// checkpoint: keep a copy off the node to detect a rolled-back log.
-    pub async fn audit_checkpoint(self: &Arc<Self>, caller: Caller) -> Result<crate::audit::Checkpoint, ServiceError> {
+    pub async fn audit_checkpoint(
+        self: &Arc<Self>,
+        caller: Caller,
+    ) -> Result<crate::local::audit::Checkpoint, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
             s.audit(&caller, "audit.checkpoint", "")?;

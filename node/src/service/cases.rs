@@ -7,7 +7,7 @@ use kawan_protocol::RecordId;
 
 use super::{Caller, Found, Service, ServiceError};
 use crate::{
-    cases::{Case, NewCase},
+    local::cases::{Case, NewCase},
     policy::Item,
 };
 

@@ -20,9 +20,11 @@ use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
 use crate::{
-    deconflict::{Asked, Built, Contact, ContactStatus, DeconflictStoreError, Direction, MemberAnswer, Query, Remote},
+    local::deconflict::{
+        Asked, Built, Contact, ContactStatus, DeconflictStoreError, Direction, MemberAnswer, Query, Remote,
+    },
+    local::watch::{Alert, values_of},
     policy::{Item, Path, Policy, Recipient},
-    watch::{Alert, values_of},
 };
 
 impl From<DeconflictStoreError> for ServiceError {
@@ -805,7 +807,7 @@ impl Service {
         caller: Caller,
         id: u64,
         opt_out: bool,
-    ) -> Result<crate::cases::Case, ServiceError> {
+    ) -> Result<crate::local::cases::Case, ServiceError> {
         self.run(move |s| {
             let change = || {
                 let case = s.data.cases.set_opt_out(id, opt_out)?;

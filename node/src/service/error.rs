@@ -3,10 +3,10 @@
 //! turn the fault into an HTTP status, a TAXII error or a web page.
 
 use crate::{
-    audit::AuditError,
-    cases::CaseError,
+    local::audit::AuditError,
+    local::cases::CaseError,
+    local::tokens::TokenError,
     store::{PublishError, StoreError},
-    tokens::TokenError,
 };
 
 /// Whose fault a failure was, and so how an adapter reports it.
@@ -113,6 +113,12 @@ impl From<CaseError> for ServiceError {
             CaseError::Empty(_) => ServiceError::invalid("invalid_value", e.to_string()),
             other => ServiceError::internal(other),
         }
+    }
+}
+
+impl From<crate::local::sessions::SessionError> for ServiceError {
+    fn from(e: crate::local::sessions::SessionError) -> Self {
+        ServiceError::internal(e)
     }
 }
 

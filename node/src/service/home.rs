@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use kawan_protocol::Content;
 
 use super::{Caller, Found, Service, ServiceError};
-use crate::{store::Query, watch::Alert};
+use crate::{local::watch::Alert, store::Query};
 
 const WEEK_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// Weeks the charts cover.
@@ -153,8 +153,8 @@ impl Service {
         home.pending_contacts = contacts
             .iter()
             .filter(|c| {
-                c.direction == crate::deconflict::Direction::Incoming
-                    && c.status == crate::deconflict::ContactStatus::Pending
+                c.direction == crate::local::deconflict::Direction::Incoming
+                    && c.status == crate::local::deconflict::ContactStatus::Pending
             })
             .count();
         home.connected = peers.iter().filter(|p| p.connected && !p.me).count();

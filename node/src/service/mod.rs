@@ -49,11 +49,11 @@ use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};
 use crate::{
     config::Config,
     data_dir::DataDir,
+    local::tokens::Role,
     metrics::Metrics,
     net::NetHandle,
     policy::{Path, Policy, Recipient},
     store::Hit,
-    tokens::Role,
 };
 
 /// Who is asking, and through which adapter: the path decides what the
@@ -142,9 +142,9 @@ pub struct Service {
     net: OnceLock<NetHandle>,
     login_links: Mutex<Vec<LoginLink>>,
     /// New alerts, for the server-sent-events streams open now.
-    alerts: tokio::sync::broadcast::Sender<crate::watch::Alert>,
+    alerts: tokio::sync::broadcast::Sender<crate::local::watch::Alert>,
     /// Deconfliction's in-memory state (filters, rate limits, nonces).
-    deconflict: crate::deconflict::State,
+    deconflict: crate::local::deconflict::State,
     /// The node directory (config, genesis), once the daemon says.
     node_dir: OnceLock<std::path::PathBuf>,
 }
@@ -166,7 +166,7 @@ impl Service {
             net: OnceLock::new(),
             login_links: Mutex::new(Vec::new()),
             alerts: tokio::sync::broadcast::channel(256).0,
-            deconflict: crate::deconflict::State::default(),
+            deconflict: crate::local::deconflict::State::default(),
             node_dir: OnceLock::new(),
         }
     }
@@ -261,9 +261,9 @@ impl Service {
         self.checkpoint_now_and_then(entry.seq)
     }
 
-    /// Every [`crate::audit::CHECKPOINT_EVERY`] entries the head is signed.
+    /// Every [`crate::local::audit::CHECKPOINT_EVERY`] entries the head is signed.
     fn checkpoint_now_and_then(&self, seq: u64) -> Result<(), ServiceError> {
-        if seq.is_multiple_of(crate::audit::CHECKPOINT_EVERY) {
+        if seq.is_multiple_of(crate::local::audit::CHECKPOINT_EVERY) {
             self.data.audit.checkpoint(&self.key)?;
         }
         Ok(())

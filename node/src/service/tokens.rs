@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::{Caller, LoginLink, Service, ServiceError};
 use crate::{
+    local::tokens::{Role, TokenInfo},
     policy::Path,
-    tokens::{Role, TokenInfo},
 };
 
 /// How long a login link stays good.

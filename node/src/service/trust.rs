@@ -59,7 +59,7 @@ impl Service {
         caller: Caller,
         hex_list: &str,
     ) -> Result<Arc<TrustList>, ServiceError> {
-        caller.require(crate::tokens::Role::Coordinator)?;
+        caller.require(crate::local::tokens::Role::Coordinator)?;
         if self.data.store.trust().is_none() {
             return Err(ServiceError::invalid(
                 "no_genesis",
@@ -90,7 +90,7 @@ impl Service {
     /// card carries these, so the retired key's logs end exactly there and
     /// nothing it signs later counts, whatever time it claims (operators).
     pub async fn own_log_ends(self: &Arc<Self>, caller: Caller, until_ms: u64) -> Result<OwnLogEnds, ServiceError> {
-        caller.require(crate::tokens::Role::Operator)?;
+        caller.require(crate::local::tokens::Role::Operator)?;
         self.run(move |s| {
             let me = s.key.public();
             let store = &s.data.store;

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
 use crate::{
+    local::tokens::Role,
+    local::watch::{Alert, Entry, WatchError, values_of},
     policy::{Item, Path, Recipient},
-    tokens::Role,
-    watch::{Alert, Entry, WatchError, values_of},
 };
 
 /// One item of the live alert feed.
@@ -116,7 +116,10 @@ impl Service {
     }
 
     /// Alerts the webhook could not deliver (operators).
-    pub async fn dead_letters(self: &Arc<Self>, caller: Caller) -> Result<Vec<crate::watch::DeadLetter>, ServiceError> {
+    pub async fn dead_letters(
+        self: &Arc<Self>,
+        caller: Caller,
+    ) -> Result<Vec<crate::local::watch::DeadLetter>, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
             s.audit_read(&caller, "alerts.dead_letters", "")?;

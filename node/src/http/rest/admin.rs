@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use crate::{
     http::{ApiError, ApiJson, auth::presented_token},
+    local::tokens::TokenInfo,
     service::{Caller, Service, Status, StoreStats},
-    tokens::TokenInfo,
 };
 
 type Svc = State<Arc<Service>>;
@@ -104,7 +104,7 @@ pub async fn audit_entries(
     State(svc): Svc,
     caller: Caller,
     axum::extract::Query(p): axum::extract::Query<AuditParams>,
-) -> Result<axum::Json<Vec<crate::audit::Entry>>, ApiError> {
+) -> Result<axum::Json<Vec<crate::local::audit::Entry>>, ApiError> {
     Ok(axum::Json(svc.audit_entries(caller, p.limit.unwrap_or(100), p.action).await?))
 }
 
@@ -132,7 +132,7 @@ pub async fn backup(State(svc): Svc, caller: Caller) -> Result<axum::response::R
 pub async fn audit_checkpoint(
     State(svc): Svc,
     caller: Caller,
-) -> Result<axum::Json<crate::audit::Checkpoint>, ApiError> {
+) -> Result<axum::Json<crate::local::audit::Checkpoint>, ApiError> {
     Ok(axum::Json(svc.audit_checkpoint(caller).await?))
 }
 

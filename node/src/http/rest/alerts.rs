@@ -14,8 +14,8 @@ use utoipa::IntoParams;
 
 use crate::{
     http::{ApiError, ApiJson},
+    local::watch::{Alert, Entry},
     service::{Caller, NewWatch, Service},
-    watch::{Alert, Entry},
 };
 
 type Svc = State<Arc<Service>>;
@@ -74,11 +74,11 @@ pub async fn stream(State(svc): Svc, caller: Caller) -> Sse<impl Stream<Item = R
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/dead-letters", tag = "alerts",
-    responses((status = 200, body = Vec<crate::watch::DeadLetter>, description = "alerts the webhook could not deliver after its retries (operators)")),
+    responses((status = 200, body = Vec<crate::local::watch::DeadLetter>, description = "alerts the webhook could not deliver after its retries (operators)")),
     security(("bearer" = [])))]
 pub async fn dead_letters(
     State(svc): Svc,
     caller: Caller,
-) -> Result<axum::Json<Vec<crate::watch::DeadLetter>>, ApiError> {
+) -> Result<axum::Json<Vec<crate::local::watch::DeadLetter>>, ApiError> {
     Ok(axum::Json(svc.dead_letters(caller).await?))
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::{
-    cases::{Case, NewCase},
     http::{ApiError, ApiJson},
+    local::cases::{Case, NewCase},
     service::{Caller, Service},
 };
 

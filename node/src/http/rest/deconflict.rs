@@ -11,8 +11,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    deconflict::{Contact, Query as Question},
     http::{ApiError, ApiJson},
+    local::deconflict::{Contact, Query as Question},
     service::{Caller, ContactReply, NewContact, NewDeconfliction, Service},
 };
 

@@ -40,7 +40,7 @@ async fn render(s: &Session, error: Option<&ServiceError>) -> Response {
         (Err(e), _) | (_, Err(e)) => return s.failed("alerts-title", e),
     };
     let unread = alerts.iter().filter(|a| a.acknowledged_by.is_none()).count();
-    let dead = if s.caller.role >= crate::tokens::Role::Operator {
+    let dead = if s.caller.role >= crate::local::tokens::Role::Operator {
         s.svc.dead_letters(s.caller.clone()).await.unwrap_or_default()
     } else {
         vec![]

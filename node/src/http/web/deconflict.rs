@@ -16,7 +16,7 @@ use super::{
     layout::{page, time},
 };
 use crate::{
-    deconflict::{Contact, ContactStatus, Direction, Query},
+    local::deconflict::{Contact, ContactStatus, Direction, Query},
     service::{AskValue, ContactReply, NewContact, NewDeconfliction, ServiceError},
 };
 

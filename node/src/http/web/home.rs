@@ -113,7 +113,7 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
             @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(s, &h.revised)) }
             h2 { (t("home-network")) }
             p { (i18n::t_args(lang, "home-connected", &[("n", h.connected.into()), ("m", h.members.saturating_sub(1).into())]))
-                @if s.caller.role == crate::tokens::Role::Operator { " — " a href="/network" { (t("home-details")) } } }
+                @if s.caller.role == crate::local::tokens::Role::Operator { " — " a href="/network" { (t("home-details")) } } }
             h2 { (n("home-weeks", crate::service::WEEKS)) }
             div.charts {
                 (weekly_chart(s, &t("chart-weekly-kind"), &h.weeks, &top_series(&h.weekly_by_kind, t("chart-others"), kind)))

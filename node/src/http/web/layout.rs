@@ -7,8 +7,8 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::{Session, i18n::Lang};
 use crate::{
+    local::tokens::Role,
     service::{Fault, Found, Service, ServiceError, Warning},
-    tokens::Role,
 };
 
 /// A whole page: header with navigation (when logged in), title, body.

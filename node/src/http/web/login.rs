@@ -23,7 +23,7 @@ use crate::{
 /// The login form's CSRF cookie.
 const LOGIN_COOKIE: &str = "kawan_login";
 /// Sessions last at most this long in the browser too (the server ends them sooner when idle).
-const MAX_AGE_S: u64 = crate::sessions::ABSOLUTE_MS / 1000;
+const MAX_AGE_S: u64 = crate::local::sessions::ABSOLUTE_MS / 1000;
 
 #[derive(Deserialize)]
 pub(super) struct LoginForm {

@@ -8,7 +8,7 @@ use super::{
     Session, i18n,
     layout::{date, page},
 };
-use crate::tokens::Role;
+use crate::local::tokens::Role;
 
 pub(super) async fn network(s: Session) -> Response {
     if let Err(e) = s.caller.require(Role::Operator) {

@@ -5,7 +5,17 @@
 //! the network task, which gets only the record store, cannot reach a case
 //! even by mistake.
 
+pub mod audit;
+pub mod cases;
+pub mod deconflict;
+pub mod sessions;
+pub mod table;
+pub mod tokens;
+pub mod watch;
+
 use std::path::Path;
+
+pub use table::Table;
 
 use crate::clock::Clock;
 use crate::store::{

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use kawan_protocol::{Kind, RecordId};
 
 use crate::{
-    local::LocalDb,
+    local::{LocalDb, Table},
     store::{StoreError, engine::Batch},
 };
 
@@ -21,8 +21,6 @@ pub enum CaseError {
     Store(#[from] StoreError),
     #[error("no case {0}")]
     NotFound(u64),
-    #[error("case {0} is unreadable")]
-    Corrupt(u64),
     #[error("{0} must not be empty")]
     Empty(&'static str),
 }
@@ -74,9 +72,12 @@ pub struct NewCase {
     pub deconfliction_opt_out: bool,
 }
 
-/// Keyspaces: `cases` (id → case JSON), `case_links` (record id ‖ case
-/// id → (): which cases mention an indicator) and `case_values` (kind ‖ 0 ‖
-/// value ‖ 0 ‖ case id → (): which cases hold a value).
+/// `cases`: case id (u64 BE) → the case. Changed together with the index
+/// keyspaces `case_links` (record id ‖ case id → (): which cases mention an
+/// indicator) and `case_values` (kind ‖ 0 ‖ value ‖ 0 ‖ case id → (): which
+/// cases hold a value).
+const CASES: Table<Case> = Table::new("cases");
+
 pub struct Cases {
     db: Arc<LocalDb>,
     /// Serialises read-modify-write of a case and its links.
@@ -115,19 +116,11 @@ impl Cases {
     }
 
     pub fn get(&self, id: u64) -> Result<Case, CaseError> {
-        let v = self.db.get("cases", &id.to_be_bytes())?.ok_or(CaseError::NotFound(id))?;
-        serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
+        CASES.get(&self.db, &id.to_be_bytes())?.ok_or(CaseError::NotFound(id))
     }
 
     pub fn list(&self) -> Result<Vec<Case>, CaseError> {
-        self.db
-            .scan_prefix("cases", &[], false)
-            .map(|item| {
-                let (k, v) = item?;
-                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
-                serde_json::from_slice(&v).map_err(|_| CaseError::Corrupt(id))
-            })
-            .collect()
+        Ok(CASES.scan(&self.db, &[], false).map(|row| row.map(|(_, case)| case)).collect::<Result<_, _>>()?)
     }
 
     /// Links a shared record to a case (locally; peers never learn of it).
@@ -207,8 +200,7 @@ impl Cases {
 
     /// Writes the case with `batch` (its link changes) atomically and durably.
     fn put(&self, case: &Case, mut batch: Batch) -> Result<(), CaseError> {
-        let bytes = serde_json::to_vec(case).map_err(|_| CaseError::Corrupt(case.id))?;
-        batch.insert("cases", case.id.to_be_bytes().to_vec(), bytes);
+        CASES.put(&mut batch, case.id.to_be_bytes().to_vec(), case)?;
         self.db.commit(batch)?;
         Ok(())
     }

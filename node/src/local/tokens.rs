@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    local::LocalDb,
+    local::{LocalDb, Table},
     store::{StoreError, engine::Batch},
 };
 
@@ -72,8 +72,10 @@ pub enum TokenError {
     Random(String),
 }
 
-/// Keyspaces: `tokens` (hash → info) and `token_names` (name → hash),
-/// always changed together in one atomic batch.
+/// `tokens`: BLAKE3(token) → its owner. Changed together with
+/// `token_names` (name → hash) in one atomic batch.
+const TOKENS: Table<TokenInfo> = Table::new("tokens");
+
 pub struct Tokens {
     db: Arc<LocalDb>,
     writer: Mutex<()>,
@@ -101,7 +103,7 @@ impl Tokens {
         let info = TokenInfo { name: name.to_string(), role, created_ms: self.db.now_ms() };
         let hash = hash(&token);
         let mut batch = Batch::default();
-        batch.insert("tokens", hash.to_vec(), serde_json::to_vec(&info).unwrap_or_default());
+        TOKENS.put(&mut batch, hash.to_vec(), &info)?;
         batch.insert("token_names", name.as_bytes().to_vec(), hash.to_vec());
         self.db.commit(batch)?;
         Ok((token, info))
@@ -109,8 +111,7 @@ impl Tokens {
 
     /// The token's owner, if the token is valid.
     pub fn check(&self, token: &str) -> Result<Option<TokenInfo>, TokenError> {
-        let Some(v) = self.db.get("tokens", &hash(token))? else { return Ok(None) };
-        Ok(serde_json::from_slice(&v).ok())
+        Ok(TOKENS.get(&self.db, &hash(token))?)
     }
 
     /// A token's hash in hex: what a web session keeps instead of the token.
@@ -121,18 +122,12 @@ impl Tokens {
     /// The token whose hash (hex) is given, if it is still valid.
     pub fn by_hash_hex(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
         let Ok(h) = hex::decode(hash) else { return Ok(None) };
-        let Some(v) = self.db.get("tokens", &h)? else { return Ok(None) };
-        Ok(serde_json::from_slice(&v).ok())
+        TOKENS.get(&self.db, &h)
     }
 
     pub fn list(&self) -> Result<Vec<TokenInfo>, TokenError> {
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix("tokens", &[], false) {
-            let (_, v) = item?;
-            if let Ok(info) = serde_json::from_slice(&v) {
-                out.push(info);
-            }
-        }
+        let mut out =
+            TOKENS.scan(&self.db, &[], false).map(|row| row.map(|(_, info)| info)).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a: &TokenInfo, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -169,6 +164,22 @@ mod tests {
         t.revoke("alice").unwrap();
         assert_eq!(t.check(&secret).unwrap(), None);
         assert!(matches!(t.revoke("alice"), Err(TokenError::NotFound(_))));
+    }
+
+    /// A token row that does not read is an error naming where it is, not
+    /// "no such token" (which would hide the damage behind a 401).
+    #[test]
+    fn a_corrupt_token_row_is_an_error_not_a_missing_token() {
+        let db = Arc::new(LocalDb::in_memory(crate::clock::Clock::manual(0)));
+        let t = Tokens::open(db.clone()).unwrap();
+        let (secret, _) = t.create("alice", Role::Analyst).unwrap();
+        let mut batch = Batch::default();
+        batch.insert("tokens", hash(&secret).to_vec(), b"garbage".to_vec());
+        db.commit(batch).unwrap();
+        let e = t.check(&secret).unwrap_err().to_string();
+        assert!(e.contains("keyspace tokens"), "{e}");
+        assert!(t.list().is_err(), "listing reports it too");
+        assert_eq!(t.check("kawan_other").unwrap(), None, "other tokens are still answered");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    local::LocalDb,
+    local::{LocalDb, Table},
     store::{StoreError, engine::Batch},
 };
 
@@ -47,6 +47,12 @@ pub struct Audit {
     db: Arc<LocalDb>,
     append: Mutex<()>,
 }
+
+/// The `audit` keyspace holds entries (`e` ‖ seq), signed checkpoints
+/// (`c` ‖ seq) and the head (`head` → seq ‖ hash). Reading the chain back
+/// is `verify`'s job: an unreadable entry there is a break in the chain.
+const ENTRIES: Table<Entry> = Table::new("audit");
+const CHECKPOINTS: Table<Checkpoint> = Table::new("audit");
 
 const HEAD: &[u8] = b"head";
 /// Checkpoint keys: `c` ‖ seq.
@@ -102,7 +108,7 @@ impl Audit {
         };
         e.hash = entry_hash(&e);
         let mut batch = Batch::default();
-        batch.insert("audit", entry_key(e.seq).to_vec(), serde_json::to_vec(&e).unwrap_or_default());
+        ENTRIES.put(&mut batch, entry_key(e.seq).to_vec(), &e)?;
         batch.insert("audit", HEAD.to_vec(), head_value(e.seq, &e.hash));
         self.db.commit_buffered(batch)?;
         Ok(e)
@@ -121,7 +127,7 @@ impl Audit {
         let mut k = vec![CHECKPOINT];
         k.extend_from_slice(&seq.to_be_bytes());
         let mut batch = Batch::default();
-        batch.insert("audit", k, serde_json::to_vec(&c).unwrap_or_default());
+        CHECKPOINTS.put(&mut batch, k, &c)?;
         self.db.commit(batch)?;
         Ok(Some(c))
     }
@@ -140,14 +146,7 @@ impl Audit {
 
     /// The newest entries, newest first.
     pub fn tail(&self, n: usize) -> Result<Vec<Entry>, AuditError> {
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix("audit", b"e", true).take(n) {
-            let (_, v) = item?;
-            if let Ok(e) = serde_json::from_slice(&v) {
-                out.push(e);
-            }
-        }
-        Ok(out)
+        Ok(ENTRIES.scan(&self.db, b"e", true).take(n).map(|row| row.map(|(_, e)| e)).collect::<Result<_, _>>()?)
     }
 
     /// Walks the whole chain and the signed checkpoints (signatures checked

@@ -13,7 +13,7 @@ use kawan_protocol::{AgencyKey, Kind, deconflict::Filter};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    local::LocalDb,
+    local::{LocalDb, Table},
     store::{StoreError, engine::Batch},
 };
 
@@ -30,8 +30,6 @@ pub enum DeconflictStoreError {
     Store(#[from] StoreError),
     #[error("no {what} {id}")]
     NotFound { what: &'static str, id: String },
-    #[error("{what} {id} is unreadable")]
-    Corrupt { what: &'static str, id: String },
     #[error("no randomness: {0}")]
     Random(String),
 }
@@ -126,14 +124,15 @@ pub struct Contact {
     pub cases: Vec<u64>,
 }
 
+/// `deconflictions`: question id (u64 BE) → the question and its answers.
+const QUERY_ROWS: Table<Query> = Table::new(QUERIES);
+/// `contacts`: request id → the contact request, both ways.
+const CONTACT_ROWS: Table<Contact> = Table::new(CONTACTS);
+
 /// Questions and contact requests in the local database.
 pub struct Deconflictions {
     db: Arc<LocalDb>,
     write: Mutex<()>,
-}
-
-fn json<T: Serialize>(what: &'static str, id: &str, v: &T) -> Result<Vec<u8>, DeconflictStoreError> {
-    serde_json::to_vec(v).map_err(|_| DeconflictStoreError::Corrupt { what, id: id.to_string() })
 }
 
 impl Deconflictions {
@@ -146,9 +145,9 @@ impl Deconflictions {
     pub fn secret(&self) -> Result<[u8; 32], DeconflictStoreError> {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(v) = self.db.get("meta", SECRET_KEY)? {
-            return v
-                .try_into()
-                .map_err(|_| DeconflictStoreError::Corrupt { what: "deconfliction secret", id: String::new() });
+            return v.try_into().map_err(|v: Vec<u8>| {
+                crate::local::table::corrupt("meta", SECRET_KEY, &format!("{} bytes, not 32", v.len())).into()
+            });
         }
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| DeconflictStoreError::Random(e.to_string()))?;
@@ -162,43 +161,32 @@ impl Deconflictions {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = Batch::default();
         q.id = self.db.next_id("deconfliction", &mut batch)?;
-        batch.insert(QUERIES, q.id.to_be_bytes().to_vec(), json("deconfliction", &q.id.to_string(), &q)?);
+        QUERY_ROWS.put(&mut batch, q.id.to_be_bytes().to_vec(), &q)?;
         self.db.commit(batch)?;
         Ok(q)
     }
 
     pub fn query(&self, id: u64) -> Result<Query, DeconflictStoreError> {
         let missing = || DeconflictStoreError::NotFound { what: "deconfliction", id: id.to_string() };
-        let v = self.db.get(QUERIES, &id.to_be_bytes())?.ok_or_else(missing)?;
-        serde_json::from_slice(&v)
-            .map_err(|_| DeconflictStoreError::Corrupt { what: "deconfliction", id: id.to_string() })
+        QUERY_ROWS.get(&self.db, &id.to_be_bytes())?.ok_or_else(missing)
     }
 
     /// Newest first.
     pub fn queries(&self, limit: usize) -> Result<Vec<Query>, DeconflictStoreError> {
-        self.db
-            .scan_prefix(QUERIES, b"", true)
-            .take(limit)
-            .map(|item| {
-                let (k, v) = item?;
-                serde_json::from_slice(&v)
-                    .map_err(|_| DeconflictStoreError::Corrupt { what: "deconfliction", id: hex::encode(k) })
-            })
-            .collect()
+        Ok(QUERY_ROWS.scan(&self.db, b"", true).take(limit).map(|row| row.map(|(_, q)| q)).collect::<Result<_, _>>()?)
     }
 
     /// Saves a contact request (new, or with its answer).
     pub fn put_contact(&self, c: &Contact) -> Result<(), DeconflictStoreError> {
         let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = Batch::default();
-        batch.insert(CONTACTS, c.id.as_bytes().to_vec(), json("contact request", &c.id, c)?);
+        CONTACT_ROWS.put(&mut batch, c.id.as_bytes().to_vec(), c)?;
         Ok(self.db.commit(batch)?)
     }
 
     pub fn contact(&self, id: &str) -> Result<Contact, DeconflictStoreError> {
         let missing = || DeconflictStoreError::NotFound { what: "contact request", id: id.to_string() };
-        let v = self.db.get(CONTACTS, id.as_bytes())?.ok_or_else(missing)?;
-        serde_json::from_slice(&v).map_err(|_| DeconflictStoreError::Corrupt { what: "contact request", id: id.into() })
+        CONTACT_ROWS.get(&self.db, id.as_bytes())?.ok_or_else(missing)
     }
 
     pub fn has_contact(&self, id: &str) -> Result<bool, DeconflictStoreError> {
@@ -207,17 +195,8 @@ impl Deconflictions {
 
     /// Newest first.
     pub fn contacts(&self) -> Result<Vec<Contact>, DeconflictStoreError> {
-        let mut all = self
-            .db
-            .scan_prefix(CONTACTS, b"", false)
-            .map(|item| {
-                let (k, v) = item?;
-                serde_json::from_slice(&v).map_err(|_| DeconflictStoreError::Corrupt {
-                    what: "contact request",
-                    id: String::from_utf8_lossy(&k).into_owned(),
-                })
-            })
-            .collect::<Result<Vec<Contact>, _>>()?;
+        let mut all =
+            CONTACT_ROWS.scan(&self.db, b"", false).map(|row| row.map(|(_, c)| c)).collect::<Result<Vec<_>, _>>()?;
         all.sort_by_key(|c| std::cmp::Reverse(c.created_ms));
         Ok(all)
     }

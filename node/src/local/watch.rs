@@ -12,7 +12,7 @@ use kawan_protocol::Kind;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    local::LocalDb,
+    local::{LocalDb, Table},
     store::{StoreError, engine::Batch},
 };
 
@@ -24,9 +24,14 @@ pub enum WatchError {
     NoEntry(u64),
     #[error("no alert {0}")]
     NoAlert(u64),
-    #[error("{what} {id} is unreadable")]
-    Corrupt { what: &'static str, id: u64 },
 }
+
+/// `watch`: entry id (u64 BE) → the entry; indexed in `watch_values`.
+const ENTRIES: Table<Entry> = Table::new("watch");
+/// `alerts`: alert id (u64 BE) → the alert.
+const ALERTS: Table<Alert> = Table::new("alerts");
+/// `dead_letters`: alert id (u64 BE) → what the webhook could not deliver.
+const DEAD_LETTERS: Table<DeadLetter> = Table::new("dead_letters");
 
 /// A value an analyst watches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -110,9 +115,7 @@ impl Watchlist {
             created_ms: self.db.now_ms(),
             expires_ms,
         };
-        let bytes =
-            serde_json::to_vec(&entry).map_err(|_| WatchError::Corrupt { what: "watch entry", id: entry.id })?;
-        batch.insert("watch", entry.id.to_be_bytes().to_vec(), bytes);
+        ENTRIES.put(&mut batch, entry.id.to_be_bytes().to_vec(), &entry)?;
         batch.insert("watch_values", value_key(kind, &entry.value, entry.id), Vec::new());
         self.db.commit(batch)?;
         Ok(entry)
@@ -128,9 +131,8 @@ impl Watchlist {
         for ((kind, value), id) in values.into_iter().zip(first..) {
             let entry =
                 Entry { id, kind, value, note: None, owner: owner.to_string(), created_ms: now, expires_ms: None };
-            let bytes = serde_json::to_vec(&entry).map_err(|_| WatchError::Corrupt { what: "watch entry", id })?;
             batch.insert("watch_values", value_key(kind, &entry.value, id), Vec::new());
-            batch.insert("watch", id.to_be_bytes().to_vec(), bytes);
+            ENTRIES.put(&mut batch, id.to_be_bytes().to_vec(), &entry)?;
         }
         self.db.commit(batch)?;
         Ok(n)
@@ -140,26 +142,18 @@ impl Watchlist {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let entry = self.get(id)?;
         let mut batch = Batch::default();
-        batch.remove("watch", id.to_be_bytes().to_vec());
+        ENTRIES.remove(&mut batch, id.to_be_bytes().to_vec());
         batch.remove("watch_values", value_key(entry.kind, &entry.value, id));
         self.db.commit(batch)?;
         Ok(entry)
     }
 
     pub fn get(&self, id: u64) -> Result<Entry, WatchError> {
-        let v = self.db.get("watch", &id.to_be_bytes())?.ok_or(WatchError::NoEntry(id))?;
-        serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "watch entry", id })
+        ENTRIES.get(&self.db, &id.to_be_bytes())?.ok_or(WatchError::NoEntry(id))
     }
 
     pub fn entries(&self) -> Result<Vec<Entry>, WatchError> {
-        self.db
-            .scan_prefix("watch", &[], false)
-            .map(|item| {
-                let (k, v) = item?;
-                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
-                serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "watch entry", id })
-            })
-            .collect()
+        Ok(ENTRIES.scan(&self.db, &[], false).map(|row| row.map(|(_, e)| e)).collect::<Result<_, _>>()?)
     }
 
     /// Unexpired entries watching `value`: one index scan, whatever the
@@ -193,38 +187,27 @@ impl Watchlist {
         let first = self.db.next_ids("alert", alerts.len() as u64, &mut batch)?;
         for (alert, id) in alerts.iter_mut().zip(first..) {
             alert.id = id;
-            let bytes = serde_json::to_vec(&alert).map_err(|_| WatchError::Corrupt { what: "alert", id })?;
-            batch.insert("alerts", id.to_be_bytes().to_vec(), bytes);
+            ALERTS.put(&mut batch, id.to_be_bytes().to_vec(), alert)?;
         }
         self.db.commit(batch)?;
         Ok(alerts)
     }
 
     pub fn alert(&self, id: u64) -> Result<Alert, WatchError> {
-        let v = self.db.get("alerts", &id.to_be_bytes())?.ok_or(WatchError::NoAlert(id))?;
-        serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "alert", id })
+        ALERTS.get(&self.db, &id.to_be_bytes())?.ok_or(WatchError::NoAlert(id))
     }
 
     /// Alerts, newest first, at most `limit`.
     pub fn alerts(&self, limit: usize) -> Result<Vec<Alert>, WatchError> {
-        self.db
-            .scan_prefix("alerts", &[], true)
-            .take(limit)
-            .map(|item| {
-                let (k, v) = item?;
-                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
-                serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "alert", id })
-            })
-            .collect()
+        Ok(ALERTS.scan(&self.db, &[], true).take(limit).map(|row| row.map(|(_, a)| a)).collect::<Result<_, _>>()?)
     }
 
     pub fn acknowledge(&self, id: u64, by: &str) -> Result<Alert, WatchError> {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut alert = self.alert(id)?;
         alert.acknowledged_by.get_or_insert_with(|| by.to_string());
-        let bytes = serde_json::to_vec(&alert).map_err(|_| WatchError::Corrupt { what: "alert", id })?;
         let mut batch = Batch::default();
-        batch.insert("alerts", id.to_be_bytes().to_vec(), bytes);
+        ALERTS.put(&mut batch, id.to_be_bytes().to_vec(), &alert)?;
         self.db.commit(batch)?;
         Ok(alert)
     }
@@ -232,23 +215,15 @@ impl Watchlist {
 
 impl Watchlist {
     pub fn dead_letter(&self, d: &DeadLetter) -> Result<(), WatchError> {
-        let bytes = serde_json::to_vec(d).map_err(|_| WatchError::Corrupt { what: "dead letter", id: d.alert })?;
         let mut batch = Batch::default();
-        batch.insert("dead_letters", d.alert.to_be_bytes().to_vec(), bytes);
+        DEAD_LETTERS.put(&mut batch, d.alert.to_be_bytes().to_vec(), d)?;
         self.db.commit(batch)?;
         Ok(())
     }
 
     /// Undelivered alerts, newest first.
     pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, WatchError> {
-        self.db
-            .scan_prefix("dead_letters", &[], true)
-            .map(|item| {
-                let (k, v) = item?;
-                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
-                serde_json::from_slice(&v).map_err(|_| WatchError::Corrupt { what: "dead letter", id })
-            })
-            .collect()
+        Ok(DEAD_LETTERS.scan(&self.db, &[], true).map(|row| row.map(|(_, d)| d)).collect::<Result<_, _>>()?)
     }
 }
 

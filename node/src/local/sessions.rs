@@ -8,10 +8,23 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    local::LocalDb,
+    local::{
+        LocalDb, Table,
+        tokens::{TokenInfo, Tokens},
+    },
     store::{StoreError, engine::Batch},
-    tokens::{TokenInfo, Tokens},
 };
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no random source for a session id: {0}")]
+    Random(String),
+}
+
+/// `sessions`: BLAKE3(session id) → the session.
+const SESSIONS: Table<Stored> = Table::new("sessions");
 
 /// A session unused this long ends.
 pub const IDLE_MS: u64 = 30 * 60 * 1000;
@@ -49,14 +62,14 @@ impl Sessions {
     }
 
     /// A new session for a token; returns the id for the cookie (shown once).
-    pub fn create(&self, token: &str) -> Result<String, StoreError> {
+    pub fn create(&self, token: &str) -> Result<String, SessionError> {
         let mut id = [0u8; 32];
-        getrandom::fill(&mut id).map_err(|e| StoreError::Write(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut id).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = hex::encode(id);
         let now = self.db.now_ms();
         let stored = Stored { token: Tokens::hash_hex(token), created_ms: now, last_ms: now };
         let mut batch = Batch::default();
-        batch.insert("sessions", key(&id), serde_json::to_vec(&stored).unwrap_or_default());
+        SESSIONS.put(&mut batch, key(&id), &stored)?;
         self.db.commit(batch)?;
         Ok(id)
     }
@@ -65,8 +78,7 @@ impl Sessions {
     /// its token was revoked (an expired session is removed).
     pub fn check(&self, id: &str, tokens: &Tokens) -> Result<Option<TokenInfo>, StoreError> {
         let k = key(id);
-        let Some(v) = self.db.get("sessions", &k)? else { return Ok(None) };
-        let Ok(mut s) = serde_json::from_slice::<Stored>(&v) else { return Ok(None) };
+        let Some(mut s) = SESSIONS.get(&self.db, &k)? else { return Ok(None) };
         let now = self.db.now_ms();
         let info = if s.live(now) { tokens.by_hash_hex(&s.token)? } else { None };
         let Some(info) = info else {
@@ -76,21 +88,21 @@ impl Sessions {
         if now.saturating_sub(s.last_ms) >= TOUCH_MS {
             s.last_ms = now;
             let mut batch = Batch::default();
-            batch.insert("sessions", k, serde_json::to_vec(&s).unwrap_or_default());
+            SESSIONS.put(&mut batch, k, &s)?;
             self.db.commit_buffered(batch)?;
         }
         Ok(Some(info))
     }
 
-    /// The sessions that expired (idle or too old) by now, or whose row
-    /// cannot be read, for the session-sweep job (so a session nobody comes
-    /// back to does not stay on disk).
+    /// The sessions that expired (idle or too old) by now, for the
+    /// session-sweep job (so a session nobody comes back to does not stay
+    /// on disk).
     pub fn expired(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let now = self.db.now_ms();
         let mut out = Vec::new();
-        for item in self.db.scan_prefix("sessions", &[], false) {
-            let (k, v) = item?;
-            if !serde_json::from_slice::<Stored>(&v).is_ok_and(|s| s.live(now)) {
+        for row in SESSIONS.scan(&self.db, &[], false) {
+            let (k, s) = row?;
+            if !s.live(now) {
                 out.push(k);
             }
         }
@@ -102,7 +114,7 @@ impl Sessions {
         let n = keys.len();
         let mut batch = Batch::default();
         for k in keys {
-            batch.remove("sessions", k);
+            SESSIONS.remove(&mut batch, k);
         }
         self.db.commit(batch)?;
         Ok(n)
@@ -111,7 +123,7 @@ impl Sessions {
     /// Ends a session (logout).
     pub fn end(&self, id: &str) -> Result<(), StoreError> {
         let mut batch = Batch::default();
-        batch.remove("sessions", key(id));
+        SESSIONS.remove(&mut batch, key(id));
         self.db.commit(batch)
     }
 }
