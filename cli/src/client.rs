@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
-use kawan_node::{config::Config, daemon};
+use kawan_node::{config::Config, node_dir};
 use serde_json::Value;
 
 use crate::i18n::t;
@@ -18,7 +18,7 @@ pub struct Client {
 
 impl Client {
     pub fn from_dir(dir: &Path) -> anyhow::Result<Client> {
-        let addr = match std::fs::read_to_string(dir.join(daemon::ADDR_FILE)) {
+        let addr = match std::fs::read_to_string(dir.join(node_dir::API_ADDR)) {
             Ok(a) => a.trim().to_string(),
             Err(_) => {
                 let config = Config::load(dir)?;
@@ -27,7 +27,7 @@ impl Client {
         };
         let token = match std::env::var("KAWAN_TOKEN") {
             Ok(t) => t,
-            Err(_) => std::fs::read_to_string(dir.join(daemon::TOKEN_FILE))
+            Err(_) => std::fs::read_to_string(dir.join(node_dir::OPERATOR_TOKEN))
                 .with_context(|| t!("client-no-token", dir = dir.display().to_string()))?
                 .trim()
                 .to_string(),

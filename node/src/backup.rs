@@ -25,6 +25,7 @@ use crate::{
     clock::Clock,
     config::Config,
     data_dir::DataDir,
+    node_dir,
     store::{StoreError, engine::Batch, engine::Space},
 };
 
@@ -138,7 +139,7 @@ pub fn write(
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Malformed(e.to_string()))?;
     append_bytes(&mut tar, "manifest.json", &json, manifest.created_ms / 1000)?;
     for (name, path) in
-        [("kawan.toml", crate::config::path(node_dir)), ("genesis.trust", node_dir.join(&config.paths.genesis))]
+        [(ARCHIVED_CONFIG, crate::config::path(node_dir)), (ARCHIVED_GENESIS, node_dir.join(&config.paths.genesis))]
     {
         if path.is_file() {
             tar.append_path_with_name(&path, name)?;
@@ -165,6 +166,34 @@ pub fn append_bytes<W: Write>(
     tar.append_data(&mut header, name, bytes)
 }
 
+/// Names of the node directory's files inside an archive (fixed, whatever
+/// the node's `[paths]` said).
+const ARCHIVED_CONFIG: &str = "kawan.toml";
+const ARCHIVED_GENESIS: &str = "genesis.trust";
+const ARCHIVED_KEY: &str = "agency.key";
+
+/// `target/rel` for a path the restored kawan.toml names: refused unless it
+/// stays inside the directory being restored (an archive is not trusted to
+/// write elsewhere).
+fn inside(target: &Path, rel: &Path, what: &str) -> Result<PathBuf, BackupError> {
+    let plain = rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain || rel.as_os_str().is_empty() {
+        return Err(BackupError::Malformed(format!(
+            "kawan.toml's [paths] {what} = {:?} leaves the node directory",
+            rel.display()
+        )));
+    }
+    Ok(target.join(rel))
+}
+
+/// Writes a restored file, making the directories `[paths]` names.
+fn write_restored(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::files::write_atomic(path, bytes, mode)
+}
+
 /// Restores a backup into `target` (which must not exist or be empty):
 /// files, then both databases; then checks every record's signature and the
 /// audit log's hash chain and signed checkpoints.
@@ -177,7 +206,9 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
     std::fs::set_permissions(target, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     let scratch = tempfile::tempdir_in(target)?;
     let mut manifest: Option<Manifest> = None;
-    let mut key_restored = false;
+    // The key and the genesis go where the restored kawan.toml's [paths]
+    // says, once it has been read.
+    let (mut key, mut genesis) = (None, None);
     let mut archive = tar::Archive::new(archive);
     for entry in archive.entries().map_err(|e| BackupError::Malformed(e.to_string()))? {
         let mut entry = entry.map_err(|e| BackupError::Malformed(e.to_string()))?;
@@ -193,12 +224,14 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
                 }
                 manifest = Some(m);
             }
-            "kawan.toml" | "genesis.trust" | "agency.key" | "operator.token" => {
+            ARCHIVED_CONFIG | ARCHIVED_GENESIS | ARCHIVED_KEY | node_dir::OPERATOR_TOKEN => {
                 let mut bytes = Vec::new();
                 entry.read_to_end(&mut bytes)?;
-                let mode = if name == "genesis.trust" { 0o644 } else { 0o600 };
-                crate::files::write_atomic(&target.join(&name), &bytes, mode)?;
-                key_restored |= name == "agency.key";
+                match name.as_str() {
+                    ARCHIVED_KEY => key = Some(bytes),
+                    ARCHIVED_GENESIS => genesis = Some(bytes),
+                    _ => crate::files::write_atomic(&target.join(&name), &bytes, 0o600)?,
+                }
             }
             "local.kv" | "records.kv" => {
                 entry.unpack(scratch.path().join(&name)).map_err(|e| BackupError::Malformed(e.to_string()))?;
@@ -209,7 +242,14 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
     let manifest = manifest.ok_or_else(|| BackupError::Malformed("no manifest.json".into()))?;
     let config =
         Config::load_file(&target.join(crate::config::FILE)).map_err(|e| BackupError::Malformed(e.to_string()))?;
-    let data_path = target.join(&config.paths.data);
+    let key_restored = key.is_some();
+    if let Some(bytes) = key {
+        write_restored(&inside(target, &config.paths.key, "key")?, &bytes, 0o600)?;
+    }
+    if let Some(bytes) = genesis {
+        write_restored(&inside(target, &config.paths.genesis, "genesis")?, &bytes, 0o644)?;
+    }
+    let data_path = inside(target, &config.paths.data, "data")?;
     {
         let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
         import(&scratch.path().join("local.kv"), crate::local::SPACES, |b| data.local().import(b))?;
@@ -296,8 +336,14 @@ mod tests {
     /// A node directory with a published record, a case and its audit
     /// entries; its backup archive.
     fn backed_up() -> (tempfile::TempDir, Vec<u8>) {
+        backed_up_with_key_at(node_dir::DEFAULT_KEY)
+    }
+
+    /// The same, from a node whose kawan.toml keeps its key at `key_path`.
+    fn backed_up_with_key_at(key_path: &str) -> (tempfile::TempDir, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
+        let mut config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
+        config.paths.key = key_path.into();
         config.write(dir.path()).unwrap();
         let key = Keypair::from_secret_bytes([3; 32]);
         let data = DataDir::open(&dir.path().join("data"), Clock::system()).unwrap();
@@ -320,6 +366,38 @@ mod tests {
         let r = restore(archive.as_slice(), target.path(), Clock::system()).unwrap();
         assert_eq!((r.records, r.cases, r.audit_entries, r.key_restored), (1, 1, 1, false));
         assert!(target.path().join("kawan.toml").is_file());
+    }
+
+    /// The archive plus the agency key, as `kawan backup --include-key`
+    /// writes it.
+    fn with_key(archive: &[u8]) -> Vec<u8> {
+        let mut out = tar::Builder::new(Vec::new());
+        for entry in tar::Archive::new(archive).entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().to_string_lossy().into_owned();
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            append_bytes(&mut out, &name, &bytes, 0).unwrap();
+        }
+        append_bytes(&mut out, ARCHIVED_KEY, b"the key", 0).unwrap();
+        out.into_inner().unwrap()
+    }
+
+    #[test]
+    fn the_key_is_restored_where_kawan_toml_says_and_never_outside_the_directory() {
+        let (_dir, archive) = backed_up_with_key_at("keys/agency.key");
+        let target = tempfile::tempdir().unwrap();
+        let r = restore(with_key(&archive).as_slice(), target.path(), Clock::system()).unwrap();
+        assert!(r.key_restored);
+        assert_eq!(std::fs::read(target.path().join("keys/agency.key")).unwrap(), b"the key");
+        assert!(!target.path().join(node_dir::DEFAULT_KEY).exists());
+
+        let (_dir, archive) = backed_up_with_key_at("../outside.key");
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("restored");
+        let err = restore(with_key(&archive).as_slice(), &target, Clock::system()).unwrap_err();
+        assert!(err.to_string().contains("leaves the node directory"), "{err}");
+        assert!(!parent.path().join("outside.key").exists(), "nothing was written outside");
     }
 
     #[test]

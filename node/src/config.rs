@@ -7,9 +7,11 @@ use std::{
 };
 
 use kawan_protocol::{Country, NetworkId};
+
+use crate::node_dir;
 use serde::{Deserialize, Serialize};
 
-pub const FILE: &str = "kawan.toml";
+pub use crate::node_dir::CONFIG as FILE;
 
 /// Where a node directory's configuration is: `$KAWAN_CONFIG` if set (the
 /// Debian package keeps it in /etc/kawan/kawan.toml), else `dir/kawan.toml`.
@@ -142,7 +144,11 @@ impl Config {
             api: Api { listen: SocketAddr::from(([127, 0, 0, 1], 7700)), max_body_bytes: 32 * 1024 * 1024 },
             p2p: P2p { listen: vec!["/ip4/0.0.0.0/tcp/7701".into()], bootstrap: vec![] },
             normalize: Normalize { default_region: Some(country) },
-            paths: Paths { key: "agency.key".into(), data: "data".into(), genesis: "genesis.trust".into() },
+            paths: Paths {
+                key: node_dir::DEFAULT_KEY.into(),
+                data: node_dir::DEFAULT_DATA.into(),
+                genesis: node_dir::DEFAULT_GENESIS.into(),
+            },
             alerts: Alerts::default(),
             deconfliction: Deconfliction::default(),
         }

@@ -12,12 +12,9 @@ use kawan_protocol::{
 
 use crate::{
     config::{Config, ConfigError},
-    daemon::P2P_ADDR_FILE,
     identity::{self, IdentityError},
+    node_dir,
 };
-
-/// Where a node keeps the key it will sign with once a rotation is approved.
-pub const NEXT_KEY_FILE: &str = "agency.key.next";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoordinatorError {
@@ -64,7 +61,7 @@ fn address_hints(
     if !addrs.is_empty() {
         return Ok(addrs.to_vec());
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join(P2P_ADDR_FILE)) {
+    if let Ok(text) = std::fs::read_to_string(dir.join(node_dir::P2P_ADDR)) {
         let hints: Vec<String> = text.lines().map(String::from).collect();
         if !hints.is_empty() {
             return Ok(hints);
@@ -192,7 +189,7 @@ pub fn pin_genesis(dir: &Path, file: &Path) -> Result<TrustList, CoordinatorErro
 }
 
 /// Step 1 of a rotation, on the agency's node: a new key in
-/// [`NEXT_KEY_FILE`] (kept if one is already waiting) and the rotation card
+/// [`node_dir::NEXT_KEY`] (kept if one is already waiting) and the rotation card
 /// for the coordinators. `until_ms` ends the old key's validity; each of its
 /// logs ends at the last record it signed at or before then (from `heads`,
 /// which the node's own store supplies). The old key co-signs the card
@@ -206,7 +203,7 @@ pub fn rotation_card(
 ) -> Result<Card, CoordinatorError> {
     let config = Config::load(dir)?;
     let old = identity::load(&dir.join(&config.paths.key))?;
-    let next = identity::load_or_create(&dir.join(NEXT_KEY_FILE))?;
+    let next = identity::load_or_create(&dir.join(node_dir::NEXT_KEY))?;
     let body = CardBody {
         id: id.clone(),
         name: config.agency.name.clone(),
@@ -261,7 +258,7 @@ pub fn take_rotated_key(
     key_path: &Path,
     trust: Option<&TrustList>,
 ) -> Result<Option<PathBuf>, CoordinatorError> {
-    let next_path = dir.join(NEXT_KEY_FILE);
+    let next_path = dir.join(node_dir::NEXT_KEY);
     if !next_path.exists() {
         return Ok(None);
     }

@@ -15,17 +15,10 @@ use crate::{
     identity::{self, IdentityError},
     local::tokens::{Role, TokenError},
     metrics::Metrics,
+    node_dir,
     service::Service,
     store::TrustStoreError,
 };
-
-/// Where a running node says which address its API actually bound (useful
-/// with port 0), for the CLI and tests.
-pub const ADDR_FILE: &str = "api.addr";
-/// Where a running node lists its libp2p addresses (`…/p2p/<peer id>`), one per line.
-pub const P2P_ADDR_FILE: &str = "p2p.addr";
-/// The operator token `kawan init` created, readable by the owner only.
-pub const TOKEN_FILE: &str = "operator.token";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -94,7 +87,7 @@ pub fn init(dir: &Path, name: &str, country: Country, network: NetworkId) -> Res
     let key = identity::create(&dir.join(&config.paths.key))?;
     let storage = DataDir::open(&dir.join(&config.paths.data), Clock::system())?;
     let (token, _) = storage.tokens.create("operator", Role::Operator)?;
-    write_private(&dir.join(TOKEN_FILE), &format!("{token}\n"))?;
+    write_private(&dir.join(node_dir::OPERATOR_TOKEN), &format!("{token}\n"))?;
     config.write(dir)?;
     Ok(Initialised {
         operator_token: token,
@@ -151,7 +144,7 @@ impl Node {
     /// Serves the API until SIGINT or SIGTERM, then flushes and returns.
     pub async fn run(self) -> Result<(), DaemonError> {
         // The network first: if it cannot start, no API address is announced.
-        let p2p_file = self.dir.join(P2P_ADDR_FILE);
+        let p2p_file = self.dir.join(node_dir::P2P_ADDR);
         let _ = std::fs::remove_file(&p2p_file);
         let net_config = crate::net::NetConfig {
             key: kawan_protocol::Keypair::from_secret_bytes(self.svc.key().secret_bytes()),
@@ -202,7 +195,7 @@ impl Node {
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
         let bound = listener.local_addr().map_err(DaemonError::Serve)?;
-        let addr_file = self.dir.join(ADDR_FILE);
+        let addr_file = self.dir.join(node_dir::API_ADDR);
         crate::files::write_atomic(&addr_file, format!("{bound}\n").as_bytes(), 0o644)
             .map_err(|source| DaemonError::Create { path: addr_file.clone(), source })?;
         tracing::info!(

@@ -15,6 +15,7 @@
 //! - `interop/`: STIX 2.1, MISP and CSV mappings
 //! - `identity`: the agency key, which is also the libp2p identity
 //! - `config`, `daemon`: `kawan.toml`, `kawan init` and `kawan run`
+//! - `node_dir`: the node directory's file names
 //! - `coordinator`: trust-list tooling; `files`: atomic file replacement
 //! - `metrics`: Prometheus counters; `clock`: the injected clock (system or manual)
 //! - `jobs`: every background task, supervised and counted
@@ -38,6 +39,7 @@ pub mod jobs;
 pub mod local;
 pub mod metrics;
 pub mod net;
+pub mod node_dir;
 pub mod policy;
 pub mod replica;
 pub mod service;

@@ -114,8 +114,8 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         let key = std::fs::read(ctx.dir.join(&config.paths.key)).context(t!("backup-cannot-read-key"))?;
         let now_s = kawan_node::clock::Clock::system().now_ms() / 1000;
         kawan_node::backup::append_bytes(&mut tar, "agency.key", &key, now_s)?;
-        if let Ok(token) = std::fs::read(ctx.dir.join(kawan_node::daemon::TOKEN_FILE)) {
-            kawan_node::backup::append_bytes(&mut tar, kawan_node::daemon::TOKEN_FILE, &token, now_s)?;
+        if let Ok(token) = std::fs::read(ctx.dir.join(kawan_node::node_dir::OPERATOR_TOKEN)) {
+            kawan_node::backup::append_bytes(&mut tar, kawan_node::node_dir::OPERATOR_TOKEN, &token, now_s)?;
         }
     }
     tar.into_inner()?.finish()?;

@@ -109,7 +109,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         nodes.push(Node { id, name, dir: dirs[i].clone(), child, client: None });
     }
     for n in &mut nodes {
-        wait_for_file(&n.dir.join(daemon::ADDR_FILE), Duration::from_secs(30))?;
+        wait_for_file(&n.dir.join(kawan_node::node_dir::API_ADDR), Duration::from_secs(30))?;
         n.client = Some(Client::from_dir(&n.dir)?);
     }
     let c = |i: usize| nodes[i].client.as_ref().expect("client");
@@ -194,8 +194,8 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     );
 
     let th = &nodes[1];
-    let token = std::fs::read_to_string(th.dir.join(daemon::TOKEN_FILE))?.trim().to_string();
-    let addr = std::fs::read_to_string(th.dir.join(daemon::ADDR_FILE))?.trim().to_string();
+    let token = std::fs::read_to_string(th.dir.join(kawan_node::node_dir::OPERATOR_TOKEN))?.trim().to_string();
+    let addr = std::fs::read_to_string(th.dir.join(kawan_node::node_dir::API_ADDR))?.trim().to_string();
     println!("\n  {} ({}):", th.name, th.id);
     let link = nodes[1].client.as_ref().expect("client").post("/api/v1/login-links", &json!({}))?;
     println!("    web    http://{addr}{}  ({})", link["path"].as_str().unwrap_or("/"), t!("demo-web"));

@@ -67,7 +67,7 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
         t!(
             "key-saved",
             key = card.card.key.to_string(),
-            path = ctx.dir.join(coordinator::NEXT_KEY_FILE).display().to_string()
+            path = ctx.dir.join(kawan_node::node_dir::NEXT_KEY).display().to_string()
         )
     );
     for e in &ends.ends {

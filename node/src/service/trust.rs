@@ -257,7 +257,7 @@ impl std::fmt::Display for Warning {
                 f,
                 "the trust list retired this node's key and lists {name} under a new key: restart the node so it \
                  signs and connects with {} (records signed with the retired key are refused by every node)",
-                crate::coordinator::NEXT_KEY_FILE
+                crate::node_dir::NEXT_KEY
             ),
             Warning::TooFewCoordinators { active, needed } => write!(
                 f,

@@ -171,7 +171,7 @@ pub(super) fn warning(s: &Session, w: &Warning) -> String {
     let t = |id: &str, args: &[(&str, fluent_bundle::FluentValue)]| super::i18n::t_args(s.lang, id, args);
     match w {
         Warning::KeyRetired { name } => {
-            t("warn-key-retired", &[("name", name.clone().into()), ("file", crate::coordinator::NEXT_KEY_FILE.into())])
+            t("warn-key-retired", &[("name", name.clone().into()), ("file", crate::node_dir::NEXT_KEY.into())])
         }
         Warning::TooFewCoordinators { active, needed } => {
             t("warn-too-few-coordinators", &[("active", (*active).into()), ("needed", (*needed).into())])
