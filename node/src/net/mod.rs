@@ -81,17 +81,8 @@ pub const EVENT_CAPACITY: usize = 64;
 /// Deconfliction questions from peers waiting for the node; beyond this a
 /// peer is told the node is busy.
 pub const QUESTION_CAPACITY: usize = 64;
-/// How long a question waits for a connection to its member.
-const DIAL_WAIT: Duration = Duration::from_secs(5);
-
-/// A deconfliction request from a peer, for the node to answer.
-pub struct Question {
-    pub from: AgencyKey,
-    pub request: kawan_protocol::deconflict::Request,
-    pub reply: oneshot::Sender<kawan_protocol::deconflict::Response>,
-}
-
-type Answer = oneshot::Sender<Result<kawan_protocol::deconflict::Response, String>>;
+use deconflict::Answer;
+pub use deconflict::Question;
 
 /// What the rest of the node asks of the network.
 pub enum Command {
@@ -324,14 +315,8 @@ struct Net {
     wire_log: Option<PathBuf>,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
-    /// Deconfliction: questions this node asked, waiting for answers; ones
-    /// waiting for a connection; peers' questions waiting for the node.
-    asks: HashMap<request_response::OutboundRequestId, Answer>,
-    waiting: Vec<(AgencyKey, kawan_protocol::deconflict::Request, Answer, std::time::Instant)>,
-    answers: HashMap<u64, request_response::ResponseChannel<kawan_protocol::deconflict::Response>>,
-    next_answer: u64,
-    questions: mpsc::Sender<Question>,
-    commands: mpsc::Sender<Command>,
+    /// Deconfliction questions and answers in flight, both ways.
+    deconflict: deconflict::Routing,
 }
 
 impl Net {
@@ -361,12 +346,7 @@ impl Net {
             wire_log: wire_log_path(),
             done_tx,
             done_rx,
-            asks: HashMap::new(),
-            waiting: Vec::new(),
-            answers: HashMap::new(),
-            next_answer: 0,
-            questions: handle.questions.clone(),
-            commands: handle.tx.clone(),
+            deconflict: deconflict::Routing::new(handle.questions.clone(), handle.tx.clone()),
         }
     }
 
@@ -403,9 +383,7 @@ impl Net {
                     }
                     Some(Command::Ask { to, request, reply }) => self.ask(to, request, reply),
                     Some(Command::Respond { id, response }) => {
-                        if let Some(channel) = self.answers.remove(&id) {
-                            let _ = self.swarm.behaviour_mut().deconflict.send_response(channel, response);
-                        }
+                        self.deconflict.respond(&mut self.swarm.behaviour_mut().deconflict, id, response);
                     }
                 },
                 Some(done) = self.done_rx.recv() => match done {
@@ -428,7 +406,7 @@ impl Net {
                 _ = tick.tick() => {
                     ticks += 1;
                     self.feed(Input::Tick);
-                    self.expire_waiting();
+                    self.retry_questions();
                     if ticks.is_multiple_of(10) {
                         // Memberships lapse with time, not only with a new list.
                         self.refresh_allow_list();
@@ -493,8 +471,9 @@ impl Net {
         }
     }
 
-    /// Sends a deconfliction question, or dials the member and holds the
-    /// question until it connects (at most [`DIAL_WAIT`]).
+    /// Sends a deconfliction question to an active member, dialling it
+    /// first if need be (the question waits at most
+    /// [`deconflict::DIAL_WAIT`]).
     fn ask(&mut self, to: AgencyKey, request: kawan_protocol::deconflict::Request, reply: Answer) {
         let Ok(peer) = identity::peer_id(&to) else {
             let _ = reply.send(Err("not a usable agency key".into()));
@@ -502,56 +481,18 @@ impl Net {
         };
         if !self.allowed.contains(&peer) {
             let _ = reply.send(Err("not an active member of the network".into()));
-        } else if self.swarm.is_connected(&peer) {
-            let id = self.swarm.behaviour_mut().deconflict.send_request(&peer, request);
-            self.asks.insert(id, reply);
-        } else {
-            self.dial(&to);
-            self.waiting.push((to, request, reply, std::time::Instant::now() + DIAL_WAIT));
-        }
-    }
-
-    /// Sends held questions whose member is now connected; gives up on
-    /// those that waited too long.
-    fn expire_waiting(&mut self) {
-        let now = std::time::Instant::now();
-        for (to, request, reply, deadline) in std::mem::take(&mut self.waiting) {
-            let connected = identity::peer_id(&to).is_ok_and(|p| self.swarm.is_connected(&p));
-            if connected {
-                self.ask(to, request, reply);
-            } else if now >= deadline {
-                let _ = reply.send(Err("not reachable now (no connection)".into()));
-            } else {
-                self.waiting.push((to, request, reply, deadline));
-            }
-        }
-    }
-
-    /// Hands a peer's question to the node; its answer comes back as
-    /// [`Command::Respond`].
-    fn on_question(
-        &mut self,
-        peer: PeerId,
-        request: kawan_protocol::deconflict::Request,
-        channel: request_response::ResponseChannel<kawan_protocol::deconflict::Response>,
-    ) {
-        use kawan_protocol::deconflict::{Refusal, Response};
-        let Some(from) = identity::agency_key(&peer) else { return };
-        let (reply, rx) = oneshot::channel();
-        if self.questions.try_send(Question { from, request, reply }).is_err() {
-            let busy = Response::Refused(Refusal::BadRequest("the node is busy; ask again shortly".into()));
-            let _ = self.swarm.behaviour_mut().deconflict.send_response(channel, busy);
             return;
         }
-        let id = self.next_answer;
-        self.next_answer += 1;
-        self.answers.insert(id, channel);
-        let commands = self.commands.clone();
-        tokio::spawn(async move {
-            let response =
-                rx.await.unwrap_or_else(|_| Response::Refused(Refusal::BadRequest("the node could not answer".into())));
-            let _ = commands.send(Command::Respond { id, response }).await;
-        });
+        let connected = self.swarm.is_connected(&peer);
+        if self.deconflict.ask(&mut self.swarm.behaviour_mut().deconflict, peer, connected, request, reply) {
+            self.dial(&to);
+        }
+    }
+
+    /// Sends held questions whose member is now connected.
+    fn retry_questions(&mut self) {
+        let connected = self.deconflict.waiting_for().filter(|p| self.swarm.is_connected(p)).copied().collect();
+        self.deconflict.retry(&mut self.swarm.behaviour_mut().deconflict, &connected);
     }
 
     /// Dials a member at the addresses the trust list, the configuration
@@ -640,7 +581,7 @@ impl Net {
                 if let Some(key) = identity::agency_key(&peer_id) {
                     self.feed(Input::PeerUp(key));
                 }
-                self.expire_waiting();
+                self.retry_questions();
                 self.publish_peer_table();
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
@@ -674,27 +615,8 @@ impl Net {
                 // Bytes that do not decode within the bounds are the sender's fault.
                 tracing::debug!(%peer, %error, "sync message refused");
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
-                peer,
-                message: request_response::Message::Request { request, channel, .. },
-                ..
-            })) => self.on_question(peer, request, channel),
-            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
-                message: request_response::Message::Response { request_id, response },
-                ..
-            })) => {
-                if let Some(reply) = self.asks.remove(&request_id) {
-                    let _ = reply.send(Ok(response));
-                }
-            }
-            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::OutboundFailure {
-                request_id,
-                error,
-                ..
-            })) => {
-                if let Some(reply) = self.asks.remove(&request_id) {
-                    let _ = reply.send(Err(format!("no answer: {error}")));
-                }
+            SwarmEvent::Behaviour(BehaviourEvent::Deconflict(event)) => {
+                self.deconflict.on_event(&mut self.swarm.behaviour_mut().deconflict, event);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
                 let addrs: Vec<Multiaddr> =
