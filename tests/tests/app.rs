@@ -126,3 +126,52 @@ fn expired_sessions_are_swept_by_the_system_and_audited_as_such() {
     assert_eq!((last.actor.as_str(), last.action.as_str()), ("system: session sweep", "session.sweep"));
     assert!(last.detail.contains("1 expired session(s) removed (via system)"), "{}", last.detail);
 }
+
+/// A TAXII object and its versions are found by id — a revised indicator
+/// (the object as it stands), another agency's sighting, a preamble
+/// identity — and an unknown id is 404.
+#[test]
+fn taxii_finds_one_object_and_its_versions_by_id() {
+    use kawan_node::interop::stix;
+    let app = member_node();
+    let id =
+        app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900104"))["id"].as_str().unwrap().to_string();
+    app.clock.advance(Duration::from_secs(60));
+    app.post_ok(
+        "/api/v1/revisions",
+        json!({"supersedes": id, "content": {"indicator": {
+        "kind": "phone", "value": "07700 900104", "role": "recruiter_contact", "subject": "suspect",
+        "confidence": 95, "basis": "fact", "tlp": "green"}}}),
+    );
+    let target = id.parse().unwrap();
+    let sighting = Body::Sighting(Sighting {
+        target,
+        verdict: Verdict::Corroborates,
+        seen_ms: None,
+        countries: vec![],
+        comment: None,
+    });
+    let signed = fixtures::signed(&fixtures::agency(3), Channel::Network, 1, None, sighting);
+    app.svc.data().store.ingest(&signed.envelope.to_bytes()).unwrap();
+
+    let cols = app.get_json("/taxii2/api/collections/");
+    let net = cols["collections"][0]["id"].as_str().unwrap().to_string();
+    let object = |sid: &str| app.get(&format!("/taxii2/api/collections/{net}/objects/{sid}/"));
+    let versions = |sid: &str| app.get_json(&format!("/taxii2/api/collections/{net}/objects/{sid}/versions/"));
+
+    let sid = stix::object_id("indicator", &target);
+    let found = object(&sid).json();
+    assert_eq!(found["objects"].as_array().map(Vec::len), Some(1));
+    assert_eq!(found["objects"][0]["confidence"], 95, "the latest version: {found}");
+    // A collection holds each object once, as it stands now (an earlier
+    // version is superseded, not served), so its versions are that one.
+    assert_eq!(versions(&sid)["versions"], json!([found["objects"][0]["modified"]]));
+
+    let seen = stix::object_id("sighting", &signed.id);
+    assert_eq!(object(&seen).json()["objects"][0]["sighting_of_ref"], sid.as_str());
+    let agency = stix::identity_id(&fixtures::agency(3).public());
+    assert_eq!(object(&agency).json()["objects"][0]["type"], "identity");
+
+    let unknown = object("indicator--00000000-0000-4000-8000-000000000000");
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+}

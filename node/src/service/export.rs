@@ -88,18 +88,20 @@ impl Service {
         .await
     }
 
-    /// Every object of a collection (for lookups by id, and the STIX
-    /// bundle; collections are bounded by what one node stores).
-    pub async fn taxii_all(
+    /// Every version of one object of a collection (TAXII's object and
+    /// versions endpoints), oldest first; empty if there is none. Only the
+    /// records whose derived id is the object's are converted and viewed:
+    /// the others cost a hash each, not a STIX conversion.
+    pub async fn taxii_object(
         self: &Arc<Self>,
         caller: Caller,
         collection: String,
         object: String,
-    ) -> Result<Vec<(Value, u64)>, ServiceError> {
+    ) -> Result<Vec<Value>, ServiceError> {
         let channel = self.collection(&collection)?;
         self.run(move |s| {
             s.audit_read(&caller, "export.taxii", &format!("collection {collection}, object {object}"))?;
-            s.all(&channel)
+            s.versions_of(&channel, &object)
         })
         .await
     }
@@ -221,8 +223,35 @@ impl Service {
         }
     }
 
-    fn all(&self, channel: &Channel) -> Result<Vec<(Value, u64)>, ServiceError> {
-        self.all_for(channel, Path::Taxii)
+    /// The versions of the STIX object `object` in `channel`.
+    fn versions_of(&self, channel: &Channel, object: &str) -> Result<Vec<Value>, ServiceError> {
+        let trust = self.data.store.trust();
+        let preamble = self.preamble(trust.as_deref());
+        if let Some(o) = preamble.into_iter().find(|o| o["id"] == object) {
+            return Ok(vec![o]);
+        }
+        let Some((_, uuid)) = object.split_once("--") else { return Ok(vec![]) };
+        let wanted = format!("--{uuid}");
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        self.walk(Some(channel), |r| {
+            // The record the object's id is derived from: a sighting's own,
+            // else the knowledge's original.
+            let root = match &r.record.body {
+                Body::Revision(x) => x.supersedes,
+                Body::Retraction(x) => x.target,
+                _ => r.id,
+            };
+            if stix::object_id("", &root) == wanted
+                && let Some(o) = self.to_stix(r, trust.as_deref(), Path::Taxii)?
+                && o["id"] == object
+                && seen.insert(o["modified"].to_string())
+            {
+                out.push(o);
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Every object of a collection as `path` exports it: the preamble,

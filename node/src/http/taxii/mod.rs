@@ -333,8 +333,7 @@ async fn versions_of(
     collection: String,
     object: &str,
 ) -> Result<Vec<Value>, TaxiiError> {
-    let all = svc.taxii_all(caller, collection, object.to_string()).await?;
-    let found: Vec<Value> = all.into_iter().map(|(o, _)| o).filter(|o| o["id"] == object).collect();
+    let found = svc.taxii_object(caller, collection, object.to_string()).await?;
     if found.is_empty() {
         return Err(TaxiiError::new(StatusCode::NOT_FOUND, format!("no object {object} in this collection")));
     }
