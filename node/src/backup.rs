@@ -186,6 +186,28 @@ fn inside(target: &Path, rel: &Path, what: &str) -> Result<PathBuf, BackupError>
     Ok(target.join(rel))
 }
 
+/// `[paths]` must name three different places, none of them a fixed file of
+/// the directory and neither file inside the data directory: otherwise one
+/// restored file would replace another.
+fn distinct_paths(config: &Config) -> Result<(), BackupError> {
+    let p = &config.paths;
+    let fixed = [ARCHIVED_CONFIG, node_dir::OPERATOR_TOKEN, node_dir::API_ADDR, node_dir::P2P_ADDR, node_dir::NEXT_KEY];
+    let clash = p.key == p.genesis
+        || [&p.key, &p.genesis]
+            .iter()
+            .any(|f| f.starts_with(&p.data) || fixed.iter().any(|x| f.as_path() == Path::new(x)))
+        || fixed.iter().any(|x| p.data.as_path() == Path::new(x));
+    if clash {
+        return Err(BackupError::Malformed(format!(
+            "kawan.toml's [paths] key = {:?}, genesis = {:?}, data = {:?} overlap",
+            p.key.display(),
+            p.genesis.display(),
+            p.data.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes a restored file, making the directories `[paths]` names.
 fn write_restored(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
@@ -234,7 +256,13 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
                 }
             }
             "local.kv" | "records.kv" => {
-                entry.unpack(scratch.path().join(&name)).map_err(|e| BackupError::Malformed(e.to_string()))?;
+                // A regular file's bytes only: a link or a device in a
+                // tampered archive would make restore read something else.
+                if !entry.header().entry_type().is_file() {
+                    return Err(BackupError::Malformed(format!("{name} in the archive is not a regular file")));
+                }
+                let mut file = std::fs::File::create(scratch.path().join(&name))?;
+                std::io::copy(&mut entry, &mut file)?;
             }
             other => return Err(BackupError::Malformed(format!("unexpected file {other:?} in the archive"))),
         }
@@ -243,6 +271,7 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
     let config =
         Config::load_file(&target.join(crate::config::FILE)).map_err(|e| BackupError::Malformed(e.to_string()))?;
     let key_restored = key.is_some();
+    distinct_paths(&config)?;
     if let Some(bytes) = key {
         write_restored(&inside(target, &config.paths.key, "key")?, &bytes, 0o600)?;
     }
@@ -273,8 +302,9 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
     }
     let keys: Vec<kawan_protocol::AgencyKey> = manifest.agency_keys.iter().filter_map(|k| k.parse().ok()).collect();
     let audit_entries = data.audit.verify(&keys).map_err(|e| BackupError::Audit(e.to_string()))?;
-    let cases = data.cases.list().map(|c| c.len()).unwrap_or(0);
-    let tokens = data.tokens.list().map(|t| t.len()).unwrap_or(0);
+    let unreadable = |e: &dyn std::fmt::Display| BackupError::Open(format!("the restored local database: {e}"));
+    let cases = data.cases.list().map_err(|e| unreadable(&e))?.len();
+    let tokens = data.tokens.list().map_err(|e| unreadable(&e))?.len();
     data.close()?;
     Ok(Restored { manifest, records, audit_entries, cases, tokens, key_restored })
 }
@@ -398,6 +428,35 @@ mod tests {
         let err = restore(with_key(&archive).as_slice(), &target, Clock::system()).unwrap_err();
         assert!(err.to_string().contains("leaves the node directory"), "{err}");
         assert!(!parent.path().join("outside.key").exists(), "nothing was written outside");
+
+        // Two [paths] naming one file: the genesis would replace the key.
+        let (_dir, archive) = backed_up_with_key_at(node_dir::DEFAULT_GENESIS);
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(with_key(&archive).as_slice(), target.path(), Clock::system()).unwrap_err();
+        assert!(err.to_string().contains("overlap"), "{err}");
+    }
+
+    #[test]
+    fn a_database_file_that_is_a_link_is_refused() {
+        let (_dir, archive) = backed_up();
+        let mut out = tar::Builder::new(Vec::new());
+        for entry in tar::Archive::new(archive.as_slice()).entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().to_string_lossy().into_owned();
+            if name == "local.kv" {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                out.append_link(&mut h, "local.kv", "/etc/passwd").unwrap();
+                continue;
+            }
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            append_bytes(&mut out, &name, &bytes, 0).unwrap();
+        }
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(out.into_inner().unwrap().as_slice(), target.path(), Clock::system()).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

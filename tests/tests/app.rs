@@ -117,14 +117,19 @@ fn expired_sessions_are_swept_by_the_system_and_audited_as_such() {
     let old = sessions.create(&app.analyst).unwrap();
     app.clock.advance(Duration::from_secs(2 * 86_400));
     let fresh = sessions.create(&app.analyst).unwrap();
+    // A row that does not read is swept too (and logged), not left to fail
+    // every later sweep.
+    let mut batch = kawan_node::store::engine::Batch::default();
+    batch.insert("sessions", b"damaged".to_vec(), b"{not json".to_vec());
+    app.svc.data().local().commit(batch).unwrap();
     let swept = app.block_on(app.svc.sweep_sessions(kawan_node::service::Caller::system("session sweep"))).unwrap();
-    assert_eq!(swept, 1);
+    assert_eq!(swept, 2);
     let tokens = &app.svc.data().tokens;
     assert!(sessions.check(&old, tokens).unwrap().is_none(), "the idle session is gone");
     assert!(sessions.check(&fresh, tokens).unwrap().is_some(), "the live one stays");
     let last = app.svc.data().audit.tail(1).unwrap().remove(0);
     assert_eq!((last.actor.as_str(), last.action.as_str()), ("system: session sweep", "session.sweep"));
-    assert!(last.detail.contains("1 expired session(s) removed (via system)"), "{}", last.detail);
+    assert!(last.detail.contains("2 expired session(s) removed (via system)"), "{}", last.detail);
 }
 
 /// A TAXII object and its versions are found by id — a revised indicator

@@ -178,7 +178,10 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         if r.key_restored {
             println!("  {}", t!("restore-key", dir = dir.as_str()));
         } else {
-            println!("  {}", t!("restore-no-key", dir = dir.as_str()));
+            let key = kawan_node::config::Config::load_file(&target.join(kawan_node::node_dir::CONFIG))
+                .map(|c| c.paths.key.display().to_string())
+                .unwrap_or_else(|_| kawan_node::node_dir::DEFAULT_KEY.to_string());
+            println!("  {}", t!("restore-no-key", dir = dir.as_str(), key = key.as_str()));
         }
     }
     Ok(true)

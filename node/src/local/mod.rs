@@ -142,8 +142,16 @@ impl LocalDb {
     /// Reserves `n` consecutive ids in one batch; returns the first.
     pub fn next_ids(&self, counter: &str, n: u64, batch: &mut Batch) -> Result<u64, StoreError> {
         let key = [b"counter/", counter.as_bytes()].concat();
-        let last = self.get("meta", &key)?.and_then(|v| v.get(..8)?.try_into().ok()).map(u64::from_be_bytes);
-        let next = last.unwrap_or(0) + 1;
+        // An unreadable counter is an error: read as "none", it would hand
+        // out ids already in use and the new row would replace an old one.
+        let last = match self.get("meta", &key)? {
+            None => 0,
+            Some(v) => v
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|v: Vec<u8>| table::corrupt("meta", &key, &format!("{} bytes, not 8", v.len())))?,
+        };
+        let next = last + 1;
         batch.insert("meta", key, (next + n.saturating_sub(1)).to_be_bytes().to_vec());
         Ok(next)
     }

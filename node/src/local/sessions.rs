@@ -96,14 +96,20 @@ impl Sessions {
 
     /// The sessions that expired (idle or too old) by now, for the
     /// session-sweep job (so a session nobody comes back to does not stay
-    /// on disk).
+    /// on disk). A row that does not read is logged and swept too: no
+    /// request can use it, and left in place it would fail every sweep.
     pub fn expired(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         let now = self.db.now_ms();
         let mut out = Vec::new();
-        for row in SESSIONS.scan(&self.db, &[], false) {
-            let (k, s) = row?;
-            if !s.live(now) {
-                out.push(k);
+        for item in self.db.scan_prefix(SESSIONS.space(), &[], false) {
+            let (k, v) = item?;
+            match SESSIONS.decode(&k, &v) {
+                Ok(s) if s.live(now) => {}
+                Ok(_) => out.push(k),
+                Err(e) => {
+                    tracing::error!(error = %e, "an unreadable web session: the sweep removes it");
+                    out.push(k);
+                }
             }
         }
         Ok(out)

@@ -75,7 +75,8 @@ impl<T: Serialize + DeserializeOwned + 'static> Table<T> {
         batch.remove(self.space, key);
     }
 
-    fn decode(&self, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    /// A row read some other way (a raw scan), under the same rule.
+    pub fn decode(&self, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| corrupt(self.space, key, &e))
     }
 }

@@ -182,6 +182,21 @@ mod tests {
         assert_eq!(t.check("kawan_other").unwrap(), None, "other tokens are still answered");
     }
 
+    /// An id counter that does not read is an error, not a restart at 1
+    /// (which would replace the rows already numbered).
+    #[test]
+    fn a_corrupt_counter_is_an_error_not_a_fresh_start() {
+        let db = LocalDb::in_memory(crate::clock::Clock::manual(0));
+        let mut batch = Batch::default();
+        assert_eq!(db.next_id("case", &mut batch).unwrap(), 1);
+        db.commit(batch).unwrap();
+        let mut batch = Batch::default();
+        batch.insert("meta", b"counter/case".to_vec(), vec![1, 2, 3]);
+        db.commit(batch).unwrap();
+        let e = db.next_id("case", &mut Batch::default()).unwrap_err().to_string();
+        assert!(e.contains("keyspace meta") && e.contains("counter/case"), "{e}");
+    }
+
     #[test]
     fn roles_nest_as_documented() {
         assert!(Role::Operator.allows(Role::Analyst));

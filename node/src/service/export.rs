@@ -239,7 +239,14 @@ impl Service {
             // else the knowledge's original.
             let root = match &r.record.body {
                 Body::Revision(x) => x.supersedes,
-                Body::Retraction(x) => x.target,
+                // A peer's retraction may name a revision: its original.
+                Body::Retraction(x) => match self.data.store.get(&x.target)? {
+                    Some(t) => match t.record.body {
+                        Body::Revision(rev) => rev.supersedes,
+                        _ => x.target,
+                    },
+                    None => x.target,
+                },
                 _ => r.id,
             };
             if stix::object_id("", &root) == wanted
