@@ -240,6 +240,7 @@ impl Metrics {
             Ok(Ingested::Duplicate(_)) => ("duplicate", ""),
             Ok(Ingested::Equivocation(_)) => ("accepted", "equivocation"),
             Ok(Ingested::Ignored(_)) => ("ignored", "further_fork"),
+            Ok(Ingested::Waiting(_)) => ("waiting", "unchecked_retired_key"),
             Err(e) => ("refused", e.reason()),
         };
         self.ingest.get_or_create(&Outcome { result: result.into(), reason: reason.into() }).inc();

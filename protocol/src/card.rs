@@ -49,12 +49,19 @@ pub struct Replaces {
     pub compromised: bool,
 }
 
-/// The last valid position of one of a key's logs.
+/// The last valid record of one of a key's logs.
+///
+/// With `id`, the end is anchored: the key's valid records on this channel
+/// are that record and its ancestors through `prev`, and nothing else in
+/// those slots, whatever it claims (docs/protocol.md §3). Without it (lists
+/// made before anchoring), only the position bounds the log.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogEnd {
     pub channel: Channel,
     pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<crate::RecordId>,
 }
 
 /// A card as exchanged: the body, the signature of the key it names, and,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AgencyKey, CborError, Channel, Country, GroupId, Header, Keypair, MemberId, NetworkId, Sig,
+    AgencyKey, CborError, Channel, Country, GroupId, Header, Keypair, MemberId, NetworkId, RecordId, Sig,
     card::LogEnd,
     cbor,
     limits::{Bounds, MAX_LIST_ITEMS, MAX_MEMBERS, MAX_SHORT_BYTES},
@@ -74,8 +74,11 @@ pub struct RetiredKey {
     /// Records it signed claiming a later time (Unix ms) are void.
     pub until_ms: u64,
     /// The last valid record of each of its logs. Records beyond are void
-    /// whatever time they claim, so a thief cannot backdate. Empty: the
-    /// time cutoff alone applies.
+    /// whatever time they claim, so a thief cannot backdate; with the
+    /// record's id, so are forks below it. A channel not listed has no
+    /// valid record. Empty: the time cutoff alone applies to a routine
+    /// rotation, and nothing is valid for a compromised key (a thief can
+    /// backdate, so time proves nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub last_seqs: Vec<LogEnd>,
     /// Retired because it was stolen or lost.
@@ -96,6 +99,10 @@ pub enum Void {
     AfterCutoff { until_ms: u64, compromised: bool },
     #[error("its key's log on this channel ends at {last} (the record is number {seq})")]
     BeyondLogEnd { seq: u64, last: u64 },
+    #[error(
+        "its key's log on this channel ends at record {end_id} (number {end_seq}), and this record (number {seq}) is not that record or one of its ancestors"
+    )]
+    OffAnchoredChain { seq: u64, end_seq: u64, end_id: RecordId },
 }
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -359,11 +366,20 @@ impl Membership {
     /// for current keys and for retired keys cut off by time alone.
     pub fn log_end(&self, author: &AgencyKey, channel: &Channel) -> u64 {
         match self.retired(author) {
-            Some(r) if !r.last_seqs.is_empty() => {
+            Some(r) if !r.last_seqs.is_empty() || r.compromised => {
                 r.last_seqs.iter().find(|e| e.channel == *channel).map_or(0, |e| e.seq)
             }
             _ => u64::MAX,
         }
+    }
+
+    /// The anchored end (seq, record id) of a retired key's log, if its
+    /// rotation named one: only that record and its ancestors through
+    /// `prev` are valid in the log (the store walks the chain).
+    pub fn anchor(&self, author: &AgencyKey, channel: &Channel) -> Option<(u64, RecordId)> {
+        let r = self.retired(author)?;
+        let end = r.last_seqs.iter().find(|e| e.channel == *channel)?;
+        Some((end.seq, end.id?))
     }
 
     /// An agency's position in the trust list.

@@ -205,7 +205,7 @@ mod key_windows {
             key: keypair(4).public(),
             from_ms: None,
             until_ms: CUTOFF,
-            last_seqs: vec![LogEnd { channel: Channel::Network, seq: 3 }],
+            last_seqs: vec![LogEnd { channel: Channel::Network, seq: 3, id: None }],
             compromised,
         }];
         list
@@ -246,6 +246,31 @@ mod key_windows {
         assert_eq!(index.vouches(&group, CUTOFF + 2), Err(Void::BeyondLogEnd { seq: 1, last: 0 }));
         // The new key cannot sign into the old key's past either.
         assert!(matches!(index.vouches(&header(5, 1, NOW - 3_600_000), CUTOFF), Err(Void::BeforeKey { .. })));
+    }
+
+    #[test]
+    fn a_compromised_key_without_log_ends_vouches_for_nothing() {
+        // Time proves nothing once a thief can backdate: without ends, no
+        // record of the stolen key stays valid (a routine rotation without
+        // ends keeps the time cutoff alone).
+        let mut list = rotated(true);
+        list.members.iter_mut().find(|m| m.id.as_str() == "m4").unwrap().retired_keys[0].last_seqs.clear();
+        let index = Membership::of(&list);
+        assert_eq!(index.vouches(&header(4, 1, NOW), CUTOFF + 2), Err(Void::BeyondLogEnd { seq: 1, last: 0 }));
+        let mut routine = rotated(false);
+        routine.members.iter_mut().find(|m| m.id.as_str() == "m4").unwrap().retired_keys[0].last_seqs.clear();
+        assert_eq!(Membership::of(&routine).vouches(&header(4, 9, NOW), CUTOFF + 2), Ok(()));
+    }
+
+    #[test]
+    fn an_anchored_end_names_the_record() {
+        let mut list = rotated(true);
+        let id = RecordId([7; 32]);
+        list.members.iter_mut().find(|m| m.id.as_str() == "m4").unwrap().retired_keys[0].last_seqs[0].id = Some(id);
+        let index = Membership::of(&list);
+        assert_eq!(index.anchor(&keypair(4).public(), &Channel::Network), Some((3, id)));
+        assert_eq!(index.anchor(&keypair(5).public(), &Channel::Network), None, "current keys are not anchored");
+        assert_eq!(Membership::of(&rotated(true)).anchor(&keypair(4).public(), &Channel::Network), None);
     }
 
     #[test]

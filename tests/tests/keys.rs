@@ -26,6 +26,11 @@ fn trust_version(n: &TestNode) -> u64 {
 
 /// A record by `key` continuing a log at `seq` after `prev`, claiming `created_ms`.
 fn forge(key: &Keypair, seq: u64, prev: RecordId, created_ms: u64, value: &str) -> Verified {
+    let body = Body::Indicator(fixtures::indicator(Kind::Phone, value, Tlp::Green));
+    forge_body(key, seq, Some(prev), created_ms, body)
+}
+
+fn forge_body(key: &Keypair, seq: u64, prev: Option<RecordId>, created_ms: u64, body: Body) -> Verified {
     Record {
         header: Header {
             v: 1,
@@ -33,13 +38,30 @@ fn forge(key: &Keypair, seq: u64, prev: RecordId, created_ms: u64, value: &str) 
             channel: Channel::Network,
             author: key.public(),
             seq,
-            prev: Some(prev),
+            prev,
             created_ms,
         },
-        body: Body::Indicator(fixtures::indicator(Kind::Phone, value, Tlp::Green)),
+        body,
     }
     .sign(key)
     .unwrap()
+}
+
+fn retraction_of(target: RecordId) -> Body {
+    Body::Retraction(Retraction { target, reason: "withdrawn by the agency".into() })
+}
+
+fn revision_of(target: RecordId, value: &str) -> Body {
+    let content = Content::Indicator(fixtures::indicator(Kind::Phone, value, Tlp::Green));
+    Body::Revision(Revision { supersedes: target, content })
+}
+
+/// Whether `n` shows `value` as the agency's genuine, unrevised,
+/// unretracted record, with the agency not flagged as equivocating.
+fn genuine(n: &TestNode, value: &str) -> bool {
+    hit(n, value).is_some_and(|h| {
+        h["author_equivocating"] == false && h["revisions"] == 0 && h["retracted"].is_null() && h["value"] == value
+    })
 }
 
 fn run_ok(cmd: &mut std::process::Command) -> String {
@@ -56,10 +78,16 @@ fn key_compromise_drill() {
         peers.as_array().is_some_and(|ps| ps.iter().filter(|p| p["connected"] == true).count() == 2)
     });
 
-    // Agency 1's history.
+    // Agency 1's history: two records.
     let history = fixtures::phone(401);
     let first = net.node(1).publish(fixtures::green_phone(&history));
-    net.wait_for(30, "agency 1's record everywhere", |net| (0..3).all(|i| hit(net.node(i), &history).is_some()));
+    let history2 = fixtures::phone(407);
+    let second = net.node(1).publish(fixtures::green_phone(&history2));
+    net.wait_for(30, "agency 1's records everywhere", |net| {
+        (0..3).all(|i| genuine(net.node(i), &history) && genuine(net.node(i), &history2))
+    });
+    let first_id: RecordId = first["id"].as_str().unwrap().parse().unwrap();
+    let second_id: RecordId = second["id"].as_str().unwrap().parse().unwrap();
 
     // The key file is copied off the host.
     let stolen = identity::load(&net.dir(1).join("agency.key")).unwrap();
@@ -67,16 +95,27 @@ fn key_compromise_drill() {
     std::thread::sleep(Duration::from_millis(20));
 
     // While the agency's node is down for maintenance, the thief connects
-    // as it and publishes in its name, continuing its log; the forgery
-    // spreads like any record, back to the agency's own node too.
+    // as it and publishes in its name, continuing its log, and forks a slot
+    // of its history to retract its first record (backdated, inside the
+    // key's window). The forgery spreads like any record, back to the
+    // agency's own node too; the fork spreads by announcement to the nodes
+    // online, which keep it as proof only and flag the agency.
     net.stop(1);
     let forged_value = fixtures::phone(402);
-    let first_id: RecordId = first["id"].as_str().unwrap().parse().unwrap();
-    let forgery = forge(&stolen, 2, first_id, Clock::system().now_ms(), &forged_value);
-    let pushed = peer::push_as(&stolen, net.dir(2), &[forgery.envelope.to_bytes()], Duration::from_secs(1));
-    assert!(pushed.connected && pushed.sent == 1, "the thief got in while the key was valid: {pushed:?}");
+    let forgery = forge(&stolen, 3, second_id, Clock::system().now_ms(), &forged_value);
+    let fork = forge_body(&stolen, 2, Some(first_id), theft_ms - 1_000, retraction_of(first_id));
+    let pushed = peer::push_as(
+        &stolen,
+        net.dir(2),
+        &[forgery.envelope.to_bytes(), fork.envelope.to_bytes()],
+        Duration::from_secs(1),
+    );
+    assert!(pushed.connected && pushed.sent == 2, "the thief got in while the key was valid: {pushed:?}");
     net.restart(1);
-    net.wait_for(30, "the forgery everywhere", |net| (0..3).all(|i| hit(net.node(i), &forged_value).is_some()));
+    net.wait_for(30, "the forgery everywhere, the agency flagged", |net| {
+        (0..3).all(|i| hit(net.node(i), &forged_value).is_some())
+            && [0, 2].iter().all(|i| hit(net.node(*i), &history).is_some_and(|h| h["author_equivocating"] == true))
+    });
 
     // The agency rotates with a cutoff at the theft (its node keeps running).
     let card = net.dir(1).join("rotation.card");
@@ -89,7 +128,7 @@ fn key_compromise_drill() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("ends at record 1"),
+        String::from_utf8_lossy(&out.stderr).contains(&format!("ends at record 2 ({second_id})")),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -106,8 +145,11 @@ fn key_compromise_drill() {
     run_ok(net.node(0).cli().env("KAWAN_TOKEN", token).args(["trust", "publish"]).arg(&list));
     net.wait_for(30, "every node has the rotation", |net| (0..3).all(|i| trust_version(net.node(i)) == 2));
 
-    // Every node withdraws the forgery from views and exports, and keeps
-    // the agency's history.
+    // Every node withdraws the forgery from views and exports, removes the
+    // fork, and keeps the agency's history, no longer flagged.
+    net.wait_for(30, "the fork gone everywhere", |net| {
+        (0..3).all(|i| genuine(net.node(i), &history) && genuine(net.node(i), &history2))
+    });
     for i in 0..3 {
         let n = net.node(i);
         assert!(hit(n, &forged_value).is_none(), "node {i} still shows the forgery");
@@ -151,15 +193,33 @@ fn key_compromise_drill() {
     let refused = peer::push_as(&stolen, net.dir(0), &again, Duration::from_secs(1));
     assert!(!refused.connected, "a retired key connected: {refused:?}");
 
-    // An accomplice member relays them: every node refuses both, the
-    // backdated one included (the log ends where the card said).
+    // An accomplice member relays them, with new forks of the history's
+    // slots (retracting and rewriting it, backdated): every node refuses
+    // them all (the log ends where the card said, at the record it named).
     net.stop(2);
     let accomplice = identity::load(&net.dir(2).join("agency.key")).unwrap();
-    let relayed = peer::push_as(&accomplice, net.dir(0), &again, Duration::from_secs(2));
-    assert!(relayed.connected && relayed.sent == 2, "{relayed:?}");
-    std::thread::sleep(Duration::from_secs(2));
-    for value in [fixtures::phone(404), fixtures::phone(405)] {
+    let rewrite =
+        forge_body(&stolen, 2, Some(first_id), theft_ms - 2_000, revision_of(first_id, &fixtures::phone(408)));
+    let retract = forge_body(&stolen, 1, None, theft_ms - 3_000, retraction_of(second_id));
+    // Last, on the same connection, a record of the accomplice's own: once
+    // node 0 shows it, everything pushed before it was judged.
+    let marker = fixtures::phone(409);
+    let own_body = Body::Indicator(fixtures::indicator(Kind::Phone, &marker, Tlp::Green));
+    let own = forge_body(&accomplice, 1, None, Clock::system().now_ms(), own_body);
+    let pushed: Vec<Vec<u8>> =
+        [&late, &backdated, &rewrite, &retract, &fork, &own].iter().map(|v| v.envelope.to_bytes()).collect();
+    let relayed = peer::push_as(&accomplice, net.dir(0), &pushed, Duration::from_secs(1));
+    assert!(relayed.connected && relayed.sent == 6, "{relayed:?}");
+    net.wait_for(30, "the accomplice's own record on node 0", |net| hit(net.node(0), &marker).is_some());
+    for value in [fixtures::phone(404), fixtures::phone(405), fixtures::phone(408)] {
         assert!(hit(net.node(0), &value).is_none() && hit(net.node(1), &value).is_none(), "{value} got in");
+    }
+    for i in [0, 1] {
+        assert!(genuine(net.node(i), &history) && genuine(net.node(i), &history2), "node {i} lost the history");
+        for f in [&rewrite, &retract, &fork] {
+            let r = net.node(i).request("GET", &format!("/api/v1/records/{}", f.id), Some(&net.node(i).token)).call();
+            assert_eq!(r.status, 404, "node {i} stored fork {}: {}", f.id, r.body);
+        }
     }
     let metrics = net.node(0).request("GET", "/metrics", Some(&net.node(0).token)).call().body;
     assert!(metrics.contains("reason=\"void\""), "void refusals are counted:\n{metrics}");

@@ -183,8 +183,10 @@ fn equivocation_keeps_both_records_and_flags_the_author(e: Engine) {
     assert_eq!(ingest(&s.store, &second).unwrap(), Ingested::Equivocation(second.id));
     assert!(s.store.contains(&first.id).unwrap() && s.store.contains(&second.id).unwrap());
     assert_eq!(s.store.equivocators().unwrap(), vec![a.public()]);
-    let hits = s.store.lookup(Kind::Phone, &phone(2), &ctx(), false).unwrap().unwrap();
+    let hits = s.store.lookup(Kind::Phone, &phone(1), &ctx(), false).unwrap().unwrap();
     assert!(hits[0].author_equivocating);
+    // The fork is proof, not content: it is in no view.
+    assert!(s.store.lookup(Kind::Phone, &phone(2), &ctx(), false).unwrap().unwrap().is_empty());
     // One fork is proof enough: further forks of the slot are neither
     // stored nor relayed, so equivocation spam cannot grow the store.
     let before = s.store.len();
@@ -478,6 +480,144 @@ fn duplicates_are_recognised_before_verification(e: Engine) {
     assert_eq!(s.store.get(&v.id).unwrap().unwrap().envelope, v.envelope, "the stored copy is the authentic one");
 }
 
+/// Version 2 of the list: agency 2's key was stolen and rotated to key 12;
+/// its old key's network log ends at `end` (by seq and id).
+fn rotated_after_theft(end: &Verified) -> SignedTrustList {
+    let mut list = trust_list(1, &[1, 2, 3, 4], &[("mekong", &[1, 2])]).list().unwrap();
+    list.version = 2;
+    let m = list.members.iter_mut().find(|m| m.key == agency(2).public()).unwrap();
+    m.retired_keys.push(RetiredKey {
+        key: agency(2).public(),
+        from_ms: None,
+        until_ms: 1_764_000_000_000 + 1_000,
+        last_seqs: vec![LogEnd { channel: Channel::Network, seq: end.record.header.seq, id: Some(end.id) }],
+        compromised: true,
+    });
+    m.key = agency(12).public();
+    let mut signed = SignedTrustList::new(&list).unwrap();
+    signed.sign(&agency(1));
+    signed
+}
+
+/// What a thief with agency 2's old key signs: a retraction and a revision
+/// of its first record, in slots the genuine log already uses (backdated:
+/// the fixture's times are inside the key's window).
+fn thiefs_forks(genuine: &[Verified]) -> (Verified, Verified) {
+    let thief = agency(2);
+    let retract = Body::Retraction(Retraction { target: genuine[0].id, reason: "forged".into() });
+    let rewrite = Body::Revision(Revision {
+        supersedes: genuine[0].id,
+        content: Content::Indicator(indicator(Kind::Phone, &phone(900), Tlp::Green)),
+    });
+    (
+        signed(&thief, Channel::Network, 2, Some(genuine[0].id), retract),
+        signed(&thief, Channel::Network, 3, Some(genuine[1].id), rewrite),
+    )
+}
+
+fn void_off_chain(r: Result<Ingested, IngestError>) -> bool {
+    matches!(r, Err(IngestError::Void { reason: Void::OffAnchoredChain { .. }, .. }))
+}
+
+/// The first record of agency 2's log as this node shows it: not retracted,
+/// not rewritten.
+fn shows_genuine_history(s: &Store, genuine: &[Verified]) {
+    let hits = s.lookup(Kind::Phone, &phone(1), &ctx(), true).unwrap().unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0].id, hits[0].version, hits[0].revisions), (genuine[0].id, genuine[0].id, 0), "{hits:?}");
+    assert!(hits[0].retracted.is_none() && !hits[0].author_equivocating, "{hits:?}");
+    assert!(s.lookup(Kind::Phone, &phone(900), &ctx(), true).unwrap().unwrap().is_empty());
+    assert!(s.equivocators().unwrap().is_empty(), "the victim is not flagged");
+}
+
+/// A thief forks slots below the retired key's end before the rotation
+/// (stored as equivocation proof, the agency flagged) and after it (through
+/// an accomplice relay): once the rotation names the end by id, every fork
+/// is removed or refused, the genuine history stands, and nobody is flagged.
+fn forks_below_an_anchored_end_are_void_and_flag_nobody(e: Engine) {
+    let (_d, s) = open(e);
+    let genuine = chain(&agency(2), 4, 1);
+    for v in &genuine {
+        ingest(&s.store, v).unwrap();
+    }
+    let (retract, rewrite) = thiefs_forks(&genuine);
+    assert_eq!(ingest(&s.store, &retract).unwrap(), Ingested::Equivocation(retract.id));
+    assert_eq!(s.store.equivocators().unwrap(), vec![agency(2).public()], "before the rotation: flagged");
+    // A fork never counts, even before the rotation.
+    assert!(ingest(&s.store, &rewrite).is_ok());
+    let hits = s.store.lookup(Kind::Phone, &phone(1), &ctx(), true).unwrap().unwrap();
+    assert!(hits[0].retracted.is_none() && hits[0].revisions == 0, "a fork kept as proof took effect: {hits:?}");
+
+    s.store.apply_trust_update(&rotated_after_theft(&genuine[3])).unwrap();
+    shows_genuine_history(&s.store, &genuine);
+    assert!(!s.store.contains(&retract.id).unwrap(), "the fork's bytes are gone");
+    assert_eq!(s.store.head(&Channel::Network, &agency(2).public()).unwrap(), 4);
+    // After the rotation the same forks, and new ones, are refused.
+    assert!(void_off_chain(ingest(&s.store, &retract)));
+    let another = signed(&agency(2), Channel::Network, 4, Some(genuine[2].id), phone_body(901));
+    assert!(void_off_chain(ingest(&s.store, &another)));
+    shows_genuine_history(&s.store, &genuine);
+    // The whole log is served, exactly the genuine chain.
+    let served = s.store.log_after(&Channel::Network, &agency(2).public(), 0, 10).unwrap();
+    assert_eq!(served, genuine.iter().map(|v| v.envelope.to_bytes()).collect::<Vec<_>>());
+}
+
+/// A node that joins after the rotation, and meets the thief's forks first
+/// (an accomplice relays them), keeps only the chain the rotation names,
+/// whatever order the records come in; what waits for the chain is neither
+/// shown nor served.
+fn a_node_without_the_history_takes_only_the_anchored_chain(e: Engine) {
+    let (_d, s) = open(e);
+    let genuine = chain(&agency(2), 4, 1);
+    s.store.apply_trust_update(&rotated_after_theft(&genuine[3])).unwrap();
+    let (retract, rewrite) = thiefs_forks(&genuine);
+    let old = agency(2).public();
+
+    assert_eq!(ingest(&s.store, &retract).unwrap(), Ingested::Waiting(retract.id));
+    assert_eq!(ingest(&s.store, &genuine[0]).unwrap(), Ingested::Waiting(genuine[0].id));
+    assert!(s.store.lookup(Kind::Phone, &phone(1), &ctx(), true).unwrap().unwrap().is_empty(), "unchecked: hidden");
+    assert!(s.store.log_after(&Channel::Network, &old, 0, 10).unwrap().is_empty(), "unchecked: not served");
+    // The genuine record of slot 2 finds the fork there and waits.
+    assert_eq!(ingest(&s.store, &genuine[1]).unwrap(), Ingested::Waiting(genuine[1].id));
+    assert_eq!(ingest(&s.store, &rewrite).unwrap(), Ingested::Waiting(rewrite.id));
+    // The end arrives: the chain runs down, removes the fork it meets, and
+    // stops at the slot whose genuine record must be fetched again.
+    assert_eq!(ingest(&s.store, &genuine[3]).unwrap(), Ingested::New(genuine[3].id));
+    assert!(!s.store.contains(&rewrite.id).unwrap(), "the fork's bytes are gone");
+    assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 2, "slot 3 is a gap again");
+    assert_eq!(ingest(&s.store, &genuine[2]).unwrap(), Ingested::New(genuine[2].id));
+    assert!(!s.store.contains(&retract.id).unwrap());
+    assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 1, "slot 2 is a gap again");
+    assert!(void_off_chain(ingest(&s.store, &retract)), "the fork cannot come back");
+    assert_eq!(ingest(&s.store, &genuine[1]).unwrap(), Ingested::New(genuine[1].id));
+    assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 4);
+    shows_genuine_history(&s.store, &genuine);
+    let served = s.store.log_after(&Channel::Network, &old, 0, 10).unwrap();
+    assert_eq!(served.len(), 4);
+
+    // In one batch, in log order (how sync delivers a log), it all lands.
+    let (_d2, s2) = open(e);
+    s2.store.apply_trust_update(&rotated_after_theft(&genuine[3])).unwrap();
+    let batch: Vec<Vec<u8>> = genuine.iter().map(|v| v.envelope.to_bytes()).collect();
+    assert!(s2.store.ingest_batch(&batch).iter().all(|r| r.is_ok()));
+    assert_eq!(s2.store.head(&Channel::Network, &old).unwrap(), 4);
+    shows_genuine_history(&s2.store, &genuine);
+}
+
+/// A rotation's log ends come from what this node published itself, not
+/// from its store: a thief's backdated record that continued the log and
+/// reached the node is never the end.
+fn a_rotations_log_end_is_what_the_node_itself_signed(e: Engine) {
+    let (_d, s) = open(e);
+    let me = agency(1);
+    s.store.publish(&me, &network(), phone_body(1), None).unwrap();
+    let mine = s.store.publish(&me, &network(), phone_body(2), None).unwrap();
+    let forged = signed(&me, Channel::Network, 3, Some(mine.id), phone_body(3));
+    assert_eq!(ingest(&s.store, &forged).unwrap(), Ingested::New(forged.id));
+    let end = s.store.own_log_end(&Channel::Network, &me.public(), u64::MAX).unwrap();
+    assert_eq!(end, Some((2, mine.id)));
+}
+
 /// Every behaviour above, on each engine.
 macro_rules! on_every_engine {
     ($($name:ident),* $(,)?) => {
@@ -509,4 +649,7 @@ on_every_engine!(
     revoked_authors_keep_their_records_flagged_and_cannot_add_more,
     sightings_and_retractions_must_travel_on_their_targets_channel,
     a_batch_of_publishes_chains_each_log_and_reports_per_body,
+    forks_below_an_anchored_end_are_void_and_flag_nobody,
+    a_node_without_the_history_takes_only_the_anchored_chain,
+    a_rotations_log_end_is_what_the_node_itself_signed,
 );

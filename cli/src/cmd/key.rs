@@ -18,8 +18,9 @@ pub enum KeyCmd {
     /// The node keeps running and signing with its current key. The card
     /// names the current key's end: now for a routine rotation, or the
     /// moment of a theft with --compromised-at; each of the key's logs ends
-    /// at the last record it signed by then, so nothing signed later is
-    /// valid whatever time it claims. Step 2: a coordinator runs `kawan
+    /// at the last record this node published with it by then, named by
+    /// number and id, so nothing signed later (whatever time it claims) and
+    /// no other record in those places (a thief's fork) is valid. Step 2: a coordinator runs `kawan
     /// trust rotate-key LIST CARD`, signs and publishes. Step 3: once the
     /// node has the new list (`kawan status` says so), restart it: it signs
     /// and connects with the new key, and keeps the old one as
@@ -71,7 +72,8 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
         )
     );
     for e in &ends.ends {
-        eprintln!("  {}", t!("key-log-end", channel = e.channel.to_string(), seq = e.seq));
+        let id = e.id.map_or_else(|| "-".to_string(), |id| id.to_string());
+        eprintln!("  {}", t!("key-log-end", channel = e.channel.to_string(), seq = e.seq, id = id));
     }
     if compromised_at.is_some() {
         eprintln!("{}", t!("key-compromised-card"));

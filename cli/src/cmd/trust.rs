@@ -207,7 +207,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             let list = signed.list()?;
             let view = json!({
                 "network": list.network, "version": list.version, "threshold": list.threshold,
-                "members": list.members.iter().map(|m| json!({"id": m.id, "name": m.name, "country": m.country, "key": m.key, "roles": m.roles, "addrs": m.addrs, "retired_keys": m.retired_keys.iter().map(|r| json!({"key": r.key, "until_ms": r.until_ms, "compromised": r.compromised, "last_seqs": r.last_seqs.iter().map(|e| json!({"channel": e.channel.to_string(), "seq": e.seq})).collect::<Vec<_>>()})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                "members": list.members.iter().map(|m| json!({"id": m.id, "name": m.name, "country": m.country, "key": m.key, "roles": m.roles, "addrs": m.addrs, "retired_keys": m.retired_keys.iter().map(|r| json!({"key": r.key, "until_ms": r.until_ms, "compromised": r.compromised, "last_seqs": r.last_seqs.iter().map(|e| json!({"channel": e.channel.to_string(), "seq": e.seq, "id": e.id})).collect::<Vec<_>>()})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
                 "groups": list.groups.iter().map(|g| json!({"id": g.id, "name": g.name, "members": g.members})).collect::<Vec<_>>(),
                 "signed_by": signed.sigs.iter().map(|s| s.key.to_string()).collect::<Vec<_>>(),
             });

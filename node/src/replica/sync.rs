@@ -53,7 +53,8 @@ impl Replica {
                 h.seq = h.seq.min(trust.map_or(u64::MAX, |t| t.log_end(&h.author, &h.channel)));
                 h
             })
-            .filter(|h| h.seq > 0)
+            // Nor do we offer what waits for a retired key's anchored chain.
+            .filter(|h| h.seq > 0 && self.store.checked_from(&h.channel, &h.author).is_ok_and(|from| from <= 1))
             .filter_map(|h| {
                 let id = self.store.log_slot(&h.channel, &h.author, h.seq).ok().flatten()?;
                 Some((h, id))

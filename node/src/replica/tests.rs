@@ -375,7 +375,7 @@ fn a_peer_whose_key_is_retired_is_told_why_then_let_go_and_its_log_ends_where_th
         key: old,
         from_ms: None,
         until_ms: NOW + 10,
-        last_seqs: vec![LogEnd { channel: Channel::Network, seq: 1 }],
+        last_seqs: vec![LogEnd { channel: Channel::Network, seq: 1, id: None }],
         compromised: false,
     }];
     let mut signed = SignedTrustList::new(&list).unwrap();

@@ -322,7 +322,7 @@ impl Service {
     /// out over `path`.
     fn to_stix(&self, r: &StoredRecord, trust: Option<&TrustList>, path: Path) -> Result<Option<Value>, ServiceError> {
         let store = &self.data.store;
-        if store.is_withdrawn(&r.record.header) {
+        if store.is_withdrawn(r)? {
             return Ok(None);
         }
         let may = |h: &Hit| {

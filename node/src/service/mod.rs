@@ -270,13 +270,10 @@ impl Service {
     }
 
     /// Why a stored record is withdrawn from views, if it is: its key
-    /// signed it outside the key's window.
-    pub fn withdrawn_reason(&self, h: &kawan_protocol::Header) -> Option<String> {
-        if !self.data.store.is_withdrawn(h) {
-            return None;
-        }
-        let trust = self.data.store.membership()?;
-        trust.vouches(h, self.now_ms()).err().map(|v| v.to_string())
+    /// signed it outside the key's window, it is a fork kept as proof, or
+    /// it waits for a retired key's anchored chain.
+    pub fn withdrawn_reason(&self, r: &StoredRecord) -> Result<Option<String>, ServiceError> {
+        Ok(self.data.store.withdrawal(r)?.map(|w| w.to_string()))
     }
 
     /// This agency's keys: the one it signs with now and those it retired.

@@ -119,7 +119,7 @@ impl Service {
             if !s.shown(&caller, &record.record.header.channel, None) {
                 return Err(ServiceError::not_found(format!("no record {id}")));
             }
-            if let Some(reason) = s.withdrawn_reason(&record.record.header) {
+            if let Some(reason) = s.withdrawn_reason(&record)? {
                 return Err(ServiceError::not_found(format!("record {id} is withdrawn: {reason}")));
             }
             let current = s.data.store.view(&id, trust.as_deref())?;

@@ -86,9 +86,11 @@ impl Service {
     }
 
     /// Where each of this agency's logs stands at `until_ms`: per channel,
-    /// the last record its current key signed at or before then. A rotation
-    /// card carries these, so the retired key's logs end exactly there and
-    /// nothing it signs later counts, whatever time it claims (operators).
+    /// the last record this node published with its current key at or
+    /// before then, by seq and id. A rotation card carries these, so the
+    /// retired key's logs end exactly there: nothing it signs later counts,
+    /// whatever time it claims, and nothing in those slots but that record
+    /// and its ancestors (operators).
     pub async fn own_log_ends(self: &Arc<Self>, caller: Caller, until_ms: u64) -> Result<OwnLogEnds, ServiceError> {
         caller.require(crate::local::tokens::Role::Operator)?;
         self.run(move |s| {
@@ -96,17 +98,12 @@ impl Service {
             let store = &s.data.store;
             let mut ends = Vec::new();
             for head in store.heads(None)?.into_iter().filter(|h| h.author == me) {
-                let mut seq = head.seq;
-                while seq > 0 {
-                    let id = store.log_slot(&head.channel, &me, seq)?;
-                    let created =
-                        id.map(|id| store.get(&id)).transpose()?.flatten().map(|r| r.record.header.created_ms);
-                    if created.is_some_and(|c| c <= until_ms) {
-                        break;
-                    }
-                    seq -= 1;
-                }
-                ends.push(kawan_protocol::LogEnd { channel: head.channel, seq });
+                let end = store.own_log_end(&head.channel, &me, until_ms)?;
+                ends.push(kawan_protocol::LogEnd {
+                    channel: head.channel,
+                    seq: end.map_or(0, |(seq, _)| seq),
+                    id: end.map(|(_, id)| id),
+                });
             }
             let member = store.trust().and_then(|t| t.member_by_key(&me).map(|m| m.id.clone()));
             s.audit_read(&caller, "key.log_ends", &format!("until {until_ms}"))?;

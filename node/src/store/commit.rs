@@ -19,12 +19,13 @@ use super::{LogState, Store, StoreError, engine::Batch, engine::Durability, keys
 /// Writes staged for one commit, readable by later jobs of the same commit.
 pub(super) struct Pending {
     batch: Batch,
-    written: HashMap<Vec<u8>, Vec<u8>>,
+    /// Keys staged so far: a value, or `None` where one is removed.
+    written: HashMap<Vec<u8>, Option<Vec<u8>>>,
     pub ids: HashSet<RecordId>,
     /// Logs touched; their `H` keys are written once, at the end.
     pub logs: HashMap<(Channel, AgencyKey), LogState>,
-    /// Records added per (type, channel) count key.
-    pub counts: HashMap<Vec<u8>, u64>,
+    /// Records added (or removed, negative) per (type, channel) count key.
+    pub counts: HashMap<Vec<u8>, i64>,
     /// Ids new in this commit, in order: one `A` key for all of them.
     pub added: Vec<u8>,
     pub added_ms: u64,
@@ -46,7 +47,13 @@ impl Pending {
     /// Stages a key that later records of the batch may read back.
     pub fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
         self.batch.insert(keys::space_of(&k), k.clone(), v.clone());
-        self.written.insert(k, v);
+        self.written.insert(k, Some(v));
+    }
+
+    /// Stages the removal of a key (a void record's keys).
+    pub fn remove(&mut self, k: Vec<u8>) {
+        self.batch.remove(keys::space_of(&k), k.clone());
+        self.written.insert(k, None);
     }
 
     /// Stages an index key nothing reads during ingest.
@@ -54,13 +61,16 @@ impl Pending {
         self.batch.insert(keys::space_of(&k), k, Vec::new());
     }
 
-    pub fn written(&self, k: &[u8]) -> Option<&Vec<u8>> {
-        self.written.get(k)
+    /// What the batch says of `k`: `None` if it does not touch it,
+    /// `Some(None)` if it removes it.
+    pub fn staged(&self, k: &[u8]) -> Option<Option<&Vec<u8>>> {
+        self.written.get(k).map(Option::as_ref)
     }
 
-    /// Whether a key with this prefix is staged (rare checks only: it scans).
-    pub fn written_with_prefix(&self, prefix: &[u8]) -> bool {
-        self.written.keys().any(|k| k.starts_with(prefix))
+    /// Keys with this prefix the batch writes or removes (rare checks only:
+    /// it scans).
+    pub fn staged_with_prefix(&self, prefix: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        self.written.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.is_some())).collect()
     }
 }
 
@@ -87,6 +97,14 @@ impl GroupCommit {
 }
 
 impl Store {
+    /// A key as the store will hold it once `p` commits.
+    pub(super) fn read(&self, p: &Pending, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match p.staged(k) {
+            Some(v) => Ok(v.cloned()),
+            None => self.get_key(k),
+        }
+    }
+
     /// Stages `stage` into the next group commit and returns its output once
     /// that commit is durable, or the commit's error.
     pub(super) fn group_commit<T: Send + 'static>(
@@ -135,7 +153,8 @@ impl Store {
         }
         for (key, n) in &p.counts {
             let before = self.get_key(key)?.and_then(|v| keys::u64_be(&v)).unwrap_or(0);
-            p.batch.insert(keys::space_of(key), key.clone(), (before + n).to_be_bytes().to_vec());
+            let after = before.saturating_add_signed(*n);
+            p.batch.insert(keys::space_of(key), key.clone(), after.to_be_bytes().to_vec());
         }
         if !p.added.is_empty() {
             p.batch.insert(keys::space(keys::ADDED), keys::added(p.added_ms, batch_no), std::mem::take(&mut p.added));

@@ -8,7 +8,7 @@ use kawan_protocol::{
     Tlp, Verified, Void, open_batch,
 };
 
-use super::{Store, StoreError, commit::Pending, keys};
+use super::{LogState, Store, StoreError, commit::Pending, keys};
 
 /// Where a record came from; decides which checks apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +33,21 @@ pub enum Ingested {
     /// A further fork of a slot that already has its proof: neither stored
     /// nor relayed, so equivocation spam cannot grow the store.
     Ignored(RecordId),
+    /// A retired key's record below the part of its anchored log this node
+    /// has checked (`anchor.rs`): held out of sight, or (when a candidate
+    /// already waits in its slot) dropped to be fetched again once the
+    /// chain reaches it. Not relayed, not the sender's fault.
+    Waiting(RecordId),
 }
 
 impl Ingested {
     pub fn id(&self) -> RecordId {
         match self {
-            Ingested::New(id) | Ingested::Duplicate(id) | Ingested::Equivocation(id) | Ingested::Ignored(id) => *id,
+            Ingested::New(id)
+            | Ingested::Duplicate(id)
+            | Ingested::Equivocation(id)
+            | Ingested::Ignored(id)
+            | Ingested::Waiting(id) => *id,
         }
     }
 
@@ -234,10 +243,7 @@ impl Store {
             return Ok((0, None));
         }
         let slot = keys::log(channel, me, max);
-        let id = match p.written(&slot) {
-            Some(v) => v.clone(),
-            None => self.get_key(&slot)?.ok_or_else(|| super::corrupt("log slot below the head is missing"))?,
-        };
+        let id = self.read(p, &slot)?.ok_or_else(|| super::corrupt("log slot below the head is missing"))?;
         let id = RecordId(id.as_slice().try_into().map_err(|_| super::corrupt("log value"))?);
         Ok((max, Some(id)))
     }
@@ -310,30 +316,34 @@ impl Store {
         // its seq is stored yet, so it cannot be a duplicate or take an
         // occupied slot, and no store read is needed.
         let fresh = h.seq > state.max;
-        if !fresh && (p.ids.contains(&v.id) || self.contains(&v.id)?) {
+        if !fresh && (p.ids.contains(&v.id) || self.read(p, &keys::record(&v.id))?.is_some()) {
             return Ok(Ingested::Duplicate(v.id));
         }
         if source == Source::Peer {
             self.check_member(&v.record)?;
+            // A retired key's log that its rotation anchored is checked
+            // against the chain it named instead (anchor.rs).
+            if let Some(anchor) = self.membership().and_then(|m| m.anchor(&h.author, &h.channel)) {
+                let outcome = self.stage_anchored(v, anchor, &mut state, p);
+                p.logs.insert(log, state);
+                return outcome;
+            }
+        }
+        if source == Source::Local {
+            // This node's own account of what it signed: a rotation's log
+            // ends come from here, never from a store a thief can reach.
+            p.insert(keys::own(&h.channel, &h.author, h.seq), v.id.0.to_vec());
         }
         // Whether a reference (revision, retraction, sighting) is valid
         // depends on its target, which may arrive later: it is stored either
         // way, and queries apply the rules. A record's fate never depends on
         // arrival order, so no log stalls behind it.
         let slot = keys::log(&h.channel, &h.author, h.seq);
-        let occupied = !fresh && (p.written(&slot).is_some() || self.contains_key(&slot)?);
+        let occupied = !fresh && self.read(p, &slot)?.is_some();
         if occupied && self.has_equivocation_proof(&h.channel, &h.author, h.seq, p)? {
             return Ok(Ingested::Ignored(v.id));
         }
-
-        let added_ms = p.added_ms;
-        let mut value = Vec::with_capacity(8 + v.envelope.signed.len() + 96);
-        value.extend_from_slice(&added_ms.to_be_bytes());
-        value.extend_from_slice(&v.envelope.to_bytes());
-        p.insert(keys::record(&v.id), value);
-        p.ids.insert(v.id);
-        p.added.extend_from_slice(&v.id.0);
-        self.stage_indices(v, p);
+        self.put_record(v, p);
 
         // The log slot: first record wins the slot; a second is an equivocation.
         if occupied {
@@ -351,47 +361,62 @@ impl Store {
         }
         p.insert(slot, v.id.0.to_vec());
         state.max = state.max.max(h.seq);
-        // Move the contiguous head over every slot now filled.
+        self.advance_head(&h.channel, &h.author, &mut state, p)?;
+        p.logs.insert(log, state);
+        Ok(Ingested::New(v.id))
+    }
+
+    /// Moves a log's head over every slot now filled.
+    pub(super) fn advance_head(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        state: &mut LogState,
+        p: &Pending,
+    ) -> Result<(), StoreError> {
         while state.head < state.max {
-            let next = keys::log(&h.channel, &h.author, state.head + 1);
-            if p.written(&next).is_some() || self.contains_key(&next)? {
+            if self.read(p, &keys::log(channel, author, state.head + 1))?.is_some() {
                 state.head += 1;
             } else {
                 break;
             }
         }
-        p.logs.insert(log, state);
-        *p.counts.entry(keys::count(type_label(&v.record.body), &h.channel)).or_default() += 1;
-        Ok(Ingested::New(v.id))
+        Ok(())
     }
 
-    fn stage_indices(&self, v: &Verified, p: &mut Pending) {
-        let created = v.record.header.created_ms;
-        match &v.record.body {
-            Body::Sighting(s) => p.index(keys::reference(&s.target, keys::REF_SIGHTING, &v.id)),
-            Body::Retraction(r) => p.index(keys::reference(&r.target, keys::REF_RETRACTION, &v.id)),
-            Body::Revision(r) => p.index(keys::reference(&r.supersedes, keys::REF_REVISION, &v.id)),
-            _ => {}
+    /// Stages a record's bytes, its indices and its count (not its slot).
+    pub(super) fn put_record(&self, v: &Verified, p: &mut Pending) {
+        let mut value = Vec::with_capacity(8 + v.envelope.signed.len() + 96);
+        value.extend_from_slice(&p.added_ms.to_be_bytes());
+        value.extend_from_slice(&v.envelope.to_bytes());
+        p.insert(keys::record(&v.id), value);
+        p.ids.insert(v.id);
+        p.added.extend_from_slice(&v.id.0);
+        for k in index_keys(&v.id, &v.record) {
+            p.index(k);
         }
-        let content = v.record.body.content();
-        match &content {
-            Some(Content::Indicator(i)) => {
-                p.index(keys::value(i.kind, &i.value, &v.id));
-                for t in &i.typologies {
-                    p.index(keys::typology(t, &v.id));
-                }
-            }
-            Some(Content::Referral(r)) => {
-                for s in &r.subjects {
-                    p.index(keys::referred(s.kind, &s.value, &v.id));
-                }
-            }
-            Some(Content::Typology(_) | Content::Technique(_)) | None => {}
+        *p.counts.entry(keys::count(type_label(&v.record.body), &v.record.header.channel)).or_default() += 1;
+    }
+
+    /// Removes a void record entirely: its bytes, indices, count, its slot
+    /// if it holds one, and its fork proof if it is one. The log's head
+    /// drops below a freed slot, so sync fetches the genuine record again.
+    pub(super) fn purge(&self, id: &RecordId, state: &mut LogState, p: &mut Pending) -> Result<(), StoreError> {
+        let Some(v) = self.read(p, &keys::record(id))? else { return Ok(()) };
+        let r = super::decode_stored(*id, &v)?.record;
+        let h = &r.header;
+        p.remove(keys::record(id));
+        p.ids.remove(id);
+        for k in index_keys(id, &r) {
+            p.remove(k);
         }
-        // Revisions are listed too; queries resolve them to their root.
-        if let Some(tag) = content.and_then(|c| keys::listing_of(c.family())) {
-            p.index(keys::listing(tag, created, &v.id));
+        *p.counts.entry(keys::count(type_label(&r.body), &h.channel)).or_default() -= 1;
+        p.remove(keys::equivocation(&h.channel, &h.author, h.seq, id));
+        if self.slot_id(&h.channel, &h.author, h.seq, p)? == Some(*id) {
+            p.remove(keys::log(&h.channel, &h.author, h.seq));
+            state.head = state.head.min(h.seq.saturating_sub(1));
         }
+        Ok(())
     }
 
     /// A peer's record must come from a current member, signed inside its
@@ -427,27 +452,57 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut prefix = keys::equivocation(channel, author, seq, &RecordId([0; 32]));
         prefix.truncate(prefix.len() - 32);
-        if p.written_with_prefix(&prefix) {
+        let staged = p.staged_with_prefix(&prefix);
+        if staged.iter().any(|(_, written)| *written) {
             return Ok(true);
         }
-        Ok(self.scan_prefix(&prefix, false).next().transpose()?.is_some())
+        for item in self.scan_prefix(&prefix, false) {
+            let (k, _) = item?;
+            if !staged.iter().any(|(s, _)| *s == k) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The id of the record in one log slot, counting the pending batch.
-    fn slot_id(
+    pub(super) fn slot_id(
         &self,
         channel: &Channel,
         author: &AgencyKey,
         seq: u64,
         p: &Pending,
     ) -> Result<Option<RecordId>, StoreError> {
-        let slot = keys::log(channel, author, seq);
-        let v = match p.written(&slot) {
-            Some(v) => Some(v.clone()),
-            None => self.get_key(&slot)?,
-        };
+        let v = self.read(p, &keys::log(channel, author, seq))?;
         Ok(v.and_then(|v| v.as_slice().try_into().ok().map(RecordId)))
     }
+}
+
+/// The index keys of a record (`keys.rs`): what its family is found by.
+fn index_keys(id: &RecordId, r: &Record) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Some((target, ref_type)) = match &r.body {
+        Body::Sighting(s) => Some((s.target, keys::REF_SIGHTING)),
+        Body::Retraction(x) => Some((x.target, keys::REF_RETRACTION)),
+        Body::Revision(x) => Some((x.supersedes, keys::REF_REVISION)),
+        Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) | Body::Unknown(_) => None,
+    } {
+        out.push(keys::reference(&target, ref_type, id));
+    }
+    let content = r.body.content();
+    match &content {
+        Some(Content::Indicator(i)) => {
+            out.push(keys::value(i.kind, &i.value, id));
+            out.extend(i.typologies.iter().map(|t| keys::typology(t, id)));
+        }
+        Some(Content::Referral(x)) => out.extend(x.subjects.iter().map(|s| keys::referred(s.kind, &s.value, id))),
+        Some(Content::Typology(_) | Content::Technique(_)) | None => {}
+    }
+    // Revisions are listed too; queries resolve them to their root.
+    if let Some(tag) = content.and_then(|c| keys::listing_of(c.family())) {
+        out.push(keys::listing(tag, r.header.created_ms, id));
+    }
+    out
 }
 
 /// Opens a batch on every core: verification is most of the cost of ingest,

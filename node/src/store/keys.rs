@@ -20,6 +20,8 @@
 //! | `state` | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
 //! | `state` | `E` | channel 0 author seq id | — (an equivocating second record) |
 //! | `state` | `Q` | author | — (author flagged as equivocating) |
+//! | `state` | `W` | channel 0 author | lowest seq(8) of a retired key's anchored chain held (`anchor.rs`) |
+//! | `state` | `O` | channel 0 author seq | id (a record this node published: its own account of what it signed) |
 //! | `trust` | `v` | version | signed trust list |
 //! | `trust` | `c` | `current` | version in force (8) |
 //! | `meta` | `N` | type 0 channel | records stored (u64), per kind or body type and channel |
@@ -40,6 +42,8 @@ pub const TYPOLOGY: u8 = b'T';
 pub const REFERRED: u8 = b'P';
 pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
+pub const ANCHORED: u8 = b'W';
+pub const OWN: u8 = b'O';
 pub const COUNT: u8 = b'N';
 pub const META: u8 = b'M';
 pub const TRUST: u8 = b'v';
@@ -56,7 +60,7 @@ pub fn space(ns: u8) -> Space {
         HEAD => "heads",
         VALUE | KIND | TYPOLOGY | REFERRED => "index",
         ADDED => "added",
-        REF | EQUIVOCATION | FLAGGED => "state",
+        REF | EQUIVOCATION | FLAGGED | ANCHORED | OWN => "state",
         TRUST | b'c' => "trust",
         _ => "meta",
     }
@@ -83,7 +87,7 @@ pub fn record(id: &RecordId) -> Vec<u8> {
     cat(RECORD, &[&id.0])
 }
 
-/// `channel 0 author`: the log prefix shared by `L`, `E` and `H` keys.
+/// `channel 0 author`: the log prefix shared by `L`, `E`, `H`, `W` and `O` keys.
 fn log_prefix(ns: u8, channel: &Channel, author: &AgencyKey) -> Vec<u8> {
     cat(ns, &[channel.to_string().as_bytes(), &[0], &author.0])
 }
@@ -103,6 +107,27 @@ pub fn equivocation(channel: &Channel, author: &AgencyKey, seq: u64, id: &Record
     let mut k = log_prefix(EQUIVOCATION, channel, author);
     k.extend_from_slice(&seq.to_be_bytes());
     k.extend_from_slice(&id.0);
+    k
+}
+
+/// Prefix of every `E` key of one log.
+pub fn equivocations_of(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    log_prefix(EQUIVOCATION, channel, author)
+}
+
+/// `W` key: how far down a retired key's anchored chain this node holds.
+pub fn anchored(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    log_prefix(ANCHORED, channel, author)
+}
+
+/// Prefix of the `O` keys of one of this node's own logs.
+pub fn own_of(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    log_prefix(OWN, channel, author)
+}
+
+pub fn own(channel: &Channel, author: &AgencyKey, seq: u64) -> Vec<u8> {
+    let mut k = own_of(channel, author);
+    k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 

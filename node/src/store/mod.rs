@@ -9,6 +9,7 @@
 //! is *not* here: it lives in [`crate::local`], a separate database this type
 //! cannot reach.
 
+mod anchor;
 mod commit;
 pub mod engine;
 pub mod fjall;
@@ -20,6 +21,7 @@ mod trust;
 
 use std::{path::Path, sync::RwLock};
 
+pub use anchor::Withdrawn;
 pub use engine::{Engine, EngineStats, SpaceStats};
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
 pub use keys::SPACES;
@@ -192,7 +194,8 @@ impl Store {
 
     /// Envelopes of one log after `after_seq`, in seq order, at most `limit`.
     /// Stops at the first gap: what follows a gap is useless to a peer until
-    /// the gap is filled.
+    /// the gap is filled. Nothing below a retired key's checked chain
+    /// ([`Store::checked_from`]).
     pub fn log_after(
         &self,
         channel: &Channel,
@@ -200,6 +203,9 @@ impl Store {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
+        if after_seq.saturating_add(1) < self.checked_from(channel, author)? {
+            return Ok(Vec::new());
+        }
         let start = keys::log(channel, author, after_seq.saturating_add(1));
         let end = keys::log(channel, author, u64::MAX);
         let mut out = Vec::new();

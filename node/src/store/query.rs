@@ -10,8 +10,8 @@
 use std::{collections::BTreeSet, fmt, ops::Bound, str::FromStr};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Content, Context, Family, Header, Kind, Membership, NormalizeError, RecordId, TrustList,
-    Verdict, Void, Warning, normalize,
+    AgencyKey, Body, Channel, Content, Context, Family, Kind, Membership, NormalizeError, RecordId, TrustList, Verdict,
+    Warning, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -332,12 +332,11 @@ impl Store {
         // Records a key signed outside its window (after a rotation or a
         // compromise cutoff) are withdrawn from every view and export.
         let membership = self.membership();
-        if [Some(&first), root.as_ref()]
-            .into_iter()
-            .flatten()
-            .any(|r| is_void(membership.as_deref(), &r.record.header, self.now_ms()))
-        {
-            return Ok(None);
+        // So are forks kept only as proof of equivocation.
+        for r in [Some(&first), root.as_ref()].into_iter().flatten() {
+            if self.is_withdrawn(r)? {
+                return Ok(None);
+            }
         }
         let author = root.as_ref().map_or(first.record.header.author, |r| r.record.header.author);
         let versions = self.versions_of(&root_id, root.clone(), &author)?;
@@ -442,13 +441,12 @@ impl Store {
     /// Records that refer to `target`, with the kind of reference.
     fn references(&self, target: &RecordId) -> Result<Vec<(u8, StoredRecord)>, StoreError> {
         let mut out = Vec::new();
-        let membership = self.membership();
         for item in self.scan_prefix(&keys::cat(keys::REF, &[&target.0]), false) {
             let (k, _) = item?;
             let ref_type = *k.get(33).ok_or_else(|| corrupt("ref key"))?;
             let id = keys::trailing_id(&k).ok_or_else(|| corrupt("ref key"))?;
             if let Some(r) = self.get(&id)?
-                && !is_void(membership.as_deref(), &r.record.header, self.now_ms())
+                && !self.is_withdrawn(&r)?
             {
                 out.push((ref_type, r));
             }
@@ -474,12 +472,6 @@ impl Store {
         }
         out.sort_by_key(|h| std::cmp::Reverse(h.created_ms));
         Ok(out)
-    }
-
-    /// Whether a stored record is withdrawn under the trust list in force:
-    /// signed by a key outside its window (a rotation, a compromise cutoff).
-    pub fn is_withdrawn(&self, h: &Header) -> bool {
-        is_void(self.membership().as_deref(), h, self.now_ms())
     }
 
     /// Records in the order this node received them, strictly after `after`,
@@ -571,17 +563,6 @@ impl Query {
             && self.since_ms.is_none_or(|s| h.created_ms >= s)
             && self.until_ms.is_none_or(|u| h.created_ms <= u)
     }
-}
-
-/// Whether `h` was signed outside its key's window. Lapsed or removed
-/// authors are not "void": their records stay, flagged as revoked.
-fn is_void(trust: Option<&Membership>, h: &Header, now_ms: u64) -> bool {
-    trust.is_some_and(|t| {
-        matches!(
-            t.vouches(h, now_ms),
-            Err(Void::BeforeKey { .. } | Void::AfterCutoff { .. } | Void::BeyondLogEnd { .. })
-        )
-    })
 }
 
 /// Whether two keys are one agency's (without a trust list: the same key).

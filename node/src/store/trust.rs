@@ -55,17 +55,22 @@ impl Store {
             }
             return Err(TrustStoreError::GenesisConflict(current.network.to_string()));
         }
-        self.commit.locked(|| self.put_trust(signed, list))
+        let list = self.commit.locked(|| self.put_trust(signed, list))?;
+        self.reanchor()?;
+        Ok(list)
     }
 
     /// Accepts a newer list signed by enough coordinators of the current one.
     pub fn apply_trust_update(&self, signed: &SignedTrustList) -> Result<Arc<TrustList>, TrustStoreError> {
         // Under the writer lock: two updates never race past each other.
-        self.commit.locked(|| {
+        let list = self.commit.locked(|| {
             let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
             let list = signed.verify_update(&current, self.now_ms())?;
             self.put_trust(signed, list)
-        })
+        })?;
+        // Logs the new list anchors are sorted once (anchor.rs).
+        self.reanchor()?;
+        Ok(list)
     }
 
     /// Signed lists newer than `version`, oldest first, for a peer catching up.
@@ -97,6 +102,8 @@ impl Store {
             .and_then(|s| s.list())
             .map_err(|e| StoreError::Corrupt(format!("trust list v{version}: {e}")))?;
         self.set_trust(list);
-        Ok(())
+        // Finishes a sorting a crash interrupted (it is one atomic batch,
+        // so this finds either nothing or everything to do).
+        self.reanchor()
     }
 }

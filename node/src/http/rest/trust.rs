@@ -41,7 +41,7 @@ impl TrustView {
                         "key_from_ms": m.key_from_ms,
                         "retired_keys": m.retired_keys.iter().map(|r| serde_json::json!({
                             "key": r.key, "from_ms": r.from_ms, "until_ms": r.until_ms, "compromised": r.compromised,
-                            "last_seqs": r.last_seqs.iter().map(|e| serde_json::json!({"channel": e.channel.to_string(), "seq": e.seq})).collect::<Vec<_>>(),
+                            "last_seqs": r.last_seqs.iter().map(|e| serde_json::json!({"channel": e.channel.to_string(), "seq": e.seq, "id": e.id})).collect::<Vec<_>>(),
                         })).collect::<Vec<_>>(),
                     })
                 })
