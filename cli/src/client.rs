@@ -49,15 +49,14 @@ impl Client {
         answer(self.fetch(path)?)
     }
 
-    /// A binary answer (a backup), streamed into `out`.
-    pub fn get_into(&self, path: &str, out: &mut impl std::io::Write) -> anyhow::Result<u64> {
+    /// A binary answer (a backup), as a stream.
+    pub fn get_reader(&self, path: &str) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
         let resp = self.fetch(path)?;
         if !resp.status().is_success() {
-            return answer(resp).map(|_| 0);
+            answer(resp)?;
+            anyhow::bail!("{path}: the node gave no answer");
         }
-        let mut body = resp.into_body();
-        let mut reader = body.with_config().limit(u64::MAX).reader();
-        Ok(std::io::copy(&mut reader, out)?)
+        Ok(Box::new(resp.into_body().into_with_config().limit(u64::MAX).reader()))
     }
 
     /// A non-JSON answer (CSV), as text.

@@ -1,16 +1,27 @@
 //! Online backup and restore (docs/operations.md, "Backup and restore").
 //!
-//! A backup is a tar archive: `manifest.json`, `kawan.toml`, the pinned
-//! `genesis.trust`, and each database as it stood at one instant —
-//! `local.kv` (cases, tokens, audit log, watchlists…) then `records.kv` —
+//! A backup is a tar archive: `manifest.json`, `manifest.sig`, `kawan.toml`,
+//! the pinned `genesis.trust`, and each database as it stood at one instant
+//! — `local.kv` (cases, tokens, audit log, watchlists…) then `records.kv` —
 //! read from a snapshot while the node goes on serving and ingesting. The
 //! local database is read first: records only ever grow, so every record
 //! the local database refers to (a case link, an alert) is in the later
 //! records snapshot. The agency key (and the operator token file) are added
-//! only on request, by the CLI, which then encrypts the archive (age).
+//! only on request, by the CLI, which always encrypts the archive (age).
+//!
+//! **Sealed.** The manifest names the BLAKE3 hash of every file the node put
+//! in, and the node signs it with its agency key (`manifest.sig`). A restore
+//! trusts nothing the archive says about who made it: it checks the
+//! signature against keys the operator names, or against the agency's keys
+//! in trust lists that chain from a genesis the operator supplies
+//! ([`Anchor`]); then every file's hash, the trust lists' chain, every
+//! record's signature and the audit log. An added key must be the signer's,
+//! an added operator token one of the restored tokens. Any byte changed
+//! anywhere is refused before anything is written to the node directory.
 //!
 //! A `.kv` file is a sequence of entries: a keyspace name (u8 length, bytes),
 //! a key (u32 big-endian length, bytes), a value (u32 length, bytes).
+//! Backup and restore stream it: memory stays bounded whatever its size.
 
 use std::{
     collections::BTreeMap,
@@ -18,7 +29,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use kawan_protocol::Envelope;
+use kawan_protocol::{AgencyKey, Envelope, Keypair, Sig, SignedTrustList, TrustList};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -29,10 +40,13 @@ use crate::{
     store::{StoreError, engine::Batch, engine::Space},
 };
 
-/// Backup formats this binary writes and reads.
-pub const FORMAT: u32 = 1;
+/// Backup formats this binary writes and reads (1: unsigned, before sealing).
+pub const FORMAT: u32 = 2;
 /// Entries written per batch when restoring.
 const RESTORE_BATCH: usize = 10_000;
+/// The largest small file (manifest, config, genesis, key, token) a restore reads.
+const MAX_SMALL_FILE: u64 = 4 << 20;
+const MANIFEST_DOMAIN: &[u8] = b"kawan/backup-manifest/v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -44,14 +58,30 @@ pub enum BackupError {
     NotEmpty { path: PathBuf },
     #[error("not a Kawan backup: {0}")]
     Malformed(String),
-    #[error("backup format {found}; this binary reads format {FORMAT} (upgrade Kawan)")]
+    #[error(
+        "backup format {found}; this binary reads format {FORMAT} (format 1 backups are unsigned: restore them with the Kawan version that wrote them)"
+    )]
     Format { found: u32 },
+    #[error("the backup was altered or is not this agency's: {0}")]
+    Tampered(String),
     #[error("cannot open the restored databases: {0}")]
     Open(String),
     #[error("the restored audit log does not verify: {0}")]
     Audit(String),
     #[error("{bad} of {total} restored records fail their signature check")]
     Records { bad: u64, total: u64 },
+}
+
+/// What a restore trusts to say who made a backup: never the archive.
+#[derive(Debug, Clone)]
+pub enum Anchor {
+    /// Agency keys the operator names (`kawan restore --signer`, printed by
+    /// `kawan backup`): the manifest must be signed by one of them.
+    Keys(Vec<AgencyKey>),
+    /// The network's genesis trust list as the operator holds it
+    /// (`kawan restore --genesis`): the backup's trust lists must chain
+    /// from it, and the signer must be a listed agency's key.
+    Genesis(Box<SignedTrustList>),
 }
 
 /// What a backup holds, written first in the archive.
@@ -67,6 +97,10 @@ pub struct Manifest {
     pub created_ms: u64,
     /// Entries per `database/keyspace`.
     pub entries: BTreeMap<String, u64>,
+    /// The key whose signature over this manifest is `manifest.sig`.
+    pub signer: String,
+    /// BLAKE3 (hex) of every file the node put in the archive, by name.
+    pub files: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -84,6 +118,9 @@ pub struct Restored {
     pub cases: usize,
     pub tokens: usize,
     pub key_restored: bool,
+    pub operator_token_restored: bool,
+    /// Trust lists whose chain from the genesis was verified.
+    pub trust_lists: usize,
 }
 
 fn put_entry(out: &mut impl Write, space: &str, k: &[u8], v: &[u8]) -> std::io::Result<()> {
@@ -95,37 +132,88 @@ fn put_entry(out: &mut impl Write, space: &str, k: &[u8], v: &[u8]) -> std::io::
     out.write_all(v)
 }
 
-/// Dumps one database into `path`; entries per keyspace.
+/// A writer (or reader) that hashes what passes through.
+struct Hashing<T> {
+    inner: T,
+    hash: blake3::Hasher,
+}
+
+impl<T> Hashing<T> {
+    fn new(inner: T) -> Hashing<T> {
+        Hashing { inner, hash: blake3::Hasher::new() }
+    }
+
+    fn hex(&self) -> String {
+        self.hash.finalize().to_hex().to_string()
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Dumps one database into `path`; entries per keyspace, and the file's hash.
 fn dump_to(
     path: &Path,
     dump: impl FnOnce(&mut crate::store::engine::Sink) -> Result<(), StoreError>,
-) -> Result<BTreeMap<String, u64>, BackupError> {
-    let mut out = BufWriter::new(std::fs::File::create(path)?);
+) -> Result<(BTreeMap<String, u64>, String), BackupError> {
+    let mut out = Hashing::new(BufWriter::new(std::fs::File::create(path)?));
     let mut counts = BTreeMap::new();
     dump(&mut |space, k, v| {
         *counts.entry(space.to_string()).or_insert(0) += 1;
         put_entry(&mut out, space, k, v).map_err(|e| StoreError::Write(e.to_string()))
     })?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    Ok(counts)
+    let hash = out.hex();
+    out.inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok((counts, hash))
 }
 
 /// Writes a backup of a running node to `out`: consistent per database,
-/// without stopping writes. `work` is a private scratch directory.
+/// without stopping writes, its manifest signed with `key`. `work` is a
+/// private scratch directory.
 pub fn write(
     data: &DataDir,
     node_dir: &Path,
     config: &Config,
+    key: &Keypair,
     agency_keys: Vec<String>,
     work: &Path,
     out: impl Write,
 ) -> Result<Manifest, BackupError> {
     let (local, records) = (work.join("local.kv"), work.join("records.kv"));
-    let local_counts = dump_to(&local, |sink| data.local().dump(sink))?;
-    let record_counts = dump_to(&records, |sink| data.store.dump(sink))?;
+    let (local_counts, local_hash) = dump_to(&local, |sink| data.local().dump(sink))?;
+    let (record_counts, records_hash) = dump_to(&records, |sink| data.store.dump(sink))?;
     let mut entries = BTreeMap::new();
     entries.extend(local_counts.into_iter().map(|(s, n)| (format!("local/{s}"), n)));
     entries.extend(record_counts.into_iter().map(|(s, n)| (format!("records/{s}"), n)));
+    let mut small = Vec::new();
+    for (name, path) in
+        [(ARCHIVED_CONFIG, crate::config::path(node_dir)), (ARCHIVED_GENESIS, node_dir.join(&config.paths.genesis))]
+    {
+        if path.is_file() {
+            small.push((name, std::fs::read(&path)?));
+        }
+    }
+    let mut files: BTreeMap<String, String> =
+        small.iter().map(|(name, bytes)| (name.to_string(), blake3::hash(bytes).to_hex().to_string())).collect();
+    files.insert("local.kv".into(), local_hash);
+    files.insert("records.kv".into(), records_hash);
     let manifest = Manifest {
         format: FORMAT,
         kawan_version: env!("CARGO_PKG_VERSION").into(),
@@ -134,16 +222,17 @@ pub fn write(
         agency_keys,
         created_ms: data.clock().now_ms(),
         entries,
+        signer: key.public().to_string(),
+        files,
     };
-    let mut tar = tar::Builder::new(out);
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Malformed(e.to_string()))?;
-    append_bytes(&mut tar, "manifest.json", &json, manifest.created_ms / 1000)?;
-    for (name, path) in
-        [(ARCHIVED_CONFIG, crate::config::path(node_dir)), (ARCHIVED_GENESIS, node_dir.join(&config.paths.genesis))]
-    {
-        if path.is_file() {
-            tar.append_path_with_name(&path, name)?;
-        }
+    let sig = hex::encode(key.sign(MANIFEST_DOMAIN, &json).0);
+    let mtime = manifest.created_ms / 1000;
+    let mut tar = tar::Builder::new(out);
+    append_bytes(&mut tar, ARCHIVED_MANIFEST, &json, mtime)?;
+    append_bytes(&mut tar, ARCHIVED_SIG, sig.as_bytes(), mtime)?;
+    for (name, bytes) in &small {
+        append_bytes(&mut tar, name, bytes, mtime)?;
     }
     tar.append_path_with_name(&local, "local.kv")?;
     tar.append_path_with_name(&records, "records.kv")?;
@@ -168,6 +257,8 @@ pub fn append_bytes<W: Write>(
 
 /// Names of the node directory's files inside an archive (fixed, whatever
 /// the node's `[paths]` said).
+const ARCHIVED_MANIFEST: &str = "manifest.json";
+const ARCHIVED_SIG: &str = "manifest.sig";
 const ARCHIVED_CONFIG: &str = "kawan.toml";
 const ARCHIVED_GENESIS: &str = "genesis.trust";
 const ARCHIVED_KEY: &str = "agency.key";
@@ -216,68 +307,229 @@ fn write_restored(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     crate::files::write_atomic(path, bytes, mode)
 }
 
-/// Restores a backup into `target` (which must not exist or be empty):
-/// files, then both databases; then checks every record's signature and the
-/// audit log's hash chain and signed checkpoints.
-pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restored, BackupError> {
-    if target.exists() && std::fs::read_dir(target)?.next().is_some() {
-        return Err(BackupError::NotEmpty { path: target.to_owned() });
-    }
-    std::fs::create_dir_all(target)?;
-    // Like `kawan init`: the directory holds cases and the agency key.
-    std::fs::set_permissions(target, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    let scratch = tempfile::tempdir_in(target)?;
-    let mut manifest: Option<Manifest> = None;
-    // The key and the genesis go where the restored kawan.toml's [paths]
-    // says, once it has been read.
-    let (mut key, mut genesis) = (None, None);
+/// What a restore read from the archive, before it trusts any of it.
+#[derive(Default)]
+struct Unpacked {
+    manifest: Option<Vec<u8>>,
+    sig: Option<Vec<u8>>,
+    /// Small files by archive name (config, genesis, key, token).
+    small: BTreeMap<String, Vec<u8>>,
+    /// Hashes of the database files, streamed to the scratch directory.
+    hashes: BTreeMap<String, String>,
+}
+
+/// Reads the archive: small files into memory (bounded), databases into
+/// `scratch` (streamed and hashed). Nothing goes to the node directory yet.
+fn unpack(archive: impl Read, scratch: &Path) -> Result<Unpacked, BackupError> {
+    let malformed = |e: std::io::Error| BackupError::Malformed(e.to_string());
+    let mut out = Unpacked::default();
     let mut archive = tar::Archive::new(archive);
-    for entry in archive.entries().map_err(|e| BackupError::Malformed(e.to_string()))? {
-        let mut entry = entry.map_err(|e| BackupError::Malformed(e.to_string()))?;
-        let name = entry.path().map_err(|e| BackupError::Malformed(e.to_string()))?.to_string_lossy().into_owned();
+    for entry in archive.entries().map_err(malformed)? {
+        let mut entry = entry.map_err(malformed)?;
+        let name = entry.path().map_err(malformed)?.to_string_lossy().into_owned();
+        // A regular file's bytes only: a link or a device in a tampered
+        // archive would make restore read something else.
+        if !entry.header().entry_type().is_file() {
+            return Err(BackupError::Malformed(format!("{name} in the archive is not a regular file")));
+        }
+        let seen = out.small.contains_key(&name)
+            || out.hashes.contains_key(&name)
+            || (name == ARCHIVED_MANIFEST && out.manifest.is_some())
+            || (name == ARCHIVED_SIG && out.sig.is_some());
+        if seen {
+            return Err(BackupError::Malformed(format!("{name} appears twice in the archive")));
+        }
         match name.as_str() {
-            "manifest.json" => {
-                let mut text = Vec::new();
-                entry.read_to_end(&mut text)?;
-                let m: Manifest =
-                    serde_json::from_slice(&text).map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?;
-                if m.format != FORMAT {
-                    return Err(BackupError::Format { found: m.format });
-                }
-                manifest = Some(m);
-            }
-            ARCHIVED_CONFIG | ARCHIVED_GENESIS | ARCHIVED_KEY | node_dir::OPERATOR_TOKEN => {
+            ARCHIVED_MANIFEST
+            | ARCHIVED_SIG
+            | ARCHIVED_CONFIG
+            | ARCHIVED_GENESIS
+            | ARCHIVED_KEY
+            | node_dir::OPERATOR_TOKEN => {
                 let mut bytes = Vec::new();
-                entry.read_to_end(&mut bytes)?;
+                (&mut entry).take(MAX_SMALL_FILE + 1).read_to_end(&mut bytes)?;
+                if bytes.len() as u64 > MAX_SMALL_FILE {
+                    return Err(BackupError::Malformed(format!("{name} in the archive is too large")));
+                }
                 match name.as_str() {
-                    ARCHIVED_KEY => key = Some(bytes),
-                    ARCHIVED_GENESIS => genesis = Some(bytes),
-                    _ => crate::files::write_atomic(&target.join(&name), &bytes, 0o600)?,
+                    ARCHIVED_MANIFEST => out.manifest = Some(bytes),
+                    ARCHIVED_SIG => out.sig = Some(bytes),
+                    _ => {
+                        out.small.insert(name, bytes);
+                    }
                 }
             }
             "local.kv" | "records.kv" => {
-                // A regular file's bytes only: a link or a device in a
-                // tampered archive would make restore read something else.
-                if !entry.header().entry_type().is_file() {
-                    return Err(BackupError::Malformed(format!("{name} in the archive is not a regular file")));
-                }
-                let mut file = std::fs::File::create(scratch.path().join(&name))?;
+                let mut file = Hashing::new(BufWriter::new(std::fs::File::create(scratch.join(&name))?));
                 std::io::copy(&mut entry, &mut file)?;
+                file.flush()?;
+                out.hashes.insert(name, file.hex());
             }
             other => return Err(BackupError::Malformed(format!("unexpected file {other:?} in the archive"))),
         }
     }
-    let manifest = manifest.ok_or_else(|| BackupError::Malformed("no manifest.json".into()))?;
+    Ok(out)
+}
+
+/// The manifest, if its signature is by a key the anchor vouches for and
+/// every file the node put in the archive is there, unchanged.
+fn verify_manifest(
+    u: &Unpacked,
+    scratch: &Path,
+    anchor: &Anchor,
+) -> Result<(Manifest, Vec<SignedTrustList>), BackupError> {
+    let json = u.manifest.as_deref().ok_or_else(|| BackupError::Malformed("no manifest.json".into()))?;
+    let format = serde_json::from_slice::<serde_json::Value>(json)
+        .map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?["format"]
+        .as_u64();
+    if format != Some(u64::from(FORMAT)) {
+        return Err(BackupError::Format { found: format.and_then(|f| u32::try_from(f).ok()).unwrap_or(0) });
+    }
+    let m: Manifest =
+        serde_json::from_slice(json).map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?;
+    let signer: AgencyKey = m
+        .signer
+        .parse()
+        .map_err(|_| BackupError::Tampered(format!("the manifest's signer {:?} is not a key", m.signer)))?;
+    let sig = u
+        .sig
+        .as_deref()
+        .and_then(|s| hex::decode(s.trim_ascii()).ok())
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .ok_or_else(|| BackupError::Tampered("manifest.sig is missing or unreadable".into()))?;
+    if !signer.verify(MANIFEST_DOMAIN, json, &Sig(sig)) {
+        return Err(BackupError::Tampered(format!(
+            "manifest.json does not match its signature by {signer}: a byte of it was changed"
+        )));
+    }
+    for (name, want) in &m.files {
+        let got = match u.hashes.get(name) {
+            Some(h) => Some(h.clone()),
+            None => u.small.get(name).map(|b| blake3::hash(b).to_hex().to_string()),
+        };
+        match got {
+            None => return Err(BackupError::Tampered(format!("{name} was removed from the archive"))),
+            Some(h) if h != *want => {
+                return Err(BackupError::Tampered(format!("{name} differs from the signed manifest")));
+            }
+            Some(_) => {}
+        }
+    }
+    let added = |n: &String| n == ARCHIVED_KEY || n == node_dir::OPERATOR_TOKEN;
+    if let Some(extra) = u.small.keys().chain(u.hashes.keys()).find(|n| !added(n) && !m.files.contains_key(*n)) {
+        return Err(BackupError::Tampered(format!("{extra} is not in the signed manifest")));
+    }
+    // The trust lists, re-verified as a chain from the genesis the anchor
+    // gives (or the signed archive's own).
+    let lists = trust_lists(&scratch.join("records.kv"))?;
+    let genesis = match (anchor, u.small.get(ARCHIVED_GENESIS)) {
+        (Anchor::Genesis(g), _) => Some((**g).clone()),
+        (Anchor::Keys(_), Some(bytes)) => Some(
+            SignedTrustList::from_bytes(bytes).map_err(|e| BackupError::Malformed(format!("genesis.trust: {e}")))?,
+        ),
+        // A node that has not joined a network yet has nothing to chain.
+        (Anchor::Keys(_), None) if lists.is_empty() => None,
+        (Anchor::Keys(_), None) => return Err(BackupError::Malformed("trust lists but no genesis.trust".into())),
+    };
+    let chain = genesis.map(|g| verify_chain(&g, &lists)).transpose()?;
+    if let Anchor::Genesis(g) = anchor
+        && u.small.get(ARCHIVED_GENESIS).is_none_or(|b| *b != g.to_bytes())
+    {
+        return Err(BackupError::Tampered("the archive pins another genesis than the one you gave".into()));
+    }
+    let vouched = match anchor {
+        Anchor::Keys(keys) => keys.contains(&signer),
+        Anchor::Genesis(_) => chain.as_ref().is_some_and(|c| c.member_by_any_key(&signer).is_some()),
+    };
+    if !vouched {
+        return Err(BackupError::Tampered(match anchor {
+            Anchor::Keys(_) => format!("it is signed by {signer}, not by a key you named"),
+            Anchor::Genesis(_) => format!("it is signed by {signer}, which no agency of the network holds"),
+        }));
+    }
+    Ok((m, lists))
+}
+
+/// Every trust list stored in a `records.kv` file, by version.
+fn trust_lists(records: &Path) -> Result<Vec<SignedTrustList>, BackupError> {
+    let mut out = BTreeMap::new();
+    for_each_entry(records, crate::store::keys::SPACES, |space, k, v| {
+        if space == "trust" && k.first() == Some(&crate::store::keys::TRUST) {
+            let version = crate::store::keys::u64_be(&k[1..])
+                .ok_or_else(|| BackupError::Malformed("a trust list key is unreadable".into()))?;
+            let list = SignedTrustList::from_bytes(&v)
+                .map_err(|e| BackupError::Tampered(format!("trust list v{version}: {e}")))?;
+            out.insert(version, list);
+        }
+        Ok(())
+    })?;
+    Ok(out.into_values().collect())
+}
+
+/// The last list of `lists` if they chain from `genesis`: the first is the
+/// genesis itself, each next one signed by enough coordinators of the one
+/// before (at the time it was issued).
+fn verify_chain(genesis: &SignedTrustList, lists: &[SignedTrustList]) -> Result<TrustList, BackupError> {
+    let bad = |what: String| BackupError::Tampered(format!("the trust lists do not chain from the genesis: {what}"));
+    let mut current = genesis.verify_genesis().map_err(|e| bad(format!("genesis: {e}")))?;
+    let Some((first, rest)) = lists.split_first() else { return Ok(current) };
+    if first.to_bytes() != genesis.to_bytes() {
+        return Err(bad("the first stored list is not the genesis".into()));
+    }
+    for next in rest {
+        let issued = next.list().map_err(|e| bad(e.to_string()))?.issued_ms;
+        current = next.verify_update(&current, issued).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(current)
+}
+
+/// Restores a backup into `target` (which must not exist or be empty).
+/// Everything is checked before the node directory gets a byte: the
+/// manifest's signature against `anchor`, every file's hash, the trust
+/// lists' chain, an added key or token; then both databases are loaded and
+/// every record's signature and the audit log are checked.
+pub fn restore(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor) -> Result<Restored, BackupError> {
+    if target.exists() && std::fs::read_dir(target)?.next().is_some() {
+        return Err(BackupError::NotEmpty { path: target.to_owned() });
+    }
+    let created = !target.exists();
+    let result = restore_into(archive, target, clock, anchor);
+    if result.is_err() {
+        // Nothing half-restored is left to be mistaken for a node.
+        if created {
+            let _ = std::fs::remove_dir_all(target);
+        } else if let Ok(entries) = std::fs::read_dir(target) {
+            for e in entries.flatten() {
+                let _ =
+                    if e.path().is_dir() { std::fs::remove_dir_all(e.path()) } else { std::fs::remove_file(e.path()) };
+            }
+        }
+    }
+    result
+}
+
+fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor) -> Result<Restored, BackupError> {
+    std::fs::create_dir_all(target)?;
+    // Like `kawan init`: the directory holds cases and the agency key.
+    std::fs::set_permissions(target, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    let scratch = tempfile::tempdir_in(target)?;
+    let unpacked = unpack(archive, scratch.path())?;
+    let (manifest, lists) = verify_manifest(&unpacked, scratch.path(), anchor)?;
+    let signer: AgencyKey = manifest.signer.parse().map_err(|_| BackupError::Malformed("signer".into()))?;
+    if let Some(bytes) = unpacked.small.get(ARCHIVED_KEY) {
+        let key = std::str::from_utf8(bytes).ok().and_then(crate::identity::from_text);
+        if key.is_none_or(|k| k.public() != signer) {
+            return Err(BackupError::Tampered("the agency key in the archive is not the key that signed it".into()));
+        }
+    }
+    let config_bytes =
+        unpacked.small.get(ARCHIVED_CONFIG).ok_or_else(|| BackupError::Malformed("no kawan.toml".into()))?;
+    crate::files::write_atomic(&target.join(crate::config::FILE), config_bytes, 0o600)?;
     let config =
         Config::load_file(&target.join(crate::config::FILE)).map_err(|e| BackupError::Malformed(e.to_string()))?;
-    let key_restored = key.is_some();
     distinct_paths(&config)?;
-    if let Some(bytes) = key {
-        write_restored(&inside(target, &config.paths.key, "key")?, &bytes, 0o600)?;
-    }
-    if let Some(bytes) = genesis {
-        write_restored(&inside(target, &config.paths.genesis, "genesis")?, &bytes, 0o644)?;
-    }
+    let key_path = inside(target, &config.paths.key, "key")?;
+    let genesis_path = inside(target, &config.paths.genesis, "genesis")?;
     let data_path = inside(target, &config.paths.data, "data")?;
     {
         let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
@@ -300,26 +552,53 @@ pub fn restore(archive: impl Read, target: &Path, clock: Clock) -> Result<Restor
     if bad > 0 {
         return Err(BackupError::Records { bad, total: records });
     }
-    let keys: Vec<kawan_protocol::AgencyKey> = manifest.agency_keys.iter().filter_map(|k| k.parse().ok()).collect();
+    // The manifest is the signer's now, so its list of keys is too.
+    let keys: Vec<AgencyKey> = manifest.agency_keys.iter().filter_map(|k| k.parse().ok()).collect();
     let audit_entries = data.audit.verify(&keys).map_err(|e| BackupError::Audit(e.to_string()))?;
     let unreadable = |e: &dyn std::fmt::Display| BackupError::Open(format!("the restored local database: {e}"));
     let cases = data.cases.list().map_err(|e| unreadable(&e))?.len();
     let tokens = data.tokens.list().map_err(|e| unreadable(&e))?.len();
+    let operator_token = unpacked.small.get(node_dir::OPERATOR_TOKEN);
+    if let Some(bytes) = operator_token {
+        let token = String::from_utf8_lossy(bytes);
+        if data.tokens.check(token.trim()).map_err(|e| unreadable(&e))?.is_none() {
+            return Err(BackupError::Tampered(
+                "the operator token in the archive is not one of the node's tokens".into(),
+            ));
+        }
+    }
     data.close()?;
-    Ok(Restored { manifest, records, audit_entries, cases, tokens, key_restored })
+    if let Some(bytes) = unpacked.small.get(ARCHIVED_KEY) {
+        write_restored(&key_path, bytes, 0o600)?;
+    }
+    if let Some(bytes) = unpacked.small.get(ARCHIVED_GENESIS) {
+        write_restored(&genesis_path, bytes, 0o644)?;
+    }
+    if let Some(bytes) = operator_token {
+        crate::files::write_atomic(&target.join(node_dir::OPERATOR_TOKEN), bytes, 0o600)?;
+    }
+    Ok(Restored {
+        manifest,
+        records,
+        audit_entries,
+        cases,
+        tokens,
+        key_restored: unpacked.small.contains_key(ARCHIVED_KEY),
+        operator_token_restored: operator_token.is_some(),
+        trust_lists: lists.len(),
+    })
 }
 
-/// Writes a `.kv` file's entries into a database, in batches.
-fn import(
+/// Calls `f` on every entry of a `.kv` file, streamed.
+fn for_each_entry(
     path: &Path,
     spaces: &[Space],
-    mut commit: impl FnMut(Batch) -> Result<(), StoreError>,
+    mut f: impl FnMut(Space, Vec<u8>, Vec<u8>) -> Result<(), BackupError>,
 ) -> Result<(), BackupError> {
     let file = std::fs::File::open(path).map_err(|_| {
         BackupError::Malformed(format!("no {} in the archive", path.file_name().unwrap_or_default().display()))
     })?;
     let mut r = BufReader::new(file);
-    let mut batch = Batch::default();
     loop {
         let mut len = [0u8; 1];
         match r.read_exact(&mut len) {
@@ -335,11 +614,25 @@ fn import(
             .ok_or_else(|| BackupError::Malformed(format!("unknown keyspace {:?}", String::from_utf8_lossy(&name))))?;
         let k = read_chunk(&mut r)?;
         let v = read_chunk(&mut r)?;
+        f(space, k, v)?;
+    }
+    Ok(())
+}
+
+/// Writes a `.kv` file's entries into a database, in batches.
+fn import(
+    path: &Path,
+    spaces: &[Space],
+    mut commit: impl FnMut(Batch) -> Result<(), StoreError>,
+) -> Result<(), BackupError> {
+    let mut batch = Batch::default();
+    for_each_entry(path, spaces, |space, k, v| {
         batch.insert(space, k, v);
         if batch.len() >= RESTORE_BATCH {
             commit(std::mem::take(&mut batch))?;
         }
-    }
+        Ok(())
+    })?;
     commit(batch)?;
     Ok(())
 }
@@ -347,7 +640,7 @@ fn import(
 /// A length-prefixed chunk, its length bounded by what the file still holds.
 fn read_chunk(r: &mut impl Read) -> Result<Vec<u8>, BackupError> {
     let mut len = [0u8; 4];
-    r.read_exact(&mut len)?;
+    r.read_exact(&mut len).map_err(|_| BackupError::Malformed("a database file ends early".into()))?;
     let len = u32::from_be_bytes(len) as usize;
     let mut out = Vec::with_capacity(len.min(1 << 20));
     let read = r.take(len as u64).read_to_end(&mut out)?;
@@ -359,12 +652,47 @@ fn read_chunk(r: &mut impl Read) -> Result<Vec<u8>, BackupError> {
 
 #[cfg(test)]
 mod tests {
-    use kawan_protocol::{Body, Indicator, IndicatorRole, Keypair, Kind, NetworkId, Tlp};
+    use kawan_protocol::{
+        Body, Indicator, IndicatorRole, Keypair, Kind, Member, MemberId, MemberRole, NetworkId, Tlp, TrustList,
+    };
 
     use super::*;
 
-    /// A node directory with a published record, a case and its audit
-    /// entries; its backup archive.
+    fn key() -> Keypair {
+        Keypair::from_secret_bytes([3; 32])
+    }
+
+    fn mine() -> Anchor {
+        Anchor::Keys(vec![key().public()])
+    }
+
+    /// A genesis listing this agency as its one coordinator.
+    fn genesis(network: &NetworkId) -> SignedTrustList {
+        let list = TrustList {
+            network: network.clone(),
+            version: 1,
+            issued_ms: 1_764_000_000_000,
+            threshold: 1,
+            members: vec![Member {
+                id: MemberId::new("example").unwrap(),
+                name: "Example Agency".into(),
+                country: "GB".parse().unwrap(),
+                key: key().public(),
+                roles: vec![MemberRole::Coordinator],
+                addrs: vec![],
+                expires_ms: None,
+                key_from_ms: None,
+                retired_keys: vec![],
+            }],
+            groups: vec![],
+        };
+        let mut signed = SignedTrustList::new(&list).unwrap();
+        signed.sign(&key());
+        signed
+    }
+
+    /// A node directory with a genesis, a published record, a case and its
+    /// audit entries; its backup archive.
     fn backed_up() -> (tempfile::TempDir, Vec<u8>) {
         backed_up_with_key_at(node_dir::DEFAULT_KEY)
     }
@@ -375,74 +703,180 @@ mod tests {
         let mut config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
         config.paths.key = key_path.into();
         config.write(dir.path()).unwrap();
-        let key = Keypair::from_secret_bytes([3; 32]);
+        let genesis = genesis(&config.agency.network);
+        std::fs::write(dir.path().join(&config.paths.genesis), genesis.to_bytes()).unwrap();
         let data = DataDir::open(&dir.path().join("data"), Clock::system()).unwrap();
+        data.store.install_genesis(&genesis).unwrap();
         let body = Body::Indicator(Indicator::new(Kind::Domain, "jobs.example", IndicatorRole::JobAd, Tlp::Green));
-        data.store.publish(&key, &config.agency.network, body, None).unwrap();
+        data.store.publish(&key(), &config.agency.network, body, None).unwrap();
         data.cases
-            .create(crate::local::cases::NewCase { reference: "OP-1".into(), title: "t".into(), ..Default::default() })
+            .create(crate::local::cases::NewCase {
+                reference: "OP-1".into(),
+                title: "Ring at compound".into(),
+                ..Default::default()
+            })
             .unwrap();
         data.audit.append("analyst", "case.create", "1").unwrap();
         let work = tempfile::tempdir().unwrap();
         let mut archive = Vec::new();
-        write(&data, dir.path(), &config, vec![key.public().to_string()], work.path(), &mut archive).unwrap();
+        write(&data, dir.path(), &config, &key(), vec![key().public().to_string()], work.path(), &mut archive).unwrap();
         (dir, archive)
     }
 
-    #[test]
-    fn a_backup_restores_what_it_holds() {
-        let (_dir, archive) = backed_up();
-        let target = tempfile::tempdir().unwrap();
-        let r = restore(archive.as_slice(), target.path(), Clock::system()).unwrap();
-        assert_eq!((r.records, r.cases, r.audit_entries, r.key_restored), (1, 1, 1, false));
-        assert!(target.path().join("kawan.toml").is_file());
-    }
-
-    /// The archive plus the agency key, as `kawan backup --include-key`
-    /// writes it.
-    fn with_key(archive: &[u8]) -> Vec<u8> {
-        let mut out = tar::Builder::new(Vec::new());
+    /// The archive's files, by name, in order.
+    fn files(archive: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
         for entry in tar::Archive::new(archive).entries().unwrap() {
             let mut entry = entry.unwrap();
             let name = entry.path().unwrap().to_string_lossy().into_owned();
             let mut bytes = Vec::new();
             entry.read_to_end(&mut bytes).unwrap();
-            append_bytes(&mut out, &name, &bytes, 0).unwrap();
+            out.push((name, bytes));
         }
-        append_bytes(&mut out, ARCHIVED_KEY, b"the key", 0).unwrap();
+        out
+    }
+
+    fn pack(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+        let mut out = tar::Builder::new(Vec::new());
+        for (name, bytes) in files {
+            append_bytes(&mut out, name, bytes, 0).unwrap();
+        }
         out.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_backup_restores_what_it_holds() {
+        let (dir, archive) = backed_up();
+        let target = tempfile::tempdir().unwrap();
+        let r = restore(archive.as_slice(), target.path(), Clock::system(), &mine()).unwrap();
+        assert_eq!((r.records, r.cases, r.audit_entries, r.key_restored, r.trust_lists), (1, 1, 1, false, 1));
+        assert!(target.path().join("kawan.toml").is_file());
+        // The network's genesis, from the operator's own copy, is enough.
+        let genesis = SignedTrustList::from_bytes(&std::fs::read(dir.path().join("genesis.trust")).unwrap()).unwrap();
+        let target = tempfile::tempdir().unwrap();
+        restore(archive.as_slice(), target.path(), Clock::system(), &Anchor::Genesis(Box::new(genesis))).unwrap();
+    }
+
+    #[test]
+    fn a_backup_is_signed_by_the_node_and_restore_trusts_only_the_anchor() {
+        let (_dir, archive) = backed_up();
+        // A key the operator did not name.
+        let other = Keypair::from_secret_bytes([9; 32]);
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(archive.as_slice(), target.path(), Clock::system(), &Anchor::Keys(vec![other.public()]))
+            .unwrap_err();
+        assert!(err.to_string().contains("not by a key you named"), "{err}");
+        // An archive re-signed by someone else, with its own key as signer.
+        let mut parts = files(&archive);
+        let mut m: Manifest = serde_json::from_slice(&parts[0].1).unwrap();
+        m.signer = other.public().to_string();
+        let json = serde_json::to_vec_pretty(&m).unwrap();
+        parts[1].1 = hex::encode(other.sign(MANIFEST_DOMAIN, &json).0).into_bytes();
+        parts[0].1 = json;
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("not by a key you named"), "{err}");
+        // …and against a genesis it is no agency's key.
+        let genesis = genesis(&NetworkId::new("kawan-test").unwrap());
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &Anchor::Genesis(Box::new(genesis)))
+            .unwrap_err();
+        assert!(err.to_string().contains("which no agency of the network holds"), "{err}");
+    }
+
+    /// Every part of a backup is covered: one flipped byte in any file, at
+    /// its start, middle or end, is refused, and nothing is left behind.
+    #[test]
+    fn a_byte_flipped_anywhere_is_refused() {
+        let (_dir, archive) = backed_up();
+        let parts = files(&archive);
+        let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["manifest.json", "manifest.sig", "kawan.toml", "genesis.trust", "local.kv", "records.kv"]);
+        for (i, (name, bytes)) in parts.iter().enumerate() {
+            for at in [0, bytes.len() / 2, bytes.len() - 1] {
+                let mut tampered = parts.clone();
+                tampered[i].1[at] ^= 0x01;
+                let target = tempfile::tempdir().unwrap();
+                let r = restore(pack(&tampered).as_slice(), target.path(), Clock::system(), &mine());
+                let err = r.err().unwrap_or_else(|| panic!("{name} byte {at} flipped and restored"));
+                assert!(
+                    matches!(err, BackupError::Tampered(_) | BackupError::Malformed(_) | BackupError::Format { .. }),
+                    "{name} byte {at}: {err}"
+                );
+                assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "{name}: files left behind");
+            }
+        }
+        // A removed or an added file.
+        let mut fewer = parts.clone();
+        fewer.remove(4);
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&fewer).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("local.kv was removed"), "{err}");
+        let mut twice = parts.clone();
+        twice.push(parts[5].clone());
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&twice).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
+    }
+
+    /// The archive plus an agency key, as `kawan backup --include-key`
+    /// writes it.
+    fn with_key(archive: &[u8], key_text: &str) -> Vec<u8> {
+        let mut parts = files(archive);
+        parts.push((ARCHIVED_KEY.into(), key_text.as_bytes().to_vec()));
+        pack(&parts)
+    }
+
+    fn key_text() -> String {
+        format!("{}\n", hex::encode([3u8; 32]))
     }
 
     #[test]
     fn the_key_is_restored_where_kawan_toml_says_and_never_outside_the_directory() {
         let (_dir, archive) = backed_up_with_key_at("keys/agency.key");
         let target = tempfile::tempdir().unwrap();
-        let r = restore(with_key(&archive).as_slice(), target.path(), Clock::system()).unwrap();
+        let r = restore(with_key(&archive, &key_text()).as_slice(), target.path(), Clock::system(), &mine()).unwrap();
         assert!(r.key_restored);
-        assert_eq!(std::fs::read(target.path().join("keys/agency.key")).unwrap(), b"the key");
+        assert_eq!(std::fs::read_to_string(target.path().join("keys/agency.key")).unwrap(), key_text());
         assert!(!target.path().join(node_dir::DEFAULT_KEY).exists());
+
+        // A key that is not the signer's (an attacker's, to take over the node).
+        let (_dir, archive) = backed_up();
+        let target = tempfile::tempdir().unwrap();
+        let other = format!("{}\n", hex::encode([9u8; 32]));
+        let err = restore(with_key(&archive, &other).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("not the key that signed it"), "{err}");
 
         let (_dir, archive) = backed_up_with_key_at("../outside.key");
         let parent = tempfile::tempdir().unwrap();
         let target = parent.path().join("restored");
-        let err = restore(with_key(&archive).as_slice(), &target, Clock::system()).unwrap_err();
+        let err = restore(with_key(&archive, &key_text()).as_slice(), &target, Clock::system(), &mine()).unwrap_err();
         assert!(err.to_string().contains("leaves the node directory"), "{err}");
         assert!(!parent.path().join("outside.key").exists(), "nothing was written outside");
 
         // Two [paths] naming one file: the genesis would replace the key.
         let (_dir, archive) = backed_up_with_key_at(node_dir::DEFAULT_GENESIS);
         let target = tempfile::tempdir().unwrap();
-        let err = restore(with_key(&archive).as_slice(), target.path(), Clock::system()).unwrap_err();
+        let err =
+            restore(with_key(&archive, &key_text()).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
         assert!(err.to_string().contains("overlap"), "{err}");
+    }
+
+    #[test]
+    fn an_operator_token_must_be_one_of_the_nodes() {
+        let (_dir, archive) = backed_up();
+        let mut parts = files(&archive);
+        parts.push((node_dir::OPERATOR_TOKEN.into(), b"kwn_planted_by_an_attacker\n".to_vec()));
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("not one of the node's tokens"), "{err}");
     }
 
     #[test]
     fn a_database_file_that_is_a_link_is_refused() {
         let (_dir, archive) = backed_up();
         let mut out = tar::Builder::new(Vec::new());
-        for entry in tar::Archive::new(archive.as_slice()).entries().unwrap() {
-            let mut entry = entry.unwrap();
-            let name = entry.path().unwrap().to_string_lossy().into_owned();
+        for (name, bytes) in files(&archive) {
             if name == "local.kv" {
                 let mut h = tar::Header::new_gnu();
                 h.set_entry_type(tar::EntryType::Symlink);
@@ -450,12 +884,10 @@ mod tests {
                 out.append_link(&mut h, "local.kv", "/etc/passwd").unwrap();
                 continue;
             }
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).unwrap();
             append_bytes(&mut out, &name, &bytes, 0).unwrap();
         }
         let target = tempfile::tempdir().unwrap();
-        let err = restore(out.into_inner().unwrap().as_slice(), target.path(), Clock::system()).unwrap_err();
+        let err = restore(out.into_inner().unwrap().as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
@@ -465,18 +897,10 @@ mod tests {
         // Cut short inside the records' file.
         let at = archive.windows(12).position(|w| w == b"jobs.example").unwrap();
         let target = tempfile::tempdir().unwrap();
-        let err = restore(&archive[..at], target.path(), Clock::system()).unwrap_err();
-        assert!(matches!(err, BackupError::Malformed(_) | BackupError::Io(_)), "{err}");
+        let err = restore(&archive[..at], target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(matches!(err, BackupError::Malformed(_) | BackupError::Io(_) | BackupError::Tampered(_)), "{err}");
         // Not an archive at all.
         let target = tempfile::tempdir().unwrap();
-        assert!(restore(&b"hello"[..], target.path(), Clock::system()).is_err());
-        // A record altered inside the archive fails its signature check (the
-        // value's last occurrence is in the signed record; the first, in the index).
-        let last = archive.windows(12).rposition(|w| w == b"jobs.example").unwrap();
-        let mut tampered = archive.clone();
-        tampered[last] = b'J';
-        let target = tempfile::tempdir().unwrap();
-        let err = restore(tampered.as_slice(), target.path(), Clock::system()).unwrap_err();
-        assert!(matches!(err, BackupError::Records { bad: 1, total: 1 }), "{err}");
+        assert!(restore(&b"hello"[..], target.path(), Clock::system(), &mine()).is_err());
     }
 }

@@ -37,9 +37,14 @@ pub fn load(path: &Path) -> Result<Keypair, IdentityError> {
         return Err(IdentityError::Permissions { path: path.to_owned(), mode });
     }
     let text = fs::read_to_string(path).map_err(read_err)?;
+    from_text(&text).ok_or_else(|| IdentityError::Malformed { path: path.to_owned() })
+}
+
+/// A key file's contents (64 hex characters) as a key.
+pub fn from_text(text: &str) -> Option<Keypair> {
     let mut secret = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| IdentityError::Malformed { path: path.to_owned() })?;
-    Ok(Keypair::from_secret_bytes(secret))
+    hex::decode_to_slice(text.trim(), &mut secret).ok()?;
+    Some(Keypair::from_secret_bytes(secret))
 }
 
 /// Creates a new random key at `path`; never overwrites an existing file.

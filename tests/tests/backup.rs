@@ -71,10 +71,19 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     std::fs::write(&pass, "correct horse battery staple\n").unwrap();
     let file = work.path().join("node0.kawan-backup");
 
-    let (code, _, err) =
-        out(kawan().arg("--dir").arg(a.dir.path()).args(["backup", "--include-key", "--out"]).arg(&file));
-    assert_eq!(code, 2, "a backup with the key must be encrypted");
-    assert!(err.contains("needs --passphrase-file or --recipient"), "{err}");
+    // A backup is always encrypted, unless the operator says otherwise in
+    // so many words (and never with the key).
+    for args in [&["backup", "--out"][..], &["backup", "--include-key", "--unencrypted-i-understand", "--out"]] {
+        let (code, _, err) = out(kawan().arg("--dir").arg(a.dir.path()).args(args).arg(&file));
+        assert_eq!(code, 2, "{args:?} wrote a plaintext backup");
+        assert!(err.contains("needs --passphrase-file or --recipient"), "{err}");
+        assert!(!file.exists());
+    }
+    let plain = work.path().join("plain.tar");
+    let (code, stdout, err) =
+        out(kawan().arg("--dir").arg(a.dir.path()).args(["backup", "--unencrypted-i-understand", "--out"]).arg(&plain));
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("in the clear"), "{stdout}");
     let (code, stdout, err) = out(kawan()
         .arg("--dir")
         .arg(a.dir.path())
@@ -84,6 +93,9 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
         .arg(&pass));
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("encrypted with age") && stdout.contains("the agency key"), "{stdout}");
+    let signer =
+        a.request("GET", "/api/v1/status", Some(&a.token)).call().json()["agency_key"].as_str().unwrap().to_string();
+    assert!(stdout.contains(&format!("--signer {signer}")), "{stdout}");
     let after = a.records();
     stop.store(true, Ordering::Relaxed);
     for w in writers {
@@ -94,6 +106,10 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     let bytes = std::fs::read(&file).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1"), "encrypted");
+    let title = b"Backed-up case";
+    assert!(!bytes.windows(title.len()).any(|w| w == title), "the case title is readable in the backup");
+    let plain_bytes = std::fs::read(&plain).unwrap();
+    assert!(plain_bytes.windows(title.len()).any(|w| w == title), "the check above can see a title");
     let (code, _, _) = out(kawan().arg("--dir").arg(a.dir.path()).args(["backup", "--out"]).arg(&file));
     assert_eq!(code, 2, "an existing file is never overwritten");
 
@@ -101,18 +117,24 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     let wrong = work.path().join("wrong");
     std::fs::write(&wrong, "not the passphrase at all\n").unwrap();
     let target = tempfile::tempdir().unwrap();
-    let (code, _, err) =
-        out(kawan().arg("--dir").arg(target.path()).arg("restore").arg(&file).arg("--passphrase-file").arg(&wrong));
+    let restore = |dir: &std::path::Path, pass: &std::path::Path| {
+        let mut cmd = kawan();
+        cmd.arg("--dir").arg(dir).arg("restore").arg(&file).arg("--passphrase-file").arg(pass);
+        cmd
+    };
+    let (code, _, err) = out(restore(target.path(), &wrong).args(["--signer", &signer]));
     assert_eq!(code, 2);
     assert!(err.contains("cannot decrypt"), "{err}");
-    let (code, stdout, err) = out(kawan()
-        .arg("--json")
-        .arg("--dir")
-        .arg(target.path())
-        .arg("restore")
-        .arg(&file)
-        .arg("--passphrase-file")
-        .arg(&pass));
+    // The archive is not trusted to say who made it.
+    let (code, _, err) = out(&mut restore(target.path(), &pass));
+    assert_eq!(code, 2);
+    assert!(err.contains("say who made the backup"), "{err}");
+    let someone = kawan_protocol::Keypair::from_secret_bytes([7; 32]).public().to_string();
+    let (code, _, err) = out(restore(target.path(), &pass).args(["--signer", &someone]));
+    assert_eq!(code, 2);
+    assert!(err.contains("not by a key you named"), "{err}");
+    assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "a refused restore leaves nothing");
+    let (code, stdout, err) = out(restore(target.path(), &pass).arg("--json").args(["--signer", &signer]));
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let restored = report["records"].as_u64().unwrap();
@@ -123,10 +145,19 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     assert_eq!(report["records"], report["manifest"]["entries"]["records/records"], "{report}");
     assert!(report["audit_entries"].as_u64().unwrap() > 40, "{report}");
     assert_eq!((report["cases"].as_u64(), report["key_restored"].as_bool()), (Some(1), Some(true)), "{report}");
-    let (code, _, err) =
-        out(kawan().arg("--dir").arg(a.dir.path()).arg("restore").arg(&file).arg("--passphrase-file").arg(&pass));
+    assert_eq!(report["operator_token_restored"], true, "{report}");
+    let (code, _, err) = out(restore(a.dir.path(), &pass).args(["--signer", &signer]));
     assert_eq!(code, 2);
     assert!(err.contains("is not empty"), "{err}");
+    // The plain backup restores too, against the network's genesis.
+    let target2 = tempfile::tempdir().unwrap();
+    let (code, stdout, err) =
+        out(kawan().arg("--dir").arg(target2.path()).arg("restore").arg(&plain).arg("--genesis").arg(&net.genesis));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stdout.contains("chain from the genesis verified") && stdout.contains("operator token not in the backup"),
+        "{stdout}"
+    );
 
     // The restored node takes the original's place, and catches up.
     net.stop(0);

@@ -28,18 +28,32 @@ pub struct BackupArgs {
     /// Where to write the backup (created mode 0600; must not exist).
     #[arg(long)]
     out: PathBuf,
-    /// Include the agency key (and the operator token file): the backup
-    /// must then be encrypted (--passphrase-file or --recipient).
+    /// Include the agency key (and the operator token file).
     #[arg(long)]
     include_key: bool,
     #[command(flatten)]
     secret: Secret,
+    /// Write the backup unencrypted. It holds cases, contacts, watchlists
+    /// and the audit log in the clear: only for a medium that is itself
+    /// encrypted and never leaves the agency.
+    #[arg(long)]
+    unencrypted_i_understand: bool,
 }
 
 #[derive(Args)]
 pub struct RestoreArgs {
-    /// The backup file (plain or age-encrypted).
+    /// The backup file (age-encrypted, or plain if written with
+    /// --unencrypted-i-understand).
     file: PathBuf,
+    /// The agency key that signed the backup (hex; `kawan backup` prints
+    /// it, `kawan status` shows the node's). Repeatable.
+    #[arg(long, value_name = "KEY")]
+    signer: Vec<String>,
+    /// Or: the network's genesis trust list, from your own copy (not the
+    /// backup's): the backup must be signed by a key of an agency in the
+    /// trust lists that chain from it.
+    #[arg(long, value_name = "FILE")]
+    genesis: Option<PathBuf>,
     /// For an encrypted backup: the passphrase on the first line of FILE.
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
@@ -59,23 +73,11 @@ fn passphrase(path: &Path) -> anyhow::Result<age::secrecy::SecretString> {
 
 pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let encrypt = a.secret.passphrase_file.is_some() || !a.secret.recipient.is_empty();
-    if a.include_key && !encrypt {
-        bail!(t!("backup-key-needs-encryption"));
+    if !encrypt && (a.include_key || !a.unencrypted_i_understand) {
+        bail!(t!("backup-needs-encryption"));
     }
-    let client = ctx.client()?;
-    // The node's archive, then (if asked) the key, re-packed into the output.
-    let mut plain = tempfile::tempfile().context(t!("backup-no-scratch"))?;
-    client.get_into("/api/v1/backup", &mut plain)?;
-    use std::io::Seek as _;
-    plain.rewind()?;
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode_0600()
-        .open(&a.out)
-        .with_context(|| t!("backup-cannot-create", path = a.out.display().to_string()))?;
-    let sink = if encrypt {
-        let encryptor = match &a.secret.passphrase_file {
+    let encryptor = if encrypt {
+        Some(match &a.secret.passphrase_file {
             Some(p) => age::Encryptor::with_user_passphrase(passphrase(p)?),
             None => {
                 let recipients = a
@@ -90,35 +92,39 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))?
             }
-        };
-        Sink::Age(encryptor.wrap_output(std::io::BufWriter::new(out))?)
+        })
     } else {
-        Sink::Plain(std::io::BufWriter::new(out))
+        None
     };
-    let mut tar = tar::Builder::new(sink);
-    let mut manifest = serde_json::Value::Null;
-    let mut archive = tar::Archive::new(plain);
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let name = entry.path()?.to_string_lossy().into_owned();
-        let mtime = entry.header().mtime().unwrap_or(0);
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes)?;
-        if name == "manifest.json" {
-            manifest = serde_json::from_slice(&bytes).unwrap_or_default();
-        }
-        kawan_node::backup::append_bytes(&mut tar, &name, &bytes, mtime)?;
-    }
-    if a.include_key {
+    let key = if a.include_key {
         let config = kawan_node::config::Config::load(&ctx.dir)?;
-        let key = std::fs::read(ctx.dir.join(&config.paths.key)).context(t!("backup-cannot-read-key"))?;
-        let now_s = kawan_node::clock::Clock::system().now_ms() / 1000;
-        kawan_node::backup::append_bytes(&mut tar, "agency.key", &key, now_s)?;
-        if let Ok(token) = std::fs::read(ctx.dir.join(kawan_node::node_dir::OPERATOR_TOKEN)) {
-            kawan_node::backup::append_bytes(&mut tar, kawan_node::node_dir::OPERATOR_TOKEN, &token, now_s)?;
+        Some(std::fs::read(ctx.dir.join(&config.paths.key)).context(t!("backup-cannot-read-key"))?)
+    } else {
+        None
+    };
+    // The node's archive is streamed straight into the (encrypted) output:
+    // nothing of it is written anywhere else, nor held in memory.
+    let client = ctx.client()?;
+    let archive = client.get_reader("/api/v1/backup")?;
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode_0600()
+        .open(&a.out)
+        .with_context(|| t!("backup-cannot-create", path = a.out.display().to_string()))?;
+    let sink = match encryptor {
+        Some(e) => Sink::Age(e.wrap_output(std::io::BufWriter::new(out))?),
+        None => Sink::Plain(std::io::BufWriter::new(out)),
+    };
+    let written = repack(archive, sink, key.as_deref(), &ctx.dir);
+    let manifest = match written {
+        Ok(m) => m,
+        Err(e) => {
+            // A partial file is not a backup.
+            let _ = std::fs::remove_file(&a.out);
+            return Err(e);
         }
-    }
-    tar.into_inner()?.finish()?;
+    };
     if ctx.json {
         output::json(&manifest);
     } else {
@@ -131,8 +137,40 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
             println!("{}", t!("backup-with-key"));
         }
         println!("{}", if encrypt { t!("backup-encrypted") } else { t!("backup-not-encrypted") });
+        println!("{}", t!("backup-signed", signer = manifest["signer"].as_str().unwrap_or("?")));
     }
     Ok(true)
+}
+
+/// Copies the node's archive entry by entry into `sink` (the manifest read
+/// on the way, for the summary), adds the key and operator token if asked,
+/// and finishes the file. Returns the manifest.
+fn repack(archive: impl Read, sink: Sink, key: Option<&[u8]>, dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let mut tar = tar::Builder::new(sink);
+    let mut manifest = serde_json::Value::Null;
+    let mut archive = tar::Archive::new(archive);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let name = entry.path()?.to_string_lossy().into_owned();
+        let mut header = entry.header().clone();
+        if name == "manifest.json" {
+            let mut bytes = Vec::new();
+            (&mut entry).take(4 << 20).read_to_end(&mut bytes)?;
+            manifest = serde_json::from_slice(&bytes).unwrap_or_default();
+            tar.append_data(&mut header, &name, bytes.as_slice())?;
+        } else {
+            tar.append_data(&mut header, &name, &mut entry)?;
+        }
+    }
+    if let Some(key) = key {
+        let now_s = kawan_node::clock::Clock::system().now_ms() / 1000;
+        kawan_node::backup::append_bytes(&mut tar, "agency.key", key, now_s)?;
+        if let Ok(token) = std::fs::read(dir.join(kawan_node::node_dir::OPERATOR_TOKEN)) {
+            kawan_node::backup::append_bytes(&mut tar, kawan_node::node_dir::OPERATOR_TOKEN, &token, now_s)?;
+        }
+    }
+    tar.into_inner()?.finish()?;
+    Ok(manifest)
 }
 
 pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
@@ -165,7 +203,22 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     } else {
         Box::new(file)
     };
-    let r = kawan_node::backup::restore(reader, target, kawan_node::clock::Clock::system())?;
+    let anchor = match (&a.genesis, a.signer.is_empty()) {
+        (Some(path), true) => {
+            let bytes = std::fs::read(path).with_context(|| t!("cannot-read", path = path.display().to_string()))?;
+            let genesis = kawan_protocol::SignedTrustList::from_bytes(&bytes)
+                .with_context(|| t!("restore-bad-genesis", path = path.display().to_string()))?;
+            kawan_node::backup::Anchor::Genesis(Box::new(genesis))
+        }
+        (None, false) => kawan_node::backup::Anchor::Keys(
+            a.signer
+                .iter()
+                .map(|k| k.parse().map_err(|_| anyhow::anyhow!(t!("restore-bad-signer", key = k.as_str()))))
+                .collect::<anyhow::Result<_>>()?,
+        ),
+        _ => bail!(t!("restore-needs-anchor")),
+    };
+    let r = kawan_node::backup::restore(reader, target, kawan_node::clock::Clock::system(), &anchor)?;
     if ctx.json {
         output::json(&serde_json::to_value(&r)?);
     } else {
@@ -174,6 +227,7 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         println!("  {}", t!("restore-records", n = r.records));
         println!("  {}", t!("restore-audit", n = r.audit_entries));
         println!("  {}", t!("restore-cases", n = r.cases));
+        println!("  {}", t!("restore-trust", n = r.trust_lists));
         println!("  {}", t!("restore-tokens", n = r.tokens));
         if r.key_restored {
             println!("  {}", t!("restore-key", dir = dir.as_str()));
@@ -182,6 +236,11 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
                 .map(|c| c.paths.key.display().to_string())
                 .unwrap_or_else(|_| kawan_node::node_dir::DEFAULT_KEY.to_string());
             println!("  {}", t!("restore-no-key", dir = dir.as_str(), key = key.as_str()));
+        }
+        if r.operator_token_restored {
+            println!("  {}", t!("restore-operator-token", dir = dir.as_str()));
+        } else {
+            println!("  {}", t!("restore-no-operator-token", dir = dir.as_str()));
         }
     }
     Ok(true)

@@ -170,9 +170,16 @@ impl Service {
             let path = work.path().join("backup.tar");
             let file = std::fs::File::create(&path).map_err(ServiceError::internal)?;
             let keys = s.own_keys().iter().map(|k| k.to_string()).collect();
-            let manifest =
-                crate::backup::write(&s.data, &dir, &s.config, keys, work.path(), std::io::BufWriter::new(file))
-                    .map_err(ServiceError::internal)?;
+            let manifest = crate::backup::write(
+                &s.data,
+                &dir,
+                &s.config,
+                &s.key,
+                keys,
+                work.path(),
+                std::io::BufWriter::new(file),
+            )
+            .map_err(ServiceError::internal)?;
             let file = std::fs::File::open(&path).map_err(ServiceError::internal)?;
             drop(work);
             let records = manifest.count("records", "records");

@@ -109,7 +109,7 @@ pub async fn audit_entries(
 }
 
 #[utoipa::path(get, path = "/api/v1/backup", tag = "admin",
-    responses((status = 200, content_type = "application/x-tar", description = "a consistent backup of the running node (operators): manifest.json, kawan.toml, genesis.trust, local.kv, records.kv; never the agency key (`kawan backup --include-key` adds it and encrypts)")),
+    responses((status = 200, content_type = "application/x-tar", description = "a consistent backup of the running node (operators): manifest.json (every file's BLAKE3 hash), manifest.sig (the agency key's signature over it), kawan.toml, genesis.trust, local.kv, records.kv; never the agency key (`kawan backup` encrypts, and adds it with --include-key)")),
     security(("bearer" = [])))]
 pub async fn backup(State(svc): Svc, caller: Caller) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
