@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kawan_node::{
     data_dir::DataDir,
-    store::{BulkItem, Cursor, IngestError, Ingested, PublishError, Query, Store},
+    store::{BulkItem, Cursor, IngestError, Ingested, PublishError, Query, Store, Withdrawn},
 };
 use kawan_protocol::*;
 use kawan_tests::fixtures::*;
@@ -577,19 +577,25 @@ fn a_node_without_the_history_takes_only_the_anchored_chain(e: Engine) {
     assert_eq!(ingest(&s.store, &genuine[0]).unwrap(), Ingested::Waiting(genuine[0].id));
     assert!(s.store.lookup(Kind::Phone, &phone(1), &ctx(), true).unwrap().unwrap().is_empty(), "unchecked: hidden");
     assert!(s.store.log_after(&Channel::Network, &old, 0, 10).unwrap().is_empty(), "unchecked: not served");
-    // The genuine record of slot 2 finds the fork there and waits.
+    // The genuine record of slot 2 finds the fork there and waits beside it.
     assert_eq!(ingest(&s.store, &genuine[1]).unwrap(), Ingested::Waiting(genuine[1].id));
     assert_eq!(ingest(&s.store, &rewrite).unwrap(), Ingested::Waiting(rewrite.id));
-    // The end arrives: the chain runs down, removes the fork it meets, and
-    // stops at the slot whose genuine record must be fetched again.
+    // The end arrives: the chain runs down and meets a fork where its link
+    // should be, with the link nowhere. A thief's placeholders would cost a
+    // pull each, so every unchecked record below goes too: one pull from
+    // the gap refills them.
     assert_eq!(ingest(&s.store, &genuine[3]).unwrap(), Ingested::New(genuine[3].id));
-    assert!(!s.store.contains(&rewrite.id).unwrap(), "the fork's bytes are gone");
-    assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 2, "slot 3 is a gap again");
+    assert!(!s.store.contains(&rewrite.id).unwrap() && !s.store.contains(&retract.id).unwrap());
+    assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 0);
+    // The pull, raced by the accomplice's fork: the link is chosen from
+    // the candidates, whichever arrived first.
+    assert_eq!(ingest(&s.store, &genuine[0]).unwrap(), Ingested::Waiting(genuine[0].id));
+    assert_eq!(ingest(&s.store, &retract).unwrap(), Ingested::Waiting(retract.id));
+    // (Slot 2's genuine record was still kept as a candidate.)
+    assert_eq!(ingest(&s.store, &genuine[1]).unwrap(), Ingested::Duplicate(genuine[1].id));
     assert_eq!(ingest(&s.store, &genuine[2]).unwrap(), Ingested::New(genuine[2].id));
     assert!(!s.store.contains(&retract.id).unwrap());
-    assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 1, "slot 2 is a gap again");
     assert!(void_off_chain(ingest(&s.store, &retract)), "the fork cannot come back");
-    assert_eq!(ingest(&s.store, &genuine[1]).unwrap(), Ingested::New(genuine[1].id));
     assert_eq!(s.store.head(&Channel::Network, &old).unwrap(), 4);
     shows_genuine_history(&s.store, &genuine);
     let served = s.store.log_after(&Channel::Network, &old, 0, 10).unwrap();
@@ -614,8 +620,49 @@ fn a_rotations_log_end_is_what_the_node_itself_signed(e: Engine) {
     let mine = s.store.publish(&me, &network(), phone_body(2), None).unwrap();
     let forged = signed(&me, Channel::Network, 3, Some(mine.id), phone_body(3));
     assert_eq!(ingest(&s.store, &forged).unwrap(), Ingested::New(forged.id));
-    let end = s.store.own_log_end(&Channel::Network, &me.public(), u64::MAX).unwrap();
+    let end = s.store.own_log_end(&Channel::Network, &me.public(), u64::MAX, true).unwrap();
     assert_eq!(end, Some((2, mine.id)));
+    // The node, unaware, goes on publishing on top of the thief's record:
+    // the end stays below the thief, whose record is no ancestor of it.
+    let next = s.store.publish(&me, &network(), phone_body(4), None).unwrap();
+    assert_eq!(next.record.header.prev, Some(forged.id));
+    let end = s.store.own_log_end(&Channel::Network, &me.public(), u64::MAX, true).unwrap();
+    assert_eq!(end, Some((2, mine.id)));
+    // A routine rotation (no thief) ends at what the log holds.
+    let end = s.store.own_log_end(&Channel::Network, &me.public(), u64::MAX, false).unwrap();
+    assert_eq!(end, Some((4, next.id)));
+
+    // Records from before the node kept its account (or received back
+    // after a restore) still count below its first own record.
+    let (_d, s) = open(e);
+    let earlier = chain(&me, 2, 10);
+    for v in &earlier {
+        ingest(&s.store, v).unwrap();
+    }
+    s.store.publish(&me, &network(), phone_body(12), None).unwrap();
+    let until = earlier[1].record.header.created_ms;
+    let end = s.store.own_log_end(&Channel::Network, &me.public(), until, true).unwrap();
+    assert_eq!(end, Some((2, earlier[1].id)));
+}
+
+/// A later list that moves a log's anchored end sorts the log again.
+fn a_moved_anchor_sorts_the_log_again(e: Engine) {
+    let (_d, s) = open(e);
+    let genuine = chain(&agency(2), 4, 1);
+    for v in &genuine {
+        ingest(&s.store, v).unwrap();
+    }
+    s.store.apply_trust_update(&rotated_after_theft(&genuine[3])).unwrap();
+    let mut list = rotated_after_theft(&genuine[2]).list().unwrap();
+    list.version = 3;
+    let mut v3 = SignedTrustList::new(&list).unwrap();
+    v3.sign(&agency(1));
+    s.store.apply_trust_update(&v3).unwrap();
+    let last = s.store.get(&genuine[3].id).unwrap().unwrap();
+    assert!(matches!(s.store.withdrawal(&last).unwrap(), Some(Withdrawn::Void(Void::BeyondLogEnd { .. }))));
+    let first = s.store.get(&genuine[0].id).unwrap().unwrap();
+    assert_eq!(s.store.withdrawal(&first).unwrap(), None);
+    shows_genuine_history(&s.store, &genuine);
 }
 
 /// Every behaviour above, on each engine.
@@ -652,4 +699,5 @@ on_every_engine!(
     forks_below_an_anchored_end_are_void_and_flag_nobody,
     a_node_without_the_history_takes_only_the_anchored_chain,
     a_rotations_log_end_is_what_the_node_itself_signed,
+    a_moved_anchor_sorts_the_log_again,
 );

@@ -44,7 +44,9 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
         None => Clock::system().now_ms(),
     };
     let ends: OwnLogEnds = serde_json::from_value(
-        ctx.client()?.get(&format!("/api/v1/keys/log-ends?until_ms={until_ms}")).context(t!("asking-the-node"))?,
+        ctx.client()?
+            .get(&format!("/api/v1/keys/log-ends?until_ms={until_ms}&compromised={}", compromised_at.is_some()))
+            .context(t!("asking-the-node"))?,
     )?;
     let Some(member) = ends.member.clone() else {
         bail!(t!("key-not-listed", key = ends.key.to_string()));

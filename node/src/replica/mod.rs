@@ -530,6 +530,13 @@ impl Replica {
         let mut new = Vec::new();
         for (r, result) in job.records.into_iter().zip(results) {
             self.storing.remove(&r.id);
+            if matches!(result, Ok(Ingested::Waiting(_)) | Err(_)) {
+                // Judged for good (waiting for a retired key's chain, or
+                // refused): asking again would get the same answer. (A
+                // duplicate's entry goes when the copy that was new spreads:
+                // it names who announced it.)
+                self.missing.remove(&kawan_protocol::sync::short_id(&r.id));
+            }
             match result {
                 Ok(i) if i.is_new() => {
                     self.stats.stored += 1;

@@ -217,8 +217,15 @@ impl Replica {
             let Ok(Some(r)) = self.store.get(&id) else { continue };
             let channel = &r.record.header.channel;
             let path = if *channel == Channel::Network { Path::Gossip } else { Path::Relay };
+            // A fork of a current key's log spreads as proof; one that is
+            // void, or waits for a retired key's chain, spreads nowhere.
+            let withdrawn = self
+                .store
+                .withdrawal(&r)
+                .map_or(true, |w| w.is_some_and(|w| !matches!(w, crate::store::Withdrawn::Fork)));
             if !Self::eligible(trust.as_deref(), channel, &r.record.header.author, self.now)
                 || trust.as_deref().is_some_and(|t| t.vouches(&r.record.header, self.now).is_err())
+                || withdrawn
                 || !self.policy_allows(trust.as_deref(), &from, channel, path)
             {
                 continue;

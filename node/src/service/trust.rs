@@ -91,14 +91,19 @@ impl Service {
     /// retired key's logs end exactly there: nothing it signs later counts,
     /// whatever time it claims, and nothing in those slots but that record
     /// and its ancestors (operators).
-    pub async fn own_log_ends(self: &Arc<Self>, caller: Caller, until_ms: u64) -> Result<OwnLogEnds, ServiceError> {
+    pub async fn own_log_ends(
+        self: &Arc<Self>,
+        caller: Caller,
+        until_ms: u64,
+        compromised: bool,
+    ) -> Result<OwnLogEnds, ServiceError> {
         caller.require(crate::local::tokens::Role::Operator)?;
         self.run(move |s| {
             let me = s.key.public();
             let store = &s.data.store;
             let mut ends = Vec::new();
             for head in store.heads(None)?.into_iter().filter(|h| h.author == me) {
-                let end = store.own_log_end(&head.channel, &me, until_ms)?;
+                let end = store.own_log_end(&head.channel, &me, until_ms, compromised)?;
                 ends.push(kawan_protocol::LogEnd {
                     channel: head.channel,
                     seq: end.map_or(0, |(seq, _)| seq),
@@ -106,7 +111,7 @@ impl Service {
                 });
             }
             let member = store.trust().and_then(|t| t.member_by_key(&me).map(|m| m.id.clone()));
-            s.audit_read(&caller, "key.log_ends", &format!("until {until_ms}"))?;
+            s.audit_read(&caller, "key.log_ends", &format!("until {until_ms}, compromised {compromised}"))?;
             Ok(OwnLogEnds { member, key: me, until_ms, ends })
         })
         .await

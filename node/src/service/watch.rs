@@ -166,6 +166,10 @@ impl Service {
         let mut raised = Vec::new();
         for id in ids {
             let Some(r) = self.data.store.get(id)? else { continue };
+            // A fork or a record that waits for a retired key's chain raises nothing.
+            if self.data.store.is_withdrawn(&r)? {
+                continue;
+            }
             let h = &r.record.header;
             let shown = Item::Record { channel: &h.channel, tlp: r.record.body.tlp() };
             if !self.allows(shown, Recipient::Analyst, Path::System) {

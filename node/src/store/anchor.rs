@@ -21,6 +21,11 @@
 
 use kawan_protocol::{AgencyKey, Channel, Header, RecordId, Verified, Void};
 
+/// Records kept per slot of an unchecked log besides its holder: enough
+/// for the genuine one to be among them while an accomplice relays forks,
+/// few enough that forks cannot grow the store.
+const MAX_CANDIDATES: usize = 3;
+
 use super::{
     LogState, Store, StoreError, StoredRecord,
     commit::Pending,
@@ -84,44 +89,52 @@ impl Store {
     }
 
     /// Where this node's own log by `author` (its key) on `channel` stood
-    /// at `until_ms`: the last record it published itself at or before
-    /// then, by seq and id (a rotation's anchor). Read from its own account
-    /// of what it signed (`O` keys), so a thief's backdated record that
-    /// reached this store never becomes the end.
+    /// at `until_ms`, by seq and id: a rotation's anchor.
+    ///
+    /// After a theft (`compromised`), only records this node published
+    /// itself count (its `O` keys; below the first of them, records stored
+    /// before this account was kept): the end is the highest such record at
+    /// or before `until_ms` whose whole chain down through `prev` is this
+    /// node's own. A thief's record in the log — backdated, or one this
+    /// node went on to chain to — is never an ancestor of the end. A
+    /// routine rotation (no thief) ends at what the log holds.
     pub fn own_log_end(
         &self,
         channel: &Channel,
         author: &AgencyKey,
         until_ms: u64,
+        compromised: bool,
     ) -> Result<Option<(u64, RecordId)>, StoreError> {
-        let mut kept_account = false;
-        for item in self.scan_prefix(&keys::own_of(channel, author), true) {
+        let mut own = std::collections::BTreeMap::new();
+        for item in self.scan_prefix(&keys::own_of(channel, author), false) {
             let (k, v) = item?;
-            kept_account = true;
             let seq = k
                 .len()
                 .checked_sub(8)
                 .and_then(|at| keys::u64_be(&k[at..]))
                 .ok_or_else(|| super::corrupt("own key"))?;
-            let id = RecordId(v.as_slice().try_into().map_err(|_| super::corrupt("own value"))?);
-            if self.get(&id)?.is_some_and(|r| r.record.header.created_ms <= until_ms) {
-                return Ok(Some((seq, id)));
+            own.insert(seq, RecordId(v.as_slice().try_into().map_err(|_| super::corrupt("own value"))?));
+        }
+        let first_own = own.keys().next().copied().unwrap_or(u64::MAX);
+        let head = self.log_state(channel, author)?.max;
+        let (mut end, mut prev) = (None, None);
+        for seq in 1..=head {
+            let ours = match own.get(&seq) {
+                Some(id) => Some(*id),
+                None if !compromised || seq < first_own => self.log_slot(channel, author, seq)?,
+                None => None,
+            };
+            let Some(id) = ours else { break };
+            let Some(r) = self.get(&id)? else { break };
+            if r.record.header.prev != prev {
+                break;
             }
-        }
-        if kept_account {
-            return Ok(None);
-        }
-        // A store from before this account was kept: the log's slots.
-        let mut seq = self.head(channel, author)?;
-        while seq > 0 {
-            if let Some(id) = self.log_slot(channel, author, seq)?
-                && self.get(&id)?.is_some_and(|r| r.record.header.created_ms <= until_ms)
-            {
-                return Ok(Some((seq, id)));
+            if r.record.header.created_ms <= until_ms {
+                end = Some((seq, id));
             }
-            seq -= 1;
+            prev = Some(id);
         }
-        Ok(None)
+        Ok(end)
     }
 
     /// The first seq of a log this node may serve or advertise: 1, or for
@@ -182,14 +195,33 @@ impl Store {
             self.extend_chain(&h.channel, &h.author, h.seq, state, p)?;
             return Ok(Ingested::New(v.id));
         }
-        // Below a link not yet held: keep the first candidate in the slot
-        // (never a flag: the chain decides, not arrival order).
+        // Below a link not yet held: the first candidate takes the slot, a
+        // few more wait beside it as forks (never a flag: the chain decides
+        // between them, not arrival order).
         if self.slot_id(&h.channel, &h.author, h.seq, p)?.is_some() {
+            if self.candidates_at(&h.channel, &h.author, h.seq, p)? < MAX_CANDIDATES {
+                self.put_record(v, p);
+                p.insert(keys::equivocation(&h.channel, &h.author, h.seq, &v.id), Vec::new());
+            }
             return Ok(Ingested::Waiting(v.id));
         }
         self.put_record(v, p);
         self.take_slot(&h.channel, &h.author, h.seq, &v.id, state, p)?;
         Ok(Ingested::Waiting(v.id))
+    }
+
+    /// How many candidates wait beside a slot's holder (forks kept).
+    fn candidates_at(&self, channel: &Channel, author: &AgencyKey, seq: u64, p: &Pending) -> Result<usize, StoreError> {
+        let prefix = keys::equivocations_at(channel, author, seq);
+        let staged = p.staged_with_prefix(&prefix);
+        let mut n = staged.iter().filter(|(_, written)| *written).count();
+        for item in self.scan_prefix(&prefix, false) {
+            let (k, _) = item?;
+            if !staged.iter().any(|(s, _)| *s == k) {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// The id the chain expects one below `low`: the end record while
@@ -211,7 +243,11 @@ impl Store {
 
     /// Extends the checked chain down from `low` through the links already
     /// held (in their slot, or kept as a fork before the rotation), removes
-    /// a slot holder the chain contradicts, and records the new watermark.
+    /// every other record of the slots it checks, and records the new
+    /// watermark. Where the chain meets a record that contradicts it and
+    /// the genuine one is not held, it drops every unchecked record below
+    /// too: a thief's placeholders would otherwise cost one pull each, and
+    /// one pull from the gap refills them all.
     fn extend_chain(
         &self,
         channel: &Channel,
@@ -220,34 +256,76 @@ impl Store {
         state: &mut LogState,
         p: &mut Pending,
     ) -> Result<(), StoreError> {
+        self.checked(channel, author, low, p)?;
         while low > 1 {
             let Some(prev) = self.slot_header(p, channel, author, low)?.and_then(|h| h.prev) else { break };
             let below = low - 1;
             let held = self.slot_id(channel, author, below, p)?;
-            if held == Some(prev) {
-                low = below;
-                continue;
+            if held != Some(prev) {
+                if let Some(fork) = held {
+                    self.purge(&fork, state, p)?;
+                }
+                if self.read(p, &keys::record(&prev))?.is_none() {
+                    if held.is_some() {
+                        self.drop_unchecked_below(channel, author, below, state, p)?;
+                    }
+                    break;
+                }
+                // The genuine record was kept as a fork (it arrived second).
+                p.remove(keys::equivocation(channel, author, below, &prev));
+                self.take_slot(channel, author, below, &prev, state, p)?;
             }
-            if let Some(fork) = held {
-                self.purge(&fork, state, p)?;
-            }
-            if self.read(p, &keys::record(&prev))?.is_none() {
-                break;
-            }
-            // The genuine record was kept as a fork (it arrived second).
-            p.remove(keys::equivocation(channel, author, below, &prev));
-            self.take_slot(channel, author, below, &prev, state, p)?;
             low = below;
+            self.checked(channel, author, low, p)?;
         }
         p.insert(keys::anchored(channel, author), low.to_be_bytes().to_vec());
         Ok(())
     }
 
-    /// Sorts a log that the trust list in force has just anchored: the end
-    /// record and its held ancestors take their slots (from forks kept as
-    /// proof if need be), contradicting records and every other fork at or
-    /// above the watermark are removed, and the old key is no longer
-    /// flagged. Runs once per log (the watermark marks it done).
+    /// The slot `seq` now holds a checked link: every fork kept for it is
+    /// void, and a link that was stored unchecked in an earlier batch joins
+    /// the receive-order feed now (it was in no feed or view until now).
+    fn checked(&self, channel: &Channel, author: &AgencyKey, seq: u64, p: &mut Pending) -> Result<(), StoreError> {
+        let Some(id) = self.slot_id(channel, author, seq, p)? else { return Ok(()) };
+        let mut forks = Vec::new();
+        for item in self.scan_prefix(&keys::equivocations_at(channel, author, seq), false) {
+            let (k, _) = item?;
+            forks.push(keys::trailing_id(&k).ok_or_else(|| super::corrupt("equivocation key"))?);
+        }
+        let mut state = LogState::default();
+        for fork in forks.into_iter().filter(|f| *f != id) {
+            // A fork never holds a slot, so the log state is untouched.
+            self.purge(&fork, &mut state, p)?;
+        }
+        if !p.ids.contains(&id) {
+            p.added.extend_from_slice(&id.0);
+        }
+        Ok(())
+    }
+
+    /// Removes every record below `seq` that waits unchecked in its slot.
+    fn drop_unchecked_below(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        seq: u64,
+        state: &mut LogState,
+        p: &mut Pending,
+    ) -> Result<(), StoreError> {
+        for s in 1..seq {
+            if let Some(id) = self.slot_id(channel, author, s, p)? {
+                self.purge(&id, state, p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sorts each log the trust list in force anchors, once per anchor: the
+    /// end record and its held ancestors take their slots (from forks kept
+    /// as proof if need be), contradicting records and the forks of checked
+    /// slots are removed, and the old key is no longer flagged. The `S` key
+    /// marks a log sorted for its anchor, so a crash, a failed sort or a
+    /// later list that moves the end sorts it again.
     pub(super) fn reanchor(&self) -> Result<(), StoreError> {
         let Some(trust) = self.trust() else { return Ok(()) };
         let mut logs = Vec::new();
@@ -255,7 +333,7 @@ impl Store {
             for r in &m.retired_keys {
                 for e in &r.last_seqs {
                     if let Some(id) = e.id
-                        && !self.contains_key(&keys::anchored(&e.channel, &r.key))?
+                        && self.get_key(&keys::sorted(&e.channel, &r.key))? != Some(sorted_value(e.seq, &id))
                     {
                         logs.push((e.channel.clone(), r.key, e.seq, id));
                     }
@@ -285,6 +363,9 @@ impl Store {
             Some(s) => *s,
             None => self.log_state(channel, author)?,
         };
+        // From scratch: whatever was checked against another end (or in a
+        // batch that raced this list in) is checked again.
+        p.remove(keys::anchored(channel, author));
         let held = self.slot_id(channel, author, end, p)?;
         let top = if held == Some(end_id) {
             true
@@ -319,6 +400,7 @@ impl Store {
             }
         }
         p.remove(keys::flagged(author));
+        p.insert(keys::sorted(channel, author), sorted_value(end, &end_id));
         p.logs.insert((channel.clone(), *author), state);
         Ok(())
     }
@@ -350,4 +432,10 @@ impl Store {
         state.max = state.max.max(seq);
         self.advance_head(channel, author, state, p)
     }
+}
+
+fn sorted_value(end: u64, id: &RecordId) -> Vec<u8> {
+    let mut v = end.to_be_bytes().to_vec();
+    v.extend_from_slice(&id.0);
+    v
 }

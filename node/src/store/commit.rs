@@ -105,6 +105,14 @@ impl Store {
         }
     }
 
+    /// Whether a key will exist once `p` commits (without reading its value).
+    pub(super) fn will_contain(&self, p: &Pending, k: &[u8]) -> Result<bool, StoreError> {
+        match p.staged(k) {
+            Some(v) => Ok(v.is_some()),
+            None => self.contains_key(k),
+        }
+    }
+
     /// Stages `stage` into the next group commit and returns its output once
     /// that commit is durable, or the commit's error.
     pub(super) fn group_commit<T: Send + 'static>(

@@ -316,7 +316,7 @@ impl Store {
         // its seq is stored yet, so it cannot be a duplicate or take an
         // occupied slot, and no store read is needed.
         let fresh = h.seq > state.max;
-        if !fresh && (p.ids.contains(&v.id) || self.read(p, &keys::record(&v.id))?.is_some()) {
+        if !fresh && (p.ids.contains(&v.id) || self.will_contain(p, &keys::record(&v.id))?) {
             return Ok(Ingested::Duplicate(v.id));
         }
         if source == Source::Peer {
@@ -339,7 +339,7 @@ impl Store {
         // way, and queries apply the rules. A record's fate never depends on
         // arrival order, so no log stalls behind it.
         let slot = keys::log(&h.channel, &h.author, h.seq);
-        let occupied = !fresh && self.read(p, &slot)?.is_some();
+        let occupied = !fresh && self.will_contain(p, &slot)?;
         if occupied && self.has_equivocation_proof(&h.channel, &h.author, h.seq, p)? {
             return Ok(Ingested::Ignored(v.id));
         }
@@ -375,7 +375,7 @@ impl Store {
         p: &Pending,
     ) -> Result<(), StoreError> {
         while state.head < state.max {
-            if self.read(p, &keys::log(channel, author, state.head + 1))?.is_some() {
+            if self.will_contain(p, &keys::log(channel, author, state.head + 1))? {
                 state.head += 1;
             } else {
                 break;

@@ -21,6 +21,7 @@
 //! | `state` | `E` | channel 0 author seq id | — (an equivocating second record) |
 //! | `state` | `Q` | author | — (author flagged as equivocating) |
 //! | `state` | `W` | channel 0 author | lowest seq(8) of a retired key's anchored chain held (`anchor.rs`) |
+//! | `state` | `S` | channel 0 author | end seq(8) ‖ end id: the anchor this log was last sorted for (`anchor.rs`) |
 //! | `state` | `O` | channel 0 author seq | id (a record this node published: its own account of what it signed) |
 //! | `trust` | `v` | version | signed trust list |
 //! | `trust` | `c` | `current` | version in force (8) |
@@ -44,6 +45,7 @@ pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
 pub const ANCHORED: u8 = b'W';
 pub const OWN: u8 = b'O';
+pub const SORTED: u8 = b'S';
 pub const COUNT: u8 = b'N';
 pub const META: u8 = b'M';
 pub const TRUST: u8 = b'v';
@@ -60,7 +62,7 @@ pub fn space(ns: u8) -> Space {
         HEAD => "heads",
         VALUE | KIND | TYPOLOGY | REFERRED => "index",
         ADDED => "added",
-        REF | EQUIVOCATION | FLAGGED | ANCHORED | OWN => "state",
+        REF | EQUIVOCATION | FLAGGED | ANCHORED | OWN | SORTED => "state",
         TRUST | b'c' => "trust",
         _ => "meta",
     }
@@ -87,7 +89,7 @@ pub fn record(id: &RecordId) -> Vec<u8> {
     cat(RECORD, &[&id.0])
 }
 
-/// `channel 0 author`: the log prefix shared by `L`, `E`, `H`, `W` and `O` keys.
+/// `channel 0 author`: the log prefix shared by `L`, `E`, `H`, `W`, `S` and `O` keys.
 fn log_prefix(ns: u8, channel: &Channel, author: &AgencyKey) -> Vec<u8> {
     cat(ns, &[channel.to_string().as_bytes(), &[0], &author.0])
 }
@@ -118,6 +120,18 @@ pub fn equivocations_of(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
 /// `W` key: how far down a retired key's anchored chain this node holds.
 pub fn anchored(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
     log_prefix(ANCHORED, channel, author)
+}
+
+/// `S` key: the anchor a retired key's log was last sorted for.
+pub fn sorted(channel: &Channel, author: &AgencyKey) -> Vec<u8> {
+    log_prefix(SORTED, channel, author)
+}
+
+/// Prefix of the `E` keys of one log slot.
+pub fn equivocations_at(channel: &Channel, author: &AgencyKey, seq: u64) -> Vec<u8> {
+    let mut k = log_prefix(EQUIVOCATION, channel, author);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
 }
 
 /// Prefix of the `O` keys of one of this node's own logs.

@@ -212,12 +212,18 @@ impl Store {
 
     /// Ids of the records (originals and revisions) carrying `value` (normal form).
     pub fn ids_with_value(&self, kind: Kind, value: &str) -> Result<Vec<RecordId>, StoreError> {
-        self.scan_prefix(&keys::value_prefix(kind, value), false)
-            .map(|item| {
-                let (k, _) = item?;
-                keys::trailing_id(&k).ok_or_else(|| corrupt("value key"))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for item in self.scan_prefix(&keys::value_prefix(kind, value), false) {
+            let (k, _) = item?;
+            let id = keys::trailing_id(&k).ok_or_else(|| corrupt("value key"))?;
+            // Forks, void records and unchecked ones carry nothing.
+            if let Some(r) = self.get(&id)?
+                && !self.is_withdrawn(&r)?
+            {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
     fn lookup_normal(&self, kind: Kind, value: &str, include_retracted: bool) -> Result<Vec<Hit>, StoreError> {

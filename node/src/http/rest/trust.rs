@@ -129,15 +129,19 @@ pub async fn peers(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<a
 pub struct LogEndsParams {
     /// The instant (Unix ms) the current key's validity should end.
     pub until_ms: u64,
+    /// The key was stolen: count only records this node published itself,
+    /// whose whole chain is its own.
+    #[serde(default)]
+    pub compromised: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/keys/log-ends", tag = "trust", params(LogEndsParams),
-    responses((status = 200, body = crate::service::OwnLogEnds, description = "per channel, the last record this agency's key signed at or before until_ms (for `kawan key rotate`)")),
+    responses((status = 200, body = crate::service::OwnLogEnds, description = "per channel, the last record (seq and id) this agency's key signed at or before until_ms (for `kawan key rotate`); with compromised=true, only records this node published itself, whose whole chain is its own")),
     security(("bearer" = [])))]
 pub async fn log_ends(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     axum::extract::Query(p): axum::extract::Query<LogEndsParams>,
 ) -> Result<axum::Json<crate::service::OwnLogEnds>, ApiError> {
-    Ok(axum::Json(svc.own_log_ends(caller, p.until_ms).await?))
+    Ok(axum::Json(svc.own_log_ends(caller, p.until_ms, p.compromised).await?))
 }
