@@ -205,7 +205,7 @@ pub fn deconflict(data: &[u8]) {
         Blinded, BOUNDS, EvalRequest, Filter, FilterBytes, FilterNotice, HolderKey, Request, Response,
     };
     let Some((&mode, rest)) = data.split_first() else { return };
-    let key = || HolderKey::derive(&[3; 32], &fixtures::network(), 7);
+    let key = || HolderKey::derive(&[3; 32], &fixtures::network(), 7, 1);
     let look_up = |f: &Filter| (0..64u64).filter(|t| f.contains(t.wrapping_mul(0x9E37_79B9_7F4A_7C15))).count();
     match mode % 3 {
         0 => {
@@ -329,7 +329,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         use kawan_protocol::deconflict::{
             Blinded, EvalRequest, Filter, FilterNotice, HolderKey, Request, Response, Signed, oprf_input,
         };
-        if let Ok(key) = HolderKey::derive(&[3; 32], &fixtures::network(), 7) {
+        if let Ok(key) = HolderKey::derive(&[3; 32], &fixtures::network(), 7, 1) {
             let inputs: Vec<Vec<u8>> = (0..3).map(|n| oprf_input(Kind::Phone, &fixtures::phone(n))).collect();
             let tags: Vec<u64> = inputs.iter().filter_map(|i| key.tag(i).ok()).collect();
             let filter = Filter::build(tags).map(|f| f.to_wire()).ok();
@@ -341,8 +341,9 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
                     epoch: 7,
                     created_ms: 1_764_000_000_000,
                     nonce: serde_bytes::ByteBuf::from(vec![1; 16]),
+                    version: 1,
                     purpose: "fuzz".into(),
-                    case_ref: Some("OP-1".into()),
+                    case_tag: Some("0123456789abcdef0123456789abcdef".into()),
                     analyst: "a".into(),
                     blinded: serde_bytes::ByteBuf::from(blinded.elements.clone()),
                 };

@@ -54,6 +54,13 @@ pub struct Deconfliction {
     pub contact: Option<String>,
     /// Values one agency may have tested here per hour.
     pub rate_per_hour: u64,
+    /// Values all agencies together may have tested here per hour (so
+    /// members cannot pool their allowances).
+    pub global_per_hour: u64,
+    /// Filter fetches one agency may make here per hour.
+    pub filters_per_hour: u64,
+    /// Contact requests one agency may send here per hour.
+    pub contacts_per_hour: u64,
     /// How long one OPRF key lives (filters are rebuilt per epoch).
     pub epoch_secs: u64,
 }
@@ -67,6 +74,9 @@ impl Default for Deconfliction {
             watchlist: false,
             contact: None,
             rate_per_hour: 10_000,
+            global_per_hour: 40_000,
+            filters_per_hour: 30,
+            contacts_per_hour: 20,
             epoch_secs: 86_400,
         }
     }
@@ -184,10 +194,10 @@ impl Config {
             }
         }
         let d = &config.deconfliction;
-        if d.epoch_secs < 1 || d.rate_per_hour < 1 {
+        if [d.epoch_secs, d.rate_per_hour, d.global_per_hour, d.filters_per_hour, d.contacts_per_hour].contains(&0) {
             return Err(ConfigError::Invalid {
                 path,
-                message: "deconfliction.epoch_secs and deconfliction.rate_per_hour must be at least 1".into(),
+                message: "deconfliction.epoch_secs, rate_per_hour, global_per_hour, filters_per_hour and contacts_per_hour must be at least 1".into(),
             });
         }
         Ok(config)
@@ -255,8 +265,14 @@ watchlist = {dc_watch}
 # Shown to an agency with a hit, for its follow-up.
 {dc_contact}
 # Values one agency may test here per hour; each request is signed, logged
-# in the audit log with its purpose, and refused beyond this.
+# in the audit log with its purpose, and refused beyond this. The allowances
+# are kept across restarts and key rotations (per member).
 rate_per_hour = {dc_rate}
+# Values all agencies together may test here per hour.
+global_per_hour = {dc_global}
+# Filter fetches and contact requests one agency may send here per hour.
+filters_per_hour = {dc_filters}
+contacts_per_hour = {dc_contacts}
 # Lifetime of one OPRF key and filter.
 epoch_secs = {dc_epoch}
 "#,
@@ -291,6 +307,9 @@ epoch_secs = {dc_epoch}
                 None => "# contact = \"Duty desk, +44 7700 900123, osint-desk@agency.example\"".to_string(),
             },
             dc_rate = self.deconfliction.rate_per_hour,
+            dc_global = self.deconfliction.global_per_hour,
+            dc_filters = self.deconfliction.filters_per_hour,
+            dc_contacts = self.deconfliction.contacts_per_hour,
             dc_epoch = self.deconfliction.epoch_secs,
         );
         crate::files::write_atomic(&path, text.as_bytes(), 0o600).map_err(|source| ConfigError::Write { path, source })

@@ -42,7 +42,7 @@ fn main() {
     println!("ed25519 verification, one core (baseline): {verify:.0} /s");
 
     let network = NetworkId::new("kawan-bench").unwrap();
-    let holder = HolderKey::derive(&[7; 32], &network, 20_000).unwrap();
+    let holder = HolderKey::derive(&[7; 32], &network, 20_000, 1).unwrap();
     let batch = values(1_000);
 
     // The asker: blinding a case's 1,000 values.

@@ -19,7 +19,7 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_bytes::ByteBuf;
 use voprf::{BlindedElement, EvaluationElement, Group as _, Proof, Ristretto255, VoprfClient, VoprfServer};
-use xorf::{BinaryFuse8, BinaryFuse16, Descriptor, Filter as _};
+use xorf::{BinaryFuse16, Descriptor, Filter as _};
 
 use crate::{
     AgencyKey, CborError, Keypair, Kind, NetworkId, Sig, cbor,
@@ -38,16 +38,12 @@ const KEY_INFO: &[u8] = b"kawan/deconflict/key/v1";
 pub const MAX_VALUES_PER_REQUEST: usize = 1_000;
 /// A ristretto255 element, as sent.
 pub const ELEMENT_BYTES: usize = 32;
-/// A filter's fingerprints: room for 1.3 M values at 8 bits each.
+/// A filter's fingerprints: room for 1.3 M values at 16 bits each.
 pub const MAX_FILTER_BYTES: usize = 3 * 1024 * 1024;
 /// One deconfliction message.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// How far a request's time may be from the holder's clock.
 pub const REQUEST_WINDOW_MS: u64 = 5 * 60 * 1000;
-/// Above this many values a filter uses 8-bit fingerprints (false-positive
-/// rate 1/256) to stay within 1.5 MB at a million values; below, 16-bit
-/// (1/65,536).
-pub const FUSE16_MAX_VALUES: usize = 600_000;
 
 /// Bounds for every deconfliction message and signed body.
 pub const BOUNDS: Bounds =
@@ -99,17 +95,26 @@ fn oprf(e: voprf::Error) -> DeconflictError {
     DeconflictError::Oprf(format!("{e:?}"))
 }
 
-/// A holder's OPRF key for one epoch, derived from the holder's secret:
-/// nothing per epoch needs storing, and yesterday's key is gone with
-/// yesterday's epoch number from every request the holder still accepts.
+/// A holder's OPRF key for one filter: one epoch and one version of what
+/// it holds, derived from the holder's secret. Nothing per key needs
+/// storing; and because a new filter version has a new key, an asker's
+/// evaluated values from before say nothing about the new filter: to test
+/// them again it must ask again, metered and in the holder's log (it
+/// cannot watch a holder open a case on a number unseen).
 pub struct HolderKey(VoprfServer<Ristretto255>);
 
 impl HolderKey {
-    pub fn derive(secret: &[u8; 32], network: &NetworkId, epoch: u64) -> Result<HolderKey, DeconflictError> {
+    pub fn derive(
+        secret: &[u8; 32],
+        network: &NetworkId,
+        epoch: u64,
+        version: u64,
+    ) -> Result<HolderKey, DeconflictError> {
         let mut info = KEY_INFO.to_vec();
         info.extend_from_slice(network.as_str().as_bytes());
         info.push(0);
         info.extend_from_slice(&epoch.to_be_bytes());
+        info.extend_from_slice(&version.to_be_bytes());
         VoprfServer::new_from_seed(secret, &info).map(HolderKey).map_err(oprf)
     }
 
@@ -220,11 +225,11 @@ impl Blinded {
     }
 }
 
-/// A set of PRF outputs, as a binary fuse filter: ~9 or ~18 bits a value.
+/// A set of PRF outputs, as a binary fuse filter with 16-bit fingerprints
+/// (~18 bits a value, a false hit 1 in 65,536).
 #[derive(Debug, Clone)]
 pub enum Filter {
     Empty,
-    Fuse8(BinaryFuse8),
     Fuse16(BinaryFuse16),
 }
 
@@ -233,7 +238,7 @@ pub enum Filter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterBytes {
-    /// 0 (empty), 8 or 16.
+    /// 0 (empty) or 16 (8-bit filters are refused: too many false hits).
     pub bits: u8,
     pub seed: u64,
     pub segment_length: u32,
@@ -250,17 +255,16 @@ impl Filter {
         if tags.is_empty() {
             return Ok(Filter::Empty);
         }
-        if tags.len() <= FUSE16_MAX_VALUES {
-            BinaryFuse16::try_from(&tags).map(Filter::Fuse16).map_err(DeconflictError::Filter)
-        } else {
-            BinaryFuse8::try_from(&tags).map(Filter::Fuse8).map_err(DeconflictError::Filter)
-        }
+        // 16-bit fingerprints at every size: a false hit (1 in 65,536 per
+        // value) leads an analyst to a contact request that discloses the
+        // value to an agency that holds nothing, so 8 bits (1 in 256) is
+        // never worth the smaller filter.
+        BinaryFuse16::try_from(&tags).map(Filter::Fuse16).map_err(DeconflictError::Filter)
     }
 
     pub fn contains(&self, tag: u64) -> bool {
         match self {
             Filter::Empty => false,
-            Filter::Fuse8(f) => f.contains(&tag),
             Filter::Fuse16(f) => f.contains(&tag),
         }
     }
@@ -269,7 +273,6 @@ impl Filter {
     pub fn size_bytes(&self) -> usize {
         match self {
             Filter::Empty => 0,
-            Filter::Fuse8(f) => f.fingerprints.len(),
             Filter::Fuse16(f) => f.fingerprints.len() * 2,
         }
     }
@@ -277,7 +280,6 @@ impl Filter {
     pub fn to_wire(&self) -> FilterBytes {
         let (bits, d, fingerprints) = match self {
             Filter::Empty => (0, None, vec![]),
-            Filter::Fuse8(f) => (8, Some(&f.descriptor), f.fingerprints.to_vec()),
             Filter::Fuse16(f) => {
                 (16, Some(&f.descriptor), f.fingerprints.iter().flat_map(|x| x.to_le_bytes()).collect())
             }
@@ -298,9 +300,8 @@ impl Filter {
     pub fn from_wire(w: &FilterBytes) -> Result<Filter, DeconflictError> {
         let width = match w.bits {
             0 if w.fingerprints.is_empty() => return Ok(Filter::Empty),
-            8 => 1usize,
-            16 => 2,
-            _ => return Err(DeconflictError::Filter("fingerprints must be 8 or 16 bits")),
+            16 => 2usize,
+            _ => return Err(DeconflictError::Filter("fingerprints must be 16 bits")),
         };
         let (len, count_len) = (w.segment_length, w.segment_count_length);
         if !len.is_power_of_two() || len > 1 << 18 || w.segment_length_mask != len - 1 {
@@ -322,12 +323,8 @@ impl Filter {
             segment_length_mask: w.segment_length_mask,
             segment_count_length: count_len,
         };
-        Ok(if width == 1 {
-            Filter::Fuse8(BinaryFuse8 { descriptor, fingerprints: w.fingerprints.to_vec().into_boxed_slice() })
-        } else {
-            let fingerprints = w.fingerprints.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-            Filter::Fuse16(BinaryFuse16 { descriptor, fingerprints })
-        })
+        let fingerprints = w.fingerprints.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        Ok(Filter::Fuse16(BinaryFuse16 { descriptor, fingerprints }))
     }
 }
 
@@ -397,9 +394,15 @@ pub struct EvalRequest {
     pub created_ms: u64,
     /// Random; a holder refuses a nonce it has seen (replay).
     pub nonce: ByteBuf,
+    /// The version of the holder's filter the asker holds: the holder
+    /// evaluates only with the key of its current version.
+    pub version: u64,
     pub purpose: String,
+    /// The asker's case reference as a keyed hash for this holder (hex):
+    /// the asker can match the holder's log to its case later, the holder
+    /// learns no reference, and two holders cannot link their logs by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case_ref: Option<String>,
+    pub case_tag: Option<String>,
     /// The asking analyst (token name), for the holder's log.
     pub analyst: String,
     pub blinded: ByteBuf,
@@ -417,8 +420,8 @@ impl EvalRequest {
     pub fn check(&self) -> Result<usize, DeconflictError> {
         field("purpose", &self.purpose, MAX_SHORT_BYTES)?;
         field("analyst", &self.analyst, MAX_SHORT_BYTES)?;
-        if let Some(c) = &self.case_ref {
-            field("case reference", c, MAX_SHORT_BYTES)?;
+        if self.case_tag.as_ref().is_some_and(|c| c.len() != 32 || !c.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(DeconflictError::Field("case tag"));
         }
         if self.nonce.len() != 16 {
             return Err(DeconflictError::Field("nonce"));
@@ -553,6 +556,37 @@ pub enum Refusal {
     EpochExpired { asked: u64, current: u64 },
     #[error("rate limit: at most {per_hour} values an hour from one agency; try again in {retry_after_s} s")]
     RateLimited { per_hour: u64, retry_after_s: u64 },
+    #[error(
+        "a question of {count} values is more than this holder answers from one agency in an hour ({per_hour}): split it"
+    )]
+    TooLarge { count: u64, per_hour: u64 },
+    #[error(
+        "this holder is answering all the values an hour it answers from all members together; try again in {retry_after_s} s"
+    )]
+    Busy { retry_after_s: u64 },
+    #[error("the holder's filter changed (now version {version}): fetch it again")]
+    FilterChanged { version: u64 },
+    #[error("rate limit: at most {per_hour} {what} an hour from one agency; try again in {retry_after_s} s")]
+    TooOften { what: String, per_hour: u64, retry_after_s: u64 },
+}
+
+impl Refusal {
+    /// A short, stable code for logs, metrics and the API (docs/protocol.md §7).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Disabled => "disabled",
+            Refusal::NotMember => "not_member",
+            Refusal::BadRequest(_) => "bad_request",
+            Refusal::Replayed => "replayed",
+            Refusal::Stale => "stale",
+            Refusal::EpochExpired { .. } => "epoch_expired",
+            Refusal::RateLimited { .. } => "rate_limited",
+            Refusal::TooLarge { .. } => "too_large",
+            Refusal::Busy { .. } => "busy",
+            Refusal::FilterChanged { .. } => "filter_changed",
+            Refusal::TooOften { .. } => "too_often",
+        }
+    }
 }
 
 impl Request {
@@ -610,7 +644,7 @@ mod tests {
 
     #[test]
     fn an_asker_finds_exactly_the_values_the_holder_put_in_its_filter() {
-        let key = HolderKey::derive(&[7; 32], &network(), 20_000).unwrap();
+        let key = HolderKey::derive(&[7; 32], &network(), 20_000, 1).unwrap();
         let held = ["+447700900123", "+447700900124"];
         let filter = Filter::build(held.iter().map(|v| key.tag(&input(v)).unwrap()).collect()).unwrap();
         let filter = Filter::from_wire(&filter.to_wire()).unwrap();
@@ -624,10 +658,17 @@ mod tests {
 
     #[test]
     fn an_evaluation_under_another_key_fails_its_proof() {
-        let key = HolderKey::derive(&[7; 32], &network(), 20_000).unwrap();
-        let other = HolderKey::derive(&[7; 32], &network(), 20_001).unwrap();
+        let key = HolderKey::derive(&[7; 32], &network(), 20_000, 1).unwrap();
+        let other = HolderKey::derive(&[7; 32], &network(), 20_001, 1).unwrap();
         assert_ne!(key.public(), other.public(), "each epoch has its own key");
+        let next = HolderKey::derive(&[7; 32], &network(), 20_000, 2).unwrap();
+        assert_ne!(key.public(), next.public(), "and each filter version");
         let asked = vec![input("+447700900124")];
+        assert_ne!(
+            key.tag(&asked[0]).unwrap(),
+            next.tag(&asked[0]).unwrap(),
+            "old evaluations say nothing of a new filter"
+        );
         let mut rng = Counter(2);
         let blinded = Blinded::new(&asked, &mut rng).unwrap();
         let (evaluated, proof) = other.evaluate(&blinded.elements, &mut rng).unwrap();
@@ -644,7 +685,7 @@ mod tests {
 
     #[test]
     fn malformed_filters_and_elements_are_refused_not_indexed() {
-        let key = HolderKey::derive(&[1; 32], &network(), 1).unwrap();
+        let key = HolderKey::derive(&[1; 32], &network(), 1, 1).unwrap();
         let good = Filter::build((0..100).map(|i| key.tag(&input(&format!("+4477009001{i:02}"))).unwrap()).collect())
             .unwrap()
             .to_wire();
@@ -656,7 +697,9 @@ mod tests {
         huge.segment_count_length = u32::MAX - 1;
         let mut bits = good.clone();
         bits.bits = 12;
-        for bad in [short, odd_len, huge, bits] {
+        let mut eight = good.clone();
+        eight.bits = 8;
+        for bad in [short, odd_len, huge, bits, eight] {
             assert!(matches!(Filter::from_wire(&bad), Err(DeconflictError::Filter(_))), "{bad:?}");
         }
         assert_eq!(key.evaluate(&[1; 33], &mut Counter(5)).unwrap_err(), DeconflictError::Elements);
@@ -675,8 +718,9 @@ mod tests {
             epoch: 3,
             created_ms: 1,
             nonce: ByteBuf::from(vec![0; 16]),
+            version: 1,
             purpose: "case deconfliction".into(),
-            case_ref: Some("OP-7".into()),
+            case_tag: Some("0123456789abcdef0123456789abcdef".into()),
             analyst: "ana".into(),
             blinded: ByteBuf::from(vec![0; 32]),
         };

@@ -31,6 +31,33 @@ pub fn post_login(agent: &ureq::Agent, base: &str, token: &str) -> ureq::http::R
         .unwrap()
 }
 
+/// Follows a one-time login link as a person does: opens it (which logs
+/// nobody in), reads whom it logs in as, presses the button. Returns the
+/// page's text and the button's answer (`None` when the link shows no
+/// button: used or expired).
+pub fn follow_login_link(
+    agent: &ureq::Agent,
+    base: &str,
+    path: &str,
+) -> (String, Option<ureq::http::Response<ureq::Body>>) {
+    let mut page = agent.get(format!("{base}{path}")).call().unwrap();
+    let set = page.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(!set.starts_with("kawan_session="), "opening a link started a session: {set}");
+    let cookie = set.split(';').next().unwrap_or("").to_string();
+    let html = page.body_mut().read_to_string().unwrap();
+    let field = |name: &str| {
+        let at = html.find(&format!("name=\"{name}\" value=\""))? + name.len() + 15;
+        Some(html[at..].split('"').next()?.to_string())
+    };
+    let (Some(code), Some(nonce)) = (field("code"), field("login_csrf")) else { return (html, None) };
+    let resp = agent
+        .post(format!("{base}/login/once"))
+        .header("Cookie", &cookie)
+        .send_form([("code", code.as_str()), ("login_csrf", nonce.as_str())])
+        .unwrap();
+    (html, Some(resp))
+}
+
 impl Browser {
     /// Logs in with the node's operator token.
     pub fn login(n: &TestNode) -> Browser {

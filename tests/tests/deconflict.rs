@@ -73,12 +73,15 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     let r = opted_out.post(&format!("/api/v1/cases/{victim_case}/deconfliction"), json!({"opt_out": true}));
     assert_eq!(r.status, 200, "{}", r.body);
     let nobody = phone(902);
+    // The asker's own case: its reference goes to no one (each holder gets
+    // a keyed tag of it, different per holder).
+    let asker_case = asker.post_ok("/api/v1/cases", json!({"reference": "OP-ASKER-REF-55", "title": "Asker's case"}));
 
     // Asked as an analyst would paste it, with a purpose.
     let loosely = format!("+44 (0) 7700 900 {}", &held[10..]);
     let r = asker.post(
         "/api/v1/deconflict",
-        json!({"values": [{"value": loosely}, {"kind": "phone", "value": nobody}], "purpose": "OP-7 recruiter"}),
+        json!({"values": [{"value": loosely}, {"kind": "phone", "value": nobody}], "purpose": "OP-7 recruiter", "case": asker_case["id"]}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let q = r.json();
@@ -96,7 +99,7 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     for i in 1..4 {
         let bytes = received(i);
         assert!(!bytes.is_empty(), "node {i} received traffic");
-        for form in [held.as_str(), &held[1..], &held[5..], "7700 900", nobody.as_str()] {
+        for form in [held.as_str(), &held[1..], &held[5..], "7700 900", nobody.as_str(), "OP-ASKER-REF-55"] {
             assert!(!contains(&bytes, form), "node {i} received {form:?}");
         }
     }
@@ -113,6 +116,12 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     assert_eq!(logged.len(), 1, "{logged:?}");
     let detail = logged[0]["detail"].as_str().unwrap();
     assert!(detail.contains("2 value(s)") && detail.contains("OP-7 recruiter"), "{detail}");
+    let tag = |n: &TestNode| {
+        let d = audit(n, "deconflict.evaluate")[0]["detail"].as_str().unwrap().to_string();
+        d.split("case tag ").nth(1).map(|t| t[..32].to_string()).unwrap_or_else(|| panic!("no case tag: {d}"))
+    };
+    assert_ne!(tag(holder), tag(none), "two holders cannot link their logs by the tag");
+    assert!(!audit(holder, "deconflict.filter").is_empty(), "filter fetches are logged");
     assert!(logged[0]["actor"].as_str().unwrap().contains("Agency 0"), "{}", logged[0]);
     assert!(!detail.contains(&held[5..]));
     assert_eq!(audit(none, "deconflict.evaluate").len(), 1, "non-holders log requests too");
@@ -206,7 +215,7 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
 fn eval_request(
     from: &kawan_protocol::Keypair,
     holder: kawan_protocol::AgencyKey,
-    epoch: u64,
+    (epoch, version): (u64, u64),
     created_ms: u64,
 ) -> EvalRequest {
     let blinded = Blinded::new(&[oprf_input(Kind::Phone, &phone(903))], &mut rand_core::OsRng).unwrap();
@@ -217,8 +226,9 @@ fn eval_request(
         epoch,
         created_ms,
         nonce: serde_bytes::ByteBuf::from(rand_nonce().to_vec()),
+        version,
         purpose: "raw peer".into(),
-        case_ref: None,
+        case_tag: None,
         analyst: "mallory".into(),
         blinded: serde_bytes::ByteBuf::from(blinded.elements),
     }
@@ -243,6 +253,9 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
                     .replace("rate_per_hour = 10000", "rate_per_hour = 5")
                     .replace("epoch_secs = 86400", "epoch_secs = 2");
             }
+            if i == 0 {
+                *toml = toml.replace("filters_per_hour = 30", "filters_per_hour = 4");
+            }
         },
     );
     net.wait_for(30, "all connected", |net| net.node(0).connected_peers() >= 2);
@@ -264,8 +277,14 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
     assert!(refused.contains("rate limit: at most 5 values an hour"), "{}", r.body);
     assert_eq!(answer(&r.json(), "Agency 2")["error"], Value::Null, "limits are per holder");
     assert!(
-        audit(net.node(1), "deconflict.refused").iter().any(|e| e["detail"].as_str().unwrap().contains("rate limit"))
+        audit(net.node(1), "deconflict.refused").iter().any(|e| e["detail"].as_str().unwrap().contains("rate_limited"))
     );
+    // A question larger than the hourly allowance can never be answered:
+    // the asker is told to split it, not to wait.
+    let six: Vec<Value> = (910..916).map(|n| json!({"value": phone(n)})).collect();
+    let r = net.node(0).post("/api/v1/deconflict", json!({"values": six, "purpose": "too many"}));
+    let refused = answer(&r.json(), "Agency 1")["error"].as_str().unwrap_or_default().to_string();
+    assert!(refused.contains("split it") && !refused.contains("try again"), "{}", r.body);
 
     // Agency 2's key in a raw peer: a member that writes its own bytes.
     net.stop(2);
@@ -279,26 +298,52 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
         other => panic!("expected a refusal, got {other:?}"),
     };
 
+    // The filter first (fetches are metered: agency 0 allows 4 an hour).
+    let version = match raw.ask(Request::Filter) {
+        Ok(Response::Filter(signed)) => signed.open::<FilterNotice>().unwrap().version,
+        other => panic!("no filter: {other:?}"),
+    };
+    let at = (epoch, version);
     // A valid request is answered once; its replay is refused.
-    let signed = Signed::sign(&eval_request(&mallory, node0_key, epoch, now), &mallory).unwrap();
+    let signed = Signed::sign(&eval_request(&mallory, node0_key, at, now), &mallory).unwrap();
     assert!(matches!(raw.ask(Request::Evaluate(signed.clone())), Ok(Response::Evaluated { .. })));
     assert_eq!(refusal(raw.ask(Request::Evaluate(signed))), Refusal::Replayed);
     // Forged: claims to come from agency 0 (signed by mallory).
-    let mut forged = eval_request(&mallory, node0_key, epoch, now);
+    let mut forged = eval_request(&mallory, node0_key, at, now);
     forged.asker = holder_key;
     let forged = Signed::sign(&forged, &mallory).unwrap();
     assert!(matches!(refusal(raw.ask(Request::Evaluate(forged))), Refusal::BadRequest(m) if m.contains("signature")));
     // Stale, from an old epoch, malformed elements.
-    let stale = Signed::sign(&eval_request(&mallory, node0_key, epoch, now - 3_600_000), &mallory).unwrap();
+    let stale = Signed::sign(&eval_request(&mallory, node0_key, at, now - 3_600_000), &mallory).unwrap();
     assert_eq!(refusal(raw.ask(Request::Evaluate(stale))), Refusal::Stale);
-    let old = Signed::sign(&eval_request(&mallory, node0_key, epoch - 5, now), &mallory).unwrap();
-    assert_eq!(refusal(raw.ask(Request::Evaluate(old))), Refusal::EpochExpired { asked: epoch - 5, current: epoch });
-    let mut junk = eval_request(&mallory, node0_key, epoch, now);
+    for other in [epoch - 5, epoch - 1, epoch + 1] {
+        let old = Signed::sign(&eval_request(&mallory, node0_key, (other, version), now), &mallory).unwrap();
+        assert_eq!(refusal(raw.ask(Request::Evaluate(old))), Refusal::EpochExpired { asked: other, current: epoch });
+    }
+    // Only the current filter's key evaluates: answers for an older filter
+    // would let the asker re-test its values against every new one unseen.
+    let older = Signed::sign(&eval_request(&mallory, node0_key, (epoch, version - 1), now), &mallory).unwrap();
+    assert_eq!(refusal(raw.ask(Request::Evaluate(older))), Refusal::FilterChanged { version });
+    let mut junk = eval_request(&mallory, node0_key, at, now);
     junk.blinded = serde_bytes::ByteBuf::from(vec![7u8; 33]);
     let junk = Signed::sign(&junk, &mallory).unwrap();
     assert!(matches!(refusal(raw.ask(Request::Evaluate(junk))), Refusal::BadRequest(m) if m.contains("whole number")));
-    let to_other = Signed::sign(&eval_request(&mallory, holder_key, epoch, now), &mallory).unwrap();
+    let to_other = Signed::sign(&eval_request(&mallory, holder_key, at, now), &mallory).unwrap();
     assert!(matches!(refusal(raw.ask(Request::Evaluate(to_other))), Refusal::BadRequest(m) if m.contains("addressed")));
+    // Filter fetches: 4 an hour from one agency, each logged.
+    for _ in 0..3 {
+        assert!(matches!(raw.ask(Request::Filter), Ok(Response::Filter(_))));
+    }
+    assert!(matches!(refusal(raw.ask(Request::Filter)), Refusal::TooOften { per_hour: 4, .. }));
+    assert_eq!(audit(net.node(0), "deconflict.filter").len(), 4);
+    // Every refusal is in the holder's log, by its code.
+    let refused = audit(net.node(0), "deconflict.refused");
+    for code in ["replayed", "bad_request", "stale", "epoch_expired", "filter_changed", "too_often"] {
+        assert!(
+            refused.iter().any(|e| e["detail"].as_str().unwrap().starts_with(code)),
+            "{code} not logged: {refused:?}"
+        );
+    }
 
     // A hostile holder answers agency 0's question with a filter that would
     // index out of bounds (and an evaluation claiming a newer filter, so a

@@ -265,8 +265,8 @@ fn every_output_path_asks_the_policy() {
     };
     get("/api/v1/search?kind=phone");
     let link = a.request("POST", "/api/v1/login-links", Some(&token)).call().json();
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    let login = agent.get(format!("{}{}", a.base, link["path"].as_str().unwrap())).call().unwrap();
+    let agent = kawan_tests::web::agent();
+    let login = kawan_tests::web::follow_login_link(&agent, &a.base, link["path"].as_str().unwrap()).1.unwrap();
     let session = login.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
     let mut web = agent.get(format!("{}/?q=%2B447700900811", a.base)).header("Cookie", &session).call().unwrap();
     let html = web.body_mut().read_to_string().unwrap();

@@ -4,7 +4,7 @@
 use kawan_tests::TestNode;
 use serde_json::json;
 
-use kawan_tests::web::{Browser, agent, post_login};
+use kawan_tests::web::{Browser, agent, follow_login_link, post_login};
 
 #[test]
 fn login_search_escape_csrf_bulk_publish_and_cases() {
@@ -126,12 +126,22 @@ fn one_time_login_links_and_the_knowledge_form() {
     let r = n.request("POST", "/api/v1/login-links", Some(&n.token)).json(&json!({}));
     assert_eq!(r.status, 201, "{}", r.body);
     let path = r.json()["path"].as_str().unwrap().to_string();
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-    let first = agent.get(format!("{}{path}", n.base)).call().unwrap();
+    let agent = agent();
+    // Opening the link logs nobody in; the page says whom it would.
+    let (page, first) = follow_login_link(&agent, &n.base, &path);
+    assert!(page.contains("Log in as operator"), "{page}");
+    let first = first.unwrap();
     assert_eq!(first.status(), 303);
     let cookie = first.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    assert_eq!(agent.get(format!("{}{path}", n.base)).call().unwrap().status(), 404, "a link works once");
+    let (page, again) = follow_login_link(&agent, &n.base, &path);
+    assert!(again.is_none() && page.contains("used or has expired"), "a link works once: {page}");
+    // Another site cannot press the button for a browser: without the
+    // page's own cookie the form is refused (login CSRF).
+    let r = n.request("POST", "/api/v1/login-links", Some(&n.token)).json(&json!({}));
+    let code = r.json()["path"].as_str().unwrap().trim_start_matches("/login/once/").to_string();
+    let forged = agent.post(format!("{}/login/once", n.base)).send_form([("code", code.as_str()), ("login_csrf", "x")]);
+    assert_eq!(forged.unwrap().status(), 403);
 
     let b = Browser::login(&n);
     let csrf = b.csrf();
@@ -219,9 +229,9 @@ fn one_token_holder_cannot_push_out_anothers_login_links() {
         link(&n.token);
     }
     let agent = agent();
-    let open = |path: &str| agent.get(format!("{}{path}", n.base)).call().unwrap().status();
-    assert_eq!(open(&first_of_mine), 404, "a holder's own oldest link goes first");
-    assert_eq!(open(&theirs), 303, "another holder's link still works");
+    let open = |path: &str| follow_login_link(&agent, &n.base, path).1.map(|r| r.status().as_u16());
+    assert_eq!(open(&first_of_mine), None, "a holder's own oldest link goes first");
+    assert_eq!(open(&theirs), Some(303), "another holder's link still works");
 }
 
 /// The page in the region's languages: from the browser's Accept-Language,

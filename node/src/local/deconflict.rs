@@ -1,5 +1,6 @@
 //! Deconfliction's local state (docs/protocol.md §7): the holder's secret,
-//! its filter per epoch, the per-asker rate limits and replay guard; the
+//! its filter per epoch, the allowances (kept in the local database, per
+//! member and for all members together) and the replay guard; the
 //! asker's copies of partners' filters; and, in the local database, the
 //! questions asked and the contact requests both ways. Nothing here is
 //! shared except what the protocol sends.
@@ -128,6 +129,27 @@ pub struct Contact {
 const QUERY_ROWS: Table<Query> = Table::new(QUERIES);
 /// `contacts`: request id → the contact request, both ways.
 const CONTACT_ROWS: Table<Contact> = Table::new(CONTACTS);
+/// `allowances`: an allowance's name (`evaluate:<member id>`, `evaluate:*`,
+/// `filter:<member id>`, `contact:<member id>`) → what is left of it. Kept
+/// in the database, per member: a restart or a key rotation gives no one a
+/// fresh allowance.
+const ALLOWANCES: Table<Allowance> = Table::new("allowances");
+
+/// A token bucket: `per_hour` units, refilled continuously.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Allowance {
+    tokens: f64,
+    at_ms: u64,
+}
+
+/// Why an allowance cannot give `n` now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    /// It never holds that many: split the request.
+    Never,
+    /// It will in this many seconds.
+    Wait { retry_after_s: u64 },
+}
 
 /// Questions and contact requests in the local database.
 pub struct Deconflictions {
@@ -193,6 +215,35 @@ impl Deconflictions {
         Ok(self.db.contains(CONTACTS, id.as_bytes())?)
     }
 
+    /// Takes `n` from every allowance of `from` (name, units per hour) —
+    /// from all of them or none — or says which one refused, and why.
+    pub fn take(&self, from: &[(&str, u64)], n: u64, now_ms: u64) -> Result<Result<(), (usize, Spent)>, StoreError> {
+        let _w = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut left = Vec::with_capacity(from.len());
+        for (i, (name, per_hour)) in from.iter().enumerate() {
+            let per_hour = *per_hour as f64;
+            if n as f64 > per_hour {
+                return Ok(Err((i, Spent::Never)));
+            }
+            let a = ALLOWANCES.get(&self.db, name.as_bytes())?.unwrap_or(Allowance { tokens: per_hour, at_ms: now_ms });
+            let rate = per_hour / 3_600_000.0;
+            let tokens = (a.tokens + now_ms.saturating_sub(a.at_ms) as f64 * rate).min(per_hour);
+            if tokens < n as f64 {
+                let retry_after_s = (((n as f64 - tokens) / rate) / 1000.0).ceil() as u64;
+                return Ok(Err((i, Spent::Wait { retry_after_s })));
+            }
+            left.push((name, Allowance { tokens: tokens - n as f64, at_ms: now_ms }));
+        }
+        let mut batch = Batch::default();
+        for (name, a) in left {
+            ALLOWANCES.put(&mut batch, name.as_bytes().to_vec(), &a)?;
+        }
+        // Reaches the disk with the next persist (every 500 ms): a crash
+        // can hand back at most that much of an allowance.
+        self.db.commit_buffered(batch)?;
+        Ok(Ok(()))
+    }
+
     /// Newest first.
     pub fn contacts(&self) -> Result<Vec<Contact>, DeconflictStoreError> {
         let mut all =
@@ -223,13 +274,6 @@ pub struct Remote {
     pub filter: Arc<Filter>,
 }
 
-/// A token bucket: `per_hour` values, refilled continuously.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at_ms: u64,
-}
-
 /// In-memory state of both roles.
 #[derive(Default)]
 pub struct State {
@@ -238,12 +282,20 @@ pub struct State {
     built: Mutex<Option<Built>>,
     /// Serialises filter builds (one at a time; others wait and reuse it).
     building: Mutex<()>,
-    buckets: Mutex<HashMap<AgencyKey, Bucket>>,
     nonces: Mutex<HashMap<[u8; 16], u64>>,
     remote: Mutex<HashMap<AgencyKey, Remote>>,
 }
 
 impl State {
+    /// Filter versions continue from `start` (the node's start time): a
+    /// version is never reused across restarts, and each version has its
+    /// own OPRF key.
+    pub fn new(start: u64) -> State {
+        let s = State::default();
+        s.generation.store(start, std::sync::atomic::Ordering::Relaxed);
+        s
+    }
+
     /// Something deconflictable may have changed: the next filter request
     /// rebuilds.
     pub fn touch(&self) {
@@ -273,22 +325,6 @@ impl State {
         self.building.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes `n` values from `asker`'s hourly allowance, or says how long
-    /// until there is room.
-    pub fn take(&self, asker: AgencyKey, n: usize, per_hour: u64, now_ms: u64) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let b = buckets.entry(asker).or_insert(Bucket { tokens: per_hour as f64, at_ms: now_ms });
-        let rate = per_hour as f64 / 3_600_000.0;
-        b.tokens = (b.tokens + now_ms.saturating_sub(b.at_ms) as f64 * rate).min(per_hour as f64);
-        b.at_ms = now_ms;
-        if b.tokens >= n as f64 {
-            b.tokens -= n as f64;
-            Ok(())
-        } else {
-            Err((((n as f64 - b.tokens) / rate) / 1000.0).ceil() as u64)
-        }
-    }
-
     /// Remembers a request's nonce until `expires_ms`; false if already seen.
     pub fn fresh_nonce(&self, nonce: [u8; 16], expires_ms: u64, now_ms: u64) -> bool {
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
@@ -316,20 +352,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_asker_gets_its_hourly_allowance_and_then_waits() {
-        let s = State::default();
-        let a = AgencyKey([1; 32]);
-        assert!(s.take(a, 60, 100, 0).is_ok());
-        assert!(s.take(a, 40, 100, 0).is_ok());
+    fn an_asker_gets_its_hourly_allowance_and_then_waits_even_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let open =
+            || Deconflictions::open(Arc::new(LocalDb::open(dir.path(), crate::clock::Clock::manual(0)).unwrap()));
+        let d = open();
+        let (a, b, all) = ("evaluate:a", "evaluate:b", "evaluate:*");
+        assert_eq!(d.take(&[(a, 100), (all, 150)], 60, 0).unwrap(), Ok(()));
+        assert_eq!(d.take(&[(a, 100), (all, 150)], 40, 0).unwrap(), Ok(()));
         // 10 more values need 10/100 of an hour.
-        assert_eq!(s.take(a, 10, 100, 0), Err(360));
-        assert!(s.take(AgencyKey([2; 32]), 10, 100, 0).is_ok(), "allowances are per agency");
-        assert!(s.take(a, 10, 100, 360_000).is_ok());
+        assert_eq!(d.take(&[(a, 100), (all, 150)], 10, 0).unwrap(), Err((0, Spent::Wait { retry_after_s: 360 })));
+        // Another member has its own allowance, but all members share one.
+        assert_eq!(d.take(&[(b, 100), (all, 150)], 40, 0).unwrap(), Ok(()));
+        assert!(matches!(d.take(&[(b, 100), (all, 150)], 20, 0).unwrap(), Err((1, Spent::Wait { .. }))));
+        // More than an allowance ever holds is never "try again later".
+        assert_eq!(d.take(&[(b, 100), (all, 150)], 101, 0).unwrap(), Err((0, Spent::Never)));
+        drop(d);
+        let d = open();
+        assert!(
+            matches!(d.take(&[(a, 100), (all, 150)], 10, 0).unwrap(), Err((0, Spent::Wait { .. }))),
+            "a restart refills nothing"
+        );
+        assert_eq!(d.take(&[(a, 100), (all, 150)], 10, 360_000).unwrap(), Ok(()));
     }
 
     #[test]
     fn a_nonce_is_accepted_once() {
-        let s = State::default();
+        let s = State::new(0);
         assert!(s.fresh_nonce([3; 16], 10, 0));
         assert!(!s.fresh_nonce([3; 16], 10, 1));
     }

@@ -39,6 +39,7 @@ pub const SPACES: &[Space] = &[
     "dead_letters",
     "deconflictions",
     "contacts",
+    "allowances",
     "meta",
 ];
 

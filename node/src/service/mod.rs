@@ -157,6 +157,7 @@ impl Service {
     }
 
     pub fn new(data: DataDir, key: Keypair, config: Config, metrics: Arc<Metrics>) -> Service {
+        let clock_start = data.clock().now_ms();
         Service {
             data,
             key,
@@ -166,7 +167,7 @@ impl Service {
             net: OnceLock::new(),
             login_links: Mutex::new(Vec::new()),
             alerts: tokio::sync::broadcast::channel(256).0,
-            deconflict: crate::local::deconflict::State::default(),
+            deconflict: crate::local::deconflict::State::new(clock_start),
             node_dir: OnceLock::new(),
         }
     }

@@ -93,6 +93,17 @@ impl Service {
 
     /// The token a login link stands for; the link is used up. Codes are
     /// compared in constant time.
+    /// The name of the token a live login link would log in as (the link
+    /// is not used up): the page asks before it logs anyone in.
+    pub fn login_link_holder(&self, code: &str) -> Option<String> {
+        let token = {
+            let links = self.login_links.lock().unwrap_or_else(|e| e.into_inner());
+            let now = self.now_ms();
+            links.iter().find(|l| l.expires_ms > now && same(&l.code, code))?.token.clone()
+        };
+        self.data.tokens.check(&token).ok().flatten().map(|info| info.name)
+    }
+
     pub fn redeem_login_link(&self, code: &str) -> Option<String> {
         let mut links = self.login_links.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.now_ms();

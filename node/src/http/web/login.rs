@@ -1,7 +1,10 @@
 //! Logging in with a token, out again, and one-time login links. A login
 //! starts a server-side session: the browser's cookie holds a random session
-//! id, never the token. The login form carries its own CSRF token (a
-//! double-submit cookie), so no other site can log a browser in.
+//! id, never the token. The login forms carry their own CSRF token (a
+//! double-submit cookie), so no other site can log a browser in; a login
+//! link only shows a form naming whom it logs in as (opening it logs
+//! nobody in), so another token holder's link cannot silently swap a
+//! browser's identity.
 
 use std::sync::Arc;
 
@@ -32,6 +35,12 @@ pub(super) struct LoginForm {
 }
 
 #[derive(Deserialize)]
+pub(super) struct LinkForm {
+    code: String,
+    login_csrf: String,
+}
+
+#[derive(Deserialize)]
 pub(super) struct CsrfForm {
     csrf: String,
 }
@@ -49,15 +58,26 @@ fn set_cookie(r: &mut Response, name: &str, value: &str, max_age: u64, secure: b
     }
 }
 
+/// A fresh login CSRF nonce, or the response that says there is none.
+fn nonce() -> Result<String, Box<Response>> {
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map(|()| hex::encode(nonce)).map_err(|_| {
+        Box::new((StatusCode::INTERNAL_SERVER_ERROR, "no random source; see the node's log").into_response())
+    })
+}
+
+fn lang_of(headers: &HeaderMap) -> super::i18n::Lang {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    super::i18n::negotiate(cookie(headers, super::i18n::COOKIE).as_deref(), accept)
+}
+
 /// The login page, with a fresh login CSRF token in a cookie and the form.
 fn login_page(svc: &Service, headers: &HeaderMap, status: StatusCode, error: Option<&str>) -> Response {
-    let mut nonce = [0u8; 16];
-    let nonce = match getrandom::fill(&mut nonce) {
-        Ok(()) => hex::encode(nonce),
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "no random source; see the node's log").into_response(),
+    let nonce = match nonce() {
+        Ok(n) => n,
+        Err(r) => return *r,
     };
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let lang = super::i18n::negotiate(cookie(headers, super::i18n::COOKIE).as_deref(), accept);
+    let lang = lang_of(headers);
     let t = |id: &str| super::i18n::t(lang, id);
     let body = public_page(
         svc,
@@ -107,9 +127,46 @@ pub(super) async fn logout(s: Session, headers: HeaderMap, Form(f): Form<CsrfFor
 }
 
 /// A one-time login link (`kawan demo` prints one): the code is good once,
-/// for five minutes, and starts a session.
+/// for five minutes. Opening it shows whom it logs in as and a button.
 pub(super) async fn once(State(svc): State<Arc<Service>>, headers: HeaderMap, Path(code): Path<String>) -> Response {
-    let started = match svc.redeem_login_link(&code) {
+    let Some(name) = svc.login_link_holder(&code) else {
+        return login_page(&svc, &headers, StatusCode::NOT_FOUND, Some("login-link-used"));
+    };
+    let nonce = match nonce() {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let lang = lang_of(&headers);
+    let t = |id: &str| super::i18n::t_args(lang, id, &[("name", fluent_bundle::FluentValue::from(name.as_str()))]);
+    let body = public_page(
+        &svc,
+        lang,
+        &t("login-link-title"),
+        html! {
+            p { (t("login-link-as")) }
+            form method="post" action="/login/once" {
+                input type="hidden" name="code" value=(code);
+                input type="hidden" name="login_csrf" value=(nonce);
+                p { button type="submit" { (t("login-link-button")) } }
+            }
+        },
+    );
+    let mut r = (StatusCode::OK, body).into_response();
+    set_cookie(&mut r, LOGIN_COOKIE, &nonce, 600, over_tls(&headers));
+    r
+}
+
+/// The login link's button: uses the link up and starts a session.
+pub(super) async fn once_post(
+    State(svc): State<Arc<Service>>,
+    headers: HeaderMap,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same(&expected, &f.login_csrf) {
+        return (StatusCode::FORBIDDEN, "invalid login form; open the link again").into_response();
+    }
+    let started = match svc.redeem_login_link(&f.code) {
         Some(token) => svc.start_session(token).await.ok(),
         None => None,
     };

@@ -173,8 +173,13 @@ impl Service {
                 epoch: remote.epoch,
                 created_ms: self.now_ms(),
                 nonce: ByteBuf::from(nonce.to_vec()),
+                version: remote.version,
                 purpose: purpose.clone(),
-                case_ref: case_ref.clone(),
+                case_tag: case_ref
+                    .as_deref()
+                    .map(|c| self.case_tag(&holder, c))
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
                 analyst: analyst.clone(),
                 blinded: ByteBuf::from(blinded.elements.clone()),
             };
@@ -198,7 +203,7 @@ impl Service {
                     .map_err(|e| e.to_string())?;
                     return Ok((hits, remote.contact));
                 }
-                Response::Refused(Refusal::EpochExpired { .. }) if attempt == 0 => {
+                Response::Refused(Refusal::EpochExpired { .. } | Refusal::FilterChanged { .. }) if attempt == 0 => {
                     remote = self.fetch_filter(&net, holder).await?;
                 }
                 Response::Refused(why) => return Err(why.to_string()),
@@ -206,6 +211,17 @@ impl Service {
             }
         }
         Err("the holder's epoch kept changing; ask again".into())
+    }
+
+    /// The case reference as one holder sees it: a keyed hash, different
+    /// for each holder, that only this node can recompute (to match a
+    /// holder's log to its case); the reference itself stays here.
+    pub fn case_tag(&self, holder: &AgencyKey, case_ref: &str) -> Result<String, ServiceError> {
+        let key = blake3::derive_key("kawan deconfliction case tag v1", &self.data.deconflict.secret()?);
+        let mut h = blake3::Hasher::new_keyed(&key);
+        h.update(&holder.0);
+        h.update(case_ref.as_bytes());
+        Ok(hex::encode(&h.finalize().as_bytes()[..16]))
     }
 
     /// Fetches and checks a member's filter notice.

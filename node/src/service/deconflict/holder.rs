@@ -18,7 +18,7 @@ use serde_bytes::ByteBuf;
 use super::ContactReply;
 use crate::service::{Caller, Service, ServiceError};
 use crate::{
-    local::deconflict::{Built, Contact, ContactStatus, Direction},
+    local::deconflict::{Built, Contact, ContactStatus, Direction, Spent},
     local::watch::values_of,
 };
 
@@ -105,7 +105,7 @@ impl Service {
             return Ok(b);
         }
         let generation = self.deconflict.generation();
-        let key = self.holder_key(epoch)?;
+        let key = self.holder_key(epoch, generation)?;
         let values = self.deconflictable()?;
         let inputs: Vec<Vec<u8>> = values.iter().map(|(k, v)| oprf_input(*k, v)).collect();
         let tags = key.tags(&inputs).map_err(ServiceError::internal)?;
@@ -127,9 +127,35 @@ impl Service {
         Ok(built)
     }
 
-    pub(super) fn holder_key(&self, epoch: u64) -> Result<HolderKey, ServiceError> {
+    pub(super) fn holder_key(&self, epoch: u64, version: u64) -> Result<HolderKey, ServiceError> {
         let secret = self.data.deconflict.secret()?;
-        HolderKey::derive(&secret, &self.config.agency.network, epoch).map_err(ServiceError::internal)
+        HolderKey::derive(&secret, &self.config.agency.network, epoch, version).map_err(ServiceError::internal)
+    }
+
+    /// The member id an agency key belongs to (allowances are per member:
+    /// a key rotation does not refill them).
+    fn member_of(&self, from: &AgencyKey) -> String {
+        self.data
+            .store
+            .trust()
+            .and_then(|t| t.member_by_any_key(from).map(|m| m.id.to_string()))
+            .unwrap_or_else(|| from.to_string())
+    }
+
+    /// A partner fetches this node's filter: metered and logged.
+    pub(super) fn send_filter(&self, peer: &Caller, from: AgencyKey) -> Result<Response, ServiceError> {
+        let per_hour = self.config.deconfliction.filters_per_hour;
+        let name = format!("filter:{}", self.member_of(&from));
+        if let Err((_, spent)) = self.data.deconflict.take(&[(&name, per_hour)], 1, self.now_ms())? {
+            let retry_after_s = match spent {
+                Spent::Wait { retry_after_s } => retry_after_s,
+                Spent::Never => 3600,
+            };
+            return Ok(Response::Refused(Refusal::TooOften { what: "filter fetches".into(), per_hour, retry_after_s }));
+        }
+        let built = self.filter_notice(self.now_ms())?;
+        self.audit(peer, "deconflict.filter", &format!("epoch {}, version {}", built.epoch, built.version))?;
+        Ok(Response::Filter(built.notice.as_ref().clone()))
     }
 
     pub(super) fn contact_point(&self) -> String {
@@ -156,41 +182,60 @@ impl Service {
         if req.created_ms.abs_diff(now) > dc::REQUEST_WINDOW_MS {
             return Ok(Response::Refused(Refusal::Stale));
         }
+        // Only the current epoch, and only the current filter's key: an
+        // evaluation is good for one filter, so testing values against a
+        // new one means asking again (metered, logged).
         let current = epoch_of(now, self.epoch_ms());
-        if req.epoch + 1 < current || req.epoch > current + 1 {
+        if req.epoch != current {
             return Ok(Response::Refused(Refusal::EpochExpired { asked: req.epoch, current }));
+        }
+        let built = self.filter_notice(now)?;
+        if req.version != built.version {
+            return Ok(Response::Refused(Refusal::FilterChanged { version: built.version }));
         }
         let nonce: [u8; 16] = req.nonce.as_slice().try_into().unwrap_or_default();
         if !self.deconflict.fresh_nonce(nonce, now + 2 * dc::REQUEST_WINDOW_MS, now) {
             return Ok(Response::Refused(Refusal::Replayed));
         }
-        let per_hour = self.config.deconfliction.rate_per_hour;
-        if let Err(retry_after_s) = self.deconflict.take(from, count, per_hour, now) {
-            return Ok(Response::Refused(Refusal::RateLimited { per_hour, retry_after_s }));
+        let d = &self.config.deconfliction;
+        let (per_hour, global) = (d.rate_per_hour, d.global_per_hour);
+        let mine = format!("evaluate:{}", self.member_of(&from));
+        match self.data.deconflict.take(&[(&mine, per_hour), ("evaluate:*", global)], count as u64, now)? {
+            Ok(()) => {}
+            Err((_, Spent::Never)) => {
+                return Ok(Response::Refused(Refusal::TooLarge {
+                    count: count as u64,
+                    per_hour: per_hour.min(global),
+                }));
+            }
+            Err((0, Spent::Wait { retry_after_s })) => {
+                return Ok(Response::Refused(Refusal::RateLimited { per_hour, retry_after_s }));
+            }
+            Err((_, Spent::Wait { retry_after_s })) => return Ok(Response::Refused(Refusal::Busy { retry_after_s })),
         }
         // The request as Prüm asks: who, why, how many — never what (the
-        // holder cannot know).
+        // holder cannot know), nor the asker's case (only its keyed tag).
         let detail = format!(
-            "{count} value(s) from analyst {:?}, purpose {:?}{}, epoch {}, nonce {}",
+            "{count} value(s) from analyst {:?}, purpose {:?}{}, epoch {}, version {}, nonce {}",
             req.analyst,
             req.purpose,
-            req.case_ref.as_deref().map(|c| format!(", case {c:?}")).unwrap_or_default(),
+            req.case_tag.as_deref().map(|c| format!(", case tag {c}")).unwrap_or_default(),
             req.epoch,
+            req.version,
             hex::encode(&req.nonce),
         );
         self.audit(peer, "deconflict.evaluate", &detail)?;
-        let key = self.holder_key(req.epoch)?;
+        let key = self.holder_key(req.epoch, built.version)?;
         let (elements, proof) = match key.evaluate(&req.blinded, &mut OsRng) {
             Ok(x) => x,
             Err(e) => return bad(e.to_string()),
         };
         self.metrics.deconfliction_evaluated(count);
-        let version = self.filter_notice(now).map(|b| b.version).unwrap_or_default();
         Ok(Response::Evaluated {
             epoch: req.epoch,
             elements: ByteBuf::from(elements),
             proof: ByteBuf::from(proof),
-            version,
+            version: built.version,
         })
     }
 
@@ -213,6 +258,19 @@ impl Service {
         }
         if self.data.deconflict.has_contact(&req.id)? {
             return Ok(Response::Received);
+        }
+        let per_hour = self.config.deconfliction.contacts_per_hour;
+        let name = format!("contact:{}", self.member_of(&from));
+        if let Err((_, spent)) = self.data.deconflict.take(&[(&name, per_hour)], 1, self.now_ms())? {
+            let retry_after_s = match spent {
+                Spent::Wait { retry_after_s } => retry_after_s,
+                Spent::Never => 3600,
+            };
+            return Ok(Response::Refused(Refusal::TooOften {
+                what: "contact requests".into(),
+                per_hour,
+                retry_after_s,
+            }));
         }
         let value = match self.normalize(req.kind, &req.value) {
             Ok(v) => v,

@@ -97,28 +97,30 @@ impl Service {
     pub fn answer_question(&self, from: AgencyKey, request: Request) -> Response {
         let membership = self.data.store.membership();
         let policy = Policy::new(membership.as_deref(), self.key.public(), self.now_ms());
-        if !policy.allows(Item::HitOrNot, Recipient::Peer(&from), Path::Deconfliction) {
-            return Response::Refused(Refusal::NotMember);
-        }
         let peer = Caller::peer(&self.author_name(&from, self.data.store.trust().as_deref()), Path::Deconfliction);
         let outcome = match request {
-            Request::Filter if self.config.deconfliction.enabled => {
-                self.filter_notice(self.now_ms()).map(|b| Response::Filter(b.notice.as_ref().clone()))
+            _ if !policy.allows(Item::HitOrNot, Recipient::Peer(&from), Path::Deconfliction) => {
+                Ok(Response::Refused(Refusal::NotMember))
             }
+            Request::Filter if self.config.deconfliction.enabled => self.send_filter(&peer, from),
             Request::Evaluate(signed) if self.config.deconfliction.enabled => self.evaluate(&peer, from, &signed),
             Request::Filter | Request::Evaluate(_) => Ok(Response::Refused(Refusal::Disabled)),
             Request::Contact(signed) => self.receive_contact(&peer, from, &signed),
             Request::Answer(signed) => self.receive_answer(&peer, from, &signed),
         };
-        match outcome {
-            Ok(Response::Refused(why)) => {
-                let _ = self.audit(&peer, "deconflict.refused", &why.to_string());
-                self.metrics.deconfliction_refused();
-                Response::Refused(why)
-            }
-            Ok(r) => r,
-            Err(e) => Response::Refused(Refusal::BadRequest(e.message)),
+        let why = match outcome {
+            Ok(Response::Refused(why)) => why,
+            Ok(r) => return r,
+            Err(e) => Refusal::BadRequest(e.message),
+        };
+        // Every refusal is in the audit log, with its stable code. If the
+        // log cannot be written the answer is still a refusal (nothing was
+        // given), and the node's log says so.
+        if let Err(e) = self.audit(&peer, "deconflict.refused", &format!("{}: {why}", why.code())) {
+            tracing::error!(error = %e, refusal = why.code(), "cannot write the audit entry of a deconfliction refusal");
         }
+        self.metrics.deconfliction_refused();
+        Response::Refused(why)
     }
 
     /// Tells analysts about a contact request or its answer.

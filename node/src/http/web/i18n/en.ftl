@@ -141,6 +141,9 @@ login-button = Log in
 login-help = Ask your node operator for a token (kawan token create NAME --role analyst).
 login-unknown = Unknown or revoked token.
 login-link-used = This login link was used or has expired.
+login-link-title = Log in with a link
+login-link-as = This link logs you in as { $name }. Continue only if that is you: whatever you do next is recorded under that name.
+login-link-button = Log in as { $name }
 
 # Alerts
 alerts-title = Alerts

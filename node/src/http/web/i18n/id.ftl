@@ -141,6 +141,9 @@ login-button = Masuk
 login-help = Mintalah token kepada operator node Anda (kawan token create NAMA --role analyst).
 login-unknown = Token tidak dikenal atau telah dicabut.
 login-link-used = Tautan masuk ini sudah dipakai atau kedaluwarsa.
+login-link-title = Masuk dengan tautan
+login-link-as = Tautan ini memasukkan Anda sebagai { $name }. Lanjutkan hanya jika itu Anda: semua tindakan berikutnya dicatat atas nama itu.
+login-link-button = Masuk sebagai { $name }
 
 # Alerts
 alerts-title = Peringatan

@@ -141,6 +141,9 @@ login-button = เข้าสู่ระบบ
 login-help = ขอโทเคนจากผู้ดูแลโหนดของคุณ (kawan token create NAME --role analyst)
 login-unknown = โทเคนไม่ถูกต้องหรือถูกเพิกถอนแล้ว
 login-link-used = ลิงก์เข้าสู่ระบบนี้ถูกใช้ไปแล้วหรือหมดอายุ
+login-link-title = เข้าสู่ระบบด้วยลิงก์
+login-link-as = ลิงก์นี้จะเข้าสู่ระบบในชื่อ { $name } ดำเนินการต่อเฉพาะเมื่อเป็นคุณ: ทุกอย่างที่ทำต่อจากนี้จะบันทึกในชื่อนั้น
+login-link-button = เข้าสู่ระบบในชื่อ { $name }
 
 # Alerts
 alerts-title = การแจ้งเตือน
