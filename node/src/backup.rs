@@ -29,7 +29,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use kawan_protocol::{AgencyKey, Envelope, Keypair, Sig, SignedTrustList, TrustList};
+use kawan_protocol::{AgencyKey, Envelope, Keypair, MemberId, Sig, SignedTrustList, TrustList};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -59,7 +59,7 @@ pub enum BackupError {
     #[error("not a Kawan backup: {0}")]
     Malformed(String),
     #[error(
-        "backup format {found}; this binary reads format {FORMAT} (format 1 backups are unsigned: restore them with the Kawan version that wrote them)"
+        "backup format {found}; this binary reads format {FORMAT} only (format 1 backups are unsigned, so nothing can show they were not altered)"
     )]
     Format { found: u32 },
     #[error("the backup was altered or is not this agency's: {0}")]
@@ -78,10 +78,11 @@ pub enum Anchor {
     /// Agency keys the operator names (`kawan restore --signer`, printed by
     /// `kawan backup`): the manifest must be signed by one of them.
     Keys(Vec<AgencyKey>),
-    /// The network's genesis trust list as the operator holds it
-    /// (`kawan restore --genesis`): the backup's trust lists must chain
-    /// from it, and the signer must be a listed agency's key.
-    Genesis(Box<SignedTrustList>),
+    /// The network's genesis trust list as the operator holds it, and the
+    /// agency's member id (`kawan restore --genesis FILE --agency ID`): the
+    /// backup's trust lists must chain from it, and the signer must be that
+    /// member's current key in the newest of them.
+    Genesis { genesis: Box<SignedTrustList>, member: MemberId },
 }
 
 /// What a backup holds, written first in the archive.
@@ -99,8 +100,16 @@ pub struct Manifest {
     pub entries: BTreeMap<String, u64>,
     /// The key whose signature over this manifest is `manifest.sig`.
     pub signer: String,
-    /// BLAKE3 (hex) of every file the node put in the archive, by name.
-    pub files: BTreeMap<String, String>,
+    /// Every file the node put in the archive, by name.
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// One file of a backup, as its manifest names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FileEntry {
+    /// BLAKE3 of its bytes, hex.
+    pub blake3: String,
+    pub bytes: u64,
 }
 
 impl Manifest {
@@ -119,8 +128,10 @@ pub struct Restored {
     pub tokens: usize,
     pub key_restored: bool,
     pub operator_token_restored: bool,
-    /// Trust lists whose chain from the genesis was verified.
+    /// Trust lists whose chain from the genesis was verified, and the
+    /// newest one's version (compare it with what the network shows).
     pub trust_lists: usize,
+    pub trust_version: Option<u64>,
 }
 
 fn put_entry(out: &mut impl Write, space: &str, k: &[u8], v: &[u8]) -> std::io::Result<()> {
@@ -168,11 +179,11 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Dumps one database into `path`; entries per keyspace, and the file's hash.
+/// Dumps one database into `path`; entries per keyspace, and the file's entry.
 fn dump_to(
     path: &Path,
     dump: impl FnOnce(&mut crate::store::engine::Sink) -> Result<(), StoreError>,
-) -> Result<(BTreeMap<String, u64>, String), BackupError> {
+) -> Result<(BTreeMap<String, u64>, FileEntry), BackupError> {
     let mut out = Hashing::new(BufWriter::new(std::fs::File::create(path)?));
     let mut counts = BTreeMap::new();
     dump(&mut |space, k, v| {
@@ -180,8 +191,9 @@ fn dump_to(
         put_entry(&mut out, space, k, v).map_err(|e| StoreError::Write(e.to_string()))
     })?;
     let hash = out.hex();
-    out.inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    Ok((counts, hash))
+    let file = out.inner.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok((counts, FileEntry { blake3: hash, bytes: file.metadata()?.len() }))
 }
 
 /// Writes a backup of a running node to `out`: consistent per database,
@@ -210,8 +222,15 @@ pub fn write(
             small.push((name, std::fs::read(&path)?));
         }
     }
-    let mut files: BTreeMap<String, String> =
-        small.iter().map(|(name, bytes)| (name.to_string(), blake3::hash(bytes).to_hex().to_string())).collect();
+    let mut files: BTreeMap<String, FileEntry> = small
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                name.to_string(),
+                FileEntry { blake3: blake3::hash(bytes).to_hex().to_string(), bytes: bytes.len() as u64 },
+            )
+        })
+        .collect();
     files.insert("local.kv".into(), local_hash);
     files.insert("records.kv".into(), records_hash);
     let manifest = Manifest {
@@ -308,23 +327,44 @@ fn write_restored(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
 }
 
 /// What a restore read from the archive, before it trusts any of it.
-#[derive(Default)]
 struct Unpacked {
-    manifest: Option<Vec<u8>>,
-    sig: Option<Vec<u8>>,
+    /// The manifest, signed by the key it names (not yet vouched for).
+    manifest: Manifest,
     /// Small files by archive name (config, genesis, key, token).
     small: BTreeMap<String, Vec<u8>>,
     /// Hashes of the database files, streamed to the scratch directory.
     hashes: BTreeMap<String, String>,
 }
 
-/// Reads the archive: small files into memory (bounded), databases into
-/// `scratch` (streamed and hashed). Nothing goes to the node directory yet.
+/// Reads the manifest and its signature (the archive's first two files),
+/// checks that the key the manifest names signed it, then reads the rest:
+/// small files into memory, databases into `scratch` (streamed, hashed, and
+/// no larger than the manifest says). Nothing goes to the node directory.
 fn unpack(archive: impl Read, scratch: &Path) -> Result<Unpacked, BackupError> {
     let malformed = |e: std::io::Error| BackupError::Malformed(e.to_string());
-    let mut out = Unpacked::default();
     let mut archive = tar::Archive::new(archive);
-    for entry in archive.entries().map_err(malformed)? {
+    let mut entries = archive.entries().map_err(malformed)?;
+    let mut small_file = |want: &str| -> Result<Vec<u8>, BackupError> {
+        let mut entry = entries
+            .next()
+            .ok_or_else(|| BackupError::Malformed(format!("no {want} (an archive starts with it)")))?
+            .map_err(malformed)?;
+        let name = entry.path().map_err(malformed)?.to_string_lossy().into_owned();
+        if name != want || !entry.header().entry_type().is_file() {
+            return Err(BackupError::Malformed(format!("the archive starts with {name:?}, not {want}")));
+        }
+        let mut bytes = Vec::new();
+        (&mut entry).take(MAX_SMALL_FILE + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_SMALL_FILE {
+            return Err(BackupError::Malformed(format!("{want} is too large")));
+        }
+        Ok(bytes)
+    };
+    let json = small_file(ARCHIVED_MANIFEST)?;
+    let sig = small_file(ARCHIVED_SIG)?;
+    let manifest = signed_manifest(&json, &sig)?;
+    let mut out = Unpacked { manifest, small: BTreeMap::new(), hashes: BTreeMap::new() };
+    for entry in entries {
         let mut entry = entry.map_err(malformed)?;
         let name = entry.path().map_err(malformed)?.to_string_lossy().into_owned();
         // A regular file's bytes only: a link or a device in a tampered
@@ -332,36 +372,29 @@ fn unpack(archive: impl Read, scratch: &Path) -> Result<Unpacked, BackupError> {
         if !entry.header().entry_type().is_file() {
             return Err(BackupError::Malformed(format!("{name} in the archive is not a regular file")));
         }
-        let seen = out.small.contains_key(&name)
+        if out.small.contains_key(&name)
             || out.hashes.contains_key(&name)
-            || (name == ARCHIVED_MANIFEST && out.manifest.is_some())
-            || (name == ARCHIVED_SIG && out.sig.is_some());
-        if seen {
+            || name == ARCHIVED_MANIFEST
+            || name == ARCHIVED_SIG
+        {
             return Err(BackupError::Malformed(format!("{name} appears twice in the archive")));
         }
         match name.as_str() {
-            ARCHIVED_MANIFEST
-            | ARCHIVED_SIG
-            | ARCHIVED_CONFIG
-            | ARCHIVED_GENESIS
-            | ARCHIVED_KEY
-            | node_dir::OPERATOR_TOKEN => {
+            ARCHIVED_CONFIG | ARCHIVED_GENESIS | ARCHIVED_KEY | node_dir::OPERATOR_TOKEN => {
                 let mut bytes = Vec::new();
                 (&mut entry).take(MAX_SMALL_FILE + 1).read_to_end(&mut bytes)?;
                 if bytes.len() as u64 > MAX_SMALL_FILE {
                     return Err(BackupError::Malformed(format!("{name} in the archive is too large")));
                 }
-                match name.as_str() {
-                    ARCHIVED_MANIFEST => out.manifest = Some(bytes),
-                    ARCHIVED_SIG => out.sig = Some(bytes),
-                    _ => {
-                        out.small.insert(name, bytes);
-                    }
-                }
+                out.small.insert(name, bytes);
             }
             "local.kv" | "records.kv" => {
+                let listed = out.manifest.files.get(&name).map_or(0, |f| f.bytes);
                 let mut file = Hashing::new(BufWriter::new(std::fs::File::create(scratch.join(&name))?));
-                std::io::copy(&mut entry, &mut file)?;
+                let copied = std::io::copy(&mut (&mut entry).take(listed + 1), &mut file)?;
+                if copied > listed {
+                    return Err(BackupError::Tampered(format!("{name} is larger than the signed manifest says")));
+                }
                 file.flush()?;
                 out.hashes.insert(name, file.hex());
             }
@@ -371,37 +404,43 @@ fn unpack(archive: impl Read, scratch: &Path) -> Result<Unpacked, BackupError> {
     Ok(out)
 }
 
-/// The manifest, if its signature is by a key the anchor vouches for and
-/// every file the node put in the archive is there, unchanged.
-fn verify_manifest(
-    u: &Unpacked,
-    scratch: &Path,
-    anchor: &Anchor,
-) -> Result<(Manifest, Vec<SignedTrustList>), BackupError> {
-    let json = u.manifest.as_deref().ok_or_else(|| BackupError::Malformed("no manifest.json".into()))?;
-    let format = serde_json::from_slice::<serde_json::Value>(json)
-        .map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?["format"]
-        .as_u64();
-    if format != Some(u64::from(FORMAT)) {
-        return Err(BackupError::Format { found: format.and_then(|f| u32::try_from(f).ok()).unwrap_or(0) });
+/// The manifest, if `sig` is the signature of the key it names over it.
+fn signed_manifest(json: &[u8], sig: &[u8]) -> Result<Manifest, BackupError> {
+    let value = serde_json::from_slice::<serde_json::Value>(json)
+        .map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?;
+    match value.get("format").and_then(|f| f.as_u64()) {
+        Some(f) if f == u64::from(FORMAT) => {}
+        Some(f) => return Err(BackupError::Format { found: u32::try_from(f).unwrap_or(u32::MAX) }),
+        None => return Err(BackupError::Malformed("manifest.json names no format".into())),
     }
     let m: Manifest =
-        serde_json::from_slice(json).map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?;
+        serde_json::from_value(value).map_err(|e| BackupError::Malformed(format!("manifest.json: {e}")))?;
     let signer: AgencyKey = m
         .signer
         .parse()
         .map_err(|_| BackupError::Tampered(format!("the manifest's signer {:?} is not a key", m.signer)))?;
-    let sig = u
-        .sig
-        .as_deref()
-        .and_then(|s| hex::decode(s.trim_ascii()).ok())
+    let sig = hex::decode(sig.trim_ascii())
+        .ok()
         .and_then(|b| <[u8; 64]>::try_from(b).ok())
-        .ok_or_else(|| BackupError::Tampered("manifest.sig is missing or unreadable".into()))?;
+        .ok_or_else(|| BackupError::Tampered("manifest.sig is unreadable".into()))?;
     if !signer.verify(MANIFEST_DOMAIN, json, &Sig(sig)) {
         return Err(BackupError::Tampered(format!(
             "manifest.json does not match its signature by {signer}: a byte of it was changed"
         )));
     }
+    Ok(m)
+}
+
+/// Checks that the anchor vouches for the manifest's signer and every file
+/// the node put in the archive is there, unchanged; returns the stored
+/// trust lists (a verified chain) and the newest one.
+fn verify_archive(
+    u: &Unpacked,
+    scratch: &Path,
+    anchor: &Anchor,
+) -> Result<(Vec<SignedTrustList>, Option<TrustList>), BackupError> {
+    let m = &u.manifest;
+    let signer: AgencyKey = m.signer.parse().map_err(|_| BackupError::Malformed("signer".into()))?;
     for (name, want) in &m.files {
         let got = match u.hashes.get(name) {
             Some(h) => Some(h.clone()),
@@ -409,7 +448,7 @@ fn verify_manifest(
         };
         match got {
             None => return Err(BackupError::Tampered(format!("{name} was removed from the archive"))),
-            Some(h) if h != *want => {
+            Some(h) if h != want.blake3 => {
                 return Err(BackupError::Tampered(format!("{name} differs from the signed manifest")));
             }
             Some(_) => {}
@@ -423,7 +462,7 @@ fn verify_manifest(
     // gives (or the signed archive's own).
     let lists = trust_lists(&scratch.join("records.kv"))?;
     let genesis = match (anchor, u.small.get(ARCHIVED_GENESIS)) {
-        (Anchor::Genesis(g), _) => Some((**g).clone()),
+        (Anchor::Genesis { genesis, .. }, _) => Some((**genesis).clone()),
         (Anchor::Keys(_), Some(bytes)) => Some(
             SignedTrustList::from_bytes(bytes).map_err(|e| BackupError::Malformed(format!("genesis.trust: {e}")))?,
         ),
@@ -431,23 +470,27 @@ fn verify_manifest(
         (Anchor::Keys(_), None) if lists.is_empty() => None,
         (Anchor::Keys(_), None) => return Err(BackupError::Malformed("trust lists but no genesis.trust".into())),
     };
-    let chain = genesis.map(|g| verify_chain(&g, &lists)).transpose()?;
-    if let Anchor::Genesis(g) = anchor
-        && u.small.get(ARCHIVED_GENESIS).is_none_or(|b| *b != g.to_bytes())
-    {
-        return Err(BackupError::Tampered("the archive pins another genesis than the one you gave".into()));
+    let newest = genesis.map(|g| verify_chain(&g, &lists)).transpose()?;
+    match anchor {
+        Anchor::Keys(keys) if !keys.contains(&signer) => {
+            Err(BackupError::Tampered(format!("it is signed by {signer}, not by a key you named")))
+        }
+        Anchor::Keys(_) => Ok((lists, newest)),
+        Anchor::Genesis { genesis, member } => {
+            if u.small.get(ARCHIVED_GENESIS).is_none_or(|b| *b != genesis.to_bytes()) {
+                return Err(BackupError::Tampered("the archive pins another genesis than the one you gave".into()));
+            }
+            // Only the member's current key in the newest list: not another
+            // agency's, and not a key it retired (a thief's, perhaps).
+            let current = newest.as_ref().and_then(|l| l.member(member)).map(|m| m.key);
+            if current != Some(signer) {
+                return Err(BackupError::Tampered(format!(
+                    "it is signed by {signer}, which is not the current key of member {member} in the backup's trust lists"
+                )));
+            }
+            Ok((lists, newest))
+        }
     }
-    let vouched = match anchor {
-        Anchor::Keys(keys) => keys.contains(&signer),
-        Anchor::Genesis(_) => chain.as_ref().is_some_and(|c| c.member_by_any_key(&signer).is_some()),
-    };
-    if !vouched {
-        return Err(BackupError::Tampered(match anchor {
-            Anchor::Keys(_) => format!("it is signed by {signer}, not by a key you named"),
-            Anchor::Genesis(_) => format!("it is signed by {signer}, which no agency of the network holds"),
-        }));
-    }
-    Ok((m, lists))
 }
 
 /// Every trust list stored in a `records.kv` file, by version.
@@ -489,6 +532,12 @@ fn verify_chain(genesis: &SignedTrustList, lists: &[SignedTrustList]) -> Result<
 /// lists' chain, an added key or token; then both databases are loaded and
 /// every record's signature and the audit log are checked.
 pub fn restore(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor) -> Result<Restored, BackupError> {
+    if target.is_symlink() {
+        return Err(BackupError::Malformed(format!(
+            "{} is a symbolic link: restore into a real directory",
+            target.display()
+        )));
+    }
     if target.exists() && std::fs::read_dir(target)?.next().is_some() {
         return Err(BackupError::NotEmpty { path: target.to_owned() });
     }
@@ -514,7 +563,8 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     std::fs::set_permissions(target, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     let scratch = tempfile::tempdir_in(target)?;
     let unpacked = unpack(archive, scratch.path())?;
-    let (manifest, lists) = verify_manifest(&unpacked, scratch.path(), anchor)?;
+    let (lists, newest) = verify_archive(&unpacked, scratch.path(), anchor)?;
+    let manifest = unpacked.manifest.clone();
     let signer: AgencyKey = manifest.signer.parse().map_err(|_| BackupError::Malformed("signer".into()))?;
     if let Some(bytes) = unpacked.small.get(ARCHIVED_KEY) {
         let key = std::str::from_utf8(bytes).ok().and_then(crate::identity::from_text);
@@ -524,9 +574,10 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     }
     let config_bytes =
         unpacked.small.get(ARCHIVED_CONFIG).ok_or_else(|| BackupError::Malformed("no kawan.toml".into()))?;
-    crate::files::write_atomic(&target.join(crate::config::FILE), config_bytes, 0o600)?;
+    let config_text =
+        std::str::from_utf8(config_bytes).map_err(|_| BackupError::Malformed("kawan.toml is not text".into()))?;
     let config =
-        Config::load_file(&target.join(crate::config::FILE)).map_err(|e| BackupError::Malformed(e.to_string()))?;
+        Config::parse(config_text, Path::new(ARCHIVED_CONFIG)).map_err(|e| BackupError::Malformed(e.to_string()))?;
     distinct_paths(&config)?;
     let key_path = inside(target, &config.paths.key, "key")?;
     let genesis_path = inside(target, &config.paths.genesis, "genesis")?;
@@ -561,13 +612,15 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     let operator_token = unpacked.small.get(node_dir::OPERATOR_TOKEN);
     if let Some(bytes) = operator_token {
         let token = String::from_utf8_lossy(bytes);
-        if data.tokens.check(token.trim()).map_err(|e| unreadable(&e))?.is_none() {
+        let info = data.tokens.check(token.trim()).map_err(|e| unreadable(&e))?;
+        if !info.is_some_and(|i| i.role == crate::local::tokens::Role::Operator) {
             return Err(BackupError::Tampered(
-                "the operator token in the archive is not one of the node's tokens".into(),
+                "the operator token in the archive is not one of the node's operator tokens".into(),
             ));
         }
     }
     data.close()?;
+    crate::files::write_atomic(&target.join(crate::config::FILE), config_bytes, 0o600)?;
     if let Some(bytes) = unpacked.small.get(ARCHIVED_KEY) {
         write_restored(&key_path, bytes, 0o600)?;
     }
@@ -586,6 +639,7 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
         key_restored: unpacked.small.contains_key(ARCHIVED_KEY),
         operator_token_restored: operator_token.is_some(),
         trust_lists: lists.len(),
+        trust_version: newest.map(|l| l.version),
     })
 }
 
@@ -754,7 +808,9 @@ mod tests {
         // The network's genesis, from the operator's own copy, is enough.
         let genesis = SignedTrustList::from_bytes(&std::fs::read(dir.path().join("genesis.trust")).unwrap()).unwrap();
         let target = tempfile::tempdir().unwrap();
-        restore(archive.as_slice(), target.path(), Clock::system(), &Anchor::Genesis(Box::new(genesis))).unwrap();
+        let anchor = Anchor::Genesis { genesis: Box::new(genesis), member: MemberId::new("example").unwrap() };
+        let r = restore(archive.as_slice(), target.path(), Clock::system(), &anchor).unwrap();
+        assert_eq!(r.trust_version, Some(1));
     }
 
     #[test]
@@ -776,12 +832,12 @@ mod tests {
         let target = tempfile::tempdir().unwrap();
         let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
         assert!(err.to_string().contains("not by a key you named"), "{err}");
-        // …and against a genesis it is no agency's key.
-        let genesis = genesis(&NetworkId::new("kawan-test").unwrap());
+        // …and against a genesis it is not the member's current key.
+        let genesis = Box::new(genesis(&NetworkId::new("kawan-test").unwrap()));
         let target = tempfile::tempdir().unwrap();
-        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &Anchor::Genesis(Box::new(genesis)))
-            .unwrap_err();
-        assert!(err.to_string().contains("which no agency of the network holds"), "{err}");
+        let anchor = Anchor::Genesis { genesis, member: MemberId::new("example").unwrap() };
+        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &anchor).unwrap_err();
+        assert!(err.to_string().contains("not the current key of member example"), "{err}");
     }
 
     /// Every part of a backup is covered: one flipped byte in any file, at
@@ -869,7 +925,20 @@ mod tests {
         parts.push((node_dir::OPERATOR_TOKEN.into(), b"kwn_planted_by_an_attacker\n".to_vec()));
         let target = tempfile::tempdir().unwrap();
         let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
-        assert!(err.to_string().contains("not one of the node's tokens"), "{err}");
+        assert!(err.to_string().contains("not one of the node's operator tokens"), "{err}");
+    }
+
+    #[test]
+    fn a_target_that_is_a_link_is_refused_and_untouched() {
+        let (_dir, archive) = backed_up();
+        let parent = tempfile::tempdir().unwrap();
+        let real = parent.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        let link = parent.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = restore(archive.as_slice(), &link, Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(real.is_dir() && link.is_symlink());
     }
 
     #[test]

@@ -172,10 +172,16 @@ impl Config {
 
     /// Reads one configuration file.
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Reads a configuration's text (`path` names it in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let path = path.to_owned();
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         let config: Config =
-            toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+            toml::from_str(text).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
         if config.api.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid { path, message: "api.max_body_bytes must be at least 1024".into() });
         }

@@ -149,10 +149,29 @@ fn a_node_backed_up_under_write_load_restores_verified_and_rejoins() {
     let (code, _, err) = out(restore(a.dir.path(), &pass).args(["--signer", &signer]));
     assert_eq!(code, 2);
     assert!(err.contains("is not empty"), "{err}");
-    // The plain backup restores too, against the network's genesis.
+    // A plain file is refused where an encrypted one was expected (a swap)…
     let target2 = tempfile::tempdir().unwrap();
-    let (code, stdout, err) =
-        out(kawan().arg("--dir").arg(target2.path()).arg("restore").arg(&plain).arg("--genesis").arg(&net.genesis));
+    let (code, _, err) = out(kawan()
+        .arg("--dir")
+        .arg(target2.path())
+        .arg("restore")
+        .arg(&plain)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .args(["--signer", &signer]));
+    assert_eq!(code, 2);
+    assert!(err.contains("is not encrypted"), "{err}");
+    // …and restores when the operator says so, against the network's
+    // genesis and the agency's member id.
+    let (code, stdout, err) = out(kawan()
+        .arg("--dir")
+        .arg(target2.path())
+        .arg("restore")
+        .arg(&plain)
+        .arg("--unencrypted-i-understand")
+        .arg("--genesis")
+        .arg(&net.genesis)
+        .args(["--agency", "agency-0"]));
     assert_eq!(code, 0, "{err}");
     assert!(
         stdout.contains("chain from the genesis verified") && stdout.contains("operator token not in the backup"),

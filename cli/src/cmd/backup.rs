@@ -16,7 +16,7 @@ use crate::{i18n::t, output};
 #[derive(Args)]
 pub struct Secret {
     /// Encrypt with the passphrase on the first line of FILE (age, scrypt).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "recipient")]
     passphrase_file: Option<PathBuf>,
     /// Encrypt to an age recipient (`age1…`; repeatable).
     #[arg(long, value_name = "AGE_RECIPIENT")]
@@ -50,10 +50,18 @@ pub struct RestoreArgs {
     #[arg(long, value_name = "KEY")]
     signer: Vec<String>,
     /// Or: the network's genesis trust list, from your own copy (not the
-    /// backup's): the backup must be signed by a key of an agency in the
-    /// trust lists that chain from it.
-    #[arg(long, value_name = "FILE")]
+    /// backup's), with --agency: the backup must be signed by that member's
+    /// current key in the trust lists that chain from it.
+    #[arg(long, value_name = "FILE", requires = "agency", conflicts_with = "signer")]
     genesis: Option<PathBuf>,
+    /// With --genesis: the agency's member id in the trust list.
+    #[arg(long, value_name = "ID", requires = "genesis")]
+    agency: Option<String>,
+    /// Restore a backup that is not encrypted (written with
+    /// --unencrypted-i-understand); without it an unencrypted file is
+    /// refused, so no one can swap one in for an encrypted backup.
+    #[arg(long)]
+    unencrypted_i_understand: bool,
     /// For an encrypted backup: the passphrase on the first line of FILE.
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<PathBuf>,
@@ -106,22 +114,36 @@ pub fn backup(a: BackupArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     // nothing of it is written anywhere else, nor held in memory.
     let client = ctx.client()?;
     let archive = client.get_reader("/api/v1/backup")?;
+    // Written beside the target and renamed when complete: a backup that
+    // failed half-way is never mistaken for one.
+    if a.out.exists() {
+        bail!(t!("backup-cannot-create", path = a.out.display().to_string()));
+    }
+    let partial = a.out.with_file_name(format!(
+        ".{}.partial",
+        a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    ));
     let out = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode_0600()
-        .open(&a.out)
-        .with_context(|| t!("backup-cannot-create", path = a.out.display().to_string()))?;
+        .open(&partial)
+        .with_context(|| t!("backup-cannot-create", path = partial.display().to_string()))?;
     let sink = match encryptor {
         Some(e) => Sink::Age(e.wrap_output(std::io::BufWriter::new(out))?),
         None => Sink::Plain(std::io::BufWriter::new(out)),
     };
-    let written = repack(archive, sink, key.as_deref(), &ctx.dir);
+    let written = repack(archive, sink, key.as_deref(), &ctx.dir).and_then(|m| {
+        if a.out.exists() {
+            bail!(t!("backup-cannot-create", path = a.out.display().to_string()));
+        }
+        std::fs::rename(&partial, &a.out)?;
+        Ok(m)
+    });
     let manifest = match written {
         Ok(m) => m,
         Err(e) => {
-            // A partial file is not a backup.
-            let _ = std::fs::remove_file(&a.out);
+            let _ = std::fs::remove_file(&partial);
             return Err(e);
         }
     };
@@ -163,6 +185,12 @@ fn repack(archive: impl Read, sink: Sink, key: Option<&[u8]>, dir: &Path) -> any
         }
     }
     if let Some(key) = key {
+        // A key that is not the signer's would make the backup refuse to
+        // restore, found only on the day it is needed.
+        let public = std::str::from_utf8(key).ok().and_then(kawan_node::identity::from_text).map(|k| k.public());
+        if public.map(|p| p.to_string()).as_deref() != manifest["signer"].as_str() {
+            bail!(t!("backup-key-not-signer"));
+        }
         let now_s = kawan_node::clock::Clock::system().now_ms() / 1000;
         kawan_node::backup::append_bytes(&mut tar, "agency.key", key, now_s)?;
         if let Ok(token) = std::fs::read(dir.join(kawan_node::node_dir::OPERATOR_TOKEN)) {
@@ -181,6 +209,9 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         std::fs::File::open(&a.file).with_context(|| t!("cannot-read", path = a.file.display().to_string()))?,
     );
     let encrypted = file.fill_buf()?.starts_with(b"age-encryption.org/v1");
+    if !encrypted && (a.passphrase_file.is_some() || a.identity.is_some() || !a.unencrypted_i_understand) {
+        bail!(t!("restore-not-encrypted", path = a.file.display().to_string()));
+    }
     let reader: Box<dyn Read> = if encrypted {
         let decryptor = age::Decryptor::new_buffered(file).context(t!("restore-not-age"))?;
         let stream = match (&a.passphrase_file, &a.identity) {
@@ -208,7 +239,10 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
             let bytes = std::fs::read(path).with_context(|| t!("cannot-read", path = path.display().to_string()))?;
             let genesis = kawan_protocol::SignedTrustList::from_bytes(&bytes)
                 .with_context(|| t!("restore-bad-genesis", path = path.display().to_string()))?;
-            kawan_node::backup::Anchor::Genesis(Box::new(genesis))
+            let id = a.agency.clone().unwrap_or_default();
+            let member = kawan_protocol::MemberId::new(id.clone())
+                .map_err(|_| anyhow::anyhow!(t!("restore-bad-agency", id = id.as_str())))?;
+            kawan_node::backup::Anchor::Genesis { genesis: Box::new(genesis), member }
         }
         (None, false) => kawan_node::backup::Anchor::Keys(
             a.signer
@@ -224,10 +258,14 @@ pub fn restore(a: RestoreArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     } else {
         let dir = target.display().to_string();
         println!("{}", t!("restore-done", agency = r.manifest.agency.as_str(), dir = dir.as_str()));
+        println!(
+            "  {}",
+            t!("restore-made", time = crate::i18n::time(r.manifest.created_ms), signer = r.manifest.signer.as_str())
+        );
         println!("  {}", t!("restore-records", n = r.records));
         println!("  {}", t!("restore-audit", n = r.audit_entries));
         println!("  {}", t!("restore-cases", n = r.cases));
-        println!("  {}", t!("restore-trust", n = r.trust_lists));
+        println!("  {}", t!("restore-trust", n = r.trust_lists, version = r.trust_version.unwrap_or(0)));
         println!("  {}", t!("restore-tokens", n = r.tokens));
         if r.key_restored {
             println!("  {}", t!("restore-key", dir = dir.as_str()));
