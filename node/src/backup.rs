@@ -613,7 +613,7 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     if let Some(bytes) = operator_token {
         let token = String::from_utf8_lossy(bytes);
         let info = data.tokens.check(token.trim()).map_err(|e| unreadable(&e))?;
-        if !info.is_some_and(|i| i.role == crate::local::tokens::Role::Operator) {
+        if info.is_none_or(|i| i.role != crate::local::tokens::Role::Operator) {
             return Err(BackupError::Tampered(
                 "the operator token in the archive is not one of the node's operator tokens".into(),
             ));
