@@ -571,7 +571,8 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// A short, stable code for logs, metrics and the API (docs/protocol.md §7).
+    /// A short, stable code: the holder's audit entries start with it
+    /// (docs/protocol.md §7).
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::Disabled => "disabled",

@@ -168,7 +168,7 @@ async fn switch_language(
 /// The CSRF token of a session: derived from the session id (a secret
 /// only the browser's HttpOnly cookie holds), so it needs no server state,
 /// differs per session, and does not reveal the id. No key of the node is
-/// involved: the agency key signs records and nothing else.
+/// involved (the agency key signs, it is not a MAC key for the web page).
 fn csrf(session: &str) -> String {
     hex::encode(blake3::derive_key("kawan web csrf v2", session.as_bytes()))
 }
