@@ -49,6 +49,8 @@ impl Job {
 pub const PERSIST_EVERY: Duration = Duration::from_millis(500);
 /// How often expired web sessions are removed.
 pub const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+/// How often the audit log's head is checkpointed and witnessed.
+pub const AUDIT_CHECKPOINT_EVERY: Duration = Duration::from_secs(60 * 60);
 /// How often the deconfliction filter is checked: built when the epoch
 /// turned, so a partner's first question of an epoch does not wait for it.
 /// (A filter made stale by a change within the epoch is rebuilt by the next
@@ -60,12 +62,18 @@ pub const WEBHOOK_RESTART_EVERY: Duration = Duration::from_secs(1);
 
 /// The node's background jobs, given its configuration.
 pub fn node_jobs(svc: &Service) -> Vec<Job> {
-    let mut jobs = vec![
-        Job::new("persist", PERSIST_EVERY, |svc: Arc<Service>| async move { svc.persist().await }),
-        Job::new("session sweep", SESSION_SWEEP_EVERY, |svc: Arc<Service>| async move {
-            svc.sweep_sessions(Caller::system("session sweep")).await.map(|_| ())
-        }),
-    ];
+    let mut jobs =
+        vec![
+            Job::new("persist", PERSIST_EVERY, |svc: Arc<Service>| async move { svc.persist().await }),
+            Job::new("session sweep", SESSION_SWEEP_EVERY, |svc: Arc<Service>| async move {
+                svc.sweep_sessions(Caller::system("session sweep")).await.map(|_| ())
+            }),
+            // A checkpoint (and its witness on the network) at least hourly
+            // when anything happened, not only every 1,000 entries.
+            Job::new("audit checkpoint", AUDIT_CHECKPOINT_EVERY, |svc: Arc<Service>| async move {
+                svc.run_checkpoint().await
+            }),
+        ];
     if svc.config().deconfliction.enabled {
         jobs.push(Job::new("filter rebuild", FILTER_REBUILD_EVERY, |svc: Arc<Service>| async move {
             svc.rebuild_filter().await

@@ -16,6 +16,7 @@ pub enum Body {
     Revision(Revision),
     Retraction(Retraction),
     Referral(Referral),
+    Checkpoint(AuditCheckpoint),
     /// A record of a newer kind (family, fields, values or version) than
     /// this node reads: kept and relayed as signed, never interpreted, and
     /// never encoded by this node.
@@ -53,7 +54,7 @@ impl Body {
             Body::Technique(t) => Some(Content::Technique(t.clone())),
             Body::Referral(r) => Some(Content::Referral(r.clone())),
             Body::Revision(r) => Some(r.content.clone()),
-            Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => None,
+            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Unknown(_) => None,
         }
     }
 
@@ -65,7 +66,7 @@ impl Body {
             Body::Technique(t) => Some(t.tlp),
             Body::Referral(r) => Some(r.tlp),
             Body::Revision(r) => Some(r.content.tlp()),
-            Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => None,
+            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Unknown(_) => None,
         }
     }
 
@@ -277,6 +278,19 @@ pub struct Revision {
 pub struct Retraction {
     pub target: RecordId,
     pub reason: String,
+}
+
+/// A signed head of the author's audit log: entry `seq` had chained hash
+/// `hash` (BLAKE3, hex). Published on the network channel so that every
+/// member keeps a copy: an operator who later rewrites or rolls back its
+/// node's audit log no longer matches what its partners hold, and its own
+/// node fetches their copies back (docs/security.md). It says how many
+/// entries the log had, nothing of what they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditCheckpoint {
+    pub seq: u64,
+    pub hash: String,
 }
 
 /// What an agency asked a platform to do.

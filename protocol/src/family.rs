@@ -21,12 +21,15 @@ pub enum Family {
     Revision,
     Retraction,
     Referral,
+    /// A signed head of the author's audit log, kept by every member as a
+    /// witness.
+    Checkpoint,
 }
 
 impl Family {
     /// Every family this node reads, in the order the agent string lists
     /// them (older nodes compare that list, so new families go at the end).
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Indicator,
         Family::Typology,
         Family::Technique,
@@ -34,6 +37,7 @@ impl Family {
         Family::Revision,
         Family::Retraction,
         Family::Referral,
+        Family::Checkpoint,
     ];
 
     /// The wire name: the body's map key, the REST/CLI `type` value, the
@@ -47,6 +51,7 @@ impl Family {
             Family::Revision => "revision",
             Family::Retraction => "retraction",
             Family::Referral => "referral",
+            Family::Checkpoint => "checkpoint",
         }
     }
 
@@ -57,7 +62,7 @@ impl Family {
     pub const fn is_knowledge(self) -> bool {
         match self {
             Family::Indicator | Family::Typology | Family::Technique | Family::Referral => true,
-            Family::Sighting | Family::Revision | Family::Retraction => false,
+            Family::Sighting | Family::Revision | Family::Retraction | Family::Checkpoint => false,
         }
     }
 
@@ -96,6 +101,7 @@ impl Body {
             Body::Revision(_) => Family::Revision,
             Body::Retraction(_) => Family::Retraction,
             Body::Referral(_) => Family::Referral,
+            Body::Checkpoint(_) => Family::Checkpoint,
             Body::Unknown(_) => return None,
         })
     }

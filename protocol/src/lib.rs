@@ -45,8 +45,8 @@ pub mod tlp;
 pub mod trust;
 
 pub use body::{
-    Basis, Body, Content, Difficulty, Indicator, IndicatorRole, Referral, ReferralStatus, ReferralSubject, RequestType,
-    Retraction, Revision, Sighting, Stage, Subject, Technique, Typology, Verdict,
+    AuditCheckpoint, Basis, Body, Content, Difficulty, Indicator, IndicatorRole, Referral, ReferralStatus,
+    ReferralSubject, RequestType, Retraction, Revision, Sighting, Stage, Subject, Technique, Typology, Verdict,
 };
 pub use card::{Card, CardBody, CardError, LogEnd, Replaces};
 pub use cbor::CborError;

@@ -149,6 +149,7 @@ fn fields_of(family: Family) -> &'static [&'static str] {
         Family::Revision => struct_fields::<Revision>(),
         Family::Retraction => struct_fields::<Retraction>(),
         Family::Referral => struct_fields::<crate::Referral>(),
+        Family::Checkpoint => struct_fields::<crate::AuditCheckpoint>(),
     }
 }
 

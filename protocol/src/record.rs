@@ -128,6 +128,18 @@ impl Record {
                 list("countries", &s.countries)
             }
             Body::Retraction(r) => text("reason", &r.reason, MAX_TEXT_BYTES),
+            Body::Checkpoint(c) => {
+                let hex = c.hash.len() == 64 && c.hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if c.seq == 0 || !hex {
+                    return Err(RecordError::NotNormal(
+                        "an audit checkpoint names an entry and its 64-hex-digit hash".into(),
+                    ));
+                }
+                if h.channel != crate::Channel::Network {
+                    return Err(RecordError::NotNormal("an audit checkpoint goes to the whole network".into()));
+                }
+                Ok(())
+            }
             _ => match self.body.content() {
                 Some(c) => validate_content(&c),
                 None => Ok(()),

@@ -79,6 +79,7 @@ fn search_and_listing_work_for_every_family() {
             Family::Sighting => vec![&indicator],
             Family::Revision => vec![&technique],
             Family::Retraction => vec![&typology],
+            Family::Checkpoint => vec![], // audit checkpoints are no knowledge
         };
         let expected: Vec<String> = expected.iter().map(|v| v.as_str().unwrap().to_string()).collect();
         assert_eq!(found, expected, "type={family}");
@@ -179,4 +180,58 @@ fn taxii_finds_one_object_and_its_versions_by_id() {
 
     let unknown = object("indicator--00000000-0000-4000-8000-000000000000");
     assert_eq!(unknown.status, 404, "{}", unknown.body);
+}
+
+/// An operator's request, as JSON (failing loudly otherwise).
+fn op(app: &App, method: &str, path: &str) -> serde_json::Value {
+    let body = (method == "POST").then(|| json!({}));
+    let a = app.send(method, path, Some(&app.operator), body.as_ref());
+    assert!(a.status.is_success(), "{method} {path}: {} {}", a.status, a.body);
+    a.json()
+}
+
+/// The audit log is witnessed: each checkpoint goes to the network as a
+/// record of the agency's log, which every partner keeps. Someone with the
+/// node's files who rolls the log back (the tail cut, its checkpoints with
+/// it, the head rewritten: consistent, so the chain alone cannot tell) no
+/// longer matches what was published, and `verify` says where.
+#[test]
+fn a_rolled_back_audit_log_is_caught_by_its_published_checkpoint() {
+    let app = member_node();
+    app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900111"));
+    let before: Vec<serde_json::Value> =
+        op(&app, "GET", "/api/v1/audit?limit=1000").as_array().expect("entries").iter().rev().cloned().collect();
+    app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900112"));
+    let signed = op(&app, "POST", "/api/v1/audit/checkpoint");
+    app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900113"));
+
+    let v = op(&app, "GET", "/api/v1/audit/verify");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["witnessed"]["seq"], signed["seq"], "{v}");
+    // The witness is a record of the agency's own log: what partners receive.
+    let record = app.get_json(&format!("/api/v1/records/{}", v["witnessed"]["record"].as_str().unwrap()));
+    assert!(record.to_string().contains(signed["hash"].as_str().unwrap()), "{record}");
+
+    // Roll back to the first indicator's entries, behind the node's back.
+    let last = before.last().expect("an entry");
+    let (keep, hash) = (last["seq"].as_u64().unwrap(), last["hash"].as_str().unwrap());
+    let newest = op(&app, "GET", "/api/v1/audit?limit=1")[0]["seq"].as_u64().unwrap();
+    let mut cut = kawan_node::store::engine::Batch::default();
+    for seq in keep + 1..=newest + 10 {
+        let mut e = vec![b'e'];
+        e.extend_from_slice(&seq.to_be_bytes());
+        cut.remove("audit", e);
+        let mut c = vec![b'c'];
+        c.extend_from_slice(&seq.to_be_bytes());
+        cut.remove("audit", c);
+    }
+    let mut head = keep.to_be_bytes().to_vec();
+    head.extend_from_slice(hash.as_bytes());
+    cut.insert("audit", b"head".to_vec(), head);
+    app.svc.data().local().import(cut).expect("tampered");
+
+    let v = op(&app, "GET", "/api/v1/audit/verify");
+    assert_eq!(v["ok"], false, "a rolled-back log passed: {v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("differs from the checkpoint this agency published"), "{error}");
 }

@@ -30,10 +30,20 @@ pub fn run(a: AuditCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             let out = ctx.client()?.get("/api/v1/audit/verify")?;
             if ctx.json {
                 output::json(&out);
-            } else if out["ok"] == Value::Bool(true) {
-                println!("{}", t!("audit-intact", n = out["entries"].as_u64().unwrap_or(0)));
             } else {
-                println!("{}", t!("audit-broken", error = out["error"].as_str().unwrap_or("?")));
+                if out["ok"] == Value::Bool(true) {
+                    println!("{}", t!("audit-intact", n = out["entries"].as_u64().unwrap_or(0)));
+                } else {
+                    println!("{}", t!("audit-broken", error = out["error"].as_str().unwrap_or("?")));
+                }
+                let w = &out["witnessed"];
+                if let Some(seq) = w["seq"].as_u64() {
+                    let time = crate::i18n::time(w["time_ms"].as_u64().unwrap_or(0));
+                    println!(
+                        "{}",
+                        t!("audit-witnessed", n = seq, time = time, record = w["record"].as_str().unwrap_or("?"))
+                    );
+                }
             }
             Ok(out["ok"] == Value::Bool(true))
         }

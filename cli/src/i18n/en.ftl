@@ -7,6 +7,7 @@ client-refused = { $message } ({ $code }, HTTP { $status })
 client-http-body = HTTP { $status }: { $body }
 audit-intact = audit log intact: { $n } entries
 audit-broken = audit log BROKEN: { $error }
+audit-witnessed = witnessed by the network up to entry { $n } (checkpoint published { $time }, record { $record })
 audit-checkpoint = audit entry { $seq } has hash { $hash }; signed { $sig }
 cannot-read = cannot read { $path }
 backup-short-passphrase = the passphrase in { $path } is shorter than 12 characters

@@ -7,6 +7,7 @@ client-refused = { $message } ({ $code }, HTTP { $status })
 client-http-body = HTTP { $status }: { $body }
 audit-intact = log audit utuh: { $n } entri
 audit-broken = log audit RUSAK: { $error }
+audit-witnessed = disaksikan jaringan sampai entri { $n } (titik periksa diterbitkan { $time }, catatan { $record })
 audit-checkpoint = entri audit { $seq } memiliki hash { $hash }; ditandatangani { $sig }
 cannot-read = tidak dapat membaca { $path }
 backup-short-passphrase = frasa sandi di { $path } kurang dari 12 karakter

@@ -7,6 +7,7 @@ client-refused = { $message } ({ $code }, HTTP { $status })
 client-http-body = HTTP { $status }: { $body }
 audit-intact = บันทึกการตรวจสอบสมบูรณ์: { $n } รายการ
 audit-broken = บันทึกการตรวจสอบเสียหาย: { $error }
+audit-witnessed = เครือข่ายเป็นพยานถึงรายการที่ { $n } (เผยแพร่จุดตรวจเมื่อ { $time } ข้อมูล { $record })
 audit-checkpoint = รายการตรวจสอบที่ { $seq } มีแฮช { $hash } ลงนาม { $sig }
 cannot-read = อ่าน { $path } ไม่ได้
 backup-short-passphrase = วลีรหัสผ่านใน { $path } สั้นกว่า 12 ตัวอักษร

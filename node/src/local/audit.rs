@@ -8,6 +8,14 @@
 //! [`CHECKPOINT_EVERY`] entries and at shutdown: a chain that ends before a
 //! signed checkpoint, or differs from it, was cut. A checkpoint copied off
 //! the node (`kawan audit checkpoint`) detects a rollback of the whole file.
+//!
+//! Checkpoints are chained into the log: signing one appends an
+//! `audit.checkpoint` entry naming it, in the same batch, so deleting a
+//! checkpoint (or its entry) breaks the chain where it stood. What the
+//! files alone cannot show is a consistent rollback (the tail cut, its
+//! checkpoints with it, the head rewritten): for that the service publishes
+//! each checkpoint's (entry, hash) as a signed record every member keeps,
+//! and `verify` is given those witnesses to compare with.
 
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +66,13 @@ const HEAD: &[u8] = b"head";
 /// Checkpoint keys: `c` ‖ seq.
 const CHECKPOINT: u8 = b'c';
 const CHECKPOINT_DOMAIN: &[u8] = b"kawan/audit-checkpoint/v1";
+const CHAINED_DOMAIN: &[u8] = b"kawan/audit-checkpoint/v2";
+/// The action of the entry that names a checkpoint (chaining it in).
+pub const CHECKPOINT_ACTION: &str = "audit.checkpoint";
+
+fn checkpoint_detail(seq: u64, hash: &str) -> String {
+    format!("signed checkpoint of entry {seq}, hash {hash}")
+}
 /// Entries between signed checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 1000;
 
@@ -69,6 +84,11 @@ pub struct Checkpoint {
     pub time_ms: u64,
     /// The agency key's signature over `seq ‖ hash`, hex.
     pub sig: String,
+    /// Named by the entry after it (signed under the v2 domain, so the flag
+    /// cannot be cleared to hide a removed entry). Checkpoints from before
+    /// chaining stand alone.
+    #[serde(default)]
+    pub chained: bool,
 }
 
 fn checkpoint_message(seq: u64, hash: &str) -> Vec<u8> {
@@ -114,22 +134,43 @@ impl Audit {
         Ok(e)
     }
 
-    /// Signs the head as a checkpoint (nothing if the log is empty or the
-    /// head is already checkpointed).
+    /// Signs the head as a checkpoint and appends the entry that names it
+    /// (nothing if the log is empty or nothing happened since the last one).
     pub fn checkpoint(&self, key: &kawan_protocol::Keypair) -> Result<Option<Checkpoint>, AuditError> {
         let _guard = self.append.lock().unwrap_or_else(|e| e.into_inner());
         let Some((seq, hash)) = self.head()? else { return Ok(None) };
-        if self.checkpoints()?.last().is_some_and(|c| c.seq == seq) {
+        if let Some(last) = self.checkpoints()?.last()
+            && (last.seq == seq || last.seq + 1 == seq)
+        {
+            // The head is the last checkpoint, or the entry that names it.
             return Ok(None);
         }
-        let sig = key.sign(CHECKPOINT_DOMAIN, &checkpoint_message(seq, &hash));
-        let c = Checkpoint { seq, hash, time_ms: self.db.now_ms(), sig: hex::encode(sig.0) };
+        let now = self.db.now_ms();
+        let sig = key.sign(CHAINED_DOMAIN, &checkpoint_message(seq, &hash));
+        let c = Checkpoint { seq, hash: hash.clone(), time_ms: now, sig: hex::encode(sig.0), chained: true };
         let mut k = vec![CHECKPOINT];
         k.extend_from_slice(&seq.to_be_bytes());
+        let mut named = Entry {
+            seq: seq + 1,
+            time_ms: now,
+            actor: "node".into(),
+            action: CHECKPOINT_ACTION.into(),
+            detail: checkpoint_detail(seq, &hash),
+            prev: hash,
+            hash: String::new(),
+        };
+        named.hash = entry_hash(&named);
         let mut batch = Batch::default();
         CHECKPOINTS.put(&mut batch, k, &c)?;
+        ENTRIES.put(&mut batch, entry_key(named.seq).to_vec(), &named)?;
+        batch.insert("audit", HEAD.to_vec(), head_value(named.seq, &named.hash));
         self.db.commit(batch)?;
         Ok(Some(c))
+    }
+
+    /// Entry `seq`, if the log has it (and it reads).
+    pub fn entry(&self, seq: u64) -> Result<Option<Entry>, AuditError> {
+        Ok(ENTRIES.get(&self.db, &entry_key(seq))?)
     }
 
     /// Every signed checkpoint, oldest first.
@@ -157,9 +198,9 @@ impl Audit {
         let checkpoints = self.checkpoints()?;
         for c in &checkpoints {
             let sig = hex::decode(&c.sig).ok().and_then(|b| <[u8; 64]>::try_from(b).ok());
+            let domain = if c.chained { CHAINED_DOMAIN } else { CHECKPOINT_DOMAIN };
             let valid = sig.is_some_and(|s| {
-                keys.iter()
-                    .any(|k| k.verify(CHECKPOINT_DOMAIN, &checkpoint_message(c.seq, &c.hash), &kawan_protocol::Sig(s)))
+                keys.iter().any(|k| k.verify(domain, &checkpoint_message(c.seq, &c.hash), &kawan_protocol::Sig(s)))
             });
             if !valid {
                 return Err(AuditError::Broken { seq: c.seq, what: "a checkpoint's signature is not the agency's" });
@@ -167,6 +208,8 @@ impl Audit {
         }
         let wanted: std::collections::BTreeMap<u64, &str> =
             checkpoints.iter().map(|c| (c.seq, c.hash.as_str())).collect();
+        let chained: std::collections::BTreeSet<u64> =
+            checkpoints.iter().filter(|c| c.chained).map(|c| c.seq).collect();
         let mut expect_seq = 1;
         let mut prev = GENESIS.to_string();
         for item in self.db.scan_prefix("audit", b"e", false) {
@@ -184,6 +227,17 @@ impl Audit {
             }
             if wanted.get(&seq).is_some_and(|h| *h != e.hash) {
                 return Err(AuditError::Broken { seq, what: "differs from the signed checkpoint" });
+            }
+            // Each checkpoint is named by the entry after it, and each such
+            // entry by a checkpoint: neither can go alone.
+            let after_chained = seq > 1 && chained.contains(&(seq - 1));
+            if e.action == CHECKPOINT_ACTION && e.actor == "node" {
+                let named = seq.checked_sub(1).and_then(|s| wanted.get(&s).map(|h| checkpoint_detail(s, h)));
+                if !after_chained || named.as_deref() != Some(e.detail.as_str()) {
+                    return Err(AuditError::Broken { seq, what: "names a signed checkpoint that was deleted" });
+                }
+            } else if after_chained {
+                return Err(AuditError::Broken { seq, what: "a signed checkpoint's entry was replaced" });
             }
             prev = e.hash;
             expect_seq += 1;
@@ -323,11 +377,11 @@ mod checkpoints {
         assert!(a.checkpoint(&key).unwrap().is_some());
         assert!(a.checkpoint(&key).unwrap().is_none(), "the head is already checkpointed");
         a.append("analyst-1", "case.read", "7").unwrap();
-        assert_eq!(a.verify(&[key.public()]).unwrap(), 6);
-        // Someone with the files removes entries 4-6 and points the head at 3.
+        assert_eq!(a.verify(&[key.public()]).unwrap(), 7, "5 entries, the one naming the checkpoint, 1 more");
+        // Someone with the files removes entries 4-7 and points the head at 3.
         let third: Entry = serde_json::from_slice(&a.db.get("audit", &entry_key(3)).unwrap().unwrap()).unwrap();
         let mut b = Batch::default();
-        for seq in 4..=6 {
+        for seq in 4..=7 {
             b.remove("audit", entry_key(seq).to_vec());
         }
         b.insert("audit", HEAD.to_vec(), head_value(3, &third.hash));
@@ -337,5 +391,46 @@ mod checkpoints {
         // A checkpoint signed by another key is refused.
         let other = kawan_protocol::Keypair::from_secret_bytes([4; 32]);
         assert!(a.verify(&[other.public()]).is_err());
+    }
+
+    /// Checkpoints are chained into the log: deleting one (the cut that
+    /// hides a later rewrite) breaks the entry that names it, and deleting
+    /// that entry instead breaks the chain.
+    #[test]
+    fn a_deleted_checkpoint_or_its_entry_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Audit::open(Arc::new(LocalDb::open(dir.path(), crate::clock::Clock::system()).unwrap())).unwrap();
+        let key = kawan_protocol::Keypair::from_secret_bytes([3; 32]);
+        for i in 0..3 {
+            a.append("analyst-1", "query", &i.to_string()).unwrap();
+        }
+        let c = a.checkpoint(&key).unwrap().unwrap();
+        assert!(a.checkpoint(&key).unwrap().is_none(), "nothing new since: no second checkpoint");
+        a.append("analyst-1", "query", "after").unwrap();
+        assert_eq!(a.verify(&[key.public()]).unwrap(), 5);
+        let mut k = vec![CHECKPOINT];
+        k.extend_from_slice(&c.seq.to_be_bytes());
+        let saved = a.db.get("audit", &k).unwrap().unwrap();
+        a.db.commit({
+            let mut b = Batch::default();
+            b.remove("audit", k.clone());
+            b
+        })
+        .unwrap();
+        let err = a.verify(&[key.public()]).unwrap_err();
+        assert!(
+            matches!(err, AuditError::Broken { seq: 4, what: "names a signed checkpoint that was deleted" }),
+            "{err}"
+        );
+        // Put back, and cleared of its chaining flag (to pass without its entry).
+        let mut unchained: Checkpoint = serde_json::from_slice(&saved).unwrap();
+        unchained.chained = false;
+        a.db.commit({
+            let mut b = Batch::default();
+            b.insert("audit", k, serde_json::to_vec(&unchained).unwrap());
+            b
+        })
+        .unwrap();
+        assert!(a.verify(&[key.public()]).is_err(), "the flag is signed");
     }
 }

@@ -36,6 +36,28 @@ pub struct Status {
     pub warnings: Vec<String>,
 }
 
+/// What `kawan audit verify` reports.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditVerdict {
+    /// Entries in the log, if it verifies.
+    pub entries: u64,
+    /// Where and why it does not.
+    pub error: Option<String>,
+    /// The newest checkpoint this agency published to the network (which
+    /// its partners keep): the log up to there is witnessed.
+    pub witnessed: Option<Witness>,
+}
+
+/// A published audit checkpoint.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Witness {
+    pub seq: u64,
+    pub hash: String,
+    /// The record that carries it.
+    pub record: String,
+    pub time_ms: u64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Count {
     pub r#type: String,
@@ -141,10 +163,27 @@ impl Service {
 
     /// Checks the audit log's hash chain (operators): its length, or where
     /// it breaks.
-    pub async fn verify_audit(self: &Arc<Self>, caller: Caller) -> Result<Result<u64, String>, ServiceError> {
+    pub async fn verify_audit(self: &Arc<Self>, caller: Caller) -> Result<AuditVerdict, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
-            let verdict = s.data.audit.verify(&s.own_keys()).map_err(|e| e.to_string());
+            let witnesses = s.witnesses()?;
+            let mut verdict = match s.data.audit.verify(&s.own_keys()) {
+                Ok(entries) => AuditVerdict { entries, error: None, witnessed: witnesses.first().cloned() },
+                Err(e) => AuditVerdict { entries: 0, error: Some(e.to_string()), witnessed: witnesses.first().cloned() },
+            };
+            // The log must still hold every entry as its partners saw it.
+            if verdict.error.is_none() {
+                for w in &witnesses {
+                    let held = s.data.audit.entry(w.seq).map_err(ServiceError::internal)?;
+                    if held.is_none_or(|e| e.hash != w.hash) {
+                        verdict.error = Some(format!(
+                            "audit log broken at entry {}: it differs from the checkpoint this agency published on {} (record {}), which its partners keep: the log was rewritten or rolled back",
+                            w.seq, w.time_ms, w.record
+                        ));
+                        break;
+                    }
+                }
+            }
             s.audit_read(&caller, "audit.verify", "")?;
             Ok(verdict)
         })
@@ -220,8 +259,8 @@ impl Service {
     ) -> Result<crate::local::audit::Checkpoint, ServiceError> {
         caller.require(Role::Operator)?;
         self.run(move |s| {
-            s.audit(&caller, "audit.checkpoint", "")?;
-            s.data.audit.checkpoint(&s.key)?;
+            s.audit(&caller, "audit.sign", "")?;
+            s.checkpoint_audit()?;
             s.data.audit.checkpoints()?.pop().ok_or_else(|| ServiceError::internal("no checkpoint after signing one"))
         })
         .await
@@ -253,10 +292,55 @@ impl Service {
         .await
     }
 
-    /// Signs the audit log's head (at shutdown).
+    /// Signs the audit log's head (every 1,000 entries, hourly, at
+    /// shutdown, on request) and, if that made a new checkpoint, publishes
+    /// it to the network as a witness (`publish_checkpoint`).
     pub fn checkpoint_audit(&self) -> Result<(), ServiceError> {
-        self.data.audit.checkpoint(&self.key)?;
+        if let Some(c) = self.data.audit.checkpoint(&self.key)? {
+            self.publish_checkpoint(c.seq, &c.hash);
+        }
         Ok(())
+    }
+
+    /// The audit checkpoint job's work (off the async workers).
+    pub async fn run_checkpoint(self: &Arc<Self>) -> Result<(), ServiceError> {
+        self.run(|s| s.checkpoint_audit()).await
+    }
+
+    /// Publishes a checkpoint's (entry, hash) as a record every member
+    /// keeps: the witnesses `verify_audit` compares the log with. A node
+    /// outside a network (or whose key was retired) has no witnesses; that
+    /// is logged, and the local checkpoint stands.
+    fn publish_checkpoint(&self, seq: u64, hash: &str) {
+        let body = kawan_protocol::Body::Checkpoint(kawan_protocol::AuditCheckpoint { seq, hash: hash.to_string() });
+        let me = self.key.public();
+        if !self.data.store.membership().is_some_and(|m| m.is_active(&me, self.now_ms())) {
+            return;
+        }
+        if let Err(e) = self.data.store.publish(&self.key, &self.config.agency.network, body, None) {
+            tracing::warn!(error = %e, seq, "the audit checkpoint could not be published to the network");
+        }
+    }
+
+    /// The checkpoints this agency published (under any of its keys) that
+    /// this node holds, newest first: its partners hold them too.
+    fn witnesses(&self) -> Result<Vec<Witness>, ServiceError> {
+        let keys = self.own_keys();
+        let mut out = Vec::new();
+        for r in self.data.store.checkpoints()? {
+            if let kawan_protocol::Body::Checkpoint(c) = &r.record.body
+                && keys.contains(&r.record.header.author)
+            {
+                out.push(Witness {
+                    seq: c.seq,
+                    hash: c.hash.clone(),
+                    record: r.id.to_string(),
+                    time_ms: r.record.header.created_ms,
+                });
+            }
+        }
+        out.sort_by_key(|w| std::cmp::Reverse(w.seq));
+        Ok(out)
     }
 
     pub async fn store_stats(self: &Arc<Self>, caller: Caller) -> Result<StoreStats, ServiceError> {

@@ -30,7 +30,7 @@ use std::{
 /// Store types the adapters name (queries, cursors, stored records): the
 /// adapters import them from here, never from `store`.
 pub use crate::store::{BulkItem, Cursor, Query, StoredRecord};
-pub use admin::{Count, DatabaseStats, KeyspaceStats, Status, StoreStats};
+pub use admin::{AuditVerdict, Count, DatabaseStats, KeyspaceStats, Status, StoreStats, Witness};
 pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
@@ -265,7 +265,7 @@ impl Service {
     /// Every [`crate::local::audit::CHECKPOINT_EVERY`] entries the head is signed.
     fn checkpoint_now_and_then(&self, seq: u64) -> Result<(), ServiceError> {
         if seq.is_multiple_of(crate::local::audit::CHECKPOINT_EVERY) {
-            self.data.audit.checkpoint(&self.key)?;
+            self.checkpoint_audit()?;
         }
         Ok(())
     }

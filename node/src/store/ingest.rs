@@ -485,6 +485,10 @@ fn index_keys(id: &RecordId, r: &Record) -> Vec<Vec<u8>> {
         Body::Sighting(s) => Some((s.target, keys::REF_SIGHTING)),
         Body::Retraction(x) => Some((x.target, keys::REF_RETRACTION)),
         Body::Revision(x) => Some((x.supersedes, keys::REF_REVISION)),
+        Body::Checkpoint(_) => {
+            out.push(keys::listing(keys::LIST_CHECKPOINT, r.header.created_ms, id));
+            None
+        }
         Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) | Body::Unknown(_) => None,
     } {
         out.push(keys::reference(&target, ref_type, id));

@@ -13,7 +13,7 @@
 //! | `logs` | `L` | channel 0 author seq | id (first record seen in the slot) |
 //! | `heads` | `H` | channel 0 author | highest contiguous seq(8) ‖ highest seq stored(8) |
 //! | `index` | `V` | kind value 0 id | — (indicator value index, roots and revisions) |
-//! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`, referral `0x82`) |
+//! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`, referral `0x82`, audit checkpoint `0x83`) |
 //! | `index` | `P` | kind value 0 id | — (referral subjects: who referred this value to a platform) |
 //! | `index` | `T` | typology id | — |
 //! | `added` | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
@@ -176,6 +176,9 @@ pub fn added(added_ms: u64, batch: u64) -> Vec<u8> {
 const LIST_TYPOLOGY: u8 = 0x80;
 const LIST_TECHNIQUE: u8 = 0x81;
 const LIST_REFERRAL: u8 = 0x82;
+/// Audit checkpoints, listed apart: they are no knowledge, so no search
+/// finds them; `Store::checkpoints_by` reads them for the witness check.
+pub const LIST_CHECKPOINT: u8 = 0x83;
 
 /// The `K` listing a family's records are indexed in, if any. Indicators
 /// are found through the value index, and sightings, revisions and
@@ -185,7 +188,7 @@ pub fn listing_of(family: Family) -> Option<u8> {
         Family::Typology => Some(LIST_TYPOLOGY),
         Family::Technique => Some(LIST_TECHNIQUE),
         Family::Referral => Some(LIST_REFERRAL),
-        Family::Indicator | Family::Sighting | Family::Revision | Family::Retraction => None,
+        Family::Indicator | Family::Sighting | Family::Revision | Family::Retraction | Family::Checkpoint => None,
     }
 }
 

@@ -210,6 +210,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Every audit checkpoint record held (any author), oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.scan_prefix(&[keys::KIND, keys::LIST_CHECKPOINT], false) {
+            let (k, _) = item?;
+            let id = keys::trailing_id(&k).ok_or_else(|| corrupt("listing key"))?;
+            if let Some(r) = self.get(&id)?
+                && !self.is_withdrawn(&r)?
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// Ids of the records (originals and revisions) carrying `value` (normal form).
     pub fn ids_with_value(&self, kind: Kind, value: &str) -> Result<Vec<RecordId>, StoreError> {
         let mut out = Vec::new();
@@ -332,7 +347,7 @@ impl Store {
         let root_id = match &first.record.body {
             Body::Revision(r) => r.supersedes,
             Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) => *id,
-            Body::Sighting(_) | Body::Retraction(_) | Body::Unknown(_) => return Ok(None),
+            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Unknown(_) => return Ok(None),
         };
         let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
         // Records a key signed outside its window (after a rotation or a
@@ -543,6 +558,7 @@ impl Query {
             }
             Family::Revision => h.revisions > 0,
             Family::Retraction => h.retracted.is_some(),
+            Family::Checkpoint => false,
         });
         let text_ok = self.text.as_deref().is_none_or(|t| {
             let t = t.to_lowercase();

@@ -79,14 +79,14 @@ pub struct AuditReport {
     pub ok: bool,
     pub entries: u64,
     pub error: Option<String>,
+    /// The newest checkpoint this agency published, which its partners keep.
+    pub witnessed: Option<crate::service::Witness>,
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", responses((status = 200, body = AuditReport)), security(("bearer" = [])))]
 pub async fn verify_audit(State(svc): Svc, caller: Caller) -> Result<axum::Json<AuditReport>, ApiError> {
-    Ok(axum::Json(match svc.verify_audit(caller).await? {
-        Ok(entries) => AuditReport { ok: true, entries, error: None },
-        Err(e) => AuditReport { ok: false, entries: 0, error: Some(e) },
-    }))
+    let v = svc.verify_audit(caller).await?;
+    Ok(axum::Json(AuditReport { ok: v.error.is_none(), entries: v.entries, error: v.error, witnessed: v.witnessed }))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

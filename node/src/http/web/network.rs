@@ -61,7 +61,13 @@ pub(super) async fn network(s: Session) -> Response {
             }
         }
         h2 { (t("net-audit")) }
-        @match audit { Ok(n) => p { (i18n::t_args(lang, "net-intact", &[("n", n.into())])) }, Err(e) => div.error role="alert" { (t("net-audit-broken")) br; span.muted { (t("err-detail")) " " span lang="en" { (e) } } } }
+        @match &audit.error {
+            None => p { (i18n::t_args(lang, "net-intact", &[("n", audit.entries.into())])) },
+            Some(e) => div.error role="alert" { (t("net-audit-broken")) br; span.muted { (t("err-detail")) " " span lang="en" { (e) } } },
+        }
+        @if let Some(w) = &audit.witnessed {
+            p { (i18n::t_args(lang, "net-witnessed", &[("n", w.seq.into()), ("date", date(&s.zone, Some(w.time_ms)).into())])) }
+        }
     }).into_response()
 }
 

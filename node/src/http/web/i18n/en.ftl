@@ -283,6 +283,7 @@ net-offline = offline
 net-cannot-read = cannot read { $families } records: should upgrade
 net-groups = Sharing groups
 net-audit = Audit log
+net-witnessed = Witnessed by the network up to entry { $n } (checkpoint published { $date }; every partner keeps a copy).
 net-intact = Intact: { $n } entries.
 net-in-sync = in sync
 net-not-compared = not compared yet

@@ -283,6 +283,7 @@ net-offline = luring
 net-cannot-read = tidak dapat membaca catatan { $families }: perlu diperbarui
 net-groups = Grup berbagi
 net-audit = Log audit
+net-witnessed = Disaksikan jaringan sampai entri { $n } (titik periksa diterbitkan { $date }; setiap mitra menyimpan salinannya).
 net-intact = Utuh: { $n } entri.
 net-in-sync = selaras
 net-not-compared = belum dibandingkan
