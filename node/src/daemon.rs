@@ -214,7 +214,7 @@ impl Node {
         answering.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
-        if let Err(e) = self.svc.checkpoint_audit() {
+        if let Err(e) = self.svc.checkpoint_audit_at_shutdown() {
             tracing::error!(error = %e, "signing the audit log's head failed");
         }
         if let Err(e) = self.svc.data().close() {

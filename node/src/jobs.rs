@@ -26,6 +26,8 @@ type Work = Arc<dyn Fn(Arc<Service>) -> Pin<Box<dyn Future<Output = Result<(), S
 pub struct Job {
     pub name: &'static str,
     pub every: Duration,
+    /// Whether the first run waits one interval (instead of running at start).
+    pub later: bool,
     work: Work,
 }
 
@@ -35,7 +37,13 @@ impl Job {
         F: Fn(Arc<Service>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), ServiceError>> + Send + 'static,
     {
-        Job { name, every, work: Arc::new(move |svc| Box::pin(work(svc))) }
+        Job { name, every, later: false, work: Arc::new(move |svc| Box::pin(work(svc))) }
+    }
+
+    /// The first run comes after one interval, not at start.
+    pub fn later(mut self) -> Job {
+        self.later = true;
+        self
     }
 
     /// The system caller this job acts as.
@@ -124,6 +132,9 @@ impl Drop for AbortOnDrop {
 async fn supervise(svc: Arc<Service>, job: Job) {
     let mut tick = tokio::time::interval(job.every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    if job.later {
+        tick.tick().await; // the first tick is immediate
+    }
     loop {
         tick.tick().await;
         // Stopping the supervisor stops the run in flight too.

@@ -292,13 +292,21 @@ impl Service {
         .await
     }
 
-    /// Signs the audit log's head (every 1,000 entries, hourly, at
-    /// shutdown, on request) and, if that made a new checkpoint, publishes
-    /// it to the network as a witness (`publish_checkpoint`).
+    /// Signs the audit log's head (every 1,000 entries, hourly, on
+    /// request) and, if that made a new checkpoint, publishes it to the
+    /// network as a witness (`publish_checkpoint`).
     pub fn checkpoint_audit(&self) -> Result<(), ServiceError> {
         if let Some(c) = self.data.audit.checkpoint(&self.key)? {
             self.publish_checkpoint(c.seq, &c.hash);
         }
+        Ok(())
+    }
+
+    /// Signs the audit log's head at shutdown, without publishing: the
+    /// network is going away, and a record signed now would reach partners
+    /// only after the restart (the next hourly checkpoint publishes it).
+    pub fn checkpoint_audit_at_shutdown(&self) -> Result<(), ServiceError> {
+        self.data.audit.checkpoint(&self.key)?;
         Ok(())
     }
 

@@ -167,6 +167,7 @@ alerts-type-indicator = indicator
 alerts-type-revision = revision
 alerts-type-sighting = sighting
 alerts-type-referral = referral
+alerts-type-checkpoint = audit checkpoint
 alerts-type-retraction = retraction
 alerts-type-typology = typology
 alerts-type-technique = technique

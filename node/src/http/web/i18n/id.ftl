@@ -167,6 +167,7 @@ alerts-type-indicator = indikator
 alerts-type-revision = revisi
 alerts-type-sighting = konfirmasi
 alerts-type-referral = rujukan
+alerts-type-checkpoint = titik periksa audit
 alerts-type-retraction = penarikan
 alerts-type-typology = tipologi
 alerts-type-technique = teknik

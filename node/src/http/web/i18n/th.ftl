@@ -167,6 +167,7 @@ alerts-type-indicator = ตัวบ่งชี้
 alerts-type-revision = การแก้ไข
 alerts-type-sighting = การพบเห็น
 alerts-type-referral = การส่งต่อ
+alerts-type-checkpoint = จุดตรวจบันทึกตรวจสอบ
 alerts-type-retraction = การเพิกถอน
 alerts-type-typology = รูปแบบ
 alerts-type-technique = เทคนิค
