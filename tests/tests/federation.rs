@@ -38,8 +38,13 @@ fn an_offline_node_catches_up_even_from_a_relay_when_the_author_is_offline() {
         author.publish(green_phone(&format!("+447700{:06}", 900000 + i)));
     }
     // (1000 audited publishes also make the author publish an audit
-    // checkpoint: a record beside the thousand.)
-    net.wait_for(60, "node 1 has all 1000", |net| net.node(1).records() >= 1000);
+    // checkpoint: a record beside the thousand. So "node 1 holds 1000" is
+    // not "node 1 holds everything": it could miss one in the middle, which
+    // no one could then relay. It must hold what the author holds.)
+    net.wait_for(60, "node 1 has everything the author published", |net| {
+        let held = net.node(1).records();
+        held >= 1000 && held == net.node(0).records()
+    });
     // The author goes offline; node 2 comes back and must get everything from node 1.
     net.stop(0);
     let relay_holds = net.node(1).records();

@@ -128,3 +128,35 @@ fn is_in_test_module(offence: &str) -> bool {
     let text = std::fs::read_to_string(root().join(file)).unwrap_or_default();
     text.lines().take(line).any(|l| l.trim() == "#[cfg(test)]")
 }
+
+/// The features `cargo build -p PACKAGE` turns on in kawan-node.
+fn node_features_built_for(package: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["tree", "--locked", "--offline", "-e", "features", "-i", "kawan-node", "-p", package])
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("text")
+}
+
+/// docs/security.md L2: the wire log (every received sync message, group
+/// records included, appended to a file) is compiled only into the tests'
+/// build; the binary `scripts/package` and `cargo build -p kawan-cli` make
+/// has no such code path.
+#[test]
+fn the_wire_log_is_never_built_into_the_shipped_binary() {
+    let shipped = node_features_built_for("kawan-cli");
+    assert!(shipped.contains("kawan-node feature \"default\""), "cargo tree answered about kawan-node:\n{shipped}");
+    assert!(!shipped.contains("wire-log"), "kawan-cli turns on the wire log:\n{shipped}");
+    let package = std::fs::read_to_string(root().join("scripts/package")).expect("scripts/package");
+    assert!(
+        package.contains("cargo build --locked -p kawan-cli")
+            && !package.contains("--workspace")
+            && !package.contains("wire-log")
+            && !package.contains("--all-features"),
+        "the Debian package is built from kawan-cli alone"
+    );
+    // The check can see the feature where it is on.
+    assert!(node_features_built_for("kawan-tests").contains("kawan-node feature \"wire-log\""));
+}

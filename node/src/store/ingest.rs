@@ -392,10 +392,11 @@ impl Store {
         p.insert(keys::record(&v.id), value);
         p.ids.insert(v.id);
         p.added.extend_from_slice(&v.id.0);
-        for k in index_keys(&v.id, &v.record) {
+        let (index, count) = derived_keys(v);
+        for k in index {
             p.index(k);
         }
-        *p.counts.entry(keys::count(type_label(&v.record.body), &v.record.header.channel)).or_default() += 1;
+        *p.counts.entry(count).or_default() += 1;
     }
 
     /// Removes a void record entirely: its bytes, indices, count, its slot
@@ -479,6 +480,14 @@ impl Store {
 }
 
 /// The index keys of a record (`keys.rs`): what its family is found by.
+/// What storing `v` derives from it alone: its index keys (each with an
+/// empty value) and the count key it adds one to. Restore rebuilds these
+/// from the verified records instead of taking an archive's word
+/// (`keys::is_derived`).
+pub(crate) fn derived_keys(v: &Verified) -> (Vec<Vec<u8>>, Vec<u8>) {
+    (index_keys(&v.id, &v.record), keys::count(type_label(&v.record.body), &v.record.header.channel))
+}
+
 fn index_keys(id: &RecordId, r: &Record) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if let Some((target, ref_type)) = match &r.body {

@@ -73,6 +73,13 @@ pub fn space_of(key: &[u8]) -> Space {
     space(key.first().copied().unwrap_or(0))
 }
 
+/// Whether a key is derived from one record alone (`ingest::derived_keys`):
+/// the `index` keyspace, references and counts. Restore rebuilds these
+/// from the records it verified rather than copying them.
+pub fn is_derived(space: Space, key: &[u8]) -> bool {
+    matches!((space, key.first()), ("index", _) | ("state", Some(&REF)) | ("meta", Some(&COUNT)))
+}
+
 pub fn format() -> Vec<u8> {
     cat(META, &[b"format"])
 }

@@ -23,6 +23,7 @@ use std::{path::Path, sync::RwLock};
 
 pub use anchor::Withdrawn;
 pub use engine::{Engine, EngineStats, SpaceStats};
+pub(crate) use ingest::derived_keys;
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
 pub use keys::SPACES;
 pub use query::{BulkItem, BulkResult, Cursor, Hit, Query};

@@ -193,3 +193,17 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
     set(h, "x-frame-options", "DENY");
     r
 }
+
+#[cfg(test)]
+mod tests {
+    /// docs/security.md W7: a CSRF token is a function of the session id
+    /// alone (a known answer: mixing any node key in changes it), differs
+    /// per session, and does not carry the id.
+    #[test]
+    fn a_csrf_token_depends_on_the_session_alone() {
+        let session = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+        assert_eq!(super::csrf(session), "36e454e3862360697a684aa8edc96ac8e1af7ea3b3921c1d0212b8eb55ce7c62");
+        assert_ne!(super::csrf(session), super::csrf("another session"));
+        assert!(!super::csrf(session).contains(&session[..16]));
+    }
+}
