@@ -74,6 +74,13 @@ pub fn record(data: &[u8]) {
 /// the structural rules and the store's install path run.
 pub fn trust(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
+    // A chain file (`kawan trust join`) holds lists the same way.
+    if mode % 4 == 2 {
+        for signed in kawan_protocol::lists_from_bytes(rest).unwrap_or_default() {
+            let _ = signed.verify_update(genesis(), 1_764_000_000_000);
+        }
+        return;
+    }
     let signed = if mode % 2 == 0 {
         match SignedTrustList::from_bytes(rest) {
             Ok(s) => s,
@@ -363,6 +370,8 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     out.push(("trust", "update".into(), [&[0u8][..], &v2.to_bytes()].concat()));
     out.push(("trust", "body".into(), [&[1u8][..], &v2.body].concat()));
     out.push(("trust", "genesis".into(), [&[0u8][..], &fixtures::trust_list(1, &[1, 2, 3], &[]).to_bytes()].concat()));
+    let lists = kawan_protocol::chain_to_bytes(&[fixtures::trust_list(1, &[1, 2, 3], &[]), v2.clone()]);
+    out.push(("trust", "chain".into(), [&[2u8][..], &lists].concat()));
 
     let records: Vec<serde_bytes::ByteBuf> =
         chain.iter().map(|v| serde_bytes::ByteBuf::from(v.envelope.to_bytes())).collect();

@@ -150,42 +150,112 @@ pub fn next_version(
     Ok(SignedTrustList::new(&list)?)
 }
 
-/// Pins the network's genesis in an existing node directory (before the
-/// node first runs, or while it has none). Checks the coordinators'
-/// signatures, that the list is for this node's network, and that it lists
-/// this node; refuses to replace a different pinned genesis.
-pub fn pin_genesis(dir: &Path, file: &Path) -> Result<TrustList, CoordinatorError> {
+/// What `kawan trust join` installed.
+#[derive(Debug)]
+pub struct Joined {
+    /// The genesis, now pinned.
+    pub genesis: TrustList,
+    /// The newest list, now in force (the genesis itself when given alone).
+    pub current: TrustList,
+    /// Lists installed after the genesis.
+    pub updates: usize,
+}
+
+/// Joins this node directory to a network: `files` hold the genesis and,
+/// for an agency added after the network was founded, every later version
+/// up to one that names it (single lists or a chain from `kawan trust
+/// chain`, in any order). Everything is checked before anything is
+/// written: the genesis is signed by enough of its own coordinators and is
+/// for the network in `kawan.toml`; each later version is signed by enough
+/// current coordinators of the one before (the rule every node applies to
+/// an update); the newest names this node's key; a different genesis is
+/// not already pinned. Then the genesis is pinned and the later versions
+/// go into the node's store, which checks them once more.
+pub fn join(dir: &Path, files: &[PathBuf]) -> Result<Joined, CoordinatorError> {
     let config = Config::load(dir)?;
     let key = identity::load(&dir.join(&config.paths.key))?;
-    let signed = read(file)?;
-    let list = signed.verify_genesis()?;
-    if list.network != config.agency.network {
+    let mut lists: Vec<(u64, SignedTrustList)> = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file)
+            .map_err(|source| CoordinatorError::Read { path: file.display().to_string(), source })?;
+        let read = kawan_protocol::lists_from_bytes(&bytes).map_err(|e| {
+            CoordinatorError::Invalid(format!("{} is not a trust list or a chain of them: {e}", file.display()))
+        })?;
+        for signed in read {
+            let version = signed.list()?.version;
+            match lists.iter().find(|(v, _)| *v == version) {
+                Some((_, other)) if other.to_bytes() != signed.to_bytes() => {
+                    return Err(CoordinatorError::Invalid(format!(
+                        "two different lists claim version {version}: at most one of them is genuine; ask the coordinators"
+                    )));
+                }
+                Some(_) => {}
+                None => lists.push((version, signed)),
+            }
+        }
+    }
+    lists.sort_by_key(|(v, _)| *v);
+    let Some(((_, genesis_signed), updates)) = lists.split_first() else {
+        return Err(CoordinatorError::Invalid("no trust list given".into()));
+    };
+    let genesis = genesis_signed.verify_genesis().map_err(|e| {
+        CoordinatorError::Invalid(format!(
+            "the oldest list given (version {}) is not a genesis signed by its own coordinators: {e}",
+            lists[0].0
+        ))
+    })?;
+    if genesis.network != config.agency.network {
         return Err(CoordinatorError::Invalid(format!(
-            "{} is the genesis of network {}, but this node is configured for {} (agency.network in kawan.toml)",
-            file.display(),
-            list.network,
-            config.agency.network
+            "the genesis given is of network {}, but this node is configured for {} (agency.network in kawan.toml)",
+            genesis.network, config.agency.network
         )));
     }
-    if list.member_by_key(&key.public()).is_none() {
+    let now = crate::clock::Clock::system().now_ms();
+    let mut current = genesis.clone();
+    for (version, signed) in updates {
+        current = signed.verify_update(&current, now).map_err(|e| {
+            CoordinatorError::Invalid(format!(
+                "version {version} does not follow version {} (each version must be signed by enough coordinators of the one before, and every version in between must be given): {e}",
+                current.version
+            ))
+        })?;
+    }
+    if current.member_by_key(&key.public()).is_none() {
         return Err(CoordinatorError::Invalid(format!(
-            "{} does not list this node's key {}: send your card (`kawan card`) to the coordinators",
-            file.display(),
+            "the newest list given (version {}) does not name this node's key {}: send your card (`kawan card`) to the coordinators; once they have published the version that adds you, any member's node can export the chain (`kawan trust chain --out network.trust`)",
+            current.version,
             key.public()
         )));
     }
     let target = dir.join(&config.paths.genesis);
     if let Ok(existing) = std::fs::read(&target)
-        && existing != signed.to_bytes()
+        && existing != genesis_signed.to_bytes()
     {
         return Err(CoordinatorError::Invalid(format!(
             "{} already pins a different genesis; a node belongs to one network",
             target.display()
         )));
     }
-    crate::files::write_atomic(&target, &signed.to_bytes(), 0o600)
+    if !updates.is_empty() {
+        let storage = crate::data_dir::DataDir::open(&dir.join(&config.paths.data), crate::clock::Clock::system())
+            .map_err(|e| {
+                CoordinatorError::Invalid(format!(
+                    "cannot open this node's database to install the later lists (stop the node first): {e}"
+                ))
+            })?;
+        let store = &storage.store;
+        let installed = |e: crate::store::TrustStoreError| CoordinatorError::Invalid(e.to_string());
+        store.install_genesis(genesis_signed).map_err(installed)?;
+        for (_, signed) in updates {
+            match store.apply_trust_update(signed) {
+                Ok(_) | Err(crate::store::TrustStoreError::Trust(TrustError::NotNewer { .. })) => {}
+                Err(e) => return Err(installed(e)),
+            }
+        }
+    }
+    crate::files::write_atomic(&target, &genesis_signed.to_bytes(), 0o600)
         .map_err(|source| CoordinatorError::Write { path: target.display().to_string(), source })?;
-    Ok(list)
+    Ok(Joined { genesis, current, updates: updates.len() })
 }
 
 /// Step 1 of a rotation, on the agency's node: a new key in
@@ -278,4 +348,97 @@ pub fn take_rotated_key(
     std::fs::rename(key_path, &retired).map_err(move_err(&retired))?;
     std::fs::rename(&next_path, key_path).map_err(move_err(key_path))?;
     Ok(Some(retired))
+}
+
+#[cfg(test)]
+mod tests {
+    //! `join`: what an agency's node accepts as its way into a network.
+    use kawan_protocol::{Member, MemberRole, NetworkId};
+
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000_000;
+
+    fn member(id: &str, key: &Keypair, coordinator: bool) -> Member {
+        Member {
+            id: MemberId::new(id).unwrap(),
+            name: id.into(),
+            country: "TH".parse().unwrap(),
+            key: key.public(),
+            roles: vec![if coordinator { MemberRole::Coordinator } else { MemberRole::Member }],
+            addrs: vec![],
+            expires_ms: None,
+            key_from_ms: None,
+            retired_keys: vec![],
+        }
+    }
+
+    fn signed(network: &str, version: u64, members: Vec<Member>, by: &Keypair) -> SignedTrustList {
+        let list = TrustList {
+            network: NetworkId::new(network).unwrap(),
+            version,
+            issued_ms: NOW,
+            threshold: 1,
+            members,
+            groups: vec![],
+        };
+        let mut s = SignedTrustList::new(&list).unwrap();
+        s.sign(by);
+        s
+    }
+
+    fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_node_joins_with_the_chain_that_names_it_and_nothing_else() {
+        let node = tempfile::tempdir().unwrap();
+        let network = "kawan-test";
+        crate::daemon::init(node.path(), "Agency 9", "TH".parse().unwrap(), NetworkId::new(network).unwrap()).unwrap();
+        let me = identity::load(&node.path().join("agency.key")).unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let f = |name: &str, bytes: &[u8]| file(files.path(), name, bytes);
+        let coordinator = Keypair::from_secret_bytes([1; 32]);
+        let stranger = Keypair::from_secret_bytes([2; 32]);
+        let founders = vec![member("agency-1", &coordinator, true)];
+        let genesis = signed(network, 1, founders.clone(), &coordinator);
+        let with_me = [founders.clone(), vec![member("agency-9", &me, false)]].concat();
+        let v2 = signed(network, 2, with_me.clone(), &coordinator);
+        let err = |files: &[PathBuf]| join(node.path(), files).unwrap_err().to_string();
+
+        let garbage = f("garbage.trust", b"not a list");
+        assert!(err(&[garbage]).contains("is not a trust list or a chain of them"));
+        let genesis_file = f("genesis.trust", &genesis.to_bytes());
+        assert!(err(std::slice::from_ref(&genesis_file)).contains("kawan trust chain"), "the genesis alone");
+        let other_v2 =
+            signed(network, 2, [with_me.clone(), vec![member("agency-8", &stranger, false)]].concat(), &coordinator);
+        let two = [genesis_file.clone(), f("v2.trust", &v2.to_bytes()), f("other.trust", &other_v2.to_bytes())];
+        assert!(err(&two).contains("two different lists claim version 2"));
+        let forged = signed(network, 2, with_me.clone(), &stranger);
+        let forged = [genesis_file.clone(), f("forged.trust", &forged.to_bytes())];
+        assert!(err(&forged).contains("version 2 does not follow version 1"));
+        let elsewhere = signed("kawan-other", 1, with_me.clone(), &coordinator);
+        assert!(err(&[f("elsewhere.trust", &elsewhere.to_bytes())]).contains("this node is configured for kawan-test"));
+        let not_genesis = signed(network, 1, founders.clone(), &stranger);
+        assert!(err(&[f("nogen.trust", &not_genesis.to_bytes())]).contains("is not a genesis"));
+        assert!(!node.path().join("genesis.trust").exists(), "nothing pinned after a refusal");
+
+        // The chain, in one file, works; and again (idempotent).
+        let chain = f("network.trust", &kawan_protocol::chain_to_bytes(&[genesis.clone(), v2.clone()]));
+        for _ in 0..2 {
+            let joined = join(node.path(), std::slice::from_ref(&chain)).unwrap();
+            assert_eq!((joined.genesis.version, joined.current.version, joined.updates), (1, 2, 1));
+        }
+        assert_eq!(std::fs::read(node.path().join("genesis.trust")).unwrap(), genesis.to_bytes());
+        let data = crate::data_dir::DataDir::open(&node.path().join("data"), crate::clock::Clock::system()).unwrap();
+        assert_eq!(data.store.trust().map(|t| t.version), Some(2), "the later version is in force in the store");
+        drop(data);
+
+        // A node belongs to one network: another genesis is refused.
+        let again = signed(network, 1, with_me, &coordinator);
+        assert!(err(&[f("again.trust", &again.to_bytes())]).contains("already pins a different genesis"));
+    }
 }

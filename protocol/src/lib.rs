@@ -58,4 +58,7 @@ pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, 
 pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified, open_batch};
 pub use sync::{ChannelHeads, Head, Message, Want};
 pub use tlp::{Channel, GroupId, MemberId, NetworkId, SlugError, Tlp};
-pub use trust::{Group, Member, MemberRole, Membership, RetiredKey, SignedTrustList, TrustError, TrustList, Void};
+pub use trust::{
+    Group, Member, MemberRole, Membership, RetiredKey, SignedTrustList, TrustError, TrustList, Void, chain_to_bytes,
+    lists_from_bytes,
+};

@@ -423,6 +423,32 @@ impl Member {
     }
 }
 
+/// Bounds for a trust-list chain file: many lists, each a byte string.
+const CHAIN: Bounds = Bounds {
+    max_bytes: 256 * 1024 * 1024,
+    max_string: crate::limits::MAX_TRUST_LIST_BYTES,
+    max_items: 1 << 20,
+    max_depth: 2,
+};
+
+/// Signed lists as one file, oldest first (`kawan trust chain`): the
+/// genesis and every later version, what an agency that joins a network
+/// after it was founded needs to check the list that names it. A CBOR
+/// array of byte strings, each one signed list.
+pub fn chain_to_bytes(lists: &[SignedTrustList]) -> Vec<u8> {
+    let items: Vec<serde_bytes::ByteBuf> = lists.iter().map(|l| serde_bytes::ByteBuf::from(l.to_bytes())).collect();
+    cbor::encode(&items).unwrap_or_default()
+}
+
+/// Reads a file of trust lists: one signed list, or a chain.
+pub fn lists_from_bytes(bytes: &[u8]) -> Result<Vec<SignedTrustList>, TrustError> {
+    if let Ok(one) = SignedTrustList::from_bytes(bytes) {
+        return Ok(vec![one]);
+    }
+    let items: Vec<serde_bytes::ByteBuf> = cbor::decode(bytes, &CHAIN).map_err(TrustError::Decode)?;
+    items.iter().map(|b| SignedTrustList::from_bytes(b)).collect()
+}
+
 impl SignedTrustList {
     /// An unsigned list, ready for coordinators to sign.
     pub fn new(list: &TrustList) -> Result<SignedTrustList, TrustError> {

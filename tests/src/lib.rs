@@ -466,7 +466,8 @@ impl TestNetwork {
     }
 }
 
-fn init_dir(name: &str, p2p_port: u16) -> tempfile::TempDir {
+/// `kawan init` in a new directory (not started), listening for peers on `p2p_port`.
+pub fn init_dir(name: &str, p2p_port: u16) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = kawan()
         .arg("--dir")
@@ -480,7 +481,8 @@ fn init_dir(name: &str, p2p_port: u16) -> tempfile::TempDir {
     dir
 }
 
-fn run_ok(cmd: &mut std::process::Command) {
+/// Runs a command and fails the test, with its stderr, if it fails.
+pub fn run_ok(cmd: &mut std::process::Command) {
     let out = cmd.output().expect("command runs");
     assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
 }

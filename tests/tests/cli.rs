@@ -91,6 +91,7 @@ fn help_runs_for_every_subcommand() {
         &["trust", "show"],
         &["trust", "publish"],
         &["trust", "join"],
+        &["trust", "chain"],
         &["trust", "rotate-key"],
         &["card"],
         &["record"],

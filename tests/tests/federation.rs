@@ -313,21 +313,134 @@ fn a_node_that_was_away_catches_up_on_large_records() {
     let mut net = TestNetwork::start(2, &[]);
     net.wait_for(30, "connected", |net| net.node(0).connected_peers() >= 1);
     net.stop(1);
-    let a = net.node(0);
+    publish_large_techniques(net.node(0), 300, None);
+    net.restart(1);
+    net.wait_for(60, "node 1 holds all 300 large records", |net| net.node(1).records() == 300);
+}
+
+/// Publishes `n` techniques of ~56 KB each (seven long steps), GREEN to the
+/// network or AMBER to `group`.
+fn publish_large_techniques(node: &TestNode, n: usize, group: Option<&str>) {
     let step = |i: usize, n: usize| {
         format!("{n}. {}", "Check the advert's registrant, hosting and reuse across job boards. ".repeat(115))
             + &i.to_string()
     };
-    for i in 0..300 {
+    for i in 0..n {
         let body = json!({"content": {
             "title": format!("Tracing a recruitment advert, write-up {i}"),
             "objective": "Find who is behind a fake overseas job advert",
-            "difficulty": "basic", "tlp": "green",
+            "difficulty": "basic", "tlp": if group.is_some() { "amber" } else { "green" },
             "steps": (1..=7).map(|n| step(i, n)).collect::<Vec<_>>(),
-        }});
-        let r = a.request("POST", "/api/v1/techniques", Some(&a.token)).json(&body);
+        }, "group": group});
+        let r = node.request("POST", "/api/v1/techniques", Some(&node.token)).json(&body);
         assert_eq!(r.status, 201, "{}", &r.body[..r.body.len().min(300)]);
     }
-    net.restart(1);
-    net.wait_for(60, "node 1 holds all 300 large records", |net| net.node(1).records() == 300);
+}
+
+/// Signs the coordinator's edited list with node 0's key (the coordinator's)
+/// and installs it there, as docs/operations.md shows.
+fn sign_and_publish(net: &TestNetwork) {
+    let k = kawan_tests::kawan;
+    kawan_tests::run_ok(k().args(["trust", "sign"]).arg(&net.genesis).arg("--key").arg(net.node(0).dir.path()));
+    let token = net.node(0).new_token("coordinator");
+    kawan_tests::run_ok(net.node(0).cli().env("KAWAN_TOKEN", token).args(["trust", "publish"]).arg(&net.genesis));
+}
+
+fn trust_version(node: &TestNode) -> u64 {
+    node.request("GET", "/api/v1/trust", Some(&node.token)).call().json()["version"].as_u64().unwrap_or(0)
+}
+
+/// Issue #25: a trust-list change starts sync with the peers it concerns at
+/// once. Node 0 joins group "mekong", where node 1 already holds 300 large
+/// records: they must arrive within seconds of the update, not at the next
+/// anti-entropy round (every ~30 s; the last one ran as the nodes connected,
+/// so without the exchange the change starts, the wait here is over 15 s).
+#[test]
+fn a_member_added_to_a_group_gets_its_records_as_soon_as_the_list_is_installed() {
+    let net = TestNetwork::start(2, &[("mekong", &[1])]);
+    net.wait_for(30, "connected", |net| net.node(0).connected_peers() >= 1);
+    publish_large_techniques(net.node(1), 300, Some("mekong"));
+    let held = net.node(1).records();
+    assert_eq!(net.node(0).records(), 0, "not in the group yet");
+
+    let k = kawan_tests::kawan;
+    kawan_tests::run_ok(k().args(["trust", "group", "add"]).arg(&net.genesis).args(["mekong", "agency-0"]));
+    sign_and_publish(&net);
+    let installed = std::time::Instant::now();
+    net.wait_for(60, "node 0 holds the group's records", |net| net.node(0).records() == held);
+    let took = installed.elapsed();
+    eprintln!("300 records of ~56 KB stored {:.1} s after the update was installed", took.as_secs_f64());
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}: the change did not start an exchange");
+}
+
+/// Issue #25: an agency added a year after the network was founded joins
+/// as docs/operations.md says: its card to the coordinators, the version
+/// that adds it published, the chain from any member's node, `kawan trust
+/// join`; every version is checked from the genesis, and a chain with a
+/// version nobody entitled signed is refused before anything is written.
+#[test]
+fn an_agency_added_later_joins_from_the_chain_and_catches_up() {
+    let net = TestNetwork::start(2, &[]);
+    net.wait_for(30, "connected", |net| net.node(0).connected_peers() >= 1);
+    publish_large_techniques(net.node(1), 40, None);
+    let files = tempfile::tempdir().unwrap();
+    let genesis = files.path().join("genesis.trust");
+    std::fs::copy(&net.genesis, &genesis).unwrap();
+
+    let k = kawan_tests::kawan;
+    let newcomer = kawan_tests::init_dir("Agency 9", kawan_tests::free_port());
+    let card = files.path().join("agency-9.card");
+    kawan_tests::run_ok(k().arg("--dir").arg(newcomer.path()).args(["card", "--id", "agency-9", "--out"]).arg(&card));
+    let join = |files: &[&std::path::Path]| {
+        k().arg("--dir").arg(newcomer.path()).args(["trust", "join"]).args(files).output().unwrap()
+    };
+
+    // The genesis alone does not name it, and says what to ask for.
+    let out = join(&[&genesis]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("kawan trust chain"), "{err}");
+
+    // A version signed by someone who is not a coordinator: refused.
+    let forged = files.path().join("forged.trust");
+    std::fs::copy(&genesis, &forged).unwrap();
+    kawan_tests::run_ok(k().args(["trust", "add-member"]).arg(&forged).arg(&card));
+    kawan_tests::run_ok(k().args(["trust", "sign"]).arg(&forged).arg("--key").arg(newcomer.path()));
+    let out = join(&[&genesis, &forged]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("does not follow version 1"), "{err}");
+    assert!(!newcomer.path().join("genesis.trust").exists(), "nothing pinned after a refusal");
+
+    // The coordinators add it; any member's node exports the chain.
+    kawan_tests::run_ok(k().args(["trust", "add-member"]).arg(&net.genesis).arg(&card));
+    sign_and_publish(&net);
+    net.wait_for(30, "node 1 follows the update", |net| trust_version(net.node(1)) == 2);
+    let chain = files.path().join("network.trust");
+    let out = net.node(1).cli().args(["trust", "chain", "--out"]).arg(&chain).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("wrote 2 trust lists"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = join(&[&chain]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("trust list v2 (3 members)"), "{said}");
+    assert_eq!(
+        std::fs::read(newcomer.path().join("genesis.trust")).unwrap(),
+        std::fs::read(&genesis).unwrap(),
+        "the genesis is what is pinned"
+    );
+
+    let newcomer = TestNode::run(newcomer);
+    assert_eq!(trust_version(&newcomer), 2);
+    let held = net.node(1).records();
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(60);
+    while newcomer.records() < held {
+        assert!(std::time::Instant::now() < deadline, "the newcomer holds {} of {held}", newcomer.records());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!("the newcomer held {held} records {:.1} s after it started", started.elapsed().as_secs_f64());
 }

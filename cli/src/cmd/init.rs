@@ -27,7 +27,8 @@ pub struct InitArgs {
     /// libp2p listen address (repeatable; default TCP on port 7701, noise + yamux).
     #[arg(long = "p2p")]
     p2p: Vec<String>,
-    /// The network's genesis trust list, from its coordinators.
+    /// The network's genesis trust list, from its coordinators, or a chain
+    /// from `kawan trust chain` (checked as `kawan trust join` checks it).
     #[arg(long)]
     genesis: Option<PathBuf>,
 }
@@ -43,10 +44,13 @@ pub fn run(a: InitArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         config.p2p.listen = a.p2p;
     }
     config.write(dir)?;
-    if let Some(genesis) = a.genesis {
-        std::fs::copy(&genesis, dir.join(&config.paths.genesis))
-            .with_context(|| t!("init-cannot-copy", path = genesis.display().to_string()))?;
-    }
+    let joined = match a.genesis {
+        Some(genesis) => Some(
+            kawan_node::coordinator::join(dir, &[genesis])
+                .with_context(|| t!("init-not-joined", dir = dir.display().to_string()))?,
+        ),
+        None => None,
+    };
     if ctx.json {
         output::json(
             &json!({"dir": dir, "agency_key": made.agency_key, "peer_id": made.peer_id, "operator_token": made.operator_token}),
@@ -58,6 +62,9 @@ pub fn run(a: InitArgs, ctx: &Ctx) -> anyhow::Result<bool> {
         println!("  {}", t!("init-peer", peer = made.peer_id.to_string()));
         println!("  {}", t!("init-token", dir = dir.as_str()));
         println!("    {}", made.operator_token);
+        if let Some(j) = &joined {
+            super::trust::joined(j, &ctx.dir);
+        }
         println!("{}", t!("init-next", dir = dir.as_str()));
     }
     Ok(true)

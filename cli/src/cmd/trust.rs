@@ -69,10 +69,23 @@ pub enum TrustCmd {
     },
     /// Show a list and who signed it.
     Show { file: PathBuf },
-    /// Pin the network's genesis in this node directory (before the node's
-    /// first run): checks the coordinators' signatures and that the list
-    /// names this node; then `kawan run`.
-    Join { file: PathBuf },
+    /// Join a network (before the node's first run): pins the genesis and,
+    /// for an agency added later, installs every later version up to the
+    /// one that names it. Give the genesis file, or a chain from `kawan
+    /// trust chain` (which starts with the genesis), or both. Checks the
+    /// coordinators' signatures on every version, the network and that the
+    /// newest list names this node; then `kawan run`.
+    Join {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Write every trust list this node accepted, genesis first, to one
+    /// file: what an agency added after the network was founded gives
+    /// `kawan trust join`. Asks the running node (any token).
+    Chain {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Install a signed update on the local node, which passes it on to the
     /// network. Needs a coordinator token (KAWAN_TOKEN); the genesis is never
     /// installed this way but from the file `kawan trust join` pins.
@@ -189,17 +202,20 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             co::write(&file, &signed)?;
             println!("{}", t!("trust-signed", path = file.display().to_string(), n = signed.sigs.len()));
         }
-        TrustCmd::Join { file } => {
-            let list = co::pin_genesis(&ctx.dir, &file)?;
+        TrustCmd::Join { files } => joined(&co::join(&ctx.dir, &files)?, &ctx.dir),
+        TrustCmd::Chain { out } => {
+            let chain = ctx.client()?.get("/api/v1/trust/chain")?;
+            let mut lists = Vec::new();
+            for hex_list in chain["lists"].as_array().into_iter().flatten() {
+                let bytes = hex::decode(hex_list.as_str().unwrap_or_default())?;
+                lists.push(SignedTrustList::from_bytes(&bytes)?);
+            }
+            let newest = lists.last().map(|l| l.list()).transpose()?.map_or(0, |l| l.version);
+            kawan_node::files::write_atomic(&out, &kawan_protocol::chain_to_bytes(&lists), 0o644)
+                .with_context(|| t!("cannot-write", path = out.display().to_string()))?;
             println!(
                 "{}",
-                t!(
-                    "trust-joined",
-                    network = list.network.to_string(),
-                    version = list.version,
-                    members = list.members.len(),
-                    dir = ctx.dir.display().to_string()
-                )
+                t!("trust-chain-written", path = out.display().to_string(), n = lists.len(), version = newest)
             );
         }
         TrustCmd::Show { file } => {
@@ -228,6 +244,20 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Says what `kawan trust join` (or `kawan init --genesis`) installed.
+pub fn joined(j: &co::Joined, dir: &std::path::Path) {
+    println!(
+        "{}",
+        t!(
+            "trust-joined",
+            network = j.genesis.network.to_string(),
+            version = j.current.version,
+            members = j.current.members.len(),
+            dir = dir.display().to_string()
+        )
+    );
 }
 
 fn edit(

@@ -200,6 +200,9 @@ struct Peer {
     pull_waited: u32,
     /// Pull again when the current batch is stored.
     pull_again: bool,
+    /// The trust version of its last free exchanges, and how many it had
+    /// (see `admit_exchange`).
+    free: (Option<u64>, u8),
 }
 
 /// A record announced to us that we lack.
@@ -428,6 +431,7 @@ impl Replica {
                 pull_at: None,
                 pull_waited: 0,
                 pull_again: false,
+                free: (None, 0),
             },
         );
         // A new connection starts with a digest: catch-up costs what is missing.
@@ -476,10 +480,23 @@ impl Replica {
         ok
     }
 
-    /// Takes one from the sender's exchange budget, or penalises it.
-    fn admit_exchange(&mut self, from: &AgencyKey) -> bool {
+    /// Takes one from the sender's exchange budget, or penalises it. The
+    /// first digest and heads a peer sends at each trust version both sides
+    /// hold are free: every trust-list change starts an exchange at once
+    /// (`on_trust_changed`), and a peer cannot make versions up.
+    fn admit_exchange(&mut self, from: &AgencyKey, trust_version: Option<u64>) -> bool {
         let now = self.now;
-        let ok = self.peers.get_mut(from).is_some_and(|p| p.buckets.exchanges.take(1.0, now));
+        let current = self.store.membership().map(|t| t.version);
+        let ok = self.peers.get_mut(from).is_some_and(|p| {
+            if trust_version.is_some() && trust_version == current {
+                let used = if p.free.0 == trust_version { p.free.1 } else { 0 };
+                if used < 2 {
+                    p.free = (trust_version, used + 1);
+                    return true;
+                }
+            }
+            p.buckets.exchanges.take(1.0, now)
+        });
         if !ok {
             self.stats.dropped += 1;
             self.penalise(*from, Offence::HeadsAmplification);
@@ -718,9 +735,14 @@ impl Replica {
             }
         }
         if announce && let Some(t) = &trust {
+            // Each peer gets the new list, then a digest at once: a member
+            // the list just added, a group it opened or a key it rotated
+            // changes what each side may see and so what it lacks, and
+            // neither should wait for the next anti-entropy round to find out.
             let lists = latest(&self.store, t);
             for peer in self.peers.keys().filter(|k| !self.parting.contains_key(*k)).copied().collect::<Vec<_>>() {
                 self.send(peer, Message::TrustListPage { lists: lists.clone(), more: false });
+                self.send_digest(peer);
             }
         }
     }

@@ -71,7 +71,7 @@ impl Replica {
     }
 
     pub(super) fn on_digest(&mut self, from: AgencyKey, network: NetworkId, digest: [u8; 32], trust_version: u64) {
-        if !self.admit_exchange(&from) {
+        if !self.admit_exchange(&from, Some(trust_version)) {
             return;
         }
         let Some(trust) = self.of_network(from, &network) else { return };
@@ -96,7 +96,7 @@ impl Replica {
         channels: Vec<ChannelHeads>,
         reply: bool,
     ) {
-        if !self.admit_exchange(&from) {
+        if !self.admit_exchange(&from, Some(trust_version)) {
             return;
         }
         let Some(trust) = self.of_network(from, &network) else { return };
@@ -273,7 +273,7 @@ impl Replica {
     }
 
     pub(super) fn on_trust_lists(&mut self, from: AgencyKey, after_version: u64) {
-        if self.admit_exchange(&from) {
+        if self.admit_exchange(&from, None) {
             self.send_trust_page(from, after_version);
         }
     }

@@ -417,3 +417,48 @@ fn what_a_peer_pushes_shows_how_far_it_is_before_any_heads_exchange() {
     let lag = kawan_protocol::sync::lag(&s.heads(None).unwrap(), &heads);
     assert_eq!(lag.get("network"), Some(&(3, 0)));
 }
+
+#[test]
+fn a_trust_list_change_starts_an_exchange_with_every_peer_at_once() {
+    let s = store();
+    let mut r = replica(&s);
+    let (two, three) = (key(2).public(), key(3).public());
+    r.handle(Input::PeerUp(two), NOW);
+    r.handle(Input::PeerUp(three), NOW);
+    let digest = |v: u64| Message::Digest { network: network(), digest: [0; 32], trust_version: v };
+    let penalised = |out: &[Output]| out.iter().any(|o| matches!(o, Output::Penalised { .. }));
+    // Agency 2 spends its exchange budget at version 1: two free, three
+    // from the bucket, and the sixth digest in a moment is one too many.
+    for i in 0..5 {
+        let out = r.handle(Input::Message { from: two, msg: digest(1), size: 60 }, NOW + i);
+        assert!(!penalised(&out), "digest {i}: {out:?}");
+    }
+    let out = r.handle(Input::Message { from: two, msg: digest(1), size: 60 }, NOW + 5);
+    assert!(penalised(&out), "the budget bites: {out:?}");
+
+    // The coordinators add agency 5: every peer gets the list and a digest
+    // now, not at the next anti-entropy round.
+    let mut list = trust().list().unwrap();
+    list.version = 2;
+    list.members.push(member(5, None));
+    let mut signed = SignedTrustList::new(&list).unwrap();
+    signed.sign(&key(1));
+    s.apply_trust_update(&signed).unwrap();
+    let out = r.handle(Input::TrustChanged, NOW + 10);
+    for peer in [two, three] {
+        let digests = sends(&out)
+            .iter()
+            .filter(|(to, m)| **to == peer && matches!(m, Message::Digest { trust_version: 2, .. }))
+            .count();
+        assert_eq!(digests, 1, "a digest at the new version to {peer}: {out:?}");
+    }
+    // And the exchange it starts costs the peer nothing, however busy it was.
+    let out = r.handle(Input::Message { from: two, msg: digest(2), size: 60 }, NOW + 20);
+    assert!(!penalised(&out), "{out:?}");
+    let heads = Message::Heads { network: network(), trust_version: 2, channels: vec![], reply: true };
+    let out = r.handle(Input::Message { from: two, msg: heads, size: 60 }, NOW + 30);
+    assert!(!penalised(&out), "{out:?}");
+    // Once: a third exchange at the same version is charged again.
+    let out = r.handle(Input::Message { from: two, msg: digest(2), size: 60 }, NOW + 40);
+    assert!(penalised(&out), "free once per version: {out:?}");
+}

@@ -48,6 +48,14 @@ impl Service {
         self.data.store.trust().ok_or_else(|| ServiceError::not_found("no trust list installed"))
     }
 
+    /// Every signed list this node accepted, genesis first: what an agency
+    /// added after the network was founded needs to check the list that
+    /// names it (`kawan trust chain`, then `kawan trust join`).
+    pub fn trust_chain(&self) -> Result<Vec<Vec<u8>>, ServiceError> {
+        self.trust()?;
+        Ok(self.data.store.trust_lists_after(0)?)
+    }
+
     /// Installs a signed update of the trust list in force (coordinators
     /// only): accepted if the current coordinators signed it. The network
     /// learns it at once (new allow-list, removed members disconnected). The

@@ -73,6 +73,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::compact))
         .routes(routes!(admin::login_link))
         .routes(routes!(trust::get_trust, trust::install_trust))
+        .routes(routes!(trust::trust_chain))
         .routes(routes!(trust::peers))
         .routes(routes!(trust::log_ends))
         .routes(routes!(export::misp_feed))

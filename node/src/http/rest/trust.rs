@@ -61,6 +61,18 @@ pub async fn get_trust(State(svc): State<Arc<Service>>, _caller: Caller) -> Resu
     Ok(axum::Json(TrustView::of(svc.trust()?.as_ref(), svc.now_ms())))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustChain {
+    /// Every signed list this node accepted, oldest (the genesis) first, hex.
+    pub lists: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/trust/chain", tag = "trust",
+    responses((status = 200, body = TrustChain), (status = 404, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn trust_chain(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<axum::Json<TrustChain>, ApiError> {
+    Ok(axum::Json(TrustChain { lists: svc.trust_chain()?.iter().map(hex::encode).collect() }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstallTrust {
