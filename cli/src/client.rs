@@ -89,6 +89,34 @@ impl Client {
         answer(resp)
     }
 
+    /// Posts JSON and takes a binary answer (a bundle) with its headers.
+    pub fn post_for_bytes(&self, path: &str, body: &Value) -> anyhow::Result<(Vec<u8>, ureq::http::HeaderMap)> {
+        let mut resp = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(body)
+            .map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            answer(resp)?;
+            anyhow::bail!("{path}: the node gave no answer");
+        }
+        let headers = resp.headers().clone();
+        Ok((resp.body_mut().with_config().limit(u64::MAX).read_to_vec()?, headers))
+    }
+
+    /// Posts a file's bytes as `application/octet-stream`.
+    pub fn post_bytes(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
+        let resp = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Content-Type", "application/octet-stream")
+            .send(body)
+            .map_err(|e| self.unreachable(e))?;
+        answer(resp)
+    }
+
     pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
         let resp = self
             .agent

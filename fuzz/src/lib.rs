@@ -81,6 +81,16 @@ pub fn trust(data: &[u8]) {
         }
         return;
     }
+    // A bundle file (`kawan bundle import`): the age seal, then the signed
+    // bundle inside (also tried as the bytes themselves).
+    if mode % 4 == 3 {
+        let key = fixtures::agency(2);
+        if let Ok(inner) = kawan_node::bundle::unseal(rest, &key) {
+            let _ = kawan_protocol::Bundle::open(&inner);
+        }
+        let _ = kawan_protocol::Bundle::open(rest);
+        return;
+    }
     let signed = if mode % 2 == 0 {
         match SignedTrustList::from_bytes(rest) {
             Ok(s) => s,
@@ -372,6 +382,22 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     out.push(("trust", "genesis".into(), [&[0u8][..], &fixtures::trust_list(1, &[1, 2, 3], &[]).to_bytes()].concat()));
     let lists = kawan_protocol::chain_to_bytes(&[fixtures::trust_list(1, &[1, 2, 3], &[]), v2.clone()]);
     out.push(("trust", "chain".into(), [&[2u8][..], &lists].concat()));
+    let a1 = fixtures::agency(1);
+    let bundle = kawan_protocol::Bundle {
+        network: fixtures::network(),
+        from: a1.public(),
+        to: fixtures::agency(2).public(),
+        created_ms: 1_764_000_000_000,
+        since_ms: None,
+        lists: vec![serde_bytes::ByteBuf::from(v2.to_bytes())],
+        records: chain.iter().take(2).map(|v| serde_bytes::ByteBuf::from(v.envelope.to_bytes())).collect(),
+    };
+    if let Ok((signed, _)) = bundle.sign(&a1)
+        && let Ok(sealed) = kawan_node::bundle::seal(&signed, &fixtures::agency(2).public())
+    {
+        out.push(("trust", "bundle".into(), [&[3u8][..], &sealed].concat()));
+        out.push(("trust", "bundle-signed".into(), [&[3u8][..], &signed].concat()));
+    }
 
     let records: Vec<serde_bytes::ByteBuf> =
         chain.iter().map(|v| serde_bytes::ByteBuf::from(v.envelope.to_bytes())).collect();

@@ -60,6 +60,16 @@ impl Clock {
     }
 }
 
+/// `ms` as an RFC 3339 time in UTC to the second, for messages
+/// (`2026-12-05T07:59:01Z`); the number itself if it is out of range.
+pub fn utc(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,7 @@ pub struct DataDir {
     pub sessions: crate::local::sessions::Sessions,
     pub watch: crate::local::watch::Watchlist,
     pub deconflict: crate::local::deconflict::Deconflictions,
+    pub bundles: crate::local::bundles::Bundles,
 }
 
 impl DataDir {
@@ -110,6 +111,7 @@ impl DataDir {
             sessions: crate::local::sessions::Sessions::open(local.clone()),
             watch: crate::local::watch::Watchlist::open(local.clone()),
             deconflict: crate::local::deconflict::Deconflictions::open(local.clone()),
+            bundles: crate::local::bundles::Bundles::open(local.clone()),
             local,
         })
     }

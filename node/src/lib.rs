@@ -17,6 +17,7 @@
 //! - `config`, `daemon`: `kawan.toml`, `kawan init` and `kawan run`
 //! - `node_dir`: the node directory's file names
 //! - `coordinator`: trust-list tooling; `files`: atomic file replacement
+//! - `backup`: sealed backups and restore; `bundle`: bundle files sealed to a member
 //! - `metrics`: Prometheus counters; `clock`: the injected clock (system or manual)
 //! - `jobs`: every background task, supervised and counted
 //! - `i18n`: words for people in their language (Fluent catalogs)
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backup;
+pub mod bundle;
 pub mod clock;
 pub mod config;
 pub mod coordinator;

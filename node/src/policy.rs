@@ -38,6 +38,9 @@ pub enum Path {
     PullAnswer,
     /// A received group record passed on to the group's other members.
     Relay,
+    /// A bundle: what sync would send one member, written to a file for an
+    /// air-gapped or intermittent node (`kawan bundle export`).
+    Bundle,
     /// The REST API (and the CLI, which speaks it).
     Rest,
     /// The web page.
@@ -60,11 +63,12 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 12] = [
+    pub const ALL: [Path; 13] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
         Path::Relay,
+        Path::Bundle,
         Path::Rest,
         Path::Web,
         Path::Taxii,
@@ -81,6 +85,7 @@ impl Path {
             Path::Push => "push",
             Path::PullAnswer => "pull_answer",
             Path::Relay => "relay",
+            Path::Bundle => "bundle",
             Path::Rest => "rest",
             Path::Web => "web",
             Path::Taxii => "taxii",
@@ -94,7 +99,7 @@ impl Path {
 
     /// Paths to other agencies' nodes.
     fn to_peers(self) -> bool {
-        matches!(self, Path::Gossip | Path::Push | Path::PullAnswer | Path::Relay)
+        matches!(self, Path::Gossip | Path::Push | Path::PullAnswer | Path::Relay | Path::Bundle)
     }
 
     /// Paths to this agency's own people, and the node's own work for them.
@@ -299,51 +304,51 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay | rest web | taxii misp csv stix | deconfliction | system.
+    /// gossip push pull relay bundle | rest web | taxii misp csv stix | deconfliction | system.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYY|..|....|.|."),
-        (Class::Clear, Who::GroupMember, "YYYY|..|....|.|."),
-        (Class::Clear, Who::NonMember, "....|..|....|.|."),
-        (Class::Clear, Who::RemovedMember, "....|..|....|.|."),
-        (Class::Clear, Who::ExpiredMember, "....|..|....|.|."),
-        (Class::Clear, Who::LocalAnalyst, "....|YY|....|.|Y"),
-        (Class::Clear, Who::TaxiiClient, "....|..|YYYY|.|."),
-        (Class::Green, Who::Member, "YYYY|..|....|.|."),
-        (Class::Green, Who::GroupMember, "YYYY|..|....|.|."),
-        (Class::Green, Who::NonMember, "....|..|....|.|."),
-        (Class::Green, Who::RemovedMember, "....|..|....|.|."),
-        (Class::Green, Who::ExpiredMember, "....|..|....|.|."),
-        (Class::Green, Who::LocalAnalyst, "....|YY|....|.|Y"),
-        (Class::Green, Who::TaxiiClient, "....|..|YYYY|.|."),
-        (Class::AmberInGroup, Who::Member, "....|..|....|.|."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYY|..|....|.|."),
-        (Class::AmberInGroup, Who::NonMember, "....|..|....|.|."),
-        (Class::AmberInGroup, Who::RemovedMember, "....|..|....|.|."),
-        (Class::AmberInGroup, Who::ExpiredMember, "....|..|....|.|."),
-        (Class::AmberInGroup, Who::LocalAnalyst, "....|YY|....|.|Y"),
-        (Class::AmberInGroup, Who::TaxiiClient, "....|..|YYYY|.|."),
-        (Class::StrictInGroup, Who::Member, "....|..|....|.|."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYY|..|....|.|."),
-        (Class::StrictInGroup, Who::NonMember, "....|..|....|.|."),
-        (Class::StrictInGroup, Who::RemovedMember, "....|..|....|.|."),
-        (Class::StrictInGroup, Who::ExpiredMember, "....|..|....|.|."),
-        (Class::StrictInGroup, Who::LocalAnalyst, "....|YY|....|.|Y"),
-        (Class::StrictInGroup, Who::TaxiiClient, "....|..|....|.|."),
-        (Class::Case, Who::Member, "....|..|....|.|."),
-        (Class::Case, Who::GroupMember, "....|..|....|.|."),
-        (Class::Case, Who::NonMember, "....|..|....|.|."),
-        (Class::Case, Who::RemovedMember, "....|..|....|.|."),
-        (Class::Case, Who::ExpiredMember, "....|..|....|.|."),
-        (Class::Case, Who::LocalAnalyst, "....|YY|....|.|Y"),
-        (Class::Case, Who::TaxiiClient, "....|..|....|.|."),
-        (Class::HitOrNot, Who::Member, "....|..|....|Y|."),
-        (Class::HitOrNot, Who::GroupMember, "....|..|....|Y|."),
-        (Class::HitOrNot, Who::NonMember, "....|..|....|.|."),
-        (Class::HitOrNot, Who::RemovedMember, "....|..|....|.|."),
-        (Class::HitOrNot, Who::ExpiredMember, "....|..|....|.|."),
-        (Class::HitOrNot, Who::LocalAnalyst, "....|..|....|.|."),
-        (Class::HitOrNot, Who::TaxiiClient, "....|..|....|.|."),
+        (Class::Clear, Who::Member, "YYYYY|..|....|.|."),
+        (Class::Clear, Who::GroupMember, "YYYYY|..|....|.|."),
+        (Class::Clear, Who::NonMember, ".....|..|....|.|."),
+        (Class::Clear, Who::RemovedMember, ".....|..|....|.|."),
+        (Class::Clear, Who::ExpiredMember, ".....|..|....|.|."),
+        (Class::Clear, Who::LocalAnalyst, ".....|YY|....|.|Y"),
+        (Class::Clear, Who::TaxiiClient, ".....|..|YYYY|.|."),
+        (Class::Green, Who::Member, "YYYYY|..|....|.|."),
+        (Class::Green, Who::GroupMember, "YYYYY|..|....|.|."),
+        (Class::Green, Who::NonMember, ".....|..|....|.|."),
+        (Class::Green, Who::RemovedMember, ".....|..|....|.|."),
+        (Class::Green, Who::ExpiredMember, ".....|..|....|.|."),
+        (Class::Green, Who::LocalAnalyst, ".....|YY|....|.|Y"),
+        (Class::Green, Who::TaxiiClient, ".....|..|YYYY|.|."),
+        (Class::AmberInGroup, Who::Member, ".....|..|....|.|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYYY|..|....|.|."),
+        (Class::AmberInGroup, Who::NonMember, ".....|..|....|.|."),
+        (Class::AmberInGroup, Who::RemovedMember, ".....|..|....|.|."),
+        (Class::AmberInGroup, Who::ExpiredMember, ".....|..|....|.|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, ".....|YY|....|.|Y"),
+        (Class::AmberInGroup, Who::TaxiiClient, ".....|..|YYYY|.|."),
+        (Class::StrictInGroup, Who::Member, ".....|..|....|.|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYYY|..|....|.|."),
+        (Class::StrictInGroup, Who::NonMember, ".....|..|....|.|."),
+        (Class::StrictInGroup, Who::RemovedMember, ".....|..|....|.|."),
+        (Class::StrictInGroup, Who::ExpiredMember, ".....|..|....|.|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, ".....|YY|....|.|Y"),
+        (Class::StrictInGroup, Who::TaxiiClient, ".....|..|....|.|."),
+        (Class::Case, Who::Member, ".....|..|....|.|."),
+        (Class::Case, Who::GroupMember, ".....|..|....|.|."),
+        (Class::Case, Who::NonMember, ".....|..|....|.|."),
+        (Class::Case, Who::RemovedMember, ".....|..|....|.|."),
+        (Class::Case, Who::ExpiredMember, ".....|..|....|.|."),
+        (Class::Case, Who::LocalAnalyst, ".....|YY|....|.|Y"),
+        (Class::Case, Who::TaxiiClient, ".....|..|....|.|."),
+        (Class::HitOrNot, Who::Member, ".....|..|....|Y|."),
+        (Class::HitOrNot, Who::GroupMember, ".....|..|....|Y|."),
+        (Class::HitOrNot, Who::NonMember, ".....|..|....|.|."),
+        (Class::HitOrNot, Who::RemovedMember, ".....|..|....|.|."),
+        (Class::HitOrNot, Who::ExpiredMember, ".....|..|....|.|."),
+        (Class::HitOrNot, Who::LocalAnalyst, ".....|..|....|.|."),
+        (Class::HitOrNot, Who::TaxiiClient, ".....|..|....|.|."),
     ];
 
     #[test]

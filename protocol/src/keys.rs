@@ -65,6 +65,12 @@ impl AgencyKey {
         Ok(vk)
     }
 
+    /// The X25519 (Montgomery) form of this key: what files for this agency
+    /// are sealed to (see [`Keypair::x25519_secret`]).
+    pub fn x25519(&self) -> Result<[u8; 32], KeyError> {
+        Ok(self.verifying_key()?.to_montgomery().to_bytes())
+    }
+
     /// Verifies `sig` over `domain || message`, strictly (no malleable signatures).
     pub fn verify(&self, domain: &[u8], message: &[u8], sig: &Sig) -> bool {
         let Ok(vk) = self.verifying_key() else {
@@ -107,6 +113,15 @@ impl Keypair {
 
     pub fn public(&self) -> AgencyKey {
         AgencyKey(self.0.verifying_key().to_bytes())
+    }
+
+    /// The X25519 secret of this key: the scalar ed25519 itself derives
+    /// from the seed (the first half of its SHA-512). It opens what was
+    /// sealed to [`AgencyKey::x25519`] (bundles: plain age X25519 stanzas
+    /// over the same birational map age's ssh-ed25519 recipients use), so
+    /// an agency needs no second key.
+    pub fn x25519_secret(&self) -> [u8; 32] {
+        self.0.to_scalar_bytes()
     }
 
     /// Signs `domain || message`.

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod bundle;
 pub mod card;
 pub mod cbor;
 pub mod country;
@@ -48,6 +49,7 @@ pub use body::{
     AuditCheckpoint, Basis, Body, Content, Difficulty, Indicator, IndicatorRole, Referral, ReferralStatus,
     ReferralSubject, RequestType, Retraction, Revision, Sighting, Stage, Subject, Technique, Typology, Verdict,
 };
+pub use bundle::{Bundle, BundleError};
 pub use card::{Card, CardBody, CardError, LogEnd, Replaces};
 pub use cbor::CborError;
 pub use country::{Country, UnknownCountry};

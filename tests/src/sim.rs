@@ -46,6 +46,10 @@ pub struct Scenario {
     pub partition: bool,
     /// Nodes that go offline for a while during the publishing window.
     pub churn: usize,
+    /// Links that go silent a third into the publishing window (half-open:
+    /// messages vanish both ways, nobody is told the link closed; the
+    /// sender's transport reports each message unacknowledged after 10 s).
+    pub silent_links: usize,
     /// Simulated time after the last publish before the outcome is judged.
     pub settle_ms: u64,
     /// Connections each replica keeps (`replica::Config::fanout`).
@@ -68,6 +72,7 @@ impl Default for Scenario {
             publish_per_s: 20.0,
             partition: false,
             churn: 0,
+            silent_links: 0,
             settle_ms: 40_000,
             fanout: Config::default().fanout,
         }
@@ -100,6 +105,8 @@ pub struct Outcome {
     pub stalled_logs: u64,
     /// Every rogue was banned by at least one honest node.
     pub rogue_penalised: bool,
+    /// Links honest nodes found dead and replaced.
+    pub dead_links: u64,
     pub messages: u64,
     pub sim_s: f64,
     pub wall_s: f64,
@@ -112,8 +119,8 @@ impl Outcome {
         format!(
             "{{\"nodes\":{},\"records\":{},\"rogues\":{},\"converged\":{},\"leaks\":{},\"convergence_p50_ms\":{},\
              \"convergence_p99_ms\":{},\"bytes_per_record_per_node\":{:.3},\"deliveries\":{},\"fetched_twice\":{},\
-             \"duplicate_pushes\":{},\"stalled_logs\":{},\"rogue_penalised\":{},\"messages\":{},\"sim_s\":{:.1},\
-             \"wall_s\":{:.1}}}",
+             \"duplicate_pushes\":{},\"stalled_logs\":{},\"rogue_penalised\":{},\"dead_links\":{},\"messages\":{},\
+             \"sim_s\":{:.1},\"wall_s\":{:.1}}}",
             self.nodes,
             self.records,
             self.rogues,
@@ -127,6 +134,7 @@ impl Outcome {
             self.duplicate_pushes,
             self.stalled_logs,
             self.rogue_penalised,
+            self.dead_links,
             self.messages,
             self.sim_s,
             self.wall_s
@@ -144,6 +152,8 @@ enum Event {
     Heal,
     Down(usize),
     Up(usize),
+    Silence,
+    PingFailed(usize, usize),
 }
 
 /// A node: an honest replica, or a rogue member.
@@ -175,6 +185,8 @@ struct Sim {
     side: Vec<bool>,
     split: bool,
     edges: BTreeSet<(usize, usize)>,
+    /// Edges that went silent (see [`Scenario::silent_links`]).
+    silent: BTreeSet<(usize, usize)>,
     link_free: BTreeMap<(usize, usize), u64>,
     in_group: Vec<bool>,
     bytes_sent: u64,
@@ -188,6 +200,11 @@ struct Sim {
 }
 
 const MS: u64 = 1_000;
+/// How long the transport waits for a message's ack (the driver's sync
+/// request timeout).
+const ACK_TIMEOUT_US: u64 = 30_000 * MS;
+/// The driver's ping interval and timeout.
+const PING_US: u64 = 10_000 * MS;
 const TICK_US: u64 = 100 * MS;
 const GROUP: &str = "mekong";
 
@@ -274,6 +291,7 @@ impl Sim {
             side,
             split: false,
             edges: BTreeSet::new(),
+            silent: BTreeSet::new(),
             link_free: BTreeMap::new(),
             in_group,
             bytes_sent: 0,
@@ -298,6 +316,9 @@ impl Sim {
         if sim.s.partition {
             sim.at(start + window / 5, Event::Split);
             sim.at(start + window / 2, Event::Heal);
+        }
+        if sim.s.silent_links > 0 {
+            sim.at(start + window / 3, Event::Silence);
         }
         for _ in 0..sim.s.churn.min(sim.s.nodes.saturating_sub(1)) {
             let node = 1 + below(&mut sim.rng, sim.s.nodes as u64 - 1) as usize;
@@ -367,11 +388,34 @@ impl Sim {
                 }
                 Event::Heal => self.split = false,
                 Event::Down(i) => {
-                    self.online[i] = false;
+                    // Its links close on both sides: the node that goes
+                    // down hears of it too (its process may live on behind
+                    // a dead network), so it redials when it comes back.
                     let gone: Vec<(usize, usize)> =
                         self.edges.iter().copied().filter(|(a, b)| *a == i || *b == i).collect();
                     for (a, b) in gone {
                         self.disconnect(a, b);
+                    }
+                    self.online[i] = false;
+                }
+                Event::Silence => {
+                    let honest = |n: usize, s: &Sim| matches!(s.nodes[n], Node::Honest { .. });
+                    let pool: Vec<(usize, usize)> =
+                        self.edges.iter().copied().filter(|(a, b)| honest(*a, self) && honest(*b, self)).collect();
+                    let mut pool = pool;
+                    for _ in 0..self.s.silent_links.min(pool.len()) {
+                        let (a, b) = pool.swap_remove(below(&mut self.rng, pool.len() as u64) as usize);
+                        self.silent.insert((a, b));
+                        // Each end's ping (every 10 s, 10 s timeout) fails 10–20 s on.
+                        for (me, other) in [(a, b), (b, a)] {
+                            let at = self.now + PING_US + below(&mut self.rng, PING_US);
+                            self.at(at, Event::PingFailed(me, other));
+                        }
+                    }
+                }
+                Event::PingFailed(me, other) => {
+                    if self.silent.contains(&edge(me, other)) && self.online[me] {
+                        self.feed(me, Input::PeerSilent(self.keys[other]));
                     }
                 }
                 Event::Up(i) => self.online[i] = true,
@@ -398,6 +442,8 @@ impl Sim {
         if !self.edges.remove(&edge(a, b)) {
             return;
         }
+        // A closed link is no longer silent: a new one between the two works.
+        self.silent.remove(&edge(a, b));
         for (me, other) in [(a, b), (b, a)] {
             if let Node::Honest { .. } = self.nodes[me]
                 && self.online[me]
@@ -409,6 +455,12 @@ impl Sim {
 
     fn send(&mut self, from: usize, to: usize, msg: Message) {
         if !self.edges.contains(&edge(from, to)) {
+            return;
+        }
+        if self.silent.contains(&edge(from, to)) {
+            // Vanishes; the sender's transport says so when its ack times out.
+            let to = self.keys[to];
+            self.at(self.now + ACK_TIMEOUT_US, Event::Done(from, Input::Delivered { to, ok: false }));
             return;
         }
         let size = msg.to_bytes().map_or(0, |b| b.len()) + 4;
@@ -664,11 +716,12 @@ impl Sim {
                 }
             }
         }
-        let (mut fetched_twice, mut duplicate_pushes) = (0, 0);
+        let (mut fetched_twice, mut duplicate_pushes, mut dead_links) = (0, 0, 0);
         for n in &self.nodes {
             if let Node::Honest { replica, .. } = n {
                 fetched_twice += replica.stats().fetched_twice;
                 duplicate_pushes += replica.stats().duplicate_pushes;
+                dead_links += replica.stats().dead_links;
             }
         }
         let rogue_penalised = (honest..honest + self.s.rogues).all(|r| {
@@ -688,6 +741,7 @@ impl Sim {
             duplicate_pushes,
             stalled_logs: stalled,
             rogue_penalised,
+            dead_links,
             messages: self.messages,
             sim_s: self.now as f64 / 1e6,
             wall_s: 0.0,

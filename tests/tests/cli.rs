@@ -109,6 +109,9 @@ fn help_runs_for_every_subcommand() {
         &["contact", "answer"],
         &["contact", "list"],
         &["backup"],
+        &["bundle"],
+        &["bundle", "export"],
+        &["bundle", "import"],
         &["restore"],
         &["completions"],
     ];

@@ -284,6 +284,9 @@ fn every_output_path_asks_the_policy() {
     get("/api/v1/export/misp/manifest.json");
     get("/api/v1/export/csv");
     get("/api/v1/export/stix");
+    // A bundle for node 1.
+    let r = a.request("POST", "/api/v1/bundles/export", Some(&token)).json(&json!({"member": "agency-1"}));
+    assert_eq!(r.status, 200, "{}", r.body);
     // Deconfliction answers: node 1 asks; nodes 0 and 2 answer.
     let q = net.node(1).request("POST", "/api/v1/deconflict", Some(&net.node(1).token)).json(&json!({
         "values": [{"kind": "phone", "value": phone(811)}], "purpose": "policy test"

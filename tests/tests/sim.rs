@@ -43,3 +43,13 @@ fn the_same_seed_gives_the_same_outcome() {
     let deterministic = |o: &Outcome| Outcome { wall_s: 0.0, ..o.clone() };
     assert_eq!(deterministic(&a), deterministic(&b));
 }
+
+#[test]
+fn silent_links_are_found_dead_and_replaced() {
+    // Half-open links: messages vanish both ways and nobody is told. Each
+    // end finds out (its pings fail; its messages go unacknowledged), drops
+    // the link and dials another member; everyone still converges.
+    let o = run(Scenario { silent_links: 30, settle_ms: 60_000, ..scenario(5) });
+    check(&o);
+    assert!(o.dead_links >= 30, "both ends of each silent link noticed: {}", o.to_json());
+}

@@ -84,12 +84,13 @@ pub fn run(cmd: KeyCmd, ctx: &Ctx) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// An RFC 3339 time, or Unix milliseconds.
-fn parse_time(t: &str) -> anyhow::Result<u64> {
+/// An RFC 3339 time, a date (midnight UTC), or Unix milliseconds.
+pub(crate) fn parse_time(t: &str) -> anyhow::Result<u64> {
     if let Ok(ms) = t.parse::<u64>() {
         return Ok(ms);
     }
-    let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+    let full = if t.len() == 10 { format!("{t}T00:00:00Z") } else { t.to_string() };
+    let at = time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339)
         .with_context(|| t!("key-bad-time", time = t))?;
     u64::try_from(at.unix_timestamp_nanos() / 1_000_000).context(t!("key-before-1970"))
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod bundle;
 pub mod card;
 pub mod case;
 pub mod deconflict;
@@ -106,6 +107,10 @@ pub enum Command {
     /// Restore a backup into a new node directory (--dir), verifying every
     /// record's signature and the audit log.
     Restore(backup::RestoreArgs),
+    /// Sync over a file for air-gapped or intermittent nodes (operator):
+    /// export a bundle for one member, import one made for this node.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCmd),
     /// The node's databases (operator): space used, compaction.
     #[command(subcommand)]
     Store(store::StoreCmd),
@@ -157,6 +162,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Audit(a) => audit::run(a, ctx),
         Command::Backup(a) => backup::backup(a, ctx),
         Command::Restore(a) => backup::restore(a, ctx),
+        Command::Bundle(b) => bundle::run(b, ctx),
         Command::Store(s) => store::run(s, ctx),
         Command::Card(a) => card::run(a, ctx),
         Command::Key(k) => key::run(k, ctx),

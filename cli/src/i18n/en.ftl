@@ -223,3 +223,5 @@ kind-revision = Revisions
 kind-sighting = Sightings
 kind-retraction = Retractions
 kind-newer = Records of a newer kind
+bundle-exported = wrote { $path } for { $member }: { $records } records and { $lists } trust lists ({ $bytes } bytes, encrypted to its key): carry it to that node and run kawan bundle import there
+bundle-imported = bundle from { $from }: { $new } new records, { $duplicates } already here, { $refused } refused; { $lists } newer trust lists installed

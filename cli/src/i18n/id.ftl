@@ -223,3 +223,5 @@ token-created = token untuk { $name } ({ $role }), ditampilkan sekali — hanya 
 token-col-role = PERAN
 token-col-created = DIBUAT
 token-revoked = token { $name } dicabut
+bundle-exported = { $path } ditulis untuk { $member }: { $records } catatan dan { $lists } daftar kepercayaan ({ $bytes } bita, dienkripsi ke kuncinya): bawa ke node itu lalu jalankan kawan bundle import di sana
+bundle-imported = bundel dari { $from }: { $new } catatan baru, { $duplicates } sudah ada, { $refused } ditolak; { $lists } daftar kepercayaan yang lebih baru dipasang

@@ -223,3 +223,5 @@ token-created = โทเคนของ { $name } ({ $role }) แสดงค�
 token-col-role = บทบาท
 token-col-created = สร้างเมื่อ
 token-revoked = เพิกถอนโทเคนของ { $name } แล้ว
+bundle-exported = เขียน { $path } สำหรับ { $member } แล้ว: ข้อมูล { $records } รายการและรายชื่อความเชื่อถือ { $lists } รุ่น ({ $bytes } ไบต์ เข้ารหัสด้วยกุญแจของผู้รับ): นำไปยังโหนดนั้นแล้วสั่ง kawan bundle import ที่นั่น
+bundle-imported = บันเดิลจาก { $from }: ข้อมูลใหม่ { $new } รายการ มีอยู่แล้ว { $duplicates } ถูกปฏิเสธ { $refused }; ติดตั้งรายชื่อความเชื่อถือรุ่นใหม่ { $lists } รุ่น

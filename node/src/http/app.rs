@@ -74,6 +74,9 @@ async fn limit_uri(req: Request, next: Next) -> Response {
 /// reading any of it (the body limit above still bounds bodies sent without
 /// a length). [`error::uniform_errors`] shapes the 413.
 async fn limit_declared_body(max: usize, req: Request, next: Next) -> Response {
+    // A bundle file may be far larger than any other body (every record a
+    // member may receive): its route reads it with a limit of its own.
+    let max = if req.uri().path() == rest::BUNDLE_IMPORT { rest::MAX_BUNDLE_FILE_BYTES } else { max };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)

@@ -1,11 +1,13 @@
 //! The node's local database (docs/architecture.md, "The local database"):
 //! cases, case links, API tokens, sessions, the audit log, watchlists and
-//! alerts, deconfliction questions and contacts, in a directory of its own.
+//! alerts, deconfliction questions and contacts, bundles imported, in a
+//! directory of its own.
 //! Nothing here is shared, and the record store's type has no handle on it:
 //! the network task, which gets only the record store, cannot reach a case
 //! even by mistake.
 
 pub mod audit;
+pub mod bundles;
 pub mod cases;
 pub mod deconflict;
 pub mod sessions;
@@ -40,6 +42,7 @@ pub const SPACES: &[Space] = &[
     "deconflictions",
     "contacts",
     "allowances",
+    "bundles",
     "meta",
 ];
 

@@ -58,7 +58,11 @@ impl Behaviour {
                 identify::Config::new("/kawan/2".into(), key.public())
                     .with_agent_version(kawan_protocol::newer::agent(env!("CARGO_PKG_VERSION"))),
             ),
-            ping: ping::Behaviour::default(),
+            // A link that stops answering is found within 20 s and replaced
+            // (the replica's `PeerSilent`), not kept until TCP gives up.
+            ping: ping::Behaviour::new(
+                ping::Config::new().with_interval(Duration::from_secs(10)).with_timeout(Duration::from_secs(10)),
+            ),
             sync,
             deconflict,
         }

@@ -88,6 +88,9 @@ pub use deconflict::Question;
 pub enum Command {
     /// A record this agency just published.
     Announce(Box<Verified>),
+    /// Records from others stored here outside sync (a bundle import):
+    /// announced to peers like records a peer sent.
+    Imported(Vec<Vec<u8>>),
     /// The trust list in force changed here.
     TrustUpdated,
     /// The replica's counters.
@@ -372,6 +375,7 @@ impl Net {
                         return;
                     }
                     Some(Command::Announce(v)) => self.feed(Input::Published(v.envelope.to_bytes())),
+                    Some(Command::Imported(records)) => self.feed(Input::Imported(records)),
                     Some(Command::TrustUpdated) => {
                         // The replica first (it decides who is told before
                         // being let go), then the allow-list follows it.
@@ -606,7 +610,27 @@ impl Net {
                 peer,
                 error,
                 ..
-            })) => tracing::debug!(%peer, %error, "sync message not delivered"),
+            })) => {
+                tracing::debug!(%peer, %error, "sync message not delivered");
+                if let Some(to) = identity::agency_key(&peer) {
+                    self.feed(Input::Delivered { to, ok: false });
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                peer,
+                message: request_response::Message::Response { .. },
+                ..
+            })) => {
+                if let Some(to) = identity::agency_key(&peer) {
+                    self.feed(Input::Delivered { to, ok: true });
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(libp2p::ping::Event { peer, result: Err(error), .. })) => {
+                tracing::info!(%peer, %error, "ping failed: the link is dead");
+                if let Some(key) = identity::agency_key(&peer) {
+                    self.feed(Input::PeerSilent(key));
+                }
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::InboundFailure {
                 peer,
                 error,

@@ -84,6 +84,15 @@ pub enum Input {
     /// A connection to a member is up (or down).
     PeerUp(AgencyKey),
     PeerDown(AgencyKey),
+    /// A message to `to` was (or was not) acknowledged by its node: the
+    /// driver's transport acks each one. Three failures in a row without a
+    /// word from the peer mean the link is dead.
+    Delivered {
+        to: AgencyKey,
+        ok: bool,
+    },
+    /// The link to a peer stopped answering (a ping timed out): dead.
+    PeerSilent(AgencyKey),
     /// A message arrived; `size` is its encoded size.
     Message {
         from: AgencyKey,
@@ -92,6 +101,9 @@ pub enum Input {
     },
     /// This agency published a record (already stored).
     Published(Vec<u8>),
+    /// Records of others stored here outside sync (a bundle import):
+    /// announced like records a peer sent.
+    Imported(Vec<Vec<u8>>),
     /// The results of an [`Output::Store`], in order.
     Stored {
         batch: u64,
@@ -163,6 +175,8 @@ pub struct Stats {
     pub dropped: u64,
     pub penalties: u64,
     pub bans: u64,
+    /// Links found dead (unacknowledged messages, failed pings) and replaced.
+    pub dead_links: u64,
 }
 
 /// A record received, its header read once (unverified: for routing only;
@@ -203,6 +217,8 @@ struct Peer {
     /// The trust version of its last free exchanges, and how many it had
     /// (see `admit_exchange`).
     free: (Option<u64>, u8),
+    /// Messages to it not acknowledged since it was last heard from.
+    undelivered: u32,
 }
 
 /// A record announced to us that we lack.
@@ -259,6 +275,9 @@ impl Rng {
 /// How long a peer whose key was just retired stays connected to receive
 /// the trust list that retired it.
 const PARTING_MS: u64 = 2_000;
+/// Unacknowledged messages in a row (with nothing heard from the peer) that
+/// make a link dead.
+const DEAD_AFTER: u32 = 3;
 
 pub struct Replica {
     me: AgencyKey,
@@ -360,11 +379,18 @@ impl Replica {
             Input::Tick => self.on_tick(),
             Input::PeerUp(peer) => self.on_peer_up(peer),
             Input::PeerDown(peer) => self.on_peer_down(&peer),
+            Input::Delivered { to, ok } => self.on_delivered(to, ok),
+            Input::PeerSilent(peer) => self.link_dead(peer),
             Input::Message { from, msg, size } => self.on_message(from, msg, size),
             Input::Published(bytes) => {
                 if let Some(r) = Incoming::read(bytes) {
                     self.spread(None, vec![r]);
                 }
+            }
+            Input::Imported(records) => {
+                let records = records.into_iter().filter_map(Incoming::read).collect();
+                // From ourselves as a relay: announced to every peer, pushed to none.
+                self.spread(Some(self.me), records);
             }
             Input::Stored { batch, results } => self.on_stored(batch, results),
             Input::TrustApplied { from, results, more } => self.on_trust_applied(from, results, more),
@@ -432,6 +458,7 @@ impl Replica {
                 pull_waited: 0,
                 pull_again: false,
                 free: (None, 0),
+                undelivered: 0,
             },
         );
         // A new connection starts with a digest: catch-up costs what is missing.
@@ -456,11 +483,38 @@ impl Replica {
         }
     }
 
+    /// A message was acknowledged, or was not: a peer that stops
+    /// acknowledging (a half-open link, a partition the TCP stack has not
+    /// noticed) stops counting toward the fanout and is replaced at once.
+    fn on_delivered(&mut self, to: AgencyKey, ok: bool) {
+        let Some(p) = self.peers.get_mut(&to) else { return };
+        p.undelivered = if ok { 0 } else { p.undelivered + 1 };
+        if p.undelivered >= DEAD_AFTER {
+            self.link_dead(to);
+        }
+    }
+
+    /// Drops a dead link and dials a replacement now; the dead peer itself
+    /// is dialled again only after the first backoff.
+    fn link_dead(&mut self, peer: AgencyKey) {
+        if !self.peers.contains_key(&peer) {
+            return;
+        }
+        tracing::info!(%peer, "link dead: replaced");
+        self.stats.dead_links += 1;
+        self.out.push(Output::Disconnect(peer));
+        self.on_peer_down(&peer);
+        let first = self.config.dial_backoff_ms.0;
+        self.dialled.insert(peer, (self.now + first, first * 2));
+        self.dial();
+    }
+
     /// Checks a message against the sender's budget; false drops it.
     fn admit(&mut self, from: &AgencyKey, size: usize) -> bool {
         let now = self.now;
         let Some(p) = self.peers.get_mut(from) else { return false };
         p.last_seen_ms = now;
+        p.undelivered = 0;
         let ok = p.buckets.messages.take(1.0, now) && p.buckets.bytes.take(size as f64, now);
         if !ok {
             self.stats.dropped += 1;

@@ -462,3 +462,33 @@ fn a_trust_list_change_starts_an_exchange_with_every_peer_at_once() {
     let out = r.handle(Input::Message { from: two, msg: digest(2), size: 60 }, NOW + 40);
     assert!(penalised(&out), "free once per version: {out:?}");
 }
+
+#[test]
+fn a_link_that_stops_acknowledging_is_dropped_and_replaced_at_once() {
+    let s = store();
+    let mut r = replica(&s);
+    let (two, three) = (key(2).public(), key(3).public());
+    r.handle(Input::PeerUp(two), NOW);
+    // Two lost messages, then word from the peer: still alive.
+    for _ in 0..2 {
+        assert!(r.handle(Input::Delivered { to: two, ok: false }, NOW).is_empty());
+    }
+    let digest = Message::Digest { network: network(), digest: [0; 32], trust_version: 1 };
+    r.handle(Input::Message { from: two, msg: digest, size: 60 }, NOW);
+    for _ in 0..2 {
+        assert!(r.handle(Input::Delivered { to: two, ok: false }, NOW).is_empty());
+    }
+    // A third in a row: dead. It is dropped, and another member dialled now.
+    let out = r.handle(Input::Delivered { to: two, ok: false }, NOW);
+    assert!(out.contains(&Output::Disconnect(two)), "{out:?}");
+    assert!(out.contains(&Output::Dial(three)), "a replacement at once, not at the next upkeep: {out:?}");
+    assert!(!out.contains(&Output::Dial(two)), "not the dead one again at once: {out:?}");
+    assert_eq!(r.stats().dead_links, 1);
+    assert!(r.peers().is_empty());
+
+    // A failed ping is enough on its own.
+    r.handle(Input::PeerUp(three), NOW + 10);
+    let out = r.handle(Input::PeerSilent(three), NOW + 20);
+    assert!(out.contains(&Output::Disconnect(three)), "{out:?}");
+    assert_eq!(r.stats().dead_links, 2);
+}

@@ -10,6 +10,7 @@
 //!   async workers that serve every other request.
 
 mod admin;
+mod bundle;
 mod cases;
 mod deconflict;
 mod error;
@@ -31,6 +32,7 @@ use std::{
 /// adapters import them from here, never from `store`.
 pub use crate::store::{BulkItem, Cursor, Query, StoredRecord};
 pub use admin::{AuditVerdict, Count, DatabaseStats, KeyspaceStats, Status, StoreStats, Witness};
+pub use bundle::{BundleImported, BundleMade};
 pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};

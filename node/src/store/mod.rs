@@ -204,6 +204,18 @@ impl Store {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self.log_entries_after(channel, author, after_seq, limit)?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// Like [`Store::log_after`], with when this node stored each record
+    /// (Unix ms): a bundle `--since` a time means records received since.
+    pub fn log_entries_after(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         if after_seq.saturating_add(1) < self.checked_from(channel, author)? {
             return Ok(Vec::new());
         }
@@ -219,7 +231,8 @@ impl Store {
             }
             let id = RecordId(v.as_slice().try_into().map_err(|_| corrupt("log value"))?);
             let rec = self.get_key(&keys::record(&id))?.ok_or_else(|| corrupt("log points at missing record"))?;
-            out.push(rec[8..].to_vec());
+            let added = rec.get(..8).and_then(keys::u64_be).ok_or_else(|| corrupt("record value"))?;
+            out.push((added, rec[8..].to_vec()));
         }
         Ok(out)
     }

@@ -33,6 +33,9 @@ struct Args {
     /// Nodes that go offline for 10-20 s during the publishing window.
     #[arg(long, default_value_t = 0)]
     churn: usize,
+    /// Links that go silent (half-open) a third into the publishing window.
+    #[arg(long, default_value_t = 0)]
+    silent_links: usize,
     /// Records published per simulated second, network-wide.
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
@@ -55,6 +58,7 @@ fn main() {
         rogues: a.rogues,
         partition: a.partition,
         churn: a.churn,
+        silent_links: a.silent_links,
         publish_per_s: a.rate.max(0.1),
         fanout: a.fanout.max(1),
         settle_ms: a.settle_s * 1000,

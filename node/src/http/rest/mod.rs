@@ -8,6 +8,9 @@
 
 mod admin;
 pub mod alerts;
+mod bundles;
+
+pub use bundles::{BUNDLE_IMPORT, MAX_BUNDLE_FILE_BYTES};
 mod cases;
 mod deconflict;
 mod export;
@@ -74,6 +77,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::login_link))
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::trust_chain))
+        .routes(routes!(bundles::export))
+        .routes(routes!(bundles::import))
         .routes(routes!(trust::peers))
         .routes(routes!(trust::log_ends))
         .routes(routes!(export::misp_feed))
