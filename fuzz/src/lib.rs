@@ -404,7 +404,8 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let messages = [
         Message::Have { ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()) },
         Message::Push { records: records[..1].to_vec() },
-        Message::Batch { records, more: false },
+        Message::Batch { req: 1, records, more: false, missing: sync::pack(&[[7; 8]]) },
+        Message::Want { req: 2, ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()) },
         Message::Digest { network: fixtures::network(), digest: [7; 32], trust_version: 1 },
         Message::TrustLists { after_version: 0 },
         Message::TrustListPage { lists: vec![serde_bytes::ByteBuf::from(v2.to_bytes())], more: false },

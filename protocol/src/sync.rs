@@ -59,7 +59,8 @@ pub enum Message {
     /// Records the sender holds and may send, as [`ShortId`]s back to back.
     Have { ids: ByteBuf },
     /// Send me these records (after a `Have`), as [`ShortId`]s back to back.
-    Want { ids: ByteBuf },
+    /// `req` names the ask; the `Batch` that answers it carries it back.
+    Want { req: u32, ids: ByteBuf },
     /// A digest of the sender's heads on the channels both may see, and its
     /// trust-list version. Equal digests end the exchange.
     Digest { network: NetworkId, digest: [u8; 32], trust_version: u64 },
@@ -67,11 +68,14 @@ pub enum Message {
     /// their position in the trust list of `trust_version` (2 bytes, not 32);
     /// `reply` stops a heads exchange from echoing.
     Heads { network: NetworkId, trust_version: u64, channels: Vec<ChannelHeads>, reply: bool },
-    /// Send me these log ranges.
-    Pull { wants: Vec<Want> },
-    /// Records answering a `Want` or a `Pull`, in log order, never above
-    /// [`MAX_ANSWER_BYTES`]; `more` says the sender stopped at a bound.
-    Batch { records: Vec<ByteBuf>, more: bool },
+    /// Send me these log ranges; `req` as for `Want`.
+    Pull { req: u32, wants: Vec<Want> },
+    /// Records answering the `Want` or `Pull` named `req`, in log order,
+    /// never above [`MAX_ANSWER_BYTES`]; `more` says the sender stopped at a
+    /// bound; `missing`: the asked-for short ids the sender does not hold
+    /// (or may not send): an explicit "don't have", so the asker turns to
+    /// another announcer at once instead of waiting.
+    Batch { req: u32, records: Vec<ByteBuf>, more: bool, missing: ByteBuf },
     /// Send me signed trust lists newer than this version.
     TrustLists { after_version: u64 },
     /// Signed trust lists, oldest first, never above [`MAX_ANSWER_BYTES`]
@@ -227,10 +231,16 @@ mod tests {
     #[test]
     fn messages_round_trip_and_garbage_is_an_error() {
         let pull = Message::Pull {
+            req: 7,
             wants: vec![Want { channel: Channel::Network, author: AgencyKey([9; 32]), after_seq: 3, limit: 50 }],
         };
         assert_eq!(Message::from_bytes(&pull.to_bytes().unwrap()).unwrap(), pull);
-        let batch = Message::Batch { records: vec![ByteBuf::from(vec![1, 2, 3])], more: true };
+        let batch = Message::Batch {
+            req: 7,
+            records: vec![ByteBuf::from(vec![1, 2, 3])],
+            more: true,
+            missing: pack(&[[4; 8]]),
+        };
         assert_eq!(Message::from_bytes(&batch.to_bytes().unwrap()).unwrap(), batch);
         let have = Message::Have { ids: pack(&[[1; 8], [2; 8]]) };
         assert_eq!(Message::from_bytes(&have.to_bytes().unwrap()).unwrap(), have);

@@ -50,6 +50,9 @@ pub struct Scenario {
     /// messages vanish both ways, nobody is told the link closed; the
     /// sender's transport reports each message unacknowledged after 10 s).
     pub silent_links: usize,
+    /// Members that run an honest replica (they store and announce
+    /// everything) but never answer an ask or a pull: announce and withhold.
+    pub withholders: usize,
     /// Simulated time after the last publish before the outcome is judged.
     pub settle_ms: u64,
     /// Connections each replica keeps (`replica::Config::fanout`).
@@ -73,6 +76,7 @@ impl Default for Scenario {
             partition: false,
             churn: 0,
             silent_links: 0,
+            withholders: 0,
             settle_ms: 40_000,
             fanout: Config::default().fanout,
         }
@@ -107,6 +111,8 @@ pub struct Outcome {
     pub rogue_penalised: bool,
     /// Links honest nodes found dead and replaced.
     pub dead_links: u64,
+    /// Every withholder was banned by at least one other node.
+    pub withholders_penalised: bool,
     pub messages: u64,
     pub sim_s: f64,
     pub wall_s: f64,
@@ -119,7 +125,7 @@ impl Outcome {
         format!(
             "{{\"nodes\":{},\"records\":{},\"rogues\":{},\"converged\":{},\"leaks\":{},\"convergence_p50_ms\":{},\
              \"convergence_p99_ms\":{},\"bytes_per_record_per_node\":{:.3},\"deliveries\":{},\"fetched_twice\":{},\
-             \"duplicate_pushes\":{},\"stalled_logs\":{},\"rogue_penalised\":{},\"dead_links\":{},\"messages\":{},\
+             \"duplicate_pushes\":{},\"stalled_logs\":{},\"rogue_penalised\":{},\"dead_links\":{},\"withholders_penalised\":{},\"messages\":{},\
              \"sim_s\":{:.1},\"wall_s\":{:.1}}}",
             self.nodes,
             self.records,
@@ -135,6 +141,7 @@ impl Outcome {
             self.stalled_logs,
             self.rogue_penalised,
             self.dead_links,
+            self.withholders_penalised,
             self.messages,
             self.sim_s,
             self.wall_s
@@ -187,6 +194,8 @@ struct Sim {
     edges: BTreeSet<(usize, usize)>,
     /// Edges that went silent (see [`Scenario::silent_links`]).
     silent: BTreeSet<(usize, usize)>,
+    /// Honest-looking nodes that never answer (see [`Scenario::withholders`]).
+    withholder: Vec<bool>,
     link_free: BTreeMap<(usize, usize), u64>,
     in_group: Vec<bool>,
     bytes_sent: u64,
@@ -292,6 +301,8 @@ impl Sim {
             split: false,
             edges: BTreeSet::new(),
             silent: BTreeSet::new(),
+            // The last honest nodes (node 0 coordinates; churn picks any).
+            withholder: (0..total).map(|i| i < s.nodes && i >= s.nodes - s.withholders.min(s.nodes - 1)).collect(),
             link_free: BTreeMap::new(),
             in_group,
             bytes_sent: 0,
@@ -455,6 +466,9 @@ impl Sim {
 
     fn send(&mut self, from: usize, to: usize, msg: Message) {
         if !self.edges.contains(&edge(from, to)) {
+            return;
+        }
+        if self.withholder[from] && matches!(msg, Message::Batch { .. }) {
             return;
         }
         if self.silent.contains(&edge(from, to)) {
@@ -727,6 +741,9 @@ impl Sim {
         let rogue_penalised = (honest..honest + self.s.rogues).all(|r| {
             self.nodes.iter().any(|n| matches!(n, Node::Honest { replica, .. } if replica.is_banned(&self.keys[r])))
         });
+        let withholders_penalised = (0..honest).filter(|w| self.withholder[*w]).all(|w| {
+            self.nodes.iter().any(|n| matches!(n, Node::Honest { replica, .. } if replica.is_banned(&self.keys[w])))
+        });
         Outcome {
             nodes: honest,
             records: self.records.len(),
@@ -742,6 +759,7 @@ impl Sim {
             stalled_logs: stalled,
             rogue_penalised,
             dead_links,
+            withholders_penalised,
             messages: self.messages,
             sim_s: self.now as f64 / 1e6,
             wall_s: 0.0,

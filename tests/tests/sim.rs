@@ -53,3 +53,19 @@ fn silent_links_are_found_dead_and_replaced() {
     check(&o);
     assert!(o.dead_links >= 30, "both ends of each silent link noticed: {}", o.to_json());
 }
+
+#[test]
+fn members_that_announce_and_withhold_are_cut_off_and_slow_no_one_much() {
+    let base = scenario(6);
+    let without = run(base.clone());
+    let with = run(Scenario { withholders: 2, ..base });
+    check(&with);
+    assert!(with.withholders_penalised, "each withholder is banned: {}", with.to_json());
+    assert!(
+        with.convergence_p99_ms as f64 <= 1.2 * without.convergence_p99_ms as f64 + 100.0,
+        "p99 {} with withholders vs {} without: {}",
+        with.convergence_p99_ms,
+        without.convergence_p99_ms,
+        with.to_json()
+    );
+}

@@ -109,6 +109,10 @@ pub enum Offence {
     EquivocationSpam,
     /// A message that makes no sense in the protocol (wrong network…).
     Protocol,
+    /// Announced records it then did not send: a third ask in a row left
+    /// unanswered for 10 s (and each after), or "missing" for records it
+    /// had announced.
+    Withholding,
 }
 
 impl Offence {
@@ -123,6 +127,7 @@ impl Offence {
             Offence::StaleTrustList => 1,
             Offence::EquivocationSpam => 5,
             Offence::Protocol => 10,
+            Offence::Withholding => 20,
         }
     }
 
@@ -137,6 +142,7 @@ impl Offence {
             Offence::StaleTrustList => "stale_trust_list",
             Offence::EquivocationSpam => "equivocation_spam",
             Offence::Protocol => "protocol",
+            Offence::Withholding => "withholding",
         }
     }
 }

@@ -205,8 +205,13 @@ struct Peer {
     /// showing its lag only (pulls follow `heads`, so nothing is fetched twice).
     seen: Vec<kawan_protocol::Head>,
     last_seen_ms: u64,
-    /// When our pull to it was sent, if one is in flight.
-    pulling_since: Option<u64>,
+    /// Our pull to it in flight, if any: its request id and when it was sent.
+    pull: Option<(u32, u64)>,
+    /// Our asks (`Want`s) to it not yet answered: request id → when sent.
+    asks: BTreeMap<u32, u64>,
+    /// Asks in a row it left unanswered (an answered one resets it): a lost
+    /// message now and then is the network, every ask ignored is withholding.
+    ignored: u32,
     /// When to pull what its last heads showed: a moment after the heads
     /// arrive, so records already being announced are not fetched twice.
     pull_at: Option<u64>,
@@ -226,7 +231,21 @@ struct Missing {
     announcers: Vec<AgencyKey>,
     /// Whom we asked, and when.
     asked: Option<(AgencyKey, u64)>,
+    /// When it was first announced: an entry no announcer delivers is
+    /// dropped after [`MISSING_EXPIRY_MS`] (anti-entropy finds the record
+    /// if it exists), so announcements alone cannot make lasting work.
+    since: u64,
 }
+
+/// How long an announced record may stay missing before it is forgotten.
+const MISSING_EXPIRY_MS: u64 = 60_000;
+/// Most announced records waiting at once; announcements beyond are
+/// ignored until some arrive or expire.
+const MAX_MISSING: usize = 100_000;
+/// How long an ask may go unanswered before it counts against the peer.
+const ASK_EXPIRY_MS: u64 = 10_000;
+/// Unanswered asks in a row after which each further one is withholding.
+const IGNORED_ASKS: u32 = 3;
 
 /// A store job in flight: who sent its records, and whether we asked.
 struct Job {
@@ -304,6 +323,8 @@ pub struct Replica {
     pulling: BTreeMap<(Channel, AgencyKey), AgencyKey>,
     jobs: BTreeMap<u64, Job>,
     next_job: u64,
+    /// The id of our next ask or pull (each peer sees them in order).
+    next_req: u32,
     next_sync_ms: u64,
     next_upkeep_ms: u64,
     next_rotate_ms: u64,
@@ -334,6 +355,7 @@ impl Replica {
             pulling: BTreeMap::new(),
             jobs: BTreeMap::new(),
             next_job: 0,
+            next_req: 1,
             next_upkeep_ms: 0,
             next_rotate_ms: 0,
             stats: Stats::default(),
@@ -399,6 +421,13 @@ impl Replica {
         std::mem::take(&mut self.out)
     }
 
+    /// A new request id.
+    fn req(&mut self) -> u32 {
+        let req = self.next_req;
+        self.next_req = self.next_req.wrapping_add(1).max(1);
+        req
+    }
+
     fn send(&mut self, to: AgencyKey, msg: Message) {
         self.out.push(Output::Send { to, msg });
     }
@@ -453,7 +482,9 @@ impl Replica {
                 heads: Vec::new(),
                 seen: Vec::new(),
                 last_seen_ms: self.now,
-                pulling_since: None,
+                pull: None,
+                asks: BTreeMap::new(),
+                ignored: 0,
                 pull_at: None,
                 pull_waited: 0,
                 pull_again: false,
@@ -565,13 +596,13 @@ impl Replica {
         match msg {
             Message::Push { records } => self.on_push(from, records),
             Message::Have { ids } => self.on_have(from, ids),
-            Message::Want { ids } => self.on_want(from, ids),
-            Message::Batch { records, more } => self.on_batch(from, records, more),
+            Message::Want { req, ids } => self.on_want(from, req, ids),
+            Message::Batch { req, records, more, missing } => self.on_batch(from, req, records, more, missing),
             Message::Digest { network, digest, trust_version } => self.on_digest(from, network, digest, trust_version),
             Message::Heads { network, trust_version, channels, reply } => {
                 self.on_heads(from, network, trust_version, channels, reply)
             }
-            Message::Pull { wants } => self.on_pull(from, wants),
+            Message::Pull { req, wants } => self.on_pull(from, req, wants),
             Message::TrustLists { after_version } => self.on_trust_lists(from, after_version),
             Message::TrustListPage { lists, more } => {
                 let lists = lists.into_iter().map(|b| b.into_vec()).collect();
@@ -645,7 +676,7 @@ impl Replica {
         }
         if job.solicited
             && let Some(from) = job.from
-            && self.peers.get(&from).is_some_and(|p| p.pull_again && p.pulling_since.is_none())
+            && self.peers.get(&from).is_some_and(|p| p.pull_again && p.pull.is_none())
         {
             self.pull_from(from);
         }
@@ -695,15 +726,36 @@ impl Replica {
         let stale: Vec<AgencyKey> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.pulling_since.is_some_and(|t| now.saturating_sub(t) > timeout))
+            .filter(|(_, p)| p.pull.is_some_and(|(_, t)| now.saturating_sub(t) > timeout))
             .map(|(k, _)| *k)
             .collect();
         for peer in stale {
+            // Its logs are released for other peers, and the pull is tried
+            // again (of this peer or, its logs now free, another).
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.pulling_since = None;
+                p.pull = None;
+                p.pull_at = Some(now + self.config.pull_delay_ms);
             }
             self.pulling.retain(|_, from| *from != peer);
         }
+        // Asks a peer never answered count against it once it ignores
+        // several in a row: a member that announces and then withholds is
+        // penalised until it is cut off.
+        let mut withholding = Vec::new();
+        for (k, p) in self.peers.iter_mut() {
+            let before = p.asks.len();
+            p.asks.retain(|_, at| now.saturating_sub(*at) <= ASK_EXPIRY_MS);
+            for _ in p.asks.len()..before {
+                p.ignored += 1;
+                if p.ignored >= IGNORED_ASKS {
+                    withholding.push(*k);
+                }
+            }
+        }
+        for peer in withholding {
+            self.penalise(peer, Offence::Withholding);
+        }
+        self.missing.retain(|_, m| now.saturating_sub(m.since) <= MISSING_EXPIRY_MS);
         if now % 10_000 < 1_000 {
             for s in self.scores.values_mut() {
                 *s = *s * 4 / 5;

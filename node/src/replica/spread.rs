@@ -18,7 +18,7 @@ use kawan_protocol::{
 };
 use serde_bytes::ByteBuf;
 
-use super::{Incoming, Missing, Replica, budget::Offence};
+use super::{Incoming, MAX_MISSING, Missing, Replica, budget::Offence};
 use crate::policy::Path;
 
 /// Most ids one `Have` or `Want` may carry.
@@ -152,11 +152,15 @@ impl Replica {
         if !self.admit_records(&from, ids.len()) {
             return;
         }
+        let now = self.now;
         for short in ids {
             if self.recent.contains_key(&short) || self.storing.iter().any(|id| short_id(id) == short) {
                 continue;
             }
-            let m = self.missing.entry(short).or_insert(Missing { announcers: Vec::new(), asked: None });
+            if self.missing.len() >= MAX_MISSING && !self.missing.contains_key(&short) {
+                continue;
+            }
+            let m = self.missing.entry(short).or_insert(Missing { announcers: Vec::new(), asked: None, since: now });
             if !m.announcers.contains(&from) {
                 m.announcers.push(from);
             }
@@ -199,22 +203,52 @@ impl Replica {
         }
         for (peer, ids) in asks {
             for chunk in ids.chunks(MAX_IDS) {
-                self.send(peer, Message::Want { ids: pack(chunk) });
+                let req = self.req();
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.asks.insert(req, now);
+                }
+                self.send(peer, Message::Want { req, ids: pack(chunk) });
             }
         }
     }
 
-    pub(super) fn on_want(&mut self, from: AgencyKey, ids: ByteBuf) {
+    /// A peer answered our ask "missing" for these: it is no announcer of
+    /// them any more, and the next announcer is asked at once. Having
+    /// announced one of them is withholding.
+    pub(super) fn not_held(&mut self, from: AgencyKey, missing: &[u8]) {
+        let mut withheld = false;
+        for short in unpack(missing).take(MAX_IDS) {
+            let Some(m) = self.missing.get_mut(&short) else { continue };
+            withheld |= m.announcers.contains(&from);
+            m.announcers.retain(|a| *a != from);
+            if m.asked.is_some_and(|(p, _)| p == from) {
+                m.asked = None;
+            }
+        }
+        if withheld {
+            self.penalise(from, Offence::Withholding);
+        }
+        self.ask_missing();
+    }
+
+    pub(super) fn on_want(&mut self, from: AgencyKey, req: u32, ids: ByteBuf) {
         let ids: Vec<ShortId> = unpack(&ids).take(MAX_IDS).collect();
         if !self.admit_records(&from, ids.len()) {
             return;
         }
         let trust = self.store.membership();
         let mut records = Vec::new();
+        let mut missing = Vec::new();
         let mut bytes = 0;
         for short in ids {
-            let Some(id) = self.recent.get(&short).copied() else { continue };
-            let Ok(Some(r)) = self.store.get(&id) else { continue };
+            let Some(id) = self.recent.get(&short).copied() else {
+                missing.push(short);
+                continue;
+            };
+            let Ok(Some(r)) = self.store.get(&id) else {
+                missing.push(short);
+                continue;
+            };
             let channel = &r.record.header.channel;
             let path = if *channel == Channel::Network { Path::Gossip } else { Path::Relay };
             // A fork of a current key's log spreads as proof; one that is
@@ -228,17 +262,18 @@ impl Replica {
                 || withdrawn
                 || !self.policy_allows(trust.as_deref(), &from, channel, path)
             {
+                missing.push(short);
                 continue;
             }
             let envelope = r.envelope.to_bytes();
             if bytes + envelope.len() > MAX_ANSWER_BYTES || records.len() >= MAX_BATCH_RECORDS {
+                // Not "missing": asked again, it comes in the next answer.
                 break;
             }
             bytes += envelope.len();
             records.push(ByteBuf::from(envelope));
         }
-        if !records.is_empty() {
-            self.send(from, Message::Batch { records, more: false });
-        }
+        // Always an answer, even an empty one: the asker stops waiting.
+        self.send(from, Message::Batch { req, records, more: false, missing: pack(&missing) });
     }
 }

@@ -143,7 +143,7 @@ impl Replica {
     /// logs already being pulled from someone; one pull per peer in flight.
     pub(super) fn pull_from(&mut self, peer: AgencyKey) {
         let Some(p) = self.peers.get(&peer) else { return };
-        if p.pulling_since.is_some() {
+        if p.pull.is_some() {
             return;
         }
         let theirs = p.heads.clone();
@@ -166,22 +166,22 @@ impl Replica {
                 }
             }
         }
-        let now = self.now;
+        let (now, req) = (self.now, self.req());
         let Some(p) = self.peers.get_mut(&peer) else { return };
         p.pull_again = false;
         if wants.is_empty() {
             return;
         }
-        p.pulling_since = Some(now);
+        p.pull = Some((req, now));
         for w in &wants {
             self.pulling.insert((w.channel.clone(), w.author), peer);
         }
-        self.send(peer, Message::Pull { wants });
+        self.send(peer, Message::Pull { req, wants });
     }
 
     /// Serves a pull: only logs the policy lets `from` have and whose
     /// records it would accept, at most [`MAX_ANSWER_BYTES`].
-    pub(super) fn on_pull(&mut self, from: AgencyKey, wants: Vec<Want>) {
+    pub(super) fn on_pull(&mut self, from: AgencyKey, req: u32, wants: Vec<Want>) {
         // A pull costs what it asks for, like any request for records.
         let asked: usize = wants.iter().take(MAX_WANTS).map(|w| (w.limit as usize).min(MAX_BATCH_RECORDS)).sum();
         if !self.admit_records(&from, asked.min(MAX_BATCH_RECORDS)) {
@@ -220,14 +220,23 @@ impl Replica {
             }
             more |= full;
         }
-        self.send(from, Message::Batch { records, more });
+        self.send(from, Message::Batch { req, records, more, missing: ByteBuf::new() });
     }
 
-    /// An answer to a `Want` or a `Pull`.
-    pub(super) fn on_batch(&mut self, from: AgencyKey, records: Vec<ByteBuf>, more: bool) {
-        // One pull in flight per peer: this answer ends it (its logs stay
-        // claimed until what it brought is stored).
-        let pulled = self.peers.get_mut(&from).is_some_and(|p| p.pulling_since.take().is_some());
+    /// An answer to a `Want` or a `Pull`, told apart by its request id.
+    pub(super) fn on_batch(&mut self, from: AgencyKey, req: u32, records: Vec<ByteBuf>, more: bool, missing: ByteBuf) {
+        let Some(p) = self.peers.get_mut(&from) else { return };
+        // The answer to our pull in flight ends it (its logs stay claimed
+        // until what it brought is stored); any other batch does not.
+        let pulled = p.pull.is_some_and(|(r, _)| r == req);
+        if pulled {
+            p.pull = None;
+        }
+        let asked = !pulled && p.asks.remove(&req).is_some();
+        if asked {
+            p.ignored = 0;
+            self.not_held(from, &missing);
+        }
         if !pulled && !self.admit_records(&from, records.len()) {
             return;
         }

@@ -119,8 +119,8 @@ fn pull_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
     let mut r = replica(&s);
     r.handle(Input::PeerUp(key(3).public()), NOW);
     let wants = vec![Want { channel: Channel::Network, author: key(2).public(), after_seq: 0, limit: 256 }];
-    let out = r.handle(Input::Message { from: key(3).public(), msg: Message::Pull { wants }, size: 100 }, NOW);
-    let Some((_, Message::Batch { records, more })) =
+    let out = r.handle(Input::Message { from: key(3).public(), msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
+    let Some((_, Message::Batch { records, more, .. })) =
         sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Batch { .. }))
     else {
         panic!("a pull is answered: {out:?}")
@@ -128,7 +128,8 @@ fn pull_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
     let bytes: usize = records.iter().map(|r| r.len()).sum();
     assert!(bytes <= sync::MAX_ANSWER_BYTES, "{bytes} bytes in one answer");
     assert!(!records.is_empty() && *more, "some records, and more to ask for");
-    let encoded = Message::Batch { records: records.clone(), more: *more }.to_bytes().unwrap();
+    let encoded =
+        Message::Batch { req: 1, records: records.clone(), more: *more, missing: ByteBuf::new() }.to_bytes().unwrap();
     assert!(Message::from_bytes(&encoded).is_ok(), "the answer decodes on the other side");
 }
 
@@ -144,7 +145,7 @@ fn heads_and_answers_leave_out_logs_the_receiver_would_refuse() {
     let mut r = replica(&s);
     r.handle(Input::PeerUp(key(2).public()), NOW);
     let wants = vec![Want { channel: Channel::Network, author: key(4).public(), after_seq: 0, limit: 10 }];
-    let out = r.handle(Input::Message { from: key(2).public(), msg: Message::Pull { wants }, size: 100 }, NOW);
+    let out = r.handle(Input::Message { from: key(2).public(), msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
     for (_, m) in sends(&out) {
         if let Message::Batch { records, .. } = m {
             assert!(records.is_empty(), "an expired member's log is not served");
@@ -334,13 +335,15 @@ fn announced_twice_fetched_once(record: Vec<u8>) {
     let short = sync::short_id(&Envelope::from_bytes(&record).unwrap().id());
     let have = || Message::Have { ids: sync::pack(&[short]) };
     let out = r.handle(Input::Message { from: a, msg: have(), size: 30 }, NOW);
-    assert!(matches!(sends(&out)[..], [(to, Message::Want { .. })] if *to == a), "asks the first announcer: {out:?}");
+    let [(to, Message::Want { req, .. })] = sends(&out)[..] else { panic!("asks the first announcer: {out:?}") };
+    assert_eq!(*to, a);
+    let req = *req;
     let out = r.handle(Input::Message { from: b, msg: have(), size: 30 }, NOW + 10);
     assert!(sends(&out).is_empty(), "not the second, while the first may answer: {out:?}");
     let out = r.handle(
         Input::Message {
             from: a,
-            msg: Message::Batch { records: vec![ByteBuf::from(record)], more: false },
+            msg: Message::Batch { req, records: vec![ByteBuf::from(record)], more: false, missing: ByteBuf::new() },
             size: 500,
         },
         NOW + 100,
@@ -391,7 +394,8 @@ fn a_peer_whose_key_is_retired_is_told_why_then_let_go_and_its_log_ends_where_th
 
     // Its log is offered and served only up to the end the list gives.
     let wants = vec![Want { channel: Channel::Network, author: old, after_seq: 0, limit: 10 }];
-    let out = r.handle(Input::Message { from: key(2).public(), msg: Message::Pull { wants }, size: 100 }, NOW + 3_000);
+    let out = r
+        .handle(Input::Message { from: key(2).public(), msg: Message::Pull { req: 1, wants }, size: 100 }, NOW + 3_000);
     let served: usize = sends(&out)
         .iter()
         .map(|(_, m)| match m {
@@ -491,4 +495,142 @@ fn a_link_that_stops_acknowledging_is_dropped_and_replaced_at_once() {
     let out = r.handle(Input::PeerSilent(three), NOW + 20);
     assert!(out.contains(&Output::Disconnect(three)), "{out:?}");
     assert_eq!(r.stats().dead_links, 2);
+}
+
+fn batch(req: u32, records: &[Vec<u8>], more: bool, missing: &[sync::ShortId]) -> Message {
+    Message::Batch {
+        req,
+        records: records.iter().cloned().map(ByteBuf::from).collect(),
+        more,
+        missing: sync::pack(missing),
+    }
+}
+
+/// Regression (issue #25): answers to asks and to pulls were both a bare
+/// `Batch`, and any batch ended the pull in flight; the real pull answer
+/// then came unattributed, its `more` was lost and the log waited.
+#[test]
+fn a_pull_answer_is_told_from_an_ask_answer_by_its_request_id() {
+    let s = store();
+    let mut r = replica(&s);
+    let two = key(2).public();
+    r.handle(Input::PeerUp(two), NOW);
+    let records = techniques(2, 5, 100);
+    // Its heads show agency 2's log at 5: a pull follows two seconds later.
+    let pos = Membership::of(&trust().list().unwrap()).position(&two).unwrap();
+    let heads = Message::Heads {
+        network: network(),
+        trust_version: 1,
+        channels: vec![ChannelHeads { channel: Channel::Network, seqs: vec![(pos, 5)] }],
+        reply: true,
+    };
+    r.handle(Input::Message { from: two, msg: heads, size: 60 }, NOW);
+    let out = r.handle(Input::Tick, NOW + 2_500);
+    let Some((_, Message::Pull { req: pull, .. })) =
+        sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Pull { .. }))
+    else {
+        panic!("the pull: {out:?}")
+    };
+    let pull = *pull;
+    // Meanwhile it announces record 3, and we ask for it.
+    let short = sync::short_id(&Envelope::from_bytes(&records[2]).unwrap().id());
+    let out =
+        r.handle(Input::Message { from: two, msg: Message::Have { ids: sync::pack(&[short]) }, size: 30 }, NOW + 2_600);
+    let Some((_, Message::Want { req: ask, .. })) = sends(&out).into_iter().next() else { panic!("the ask: {out:?}") };
+    assert_ne!(*ask, pull);
+    let ask = *ask;
+    // The ask's answer comes first: the pull is still in flight.
+    let out =
+        r.handle(Input::Message { from: two, msg: batch(ask, &records[2..3], false, &[]), size: 300 }, NOW + 2_700);
+    let Some(Output::Store { batch: job, records: stored }) = out.iter().find(|o| matches!(o, Output::Store { .. }))
+    else {
+        panic!("{out:?}")
+    };
+    let results = s.ingest_batch(stored);
+    let out = r.handle(Input::Stored { batch: *job, results }, NOW + 2_701);
+    assert!(!sends(&out).iter().any(|(_, m)| matches!(m, Message::Pull { .. })), "no second pull yet: {out:?}");
+    // Then the pull's, saying there is more: stored, then pulled again.
+    let out =
+        r.handle(Input::Message { from: two, msg: batch(pull, &records[..2], true, &[]), size: 600 }, NOW + 2_800);
+    let Some(Output::Store { batch: job, records: stored }) = out.iter().find(|o| matches!(o, Output::Store { .. }))
+    else {
+        panic!("the pull's answer is stored: {out:?}")
+    };
+    let results = s.ingest_batch(stored);
+    let out = r.handle(Input::Stored { batch: *job, results }, NOW + 2_801);
+    assert!(
+        sends(&out)
+            .iter()
+            .any(|(_, m)| matches!(m, Message::Pull { req, wants } if *req != pull && wants[0].after_seq == 3)),
+        "its `more` is honoured, from where the log now stands: {out:?} {:?}",
+        s.head(&Channel::Network, &two)
+    );
+    assert_eq!(r.stats().penalties, 0, "an honest server is charged nothing: {out:?}");
+}
+
+/// Issue #25: a member that announces and then withholds.
+#[test]
+fn a_member_that_announces_and_withholds_is_penalised_and_the_next_announcer_asked_at_once() {
+    let s = store();
+    let mut r = replica(&s);
+    let (a, b) = (key(2).public(), key(3).public());
+    r.handle(Input::PeerUp(a), NOW);
+    r.handle(Input::PeerUp(b), NOW);
+    let record = techniques(2, 1, 100).remove(0);
+    let short = sync::short_id(&Envelope::from_bytes(&record).unwrap().id());
+    let have = || Message::Have { ids: sync::pack(&[short]) };
+    let out = r.handle(Input::Message { from: a, msg: have(), size: 30 }, NOW);
+    let Some((_, Message::Want { req, .. })) = sends(&out).into_iter().next() else { panic!("{out:?}") };
+    let req = *req;
+    r.handle(Input::Message { from: b, msg: have(), size: 30 }, NOW + 5);
+    // "Missing", for what it announced: penalised, and b asked now, not in 250 ms.
+    let out = r.handle(Input::Message { from: a, msg: batch(req, &[], false, &[short]), size: 30 }, NOW + 10);
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Penalised { peer, offence: Offence::Withholding, .. } if *peer == a)),
+        "{out:?}"
+    );
+    assert!(sends(&out).iter().any(|(to, m)| **to == b && matches!(m, Message::Want { .. })), "{out:?}");
+    // b never answers at all: once it has ignored three asks in a row, each
+    // counts against it (one lost message now and then does not).
+    let mut penalised_at = None;
+    for i in 0..4u64 {
+        let short = [i as u8 + 10; 8];
+        let t = NOW + 20 + i * 11_000;
+        r.handle(Input::Message { from: b, msg: Message::Have { ids: sync::pack(&[short]) }, size: 30 }, t);
+        let out = r.handle(Input::Tick, t + 10_500);
+        if out.iter().any(|o| matches!(o, Output::Penalised { peer, offence: Offence::Withholding, .. } if *peer == b))
+        {
+            penalised_at.get_or_insert(i);
+        }
+    }
+    assert_eq!(penalised_at, Some(1), "the first record's ask and two more go unanswered, then it counts");
+}
+
+#[test]
+fn an_ask_for_what_a_node_does_not_hold_is_answered_missing() {
+    let s = store();
+    let mut r = replica(&s);
+    let two = key(2).public();
+    r.handle(Input::PeerUp(two), NOW);
+    let out = r
+        .handle(Input::Message { from: two, msg: Message::Want { req: 9, ids: sync::pack(&[[5; 8]]) }, size: 30 }, NOW);
+    assert!(
+        matches!(&sends(&out)[..], [(_, Message::Batch { req: 9, records, missing, .. })] if records.is_empty() && missing[..] == [5; 8]),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_announced_record_no_one_delivers_is_forgotten() {
+    let s = store();
+    let mut r = replica(&s);
+    let a = key(2).public();
+    r.handle(Input::PeerUp(a), NOW);
+    let ids: Vec<sync::ShortId> = (0..50u8).map(|i| [i; 8]).collect();
+    r.handle(Input::Message { from: a, msg: Message::Have { ids: sync::pack(&ids) }, size: 400 }, NOW);
+    assert_eq!(r.missing.len(), 50);
+    r.handle(Input::Tick, NOW + 30_000);
+    assert_eq!(r.missing.len(), 50, "still awaited at 30 s");
+    r.handle(Input::Tick, NOW + 61_000);
+    assert!(r.missing.is_empty(), "forgotten after 60 s: anti-entropy finds what exists");
 }

@@ -36,6 +36,9 @@ struct Args {
     /// Links that go silent (half-open) a third into the publishing window.
     #[arg(long, default_value_t = 0)]
     silent_links: usize,
+    /// Members that announce what they store but never answer asks or pulls.
+    #[arg(long, default_value_t = 0)]
+    withholders: usize,
     /// Records published per simulated second, network-wide.
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
@@ -59,6 +62,7 @@ fn main() {
         partition: a.partition,
         churn: a.churn,
         silent_links: a.silent_links,
+        withholders: a.withholders,
         publish_per_s: a.rate.max(0.1),
         fanout: a.fanout.max(1),
         settle_ms: a.settle_s * 1000,
