@@ -11,36 +11,16 @@
 use std::time::Instant;
 
 use kawan_node::{data_dir::DataDir, identity};
-use kawan_protocol::*;
-use kawan_tests::{TestNetwork, fixtures::network};
+use kawan_tests::{TestNetwork, fixtures::job_ad_chain};
 
 const RECORDS: usize = 100_000;
 
 fn main() {
     println!("# Kawan bundle benchmark");
-    // Islands: each node listens on another port than its card gave.
-    let mut pair = TestNetwork::start_configured(
-        2,
-        &[],
-        |_| vec![],
-        |_, text| {
-            let port = kawan_tests::free_port();
-            *text = text
-                .lines()
-                .map(|l| {
-                    if l.starts_with("listen = [\"/ip4/") {
-                        format!("listen = [\"/ip4/127.0.0.1/tcp/{port}\"]")
-                    } else {
-                        l.into()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-        },
-    );
+    let mut pair = TestNetwork::islands(2, &[]);
     pair.stop(1);
     let key = identity::load(&pair.dir(1).join("agency.key")).unwrap();
-    let bytes: Vec<Vec<u8>> = chain(&key, RECORDS).iter().map(|v| v.envelope.to_bytes()).collect();
+    let bytes: Vec<Vec<u8>> = job_ad_chain(&key, RECORDS).iter().map(|v| v.envelope.to_bytes()).collect();
     let genesis = kawan_node::coordinator::read(&pair.genesis).unwrap();
     let ingest = |dir: &std::path::Path| {
         let s = DataDir::open(dir, kawan_node::clock::Clock::system()).unwrap();
@@ -78,34 +58,4 @@ fn main() {
     println!("local ingest of the same records (baseline): {local:.0} /s");
     println!("kawan bundle export                        : {export:.0} /s = {:.2} x local ingest", export / local);
     println!("kawan bundle import                        : {import:.0} /s = {:.2} x local ingest", import / local);
-}
-
-fn chain(key: &Keypair, n: usize) -> Vec<Verified> {
-    let mut out: Vec<Verified> = Vec::with_capacity(n);
-    for i in 0..n {
-        let rec = Record {
-            header: Header {
-                v: 1,
-                network: network(),
-                channel: Channel::Network,
-                author: key.public(),
-                seq: i as u64 + 1,
-                prev: out.last().map(|v| v.id),
-                created_ms: 1_764_000_000_000 + i as u64,
-            },
-            body: Body::Indicator(Indicator {
-                subject: Subject::Suspect,
-                confidence: 60,
-                basis: Basis::Fact,
-                ..Indicator::new(
-                    Kind::Domain,
-                    format!("recruit-{i}.jobs-abroad.example"),
-                    IndicatorRole::JobAd,
-                    Tlp::Green,
-                )
-            }),
-        };
-        out.push(rec.sign(key).unwrap());
-    }
-    out
 }

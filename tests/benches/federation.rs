@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use kawan_node::{data_dir::DataDir, identity, store::Query};
 use kawan_protocol::*;
-use kawan_tests::{TestNetwork, fixtures::network};
+use kawan_tests::{TestNetwork, fixtures::job_ad_chain};
 use serde_json::json;
 
 const N: usize = 10;
@@ -80,7 +80,7 @@ fn main() {
     pair.stop(0);
     pair.stop(1);
     let key = identity::load(&pair.dir(1).join("agency.key")).unwrap();
-    let records = chain(&key, CATCH_UP);
+    let records = job_ad_chain(&key, CATCH_UP);
     let bytes: Vec<Vec<u8>> = records.iter().map(|v| v.envelope.to_bytes()).collect();
     let local = {
         let scratch = tempfile::tempdir().unwrap();
@@ -128,34 +128,4 @@ fn main() {
         "catch-up, end to end                 : {synced:.0} /s = {:.2} x local ingest (includes node start, dialing, 100 ms polling)",
         synced / local
     );
-}
-
-fn chain(key: &Keypair, n: usize) -> Vec<Verified> {
-    let mut out: Vec<Verified> = Vec::with_capacity(n);
-    for i in 0..n {
-        let rec = Record {
-            header: Header {
-                v: 1,
-                network: network(),
-                channel: Channel::Network,
-                author: key.public(),
-                seq: i as u64 + 1,
-                prev: out.last().map(|v| v.id),
-                created_ms: 1_764_000_000_000 + i as u64,
-            },
-            body: Body::Indicator(Indicator {
-                subject: Subject::Suspect,
-                confidence: 60,
-                basis: Basis::Fact,
-                ..Indicator::new(
-                    Kind::Domain,
-                    format!("recruit-{i}.jobs-abroad.example"),
-                    IndicatorRole::JobAd,
-                    Tlp::Green,
-                )
-            }),
-        };
-        out.push(rec.sign(key).unwrap());
-    }
-    out
 }

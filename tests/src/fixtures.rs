@@ -127,3 +127,34 @@ pub fn future_record(key: &Keypair, seq: u64, prev: Option<RecordId>) -> Vec<u8>
     let sig = key.sign(RECORD_DOMAIN, &signed);
     Envelope { signed, sig }.to_bytes()
 }
+
+/// One log of `n` GREEN job-ad domains by `key` (benchmarks' bulk data).
+pub fn job_ad_chain(key: &Keypair, n: usize) -> Vec<Verified> {
+    let mut out: Vec<Verified> = Vec::with_capacity(n);
+    for i in 0..n {
+        let rec = Record {
+            header: Header {
+                v: 1,
+                network: network(),
+                channel: Channel::Network,
+                author: key.public(),
+                seq: i as u64 + 1,
+                prev: out.last().map(|v| v.id),
+                created_ms: 1_764_000_000_000 + i as u64,
+            },
+            body: Body::Indicator(Indicator {
+                subject: Subject::Suspect,
+                confidence: 60,
+                basis: Basis::Fact,
+                ..Indicator::new(
+                    Kind::Domain,
+                    format!("recruit-{i}.jobs-abroad.example"),
+                    IndicatorRole::JobAd,
+                    Tlp::Green,
+                )
+            }),
+        };
+        out.push(rec.sign(key).unwrap());
+    }
+    out
+}

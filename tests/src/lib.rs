@@ -420,6 +420,30 @@ impl TestNetwork {
         TestNetwork { nodes, parked: (0..n).map(|_| None).collect(), genesis, _genesis_dir: genesis_dir }
     }
 
+    /// Members whose nodes never connect (air-gapped): each listens on
+    /// another port than the address its card gave the trust list.
+    pub fn islands(n: usize, groups: &[(&str, &[usize])]) -> TestNetwork {
+        TestNetwork::start_configured(
+            n,
+            groups,
+            |_| vec![],
+            |_, text| {
+                let port = free_port();
+                *text = text
+                    .lines()
+                    .map(|l| {
+                        if l.starts_with("listen = [\"/ip4/") {
+                            format!("listen = [\"/ip4/127.0.0.1/tcp/{port}\"]")
+                        } else {
+                            l.into()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            },
+        )
+    }
+
     /// The directory of node `i`, running or stopped.
     pub fn dir(&self, i: usize) -> &std::path::Path {
         match (&self.nodes[i], &self.parked[i]) {
