@@ -171,7 +171,7 @@ pub struct Joined {
 /// an update); the newest names this node's key; a different genesis is
 /// not already pinned. Then the genesis is pinned and the later versions
 /// go into the node's store, which checks them once more.
-pub fn join(dir: &Path, files: &[PathBuf]) -> Result<Joined, CoordinatorError> {
+pub fn join(dir: &Path, files: &[PathBuf], clock: crate::clock::Clock) -> Result<Joined, CoordinatorError> {
     let config = Config::load(dir)?;
     let key = identity::load(&dir.join(&config.paths.key))?;
     let mut lists: Vec<(u64, SignedTrustList)> = Vec::new();
@@ -210,7 +210,7 @@ pub fn join(dir: &Path, files: &[PathBuf]) -> Result<Joined, CoordinatorError> {
             genesis.network, config.agency.network
         )));
     }
-    let now = crate::clock::Clock::system().now_ms();
+    let now = clock.now_ms();
     let mut current = genesis.clone();
     for (version, signed) in updates {
         current = signed.verify_update(&current, now).map_err(|e| {
@@ -237,12 +237,11 @@ pub fn join(dir: &Path, files: &[PathBuf]) -> Result<Joined, CoordinatorError> {
         )));
     }
     if !updates.is_empty() {
-        let storage = crate::data_dir::DataDir::open(&dir.join(&config.paths.data), crate::clock::Clock::system())
-            .map_err(|e| {
-                CoordinatorError::Invalid(format!(
-                    "cannot open this node's database to install the later lists (stop the node first): {e}"
-                ))
-            })?;
+        let storage = crate::data_dir::DataDir::open(&dir.join(&config.paths.data), clock).map_err(|e| {
+            CoordinatorError::Invalid(format!(
+                "cannot open this node's database to install the later lists (stop the node first): {e}"
+            ))
+        })?;
         let store = &storage.store;
         let installed = |e: crate::store::TrustStoreError| CoordinatorError::Invalid(e.to_string());
         store.install_genesis(genesis_signed).map_err(installed)?;
@@ -407,7 +406,7 @@ mod tests {
         let genesis = signed(network, 1, founders.clone(), &coordinator);
         let with_me = [founders.clone(), vec![member("agency-9", &me, false)]].concat();
         let v2 = signed(network, 2, with_me.clone(), &coordinator);
-        let err = |files: &[PathBuf]| join(node.path(), files).unwrap_err().to_string();
+        let err = |files: &[PathBuf]| join(node.path(), files, crate::clock::Clock::system()).unwrap_err().to_string();
 
         let garbage = f("garbage.trust", b"not a list");
         assert!(err(&[garbage]).contains("is not a trust list or a chain of them"));
@@ -429,7 +428,7 @@ mod tests {
         // The chain, in one file, works; and again (idempotent).
         let chain = f("network.trust", &kawan_protocol::chain_to_bytes(&[genesis.clone(), v2.clone()]));
         for _ in 0..2 {
-            let joined = join(node.path(), std::slice::from_ref(&chain)).unwrap();
+            let joined = join(node.path(), std::slice::from_ref(&chain), crate::clock::Clock::system()).unwrap();
             assert_eq!((joined.genesis.version, joined.current.version, joined.updates), (1, 2, 1));
         }
         assert_eq!(std::fs::read(node.path().join("genesis.trust")).unwrap(), genesis.to_bytes());

@@ -94,7 +94,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     let genesis_file = base.join("genesis.trust");
     co::write(&genesis_file, &genesis)?;
     for dir in &dirs {
-        co::join(dir, std::slice::from_ref(&genesis_file))?;
+        co::join(dir, std::slice::from_ref(&genesis_file), Clock::system())?;
     }
     println!("  {}", t!("demo-cards"));
     println!("  {}", t!("demo-list"));

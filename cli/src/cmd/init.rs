@@ -46,7 +46,7 @@ pub fn run(a: InitArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     config.write(dir)?;
     let joined = match a.genesis {
         Some(genesis) => Some(
-            kawan_node::coordinator::join(dir, &[genesis])
+            kawan_node::coordinator::join(dir, &[genesis], kawan_node::clock::Clock::system())
                 .with_context(|| t!("init-not-joined", dir = dir.display().to_string()))?,
         ),
         None => None,

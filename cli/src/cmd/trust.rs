@@ -202,7 +202,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
             co::write(&file, &signed)?;
             println!("{}", t!("trust-signed", path = file.display().to_string(), n = signed.sigs.len()));
         }
-        TrustCmd::Join { files } => joined(&co::join(&ctx.dir, &files)?, &ctx.dir),
+        TrustCmd::Join { files } => joined(&co::join(&ctx.dir, &files, Clock::system())?, &ctx.dir),
         TrustCmd::Chain { out } => {
             let chain = ctx.client()?.get("/api/v1/trust/chain")?;
             let mut lists = Vec::new();
