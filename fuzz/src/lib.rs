@@ -404,7 +404,26 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let messages = [
         Message::Have { ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()) },
         Message::Push { records: records[..1].to_vec() },
-        Message::Batch { req: 1, records, more: false, missing: sync::pack(&[[7; 8]]) },
+        Message::Batch { req: 1, records, missing: sync::pack(&[[7; 8]]) },
+        Message::Pull {
+            req: 3,
+            wants: vec![kawan_protocol::Want {
+                channel: kawan_protocol::Channel::Network,
+                author: chain[0].record.header.author,
+                after_seq: 0,
+                limit: 16,
+            }],
+        },
+        Message::Index {
+            req: 3,
+            logs: vec![kawan_protocol::LogIds {
+                channel: kawan_protocol::Channel::Network,
+                author: chain[0].record.header.author,
+                first_seq: 1,
+                ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()),
+            }],
+            more: true,
+        },
         Message::Want { req: 2, ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()) },
         Message::Digest { network: fixtures::network(), digest: [7; 32], trust_version: 1 },
         Message::TrustLists { after_version: 0 },

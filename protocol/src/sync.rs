@@ -9,10 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
-use crate::{
-    AgencyKey, CborError, Channel, NetworkId, RecordId, cbor,
-    limits::{Bounds, MAX_BATCH_RECORDS},
-};
+use crate::{AgencyKey, CborError, Channel, NetworkId, RecordId, cbor, limits::Bounds};
 
 /// The highest contiguous seq a node holds of one author's log on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -31,7 +28,7 @@ pub struct ChannelHeads {
     pub seqs: Vec<(u16, u64)>,
 }
 
-/// "Send me records of this log after `after_seq`, at most `limit` of them."
+/// "List the records of this log after `after_seq`, at most `limit` of them."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Want {
@@ -39,6 +36,17 @@ pub struct Want {
     pub author: AgencyKey,
     pub after_seq: u64,
     pub limit: u32,
+}
+
+/// The records of one log a node holds from `first_seq` on, with no gap:
+/// the short id of each, in seq order (an answer to a [`Want`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogIds {
+    pub channel: Channel,
+    pub author: AgencyKey,
+    pub first_seq: u64,
+    pub ids: ByteBuf,
 }
 
 /// One message between two replicas. Every message is one-way: a transport
@@ -50,17 +58,43 @@ pub struct Want {
 /// short id to the peers that have not announced it to it, and a node that
 /// hears of an id it lacks asks the first announcer for it. Each node so
 /// downloads each record once. Anti-entropy (digest, then heads, then
-/// pulls) repairs whatever announcements missed.
+/// pulls) repairs whatever announcements missed: a pull is answered with
+/// the short ids of the records in the ranges asked for (an [`Index`]),
+/// and the puller asks for the ones it neither holds nor is already
+/// fetching, exactly as after an announcement. There is one way a record
+/// body is fetched, and one ask per record at a time: nothing is fetched
+/// twice unless an ask times out and its late answer still arrives.
+///
+/// [`Index`]: Message::Index
+///
+/// The four messages every record travels in (`Push`, `Have`, `Want`,
+/// `Batch`: nine messages in ten) have one-letter names on the wire, and
+/// so do their fields: a `Have` of one id is 15 bytes, not 20.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Message {
-    /// Records pushed unasked (an author's new record), as stored.
-    Push { records: Vec<ByteBuf> },
+    /// Records pushed unasked (an author's new record, and its peers'
+    /// copies of it), as stored.
+    #[serde(rename = "p")]
+    Push {
+        #[serde(rename = "r")]
+        records: Vec<ByteBuf>,
+    },
     /// Records the sender holds and may send, as [`ShortId`]s back to back.
-    Have { ids: ByteBuf },
+    #[serde(rename = "h")]
+    Have {
+        #[serde(rename = "i")]
+        ids: ByteBuf,
+    },
     /// Send me these records (after a `Have`), as [`ShortId`]s back to back.
     /// `req` names the ask; the `Batch` that answers it carries it back.
-    Want { req: u32, ids: ByteBuf },
+    #[serde(rename = "w")]
+    Want {
+        #[serde(rename = "q")]
+        req: u32,
+        #[serde(rename = "i")]
+        ids: ByteBuf,
+    },
     /// A digest of the sender's heads on the channels both may see, and its
     /// trust-list version. Equal digests end the exchange.
     Digest { network: NetworkId, digest: [u8; 32], trust_version: u64 },
@@ -68,14 +102,27 @@ pub enum Message {
     /// their position in the trust list of `trust_version` (2 bytes, not 32);
     /// `reply` stops a heads exchange from echoing.
     Heads { network: NetworkId, trust_version: u64, channels: Vec<ChannelHeads>, reply: bool },
-    /// Send me these log ranges; `req` as for `Want`.
+    /// List the records you hold of these log ranges; `req` as for `Want`.
     Pull { req: u32, wants: Vec<Want> },
-    /// Records answering the `Want` or `Pull` named `req`, in log order,
-    /// never above [`MAX_ANSWER_BYTES`]; `more` says the sender stopped at a
-    /// bound; `missing`: the asked-for short ids the sender does not hold
-    /// (or may not send): an explicit "don't have", so the asker turns to
-    /// another announcer at once instead of waiting.
-    Batch { req: u32, records: Vec<ByteBuf>, more: bool, missing: ByteBuf },
+    /// The answer to the `Pull` named `req`: per log, the short ids from
+    /// the first seq asked for, never more than [`MAX_INDEX_IDS`] in all;
+    /// `more` says the sender stopped at that bound.
+    Index { req: u32, logs: Vec<LogIds>, more: bool },
+    /// Records answering the `Want` named `req`, never above
+    /// [`MAX_ANSWER_BYTES`] or [`MAX_BATCH_RECORDS`](crate::limits::MAX_BATCH_RECORDS); asked-for records it
+    /// leaves out for those bounds are asked for again. `missing`: the
+    /// asked-for short ids the sender does not hold (or may not send): an
+    /// explicit "don't have", so the asker turns to another announcer at
+    /// once instead of waiting.
+    #[serde(rename = "b")]
+    Batch {
+        #[serde(rename = "q")]
+        req: u32,
+        #[serde(rename = "r")]
+        records: Vec<ByteBuf>,
+        #[serde(rename = "m")]
+        missing: ByteBuf,
+    },
     /// Send me signed trust lists newer than this version.
     TrustLists { after_version: u64 },
     /// Signed trust lists, oldest first, never above [`MAX_ANSWER_BYTES`]
@@ -111,6 +158,9 @@ pub fn unpack(bytes: &[u8]) -> impl Iterator<Item = ShortId> + '_ {
 /// the codec limit, so an answer always decodes.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
+/// The short ids one [`Message::Index`] lists at most (32 KiB of them).
+pub const MAX_INDEX_IDS: usize = 4096;
+
 impl Message {
     pub fn to_bytes(&self) -> Result<Vec<u8>, CborError> {
         cbor::encode(self)
@@ -131,6 +181,7 @@ impl Message {
             Message::Digest { .. } => "digest",
             Message::Heads { .. } => "heads",
             Message::Pull { .. } => "pull",
+            Message::Index { .. } => "index",
             Message::Batch { .. } => "batch",
             Message::TrustLists { .. } => "trust_lists",
             Message::TrustListPage { .. } => "trust_list_page",
@@ -172,20 +223,6 @@ pub fn lag(local: &[Head], remote: &[Head]) -> BTreeMap<String, (u64, u64)> {
     per
 }
 
-/// What to pull from a peer whose heads are `remote`, given ours are `local`:
-/// one `Want` per log where the peer is ahead, asking for at most `max_batch`.
-pub fn missing(local: &[Head], remote: &[Head], max_batch: u32) -> Vec<Want> {
-    let ours: BTreeMap<(&Channel, &AgencyKey), u64> = local.iter().map(|h| ((&h.channel, &h.author), h.seq)).collect();
-    let limit = max_batch.clamp(1, MAX_BATCH_RECORDS as u32);
-    remote
-        .iter()
-        .filter_map(|h| {
-            let have = ours.get(&(&h.channel, &h.author)).copied().unwrap_or(0);
-            (h.seq > have).then(|| Want { channel: h.channel.clone(), author: h.author, after_seq: have, limit })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,19 +230,6 @@ mod tests {
 
     fn head(channel: &Channel, n: u8, seq: u64) -> Head {
         Head { channel: channel.clone(), author: Keypair::from_secret_bytes([n; 32]).public(), seq }
-    }
-
-    #[test]
-    fn missing_asks_only_for_logs_where_the_peer_is_ahead() {
-        let net = Channel::Network;
-        let grp = Channel::Group(GroupId::new("mekong").unwrap());
-        let local = [head(&net, 1, 10), head(&net, 2, 5), head(&grp, 1, 3)];
-        let remote = [head(&net, 1, 10), head(&net, 2, 9), head(&net, 3, 2), head(&grp, 1, 1)];
-        let wants = missing(&local, &remote, 100);
-        assert_eq!(wants.len(), 2);
-        assert_eq!((wants[0].after_seq, wants[0].limit), (5, 100));
-        assert_eq!(wants[1].after_seq, 0);
-        assert!(missing(&remote, &remote, 100).is_empty(), "nothing missing, nothing asked");
     }
 
     #[test]
@@ -221,29 +245,32 @@ mod tests {
     }
 
     #[test]
-    fn batch_limits_are_clamped() {
-        let net = Channel::Network;
-        let wants = missing(&[], &[head(&net, 1, 10_000)], u32::MAX);
-        assert_eq!(wants[0].limit as usize, MAX_BATCH_RECORDS);
-        assert_eq!(missing(&[], &[head(&net, 1, 1)], 0)[0].limit, 1);
-    }
-
-    #[test]
     fn messages_round_trip_and_garbage_is_an_error() {
         let pull = Message::Pull {
             req: 7,
             wants: vec![Want { channel: Channel::Network, author: AgencyKey([9; 32]), after_seq: 3, limit: 50 }],
         };
         assert_eq!(Message::from_bytes(&pull.to_bytes().unwrap()).unwrap(), pull);
-        let batch = Message::Batch {
-            req: 7,
-            records: vec![ByteBuf::from(vec![1, 2, 3])],
-            more: true,
-            missing: pack(&[[4; 8]]),
-        };
+        let batch = Message::Batch { req: 7, records: vec![ByteBuf::from(vec![1, 2, 3])], missing: pack(&[[4; 8]]) };
         assert_eq!(Message::from_bytes(&batch.to_bytes().unwrap()).unwrap(), batch);
+        let index = Message::Index {
+            req: 7,
+            logs: vec![LogIds {
+                channel: Channel::Network,
+                author: AgencyKey([9; 32]),
+                first_seq: 4,
+                ids: pack(&[[5; 8], [6; 8]]),
+            }],
+            more: true,
+        };
+        assert_eq!(Message::from_bytes(&index.to_bytes().unwrap()).unwrap(), index);
         let have = Message::Have { ids: pack(&[[1; 8], [2; 8]]) };
         assert_eq!(Message::from_bytes(&have.to_bytes().unwrap()).unwrap(), have);
+        // The per-record messages are compact: a one-id announcement is
+        // {"h": {"i": h'…'}}, 15 bytes.
+        let one = Message::Have { ids: pack(&[[1; 8]]) }.to_bytes().unwrap();
+        assert_eq!(one[..7], [0xa1, 0x61, b'h', 0xa1, 0x61, b'i', 0x48]);
+        assert_eq!(one.len(), 15);
         assert_eq!(unpack(&[1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2]).collect::<Vec<_>>(), vec![[1; 8]]);
         assert!(Message::from_bytes(b"\xa1\x63foo\x01").is_err());
     }

@@ -53,6 +53,10 @@ pub struct Scenario {
     /// Members that run an honest replica (they store and announce
     /// everything) but never answer an ask or a pull: announce and withhold.
     pub withholders: usize,
+    /// Members that try to eclipse node 1: each keeps a connection to it
+    /// (dialling again whenever cut) and says nothing, to crowd out its
+    /// honest peers.
+    pub eclipse: usize,
     /// Simulated time after the last publish before the outcome is judged.
     pub settle_ms: u64,
     /// Connections each replica keeps (`replica::Config::fanout`).
@@ -77,6 +81,7 @@ impl Default for Scenario {
             churn: 0,
             silent_links: 0,
             withholders: 0,
+            eclipse: 0,
             settle_ms: 40_000,
             fanout: Config::default().fanout,
         }
@@ -113,6 +118,9 @@ pub struct Outcome {
     pub dead_links: u64,
     /// Every withholder was banned by at least one other node.
     pub withholders_penalised: bool,
+    /// With eclipse attackers: the fewest honest peers node 1 had at any
+    /// tick after the first 5 s (`None` without attackers).
+    pub eclipse_min_honest_peers: Option<usize>,
     pub messages: u64,
     pub sim_s: f64,
     pub wall_s: f64,
@@ -125,7 +133,7 @@ impl Outcome {
         format!(
             "{{\"nodes\":{},\"records\":{},\"rogues\":{},\"converged\":{},\"leaks\":{},\"convergence_p50_ms\":{},\
              \"convergence_p99_ms\":{},\"bytes_per_record_per_node\":{:.3},\"deliveries\":{},\"fetched_twice\":{},\
-             \"duplicate_pushes\":{},\"stalled_logs\":{},\"rogue_penalised\":{},\"dead_links\":{},\"withholders_penalised\":{},\"messages\":{},\
+             \"duplicate_pushes\":{},\"stalled_logs\":{},\"rogue_penalised\":{},\"dead_links\":{},\"withholders_penalised\":{},\"eclipse_min_honest_peers\":{},\"messages\":{},\
              \"sim_s\":{:.1},\"wall_s\":{:.1}}}",
             self.nodes,
             self.records,
@@ -142,6 +150,7 @@ impl Outcome {
             self.rogue_penalised,
             self.dead_links,
             self.withholders_penalised,
+            self.eclipse_min_honest_peers.map_or("null".to_string(), |n| n.to_string()),
             self.messages,
             self.sim_s,
             self.wall_s
@@ -151,8 +160,15 @@ impl Outcome {
 
 enum Event {
     Tick(usize),
+    /// A replica's own deadline (`Replica::wake_at`) before its next tick.
+    Wake(usize),
     Connect(usize, usize),
-    Deliver { to: usize, from: usize, msg: Message, size: usize },
+    Deliver {
+        to: usize,
+        from: usize,
+        msg: Message,
+        size: usize,
+    },
     Publish(usize),
     Done(usize, Input),
     Split,
@@ -163,11 +179,16 @@ enum Event {
     PingFailed(usize, usize),
 }
 
-/// A node: an honest replica, or a rogue member.
+/// A node: an honest replica, a rogue member, or a silent member trying
+/// to eclipse node [`ECLIPSE_TARGET`].
 enum Node {
     Honest { replica: Box<Replica>, store: Arc<Store> },
     Rogue { key: Box<Keypair>, seen: Vec<Vec<u8>>, forks: u64 },
+    Eclipse,
 }
+
+/// The node eclipse attackers crowd.
+const ECLIPSE_TARGET: usize = 1;
 
 /// One record the honest nodes publish: who, when, and who is entitled.
 struct Published {
@@ -197,6 +218,10 @@ struct Sim {
     /// Honest-looking nodes that never answer (see [`Scenario::withholders`]).
     withholder: Vec<bool>,
     link_free: BTreeMap<(usize, usize), u64>,
+    /// The wake-up each node has pending (µs), if any.
+    wake: Vec<Option<u64>>,
+    /// See [`Outcome::eclipse_min_honest_peers`].
+    eclipse_min: Option<usize>,
     in_group: Vec<bool>,
     bytes_sent: u64,
     bytes_by_kind: BTreeMap<&'static str, (u64, u64)>,
@@ -240,7 +265,7 @@ pub fn run(s: Scenario) -> Outcome {
 impl Sim {
     fn new(s: Scenario) -> Sim {
         let mut rng = Rng(s.seed);
-        let total = s.nodes + s.rogues;
+        let total = s.nodes + s.rogues + s.eclipse;
         let keys: Vec<Keypair> = (0..total).map(key_of).collect();
         let group_size = ((s.nodes as f64 * s.group_share).round() as usize).max(2).min(s.nodes);
         let in_group: Vec<bool> = (0..total).map(|i| i < group_size).collect();
@@ -280,8 +305,10 @@ impl Sim {
                     let replica =
                         Box::new(Replica::new(keys[i].public(), store.clone(), config.clone(), s.seed ^ (i as u64)));
                     Node::Honest { replica, store }
-                } else {
+                } else if i < s.nodes + s.rogues {
                     Node::Rogue { key: Box::new(keys[i].clone()), seen: Vec::new(), forks: 0 }
+                } else {
+                    Node::Eclipse
                 }
             })
             .collect();
@@ -304,6 +331,8 @@ impl Sim {
             // The last honest nodes (node 0 coordinates; churn picks any).
             withholder: (0..total).map(|i| i < s.nodes && i >= s.nodes - s.withholders.min(s.nodes - 1)).collect(),
             link_free: BTreeMap::new(),
+            wake: vec![None; total],
+            eclipse_min: None,
             in_group,
             bytes_sent: 0,
             bytes_by_kind: BTreeMap::new(),
@@ -366,9 +395,36 @@ impl Sim {
                         match &self.nodes[i] {
                             Node::Honest { .. } => self.feed(i, Input::Tick),
                             Node::Rogue { .. } => self.rogue_act(i),
+                            Node::Eclipse => {
+                                if !self.edges.contains(&edge(i, ECLIPSE_TARGET)) {
+                                    self.connect(i, ECLIPSE_TARGET);
+                                }
+                            }
+                        }
+                        if i == ECLIPSE_TARGET && self.s.eclipse > 0 && self.now > 5_000 * MS && !self.split {
+                            let honest = self.edges.iter().filter(|(a, b)| {
+                                let other = if *a == i {
+                                    *b
+                                } else if *b == i {
+                                    *a
+                                } else {
+                                    return false;
+                                };
+                                other < self.s.nodes
+                            });
+                            let n = honest.count();
+                            self.eclipse_min = Some(self.eclipse_min.map_or(n, |m| m.min(n)));
                         }
                     }
                     self.at(self.now + TICK_US, Event::Tick(i));
+                }
+                Event::Wake(i) => {
+                    if self.wake[i] == Some(self.now) {
+                        self.wake[i] = None;
+                        if self.online[i] {
+                            self.feed(i, Input::Tick);
+                        }
+                    }
                 }
                 Event::Connect(a, b) => self.connect(a, b),
                 Event::Deliver { to, from, msg, size } => {
@@ -380,6 +436,7 @@ impl Sim {
                                     seen.extend(records.into_iter().map(ByteBuf::into_vec).take(64));
                                 }
                             }
+                            Node::Eclipse => {}
                         }
                     }
                 }
@@ -538,6 +595,14 @@ impl Sim {
                 Output::Penalised { .. } => {}
             }
         }
+        // The replica's own deadline, as a real driver's timer would keep it.
+        let Node::Honest { replica, .. } = &self.nodes[i] else { return };
+        if let Some(at) = replica.wake_at().map(|ms| ms * MS).filter(|at| *at > self.now)
+            && self.wake[i].is_none_or(|w| w <= self.now || at < w)
+        {
+            self.wake[i] = Some(at);
+            self.at(at, Event::Wake(i));
+        }
     }
 
     /// Honest node publishes record `r`.
@@ -690,15 +755,6 @@ impl Sim {
             // What the traffic was made of, for docs/benchmarks.md.
             let sizes: u64 = self.records.iter().map(|r| r.size as u64).sum();
             eprintln!("mean envelope {} B", sizes / self.records.len().max(1) as u64);
-            let by_pull: u64 = self
-                .nodes
-                .iter()
-                .map(|n| match n {
-                    Node::Honest { replica, .. } => replica.stats().fetched_twice_by_pull,
-                    Node::Rogue { .. } => 0,
-                })
-                .sum();
-            eprintln!("fetched twice in answer to a pull: {by_pull}");
             for (kind, (n, bytes)) in &self.bytes_by_kind {
                 eprintln!("{kind:>16}: {n:>9} messages {bytes:>12} bytes");
             }
@@ -760,6 +816,7 @@ impl Sim {
             rogue_penalised,
             dead_links,
             withholders_penalised,
+            eclipse_min_honest_peers: self.eclipse_min,
             messages: self.messages,
             sim_s: self.now as f64 / 1e6,
             wall_s: 0.0,

@@ -1,9 +1,9 @@
 //! The seeded simulator as a test: a hundred replicas with rogue members on
-//! three seeds, then a partition that heals and nodes that drop out and come
-//! back. Every honest node ends with exactly what it is entitled to; no log
-//! stalls; every rogue is cut off; records are downloaded once (or, across
-//! a partition heal, almost always once); and the same seed gives the same
-//! outcome.
+//! three seeds, then a partition that heals while nodes drop out and come
+//! back, a member withholds and others try to eclipse a node. Every honest
+//! node ends with exactly what it is entitled to; no log stalls; every
+//! rogue is cut off; every record is downloaded once, across a partition
+//! heal too; and the same seed gives the same outcome.
 
 use kawan_tests::sim::{Outcome, Scenario, run};
 
@@ -24,16 +24,36 @@ fn a_hundred_replicas_with_rogues_converge_fetching_each_record_once() {
     for seed in [1, 2, 3] {
         let o = run(scenario(seed));
         check(&o);
+        // Only a race can fetch one twice: a second-hop push arriving
+        // while an ask for the same record is in flight, or an answer
+        // arriving after its ask timed out and went to another announcer.
         assert!(o.fetched_twice <= 2, "records are downloaded once: {}", o.to_json());
         assert!(o.convergence_p99_ms < 2_000, "{}", o.to_json());
     }
 }
 
+/// Partition, churn, 1 % loss, a withholding member and an eclipse attempt
+/// at once: everyone converges, nothing is downloaded twice (a pull lists
+/// ids, and what is held or awaited is not asked for), no log stalls.
 #[test]
 fn a_partition_heals_and_nodes_that_were_away_catch_up() {
-    let o = run(Scenario { partition: true, churn: 5, settle_ms: 120_000, ..scenario(4) });
+    let o = run(Scenario { partition: true, churn: 5, withholders: 1, eclipse: 10, settle_ms: 120_000, ..scenario(4) });
     check(&o);
-    assert!(o.fetched_twice * 100 <= o.deliveries, "under 1% downloaded twice: {}", o.to_json());
+    assert!(o.withholders_penalised, "{}", o.to_json());
+    assert_eq!(o.fetched_twice, 0, "nothing downloaded twice: {}", o.to_json());
+}
+
+/// Twenty members keep dialling node 1 and say nothing. The slots it
+/// dials itself are never given up to peers that dial in, so it keeps
+/// honest peers and its records arrive in time. (With every slot open to
+/// eviction, it had 0 honest peers at times and a p99 of 9.1 s.)
+#[test]
+fn a_coalition_dialling_in_cannot_eclipse_a_node() {
+    let o = run(Scenario { eclipse: 20, ..scenario(7) });
+    check(&o);
+    let outbound = kawan_node::replica::Config::default().outbound;
+    assert!(o.eclipse_min_honest_peers >= Some(outbound), "{}", o.to_json());
+    assert!(o.convergence_p99_ms < 2_000, "{}", o.to_json());
 }
 
 #[test]

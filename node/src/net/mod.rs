@@ -366,8 +366,12 @@ impl Net {
         let mut tick = tokio::time::interval(TICK);
         let mut ticks: u64 = 0;
         loop {
+            // The replica's own deadline (an ask's measured round trip runs
+            // out) comes before the next tick.
+            let wake = self.replica.wake_at().map(|at| Duration::from_millis(at.saturating_sub(self.store.now_ms())));
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_event(event),
+                _ = sleep_or_never(wake) => self.feed(Input::Tick),
                 cmd = commands.recv() => match cmd {
                     None => return,
                     Some(Command::Shutdown(done)) => {
@@ -680,4 +684,12 @@ fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
         libp2p::multiaddr::Protocol::P2p(id) => Some(id),
         _ => None,
     })
+}
+
+/// Sleeps for `wait`, or forever when there is nothing to wait for.
+async fn sleep_or_never(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
 }

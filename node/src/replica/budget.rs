@@ -13,8 +13,9 @@ pub struct Budget {
     pub message_burst: f64,
     pub bytes_per_s: f64,
     pub byte_burst: f64,
-    /// Records pushed, announced, asked for or pulled from us. Records a
-    /// peer sends in answer to our own pull are not charged: we asked.
+    /// Records pushed, announced, asked for or listed by a pull from us.
+    /// Records a peer sends in answer to our own ask are not charged: we
+    /// asked (and an answer may carry only what was asked for).
     /// Forged ones cost the sender its connection within two (penalties),
     /// copies of stored ones are dropped before verification.
     pub records_per_s: f64,

@@ -10,8 +10,10 @@
 //! results come back as [`Input::Stored`].
 //!
 //! - `spread`: new records: authors push, everyone else announces short ids,
-//!   and a node asks the first announcer for what it lacks
-//! - `sync`: anti-entropy: digest, heads, byte-bounded pulls, trust lists
+//!   and a node asks the first announcer for what it lacks (the one way a
+//!   record body is fetched: one ask per record at a time)
+//! - `sync`: anti-entropy: digest, heads, pulls answered with the short ids
+//!   of the ranges asked for (then asked for like announcements), trust lists
 //! - `budget`: per-peer token buckets and misbehaviour scores
 
 pub mod budget;
@@ -19,7 +21,7 @@ mod spread;
 mod sync;
 
 use std::{
-    collections::{BTreeMap, BTreeSet, VecDeque},
+    collections::{BTreeMap, VecDeque},
     sync::Arc,
 };
 
@@ -36,21 +38,26 @@ use budget::{BAN_SCORE, Buckets, Budget, Offence};
 pub struct Config {
     /// Connections to keep: members are dialled until this many are up.
     pub fanout: usize,
-    /// Most connections kept; beyond, random ones are closed.
+    /// Most connections kept; beyond, peers that connected to us are
+    /// closed, worst-behaved first (never one we dialled ourselves).
     pub max_peers: usize,
+    /// Connections this node dialled itself that it keeps however many
+    /// peers connect to it: members that dial in, however many, can fill
+    /// only the other slots, so a coalition cannot eclipse the node.
+    pub outbound: usize,
     /// One extra member is dialled this often, so that groups of nodes that
     /// were cut apart (a partition, an outage) find each other again.
     pub rotate_every_ms: u64,
     /// Connected members to keep per sharing group this node is in, so
     /// group records always have a way through.
     pub group_fanout: usize,
-    /// How long an asked-for record may take before another announcer is asked.
+    /// How long an asked-for record may take before another announcer is
+    /// asked, until the peer's round-trip time is measured (then that
+    /// decides: see `Rtt::patience`).
     pub want_timeout_ms: u64,
     /// Anti-entropy: one digest exchange with one peer this often.
     pub sync_every_ms: u64,
-    /// How long after a heads exchange the pull waits.
-    pub pull_delay_ms: u64,
-    /// How long a pull may take before its logs are asked of someone else.
+    /// How long a pull may go unanswered before it is sent again.
     pub pull_timeout_ms: u64,
     /// First and longest wait before dialling a member again.
     pub dial_backoff_ms: (u64, u64),
@@ -63,12 +70,12 @@ impl Default for Config {
         Config {
             fanout: 5,
             max_peers: 15,
+            outbound: 3,
             rotate_every_ms: 30_000,
             group_fanout: 2,
             want_timeout_ms: 250,
             sync_every_ms: 30_000,
-            pull_delay_ms: 2_000,
-            pull_timeout_ms: 30_000,
+            pull_timeout_ms: 5_000,
             dial_backoff_ms: (1_000, 300_000),
             ban_ms: 600_000,
             budget: Budget::default(),
@@ -164,11 +171,10 @@ pub struct Stats {
     pub stored: u64,
     /// Records pushed to us that we already had.
     pub duplicate_pushes: u64,
-    /// Records we asked for (by id or by pull) and already had or had asked
-    /// another peer for: downloads the protocol should have avoided.
+    /// Records we asked for and already had: downloads the protocol should
+    /// have avoided (only an ask that timed out and was answered late can
+    /// make one: each record is asked of one peer at a time).
     pub fetched_twice: u64,
-    /// Of those, how many came in answer to a pull.
-    pub fetched_twice_by_pull: u64,
     /// Records refused at verification or by the membership rules.
     pub rejected: u64,
     /// Messages dropped for being over a peer's budget.
@@ -207,30 +213,75 @@ struct Peer {
     last_seen_ms: u64,
     /// Our pull to it in flight, if any: its request id and when it was sent.
     pull: Option<(u32, u64)>,
-    /// Our asks (`Want`s) to it not yet answered: request id → when sent.
-    asks: BTreeMap<u32, u64>,
+    /// How far its index answers have listed each log since its last
+    /// heads: the next pull asks after that.
+    listed: BTreeMap<(Channel, AgencyKey), u64>,
+    /// Our asks (`Want`s) to it not yet answered, by request id.
+    asks: BTreeMap<u32, Ask>,
+    /// Its round-trip time, measured on asks.
+    rtt: Option<Rtt>,
     /// Asks in a row it left unanswered (an answered one resets it): a lost
     /// message now and then is the network, every ask ignored is withholding.
     ignored: u32,
-    /// When to pull what its last heads showed: a moment after the heads
-    /// arrive, so records already being announced are not fetched twice.
-    pull_at: Option<u64>,
-    /// Times that pull waited for announced records to finish arriving.
-    pull_waited: u32,
-    /// Pull again when the current batch is stored.
+    /// Pull again once fewer records are awaited (its index had more than
+    /// this node would await at once).
     pull_again: bool,
     /// The trust version of its last free exchanges, and how many it had
     /// (see `admit_exchange`).
     free: (Option<u64>, u8),
     /// Messages to it not acknowledged since it was last heard from.
     undelivered: u32,
+    /// We dialled it (it holds one of our reserved outbound slots).
+    outbound: bool,
 }
 
-/// A record announced to us that we lack.
+/// An ask in flight: when it was sent and what it asked for.
+struct Ask {
+    at: u64,
+    ids: Vec<ShortId>,
+}
+
+/// A peer's round-trip time, smoothed as TCP does (RFC 6298), in ms.
+#[derive(Debug, Clone, Copy)]
+struct Rtt {
+    srtt: f64,
+    var: f64,
+}
+
+impl Rtt {
+    fn sample(rtt: Option<Rtt>, ms: u64) -> Rtt {
+        let r = ms as f64;
+        match rtt {
+            None => Rtt { srtt: r, var: r / 2.0 },
+            Some(Rtt { srtt, var }) => {
+                Rtt { srtt: 0.875 * srtt + 0.125 * r, var: 0.75 * var + 0.25 * (srtt - r).abs() }
+            }
+        }
+    }
+
+    /// How long to wait for an answer before asking another announcer:
+    /// the smoothed round trip and four deviations (at least a quarter of
+    /// it), never under [`MIN_PATIENCE_MS`].
+    fn patience(self) -> u64 {
+        ((self.srtt + (4.0 * self.var).max(self.srtt / 4.0)).ceil() as u64).max(MIN_PATIENCE_MS)
+    }
+}
+
+/// The shortest wait for an answer: below it, a busy node's scheduling
+/// delays alone would make it ask twice.
+const MIN_PATIENCE_MS: u64 = 50;
+
+/// A record announced (or listed in an index) to us that we lack.
 struct Missing {
+    /// Whom we may ask: peers that announced or listed it, first first.
     announcers: Vec<AgencyKey>,
+    /// Those that announced it by `Have` (unasked): answering "missing"
+    /// afterwards is withholding.
+    announced: Vec<AgencyKey>,
     /// Whom we asked, and when.
     asked: Option<(AgencyKey, u64)>,
+    /// Delivered, and being stored: never asked for again.
+    arrived: bool,
     /// When it was first announced: an entry no announcer delivers is
     /// dropped after [`MISSING_EXPIRY_MS`] (anti-entropy finds the record
     /// if it exists), so announcements alone cannot make lasting work.
@@ -250,11 +301,12 @@ const IGNORED_ASKS: u32 = 3;
 /// A store job in flight: who sent its records, and whether we asked.
 struct Job {
     from: Option<AgencyKey>,
-    solicited: bool,
-    /// The answer to a pull: its logs are released once stored.
-    pull: bool,
     records: Vec<Incoming>,
 }
+
+/// Most announced or listed records awaited at once before a pull of a
+/// long log lists more: catch-up keeps this many asks in flight.
+const PULL_AHEAD: usize = 8_192;
 
 /// A deterministic generator (SplitMix64): the same seed makes the same
 /// choices, so a simulated network replays byte for byte.
@@ -317,10 +369,8 @@ pub struct Replica {
     /// Records stored lately, by short id (to answer and judge announcements).
     recent: BTreeMap<ShortId, RecordId>,
     recent_order: VecDeque<ShortId>,
-    /// Records handed to the store and not yet reported.
-    storing: BTreeSet<RecordId>,
-    /// Logs being pulled, and from whom.
-    pulling: BTreeMap<(Channel, AgencyKey), AgencyKey>,
+    /// Records handed to the store and not yet reported, by short id.
+    storing: BTreeMap<ShortId, RecordId>,
     jobs: BTreeMap<u64, Job>,
     next_job: u64,
     /// The id of our next ask or pull (each peer sees them in order).
@@ -328,6 +378,8 @@ pub struct Replica {
     next_sync_ms: u64,
     next_upkeep_ms: u64,
     next_rotate_ms: u64,
+    /// The earliest deadline of an ask in flight (`u64::MAX`: none).
+    wake_ms: u64,
     stats: Stats,
     out: Vec<Output>,
 }
@@ -351,13 +403,13 @@ impl Replica {
             missing: BTreeMap::new(),
             recent: BTreeMap::new(),
             recent_order: VecDeque::new(),
-            storing: BTreeSet::new(),
-            pulling: BTreeMap::new(),
+            storing: BTreeMap::new(),
             jobs: BTreeMap::new(),
             next_job: 0,
             next_req: 1,
             next_upkeep_ms: 0,
             next_rotate_ms: 0,
+            wake_ms: u64::MAX,
             stats: Stats::default(),
             out: Vec::new(),
         }
@@ -388,6 +440,14 @@ impl Replica {
                 (*k, p.last_seen_ms, heads)
             })
             .collect()
+    }
+
+    /// When the replica next needs a [`Input::Tick`] sooner than the
+    /// driver's regular one: the deadline of an ask in flight, so that a
+    /// lost answer costs one measured round trip, not a round trip and a
+    /// tick.
+    pub fn wake_at(&self) -> Option<u64> {
+        (self.wake_ms != u64::MAX).then_some(self.wake_ms)
     }
 
     pub fn is_banned(&self, peer: &AgencyKey) -> bool {
@@ -474,7 +534,7 @@ impl Replica {
             self.out.push(Output::Disconnect(peer));
             return;
         }
-        self.dialled.remove(&peer);
+        let outbound = self.dialled.remove(&peer).is_some();
         self.peers.insert(
             peer,
             Peer {
@@ -483,17 +543,21 @@ impl Replica {
                 seen: Vec::new(),
                 last_seen_ms: self.now,
                 pull: None,
+                listed: BTreeMap::new(),
                 asks: BTreeMap::new(),
+                rtt: None,
                 ignored: 0,
-                pull_at: None,
-                pull_waited: 0,
                 pull_again: false,
                 free: (None, 0),
                 undelivered: 0,
+                outbound,
             },
         );
-        // A new connection starts with a digest: catch-up costs what is missing.
-        self.send_digest(peer);
+        self.evict();
+        if self.peers.contains_key(&peer) {
+            // A new connection starts with a digest: catch-up costs what is missing.
+            self.send_digest(peer);
+        }
     }
 
     /// Peers whose key was just retired: connected a moment longer to
@@ -505,7 +569,6 @@ impl Replica {
     fn on_peer_down(&mut self, peer: &AgencyKey) {
         self.peers.remove(peer);
         self.parting.remove(peer);
-        self.pulling.retain(|_, from| from != peer);
         for m in self.missing.values_mut() {
             m.announcers.retain(|a| a != peer);
             if m.asked.is_some_and(|(p, _)| p == *peer) {
@@ -597,12 +660,13 @@ impl Replica {
             Message::Push { records } => self.on_push(from, records),
             Message::Have { ids } => self.on_have(from, ids),
             Message::Want { req, ids } => self.on_want(from, req, ids),
-            Message::Batch { req, records, more, missing } => self.on_batch(from, req, records, more, missing),
+            Message::Batch { req, records, missing } => self.on_batch(from, req, records, missing),
             Message::Digest { network, digest, trust_version } => self.on_digest(from, network, digest, trust_version),
             Message::Heads { network, trust_version, channels, reply } => {
                 self.on_heads(from, network, trust_version, channels, reply)
             }
             Message::Pull { req, wants } => self.on_pull(from, req, wants),
+            Message::Index { req, logs, more } => self.on_index(from, req, logs, more),
             Message::TrustLists { after_version } => self.on_trust_lists(from, after_version),
             Message::TrustListPage { lists, more } => {
                 let lists = lists.into_iter().map(|b| b.into_vec()).collect();
@@ -613,17 +677,21 @@ impl Replica {
     }
 
     /// Hands records to the store as one job.
-    fn store(&mut self, from: Option<AgencyKey>, solicited: bool, records: Vec<Incoming>) {
+    fn store(&mut self, from: Option<AgencyKey>, records: Vec<Incoming>) {
         if records.is_empty() {
             return;
         }
         for r in &records {
-            self.storing.insert(r.id);
+            let short = kawan_protocol::sync::short_id(&r.id);
+            self.storing.insert(short, r.id);
+            if let Some(m) = self.missing.get_mut(&short) {
+                m.arrived = true;
+            }
         }
         let batch = self.next_job;
         self.next_job += 1;
         let bytes = records.iter().map(|r| r.bytes.clone()).collect();
-        self.jobs.insert(batch, Job { from, solicited, pull: false, records });
+        self.jobs.insert(batch, Job { from, records });
         self.out.push(Output::Store { batch, records: bytes });
     }
 
@@ -631,13 +699,14 @@ impl Replica {
         let Some(job) = self.jobs.remove(&batch) else { return };
         let mut new = Vec::new();
         for (r, result) in job.records.into_iter().zip(results) {
-            self.storing.remove(&r.id);
+            let short = kawan_protocol::sync::short_id(&r.id);
+            self.storing.remove(&short);
             if matches!(result, Ok(Ingested::Waiting(_)) | Err(_)) {
                 // Judged for good (waiting for a retired key's chain, or
                 // refused): asking again would get the same answer. (A
                 // duplicate's entry goes when the copy that was new spreads:
                 // it names who announced it.)
-                self.missing.remove(&kawan_protocol::sync::short_id(&r.id));
+                self.missing.remove(&short);
             }
             match result {
                 Ok(i) if i.is_new() => {
@@ -669,39 +738,19 @@ impl Replica {
             }
         }
         self.spread(job.from, new);
-        if job.pull
-            && let Some(from) = job.from
-        {
-            self.pulling.retain(|_, peer| *peer != from);
-        }
-        if job.solicited
-            && let Some(from) = job.from
-            && self.peers.get(&from).is_some_and(|p| p.pull_again && p.pull.is_none())
-        {
-            self.pull_from(from);
+        // A long log is listed a window at a time: the next window once
+        // most of this one has arrived.
+        if self.missing.len() < PULL_AHEAD / 2 {
+            let again: Vec<AgencyKey> =
+                self.peers.iter().filter(|(_, p)| p.pull_again && p.pull.is_none()).map(|(k, _)| *k).collect();
+            for peer in again {
+                self.pull_from(peer);
+            }
         }
     }
 
     fn on_tick(&mut self) {
         self.ask_missing();
-        let now = self.now;
-        let due: Vec<AgencyKey> =
-            self.peers.iter().filter(|(_, p)| p.pull_at.is_some_and(|t| t <= now)).map(|(k, _)| *k).collect();
-        // Records being fetched after announcements are often the ones a
-        // pull would fetch again: wait for them (a few times at most).
-        let asking = self.missing.values().any(|m| m.asked.is_some()) || !self.storing.is_empty();
-        let delay = self.config.pull_delay_ms;
-        for peer in due {
-            let Some(p) = self.peers.get_mut(&peer) else { continue };
-            if asking && p.pull_waited < 5 {
-                p.pull_waited += 1;
-                p.pull_at = Some(now + delay);
-                continue;
-            }
-            p.pull_at = None;
-            p.pull_waited = 0;
-            self.pull_from(peer);
-        }
         if self.now >= self.next_sync_ms {
             // Jitter keeps nodes from exchanging digests in lockstep.
             let jitter = self.rng.below((self.config.sync_every_ms / 5).max(1) as usize) as u64;
@@ -730,13 +779,12 @@ impl Replica {
             .map(|(k, _)| *k)
             .collect();
         for peer in stale {
-            // Its logs are released for other peers, and the pull is tried
-            // again (of this peer or, its logs now free, another).
+            // Lost, or the peer is slow: asked again (what it lists that
+            // another peer already delivered is not asked for twice).
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.pull = None;
-                p.pull_at = Some(now + self.config.pull_delay_ms);
             }
-            self.pulling.retain(|_, from| *from != peer);
+            self.pull_from(peer);
         }
         // Asks a peer never answered count against it once it ignores
         // several in a row: a member that announces and then withholds is
@@ -744,7 +792,7 @@ impl Replica {
         let mut withholding = Vec::new();
         for (k, p) in self.peers.iter_mut() {
             let before = p.asks.len();
-            p.asks.retain(|_, at| now.saturating_sub(*at) <= ASK_EXPIRY_MS);
+            p.asks.retain(|_, a| now.saturating_sub(a.at) <= ASK_EXPIRY_MS);
             for _ in p.asks.len()..before {
                 p.ignored += 1;
                 if p.ignored >= IGNORED_ASKS {
@@ -789,18 +837,17 @@ impl Replica {
                 wanted.extend(self.rng.pick(&pool, self.config.group_fanout - have));
             }
         }
-        let mut short = self.config.fanout.saturating_sub(self.peers.len() + wanted.len());
+        let outbound = self.peers.values().filter(|p| p.outbound).count();
+        let mut short = self
+            .config
+            .fanout
+            .saturating_sub(self.peers.len() + wanted.len())
+            .max(self.config.outbound.saturating_sub(outbound + wanted.len()));
         if short == 0 && self.now >= self.next_rotate_ms {
             self.next_rotate_ms = self.now + self.config.rotate_every_ms;
             short = 1;
         }
-        if self.peers.len() > self.config.max_peers {
-            let peers: Vec<AgencyKey> = self.peers.keys().copied().collect();
-            for peer in self.rng.pick(&peers, self.peers.len() - self.config.max_peers) {
-                self.out.push(Output::Disconnect(peer));
-                self.on_peer_down(&peer);
-            }
-        }
+        self.evict();
         let pool: Vec<AgencyKey> = candidates.iter().copied().filter(|k| !wanted.contains(k)).collect();
         wanted.extend(self.rng.pick(&pool, short));
         let (first, longest) = self.config.dial_backoff_ms;
@@ -808,6 +855,22 @@ impl Replica {
             let wait = self.dialled.get(&peer).map_or(first, |(_, w)| *w);
             self.dialled.insert(peer, (self.now + wait, (wait * 2).min(longest)));
             self.out.push(Output::Dial(peer));
+        }
+    }
+
+    /// Over `max_peers`: closes peers that connected to us, highest
+    /// misbehaviour score first, then at random; never one we dialled.
+    fn evict(&mut self) {
+        let over = self.peers.len().saturating_sub(self.config.max_peers);
+        if over == 0 {
+            return;
+        }
+        let inbound: Vec<AgencyKey> = self.peers.iter().filter(|(_, p)| !p.outbound).map(|(k, _)| *k).collect();
+        let mut ranked = self.rng.pick(&inbound, inbound.len());
+        ranked.sort_by_key(|k| std::cmp::Reverse(self.scores.get(k).copied().unwrap_or(0)));
+        for peer in ranked.into_iter().take(over) {
+            self.out.push(Output::Disconnect(peer));
+            self.on_peer_down(&peer);
         }
     }
 

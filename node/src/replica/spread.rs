@@ -2,7 +2,10 @@
 //! its peers; every other node, once it has stored a new record, announces
 //! the record's 8-byte short id to each peer that may see it and has not
 //! announced it first. A node that hears of a record it lacks asks the
-//! first announcer at once, and the next one if no answer comes in time.
+//! first announcer at once, and the next one if no answer comes within the
+//! peer's measured round trip (or at once if it answers "missing").
+//! Anti-entropy's index answers feed the same queue: asking is the one way
+//! a record body is fetched, one peer at a time per record.
 //!
 //! Each node so downloads each record once (no duplicate bodies, unlike
 //! flooding gossip), announcements reach every connected node (every edge
@@ -18,7 +21,7 @@ use kawan_protocol::{
 };
 use serde_bytes::ByteBuf;
 
-use super::{Incoming, MAX_MISSING, Missing, Replica, budget::Offence};
+use super::{Ask, Incoming, MAX_MISSING, Missing, Replica, Rtt, budget::Offence};
 use crate::policy::Path;
 
 /// Most ids one `Have` or `Want` may carry.
@@ -46,16 +49,22 @@ impl Replica {
                 (Channel::Group(_), None) => Path::Push,
                 (Channel::Group(_), Some(_)) => Path::Relay,
             };
+            // The author's own peers push it on too: the second hop costs
+            // one message, not an announce–ask–answer round trip, for a
+            // few duplicate bodies where those peers' neighbourhoods
+            // overlap (docs/benchmarks.md). From the third hop on, only
+            // announcements.
+            let eager = from.is_none() || from == Some(r.header.author);
             for peer in self.peers.keys() {
-                if Some(*peer) == from || announced.contains(peer) {
+                if Some(*peer) == from || announced.contains(peer) || *peer == r.header.author {
                     continue;
                 }
                 if !self.policy_allows(trust.as_deref(), peer, channel, path) {
                     continue;
                 }
-                match from {
-                    None => pushes.entry(*peer).or_default().push(ByteBuf::from(r.bytes.clone())),
-                    Some(_) => haves.entry(*peer).or_default().push(short),
+                match eager {
+                    true => pushes.entry(*peer).or_default().push(ByteBuf::from(r.bytes.clone())),
+                    false => haves.entry(*peer).or_default().push(short),
                 }
             }
         }
@@ -78,6 +87,14 @@ impl Replica {
 
     /// Remembers a stored record by short id; returns who announced it to us.
     fn remember(&mut self, short: ShortId, id: RecordId) -> Vec<AgencyKey> {
+        self.recall(short, id);
+        self.missing.remove(&short).map(|m| m.announcers).unwrap_or_default()
+    }
+
+    /// Keeps a held record findable by short id (asks name records so):
+    /// every record stored lately, and every record this node listed in
+    /// an index, however old.
+    pub(super) fn recall(&mut self, short: ShortId, id: RecordId) {
         if self.recent.insert(short, id).is_none() {
             self.recent_order.push_back(short);
             while self.recent_order.len() > RECENT {
@@ -86,12 +103,11 @@ impl Replica {
                 }
             }
         }
-        self.missing.remove(&short).map(|m| m.announcers).unwrap_or_default()
     }
 
     /// Whether a record is here or on its way into the store.
     fn known(&self, id: &RecordId) -> bool {
-        self.storing.contains(id) || self.store.contains(id).unwrap_or(false)
+        self.storing.get(&short_id(id)) == Some(id) || self.store.contains(id).unwrap_or(false)
     }
 
     /// Reads received envelopes; malformed ones and ones of channels the
@@ -144,7 +160,32 @@ impl Replica {
             return;
         }
         let fresh = self.receive(from, records, false);
-        self.store(Some(from), false, fresh);
+        self.store(Some(from), fresh);
+    }
+
+    /// `from` holds the record `short` (it announced it, or listed it in
+    /// an index): awaited if we lack it. False when too many are awaited.
+    pub(super) fn offered(&mut self, from: AgencyKey, short: ShortId, announced: bool) -> bool {
+        if self.recent.contains_key(&short) || self.storing.contains_key(&short) {
+            return true;
+        }
+        if self.missing.len() >= MAX_MISSING && !self.missing.contains_key(&short) {
+            return false;
+        }
+        let m = self.missing.entry(short).or_insert(Missing {
+            announcers: Vec::new(),
+            announced: Vec::new(),
+            asked: None,
+            arrived: false,
+            since: self.now,
+        });
+        if !m.announcers.contains(&from) {
+            m.announcers.push(from);
+        }
+        if announced && !m.announced.contains(&from) {
+            m.announced.push(from);
+        }
+        true
     }
 
     pub(super) fn on_have(&mut self, from: AgencyKey, ids: ByteBuf) {
@@ -152,44 +193,45 @@ impl Replica {
         if !self.admit_records(&from, ids.len()) {
             return;
         }
-        let now = self.now;
         for short in ids {
-            if self.recent.contains_key(&short) || self.storing.iter().any(|id| short_id(id) == short) {
-                continue;
-            }
-            if self.missing.len() >= MAX_MISSING && !self.missing.contains_key(&short) {
-                continue;
-            }
-            let m = self.missing.entry(short).or_insert(Missing { announcers: Vec::new(), asked: None, since: now });
-            if !m.announcers.contains(&from) {
-                m.announcers.push(from);
-            }
+            self.offered(from, short, true);
         }
         self.ask_missing();
     }
 
-    /// Asks for announced records: the first announcer at once, the next
-    /// one when an ask goes unanswered.
+    /// How long to wait for `peer`'s answer with `in_flight` records asked
+    /// of it: its measured round trip (or the configured timeout before
+    /// one is measured), and 2 ms a record for the answer's size.
+    fn patience(&self, peer: &AgencyKey, in_flight: u64) -> u64 {
+        let rtt = self.peers.get(peer).and_then(|p| p.rtt);
+        rtt.map_or(self.config.want_timeout_ms, Rtt::patience) + 2 * in_flight
+    }
+
+    /// Asks for awaited records: the first announcer at once, the next
+    /// one when an ask goes unanswered past that peer's patience;
+    /// remembers the earliest deadline (`wake_at`).
     pub(super) fn ask_missing(&mut self) {
-        let (timeout, now) = (self.config.want_timeout_ms, self.now);
+        let now = self.now;
         // An answer carrying many records takes longer to arrive.
-        let in_flight: BTreeMap<AgencyKey, u64> =
-            self.missing.values().filter_map(|m| m.asked).fold(BTreeMap::new(), |mut n, (peer, _)| {
-                *n.entry(peer).or_default() += 1;
-                n
-            });
+        let mut in_flight: BTreeMap<AgencyKey, u64> = BTreeMap::new();
+        for (peer, _) in self.missing.values().filter(|m| !m.arrived).filter_map(|m| m.asked) {
+            *in_flight.entry(peer).or_default() += 1;
+        }
+        let patience: BTreeMap<AgencyKey, u64> =
+            in_flight.iter().map(|(peer, n)| (*peer, self.patience(peer, *n))).collect();
         let mut asks: BTreeMap<AgencyKey, Vec<ShortId>> = BTreeMap::new();
-        self.missing.retain(|_, m| !m.announcers.is_empty());
+        let mut wake = u64::MAX;
+        self.missing.retain(|_, m| m.arrived || !m.announcers.is_empty());
         for (short, m) in self.missing.iter_mut() {
-            let due = match m.asked {
-                None => true,
-                Some((peer, at)) => {
-                    let patience = timeout + 2 * in_flight.get(&peer).copied().unwrap_or(0);
-                    now.saturating_sub(at) >= patience
-                }
-            };
-            if !due {
+            if m.arrived {
                 continue;
+            }
+            if let Some((peer, at)) = m.asked {
+                let deadline = at + patience.get(&peer).copied().unwrap_or(0);
+                if now < deadline {
+                    wake = wake.min(deadline);
+                    continue;
+                }
             }
             if let Some((peer, _)) = m.asked {
                 // Unanswered: that announcer goes to the back of the queue.
@@ -202,14 +244,60 @@ impl Replica {
             }
         }
         for (peer, ids) in asks {
-            for chunk in ids.chunks(MAX_IDS) {
+            let n = in_flight.get(&peer).copied().unwrap_or(0) + ids.len() as u64;
+            wake = wake.min(now + self.patience(&peer, n));
+            // One answer carries at most this many records: one ask each.
+            for chunk in ids.chunks(MAX_BATCH_RECORDS) {
                 let req = self.req();
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.asks.insert(req, now);
+                    p.asks.insert(req, Ask { at: now, ids: chunk.to_vec() });
                 }
                 self.send(peer, Message::Want { req, ids: pack(chunk) });
             }
         }
+        self.wake_ms = wake;
+    }
+
+    /// The answer to our ask `req`: its records are stored, what it said
+    /// it lacks goes to the next announcer at once, and what it left out
+    /// for its size bounds is asked for again at once. A batch answering
+    /// no ask of ours (a late answer after the ask expired) is taken like
+    /// a push: charged to the sender's budget.
+    pub(super) fn on_batch(&mut self, from: AgencyKey, req: u32, records: Vec<ByteBuf>, missing: ByteBuf) {
+        let now = self.now;
+        let Some(p) = self.peers.get_mut(&from) else { return };
+        let Some(ask) = p.asks.remove(&req) else {
+            if self.admit_records(&from, records.len()) {
+                let fresh = self.receive(from, records, true);
+                self.store(Some(from), fresh);
+            }
+            return;
+        };
+        p.ignored = 0;
+        p.rtt = Some(Rtt::sample(p.rtt, now.saturating_sub(ask.at)));
+        let asked: std::collections::BTreeSet<ShortId> = ask.ids.iter().copied().collect();
+        let before = records.len();
+        let records: Vec<ByteBuf> = records
+            .into_iter()
+            .filter(|b| Envelope::from_bytes(b).is_ok_and(|e| asked.contains(&short_id(&e.id()))))
+            .collect();
+        if records.len() < before {
+            // Records it was not asked for (or unreadable ones), in an answer.
+            self.penalise(from, Offence::Malformed);
+        }
+        let fresh = self.receive(from, records, true);
+        self.store(Some(from), fresh);
+        // Left out for the answer's bounds: asked again now (of the same
+        // peer first: it holds them).
+        for short in &ask.ids {
+            if let Some(m) = self.missing.get_mut(short)
+                && !m.arrived
+                && m.asked.is_some_and(|(p, _)| p == from)
+            {
+                m.asked = None;
+            }
+        }
+        self.not_held(from, &missing);
     }
 
     /// A peer answered our ask "missing" for these: it is no announcer of
@@ -219,8 +307,9 @@ impl Replica {
         let mut withheld = false;
         for short in unpack(missing).take(MAX_IDS) {
             let Some(m) = self.missing.get_mut(&short) else { continue };
-            withheld |= m.announcers.contains(&from);
+            withheld |= m.announced.contains(&from);
             m.announcers.retain(|a| *a != from);
+            m.announced.retain(|a| *a != from);
             if m.asked.is_some_and(|(p, _)| p == from) {
                 m.asked = None;
             }
@@ -274,6 +363,6 @@ impl Replica {
             records.push(ByteBuf::from(envelope));
         }
         // Always an answer, even an empty one: the asker stops waiting.
-        self.send(from, Message::Batch { req, records, more: false, missing: pack(&missing) });
+        self.send(from, Message::Batch { req, records, missing: pack(&missing) });
     }
 }

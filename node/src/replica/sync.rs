@@ -4,21 +4,25 @@
 //! 1. Now and then (and on every new connection) a node sends one peer a
 //!    digest of its heads on the channels both may see. Equal digests: done.
 //! 2. Otherwise the peer answers with its heads; each side pulls what it
-//!    lacks, one pull per peer and per log in flight, in answers bounded by
-//!    bytes ([`MAX_ANSWER_BYTES`]) far below the codec limit.
-//! 3. Heads and answers leave out logs whose records the receiver would
-//!    refuse (authors no longer members, or not in the group), so nothing
-//!    is fetched twice and no log waits forever behind a refusal.
+//!    lacks, one pull per peer in flight. A pull is answered with an
+//!    *index*: the short ids of the records in the ranges asked for. The
+//!    puller awaits the ones it neither holds nor already awaits, exactly
+//!    as if they had been announced, and asks for them (`spread`): a
+//!    record that arrived by announcement above a gap is never fetched
+//!    again, and one being fetched is not fetched a second time.
+//! 3. Heads and indexes leave out logs whose records the receiver would
+//!    refuse (authors no longer members, or not in the group), so no log
+//!    waits forever behind a refusal.
 //!
 //! Trust lists travel the same way, paged.
 
 use kawan_protocol::{
-    AgencyKey, ChannelHeads, Head, Membership, Message, NetworkId, RecordId, Want, limits::MAX_BATCH_RECORDS,
-    sync::MAX_ANSWER_BYTES,
+    AgencyKey, ChannelHeads, Head, LogIds, Membership, Message, NetworkId, RecordId, Want,
+    sync::{MAX_ANSWER_BYTES, MAX_INDEX_IDS, ShortId, short_id, unpack},
 };
 use serde_bytes::ByteBuf;
 
-use super::{Replica, budget::Offence};
+use super::{PULL_AHEAD, Replica, budget::Offence};
 use crate::policy::Path;
 
 /// Most logs one pull asks for.
@@ -128,39 +132,42 @@ impl Replica {
         let they_lack = ours.iter().any(|(o, _)| {
             theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).is_none_or(|t| t.seq < o.seq)
         });
-        let at = self.now + self.config.pull_delay_ms;
         if let Some(p) = self.peers.get_mut(&from) {
             p.heads = theirs;
-            p.pull_at.get_or_insert(at);
+            p.listed.clear();
         }
         if !reply && they_lack {
             let channels = compact(&trust, ours.into_iter().map(|(h, _)| h));
             self.send(from, Message::Heads { network, trust_version, channels, reply: true });
         }
+        // At once: what announcements are bringing meanwhile is awaited
+        // already, and the index answer will not fetch it again.
+        self.pull_from(from);
     }
 
-    /// Pulls from `peer` the logs its last heads show ahead of ours, except
-    /// logs already being pulled from someone; one pull per peer in flight.
+    /// Asks `peer` to list the logs its last heads show ahead of what we
+    /// hold and what it has listed already; one pull per peer in flight,
+    /// and none while [`PULL_AHEAD`] records are awaited (it resumes as
+    /// they arrive).
     pub(super) fn pull_from(&mut self, peer: AgencyKey) {
         let Some(p) = self.peers.get(&peer) else { return };
         if p.pull.is_some() {
             return;
         }
-        let theirs = p.heads.clone();
-        let mut wants = Vec::new();
-        for h in theirs {
-            let log = (h.channel.clone(), h.author);
-            if self.pulling.get(&log).is_some_and(|from| *from != peer) {
-                continue;
+        if self.missing.len() >= PULL_AHEAD {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.pull_again = true;
             }
+            return;
+        }
+        let mut wants = Vec::new();
+        for h in &p.heads {
             let have = self.store.head(&h.channel, &h.author).unwrap_or(0);
-            if h.seq > have {
-                wants.push(Want {
-                    channel: h.channel,
-                    author: h.author,
-                    after_seq: have,
-                    limit: MAX_BATCH_RECORDS as u32,
-                });
+            let listed = p.listed.get(&(h.channel.clone(), h.author)).copied().unwrap_or(0);
+            let after_seq = have.max(listed);
+            if h.seq > after_seq {
+                let limit = u32::try_from((h.seq - after_seq).min(MAX_INDEX_IDS as u64)).unwrap_or(u32::MAX);
+                wants.push(Want { channel: h.channel.clone(), author: h.author, after_seq, limit });
                 if wants.len() >= MAX_WANTS {
                     break;
                 }
@@ -173,92 +180,105 @@ impl Replica {
             return;
         }
         p.pull = Some((req, now));
-        for w in &wants {
-            self.pulling.insert((w.channel.clone(), w.author), peer);
-        }
         self.send(peer, Message::Pull { req, wants });
     }
 
-    /// Serves a pull: only logs the policy lets `from` have and whose
-    /// records it would accept, at most [`MAX_ANSWER_BYTES`].
+    /// Serves a pull: the short ids of the asked ranges, of logs the
+    /// policy lets `from` have and whose records it would accept, at most
+    /// [`MAX_INDEX_IDS`] in all. Each range stops at the first seq this
+    /// node lacks (an index lists no gap).
     pub(super) fn on_pull(&mut self, from: AgencyKey, req: u32, wants: Vec<Want>) {
-        // A pull costs what it asks for, like any request for records.
-        let asked: usize = wants.iter().take(MAX_WANTS).map(|w| (w.limit as usize).min(MAX_BATCH_RECORDS)).sum();
-        if !self.admit_records(&from, asked.min(MAX_BATCH_RECORDS)) {
+        // Listing costs what it lists, like any request for records.
+        let asked: usize = wants.iter().take(MAX_WANTS).map(|w| w.limit as usize).sum();
+        if !self.admit_records(&from, asked.min(MAX_INDEX_IDS)) {
             return;
         }
         let trust = self.store.membership();
-        let mut records = Vec::new();
-        let mut bytes = 0;
-        let mut more = false;
-        'logs: for w in wants.into_iter().take(MAX_WANTS) {
+        let mut logs = Vec::new();
+        let mut total = 0;
+        for w in wants.into_iter().take(MAX_WANTS) {
+            if total >= MAX_INDEX_IDS {
+                break;
+            }
             if !Self::eligible(trust.as_deref(), &w.channel, &w.author, self.now)
                 || !self.policy_allows(trust.as_deref(), &from, &w.channel, Path::PullAnswer)
             {
                 continue;
             }
-            let room = MAX_BATCH_RECORDS.saturating_sub(records.len());
             let end = trust.as_deref().map_or(u64::MAX, |t| t.log_end(&w.author, &w.channel));
-            let left = usize::try_from(end.saturating_sub(w.after_seq)).unwrap_or(usize::MAX);
-            let limit = (w.limit as usize).min(room).min(left);
-            if left == 0 {
+            let head = self.store.head(&w.channel, &w.author).unwrap_or(0).min(end);
+            let room = (MAX_INDEX_IDS - total) as u64;
+            let last = head.min(w.after_seq.saturating_add(u64::from(w.limit).min(room)));
+            let mut ids = Vec::new();
+            for seq in w.after_seq + 1..=last {
+                match self.store.log_slot(&w.channel, &w.author, seq) {
+                    Ok(Some(id)) => {
+                        // Asked for next, by short id.
+                        self.recall(short_id(&id), id);
+                        ids.extend_from_slice(&short_id(&id));
+                    }
+                    _ => break,
+                }
+            }
+            if ids.is_empty() {
                 continue;
             }
-            if limit == 0 {
-                more = true;
-                break;
-            }
-            let Ok(batch) = self.store.log_after(&w.channel, &w.author, w.after_seq, limit) else { continue };
-            let full = batch.len() == limit;
-            for envelope in batch {
-                if bytes + envelope.len() > MAX_ANSWER_BYTES {
-                    more = true;
-                    break 'logs;
-                }
-                bytes += envelope.len();
-                records.push(ByteBuf::from(envelope));
-            }
-            more |= full;
+            total += ids.len() / 8;
+            logs.push(LogIds {
+                channel: w.channel,
+                author: w.author,
+                first_seq: w.after_seq + 1,
+                ids: ByteBuf::from(ids),
+            });
         }
-        self.send(from, Message::Batch { req, records, more, missing: ByteBuf::new() });
+        // Full: there may be more to list (the puller asks again).
+        let more = total >= MAX_INDEX_IDS;
+        self.send(from, Message::Index { req, logs, more });
     }
 
-    /// An answer to a `Want` or a `Pull`, told apart by its request id.
-    pub(super) fn on_batch(&mut self, from: AgencyKey, req: u32, records: Vec<ByteBuf>, more: bool, missing: ByteBuf) {
+    /// The answer to our pull: every listed record we neither hold nor
+    /// await is awaited from `from` and asked for (`spread`); with `more`,
+    /// the next window is listed when the awaited ones allow. An index
+    /// answering no pull of ours (a late one) is ignored.
+    pub(super) fn on_index(&mut self, from: AgencyKey, req: u32, logs: Vec<LogIds>, more: bool) {
         let Some(p) = self.peers.get_mut(&from) else { return };
-        // The answer to our pull in flight ends it (its logs stay claimed
-        // until what it brought is stored); any other batch does not.
-        let pulled = p.pull.is_some_and(|(r, _)| r == req);
-        if pulled {
-            p.pull = None;
-        }
-        let asked = !pulled && p.asks.remove(&req).is_some();
-        if asked {
-            p.ignored = 0;
-            self.not_held(from, &missing);
-        }
-        if !pulled && !self.admit_records(&from, records.len()) {
+        if p.pull.is_none_or(|(r, _)| r != req) {
             return;
         }
-        if let Some(p) = self.peers.get_mut(&from) {
-            p.pull_again |= pulled;
-        }
-        let before = self.stats.fetched_twice;
-        let fresh = self.receive(from, records, true);
-        if pulled {
-            self.stats.fetched_twice_by_pull += self.stats.fetched_twice - before;
-        }
-        if fresh.is_empty() {
-            // Nothing to store, so no `Stored` to continue from.
-            self.pulling.retain(|_, peer| *peer != from);
-            if more {
-                self.pull_from(from);
+        p.pull = None;
+        let trust = self.store.membership();
+        let shared = self.shared(trust.as_deref(), &from);
+        let mut listed = 0;
+        let mut full = false;
+        'logs: for log in logs {
+            if !shared.contains(&log.channel) {
+                self.penalise(from, Offence::NotEntitled);
+                continue;
             }
-            return;
+            let ids: Vec<ShortId> = unpack(&log.ids).take(MAX_INDEX_IDS - listed).collect();
+            listed += ids.len();
+            let mut through = log.first_seq.saturating_sub(1);
+            for (seq, short) in (log.first_seq..).zip(ids) {
+                // Held (the slot's record; another record at the slot is a
+                // fork, which announcements, not pulls, bring).
+                let held = self.store.log_slot(&log.channel, &log.author, seq).ok().flatten().is_some();
+                if !held && !self.offered(from, short, false) {
+                    full = true;
+                    break;
+                }
+                through = seq;
+            }
+            if let Some(p) = self.peers.get_mut(&from) {
+                let mark = p.listed.entry((log.channel, log.author)).or_default();
+                *mark = (*mark).max(through);
+            }
+            if full || listed >= MAX_INDEX_IDS {
+                break 'logs;
+            }
         }
-        self.store(Some(from), true, fresh);
-        if let Some(job) = self.jobs.values_mut().last() {
-            job.pull = pulled;
+        self.ask_missing();
+        if more || full {
+            self.pull_from(from);
         }
     }
 

@@ -110,27 +110,78 @@ fn sends(out: &[Output]) -> Vec<(&AgencyKey, &Message)> {
         .collect()
 }
 
+/// The short ids an index answer lists, in order.
+fn listed(out: &[Output]) -> Vec<sync::ShortId> {
+    sends(out)
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            Message::Index { logs, .. } => Some(logs.iter().flat_map(|l| sync::unpack(&l.ids)).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn short(record: &[u8]) -> sync::ShortId {
+    sync::short_id(&Envelope::from_bytes(record).unwrap().id())
+}
+
 #[test]
-fn pull_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
+fn ask_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
     // 300 records of ~56 KB: 256 of them would be 14 MB, over the 4 MiB codec limit.
     let s = store();
     let records = techniques(2, 300, 56 * 1024);
     assert!(s.ingest_batch(&records).iter().all(Result::is_ok));
     let mut r = replica(&s);
-    r.handle(Input::PeerUp(key(3).public()), NOW);
-    let wants = vec![Want { channel: Channel::Network, author: key(2).public(), after_seq: 0, limit: 256 }];
-    let out = r.handle(Input::Message { from: key(3).public(), msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
-    let Some((_, Message::Batch { records, more, .. })) =
+    let three = key(3).public();
+    r.handle(Input::PeerUp(three), NOW);
+    // A pull lists the log (old records too: stored before this replica ran).
+    let wants = vec![Want { channel: Channel::Network, author: key(2).public(), after_seq: 0, limit: 300 }];
+    let out = r.handle(Input::Message { from: three, msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
+    let ids = listed(&out);
+    assert_eq!(ids, records.iter().map(|r| short(r)).collect::<Vec<_>>(), "every record, in log order");
+    // Asked for 256 of them, it answers what fits under the byte bound
+    // and leaves the rest to be asked again (not "missing").
+    let msg = Message::Want { req: 2, ids: sync::pack(&ids[..256]) };
+    let out = r.handle(Input::Message { from: three, msg, size: 2_000 }, NOW);
+    let Some((_, Message::Batch { records, missing, .. })) =
         sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Batch { .. }))
     else {
-        panic!("a pull is answered: {out:?}")
+        panic!("an ask is answered: {out:?}")
     };
     let bytes: usize = records.iter().map(|r| r.len()).sum();
     assert!(bytes <= sync::MAX_ANSWER_BYTES, "{bytes} bytes in one answer");
-    assert!(!records.is_empty() && *more, "some records, and more to ask for");
-    let encoded =
-        Message::Batch { req: 1, records: records.clone(), more: *more, missing: ByteBuf::new() }.to_bytes().unwrap();
+    assert!(!records.is_empty() && records.len() < 256 && missing.is_empty(), "some records, none said missing");
+    let encoded = Message::Batch { req: 2, records: records.clone(), missing: ByteBuf::new() }.to_bytes().unwrap();
     assert!(Message::from_bytes(&encoded).is_ok(), "the answer decodes on the other side");
+}
+
+/// The asking side of the same: what an answer left out for its size is
+/// asked for again at once, not after a timeout.
+#[test]
+fn what_an_answer_leaves_out_for_its_size_is_asked_for_again_at_once() {
+    let s = store();
+    let mut r = replica(&s);
+    let two = key(2).public();
+    r.handle(Input::PeerUp(two), NOW);
+    let records = techniques(2, 3, 100);
+    let ids: Vec<sync::ShortId> = records.iter().map(|r| short(r)).collect();
+    let out = r.handle(Input::Message { from: two, msg: Message::Have { ids: sync::pack(&ids) }, size: 60 }, NOW);
+    let Some((_, Message::Want { req, .. })) = sends(&out).into_iter().next() else { panic!("{out:?}") };
+    let out = r.handle(Input::Message { from: two, msg: batch(*req, &records[..1], &[]), size: 300 }, NOW + 100);
+    let again: Vec<sync::ShortId> = sends(&out)
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            Message::Want { ids, .. } => Some(sync::unpack(ids).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let (mut again, mut left) = (again, ids[1..].to_vec());
+    again.sort();
+    left.sort();
+    assert_eq!(again, left, "the two left out, now: {out:?}");
+    assert_eq!(r.stats().penalties, 0);
 }
 
 #[test]
@@ -146,11 +197,8 @@ fn heads_and_answers_leave_out_logs_the_receiver_would_refuse() {
     r.handle(Input::PeerUp(key(2).public()), NOW);
     let wants = vec![Want { channel: Channel::Network, author: key(4).public(), after_seq: 0, limit: 10 }];
     let out = r.handle(Input::Message { from: key(2).public(), msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
-    for (_, m) in sends(&out) {
-        if let Message::Batch { records, .. } = m {
-            assert!(records.is_empty(), "an expired member's log is not served");
-        }
-    }
+    assert!(sends(&out).iter().any(|(_, m)| matches!(m, Message::Index { .. })), "answered: {out:?}");
+    assert!(listed(&out).is_empty(), "an expired member's log is not listed");
 }
 
 #[test]
@@ -343,7 +391,7 @@ fn announced_twice_fetched_once(record: Vec<u8>) {
     let out = r.handle(
         Input::Message {
             from: a,
-            msg: Message::Batch { req, records: vec![ByteBuf::from(record)], more: false, missing: ByteBuf::new() },
+            msg: Message::Batch { req, records: vec![ByteBuf::from(record)], missing: ByteBuf::new() },
             size: 500,
         },
         NOW + 100,
@@ -396,14 +444,7 @@ fn a_peer_whose_key_is_retired_is_told_why_then_let_go_and_its_log_ends_where_th
     let wants = vec![Want { channel: Channel::Network, author: old, after_seq: 0, limit: 10 }];
     let out = r
         .handle(Input::Message { from: key(2).public(), msg: Message::Pull { req: 1, wants }, size: 100 }, NOW + 3_000);
-    let served: usize = sends(&out)
-        .iter()
-        .map(|(_, m)| match m {
-            Message::Batch { records, .. } => records.len(),
-            _ => 0,
-        })
-        .sum();
-    assert_eq!(served, 1, "one record inside the window, none beyond");
+    assert_eq!(listed(&out).len(), 1, "one record inside the window, none beyond");
 }
 
 #[test]
@@ -497,75 +538,134 @@ fn a_link_that_stops_acknowledging_is_dropped_and_replaced_at_once() {
     assert_eq!(r.stats().dead_links, 2);
 }
 
-fn batch(req: u32, records: &[Vec<u8>], more: bool, missing: &[sync::ShortId]) -> Message {
-    Message::Batch {
-        req,
-        records: records.iter().cloned().map(ByteBuf::from).collect(),
-        more,
-        missing: sync::pack(missing),
+fn batch(req: u32, records: &[Vec<u8>], missing: &[sync::ShortId]) -> Message {
+    Message::Batch { req, records: records.iter().cloned().map(ByteBuf::from).collect(), missing: sync::pack(missing) }
+}
+
+/// Agency 2's heads at `seq` on the network channel, as a peer sends them.
+fn heads_at(seq: u64) -> Message {
+    let pos = Membership::of(&trust().list().unwrap()).position(&key(2).public()).unwrap();
+    Message::Heads {
+        network: network(),
+        trust_version: 1,
+        channels: vec![ChannelHeads { channel: Channel::Network, seqs: vec![(pos, seq)] }],
+        reply: true,
     }
 }
 
-/// Regression (issue #25): answers to asks and to pulls were both a bare
-/// `Batch`, and any batch ended the pull in flight; the real pull answer
-/// then came unattributed, its `more` was lost and the log waited.
+fn index(req: u32, first_seq: u64, records: &[Vec<u8>], more: bool) -> Message {
+    let ids: Vec<sync::ShortId> = records.iter().map(|r| short(r)).collect();
+    Message::Index {
+        req,
+        logs: vec![LogIds { channel: Channel::Network, author: key(2).public(), first_seq, ids: sync::pack(&ids) }],
+        more,
+    }
+}
+
+fn asked(out: &[Output]) -> Vec<sync::ShortId> {
+    sends(out)
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            Message::Want { ids, .. } => Some(sync::unpack(ids).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// Regression (issue #25): a pull fetched whole runs from the contiguous
+/// head, so records that had arrived by announcement above a gap, or were
+/// being fetched after one, came twice. A pull now lists short ids, and the
+/// puller asks only for what it neither holds nor awaits.
 #[test]
-fn a_pull_answer_is_told_from_an_ask_answer_by_its_request_id() {
+fn a_pull_never_fetches_what_announcements_brought_or_are_bringing() {
     let s = store();
+    let records = techniques(2, 6, 100);
+    // Held: 1, 2, and 5 (which came by announcement above the gap).
+    for i in [0, 1, 4] {
+        assert!(s.ingest_batch(&records[i..=i]).iter().all(Result::is_ok));
+    }
+    assert_eq!(s.head(&Channel::Network, &key(2).public()).unwrap(), 2);
     let mut r = replica(&s);
     let two = key(2).public();
     r.handle(Input::PeerUp(two), NOW);
-    let records = techniques(2, 5, 100);
-    // Its heads show agency 2's log at 5: a pull follows two seconds later.
-    let pos = Membership::of(&trust().list().unwrap()).position(&two).unwrap();
-    let heads = Message::Heads {
-        network: network(),
-        trust_version: 1,
-        channels: vec![ChannelHeads { channel: Channel::Network, seqs: vec![(pos, 5)] }],
-        reply: true,
+    // Record 4 is announced and asked for.
+    let out = r.handle(
+        Input::Message { from: two, msg: Message::Have { ids: sync::pack(&[short(&records[3])]) }, size: 30 },
+        NOW,
+    );
+    assert_eq!(asked(&out), vec![short(&records[3])]);
+    // Its heads show 6: a pull at once, after our contiguous head.
+    let out = r.handle(Input::Message { from: two, msg: heads_at(6), size: 60 }, NOW + 10);
+    let Some((_, Message::Pull { req: pull, wants })) =
+        sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Pull { .. }))
+    else {
+        panic!("a pull at once, no waiting for announcements to settle: {out:?}")
     };
-    r.handle(Input::Message { from: two, msg: heads, size: 60 }, NOW);
-    let out = r.handle(Input::Tick, NOW + 2_500);
+    assert_eq!((wants[0].after_seq, wants[0].limit), (2, 4));
+    // Its index lists 3..6: only 3 and 6 are asked for (5 is held, 4 asked).
+    let out = r.handle(Input::Message { from: two, msg: index(*pull, 3, &records[2..], false), size: 100 }, NOW + 20);
+    assert_eq!(asked(&out), vec![short(&records[2]), short(&records[5])], "{out:?}");
+    assert_eq!(r.stats().penalties, 0);
+}
+
+/// A long log is listed a window at a time, and an index that answers no
+/// pull of ours (a late one) creates no work.
+#[test]
+fn an_index_with_more_is_followed_by_the_next_window_and_a_stray_one_is_ignored() {
+    let s = store();
+    let records = techniques(2, 5, 100);
+    let mut r = replica(&s);
+    let two = key(2).public();
+    r.handle(Input::PeerUp(two), NOW);
+    let out = r.handle(Input::Message { from: two, msg: heads_at(5), size: 60 }, NOW);
     let Some((_, Message::Pull { req: pull, .. })) =
         sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Pull { .. }))
     else {
-        panic!("the pull: {out:?}")
-    };
-    let pull = *pull;
-    // Meanwhile it announces record 3, and we ask for it.
-    let short = sync::short_id(&Envelope::from_bytes(&records[2]).unwrap().id());
-    let out =
-        r.handle(Input::Message { from: two, msg: Message::Have { ids: sync::pack(&[short]) }, size: 30 }, NOW + 2_600);
-    let Some((_, Message::Want { req: ask, .. })) = sends(&out).into_iter().next() else { panic!("the ask: {out:?}") };
-    assert_ne!(*ask, pull);
-    let ask = *ask;
-    // The ask's answer comes first: the pull is still in flight.
-    let out =
-        r.handle(Input::Message { from: two, msg: batch(ask, &records[2..3], false, &[]), size: 300 }, NOW + 2_700);
-    let Some(Output::Store { batch: job, records: stored }) = out.iter().find(|o| matches!(o, Output::Store { .. }))
-    else {
         panic!("{out:?}")
     };
-    let results = s.ingest_batch(stored);
-    let out = r.handle(Input::Stored { batch: *job, results }, NOW + 2_701);
-    assert!(!sends(&out).iter().any(|(_, m)| matches!(m, Message::Pull { .. })), "no second pull yet: {out:?}");
-    // Then the pull's, saying there is more: stored, then pulled again.
-    let out =
-        r.handle(Input::Message { from: two, msg: batch(pull, &records[..2], true, &[]), size: 600 }, NOW + 2_800);
-    let Some(Output::Store { batch: job, records: stored }) = out.iter().find(|o| matches!(o, Output::Store { .. }))
-    else {
-        panic!("the pull's answer is stored: {out:?}")
-    };
-    let results = s.ingest_batch(stored);
-    let out = r.handle(Input::Stored { batch: *job, results }, NOW + 2_801);
+    let pull = *pull;
+    let out = r.handle(Input::Message { from: two, msg: index(pull, 1, &records[..2], true), size: 60 }, NOW + 10);
+    assert_eq!(asked(&out).len(), 2);
     assert!(
         sends(&out)
             .iter()
-            .any(|(_, m)| matches!(m, Message::Pull { req, wants } if *req != pull && wants[0].after_seq == 3)),
-        "its `more` is honoured, from where the log now stands: {out:?} {:?}",
-        s.head(&Channel::Network, &two)
+            .any(|(_, m)| matches!(m, Message::Pull { req, wants } if *req != pull && wants[0].after_seq == 2)),
+        "the next window, after what was listed (nothing stored yet): {out:?}"
     );
-    assert_eq!(r.stats().penalties, 0, "an honest server is charged nothing: {out:?}");
+    let stray = r.handle(Input::Message { from: two, msg: index(pull, 3, &records[2..], false), size: 60 }, NOW + 20);
+    assert!(asked(&stray).is_empty(), "{stray:?}");
+}
+
+/// Timeouts follow the measured round trip: after answers in 40 ms, a
+/// lost one costs about that, not the configured 250 ms, and the replica
+/// says when it needs waking.
+#[test]
+fn an_unanswered_ask_goes_to_the_next_announcer_after_one_measured_round_trip() {
+    let s = store();
+    let mut r = replica(&s);
+    let (a, b) = (key(2).public(), key(3).public());
+    r.handle(Input::PeerUp(a), NOW);
+    r.handle(Input::PeerUp(b), NOW);
+    let records = techniques(2, 11, 100);
+    for (i, record) in records[..10].iter().enumerate() {
+        let t = NOW + i as u64 * 100;
+        let have = Message::Have { ids: sync::pack(&[short(record)]) };
+        let out = r.handle(Input::Message { from: a, msg: have, size: 30 }, t);
+        let Some((_, Message::Want { req, .. })) = sends(&out).into_iter().next() else { panic!("{out:?}") };
+        r.handle(Input::Message { from: a, msg: batch(*req, std::slice::from_ref(record), &[]), size: 300 }, t + 40);
+    }
+    // The next record: a asked, b announces it too; a's answer is lost.
+    let t = NOW + 2_000;
+    let have = Message::Have { ids: sync::pack(&[short(&records[10])]) };
+    let out = r.handle(Input::Message { from: a, msg: have.clone(), size: 30 }, t);
+    assert_eq!(asked(&out).len(), 1);
+    r.handle(Input::Message { from: b, msg: have, size: 30 }, t + 5);
+    let wake = r.wake_at().expect("a deadline");
+    assert!(wake > t && wake <= t + 60, "about one round trip (40 ms, at least 50): {}", wake - t);
+    assert!(asked(&r.handle(Input::Tick, wake - 1)).is_empty(), "not before");
+    let out = r.handle(Input::Tick, wake);
+    assert!(sends(&out).iter().any(|(to, m)| **to == b && matches!(m, Message::Want { .. })), "{out:?}");
 }
 
 /// Issue #25: a member that announces and then withholds.
@@ -584,7 +684,7 @@ fn a_member_that_announces_and_withholds_is_penalised_and_the_next_announcer_ask
     let req = *req;
     r.handle(Input::Message { from: b, msg: have(), size: 30 }, NOW + 5);
     // "Missing", for what it announced: penalised, and b asked now, not in 250 ms.
-    let out = r.handle(Input::Message { from: a, msg: batch(req, &[], false, &[short]), size: 30 }, NOW + 10);
+    let out = r.handle(Input::Message { from: a, msg: batch(req, &[], &[short]), size: 30 }, NOW + 10);
     assert!(
         out.iter().any(|o| matches!(o, Output::Penalised { peer, offence: Offence::Withholding, .. } if *peer == a)),
         "{out:?}"
@@ -633,4 +733,29 @@ fn an_announced_record_no_one_delivers_is_forgotten() {
     assert_eq!(r.missing.len(), 50, "still awaited at 30 s");
     r.handle(Input::Tick, NOW + 61_000);
     assert!(r.missing.is_empty(), "forgotten after 60 s: anti-entropy finds what exists");
+}
+
+#[test]
+fn an_answer_may_carry_only_what_its_ask_named() {
+    let s = store();
+    let mut r = replica(&s);
+    let two = key(2).public();
+    r.handle(Input::PeerUp(two), NOW);
+    let records = techniques(2, 2, 100);
+    let have = Message::Have { ids: sync::pack(&[short(&records[0])]) };
+    let out = r.handle(Input::Message { from: two, msg: have, size: 30 }, NOW);
+    let Some((_, Message::Want { req, .. })) = sends(&out).into_iter().next() else { panic!("{out:?}") };
+    // Asked for record 1, it sends 1 and 2: only 1 is stored.
+    let out = r.handle(Input::Message { from: two, msg: batch(*req, &records, &[]), size: 600 }, NOW + 50);
+    let stored: Vec<&Vec<Vec<u8>>> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Store { records, .. } => Some(records),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, vec![&records[..1].to_vec()], "{out:?}");
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Penalised { peer, offence: Offence::Malformed, .. } if *peer == two))
+    );
 }

@@ -39,6 +39,9 @@ struct Args {
     /// Members that announce what they store but never answer asks or pulls.
     #[arg(long, default_value_t = 0)]
     withholders: usize,
+    /// Silent members that keep dialling node 1 to crowd out its honest peers.
+    #[arg(long, default_value_t = 0)]
+    eclipse: usize,
     /// Records published per simulated second, network-wide.
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
@@ -63,6 +66,7 @@ fn main() {
         churn: a.churn,
         silent_links: a.silent_links,
         withholders: a.withholders,
+        eclipse: a.eclipse,
         publish_per_s: a.rate.max(0.1),
         fanout: a.fanout.max(1),
         settle_ms: a.settle_s * 1000,
