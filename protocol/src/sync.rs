@@ -73,8 +73,7 @@ pub struct LogIds {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Message {
-    /// Records pushed unasked (an author's new record, and its peers'
-    /// copies of it), as stored.
+    /// Records pushed unasked (an author's new record), as stored.
     #[serde(rename = "p")]
     Push {
         #[serde(rename = "r")]

@@ -6,6 +6,10 @@
 //! record's `created_ms` (set by the author when it signs) to its `added_ms`
 //! at every other node (set when that node stored it): one clock, no polling
 //! error. Catch-up is compared with ingesting the same records in process.
+//!
+//! With `KAWAN_BENCH_PIN=1` (needs `taskset`, two cores), the catch-up runs
+//! with the sender on core 0 and the receiver on core 1, and the in-process
+//! baseline on one core: the figure the receiver's own core allows.
 
 use std::time::{Duration, Instant};
 
@@ -76,6 +80,18 @@ fn main() {
     drop(net);
 
     // Catch-up: node 1 holds 100k records; node 0 starts empty and syncs them.
+    let pin = std::env::var_os("KAWAN_BENCH_PIN").is_some();
+    let pin_to = |pid: u32, core: &str| {
+        let ok = std::process::Command::new("taskset")
+            .args(["-a", "-cp", core, &pid.to_string()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "taskset could not pin process {pid} to core {core}");
+    };
+    if pin {
+        pin_to(std::process::id(), "0");
+    }
     let mut pair = TestNetwork::start(2, &[]);
     pair.stop(0);
     pair.stop(1);
@@ -104,8 +120,14 @@ fn main() {
         }
     }
     pair.restart(1);
+    if pin {
+        pin_to(pair.node(1).pid(), "0");
+    }
     let t = Instant::now();
     pair.restart(0);
+    if pin {
+        pin_to(pair.node(0).pid(), "1");
+    }
     pair.wait_for(600, "catch-up", |p| {
         let n = p.node(0);
         n.request("GET", "/api/v1/status", Some(&n.token)).call().json()["records"].as_u64() == Some(CATCH_UP as u64)
@@ -121,7 +143,8 @@ fn main() {
         let span_ms = newest[0].added_ms.saturating_sub(first[0].added_ms).max(1);
         CATCH_UP as f64 / (span_ms as f64 / 1000.0)
     };
-    println!("\n## Catch-up of {CATCH_UP} missing records from one peer");
+    let how = if pin { "sender on core 0, receiver on core 1, baseline on one core" } else { "both on the same cores" };
+    println!("\n## Catch-up of {CATCH_UP} missing records from one peer ({how})");
     println!("local ingest of the same records     : {local:.0} /s");
     println!("catch-up, first to last record stored: {sync_only:.0} /s = {:.2} x local ingest", sync_only / local);
     println!(

@@ -24,9 +24,9 @@ fn a_hundred_replicas_with_rogues_converge_fetching_each_record_once() {
     for seed in [1, 2, 3] {
         let o = run(scenario(seed));
         check(&o);
-        // Only a race can fetch one twice: a second-hop push arriving
-        // while an ask for the same record is in flight, or an answer
-        // arriving after its ask timed out and went to another announcer.
+        // Only a race can fetch one twice: an author's push arriving while
+        // an ask for the same record is in flight, or an answer arriving
+        // after its ask timed out and went to another announcer.
         assert!(o.fetched_twice <= 2, "records are downloaded once: {}", o.to_json());
         assert!(o.convergence_p99_ms < 2_000, "{}", o.to_json());
     }
