@@ -151,6 +151,22 @@ fn ingest_accepts_members_and_refuses_everyone_else(e: Engine) {
     assert!(s.store.ingest(b"").is_err());
 
     assert_eq!(s.store.len(), 2, "only the two accepted records are stored");
+
+    // The caller's own rule: a verified record it refuses is not written.
+    let grp = Body::Indicator(indicator(Kind::Phone, &phone(6), Tlp::Amber));
+    let grp = signed(&agency(2), mekong(), 2, Some(insider_id(&s.store)), grp).envelope.to_bytes();
+    let net = signed(&agency(2), Channel::Network, 2, Some(ok.id), phone_body(7));
+    let results = s.store.ingest_batch_where(&[grp, net.envelope.to_bytes()], |h| {
+        (h.channel != Channel::Network).then(|| format!("not {}", h.channel))
+    });
+    assert!(matches!(&results[0], Err(IngestError::Refused(why)) if why == "not group:mekong"), "{results:?}");
+    assert_eq!(results[1].as_ref().unwrap(), &Ingested::New(net.id));
+    assert_eq!(s.store.len(), 3, "the refused record was not written");
+}
+
+/// The id of agency 2's first record in group mekong.
+fn insider_id(store: &Store) -> RecordId {
+    store.log_slot(&mekong(), &agency(2).public(), 1).unwrap().expect("stored")
 }
 
 fn a_node_without_a_trust_list_refuses_peer_records(e: Engine) {

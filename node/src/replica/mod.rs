@@ -729,7 +729,10 @@ impl Replica {
                         | IngestError::WrongNetwork { .. } => Some(Offence::NotEntitled),
                         // A peer on an older trust list may still hold
                         // records a newer one voids: not its fault.
-                        IngestError::Void { .. } | IngestError::NoTrustList | IngestError::Store(_) => None,
+                        IngestError::Void { .. }
+                        | IngestError::NoTrustList
+                        | IngestError::Refused(_)
+                        | IngestError::Store(_) => None,
                     };
                     if let (Some(from), Some(offence)) = (job.from, offence) {
                         self.penalise(from, offence);

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use kawan_protocol::{
-    Bundle, BundleError, Channel, Envelope, Membership, TrustError,
+    Bundle, BundleError, Channel, Membership, TrustError,
     bundle::{MAX_BUNDLE_BYTES, MAX_BUNDLE_RECORDS},
 };
 use serde::Serialize;
@@ -327,20 +327,14 @@ impl Service {
                 reasons.push(why);
             }
         };
-        let mut records: Vec<Vec<u8>> = Vec::with_capacity(bundle.records.len());
-        for bytes in bundle.records {
-            match Envelope::from_bytes(&bytes).and_then(|e| e.peek_header()) {
-                Ok(h) if shared.contains(&h.channel) => records.push(bytes.into_vec()),
-                Ok(h) => refuse(
-                    format!("a record of channel {} the maker and this node do not share", h.channel),
-                    &mut refused,
-                ),
-                Err(e) => refuse(e.to_string(), &mut refused),
-            }
-        }
+        let mut records: Vec<Vec<u8>> = bundle.records.into_iter().map(|b| b.into_vec()).collect();
+        let not_shared = |h: &kawan_protocol::Header| {
+            (!shared.contains(&h.channel))
+                .then(|| format!("a record of channel {} the maker and this node do not share", h.channel))
+        };
         let mut fresh = Vec::new();
         for chunk in records.chunks_mut(INGEST_BATCH) {
-            let results = self.data.store.ingest_batch(chunk);
+            let results = self.data.store.ingest_batch_where(chunk, not_shared);
             for (bytes, result) in chunk.iter_mut().zip(results) {
                 match result {
                     Ok(Ingested::New(id) | Ingested::Equivocation(id)) => {

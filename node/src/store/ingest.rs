@@ -72,6 +72,9 @@ pub enum IngestError {
     NotInGroup { author: AgencyKey, group: GroupId },
     #[error("record by key {author} is void: {reason}")]
     Void { author: AgencyKey, reason: kawan_protocol::Void },
+    /// Refused by the caller's own rule (`ingest_batch_where`).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -88,6 +91,7 @@ impl IngestError {
             IngestError::NotMember(_) => "not_member",
             IngestError::NotInGroup { .. } => "not_in_group",
             IngestError::Void { .. } => "void",
+            IngestError::Refused(_) => "refused",
             IngestError::Store(_) => "store",
         }
     }
@@ -128,6 +132,19 @@ impl Store {
     /// durable write. Results are per record, in order: one bad record never
     /// stops the others.
     pub fn ingest_batch(&self, envelopes: &[Vec<u8>]) -> Vec<Result<Ingested, IngestError>> {
+        self.ingest_batch_where(envelopes, |_| None)
+    }
+
+    /// [`Store::ingest_batch`], with one more rule of the caller's: a
+    /// verified record `refuse` names a reason for is not written (its
+    /// result is [`IngestError::Refused`]). The rule sees the header the
+    /// store decoded anyway, so it costs no second decode (a bundle's
+    /// channels, say).
+    pub fn ingest_batch_where(
+        &self,
+        envelopes: &[Vec<u8>],
+        refuse: impl Fn(&kawan_protocol::Header) -> Option<String>,
+    ) -> Vec<Result<Ingested, IngestError>> {
         // Decode failures and records already stored keep their place; the
         // rest are opened as one batch. Duplicates are common (every peer
         // offers the same records) and cost a hash here, not a verification.
@@ -155,7 +172,11 @@ impl Store {
                 Some(outcome) => known.push(Some(outcome)),
                 None => {
                     known.push(None);
-                    verified.push(opened.next().unwrap_or(Err(RecordError::BadSignature)).map_err(IngestError::from));
+                    let v = opened.next().unwrap_or(Err(RecordError::BadSignature)).map_err(IngestError::from);
+                    verified.push(v.and_then(|v| match refuse(&v.record.header) {
+                        Some(why) => Err(IngestError::Refused(why)),
+                        None => Ok(v),
+                    }));
                 }
             }
         }
