@@ -25,6 +25,9 @@ use serde_bytes::ByteBuf;
 use super::{PULL_AHEAD, Replica, budget::Offence};
 use crate::policy::Path;
 
+/// How soon anti-entropy runs again after a round that found differences.
+const AGAIN_SOON_MS: u64 = 3_000;
+
 /// Most logs one pull asks for.
 const MAX_WANTS: usize = 256;
 
@@ -132,6 +135,13 @@ impl Replica {
         let they_lack = ours.iter().any(|(o, _)| {
             theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).is_none_or(|t| t.seq < o.seq)
         });
+        let we_lack = theirs.iter().any(|t| self.store.head(&t.channel, &t.author).unwrap_or(0) < t.seq);
+        if they_lack || we_lack {
+            // A round that found differences is followed by another soon
+            // (with a random peer): after a partition or an outage there is
+            // usually more to find, and a lost message ends only one round.
+            self.next_sync_ms = self.next_sync_ms.min(self.now + AGAIN_SOON_MS);
+        }
         if let Some(p) = self.peers.get_mut(&from) {
             p.heads = theirs;
             p.listed.clear();

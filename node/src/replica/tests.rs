@@ -759,3 +759,19 @@ fn an_answer_may_carry_only_what_its_ask_named() {
         out.iter().any(|o| matches!(o, Output::Penalised { peer, offence: Offence::Malformed, .. } if *peer == two))
     );
 }
+
+#[test]
+fn a_round_that_found_differences_is_followed_by_another_soon() {
+    let s = store();
+    let mut r = replica(&s);
+    let two = key(2).public();
+    r.handle(Input::PeerUp(two), NOW);
+    let digests = |out: &[Output]| sends(out).iter().filter(|(_, m)| matches!(m, Message::Digest { .. })).count();
+    r.handle(Input::Tick, NOW); // the first round
+    // Equal logs: the next round is the regular one, ~30 s away.
+    r.handle(Input::Message { from: two, msg: heads_at(0), size: 60 }, NOW + 10);
+    assert_eq!(digests(&r.handle(Input::Tick, NOW + 3_100)), 0);
+    // Its heads show what we lack: another round within 3 s.
+    r.handle(Input::Message { from: two, msg: heads_at(4), size: 60 }, NOW + 3_200);
+    assert_eq!(digests(&r.handle(Input::Tick, NOW + 6_300)), 1);
+}
