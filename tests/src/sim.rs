@@ -501,7 +501,8 @@ impl Sim {
         }
         for (me, other) in [(a, b), (b, a)] {
             if let Node::Honest { .. } = self.nodes[me] {
-                self.feed(me, Input::PeerUp(self.keys[other]));
+                // `a` dialled.
+                self.feed(me, Input::PeerUp { peer: self.keys[other], dialled: me == a });
             }
         }
     }

@@ -585,9 +585,11 @@ impl Net {
                         .and_then(|mut f| f.write_all(line.as_bytes()));
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } if num_established.get() == 1 => {
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, endpoint, .. }
+                if num_established.get() == 1 =>
+            {
                 if let Some(key) = identity::agency_key(&peer_id) {
-                    self.feed(Input::PeerUp(key));
+                    self.feed(Input::PeerUp { peer: key, dialled: endpoint.is_dialer() });
                 }
                 self.retry_questions();
                 self.publish_peer_table();

@@ -88,41 +88,29 @@ impl Default for Config {
 pub enum Input {
     /// Time passed (drivers tick every 50–100 ms).
     Tick,
-    /// A connection to a member is up (or down).
-    PeerUp(AgencyKey),
+    /// A connection to a member is up; `dialled`: this node opened it
+    /// (only such a connection may hold a reserved outbound slot).
+    PeerUp { peer: AgencyKey, dialled: bool },
+    /// A connection to a member is down.
     PeerDown(AgencyKey),
     /// A message to `to` was (or was not) acknowledged by its node: the
     /// driver's transport acks each one. Three failures in a row without a
     /// word from the peer mean the link is dead.
-    Delivered {
-        to: AgencyKey,
-        ok: bool,
-    },
+    Delivered { to: AgencyKey, ok: bool },
     /// The link to a peer stopped answering (a ping timed out): dead.
     PeerSilent(AgencyKey),
     /// A message arrived; `size` is its encoded size.
-    Message {
-        from: AgencyKey,
-        msg: Message,
-        size: usize,
-    },
+    Message { from: AgencyKey, msg: Message, size: usize },
     /// This agency published a record (already stored).
     Published(Vec<u8>),
     /// Records of others stored here outside sync (a bundle import):
     /// announced like records a peer sent.
     Imported(Vec<Vec<u8>>),
     /// The results of an [`Output::Store`], in order.
-    Stored {
-        batch: u64,
-        results: Vec<Result<Ingested, IngestError>>,
-    },
+    Stored { batch: u64, results: Vec<Result<Ingested, IngestError>> },
     /// The results of an [`Output::ApplyTrust`]: per list, whether it was
     /// accepted, or why not.
-    TrustApplied {
-        from: AgencyKey,
-        results: Vec<Result<(), TrustRefusal>>,
-        more: bool,
-    },
+    TrustApplied { from: AgencyKey, results: Vec<Result<(), TrustRefusal>>, more: bool },
     /// The trust list in force changed here (installed through the API).
     TrustChanged,
 }
@@ -211,8 +199,8 @@ struct Peer {
     /// showing its lag only (pulls follow `heads`, so nothing is fetched twice).
     seen: Vec<kawan_protocol::Head>,
     last_seen_ms: u64,
-    /// Our pull to it in flight, if any: its request id and when it was sent.
-    pull: Option<(u32, u64)>,
+    /// Our pull to it in flight, if any.
+    pull: Option<Pulling>,
     /// How far its index answers have listed each log since its last
     /// heads: the next pull asks after that.
     listed: BTreeMap<(Channel, AgencyKey), u64>,
@@ -233,6 +221,14 @@ struct Peer {
     undelivered: u32,
     /// We dialled it (it holds one of our reserved outbound slots).
     outbound: bool,
+}
+
+/// A pull in flight: its request id, when it was sent, and what it asked
+/// to list (an index may answer only that).
+struct Pulling {
+    req: u32,
+    at: u64,
+    wants: Vec<kawan_protocol::Want>,
 }
 
 /// An ask in flight: when it was sent and what it asked for.
@@ -280,6 +276,10 @@ struct Missing {
     announced: Vec<AgencyKey>,
     /// Whom we asked, and when.
     asked: Option<(AgencyKey, u64)>,
+    /// Asks in a row of the same peer that went unanswered: each doubles
+    /// the wait before asking again (a sole announcer that is merely slow
+    /// is not made to send the record twice).
+    tries: u8,
     /// Delivered, and being stored: never asked for again.
     arrived: bool,
     /// When it was first announced: an entry no announcer delivers is
@@ -459,7 +459,7 @@ impl Replica {
         self.now = self.now.max(now_ms);
         match input {
             Input::Tick => self.on_tick(),
-            Input::PeerUp(peer) => self.on_peer_up(peer),
+            Input::PeerUp { peer, dialled } => self.on_peer_up(peer, dialled),
             Input::PeerDown(peer) => self.on_peer_down(&peer),
             Input::Delivered { to, ok } => self.on_delivered(to, ok),
             Input::PeerSilent(peer) => self.link_dead(peer),
@@ -528,13 +528,13 @@ impl Replica {
         }
     }
 
-    fn on_peer_up(&mut self, peer: AgencyKey) {
+    fn on_peer_up(&mut self, peer: AgencyKey, outbound: bool) {
         let trust = self.store.membership();
         if self.is_banned(&peer) || !Policy::new(trust.as_deref(), self.me, self.now).admits(&peer) {
             self.out.push(Output::Disconnect(peer));
             return;
         }
-        let outbound = self.dialled.remove(&peer).is_some();
+        self.dialled.remove(&peer);
         self.peers.insert(
             peer,
             Peer {
@@ -701,12 +701,28 @@ impl Replica {
         for (r, result) in job.records.into_iter().zip(results) {
             let short = kawan_protocol::sync::short_id(&r.id);
             self.storing.remove(&short);
-            if matches!(result, Ok(Ingested::Waiting(_)) | Err(_)) {
+            match &result {
+                // A copy with a bad signature or bytes says nothing about
+                // the record its id names (the id covers the signed bytes,
+                // not the signature): only its sender is dropped as a
+                // source, and the next announcer is asked.
+                Err(IngestError::Record(_)) => {
+                    if let Some(m) = self.missing.get_mut(&short) {
+                        m.announcers.retain(|a| Some(*a) != job.from);
+                        m.announced.retain(|a| Some(*a) != job.from);
+                        m.arrived = false;
+                        m.asked = None;
+                        m.tries = 0;
+                    }
+                }
                 // Judged for good (waiting for a retired key's chain, or
                 // refused): asking again would get the same answer. (A
                 // duplicate's entry goes when the copy that was new spreads:
                 // it names who announced it.)
-                self.missing.remove(&short);
+                Ok(Ingested::Waiting(_)) | Err(_) => {
+                    self.missing.remove(&short);
+                }
+                Ok(_) => {}
             }
             match result {
                 Ok(i) if i.is_new() => {
@@ -741,8 +757,13 @@ impl Replica {
             }
         }
         self.spread(job.from, new);
-        // A long log is listed a window at a time: the next window once
-        // most of this one has arrived.
+        self.pull_on();
+        self.ask_missing();
+    }
+
+    /// A long log is listed a window at a time: the next window once most
+    /// of this one has arrived (or expired).
+    fn pull_on(&mut self) {
         if self.missing.len() < PULL_AHEAD / 2 {
             let again: Vec<AgencyKey> =
                 self.peers.iter().filter(|(_, p)| p.pull_again && p.pull.is_none()).map(|(k, _)| *k).collect();
@@ -778,7 +799,7 @@ impl Replica {
         let stale: Vec<AgencyKey> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.pull.is_some_and(|(_, t)| now.saturating_sub(t) > timeout))
+            .filter(|(_, p)| p.pull.as_ref().is_some_and(|pull| now.saturating_sub(pull.at) > timeout))
             .map(|(k, _)| *k)
             .collect();
         for peer in stale {
@@ -807,6 +828,7 @@ impl Replica {
             self.penalise(peer, Offence::Withholding);
         }
         self.missing.retain(|_, m| now.saturating_sub(m.since) <= MISSING_EXPIRY_MS);
+        self.pull_on();
         if now % 10_000 < 1_000 {
             for s in self.scores.values_mut() {
                 *s = *s * 4 / 5;
@@ -840,7 +862,7 @@ impl Replica {
                 wanted.extend(self.rng.pick(&pool, self.config.group_fanout - have));
             }
         }
-        let outbound = self.peers.values().filter(|p| p.outbound).count();
+        let outbound = self.peers.values().filter(|p| p.outbound).count().min(self.config.outbound);
         let mut short = self
             .config
             .fanout
@@ -861,16 +883,21 @@ impl Replica {
         }
     }
 
-    /// Over `max_peers`: closes peers that connected to us, highest
-    /// misbehaviour score first, then at random; never one we dialled.
+    /// Over `max_peers`: closes peers, highest misbehaviour score first,
+    /// then at random, except `outbound` of those this node dialled itself
+    /// (the best-behaved): members that dial in cannot crowd those out.
     fn evict(&mut self) {
         let over = self.peers.len().saturating_sub(self.config.max_peers);
         if over == 0 {
             return;
         }
-        let inbound: Vec<AgencyKey> = self.peers.iter().filter(|(_, p)| !p.outbound).map(|(k, _)| *k).collect();
-        let mut ranked = self.rng.pick(&inbound, inbound.len());
-        ranked.sort_by_key(|k| std::cmp::Reverse(self.scores.get(k).copied().unwrap_or(0)));
+        let score = |k: &AgencyKey| self.scores.get(k).copied().unwrap_or(0);
+        let mut dialled: Vec<AgencyKey> = self.peers.iter().filter(|(_, p)| p.outbound).map(|(k, _)| *k).collect();
+        dialled.sort_by_key(score);
+        let kept: Vec<AgencyKey> = dialled.into_iter().take(self.config.outbound).collect();
+        let others: Vec<AgencyKey> = self.peers.keys().filter(|k| !kept.contains(k)).copied().collect();
+        let mut ranked = self.rng.pick(&others, others.len());
+        ranked.sort_by_key(|k| std::cmp::Reverse(score(k)));
         for peer in ranked.into_iter().take(over) {
             self.out.push(Output::Disconnect(peer));
             self.on_peer_down(&peer);

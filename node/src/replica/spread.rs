@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use kawan_protocol::{
     AgencyKey, Channel, Envelope, Message, RecordId,
-    limits::MAX_BATCH_RECORDS,
+    limits::{MAX_BATCH_RECORDS, MAX_ENVELOPE_BYTES},
     sync::{MAX_ANSWER_BYTES, ShortId, pack, short_id, unpack},
 };
 use serde_bytes::ByteBuf;
@@ -175,6 +175,7 @@ impl Replica {
             announcers: Vec::new(),
             announced: Vec::new(),
             asked: None,
+            tries: 0,
             arrived: false,
             since: self.now,
         });
@@ -226,7 +227,7 @@ impl Replica {
                 continue;
             }
             if let Some((peer, at)) = m.asked {
-                let deadline = at + patience.get(&peer).copied().unwrap_or(0);
+                let deadline = at + (patience.get(&peer).copied().unwrap_or(0) << m.tries.min(6));
                 if now < deadline {
                     wake = wake.min(deadline);
                     continue;
@@ -238,6 +239,9 @@ impl Replica {
                 m.announcers.push(peer);
             }
             if let Some(peer) = m.announcers.first().copied() {
+                // The same peer again (it is the only one): twice as long
+                // to wait each time, as TCP backs off.
+                m.tries = if m.asked.is_some_and(|(p, _)| p == peer) { m.tries.saturating_add(1) } else { 0 };
                 m.asked = Some((peer, now));
                 asks.entry(peer).or_default().push(*short);
             }
@@ -259,9 +263,11 @@ impl Replica {
 
     /// The answer to our ask `req`: its records are stored, what it said
     /// it lacks goes to the next announcer at once, and what it left out
-    /// for its size bounds is asked for again at once. A batch answering
-    /// no ask of ours (a late answer after the ask expired) is taken like
-    /// a push: charged to the sender's budget.
+    /// is asked for again at once — of it, if the answer is at a size
+    /// bound; otherwise it counts as "missing" (an answer that delivers
+    /// nothing and says nothing is no way to keep a record awaited from
+    /// oneself). A batch answering no ask of ours (a late answer after the
+    /// ask expired) is taken like a push: charged to the sender's budget.
     pub(super) fn on_batch(&mut self, from: AgencyKey, req: u32, records: Vec<ByteBuf>, missing: ByteBuf) {
         let now = self.now;
         let Some(p) = self.peers.get_mut(&from) else { return };
@@ -276,6 +282,8 @@ impl Replica {
         p.rtt = Some(Rtt::sample(p.rtt, now.saturating_sub(ask.at)));
         let asked: std::collections::BTreeSet<ShortId> = ask.ids.iter().copied().collect();
         let before = records.len();
+        let bytes: usize = records.iter().map(|r| r.len()).sum();
+        let at_bound = before >= MAX_BATCH_RECORDS || bytes + MAX_ENVELOPE_BYTES > MAX_ANSWER_BYTES;
         let records: Vec<ByteBuf> = records
             .into_iter()
             .filter(|b| Envelope::from_bytes(b).is_ok_and(|e| asked.contains(&short_id(&e.id()))))
@@ -286,14 +294,21 @@ impl Replica {
         }
         let fresh = self.receive(from, records, true);
         self.store(Some(from), fresh);
-        // Left out for the answer's bounds: asked again now (of the same
-        // peer first: it holds them).
+        let mut missing: Vec<ShortId> = unpack(&missing).take(MAX_IDS).collect();
         for short in &ask.ids {
             if let Some(m) = self.missing.get_mut(short)
                 && !m.arrived
                 && m.asked.is_some_and(|(p, _)| p == from)
+                && !missing.contains(short)
             {
-                m.asked = None;
+                if at_bound {
+                    // Left out for the answer's bounds: asked again now,
+                    // of the same peer first (it holds them).
+                    m.asked = None;
+                    m.tries = 0;
+                } else {
+                    missing.push(*short);
+                }
             }
         }
         self.not_held(from, &missing);
@@ -302,10 +317,10 @@ impl Replica {
     /// A peer answered our ask "missing" for these: it is no announcer of
     /// them any more, and the next announcer is asked at once. Having
     /// announced one of them is withholding.
-    pub(super) fn not_held(&mut self, from: AgencyKey, missing: &[u8]) {
+    pub(super) fn not_held(&mut self, from: AgencyKey, missing: &[ShortId]) {
         let mut withheld = false;
-        for short in unpack(missing).take(MAX_IDS) {
-            let Some(m) = self.missing.get_mut(&short) else { continue };
+        for short in missing {
+            let Some(m) = self.missing.get_mut(short) else { continue };
             withheld |= m.announced.contains(&from);
             m.announcers.retain(|a| *a != from);
             m.announced.retain(|a| *a != from);
@@ -329,7 +344,12 @@ impl Replica {
         let mut missing = Vec::new();
         let mut bytes = 0;
         for short in ids {
-            let Some(id) = self.recent.get(&short).copied() else {
+            // Stored lately, or older (a pull's index lists any record).
+            let id = match self.recent.get(&short) {
+                Some(id) => Some(*id),
+                None => self.store.id_by_short(&short).ok().flatten(),
+            };
+            let Some(id) = id else {
                 missing.push(short);
                 continue;
             };

@@ -22,10 +22,11 @@ use kawan_protocol::{
 };
 use serde_bytes::ByteBuf;
 
-use super::{PULL_AHEAD, Replica, budget::Offence};
+use super::{PULL_AHEAD, Pulling, Replica, budget::Offence};
 use crate::policy::Path;
 
-/// How soon anti-entropy runs again after a round that found differences.
+/// How soon anti-entropy runs again after a round that found records
+/// announcements had missed.
 const AGAIN_SOON_MS: u64 = 3_000;
 
 /// Most logs one pull asks for.
@@ -135,13 +136,6 @@ impl Replica {
         let they_lack = ours.iter().any(|(o, _)| {
             theirs.iter().find(|t| t.channel == o.channel && t.author == o.author).is_none_or(|t| t.seq < o.seq)
         });
-        let we_lack = theirs.iter().any(|t| self.store.head(&t.channel, &t.author).unwrap_or(0) < t.seq);
-        if they_lack || we_lack {
-            // A round that found differences is followed by another soon
-            // (with a random peer): after a partition or an outage there is
-            // usually more to find, and a lost message ends only one round.
-            self.next_sync_ms = self.next_sync_ms.min(self.now + AGAIN_SOON_MS);
-        }
         if let Some(p) = self.peers.get_mut(&from) {
             p.heads = theirs;
             p.listed.clear();
@@ -189,7 +183,7 @@ impl Replica {
         if wants.is_empty() {
             return;
         }
-        p.pull = Some((req, now));
+        p.pull = Some(Pulling { req, at: now, wants: wants.clone() });
         self.send(peer, Message::Pull { req, wants });
     }
 
@@ -220,13 +214,9 @@ impl Replica {
             let room = (MAX_INDEX_IDS - total) as u64;
             let last = head.min(w.after_seq.saturating_add(u64::from(w.limit).min(room)));
             let mut ids = Vec::new();
-            for seq in w.after_seq + 1..=last {
+            for seq in w.after_seq.saturating_add(1)..=last {
                 match self.store.log_slot(&w.channel, &w.author, seq) {
-                    Ok(Some(id)) => {
-                        // Asked for next, by short id.
-                        self.recall(short_id(&id), id);
-                        ids.extend_from_slice(&short_id(&id));
-                    }
+                    Ok(Some(id)) => ids.extend_from_slice(&short_id(&id)),
                     _ => break,
                 }
             }
@@ -237,7 +227,7 @@ impl Replica {
             logs.push(LogIds {
                 channel: w.channel,
                 author: w.author,
-                first_seq: w.after_seq + 1,
+                first_seq: w.after_seq.saturating_add(1),
                 ids: ByteBuf::from(ids),
             });
         }
@@ -248,46 +238,70 @@ impl Replica {
 
     /// The answer to our pull: every listed record we neither hold nor
     /// await is awaited from `from` and asked for (`spread`); with `more`,
-    /// the next window is listed when the awaited ones allow. An index
-    /// answering no pull of ours (a late one) is ignored.
+    /// the next window is listed when the awaited ones allow. Only the
+    /// ranges the pull asked for are read (each from its first seq, at
+    /// most its limit); an index answering no pull of ours (a late one)
+    /// is ignored, and one listing ids costs the sender like announcing
+    /// them.
     pub(super) fn on_index(&mut self, from: AgencyKey, req: u32, logs: Vec<LogIds>, more: bool) {
         let Some(p) = self.peers.get_mut(&from) else { return };
-        if p.pull.is_none_or(|(r, _)| r != req) {
+        let Some(pull) = p.pull.take_if(|pull| pull.req == req) else { return };
+        let total: usize = logs.iter().map(|l| l.ids.len() / 8).sum();
+        if !self.admit_records(&from, total.min(MAX_INDEX_IDS)) {
             return;
         }
-        p.pull = None;
-        let trust = self.store.membership();
-        let shared = self.shared(trust.as_deref(), &from);
         let mut listed = 0;
         let mut full = false;
-        'logs: for log in logs {
-            if !shared.contains(&log.channel) {
-                self.penalise(from, Offence::NotEntitled);
+        let mut found = false;
+        let mut advanced = false;
+        for log in logs {
+            // Only what we asked for, from where we asked. (A log we asked
+            // for and may no longer see, after a trust-list change, is not
+            // the sender's fault: skipped.)
+            let Some(want) = pull.wants.iter().find(|w| w.channel == log.channel && w.author == log.author) else {
+                continue;
+            };
+            if want.after_seq.checked_add(1) != Some(log.first_seq) {
                 continue;
             }
-            let ids: Vec<ShortId> = unpack(&log.ids).take(MAX_INDEX_IDS - listed).collect();
+            let room = (want.limit as usize).min(MAX_INDEX_IDS - listed);
+            let ids: Vec<ShortId> = unpack(&log.ids).take(room).collect();
             listed += ids.len();
-            let mut through = log.first_seq.saturating_sub(1);
-            for (seq, short) in (log.first_seq..).zip(ids) {
+            let mut through = want.after_seq;
+            for (seq, short) in (log.first_seq..=u64::MAX).zip(ids) {
                 // Held (the slot's record; another record at the slot is a
                 // fork, which announcements, not pulls, bring).
                 let held = self.store.log_slot(&log.channel, &log.author, seq).ok().flatten().is_some();
+                let awaited = self.missing.contains_key(&short) || self.storing.contains_key(&short);
+                found |= !held && !awaited && !self.recent.contains_key(&short);
                 if !held && !self.offered(from, short, false) {
                     full = true;
                     break;
                 }
                 through = seq;
             }
-            if let Some(p) = self.peers.get_mut(&from) {
+            if through > want.after_seq
+                && let Some(p) = self.peers.get_mut(&from)
+            {
+                advanced = true;
                 let mark = p.listed.entry((log.channel, log.author)).or_default();
                 *mark = (*mark).max(through);
             }
             if full || listed >= MAX_INDEX_IDS {
-                break 'logs;
+                break;
             }
         }
+        if found {
+            // The round found records announcements had missed: after a
+            // partition or an outage there is usually more to find (and a
+            // lost message ends only one round), so another round, with a
+            // random peer, follows soon.
+            self.next_sync_ms = self.next_sync_ms.min(self.now + AGAIN_SOON_MS);
+        }
         self.ask_missing();
-        if more || full {
+        // The next window only if this one got somewhere: a peer that
+        // says "more" and lists nothing new gets no further pulls.
+        if (more || full) && advanced {
             self.pull_from(from);
         }
     }

@@ -138,6 +138,17 @@ impl Store {
         self.contains_key(&keys::record(id))
     }
 
+    /// The stored record whose id begins with these 8 bytes (what
+    /// announcements and asks name records by), if any: the first in id
+    /// order (two sharing a prefix is a one-in-2^64 event).
+    pub fn id_by_short(&self, short: &[u8; 8]) -> Result<Option<RecordId>, StoreError> {
+        let Some(item) = self.scan_prefix(&keys::cat(keys::RECORD, &[short]), false).next() else {
+            return Ok(None);
+        };
+        let (key, _) = item?;
+        Ok(key.get(1..33).and_then(|id| id.try_into().ok()).map(RecordId))
+    }
+
     /// Number of records stored.
     pub fn len(&self) -> usize {
         self.counts().map(|c| c.iter().map(|(_, _, n)| *n as usize).sum()).unwrap_or(0)
