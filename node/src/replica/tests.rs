@@ -63,6 +63,15 @@ fn replica(store: &Arc<Store>) -> Replica {
     Replica::new(key(1).public(), store.clone(), Config::default(), 7)
 }
 
+/// A replica of agency 1 with these peers connected (they dialled in).
+fn connected(store: &Arc<Store>, peers: &[AgencyKey]) -> Replica {
+    let mut r = replica(store);
+    for peer in peers {
+        r.handle(Input::PeerUp { peer: *peer, dialled: false }, NOW);
+    }
+    r
+}
+
 /// A chain of `n` techniques by agency `author`, each `size` bytes of steps.
 fn techniques(author: u8, n: u64, size: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -132,9 +141,8 @@ fn ask_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
     let s = store();
     let records = techniques(2, 300, 56 * 1024);
     assert!(s.ingest_batch(&records).iter().all(Result::is_ok));
-    let mut r = replica(&s);
     let three = key(3).public();
-    r.handle(Input::PeerUp { peer: three, dialled: false }, NOW);
+    let mut r = connected(&s, &[three]);
     // A pull lists the log (old records too: stored before this replica ran).
     let wants = vec![Want { channel: Channel::Network, author: key(2).public(), after_seq: 0, limit: 300 }];
     let out = r.handle(Input::Message { from: three, msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
@@ -164,9 +172,8 @@ fn ask_answers_are_bounded_by_bytes_so_large_records_never_stall_catch_up() {
 #[test]
 fn what_an_answer_leaves_out_for_its_size_is_asked_for_again_at_once() {
     let s = store();
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     let records = techniques(2, 20, 56 * 1024);
     let ids: Vec<sync::ShortId> = records.iter().map(|r| short(r)).collect();
     let out = r.handle(Input::Message { from: two, msg: Message::Have { ids: sync::pack(&ids) }, size: 200 }, NOW);
@@ -211,9 +218,8 @@ fn heads_and_answers_leave_out_logs_the_receiver_would_refuse() {
 #[test]
 fn a_flooding_peer_is_cut_off_and_banned() {
     let s = store();
-    let mut r = replica(&s);
     let rogue = key(3).public();
-    r.handle(Input::PeerUp { peer: rogue, dialled: false }, NOW);
+    let mut r = connected(&s, &[rogue]);
     let mut cut = false;
     for i in 0..5_000u64 {
         let msg = Message::Have { ids: sync::pack(&[i.to_be_bytes()]) };
@@ -383,10 +389,8 @@ fn future_record(author: u8) -> Vec<u8> {
 
 fn announced_twice_fetched_once(record: Vec<u8>) {
     let s = store();
-    let mut r = replica(&s);
     let (a, b) = (key(2).public(), key(3).public());
-    r.handle(Input::PeerUp { peer: a, dialled: false }, NOW);
-    r.handle(Input::PeerUp { peer: b, dialled: false }, NOW);
+    let mut r = connected(&s, &[a, b]);
     let short = sync::short_id(&Envelope::from_bytes(&record).unwrap().id());
     let have = || Message::Have { ids: sync::pack(&[short]) };
     let out = r.handle(Input::Message { from: a, msg: have(), size: 30 }, NOW);
@@ -419,9 +423,8 @@ fn a_peer_whose_key_is_retired_is_told_why_then_let_go_and_its_log_ends_where_th
     let s = store();
     // Agency 3 published two records under its old key before rotating.
     assert!(s.ingest_batch(&techniques(3, 2, 100)).iter().all(Result::is_ok));
-    let mut r = replica(&s);
     let old = key(3).public();
-    r.handle(Input::PeerUp { peer: old, dialled: false }, NOW);
+    let mut r = connected(&s, &[old]);
     r.handle(Input::PeerUp { peer: key(2).public(), dialled: false }, NOW);
 
     // The coordinator rotates agency 3 to key 9; the old key's log ends at 1.
@@ -473,10 +476,8 @@ fn what_a_peer_pushes_shows_how_far_it_is_before_any_heads_exchange() {
 #[test]
 fn a_trust_list_change_starts_an_exchange_with_every_peer_at_once() {
     let s = store();
-    let mut r = replica(&s);
     let (two, three) = (key(2).public(), key(3).public());
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
-    r.handle(Input::PeerUp { peer: three, dialled: false }, NOW);
+    let mut r = connected(&s, &[two, three]);
     let digest = |v: u64| Message::Digest { network: network(), digest: [0; 32], trust_version: v };
     let penalised = |out: &[Output]| out.iter().any(|o| matches!(o, Output::Penalised { .. }));
     // Agency 2 spends its exchange budget at version 1: two free, three
@@ -593,9 +594,8 @@ fn a_pull_never_fetches_what_announcements_brought_or_are_bringing() {
         assert!(s.ingest_batch(&records[i..=i]).iter().all(Result::is_ok));
     }
     assert_eq!(s.head(&Channel::Network, &key(2).public()).unwrap(), 2);
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     // Record 4 is announced and asked for.
     let out = r.handle(
         Input::Message { from: two, msg: Message::Have { ids: sync::pack(&[short(&records[3])]) }, size: 30 },
@@ -622,9 +622,8 @@ fn a_pull_never_fetches_what_announcements_brought_or_are_bringing() {
 fn an_index_with_more_is_followed_by_the_next_window_and_a_stray_one_is_ignored() {
     let s = store();
     let records = techniques(2, 5, 100);
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     let out = r.handle(Input::Message { from: two, msg: heads_at(5), size: 60 }, NOW);
     let Some((_, Message::Pull { req: pull, .. })) =
         sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Pull { .. }))
@@ -650,10 +649,8 @@ fn an_index_with_more_is_followed_by_the_next_window_and_a_stray_one_is_ignored(
 #[test]
 fn an_unanswered_ask_goes_to_the_next_announcer_after_one_measured_round_trip() {
     let s = store();
-    let mut r = replica(&s);
     let (a, b) = (key(2).public(), key(3).public());
-    r.handle(Input::PeerUp { peer: a, dialled: false }, NOW);
-    r.handle(Input::PeerUp { peer: b, dialled: false }, NOW);
+    let mut r = connected(&s, &[a, b]);
     let records = techniques(2, 11, 100);
     for (i, record) in records[..10].iter().enumerate() {
         let t = NOW + i as u64 * 100;
@@ -679,10 +676,8 @@ fn an_unanswered_ask_goes_to_the_next_announcer_after_one_measured_round_trip() 
 #[test]
 fn a_member_that_announces_and_withholds_is_penalised_and_the_next_announcer_asked_at_once() {
     let s = store();
-    let mut r = replica(&s);
     let (a, b) = (key(2).public(), key(3).public());
-    r.handle(Input::PeerUp { peer: a, dialled: false }, NOW);
-    r.handle(Input::PeerUp { peer: b, dialled: false }, NOW);
+    let mut r = connected(&s, &[a, b]);
     let record = techniques(2, 1, 100).remove(0);
     let short = sync::short_id(&Envelope::from_bytes(&record).unwrap().id());
     let have = || Message::Have { ids: sync::pack(&[short]) };
@@ -716,9 +711,8 @@ fn a_member_that_announces_and_withholds_is_penalised_and_the_next_announcer_ask
 #[test]
 fn an_ask_for_what_a_node_does_not_hold_is_answered_missing() {
     let s = store();
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     let out = r
         .handle(Input::Message { from: two, msg: Message::Want { req: 9, ids: sync::pack(&[[5; 8]]) }, size: 30 }, NOW);
     assert!(
@@ -730,9 +724,8 @@ fn an_ask_for_what_a_node_does_not_hold_is_answered_missing() {
 #[test]
 fn an_announced_record_no_one_delivers_is_forgotten() {
     let s = store();
-    let mut r = replica(&s);
     let a = key(2).public();
-    r.handle(Input::PeerUp { peer: a, dialled: false }, NOW);
+    let mut r = connected(&s, &[a]);
     let ids: Vec<sync::ShortId> = (0..50u8).map(|i| [i; 8]).collect();
     r.handle(Input::Message { from: a, msg: Message::Have { ids: sync::pack(&ids) }, size: 400 }, NOW);
     assert_eq!(r.missing.len(), 50);
@@ -745,9 +738,8 @@ fn an_announced_record_no_one_delivers_is_forgotten() {
 #[test]
 fn an_answer_may_carry_only_what_its_ask_named() {
     let s = store();
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     let records = techniques(2, 2, 100);
     let have = Message::Have { ids: sync::pack(&[short(&records[0])]) };
     let out = r.handle(Input::Message { from: two, msg: have, size: 30 }, NOW);
@@ -770,9 +762,8 @@ fn an_answer_may_carry_only_what_its_ask_named() {
 #[test]
 fn a_round_that_found_missed_records_is_followed_by_another_soon() {
     let s = store();
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     let records = techniques(2, 2, 100);
     let digests = |out: &[Output]| sends(out).iter().filter(|(_, m)| matches!(m, Message::Digest { .. })).count();
     r.handle(Input::Tick, NOW); // the first round
@@ -803,9 +794,8 @@ fn a_round_that_found_missed_records_is_followed_by_another_soon() {
 #[test]
 fn an_index_reads_only_what_its_pull_asked_and_nothing_overflows() {
     let s = store();
-    let mut r = replica(&s);
     let two = key(2).public();
-    r.handle(Input::PeerUp { peer: two, dialled: false }, NOW);
+    let mut r = connected(&s, &[two]);
     // A pull from u64::MAX is answered (empty), not a panic.
     let wants = vec![Want { channel: Channel::Network, author: two, after_seq: u64::MAX, limit: 10 }];
     let out = r.handle(Input::Message { from: two, msg: Message::Pull { req: 1, wants }, size: 100 }, NOW);
@@ -839,10 +829,8 @@ fn an_index_reads_only_what_its_pull_asked_and_nothing_overflows() {
 #[test]
 fn a_forged_copy_does_not_cancel_the_honest_announcers() {
     let s = store();
-    let mut r = replica(&s);
     let (a, b) = (key(2).public(), key(3).public());
-    r.handle(Input::PeerUp { peer: a, dialled: false }, NOW);
-    r.handle(Input::PeerUp { peer: b, dialled: false }, NOW);
+    let mut r = connected(&s, &[a, b]);
     let record = techniques(2, 1, 100).remove(0);
     let have = || Message::Have { ids: sync::pack(&[short(&record)]) };
     let out = r.handle(Input::Message { from: a, msg: have(), size: 30 }, NOW);
