@@ -122,7 +122,7 @@ pub fn sync(data: &[u8]) {
     let peer = fixtures::agency(2).public();
     let mut replica = Replica::new(fixtures::agency(1).public(), store.clone(), Config::default(), 7);
     let mut now = 1_000;
-    let mut pending = replica.handle(Input::PeerUp(peer), now);
+    let mut pending = replica.handle(Input::PeerUp { peer, dialled: false }, now);
     let mut rest = data;
     while rest.len() >= 2 {
         let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
