@@ -84,16 +84,9 @@ impl Replica {
         }
     }
 
-    /// Remembers a stored record by short id; returns who announced it to us.
+    /// Remembers a stored record by short id (older ones are found in the
+    /// store: `Store::id_by_short`); returns who announced it to us.
     fn remember(&mut self, short: ShortId, id: RecordId) -> Vec<AgencyKey> {
-        self.recall(short, id);
-        self.missing.remove(&short).map(|m| m.announcers).unwrap_or_default()
-    }
-
-    /// Keeps a held record findable by short id (asks name records so):
-    /// every record stored lately, and every record this node listed in
-    /// an index, however old.
-    pub(super) fn recall(&mut self, short: ShortId, id: RecordId) {
         if self.recent.insert(short, id).is_none() {
             self.recent_order.push_back(short);
             while self.recent_order.len() > RECENT {
@@ -102,6 +95,7 @@ impl Replica {
                 }
             }
         }
+        self.missing.remove(&short).map(|m| m.announcers).unwrap_or_default()
     }
 
     /// Whether a record is here or on its way into the store.
