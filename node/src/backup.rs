@@ -794,6 +794,7 @@ mod tests {
     /// A genesis listing this agency as its one coordinator.
     fn genesis(network: &NetworkId) -> SignedTrustList {
         let list = TrustList {
+            retention: None,
             network: network.clone(),
             version: 1,
             issued_ms: 1_764_000_000_000,

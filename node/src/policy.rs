@@ -265,6 +265,7 @@ mod tests {
     /// never was a member.
     fn trust() -> TrustList {
         TrustList {
+            retention: None,
             network: NetworkId::new("kawan-test").unwrap(),
             version: 2,
             issued_ms: NOW - 1000,

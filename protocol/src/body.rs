@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Country, Kind, RecordId, Tlp};
+use crate::{Country, Evaluation, Handling, Kind, RecordId, Tlp};
 
 /// What a record says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +35,44 @@ pub enum Content {
 }
 
 impl Content {
+    /// The review date the author signed, if any (`processing`).
+    pub fn review_ms(&self) -> Option<u64> {
+        match self {
+            Content::Indicator(i) => i.review_ms,
+            Content::Typology(t) => t.review_ms,
+            Content::Technique(t) => t.review_ms,
+            Content::Referral(r) => r.review_ms,
+        }
+    }
+
+    /// The handling codes the author set, if any.
+    pub fn handling(&self) -> Option<&Handling> {
+        match self {
+            Content::Indicator(i) => i.handling.as_ref(),
+            Content::Typology(t) => t.handling.as_ref(),
+            Content::Technique(t) => t.handling.as_ref(),
+            Content::Referral(r) => r.handling.as_ref(),
+        }
+    }
+
+    /// The author's evaluation, if any.
+    pub fn evaluation(&self) -> Option<Evaluation> {
+        match self {
+            Content::Indicator(i) => i.evaluation,
+            Content::Typology(t) => t.evaluation,
+            Content::Technique(t) => t.evaluation,
+            Content::Referral(r) => r.evaluation,
+        }
+    }
+
+    /// Who the content is about, where that is said (an indicator's subject).
+    pub fn subject(&self) -> Option<crate::Subject> {
+        match self {
+            Content::Indicator(i) => Some(i.subject),
+            Content::Typology(_) | Content::Technique(_) | Content::Referral(_) => None,
+        }
+    }
+
     pub fn tlp(&self) -> Tlp {
         match self {
             Content::Indicator(i) => i.tlp,
@@ -133,6 +171,16 @@ pub struct Indicator {
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// When the author reviews whether this is still needed (Unix ms); the
+    /// network's retention policy caps it (`processing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ms: Option<u64>,
+    /// What a receiver may do with it beyond prevention and investigation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
+    /// Source reliability and information assessment ("B2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
 }
 
 impl Indicator {
@@ -155,6 +203,9 @@ impl Indicator {
             typologies: vec![],
             tags: vec![],
             description: None,
+            review_ms: None,
+            handling: None,
+            evaluation: None,
         }
     }
 }
@@ -196,6 +247,16 @@ pub struct Typology {
     pub mappings: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// When the author reviews whether this is still needed (Unix ms); the
+    /// network's retention policy caps it (`processing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ms: Option<u64>,
+    /// What a receiver may do with it beyond prevention and investigation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
+    /// Source reliability and information assessment ("B2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -232,6 +293,16 @@ pub struct Technique {
     pub opsec_risks: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_handling: Option<String>,
+    /// When the author reviews whether this is still needed (Unix ms); the
+    /// network's retention policy caps it (`processing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ms: Option<u64>,
+    /// What a receiver may do with it beyond prevention and investigation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
+    /// Source reliability and information assessment ("B2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
 }
 
 /// Another agency's verdict on a record.
@@ -401,4 +472,14 @@ pub struct Referral {
     pub legal_basis: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// When the author reviews whether this is still needed (Unix ms); the
+    /// network's retention policy caps it (`processing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ms: Option<u64>,
+    /// What a receiver may do with it beyond prevention and investigation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
+    /// Source reliability and information assessment ("B2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
 }

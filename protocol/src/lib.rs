@@ -25,6 +25,8 @@
 //!   never interpreted)
 //! - `deconflict`: private hit/no-hit between agencies (an oblivious PRF
 //!   and a binary fuse filter), and the follow-up contact messages
+//! - `processing`: handling codes, evaluations, review dates and the
+//!   network's retention policy
 //! - `country`: ISO 3166 codes
 
 #![forbid(unsafe_code)]
@@ -40,6 +42,7 @@ pub mod keys;
 pub mod limits;
 pub mod newer;
 pub mod normalize;
+pub mod processing;
 pub mod record;
 pub mod sync;
 pub mod tlp;
@@ -57,6 +60,7 @@ pub use family::{Family, UnknownFamily};
 pub use keys::{AgencyKey, KeyError, Keypair, RecordId, Sig};
 pub use newer::{Newer, Unknown};
 pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, normalize};
+pub use processing::{Assessment, Evaluation, Handling, Reliability, Retention, RetentionRule};
 pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified, open_batch};
 pub use sync::{ChannelHeads, Head, LogIds, Message, Want};
 pub use tlp::{Channel, GroupId, MemberId, NetworkId, SlugError, Tlp};

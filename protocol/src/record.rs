@@ -168,6 +168,13 @@ impl Record {
 }
 
 fn validate_content(c: &Content) -> Result<(), RecordError> {
+    if let Some(h) = c.handling() {
+        if h.is_open() {
+            // Nothing restricted is said by leaving the field out.
+            return Err(RecordError::EmptyField("handling"));
+        }
+        opt_text("handling.other", &h.other, MAX_TEXT_BYTES)?;
+    }
     match c {
         Content::Indicator(i) => {
             if !normalize::is_normal(i.kind, &i.value) {

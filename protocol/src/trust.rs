@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AgencyKey, CborError, Channel, Country, GroupId, Header, Keypair, MemberId, NetworkId, RecordId, Sig,
+    AgencyKey, CborError, Channel, Country, GroupId, Header, Keypair, MemberId, NetworkId, RecordId, Retention, Sig,
     card::LogEnd,
     cbor,
     limits::{Bounds, MAX_LIST_ITEMS, MAX_MEMBERS, MAX_SHORT_BYTES},
@@ -37,6 +37,10 @@ pub struct TrustList {
     pub members: Vec<Member>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Group>,
+    /// How long records may be kept before review (`processing`). Absent:
+    /// the defaults of [`Retention::default`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
 }
 
 /// One agency.
@@ -169,9 +173,16 @@ pub enum TrustError {
     UnderSigned { valid: usize, needed: usize, ignored: usize },
     #[error("cannot encode: {0}")]
     Encode(CborError),
+    #[error("{0}")]
+    Retention(String),
 }
 
 impl TrustList {
+    /// The retention policy in force under this list.
+    pub fn retention(&self) -> Retention {
+        self.retention.clone().unwrap_or_default()
+    }
+
     /// Structural rules every version must satisfy.
     pub fn check(&self) -> Result<(), TrustError> {
         if self.members.len() > MAX_MEMBERS || self.groups.len() > MAX_MEMBERS {
@@ -217,6 +228,12 @@ impl TrustList {
             if let Some(m) = g.members.iter().find(|m| !ids.contains(m)) {
                 return Err(TrustError::UnknownGroupMember { group: g.id.clone(), member: m.clone() });
             }
+        }
+        if let Some(r) = &self.retention {
+            if r.rules.len() > MAX_LIST_ITEMS {
+                return Err(TrustError::TooLong { field: "retention" });
+            }
+            r.validate().map_err(TrustError::Retention)?;
         }
         let coordinators = self.members.iter().filter(|m| m.is_coordinator()).count();
         if self.threshold == 0 || usize::from(self.threshold) > coordinators {

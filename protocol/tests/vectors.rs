@@ -40,6 +40,9 @@ fn record_1() -> Record {
     Record {
         header: header(1, None),
         body: Body::Indicator(Indicator {
+            evaluation: None,
+            handling: None,
+            review_ms: None,
             kind: Kind::Phone,
             value: "+447700900123".into(),
             role: IndicatorRole::RecruiterContact,
@@ -68,6 +71,7 @@ fn record_2(prev: RecordId) -> Record {
 
 fn trust_list() -> TrustList {
     TrustList {
+        retention: None,
         network: network(),
         version: 1,
         issued_ms: 1_764_547_200_000,

@@ -57,6 +57,7 @@ pub fn member(n: u8, coordinator: bool) -> Member {
 /// with the given groups of agency numbers, signed by agency 1.
 pub fn trust_list(version: u64, members: &[u8], groups: &[(&str, &[u8])]) -> SignedTrustList {
     let list = TrustList {
+        retention: None,
         network: network(),
         version,
         issued_ms: 1_764_000_000_000,

@@ -271,6 +271,7 @@ impl Sim {
         let in_group: Vec<bool> = (0..total).map(|i| i < group_size).collect();
         let network = NetworkId::new("kawan-sim").expect("valid id");
         let list = TrustList {
+            retention: None,
             network,
             version: 1,
             issued_ms: 1_764_000_000_000,

@@ -340,6 +340,9 @@ fn sightings_aggregate_per_indicator(e: Engine) {
 fn queries_find_by_value_kind_author_typology_and_time(e: Engine) {
     let (_d, s) = open(e);
     let typology = Body::Typology(Typology {
+        evaluation: None,
+        handling: None,
+        review_ms: None,
         title: "Fake casino job".into(),
         stage: Stage::Recruitment,
         summary: "Recruiters offer customer-service jobs abroad.".into(),

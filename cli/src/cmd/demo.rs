@@ -74,6 +74,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         dirs.push(dir);
     }
     let mut list = TrustList {
+        retention: None,
         network: NetworkId::new(NETWORK)?,
         version: 1,
         issued_ms: Clock::system().now_ms(),

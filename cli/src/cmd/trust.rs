@@ -112,6 +112,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
     match cmd {
         TrustCmd::NewNetwork { network, threshold, coordinators, members, key, out } => {
             let mut list = TrustList {
+                retention: None,
                 network,
                 version: 1,
                 issued_ms: Clock::system().now_ms(),

@@ -77,6 +77,7 @@ pub fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
 
 pub fn trust_list(keys: &[Keypair]) -> SignedTrustList {
     let list = TrustList {
+        retention: None,
         network: NetworkId::new("bench").unwrap(),
         version: 1,
         issued_ms: 0,

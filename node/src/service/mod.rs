@@ -383,6 +383,7 @@ pub(crate) mod tests {
         let warnings = |expires_ms| {
             let svc = service();
             let list = TrustList {
+                retention: None,
                 network: NetworkId::new("kawan-test").unwrap(),
                 version: 1,
                 issued_ms: now - 20 * day,

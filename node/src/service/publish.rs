@@ -247,6 +247,9 @@ impl Service {
                 .with_details(serde_json::json!({"field": "value", "kind": kind.as_str()}))
         })?;
         let ind = Indicator {
+            evaluation: None,
+            handling: None,
+            review_ms: None,
             kind,
             value: n.value,
             role: r.role,

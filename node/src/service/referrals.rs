@@ -124,6 +124,9 @@ impl Service {
         }
         let now = self.now_ms();
         let referral = Referral {
+            evaluation: None,
+            handling: None,
+            review_ms: None,
             platform,
             request: new.request,
             subjects,

@@ -13,6 +13,9 @@ pub fn network() -> NetworkId {
 
 pub fn phone_indicator(value: &str) -> Indicator {
     Indicator {
+        evaluation: None,
+        handling: None,
+        review_ms: None,
         kind: Kind::Phone,
         value: value.into(),
         role: IndicatorRole::RecruiterContact,

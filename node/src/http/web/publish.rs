@@ -138,6 +138,9 @@ pub(super) async fn knowledge(s: Session, Form(f): Form<KnowledgeForm>) -> Respo
         let group = group_field(f.group.as_deref())?;
         let body = if f.what == "technique" {
             Body::Technique(kawan_protocol::Technique {
+                evaluation: None,
+                handling: None,
+                review_ms: None,
                 title: f.title.clone(),
                 objective: f.text.clone(),
                 difficulty: kawan_protocol::Difficulty::Basic,
@@ -156,6 +159,9 @@ pub(super) async fn knowledge(s: Session, Form(f): Form<KnowledgeForm>) -> Respo
             let stage = serde_json::from_value(serde_json::Value::String(f.stage.clone()))
                 .map_err(|_| ServiceError::field("stage", format!("unknown stage {:?}", f.stage)))?;
             Body::Typology(kawan_protocol::Typology {
+                evaluation: None,
+                handling: None,
+                review_ms: None,
                 title: f.title.clone(),
                 stage,
                 summary: f.text.clone(),
