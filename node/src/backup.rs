@@ -621,7 +621,9 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     let records = {
         let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
         import(&scratch.path().join("local.kv"), crate::local::SPACES, |b| data.local().import(b))?;
-        let (records, bad) = import_records(&scratch.path().join("records.kv"), |b| data.store.import(b))?;
+        // Review dates follow the policy of the list the archive ends with.
+        let policy = newest.as_ref().map(|l| l.retention()).unwrap_or_default();
+        let (records, bad) = import_records(&scratch.path().join("records.kv"), &policy, |b| data.store.import(b))?;
         if bad > 0 {
             return Err(BackupError::Records { bad, total: records });
         }
@@ -725,6 +727,7 @@ fn import(
 /// Returns (records, records that failed to verify).
 fn import_records(
     path: &Path,
+    policy: &kawan_protocol::Retention,
     mut commit: impl FnMut(Batch) -> Result<(), StoreError>,
 ) -> Result<(u64, u64), BackupError> {
     use crate::store::keys;
@@ -743,7 +746,7 @@ fn import_records(
                 bad += 1;
                 return Ok(());
             };
-            let (index, count) = crate::store::derived_keys(&verified);
+            let (index, count) = crate::store::derived_keys(&verified, policy);
             for key in index {
                 batch.insert(keys::space_of(&key), key, Vec::new());
             }

@@ -241,6 +241,7 @@ impl Metrics {
             Ok(Ingested::Equivocation(_)) => ("accepted", "equivocation"),
             Ok(Ingested::Ignored(_)) => ("ignored", "further_fork"),
             Ok(Ingested::Waiting(_)) => ("waiting", "unchecked_retired_key"),
+            Ok(Ingested::Gone(_)) => ("gone", "erased_or_past_review"),
             Err(e) => ("refused", e.reason()),
         };
         self.ingest.get_or_create(&Outcome { result: result.into(), reason: reason.into() }).inc();

@@ -17,6 +17,7 @@ pub enum Body {
     Retraction(Retraction),
     Referral(Referral),
     Checkpoint(AuditCheckpoint),
+    Erasure(Erasure),
     /// A record of a newer kind (family, fields, values or version) than
     /// this node reads: kept and relayed as signed, never interpreted, and
     /// never encoded by this node.
@@ -92,7 +93,7 @@ impl Body {
             Body::Technique(t) => Some(Content::Technique(t.clone())),
             Body::Referral(r) => Some(Content::Referral(r.clone())),
             Body::Revision(r) => Some(r.content.clone()),
-            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Unknown(_) => None,
+            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => None,
         }
     }
 
@@ -104,7 +105,7 @@ impl Body {
             Body::Technique(t) => Some(t.tlp),
             Body::Referral(r) => Some(r.tlp),
             Body::Revision(r) => Some(r.content.tlp()),
-            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Unknown(_) => None,
+            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => None,
         }
     }
 
@@ -348,6 +349,18 @@ pub struct Revision {
 #[serde(deny_unknown_fields)]
 pub struct Retraction {
     pub target: RecordId,
+    pub reason: String,
+}
+
+/// Erases records on every node: their bodies, index entries and every
+/// local copy derived from them, leaving tombstones that keep logs syncing.
+/// Signed by the records' author (on their channel), or by a coordinator for
+/// the records of an agency no longer in the network (on the network
+/// channel). Names ids only; the reason must not repeat what is erased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Erasure {
+    pub targets: Vec<RecordId>,
     pub reason: String,
 }
 

@@ -24,12 +24,14 @@ pub enum Family {
     /// A signed head of the author's audit log, kept by every member as a
     /// witness.
     Checkpoint,
+    /// Erases records on every node (their author's, or a removed member's).
+    Erasure,
 }
 
 impl Family {
     /// Every family this node reads, in the order the agent string lists
     /// them (older nodes compare that list, so new families go at the end).
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Indicator,
         Family::Typology,
         Family::Technique,
@@ -38,6 +40,7 @@ impl Family {
         Family::Retraction,
         Family::Referral,
         Family::Checkpoint,
+        Family::Erasure,
     ];
 
     /// The wire name: the body's map key, the REST/CLI `type` value, the
@@ -52,6 +55,7 @@ impl Family {
             Family::Retraction => "retraction",
             Family::Referral => "referral",
             Family::Checkpoint => "checkpoint",
+            Family::Erasure => "erasure",
         }
     }
 
@@ -62,7 +66,7 @@ impl Family {
     pub const fn is_knowledge(self) -> bool {
         match self {
             Family::Indicator | Family::Typology | Family::Technique | Family::Referral => true,
-            Family::Sighting | Family::Revision | Family::Retraction | Family::Checkpoint => false,
+            Family::Sighting | Family::Revision | Family::Retraction | Family::Checkpoint | Family::Erasure => false,
         }
     }
 
@@ -102,6 +106,7 @@ impl Body {
             Body::Retraction(_) => Family::Retraction,
             Body::Referral(_) => Family::Referral,
             Body::Checkpoint(_) => Family::Checkpoint,
+            Body::Erasure(_) => Family::Erasure,
             Body::Unknown(_) => return None,
         })
     }

@@ -49,7 +49,7 @@ pub mod tlp;
 pub mod trust;
 
 pub use body::{
-    AuditCheckpoint, Basis, Body, Content, Difficulty, Indicator, IndicatorRole, Referral, ReferralStatus,
+    AuditCheckpoint, Basis, Body, Content, Difficulty, Erasure, Indicator, IndicatorRole, Referral, ReferralStatus,
     ReferralSubject, RequestType, Retraction, Revision, Sighting, Stage, Subject, Technique, Typology, Verdict,
 };
 pub use bundle::{Bundle, BundleError};

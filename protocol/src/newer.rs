@@ -150,6 +150,7 @@ fn fields_of(family: Family) -> &'static [&'static str] {
         Family::Retraction => struct_fields::<Retraction>(),
         Family::Referral => struct_fields::<crate::Referral>(),
         Family::Checkpoint => struct_fields::<crate::AuditCheckpoint>(),
+        Family::Erasure => struct_fields::<crate::Erasure>(),
     }
 }
 

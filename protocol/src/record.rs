@@ -128,6 +128,13 @@ impl Record {
                 list("countries", &s.countries)
             }
             Body::Retraction(r) => text("reason", &r.reason, MAX_TEXT_BYTES),
+            Body::Erasure(e) => {
+                if e.targets.is_empty() {
+                    return Err(RecordError::EmptyField("targets"));
+                }
+                list("targets", &e.targets)?;
+                text("reason", &e.reason, MAX_TEXT_BYTES)
+            }
             Body::Checkpoint(c) => {
                 let hex = c.hash.len() == 64 && c.hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
                 if c.seq == 0 || !hex {

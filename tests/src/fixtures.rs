@@ -54,10 +54,23 @@ pub fn member(n: u8, coordinator: bool) -> Member {
 }
 
 /// A trust list of `members` (agency 1 is the sole coordinator, threshold 1)
-/// with the given groups of agency numbers, signed by agency 1.
+/// with the given groups of agency numbers, signed by agency 1. Its
+/// retention policy reviews nothing: these fixtures sign records at fixed
+/// dates in the past, which the default policy would expire by now (tests
+/// of expiry name their policy: [`trust_list_with`]).
 pub fn trust_list(version: u64, members: &[u8], groups: &[(&str, &[u8])]) -> SignedTrustList {
+    trust_list_with(version, members, groups, Retention { rules: vec![] })
+}
+
+/// [`trust_list`] with a retention policy.
+pub fn trust_list_with(
+    version: u64,
+    members: &[u8],
+    groups: &[(&str, &[u8])],
+    retention: Retention,
+) -> SignedTrustList {
     let list = TrustList {
-        retention: None,
+        retention: Some(retention),
         network: network(),
         version,
         issued_ms: 1_764_000_000_000,

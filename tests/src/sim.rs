@@ -271,7 +271,7 @@ impl Sim {
         let in_group: Vec<bool> = (0..total).map(|i| i < group_size).collect();
         let network = NetworkId::new("kawan-sim").expect("valid id");
         let list = TrustList {
-            retention: None,
+            retention: Some(kawan_protocol::Retention { rules: vec![] }), // measures replication, not expiry
             network,
             version: 1,
             issued_ms: 1_764_000_000_000,

@@ -80,6 +80,7 @@ fn search_and_listing_work_for_every_family() {
             Family::Revision => vec![&technique],
             Family::Retraction => vec![&typology],
             Family::Checkpoint => vec![], // audit checkpoints are no knowledge
+            Family::Erasure => vec![],    // erased knowledge is in no view
         };
         let expected: Vec<String> = expected.iter().map(|v| v.as_str().unwrap().to_string()).collect();
         assert_eq!(found, expected, "type={family}");

@@ -163,7 +163,7 @@ fn a_forged_or_foreign_bundle_is_refused() {
     assert!(err.contains("is for network kawan-elsewhere"), "{err}");
     // A forged trust list inside: refused as one from a peer would be.
     let list = kawan_protocol::TrustList {
-        retention: None,
+        retention: Some(kawan_protocol::Retention { rules: vec![] }), // fixed dates: nothing reviewed
         network: NetworkId::new(kawan_tests::fixtures::NETWORK).unwrap(),
         version: 99,
         issued_ms: 1_800_000_000_000,

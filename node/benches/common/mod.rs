@@ -77,7 +77,7 @@ pub fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
 
 pub fn trust_list(keys: &[Keypair]) -> SignedTrustList {
     let list = TrustList {
-        retention: None,
+        retention: Some(kawan_protocol::Retention { rules: vec![] }), // fixed dates: nothing reviewed
         network: NetworkId::new("bench").unwrap(),
         version: 1,
         issued_ms: 0,

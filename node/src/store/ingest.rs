@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use kawan_protocol::{
     AgencyKey, Body, Channel, Content, Envelope, GroupId, Header, Keypair, NetworkId, Record, RecordError, RecordId,
-    Tlp, Verified, Void, open_batch,
+    Retention, Tlp, Verified, Void, open_batch,
 };
 
 use super::{LogState, Store, StoreError, commit::Pending, keys};
@@ -38,6 +38,9 @@ pub enum Ingested {
     /// already waits in its slot) dropped to be fetched again once the
     /// chain reaches it. Not relayed, not the sender's fault.
     Waiting(RecordId),
+    /// Erased or past its review date (`expiry.rs`): its log slot is
+    /// filled and a tombstone kept, its body is not. Not relayed.
+    Gone(RecordId),
 }
 
 impl Ingested {
@@ -47,7 +50,8 @@ impl Ingested {
             | Ingested::Duplicate(id)
             | Ingested::Equivocation(id)
             | Ingested::Ignored(id)
-            | Ingested::Waiting(id) => *id,
+            | Ingested::Waiting(id)
+            | Ingested::Gone(id) => *id,
         }
     }
 
@@ -340,6 +344,12 @@ impl Store {
         if !fresh && (p.ids.contains(&v.id) || self.will_contain(p, &keys::record(&v.id))?) {
             return Ok(Ingested::Duplicate(v.id));
         }
+        // A tombstone in the record's own slot: it went here (nothing to do),
+        // or a peer only said it went (the record itself decides, below).
+        let refill = !fresh && self.slot_id(&h.channel, &h.author, h.seq, p)? == Some(v.id);
+        if refill && !self.read(p, &keys::gone(&v.id))?.is_some_and(|t| super::expiry::is_claim(&t)) {
+            return Ok(Ingested::Duplicate(v.id));
+        }
         if source == Source::Peer {
             self.check_member(&v.record)?;
             // A retired key's log that its rotation anchored is checked
@@ -359,6 +369,18 @@ impl Store {
         // depends on its target, which may arrive later: it is stored either
         // way, and queries apply the rules. A record's fate never depends on
         // arrival order, so no log stalls behind it.
+        if let Some(gone) = self.gone_on_arrival(v, p)? {
+            self.stage_arrived_gone(v, gone, &mut state, p)?;
+            p.logs.insert(log, state);
+            return Ok(Ingested::Gone(v.id));
+        }
+        if refill {
+            // A peer said it was gone; it is not (yet) by this node's rules.
+            p.remove(keys::gone(&v.id));
+            self.put_record(v, p);
+            self.stage_erasure(v, p)?;
+            return Ok(Ingested::New(v.id));
+        }
         let slot = keys::log(&h.channel, &h.author, h.seq);
         let occupied = !fresh && self.will_contain(p, &slot)?;
         if occupied && self.has_equivocation_proof(&h.channel, &h.author, h.seq, p)? {
@@ -377,6 +399,7 @@ impl Store {
         if let (Some(prev), Some(below)) = (h.prev, h.seq.checked_sub(1).filter(|s| *s > 0))
             && let Some(held) = self.slot_id(&h.channel, &h.author, below, p)?
             && held != prev
+            && !self.read(p, &keys::gone(&held))?.is_some_and(|t| super::expiry::is_claim(&t))
         {
             p.index(keys::flagged(&h.author));
         }
@@ -384,6 +407,7 @@ impl Store {
         state.max = state.max.max(h.seq);
         self.advance_head(&h.channel, &h.author, &mut state, p)?;
         p.logs.insert(log, state);
+        self.stage_erasure(v, p)?;
         Ok(Ingested::New(v.id))
     }
 
@@ -413,7 +437,7 @@ impl Store {
         p.insert(keys::record(&v.id), value);
         p.ids.insert(v.id);
         p.added.extend_from_slice(&v.id.0);
-        let (index, count) = derived_keys(v);
+        let (index, count) = derived_keys(v, &self.retention());
         for k in index {
             p.index(k);
         }
@@ -429,7 +453,7 @@ impl Store {
         let h = &r.header;
         p.remove(keys::record(id));
         p.ids.remove(id);
-        for k in index_keys(id, &r) {
+        for k in index_keys(id, &r, &self.retention()) {
             p.remove(k);
         }
         *p.counts.entry(keys::count(type_label(&r.body), &h.channel)).or_default() -= 1;
@@ -500,28 +524,25 @@ impl Store {
     }
 }
 
-/// The index keys of a record (`keys.rs`): what its family is found by.
-/// What storing `v` derives from it alone: its index keys (each with an
-/// empty value) and the count key it adds one to. Restore rebuilds these
-/// from the verified records instead of taking an archive's word
-/// (`keys::is_derived`).
-pub(crate) fn derived_keys(v: &Verified) -> (Vec<Vec<u8>>, Vec<u8>) {
-    (index_keys(&v.id, &v.record), keys::count(type_label(&v.record.body), &v.record.header.channel))
+/// What storing `v` derives from it alone (and the retention policy in
+/// force): its index keys (each with an empty value) and the count key it
+/// adds one to. Restore rebuilds these from the verified records instead of
+/// taking an archive's word (`keys::is_derived`).
+pub(crate) fn derived_keys(v: &Verified, policy: &Retention) -> (Vec<Vec<u8>>, Vec<u8>) {
+    (index_keys(&v.id, &v.record, policy), keys::count(type_label(&v.record.body), &v.record.header.channel))
 }
 
-fn index_keys(id: &RecordId, r: &Record) -> Vec<Vec<u8>> {
+/// The index keys of a record (`keys.rs`): what its family is found by, and
+/// when it is due for review.
+pub(super) fn index_keys(id: &RecordId, r: &Record, policy: &Retention) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    if let Some((target, ref_type)) = match &r.body {
-        Body::Sighting(s) => Some((s.target, keys::REF_SIGHTING)),
-        Body::Retraction(x) => Some((x.target, keys::REF_RETRACTION)),
-        Body::Revision(x) => Some((x.supersedes, keys::REF_REVISION)),
-        Body::Checkpoint(_) => {
-            out.push(keys::listing(keys::LIST_CHECKPOINT, r.header.created_ms, id));
-            None
-        }
-        Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) | Body::Unknown(_) => None,
-    } {
-        out.push(keys::reference(&target, ref_type, id));
+    match &r.body {
+        Body::Sighting(s) => out.push(keys::reference(&s.target, keys::REF_SIGHTING, id)),
+        Body::Retraction(x) => out.push(keys::reference(&x.target, keys::REF_RETRACTION, id)),
+        Body::Revision(x) => out.push(keys::reference(&x.supersedes, keys::REF_REVISION, id)),
+        Body::Erasure(e) => out.extend(e.targets.iter().map(|t| keys::reference(t, keys::REF_ERASURE, id))),
+        Body::Checkpoint(_) => out.push(keys::listing(keys::LIST_CHECKPOINT, r.header.created_ms, id)),
+        Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) | Body::Unknown(_) => {}
     }
     let content = r.body.content();
     match &content {
@@ -531,6 +552,9 @@ fn index_keys(id: &RecordId, r: &Record) -> Vec<Vec<u8>> {
         }
         Some(Content::Referral(x)) => out.extend(x.subjects.iter().map(|s| keys::referred(s.kind, &s.value, id))),
         Some(Content::Typology(_) | Content::Technique(_)) | None => {}
+    }
+    if let Some(due) = super::expiry::due_of(r, policy) {
+        out.push(keys::review(due, id));
     }
     // Revisions are listed too; queries resolve them to their root.
     if let Some(tag) = content.and_then(|c| keys::listing_of(c.family())) {

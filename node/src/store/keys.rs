@@ -16,8 +16,10 @@
 //! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`, referral `0x82`, audit checkpoint `0x83`) |
 //! | `index` | `P` | kind value 0 id | — (referral subjects: who referred this value to a platform) |
 //! | `index` | `T` | typology id | — |
+//! | `index` | `D` | review_ms(8) id | — (when knowledge is due for review under the retention policy: `expiry.rs`) |
 //! | `added` | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
-//! | `state` | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`) |
+//! | `state` | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`, erasures `e`) |
+//! | `state` | `X` | id | tombstone: why and when a record's body went (`expiry.rs`); its `L` slot stays |
 //! | `state` | `E` | channel 0 author seq id | — (an equivocating second record) |
 //! | `state` | `Q` | author | — (author flagged as equivocating) |
 //! | `state` | `W` | channel 0 author | lowest seq(8) of a retired key's anchored chain held (`anchor.rs`) |
@@ -41,6 +43,8 @@ pub const ADDED: u8 = b'A';
 pub const KIND: u8 = b'K';
 pub const TYPOLOGY: u8 = b'T';
 pub const REFERRED: u8 = b'P';
+pub const REVIEW: u8 = b'D';
+pub const GONE: u8 = b'X';
 pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
 pub const ANCHORED: u8 = b'W';
@@ -60,9 +64,9 @@ pub fn space(ns: u8) -> Space {
         RECORD => "records",
         LOG => "logs",
         HEAD => "heads",
-        VALUE | KIND | TYPOLOGY | REFERRED => "index",
+        VALUE | KIND | TYPOLOGY | REFERRED | REVIEW => "index",
         ADDED => "added",
-        REF | EQUIVOCATION | FLAGGED | ANCHORED | OWN | SORTED => "state",
+        REF | EQUIVOCATION | FLAGGED | ANCHORED | OWN | SORTED | GONE => "state",
         TRUST | b'c' => "trust",
         _ => "meta",
     }
@@ -91,6 +95,7 @@ pub fn trust_version(version: u64) -> Vec<u8> {
 pub const REF_REVISION: u8 = b'r';
 pub const REF_RETRACTION: u8 = b'x';
 pub const REF_SIGHTING: u8 = b's';
+pub const REF_ERASURE: u8 = b'e';
 
 pub fn record(id: &RecordId) -> Vec<u8> {
     cat(RECORD, &[&id.0])
@@ -195,7 +200,12 @@ pub fn listing_of(family: Family) -> Option<u8> {
         Family::Typology => Some(LIST_TYPOLOGY),
         Family::Technique => Some(LIST_TECHNIQUE),
         Family::Referral => Some(LIST_REFERRAL),
-        Family::Indicator | Family::Sighting | Family::Revision | Family::Retraction | Family::Checkpoint => None,
+        Family::Indicator
+        | Family::Sighting
+        | Family::Revision
+        | Family::Retraction
+        | Family::Checkpoint
+        | Family::Erasure => None,
     }
 }
 
@@ -213,6 +223,16 @@ pub fn referred(kind: Kind, value: &str, id: &RecordId) -> Vec<u8> {
 /// `K` key: knowledge of one listing, in creation order.
 pub fn listing(tag: u8, created_ms: u64, id: &RecordId) -> Vec<u8> {
     cat(KIND, &[&[tag], &created_ms.to_be_bytes(), &id.0])
+}
+
+/// `D` key: `id` is due for review at `due_ms`.
+pub fn review(due_ms: u64, id: &RecordId) -> Vec<u8> {
+    cat(REVIEW, &[&due_ms.to_be_bytes(), &id.0])
+}
+
+/// `X` key: the tombstone of an erased or expired record.
+pub fn gone(id: &RecordId) -> Vec<u8> {
+    cat(GONE, &[&id.0])
 }
 
 pub fn typology(typology: &RecordId, id: &RecordId) -> Vec<u8> {

@@ -12,6 +12,7 @@
 mod anchor;
 mod commit;
 pub mod engine;
+mod expiry;
 pub mod fjall;
 mod ingest;
 pub mod keys;
@@ -23,6 +24,7 @@ use std::{path::Path, sync::RwLock};
 
 pub use anchor::Withdrawn;
 pub use engine::{Engine, EngineStats, SpaceStats};
+pub use expiry::{EXPIRY_GRACE_MS, Gone, Tombstone, due_of};
 pub(crate) use ingest::derived_keys;
 pub use ingest::{IngestError, Ingested, PublishError, Source, type_label};
 pub use keys::SPACES;
@@ -68,7 +70,7 @@ pub struct Store {
     clock: Clock,
     commit: commit::GroupCommit,
     /// The trust list in force, and its index (replaced together).
-    trust: RwLock<Option<(std::sync::Arc<TrustList>, std::sync::Arc<kawan_protocol::Membership>)>>,
+    trust: RwLock<Option<TrustInForce>>,
 }
 
 impl Store {
@@ -320,6 +322,11 @@ impl Store {
         self.engine.scan(space, range, reverse)
     }
 }
+
+/// The trust list in force, its index, and its retention policy (replaced
+/// together).
+type TrustInForce =
+    (std::sync::Arc<TrustList>, std::sync::Arc<kawan_protocol::Membership>, std::sync::Arc<kawan_protocol::Retention>);
 
 /// Where a log stands: its highest contiguous seq, and the highest seq stored
 /// (above the head when records arrived out of order).

@@ -347,7 +347,9 @@ impl Store {
         let root_id = match &first.record.body {
             Body::Revision(r) => r.supersedes,
             Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) => *id,
-            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Unknown(_) => return Ok(None),
+            Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => {
+                return Ok(None);
+            }
         };
         let root = if root_id == *id { Some(first.clone()) } else { self.get(&root_id)? };
         // Records a key signed outside its window (after a rotation or a
@@ -367,6 +369,11 @@ impl Store {
         let Some(content) = latest.record.body.content() else {
             return Ok(None);
         };
+        // Past its review date (the latest version's: an extension keeps it)
+        // it is in no view on any node, even before the sweep erases it.
+        if self.is_past_review(&latest.record) {
+            return Ok(None);
+        }
         let original = versions.first().unwrap_or(latest);
 
         let mut retracted = None;
@@ -437,7 +444,7 @@ impl Store {
         self.versions_of(root_id, root, &author)
     }
 
-    fn versions_of(
+    pub(super) fn versions_of(
         &self,
         root_id: &RecordId,
         root: Option<StoredRecord>,
@@ -558,7 +565,7 @@ impl Query {
             }
             Family::Revision => h.revisions > 0,
             Family::Retraction => h.retracted.is_some(),
-            Family::Checkpoint => false,
+            Family::Checkpoint | Family::Erasure => false,
         });
         let text_ok = self.text.as_deref().is_none_or(|t| {
             let t = t.to_lowercase();

@@ -29,18 +29,19 @@ pub enum TrustStoreError {
 impl Store {
     /// The trust list in force, if any.
     pub fn trust(&self) -> Option<Arc<TrustList>> {
-        self.trust.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(list, _)| list.clone())
+        self.trust.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(list, _, _)| list.clone())
     }
 
     /// The trust list in force, indexed for membership questions.
     pub fn membership(&self) -> Option<Arc<Membership>> {
-        self.trust.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(_, index)| index.clone())
+        self.trust.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(_, index, _)| index.clone())
     }
 
     fn set_trust(&self, list: TrustList) -> Arc<TrustList> {
         let index = Arc::new(Membership::of(&list));
+        let retention = Arc::new(list.retention());
         let list = Arc::new(list);
-        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some((list.clone(), index));
+        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Some((list.clone(), index, retention));
         list
     }
 
@@ -66,8 +67,14 @@ impl Store {
         let list = self.commit.locked(|| {
             let current = self.trust().ok_or(TrustStoreError::NoGenesis)?;
             let list = signed.verify_update(&current, self.now_ms())?;
-            self.put_trust(signed, list)
+            let policy_changed = list.retention() != current.retention();
+            self.put_trust(signed, list).map(|l| (l, policy_changed))
         })?;
+        let (list, policy_changed) = list;
+        if policy_changed {
+            // Review dates follow the new policy from now on.
+            self.reindex_review()?;
+        }
         // Logs the new list anchors are sorted once (anchor.rs).
         self.reanchor()?;
         Ok(list)

@@ -168,6 +168,7 @@ alerts-type-revision = revision
 alerts-type-sighting = sighting
 alerts-type-referral = referral
 alerts-type-checkpoint = audit checkpoint
+alerts-type-erasure = erasure
 alerts-type-retraction = retraction
 alerts-type-typology = typology
 alerts-type-technique = technique

@@ -168,6 +168,7 @@ alerts-type-revision = revisi
 alerts-type-sighting = konfirmasi
 alerts-type-referral = rujukan
 alerts-type-checkpoint = titik periksa audit
+alerts-type-erasure = penghapusan
 alerts-type-retraction = penarikan
 alerts-type-typology = tipologi
 alerts-type-technique = teknik

@@ -168,6 +168,7 @@ alerts-type-revision = การแก้ไข
 alerts-type-sighting = การพบเห็น
 alerts-type-referral = การส่งต่อ
 alerts-type-checkpoint = จุดตรวจบันทึกตรวจสอบ
+alerts-type-erasure = การลบข้อมูล
 alerts-type-retraction = การเพิกถอน
 alerts-type-typology = รูปแบบ
 alerts-type-technique = เทคนิค
