@@ -421,6 +421,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
                 author: chain[0].record.header.author,
                 first_seq: 1,
                 ids: sync::pack(&chain.iter().map(|v| sync::short_id(&v.id)).collect::<Vec<_>>()),
+                gone: vec![],
             }],
             more: true,
         },

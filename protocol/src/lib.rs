@@ -62,7 +62,7 @@ pub use newer::{Newer, Unknown};
 pub use normalize::{Context, Kind, NormalizeError, Normalized, Reason, Warning, normalize};
 pub use processing::{Assessment, Evaluation, Handling, Reliability, Retention, RetentionRule};
 pub use record::{Envelope, Header, RECORD_DOMAIN, Record, RecordError, Verified, open_batch};
-pub use sync::{ChannelHeads, Head, LogIds, Message, Want};
+pub use sync::{ChannelHeads, GoneSlot, Head, LogIds, Message, Want};
 pub use tlp::{Channel, GroupId, MemberId, NetworkId, SlugError, Tlp};
 pub use trust::{
     Group, Member, MemberRole, Membership, RetiredKey, SignedTrustList, TrustError, TrustList, Void, chain_to_bytes,

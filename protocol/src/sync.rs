@@ -47,6 +47,19 @@ pub struct LogIds {
     pub author: AgencyKey,
     pub first_seq: u64,
     pub ids: ByteBuf,
+    /// Listed slots whose record this node erased or let expire (its
+    /// tombstone stays): the full id, so a puller that lacks the record
+    /// fills the slot instead of asking for a body no one should send.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<GoneSlot>,
+}
+
+/// A slot of a log whose record is gone (erased or expired).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoneSlot {
+    pub seq: u64,
+    pub id: RecordId,
 }
 
 /// One message between two replicas. Every message is one-way: a transport
@@ -255,6 +268,7 @@ mod tests {
         let index = Message::Index {
             req: 7,
             logs: vec![LogIds {
+                gone: vec![],
                 channel: Channel::Network,
                 author: AgencyKey([9; 32]),
                 first_seq: 4,

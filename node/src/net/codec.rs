@@ -10,7 +10,7 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use kawan_protocol::{Message, limits::MAX_SYNC_MESSAGE_BYTES};
 use libp2p::{StreamProtocol, request_response};
 
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/kawan/sync/3");
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/kawan/sync/4");
 
 /// A message and the size it had on the wire (set when read).
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@
 //! Trust lists travel the same way, paged.
 
 use kawan_protocol::{
-    AgencyKey, ChannelHeads, Head, LogIds, Membership, Message, NetworkId, RecordId, Want,
+    AgencyKey, ChannelHeads, GoneSlot, Head, LogIds, Membership, Message, NetworkId, RecordId, Want,
     sync::{MAX_ANSWER_BYTES, MAX_INDEX_IDS, ShortId, short_id, unpack},
 };
 use serde_bytes::ByteBuf;
@@ -214,9 +214,18 @@ impl Replica {
             let room = (MAX_INDEX_IDS - total) as u64;
             let last = head.min(w.after_seq.saturating_add(u64::from(w.limit).min(room)));
             let mut ids = Vec::new();
+            let mut gone = Vec::new();
             for seq in w.after_seq.saturating_add(1)..=last {
                 match self.store.log_slot(&w.channel, &w.author, seq) {
-                    Ok(Some(id)) => ids.extend_from_slice(&short_id(&id)),
+                    Ok(Some(id)) => {
+                        ids.extend_from_slice(&short_id(&id));
+                        // A tombstone of ours (not a peer's word relayed on).
+                        if let Ok(Some(t)) = self.store.tombstone(&id)
+                            && !matches!(t.gone, crate::store::Gone::Claimed { .. })
+                        {
+                            gone.push(GoneSlot { seq, id });
+                        }
+                    }
                     _ => break,
                 }
             }
@@ -229,6 +238,7 @@ impl Replica {
                 author: w.author,
                 first_seq: w.after_seq.saturating_add(1),
                 ids: ByteBuf::from(ids),
+                gone,
             });
         }
         // Full: there may be more to list (the puller asks again).
@@ -268,9 +278,22 @@ impl Replica {
             let ids: Vec<ShortId> = unpack(&log.ids).take(room).collect();
             listed += ids.len();
             let mut through = want.after_seq;
+            // Slots the sender says are gone, named by full id and listed
+            // as such: filled here with a tombstone, never asked for.
+            let last = log.first_seq.saturating_add(ids.len() as u64);
+            let gone: Vec<(u64, RecordId)> = log
+                .gone
+                .iter()
+                .filter(|g| g.seq >= log.first_seq && g.seq < last)
+                .filter(|g| ids.get((g.seq - log.first_seq) as usize) == Some(&short_id(&g.id)))
+                .map(|g| (g.seq, g.id))
+                .collect();
+            if !gone.is_empty() {
+                let _ = self.store.claim_gone(from, &log.channel, &log.author, gone.clone());
+            }
             for (seq, short) in (log.first_seq..=u64::MAX).zip(ids) {
                 // Held (the slot's record; another record at the slot is a
-                // fork, which announcements, not pulls, bring).
+                // fork, which announcements, not pulls, bring), or gone.
                 let held = self.store.log_slot(&log.channel, &log.author, seq).ok().flatten().is_some();
                 let awaited = self.missing.contains_key(&short) || self.storing.contains_key(&short);
                 found |= !held && !awaited && !self.recent.contains_key(&short);

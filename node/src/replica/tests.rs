@@ -569,7 +569,13 @@ fn index(req: u32, first_seq: u64, records: &[Vec<u8>], more: bool) -> Message {
     let ids: Vec<sync::ShortId> = records.iter().map(|r| short(r)).collect();
     Message::Index {
         req,
-        logs: vec![LogIds { channel: Channel::Network, author: key(2).public(), first_seq, ids: sync::pack(&ids) }],
+        logs: vec![LogIds {
+            gone: vec![],
+            channel: Channel::Network,
+            author: key(2).public(),
+            first_seq,
+            ids: sync::pack(&ids),
+        }],
         more,
     }
 }
@@ -812,8 +818,13 @@ fn an_index_reads_only_what_its_pull_asked_and_nothing_overflows() {
     let req = *req;
     let records = techniques(2, 3, 100);
     let ids = sync::pack(&records.iter().map(|r| short(r)).collect::<Vec<_>>());
-    let bogus =
-        |channel: Channel, author: AgencyKey, first_seq: u64| LogIds { channel, author, first_seq, ids: ids.clone() };
+    let bogus = |channel: Channel, author: AgencyKey, first_seq: u64| LogIds {
+        gone: vec![],
+        channel,
+        author,
+        first_seq,
+        ids: ids.clone(),
+    };
     let index = Message::Index {
         req,
         logs: vec![
@@ -849,4 +860,35 @@ fn a_forged_copy_does_not_cancel_the_honest_announcers() {
     let results = s.ingest_batch(records);
     let out = r.handle(Input::Stored { batch: *job, results }, NOW + 51);
     assert!(sends(&out).iter().any(|(to, m)| **to == b && matches!(m, Message::Want { .. })), "b asked now: {out:?}");
+}
+
+/// A node that was away while a record expired or was erased elsewhere
+/// learns the slot is gone from the index, fills it, and never asks for
+/// the body; a peer's own tombstones are listed as gone when it serves.
+#[test]
+fn slots_an_index_says_are_gone_are_filled_and_never_asked_for() {
+    let s = store();
+    let records = techniques(2, 3, 100);
+    let two = key(2).public();
+    let mut r = connected(&s, &[two]);
+    let out = r.handle(Input::Message { from: two, msg: heads_at(3), size: 60 }, NOW);
+    let Some((_, Message::Pull { req: pull, .. })) =
+        sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Pull { .. }))
+    else {
+        panic!("{out:?}")
+    };
+    let mut msg = index(*pull, 1, &records, false);
+    let gone_id = Envelope::from_bytes(&records[1]).unwrap().id();
+    if let Message::Index { logs, .. } = &mut msg {
+        logs[0].gone.push(kawan_protocol::GoneSlot { seq: 2, id: gone_id });
+    }
+    let out = r.handle(Input::Message { from: two, msg, size: 100 }, NOW + 10);
+    let mut got = asked(&out);
+    got.sort();
+    let mut want = vec![short(&records[0]), short(&records[2])];
+    want.sort();
+    assert_eq!(got, want, "the gone slot is not asked for");
+    assert_eq!(s.log_slot(&Channel::Network, &two, 2).unwrap(), Some(gone_id));
+    assert!(s.tombstone(&gone_id).unwrap().is_some());
+    assert_eq!(r.stats().penalties, 0);
 }
