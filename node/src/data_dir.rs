@@ -132,3 +132,68 @@ fn check_format(
         Some(found) => Err(OpenError::Format { path: path.to_owned(), what, found, supported }),
     }
 }
+
+/// Rewrites both databases of a stopped node's data directory into fresh
+/// ones and removes the old files, so that nothing erased or expired
+/// survives anywhere on disk: not in old tables, and not in the write-ahead
+/// journal (which a running node keeps until it has written tens of
+/// megabytes more). `kawan store purge`. Returns the pairs copied.
+///
+/// Crash-safe in order: the copy is written and synced beside the
+/// original; the original is moved aside only then, the copy put in its
+/// place, and the original deleted last. A crash leaves either the original
+/// in place or a complete copy (and a `.old` directory to delete).
+pub fn purge(path: &Path) -> Result<u64, OpenError> {
+    use store::engine::Engine as _;
+    let mut copied = 0;
+    for (name, spaces) in [("records", store::SPACES), ("local", local::SPACES)] {
+        let live = path.join(name);
+        if !live.is_dir() {
+            continue;
+        }
+        let fresh = path.join(format!("{name}.purge"));
+        let old = path.join(format!("{name}.old"));
+        let io = |p: &Path| {
+            let path = p.to_owned();
+            move |source| OpenError::Create { path, source }
+        };
+        let opened = |p: &Path| {
+            let path = p.to_owned();
+            move |source| OpenError::Open { path, source }
+        };
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;
+        }
+        {
+            let from = store::fjall::FjallEngine::open(&live, spaces, store::fjall::Compression::Default)
+                .map_err(opened(&live))?;
+            let to = store::fjall::FjallEngine::open(&fresh, spaces, store::fjall::Compression::Default)
+                .map_err(opened(&fresh))?;
+            let mut batch = store::engine::Batch::default();
+            let mut err = None;
+            from.dump(&mut |space, k, v| {
+                batch.insert(space, k.to_vec(), v.to_vec());
+                copied += 1;
+                if batch.len() >= 10_000
+                    && let Err(e) = to.commit(std::mem::take(&mut batch), store::engine::Durability::Sync)
+                {
+                    err = Some(e);
+                }
+                Ok(())
+            })
+            .map_err(opened(&live))?;
+            if let Some(e) = err {
+                return Err(OpenError::Open { path: fresh, source: e });
+            }
+            to.commit(batch, store::engine::Durability::Sync).map_err(opened(&fresh))?;
+            to.checkpoint().map_err(opened(&fresh))?;
+        }
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        }
+        std::fs::rename(&live, &old).map_err(io(&live))?;
+        std::fs::rename(&fresh, &live).map_err(io(&fresh))?;
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(copied)
+}

@@ -65,6 +65,9 @@ pub const AUDIT_CHECKPOINT_EVERY: Duration = Duration::from_secs(60 * 60);
 /// question, as before: a node that keeps publishing does not rebuild on
 /// every tick for partners who may never ask.)
 pub const FILTER_REBUILD_EVERY: Duration = Duration::from_secs(30);
+/// How often records past their review date are erased (views hide them
+/// from the moment they expire; this removes the bytes).
+pub const REVIEW_SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How soon webhook delivery restarts after it stopped.
 pub const WEBHOOK_RESTART_EVERY: Duration = Duration::from_secs(1);
 
@@ -78,6 +81,10 @@ pub fn node_jobs(svc: &Service) -> Vec<Job> {
             }),
             // A checkpoint (and its witness on the network) at least hourly
             // when anything happened, not only every 1,000 entries.
+            // Expiry on the node's own clock, whether or not authors are online.
+            Job::new("review sweep", REVIEW_SWEEP_EVERY, |svc: Arc<Service>| async move {
+                svc.sweep(Caller::system("review sweep")).await.map(|_| ())
+            }),
             Job::new("audit checkpoint", AUDIT_CHECKPOINT_EVERY, |svc: Arc<Service>| async move {
                 svc.run_checkpoint().await
             }),

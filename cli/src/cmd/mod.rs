@@ -18,6 +18,7 @@ pub mod peers;
 pub mod publish;
 pub mod record;
 pub mod referral;
+pub mod review;
 pub mod run;
 pub mod search;
 pub mod status;
@@ -89,6 +90,12 @@ pub enum Command {
     /// Follow-ups on deconfliction hits: request contact, answer, list.
     #[command(subcommand)]
     Contact(deconflict::ContactCmd),
+    /// This agency's records due for review: list them, extend one.
+    #[command(subcommand)]
+    Review(review::ReviewCmd),
+    /// Erase records on every node (body, indexes, alerts, case links),
+    /// leaving tombstones; one signed erasure per channel.
+    Erase(review::EraseArgs),
     /// Local cases (never shared).
     #[command(subcommand)]
     Case(case::CaseCmd),
@@ -156,6 +163,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Referral(r) => referral::run(r, ctx),
         Command::Deconflict(a) => deconflict::run(a, ctx),
         Command::Contact(c) => deconflict::contact(c, ctx),
+        Command::Review(c) => review::run(c, ctx),
+        Command::Erase(a) => review::erase(a, ctx),
         Command::Case(c) => case::run(c, ctx),
         Command::Token(t) => token::run(t, ctx),
         Command::Status => status::run(ctx),

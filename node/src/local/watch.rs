@@ -202,6 +202,27 @@ impl Watchlist {
         Ok(ALERTS.scan(&self.db, &[], true).take(limit).map(|row| row.map(|(_, a)| a)).collect::<Result<_, _>>()?)
     }
 
+    /// Removes the alerts about records that are gone (erased or expired
+    /// shared records: `gone` says which, by hex id), with their dead
+    /// letters. Returns how many went.
+    pub fn forget(&self, gone: impl Fn(&str) -> bool) -> Result<usize, WatchError> {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batch = Batch::default();
+        let mut n = 0;
+        for row in ALERTS.scan(&self.db, &[], false) {
+            let (k, a) = row?;
+            if gone(&a.record) || gone(&a.root) {
+                ALERTS.remove(&mut batch, k.clone());
+                DEAD_LETTERS.remove(&mut batch, k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.db.commit(batch)?;
+        }
+        Ok(n)
+    }
+
     pub fn acknowledge(&self, id: u64, by: &str) -> Result<Alert, WatchError> {
         let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut alert = self.alert(id)?;

@@ -144,6 +144,7 @@ impl From<PublishError> for ServiceError {
             P::NotOwnTarget(_) => ServiceError::forbidden("not_author", e.to_string()),
             P::NotInGroup(_) => ServiceError::forbidden("not_in_group", e.to_string()),
             P::NotContent(_) => ServiceError::invalid("not_content", e.to_string()),
+            P::MixedChannels => ServiceError::invalid("mixed_channels", e.to_string()),
             P::Ingest(e) => ServiceError::internal(e),
             P::Store(e) => ServiceError::internal(e),
         }

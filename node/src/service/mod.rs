@@ -16,6 +16,7 @@ mod deconflict;
 mod error;
 mod export;
 mod home;
+mod lifetime;
 mod publish;
 mod query;
 mod referrals;
@@ -37,6 +38,7 @@ pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use home::{Home, Tally, WEEKS};
+pub use lifetime::{ReviewItem, Swept};
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES, bulk_items};
 pub use referrals::{

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use kawan_protocol::{
-    Basis, Body, Channel, Content, Country, GroupId, Indicator, IndicatorRole, Kind, RecordId, Revision, Subject, Tlp,
-    Verified, normalize,
+    Basis, Body, Channel, Content, Country, Evaluation, GroupId, Handling, Indicator, IndicatorRole, Kind, RecordId,
+    Revision, Subject, Tlp, Verified, normalize,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -49,6 +49,18 @@ pub struct NewIndicator {
     pub first_seen: Option<u64>,
     pub last_seen: Option<u64>,
     pub valid_until: Option<u64>,
+    /// When this agency reviews whether it is still needed (Unix ms).
+    /// Default: the network's retention period from now; it may be earlier,
+    /// never later.
+    pub review_ms: Option<u64>,
+    /// Handling codes, comma-separated: H0 (default: prevention and
+    /// investigation), H1 (not as evidence without permission), H2 (not
+    /// outside the network without permission), H3 (other, in `handling_other`).
+    pub handling: Option<String>,
+    /// The restrictions of an H3, in words.
+    pub handling_other: Option<String>,
+    /// Source reliability A/B/C/X and information assessment 1–4, e.g. "B2".
+    pub evaluation: Option<String>,
 }
 
 /// What publishing produced.
@@ -239,6 +251,32 @@ impl Service {
         })
     }
 
+    /// The review date a new record of `family` signs: the one asked for
+    /// (after now, within the network's period), or the period from now.
+    pub fn review_date(
+        &self,
+        family: kawan_protocol::Family,
+        subject: Option<Subject>,
+        asked: Option<u64>,
+    ) -> Result<Option<u64>, ServiceError> {
+        let now = self.now_ms();
+        let max = self.data.store.retention().period_ms(family, subject).map(|p| now.saturating_add(p));
+        match (asked, max) {
+            (Some(a), _) if a <= now => {
+                Err(ServiceError::invalid("invalid_value", "review_ms: a review date must be in the future"))
+            }
+            (Some(a), Some(m)) if a > m => Err(ServiceError::invalid(
+                "beyond_retention",
+                format!(
+                    "review_ms: the network keeps such records at most {} days before review",
+                    (m - now) / kawan_protocol::processing::DAY_MS
+                ),
+            )),
+            (Some(a), _) => Ok(Some(a)),
+            (None, m) => Ok(m),
+        }
+    }
+
     /// An indicator from its submitted form, and the normaliser's warnings.
     fn indicator(&self, r: &NewIndicator) -> Result<(Indicator, Vec<String>), ServiceError> {
         let kind: Kind = ServiceError::parse("kind", &r.kind)?;
@@ -246,14 +284,33 @@ impl Service {
             ServiceError::invalid("invalid_value", e.to_string())
                 .with_details(serde_json::json!({"field": "value", "kind": kind.as_str()}))
         })?;
+        let subject = r.subject.unwrap_or(Subject::Unknown);
+        let handling = match &r.handling {
+            Some(codes) => Some(
+                Handling::parse(codes, r.handling_other.clone())
+                    .map_err(|e| ServiceError::invalid("invalid_value", format!("handling: {e}")))?,
+            )
+            .filter(|h| !h.is_open()),
+            None if r.handling_other.is_some() => {
+                return Err(ServiceError::invalid("invalid_value", "handling_other: give handling H3 with it"));
+            }
+            None => None,
+        };
+        let evaluation = r
+            .evaluation
+            .as_deref()
+            .map(|e| e.trim().to_uppercase().parse::<Evaluation>())
+            .transpose()
+            .map_err(|e| ServiceError::invalid("invalid_value", format!("evaluation: {e}")))?;
+        let review_ms = self.review_date(kawan_protocol::Family::Indicator, Some(subject), r.review_ms)?;
         let ind = Indicator {
-            evaluation: None,
-            handling: None,
-            review_ms: None,
+            evaluation,
+            handling,
+            review_ms,
             kind,
             value: n.value,
             role: r.role,
-            subject: r.subject.unwrap_or(Subject::Unknown),
+            subject,
             confidence: r.confidence.unwrap_or(50),
             basis: r.basis.unwrap_or(Basis::Assessment),
             tlp: ServiceError::parse::<Tlp>("tlp", &r.tlp)?,

@@ -123,6 +123,12 @@ impl Service {
                 return Err(ServiceError::not_found(format!("record {id} is withdrawn: {reason}")));
             }
             let current = s.data.store.view(&id, trust.as_deref())?;
+            if current.is_none()
+                && record.record.body.content().is_some()
+                && s.data.store.is_past_review(&record.record)
+            {
+                return Err(ServiceError::not_found(format!("record {id} is past its review date")));
+            }
             s.audit_read(&caller, "read", &id.to_string())?;
             Ok((record, s.visible(&caller, current.into_iter().collect(), trust.as_deref()).pop()))
         })

@@ -166,23 +166,23 @@ impl Store {
         for target in &e.targets {
             let Some(t) = self.read(p, &keys::record(target))? else { continue };
             let t = super::decode_stored(*target, &t)?;
-            if self.may_erase(&v.record, &t.record) {
+            if self.may_erase(&v.record.header.author, &v.record.header.channel, &t.record) {
                 self.stage_gone(target, Gone::Erased { by: v.id }, p)?;
             }
         }
         Ok(())
     }
 
-    /// Whether the erasure `e` may erase `target`: its author's agency, on
+    /// Whether an erasure by `by` on `channel` may erase `target`: its author's agency, on
     /// the target's channel; or a coordinator, once the target's author is
     /// no longer a member.
-    pub(super) fn may_erase(&self, e: &Record, target: &Record) -> bool {
+    pub(super) fn may_erase(&self, by: &AgencyKey, channel: &Channel, target: &Record) -> bool {
         let Some(m) = self.membership() else { return false };
-        let (eh, th) = (&e.header, &target.header);
-        if m.same_agency(&eh.author, &th.author) {
-            return eh.channel == th.channel;
+        let th = &target.header;
+        if m.same_agency(by, &th.author) {
+            return *channel == th.channel;
         }
-        let coordinator = self.trust().is_some_and(|t| t.member_by_key(&eh.author).is_some_and(|m| m.is_coordinator()));
+        let coordinator = self.trust().is_some_and(|t| t.member_by_key(by).is_some_and(|m| m.is_coordinator()));
         coordinator && !m.is_active(&th.author, self.now_ms())
     }
 
@@ -195,7 +195,7 @@ impl Store {
             let by = keys::trailing_id(&k).ok_or_else(|| super::corrupt("ref key"))?;
             if let Some(e) = self.read(p, &keys::record(&by))? {
                 let e = super::decode_stored(by, &e)?;
-                if self.may_erase(&e.record, &v.record) {
+                if self.may_erase(&e.record.header.author, &e.record.header.channel, &v.record) {
                     return Ok(Some(Gone::Erased { by }));
                 }
             }

@@ -120,6 +120,8 @@ pub enum PublishError {
     NotContent(RecordId),
     #[error("this agency is not a member of sharing group {0}")]
     NotInGroup(GroupId),
+    #[error("one erasure names records of one channel: erase the others in another")]
+    MixedChannels,
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error(transparent)]
@@ -275,6 +277,9 @@ impl Store {
 
     /// The channel a body of this agency goes on.
     fn channel_for(&self, me: &AgencyKey, body: &Body, group: Option<GroupId>) -> Result<Channel, PublishError> {
+        if let Body::Erasure(e) = body {
+            return self.erasure_channel(me, e);
+        }
         let target = match body {
             Body::Sighting(s) => Some(s.target),
             Body::Retraction(r) => Some(r.target),
@@ -309,6 +314,26 @@ impl Store {
                 Ok(Channel::Group(g))
             }
         }
+    }
+
+    /// An erasure goes on its targets' channel (all one channel, all this
+    /// agency's), or, from a coordinator erasing the records of an agency no
+    /// longer in the network, on the network channel.
+    fn erasure_channel(&self, me: &AgencyKey, e: &kawan_protocol::Erasure) -> Result<Channel, PublishError> {
+        let mut channel = None;
+        for t in &e.targets {
+            let r = self.get(t)?.ok_or(PublishError::UnknownTarget(*t))?;
+            let own = self.membership().is_some_and(|m| m.same_agency(me, &r.record.header.author));
+            let c = if own { r.record.header.channel.clone() } else { Channel::Network };
+            if !self.may_erase(me, &c, &r.record) {
+                return Err(PublishError::NotOwnTarget(*t));
+            }
+            if channel.as_ref().is_some_and(|x| *x != c) {
+                return Err(PublishError::MixedChannels);
+            }
+            channel = Some(c);
+        }
+        channel.ok_or(PublishError::Invalid(RecordError::EmptyField("targets")))
     }
 
     /// Stages verified records (or passes their errors through) into the

@@ -14,6 +14,7 @@ pub use bundles::{BUNDLE_IMPORT, MAX_BUNDLE_FILE_BYTES};
 mod cases;
 mod deconflict;
 mod export;
+mod lifetime;
 mod records;
 mod referrals;
 mod trust;
@@ -57,6 +58,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::publish_sighting))
         .routes(routes!(records::publish_revision))
         .routes(routes!(records::publish_retraction))
+        .routes(routes!(lifetime::review_queue))
+        .routes(routes!(lifetime::extend_review))
+        .routes(routes!(lifetime::erase))
         .routes(routes!(records::get_record))
         .routes(routes!(records::search))
         .routes(routes!(records::lookup))

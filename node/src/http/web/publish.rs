@@ -106,6 +106,10 @@ pub(super) async fn indicator(s: Session, Form(f): Form<IndicatorForm>) -> Respo
         Err(_) => return refused(&s, ServiceError::field("role", format!("unknown role {:?}", f.role))),
     };
     let new = NewIndicator {
+        review_ms: None,
+        handling: None,
+        handling_other: None,
+        evaluation: None,
         kind: f.kind,
         value: f.value,
         role,
