@@ -196,7 +196,7 @@ mod tests {
         let agent = agent("0.1.0");
         assert_eq!(
             agent,
-            "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction,referral,checkpoint)"
+            "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction,referral,checkpoint,erasure)"
         );
         assert_eq!(families_read(&agent).unwrap(), Family::ALL.map(Family::as_str).to_vec());
         // An older node's string, and something that is not Kawan at all.

@@ -92,20 +92,28 @@ pub fn trust_list_with(
 
 /// Signs a record by `key` at `seq` of its log on `channel`.
 pub fn signed(key: &Keypair, channel: Channel, seq: u64, prev: Option<RecordId>, body: Body) -> Verified {
-    Record {
-        header: Header {
-            v: 1,
-            network: network(),
-            channel,
-            author: key.public(),
-            seq,
-            prev,
-            created_ms: 1_764_000_000_000 + seq,
-        },
-        body,
-    }
-    .sign(key)
-    .expect("valid record")
+    signed_at(key, channel, seq, prev, body, 1_764_000_000_000 + seq)
+}
+
+/// [`signed`], made now by the wall clock: for nodes that run on it under
+/// the default retention policy (which would expire the fixed dates).
+pub fn signed_now(key: &Keypair, channel: Channel, seq: u64, prev: Option<RecordId>, body: Body) -> Verified {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    signed_at(key, channel, seq, prev, body, now)
+}
+
+/// [`signed`] at a chosen creation time (Unix ms).
+pub fn signed_at(
+    key: &Keypair,
+    channel: Channel,
+    seq: u64,
+    prev: Option<RecordId>,
+    body: Body,
+    created_ms: u64,
+) -> Verified {
+    Record { header: Header { v: 1, network: network(), channel, author: key.public(), seq, prev, created_ms }, body }
+        .sign(key)
+        .expect("valid record")
 }
 
 /// A chain of `n` phone indicators by `key` on the network channel.

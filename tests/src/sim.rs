@@ -271,7 +271,7 @@ impl Sim {
         let in_group: Vec<bool> = (0..total).map(|i| i < group_size).collect();
         let network = NetworkId::new("kawan-sim").expect("valid id");
         let list = TrustList {
-            retention: Some(kawan_protocol::Retention { rules: vec![] }), // measures replication, not expiry
+            retention: None, // the defaults; the stores run on the records' own dates
             network,
             version: 1,
             issued_ms: 1_764_000_000_000,
@@ -301,7 +301,7 @@ impl Sim {
         let nodes: Vec<Node> = (0..total)
             .map(|i| {
                 if i < s.nodes {
-                    let store = Arc::new(Store::in_memory(kawan_node::clock::Clock::system()));
+                    let store = Arc::new(Store::in_memory(kawan_node::clock::Clock::manual(1_764_000_000_000)));
                     store.install_genesis(&trust).expect("genesis");
                     let replica =
                         Box::new(Replica::new(keys[i].public(), store.clone(), config.clone(), s.seed ^ (i as u64)));

@@ -198,14 +198,14 @@ fn a_forged_or_foreign_bundle_is_refused() {
     let body = |tlp| {
         kawan_protocol::Body::Indicator(kawan_tests::fixtures::indicator(kawan_protocol::Kind::Phone, &secret, tlp))
     };
-    let group_record = kawan_tests::fixtures::signed(&member, mekong, 1, None, body(kawan_protocol::Tlp::Amber));
+    let group_record = kawan_tests::fixtures::signed_now(&member, mekong, 1, None, body(kawan_protocol::Tlp::Amber));
     let public = phone(871);
     let green = kawan_protocol::Body::Indicator(kawan_tests::fixtures::indicator(
         kawan_protocol::Kind::Phone,
         &public,
         kawan_protocol::Tlp::Green,
     ));
-    let network_record = kawan_tests::fixtures::signed(&member, kawan_protocol::Channel::Network, 1, None, green);
+    let network_record = kawan_tests::fixtures::signed_now(&member, kawan_protocol::Channel::Network, 1, None, green);
     let smuggling = Bundle {
         records: [group_record, network_record]
             .iter()
