@@ -633,6 +633,12 @@ fn restore_into(archive: impl Read, target: &Path, clock: Clock, anchor: &Anchor
     drop(scratch);
     // Opened again so the store reads the restored trust list.
     let data = DataDir::open(&data_path, clock.clone()).map_err(|e| BackupError::Open(e.to_string()))?;
+    // What was erased or went past review since the backup was taken stays
+    // gone: the archive's erasures apply again under the restored list, and
+    // what is due expires now rather than at the first sweep.
+    let gone = |e: StoreError| BackupError::Open(format!("applying erasures and review dates: {e}"));
+    data.store.reapply_erasures().map_err(gone)?;
+    while !data.store.expire_due(10_000).map_err(gone)?.is_empty() {}
     // The manifest is the signer's now, so its list of keys is too.
     let keys: Vec<AgencyKey> = manifest.agency_keys.iter().filter_map(|k| k.parse().ok()).collect();
     let audit_entries = data.audit.verify(&keys).map_err(|e| BackupError::Audit(e.to_string()))?;

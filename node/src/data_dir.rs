@@ -84,6 +84,7 @@ impl DataDir {
             return Err(OpenError::SledStore(path.to_owned()));
         }
         std::fs::create_dir_all(path).map_err(|source| OpenError::Create { path: path.to_owned(), source })?;
+        finish_purge(path)?;
         let records = path.join("records");
         let opened = |path: &Path| {
             let path = path.to_owned();
@@ -145,6 +146,7 @@ fn check_format(
 /// in place or a complete copy (and a `.old` directory to delete).
 pub fn purge(path: &Path) -> Result<u64, OpenError> {
     use store::engine::Engine as _;
+    finish_purge(path)?;
     let mut copied = 0;
     for (name, spaces) in [("records", store::SPACES), ("local", local::SPACES)] {
         let live = path.join(name);
@@ -171,20 +173,24 @@ pub fn purge(path: &Path) -> Result<u64, OpenError> {
                 .map_err(opened(&fresh))?;
             let mut batch = store::engine::Batch::default();
             let mut err = None;
-            from.dump(&mut |space, k, v| {
+            let dumped = from.dump(&mut |space, k, v| {
                 batch.insert(space, k.to_vec(), v.to_vec());
                 copied += 1;
                 if batch.len() >= 10_000
                     && let Err(e) = to.commit(std::mem::take(&mut batch), store::engine::Durability::Sync)
                 {
+                    // Stop at the first failed write: the copy is incomplete
+                    // and the original stays in place.
+                    let stop = StoreError::Write(e.to_string());
                     err = Some(e);
+                    return Err(stop);
                 }
                 Ok(())
-            })
-            .map_err(opened(&live))?;
+            });
             if let Some(e) = err {
                 return Err(OpenError::Open { path: fresh, source: e });
             }
+            dumped.map_err(opened(&live))?;
             to.commit(batch, store::engine::Durability::Sync).map_err(opened(&fresh))?;
             to.checkpoint().map_err(opened(&fresh))?;
         }
@@ -196,4 +202,31 @@ pub fn purge(path: &Path) -> Result<u64, OpenError> {
         std::fs::remove_dir_all(&old).map_err(io(&old))?;
     }
     Ok(copied)
+}
+
+/// Finishes or undoes a purge a crash interrupted, from what is on disk
+/// (`purge` writes the copy completely before it moves the original):
+/// - original moved aside (`.old`), copy not yet in place: the copy is
+///   complete, so it goes in place (or, without one, the original goes back);
+/// - both in place and aside: only deleting the original was left;
+/// - a copy beside the original: the copy may be incomplete; deleted.
+fn finish_purge(path: &Path) -> Result<(), OpenError> {
+    for name in ["records", "local"] {
+        let (live, fresh, old) =
+            (path.join(name), path.join(format!("{name}.purge")), path.join(format!("{name}.old")));
+        let io = |p: &Path| {
+            let path = p.to_owned();
+            move |source| OpenError::Create { path, source }
+        };
+        if !live.exists() && old.exists() {
+            let back = if fresh.exists() { &fresh } else { &old };
+            std::fs::rename(back, &live).map_err(io(back))?;
+        }
+        for leftover in [&fresh, &old] {
+            if live.exists() && leftover.exists() {
+                std::fs::remove_dir_all(leftover).map_err(io(leftover))?;
+            }
+        }
+    }
+    Ok(())
 }

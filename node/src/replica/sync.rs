@@ -288,7 +288,11 @@ impl Replica {
                 .filter(|g| ids.get((g.seq - log.first_seq) as usize) == Some(&short_id(&g.id)))
                 .map(|g| (g.seq, g.id))
                 .collect();
-            if !gone.is_empty() {
+            // Never into our own agency's logs: this node knows what it
+            // signed, and a peer's word must not fill its history.
+            let ours =
+                log.author == self.me || self.store.membership().is_some_and(|m| m.same_agency(&log.author, &self.me));
+            if !gone.is_empty() && !ours {
                 let _ = self.store.claim_gone(from, &log.channel, &log.author, gone.clone());
             }
             for (seq, short) in (log.first_seq..=u64::MAX).zip(ids) {

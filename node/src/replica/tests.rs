@@ -892,3 +892,30 @@ fn slots_an_index_says_are_gone_are_filled_and_never_asked_for() {
     assert!(s.tombstone(&gone_id).unwrap().is_some());
     assert_eq!(r.stats().penalties, 0);
 }
+
+#[test]
+fn a_peers_index_never_fills_this_agencys_own_log_with_claims() {
+    // Agency 2's node lost its records (a restore from an old backup) and
+    // pulls its own log back from agency 3: the records are asked for,
+    // and a slot agency 3 calls gone stays empty here, not claimed.
+    let s = store();
+    let records = techniques(2, 3, 100);
+    let (two, three) = (key(2).public(), key(3).public());
+    let mut r = Replica::new(two, s.clone(), Config::default(), 7);
+    r.handle(Input::PeerUp { peer: three, dialled: false }, NOW);
+    let out = r.handle(Input::Message { from: three, msg: heads_at(3), size: 60 }, NOW);
+    let Some((_, Message::Pull { req: pull, .. })) =
+        sends(&out).into_iter().find(|(_, m)| matches!(m, Message::Pull { .. }))
+    else {
+        // Never pulling its own log at all is as safe; say so loudly.
+        panic!("expected a pull of its own log after data loss: {out:?}")
+    };
+    let mut msg = index(*pull, 1, &records, false);
+    let gone_id = Envelope::from_bytes(&records[1]).unwrap().id();
+    if let Message::Index { logs, .. } = &mut msg {
+        logs[0].gone.push(kawan_protocol::GoneSlot { seq: 2, id: gone_id });
+    }
+    r.handle(Input::Message { from: three, msg, size: 100 }, NOW + 10);
+    assert_eq!(s.log_slot(&Channel::Network, &two, 2).unwrap(), None, "no claim in its own log");
+    assert!(s.tombstone(&gone_id).unwrap().is_none());
+}

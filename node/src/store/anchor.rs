@@ -19,7 +19,7 @@
 //! into the chain or removed, and the old key's equivocation flag is lifted
 //! (its forks are void, not evidence).
 
-use kawan_protocol::{AgencyKey, Channel, Header, RecordId, Verified, Void};
+use kawan_protocol::{AgencyKey, Channel, RecordId, Verified, Void};
 
 /// Records kept per slot of an unchecked log besides its holder: enough
 /// for the genuine one to be among them while an accomplice relays forks,
@@ -64,6 +64,11 @@ impl std::fmt::Display for Withdrawn {
 impl Store {
     /// Why the stored record `r` does not count, if it does not.
     pub fn withdrawal(&self, r: &StoredRecord) -> Result<Option<Withdrawn>, StoreError> {
+        self.withdrawal_in(r, None)
+    }
+
+    /// [`Store::withdrawal`], counting a pending batch when there is one.
+    pub(super) fn withdrawal_in(&self, r: &StoredRecord, p: Option<&Pending>) -> Result<Option<Withdrawn>, StoreError> {
         let h = &r.record.header;
         let membership = self.membership();
         if let Some(m) = membership.as_deref() {
@@ -72,11 +77,15 @@ impl Store {
                 Err(v) => return Ok(Some(Withdrawn::Void(v))),
             }
         }
-        if self.log_slot(&h.channel, &h.author, h.seq)? != Some(r.id) {
+        let slot = match p {
+            Some(p) => self.slot_id(&h.channel, &h.author, h.seq, p)?,
+            None => self.log_slot(&h.channel, &h.author, h.seq)?,
+        };
+        if slot != Some(r.id) {
             return Ok(Some(Withdrawn::Fork));
         }
         if let Some((end, _)) = membership.as_deref().and_then(|m| m.anchor(&h.author, &h.channel))
-            && h.seq < self.anchored_low(None, &h.channel, &h.author, end)?
+            && h.seq < self.anchored_low(p, &h.channel, &h.author, end)?
         {
             return Ok(Some(Withdrawn::Unchecked));
         }
@@ -190,9 +199,17 @@ impl Store {
             if let Some(held) = self.slot_id(&h.channel, &h.author, h.seq, p)? {
                 self.purge(&held, state, p)?;
             }
+            // A link erased or past review here keeps the chain through
+            // its tombstone, which keeps its `prev`.
+            if let Some(gone) = self.gone_on_arrival(v, p)? {
+                self.stage_arrived_gone(v, gone, state, p)?;
+                self.extend_chain(&h.channel, &h.author, h.seq, state, p)?;
+                return Ok(Ingested::Gone(v.id));
+            }
             self.put_record(v, p);
             self.take_slot(&h.channel, &h.author, h.seq, &v.id, state, p)?;
             self.extend_chain(&h.channel, &h.author, h.seq, state, p)?;
+            self.stage_erasure(&v.id, &v.record, p)?;
             return Ok(Ingested::New(v.id));
         }
         // Below a link not yet held: the first candidate takes the slot, a
@@ -238,7 +255,7 @@ impl Store {
         if low > end {
             return Ok(Some(end_id));
         }
-        Ok(self.slot_header(p, channel, author, low)?.and_then(|h| h.prev))
+        self.slot_prev(p, channel, author, low)
     }
 
     /// Extends the checked chain down from `low` through the links already
@@ -258,7 +275,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.checked(channel, author, low, p)?;
         while low > 1 {
-            let Some(prev) = self.slot_header(p, channel, author, low)?.and_then(|h| h.prev) else { break };
+            let Some(prev) = self.slot_prev(p, channel, author, low)? else { break };
             let below = low - 1;
             let held = self.slot_id(channel, author, below, p)?;
             if held != Some(prev) {
@@ -299,6 +316,11 @@ impl Store {
         }
         if !p.ids.contains(&id) {
             p.added.extend_from_slice(&id.0);
+            // An erasure held unchecked counts from now on.
+            if let Some(v) = self.read(p, &keys::record(&id))? {
+                let r = super::decode_stored(id, &v)?;
+                self.stage_erasure(&id, &r.record, p)?;
+            }
         }
         Ok(())
     }
@@ -405,17 +427,21 @@ impl Store {
         Ok(())
     }
 
-    /// The header of the record in one slot, counting the pending batch.
-    fn slot_header(
+    /// The `prev` of the record in one slot, counting the pending batch:
+    /// from the record, or from its tombstone once it is erased or expired
+    /// (the chain runs through it all the same).
+    fn slot_prev(
         &self,
         p: &Pending,
         channel: &Channel,
         author: &AgencyKey,
         seq: u64,
-    ) -> Result<Option<Header>, StoreError> {
+    ) -> Result<Option<RecordId>, StoreError> {
         let Some(id) = self.slot_id(channel, author, seq, p)? else { return Ok(None) };
-        let Some(v) = self.read(p, &keys::record(&id))? else { return Ok(None) };
-        Ok(Some(super::decode_stored(id, &v)?.record.header))
+        if let Some(v) = self.read(p, &keys::record(&id))? {
+            return Ok(super::decode_stored(id, &v)?.record.header.prev);
+        }
+        Ok(self.tombstone_in(p, &id)?.and_then(|t| t.prev))
     }
 
     /// Puts `id` in a free slot and moves the log's head over it.

@@ -29,6 +29,10 @@ pub(super) struct Pending {
     /// Ids new in this commit, in order: one `A` key for all of them.
     pub added: Vec<u8>,
     pub added_ms: u64,
+    /// References staged in this batch (target → (ref type, referring id)):
+    /// index keys are written blind (`index`), and erasure and cascades
+    /// must see what an earlier record of the same batch refers to.
+    pub refs: HashMap<RecordId, Vec<(u8, RecordId)>>,
 }
 
 impl Pending {
@@ -41,6 +45,7 @@ impl Pending {
             counts: HashMap::new(),
             added: Vec::new(),
             added_ms,
+            refs: HashMap::new(),
         }
     }
 

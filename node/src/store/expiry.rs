@@ -55,6 +55,19 @@ pub struct Tombstone {
     pub channel: Channel,
     pub author: AgencyKey,
     pub seq: u64,
+    /// The record's `prev`, so a retired key's anchored chain can be
+    /// walked through a slot whose body is gone (`anchor.rs`). Unknown for
+    /// a claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<RecordId>,
+}
+
+/// The knowledge a record is a version of: a revision's root, or itself.
+pub(super) fn root_of(id: &RecordId, r: &Record) -> RecordId {
+    match &r.body {
+        Body::Revision(x) => x.supersedes,
+        _ => *id,
+    }
 }
 
 /// When the record `r` is due for review under `policy`, if ever: the
@@ -88,6 +101,11 @@ impl Store {
     /// The tombstone of `id`, if its body is gone.
     pub fn tombstone(&self, id: &RecordId) -> Result<Option<Tombstone>, StoreError> {
         self.get_key(&keys::gone(id))?.map(|v| decode_tombstone(&v)).transpose()
+    }
+
+    /// The tombstone of `id`, counting a pending batch.
+    pub(super) fn tombstone_in(&self, p: &Pending, id: &RecordId) -> Result<Option<Tombstone>, StoreError> {
+        self.read(p, &keys::gone(id))?.map(|v| decode_tombstone(&v)).transpose()
     }
 
     /// Tombstones, in id order, after `after` (for reports), at most `limit`.
@@ -130,14 +148,23 @@ impl Store {
                     p.remove(keys::review(at, &id));
                     continue;
                 };
-                let r = super::decode_stored(id, &r)?;
-                let root = match &r.record.body {
-                    Body::Revision(x) => x.supersedes,
-                    _ => id,
+                let r = super::decode_stored(id, &r)?.record;
+                let root = root_of(&id, &r);
+                let Some((owner, latest)) = store.latest_version(&root, None, p)? else {
+                    // A version whose knowledge is not here: it goes alone.
+                    erased.extend(store.stage_gone(&id, Gone::Expired, p)?);
+                    continue;
                 };
-                if store.in_date_version(&root, &r.record.header.author, until)? {
-                    // A later version (an extension) keeps the knowledge;
-                    // this version waits for that one's date.
+                if root != id && !store.membership().is_some_and(|m| m.same_agency(&owner, &r.header.author)) {
+                    // Another agency's "revision" never versions the
+                    // knowledge (queries ignore it), so its date expires
+                    // that record alone and never the author's.
+                    erased.extend(store.stage_gone(&id, Gone::Expired, p)?);
+                    continue;
+                }
+                if due_of(&latest, &store.retention()).is_none_or(|due| due > until) {
+                    // The latest version (an extension) decides; this
+                    // version's key is spent, that version has its own.
                     p.remove(keys::review(at, &id));
                     continue;
                 }
@@ -150,54 +177,119 @@ impl Store {
         })?
     }
 
-    /// Whether a version of `root` by `author`'s agency is due after
-    /// `until` (or never).
-    fn in_date_version(&self, root: &RecordId, author: &AgencyKey, until: u64) -> Result<bool, StoreError> {
-        let policy = self.retention();
-        let root_rec = self.get(root)?;
-        let versions = self.versions_of(root, root_rec, author)?;
-        Ok(versions.iter().any(|v| due_of(&v.record, &policy).is_none_or(|due| due > until)))
+    /// The latest version of the knowledge rooted at `root` by its author's
+    /// agency (revisions by anyone else are no versions), with `arriving`
+    /// counted as one, and that author: the version whose date decides when
+    /// the knowledge is due (a revision may lengthen or shorten it). `None`
+    /// when the root is neither held nor arriving.
+    fn latest_version(
+        &self,
+        root: &RecordId,
+        arriving: Option<&Verified>,
+        p: &Pending,
+    ) -> Result<Option<(AgencyKey, Record)>, StoreError> {
+        let held = match arriving.filter(|v| v.id == *root) {
+            Some(v) => Some(super::StoredRecord {
+                id: v.id,
+                record: v.record.clone(),
+                envelope: v.envelope.clone(),
+                added_ms: p.added_ms,
+            }),
+            None => self.read(p, &keys::record(root))?.map(|b| super::decode_stored(*root, &b)).transpose()?,
+        };
+        let Some(owner) = held.as_ref().map(|r| r.record.header.author) else { return Ok(None) };
+        let mut versions: Vec<Record> = self.versions_of(root, held, &owner)?.into_iter().map(|v| v.record).collect();
+        if let Some(v) = arriving.filter(|v| v.id != *root)
+            && self.membership().is_some_and(|m| m.same_agency(&owner, &v.record.header.author))
+        {
+            versions.push(v.record.clone());
+        }
+        let latest = versions.into_iter().max_by_key(|r| {
+            // The root first, then by signing time and seq, as queries do.
+            (matches!(r.body, Body::Revision(_)), r.header.created_ms, r.header.seq)
+        });
+        Ok(latest.map(|r| (owner, r)))
     }
 
     /// Erases what the erasure `v` names and may erase, in the same batch
-    /// that stores it.
-    pub(super) fn stage_erasure(&self, v: &Verified, p: &mut Pending) -> Result<(), StoreError> {
-        let Body::Erasure(e) = &v.record.body else { return Ok(()) };
+    /// that stores it. Targets not held yet are erased on arrival
+    /// (`gone_on_arrival` finds this erasure by its references).
+    pub(super) fn stage_erasure(&self, id: &RecordId, r: &Record, p: &mut Pending) -> Result<(), StoreError> {
+        let Body::Erasure(e) = &r.body else { return Ok(()) };
         for target in &e.targets {
             let Some(t) = self.read(p, &keys::record(target))? else { continue };
             let t = super::decode_stored(*target, &t)?;
-            if self.may_erase(&v.record.header.author, &v.record.header.channel, &t.record) {
-                self.stage_gone(target, Gone::Erased { by: v.id }, p)?;
+            if self.may_erase(&r.header.author, &r.header.channel, &t.record) {
+                self.stage_gone(target, Gone::Erased { by: *id }, p)?;
             }
         }
         Ok(())
     }
 
-    /// Whether an erasure by `by` on `channel` may erase `target`: its author's agency, on
-    /// the target's channel; or a coordinator, once the target's author is
-    /// no longer a member.
+    /// Whether an erasure by `by` on `channel` may erase `target`: its
+    /// author's agency (under any of its keys), on the target's channel; or
+    /// a coordinator (by its current key), once the target's agency is no
+    /// longer an active member. Never another erasure: that would take its
+    /// references with it, and the record it erased could come back.
     pub(super) fn may_erase(&self, by: &AgencyKey, channel: &Channel, target: &Record) -> bool {
         let Some(m) = self.membership() else { return false };
+        if matches!(target.body, Body::Erasure(_)) {
+            return false;
+        }
         let th = &target.header;
         if m.same_agency(by, &th.author) {
             return *channel == th.channel;
         }
         let coordinator = self.trust().is_some_and(|t| t.member_by_key(by).is_some_and(|m| m.is_coordinator()));
-        coordinator && !m.is_active(&th.author, self.now_ms())
+        // A retired key is no member itself; its agency may still be one.
+        let agency_active = m.agency_key(&th.author).is_some_and(|k| m.is_active(k, self.now_ms()));
+        coordinator && !agency_active
+    }
+
+    /// The erasure `by`, if it is held and counts now: in its log slot (not
+    /// a fork kept as proof), and not void (`anchor.rs`), counting the
+    /// pending batch.
+    fn counting_erasure(&self, by: &RecordId, p: &Pending) -> Result<Option<Record>, StoreError> {
+        let Some(e) = self.read(p, &keys::record(by))? else { return Ok(None) };
+        let e = super::decode_stored(*by, &e)?;
+        if !matches!(e.record.body, Body::Erasure(_)) || self.withdrawal_in(&e, Some(p))?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(e.record))
+    }
+
+    /// Records that refer to `target` (ref type, id), stored or staged in
+    /// this batch, less those the batch removes.
+    pub(super) fn refs_to(&self, target: &RecordId, p: &Pending) -> Result<Vec<(u8, RecordId)>, StoreError> {
+        let mut out: Vec<(u8, RecordId)> = p.refs.get(target).cloned().unwrap_or_default();
+        for item in self.scan_prefix(&keys::cat(keys::REF, &[&target.0]), false) {
+            let (k, _) = item?;
+            if p.staged(&k) == Some(None) {
+                continue;
+            }
+            let t = *k.get(33).ok_or_else(|| super::corrupt("ref key"))?;
+            let about = keys::trailing_id(&k).ok_or_else(|| super::corrupt("ref key"))?;
+            if !out.contains(&(t, about)) {
+                out.push((t, about));
+            }
+        }
+        Ok(out)
     }
 
     /// Why a verified record that is about to be stored is already gone on
-    /// arrival, if it is: it is past its review date, an erasure stored here
-    /// names it, or the knowledge it is about is gone.
+    /// arrival, if it is: an erasure held here names it and may erase it,
+    /// the knowledge it is about is gone here, or the latest version of
+    /// its knowledge is past its review date. (A peer's mere claim that
+    /// the knowledge is gone does not count: it never held it either.)
     pub(super) fn gone_on_arrival(&self, v: &Verified, p: &Pending) -> Result<Option<Gone>, StoreError> {
-        for item in self.scan_prefix(&keys::cat(keys::REF, &[&v.id.0, &[keys::REF_ERASURE]]), false) {
-            let (k, _) = item?;
-            let by = keys::trailing_id(&k).ok_or_else(|| super::corrupt("ref key"))?;
-            if let Some(e) = self.read(p, &keys::record(&by))? {
-                let e = super::decode_stored(by, &e)?;
-                if self.may_erase(&e.record.header.author, &e.record.header.channel, &v.record) {
-                    return Ok(Some(Gone::Erased { by }));
-                }
+        for (ref_type, by) in self.refs_to(&v.id, p)? {
+            if ref_type != keys::REF_ERASURE {
+                continue;
+            }
+            if let Some(e) = self.counting_erasure(&by, p)?
+                && self.may_erase(&e.header.author, &e.header.channel, &v.record)
+            {
+                return Ok(Some(Gone::Erased { by }));
             }
         }
         let target = match &v.record.body {
@@ -209,56 +301,112 @@ impl Store {
         if let Some(t) = target
             && let Some(stone) = self.read(p, &keys::gone(&t))?
         {
-            return Ok(Some(decode_tombstone(&stone)?.gone));
-        }
-        if self.is_past_review(&v.record) {
-            let root = match &v.record.body {
-                Body::Revision(x) => x.supersedes,
-                _ => v.id,
-            };
-            // A root whose extension is already here stays with it.
-            let until = self.now_ms().saturating_sub(EXPIRY_GRACE_MS);
-            if root == v.id && self.in_date_version(&root, &v.record.header.author, until)? {
-                return Ok(None);
+            let stone = decode_tombstone(&stone)?;
+            if !matches!(stone.gone, Gone::Claimed { .. }) {
+                return Ok(Some(stone.gone));
             }
-            return Ok(Some(Gone::Expired));
+        }
+        if v.record.body.content().is_some() {
+            let latest = self.latest_version(&root_of(&v.id, &v.record), Some(v), p)?;
+            let owns = latest.as_ref().is_some_and(|(owner, _)| {
+                self.membership().is_some_and(|m| m.same_agency(owner, &v.record.header.author))
+            });
+            let decides = match &latest {
+                Some((_, latest)) if owns => latest,
+                _ => &v.record,
+            };
+            if self.is_past_review(decides) {
+                return Ok(Some(Gone::Expired));
+            }
         }
         Ok(None)
     }
 
     /// Erases one record and everything about it (revisions, retractions,
-    /// sightings; never the erasures naming it): body, index entries,
-    /// count, fork proof; a tombstone takes its place. Returns the ids
-    /// erased (none if it was not held).
+    /// sightings, and what is about those; never the erasures naming it):
+    /// body, index entries, count, fork proof; a tombstone takes each one's
+    /// place. Returns the ids erased (none if it was not held). A worklist,
+    /// not recursion: a chain of records about records is only as costly
+    /// as its length, and cannot exhaust the stack.
     pub(super) fn stage_gone(&self, id: &RecordId, gone: Gone, p: &mut Pending) -> Result<Vec<RecordId>, StoreError> {
-        let Some(v) = self.read(p, &keys::record(id))? else { return Ok(Vec::new()) };
-        let r = super::decode_stored(*id, &v)?.record;
-        let h = &r.header;
-        p.remove(keys::record(id));
-        p.ids.remove(id);
-        for k in index_keys(id, &r, &self.retention()) {
-            p.remove(k);
-        }
-        *p.counts.entry(keys::count(super::type_label(&r.body), &h.channel)).or_default() -= 1;
-        p.remove(keys::equivocation(&h.channel, &h.author, h.seq, id));
-        let stone =
-            Tombstone { id: *id, gone, at_ms: self.now_ms(), channel: h.channel.clone(), author: h.author, seq: h.seq };
-        p.insert(keys::gone(id), encode_tombstone(&stone)?);
-        let mut erased = vec![*id];
-        let about: Vec<(u8, RecordId)> = self
-            .scan_prefix(&keys::cat(keys::REF, &[&id.0]), false)
-            .map(|item| {
-                let (k, _) = item?;
-                let t = *k.get(33).ok_or_else(|| super::corrupt("ref key"))?;
-                Ok((t, keys::trailing_id(&k).ok_or_else(|| super::corrupt("ref key"))?))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        for (ref_type, about) in about {
-            if ref_type != keys::REF_ERASURE && about != *id {
-                erased.extend(self.stage_gone(&about, gone, p)?);
+        let mut erased = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut work = vec![*id];
+        while let Some(id) = work.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Some(v) = self.read(p, &keys::record(&id))? else { continue };
+            let r = super::decode_stored(id, &v)?.record;
+            self.unstage_body(&id, &r, p);
+            let h = &r.header;
+            let stone = Tombstone {
+                id,
+                gone,
+                at_ms: self.now_ms(),
+                channel: h.channel.clone(),
+                author: h.author,
+                seq: h.seq,
+                prev: h.prev,
+            };
+            p.insert(keys::gone(&id), encode_tombstone(&stone)?);
+            erased.push(id);
+            for (ref_type, about) in self.refs_to(&id, p)? {
+                if ref_type != keys::REF_ERASURE {
+                    work.push(about);
+                }
             }
         }
         Ok(erased)
+    }
+
+    /// Removes what a stored record put in the store besides its log slot:
+    /// its bytes, index entries (and staged references), count, and fork
+    /// proof. Shared by erasure and by the removal of void records.
+    pub(super) fn unstage_body(&self, id: &RecordId, r: &Record, p: &mut Pending) {
+        let h = &r.header;
+        p.remove(keys::record(id));
+        p.ids.remove(id);
+        for k in index_keys(id, r, &self.retention()) {
+            p.remove(k);
+        }
+        for (target, _) in super::ingest::refs_of(&r.body) {
+            if let Some(staged) = p.refs.get_mut(&target) {
+                staged.retain(|(_, about)| about != id);
+            }
+        }
+        *p.counts.entry(keys::count(super::type_label(&r.body), &h.channel)).or_default() -= 1;
+        p.remove(keys::equivocation(&h.channel, &h.author, h.seq, id));
+    }
+
+    /// Applies every erasure held again (after a trust list changed who is
+    /// an active member, or a restore): an erasure a coordinator signed for
+    /// a member that has since left counts from now on. Erasures are few;
+    /// they are listed apart (`keys::LIST_ERASURE`). Returns the ids erased.
+    pub fn reapply_erasures(&self) -> Result<Vec<RecordId>, StoreError> {
+        let mut erasures = Vec::new();
+        for item in self.scan_prefix(&[keys::KIND, keys::LIST_ERASURE], false) {
+            let (k, _) = item?;
+            erasures.push(keys::trailing_id(&k).ok_or_else(|| super::corrupt("listing key"))?);
+        }
+        if erasures.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.group_commit(move |store, p| {
+            let mut erased = Vec::new();
+            for by in erasures {
+                let Some(e) = store.counting_erasure(&by, p)? else { continue };
+                let Body::Erasure(x) = &e.body else { continue };
+                for target in &x.targets {
+                    let Some(t) = store.read(p, &keys::record(target))? else { continue };
+                    let t = super::decode_stored(*target, &t)?;
+                    if store.may_erase(&e.header.author, &e.header.channel, &t.record) {
+                        erased.extend(store.stage_gone(target, Gone::Erased { by }, p)?);
+                    }
+                }
+            }
+            Ok(erased)
+        })?
     }
 
     /// Fills a slot of a log this node never held with a tombstone a peer
@@ -279,8 +427,18 @@ impl Store {
                 None => store.log_state(&channel, &author)?,
             };
             let mut filled = 0;
+            // A retired key's anchored log is walked link by link (anchor.rs);
+            // a claim has no `prev` to walk.
+            if store.membership().is_some_and(|m| m.retired(&author).is_some()) {
+                return Ok(0);
+            }
             for (seq, id) in slots {
                 if seq == 0 || store.slot_id(&channel, &author, seq, p)?.is_some() {
+                    continue;
+                }
+                // A claim never speaks for a record this node holds or has
+                // its own word on (in another slot, or as a fork).
+                if store.read(p, &keys::record(&id))?.is_some() || store.read(p, &keys::gone(&id))?.is_some() {
                     continue;
                 }
                 let stone = Tombstone {
@@ -290,6 +448,7 @@ impl Store {
                     channel: channel.clone(),
                     author,
                     seq,
+                    prev: None,
                 };
                 p.insert(keys::log(&channel, &author, seq), id.0.to_vec());
                 p.insert(keys::gone(&id), encode_tombstone(&stone)?);
@@ -319,11 +478,28 @@ impl Store {
             channel: h.channel.clone(),
             author: h.author,
             seq: h.seq,
+            prev: h.prev,
         };
         p.insert(keys::gone(&v.id), encode_tombstone(&stone)?);
         p.insert(keys::log(&h.channel, &h.author, h.seq), v.id.0.to_vec());
         state.max = state.max.max(h.seq);
-        self.advance_head(&h.channel, &h.author, state, p)
+        self.advance_head(&h.channel, &h.author, state, p)?;
+        // What arrived before it and is about it goes with it.
+        for (ref_type, about) in self.refs_to(&v.id, p)? {
+            if ref_type != keys::REF_ERASURE {
+                self.stage_gone(&about, gone, p)?;
+            }
+        }
+        // The author's latest version, arriving past its date (a revision
+        // that shortened it), takes the knowledge held here with it.
+        if let (Gone::Expired, Body::Revision(x)) = (gone, &v.record.body)
+            && let Some((owner, latest)) = self.latest_version(&x.supersedes, Some(v), p)?
+            && latest == v.record
+            && self.membership().is_some_and(|m| m.same_agency(&owner, &h.author))
+        {
+            self.stage_gone(&x.supersedes, Gone::Expired, p)?;
+        }
+        Ok(())
     }
 
     /// Rebuilds every `D` key under the policy in force (after a trust list

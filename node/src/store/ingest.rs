@@ -369,10 +369,19 @@ impl Store {
         if !fresh && (p.ids.contains(&v.id) || self.will_contain(p, &keys::record(&v.id))?) {
             return Ok(Ingested::Duplicate(v.id));
         }
-        // A tombstone in the record's own slot: it went here (nothing to do),
-        // or a peer only said it went (the record itself decides, below).
-        let refill = !fresh && self.slot_id(&h.channel, &h.author, h.seq, p)? == Some(v.id);
-        if refill && !self.read(p, &keys::gone(&v.id))?.is_some_and(|t| super::expiry::is_claim(&t)) {
+        // The slot's holder may be only a peer's claim that its record is
+        // gone (the record itself then decides, below, whatever id the
+        // claim named); a tombstone of this node's own in the record's
+        // own slot means it went here: nothing to do.
+        let holder = if fresh { None } else { self.slot_id(&h.channel, &h.author, h.seq, p)? };
+        let claimed = match holder {
+            Some(held) => {
+                self.read(p, &keys::gone(&held))?.is_some_and(|t| super::expiry::is_claim(&t))
+                    && self.read(p, &keys::record(&held))?.is_none()
+            }
+            None => false,
+        };
+        if holder == Some(v.id) && !claimed {
             return Ok(Ingested::Duplicate(v.id));
         }
         if source == Source::Peer {
@@ -394,17 +403,24 @@ impl Store {
         // depends on its target, which may arrive later: it is stored either
         // way, and queries apply the rules. A record's fate never depends on
         // arrival order, so no log stalls behind it.
+        if let Some(held) = holder.filter(|_| claimed) {
+            // A peer said the slot's record was gone; the record is here,
+            // and is or is not gone by this node's own rules.
+            p.remove(keys::gone(&held));
+            if let Some(gone) = self.gone_on_arrival(v, p)? {
+                self.stage_arrived_gone(v, gone, &mut state, p)?;
+                p.logs.insert(log, state);
+                return Ok(Ingested::Gone(v.id));
+            }
+            p.insert(keys::log(&h.channel, &h.author, h.seq), v.id.0.to_vec());
+            self.put_record(v, p);
+            self.stage_erasure(&v.id, &v.record, p)?;
+            return Ok(Ingested::New(v.id));
+        }
         if let Some(gone) = self.gone_on_arrival(v, p)? {
             self.stage_arrived_gone(v, gone, &mut state, p)?;
             p.logs.insert(log, state);
             return Ok(Ingested::Gone(v.id));
-        }
-        if refill {
-            // A peer said it was gone; it is not (yet) by this node's rules.
-            p.remove(keys::gone(&v.id));
-            self.put_record(v, p);
-            self.stage_erasure(v, p)?;
-            return Ok(Ingested::New(v.id));
         }
         let slot = keys::log(&h.channel, &h.author, h.seq);
         let occupied = !fresh && self.will_contain(p, &slot)?;
@@ -432,7 +448,7 @@ impl Store {
         state.max = state.max.max(h.seq);
         self.advance_head(&h.channel, &h.author, &mut state, p)?;
         p.logs.insert(log, state);
-        self.stage_erasure(v, p)?;
+        self.stage_erasure(&v.id, &v.record, p)?;
         Ok(Ingested::New(v.id))
     }
 
@@ -466,6 +482,9 @@ impl Store {
         for k in index {
             p.index(k);
         }
+        for (target, ref_type) in refs_of(&v.record.body) {
+            p.refs.entry(target).or_default().push((ref_type, v.id));
+        }
         *p.counts.entry(count).or_default() += 1;
     }
 
@@ -475,14 +494,8 @@ impl Store {
     pub(super) fn purge(&self, id: &RecordId, state: &mut LogState, p: &mut Pending) -> Result<(), StoreError> {
         let Some(v) = self.read(p, &keys::record(id))? else { return Ok(()) };
         let r = super::decode_stored(*id, &v)?.record;
+        self.unstage_body(id, &r, p);
         let h = &r.header;
-        p.remove(keys::record(id));
-        p.ids.remove(id);
-        for k in index_keys(id, &r, &self.retention()) {
-            p.remove(k);
-        }
-        *p.counts.entry(keys::count(type_label(&r.body), &h.channel)).or_default() -= 1;
-        p.remove(keys::equivocation(&h.channel, &h.author, h.seq, id));
         if self.slot_id(&h.channel, &h.author, h.seq, p)? == Some(*id) {
             p.remove(keys::log(&h.channel, &h.author, h.seq));
             state.head = state.head.min(h.seq.saturating_sub(1));
@@ -560,14 +573,12 @@ pub(crate) fn derived_keys(v: &Verified, policy: &Retention) -> (Vec<Vec<u8>>, V
 /// The index keys of a record (`keys.rs`): what its family is found by, and
 /// when it is due for review.
 pub(super) fn index_keys(id: &RecordId, r: &Record, policy: &Retention) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
+    let mut out: Vec<Vec<u8>> =
+        refs_of(&r.body).into_iter().map(|(target, ref_type)| keys::reference(&target, ref_type, id)).collect();
     match &r.body {
-        Body::Sighting(s) => out.push(keys::reference(&s.target, keys::REF_SIGHTING, id)),
-        Body::Retraction(x) => out.push(keys::reference(&x.target, keys::REF_RETRACTION, id)),
-        Body::Revision(x) => out.push(keys::reference(&x.supersedes, keys::REF_REVISION, id)),
-        Body::Erasure(e) => out.extend(e.targets.iter().map(|t| keys::reference(t, keys::REF_ERASURE, id))),
+        Body::Erasure(_) => out.push(keys::listing(keys::LIST_ERASURE, r.header.created_ms, id)),
         Body::Checkpoint(_) => out.push(keys::listing(keys::LIST_CHECKPOINT, r.header.created_ms, id)),
-        Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) | Body::Unknown(_) => {}
+        _ => {}
     }
     let content = r.body.content();
     match &content {
@@ -586,6 +597,22 @@ pub(super) fn index_keys(id: &RecordId, r: &Record, policy: &Retention) -> Vec<V
         out.push(keys::listing(tag, r.header.created_ms, id));
     }
     out
+}
+
+/// The records `body` is about, with the kind of reference (`F` keys).
+pub(super) fn refs_of(body: &Body) -> Vec<(RecordId, u8)> {
+    match body {
+        Body::Sighting(s) => vec![(s.target, keys::REF_SIGHTING)],
+        Body::Retraction(x) => vec![(x.target, keys::REF_RETRACTION)],
+        Body::Revision(x) => vec![(x.supersedes, keys::REF_REVISION)],
+        Body::Erasure(e) => e.targets.iter().map(|t| (*t, keys::REF_ERASURE)).collect(),
+        Body::Checkpoint(_)
+        | Body::Indicator(_)
+        | Body::Typology(_)
+        | Body::Technique(_)
+        | Body::Referral(_)
+        | Body::Unknown(_) => Vec::new(),
+    }
 }
 
 /// Opens a batch on every core: verification is most of the cost of ingest,

@@ -191,6 +191,9 @@ const LIST_REFERRAL: u8 = 0x82;
 /// Audit checkpoints, listed apart: they are no knowledge, so no search
 /// finds them; `Store::checkpoints_by` reads them for the witness check.
 pub const LIST_CHECKPOINT: u8 = 0x83;
+/// Erasures, listed apart so they can be applied again when a trust list
+/// changes who may erase (`Store::reapply_erasures`).
+pub const LIST_ERASURE: u8 = 0x84;
 
 /// The `K` listing a family's records are indexed in, if any. Indicators
 /// are found through the value index, and sightings, revisions and

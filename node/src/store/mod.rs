@@ -208,7 +208,8 @@ impl Store {
 
     /// Envelopes of one log after `after_seq`, in seq order, at most `limit`.
     /// Stops at the first gap: what follows a gap is useless to a peer until
-    /// the gap is filled. Nothing below a retired key's checked chain
+    /// the gap is filled. Slots whose record is erased or expired are
+    /// skipped (their tombstones hold them; sync names them as gone). Nothing below a retired key's checked chain
     /// ([`Store::checked_from`]).
     pub fn log_after(
         &self,
@@ -243,7 +244,14 @@ impl Store {
                 break;
             }
             let id = RecordId(v.as_slice().try_into().map_err(|_| corrupt("log value"))?);
-            let rec = self.get_key(&keys::record(&id))?.ok_or_else(|| corrupt("log points at missing record"))?;
+            let Some(rec) = self.get_key(&keys::record(&id))? else {
+                // Erased or expired: its tombstone holds the slot, and the
+                // log goes on after it.
+                if self.contains_key(&keys::gone(&id))? {
+                    continue;
+                }
+                return Err(corrupt("log points at missing record"));
+            };
             let added = rec.get(..8).and_then(keys::u64_be).ok_or_else(|| corrupt("record value"))?;
             out.push((added, rec[8..].to_vec()));
         }

@@ -77,6 +77,9 @@ impl Store {
         }
         // Logs the new list anchors are sorted once (anchor.rs).
         self.reanchor()?;
+        // A coordinator's erasure of a member's data counts once the
+        // member has left, whichever arrived first.
+        self.reapply_erasures()?;
         Ok(list)
     }
 
