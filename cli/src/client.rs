@@ -13,7 +13,25 @@ use crate::i18n::t;
 pub struct Client {
     base: String,
     token: String,
+    /// The `Kawan-Purpose` header: the purpose given with `--justify` or
+    /// `KAWAN_PURPOSE`, percent-encoded (empty: none stated).
+    purpose: String,
     agent: ureq::Agent,
+}
+
+/// The purpose `--justify` gave, for every request of this run.
+static PURPOSE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the purpose stated with every request (`--justify`).
+pub fn state_purpose(purpose: String) {
+    let _ = PURPOSE.set(purpose);
+}
+
+fn purpose_header() -> String {
+    let purpose = PURPOSE.get().cloned().or_else(|| std::env::var("KAWAN_PURPOSE").ok()).unwrap_or_default();
+    // Non-ASCII bytes are always encoded; so are controls and `%` itself.
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+    percent_encoding::utf8_percent_encode(purpose.trim(), SET).to_string()
 }
 
 impl Client {
@@ -33,7 +51,7 @@ impl Client {
                 .to_string(),
         };
         let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        Ok(Client { base: format!("http://{addr}"), token, agent })
+        Ok(Client { base: format!("http://{addr}"), token, purpose: purpose_header(), agent })
     }
 
     /// A GET with the token, answered or not.
@@ -41,6 +59,7 @@ impl Client {
         self.agent
             .get(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
             .call()
             .map_err(|e| self.unreachable(e))
     }
@@ -73,6 +92,7 @@ impl Client {
             .agent
             .post(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
             .send_json(body)
             .map_err(|e| self.unreachable(e))?;
         answer(resp)
@@ -83,6 +103,7 @@ impl Client {
             .agent
             .post(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
             .header("Content-Type", "text/plain")
             .send(body)
             .map_err(|e| self.unreachable(e))?;
@@ -95,6 +116,7 @@ impl Client {
             .agent
             .post(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
             .send_json(body)
             .map_err(|e| self.unreachable(e))?;
         if !resp.status().is_success() {
@@ -111,6 +133,7 @@ impl Client {
             .agent
             .post(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
             .header("Content-Type", "application/octet-stream")
             .send(body)
             .map_err(|e| self.unreachable(e))?;
@@ -122,6 +145,7 @@ impl Client {
             .agent
             .delete(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
             .call()
             .map_err(|e| self.unreachable(e))?;
         answer(resp)

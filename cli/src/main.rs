@@ -30,6 +30,12 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Why you consult shared data: a purpose and case reference, sent as
+    /// the Kawan-Purpose header and logged with every search, lookup,
+    /// record read and export (default: $KAWAN_PURPOSE). Some agencies
+    /// refuse consultations without one.
+    #[arg(long, global = true, value_name = "TEXT")]
+    justify: Option<String>,
     #[command(subcommand)]
     command: cmd::Command,
 }
@@ -48,6 +54,9 @@ fn main() -> ExitCode {
         // SAFETY: restores one signal's default disposition before any
         // thread is started.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
+    if let Some(purpose) = cli.justify.clone() {
+        client::state_purpose(purpose);
     }
     let ctx = cmd::Ctx { dir_given: cli.dir.clone(), dir: client::node_dir(cli.dir), json: cli.json };
     match cmd::run(cli.command, &ctx) {

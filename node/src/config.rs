@@ -35,6 +35,27 @@ pub struct Config {
     pub alerts: Alerts,
     #[serde(default)]
     pub deconfliction: Deconfliction,
+    #[serde(default)]
+    pub consultations: Consultations,
+}
+
+/// Consultations of shared data (Law Enforcement Directive Art. 25):
+/// whether a justification is required, and how long the log is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Consultations {
+    /// Refuse searches, lookups, record pages, exports and referral
+    /// packages that state no purpose (`Kawan-Purpose`, `kawan --purpose`,
+    /// the purpose box on the web page).
+    pub require_purpose: bool,
+    /// Days a consultation stays in the log before it is expired.
+    pub keep_days: u64,
+}
+
+impl Default for Consultations {
+    fn default() -> Consultations {
+        Consultations { require_purpose: false, keep_days: 730 }
+    }
 }
 
 /// What this node lets other agencies test privately (hit/no-hit), and how
@@ -161,6 +182,7 @@ impl Config {
             },
             alerts: Alerts::default(),
             deconfliction: Deconfliction::default(),
+            consultations: Consultations::default(),
         }
     }
 
@@ -198,6 +220,9 @@ impl Config {
                     message: "alerts.webhook needs alerts.webhook_secret, at least 16 characters".into(),
                 });
             }
+        }
+        if config.consultations.keep_days == 0 {
+            return Err(ConfigError::Invalid { path, message: "consultations.keep_days must be at least 1".into() });
         }
         let d = &config.deconfliction;
         if [d.epoch_secs, d.rate_per_hour, d.global_per_hour, d.filters_per_hour, d.contacts_per_hour].contains(&0) {
@@ -281,6 +306,14 @@ filters_per_hour = {dc_filters}
 contacts_per_hour = {dc_contacts}
 # Lifetime of one OPRF key and filter.
 epoch_secs = {dc_epoch}
+
+[consultations]
+# Every search, lookup, record page, export and referral package is logged
+# with who, when, which records and the purpose the caller stated. Require a
+# purpose (refuse without one) where the agency's policy says so.
+require_purpose = {cs_require}
+# Days a consultation stays in the log; older entries are expired daily.
+keep_days = {cs_keep}
 "#,
             name = q(&self.agency.name),
             country = q(self.agency.country.as_str()),
@@ -317,6 +350,8 @@ epoch_secs = {dc_epoch}
             dc_filters = self.deconfliction.filters_per_hour,
             dc_contacts = self.deconfliction.contacts_per_hour,
             dc_epoch = self.deconfliction.epoch_secs,
+            cs_require = self.consultations.require_purpose,
+            cs_keep = self.consultations.keep_days,
         );
         crate::files::write_atomic(&path, text.as_bytes(), 0o600).map_err(|source| ConfigError::Write { path, source })
     }

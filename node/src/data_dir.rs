@@ -49,6 +49,8 @@ pub struct DataDir {
     pub watch: crate::local::watch::Watchlist,
     pub deconflict: crate::local::deconflict::Deconflictions,
     pub bundles: crate::local::bundles::Bundles,
+    pub consultations: crate::local::consultations::Consultations,
+    pub permissions: crate::local::permissions::Permissions,
 }
 
 impl DataDir {
@@ -113,6 +115,8 @@ impl DataDir {
             watch: crate::local::watch::Watchlist::open(local.clone()),
             deconflict: crate::local::deconflict::Deconflictions::open(local.clone()),
             bundles: crate::local::bundles::Bundles::open(local.clone()),
+            consultations: crate::local::consultations::Consultations::open(local.clone()),
+            permissions: crate::local::permissions::Permissions::open(local.clone()),
             local,
         })
     }

@@ -2,8 +2,8 @@
 //! whether a piece of data may go to a recipient over an output path. Every
 //! path that sends or shows data — network records spreading peer to peer
 //! (the `gossip` path), group push, pull answers, relays, the REST API, the
-//! web page, TAXII, the MISP feed, CSV and STIX exports, deconfliction
-//! answers — asks [`Policy::allows`], so "what may leave this node, to
+//! web page, TAXII, the MISP feed, CSV and STIX exports, platform referral
+//! packages, deconfliction answers — asks [`Policy::allows`], so "what may leave this node, to
 //! whom?" has one answer, and a new output path is one new [`Path`] and one
 //! new column in the table test below.
 //!
@@ -15,8 +15,14 @@
 //!   and case data never go to a peer;
 //! - this agency's own analysts (REST, CLI, web) see everything stored,
 //!   and their cases;
-//! - export clients (TAXII, MISP, CSV, STIX) get CLEAR, GREEN and AMBER of
-//!   the channels this node is in now; never AMBER+STRICT, RED or cases.
+//! - export clients (TAXII, MISP, CSV, STIX, referral packages) get CLEAR,
+//!   GREEN and AMBER of the channels this node is in now; never
+//!   AMBER+STRICT, RED or cases;
+//! - a record whose latest version carries handling code H2 ("not to be
+//!   disseminated outside the network without the provider's permission")
+//!   and for which no permission is recorded ([`Onward::Withheld`]) never
+//!   goes to an export client; peers and this agency's analysts are inside
+//!   the network and are not affected.
 //!
 //! Every decision is counted per path (`kawan_policy_decisions_total`), so a
 //! test can prove that every output path consulted the gate.
@@ -53,6 +59,9 @@ pub enum Path {
     Csv,
     /// The STIX bundle export.
     Stix,
+    /// A platform referral package (takedown rows for a platform's
+    /// law-enforcement portal): leaves the network.
+    Referral,
     /// A private hit/no-hit answer to another agency (one bit per value,
     /// never the record or the case behind it).
     Deconfliction,
@@ -63,7 +72,7 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 13] = [
+    pub const ALL: [Path; 14] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
@@ -75,6 +84,7 @@ impl Path {
         Path::MispFeed,
         Path::Csv,
         Path::Stix,
+        Path::Referral,
         Path::Deconfliction,
         Path::System,
     ];
@@ -92,6 +102,7 @@ impl Path {
             Path::MispFeed => "misp_feed",
             Path::Csv => "csv",
             Path::Stix => "stix",
+            Path::Referral => "referral",
             Path::Deconfliction => "deconfliction",
             Path::System => "system",
         }
@@ -109,7 +120,7 @@ impl Path {
 
     /// Paths into other tools (which may pass data further).
     fn to_tools(self) -> bool {
-        matches!(self, Path::Taxii | Path::MispFeed | Path::Csv | Path::Stix)
+        matches!(self, Path::Taxii | Path::MispFeed | Path::Csv | Path::Stix | Path::Referral)
     }
 
     fn index(self) -> usize {
@@ -117,12 +128,25 @@ impl Path {
     }
 }
 
+/// Whether a record may be passed on outside the network (handling code H2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Onward {
+    /// No H2 on its latest version, or a permission is recorded for the
+    /// path (`kawan permission grant`). Also what every in-network path
+    /// (peers, analysts) passes: H2 does not restrict members.
+    Free,
+    /// Its latest version carries H2 and no permission is recorded: never
+    /// to an export client.
+    Withheld,
+}
+
 /// What would leave.
 #[derive(Debug, Clone, Copy)]
 pub enum Item<'a> {
     /// A shared record of `channel`. `tlp` is the content's label; `None`
-    /// (sightings, retractions) means the channel decides.
-    Record { channel: &'a Channel, tlp: Option<Tlp> },
+    /// (sightings, retractions) means the channel decides. `onward` says
+    /// whether its handling lets it leave the network.
+    Record { channel: &'a Channel, tlp: Option<Tlp>, onward: Onward },
     /// Local case data: cases, their notes and details, their links.
     Case,
     /// Whether this node holds anything on a value the asker cannot name
@@ -168,18 +192,31 @@ impl<'a> Policy<'a> {
             (Item::Case, Recipient::Analyst) => path.to_analysts(),
             (Item::Case, _) => false,
             (Item::Record { .. }, Recipient::Analyst) => path.to_analysts(),
-            (Item::Record { channel, tlp }, Recipient::Client) => {
+            (Item::Record { channel, tlp, onward }, Recipient::Client) => {
                 path.to_tools()
+                    && onward == Onward::Free
                     && tlp.is_none_or(|t| matches!(t, Tlp::Clear | Tlp::Green | Tlp::Amber))
                     && self.readable_channels().contains(channel)
             }
-            (Item::Record { channel, tlp }, Recipient::Peer(key)) => {
+            (Item::Record { channel, tlp, .. }, Recipient::Peer(key)) => {
                 path.to_peers()
                     && tlp.is_none_or(|t| t.allows(channel))
                     && (path != Path::Gossip || *channel == Channel::Network)
                     && *key != self.me
                     && self.channels_of(key).contains(channel)
             }
+        }
+    }
+
+    /// Whether `item` is refused only for its handling: its `onward` is
+    /// withheld and it would go otherwise. Not counted (the decision was);
+    /// exports count these in their audit entries ("3 withheld (H2)").
+    pub fn withheld_for_handling(&self, item: Item, to: Recipient, path: Path) -> bool {
+        match item {
+            Item::Record { channel, tlp, onward: Onward::Withheld } => {
+                self.decide(Item::Record { channel, tlp, onward: Onward::Free }, to, path)
+            }
+            _ => false,
         }
     }
 
@@ -287,6 +324,9 @@ mod tests {
     enum Class {
         Clear,
         Green,
+        /// GREEN, but its latest version carries H2 and no permission is
+        /// recorded: peers and analysts as GREEN, no export client.
+        WithheldGreen,
         AmberInGroup,
         StrictInGroup,
         Case,
@@ -305,51 +345,58 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay bundle | rest web | taxii misp csv stix | deconfliction | system.
+    /// gossip push pull relay bundle | rest web | taxii misp csv stix referral | deconfliction | system.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYYY|..|....|.|."),
-        (Class::Clear, Who::GroupMember, "YYYYY|..|....|.|."),
-        (Class::Clear, Who::NonMember, ".....|..|....|.|."),
-        (Class::Clear, Who::RemovedMember, ".....|..|....|.|."),
-        (Class::Clear, Who::ExpiredMember, ".....|..|....|.|."),
-        (Class::Clear, Who::LocalAnalyst, ".....|YY|....|.|Y"),
-        (Class::Clear, Who::TaxiiClient, ".....|..|YYYY|.|."),
-        (Class::Green, Who::Member, "YYYYY|..|....|.|."),
-        (Class::Green, Who::GroupMember, "YYYYY|..|....|.|."),
-        (Class::Green, Who::NonMember, ".....|..|....|.|."),
-        (Class::Green, Who::RemovedMember, ".....|..|....|.|."),
-        (Class::Green, Who::ExpiredMember, ".....|..|....|.|."),
-        (Class::Green, Who::LocalAnalyst, ".....|YY|....|.|Y"),
-        (Class::Green, Who::TaxiiClient, ".....|..|YYYY|.|."),
-        (Class::AmberInGroup, Who::Member, ".....|..|....|.|."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYYY|..|....|.|."),
-        (Class::AmberInGroup, Who::NonMember, ".....|..|....|.|."),
-        (Class::AmberInGroup, Who::RemovedMember, ".....|..|....|.|."),
-        (Class::AmberInGroup, Who::ExpiredMember, ".....|..|....|.|."),
-        (Class::AmberInGroup, Who::LocalAnalyst, ".....|YY|....|.|Y"),
-        (Class::AmberInGroup, Who::TaxiiClient, ".....|..|YYYY|.|."),
-        (Class::StrictInGroup, Who::Member, ".....|..|....|.|."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYYY|..|....|.|."),
-        (Class::StrictInGroup, Who::NonMember, ".....|..|....|.|."),
-        (Class::StrictInGroup, Who::RemovedMember, ".....|..|....|.|."),
-        (Class::StrictInGroup, Who::ExpiredMember, ".....|..|....|.|."),
-        (Class::StrictInGroup, Who::LocalAnalyst, ".....|YY|....|.|Y"),
-        (Class::StrictInGroup, Who::TaxiiClient, ".....|..|....|.|."),
-        (Class::Case, Who::Member, ".....|..|....|.|."),
-        (Class::Case, Who::GroupMember, ".....|..|....|.|."),
-        (Class::Case, Who::NonMember, ".....|..|....|.|."),
-        (Class::Case, Who::RemovedMember, ".....|..|....|.|."),
-        (Class::Case, Who::ExpiredMember, ".....|..|....|.|."),
-        (Class::Case, Who::LocalAnalyst, ".....|YY|....|.|Y"),
-        (Class::Case, Who::TaxiiClient, ".....|..|....|.|."),
-        (Class::HitOrNot, Who::Member, ".....|..|....|Y|."),
-        (Class::HitOrNot, Who::GroupMember, ".....|..|....|Y|."),
-        (Class::HitOrNot, Who::NonMember, ".....|..|....|.|."),
-        (Class::HitOrNot, Who::RemovedMember, ".....|..|....|.|."),
-        (Class::HitOrNot, Who::ExpiredMember, ".....|..|....|.|."),
-        (Class::HitOrNot, Who::LocalAnalyst, ".....|..|....|.|."),
-        (Class::HitOrNot, Who::TaxiiClient, ".....|..|....|.|."),
+        (Class::Clear, Who::Member, "YYYYY|..|.....|.|."),
+        (Class::Clear, Who::GroupMember, "YYYYY|..|.....|.|."),
+        (Class::Clear, Who::NonMember, ".....|..|.....|.|."),
+        (Class::Clear, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::Clear, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::Clear, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
+        (Class::Clear, Who::TaxiiClient, ".....|..|YYYYY|.|."),
+        (Class::Green, Who::Member, "YYYYY|..|.....|.|."),
+        (Class::Green, Who::GroupMember, "YYYYY|..|.....|.|."),
+        (Class::Green, Who::NonMember, ".....|..|.....|.|."),
+        (Class::Green, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::Green, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::Green, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
+        (Class::Green, Who::TaxiiClient, ".....|..|YYYYY|.|."),
+        (Class::WithheldGreen, Who::Member, "YYYYY|..|.....|.|."),
+        (Class::WithheldGreen, Who::GroupMember, "YYYYY|..|.....|.|."),
+        (Class::WithheldGreen, Who::NonMember, ".....|..|.....|.|."),
+        (Class::WithheldGreen, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::WithheldGreen, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::WithheldGreen, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
+        (Class::WithheldGreen, Who::TaxiiClient, ".....|..|.....|.|."),
+        (Class::AmberInGroup, Who::Member, ".....|..|.....|.|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYYY|..|.....|.|."),
+        (Class::AmberInGroup, Who::NonMember, ".....|..|.....|.|."),
+        (Class::AmberInGroup, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::AmberInGroup, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
+        (Class::AmberInGroup, Who::TaxiiClient, ".....|..|YYYYY|.|."),
+        (Class::StrictInGroup, Who::Member, ".....|..|.....|.|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYYY|..|.....|.|."),
+        (Class::StrictInGroup, Who::NonMember, ".....|..|.....|.|."),
+        (Class::StrictInGroup, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::StrictInGroup, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
+        (Class::StrictInGroup, Who::TaxiiClient, ".....|..|.....|.|."),
+        (Class::Case, Who::Member, ".....|..|.....|.|."),
+        (Class::Case, Who::GroupMember, ".....|..|.....|.|."),
+        (Class::Case, Who::NonMember, ".....|..|.....|.|."),
+        (Class::Case, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::Case, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::Case, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
+        (Class::Case, Who::TaxiiClient, ".....|..|.....|.|."),
+        (Class::HitOrNot, Who::Member, ".....|..|.....|Y|."),
+        (Class::HitOrNot, Who::GroupMember, ".....|..|.....|Y|."),
+        (Class::HitOrNot, Who::NonMember, ".....|..|.....|.|."),
+        (Class::HitOrNot, Who::RemovedMember, ".....|..|.....|.|."),
+        (Class::HitOrNot, Who::ExpiredMember, ".....|..|.....|.|."),
+        (Class::HitOrNot, Who::LocalAnalyst, ".....|..|.....|.|."),
+        (Class::HitOrNot, Who::TaxiiClient, ".....|..|.....|.|."),
     ];
 
     #[test]
@@ -359,15 +406,19 @@ mod tests {
         let policy = Policy::new(Some(&list), key(1), NOW);
         let group = Channel::Group(GroupId::new("mekong").unwrap());
         let keys = [key(3), key(2), key(6), key(4), key(5)];
+        let free = Onward::Free;
         let mut rows = 0;
         for (class, who, expected) in TABLE {
             let expected: Vec<bool> = expected.chars().filter(|c| *c != '|').map(|c| c == 'Y').collect();
             assert_eq!(expected.len(), Path::ALL.len(), "row {class:?} × {who:?} needs one column per path");
             let item = match class {
-                Class::Clear => Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Clear) },
-                Class::Green => Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Green) },
-                Class::AmberInGroup => Item::Record { channel: &group, tlp: Some(Tlp::Amber) },
-                Class::StrictInGroup => Item::Record { channel: &group, tlp: Some(Tlp::AmberStrict) },
+                Class::Clear => Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Clear), onward: free },
+                Class::Green => Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Green), onward: free },
+                Class::WithheldGreen => {
+                    Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Green), onward: Onward::Withheld }
+                }
+                Class::AmberInGroup => Item::Record { channel: &group, tlp: Some(Tlp::Amber), onward: free },
+                Class::StrictInGroup => Item::Record { channel: &group, tlp: Some(Tlp::AmberStrict), onward: free },
                 Class::Case => Item::Case,
                 Class::HitOrNot => Item::HitOrNot,
             };
@@ -386,7 +437,7 @@ mod tests {
             rows += 1;
         }
         // Every record class meets every recipient: removing a row fails.
-        assert_eq!(rows, 6 * 7, "the table must cross every class with every recipient");
+        assert_eq!(rows, 7 * 7, "the table must cross every class with every recipient");
     }
 
     #[test]
@@ -395,11 +446,11 @@ mod tests {
         let list = Membership::of(&list);
         let policy = Policy::new(Some(&list), key(1), NOW);
         let group = Channel::Group(GroupId::new("mekong").unwrap());
-        let sighting = Item::Record { channel: &group, tlp: None };
+        let sighting = Item::Record { channel: &group, tlp: None, onward: Onward::Free };
         assert!(policy.allows(sighting, Recipient::Peer(&key(2)), Path::Push));
         assert!(!policy.allows(sighting, Recipient::Peer(&key(3)), Path::Push));
         assert!(!policy.allows(sighting, Recipient::Peer(&key(2)), Path::Gossip), "group records never gossip");
-        let red = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Red) };
+        let red = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Red), onward: Onward::Free };
         for path in Path::ALL {
             assert!(!policy.allows(red, Recipient::Peer(&key(2)), path), "RED never leaves, over {path:?}");
             assert!(!policy.allows(red, Recipient::Client, path), "RED is never exported, over {path:?}");
@@ -407,9 +458,24 @@ mod tests {
     }
 
     #[test]
+    fn an_h2_record_without_permission_stays_inside_the_network() {
+        let list = trust();
+        let list = Membership::of(&list);
+        let policy = Policy::new(Some(&list), key(1), NOW);
+        let withheld = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Clear), onward: Onward::Withheld };
+        let free = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Clear), onward: Onward::Free };
+        for path in [Path::Taxii, Path::MispFeed, Path::Csv, Path::Stix, Path::Referral] {
+            assert!(!policy.allows(withheld, Recipient::Client, path), "H2 leaves over {path:?}");
+            assert!(policy.allows(free, Recipient::Client, path), "permitted record refused over {path:?}");
+        }
+        assert!(policy.allows(withheld, Recipient::Peer(&key(2)), Path::Gossip), "members are inside the network");
+        assert!(policy.allows(withheld, Recipient::Analyst, Path::Rest));
+    }
+
+    #[test]
     fn without_a_trust_list_nothing_goes_to_peers_or_tools_outside_the_network_channel() {
         let policy = Policy::new(None, key(1), NOW);
-        let green = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Green) };
+        let green = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Green), onward: Onward::Free };
         assert!(!policy.allows(green, Recipient::Peer(&key(2)), Path::Gossip));
         assert!(!policy.admits(&key(2)));
         assert!(policy.allows(green, Recipient::Analyst, Path::Rest));

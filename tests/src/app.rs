@@ -76,7 +76,22 @@ impl App {
 
     /// Sends one request with `token` (or none) and waits for the answer.
     pub fn send(&self, method: &str, path: &str, token: Option<&str>, json: Option<&serde_json::Value>) -> Answer {
+        self.send_with(method, path, token, json, &[])
+    }
+
+    /// [`App::send`] with more headers (`Kawan-Purpose`, say).
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        json: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }

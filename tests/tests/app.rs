@@ -264,8 +264,9 @@ fn provenance_flags_reach_the_web_page_and_every_export() {
     let get = |path: &str| app.get(path).body;
     let csv = get("/api/v1/export/csv");
     let row = |value: &str| csv.lines().find(|l| l.contains(value)).unwrap_or_else(|| panic!("{csv}")).to_string();
-    assert!(row(&eq).ends_with("kawan:author-equivocating"), "{csv}");
-    assert!(row(&rev).ends_with("kawan:author-revoked"), "{csv}");
+    // `flags`, then the (empty) `handling` and `evaluation` columns.
+    assert!(row(&eq).ends_with(",kawan:author-equivocating,,"), "{csv}");
+    assert!(row(&rev).ends_with(",kawan:author-revoked,,"), "{csv}");
     let stix = get("/api/v1/export/stix");
     assert!(stix.contains("kawan:author-equivocating") && stix.contains("kawan:author-revoked"), "{stix}");
     let manifest: serde_json::Value = serde_json::from_str(&get("/api/v1/export/misp/manifest.json")).unwrap();

@@ -204,7 +204,7 @@ fn strangers_cannot_join_and_removed_members_are_cut_off() {
     let get = |path: &str| a.request("GET", path, Some(&a.token)).call().body;
     let csv = get("/api/v1/export/csv");
     let row = csv.lines().find(|l| l.contains(&phone(903))).unwrap_or_else(|| panic!("{csv}"));
-    assert!(row.ends_with("kawan:author-revoked"), "{row}");
+    assert!(row.ends_with(",kawan:author-revoked,,"), "`flags`, then empty `handling` and `evaluation`: {row}");
     assert!(get("/api/v1/export/stix").contains("kawan:author-revoked"), "STIX labels carry the flag");
     let manifest: Value = serde_json::from_str(&get("/api/v1/export/misp/manifest.json")).unwrap();
     let events: String =
@@ -284,6 +284,13 @@ fn every_output_path_asks_the_policy() {
     get("/api/v1/export/misp/manifest.json");
     get("/api/v1/export/csv");
     get("/api/v1/export/stix");
+    // A platform referral package.
+    let r = a.request("POST", "/api/v1/referrals", Some(&token)).json(&json!({
+        "platform": "facebook", "request": "suspension", "tlp": "green",
+        "subjects": [{"kind": "phone", "value": phone(811)}]
+    }));
+    assert_eq!(r.status, 201, "{}", r.body);
+    get("/api/v1/referrals/package?platform=facebook");
     // A bundle for node 1.
     let r = a.request("POST", "/api/v1/bundles/export", Some(&token)).json(&json!({"member": "agency-1"}));
     assert_eq!(r.status, 200, "{}", r.body);

@@ -14,7 +14,9 @@ pub mod init;
 pub mod key;
 pub mod lookup;
 pub mod normalize;
+pub mod oversight;
 pub mod peers;
+pub mod permission;
 pub mod publish;
 pub mod record;
 pub mod referral;
@@ -96,6 +98,14 @@ pub enum Command {
     /// Erase records on every node (body, indexes, alerts, case links),
     /// leaving tombstones; one signed erasure per channel.
     Erase(review::EraseArgs),
+    /// The signed oversight report for a data-protection officer or a
+    /// supervisory authority, and its verification.
+    #[command(subcommand)]
+    Oversight(oversight::OversightCmd),
+    /// Permissions to pass H2 records outside the network: grant, list,
+    /// revoke.
+    #[command(subcommand)]
+    Permission(permission::PermissionCmd),
     /// Local cases (never shared).
     #[command(subcommand)]
     Case(case::CaseCmd),
@@ -165,6 +175,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Contact(c) => deconflict::contact(c, ctx),
         Command::Review(c) => review::run(c, ctx),
         Command::Erase(a) => review::erase(a, ctx),
+        Command::Oversight(c) => oversight::run(c, ctx),
+        Command::Permission(c) => permission::run(c, ctx),
         Command::Case(c) => case::run(c, ctx),
         Command::Token(t) => token::run(t, ctx),
         Command::Status => status::run(ctx),

@@ -13,6 +13,7 @@ use base64::Engine as _;
 
 use super::error::ApiError;
 use crate::{
+    local::tokens::Role,
     policy::Path,
     service::{Caller, Service, ServiceError},
 };
@@ -54,16 +55,52 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find_map(|c| c.trim().strip_prefix(&format!("{name}=")).map(String::from))
 }
 
+/// The header an API or CLI caller states its purpose in (percent-encoded
+/// UTF-8, so any language fits in a header).
+pub const PURPOSE: &str = "kawan-purpose";
+
+/// The purpose a request states in its `Kawan-Purpose` header, if any.
+pub fn stated_purpose(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get(PURPOSE)?.as_bytes();
+    let text = percent_encoding::percent_decode(raw).decode_utf8_lossy().into_owned();
+    Some(text)
+}
+
 /// The caller of a request arriving through `via`: the web page's session
-/// cookie names a server-side session, every other path presents a token in
-/// the `Authorization` header.
+/// cookie names a server-side session (which holds the purpose the analyst
+/// stated), every other path presents a token in the `Authorization`
+/// header and its purpose in `Kawan-Purpose`.
 pub async fn caller(headers: &HeaderMap, svc: &Arc<Service>, via: Path) -> Result<Caller, ServiceError> {
+    let caller = any_caller(headers, svc, via).await?;
+    // An auditor reads the oversight material over the API, nothing else:
+    // no web page, no TAXII collection, no export.
+    if caller.role == Role::Auditor && via != Path::Rest {
+        return Err(auditor_refused());
+    }
+    Ok(caller)
+}
+
+/// The REST routes an auditor token may call.
+pub const AUDITOR_ROUTES: [&str; 2] = ["/api/v1/oversight", "/api/v1/consultations"];
+
+fn auditor_refused() -> ServiceError {
+    ServiceError::forbidden(
+        "forbidden",
+        "an auditor token reads the oversight report and the consultation log only (/api/v1/oversight, \
+         /api/v1/consultations)",
+    )
+}
+
+async fn any_caller(headers: &HeaderMap, svc: &Arc<Service>, via: Path) -> Result<Caller, ServiceError> {
     match via {
         Path::Web => {
             let id = session_token(headers).ok_or_else(|| ServiceError::unauthorized("not logged in"))?;
             svc.session(id).await
         }
-        _ => svc.authenticate(presented_token(headers).map_err(ServiceError::unauthorized)?, via).await,
+        _ => Ok(svc
+            .authenticate(presented_token(headers).map_err(ServiceError::unauthorized)?, via)
+            .await?
+            .with_purpose(stated_purpose(headers))),
     }
 }
 
@@ -76,6 +113,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Ok(caller(&parts.headers, &Arc::<Service>::from_ref(state), Path::Rest).await?)
+        let caller = caller(&parts.headers, &Arc::<Service>::from_ref(state), Path::Rest).await?;
+        let path = parts.uri.path();
+        if caller.role == Role::Auditor && !AUDITOR_ROUTES.iter().any(|r| path.starts_with(r)) {
+            return Err(auditor_refused().into());
+        }
+        Ok(caller)
     }
 }

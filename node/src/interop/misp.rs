@@ -29,6 +29,38 @@ pub fn attribute_type(kind: Kind, value: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// MISP tags for a record's handling codes (`kawan:handling="H1"`, none
+/// for H0) and its evaluation, in MISP's own admiralty-scale taxonomy
+/// (source reliability a–f, information credibility 1–6): reliability
+/// A, B, C → a, b, c and X (cannot be judged) → f ("reliability cannot be
+/// judged"); assessment 1, 2, 3 → 1 (confirmed), 2 (probably true),
+/// 3 (possibly true), and 4 (cannot be judged) → 6 ("truth cannot be
+/// judged"), not MISP's 4, which means "doubtful".
+pub fn processing_tags(content: &Content) -> Vec<String> {
+    use kawan_protocol::{Assessment, Reliability};
+    let mut tags = Vec::new();
+    if let Some(h) = content.handling() {
+        tags.extend(h.codes().into_iter().filter(|c| *c != "H0").map(|c| format!("kawan:handling=\"{c}\"")));
+    }
+    if let Some(e) = content.evaluation() {
+        let source = match e.source {
+            Reliability::A => "a",
+            Reliability::B => "b",
+            Reliability::C => "c",
+            Reliability::X => "f",
+        };
+        let information = match e.information {
+            Assessment::One => "1",
+            Assessment::Two => "2",
+            Assessment::Three => "3",
+            Assessment::Four => "6",
+        };
+        tags.push(format!("admiralty-scale:source-reliability=\"{source}\""));
+        tags.push(format!("admiralty-scale:information-credibility=\"{information}\""));
+    }
+    tags
+}
+
 /// The Kawan kind of a MISP attribute, for import: from its `kawan:<kind>`
 /// comment if present, else from its type.
 pub fn kind_of(misp_type: &str, comment: &str) -> Option<Kind> {
@@ -92,6 +124,7 @@ impl Feed {
             let mut tags = vec![json!({"name": format!("tlp:{}", h.content.tlp().as_str())})];
             tags.extend(i.tags.iter().map(|t| json!({"name": t})));
             tags.extend(super::stix::provenance_flags(h).into_iter().map(|f| json!({"name": f})));
+            tags.extend(processing_tags(&h.content).into_iter().map(|t| json!({"name": t})));
             let ts = (h.updated_ms / 1000).to_string();
             if let Some(attrs) = event["Event"]["Attribute"].as_array_mut() {
                 attrs.push(json!({

@@ -40,6 +40,39 @@ pub fn tlp_marking_object(tlp: Tlp) -> Value {
     })
 }
 
+/// The handling codes (SIENA H1–H3) as STIX statement markings: the code
+/// and what it asks of a receiver. H3's restrictions are the provider's own
+/// words, carried on the object as `x_kawan_handling_other`.
+pub const HANDLING_STATEMENTS: [(&str, &str); 3] = [
+    ("H1", "H1: not to be used as evidence in judicial proceedings without the provider's permission"),
+    ("H2", "H2: not to be disseminated outside the network without the provider's permission"),
+    ("H3", "H3: other restrictions apply, in the provider's words: see x_kawan_handling_other"),
+];
+
+/// The deterministic id of the statement marking for a handling code.
+pub fn handling_marking(code: &str) -> String {
+    derived_id("marking-definition", format!("kawan-handling:{code}").as_bytes())
+}
+
+/// The statement marking-definition object for a handling code (H1–H3).
+pub fn handling_marking_object(code: &str, statement: &str) -> Value {
+    json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": handling_marking(code),
+        "created": EPOCH, "created_by_ref": KAWAN_IDENTITY, "name": format!("Kawan handling {code}"),
+        "definition_type": "statement", "definition": {"statement": statement},
+    })
+}
+
+/// The marking ids of a piece of knowledge: its TLP, then its handling
+/// codes (none for H0).
+pub fn marking_refs(content: &Content) -> Vec<Value> {
+    let mut refs = vec![Value::from(tlp_marking(content.tlp()))];
+    if let Some(h) = content.handling() {
+        refs.extend(h.codes().into_iter().filter(|c| *c != "H0").map(|c| Value::from(handling_marking(c))));
+    }
+    refs
+}
+
 /// A UUID-shaped id derived from `bytes` (version 4 layout, so validators
 /// accept it), identical on every node.
 pub fn derived_id(stix_type: &str, bytes: &[u8]) -> String {
@@ -262,12 +295,17 @@ pub fn object(h: &Hit) -> Value {
             })
         }
     };
-    let tlp = h.content.tlp();
     o["spec_version"] = "2.1".into();
     o["created"] = created.into();
     o["modified"] = modified.into();
     o["created_by_ref"] = identity_id(&h.author).into();
-    o["object_marking_refs"] = json!([tlp_marking(tlp)]);
+    o["object_marking_refs"] = marking_refs(&h.content).into();
+    if let Some(other) = h.content.handling().and_then(|h| h.other.clone()) {
+        o["x_kawan_handling_other"] = other.into();
+    }
+    if let Some(e) = h.content.evaluation() {
+        o["x_kawan_evaluation"] = e.to_string().into();
+    }
     if h.retracted.is_some() {
         o["revoked"] = true.into();
     }
@@ -310,7 +348,7 @@ pub fn sighting(id: &RecordId, target: &Hit, by: &AgencyKey, verdict: Verdict, c
         "sighting_of_ref": object_id(target_type, &target.id),
         "where_sighted_refs": [identity_id(by)],
         "count": 1,
-        "object_marking_refs": [tlp_marking(target.content.tlp())],
+        "object_marking_refs": marking_refs(&target.content),
         "extensions": {EXTENSION_ID: {"extension_type": "property-extension", "verdict": verdict}},
     })
 }
@@ -331,7 +369,8 @@ pub fn identity(agency: &AgencyKey, name: &str, country: Option<&str>) -> Value 
 }
 
 /// The objects every collection starts with: the Kawan identity, the
-/// extension definition, and the TLP markings it uses.
+/// extension definition, the TLP markings it uses and the handling
+/// statement markings (H1–H3).
 pub fn preamble() -> Vec<Value> {
     let mut out = vec![
         json!({
@@ -349,6 +388,7 @@ pub fn preamble() -> Vec<Value> {
         }),
     ];
     out.extend([Tlp::Clear, Tlp::Green, Tlp::Amber].map(tlp_marking_object));
+    out.extend(HANDLING_STATEMENTS.iter().map(|(code, statement)| handling_marking_object(code, statement)));
     out
 }
 

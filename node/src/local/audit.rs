@@ -186,6 +186,22 @@ impl Audit {
     }
 
     /// The newest entries, newest first.
+    /// Entries written in `[from_ms, until_ms)`, oldest first (entries are
+    /// in time order: each is appended after the one before).
+    pub fn between(&self, from_ms: u64, until_ms: u64) -> Result<Vec<Entry>, AuditError> {
+        let mut out = Vec::new();
+        for row in ENTRIES.scan(&self.db, b"e", false) {
+            let (_, e) = row?;
+            if e.time_ms >= until_ms {
+                break;
+            }
+            if e.time_ms >= from_ms {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn tail(&self, n: usize) -> Result<Vec<Entry>, AuditError> {
         Ok(ENTRIES.scan(&self.db, b"e", true).take(n).map(|row| row.map(|(_, e)| e)).collect::<Result<_, _>>()?)
     }

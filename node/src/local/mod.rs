@@ -1,6 +1,7 @@
 //! The node's local database (docs/architecture.md, "The local database"):
 //! cases, case links, API tokens, sessions, the audit log, watchlists and
-//! alerts, deconfliction questions and contacts, bundles imported, in a
+//! alerts, deconfliction questions and contacts, bundles imported,
+//! permissions to pass H2 records outside the network, in a
 //! directory of its own.
 //! Nothing here is shared, and the record store's type has no handle on it:
 //! the network task, which gets only the record store, cannot reach a case
@@ -9,7 +10,9 @@
 pub mod audit;
 pub mod bundles;
 pub mod cases;
+pub mod consultations;
 pub mod deconflict;
+pub mod permissions;
 pub mod sessions;
 pub mod table;
 pub mod tokens;
@@ -43,6 +46,8 @@ pub const SPACES: &[Space] = &[
     "contacts",
     "allowances",
     "bundles",
+    "consultations",
+    "permissions",
     "meta",
 ];
 
@@ -79,6 +84,12 @@ impl LocalDb {
 
     pub fn scan_prefix(&self, space: Space, prefix: &[u8], reverse: bool) -> Scan<'_> {
         self.engine.scan(space, prefix_range(prefix), reverse)
+    }
+
+    /// Keys in `[from, until)`, in order.
+    pub fn scan_range(&self, space: Space, from: &[u8], until: &[u8]) -> Scan<'_> {
+        use std::ops::Bound;
+        self.engine.scan(space, (Bound::Included(from.to_vec()), Bound::Excluded(until.to_vec())), false)
     }
 
     /// Applies `batch` atomically and waits until it is on disk.

@@ -39,6 +39,10 @@ struct Stored {
     token: String,
     created_ms: u64,
     last_ms: u64,
+    /// The purpose the analyst stated for this session (sticky until
+    /// changed), logged with each consultation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purpose: Option<String>,
 }
 
 impl Stored {
@@ -67,7 +71,7 @@ impl Sessions {
         getrandom::fill(&mut id).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = hex::encode(id);
         let now = self.db.now_ms();
-        let stored = Stored { token: Tokens::hash_hex(token), created_ms: now, last_ms: now };
+        let stored = Stored { token: Tokens::hash_hex(token), created_ms: now, last_ms: now, purpose: None };
         let mut batch = Batch::default();
         SESSIONS.put(&mut batch, key(&id), &stored)?;
         self.db.commit(batch)?;
@@ -76,7 +80,7 @@ impl Sessions {
 
     /// The token a live session stands for; `None` if it expired, ended or
     /// its token was revoked (an expired session is removed).
-    pub fn check(&self, id: &str, tokens: &Tokens) -> Result<Option<TokenInfo>, StoreError> {
+    pub fn check(&self, id: &str, tokens: &Tokens) -> Result<Option<(TokenInfo, Option<String>)>, StoreError> {
         let k = key(id);
         let Some(mut s) = SESSIONS.get(&self.db, &k)? else { return Ok(None) };
         let now = self.db.now_ms();
@@ -91,7 +95,19 @@ impl Sessions {
             SESSIONS.put(&mut batch, k, &s)?;
             self.db.commit_buffered(batch)?;
         }
-        Ok(Some(info))
+        Ok(Some((info, s.purpose)))
+    }
+
+    /// Sets (or, with `None`, clears) a live session's purpose. Returns
+    /// whether the session was there.
+    pub fn set_purpose(&self, id: &str, purpose: Option<String>) -> Result<bool, StoreError> {
+        let k = key(id);
+        let Some(mut s) = SESSIONS.get(&self.db, &k)? else { return Ok(false) };
+        s.purpose = purpose;
+        let mut batch = Batch::default();
+        SESSIONS.put(&mut batch, k, &s)?;
+        self.db.commit(batch)?;
+        Ok(true)
     }
 
     /// The sessions that expired (idle or too old) by now, for the

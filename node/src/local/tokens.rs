@@ -21,12 +21,16 @@ pub enum Role {
     Operator,
     /// Everything an analyst does, plus trust lists.
     Coordinator,
+    /// Read-only oversight (a data-protection officer, a supervisory
+    /// authority): the oversight report and the consultation log, and
+    /// nothing else — no search, no record, no export.
+    Auditor,
 }
 
 impl Role {
     /// Whether a caller with this role may act as `needed`.
     pub fn allows(self, needed: Role) -> bool {
-        self == needed || needed == Role::Analyst
+        self == needed || (needed == Role::Analyst && self != Role::Auditor)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl Role {
             Role::Analyst => "analyst",
             Role::Operator => "operator",
             Role::Coordinator => "coordinator",
+            Role::Auditor => "auditor",
         }
     }
 }
@@ -45,7 +50,8 @@ impl std::str::FromStr for Role {
             "analyst" => Ok(Role::Analyst),
             "operator" => Ok(Role::Operator),
             "coordinator" => Ok(Role::Coordinator),
-            _ => Err(format!("unknown role {s:?} (expected analyst, operator or coordinator)")),
+            "auditor" => Ok(Role::Auditor),
+            _ => Err(format!("unknown role {s:?} (expected analyst, operator, coordinator or auditor)")),
         }
     }
 }

@@ -28,7 +28,7 @@ use std::{
 use kawan_protocol::{AgencyKey, Channel, Envelope, Header, Membership, Message, RecordId, sync::ShortId};
 
 use crate::{
-    policy::{Item, Path, Policy, Recipient},
+    policy::{Item, Onward, Path, Policy, Recipient},
     store::{IngestError, Ingested, Store},
 };
 use budget::{BAN_SCORE, Buckets, Budget, Offence};
@@ -493,7 +493,11 @@ impl Replica {
     }
 
     fn policy_allows(&self, trust: Option<&Membership>, to: &AgencyKey, channel: &Channel, path: Path) -> bool {
-        Policy::new(trust, self.me, self.now).allows(Item::Record { channel, tlp: None }, Recipient::Peer(to), path)
+        Policy::new(trust, self.me, self.now).allows(
+            Item::Record { channel, tlp: None, onward: Onward::Free },
+            Recipient::Peer(to),
+            path,
+        )
     }
 
     /// Channels both this node and `peer` may see now.

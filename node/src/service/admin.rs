@@ -332,7 +332,7 @@ impl Service {
 
     /// The checkpoints this agency published (under any of its keys) that
     /// this node holds, newest first: its partners hold them too.
-    fn witnesses(&self) -> Result<Vec<Witness>, ServiceError> {
+    pub(super) fn witnesses(&self) -> Result<Vec<Witness>, ServiceError> {
         let keys = self.own_keys();
         let mut out = Vec::new();
         for r in self.data.store.checkpoints()? {

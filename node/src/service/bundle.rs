@@ -26,7 +26,7 @@ use crate::{
     bundle::BundleFileError,
     local::bundles::Imported,
     net::Command,
-    policy::{Item, Path, Policy, Recipient},
+    policy::{Item, Onward, Path, Policy, Recipient},
     store::{Ingested, TrustStoreError},
 };
 
@@ -120,7 +120,7 @@ impl Service {
             for head in s.data.store.heads(Some(&shared))? {
                 let (channel, author) = (&head.channel, &head.author);
                 if !eligible(&trust, channel, author, now)
-                    || !policy.allows(Item::Record { channel, tlp: None }, Recipient::Peer(&to), Path::Bundle)
+                    || !policy.allows(Item::Record { channel, tlp: None, onward: Onward::Free }, Recipient::Peer(&to), Path::Bundle)
                 {
                     continue;
                 }

@@ -1,16 +1,19 @@
 //! Exports into other tools: TAXII collections, the MISP feed, CSV and a
 //! STIX bundle. Every object goes through the policy for its path first, so
-//! AMBER+STRICT, RED and case data never leave through an export.
+//! AMBER+STRICT, RED and case data never leave through an export, nor a
+//! record whose latest version carries H2 without a recorded permission
+//! (`permissions`). Each export's audit entry says how many records were
+//! withheld for their handling ("3 withheld (H2)").
 
 use std::{collections::HashSet, sync::Arc};
 
-use kawan_protocol::{Body, Channel, Content, TrustList};
+use kawan_protocol::{Body, Channel, Content, RecordId, TrustList};
 use serde_json::Value;
 
 use super::{Caller, Service, ServiceError};
 use crate::{
     interop::{misp::Feed, stix},
-    policy::{Item, Path, Policy, Recipient},
+    policy::{Item, Onward, Path, Policy, Recipient},
     store::{Cursor, Hit, StoredRecord},
 };
 
@@ -43,6 +46,30 @@ pub struct TaxiiPage {
     pub objects: Vec<(Value, u64)>,
     pub next: Option<String>,
     pub more: bool,
+}
+
+/// The policy's answer for exporting one piece of knowledge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Gate {
+    /// It may go.
+    Out,
+    /// Only its handling (H2, no permission recorded) keeps it in.
+    Withheld,
+    /// Its label or channel keeps it in.
+    Refused,
+}
+
+/// What a stored record contributes to a STIX export.
+enum Stixed {
+    Object(Value),
+    /// The knowledge (root id) is withheld for its handling.
+    Withheld(RecordId),
+    Nothing,
+}
+
+/// ", N withheld (H2)" for an export's audit entry; empty when none were.
+pub(super) fn withheld_note(n: usize) -> String {
+    if n == 0 { String::new() } else { format!(", {n} withheld (H2)") }
 }
 
 /// The TAXII side of the service: collections are channels.
@@ -80,8 +107,9 @@ impl Service {
     ) -> Result<TaxiiPage, ServiceError> {
         let channel = self.collection(&collection)?;
         self.run(move |s| {
-            let page = s.page(&channel, start, limit)?;
-            let detail = format!("collection {collection}, {} objects", page.objects.len());
+            let (page, withheld) = s.page(&channel, start, limit)?;
+            let detail =
+                format!("collection {collection}, {} objects{}", page.objects.len(), withheld_note(withheld.len()));
             s.audit_read(&caller, "export.taxii", &detail)?;
             Ok(page)
         })
@@ -100,8 +128,10 @@ impl Service {
     ) -> Result<Vec<Value>, ServiceError> {
         let channel = self.collection(&collection)?;
         self.run(move |s| {
-            s.audit_read(&caller, "export.taxii", &format!("collection {collection}, object {object}"))?;
-            s.versions_of(&channel, &object)
+            let (versions, withheld) = s.versions_of(&channel, &object)?;
+            let detail = format!("collection {collection}, object {object}{}", withheld_note(withheld.len()));
+            s.audit_read(&caller, "export.taxii", &detail)?;
+            Ok(versions)
         })
         .await
     }
@@ -110,8 +140,10 @@ impl Service {
     pub async fn stix_bundle(self: &Arc<Self>, caller: Caller) -> Result<Value, ServiceError> {
         self.run(move |s| {
             let caller = Caller { via: Path::Stix, ..caller };
-            let objects: Vec<Value> = s.all_for(&Channel::Network, Path::Stix)?.into_iter().map(|(o, _)| o).collect();
-            s.audit_read(&caller, "export.stix", &format!("{} objects", objects.len()))?;
+            let (objects, withheld) = s.all_for(&Channel::Network, Path::Stix)?;
+            let objects: Vec<Value> = objects.into_iter().map(|(o, _)| o).collect();
+            let detail = format!("{} objects{}", objects.len(), withheld_note(withheld.len()));
+            s.audit_read(&caller, "export.stix", &detail)?;
             let id = Taxii::collection_id(&Channel::Network);
             let bundle_id = stix::derived_id("bundle", id.as_bytes());
             Ok(serde_json::json!({"type": "bundle", "id": bundle_id, "objects": objects}))
@@ -123,10 +155,18 @@ impl Service {
     pub async fn misp_feed(self: &Arc<Self>, caller: Caller, file: String) -> Result<Feed, ServiceError> {
         self.run(move |s| {
             let trust = s.data.store.trust();
-            let hits = s.exportable_hits(Path::MispFeed, trust.as_deref())?;
+            let (hits, withheld) = s.exportable_hits(Path::MispFeed, trust.as_deref())?;
             let feed = Feed::build(&hits, |key| s.author_name(key, trust.as_deref()));
             let caller = Caller { via: Path::MispFeed, ..caller };
-            s.audit_read(&caller, "export.misp", &file)?;
+            let attributes =
+                feed.events.values().map(|e| e["Event"]["Attribute"].as_array().map_or(0, Vec::len)).sum::<usize>();
+            let withheld =
+                withheld.iter().filter(|h| matches!(h.content, Content::Indicator(_)) && h.retracted.is_none()).count();
+            s.audit_read(
+                &caller,
+                "export.misp",
+                &format!("{file}: {attributes} indicators{}", withheld_note(withheld)),
+            )?;
             Ok(feed)
         })
         .await
@@ -136,7 +176,7 @@ impl Service {
     pub async fn csv_export(self: &Arc<Self>, caller: Caller) -> Result<String, ServiceError> {
         self.run(move |s| {
             let trust = s.data.store.trust();
-            let hits = s.exportable_hits(Path::Csv, trust.as_deref())?;
+            let (hits, withheld) = s.exportable_hits(Path::Csv, trust.as_deref())?;
             fn name(v: &impl serde::Serialize) -> String {
                 serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
             }
@@ -157,12 +197,16 @@ impl Service {
                         opt(i.last_seen),
                         h.id.to_string(),
                         crate::interop::stix::provenance_flags(h).join(" "),
+                        i.handling.as_ref().map(|h| h.codes().join(" ")).unwrap_or_default(),
+                        i.evaluation.map(|e| e.to_string()).unwrap_or_default(),
                     ]),
                     _ => None,
                 })
                 .collect();
             let caller = Caller { via: Path::Csv, ..caller };
-            s.audit_read(&caller, "export.csv", &format!("{} indicators", rows.len()))?;
+            let withheld =
+                withheld.iter().filter(|h| matches!(h.content, Content::Indicator(_)) && h.retracted.is_none()).count();
+            s.audit_read(&caller, "export.csv", &format!("{} indicators{}", rows.len(), withheld_note(withheld)))?;
             let header = [
                 "kind",
                 "value",
@@ -175,6 +219,8 @@ impl Service {
                 "last_seen",
                 "id",
                 "flags",
+                "handling",
+                "evaluation",
             ];
             Ok(crate::interop::csv::document(&header, rows))
         })
@@ -182,25 +228,40 @@ impl Service {
     }
 
     /// Every current piece of knowledge the policy lets out over `path`,
-    /// once each.
-    fn exportable_hits(&self, path: Path, trust: Option<&TrustList>) -> Result<Vec<Hit>, ServiceError> {
+    /// once each, and those only their handling (H2) keeps in.
+    fn exportable_hits(&self, path: Path, trust: Option<&TrustList>) -> Result<(Vec<Hit>, Vec<Hit>), ServiceError> {
         let mut seen = HashSet::new();
-        let mut out = Vec::new();
+        let (mut out, mut withheld) = (Vec::new(), Vec::new());
         self.walk(None, |r| {
             if r.record.body.content().is_some()
                 && let Some(h) = self.data.store.view(&r.id, trust)?
-                && self.allows(
-                    Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) },
-                    Recipient::Client,
-                    path,
-                )
                 && seen.insert(h.id)
             {
-                out.push(h);
+                match self.gate(&h, path)? {
+                    Gate::Out => out.push(h),
+                    Gate::Withheld => withheld.push(h),
+                    Gate::Refused => {}
+                }
             }
             Ok(())
         })?;
-        Ok(out)
+        Ok((out, withheld))
+    }
+
+    /// Whether `h` may be exported over `path`, and if not, whether only
+    /// its handling keeps it in. One counted policy decision.
+    pub(super) fn gate(&self, h: &Hit, path: Path) -> Result<Gate, ServiceError> {
+        let onward = self.onward(h, path)?;
+        let item = Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()), onward };
+        let membership = self.data.store.membership();
+        let policy = Policy::new(membership.as_deref(), self.key.public(), self.now_ms());
+        Ok(if policy.allows(item, Recipient::Client, path) {
+            Gate::Out
+        } else if onward == Onward::Withheld && policy.withheld_for_handling(item, Recipient::Client, path) {
+            Gate::Withheld
+        } else {
+            Gate::Refused
+        })
     }
 
     /// Calls `each` on every record of `channel` (all channels: `None`) in
@@ -223,14 +284,16 @@ impl Service {
         }
     }
 
-    /// The versions of the STIX object `object` in `channel`.
-    fn versions_of(&self, channel: &Channel, object: &str) -> Result<Vec<Value>, ServiceError> {
+    /// The versions of the STIX object `object` in `channel`, and the
+    /// knowledge withheld for its handling.
+    fn versions_of(&self, channel: &Channel, object: &str) -> Result<(Vec<Value>, HashSet<RecordId>), ServiceError> {
         let trust = self.data.store.trust();
         let preamble = self.preamble(trust.as_deref());
+        let mut withheld = HashSet::new();
         if let Some(o) = preamble.into_iter().find(|o| o["id"] == object) {
-            return Ok(vec![o]);
+            return Ok((vec![o], withheld));
         }
-        let Some((_, uuid)) = object.split_once("--") else { return Ok(vec![]) };
+        let Some((_, uuid)) = object.split_once("--") else { return Ok((vec![], withheld)) };
         let wanted = format!("--{uuid}");
         let mut out = Vec::new();
         let mut seen = HashSet::new();
@@ -249,33 +312,44 @@ impl Service {
                 },
                 _ => r.id,
             };
-            if stix::object_id("", &root) == wanted
-                && let Some(o) = self.to_stix(r, trust.as_deref(), Path::Taxii)?
-                && o["id"] == object
-                && seen.insert(o["modified"].to_string())
-            {
-                out.push(o);
+            if stix::object_id("", &root) == wanted {
+                match self.to_stix(r, trust.as_deref(), Path::Taxii)? {
+                    Stixed::Object(o) if o["id"] == object && seen.insert(o["modified"].to_string()) => out.push(o),
+                    Stixed::Withheld(id) => {
+                        withheld.insert(id);
+                    }
+                    _ => {}
+                }
             }
             Ok(())
         })?;
-        Ok(out)
+        Ok((out, withheld))
     }
 
     /// Every object of a collection as `path` exports it: the preamble,
-    /// then each record's object.
-    fn all_for(&self, channel: &Channel, path: Path) -> Result<Vec<(Value, u64)>, ServiceError> {
+    /// then each record's object; and the knowledge withheld for its
+    /// handling.
+    #[allow(clippy::type_complexity)]
+    fn all_for(&self, channel: &Channel, path: Path) -> Result<(Vec<(Value, u64)>, HashSet<RecordId>), ServiceError> {
         let trust = self.data.store.trust();
         let mut out: Vec<(Value, u64)> = self.preamble(trust.as_deref()).into_iter().map(|o| (o, 0)).collect();
         let mut seen = HashSet::new();
+        let mut withheld = HashSet::new();
         self.walk(Some(channel), |r| {
-            if let Some(o) = self.to_stix(r, trust.as_deref(), path)?
-                && seen.insert((o["id"].to_string(), o["modified"].to_string()))
-            {
-                out.push((o, r.added_ms));
+            match self.to_stix(r, trust.as_deref(), path)? {
+                Stixed::Object(o) => {
+                    if seen.insert((o["id"].to_string(), o["modified"].to_string())) {
+                        out.push((o, r.added_ms));
+                    }
+                }
+                Stixed::Withheld(id) => {
+                    withheld.insert(id);
+                }
+                Stixed::Nothing => {}
             }
             Ok(())
         })?;
-        Ok(out)
+        Ok((out, withheld))
     }
 
     /// Every collection starts with the Kawan identity, extension
@@ -288,8 +362,15 @@ impl Service {
         preamble
     }
 
-    /// One page; the preamble's objects count against the limit like any.
-    fn page(&self, channel: &Channel, start: TaxiiStart, limit: usize) -> Result<TaxiiPage, ServiceError> {
+    /// One page (the preamble's objects count against the limit like any),
+    /// and the knowledge its records withheld for its handling.
+    fn page(
+        &self,
+        channel: &Channel,
+        start: TaxiiStart,
+        limit: usize,
+    ) -> Result<(TaxiiPage, HashSet<RecordId>), ServiceError> {
+        let mut withheld = HashSet::new();
         let trust = self.data.store.trust();
         let mut objects = Vec::new();
         let (after, room) = match start {
@@ -300,7 +381,7 @@ impl Service {
                 objects.extend(preamble.into_iter().take(end).skip(offset).map(|o| (o, 0)));
                 let room = limit - objects.len();
                 if room == 0 {
-                    return Ok(TaxiiPage { objects, next: Some(format!("p{end}")), more: true });
+                    return Ok((TaxiiPage { objects, next: Some(format!("p{end}")), more: true }, withheld));
                 }
                 (None, room)
             }
@@ -309,30 +390,40 @@ impl Service {
         let more = records.len() == room;
         let mut seen = HashSet::new();
         for r in records {
-            if let Some(o) = self.to_stix(&r, trust.as_deref(), Path::Taxii)?
-                && seen.insert((o["id"].to_string(), o["modified"].to_string()))
-            {
-                objects.push((o, r.added_ms));
+            match self.to_stix(&r, trust.as_deref(), Path::Taxii)? {
+                Stixed::Object(o) => {
+                    if seen.insert((o["id"].to_string(), o["modified"].to_string())) {
+                        objects.push((o, r.added_ms));
+                    }
+                }
+                Stixed::Withheld(id) => {
+                    withheld.insert(id);
+                }
+                Stixed::Nothing => {}
             }
         }
-        Ok(TaxiiPage { objects, next: next.map(|c| c.to_string()), more })
+        Ok((TaxiiPage { objects, next: next.map(|c| c.to_string()), more }, withheld))
     }
 
     /// The STIX object a stored record contributes, if the policy lets it
-    /// out over `path`.
-    fn to_stix(&self, r: &StoredRecord, trust: Option<&TrustList>, path: Path) -> Result<Option<Value>, ServiceError> {
+    /// out over `path` (a sighting goes out only with its target).
+    fn to_stix(&self, r: &StoredRecord, trust: Option<&TrustList>, path: Path) -> Result<Stixed, ServiceError> {
         let store = &self.data.store;
         if store.is_withdrawn(r)? {
-            return Ok(None);
+            return Ok(Stixed::Nothing);
         }
-        let may = |h: &Hit| {
-            self.allows(Item::Record { channel: &h.channel, tlp: Some(h.content.tlp()) }, Recipient::Client, path)
+        let may = |h: &Hit, object: &dyn Fn() -> Value| -> Result<Stixed, ServiceError> {
+            Ok(match self.gate(h, path)? {
+                Gate::Out => Stixed::Object(object()),
+                Gate::Withheld => Stixed::Withheld(h.id),
+                Gate::Refused => Stixed::Nothing,
+            })
         };
         let target = match &r.record.body {
             Body::Sighting(s) => {
-                let Some(hit) = store.view(&s.target, trust)? else { return Ok(None) };
+                let Some(hit) = store.view(&s.target, trust)? else { return Ok(Stixed::Nothing) };
                 let h = &r.record.header;
-                return Ok(may(&hit).then(|| stix::sighting(&r.id, &hit, &h.author, s.verdict, h.created_ms)));
+                return may(&hit, &|| stix::sighting(&r.id, &hit, &h.author, s.verdict, h.created_ms));
             }
             Body::Retraction(x) => x.target,
             _ => r.id,
@@ -342,11 +433,14 @@ impl Service {
         // or the retraction), so a full walk holds each object once, in its
         // final state, and an incremental walk receives each change when it
         // arrives.
-        let Some(hit) = store.view(&target, trust)? else { return Ok(None) };
+        let Some(hit) = store.view(&target, trust)? else { return Ok(Stixed::Nothing) };
         let is_latest = match &r.record.body {
             Body::Retraction(_) => hit.retracted.is_some(),
             _ => hit.version == r.id && hit.retracted.is_none(),
         };
-        Ok((is_latest && may(&hit)).then(|| stix::object(&hit)))
+        if !is_latest {
+            return Ok(Stixed::Nothing);
+        }
+        may(&hit, &|| stix::object(&hit))
     }
 }

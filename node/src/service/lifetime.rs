@@ -41,6 +41,8 @@ pub struct Swept {
     pub expired: usize,
     pub alerts_removed: usize,
     pub case_links_removed: usize,
+    /// Consultation log entries past the configured period, removed.
+    pub consultations_expired: usize,
 }
 
 impl Service {
@@ -197,14 +199,15 @@ impl Service {
                     }
                 }
             }
-            let swept = Swept { expired: expired.len(), alerts_removed, case_links_removed };
-            if swept.expired + swept.alerts_removed + swept.case_links_removed > 0 {
+            let consultations_expired = s.expire_consultations()?;
+            let swept = Swept { expired: expired.len(), alerts_removed, case_links_removed, consultations_expired };
+            if swept.expired + swept.alerts_removed + swept.case_links_removed + consultations_expired > 0 {
                 s.audit(
                     &caller,
                     "expire",
                     &format!(
-                        "{} records past review erased; {} alerts and {} case links to gone records removed",
-                        swept.expired, swept.alerts_removed, swept.case_links_removed
+                        "{} records past review erased; {} alerts and {} case links to gone records removed; {} consultations past the log's period removed",
+                        swept.expired, swept.alerts_removed, swept.case_links_removed, consultations_expired
                     ),
                 )?;
             }

@@ -12,11 +12,14 @@
 mod admin;
 mod bundle;
 mod cases;
+mod consultations;
 mod deconflict;
 mod error;
 mod export;
 mod home;
 mod lifetime;
+mod oversight;
+mod permissions;
 mod publish;
 mod query;
 mod referrals;
@@ -39,6 +42,8 @@ pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
 pub use home::{Home, Tally, WEEKS};
 pub use lifetime::{ReviewItem, Swept};
+pub use oversight::{OversightReport, SignedReport, VerifyError};
+pub use permissions::NewPermission;
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES, bulk_items};
 pub use referrals::{
@@ -67,6 +72,10 @@ pub struct Caller {
     pub name: String,
     pub role: Role,
     pub via: Path,
+    /// Why the caller consults shared data: the purpose and case reference
+    /// it stated (`Kawan-Purpose` header, `kawan --purpose`, the web page's
+    /// purpose box), logged with every consultation (`consult`).
+    pub purpose: Option<String>,
 }
 
 impl Caller {
@@ -74,14 +83,21 @@ impl Caller {
     /// acting on what the network did): audited as "system: <job>", on the
     /// policy's `system` path, which reads like an analyst and sends nothing.
     pub fn system(job: &str) -> Caller {
-        Caller { name: format!("system: {job}"), role: Role::Operator, via: Path::System }
+        Caller { name: format!("system: {job}"), role: Role::Operator, via: Path::System, purpose: None }
     }
 
     /// Another agency asking this node something over `via` (a
     /// deconfliction question): audited as "peer <name>". Its role is the
     /// least there is; what it may receive is the policy's `Peer` rules.
     pub fn peer(name: &str, via: Path) -> Caller {
-        Caller { name: format!("peer {name}"), role: Role::Analyst, via }
+        Caller { name: format!("peer {name}"), role: Role::Analyst, via, purpose: None }
+    }
+
+    /// The caller with the purpose it stated (blank: none).
+    pub fn with_purpose(mut self, purpose: Option<String>) -> Caller {
+        self.purpose =
+            purpose.map(|p| p.trim().chars().take(MAX_PURPOSE).collect::<String>()).filter(|p| !p.is_empty());
+        self
     }
 
     /// Refused unless the caller's role covers `needed`.
@@ -109,12 +125,15 @@ impl Caller {
     pub fn require_admin(&self, what: &str) -> Result<(), ServiceError> {
         match self.role {
             Role::Operator | Role::Coordinator => Ok(()),
-            Role::Analyst => {
+            Role::Analyst | Role::Auditor => {
                 Err(ServiceError::forbidden("forbidden", format!("{what} needs an operator or coordinator token")))
             }
         }
     }
 }
+
+/// Characters of a stated purpose kept (longer ones are cut).
+pub const MAX_PURPOSE: usize = 300;
 
 /// One piece of shared knowledge as it stands, as the service shows it: the
 /// store's view, the author's display name, and the local cases linking it.
@@ -331,7 +350,7 @@ pub(crate) mod tests {
     }
 
     fn analyst() -> Caller {
-        Caller { name: "analyst-1".into(), role: Role::Analyst, via: Path::Rest }
+        Caller { name: "analyst-1".into(), role: Role::Analyst, via: Path::Rest, purpose: None }
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use kawan_protocol::{AgencyKey, Content, Family, Kind, RecordId, TrustList};
 
 use super::{Caller, Fault, Found, Service, ServiceError};
 use crate::{
-    policy::Item,
+    policy::{Item, Onward},
     store::{BulkItem, Hit, Query, StoredRecord},
 };
 
@@ -130,6 +130,7 @@ impl Service {
                 return Err(ServiceError::not_found(format!("record {id} is past its review date")));
             }
             s.audit_read(&caller, "read", &id.to_string())?;
+            s.consult(&caller, "read", current.iter())?;
             Ok((record, s.visible(&caller, current.into_iter().collect(), trust.as_deref()).pop()))
         })
         .await
@@ -148,7 +149,9 @@ impl Service {
                 .map_err(|e| ServiceError::invalid("invalid_value", e.to_string()))?;
             s.audit_read(&caller, "query", &format!("{q:?}"))?;
             let trust = s.data.store.trust();
-            Ok(s.visible(&caller, hits, trust.as_deref()))
+            let found = s.visible(&caller, hits, trust.as_deref());
+            s.consult(&caller, "search", found.iter().map(|f| &f.hit))?;
+            Ok(found)
         })
         .await
     }
@@ -186,6 +189,7 @@ impl Service {
             let invalid = checked.iter().filter(|r| r.error.is_some()).count();
             let with_hits = checked.iter().filter(|r| !r.hits.is_empty()).count();
             s.audit_read(&caller, "bulk_lookup", &format!("{values} values, {with_hits} with hits"))?;
+            s.consult(&caller, "bulk_lookup", checked.iter().flat_map(|r| r.hits.iter().map(|f| &f.hit)))?;
             if !all {
                 checked.retain(|r| r.error.is_some() || !r.hits.is_empty());
             }
@@ -210,6 +214,7 @@ impl Service {
                 return Ok(None);
             };
             s.audit_read(&caller, "read", &id.to_string())?;
+            s.consult(&caller, "read", [&found.hit])?;
             let mut typologies = Vec::new();
             if let Content::Indicator(i) = &found.hit.content {
                 for t in &i.typologies {
@@ -255,7 +260,9 @@ impl Service {
         channel: &kawan_protocol::Channel,
         tlp: Option<kawan_protocol::Tlp>,
     ) -> bool {
-        self.allows(Item::Record { channel, tlp }, caller.recipient(), caller.via)
+        // Readers on this node are inside the network: H2 does not apply
+        // (the export paths decide `onward` themselves).
+        self.allows(Item::Record { channel, tlp, onward: Onward::Free }, caller.recipient(), caller.via)
     }
 
     /// The hits the caller may see, as shown, with their cases if the

@@ -10,8 +10,12 @@ use kawan_protocol::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Caller, Found, Published, Service, ServiceError, group_field};
-use crate::store::Query;
+use super::{
+    Caller, Found, Published, Service, ServiceError,
+    export::{Gate, withheld_note},
+    group_field,
+};
+use crate::{policy::Path, store::Query};
 
 /// A referral as an analyst files it.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -234,6 +238,7 @@ impl Service {
             s.audit_read(&caller, "query", &format!("referrals {filter:?}"))?;
             let trust = s.data.store.trust();
             let found = s.visible(&caller, hits, trust.as_deref());
+            s.consult(&caller, "referrals", found.iter().map(|f| &f.hit))?;
             Ok(found
                 .into_iter()
                 .filter(|f| match &f.hit.content {
@@ -279,24 +284,54 @@ pub struct PackageRow {
 
 impl Service {
     /// Every referral to `platform` the caller may see, one row per
-    /// subject, ready to paste into the platform's portal.
+    /// subject, ready to paste into the platform's portal. A package leaves
+    /// the network: the policy's `referral` path decides, for the referral
+    /// and for each subject's shared indicator, so a record whose latest
+    /// version carries H2 without a recorded permission (or a label no
+    /// export client gets) is left out; the audit entry counts them.
     pub async fn referral_package(
         self: &Arc<Self>,
         caller: Caller,
         platform: String,
     ) -> Result<Vec<PackageRow>, ServiceError> {
         let filter = ReferralFilter { platform: Some(platform.clone()), status: None };
-        let referrals = self.referrals(caller, filter).await?;
+        let referrals = self.referrals(caller.clone(), filter).await?;
         self.run(move |s| {
             let trust = s.data.store.trust();
             let mut rows = Vec::new();
+            let mut withheld = std::collections::HashSet::new();
+            let mut refused = 0usize;
             for f in &referrals {
                 let Content::Referral(r) = &f.hit.content else { continue };
+                match s.gate(&f.hit, Path::Referral)? {
+                    Gate::Out => {}
+                    Gate::Withheld => {
+                        withheld.insert(f.hit.id);
+                        continue;
+                    }
+                    Gate::Refused => {
+                        refused += 1;
+                        continue;
+                    }
+                }
                 let envelope =
                     s.data.store.get(&f.hit.version)?.map(|r| hex::encode(r.envelope.to_bytes())).unwrap_or_default();
                 for subject in &r.subjects {
                     // Seen dates come from the shared indicator, when there is one.
                     let seen = subject.record.map(|id| s.data.store.view(&id, trust.as_deref())).transpose()?.flatten();
+                    if let Some(h) = &seen {
+                        match s.gate(h, Path::Referral)? {
+                            Gate::Out => {}
+                            Gate::Withheld => {
+                                withheld.insert(h.id);
+                                continue;
+                            }
+                            Gate::Refused => {
+                                refused += 1;
+                                continue;
+                            }
+                        }
+                    }
                     let (first, last) = match seen.as_ref().map(|h| &h.content) {
                         Some(Content::Indicator(i)) => (i.first_seen, i.last_seen),
                         _ => (None, None),
@@ -318,6 +353,12 @@ impl Service {
                     });
                 }
             }
+            let caller = Caller { via: Path::Referral, ..caller };
+            let mut detail = format!("platform {platform}: {} rows{}", rows.len(), withheld_note(withheld.len()));
+            if refused > 0 {
+                detail.push_str(&format!(", {refused} refused (label or channel)"));
+            }
+            s.audit_read(&caller, "referral.package", &detail)?;
             Ok(rows)
         })
         .await

@@ -19,7 +19,7 @@ impl Service {
     /// The caller a token names, arriving through `via`.
     pub async fn authenticate(self: &Arc<Self>, token: String, via: Path) -> Result<Caller, ServiceError> {
         self.run(move |s| match s.data.tokens.check(&token)? {
-            Some(info) => Ok(Caller { name: info.name, role: info.role, via }),
+            Some(info) => Ok(Caller { name: info.name, role: info.role, via, purpose: None }),
             None => Err(ServiceError::unauthorized("unknown or revoked token")),
         })
         .await
@@ -116,6 +116,13 @@ impl Service {
     /// returns the session id for the cookie.
     pub async fn start_session(self: &Arc<Self>, token: String) -> Result<String, ServiceError> {
         let caller = self.authenticate(token.clone(), Path::Web).await?;
+        if caller.role == Role::Auditor {
+            return Err(ServiceError::forbidden(
+                "forbidden",
+                "an auditor token has no web page: it reads the oversight report over the API \
+                 (kawan oversight report)",
+            ));
+        }
         self.run(move |s| {
             let id = s.data.sessions.create(&token)?;
             s.audit(&caller, "session.start", "")?;
@@ -127,8 +134,27 @@ impl Service {
     /// The caller of a live web session.
     pub async fn session(self: &Arc<Self>, id: String) -> Result<Caller, ServiceError> {
         self.run(move |s| match s.data.sessions.check(&id, &s.data.tokens)? {
-            Some(info) => Ok(Caller { name: info.name, role: info.role, via: Path::Web }),
+            Some((info, purpose)) => {
+                Ok(Caller { name: info.name, role: info.role, via: Path::Web, purpose: None }.with_purpose(purpose))
+            }
             None => Err(ServiceError::unauthorized("no such session, or it expired")),
+        })
+        .await
+    }
+
+    /// States (or clears) the purpose of a web session: sticky until
+    /// changed, logged with each consultation made in it. Audited.
+    pub async fn set_session_purpose(
+        self: &Arc<Self>,
+        caller: Caller,
+        id: String,
+        purpose: Option<String>,
+    ) -> Result<(), ServiceError> {
+        let purpose = caller.clone().with_purpose(purpose).purpose;
+        self.run(move |s| {
+            s.data.sessions.set_purpose(&id, purpose.clone())?;
+            s.audit(&caller, "session.purpose", purpose.as_deref().unwrap_or("(none)"))?;
+            Ok(())
         })
         .await
     }

@@ -11,7 +11,7 @@ use super::{Caller, Service, ServiceError};
 use crate::{
     local::tokens::Role,
     local::watch::{Alert, Entry, WatchError, values_of},
-    policy::{Item, Path, Recipient},
+    policy::{Item, Onward, Path, Recipient},
 };
 
 /// One item of the live alert feed.
@@ -93,7 +93,10 @@ impl Service {
         self.run(move |s| {
             let alerts = s.data.watch.alerts(limit.clamp(1, 1000) * 4)?;
             s.audit_read(&caller, "alerts.list", "")?;
-            Ok(alerts.into_iter().filter(|a| for_caller(a, &caller)).take(limit.clamp(1, 1000)).collect())
+            let shown: Vec<Alert> =
+                alerts.into_iter().filter(|a| for_caller(a, &caller)).take(limit.clamp(1, 1000)).collect();
+            s.consult_ids(&caller, "alerts", shown.iter().map(|a| (a.root.clone(), false)))?;
+            Ok(shown)
         })
         .await
     }
@@ -171,7 +174,7 @@ impl Service {
                 continue;
             }
             let h = &r.record.header;
-            let shown = Item::Record { channel: &h.channel, tlp: r.record.body.tlp() };
+            let shown = Item::Record { channel: &h.channel, tlp: r.record.body.tlp(), onward: Onward::Free };
             if !self.allows(shown, Recipient::Analyst, Path::System) {
                 continue;
             }

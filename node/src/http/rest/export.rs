@@ -40,7 +40,7 @@ pub async fn misp_feed(
 }
 
 #[utoipa::path(get, path = "/api/v1/export/csv", tag = "export",
-    responses((status = 200, description = "kind,value,tlp,role,subject,confidence,author,first_seen,last_seen,id,flags per current indicator (flags: kawan:author-revoked, kawan:author-equivocating)")),
+    responses((status = 200, description = "kind,value,tlp,role,subject,confidence,author,first_seen,last_seen,id,flags,handling,evaluation per current indicator that may leave the network (flags: kawan:author-revoked, kawan:author-equivocating; handling: H1 H2 H3 codes; evaluation: B2)")),
     security(("bearer" = [])))]
 pub async fn csv(State(svc): State<Arc<Service>>, caller: Caller) -> Result<Response, ApiError> {
     Ok(([(header::CONTENT_TYPE, "text/csv")], svc.csv_export(caller).await?).into_response())

@@ -15,6 +15,8 @@ mod cases;
 mod deconflict;
 mod export;
 mod lifetime;
+mod oversight;
+mod permissions;
 mod records;
 mod referrals;
 mod trust;
@@ -61,6 +63,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifetime::review_queue))
         .routes(routes!(lifetime::extend_review))
         .routes(routes!(lifetime::erase))
+        .routes(routes!(oversight::report))
+        .routes(routes!(oversight::consultations))
+        .routes(routes!(permissions::grant, permissions::list))
+        .routes(routes!(permissions::revoke))
         .routes(routes!(records::get_record))
         .routes(routes!(records::search))
         .routes(routes!(records::lookup))

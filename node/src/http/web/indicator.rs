@@ -41,6 +41,16 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
             tr { th { (t("ind-seen")) } td { (date(&s.zone, i.first_seen)) " / " (date(&s.zone, i.last_seen)) } }
             tr { th { (t("ind-platform")) } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
             tr { th { (t("ind-description")) } td { (i.description.clone().unwrap_or_default()) } }
+            tr { th { (t("ind-handling")) } td {
+                @match &i.handling {
+                    Some(hd) if !hd.is_open() => {
+                        @for code in hd.codes() { (code) ": " (t(&format!("hnd-{}", code.to_lowercase()))) br; }
+                        @if let Some(o) = &hd.other { span.muted { (o) } }
+                    }
+                    _ => { "H0: " (t("hnd-h0")) }
+                }
+            } }
+            tr { th { (t("ind-evaluation")) } td { (i.evaluation.map(|e| e.to_string()).unwrap_or_else(|| "—".into())) } }
             tr { th { (t("ind-agencies")) } td { (h.agencies) } }
             tr { th { (t("ind-typologies")) } td { @for ty in &p.typologies { (ty) br; } } }
             @if let Some(r) = &h.retracted { tr { th { (t("ind-retracted")) } td { (r) } } }

@@ -84,6 +84,20 @@ pub(super) fn flags(lang: Lang, f: &Found) -> Markup {
         @if h.author_revoked { span.flag { (t("flag-revoked")) } }
         @if h.author_equivocating { span.flag { (t("flag-equivocating")) } }
         @if !h.false_positive_by.is_empty() { span.flag { (n("flag-false-positive", h.false_positive_by.len())) } }
+        (processing(lang, &h.content))
+    }
+}
+
+/// A record's handling codes (H1–H3; nothing for H0) and evaluation
+/// ("B2"), each with what it means on hover.
+pub(super) fn processing(lang: Lang, content: &Content) -> Markup {
+    let t = |id: &str| super::i18n::t(lang, id);
+    let codes: Vec<&str> = content.handling().map(|h| h.codes()).unwrap_or_default();
+    html! {
+        @for code in codes.iter().filter(|c| **c != "H0") {
+            span.flag title=(t(&format!("hnd-{}", code.to_lowercase()))) { (code) } " "
+        }
+        @if let Some(e) = content.evaluation() { span.flag title=(t("ind-evaluation")) { (e.to_string()) } }
     }
 }
 

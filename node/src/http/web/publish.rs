@@ -23,6 +23,17 @@ pub(super) struct IndicatorForm {
     group: Option<String>,
     confidence: Option<u8>,
     description: Option<String>,
+    /// Handling code checkboxes ("on" when ticked) and H3's words.
+    h1: Option<String>,
+    h2: Option<String>,
+    handling_other: Option<String>,
+    /// "B2", or empty for none.
+    evaluation: Option<String>,
+}
+
+/// Every evaluation, A1 … X4.
+fn evaluations() -> impl Iterator<Item = String> {
+    ['A', 'B', 'C', 'X'].into_iter().flat_map(|r| ('1'..='4').map(move |a| format!("{r}{a}")))
 }
 
 #[derive(Deserialize)]
@@ -66,6 +77,18 @@ fn publish_page(s: &Session, error: Option<&ServiceError>) -> Markup {
                 input id="confidence" type="text" name="confidence" value="50" inputmode="numeric";
                 label for="description" { (t("pub-description")) }
                 textarea id="description" name="description" rows="3" {}
+                fieldset {
+                    legend { (t("pub-handling")) }
+                    label { input type="checkbox" name="h1" value="on"; " H1: " (t("hnd-h1")) }
+                    label { input type="checkbox" name="h2" value="on"; " H2: " (t("hnd-h2")) }
+                    label for="handling_other" { "H3: " (t("pub-h3")) }
+                    input id="handling_other" type="text" name="handling_other";
+                }
+                label for="evaluation" { (t("pub-evaluation")) }
+                select id="evaluation" name="evaluation" {
+                    option value="" { (t("pub-evaluation-none")) }
+                    @for e in evaluations() { option value=(e) { (e) } }
+                }
                 p { button type="submit" { (t("pub-sign")) } }
             }
             p.muted { (t("pub-red")) }
@@ -105,11 +128,16 @@ pub(super) async fn indicator(s: Session, Form(f): Form<IndicatorForm>) -> Respo
         Ok(role) => role,
         Err(_) => return refused(&s, ServiceError::field("role", format!("unknown role {:?}", f.role))),
     };
+    let other = f.handling_other.map(|o| o.trim().to_string()).filter(|o| !o.is_empty());
+    let codes: Vec<&str> = [(f.h1.is_some(), "H1"), (f.h2.is_some(), "H2"), (other.is_some(), "H3")]
+        .into_iter()
+        .filter_map(|(on, code)| on.then_some(code))
+        .collect();
     let new = NewIndicator {
         review_ms: None,
-        handling: None,
-        handling_other: None,
-        evaluation: None,
+        handling: (!codes.is_empty()).then(|| codes.join(",")),
+        handling_other: other,
+        evaluation: f.evaluation.filter(|e| !e.trim().is_empty()),
         kind: f.kind,
         value: f.value,
         role,
