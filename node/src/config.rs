@@ -37,6 +37,68 @@ pub struct Config {
     pub deconfliction: Deconfliction,
     #[serde(default)]
     pub consultations: Consultations,
+    #[serde(default)]
+    pub publishing: Publishing,
+}
+
+/// What this agency's indicators carry unless the analyst says otherwise,
+/// and its own review periods, which may be shorter than the network's
+/// (never longer: the network's retention policy caps them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Publishing {
+    /// Handling codes by default, comma-separated ("H2", "H1,H2"); none: H0.
+    pub handling: Option<String>,
+    /// The words of a default H3.
+    pub handling_other: Option<String>,
+    /// Evaluation by default ("B2").
+    pub evaluation: Option<String>,
+    /// Review periods in days, shorter than the network's: per family
+    /// (`indicator`, `referral`, …) and `victim` for victim-related
+    /// indicators.
+    pub review_days: std::collections::BTreeMap<String, u64>,
+}
+
+impl Publishing {
+    /// This agency's own review period for a family and subject, if it set one.
+    pub fn review_period_ms(
+        &self,
+        family: kawan_protocol::Family,
+        subject: Option<kawan_protocol::Subject>,
+    ) -> Option<u64> {
+        let days = match subject {
+            Some(kawan_protocol::Subject::Victim) => {
+                self.review_days.get("victim").or_else(|| self.review_days.get(family.as_str()))
+            }
+            _ => self.review_days.get(family.as_str()),
+        };
+        days.map(|d| d.saturating_mul(kawan_protocol::processing::DAY_MS))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if let Some(codes) = &self.handling {
+            kawan_protocol::Handling::parse(codes, self.handling_other.clone())
+                .map_err(|e| format!("publishing.handling: {e}"))?;
+        }
+        if let Some(e) = &self.evaluation {
+            e.trim()
+                .to_uppercase()
+                .parse::<kawan_protocol::Evaluation>()
+                .map_err(|e| format!("publishing.evaluation: {e}"))?;
+        }
+        for (key, days) in &self.review_days {
+            let known = key == "victim" || kawan_protocol::Family::knowledge().any(|f| f.as_str() == key);
+            if !known {
+                return Err(format!(
+                    "publishing.review_days: {key:?} is not a family (indicator, typology, technique, referral) or victim"
+                ));
+            }
+            if *days == 0 {
+                return Err(format!("publishing.review_days.{key} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Consultations of shared data (Law Enforcement Directive Art. 25):
@@ -183,6 +245,7 @@ impl Config {
             alerts: Alerts::default(),
             deconfliction: Deconfliction::default(),
             consultations: Consultations::default(),
+            publishing: Publishing::default(),
         }
     }
 
@@ -221,6 +284,7 @@ impl Config {
                 });
             }
         }
+        config.publishing.check().map_err(|message| ConfigError::Invalid { path: path.clone(), message })?;
         if config.consultations.keep_days == 0 {
             return Err(ConfigError::Invalid { path, message: "consultations.keep_days must be at least 1".into() });
         }
@@ -314,6 +378,17 @@ epoch_secs = {dc_epoch}
 require_purpose = {cs_require}
 # Days a consultation stays in the log; older entries are expired daily.
 keep_days = {cs_keep}
+
+[publishing]
+# What this agency's indicators carry unless the analyst gives otherwise:
+# handling codes (H1 not as evidence, H2 not outside the network, without
+# this agency's permission; H3 other, in handling_other) and an evaluation
+# (source A/B/C/X, information 1-4).
+{pb_handling}
+{pb_evaluation}
+# Review periods shorter than the network's, in days (never longer):
+# [publishing.review_days] indicator = 180, victim = 90
+{pb_review}
 "#,
             name = q(&self.agency.name),
             country = q(self.agency.country.as_str()),
@@ -352,6 +427,30 @@ keep_days = {cs_keep}
             dc_epoch = self.deconfliction.epoch_secs,
             cs_require = self.consultations.require_purpose,
             cs_keep = self.consultations.keep_days,
+            pb_handling = match &self.publishing.handling {
+                Some(h) => format!("handling = {}", q(h)),
+                None => "# handling = \"H2\"".to_string(),
+            } + &match &self.publishing.handling_other {
+                Some(h) => format!("\nhandling_other = {}", q(h)),
+                None => String::new(),
+            },
+            pb_evaluation = match &self.publishing.evaluation {
+                Some(e) => format!("evaluation = {}", q(e)),
+                None => "# evaluation = \"B2\"".to_string(),
+            },
+            pb_review = if self.publishing.review_days.is_empty() {
+                "# review_days = { indicator = 180, victim = 90 }".to_string()
+            } else {
+                format!(
+                    "review_days = {{ {} }}",
+                    self.publishing
+                        .review_days
+                        .iter()
+                        .map(|(k, v)| format!("{k} = {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
         );
         crate::files::write_atomic(&path, text.as_bytes(), 0o600).map_err(|source| ConfigError::Write { path, source })
     }

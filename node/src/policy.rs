@@ -59,6 +59,9 @@ pub enum Path {
     Csv,
     /// The STIX bundle export.
     Stix,
+    /// Alerts POSTed to the agency's own case system (`[alerts] webhook`):
+    /// a tool outside Kawan, so what may not leave the network is withheld.
+    Webhook,
     /// A platform referral package (takedown rows for a platform's
     /// law-enforcement portal): leaves the network.
     Referral,
@@ -72,7 +75,7 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 14] = [
+    pub const ALL: [Path; 15] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
@@ -85,6 +88,7 @@ impl Path {
         Path::Csv,
         Path::Stix,
         Path::Referral,
+        Path::Webhook,
         Path::Deconfliction,
         Path::System,
     ];
@@ -103,6 +107,7 @@ impl Path {
             Path::Csv => "csv",
             Path::Stix => "stix",
             Path::Referral => "referral",
+            Path::Webhook => "webhook",
             Path::Deconfliction => "deconfliction",
             Path::System => "system",
         }
@@ -120,7 +125,7 @@ impl Path {
 
     /// Paths into other tools (which may pass data further).
     fn to_tools(self) -> bool {
-        matches!(self, Path::Taxii | Path::MispFeed | Path::Csv | Path::Stix | Path::Referral)
+        matches!(self, Path::Taxii | Path::MispFeed | Path::Csv | Path::Stix | Path::Referral | Path::Webhook)
     }
 
     fn index(self) -> usize {
@@ -345,58 +350,58 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay bundle | rest web | taxii misp csv stix referral | deconfliction | system.
+    /// gossip push pull relay bundle | rest web | taxii misp csv stix referral webhook | deconfliction | system.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYYY|..|.....|.|."),
-        (Class::Clear, Who::GroupMember, "YYYYY|..|.....|.|."),
-        (Class::Clear, Who::NonMember, ".....|..|.....|.|."),
-        (Class::Clear, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::Clear, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::Clear, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
-        (Class::Clear, Who::TaxiiClient, ".....|..|YYYYY|.|."),
-        (Class::Green, Who::Member, "YYYYY|..|.....|.|."),
-        (Class::Green, Who::GroupMember, "YYYYY|..|.....|.|."),
-        (Class::Green, Who::NonMember, ".....|..|.....|.|."),
-        (Class::Green, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::Green, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::Green, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
-        (Class::Green, Who::TaxiiClient, ".....|..|YYYYY|.|."),
-        (Class::WithheldGreen, Who::Member, "YYYYY|..|.....|.|."),
-        (Class::WithheldGreen, Who::GroupMember, "YYYYY|..|.....|.|."),
-        (Class::WithheldGreen, Who::NonMember, ".....|..|.....|.|."),
-        (Class::WithheldGreen, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::WithheldGreen, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::WithheldGreen, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
-        (Class::WithheldGreen, Who::TaxiiClient, ".....|..|.....|.|."),
-        (Class::AmberInGroup, Who::Member, ".....|..|.....|.|."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYYY|..|.....|.|."),
-        (Class::AmberInGroup, Who::NonMember, ".....|..|.....|.|."),
-        (Class::AmberInGroup, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::AmberInGroup, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::AmberInGroup, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
-        (Class::AmberInGroup, Who::TaxiiClient, ".....|..|YYYYY|.|."),
-        (Class::StrictInGroup, Who::Member, ".....|..|.....|.|."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYYY|..|.....|.|."),
-        (Class::StrictInGroup, Who::NonMember, ".....|..|.....|.|."),
-        (Class::StrictInGroup, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::StrictInGroup, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::StrictInGroup, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
-        (Class::StrictInGroup, Who::TaxiiClient, ".....|..|.....|.|."),
-        (Class::Case, Who::Member, ".....|..|.....|.|."),
-        (Class::Case, Who::GroupMember, ".....|..|.....|.|."),
-        (Class::Case, Who::NonMember, ".....|..|.....|.|."),
-        (Class::Case, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::Case, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::Case, Who::LocalAnalyst, ".....|YY|.....|.|Y"),
-        (Class::Case, Who::TaxiiClient, ".....|..|.....|.|."),
-        (Class::HitOrNot, Who::Member, ".....|..|.....|Y|."),
-        (Class::HitOrNot, Who::GroupMember, ".....|..|.....|Y|."),
-        (Class::HitOrNot, Who::NonMember, ".....|..|.....|.|."),
-        (Class::HitOrNot, Who::RemovedMember, ".....|..|.....|.|."),
-        (Class::HitOrNot, Who::ExpiredMember, ".....|..|.....|.|."),
-        (Class::HitOrNot, Who::LocalAnalyst, ".....|..|.....|.|."),
-        (Class::HitOrNot, Who::TaxiiClient, ".....|..|.....|.|."),
+        (Class::Clear, Who::Member, "YYYYY|..|......|.|."),
+        (Class::Clear, Who::GroupMember, "YYYYY|..|......|.|."),
+        (Class::Clear, Who::NonMember, ".....|..|......|.|."),
+        (Class::Clear, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::Clear, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::Clear, Who::LocalAnalyst, ".....|YY|......|.|Y"),
+        (Class::Clear, Who::TaxiiClient, ".....|..|YYYYYY|.|."),
+        (Class::Green, Who::Member, "YYYYY|..|......|.|."),
+        (Class::Green, Who::GroupMember, "YYYYY|..|......|.|."),
+        (Class::Green, Who::NonMember, ".....|..|......|.|."),
+        (Class::Green, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::Green, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::Green, Who::LocalAnalyst, ".....|YY|......|.|Y"),
+        (Class::Green, Who::TaxiiClient, ".....|..|YYYYYY|.|."),
+        (Class::WithheldGreen, Who::Member, "YYYYY|..|......|.|."),
+        (Class::WithheldGreen, Who::GroupMember, "YYYYY|..|......|.|."),
+        (Class::WithheldGreen, Who::NonMember, ".....|..|......|.|."),
+        (Class::WithheldGreen, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::WithheldGreen, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::WithheldGreen, Who::LocalAnalyst, ".....|YY|......|.|Y"),
+        (Class::WithheldGreen, Who::TaxiiClient, ".....|..|......|.|."),
+        (Class::AmberInGroup, Who::Member, ".....|..|......|.|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYYY|..|......|.|."),
+        (Class::AmberInGroup, Who::NonMember, ".....|..|......|.|."),
+        (Class::AmberInGroup, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::AmberInGroup, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, ".....|YY|......|.|Y"),
+        (Class::AmberInGroup, Who::TaxiiClient, ".....|..|YYYYYY|.|."),
+        (Class::StrictInGroup, Who::Member, ".....|..|......|.|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYYY|..|......|.|."),
+        (Class::StrictInGroup, Who::NonMember, ".....|..|......|.|."),
+        (Class::StrictInGroup, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::StrictInGroup, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, ".....|YY|......|.|Y"),
+        (Class::StrictInGroup, Who::TaxiiClient, ".....|..|......|.|."),
+        (Class::Case, Who::Member, ".....|..|......|.|."),
+        (Class::Case, Who::GroupMember, ".....|..|......|.|."),
+        (Class::Case, Who::NonMember, ".....|..|......|.|."),
+        (Class::Case, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::Case, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::Case, Who::LocalAnalyst, ".....|YY|......|.|Y"),
+        (Class::Case, Who::TaxiiClient, ".....|..|......|.|."),
+        (Class::HitOrNot, Who::Member, ".....|..|......|Y|."),
+        (Class::HitOrNot, Who::GroupMember, ".....|..|......|Y|."),
+        (Class::HitOrNot, Who::NonMember, ".....|..|......|.|."),
+        (Class::HitOrNot, Who::RemovedMember, ".....|..|......|.|."),
+        (Class::HitOrNot, Who::ExpiredMember, ".....|..|......|.|."),
+        (Class::HitOrNot, Who::LocalAnalyst, ".....|..|......|.|."),
+        (Class::HitOrNot, Who::TaxiiClient, ".....|..|......|.|."),
     ];
 
     #[test]
@@ -464,7 +469,7 @@ mod tests {
         let policy = Policy::new(Some(&list), key(1), NOW);
         let withheld = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Clear), onward: Onward::Withheld };
         let free = Item::Record { channel: &Channel::Network, tlp: Some(Tlp::Clear), onward: Onward::Free };
-        for path in [Path::Taxii, Path::MispFeed, Path::Csv, Path::Stix, Path::Referral] {
+        for path in [Path::Taxii, Path::MispFeed, Path::Csv, Path::Stix, Path::Referral, Path::Webhook] {
             assert!(!policy.allows(withheld, Recipient::Client, path), "H2 leaves over {path:?}");
             assert!(policy.allows(free, Recipient::Client, path), "permitted record refused over {path:?}");
         }

@@ -42,6 +42,22 @@ pub async fn deliver(svc: Arc<Service>, url: String, secret: String) {
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         };
+        // Through the policy gate, as every way out of the node.
+        let gated = {
+            let svc = svc.clone();
+            tokio::task::spawn_blocking(move || svc.alert_for_webhook(alert)).await
+        };
+        let alert = match gated {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e.message, "an alert was not sent to the webhook: the gate could not decide");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "an alert was not sent to the webhook");
+                continue;
+            }
+        };
         let mut attempts = 0;
         let mut error = String::new();
         for wait in std::iter::once(Duration::ZERO).chain(RETRY_WAITS) {

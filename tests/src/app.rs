@@ -111,6 +111,21 @@ impl App {
         })
     }
 
+    /// A request with these headers and a raw body (a web form).
+    pub fn send_raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: String) -> Answer {
+        let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Body::from(body)).expect("request");
+        self.rt.block_on(async {
+            let res = self.router.clone().oneshot(req).await.expect("the router is infallible");
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+            Answer { status, body: String::from_utf8_lossy(&bytes).into_owned() }
+        })
+    }
+
     /// `GET path` on the web page, in a session of the analyst's.
     pub fn web_get(&self, path: &str) -> Answer {
         let session = self.block_on(self.svc.start_session(self.analyst.clone())).expect("a session");

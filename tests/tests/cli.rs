@@ -378,3 +378,52 @@ fn a_closed_output_pipe_ends_a_command_quietly() {
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
     assert_ne!(out.status.code(), Some(101), "a panic exits with 101");
 }
+
+/// Lawful processing from the command line, against a real node: handling
+/// codes, an evaluation and a review date at publishing; a purpose stated
+/// with `--justify` (in Thai) logged with the search; the signed oversight
+/// report written to a file and verified.
+#[test]
+fn an_analyst_publishes_with_handling_codes_and_consults_with_a_stated_purpose() {
+    let n = TestNode::start("Example Agency", "AU");
+    let review = "2099-01-01";
+    let bad = n
+        .cli()
+        .args(["publish", "indicator", "--kind", "phone", "--value", "0491 570 157", "--tlp", "green"])
+        .args(["--role", "recruiter_contact", "--review", review])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "a review date beyond the network's period is refused");
+    let out = ok(n
+        .cli()
+        .args(["--json", "publish", "indicator", "--kind", "phone", "--value", "0491 570 157", "--tlp", "green"])
+        .args(["--role", "recruiter_contact", "--handling", "H1,H2", "--evaluation", "B2"])
+        .output()
+        .unwrap());
+    let published: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let purpose = "OP-7 ขบวนการจัดหางาน, case AU-2026-0042";
+    let hit = ok(n
+        .cli()
+        .args(["--json", "--justify", purpose, "search", "--kind", "phone", "--value", "+61491570157"])
+        .output()
+        .unwrap());
+    let hit: serde_json::Value = serde_json::from_str(&hit).unwrap();
+    let content = &hit["hits"][0];
+    assert_eq!(content["id"], published["id"], "{hit}");
+    let shown = hit.to_string();
+    assert!(shown.contains("\"no_evidence\":true") && shown.contains("\"no_onward\":true"), "{shown}");
+    assert!(shown.contains("\"B2\""), "{shown}");
+    // The H2 record does not leave in the CSV export.
+    let csv = ok(n.cli().args(["export", "csv"]).output().unwrap());
+    assert!(!csv.contains("+61491570157"), "{csv}");
+
+    let log = n.get_json("/api/v1/consultations");
+    let search = log.as_array().unwrap().iter().find(|c| c["action"] == "search").expect("the search is logged");
+    assert_eq!(search["purpose"], purpose);
+    assert_eq!(search["records"][0], published["id"]);
+
+    let report = n.dir.path().join("report.html");
+    ok(n.cli().args(["oversight", "report", "--lang", "id", "--out"]).arg(&report).output().unwrap());
+    let out = ok(n.cli().args(["oversight", "verify"]).arg(&report).output().unwrap());
+    assert!(out.contains("Valid"), "{out}");
+}

@@ -258,11 +258,30 @@ fn every_output_path_asks_the_policy() {
         json!({"kind": "phone", "value": phone(812), "role": "recruiter_contact", "tlp": "amber", "group": "mekong"});
     a.publish(amber);
     net.wait_for(30, "both records everywhere", |net| (0..3).all(|i| has(net.node(i), "phone", &phone(812))));
-    // Pull answers: node 2 comes back to records it lacks.
+    // Pull answers: node 2 comes back to records it lacks. It comes back
+    // with a webhook to its case system (nothing listens there: the gate
+    // decides before any delivery is tried).
     net.stop(2);
     net.node(0).publish(green_phone(&phone(813)));
+    let config = net.dir(2).join("kawan.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(
+            "# webhook = \"https://cases.agency.example/kawan-alerts\"",
+            "webhook = \"http://127.0.0.1:9/kawan-alerts\"",
+        )
+        .replace(
+            "# webhook_secret = \"a long random string shared with the case system\"",
+            "webhook_secret = \"a-long-shared-secret-for-the-case-system\"",
+        );
+    std::fs::write(&config, text).unwrap();
     net.restart(2);
     net.wait_for(60, "node 2 caught up", |net| has(net.node(2), "phone", &phone(813)));
+    // An alert on node 2 goes to its webhook through the gate.
+    let c = net.node(2);
+    assert_eq!(c.post("/api/v1/watchlist", json!({"kind": "phone", "value": phone(814)})).status, 201);
+    net.node(0).publish(green_phone(&phone(814)));
+    net.wait_for(60, "node 2's webhook asked the policy", |net| net.node(2).policy_decisions("webhook", "allowed") > 0);
 
     // REST, the web page, TAXII and the exports.
     let a = net.node(0);

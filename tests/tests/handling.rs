@@ -94,17 +94,22 @@ fn an_h2_record_leaves_the_network_only_with_a_recorded_permission() {
     let r = records(&app);
     refer(&app, &r);
     let all = |b: bool| vec![b; 1];
-    for (path, got) in ["csv", "stix", "misp", "taxii", "referral"].iter().zip(exported(&app, &[&r.open, &r.h2])) {
+    let [csv, stix_, misp, taxii, referral] = exported(&app, &[&r.open, &r.h2]);
+    for (path, got) in ["csv", "stix", "misp", "taxii"].iter().zip([csv, stix_, misp, taxii]) {
         assert_eq!(got, vec![true, false], "{path}: the H0 record goes, the H2 one is withheld");
     }
+    // The referral names both: its text and signed envelope carry the H2
+    // value, so the whole referral stays in.
+    assert_eq!(referral, vec![false, false], "a referral naming an H2 indicator is withheld whole");
     let audit = app.svc.data().audit.tail(50).unwrap();
     let detail =
         |action: &str| audit.iter().rev().find(|e| e.action == action).map(|e| e.detail.clone()).unwrap_or_default();
     assert!(detail("export.csv").contains("2 indicators, 1 withheld (H2)"), "{}", detail("export.csv"));
-    assert!(detail("export.stix").contains("1 withheld (H2)"), "{}", detail("export.stix"));
+    // The H2 indicator, and the referral whose note would carry its value.
+    assert!(detail("export.stix").contains("2 withheld (H2)"), "{}", detail("export.stix"));
     assert!(detail("export.misp").contains("1 withheld (H2)"), "{}", detail("export.misp"));
-    assert!(detail("export.taxii").contains("1 withheld (H2)"), "{}", detail("export.taxii"));
-    assert!(detail("referral.package").contains("1 rows, 1 withheld (H2)"), "{}", detail("referral.package"));
+    assert!(detail("export.taxii").contains("2 withheld (H2)"), "{}", detail("export.taxii"));
+    assert!(detail("referral.package").contains("0 rows, 1 withheld (H2)"), "{}", detail("referral.package"));
 
     // Members read it whole: H2 is about leaving the network.
     let view = app.get_json(&format!("/api/v1/records/{}", r.h2));

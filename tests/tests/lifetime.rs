@@ -238,10 +238,19 @@ fn a_peers_claim_fills_the_slot_but_the_record_itself_still_counts() {
         let (_dir, data, _clock) = open(on_disk);
         let store = &data.store;
         let log = chain(&agency(2), 2, 20);
-        let filled =
-            store.claim_gone(agency(3).public(), &Channel::Network, &agency(2).public(), vec![(1, log[0].id)]).unwrap();
-        assert_eq!(filled, 1);
-        assert_eq!(store.head(&Channel::Network, &agency(2).public()).unwrap(), 1, "the head moves over the claim");
+        let claim = |by: u8| {
+            store.claim_gone(agency(by).public(), &Channel::Network, &agency(2).public(), vec![(1, log[0].id)]).unwrap()
+        };
+        assert_eq!(claim(3), 1);
+        assert_eq!(store.head(&Channel::Network, &agency(2).public()).unwrap(), 0, "one peer's word holds the head");
+        assert!(store.is_unconfirmed_claim(&log[0].id).unwrap());
+        assert_eq!(claim(3), 0, "the same peer again confirms nothing");
+        assert_eq!(claim(4), 1, "a second peer confirms it");
+        assert_eq!(
+            store.head(&Channel::Network, &agency(2).public()).unwrap(),
+            1,
+            "the head moves over a confirmed claim"
+        );
         // The next record chains to the claimed id: no equivocation.
         assert!(ingest(store, &log[1]).is_new());
         assert!(!store.is_equivocator(&agency(2).public()).unwrap());
@@ -530,4 +539,46 @@ fn a_purge_interrupted_at_any_step_is_finished_or_undone_when_the_node_opens() {
     assert!(n > 0 && !fresh.exists());
     let data = DataDir::open(dir.path(), clock).unwrap();
     assert_eq!(data.store.len(), 3);
+}
+
+#[test]
+fn an_agency_cannot_erase_the_evidence_against_itself_and_a_lapse_is_not_a_departure() {
+    both(|on_disk| {
+        let (_dir, data, clock) = open(on_disk);
+        let store = &data.store;
+        // Agency 2's audit checkpoint (its partners witness its log with it),
+        // and a fork it signed (kept as proof of equivocation).
+        let checkpoint = signed(
+            &agency(2),
+            Channel::Network,
+            1,
+            None,
+            Body::Checkpoint(AuditCheckpoint { seq: 1000, hash: "ab".repeat(32) }),
+        );
+        let fork = signed(&agency(2), Channel::Network, 1, None, phone_body(96));
+        ingest(store, &checkpoint);
+        assert_eq!(ingest(store, &fork), Ingested::Equivocation(fork.id));
+        let erase = signed(&agency(2), Channel::Network, 2, Some(checkpoint.id), erasure(vec![checkpoint.id, fork.id]));
+        ingest(store, &erase);
+        assert!(store.get(&checkpoint.id).unwrap().is_some(), "a checkpoint is never erased");
+        assert!(store.get(&fork.id).unwrap().is_some(), "a fork kept as proof is never erased");
+        assert!(store.is_equivocator(&agency(2).public()).unwrap());
+
+        // Agency 3's membership lapses: a coordinator's erasure does not
+        // count (a renewal would find its records gone); it counts only
+        // once the agency has left the list.
+        let target = signed(&agency(3), Channel::Network, 1, None, phone_body(97));
+        ingest(store, &target);
+        store
+            .apply_trust_update(&next_list(2, &[1, 2, 3, 4], |l| {
+                let m = l.members.iter_mut().find(|m| m.key == agency(3).public()).unwrap();
+                m.expires_ms = Some(MADE_MS + DAY);
+            }))
+            .unwrap();
+        clock.set(MADE_MS + 2 * DAY);
+        ingest(store, &signed(&agency(1), Channel::Network, 1, None, erasure(vec![target.id])));
+        assert!(store.get(&target.id).unwrap().is_some(), "a lapsed member's records stay");
+        store.apply_trust_update(&next_list(3, &[1, 2, 4], |_| {})).unwrap();
+        assert!(store.get(&target.id).unwrap().is_none(), "erased once it left the list");
+    });
 }

@@ -30,6 +30,14 @@ fn a_consultation_without_a_purpose_is_refused_where_required_and_logged_with_it
     let refused = app.send("GET", SEARCH, Some(&app.analyst), None);
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(refused.body.contains("purpose_required"), "{}", refused.body);
+    // A purpose that says nothing is none: blank, invisible, or a broken encoding.
+    for empty in ["   ", "%E2%80%8B", "%FF", "-"] {
+        let a = app.send_with("GET", SEARCH, Some(&app.analyst), None, &[("Kawan-Purpose", empty)]);
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{empty:?}: {}", a.body);
+    }
+    // The live alert stream is refused the same way.
+    let stream = app.send("GET", "/api/v1/alerts/stream", Some(&app.analyst), None);
+    assert_eq!(stream.status, StatusCode::FORBIDDEN, "{}", stream.body);
     // A purpose in Thai, percent-encoded as the CLI sends it.
     let purpose = "OP-7 ขบวนการจัดหางาน";
     let encoded: String = percent_encode(purpose);
@@ -148,6 +156,52 @@ fn the_report_verifies_and_fails_verification_once_edited() {
     assert_eq!(code, Some(1));
 }
 
+#[test]
+fn the_web_page_asks_for_a_purpose_once_per_session_and_logs_it_with_each_consultation() {
+    let app = node(true);
+    app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900106"));
+    let session = app.block_on(app.svc.start_session(app.analyst.clone())).unwrap();
+    let cookie = format!("{}={session}", kawan_node::http::auth::COOKIE);
+    let get = |path: &str| app.send_raw("GET", path, &[("cookie", &cookie), ("accept-language", "en")], String::new());
+    // Without a purpose the search is refused, and the page says how to give one.
+    let refused = get("/?kind=phone&q=07700900106");
+    assert!(refused.body.contains("requires a purpose"), "{}", refused.body);
+    assert!(!refused.body.contains("+447700900106") && !refused.body.contains("07700 900106"), "nothing shown");
+    let csrf =
+        refused.body.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let form = format!("csrf={csrf}&purpose=OP-7+recruiter+ring");
+    let set = app.send_raw(
+        "POST",
+        "/purpose",
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("referer", "http://127.0.0.1:7700/alerts"),
+        ],
+        form,
+    );
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let page = get("/");
+    assert!(page.body.contains("value=\"OP-7 recruiter ring\""), "the box shows the purpose: sticky");
+    get("/?kind=phone&q=07700900106");
+    let log = app.send("GET", "/api/v1/consultations", Some(&app.operator), None).json();
+    let searches: Vec<_> = log.as_array().unwrap().iter().filter(|c| c["via"] == "web").collect();
+    assert!(!searches.is_empty(), "{log}");
+    assert!(searches.iter().all(|c| c["purpose"] == "OP-7 recruiter ring"), "{log}");
+    // A purpose form from another site's page goes back home, not there.
+    let other = app.send_raw(
+        "POST",
+        "/purpose",
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("referer", "https://evil.example//x"),
+        ],
+        format!("csrf={csrf}&purpose=x"),
+    );
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
+
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -158,4 +212,40 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[test]
+fn an_agencys_defaults_give_handling_an_evaluation_and_a_shorter_review_period() {
+    const DAY: u64 = 86_400_000;
+    let app = App::configured("Agency 2", "TH", fixtures::agency(2), |c| {
+        c.publishing.handling = Some("H2".into());
+        c.publishing.evaluation = Some("b2".into());
+        c.publishing.review_days.insert("indicator".into(), 30);
+    });
+    app.svc.data().store.install_genesis(&fixtures::trust_list(1, &[1, 2, 3], &[])).expect("genesis");
+    // The fixtures' list sets no periods; this agency's own applies.
+    let id =
+        app.post_ok("/api/v1/indicators", fixtures::green_phone("07700 900107"))["id"].as_str().unwrap().to_string();
+    let r = app.get_json(&format!("/api/v1/records/{id}"));
+    let content = r["current"]["content"]["indicator"].clone();
+    assert_eq!(content["handling"]["no_onward"], true, "{r}");
+    assert_eq!(content["evaluation"], "B2");
+    assert_eq!(content["review_ms"], kawan_tests::app::START_MS + 30 * DAY);
+    // The analyst's own choice wins, within the agency's period.
+    let mut body = fixtures::green_phone("07700 900108");
+    body["handling"] = "H1".into();
+    body["review_ms"] = (kawan_tests::app::START_MS + 60 * DAY).into();
+    let refused = app.post("/api/v1/indicators", body.clone());
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("beyond_retention"), "{}", refused.body);
+    body["review_ms"] = (kawan_tests::app::START_MS + 10 * DAY).into();
+    let id = app.post_ok("/api/v1/indicators", body)["id"].as_str().unwrap().to_string();
+    let r = app.get_json(&format!("/api/v1/records/{id}"));
+    assert_eq!(r["current"]["content"]["indicator"]["handling"]["no_evidence"], true, "{r}");
+    assert!(r["current"]["content"]["indicator"]["handling"].get("no_onward").is_none(), "{r}");
+
+    // A default the node cannot read is refused when the config is read.
+    let bad = "[agency]\nname = \"A\"\ncountry = \"TH\"\nnetwork = \"n\"\n[api]\nlisten = \"127.0.0.1:7700\"\nmax_body_bytes = 4096\n[p2p]\nlisten = []\nbootstrap = []\n[normalize]\n[paths]\nkey = \"k\"\ndata = \"d\"\ngenesis = \"g\"\n[publishing]\nreview_days = { cats = 3 }\n";
+    let e = kawan_node::config::Config::parse(bad, std::path::Path::new("kawan.toml")).unwrap_err().to_string();
+    assert!(e.contains("cats") && e.contains("kawan.toml"), "{e}");
 }

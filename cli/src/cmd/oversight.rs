@@ -47,13 +47,11 @@ pub fn run(c: OversightCmd, ctx: &Ctx) -> anyhow::Result<bool> {
             if let Some(to) = to {
                 query.push_str(&format!("&to={}", parse_time(&to)?));
             }
-            let html = out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "html" || e == "htm"));
-            if html {
+            if out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "html" || e == "htm")) {
                 query.push_str("&format=html");
             }
-            let client = ctx.client()?;
-            let body =
-                if html { client.get_text(&query)? } else { serde_json::to_string_pretty(&client.get(&query)?)? };
+            // Written exactly as the node signed it: verification compares.
+            let body = ctx.client()?.get_text(&query)?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, body.as_bytes())

@@ -13,7 +13,7 @@ use crate::{i18n::t, output};
 #[derive(Subcommand)]
 pub enum Publish {
     /// An indicator (phone number, handle, URL, wallet…).
-    Indicator(IndicatorArgs),
+    Indicator(Box<IndicatorArgs>),
     /// A typology, from a TOML file of its fields.
     Typology {
         #[arg(long)]
@@ -106,6 +106,22 @@ pub struct IndicatorArgs {
     typologies: Vec<String>,
     #[arg(long)]
     description: Option<String>,
+    /// Handling codes, comma-separated: H1 (not as evidence without this
+    /// agency's permission), H2 (not outside the network without it), H3
+    /// (other restrictions, in --handling-other). Default: H0, none.
+    #[arg(long)]
+    handling: Option<String>,
+    /// The restrictions of H3, in words.
+    #[arg(long)]
+    handling_other: Option<String>,
+    /// Evaluation: source reliability A/B/C/X and information assessment
+    /// 1-4, e.g. B2.
+    #[arg(long)]
+    evaluation: Option<String>,
+    /// Review date, YYYY-MM-DD (default and latest: the network's retention
+    /// period from today). Past it the record expires on every node.
+    #[arg(long)]
+    review: Option<String>,
 }
 
 pub fn run(p: Publish, ctx: &Ctx) -> anyhow::Result<bool> {
@@ -139,6 +155,8 @@ fn request(p: Publish) -> anyhow::Result<(&'static str, Value)> {
                 "kind": a.kind, "value": a.value, "tlp": a.tlp, "role": a.role, "subject": a.subject,
                 "confidence": a.confidence, "basis": a.basis, "group": a.group, "platform": a.platform,
                 "countries": a.countries, "tags": a.tags, "typologies": a.typologies, "description": a.description,
+                "handling": a.handling, "handling_other": a.handling_other, "evaluation": a.evaluation,
+                "review_ms": a.review.as_deref().map(super::review::day_ms).transpose()?,
             }),
         ),
         Publish::Typology { file, group } => {

@@ -117,9 +117,8 @@ pub fn erase(a: EraseArgs, ctx: &Ctx) -> anyhow::Result<bool> {
 }
 
 /// `YYYY-MM-DD` → Unix ms at UTC midnight.
-fn day_ms(day: &str) -> anyhow::Result<u64> {
-    let date: jiff::civil::Date =
-        day.parse().map_err(|_| anyhow::anyhow!("--until: {day:?} is not a date YYYY-MM-DD"))?;
+pub(super) fn day_ms(day: &str) -> anyhow::Result<u64> {
+    let date: jiff::civil::Date = day.parse().map_err(|_| anyhow::anyhow!("{day:?} is not a date YYYY-MM-DD"))?;
     let ts = date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp();
-    u64::try_from(ts.as_millisecond()).map_err(|_| anyhow::anyhow!("--until: {day:?} is before 1970"))
+    u64::try_from(ts.as_millisecond()).map_err(|_| anyhow::anyhow!("{day:?} is before 1970"))
 }

@@ -7,12 +7,15 @@ use std::{convert::Infallible, time::Duration};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt as _};
 
-use crate::service::{AlertEvent, Caller, Service};
+use crate::service::{AlertEvent, Caller, Service, ServiceError};
 
 /// The caller's new alerts as `alert` events (JSON), and `lagged` when a
 /// slow reader missed some (it reads them from `/api/v1/alerts`).
-pub fn alerts(svc: &Service, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
-    let events = svc.alert_stream(caller).map(|e| {
+pub fn alerts(
+    svc: &std::sync::Arc<Service>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ServiceError> {
+    let events = svc.alert_stream(caller)?.map(|e| {
         Ok(match e {
             AlertEvent::Alert(alert) => Event::default()
                 .event("alert")
@@ -22,5 +25,5 @@ pub fn alerts(svc: &Service, caller: Caller) -> Sse<impl Stream<Item = Result<Ev
             AlertEvent::Lagged(n) => Event::default().event("lagged").data(n.to_string()),
         })
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -29,19 +29,21 @@ pub const MAX_IDS: usize = 100;
 
 /// One consultation: what a person (or a peer's question) was shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Consultation {
     pub at_ms: u64,
-    /// The token holder, or "peer <agency>" for a partner's question.
+    /// The token holder (or "webhook" for the case-system feed).
     pub user: String,
     /// The output path: rest, web, taxii, csv, stix, misp_feed, referral,
-    /// deconfliction.
+    /// webhook.
     pub via: String,
     /// The justification the caller stated (purpose and case reference).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
     /// read, search, bulk_lookup, export.csv, referral.package, alerts…
     pub action: String,
-    /// The records disclosed (knowledge ids, at most [`MAX_IDS`]).
+    /// The records disclosed (knowledge ids, at most [`MAX_IDS`]; STIX
+    /// object ids for TAXII and STIX exports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<String>,
     /// How many records were disclosed in all.

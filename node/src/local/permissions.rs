@@ -51,7 +51,7 @@ impl Scope {
         match self {
             Scope::All => true,
             Scope::Referral => path == Path::Referral,
-            Scope::Export => matches!(path, Path::Taxii | Path::MispFeed | Path::Csv | Path::Stix),
+            Scope::Export => matches!(path, Path::Taxii | Path::MispFeed | Path::Csv | Path::Stix | Path::Webhook),
         }
     }
 }

@@ -131,6 +131,15 @@ pub struct NetHandle {
 }
 
 impl NetHandle {
+    /// A handle to no network task (commands go nowhere): for tests of the
+    /// service's use of the peer table.
+    pub fn detached() -> NetHandle {
+        let (tx, _) = mpsc::channel(1);
+        let (events, _) = mpsc::channel(1);
+        let (questions, _) = mpsc::channel(1);
+        NetHandle { tx, events, questions, peers: Arc::default(), health: Arc::default() }
+    }
+
     /// Queues a command; false if the task is gone or its queue is full.
     pub fn send(&self, cmd: Command) -> bool {
         self.tx.try_send(cmd).is_ok()

@@ -297,8 +297,13 @@ impl Replica {
             }
             for (seq, short) in (log.first_seq..=u64::MAX).zip(ids) {
                 // Held (the slot's record; another record at the slot is a
-                // fork, which announcements, not pulls, bring), or gone.
-                let held = self.store.log_slot(&log.channel, &log.author, seq).ok().flatten().is_some();
+                // fork, which announcements, not pulls, bring), or gone —
+                // but one other peer's unconfirmed word that it is gone
+                // does not stop us asking this peer, which lists it.
+                let slot = self.store.log_slot(&log.channel, &log.author, seq).ok().flatten();
+                let said_gone_here = gone.iter().any(|(s, _)| *s == seq);
+                let held =
+                    slot.is_some_and(|id| said_gone_here || !self.store.is_unconfirmed_claim(&id).unwrap_or(false));
                 let awaited = self.missing.contains_key(&short) || self.storing.contains_key(&short);
                 found |= !held && !awaited && !self.recent.contains_key(&short);
                 if !held && !self.offered(from, short, false) {

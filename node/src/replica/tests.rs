@@ -919,3 +919,42 @@ fn a_peers_index_never_fills_this_agencys_own_log_with_claims() {
     assert_eq!(s.log_slot(&Channel::Network, &two, 2).unwrap(), None, "no claim in its own log");
     assert!(s.tombstone(&gone_id).unwrap().is_none());
 }
+
+#[test]
+fn one_peers_word_that_a_slot_is_gone_does_not_stop_another_peer_delivering_it() {
+    // Agency 3 (a member withholding agency 2's record) says slot 2 is
+    // gone; agency 2 itself lists it as held: it is asked of agency 2.
+    let s = store();
+    let records = techniques(2, 3, 100);
+    let (two, three) = (key(2).public(), key(3).public());
+    let mut r = connected(&s, &[three, two]);
+    let gone_id = Envelope::from_bytes(&records[1]).unwrap().id();
+    let pull_of = |out: &[Output], from: AgencyKey| {
+        sends(out).into_iter().find_map(|(to, m)| match m {
+            Message::Pull { req, .. } if *to == from => Some(*req),
+            _ => None,
+        })
+    };
+    let out = r.handle(Input::Message { from: three, msg: heads_at(3), size: 60 }, NOW);
+    let pull = pull_of(&out, three).expect("a pull of agency 3");
+    let mut msg = index(pull, 1, &records, false);
+    if let Message::Index { logs, .. } = &mut msg {
+        logs[0].gone.push(kawan_protocol::GoneSlot { seq: 2, id: gone_id });
+    }
+    r.handle(Input::Message { from: three, msg, size: 100 }, NOW + 10);
+    assert!(s.is_unconfirmed_claim(&gone_id).unwrap());
+    assert_eq!(s.head(&Channel::Network, &two).unwrap(), 0, "the head waits at the unconfirmed claim");
+    let out = r.handle(Input::Message { from: two, msg: heads_at(3), size: 60 }, NOW + 20);
+    let pull = pull_of(&out, two).expect("a pull of agency 2: our head did not move past the claim");
+    let out = r.handle(Input::Message { from: two, msg: index(pull, 1, &records, false), size: 100 }, NOW + 30);
+    let asked_two: Vec<sync::ShortId> = sends(&out)
+        .into_iter()
+        .filter(|(to, _)| **to == two)
+        .filter_map(|(_, m)| match m {
+            Message::Want { ids, .. } => Some(sync::unpack(ids).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(asked_two.contains(&short(&records[1])), "the withheld record is asked of an honest peer: {asked_two:?}");
+}

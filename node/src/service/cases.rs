@@ -50,7 +50,9 @@ impl Service {
             for link in case.links.iter().filter_map(|l| l.parse::<RecordId>().ok()) {
                 hits.extend(s.data.store.view(&link, trust.as_deref())?);
             }
-            Ok((case, s.visible(&caller, hits, trust.as_deref())))
+            let found = s.visible(&caller, hits, trust.as_deref());
+            s.consult(&caller, "case.read", found.iter().map(|f| &f.hit))?;
+            Ok((case, found))
         })
         .await
     }

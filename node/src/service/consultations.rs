@@ -1,9 +1,11 @@
 //! Consultations (Law Enforcement Directive Art. 25; UK DPA 2018 s.62):
 //! every time shared data is shown to one of this agency's people or fed
 //! to one of its tools — a record page, a search, a lookup, a bulk check,
-//! an export, a referral package, the alerts list — and every
-//! deconfliction answer given to a partner, who it was, when, which
+//! the library, a case's linked records, an export, a referral package,
+//! the alerts list and stream, a webhook alert — who it was, when, which
 //! records, and why: the purpose and case reference the caller stated.
+//! (Partners' deconfliction questions disclose no record: they are in the
+//! audit log, with the purpose each asker signed.)
 //! Where the agency requires one (`[consultations] require_purpose`), a
 //! consultation without a purpose is refused before anything is shown.
 //! The log is kept `keep_days` and expired by the review sweep.

@@ -67,6 +67,19 @@ enum Stixed {
     Nothing,
 }
 
+/// The shared objects among exported STIX objects, for the consultation
+/// log: their ids, and whether each is about a victim (Kawan's extension
+/// carries the subject). The preamble (markings, identities, the extension's
+/// definition) discloses no one.
+fn consulted<'a>(objects: impl Iterator<Item = &'a Value> + 'a) -> impl Iterator<Item = (String, bool)> + 'a {
+    objects
+        .filter(|o| !matches!(o["type"].as_str(), Some("marking-definition" | "identity" | "extension-definition")))
+        .map(|o| {
+            let victim = o["extensions"][stix::EXTENSION_ID]["subject"] == "victim";
+            (o["id"].as_str().unwrap_or_default().to_string(), victim)
+        })
+}
+
 /// ", N withheld (H2)" for an export's audit entry; empty when none were.
 pub(super) fn withheld_note(n: usize) -> String {
     if n == 0 { String::new() } else { format!(", {n} withheld (H2)") }
@@ -111,6 +124,7 @@ impl Service {
             let detail =
                 format!("collection {collection}, {} objects{}", page.objects.len(), withheld_note(withheld.len()));
             s.audit_read(&caller, "export.taxii", &detail)?;
+            s.consult_ids(&caller, "export.taxii", consulted(page.objects.iter().map(|(o, _)| o)))?;
             Ok(page)
         })
         .await
@@ -131,6 +145,7 @@ impl Service {
             let (versions, withheld) = s.versions_of(&channel, &object)?;
             let detail = format!("collection {collection}, object {object}{}", withheld_note(withheld.len()));
             s.audit_read(&caller, "export.taxii", &detail)?;
+            s.consult_ids(&caller, "export.taxii", consulted(versions.iter()))?;
             Ok(versions)
         })
         .await
@@ -144,6 +159,7 @@ impl Service {
             let objects: Vec<Value> = objects.into_iter().map(|(o, _)| o).collect();
             let detail = format!("{} objects{}", objects.len(), withheld_note(withheld.len()));
             s.audit_read(&caller, "export.stix", &detail)?;
+            s.consult_ids(&caller, "export.stix", consulted(objects.iter()))?;
             let id = Taxii::collection_id(&Channel::Network);
             let bundle_id = stix::derived_id("bundle", id.as_bytes());
             Ok(serde_json::json!({"type": "bundle", "id": bundle_id, "objects": objects}))
@@ -167,6 +183,7 @@ impl Service {
                 "export.misp",
                 &format!("{file}: {attributes} indicators{}", withheld_note(withheld)),
             )?;
+            s.consult(&caller, "export.misp", hits.iter().filter(|h| h.retracted.is_none()))?;
             Ok(feed)
         })
         .await
@@ -207,6 +224,11 @@ impl Service {
             let withheld =
                 withheld.iter().filter(|h| matches!(h.content, Content::Indicator(_)) && h.retracted.is_none()).count();
             s.audit_read(&caller, "export.csv", &format!("{} indicators{}", rows.len(), withheld_note(withheld)))?;
+            s.consult(
+                &caller,
+                "export.csv",
+                hits.iter().filter(|h| h.retracted.is_none() && matches!(h.content, Content::Indicator(_))),
+            )?;
             let header = [
                 "kind",
                 "value",

@@ -11,6 +11,8 @@ use crate::{local::watch::Alert, store::Query};
 const WEEK_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 /// Weeks the charts cover.
 pub const WEEKS: usize = 8;
+/// How far ahead the home page's review list looks, in days.
+const HOME_REVIEW_DAYS: u64 = 30;
 /// Records the figures are computed from, at most.
 const SCAN: usize = 20_000;
 
@@ -26,6 +28,9 @@ pub struct Home {
     pub new_by_kind: Tally,
     pub new_by_channel: Tally,
     pub unread_alerts: Vec<Alert>,
+    /// This agency's records due for review in the next 30 days, soonest
+    /// first: extend, leave to expire, or erase.
+    pub review_due: Vec<super::ReviewItem>,
     pub pending_contacts: usize,
     /// This agency's indicators past their `valid_until`: re-check or retract.
     pub expired: Vec<Found>,
@@ -60,6 +65,7 @@ fn kind_of(f: &Found) -> String {
 impl Service {
     pub async fn home(self: &Arc<Self>, caller: Caller) -> Result<Home, ServiceError> {
         let alerts = self.alerts(caller.clone(), 200).await?;
+        let review_due = self.review_queue(caller.clone(), HOME_REVIEW_DAYS).await?;
         let contacts = self.contacts(caller.clone()).await?;
         let peers = self.peers().await.unwrap_or_default();
         let now = self.now_ms();
@@ -79,6 +85,7 @@ impl Service {
                     new_by_kind: vec![],
                     new_by_channel: vec![],
                     unread_alerts: vec![],
+                    review_due: vec![],
                     pending_contacts: 0,
                     expired: vec![],
                     revised: vec![],
@@ -146,10 +153,13 @@ impl Service {
                     }
                 }
                 h.members = trust.as_ref().map_or(0, |t| t.members.len());
+                // The records the dashboard lists by name are consulted.
+                s.consult(&caller, "home", h.expired.iter().chain(&h.revised).map(|f| &f.hit))?;
                 Ok(h)
             })
             .await?;
         home.unread_alerts = alerts.into_iter().filter(|a| a.acknowledged_by.is_none()).collect();
+        home.review_due = review_due;
         home.pending_contacts = contacts
             .iter()
             .filter(|c| {

@@ -71,10 +71,7 @@ impl Service {
                     label: label(&hit.content),
                     channel: hit.channel.to_string(),
                     due_ms,
-                    max_ms: store
-                        .retention()
-                        .period_ms(hit.content.family(), hit.content.subject())
-                        .map(|p| now.saturating_add(p)),
+                    max_ms: s.review_period(hit.content.family(), hit.content.subject()).map(|p| now.saturating_add(p)),
                 });
             }
             out.sort_by_key(|i| i.due_ms);
@@ -113,12 +110,15 @@ impl Service {
                         "until: a review date must be in the future",
                     ));
                 }
-                if let Some(p) = store.retention().period_ms(hit.content.family(), hit.content.subject())
+                if let Some(p) = s.review_period(hit.content.family(), hit.content.subject())
                     && until_ms > now.saturating_add(p)
                 {
                     return Err(ServiceError::bad_request(
                         "beyond_retention",
-                        format!("until: the network keeps such records at most {} days from now", p / DAY_MS),
+                        format!(
+                            "until: such records are kept at most {} days from now (the network's policy, or this agency's shorter one)",
+                            p / DAY_MS
+                        ),
                     ));
                 }
                 let mut content = hit.content.clone();

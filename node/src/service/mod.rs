@@ -94,9 +94,19 @@ impl Caller {
     }
 
     /// The caller with the purpose it stated (blank: none).
+    /// Control and invisible format characters are dropped, and a purpose
+    /// with no letter or digit (`-`, U+FFFD from a bad encoding) is none.
     pub fn with_purpose(mut self, purpose: Option<String>) -> Caller {
-        self.purpose =
-            purpose.map(|p| p.trim().chars().take(MAX_PURPOSE).collect::<String>()).filter(|p| !p.is_empty());
+        let visible = |c: &char| {
+            !c.is_control()
+                && !matches!(*c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+        };
+        self.purpose = purpose
+            .map(|p| {
+                let p: String = p.chars().filter(visible).collect();
+                p.trim().chars().take(MAX_PURPOSE).collect::<String>()
+            })
+            .filter(|p| p.chars().any(char::is_alphanumeric));
         self
     }
 
@@ -170,6 +180,9 @@ pub struct Service {
     deconflict: crate::local::deconflict::State,
     /// The node directory (config, genesis), once the daemon says.
     node_dir: OnceLock<std::path::PathBuf>,
+    /// Per own log a peer says is ahead of ours: our head then, and since
+    /// when (publish waits for the catch-up, not for ever).
+    own_log_behind: Mutex<std::collections::HashMap<kawan_protocol::Channel, (u64, u64)>>,
 }
 
 impl Service {
@@ -192,6 +205,7 @@ impl Service {
             alerts: tokio::sync::broadcast::channel(256).0,
             deconflict: crate::local::deconflict::State::new(clock_start),
             node_dir: OnceLock::new(),
+            own_log_behind: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -336,7 +350,7 @@ fn with_path(caller: &Caller, detail: &str) -> String {
 pub(crate) mod tests {
     use kawan_protocol::{Body, Indicator, IndicatorRole, Kind, NetworkId, Tlp};
 
-    use super::*;
+    use super::{publish::OWN_LOG_WAIT_MS, *};
 
     pub(crate) fn service() -> Arc<Service> {
         let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
@@ -373,6 +387,36 @@ pub(crate) mod tests {
         );
         assert_eq!(svc.data.audit.verify(&[svc.key.public()]).unwrap(), 4);
         assert_eq!(svc.data.store.len(), 1, "the refused record was not stored");
+    }
+
+    #[tokio::test]
+    async fn a_peer_claiming_our_log_is_further_holds_publishing_only_while_the_log_could_catch_up() {
+        let clock = crate::clock::Clock::manual(1_800_000_000_000);
+        let config = Config::new("Example Agency", "GB".parse().unwrap(), NetworkId::new("kawan-test").unwrap());
+        let svc = Arc::new(Service::new(
+            DataDir::in_memory(clock.clone()).unwrap(),
+            Keypair::from_secret_bytes([5; 32]),
+            config,
+            Arc::new(Metrics::new()),
+        ));
+        svc.attach_net(crate::net::NetHandle::detached());
+        let me = svc.key.public();
+        let head = kawan_protocol::Head { channel: kawan_protocol::Channel::Network, author: me, seq: 1_000_000_000 };
+        svc.net
+            .get()
+            .unwrap()
+            .peers
+            .write()
+            .unwrap()
+            .peers
+            .insert("liar".into(), crate::net::PeerInfo { heads: vec![head], ..Default::default() });
+        let body = || Body::Indicator(Indicator::new(Kind::Domain, "jobs.example", IndicatorRole::JobAd, Tlp::Green));
+        assert_eq!(svc.publish(analyst(), body(), None).await.unwrap_err().code, "own_log_behind");
+        clock.advance(std::time::Duration::from_millis(OWN_LOG_WAIT_MS - 1000));
+        assert_eq!(svc.publish(analyst(), body(), None).await.unwrap_err().code, "own_log_behind");
+        // No record came while the peer kept saying so: its word is not enough.
+        clock.advance(std::time::Duration::from_millis(2000));
+        svc.publish(analyst(), body(), None).await.expect("published after the wait");
     }
 
     #[tokio::test]

@@ -134,7 +134,29 @@ impl Service {
 
     /// Whether `hit` may leave the network over `path`: withheld if its
     /// latest version carries H2 and no permission recorded covers `path`.
+    ///
+    /// A referral carries its subjects' values: it is withheld too when a
+    /// subject is a shared indicator that may not leave (its value would
+    /// go out in the referral's text and signed envelope).
     pub(super) fn onward(&self, hit: &Hit, path: Path) -> Result<Onward, ServiceError> {
+        if self.own_onward(hit, path)? == Onward::Withheld {
+            return Ok(Onward::Withheld);
+        }
+        if let kawan_protocol::Content::Referral(r) = &hit.content {
+            let trust = self.data.store.trust();
+            for id in r.subjects.iter().filter_map(|s| s.record) {
+                if let Some(subject) = self.data.store.view(&id, trust.as_deref())?
+                    && self.own_onward(&subject, path)? == Onward::Withheld
+                {
+                    return Ok(Onward::Withheld);
+                }
+            }
+        }
+        Ok(Onward::Free)
+    }
+
+    /// The handling of `hit` itself and the permissions recorded for it.
+    fn own_onward(&self, hit: &Hit, path: Path) -> Result<Onward, ServiceError> {
         if !hit.content.handling().is_some_and(|h| h.no_onward) || self.data.permissions.covers(&hit.id.0, path)? {
             Ok(Onward::Free)
         } else {

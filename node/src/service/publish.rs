@@ -94,6 +94,10 @@ pub fn group_field(g: Option<&str>) -> Result<Option<GroupId>, ServiceError> {
     GroupId::from_field(g.unwrap_or("")).map_err(|e| ServiceError::field("group", e))
 }
 
+/// How long publishing waits for a catch-up a peer's heads promise and no
+/// record delivers.
+pub const OWN_LOG_WAIT_MS: u64 = 10 * 60 * 1000;
+
 impl Service {
     /// Normalises, signs, stores and announces an indicator; normalisation
     /// warnings come back with the result.
@@ -138,6 +142,8 @@ impl Service {
 
     /// Refuses to sign with a key the trust list has retired: every node
     /// would refuse the record. The node must restart to take its new key.
+    /// A node behind its own log waits for the catch-up, at most
+    /// [`OWN_LOG_WAIT_MS`] while its log does not move.
     fn signing_key_in_force(&self) -> Result<(), ServiceError> {
         let me = self.key.public();
         let retired = self.data.store.membership().is_some_and(|t| t.retired(&me).is_some());
@@ -153,8 +159,25 @@ impl Service {
         // log (an equivocation); catching up first takes seconds.
         if let Some(net) = self.net.get() {
             let peers = net.peers.read().unwrap_or_else(|e| e.into_inner());
+            let now = self.now_ms();
+            let mut waiting = self.own_log_behind.lock().unwrap_or_else(|e| e.into_inner());
             for head in peers.peers.values().flat_map(|p| p.heads.iter()).filter(|h| h.author == me) {
-                if self.data.store.head(&head.channel, &me)? < head.seq {
+                let ours = self.data.store.head(&head.channel, &me)?;
+                if ours < head.seq {
+                    // A peer's word alone: if our log has not moved for
+                    // OWN_LOG_WAIT_MS while it says so, no record backs it
+                    // (a peer that lies about our head must not stop us
+                    // publishing, erasures included).
+                    let (at, since) = *waiting.entry(head.channel.clone()).or_insert((ours, now));
+                    if at != ours {
+                        waiting.insert(head.channel.clone(), (ours, now));
+                    } else if now.saturating_sub(since) >= OWN_LOG_WAIT_MS {
+                        tracing::warn!(
+                            channel = %head.channel, ours, theirs = head.seq,
+                            "a peer says this agency's log is further than any record shows; publishing anyway"
+                        );
+                        continue;
+                    }
                     return Err(ServiceError::new(
                         super::Fault::Conflict,
                         "own_log_behind",
@@ -253,6 +276,18 @@ impl Service {
 
     /// The review date a new record of `family` signs: the one asked for
     /// (after now, within the network's period), or the period from now.
+    /// How long this agency may keep a record of `family` before review:
+    /// the network's period, or this agency's shorter one (`[publishing]
+    /// review_days`); `None` where neither sets one.
+    pub fn review_period(&self, family: kawan_protocol::Family, subject: Option<Subject>) -> Option<u64> {
+        let network = self.data.store.retention().period_ms(family, subject);
+        let own = self.config().publishing.review_period_ms(family, subject);
+        match (network, own) {
+            (Some(n), Some(o)) => Some(n.min(o)),
+            (n, o) => n.or(o),
+        }
+    }
+
     pub fn review_date(
         &self,
         family: kawan_protocol::Family,
@@ -260,7 +295,7 @@ impl Service {
         asked: Option<u64>,
     ) -> Result<Option<u64>, ServiceError> {
         let now = self.now_ms();
-        let max = self.data.store.retention().period_ms(family, subject).map(|p| now.saturating_add(p));
+        let max = self.review_period(family, subject).map(|p| now.saturating_add(p));
         match (asked, max) {
             (Some(a), _) if a <= now => {
                 Err(ServiceError::invalid("invalid_value", "review_ms: a review date must be in the future"))
@@ -268,7 +303,7 @@ impl Service {
             (Some(a), Some(m)) if a > m => Err(ServiceError::invalid(
                 "beyond_retention",
                 format!(
-                    "review_ms: the network keeps such records at most {} days before review",
+                    "review_ms: such records are kept at most {} days before review (the network's policy, or this agency's shorter one)",
                     (m - now) / kawan_protocol::processing::DAY_MS
                 ),
             )),
@@ -285,19 +320,26 @@ impl Service {
                 .with_details(serde_json::json!({"field": "value", "kind": kind.as_str()}))
         })?;
         let subject = r.subject.unwrap_or(Subject::Unknown);
-        let handling = match &r.handling {
+        // The agency's defaults, where the analyst gave none.
+        let defaults = &self.config().publishing;
+        let (handling_codes, handling_other) = match &r.handling {
+            Some(_) => (r.handling.clone(), r.handling_other.clone()),
+            None if r.handling_other.is_some() => (None, r.handling_other.clone()),
+            None => (defaults.handling.clone(), defaults.handling_other.clone()),
+        };
+        let r_evaluation = r.evaluation.clone().or_else(|| defaults.evaluation.clone());
+        let handling = match &handling_codes {
             Some(codes) => Some(
-                Handling::parse(codes, r.handling_other.clone())
+                Handling::parse(codes, handling_other.clone())
                     .map_err(|e| ServiceError::invalid("invalid_value", format!("handling: {e}")))?,
             )
             .filter(|h| !h.is_open()),
-            None if r.handling_other.is_some() => {
+            None if handling_other.is_some() => {
                 return Err(ServiceError::invalid("invalid_value", "handling_other: give handling H3 with it"));
             }
             None => None,
         };
-        let evaluation = r
-            .evaluation
+        let evaluation = r_evaluation
             .as_deref()
             .map(|e| e.trim().to_uppercase().parse::<Evaluation>())
             .transpose()

@@ -123,14 +123,26 @@ impl Service {
                 return Err(ServiceError::not_found(format!("record {id} is withdrawn: {reason}")));
             }
             let current = s.data.store.view(&id, trust.as_deref())?;
-            if current.is_none()
-                && record.record.body.content().is_some()
-                && s.data.store.is_past_review(&record.record)
-            {
+            // A version of knowledge that is in no view (its latest version
+            // is past review), or a record about such knowledge, is not
+            // shown either: what expired is gone everywhere at once.
+            let about = match &record.record.body {
+                kawan_protocol::Body::Sighting(x) => Some(x.target),
+                kawan_protocol::Body::Retraction(x) => Some(x.target),
+                _ => None,
+            };
+            let hidden = match about {
+                Some(target) => {
+                    s.data.store.get(&target)?.is_some() && s.data.store.view(&target, trust.as_deref())?.is_none()
+                }
+                None => current.is_none() && record.record.body.content().is_some(),
+            };
+            if hidden {
                 return Err(ServiceError::not_found(format!("record {id} is past its review date")));
             }
             s.audit_read(&caller, "read", &id.to_string())?;
-            s.consult(&caller, "read", current.iter())?;
+            let victim = current.as_ref().is_some_and(|h| h.content.subject() == Some(kawan_protocol::Subject::Victim));
+            s.consult_ids(&caller, "read", [(current.as_ref().map_or(id, |h| h.id).to_string(), victim)])?;
             Ok((record, s.visible(&caller, current.into_iter().collect(), trust.as_deref()).pop()))
         })
         .await
@@ -247,6 +259,7 @@ impl Service {
             };
             let library = Library { typologies: find(Family::Typology)?, techniques: find(Family::Technique)? };
             s.audit_read(&caller, "query", "library")?;
+            s.consult(&caller, "library", library.typologies.iter().chain(&library.techniques).map(|f| &f.hit))?;
             Ok(library)
         })
         .await

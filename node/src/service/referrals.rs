@@ -165,7 +165,9 @@ impl Service {
                     }
                 }
             }
-            Ok(s.visible(&caller, hits, trust.as_deref()))
+            let found = s.visible(&caller, hits, trust.as_deref());
+            s.consult(&caller, "referrals", found.iter().map(|f| &f.hit))?;
+            Ok(found)
         })
         .await
     }
@@ -359,6 +361,12 @@ impl Service {
                 detail.push_str(&format!(", {refused} refused (label or channel)"));
             }
             s.audit_read(&caller, "referral.package", &detail)?;
+            let shown: std::collections::HashSet<&str> = rows.iter().map(|r| r.referral.as_str()).collect();
+            s.consult(
+                &caller,
+                "referral.package",
+                referrals.iter().map(|f| &f.hit).filter(|h| shown.contains(h.id.to_string().as_str())),
+            )?;
             Ok(rows)
         })
         .await

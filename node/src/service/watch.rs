@@ -43,6 +43,9 @@ impl From<WatchError> for ServiceError {
     }
 }
 
+/// What a webhook alert carries in place of a value that may not leave.
+pub const WITHHELD: &str = "(withheld: open the alert in Kawan)";
+
 impl Service {
     pub async fn watch(self: &Arc<Self>, caller: Caller, new: NewWatch) -> Result<Entry, ServiceError> {
         let kind: Kind = ServiceError::parse("kind", &new.kind)?;
@@ -61,7 +64,7 @@ impl Service {
     pub async fn unwatch(self: &Arc<Self>, caller: Caller, id: u64) -> Result<Entry, ServiceError> {
         self.run(move |s| {
             let entry = s.data.watch.get(id)?;
-            if entry.owner != caller.name && caller.role < Role::Operator {
+            if entry.owner != caller.name && caller.role != Role::Operator {
                 return Err(ServiceError::forbidden("not_owner", format!("watch entry {id} is {}'s", entry.owner)));
             }
             let entry = s.audited(
@@ -82,7 +85,17 @@ impl Service {
         self.run(move |s| {
             let all = s.data.watch.entries()?;
             s.audit_read(&caller, "watch.list", "")?;
-            Ok(all.into_iter().filter(|e| caller.role >= Role::Operator || e.owner == caller.name).collect())
+            Ok(all.into_iter().filter(|e| caller.role == Role::Operator || e.owner == caller.name).collect())
+        })
+        .await
+    }
+
+    /// How many of the caller's alerts are unacknowledged: a count for the
+    /// page header, which shows no record (so it is no consultation).
+    pub async fn unread_alerts(self: &Arc<Self>, caller: Caller) -> Result<usize, ServiceError> {
+        self.run(move |s| {
+            let alerts = s.data.watch.alerts(4000)?;
+            Ok(alerts.iter().filter(|a| for_caller(a, &caller) && a.acknowledged_by.is_none()).take(1000).count())
         })
         .await
     }
@@ -95,7 +108,7 @@ impl Service {
             s.audit_read(&caller, "alerts.list", "")?;
             let shown: Vec<Alert> =
                 alerts.into_iter().filter(|a| for_caller(a, &caller)).take(limit.clamp(1, 1000)).collect();
-            s.consult_ids(&caller, "alerts", shown.iter().map(|a| (a.root.clone(), false)))?;
+            s.consult_ids(&caller, "alerts", shown.iter().map(|a| (a.root.clone(), s.about_victim(&a.root))))?;
             Ok(shown)
         })
         .await
@@ -138,21 +151,81 @@ impl Service {
 
     /// New alerts `caller` may see, as they are raised (what the REST and
     /// web live feeds wrap); `Lagged` when a slow reader missed some.
-    pub fn alert_stream(&self, caller: Caller) -> impl futures::Stream<Item = AlertEvent> + Send + 'static + use<> {
-        futures::stream::unfold((self.alerts.subscribe(), caller), |(mut rx, caller)| async move {
+    ///
+    /// Each alert sent is a consultation (logged with the caller's purpose);
+    /// where a purpose is required, a stream without one is refused.
+    pub fn alert_stream(
+        self: &Arc<Self>,
+        caller: Caller,
+    ) -> Result<impl futures::Stream<Item = AlertEvent> + Send + 'static + use<>, ServiceError> {
+        self.require_purpose(&caller)?;
+        let svc = self.clone();
+        Ok(futures::stream::unfold((self.alerts.subscribe(), caller, svc), |(mut rx, caller, svc)| async move {
             loop {
                 match rx.recv().await {
                     Ok(alert) if for_caller(&alert, &caller) => {
-                        return Some((AlertEvent::Alert(Box::new(alert)), (rx, caller)));
+                        let victim = svc.about_victim(&alert.root);
+                        if let Err(e) = svc.consult_ids(&caller, "alerts.stream", [(alert.root.clone(), victim)]) {
+                            tracing::warn!(error = %e.message, "an alert was not sent: its consultation could not be logged");
+                            continue;
+                        }
+                        return Some((AlertEvent::Alert(Box::new(alert)), (rx, caller, svc)));
                     }
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        return Some((AlertEvent::Lagged(n), (rx, caller)));
+                        return Some((AlertEvent::Lagged(n), (rx, caller, svc)));
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        })
+        }))
+    }
+
+    /// An alert as it may leave for the agency's case system (`[alerts]
+    /// webhook`), through the policy gate like any export: a record that
+    /// may not leave the network (H2 without permission, AMBER+STRICT, a
+    /// channel not readable here) goes as its id only, the value withheld.
+    /// Logged as a consultation by "webhook". Blocking.
+    pub fn alert_for_webhook(&self, mut alert: Alert) -> Result<Alert, ServiceError> {
+        let trust = self.data.store.trust();
+        let hit = alert
+            .root
+            .parse::<RecordId>()
+            .ok()
+            .map(|id| self.data.store.view(&id, trust.as_deref()))
+            .transpose()?
+            .flatten();
+        let out = match &hit {
+            Some(h) => self.gate(h, Path::Webhook)? == super::export::Gate::Out,
+            None => false,
+        };
+        if !out {
+            alert.value = WITHHELD.to_string();
+        }
+        let caller = Caller {
+            name: "webhook".into(),
+            role: crate::local::tokens::Role::Operator,
+            via: Path::Webhook,
+            purpose: Some("alert to the agency's case system".into()),
+        };
+        let victim = hit.as_ref().is_some_and(|h| h.content.subject() == Some(kawan_protocol::Subject::Victim));
+        if out {
+            self.consult_ids(&caller, "alerts.webhook", [(alert.root.clone(), victim)])?;
+        }
+        Ok(alert)
+    }
+
+    /// Whether the knowledge `root` (hex id) is about a victim, as this node
+    /// holds it now (for the consultation log's victim flag).
+    pub(super) fn about_victim(&self, root: &str) -> bool {
+        let Ok(id) = root.parse::<RecordId>() else { return false };
+        let trust = self.data.store.trust();
+        self.data
+            .store
+            .view(&id, trust.as_deref())
+            .ok()
+            .flatten()
+            .is_some_and(|h| h.content.subject() == Some(kawan_protocol::Subject::Victim))
     }
 
     /// Looks at records new here for watched values: from peers (the
@@ -253,7 +326,7 @@ impl Service {
 /// An alert is for the owners of the entries it matched; case matches are
 /// for every analyst; operators see all.
 pub fn for_caller(a: &Alert, caller: &Caller) -> bool {
-    caller.role >= Role::Operator || !a.cases.is_empty() || a.for_owners.contains(&caller.name)
+    caller.role == Role::Operator || !a.cases.is_empty() || a.for_owners.contains(&caller.name)
 }
 
 pub(super) fn content_body(c: kawan_protocol::Content) -> Body {

@@ -277,6 +277,7 @@ impl Store {
         while low > 1 {
             let Some(prev) = self.slot_prev(p, channel, author, low)? else { break };
             let below = low - 1;
+            self.drop_claim(channel, author, below, state, p)?;
             let held = self.slot_id(channel, author, below, p)?;
             if held != Some(prev) {
                 if let Some(fork) = held {
@@ -388,6 +389,7 @@ impl Store {
         // From scratch: whatever was checked against another end (or in a
         // batch that raced this list in) is checked again.
         p.remove(keys::anchored(channel, author));
+        self.drop_claim(channel, author, end, &mut state, p)?;
         let held = self.slot_id(channel, author, end, p)?;
         let top = if held == Some(end_id) {
             true
@@ -442,6 +444,27 @@ impl Store {
             return Ok(super::decode_stored(id, &v)?.record.header.prev);
         }
         Ok(self.tombstone_in(p, &id)?.and_then(|t| t.prev))
+    }
+
+    /// Empties a slot a peer's claim filled: an anchored chain is walked
+    /// through `prev`, which a claim does not know, so the genuine record
+    /// (or the author's own tombstone of it) is fetched instead.
+    fn drop_claim(
+        &self,
+        channel: &Channel,
+        author: &AgencyKey,
+        seq: u64,
+        state: &mut LogState,
+        p: &mut Pending,
+    ) -> Result<(), StoreError> {
+        let Some(id) = self.slot_id(channel, author, seq, p)? else { return Ok(()) };
+        let claimed = self.tombstone_in(p, &id)?.is_some_and(|t| matches!(t.gone, super::Gone::Claimed { .. }));
+        if claimed && self.read(p, &keys::record(&id))?.is_none() {
+            p.remove(keys::log(channel, author, seq));
+            p.remove(keys::gone(&id));
+            state.head = state.head.min(seq.saturating_sub(1));
+        }
+        Ok(())
     }
 
     /// Puts `id` in a free slot and moves the log's head over it.

@@ -41,8 +41,15 @@ pub enum Gone {
     Expired,
     /// Named by this erasure record.
     Erased { by: RecordId },
-    /// A peer said so and this node never held it.
-    Claimed { by: AgencyKey },
+    /// A peer said so and this node never held it. One peer's word is
+    /// provisional: the log's head does not pass it (so every peer is
+    /// still asked for that slot, and an honest one that lists the record
+    /// is asked for it) until a second peer says the same (`confirmed_by`).
+    Claimed {
+        by: AgencyKey,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirmed_by: Option<AgencyKey>,
+    },
 }
 
 /// What is left of an erased or expired record.
@@ -219,6 +226,11 @@ impl Store {
         for target in &e.targets {
             let Some(t) = self.read(p, &keys::record(target))? else { continue };
             let t = super::decode_stored(*target, &t)?;
+            // A fork kept as proof of equivocation stays: it is evidence.
+            let th = &t.record.header;
+            if self.slot_id(&th.channel, &th.author, th.seq, p)? != Some(*target) {
+                continue;
+            }
             if self.may_erase(&r.header.author, &r.header.channel, &t.record) {
                 self.stage_gone(target, Gone::Erased { by: *id }, p)?;
             }
@@ -233,17 +245,23 @@ impl Store {
     /// references with it, and the record it erased could come back.
     pub(super) fn may_erase(&self, by: &AgencyKey, channel: &Channel, target: &Record) -> bool {
         let Some(m) = self.membership() else { return false };
-        if matches!(target.body, Body::Erasure(_)) {
+        // Never evidence: an erasure (its target could come back), an
+        // audit checkpoint (partners witness the agency's log with it).
+        if matches!(target.body, Body::Erasure(_) | Body::Checkpoint(_)) {
             return false;
         }
         let th = &target.header;
         if m.same_agency(by, &th.author) {
             return *channel == th.channel;
         }
-        let coordinator = self.trust().is_some_and(|t| t.member_by_key(by).is_some_and(|m| m.is_coordinator()));
-        // A retired key is no member itself; its agency may still be one.
-        let agency_active = m.agency_key(&th.author).is_some_and(|k| m.is_active(k, self.now_ms()));
-        coordinator && !agency_active
+        // A coordinator, itself an active member, once the target's agency
+        // is gone from the list (not merely lapsed: a renewal would find
+        // its records erased). A retired key is no member itself; its
+        // agency may still be one.
+        let now = self.now_ms();
+        let coordinator = self.trust().is_some_and(|t| t.member_by_key(by).is_some_and(|c| c.is_coordinator()))
+            && m.is_active(by, now);
+        coordinator && m.agency_key(&th.author).is_none()
     }
 
     /// The erasure `by`, if it is held and counts now: in its log slot (not
@@ -400,6 +418,10 @@ impl Store {
                 for target in &x.targets {
                     let Some(t) = store.read(p, &keys::record(target))? else { continue };
                     let t = super::decode_stored(*target, &t)?;
+                    let th = &t.record.header;
+                    if store.slot_id(&th.channel, &th.author, th.seq, p)? != Some(*target) {
+                        continue;
+                    }
                     if store.may_erase(&e.header.author, &e.header.channel, &t.record) {
                         erased.extend(store.stage_gone(target, Gone::Erased { by }, p)?);
                     }
@@ -433,7 +455,20 @@ impl Store {
                 return Ok(0);
             }
             for (seq, id) in slots {
-                if seq == 0 || store.slot_id(&channel, &author, seq, p)?.is_some() {
+                if seq == 0 {
+                    continue;
+                }
+                if let Some(held) = store.slot_id(&channel, &author, seq, p)? {
+                    // A second peer's word on the same claim confirms it.
+                    if held == id
+                        && let Some(mut stone) = store.tombstone_in(p, &id)?
+                        && let Gone::Claimed { by: first, confirmed_by: None } = stone.gone
+                        && first != by
+                    {
+                        stone.gone = Gone::Claimed { by: first, confirmed_by: Some(by) };
+                        p.insert(keys::gone(&id), encode_tombstone(&stone)?);
+                        filled += 1;
+                    }
                     continue;
                 }
                 // A claim never speaks for a record this node holds or has
@@ -443,7 +478,7 @@ impl Store {
                 }
                 let stone = Tombstone {
                     id,
-                    gone: Gone::Claimed { by },
+                    gone: Gone::Claimed { by, confirmed_by: None },
                     at_ms: store.now_ms(),
                     channel: channel.clone(),
                     author,
@@ -526,6 +561,20 @@ impl Store {
 /// Whether a stored tombstone is only a peer's claim (the slot was never held).
 pub(super) fn is_claim(v: &[u8]) -> bool {
     decode_tombstone(v).is_ok_and(|t| matches!(t.gone, Gone::Claimed { .. }))
+}
+
+/// Whether a stored tombstone is one peer's claim no second peer confirmed:
+/// the log's head waits at it.
+pub(super) fn is_unconfirmed_claim(v: &[u8]) -> bool {
+    decode_tombstone(v).is_ok_and(|t| matches!(t.gone, Gone::Claimed { confirmed_by: None, .. }))
+}
+
+impl Store {
+    /// Whether the slot holding `id` is only one peer's unconfirmed word
+    /// that its record is gone (sync asks other peers for it still).
+    pub fn is_unconfirmed_claim(&self, id: &RecordId) -> Result<bool, StoreError> {
+        Ok(self.get_key(&keys::gone(id))?.is_some_and(|v| is_unconfirmed_claim(&v)))
+    }
 }
 
 fn encode_tombstone(t: &Tombstone) -> Result<Vec<u8>, StoreError> {

@@ -414,16 +414,23 @@ impl Store {
             }
             p.insert(keys::log(&h.channel, &h.author, h.seq), v.id.0.to_vec());
             self.put_record(v, p);
+            // A claim held the head; the record does not.
+            self.advance_head(&h.channel, &h.author, &mut state, p)?;
+            p.logs.insert(log, state);
             self.stage_erasure(&v.id, &v.record, p)?;
             return Ok(Ingested::New(v.id));
         }
-        if let Some(gone) = self.gone_on_arrival(v, p)? {
-            self.stage_arrived_gone(v, gone, &mut state, p)?;
-            p.logs.insert(log, state);
-            return Ok(Ingested::Gone(v.id));
-        }
         let slot = keys::log(&h.channel, &h.author, h.seq);
         let occupied = !fresh && self.will_contain(p, &slot)?;
+        if let Some(gone) = self.gone_on_arrival(v, p)? {
+            // A fork that is gone keeps nothing, and never takes the slot
+            // from the record that holds it.
+            if !occupied {
+                self.stage_arrived_gone(v, gone, &mut state, p)?;
+                p.logs.insert(log, state);
+            }
+            return Ok(Ingested::Gone(v.id));
+        }
         if occupied && self.has_equivocation_proof(&h.channel, &h.author, h.seq, p)? {
             return Ok(Ingested::Ignored(v.id));
         }
@@ -461,13 +468,23 @@ impl Store {
         p: &Pending,
     ) -> Result<(), StoreError> {
         while state.head < state.max {
-            if self.will_contain(p, &keys::log(channel, author, state.head + 1))? {
-                state.head += 1;
-            } else {
-                break;
+            // A slot filled by one peer's unconfirmed claim holds the head.
+            match self.read(p, &keys::log(channel, author, state.head + 1))? {
+                Some(id) if !self.holds_unconfirmed_claim(p, &id)? => state.head += 1,
+                _ => break,
             }
         }
         Ok(())
+    }
+
+    /// Whether the slot value `id` (raw) names an unconfirmed claim.
+    fn holds_unconfirmed_claim(&self, p: &Pending, id: &[u8]) -> Result<bool, StoreError> {
+        let Ok(id) = <[u8; 32]>::try_from(id).map(RecordId) else { return Ok(false) };
+        // The common case: the record was just stored in this batch.
+        if p.ids.contains(&id) {
+            return Ok(false);
+        }
+        Ok(self.read(p, &keys::gone(&id))?.is_some_and(|t| super::expiry::is_unconfirmed_claim(&t)))
     }
 
     /// Stages a record's bytes, its indices and its count (not its slot).

@@ -69,8 +69,11 @@ pub async fn acknowledge(State(svc): Svc, caller: Caller, Path(id): Path<u64>) -
 #[utoipa::path(get, path = "/api/v1/alerts/stream", tag = "alerts",
     responses((status = 200, description = "text/event-stream: one `alert` event (the alert as JSON) per new alert for the caller")),
     security(("bearer" = [])))]
-pub async fn stream(State(svc): Svc, caller: Caller) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    crate::http::sse::alerts(&svc, caller)
+pub async fn stream(
+    State(svc): Svc,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    Ok(crate::http::sse::alerts(&svc, caller)?)
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/dead-letters", tag = "alerts",

@@ -40,7 +40,7 @@ async fn render(s: &Session, error: Option<&ServiceError>) -> Response {
         (Err(e), _) | (_, Err(e)) => return s.failed("alerts-title", e),
     };
     let unread = alerts.iter().filter(|a| a.acknowledged_by.is_none()).count();
-    let dead = if s.caller.role >= crate::local::tokens::Role::Operator {
+    let dead = if s.caller.role == crate::local::tokens::Role::Operator {
         s.svc.dead_letters(s.caller.clone()).await.unwrap_or_default()
     } else {
         vec![]
@@ -155,5 +155,8 @@ fn live_words(s: &Session) -> String {
 /// The page's live feed: the same events as `/api/v1/alerts/stream`, for
 /// the session's caller.
 pub(super) async fn stream(s: Session) -> Response {
-    crate::http::sse::alerts(&s.svc, s.caller.clone()).into_response()
+    match crate::http::sse::alerts(&s.svc, s.caller.clone()) {
+        Ok(events) => events.into_response(),
+        Err(e) => s.failed("alerts-title", e),
+    }
 }

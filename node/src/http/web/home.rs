@@ -106,8 +106,18 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
                 li { a href="/alerts" { (n("home-unread", h.unread_alerts.len())) }
                      @if let Some(a) = h.unread_alerts.first() { " — " (i18n::t_args(lang, "home-latest", &[("agency", a.author_name.clone().into())])) " " code { (a.value) } } }
                 li { a href="/deconflict" { (n("home-contacts", h.pending_contacts)) } " " (t("home-to-answer")) }
+                li { (n("home-review-due", h.review_due.len())) }
                 li { (n("home-expired", h.expired.len())) }
                 li { (n("home-revised", h.revised.len())) }
+            }
+            @if !h.review_due.is_empty() {
+                h3 { (t("home-review-title")) }
+                p.muted { (t("home-review-how")) }
+                table {
+                    @for r in &h.review_due {
+                        tr { td { (date(&s.zone, Some(r.due_ms))) } td { (kind_label(lang, &r.r#type)) } td { a href=(format!("/record/{}", r.id)) { (r.label) } } }
+                    }
+                }
             }
             @if !h.expired.is_empty() { h3 { (t("home-past-validity")) } (hits_table(s, &h.expired)) }
             @if !h.revised.is_empty() { h3 { (t("home-revised-title")) } (hits_table(s, &h.revised)) }

@@ -45,6 +45,16 @@ fn frame(svc: &Service, lang: Lang, s: Option<&Session>, title: &str, body: Mark
                         a href="/deconflict" { (t("nav-deconflict")) }
                         a href="/cases" { (t("nav-cases")) }
                         @if s.caller.role == Role::Operator { a href="/network" { (t("nav-network")) } }
+                        form.purpose method="post" action="/purpose" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            label {
+                                (t("purpose-label")) " "
+                                input type="text" name="purpose" maxlength="300" size="28"
+                                    value=(s.caller.purpose.as_deref().unwrap_or(""))
+                                    placeholder=(t("purpose-placeholder"));
+                            }
+                            " " button type="submit" { (t("purpose-set")) }
+                        }
                         span.who {
                             (svc.config().agency.name) " · " (s.caller.name)
                             form method="post" action="/logout" style="display:inline" {

@@ -126,6 +126,38 @@ pub(super) async fn logout(s: Session, headers: HeaderMap, Form(f): Form<CsrfFor
     r
 }
 
+/// The purpose box in the header: the session's stated purpose.
+#[derive(Deserialize)]
+pub(super) struct PurposeForm {
+    csrf: String,
+    purpose: String,
+}
+
+/// States (or, blank, clears) the session's purpose, then goes back to the
+/// page the form was on. The purpose is logged with every consultation
+/// made in this session until it changes.
+pub(super) async fn purpose(s: Session, headers: HeaderMap, Form(f): Form<PurposeForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let purpose = Some(f.purpose).filter(|p| !p.trim().is_empty());
+    if let Err(e) = s.svc.set_session_purpose(s.caller.clone(), s.id.clone(), purpose).await {
+        return s.failed("purpose-set", e);
+    }
+    Redirect::to(&back_to(&headers)).into_response()
+}
+
+/// The local page a form was posted from (its `Referer`), else home: only
+/// a path on this node, never another site.
+fn back_to(headers: &HeaderMap) -> String {
+    let referer = headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok()).unwrap_or("/");
+    let path = match referer.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => referer,
+    };
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') { path.to_string() } else { "/".into() }
+}
+
 /// A one-time login link (`kawan demo` prints one): the code is good once,
 /// for five minutes. Opening it shows whom it logs in as and a button.
 pub(super) async fn once(State(svc): State<Arc<Service>>, headers: HeaderMap, Path(code): Path<String>) -> Response {

@@ -41,6 +41,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/", get(search::search))
         .route("/login", get(login::form).post(login::login))
         .route("/logout", post(login::logout))
+        .route("/purpose", post(login::purpose))
         .route("/login/once/{code}", get(login::once))
         .route("/login/once", post(login::once_post))
         .route("/indicator/{id}", get(indicator::page).post(indicator::sight))

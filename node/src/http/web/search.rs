@@ -42,11 +42,7 @@ pub(super) async fn search(s: Session, Query(q): Query<SearchQuery>) -> Markup {
     let home = if raw.trim().is_empty() { s.svc.home(s.caller.clone()).await.ok() } else { None };
     let unread = match &home {
         Some(h) => h.unread_alerts.len(),
-        None => s
-            .svc
-            .alerts(s.caller.clone(), 1000)
-            .await
-            .map_or(0, |a| a.iter().filter(|a| a.acknowledged_by.is_none()).count()),
+        None => s.svc.unread_alerts(s.caller.clone()).await.unwrap_or(0),
     };
     page(
         &s.svc,

@@ -36,3 +36,4 @@ ov-erased = Records erased on request
 ov-expired = Records expired at their review date
 ov-audit-actions = Audit log entries in the period, by action
 ov-verify-hint = This page carries its signed figures. Check it with: kawan oversight verify FILE
+ov-referral-packages = Referral packages taken for platforms

@@ -36,3 +36,4 @@ ov-erased = Catatan yang dihapus atas permintaan
 ov-expired = Catatan yang kedaluwarsa pada tanggal tinjauan
 ov-audit-actions = Entri log audit dalam periode, menurut tindakan
 ov-verify-hint = Halaman ini memuat angka-angkanya yang ditandatangani. Periksa dengan: kawan oversight verify FILE
+ov-referral-packages = Paket rujukan yang diambil untuk platform

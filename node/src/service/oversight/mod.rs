@@ -23,6 +23,7 @@ const MAX_VICTIM_LISTED: usize = 1000;
 
 /// Counts of records by family, kind, TLP, subject and handling code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Tally {
     pub total: u64,
     pub by_family: BTreeMap<String, u64>,
@@ -67,6 +68,7 @@ impl Tally {
 
 /// Who consulted shared data, and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConsultationFigures {
     pub total: u64,
     /// Records disclosed in all.
@@ -82,6 +84,7 @@ pub struct ConsultationFigures {
 
 /// What the audit log says about the period, and whether it verifies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AuditFigures {
     /// Entries in the period, by action.
     pub by_action: BTreeMap<String, u64>,
@@ -96,6 +99,7 @@ pub struct AuditFigures {
 
 /// The report's figures, as signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OversightReport {
     pub agency: String,
     pub agency_key: String,
@@ -120,19 +124,25 @@ pub struct OversightReport {
     pub referrals_filed: u64,
     /// Exports into other tools (TAXII, MISP, CSV, STIX) in the period.
     pub exports: u64,
+    /// Referral packages taken for platforms in the period.
+    pub referral_packages: u64,
     /// Dissemination permissions recorded and revoked.
     pub permissions_granted: u64,
     pub permissions_revoked: u64,
-    /// Records erased on request, expired, in the period (tombstones).
+    /// Records this node erased on request, and expired, in the period
+    /// (its tombstones: what went with them counts, and so does a record
+    /// that arrived already gone).
     pub erased: u64,
     pub expired: u64,
-    /// Knowledge held past its review date and the grace now: must be 0.
+    /// Knowledge held past its review date and the grace now, still in no
+    /// view but not yet swept (the sweep runs every minute): must be 0.
     pub past_review: u64,
     pub audit: AuditFigures,
 }
 
 /// The report with its signature: what `kawan oversight verify` checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignedReport {
     pub report: OversightReport,
     /// The node's agency key (hex) and its Ed25519 signature (hex) over the
@@ -148,7 +158,7 @@ pub enum VerifyError {
     Malformed(String),
     #[error("the signature does not match the report: it was changed after it was signed")]
     BadSignature,
-    #[error("the page differs from the report it carries: its text was edited")]
+    #[error("the file differs from the report it carries as signed: it was edited")]
     EditedPage,
 }
 
@@ -204,13 +214,18 @@ impl SignedReport {
         if trimmed.starts_with('{') {
             let signed: SignedReport = serde_json::from_str(text).map_err(|e| VerifyError::Malformed(e.to_string()))?;
             signed.verify()?;
+            // Exactly as issued: a repeated key or an added field would
+            // read differently to a person than to the check.
+            if serde_json::to_string(&signed).ok().as_deref() != Some(text.trim()) {
+                return Err(VerifyError::EditedPage);
+            }
             return Ok(signed);
         }
         let start = text.find(EMBED_OPEN).ok_or_else(|| VerifyError::Malformed("no embedded report".into()))?;
         let rest = &text[start + EMBED_OPEN.len()..];
         let end = rest.find(EMBED_CLOSE).ok_or_else(|| VerifyError::Malformed("embedded report not closed".into()))?;
-        let json = rest[..end].replace("<\\/", "</");
-        let signed: SignedReport = serde_json::from_str(&json).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        let signed: SignedReport =
+            serde_json::from_str(&rest[..end]).map_err(|e| VerifyError::Malformed(e.to_string()))?;
         signed.verify()?;
         if signed.to_html() != text {
             return Err(VerifyError::EditedPage);
@@ -229,7 +244,8 @@ impl SignedReport {
                 .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default()
         };
-        let json = serde_json::to_string(self).unwrap_or_default().replace("</", "<\\/");
+        // No `<` inside the script element at all (JSON reads \u003c back).
+        let json = serde_json::to_string(self).unwrap_or_default().replace('<', "\\u003c");
         let table = |title: String, map: &BTreeMap<String, u64>| {
             let total: u64 = map.values().sum::<u64>().max(1);
             maud::html! {
@@ -301,6 +317,7 @@ impl SignedReport {
                         (figure(t("ov-deconfliction-answered"), r.deconfliction_answered))
                         (figure(t("ov-referrals-filed"), r.referrals_filed))
                         (figure(t("ov-exports"), r.exports))
+                        (figure(t("ov-referral-packages"), r.referral_packages))
                         (figure(t("ov-permissions-granted"), r.permissions_granted))
                         (figure(t("ov-permissions-revoked"), r.permissions_revoked))
                         (figure(t("ov-erased"), r.erased))
@@ -413,6 +430,7 @@ impl Service {
         let count = |prefix: &str| audit.by_action.iter().filter(|(a, _)| a.starts_with(prefix)).map(|(_, n)| n).sum();
         let deconfliction_answered: u64 = count("deconflict.evaluate");
         let exports: u64 = count("export.");
+        let referral_packages: u64 = count("referral.package");
         let permissions_granted: u64 = count("permission.grant");
         let permissions_revoked: u64 = count("permission.revoke");
         match self.data.audit.verify(&self.own_keys()) {
@@ -447,8 +465,17 @@ impl Service {
             }
         }
         let now = self.now_ms();
-        let past_review =
-            store.due_between(0, now.saturating_sub(crate::store::EXPIRY_GRACE_MS), usize::MAX)?.len() as u64;
+        // Due keys past the grace whose knowledge is still held and due
+        // (a spent key of an extended version does not count).
+        let mut past_review = 0;
+        for (_, id) in store.due_between(0, now.saturating_sub(crate::store::EXPIRY_GRACE_MS), usize::MAX)? {
+            if let Some(r) = store.get(&id)?
+                && store.view(&id, trust.as_deref())?.is_none()
+                && !store.is_withdrawn(&r)?
+            {
+                past_review += 1;
+            }
+        }
 
         Ok(OversightReport {
             agency: self.config().agency.name.clone(),
@@ -466,6 +493,7 @@ impl Service {
             deconfliction_answered,
             referrals_filed,
             exports,
+            referral_packages,
             permissions_granted,
             permissions_revoked,
             erased,

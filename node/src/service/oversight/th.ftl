@@ -36,3 +36,4 @@ ov-erased = ระเบียนที่ลบตามคำขอ
 ov-expired = ระเบียนที่หมดอายุตามวันทบทวน
 ov-audit-actions = รายการบันทึกการตรวจสอบในช่วงเวลา ตามการกระทำ
 ov-verify-hint = หน้านี้มีตัวเลขที่ลงนามแล้ว ตรวจสอบด้วย: kawan oversight verify FILE
+ov-referral-packages = ชุดคำร้องที่จัดทำให้แพลตฟอร์ม
