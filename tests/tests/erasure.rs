@@ -96,3 +96,58 @@ fn an_erasure_reaches_every_node_and_leaves_no_bytes_after_compaction() {
         assert!(holds(b"7700900418"), "node {i} lost the marker (the search would pass vacuously)");
     }
 }
+
+/// The benchmark of docs/benchmarks.md ("Lawful processing"): erasures
+/// published at one node of ten, and how long until each record is gone at
+/// every other node (polled every 20 ms over the API). Prints the figures.
+#[test]
+#[ignore = "benchmark: ten real nodes; run with `cargo test -p kawan-tests --test erasure -- --ignored erasure_latency --nocapture`"]
+fn erasure_latency_at_ten_nodes() {
+    const NODES: usize = 10;
+    const ERASURES: usize = 20;
+    let net = TestNetwork::start(NODES, &[]);
+    net.wait_for(120, "every node connected", |net| (0..NODES).all(|i| net.node(i).connected_peers() >= 2));
+    // Until every other node answers `want` for `id`: one sample per node.
+    let until_all = |id: &str, want: u16, t: std::time::Instant, samples: &mut Vec<f64>| {
+        let mut pending: Vec<usize> = (1..NODES).collect();
+        while !pending.is_empty() {
+            assert!(t.elapsed() < std::time::Duration::from_secs(60), "{id}: not {want} everywhere: {pending:?}");
+            pending.retain(|i| {
+                let done = status(net.node(*i), id) == want;
+                if done {
+                    samples.push(t.elapsed().as_secs_f64());
+                }
+                !done
+            });
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    // Baseline, same run: a record published -> held at every node.
+    let (mut ids, mut published) = (Vec::new(), Vec::new());
+    for n in 0..ERASURES {
+        let t = std::time::Instant::now();
+        let id =
+            net.node(0).publish(green_phone(&format!("07700 900{:03}", 500 + n)))["id"].as_str().unwrap().to_string();
+        until_all(&id, 200, t, &mut published);
+        ids.push(id);
+    }
+    let mut erased = Vec::new();
+    for id in &ids {
+        let t = std::time::Instant::now();
+        let out = net.node(0).post("/api/v1/erasures", json!({"ids": [id], "reason": "benchmark"}));
+        assert!(out.status < 300, "{}", out.body);
+        until_all(id, 404, t, &mut erased);
+    }
+    let pct = |samples: &mut Vec<f64>, p: f64| {
+        samples.sort_by(f64::total_cmp);
+        samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1] * 1000.0
+    };
+    let (pub50, pub99) = (pct(&mut published, 0.5), pct(&mut published, 0.99));
+    let (er50, er99) = (pct(&mut erased, 0.5), pct(&mut erased, 0.99));
+    println!(
+        "{NODES} nodes, {} samples each: publish -> held everywhere p50 {pub50:.0} ms, p99 {pub99:.0} ms (baseline); \
+         erasure -> body gone everywhere p50 {er50:.0} ms, p99 {er99:.0} ms = {:.2} x baseline (target p99 < 2 s)",
+        erased.len(),
+        er99 / pub99
+    );
+}
