@@ -258,6 +258,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Every stored record whose id's first byte is in `first..=last`, in id
+    /// order: one sequential read, for reports over the whole store (split
+    /// the byte range to read it on several cores).
+    pub fn records_by_id(&self, first: u8, last: u8) -> impl Iterator<Item = Result<StoredRecord, StoreError>> + '_ {
+        let start = std::ops::Bound::Included(vec![keys::RECORD, first]);
+        let end = match last.checked_add(1) {
+            Some(next) => std::ops::Bound::Excluded(vec![keys::RECORD, next]),
+            None => std::ops::Bound::Excluded(vec![keys::RECORD + 1]),
+        };
+        self.scan((start, end), false).map(|item| {
+            let (k, v) = item?;
+            let id = keys::trailing_id(&k).ok_or_else(|| corrupt("record key"))?;
+            decode_stored(id, &v)
+        })
+    }
+
     /// Authors flagged for equivocation (two records in one log slot).
     pub fn equivocators(&self) -> Result<Vec<AgencyKey>, StoreError> {
         self.scan_prefix(&[keys::FLAGGED], false)

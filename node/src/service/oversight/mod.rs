@@ -9,15 +9,13 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use kawan_protocol::{AgencyKey, Body, Keypair, Sig};
+use kawan_protocol::{AgencyKey, Body, Keypair, Sig, Subject};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
-use crate::{i18n::Lang, store::Cursor};
+use crate::i18n::Lang;
 
-/// Records read per step of the receive-order walk.
-const WALK: usize = 1000;
 /// Victim-related consultations listed one by one, at most.
 const MAX_VICTIM_LISTED: usize = 1000;
 
@@ -38,30 +36,63 @@ pub struct Tally {
     pub by_agency: BTreeMap<String, u64>,
 }
 
+/// Counts one more of `key` (allocating the key only the first time).
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
 impl Tally {
-    fn add(&mut self, r: &kawan_protocol::Record, agency: Option<String>) {
+    fn merge(&mut self, other: Tally) {
+        self.total += other.total;
+        for (mine, theirs) in [
+            (&mut self.by_family, other.by_family),
+            (&mut self.by_kind, other.by_kind),
+            (&mut self.by_tlp, other.by_tlp),
+            (&mut self.by_subject, other.by_subject),
+            (&mut self.by_handling, other.by_handling),
+            (&mut self.by_channel, other.by_channel),
+            (&mut self.by_agency, other.by_agency),
+        ] {
+            for (k, n) in theirs {
+                *mine.entry(k).or_default() += n;
+            }
+        }
+    }
+
+    fn add(&mut self, r: &kawan_protocol::Record, agency: Option<&str>) {
+        self.total += 1;
         let Some(content) = r.body.content() else {
-            *self.by_family.entry(r.body.type_name().to_string()).or_default() += 1;
-            self.total += 1;
+            bump(&mut self.by_family, r.body.type_name());
             return;
         };
-        self.total += 1;
-        *self.by_family.entry(content.family().as_str().to_string()).or_default() += 1;
+        bump(&mut self.by_family, content.family().as_str());
         if let Body::Indicator(i) = &r.body {
-            *self.by_kind.entry(i.kind.as_str().to_string()).or_default() += 1;
+            bump(&mut self.by_kind, i.kind.as_str());
         }
-        *self.by_tlp.entry(content.tlp().as_str().to_string()).or_default() += 1;
+        bump(&mut self.by_tlp, content.tlp().as_str());
         if let Some(subject) = content.subject() {
-            let name = serde_json::to_value(subject).ok().and_then(|v| v.as_str().map(String::from));
-            *self.by_subject.entry(name.unwrap_or_default()).or_default() += 1;
+            let name = match subject {
+                Subject::Suspect => "suspect",
+                Subject::Victim => "victim",
+                Subject::Unknown => "unknown",
+            };
+            bump(&mut self.by_subject, name);
         }
-        let codes = content.handling().map_or_else(|| vec!["H0"], |h| h.codes());
-        for code in codes {
-            *self.by_handling.entry(code.to_string()).or_default() += 1;
+        match content.handling() {
+            Some(h) => h.codes().into_iter().for_each(|code| bump(&mut self.by_handling, code)),
+            None => bump(&mut self.by_handling, "H0"),
         }
-        *self.by_channel.entry(r.header.channel.to_string()).or_default() += 1;
+        match &r.header.channel {
+            kawan_protocol::Channel::Network => bump(&mut self.by_channel, "network"),
+            other => bump(&mut self.by_channel, &other.to_string()),
+        }
         if let Some(agency) = agency {
-            *self.by_agency.entry(agency).or_default() += 1;
+            bump(&mut self.by_agency, agency);
         }
     }
 }
@@ -362,30 +393,80 @@ impl Service {
         let me = self.key.public();
         let mine = |a: &AgencyKey| membership.as_deref().map_or(*a == me, |m| m.same_agency(a, &me));
 
-        // Shared and received: the receive-order feed over the period.
-        let (mut shared, mut received) = (Tally::default(), Tally::default());
-        let mut after = Some(Cursor::after_ms(from_ms.saturating_sub(1)));
-        'walk: loop {
-            let (records, next) = store.added_after(after, None, WALK)?;
-            for r in &records {
-                if r.added_ms >= until_ms {
-                    break 'walk;
-                }
-                let author = &r.record.header.author;
-                if mine(author) {
-                    shared.add(&r.record, None);
-                } else {
-                    received.add(&r.record, Some(self.author_name(author, trust.as_deref())));
-                }
+        // Shared and received: the receive-order feed over the period,
+        // walked on a thread of its own while the logs are read here (the
+        // two scans are most of the report's cost).
+        // The records are read in id order, one sequential scan per part
+        // of the id space, a part per core (a walk of the receive-order
+        // feed would fetch each record by its key).
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let width = 256 / parts;
+        let bounds: Vec<(u8, u8)> = (0..parts)
+            .map(|i| {
+                let last = if i + 1 == parts { 255 } else { (i + 1) * width - 1 };
+                ((i * width) as u8, last as u8)
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            let walks: Vec<_> = bounds
+                .iter()
+                .map(|&(a, b)| {
+                    let (mine, trust) = (&mine, trust.as_deref());
+                    scope.spawn(move || self.tally(a, b, from_ms, until_ms, mine, trust))
+                })
+                .collect();
+            let mut report = self.figures(from_ms, until_ms, lang, &mine, trust.as_deref())?;
+            for walk in walks {
+                let (shared, received) = walk.join().map_err(|_| ServiceError::internal("the report's walk failed"))??;
+                report.shared.merge(shared);
+                report.received.merge(received);
             }
-            if records.len() < WALK {
-                break;
-            }
-            after = next;
-        }
+            Ok(report)
+        })
+    }
 
+    /// Records (ids starting `first..=last`) this node took in during
+    /// `[from_ms, until_ms)`: this agency's, and others'.
+    fn tally(
+        &self,
+        first: u8,
+        last: u8,
+        from_ms: u64,
+        until_ms: u64,
+        mine: &(dyn Fn(&AgencyKey) -> bool + Sync),
+        trust: Option<&kawan_protocol::TrustList>,
+    ) -> Result<(Tally, Tally), ServiceError> {
+        let (mut shared, mut received) = (Tally::default(), Tally::default());
+        let mut names: std::collections::HashMap<AgencyKey, String> = std::collections::HashMap::new();
+        for r in self.data.store.records_by_id(first, last) {
+            let r = r?;
+            if !(from_ms..until_ms).contains(&r.added_ms) {
+                continue;
+            }
+            let author = &r.record.header.author;
+            if mine(author) {
+                shared.add(&r.record, None);
+            } else {
+                let name = names.entry(*author).or_insert_with(|| self.author_name(author, trust));
+                received.add(&r.record, Some(name));
+            }
+        }
+        Ok((shared, received))
+    }
+
+    /// Everything in the report but the record tallies.
+    fn figures(
+        &self,
+        from_ms: u64,
+        until_ms: u64,
+        lang: Lang,
+        mine: &(dyn Fn(&AgencyKey) -> bool + Sync),
+        trust: Option<&kawan_protocol::TrustList>,
+    ) -> Result<OversightReport, ServiceError> {
+        let store = &self.data.store;
+        let me = self.key.public();
         let mut recipients = BTreeMap::new();
-        if let Some(list) = trust.as_deref() {
+        if let Some(list) = trust {
             recipients.insert(
                 kawan_protocol::Channel::Network.to_string(),
                 list.members.iter().filter(|m| m.key != me).map(|m| m.name.clone()).collect(),
@@ -470,7 +551,7 @@ impl Service {
         let mut past_review = 0;
         for (_, id) in store.due_between(0, now.saturating_sub(crate::store::EXPIRY_GRACE_MS), usize::MAX)? {
             if let Some(r) = store.get(&id)?
-                && store.view(&id, trust.as_deref())?.is_none()
+                && store.view(&id, trust)?.is_none()
                 && !store.is_withdrawn(&r)?
             {
                 past_review += 1;
@@ -485,8 +566,8 @@ impl Service {
             until_ms,
             generated_ms: now,
             lang: lang.code().to_string(),
-            shared,
-            received,
+            shared: Tally::default(),
+            received: Tally::default(),
             recipients,
             consultations,
             deconfliction_asked,
