@@ -417,7 +417,8 @@ impl Service {
                 .collect();
             let mut report = self.figures(from_ms, until_ms, lang, &mine, trust.as_deref())?;
             for walk in walks {
-                let (shared, received) = walk.join().map_err(|_| ServiceError::internal("the report's walk failed"))??;
+                let (shared, received) =
+                    walk.join().map_err(|_| ServiceError::internal("the report's walk failed"))??;
                 report.shared.merge(shared);
                 report.received.merge(received);
             }
