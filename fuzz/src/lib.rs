@@ -167,6 +167,19 @@ pub fn sync(data: &[u8]) {
 /// (or guessing), the second the default phone region. A value that
 /// normalises must be in normal form, and normalising it again must give
 /// itself: the invariants the store's indexes rely on.
+/// The free-text extractor: any text in any region; every hit's offsets
+/// slice the input to its text, and every value is a normal form.
+pub fn extract(data: &[u8]) {
+    let [region, text @ ..] = data else { return };
+    let text = String::from_utf8_lossy(text);
+    let regions = ["TH", "MY", "ID", "KH", "PH", "GB", "AU", "VN"];
+    let ctx = Context { default_region: regions[usize::from(*region) % regions.len()].parse().ok() };
+    for f in kawan_protocol::extract::extract(&text, &ctx).indicators {
+        assert_eq!(text.get(f.start..f.end), Some(f.text.as_str()), "offsets of {f:?}");
+        assert!(norm::is_normal(f.kind, &f.value), "{f:?} is not a normal form");
+    }
+}
+
 pub fn normalize(data: &[u8]) {
     let [k, region, text @ ..] = data else { return };
     let Ok(raw) = std::str::from_utf8(text) else { return };
@@ -536,6 +549,16 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             }
         }
     }
+    for (i, text) in [
+        "Contact +44 7700 900123 or t.me/kh_jobs_example, apply hxxps://jobs[.]example/form, hr[at]jobs[.]example",
+        "รับสมัคร โทร 081 234 5678 ไอดีไลน์: jobs_th88 wa.me/66812345679 USDT TJRabPrwbZy45sbavfcjinPJC18kjpRTv8",
+        "加微信 wx_jobs_example 0x52908400098527886E0F7030069857D2E4169EE7 192.0.2.44 recruit-portal.example 05.12.2026",
+    ]
+    .iter()
+    .enumerate()
+    {
+        out.push(("extract", format!("text-{i}"), [&[i as u8][..], text.as_bytes()].concat()));
+    }
     if let Some((archive, local, records)) = backup_seeds() {
         out.push(("backup", "archive".into(), [&[0u8][..], &archive].concat()));
         let len = u32::try_from(local.len()).unwrap_or(u32::MAX).to_be_bytes();
@@ -557,11 +580,12 @@ mod tests {
 
     #[test]
     fn every_seed_and_its_mutations_pass_through_the_targets() {
-        let targets: [(&str, fn(&[u8])); 7] = [
+        let targets: [(&str, fn(&[u8])); 8] = [
             ("record", record),
             ("trust", trust),
             ("sync", sync),
             ("normalize", normalize),
+            ("extract", extract),
             ("import", import),
             ("deconflict", deconflict),
             ("backup", backup),

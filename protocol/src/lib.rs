@@ -37,6 +37,7 @@ pub mod card;
 pub mod cbor;
 pub mod country;
 pub mod deconflict;
+pub mod extract;
 pub mod family;
 pub mod keys;
 pub mod limits;

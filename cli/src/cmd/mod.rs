@@ -9,6 +9,7 @@ pub mod case;
 pub mod deconflict;
 pub mod demo;
 pub mod export;
+pub mod extract;
 pub mod import;
 pub mod init;
 pub mod key;
@@ -65,6 +66,12 @@ pub enum Command {
     ///
     /// Example: kawan normalize phone "+44 (0)7700 900123"
     Normalize(normalize::NormalizeArgs),
+    /// Find the indicators in free text: phone numbers, handles, links,
+    /// e-mail, domains, IPs, wallets — each with its kind, normal form, the
+    /// text as written and its byte offsets (`--json`). Offline.
+    ///
+    /// Example: kawan extract --region TH ad.txt
+    Extract(extract::ExtractArgs),
     /// Publish a record as this agency.
     #[command(subcommand)]
     Publish(publish::Publish),
@@ -165,6 +172,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Init(a) => init::run(a, ctx),
         Command::Run(a) => run::run(a, ctx),
         Command::Normalize(a) => normalize::run(a, ctx),
+        Command::Extract(a) => extract::run(a, ctx),
         Command::Publish(p) => publish::run(p, ctx),
         Command::Search(a) => search::run(a, ctx),
         Command::Record(a) => record::run(a, ctx),

@@ -239,3 +239,5 @@ oversight-write-failed = Could not write { $file }
 oversight-read-failed = Could not read { $file }
 oversight-valid = Valid: signed by { $agency }, key { $key }. Compare the key with the trust list.
 oversight-invalid = NOT VALID: { $error }
+extract-none = No indicators found.
+extract-defanged = {" "}(written defanged)

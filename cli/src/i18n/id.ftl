@@ -239,3 +239,5 @@ oversight-write-failed = Tidak dapat menulis { $file }
 oversight-read-failed = Tidak dapat membaca { $file }
 oversight-valid = Sah: ditandatangani oleh { $agency }, kunci { $key }. Bandingkan kunci dengan daftar kepercayaan.
 oversight-invalid = TIDAK SAH: { $error }
+extract-none = Tidak ada indikator yang ditemukan.
+extract-defanged = {" "}(ditulis dalam bentuk defang)

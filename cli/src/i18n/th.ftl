@@ -239,3 +239,5 @@ oversight-write-failed = เขียน { $file } ไม่ได้
 oversight-read-failed = อ่าน { $file } ไม่ได้
 oversight-valid = ถูกต้อง: ลงนามโดย { $agency } กุญแจ { $key } โปรดเทียบกุญแจกับรายชื่อที่เชื่อถือได้
 oversight-invalid = ไม่ถูกต้อง: { $error }
+extract-none = ไม่พบตัวบ่งชี้
+extract-defanged = {" "}(เขียนแบบ defang)

@@ -16,6 +16,7 @@ mod consultations;
 mod deconflict;
 mod error;
 mod export;
+mod extract;
 mod home;
 mod lifetime;
 mod oversight;

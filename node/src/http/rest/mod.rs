@@ -14,6 +14,7 @@ pub use bundles::{BUNDLE_IMPORT, MAX_BUNDLE_FILE_BYTES};
 mod cases;
 mod deconflict;
 mod export;
+mod extract;
 mod lifetime;
 mod oversight;
 mod permissions;
@@ -71,6 +72,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::search))
         .routes(routes!(records::lookup))
         .routes(routes!(records::lookup_file))
+        .routes(routes!(extract::extract))
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::link_case))

@@ -1,0 +1,491 @@
+//! Indicators in free text (`kawan extract`): what an analyst pastes — a
+//! job ad, a chat, a report — read for every value Kawan can share, each
+//! with its kind, normal form, the text as written and its byte offsets.
+//! Pure: no I/O, time or randomness, so the node, the CLI and the fuzz
+//! target run the same code.
+//!
+//! # How
+//! - **Phone numbers** come from libphonenumber's matcher over the text
+//!   (not whitespace tokens), with the region as the hint for national
+//!   numbers: `+62 812-3456-7890`, `081 234 5678`, `wa.me/…` links.
+//! - **Everything else** is read token by token (split on whitespace and
+//!   the brackets and quotes that wrap values), refanged (`hxxp`, `[.]`,
+//!   `(dot)`, `[at]`…), and kept only where its kind normalises: a wrong
+//!   checksum is not a wallet, a file name is not a domain, a platform's own
+//!   host is not an indicator.
+//! - Hits are merged by (kind, normal form); the first spelling is kept.
+//!
+//! - **Messaging ids** by the words before them (`LINE: …`, `Telegram
+//!   @…`, `微信 …`) and by their links (`t.me/…`, `line.me/ti/p/~…`,
+//!   `wa.me/…`).
+//!
+//! Not yet: bank accounts by context, red flags, file formats other than
+//! text (issue #27 continues).
+
+use rlibphonenumber::{
+    PHONE_NUMBER_UTIL, PhoneNumberFormat,
+    enums::Region,
+    phonenumber_matcher::{Leniency, PhoneNumberMatcherFactory},
+};
+use serde::Serialize;
+
+use crate::normalize::{Context, Kind, normalize};
+
+/// Most bytes one call reads: larger inputs are read up to here.
+pub const MAX_TEXT: usize = 16 * 1024 * 1024;
+
+/// One indicator found in the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Found {
+    pub kind: Kind,
+    /// The normal form: what Kawan stores and looks up.
+    pub value: String,
+    /// The text as written.
+    pub text: String,
+    /// Byte offsets of `text` in the input: `input[start..end] == text`.
+    pub start: usize,
+    pub end: usize,
+    /// Whether it was written defanged (`hxxp`, `[.]`, `[at]`…).
+    pub defanged: bool,
+}
+
+/// What a text holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Extraction {
+    pub indicators: Vec<Found>,
+}
+
+/// Hosts of the platforms themselves: links to them are where indicators
+/// live (`t.me/name`), never indicators of their own.
+const PLATFORM_HOSTS: &[&str] = &[
+    "facebook.com",
+    "fb.com",
+    "fb.me",
+    "m.facebook.com",
+    "instagram.com",
+    "tiktok.com",
+    "t.me",
+    "telegram.me",
+    "telegram.org",
+    "wa.me",
+    "whatsapp.com",
+    "line.me",
+    "wechat.com",
+    "weixin.qq.com",
+    "x.com",
+    "twitter.com",
+    "youtube.com",
+    "youtu.be",
+    "linkedin.com",
+    "google.com",
+    "gmail.com",
+];
+
+/// Endings of file names, which read like domains.
+const FILE_ENDINGS: &[&str] = &[
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "json", "xml", "jpg", "jpeg", "png", "gif",
+    "webp", "mp3", "mp4", "mov", "avi", "zip", "rar", "7z", "exe", "apk", "dll", "js", "py", "html", "htm", "php",
+    "eml", "msg",
+];
+
+/// The indicators in `text`, national phone numbers read in
+/// `ctx.default_region`.
+pub fn extract(text: &str, ctx: &Context) -> Extraction {
+    let text = cut(text, MAX_TEXT);
+    let mut found = Vec::new();
+    phones(text, ctx, &mut found);
+    tokens(text, ctx, &mut found);
+    found.sort_by_key(|f| (f.start, f.end));
+    // One hit per value; a value inside another hit's span (a phone number
+    // in a URL) is the other hit's.
+    let mut out: Vec<Found> = Vec::new();
+    for f in found {
+        if out.iter().any(|o| o.kind == f.kind && o.value == f.value) {
+            continue;
+        }
+        if out.iter().any(|o| o.start <= f.start && f.end <= o.end && (o.start, o.end) != (f.start, f.end)) {
+            continue;
+        }
+        out.push(f);
+    }
+    Extraction { indicators: out }
+}
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn phones(text: &str, ctx: &Context, out: &mut Vec<Found>) {
+    let region = ctx.default_region.and_then(|c| c.as_str().parse::<Region>().ok());
+    let factory = PhoneNumberMatcherFactory::new();
+    // Possible, not valid: reserved fictional ranges (and numbers newer
+    // than the library's metadata) must be found; Kawan's own normaliser
+    // then decides.
+    for m in factory.matcher_builder(text).preferred_region(region).leniency(Leniency::Possible).build() {
+        let (start, end) = (m.start, m.end());
+        if text.get(start..end) != Some(m.raw_string) || !plausible_phone(text, start, end, &m.number) {
+            continue;
+        }
+        let e164 = PHONE_NUMBER_UTIL.format(&m.number, PhoneNumberFormat::E164).to_string();
+        let Ok(n) = normalize(Kind::Phone, &e164, ctx) else { continue };
+        out.push(Found {
+            kind: Kind::Phone,
+            value: n.value,
+            text: m.raw_string.to_string(),
+            start,
+            end,
+            defanged: false,
+        });
+    }
+}
+
+/// Whether a number the matcher found reads as a phone number here and
+/// not as a price, a date, or digits inside another value (a wallet, an
+/// id): nothing alphanumeric touches it, no `/`, no thousands groups, and
+/// a number written without its country code starts with its trunk `0` or
+/// is valid in its region.
+fn plausible_phone(text: &str, start: usize, end: usize, number: &rlibphonenumber::PhoneNumber) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    if before.is_some_and(|c| c.is_alphanumeric() || c == '/') || after.is_some_and(|c| c.is_alphanumeric()) {
+        return false;
+    }
+    let raw = &text[start..end];
+    if raw.contains('/') {
+        return false;
+    }
+    let international = raw.starts_with('+') || raw.starts_with("00") || raw.starts_with('＋');
+    let groups: Vec<&str> = raw.split(['.', ',']).collect();
+    let thousands = groups.len() >= 2
+        && groups[0].len() <= 3
+        && groups.iter().all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if thousands || is_date(raw) {
+        return false;
+    }
+    international || raw.trim_start_matches('(').starts_with('0') || PHONE_NUMBER_UTIL.is_valid_number(number)
+}
+
+/// A date written with `.`, `-` or `/` (`05.12.2026`, `2026-11-03`,
+/// `12-01-27`): never a phone number.
+fn is_date(raw: &str) -> bool {
+    let parts: Vec<&str> = raw.split(['.', '-', '/']).collect();
+    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+        return false;
+    }
+    let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+    matches!(lens.as_slice(), [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2])
+}
+
+/// Characters that end a token (besides whitespace): what wraps values in
+/// prose and markup. `[`/`(` stay inside when they defang (`[.]`, `(dot)`).
+fn splits(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '"' | '\'' | '<' | '>' | '“' | '”' | '‘' | '’' | '«' | '»' | '「' | '」' | '|' | ',' | ';')
+}
+
+/// Words that say which messaging service the next value belongs to.
+fn service_of(word: &str) -> Option<Kind> {
+    // (Thai marks are not alphanumeric: trim punctuation only.)
+    let w = word.trim_matches(|c: char| c.is_ascii_punctuation() || matches!(c, '：' | '，' | '。')).to_lowercase();
+    match w.as_str() {
+        "telegram" | "tg" | "tele" | "เทเลแกรม" | "เทเลแกรมไอดี" => {
+            Some(Kind::TelegramHandle)
+        }
+        "line" | "lineid" | "line-id" | "ไลน์" | "ไอดีไลน์" | "ไลน์ไอดี" | "แอดไลน์" => {
+            Some(Kind::LineId)
+        }
+        "wechat" | "weixin" | "微信" | "加微信" | "wx" | "vx" => Some(Kind::WechatId),
+        _ => None,
+    }
+}
+
+fn tokens(text: &str, ctx: &Context, out: &mut Vec<Found>) {
+    let mut start = None;
+    // The service named by the last word or two (`Telegram:`, `LINE ID`).
+    let mut service: Option<(Kind, usize)> = None;
+    let mut n = 0usize;
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (start, splits(c)) {
+            (None, false) => start = Some(i),
+            (Some(s), true) => {
+                n += 1;
+                let word = &text[s..i];
+                let near = service.filter(|(_, at)| n - at <= 2).map(|(k, _)| k);
+                if let Some(kind) = service_of(word) {
+                    service = Some((kind, n));
+                } else if !handle(text, s, i, near, ctx, out) {
+                    token(text, s, i, ctx, out);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A messaging id the words before it name (`LINE: jobs_th`, `Telegram
+/// @recruit`, `微信 wx_jobs`), or a LINE link; true if one was taken.
+fn handle(text: &str, start: usize, end: usize, service: Option<Kind>, ctx: &Context, out: &mut Vec<Found>) -> bool {
+    let raw = &text[start..end];
+    let lead = raw.len() - raw.trim_start_matches([':', '：', '-', '(', '[']).len();
+    let trail = raw.len() - raw.trim_end_matches(['.', ',', ')', ']', '!', '?']).len();
+    if lead + trail >= raw.len() {
+        return false;
+    }
+    let (start, end) = (start + lead, end - trail);
+    let written = &text[start..end];
+    let lower = written.to_ascii_lowercase();
+    let (kind, value) = if let Some(id) = lower
+        .split_once("line.me/ti/p/~")
+        .map(|(_, id)| id)
+        .or_else(|| lower.split_once("line.me/r/ti/p/~").map(|(_, id)| id))
+    {
+        (Kind::LineId, id.split(['/', '?']).next().unwrap_or_default().to_string())
+    } else if let Some(kind) = service {
+        // An id, not the next word of a sentence ("in line with…"): it has
+        // a digit, `_`, `.` or a leading `@`.
+        let id_like = written.starts_with('@') || written.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.');
+        if !id_like || written.contains('/') || !written.is_ascii() {
+            return false;
+        }
+        (kind, written.to_string())
+    } else {
+        return false;
+    };
+    match normalize(kind, &value, ctx) {
+        Ok(n) => {
+            out.push(Found { kind, value: n.value, text: written.to_string(), start, end, defanged: false });
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// One token at `text[start..end]`: trimmed of the punctuation prose puts
+/// around values, refanged, and kept if a kind normalises it.
+fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Found>) {
+    let raw = &text[start..end];
+    let lead = raw.len() - raw.trim_start_matches(['(', '[', '{', '*', '_']).len();
+    let trail = raw.len() - raw.trim_end_matches(['.', ':', '!', '?', ')', ']', '}', '*', '_', '。', '、']).len();
+    if lead + trail >= raw.len() {
+        return;
+    }
+    let (start, end) = (start + lead, end - trail);
+    let written = &text[start..end];
+    if written.len() < 4 {
+        return;
+    }
+    let refanged = refang(written);
+    let defanged = refanged != written;
+    let lower = refanged.to_ascii_lowercase();
+    let found = |kind: Kind, value: String| Found { kind, value, text: written.to_string(), start, end, defanged };
+    let ok = |kind: Kind| normalize(kind, &refanged, ctx).ok().map(|n| n.value);
+
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
+        let url = if lower.starts_with("www.") { format!("https://{refanged}") } else { refanged.clone() };
+        // A link to a messaging account is that account.
+        if let Some(handle) = telegram_of(&lower) {
+            if let Ok(n) = normalize(Kind::TelegramHandle, &handle, ctx) {
+                out.push(found(Kind::TelegramHandle, n.value));
+            }
+            return;
+        }
+        if let Some(number) = whatsapp_of(&lower) {
+            if let Ok(n) = normalize(Kind::Phone, &number, ctx) {
+                out.push(found(Kind::Phone, n.value));
+            }
+            return;
+        }
+        if let Ok(n) = normalize(Kind::Url, &url, ctx)
+            && !is_platform_root(&lower)
+        {
+            out.push(found(Kind::Url, n.value));
+        }
+        return;
+    }
+    if let Some(handle) = telegram_of(&lower) {
+        if let Ok(n) = normalize(Kind::TelegramHandle, &handle, ctx) {
+            out.push(found(Kind::TelegramHandle, n.value));
+        }
+        return;
+    }
+    if let Some(number) = whatsapp_of(&lower) {
+        if let Ok(n) = normalize(Kind::Phone, &number, ctx) {
+            out.push(found(Kind::Phone, n.value));
+        }
+        return;
+    }
+    if refanged.contains('@') && !refanged.starts_with('@') {
+        if let Some(v) = ok(Kind::Email) {
+            out.push(found(Kind::Email, v));
+        }
+        return;
+    }
+    for kind in [Kind::EvmAddress, Kind::TronAddress, Kind::BtcAddress, Kind::Ip] {
+        if let Some(v) = ok(kind) {
+            out.push(found(kind, v));
+            return;
+        }
+    }
+    if looks_like_domain(&lower)
+        && let Some(v) = ok(Kind::Domain)
+        && !PLATFORM_HOSTS.contains(&v.as_str())
+    {
+        out.push(found(Kind::Domain, v));
+    }
+}
+
+/// A host name with a letters-only ending that is not a file's.
+fn looks_like_domain(s: &str) -> bool {
+    let Some((name, tld)) = s.rsplit_once('.') else { return false };
+    !name.is_empty()
+        && (2..=24).contains(&tld.len())
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        && !FILE_ENDINGS.contains(&tld)
+        && s.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        && !s.starts_with('.')
+        && !s.contains("..")
+}
+
+/// A URL at a platform's front page, not at an account on it.
+fn is_platform_root(lower: &str) -> bool {
+    let rest = lower.split_once("://").map_or(lower, |(_, r)| r);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    PLATFORM_HOSTS.contains(&host) && path.trim_matches('/').is_empty()
+}
+
+/// The handle a `t.me/NAME` (or `t.me/s/NAME`, `telegram.me/NAME`) link names.
+fn telegram_of(lower: &str) -> Option<String> {
+    let rest = lower.split_once("://").map_or(lower, |(_, r)| r);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    let path = rest.strip_prefix("t.me/").or_else(|| rest.strip_prefix("telegram.me/"))?;
+    let path = path.strip_prefix("s/").unwrap_or(path);
+    let name = path.split(['/', '?', '#']).next()?;
+    (name.len() >= 5 && !name.starts_with('+') && name != "joinchat").then(|| format!("@{name}"))
+}
+
+/// The number a `wa.me/NUMBER` link names.
+fn whatsapp_of(lower: &str) -> Option<String> {
+    let rest = lower.split_once("://").map_or(lower, |(_, r)| r);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    let path = rest.strip_prefix("wa.me/").or_else(|| rest.strip_prefix("api.whatsapp.com/send?phone="))?;
+    let digits: String = path.chars().take_while(|c| c.is_ascii_digit()).collect();
+    (digits.len() >= 8).then(|| format!("+{digits}"))
+}
+
+/// Undoes the common defangings.
+fn refang(s: &str) -> String {
+    let mut t = s.to_string();
+    for (from, to) in [
+        ("[.]", "."),
+        ("(.)", "."),
+        ("[dot]", "."),
+        ("(dot)", "."),
+        ("{.}", "."),
+        ("[at]", "@"),
+        ("(at)", "@"),
+        ("[@]", "@"),
+        ("[:]", ":"),
+        ("[://]", "://"),
+    ] {
+        if t.contains(from) {
+            t = t.replace(from, to);
+        }
+    }
+    for (from, to) in
+        [("hxxps://", "https://"), ("hxxp://", "http://"), ("hXXps://", "https://"), ("hXXp://", "http://")]
+    {
+        if let Some(rest) = t.strip_prefix(from) {
+            t = format!("{to}{rest}");
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(region: &str) -> Context {
+        Context { default_region: Some(region.parse().unwrap()) }
+    }
+
+    fn kinds(text: &str, region: &str) -> Vec<(Kind, String)> {
+        extract(text, &ctx(region)).indicators.into_iter().map(|f| (f.kind, f.value)).collect()
+    }
+
+    #[test]
+    fn offsets_slice_the_input_to_the_text_as_written() {
+        let text = "งานด่วน! โทร 081 234 5678 หรือ LINE ไอดี, เว็บ hxxps://jobs-abroad[.]example/apply เงินดี";
+        let got = extract(text, &ctx("TH"));
+        assert!(!got.indicators.is_empty());
+        for f in &got.indicators {
+            assert_eq!(&text[f.start..f.end], f.text, "{f:?}");
+        }
+        let url = got.indicators.iter().find(|f| f.kind == Kind::Url).expect("the URL");
+        assert!(url.defanged && url.value.starts_with("https://jobs-abroad.example"), "{url:?}");
+    }
+
+    #[test]
+    fn a_job_ad_gives_its_phone_handle_link_and_wallet_and_no_dates_or_prices() {
+        let text = "Lowongan kerja di Kamboja, gaji 15.000.000 per bulan, mulai 12/01/2026 jam 09:30. \
+                    Hubungi +44 7700 900123 atau t.me/recruit_desk_example, daftar di https://jobs.example/form \
+                    atau email hr@jobs.example. Deposit ke 0x52908400098527886E0F7030069857D2E4169EE7.";
+        let got = kinds(text, "ID");
+        assert!(got.contains(&(Kind::Phone, "+447700900123".into())), "{got:?}");
+        assert!(got.contains(&(Kind::TelegramHandle, "recruit_desk_example".into())), "{got:?}");
+        let wa = kinds("ติดต่อ wa.me/66812345679 ด่วน", "TH");
+        assert_eq!(wa, vec![(Kind::Phone, "+66812345679".to_string())]);
+        assert!(got.iter().any(|(k, v)| *k == Kind::Url && v.contains("jobs.example/form")), "{got:?}");
+        assert!(got.contains(&(Kind::Email, "hr@jobs.example".into())), "{got:?}");
+        assert!(got.iter().any(|(k, _)| *k == Kind::EvmAddress), "{got:?}");
+        assert!(!got.iter().any(|(_, v)| v.contains("15000000") || v.contains("2026")), "{got:?}");
+    }
+
+    #[test]
+    fn a_wrong_checksum_a_file_name_and_a_platform_host_are_not_indicators() {
+        let got = kinds(
+            "see report.pdf on facebook.com, wallet 0x52908400098527886e0F7030069857D2E4169EE7 (bad checksum)",
+            "TH",
+        );
+        assert!(
+            !got.iter().any(|(k, _)| matches!(k, Kind::Domain | Kind::EvmAddress)),
+            "nothing here is an indicator: {got:?}"
+        );
+    }
+
+    #[test]
+    fn messaging_ids_are_read_by_the_words_before_them() {
+        let got =
+            kinds("สมัครงาน แอดไลน์ ไอดีไลน์: jobs_th88 หรือ Telegram @recruit_desk_example 加微信 wx_jobs_example", "TH");
+        assert!(got.iter().any(|(k, v)| *k == Kind::LineId && v == "jobs_th88"), "{got:?}");
+        assert!(got.iter().any(|(k, _)| *k == Kind::TelegramHandle), "{got:?}");
+        assert!(got.iter().any(|(k, v)| *k == Kind::WechatId && v == "wx_jobs_example"), "{got:?}");
+        let got = kinds("add me https://line.me/ti/p/~jobs_th88 now", "TH");
+        assert!(got.iter().any(|(k, v)| *k == Kind::LineId && v == "jobs_th88"), "{got:?}");
+        // Without a word naming the service, a bare word is nothing; after
+        // one, only what looks like an id.
+        assert!(kinds("hello jobs_th88 there", "TH").is_empty());
+        assert!(kinds("this is in line with our policy", "TH").is_empty());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_and_offsets_stay_on_boundaries() {
+        for text in ["", "[", "@", "hxxp://", "t.me/", "wa.me/", "+", "０８１ ２３４ ５６７８", "a.b", "🙂.example ✓"]
+        {
+            for f in extract(text, &ctx("TH")).indicators {
+                assert_eq!(&text[f.start..f.end], f.text);
+            }
+        }
+    }
+}
