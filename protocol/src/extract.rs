@@ -25,7 +25,7 @@
 use rlibphonenumber::{
     PHONE_NUMBER_UTIL, PhoneNumberFormat,
     enums::Region,
-    phonenumber_matcher::{Leniency, PhoneNumberMatcherFactory},
+    phonenumber_matcher::{Leniency, PHONE_MATCHER_FACTORY},
 };
 use serde::Serialize;
 
@@ -125,7 +125,8 @@ fn cut(s: &str, max: usize) -> &str {
 
 fn phones(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     let region = ctx.default_region.and_then(|c| c.as_str().parse::<Region>().ok());
-    let factory = PhoneNumberMatcherFactory::new();
+    // One factory for the process: it compiles the matcher's expressions.
+    let factory = &*PHONE_MATCHER_FACTORY;
     // Possible, not valid: reserved fictional ranges (and numbers newer
     // than the library's metadata) must be found; Kawan's own normaliser
     // then decides.
