@@ -291,37 +291,23 @@ fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Foun
     let found = |kind: Kind, value: String| Found { kind, value, text: written.to_string(), start, end, defanged };
     let ok = |kind: Kind| normalize(kind, &refanged, ctx).ok().map(|n| n.value);
 
+    // A link to a messaging account (with or without its scheme) is that
+    // account; the phone pass does not read a number inside a link.
+    let account = telegram_of(&lower)
+        .map(|handle| (Kind::TelegramHandle, handle))
+        .or_else(|| whatsapp_of(&lower).map(|number| (Kind::Phone, number)));
+    if let Some((kind, raw)) = account {
+        if let Ok(n) = normalize(kind, &raw, ctx) {
+            out.push(found(kind, n.value));
+        }
+        return;
+    }
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
         let url = if lower.starts_with("www.") { format!("https://{refanged}") } else { refanged.clone() };
-        // A link to a messaging account is that account.
-        if let Some(handle) = telegram_of(&lower) {
-            if let Ok(n) = normalize(Kind::TelegramHandle, &handle, ctx) {
-                out.push(found(Kind::TelegramHandle, n.value));
-            }
-            return;
-        }
-        if let Some(number) = whatsapp_of(&lower) {
-            if let Ok(n) = normalize(Kind::Phone, &number, ctx) {
-                out.push(found(Kind::Phone, n.value));
-            }
-            return;
-        }
         if let Ok(n) = normalize(Kind::Url, &url, ctx)
             && !is_platform_root(&lower)
         {
             out.push(found(Kind::Url, n.value));
-        }
-        return;
-    }
-    if let Some(handle) = telegram_of(&lower) {
-        if let Ok(n) = normalize(Kind::TelegramHandle, &handle, ctx) {
-            out.push(found(Kind::TelegramHandle, n.value));
-        }
-        return;
-    }
-    if let Some(number) = whatsapp_of(&lower) {
-        if let Ok(n) = normalize(Kind::Phone, &number, ctx) {
-            out.push(found(Kind::Phone, n.value));
         }
         return;
     }

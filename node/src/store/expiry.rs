@@ -218,11 +218,17 @@ impl Store {
         Ok(latest.map(|r| (owner, r)))
     }
 
-    /// Erases what the erasure `v` names and may erase, in the same batch
-    /// that stores it. Targets not held yet are erased on arrival
+    /// Erases what the erasure `id` names and may erase, in the same batch
+    /// that stores it (or, applied again, a later one); returns the ids erased. Targets not held yet are erased on arrival
     /// (`gone_on_arrival` finds this erasure by its references).
-    pub(super) fn stage_erasure(&self, id: &RecordId, r: &Record, p: &mut Pending) -> Result<(), StoreError> {
-        let Body::Erasure(e) = &r.body else { return Ok(()) };
+    pub(super) fn stage_erasure(
+        &self,
+        id: &RecordId,
+        r: &Record,
+        p: &mut Pending,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let Body::Erasure(e) = &r.body else { return Ok(Vec::new()) };
+        let mut erased = Vec::new();
         for target in &e.targets {
             let Some(t) = self.read(p, &keys::record(target))? else { continue };
             let t = super::decode_stored(*target, &t)?;
@@ -232,10 +238,10 @@ impl Store {
                 continue;
             }
             if self.may_erase(&r.header.author, &r.header.channel, &t.record) {
-                self.stage_gone(target, Gone::Erased { by: *id }, p)?;
+                erased.extend(self.stage_gone(target, Gone::Erased { by: *id }, p)?);
             }
         }
-        Ok(())
+        Ok(erased)
     }
 
     /// Whether an erasure by `by` on `channel` may erase `target`: its
@@ -414,18 +420,7 @@ impl Store {
             let mut erased = Vec::new();
             for by in erasures {
                 let Some(e) = store.counting_erasure(&by, p)? else { continue };
-                let Body::Erasure(x) = &e.body else { continue };
-                for target in &x.targets {
-                    let Some(t) = store.read(p, &keys::record(target))? else { continue };
-                    let t = super::decode_stored(*target, &t)?;
-                    let th = &t.record.header;
-                    if store.slot_id(&th.channel, &th.author, th.seq, p)? != Some(*target) {
-                        continue;
-                    }
-                    if store.may_erase(&e.header.author, &e.header.channel, &t.record) {
-                        erased.extend(store.stage_gone(target, Gone::Erased { by }, p)?);
-                    }
-                }
+                erased.extend(store.stage_erasure(&by, &e, p)?);
             }
             Ok(erased)
         })?
