@@ -9,7 +9,7 @@ mod company;
 mod crypto;
 mod handle;
 mod image;
-mod pasted;
+pub(crate) mod pasted;
 mod phone;
 mod web;
 

@@ -19,8 +19,20 @@
 //!   @…`, `微信 …`) and by their links (`t.me/…`, `line.me/ti/p/~…`,
 //!   `wa.me/…`).
 //!
-//! Not yet: bank accounts by context, red flags, file formats other than
-//! text (issue #27 continues).
+//! - **Social profiles** from profile links (`facebook.com/some.name`,
+//!   `tiktok.com/@name`) and after `FB`/`IG`/`TikTok`; a group, post or
+//!   page of the platform stays a link.
+//! - **Bank accounts** where the words before the digits name the bank
+//!   ([`bank`]), and IBANs anywhere their checksum holds.
+//! - **Domains** only with a real public suffix (or a special-use one such
+//!   as `.example`): `tinggi.Hubungi` and `Mr.Smith` are words.
+//! - **Red flags** from the reviewed phrase list ([`flags`]).
+//!
+//! # Layout
+//! - `mod.rs`: the passes and how their hits are merged.
+//! - `bank.rs`: banks by name, account numbers, IBANs.
+//! - `flags.rs`: phrase lists (red flags, typology signals).
+//! - `read.rs`: files analysts receive, read as text.
 
 use rlibphonenumber::{
     PHONE_NUMBER_UTIL, PhoneNumberFormat,
@@ -30,6 +42,12 @@ use rlibphonenumber::{
 use serde::Serialize;
 
 use crate::normalize::{Context, Kind, normalize};
+
+mod bank;
+pub mod flags;
+
+pub use bank::BANKS;
+pub use flags::{Flagged, PhraseSet, red_flags};
 
 /// Most bytes one call reads: larger inputs are read up to here.
 pub const MAX_TEXT: usize = 16 * 1024 * 1024;
@@ -53,6 +71,8 @@ pub struct Found {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Extraction {
     pub indicators: Vec<Found>,
+    /// Phrases of the reviewed red-flag list, with their spans.
+    pub red_flags: Vec<Flagged>,
 }
 
 /// Hosts of the platforms themselves: links to them are where indicators
@@ -92,10 +112,15 @@ const FILE_ENDINGS: &[&str] = &[
 /// `ctx.default_region`.
 pub fn extract(text: &str, ctx: &Context) -> Extraction {
     let text = cut(text, MAX_TEXT);
+    let mut accounts = Vec::new();
+    bank::accounts(text, &text.to_ascii_lowercase(), ctx, &mut accounts);
     let mut found = Vec::new();
     phones(text, ctx, &mut found);
     tokens(text, ctx, &mut found);
-    found.sort_by_key(|f| (f.start, f.end));
+    // Digits a bank's name claims are its account, not a phone number.
+    found.retain(|f| !accounts.iter().any(|a| f.start < a.end && a.start < f.end));
+    found.extend(accounts);
+    found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
     // One hit per value; a value inside another hit's span (a phone number
     // in a URL) is the other hit's.
     let mut out: Vec<Found> = Vec::new();
@@ -103,12 +128,12 @@ pub fn extract(text: &str, ctx: &Context) -> Extraction {
         if out.iter().any(|o| o.kind == f.kind && o.value == f.value) {
             continue;
         }
-        if out.iter().any(|o| o.start <= f.start && f.end <= o.end && (o.start, o.end) != (f.start, f.end)) {
+        if out.iter().any(|o| o.start <= f.start && f.end <= o.end) {
             continue;
         }
         out.push(f);
     }
-    Extraction { indicators: out }
+    Extraction { indicators: out, red_flags: red_flags(text) }
 }
 
 /// `s` cut to at most `max` bytes, on a character boundary.
@@ -159,6 +184,16 @@ fn plausible_phone(text: &str, start: usize, end: usize, number: &rlibphonenumbe
     if before.is_some_and(|c| c.is_alphanumeric() || c == '/') || after.is_some_and(|c| c.is_alphanumeric()) {
         return false;
     }
+    // Digits just before or after, past one separator: a longer number
+    // (an account, an IBAN, an id) of which this is a piece.
+    let mut back = text[..start].chars().rev();
+    let mut ahead = text[end..].chars();
+    let digit_beyond = |first: Option<char>, second: Option<char>| {
+        first.is_some_and(|c| matches!(c, ' ' | '-' | '.')) && second.is_some_and(|c| c.is_ascii_digit())
+    };
+    if digit_beyond(back.next(), back.next()) || digit_beyond(ahead.next(), ahead.next()) {
+        return false;
+    }
     let raw = &text[start..end];
     if raw.contains('/') {
         return false;
@@ -194,25 +229,38 @@ fn splits(c: char) -> bool {
 }
 
 /// Words that say which messaging service the next value belongs to.
-fn service_of(word: &str) -> Option<Kind> {
+fn service_of(word: &str) -> Option<Service> {
     // (Thai marks are not alphanumeric: trim punctuation only.)
     let w = word.trim_matches(|c: char| c.is_ascii_punctuation() || matches!(c, '：' | '，' | '。')).to_lowercase();
     match w.as_str() {
         "telegram" | "tg" | "tele" | "เทเลแกรม" | "เทเลแกรมไอดี" => {
-            Some(Kind::TelegramHandle)
+            Some(Service::Id(Kind::TelegramHandle))
         }
         "line" | "lineid" | "line-id" | "ไลน์" | "ไอดีไลน์" | "ไลน์ไอดี" | "แอดไลน์" => {
-            Some(Kind::LineId)
+            Some(Service::Id(Kind::LineId))
         }
-        "wechat" | "weixin" | "微信" | "加微信" | "wx" | "vx" => Some(Kind::WechatId),
+        "wechat" | "weixin" | "微信" | "加微信" | "wx" | "vx" => Some(Service::Id(Kind::WechatId)),
+        "facebook" | "fb" => Some(Service::Profile("facebook")),
+        "instagram" | "ig" | "insta" => Some(Service::Profile("instagram")),
+        "tiktok" => Some(Service::Profile("tiktok")),
+        "twitter" => Some(Service::Profile("x")),
         _ => None,
     }
+}
+
+/// What the words before a value say it is.
+#[derive(Clone, Copy)]
+enum Service {
+    /// A messaging id of this kind.
+    Id(Kind),
+    /// A profile on this platform.
+    Profile(&'static str),
 }
 
 fn tokens(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     let mut start = None;
     // The service named by the last word or two (`Telegram:`, `LINE ID`).
-    let mut service: Option<(Kind, usize)> = None;
+    let mut service: Option<(Service, usize)> = None;
     let mut n = 0usize;
     for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
         match (start, splits(c)) {
@@ -235,7 +283,7 @@ fn tokens(text: &str, ctx: &Context, out: &mut Vec<Found>) {
 
 /// A messaging id the words before it name (`LINE: jobs_th`, `Telegram
 /// @recruit`, `微信 wx_jobs`), or a LINE link; true if one was taken.
-fn handle(text: &str, start: usize, end: usize, service: Option<Kind>, ctx: &Context, out: &mut Vec<Found>) -> bool {
+fn handle(text: &str, start: usize, end: usize, service: Option<Service>, ctx: &Context, out: &mut Vec<Found>) -> bool {
     let raw = &text[start..end];
     let lead = raw.len() - raw.trim_start_matches([':', '：', '-', '(', '[']).len();
     let trail = raw.len() - raw.trim_end_matches(['.', ',', ')', ']', '!', '?']).len();
@@ -251,14 +299,24 @@ fn handle(text: &str, start: usize, end: usize, service: Option<Kind>, ctx: &Con
         .or_else(|| lower.split_once("line.me/r/ti/p/~").map(|(_, id)| id))
     {
         (Kind::LineId, id.split(['/', '?']).next().unwrap_or_default().to_string())
-    } else if let Some(kind) = service {
+    } else if let Some(service) = service {
         // An id, not the next word of a sentence ("in line with…"): it has
         // a digit, `_`, `.` or a leading `@`.
         let id_like = written.starts_with('@') || written.chars().any(|c| c.is_ascii_digit() || c == '_' || c == '.');
         if !id_like || written.contains('/') || !written.is_ascii() {
             return false;
         }
-        (kind, written.to_string())
+        match service {
+            Service::Id(kind) => (kind, written.to_string()),
+            // A profile name is not a number ("Facebook 2026") nor a host.
+            Service::Profile(platform) => {
+                let name = written.trim_start_matches('@');
+                if name.chars().all(|c| c.is_ascii_digit()) || looks_like_domain(&name.to_ascii_lowercase()) {
+                    return false;
+                }
+                (Kind::SocialProfile, format!("{platform}/{name}"))
+            }
+        }
     } else {
         return false;
     };
@@ -302,8 +360,22 @@ fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Foun
         }
         return;
     }
-    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
-        let url = if lower.starts_with("www.") { format!("https://{refanged}") } else { refanged.clone() };
+    // A profile link is the profile (`facebook.com/some.name`); a group,
+    // post or page of the platform stays a link.
+    if refanged.split('/').next().is_some_and(|host| host.contains('.'))
+        || lower.starts_with("http://")
+        || lower.starts_with("https://")
+    {
+        if let Some(v) = ok(Kind::SocialProfile) {
+            out.push(found(Kind::SocialProfile, v));
+            return;
+        }
+    }
+    let schemeless_link = lower.split_once('/').is_some_and(|(host, path)| {
+        !path.is_empty() && !lower.contains("://") && looks_like_domain(host) && !host.contains('@')
+    });
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") || schemeless_link {
+        let url = if lower.contains("://") { refanged.clone() } else { format!("https://{refanged}") };
         if let Ok(n) = normalize(Kind::Url, &url, ctx)
             && !is_platform_root(&lower)
         {
@@ -331,10 +403,18 @@ fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Foun
     }
 }
 
-/// A host name with a letters-only ending that is not a file's.
+/// Endings reserved for examples and tests (RFC 2606, RFC 6761): not in
+/// the public suffix list, but where fictional and test values live.
+const SPECIAL_USE: &[&str] = &["example", "test", "invalid", "localhost", "onion"];
+
+/// A host name whose ending is a real public suffix (Mozilla's list) or a
+/// special-use one, and not a file's: `now.call`, `Mr.Smith` and
+/// `report.pdf` are not domains.
 fn looks_like_domain(s: &str) -> bool {
     let Some((name, tld)) = s.rsplit_once('.') else { return false };
+    let known = SPECIAL_USE.contains(&tld) || psl::suffix(s.as_bytes()).is_some_and(|suffix| suffix.is_known());
     !name.is_empty()
+        && known
         && (2..=24).contains(&tld.len())
         && tld.chars().all(|c| c.is_ascii_alphabetic())
         && !FILE_ENDINGS.contains(&tld)
@@ -464,6 +544,42 @@ mod tests {
         // one, only what looks like an id.
         assert!(kinds("hello jobs_th88 there", "TH").is_empty());
         assert!(kinds("this is in line with our policy", "TH").is_empty());
+    }
+
+    #[test]
+    fn bank_accounts_are_read_where_the_bank_is_named_and_ibans_by_their_checksum() {
+        let got = kinds("Transfer ke BCA 123 456 7890 a.n. Budi, atau rekening BRI 0123-01-012345-50-1", "ID");
+        assert!(got.contains(&(Kind::BankAccount, "ID:BCA:1234567890".into())), "{got:?}");
+        assert!(got.contains(&(Kind::BankAccount, "ID:BRI:012301012345501".into())), "{got:?}");
+        assert!(!got.iter().any(|(k, _)| *k == Kind::Phone), "an account is not a phone number: {got:?}");
+        let got = kinds("โอนเข้าธนาคารกสิกรไทย เลขบัญชี 123-4-56789-0 ชื่อบัญชี สมชาย", "TH");
+        assert_eq!(got, vec![(Kind::BankAccount, "TH:KBANK:1234567890".to_string())]);
+        let got = kinds("IBAN GB82 WEST 1234 5698 7654 32 please", "GB");
+        assert_eq!(got, vec![(Kind::BankAccount, "GB82WEST12345698765432".to_string())]);
+        // Another word between the bank and the number: not its account.
+        let got = kinds("Bayar via BCA, lalu hubungi 0812-3456-7890", "ID");
+        assert_eq!(got, vec![(Kind::Phone, "+6281234567890".to_string())]);
+        // A wrong IBAN checksum, a salary after a bank's name: nothing.
+        assert!(kinds("IBAN GB83 WEST 1234 5698 7654 32", "GB").is_empty());
+        assert!(kinds("gaji BCA Rp 15.000.000", "ID").is_empty());
+    }
+
+    #[test]
+    fn profile_links_are_profiles_and_words_joined_by_a_dot_are_not_domains() {
+        let got = kinds(
+            "FB: https://www.facebook.com/jobs.abroad.th, group facebook.com/groups/kerja.kamboja, \
+             tiktok.com/@kh_jobs_example and IG @jobs.th88",
+            "TH",
+        );
+        assert!(got.contains(&(Kind::SocialProfile, "facebook/jobs.abroad.th".into())), "{got:?}");
+        assert!(got.contains(&(Kind::SocialProfile, "tiktok/kh_jobs_example".into())), "{got:?}");
+        assert!(got.contains(&(Kind::SocialProfile, "instagram/jobs.th88".into())), "{got:?}");
+        assert!(got.contains(&(Kind::Url, "https://facebook.com/groups/kerja.kamboja".into())), "{got:?}");
+        assert!(kinds("Gaji tinggi.Hubungi kami, Mr.Smith said so", "ID").is_empty());
+        assert_eq!(
+            kinds("see kh-jobs.example/apply now", "TH"),
+            vec![(Kind::Url, "https://kh-jobs.example/apply".into())]
+        );
     }
 
     #[test]
