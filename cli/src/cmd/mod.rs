@@ -66,12 +66,20 @@ pub enum Command {
     ///
     /// Example: kawan normalize phone "+44 (0)7700 900123"
     Normalize(normalize::NormalizeArgs),
-    /// Find the indicators in free text: phone numbers, handles, links,
-    /// e-mail, domains, IPs, wallets — each with its kind, normal form, the
-    /// text as written and its byte offsets (`--json`). Offline.
+    /// Find the indicators in free text or a file: phone numbers, handles,
+    /// profiles, links, e-mail, domains, IPs, wallets, bank accounts — each
+    /// with its kind, normal form, the text as written and its byte offsets
+    /// (`--json`) — and the recruitment red flags. Offline.
     ///
-    /// Example: kawan extract --region TH ad.txt
+    /// Example: kawan extract --region TH ad.txt chat.eml result.json
     Extract(extract::ExtractArgs),
+    /// Extract as `kawan extract` does, and check every value against the
+    /// running node: shared records about it (who published it, TLP,
+    /// sightings, referrals, confidence), this agency's watchlists and
+    /// cases, and the network's typologies' phrases. A logged consultation.
+    ///
+    /// Example: kawan --justify "case 2026/114" screen --region ID ad.txt
+    Screen(extract::ScreenArgs),
     /// Publish a record as this agency.
     #[command(subcommand)]
     Publish(publish::Publish),
@@ -173,6 +181,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Run(a) => run::run(a, ctx),
         Command::Normalize(a) => normalize::run(a, ctx),
         Command::Extract(a) => extract::run(a, ctx),
+        Command::Screen(a) => extract::screen(a, ctx),
         Command::Publish(p) => publish::run(p, ctx),
         Command::Search(a) => search::run(a, ctx),
         Command::Record(a) => record::run(a, ctx),

@@ -41,6 +41,7 @@ pub use bundle::{BundleImported, BundleMade};
 pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
 pub use export::{Taxii, TaxiiPage, TaxiiStart};
+pub use extract::{Screened, Screening, TypologySignal};
 pub use home::{Home, Tally, WEEKS};
 pub use lifetime::{ReviewItem, Swept};
 pub use oversight::{OversightReport, SignedReport, VerifyError};

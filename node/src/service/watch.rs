@@ -270,7 +270,7 @@ impl Service {
                     .collect();
                 // A value this agency's own records carry in a case: an
                 // alert only when another agency speaks about it.
-                let cases = if h.author == me { vec![] } else { self.cases_with(kind, &value, id)? };
+                let cases = if h.author == me { vec![] } else { self.cases_with(kind, &value, Some(id))? };
                 if watches.is_empty() && cases.is_empty() {
                     continue;
                 }
@@ -307,10 +307,15 @@ impl Service {
 
     /// Local cases holding `value` themselves or linking a record (other
     /// than `except`) that carries it.
-    fn cases_with(&self, kind: Kind, value: &str, except: &RecordId) -> Result<Vec<u64>, ServiceError> {
+    pub(super) fn cases_with(
+        &self,
+        kind: Kind,
+        value: &str,
+        except: Option<&RecordId>,
+    ) -> Result<Vec<u64>, ServiceError> {
         let mut cases = self.data.cases.cases_with_value(kind, value)?;
         for rid in self.data.store.ids_with_value(kind, value)? {
-            if rid == *except {
+            if Some(&rid) == except {
                 continue;
             }
             for c in self.data.cases.cases_for(&rid)? {

@@ -73,6 +73,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::lookup))
         .routes(routes!(records::lookup_file))
         .routes(routes!(extract::extract))
+        .routes(routes!(extract::screen))
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::link_case))
