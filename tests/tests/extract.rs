@@ -136,3 +136,93 @@ fn the_api_answers_the_same_shape() {
     let bad = app.post("/api/v1/extract", serde_json::json!({"text": "x", "region": "XX"}));
     assert_eq!(bad.status.as_u16(), 400, "{}", bad.body);
 }
+
+/// A node of agency 2 in a network of agencies 1–3.
+fn member_node() -> App {
+    let app = App::named("Agency 2", "TH", kawan_tests::fixtures::agency(2));
+    app.svc.data().store.install_genesis(&kawan_tests::fixtures::trust_list(1, &[1, 2, 3], &[])).expect("genesis");
+    app
+}
+
+/// Screening answers, for each value in the text, what the node knows:
+/// the shared record about it, the watchlist entry, the case that holds
+/// it; and the text's red flags and the typology whose lure it repeats.
+#[test]
+fn screening_checks_every_value_against_the_node() {
+    let app = member_node();
+    let known = app.post_ok("/api/v1/indicators", kawan_tests::fixtures::green_phone("+44 7700 900131"))["id"].clone();
+    app.post_ok("/api/v1/watchlist", serde_json::json!({"kind": "telegram_handle", "value": "@kh_desk_example"}));
+    let case = app.post_ok("/api/v1/cases", serde_json::json!({"reference": "CASE-27", "title": "Recruiter ring"}));
+    let case_id = case["id"].as_u64().unwrap();
+    app.post_ok(
+        &format!("/api/v1/cases/{case_id}/values"),
+        serde_json::json!({"kind": "email", "value": "hr@kh-jobs.example"}),
+    );
+    app.post_ok(
+        "/api/v1/typologies",
+        serde_json::json!({"content": {"title": "Fake typing jobs abroad", "stage": "recruitment", "tlp": "green",
+            "summary": "Typing jobs abroad that end in a compound.", "lures": ["typing job in Bangkok"]}}),
+    );
+    let text = "Typing job in Bangkok, no experience needed! Call +44 7700 900131 or +44 7700 900132, \
+                Telegram @kh_desk_example, CV to hr@kh-jobs.example";
+    let s = app.post_ok("/api/v1/screen", serde_json::json!({"text": text, "region": "TH"}));
+    let by_value = |v: &str| {
+        s["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["value"] == v)
+            .unwrap_or_else(|| panic!("{v} in {s}"))
+            .clone()
+    };
+    let phone = by_value("+447700900131");
+    assert_eq!((phone["known"].as_bool(), phone["hits"][0]["id"].clone()), (Some(true), known), "{phone}");
+    assert_eq!(by_value("+447700900132")["known"], false);
+    assert_eq!(by_value("kh_desk_example")["watched"].as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(by_value("hr@kh-jobs.example")["cases"], serde_json::json!([case_id]), "{s}");
+    assert!(s["red_flags"].as_array().unwrap().iter().any(|f| f["flag"] == "no_experience"), "{s}");
+    let signal = &s["typologies"][0];
+    assert_eq!(
+        (signal["title"].as_str(), signal["text"].as_str()),
+        (Some("Fake typing jobs abroad"), Some("Typing job in Bangkok"))
+    );
+    // Each span slices the text.
+    for f in s["indicators"].as_array().unwrap().iter().chain(s["red_flags"].as_array().unwrap()) {
+        let (a, b) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);
+        assert_eq!(&text[a..b], f["text"].as_str().unwrap());
+    }
+}
+
+/// A file uploaded to `/api/v1/screen` is read by its format; the answer
+/// carries the text the offsets index. A file that cannot be read is
+/// refused, naming why.
+#[test]
+fn an_uploaded_file_is_read_by_its_format() {
+    let app = member_node();
+    let boundary = "XkawanX";
+    let upload = |name: &str, body: &str| {
+        let form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"region\"\r\n\r\nTH\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n{body}\r\n--{boundary}--\r\n"
+        );
+        let auth = format!("Bearer {}", app.analyst);
+        app.send_raw(
+            "POST",
+            "/api/v1/screen",
+            &[("authorization", auth.as_str()), ("content-type", &format!("multipart/form-data; boundary={boundary}"))],
+            form,
+        )
+    };
+    let page = upload("ad.html", "<p>Apply <a href=\"https://kh-jobs.example/apply\">here</a></p>");
+    assert_eq!(page.status.as_u16(), 200, "{}", page.body);
+    let s = page.json();
+    assert_eq!(s["format"], "html");
+    let f = &s["indicators"][0];
+    assert_eq!(f["value"], "https://kh-jobs.example/apply", "{s}");
+    let (a, b) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);
+    assert_eq!(&s["text"].as_str().unwrap()[a..b], f["text"].as_str().unwrap());
+    let bad = upload("export.pdf", "not a pdf at all");
+    assert_eq!((bad.status.as_u16(), bad.json()["code"].as_str()), (400, Some("unreadable_file")), "{}", bad.body);
+    assert!(bad.json()["message"].as_str().unwrap().contains("PDF"), "{}", bad.body);
+}
