@@ -19,6 +19,7 @@ use kawan_protocol::{
     Channel, Context, Envelope, Kind, Message, Record, SignedTrustList, TrustList, cbor, limits::Bounds,
     normalize as norm, sync,
 };
+use kawan_read::Format;
 use kawan_tests::fixtures;
 
 /// A store that trusts agencies 1–3 (1 coordinates), with a group of 1 and 2.
@@ -177,6 +178,26 @@ pub fn extract(data: &[u8]) {
     for f in kawan_protocol::extract::extract(&text, &ctx).indicators {
         assert_eq!(text.get(f.start..f.end), Some(f.text.as_str()), "offsets of {f:?}");
         assert!(norm::is_normal(f.kind, &f.value), "{f:?} is not a normal form");
+    }
+}
+
+/// The file readers (web page, e-mail, CSV, WhatsApp and Telegram
+/// exports), then the extractor over what they read: the first byte picks
+/// the format or sniffing. Never a panic, whatever the file. PDF is not
+/// fuzzed here: the PDF library's own panics are caught inside `read`, but
+/// this harness aborts on any panic, caught or not.
+pub fn read(data: &[u8]) {
+    let [pick, file @ ..] = data else { return };
+    let formats = [Format::Text, Format::Html, Format::Email, Format::Csv, Format::Whatsapp, Format::Telegram];
+    let format = formats.get(usize::from(*pick)).copied();
+    if format.is_none() && kawan_read::sniff(None, file) == Format::Pdf {
+        return;
+    }
+    if let Ok(doc) = kawan_read::read(None, file, format) {
+        let ctx = Context { default_region: "TH".parse().ok() };
+        for f in kawan_protocol::extract::extract(&doc.text, &ctx).indicators {
+            assert_eq!(doc.text.get(f.start..f.end), Some(f.text.as_str()), "offsets of {f:?}");
+        }
     }
 }
 
@@ -559,12 +580,28 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     {
         out.push(("extract", format!("text-{i}"), [&[i as u8][..], text.as_bytes()].concat()));
     }
+    for (i, (format, file)) in read_seeds().into_iter().enumerate() {
+        out.push(("read", format!("file-{i}"), [&[format][..], file.as_bytes()].concat()));
+    }
     if let Some((archive, local, records)) = backup_seeds() {
         out.push(("backup", "archive".into(), [&[0u8][..], &archive].concat()));
         let len = u32::try_from(local.len()).unwrap_or(u32::MAX).to_be_bytes();
         out.push(("backup", "databases".into(), [&[1u8][..], &len[..], &local, &records].concat()));
     }
     out
+}
+
+/// A file of each format the readers take (the first byte as in [`read`]).
+fn read_seeds() -> Vec<(u8, &'static str)> {
+    vec![
+        (0, "Call +44 7700 900123 or Telegram @kh_jobs_example"),
+        (1, "<html><body><p>Apply <a href=\"https://kh-jobs.example/apply\">here</a> <a href=\"tel:+447700900123\">call</a></p><script>x</script></body></html>"),
+        (2, "From: HR <hr@kh-jobs.example>\r\nSubject: Offer\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nCall +44 7700 900123\r\n"),
+        (3, "name,phone\n\"Budi, HR\",+44 7700 900123\n"),
+        (4, "[12/03/2026, 21:14] Recruiter: BCA 123 456 7890 a.n. Budi\n12/03/26 21:15 - Recruiter: wa.me/447700900124"),
+        (5, "{\"name\": \"HR\", \"messages\": [{\"from\": \"HR\", \"text\": [\"write \", {\"type\": \"mention\", \"text\": \"@kh_jobs_example\"}]}], \"contacts\": {\"list\": [{\"first_name\": \"A\", \"phone_number\": \"+44 7700 900125\"}]}}"),
+        (9, "<!DOCTYPE html><div><div><a href='mailto:hr@kh-jobs.example'>mail</a></div></div>"),
+    ]
 }
 
 /// The fixtures' channels: the network, and the group `ops`.
@@ -580,12 +617,13 @@ mod tests {
 
     #[test]
     fn every_seed_and_its_mutations_pass_through_the_targets() {
-        let targets: [(&str, fn(&[u8])); 8] = [
+        let targets: [(&str, fn(&[u8])); 9] = [
             ("record", record),
             ("trust", trust),
             ("sync", sync),
             ("normalize", normalize),
             ("extract", extract),
+            ("read", read),
             ("import", import),
             ("deconflict", deconflict),
             ("backup", backup),

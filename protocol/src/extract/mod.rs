@@ -41,7 +41,7 @@ use rlibphonenumber::{
 };
 use serde::Serialize;
 
-use crate::normalize::{Context, Kind, normalize};
+use crate::normalize::{Context, Kind, normalize, pasted::ascii_digit};
 
 mod bank;
 pub mod flags;
@@ -117,6 +117,7 @@ pub fn extract(text: &str, ctx: &Context) -> Extraction {
     let mut found = Vec::new();
     phones(text, ctx, &mut found);
     tokens(text, ctx, &mut found);
+    spaced_emails(text, ctx, &mut found);
     // Digits a bank's name claims are its account, not a phone number.
     found.retain(|f| !accounts.iter().any(|a| f.start < a.end && a.start < f.end));
     found.extend(accounts);
@@ -150,22 +151,31 @@ fn cut(s: &str, max: usize) -> &str {
 
 fn phones(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     let region = ctx.default_region.and_then(|c| c.as_str().parse::<Region>().ok());
+    // Digits of every script read as ASCII (the matcher knows some, not
+    // Burmese), with each folded offset's place in the original.
+    let (folded, origin) = fold_digits(text);
+    let at = |i: usize| origin.as_ref().map_or(i, |o| o[i]);
     // One factory for the process: it compiles the matcher's expressions.
     let factory = &*PHONE_MATCHER_FACTORY;
+    let mut last_end = None;
     // Possible, not valid: reserved fictional ranges (and numbers newer
     // than the library's metadata) must be found; Kawan's own normaliser
     // then decides.
-    for m in factory.matcher_builder(text).preferred_region(region).leniency(Leniency::Possible).build() {
-        let (start, end) = (m.start, m.end());
-        if text.get(start..end) != Some(m.raw_string) || !plausible_phone(text, start, end, &m.number) {
+    for m in factory.matcher_builder(&folded).preferred_region(region).leniency(Leniency::Possible).build() {
+        let (fstart, fend) = (m.start, m.end());
+        if folded.get(fstart..fend) != Some(m.raw_string)
+            || !plausible_phone(&folded, fstart, fend, last_end, &m.number)
+        {
             continue;
         }
         let e164 = PHONE_NUMBER_UTIL.format(&m.number, PhoneNumberFormat::E164).to_string();
         let Ok(n) = normalize(Kind::Phone, &e164, ctx) else { continue };
+        last_end = Some(fend);
+        let (start, end) = (at(fstart), at(fend));
         out.push(Found {
             kind: Kind::Phone,
             value: n.value,
-            text: m.raw_string.to_string(),
+            text: text[start..end].to_string(),
             start,
             end,
             defanged: false,
@@ -173,15 +183,48 @@ fn phones(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     }
 }
 
+/// `text` with every decimal digit of another script written in ASCII,
+/// and, if anything changed, the original offset of each folded offset.
+fn fold_digits(text: &str) -> (std::borrow::Cow<'_, str>, Option<Vec<usize>>) {
+    // Full-width forms too: `０１／０１／２０２７` is a date.
+    let fold = |c: char| match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        _ => ascii_digit(c),
+    };
+    if !text.chars().any(|c| !c.is_ascii() && fold(c).is_some()) {
+        return (std::borrow::Cow::Borrowed(text), None);
+    }
+    let mut folded = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len() + 1);
+    for (i, c) in text.char_indices() {
+        let c = fold(c).unwrap_or(c);
+        origin.extend(std::iter::repeat_n(i, c.len_utf8()));
+        folded.push(c);
+    }
+    origin.push(text.len());
+    (std::borrow::Cow::Owned(folded), Some(origin))
+}
+
 /// Whether a number the matcher found reads as a phone number here and
 /// not as a price, a date, or digits inside another value (a wallet, an
 /// id): nothing alphanumeric touches it, no `/`, no thousands groups, and
 /// a number written without its country code starts with its trunk `0` or
 /// is valid in its region.
-fn plausible_phone(text: &str, start: usize, end: usize, number: &rlibphonenumber::PhoneNumber) -> bool {
+fn plausible_phone(
+    text: &str,
+    start: usize,
+    end: usize,
+    last_end: Option<usize>,
+    number: &rlibphonenumber::PhoneNumber,
+) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    if before.is_some_and(|c| c.is_alphanumeric() || c == '/') || after.is_some_and(|c| c.is_alphanumeric()) {
+    // Letters of scripts written without spaces (โทร0812…) may touch it;
+    // Latin letters and digits may not. A `/` may stand between two
+    // numbers (`0812…/0812…`), not before a number in a path.
+    let touches = |c: char| c.is_ascii_alphanumeric() || c.is_numeric();
+    let joined = before == Some('/') && last_end == Some(start - 1);
+    if before.is_some_and(|c| touches(c) || (c == '/' && !joined)) || after.is_some_and(touches) {
         return false;
     }
     // Digits just before or after, past one separator: a longer number
@@ -204,7 +247,11 @@ fn plausible_phone(text: &str, start: usize, end: usize, number: &rlibphonenumbe
         && groups[0].len() <= 3
         && groups.iter().all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()))
         && groups[1..].iter().all(|g| g.len() == 3);
-    if thousands || is_date(raw) {
+    // A range of round amounts (`1500-3000`): a salary.
+    let round_range = raw.split_once('-').is_some_and(|(a, b)| {
+        [a.trim(), b.trim()].iter().all(|p| p.len() >= 3 && p.ends_with("00") && p.chars().all(|c| c.is_ascii_digit()))
+    });
+    if thousands || round_range || is_date(raw) || is_time_range(raw) {
         return false;
     }
     international || raw.trim_start_matches('(').starts_with('0') || PHONE_NUMBER_UTIL.is_valid_number(number)
@@ -221,19 +268,51 @@ fn is_date(raw: &str) -> bool {
     matches!(lens.as_slice(), [1 | 2, 1 | 2, 2 | 4] | [4, 1 | 2, 1 | 2])
 }
 
+/// Office hours (`08.00-17.00`, `08.30 - 16.00`): never a phone number.
+fn is_time_range(raw: &str) -> bool {
+    let parts: Vec<&str> = raw.split(['-', '–', ' ']).filter(|p| !p.is_empty()).collect();
+    parts.len() == 2
+        && parts.iter().all(|p| {
+            p.split_once(['.', ':']).is_some_and(|(h, m)| {
+                (1..=2).contains(&h.len())
+                    && m.len() == 2
+                    && h.chars().chain(m.chars()).all(|c| c.is_ascii_digit())
+                    && h.parse::<u8>().is_ok_and(|h| h < 25)
+                    && m.parse::<u8>().is_ok_and(|m| m < 60)
+            })
+        })
+}
+
 /// Characters that end a token (besides whitespace): what wraps values in
 /// prose and markup. `[`/`(` stay inside when they defang (`[.]`, `(dot)`).
 fn splits(c: char) -> bool {
     c.is_whitespace()
-        || matches!(c, '"' | '\'' | '<' | '>' | '“' | '”' | '‘' | '’' | '«' | '»' | '「' | '」' | '|' | ',' | ';')
+        || matches!(c, '"' | '\'' | '<' | '>' | '“' | '”' | '‘' | '’' | '«' | '»' | '「' | '」' | '|' | ',' | ';' | '`')
 }
 
 /// Words that say which messaging service the next value belongs to.
 fn service_of(word: &str) -> Option<Service> {
     // (Thai marks are not alphanumeric: trim punctuation only.)
     let w = word.trim_matches(|c: char| c.is_ascii_punctuation() || matches!(c, '：' | '，' | '。')).to_lowercase();
-    match w.as_str() {
-        "telegram" | "tg" | "tele" | "เทเลแกรม" | "เทเลแกรมไอดี" => {
+    if let Some(found) = named_service(&w) {
+        return Some(found);
+    }
+    // Thai and Chinese glue the service's name to the words before it
+    // (`ส่งสลิปมาที่ไลน์`, `通过微信`).
+    if !w.is_ascii() {
+        for name in ["ไอดีไลน์", "ไลน์ไอดี", "แอดไลน์", "ไลน์", "เทเลแกรม", "加微信", "微信", "飞机", "电报", "纸飞机"]
+        {
+            if w.ends_with(name) {
+                return named_service(name);
+            }
+        }
+    }
+    None
+}
+
+fn named_service(w: &str) -> Option<Service> {
+    match w {
+        "telegram" | "tg" | "tele" | "เทเลแกรม" | "เทเลแกรมไอดี" | "飞机" | "纸飞机" | "电报" => {
             Some(Service::Id(Kind::TelegramHandle))
         }
         "line" | "lineid" | "line-id" | "ไลน์" | "ไอดีไลน์" | "ไลน์ไอดี" | "แอดไลน์" => {
@@ -262,21 +341,26 @@ fn tokens(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     // The service named by the last word or two (`Telegram:`, `LINE ID`).
     let mut service: Option<(Service, usize)> = None;
     let mut n = 0usize;
+    let mut prev_ascii = true;
     for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        match (start, splits(c)) {
-            (None, false) => start = Some(i),
-            (Some(s), true) => {
-                n += 1;
-                let word = &text[s..i];
-                let near = service.filter(|(_, at)| n - at <= 2).map(|(k, _)| k);
-                if let Some(kind) = service_of(word) {
-                    service = Some((kind, n));
-                } else if !handle(text, s, i, near, ctx, out) {
-                    token(text, s, i, ctx, out);
-                }
-                start = None;
+        // Thai and Chinese write values against their words
+        // (`ไลน์:job.home99`, `加微信：kh_hr888`): a change between ASCII
+        // and another script ends a token too.
+        let script_change = start.is_some() && c.is_ascii() != prev_ascii && !splits(c);
+        prev_ascii = c.is_ascii();
+        if let Some(s) = start.filter(|_| splits(c) || script_change) {
+            n += 1;
+            let word = &text[s..i];
+            let near = service.filter(|(_, at)| n - at <= 2).map(|(k, _)| k);
+            if let Some(kind) = service_of(word) {
+                service = Some((kind, n));
+            } else if !handle(text, s, i, near, ctx, out) {
+                token(text, s, i, ctx, out);
             }
-            _ => {}
+            start = None;
+        }
+        if start.is_none() && !splits(c) {
+            start = Some(i);
         }
     }
 }
@@ -307,6 +391,8 @@ fn handle(text: &str, start: usize, end: usize, service: Option<Service>, ctx: &
             return false;
         }
         match service {
+            // An id has a letter: `LINE Pay 500`, `line 42` are not ids.
+            Service::Id(_) if !written.chars().any(|c| c.is_ascii_alphabetic()) => return false,
             Service::Id(kind) => (kind, written.to_string()),
             // A profile name is not a number ("Facebook 2026") nor a host.
             Service::Profile(platform) => {
@@ -332,8 +418,10 @@ fn handle(text: &str, start: usize, end: usize, service: Option<Service>, ctx: &
 /// One token at `text[start..end]`: trimmed of the punctuation prose puts
 /// around values, refanged, and kept if a kind normalises it.
 fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Found>) {
+    // A Markdown link `[words](target)`: the target.
+    let start = text[start..end].find("](").map_or(start, |i| start + i + 2);
     let raw = &text[start..end];
-    let lead = raw.len() - raw.trim_start_matches(['(', '[', '{', '*', '_']).len();
+    let lead = raw.len() - raw.trim_start_matches(['(', '[', '{', '*', '_', ':']).len();
     let trail = raw.len() - raw.trim_end_matches(['.', ':', '!', '?', ')', ']', '}', '*', '_', '。', '、']).len();
     if lead + trail >= raw.len() {
         return;
@@ -362,14 +450,10 @@ fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Foun
     }
     // A profile link is the profile (`facebook.com/some.name`); a group,
     // post or page of the platform stays a link.
-    if refanged.split('/').next().is_some_and(|host| host.contains('.'))
-        || lower.starts_with("http://")
-        || lower.starts_with("https://")
-    {
-        if let Some(v) = ok(Kind::SocialProfile) {
-            out.push(found(Kind::SocialProfile, v));
-            return;
-        }
+    let linkish = refanged.split('/').next().is_some_and(|host| host.contains('.')) || lower.contains("://");
+    if linkish && let Some(v) = ok(Kind::SocialProfile) {
+        out.push(found(Kind::SocialProfile, v));
+        return;
     }
     let schemeless_link = lower.split_once('/').is_some_and(|(host, path)| {
         !path.is_empty() && !lower.contains("://") && looks_like_domain(host) && !host.contains('@')
@@ -448,6 +532,58 @@ fn whatsapp_of(lower: &str) -> Option<String> {
     let path = rest.strip_prefix("wa.me/").or_else(|| rest.strip_prefix("api.whatsapp.com/send?phone="))?;
     let digits: String = path.chars().take_while(|c| c.is_ascii_digit()).collect();
     (digits.len() >= 8).then(|| format!("+{digits}"))
+}
+
+/// E-mail defanged with spaces (`compliance (at) settle (dot) example`),
+/// which the token pass sees as five words.
+fn spaced_emails(text: &str, ctx: &Context, out: &mut Vec<Found>) {
+    const AT: [&str; 4] = [" (at) ", " [at] ", " (@) ", " [@] "];
+    const DOT: [&str; 6] = [" (dot) ", " [dot] ", "(dot)", "[dot]", "[.]", "."];
+    let lower = text.to_ascii_lowercase();
+    let local_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
+    let label_len = |s: &str| s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(s.len());
+    for marker in AT {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(marker) {
+            let at = from + i;
+            from = at + marker.len();
+            let local_start =
+                text[..at].char_indices().rev().take_while(|(_, c)| local_char(*c)).last().map(|(j, _)| j);
+            let Some(local_start) = local_start else { continue };
+            let mut domain = String::new();
+            let mut pos = at + marker.len();
+            loop {
+                let n = label_len(&text[pos..]);
+                if n == 0 {
+                    break;
+                }
+                domain.push_str(&text[pos..pos + n]);
+                pos += n;
+                let Some(sep) = DOT.iter().find(|d| lower[pos..].starts_with(*d)) else { break };
+                let after = pos + sep.len();
+                if label_len(&text[after..]) == 0 {
+                    break;
+                }
+                domain.push('.');
+                pos = after;
+            }
+            let end = pos;
+            let candidate = format!("{}@{domain}", &text[local_start..at]);
+            if !domain.contains('.') {
+                continue;
+            }
+            if let Ok(n) = normalize(Kind::Email, &candidate, ctx) {
+                out.push(Found {
+                    kind: Kind::Email,
+                    value: n.value,
+                    text: text[local_start..end].to_string(),
+                    start: local_start,
+                    end,
+                    defanged: true,
+                });
+            }
+        }
+    }
 }
 
 /// Undoes the common defangings.
@@ -580,6 +716,74 @@ mod tests {
             kinds("see kh-jobs.example/apply now", "TH"),
             vec![(Kind::Url, "https://kh-jobs.example/apply".into())]
         );
+    }
+
+    /// Text made of the pieces values and traps are made of, in any order.
+    fn texty() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop::sample::select(vec![
+            " ",
+            "\n",
+            "+44 7700 900123",
+            "081 234 5678",
+            "๐๘๑",
+            "０８１",
+            "t.me/",
+            "wa.me/",
+            "@",
+            "[.]",
+            "(at)",
+            " (dot) ",
+            "hxxps://",
+            "kh-jobs",
+            ".example",
+            "/apply",
+            "BCA ",
+            "เลขบัญชี ",
+            "ไลน์",
+            "微信",
+            "：",
+            "LINE ",
+            "Telegram ",
+            "12/01/2026",
+            "08.00-17.00",
+            "0x52908400098527886E0F7030069857D2E4169EE7",
+            "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8",
+            "GB82 WEST",
+            " 1234 5698 7654 32",
+            "](",
+            "`",
+            "-",
+            ".",
+            "/",
+            "é",
+            "🙂",
+            "1",
+            "0",
+            "IG ",
+            "facebook.com/",
+        ]);
+        prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_hits_whose_offsets_slice_it_and_whose_values_are_normal(text in texty()) {
+            let ctx = ctx("TH");
+            for f in extract(&text, &ctx).indicators {
+                proptest::prop_assert_eq!(&text[f.start..f.end], f.text.as_str());
+                let again = normalize(f.kind, &f.value, &ctx).map(|n| n.value);
+                proptest::prop_assert_eq!(again.as_deref(), Ok(f.value.as_str()), "{:?} is not a fixed point", f);
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let text = String::from_utf8_lossy(&bytes);
+            for f in extract(&text, &ctx("ID")).indicators {
+                proptest::prop_assert_eq!(&text[f.start..f.end], f.text.as_str());
+            }
+        }
     }
 
     #[test]
