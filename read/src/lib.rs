@@ -177,7 +177,7 @@ fn whatsapp(s: &str) -> String {
     s.chars().filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}' | '\u{202c}')).collect()
 }
 
-/// Headers people read (from, reply-to, to, subject), then every text
+/// Headers that trace the sender (from, reply-to, sender) and the subject, then every text
 /// body, HTML bodies as text, and the names of attachments.
 fn email(bytes: &[u8]) -> Result<String, ReadError> {
     let message = mail_parser::MessageParser::default().parse(bytes).ok_or(ReadError::Email)?;
@@ -194,7 +194,8 @@ fn email(bytes: &[u8]) -> Result<String, ReadError> {
     };
     addresses("From", message.from(), &mut out);
     addresses("Reply-To", message.reply_to(), &mut out);
-    addresses("To", message.to(), &mut out);
+    // Not `To`: the recipient is the victim or the analyst, not the sender's trace.
+    addresses("Sender", message.sender(), &mut out);
     if let Some(subject) = message.subject() {
         out.push_str(&format!("Subject: {subject}\n"));
     }

@@ -98,6 +98,93 @@ fn the_corpus_is_read_with_high_precision_and_recall() {
     );
 }
 
+/// Each kind of file analysts receive, built for the test, through the
+/// real binary: the values it holds (link targets, e-mail senders, shared
+/// contacts, a PDF's text layer) and nothing it only seems to hold (a
+/// script's host, the recipient, the exporting account's own number).
+#[test]
+fn files_are_read_by_their_format() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/extract/files");
+    let cases: &[(&str, &str, &str, &[(&str, &str)])] = &[
+        (
+            "ad.html",
+            "ID",
+            "html",
+            &[
+                ("url", "https://loker-kh.example/daftar"),
+                ("phone", "+6281234567892"),
+                ("email", "hrd@loker-kh.example"),
+            ],
+        ),
+        (
+            "offer.eml",
+            "GB",
+            "email",
+            &[
+                ("email", "hr@kh-jobs.example"),
+                ("email", "payroll@kh-jobs.example"),
+                ("telegram_handle", "kh_offer_desk"),
+                ("phone", "+447700900142"),
+                ("tron_address", "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"),
+            ],
+        ),
+        (
+            "platform-reply.pdf",
+            "GB",
+            "pdf",
+            &[
+                ("social_profile", "facebook/jobs.abroad.kh"),
+                ("phone", "+447700900141"),
+                ("email", "recruit-desk@kh-jobs.example"),
+                ("evm_address", "0x8617e340b3d01fa5f11f306f4090fd50e238070d"),
+            ],
+        ),
+        (
+            "values.csv",
+            "ID",
+            "csv",
+            &[
+                ("bank_account", "ID:BCA:1234567891"),
+                ("phone", "+61491570156"),
+                ("url", "https://jobs-asia.example/kh?ref=fb"),
+            ],
+        ),
+        ("chat.txt", "TH", "whatsapp", &[("line_id", "rina.jobs77"), ("phone", "+66812345679")]),
+        (
+            "result.json",
+            "KH",
+            "telegram",
+            &[
+                ("telegram_handle", "kh_boss_desk"),
+                ("url", "https://kh-contract.example/sign"),
+                ("phone", "+85512345601"),
+            ],
+        ),
+    ];
+    for (file, region, format, want) in cases {
+        let out = kawan().args(["--json", "extract", "--region", region, &format!("{dir}/{file}")]).output().unwrap();
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["format"], *format, "{file}");
+        let text = json["text"].as_str().expect("the text the offsets index");
+        let mut got = BTreeSet::new();
+        for f in json["indicators"].as_array().unwrap() {
+            let (a, b) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);
+            assert_eq!(&text[a..b], f["text"].as_str().unwrap(), "{file}: {f}");
+            got.insert((f["kind"].as_str().unwrap().to_string(), f["value"].as_str().unwrap().to_string()));
+        }
+        let want: BTreeSet<(String, String)> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(got, want, "{file}");
+    }
+    // A file that is not what its name says is refused, naming the file.
+    let bad = std::env::temp_dir().join(format!("kawan-not-a-{}.pdf", std::process::id()));
+    std::fs::write(&bad, "plain words").unwrap();
+    let out = kawan().args(["extract", bad.to_str().unwrap()]).env("KAWAN_LANG", "en").output().unwrap();
+    let _ = std::fs::remove_file(&bad);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cannot read") && err.contains("PDF"), "{err}");
+}
+
 #[test]
 fn the_api_answers_the_same_shape() {
     let app = App::new();
