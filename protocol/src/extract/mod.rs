@@ -99,6 +99,18 @@ const PLATFORM_HOSTS: &[&str] = &[
     "linkedin.com",
     "google.com",
     "gmail.com",
+    // Link shorteners: a short link (with its path) is an indicator, the
+    // service is not.
+    "bit.ly",
+    "tinyurl.com",
+    "s.id",
+    "cutt.ly",
+    "shorturl.at",
+    "t.co",
+    "goo.gl",
+    "rebrand.ly",
+    "ow.ly",
+    "is.gd",
 ];
 
 /// Endings of file names, which read like domains.
@@ -161,26 +173,83 @@ fn phones(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     // Possible, not valid: reserved fictional ranges (and numbers newer
     // than the library's metadata) must be found; Kawan's own normaliser
     // then decides.
-    for m in factory.matcher_builder(&folded).preferred_region(region).leniency(Leniency::Possible).build() {
-        let (fstart, fend) = (m.start, m.end());
-        if folded.get(fstart..fend) != Some(m.raw_string)
-            || !plausible_phone(&folded, fstart, fend, last_end, &m.number)
-        {
-            continue;
+    // The matcher's expressions are costly per byte: it reads only the
+    // stretches where enough digits stand close together to be a number.
+    for (w_start, w_end) in digit_windows(&folded) {
+        let window = &folded[w_start..w_end];
+        for m in factory.matcher_builder(window).preferred_region(region).leniency(Leniency::Possible).build() {
+            let (fstart, fend) = (w_start + m.start, w_start + m.end());
+            if folded.get(fstart..fend) != Some(m.raw_string)
+                || !plausible_phone(&folded, fstart, fend, last_end, &m.number)
+            {
+                continue;
+            }
+            let e164 = PHONE_NUMBER_UTIL.format(&m.number, PhoneNumberFormat::E164).to_string();
+            let Ok(n) = normalize(Kind::Phone, &e164, ctx) else { continue };
+            last_end = Some(fend);
+            let (start, end) = (at(fstart), at(fend));
+            out.push(Found {
+                kind: Kind::Phone,
+                value: n.value,
+                text: text[start..end].to_string(),
+                start,
+                end,
+                defanged: false,
+            });
         }
-        let e164 = PHONE_NUMBER_UTIL.format(&m.number, PhoneNumberFormat::E164).to_string();
-        let Ok(n) = normalize(Kind::Phone, &e164, ctx) else { continue };
-        last_end = Some(fend);
-        let (start, end) = (at(fstart), at(fend));
-        out.push(Found {
-            kind: Kind::Phone,
-            value: n.value,
-            text: text[start..end].to_string(),
-            start,
-            end,
-            defanged: false,
-        });
     }
+}
+
+/// Stretches of `text` where a phone number may be: runs of digits and the
+/// characters numbers are written with, holding at least 7 digits, with
+/// room around them for a `+`, `tel:` or a closing bracket; merged where
+/// they meet.
+fn digit_windows(text: &str) -> Vec<(usize, usize)> {
+    const MARGIN: usize = 24;
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    let push = |start: usize, end: usize, windows: &mut Vec<(usize, usize)>| {
+        let mut s = start.saturating_sub(MARGIN);
+        while !text.is_char_boundary(s) {
+            s -= 1;
+        }
+        let mut e = (end + MARGIN).min(text.len());
+        while !text.is_char_boundary(e) {
+            e += 1;
+        }
+        match windows.last_mut() {
+            Some(last) if last.1 >= s => last.1 = last.1.max(e),
+            _ => windows.push((s, e)),
+        }
+    };
+    let mut run: Option<(usize, usize)> = None;
+    let mut digits = 0;
+    for (i, c) in text.char_indices() {
+        let numeric = c.is_ascii_digit();
+        let joins = matches!(c, ' ' | '-' | '.' | '(' | ')' | '+' | '/' | '–' | '\u{a0}');
+        match (numeric || joins, run) {
+            (true, None) => {
+                run = Some((i, i + c.len_utf8()));
+                digits = usize::from(numeric);
+            }
+            (true, Some((s, _))) => {
+                run = Some((s, i + c.len_utf8()));
+                digits += usize::from(numeric);
+            }
+            (false, Some((s, e))) => {
+                if digits >= 7 {
+                    push(s, e, &mut windows);
+                }
+                run = None;
+            }
+            (false, None) => {}
+        }
+    }
+    if let Some((s, e)) = run
+        && digits >= 7
+    {
+        push(s, e, &mut windows);
+    }
+    windows
 }
 
 /// `text` with every decimal digit of another script written in ASCII,
@@ -222,7 +291,7 @@ fn plausible_phone(
     // Letters of scripts written without spaces (โทร0812…) may touch it;
     // Latin letters and digits may not. A `/` may stand between two
     // numbers (`0812…/0812…`), not before a number in a path.
-    let touches = |c: char| c.is_ascii_alphanumeric() || c.is_numeric();
+    let touches = |c: char| c.is_ascii_alphanumeric() || c.is_numeric() || c == '_';
     let joined = before == Some('/') && last_end == Some(start - 1);
     if before.is_some_and(|c| touches(c) || (c == '/' && !joined)) || after.is_some_and(touches) {
         return false;
@@ -234,14 +303,28 @@ fn plausible_phone(
     let digit_beyond = |first: Option<char>, second: Option<char>| {
         first.is_some_and(|c| matches!(c, ' ' | '-' | '.')) && second.is_some_and(|c| c.is_ascii_digit())
     };
-    if digit_beyond(back.next(), back.next()) || digit_beyond(ahead.next(), ahead.next()) {
+    let (b1, b2, a1, a2) = (back.next(), back.next(), ahead.next(), ahead.next());
+    // A time after it (`2026 16:20`): the end of a date and an hour.
+    let time_after = a1 == Some(':') && a2.is_some_and(|c| c.is_ascii_digit());
+    if digit_beyond(b1, b2) || digit_beyond(a1, a2) || time_after {
         return false;
     }
     let raw = &text[start..end];
+    let international = raw.starts_with('+') || raw.starts_with("00") || raw.starts_with('＋');
+    if !international && labelled_not_phone(&text[..start]) {
+        return false;
+    }
+    // An IPv4 address, a decimal (`16.6930`, a coordinate).
+    let dots: Vec<&str> = raw.split('.').collect();
+    let all_digits = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    let ipv4 = dots.len() == 4 && dots.iter().all(|p| all_digits(p) && p.len() <= 3);
+    let decimal = dots.len() == 2 && dots.iter().all(all_digits) && !raw.starts_with('0');
+    if ipv4 || decimal {
+        return false;
+    }
     if raw.contains('/') {
         return false;
     }
-    let international = raw.starts_with('+') || raw.starts_with("00") || raw.starts_with('＋');
     let groups: Vec<&str> = raw.split(['.', ',']).collect();
     let thousands = groups.len() >= 2
         && groups[0].len() <= 3
@@ -255,6 +338,90 @@ fn plausible_phone(
         return false;
     }
     international || raw.trim_start_matches('(').starts_with('0') || PHONE_NUMBER_UTIL.is_valid_number(number)
+}
+
+/// Words that say the number after them is something else (an id, a tax
+/// or tracking number, an order), unless a word that says "phone" is
+/// nearer (`LINE ID: 0812…`, `No. HP 0812…`).
+const NOT_PHONE_WORDS: &[&str] = &[
+    "id",
+    "nik",
+    "npwp",
+    "ktp",
+    "resi",
+    "awb",
+    "invoice",
+    "inv",
+    "order",
+    "ref",
+    "reference",
+    "tracking",
+    "passport",
+    "paspor",
+    "case",
+    "ticket",
+    "transaction",
+    "txn",
+    "trx",
+    "serial",
+    "imei",
+    "induk",
+    "kode",
+    "code",
+    "booking",
+    "pnr",
+    "account",
+    "acc",
+    "rekening",
+    "norek",
+    "a/c",
+    "receipt",
+    "bill",
+    "policy",
+    "claim",
+    "member",
+];
+const PHONE_WORDS: &[&str] = &[
+    "hp",
+    "wa",
+    "whatsapp",
+    "tel",
+    "telp",
+    "phone",
+    "mobile",
+    "call",
+    "sms",
+    "hubungi",
+    "line",
+    "zalo",
+    "viber",
+    "sdt",
+    "sđt",
+    "gọi",
+    "contact",
+    "kontak",
+    "telegram",
+    "signal",
+    "โทร",
+    "เบอร์",
+    "ติดต่อ",
+    "电话",
+    "手机",
+    "ဖုန်း",
+    "ទូរស័ព្ទ",
+];
+
+fn labelled_not_phone(before: &str) -> bool {
+    let words: Vec<String> = before
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, ':' | '：' | '.' | '#' | '(' | ')' | '|' | ','))
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .map(str::to_lowercase)
+        .collect();
+    if words.iter().any(|w| PHONE_WORDS.iter().any(|p| w == p || (!w.is_ascii() && w.ends_with(p)))) {
+        return false;
+    }
+    words.first().is_some_and(|w| NOT_PHONE_WORDS.contains(&w.as_str()))
 }
 
 /// A date written with `.`, `-` or `/` (`05.12.2026`, `2026-11-03`,
@@ -300,9 +467,21 @@ fn service_of(word: &str) -> Option<Service> {
     // Thai and Chinese glue the service's name to the words before it
     // (`ส่งสลิปมาที่ไลน์`, `通过微信`).
     if !w.is_ascii() {
-        for name in ["ไอดีไลน์", "ไลน์ไอดี", "แอดไลน์", "ไลน์", "เทเลแกรม", "加微信", "微信", "飞机", "电报", "纸飞机"]
-        {
-            if w.ends_with(name) {
+        for name in [
+            "ไอดีไลน์",
+            "ไลน์ไอดี",
+            "แอดไลน์",
+            "ไลน์",
+            "เทเลแกรม",
+            "เทเล",
+            "加微信",
+            "微信号",
+            "微信",
+            "飞机",
+            "电报",
+            "纸飞机",
+        ] {
+            if w.contains(name) {
                 return named_service(name);
             }
         }
@@ -312,13 +491,13 @@ fn service_of(word: &str) -> Option<Service> {
 
 fn named_service(w: &str) -> Option<Service> {
     match w {
-        "telegram" | "tg" | "tele" | "เทเลแกรม" | "เทเลแกรมไอดี" | "飞机" | "纸飞机" | "电报" => {
+        "telegram" | "tg" | "tele" | "เทเลแกรม" | "เทเลแกรมไอดี" | "เทเล" | "飞机" | "纸飞机" | "电报" => {
             Some(Service::Id(Kind::TelegramHandle))
         }
         "line" | "lineid" | "line-id" | "ไลน์" | "ไอดีไลน์" | "ไลน์ไอดี" | "แอดไลน์" => {
             Some(Service::Id(Kind::LineId))
         }
-        "wechat" | "weixin" | "微信" | "加微信" | "wx" | "vx" => Some(Service::Id(Kind::WechatId)),
+        "wechat" | "weixin" | "微信" | "微信号" | "加微信" | "wx" | "vx" => Some(Service::Id(Kind::WechatId)),
         "facebook" | "fb" => Some(Service::Profile("facebook")),
         "instagram" | "ig" | "insta" => Some(Service::Profile("instagram")),
         "tiktok" => Some(Service::Profile("tiktok")),
@@ -354,7 +533,10 @@ fn tokens(text: &str, ctx: &Context, out: &mut Vec<Found>) {
             let near = service.filter(|(_, at)| n - at <= 2).map(|(k, _)| k);
             if let Some(kind) = service_of(word) {
                 service = Some((kind, n));
-            } else if !handle(text, s, i, near, ctx, out) {
+            } else if handle(text, s, i, near, ctx, out) {
+                // A label names one value: the next column is not its id.
+                service = None;
+            } else {
                 token(text, s, i, ctx, out);
             }
             start = None;
@@ -598,6 +780,7 @@ fn refang(s: &str) -> String {
         ("[at]", "@"),
         ("(at)", "@"),
         ("[@]", "@"),
+        ("(@)", "@"),
         ("[:]", ":"),
         ("[://]", "://"),
     ] {
