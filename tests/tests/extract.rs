@@ -105,7 +105,9 @@ fn the_corpus_is_read_with_high_precision_and_recall() {
 #[test]
 fn files_are_read_by_their_format() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/extract/files");
-    let cases: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    /// A file, its region, the format it is read as, and what it holds.
+    type FileCase<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: &[FileCase] = &[
         (
             "ad.html",
             "ID",
