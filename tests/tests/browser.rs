@@ -295,6 +295,7 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
         format!("/indicator/{id}"),
         format!("/record/{id}"),
         "/bulk".into(),
+        "/screen".into(),
         "/publish".into(),
         "/library".into(),
         "/referrals".into(),

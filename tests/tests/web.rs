@@ -292,6 +292,7 @@ fn the_home_page_speaks_thai_and_indonesian() {
         "/deconflict".into(),
         format!("/indicator/{ind}"),
         "/bulk".into(),
+        "/screen".into(),
         "/network".into(),
         "/publish".into(),
         "/library".into(),
@@ -322,6 +323,7 @@ fn the_home_page_speaks_thai_and_indonesian() {
             "UTC",
             "JSON",
             "CSV",
+            "PDF",
             "URL",
             "IBAN",
             "BIC",
@@ -394,4 +396,70 @@ fn the_home_page_speaks_thai_and_indonesian() {
     let mut r = b.agent.get(format!("{}/login", b.base)).header("Accept-Language", "th").call().unwrap();
     let login = r.body_mut().read_to_string().unwrap();
     assert!(login.contains("เข้าสู่ระบบ") && login.contains("<html lang=\"th\">"), "{login}");
+}
+
+/// The screening page as an analyst uses it: paste a job ad, see each
+/// value and red flag marked in the text with its standing on the node,
+/// then watch the new values and publish one as an indicator in one step
+/// each; a file is read by its format; nothing selected is refused.
+#[test]
+fn pasted_text_is_screened_and_acted_on_in_one_step() {
+    let n = TestNode::start("Screening Agency", "TH");
+    let known = n.request("POST", "/api/v1/indicators", Some(&n.token)).json(&json!({
+        "kind": "phone", "value": "+447700900171", "role": "recruiter_contact", "tlp": "green"}));
+    let known = known.json()["id"].as_str().unwrap().to_string();
+    let b = Browser::login(&n);
+    let csrf = b.csrf();
+    let (status, form) = b.get("/screen");
+    assert_eq!(status, 200);
+    assert!(form.contains("action=\"/screen/file\"") && form.contains("enctype=\"multipart/form-data\""), "{form}");
+    let ad =
+        "URGENT hiring, no experience needed! Call +44 7700 900171 or +44 7700 900172, Telegram @kh_screen_example <b>";
+    let (status, html) = b.post("/screen", &[("csrf", &csrf), ("text", ad), ("region", "TH")]);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<mark class=\"hit known\"") && html.contains(">+44 7700 900171</mark>"), "{html}");
+    assert!(html.contains("<mark class=\"flag\"") && html.contains(">no experience needed</mark>"), "{html}");
+    assert!(html.contains(&format!("/indicator/{known}")), "the known value links to its record: {html}");
+    assert!(html.contains("&lt;b&gt;") && !html.contains(" <b>"), "the pasted text is escaped");
+    // Unknown values come pre-selected; the known one does not.
+    let picked = |i: usize| html.contains(&format!("id=\"pick{i}\" name=\"pick\" value=\"{i}\" checked"));
+    assert!(!picked(0) && picked(1) && picked(2), "{html}");
+    let fields = |i: &str, kind: &str, value: &str| {
+        vec![
+            ("pick".to_string(), i.to_string()),
+            (format!("kind{i}"), kind.to_string()),
+            (format!("value{i}"), value.to_string()),
+            (format!("context{i}"), ad.to_string()),
+        ]
+    };
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("action".into(), "watch".into())];
+    form.extend(fields("1", "phone", "+447700900172"));
+    form.extend(fields("2", "telegram_handle", "kh_screen_example"));
+    let as_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, done) = b.post("/screen/act", &as_refs);
+    assert_eq!(status, 200, "{done}");
+    let watched = n.request("GET", "/api/v1/watchlist", Some(&n.token)).call().json();
+    let values: Vec<&str> = watched.as_array().unwrap().iter().filter_map(|e| e["value"].as_str()).collect();
+    assert!(values.contains(&"+447700900172") && values.contains(&"kh_screen_example"), "{watched}");
+    // Publish one, with its platform and the line it came from.
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("action".into(), "publish".into()),
+        ("role".into(), "recruiter_contact".into()),
+        ("tlp".into(), "green".into()),
+    ];
+    form.extend(fields("2", "telegram_handle", "kh_screen_example"));
+    let as_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, done) = b.post("/screen/act", &as_refs);
+    assert_eq!(status, 200, "{done}");
+    let found =
+        n.request("GET", "/api/v1/search?kind=telegram_handle&value=kh_screen_example", Some(&n.token)).call().json();
+    let content = &found["hits"][0]["content"]["indicator"];
+    assert_eq!(content["platform"], "telegram", "{found}");
+    assert!(content["description"].as_str().unwrap_or("").contains("no experience needed"), "{found}");
+    // Nothing selected, or a forged form: refused.
+    let (status, _) = b.post("/screen/act", &[("csrf", &csrf), ("action", "watch")]);
+    assert_eq!(status, 400);
+    let (status, _) = b.post("/screen/act", &[("csrf", "forged"), ("action", "watch"), ("pick", "0")]);
+    assert_eq!(status, 403);
 }

@@ -37,6 +37,7 @@ fn frame(svc: &Service, lang: Lang, s: Option<&Session>, title: &str, body: Mark
                     strong { "Kawan" }
                     @if let Some(s) = s {
                         a href="/" { (t("nav-home")) }
+                        a href="/screen" { (t("nav-screen")) }
                         a href="/bulk" { (t("nav-bulk")) }
                         a href="/publish" { (t("nav-publish")) }
                         a href="/library" { (t("nav-library")) }

@@ -18,6 +18,7 @@ mod network;
 mod publish;
 mod record;
 mod referrals;
+mod screen;
 mod search;
 
 use std::sync::Arc;
@@ -54,6 +55,9 @@ pub fn routes() -> Router<super::AppState> {
         .route("/referrals/{id}/status", post(referrals::update))
         .route("/bulk", get(bulk::form).post(bulk::check))
         .route("/bulk/file", post(bulk::upload))
+        .route("/screen", get(screen::form).post(screen::check))
+        .route("/screen/file", post(screen::upload))
+        .route("/screen/act", post(screen::act))
         .route("/publish", get(publish::form).post(publish::indicator))
         .route("/publish/knowledge", post(publish::knowledge))
         .route("/library", get(library::library))

@@ -1,0 +1,378 @@
+//! Paste or drop a file: the text (or the file, read by its format) with
+//! every value and red flag highlighted where it stands, each value's
+//! standing on this node, and one step from there to action — watch the
+//! selected values, add them to a case, ask the network privately
+//! whether anyone holds them, or publish them as indicators with their
+//! kind, platform and the sentence they came from filled in.
+
+use axum::{
+    Form,
+    extract::Multipart,
+    response::{IntoResponse, Response},
+};
+use kawan_protocol::{Country, Kind, extract::Flagged};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{Session, i18n, layout::page};
+use crate::service::{AskValue, NewDeconfliction, NewIndicator, Screening, ServiceError};
+
+#[derive(Deserialize)]
+pub(super) struct ScreenForm {
+    csrf: String,
+    text: String,
+    region: Option<String>,
+}
+
+pub(super) async fn form(s: Session) -> Markup {
+    page(&s.svc, Some(&s), &i18n::t(s.lang, "screen-title"), input(&s, ""))
+}
+
+fn input(s: &Session, text: &str) -> Markup {
+    let t = |id: &str| i18n::t(s.lang, id);
+    html! {
+        p { (t("screen-intro")) }
+        form method="post" action="/screen" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            label for="text" { (t("screen-paste")) }
+            textarea id="text" name="text" rows="10" { (text) }
+            (region_field(s, "region"))
+            p { button type="submit" { (t("screen-check")) } }
+        }
+        form method="post" action="/screen/file" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            label for="file" { (t("screen-file")) }
+            input id="file" type="file" name="file" required;
+            (region_field(s, "file-region"))
+            p { button type="submit" { (t("screen-check-file")) } }
+        }
+    }
+}
+
+fn region_field(s: &Session, id: &str) -> Markup {
+    html! {
+        label for=(id) { (i18n::t(s.lang, "screen-region")) }
+        input id=(id) type="text" name="region" size="2" maxlength="2" placeholder="TH" autocomplete="off";
+    }
+}
+
+fn region(raw: Option<&str>) -> Result<Option<Country>, ServiceError> {
+    raw.map(str::trim).filter(|r| !r.is_empty()).map(|r| ServiceError::parse::<Country>("region", r)).transpose()
+}
+
+pub(super) async fn check(s: Session, Form(f): Form<ScreenForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let region = match region(f.region.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return s.failed("screen-title", e),
+    };
+    results(&s, f.text, region, None).await
+}
+
+/// A file, read by its format (web page, e-mail, PDF, CSV, chat exports).
+pub(super) async fn upload(s: Session, mut form: Multipart) -> Response {
+    let (mut csrf, mut file, mut region_raw) = (String::new(), None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                let file_name = field.file_name().map(str::to_string);
+                let Ok(bytes) = field.bytes().await else {
+                    return s.failed("screen-title", ServiceError::bad_request("invalid_body", "a broken upload"));
+                };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "region" => region_raw = Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    "file" => file = Some((file_name, bytes)),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return s.failed(
+                    "screen-title",
+                    ServiceError::bad_request("invalid_body", format!("a malformed upload: {e}")),
+                );
+            }
+        }
+    }
+    if let Some(r) = s.refuses(&csrf) {
+        return r;
+    }
+    let Some((name, bytes)) = file else {
+        return s.failed("screen-title", ServiceError::bad_request("invalid_body", "no file in the upload"));
+    };
+    let region = match region(region_raw.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return s.failed("screen-title", e),
+    };
+    match kawan_read::read(name.as_deref(), &bytes, None) {
+        Ok(doc) => results(&s, doc.text, region, Some(doc.format.as_str())).await,
+        Err(e) => s.failed("screen-title", ServiceError::bad_request("unreadable_file", format!("file: {e}"))),
+    }
+}
+
+/// A span to highlight: where, the class, and what to say about it.
+struct Mark {
+    start: usize,
+    end: usize,
+    class: &'static str,
+    title: String,
+}
+
+async fn results(s: &Session, text: String, region: Option<Country>, format: Option<&str>) -> Response {
+    let screening = match s.svc.screen(s.caller.clone(), text.clone(), region).await {
+        Ok(x) => x,
+        Err(e) => return s.failed("screen-title", e),
+    };
+    let cases = s.svc.cases(s.caller.clone()).await.unwrap_or_default();
+    let t = |id: &str| i18n::t(s.lang, id);
+    let Screening { values, red_flags, typologies } = &screening;
+    let mut marks: Vec<Mark> = values
+        .iter()
+        .map(|v| Mark {
+            start: v.found.start,
+            end: v.found.end,
+            class: if v.hits.is_empty() { "hit" } else { "hit known" },
+            title: format!("{}: {}", super::layout::kind_one(s.lang, v.found.kind), v.found.value),
+        })
+        .collect();
+    marks.extend(red_flags.iter().map(|f| flag_mark(f, &t(&format!("flag-{}", f.flag)))));
+    marks.extend(typologies.iter().map(|ty| flag_mark(&ty.found, &ty.title)));
+    page(&s.svc, Some(s), &t("screen-title"), html! {
+        @if let Some(f) = format { p.muted { (t("screen-read-as")) " " strong { (f) } } }
+        p {
+            strong { (values.len()) } " " (t("screen-sum-values")) " "
+            strong { (values.iter().filter(|v| !v.hits.is_empty()).count()) } " " (t("screen-sum-known")) " "
+            strong { (red_flags.len()) } " " (t("screen-sum-flags"))
+        }
+        div.screened lang="" { (highlighted(&text, marks)) }
+        @if !values.is_empty() {
+            form method="post" action="/screen/act" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                table {
+                    caption { (t("screen-values")) }
+                    thead { tr { th { (t("screen-pick")) } th { (t("bulk-col-matched")) } th { (t("screen-written")) } th { (t("screen-standing")) } } }
+                    tbody {
+                        @for (i, v) in values.iter().enumerate() {
+                            tr {
+                                td {
+                                    input type="checkbox" id={"pick" (i)} name="pick" value=(i) checked[v.hits.is_empty()];
+                                    input type="hidden" name={"kind" (i)} value=(v.found.kind);
+                                    input type="hidden" name={"value" (i)} value=(v.found.value);
+                                    input type="hidden" name={"context" (i)} value=(context(&text, v.found.start, v.found.end));
+                                }
+                                td { label for={"pick" (i)} { (super::layout::kind_one(s.lang, v.found.kind)) " " code { (v.found.value) } } }
+                                td { code { (v.found.text) } @if v.found.defanged { " " span.muted { (t("screen-defanged")) } } }
+                                td {
+                                    @if v.hits.is_empty() { (t("screen-unknown")) }
+                                    @for h in &v.hits {
+                                        a href={"/indicator/" (h.hit.id)} { (super::layout::agency(h)) } " "
+                                        span.muted { "TLP:" (h.hit.content.tlp().as_str().to_uppercase()) " · " (h.hit.sighted_by.len()) " " (t("screen-sightings")) }
+                                        br;
+                                    }
+                                    @for w in &v.watched { (t("screen-watched")) " " (w.owner) br; }
+                                    @for c in &v.cases { a href={"/cases/" (c)} { (t("screen-in-case")) " " (c) } br; }
+                                }
+                            }
+                        }
+                    }
+                }
+                fieldset {
+                    legend { (t("screen-act")) }
+                    p { button type="submit" name="action" value="watch" { (t("screen-act-watch")) } }
+                    p {
+                        label for="case" { (t("screen-case")) }
+                        select id="case" name="case" { @for c in &cases { option value=(c.id) { (c.reference) " — " (c.title) } } }
+                        " " button type="submit" name="action" value="case" disabled[cases.is_empty()] { (t("screen-act-case")) }
+                    }
+                    p {
+                        label for="purpose" { (t("screen-purpose")) }
+                        input id="purpose" type="text" name="purpose";
+                        " " button type="submit" name="action" value="deconflict" { (t("screen-act-deconflict")) }
+                    }
+                    p {
+                        label for="role" { (t("pub-role")) }
+                        select id="role" name="role" { @for r in ["recruiter_contact", "job_ad", "scam_platform", "payment", "laundering", "infrastructure"] { option value=(r) { (t(&format!("role-{r}"))) } } }
+                        label for="tlp" { "TLP" }
+                        select id="tlp" name="tlp" { @for tlp in ["green", "clear", "amber", "amber+strict"] { option value=(tlp) { (tlp.to_uppercase()) } } }
+                        " " button type="submit" name="action" value="publish" { (t("screen-act-publish")) }
+                    }
+                }
+            }
+        }
+        @if !red_flags.is_empty() {
+            h2 { (t("screen-flags")) }
+            ul { @for f in red_flags { li { mark.flag { (f.text) } " — " (t(&format!("flag-{}", f.flag))) } } }
+        }
+        @if !typologies.is_empty() {
+            h2 { (t("screen-typologies")) }
+            ul { @for ty in typologies { li { a href={"/record/" (ty.typology)} { (ty.title) } ": " mark.flag { (ty.found.text) } } } }
+        }
+        (input(s, if format.is_none() { &text } else { "" }))
+    })
+    .into_response()
+}
+
+fn flag_mark(f: &Flagged, title: &str) -> Mark {
+    Mark { start: f.start, end: f.end, class: "flag", title: title.to_string() }
+}
+
+/// The text, each span marked; a span overlapping an earlier one is left out.
+fn highlighted(text: &str, mut marks: Vec<Mark>) -> Markup {
+    marks.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+    let mut pieces: Vec<(&str, Option<&Mark>)> = Vec::new();
+    let mut at = 0;
+    for m in &marks {
+        let fits = m.start >= at && m.end <= text.len();
+        if fits && text.is_char_boundary(m.start) && text.is_char_boundary(m.end) {
+            pieces.push((&text[at..m.start], None));
+            pieces.push((&text[m.start..m.end], Some(m)));
+            at = m.end;
+        }
+    }
+    pieces.push((&text[at..], None));
+    html! {
+        @for (piece, mark) in pieces {
+            @match mark {
+                Some(m) => mark class=(m.class) title=(m.title) { (piece) },
+                None => (piece),
+            }
+        }
+    }
+}
+
+/// The line a value stands in, for an indicator's description.
+fn context(text: &str, start: usize, end: usize) -> String {
+    let from = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let to = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let line = text[from..to].trim();
+    let mut out: String = line.chars().take(300).collect();
+    if out.len() < line.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// The selected values and what to do with them.
+pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Some(r) = s.refuses(get("csrf").unwrap_or("")) {
+        return r;
+    }
+    let picked: Vec<(Kind, String, String)> = pairs
+        .iter()
+        .filter(|(n, _)| n == "pick")
+        .filter_map(|(_, i)| {
+            let kind = get(&format!("kind{i}"))?.parse().ok()?;
+            Some((kind, get(&format!("value{i}"))?.to_string(), get(&format!("context{i}")).unwrap_or("").to_string()))
+        })
+        .collect();
+    let t = |id: &str| i18n::t(s.lang, id);
+    if picked.is_empty() {
+        return s.failed("screen-title", ServiceError::bad_request("nothing_selected", t("screen-none-picked")));
+    }
+    let mut done: Vec<(String, Result<Option<String>, ServiceError>)> = Vec::new();
+    match get("action") {
+        Some("watch") => {
+            for (kind, value, _) in &picked {
+                let new = crate::service::NewWatch {
+                    kind: kind.to_string(),
+                    value: value.clone(),
+                    note: None,
+                    expires_ms: None,
+                };
+                done.push((
+                    value.clone(),
+                    s.svc.watch(s.caller.clone(), new).await.map(|_| Some("/alerts".to_string())),
+                ));
+            }
+        }
+        Some("case") => {
+            let Some(id) = get("case").and_then(|c| c.parse::<u64>().ok()) else {
+                return s.failed("screen-title", ServiceError::bad_request("invalid_value", "case: choose a case"));
+            };
+            for (kind, value, _) in &picked {
+                let r = s.svc.add_case_value(s.caller.clone(), id, Some(kind.to_string()), value.clone()).await;
+                done.push((value.clone(), r.map(|_| Some(format!("/cases/{id}")))));
+            }
+        }
+        Some("deconflict") => {
+            let values =
+                picked.iter().map(|(k, v, _)| AskValue { kind: Some(k.to_string()), value: v.clone() }).collect();
+            let ask =
+                NewDeconfliction { values, purpose: get("purpose").unwrap_or("").to_string(), case: None, group: None };
+            let r = s.svc.deconflict(s.caller.clone(), ask).await.map(|q| Some(format!("/deconflict#q-{}", q.id)));
+            done.push((picked.iter().map(|(_, v, _)| v.as_str()).collect::<Vec<_>>().join(", "), r));
+        }
+        Some("publish") => {
+            let role_raw = get("role").unwrap_or("recruiter_contact");
+            let Ok(role) = serde_json::from_value::<kawan_protocol::IndicatorRole>(serde_json::json!(role_raw)) else {
+                return s.failed("screen-title", ServiceError::field("role", format!("unknown role {role_raw:?}")));
+            };
+            for (kind, value, context) in &picked {
+                let new = NewIndicator {
+                    kind: kind.to_string(),
+                    value: value.clone(),
+                    role,
+                    subject: None,
+                    confidence: None,
+                    basis: None,
+                    tlp: get("tlp").unwrap_or("green").to_string(),
+                    group: None,
+                    platform: platform_of(*kind, value),
+                    countries: vec![],
+                    typologies: vec![],
+                    tags: vec![],
+                    description: Some(format!("{} «{context}»", t("screen-found-in"))),
+                    first_seen: None,
+                    last_seen: None,
+                    valid_until: None,
+                    review_ms: None,
+                    handling: None,
+                    handling_other: None,
+                    evaluation: None,
+                };
+                let r =
+                    s.svc.publish_indicator(s.caller.clone(), new).await.map(|p| Some(format!("/indicator/{}", p.id)));
+                done.push((value.clone(), r));
+            }
+        }
+        _ => return s.failed("screen-title", ServiceError::bad_request("invalid_value", "action")),
+    }
+    page(
+        &s.svc,
+        Some(&s),
+        &t("screen-title"),
+        html! {
+            h2 { (t("screen-done")) }
+            ul {
+                @for (what, r) in &done {
+                    li {
+                        code { (what) } " — "
+                        @match r {
+                            Ok(Some(link)) => a href=(link) { (t("screen-ok")) },
+                            Ok(None) => (t("screen-ok")),
+                            Err(e) => span.error { (e.message) },
+                        }
+                    }
+                }
+            }
+            p { a href="/screen" { (t("screen-again")) } }
+        },
+    )
+    .into_response()
+}
+
+/// The platform a value belongs to, where its kind says.
+fn platform_of(kind: Kind, value: &str) -> Option<String> {
+    match kind {
+        Kind::TelegramHandle => Some("telegram".into()),
+        Kind::LineId => Some("line".into()),
+        Kind::WechatId => Some("wechat".into()),
+        Kind::SocialProfile => value.split_once('/').map(|(p, _)| p.to_string()),
+        _ => None,
+    }
+}
