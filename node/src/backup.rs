@@ -804,6 +804,7 @@ mod tests {
     fn genesis(network: &NetworkId) -> SignedTrustList {
         let list = TrustList {
             retention: None,
+            decay: None,
             network: network.clone(),
             version: 1,
             issued_ms: 1_764_000_000_000,

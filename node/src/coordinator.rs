@@ -375,6 +375,7 @@ mod tests {
     fn signed(network: &str, version: u64, members: Vec<Member>, by: &Keypair) -> SignedTrustList {
         let list = TrustList {
             retention: None,
+            decay: None,
             network: NetworkId::new(network).unwrap(),
             version,
             issued_ms: NOW,

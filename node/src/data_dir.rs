@@ -51,6 +51,7 @@ pub struct DataDir {
     pub bundles: crate::local::bundles::Bundles,
     pub consultations: crate::local::consultations::Consultations,
     pub permissions: crate::local::permissions::Permissions,
+    pub pins: crate::local::pins::Pins,
 }
 
 impl DataDir {
@@ -117,6 +118,7 @@ impl DataDir {
             bundles: crate::local::bundles::Bundles::open(local.clone()),
             consultations: crate::local::consultations::Consultations::open(local.clone()),
             permissions: crate::local::permissions::Permissions::open(local.clone()),
+            pins: crate::local::pins::Pins::open(local.clone()),
             local,
         })
     }

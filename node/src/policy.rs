@@ -308,6 +308,7 @@ mod tests {
     fn trust() -> TrustList {
         TrustList {
             retention: None,
+            decay: None,
             network: NetworkId::new("kawan-test").unwrap(),
             version: 2,
             issued_ms: NOW - 1000,

@@ -41,6 +41,10 @@ pub struct TrustList {
     /// the defaults of [`Retention::default`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Retention>,
+    /// How indicators' confidence decays (`decay`). Absent: the defaults
+    /// of [`DecayPolicy::default`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decay: Option<crate::DecayPolicy>,
 }
 
 /// One agency.
@@ -173,6 +177,7 @@ pub enum TrustError {
     UnderSigned { valid: usize, needed: usize, ignored: usize },
     #[error("cannot encode: {0}")]
     Encode(CborError),
+    /// A retention or decay policy that cannot be applied.
     #[error("{0}")]
     Retention(String),
 }
@@ -181,6 +186,11 @@ impl TrustList {
     /// The retention policy in force under this list.
     pub fn retention(&self) -> Retention {
         self.retention.clone().unwrap_or_default()
+    }
+
+    /// The decay policy in force under this list.
+    pub fn decay(&self) -> crate::DecayPolicy {
+        self.decay.clone().unwrap_or_default()
     }
 
     /// Structural rules every version must satisfy.
@@ -234,6 +244,12 @@ impl TrustList {
                 return Err(TrustError::TooLong { field: "retention" });
             }
             r.validate().map_err(TrustError::Retention)?;
+        }
+        if let Some(d) = &self.decay {
+            if d.half_life.len() > MAX_LIST_ITEMS {
+                return Err(TrustError::TooLong { field: "decay" });
+            }
+            d.validate().map_err(TrustError::Retention)?;
         }
         let coordinators = self.members.iter().filter(|m| m.is_coordinator()).count();
         if self.threshold == 0 || usize::from(self.threshold) > coordinators {

@@ -25,6 +25,7 @@ fn member(n: u8, id: &str, coordinator: bool) -> Member {
 fn genesis() -> TrustList {
     TrustList {
         retention: None,
+        decay: None,
         network: network(),
         version: 1,
         issued_ms: NOW,

@@ -72,6 +72,7 @@ fn record_2(prev: RecordId) -> Record {
 fn trust_list() -> TrustList {
     TrustList {
         retention: None,
+        decay: None,
         network: network(),
         version: 1,
         issued_ms: 1_764_547_200_000,

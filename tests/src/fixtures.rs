@@ -69,8 +69,21 @@ pub fn trust_list_with(
     groups: &[(&str, &[u8])],
     retention: Retention,
 ) -> SignedTrustList {
+    trust_list_full(version, members, groups, retention, DecayPolicy::never())
+}
+
+/// [`trust_list_with`] with a decay policy too (the others: scores that
+/// never count as decayed, so fixtures signed long ago stay in searches).
+pub fn trust_list_full(
+    version: u64,
+    members: &[u8],
+    groups: &[(&str, &[u8])],
+    retention: Retention,
+    decay: DecayPolicy,
+) -> SignedTrustList {
     let list = TrustList {
         retention: Some(retention),
+        decay: Some(decay),
         network: network(),
         version,
         issued_ms: 1_764_000_000_000,

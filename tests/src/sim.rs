@@ -271,7 +271,8 @@ impl Sim {
         let in_group: Vec<bool> = (0..total).map(|i| i < group_size).collect();
         let network = NetworkId::new("kawan-sim").expect("valid id");
         let list = TrustList {
-            retention: None, // the defaults; the stores run on the records' own dates
+            retention: None,
+            decay: None, // the defaults; the stores run on the records' own dates
             network,
             version: 1,
             issued_ms: 1_764_000_000_000,

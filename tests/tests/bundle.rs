@@ -164,6 +164,7 @@ fn a_forged_or_foreign_bundle_is_refused() {
     // A forged trust list inside: refused as one from a peer would be.
     let list = kawan_protocol::TrustList {
         retention: Some(kawan_protocol::Retention { rules: vec![] }), // fixed dates: nothing reviewed
+        decay: None,
         network: NetworkId::new(kawan_tests::fixtures::NETWORK).unwrap(),
         version: 99,
         issued_ms: 1_800_000_000_000,

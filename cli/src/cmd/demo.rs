@@ -75,6 +75,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
     }
     let mut list = TrustList {
         retention: None,
+        decay: None,
         network: NetworkId::new(NETWORK)?,
         version: 1,
         issued_ms: Clock::system().now_ms(),

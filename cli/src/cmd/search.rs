@@ -35,6 +35,10 @@ pub struct SearchArgs {
     /// Include retracted records.
     #[arg(long)]
     include_retracted: bool,
+    /// Include indicators whose confidence decayed below the network's
+    /// floor (left out by default, unless pinned).
+    #[arg(long)]
+    include_decayed: bool,
     #[arg(long, default_value_t = 50)]
     limit: usize,
 }
@@ -56,6 +60,9 @@ pub fn run(s: SearchArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     add("text", s.text);
     if s.include_retracted {
         q.push("include_retracted=true".into());
+    }
+    if s.include_decayed {
+        q.push("include_decayed=true".into());
     }
     let out = ctx.client()?.get(&format!("/api/v1/search?{}", q.join("&")))?;
     if ctx.json {

@@ -113,6 +113,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
         TrustCmd::NewNetwork { network, threshold, coordinators, members, key, out } => {
             let mut list = TrustList {
                 retention: None,
+                decay: None,
                 network,
                 version: 1,
                 issued_ms: Clock::system().now_ms(),

@@ -1,7 +1,8 @@
 //! The node's local database (docs/architecture.md, "The local database"):
 //! cases, case links, API tokens, sessions, the audit log, watchlists and
 //! alerts, deconfliction questions and contacts, bundles imported,
-//! permissions to pass H2 records outside the network, in a
+//! permissions to pass H2 records outside the network, analysts' pins on
+//! indicators' scores, in a
 //! directory of its own.
 //! Nothing here is shared, and the record store's type has no handle on it:
 //! the network task, which gets only the record store, cannot reach a case
@@ -13,6 +14,7 @@ pub mod cases;
 pub mod consultations;
 pub mod deconflict;
 pub mod permissions;
+pub mod pins;
 pub mod sessions;
 pub mod table;
 pub mod tokens;
@@ -48,6 +50,7 @@ pub const SPACES: &[Space] = &[
     "bundles",
     "consultations",
     "permissions",
+    "pins",
     "meta",
 ];
 

@@ -38,6 +38,7 @@ fn network() -> NetworkId {
 fn trust() -> SignedTrustList {
     let list = TrustList {
         retention: None,
+        decay: None,
         network: network(),
         version: 1,
         issued_ms: NOW - 10_000,

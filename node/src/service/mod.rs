@@ -21,6 +21,7 @@ mod home;
 mod lifetime;
 mod oversight;
 mod permissions;
+mod pins;
 mod publish;
 mod query;
 mod referrals;
@@ -46,6 +47,7 @@ pub use home::{Home, Tally, WEEKS};
 pub use lifetime::{ReviewItem, Swept};
 pub use oversight::{OversightReport, SignedReport, VerifyError};
 pub use permissions::NewPermission;
+pub use pins::NewPin;
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES, bulk_items};
 pub use referrals::{
@@ -157,6 +159,23 @@ pub struct Found {
     pub author: String,
     /// Local cases that link it (shown to analysts only; never shared).
     pub cases: Vec<u64>,
+    /// (Indicators) its decaying score now, and why.
+    pub score: Option<Score>,
+}
+
+/// An indicator's score now: computed alike on every node from replicated
+/// evidence under the network's decay policy, unless this agency pinned it.
+#[derive(Debug, Clone)]
+pub struct Score {
+    /// 0–100: the pin's if pinned, else the decayed confidence.
+    pub now: u8,
+    /// Below the network's floor and not pinned.
+    pub decayed: bool,
+    /// When it falls below the floor (Unix ms; `None`: never).
+    pub decays_at_ms: Option<u64>,
+    pub evidence: kawan_protocol::Evidence,
+    pub half_life_days: u64,
+    pub pin: Option<crate::local::pins::Pin>,
 }
 
 /// A one-time web login link: its code, the token it logs in as, and when
@@ -335,7 +354,21 @@ impl Service {
     /// A store view as shown, with the cases linking it if asked.
     fn found(&self, hit: Hit, trust: Option<&TrustList>, with_cases: bool) -> Found {
         let cases = if with_cases { self.data.cases.cases_for(&hit.id).unwrap_or_default() } else { vec![] };
-        Found { author: self.author_name(&hit.author, trust), hit, cases }
+        let score = hit.evidence.map(|evidence| {
+            let policy = trust.map(|t| t.decay()).unwrap_or_default();
+            let now = self.now_ms();
+            // Pins are the agency's own: shown where its cases are.
+            let pin = if with_cases { self.data.pins.get(&hit.id.0).ok().flatten() } else { None };
+            Score {
+                now: pin.as_ref().map_or_else(|| policy.score(&evidence, now), |p| p.score),
+                decayed: pin.is_none() && hit.is_decayed(now),
+                decays_at_ms: hit.decays_at_ms,
+                half_life_days: policy.half_life_ms(evidence.kind) / kawan_protocol::processing::DAY_MS,
+                evidence,
+                pin,
+            }
+        });
+        Found { author: self.author_name(&hit.author, trust), hit, cases, score }
     }
 }
 
@@ -451,6 +484,7 @@ pub(crate) mod tests {
             let svc = service();
             let list = TrustList {
                 retention: None,
+                decay: None,
                 network: NetworkId::new("kawan-test").unwrap(),
                 version: 1,
                 issued_ms: now - 20 * day,

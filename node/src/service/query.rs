@@ -154,6 +154,12 @@ impl Service {
             return Err(ServiceError::bad_request("invalid_value", "value: give kind= with value="));
         }
         self.run(move |s| {
+            let mut q = q;
+            // Decayed values are left out unless asked for; pinned ones stay.
+            if q.decayed_at.is_some() {
+                q.decayed_at = Some(s.now_ms());
+                q.pinned = s.data.pins.ids()?;
+            }
             let hits = s
                 .data
                 .store

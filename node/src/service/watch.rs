@@ -260,6 +260,7 @@ impl Service {
                 body => (*id, values_of(body)),
             };
             values.dedup();
+            let mut decayed: Option<bool> = None;
             for (kind, value) in values {
                 let watches: Vec<Entry> = self
                     .data
@@ -272,6 +273,19 @@ impl Service {
                 // alert only when another agency speaks about it.
                 let cases = if h.author == me { vec![] } else { self.cases_with(kind, &value, Some(id))? };
                 if watches.is_empty() && cases.is_empty() {
+                    continue;
+                }
+                // A value whose score decayed below the network's floor
+                // (and that nobody here pinned) raises no alert.
+                let is_decayed = match decayed {
+                    Some(d) => d,
+                    None => {
+                        let d = self.data.store.view(&root, trust.as_deref())?.is_some_and(|v| v.is_decayed(now))
+                            && self.data.pins.get(&root.0)?.is_none();
+                        *decayed.insert(d)
+                    }
+                };
+                if is_decayed {
                     continue;
                 }
                 let mut for_owners: Vec<String> = watches.iter().map(|w| w.owner.clone()).collect();

@@ -10,8 +10,8 @@
 use std::{collections::BTreeSet, fmt, ops::Bound, str::FromStr};
 
 use kawan_protocol::{
-    AgencyKey, Body, Channel, Content, Context, Family, Kind, Membership, NormalizeError, RecordId, TrustList, Verdict,
-    Warning, normalize,
+    AgencyKey, Body, Channel, Content, Context, Family, Kind, Membership, NormalizeError, RecordId, ReferralStatus,
+    TrustList, Verdict, Warning, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -50,6 +50,19 @@ pub struct Hit {
     /// Distinct agencies that published or corroborated the same value
     /// (indicators) or this record (typologies, techniques).
     pub agencies: u32,
+    /// (Indicators) what its decaying score is computed from
+    /// (`kawan_protocol::decay`), and when it falls below the network's
+    /// floor: `Some(0)` already, `None` never.
+    pub evidence: Option<kawan_protocol::Evidence>,
+    pub decays_at_ms: Option<u64>,
+}
+
+impl Hit {
+    /// Whether its score is below the network's floor at `now_ms` (pins
+    /// aside: they are the agency's, not the store's).
+    pub fn is_decayed(&self, now_ms: u64) -> bool {
+        self.decays_at_ms.is_some_and(|t| t <= now_ms)
+    }
 }
 
 /// A search. Empty fields do not filter; results are newest first.
@@ -71,6 +84,10 @@ pub struct Query {
     /// aliases, or in indicator descriptions and tags.
     pub text: Option<String>,
     pub include_retracted: bool,
+    /// Leave out indicators whose score fell below the network's floor by
+    /// this instant (Unix ms), except those in `pinned`.
+    pub decayed_at: Option<u64>,
+    pub pinned: Vec<RecordId>,
     /// 0 means the default of 100.
     pub limit: usize,
 }
@@ -381,6 +398,9 @@ impl Store {
         let mut disputed = BTreeSet::new();
         let mut referred_too = BTreeSet::new();
         let mut still_online = Vec::new();
+        // The latest evidence that the value is in use: the latest version,
+        // corroborating sightings and still-online reports, by any agency.
+        let mut evidence_ms = latest.record.header.created_ms;
         for v in &versions {
             for (ref_type, r) in self.references(&v.id)? {
                 let by = r.record.header.author;
@@ -396,6 +416,9 @@ impl Store {
                         retracted.get_or_insert_with(|| x.reason.clone());
                     }
                     (Body::Sighting(s), keys::REF_SIGHTING) if !same_agency(membership.as_deref(), &by, &author) => {
+                        if matches!(s.verdict, Verdict::Corroborates | Verdict::StillOnline) {
+                            evidence_ms = evidence_ms.max(s.seen_ms.unwrap_or(r.record.header.created_ms));
+                        }
                         match s.verdict {
                             Verdict::Corroborates => sighted.insert(by),
                             Verdict::FalsePositive => disputed.insert(by),
@@ -412,6 +435,33 @@ impl Store {
         }
         let member = trust.and_then(|t| t.member_by_any_key(&author));
         let agencies = 1 + sighted.len() as u32;
+        let evidence = match &content {
+            Content::Indicator(i) => {
+                // A platform's confirmed removal or suspension (a referral
+                // naming the value) makes it decay faster from then on.
+                let removed_ms = self
+                    .referrals_naming(i.kind, &i.value, trust)?
+                    .iter()
+                    .filter_map(|h| match &h.content {
+                        Content::Referral(r)
+                            if matches!(r.status, ReferralStatus::Removed | ReferralStatus::Suspended) =>
+                        {
+                            Some(r.status_ms.unwrap_or(h.updated_ms))
+                        }
+                        _ => None,
+                    })
+                    .min();
+                Some(kawan_protocol::Evidence {
+                    kind: i.kind,
+                    confidence: i.confidence,
+                    latest_ms: evidence_ms,
+                    removed_ms,
+                    retracted: retracted.is_some(),
+                })
+            }
+            _ => None,
+        };
+        let decays_at_ms = evidence.as_ref().and_then(|e| trust.map(|t| t.decay()).unwrap_or_default().decays_at_ms(e));
         Ok(Some(Hit {
             id: root_id,
             version: latest.id,
@@ -431,6 +481,8 @@ impl Store {
             referred_too_by: referred_too.into_iter().collect(),
             still_online,
             agencies,
+            evidence,
+            decays_at_ms,
         }))
     }
 
@@ -591,6 +643,7 @@ impl Query {
             && self.author.is_none_or(|a| a == h.author)
             && self.since_ms.is_none_or(|s| h.created_ms >= s)
             && self.until_ms.is_none_or(|u| h.created_ms <= u)
+            && !self.decayed_at.is_some_and(|now| h.is_decayed(now) && !self.pinned.contains(&h.id))
     }
 }
 

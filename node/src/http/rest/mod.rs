@@ -18,6 +18,7 @@ mod extract;
 mod lifetime;
 mod oversight;
 mod permissions;
+mod pins;
 mod records;
 mod referrals;
 mod trust;
@@ -68,6 +69,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(oversight::consultations))
         .routes(routes!(permissions::grant, permissions::list))
         .routes(routes!(permissions::revoke))
+        .routes(routes!(pins::pin, pins::unpin))
         .routes(routes!(records::get_record))
         .routes(routes!(records::search))
         .routes(routes!(records::lookup))

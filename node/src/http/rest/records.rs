@@ -140,6 +140,9 @@ pub struct SearchParams {
     /// Text in typology/technique titles and summaries, indicator descriptions and tags.
     pub text: Option<String>,
     pub include_retracted: Option<bool>,
+    /// Include indicators whose confidence decayed below the network's
+    /// floor (default: left out, unless pinned).
+    pub include_decayed: Option<bool>,
     /// At most this many hits (default 100, at most 1000).
     pub limit: Option<usize>,
 }
@@ -166,6 +169,9 @@ pub async fn search(
         until_ms: p.until,
         text: p.text.clone(),
         include_retracted: p.include_retracted.unwrap_or(false),
+        // The service fills in now and the pins.
+        decayed_at: (!p.include_decayed.unwrap_or(false)).then_some(0),
+        pinned: vec![],
         limit: p.limit.unwrap_or(100).clamp(1, 1000),
     };
     let hits = svc.search(caller, q).await?;

@@ -48,6 +48,9 @@ pub struct HitView {
     pub agencies: u32,
     /// Local cases that link this record (never shared).
     pub cases: Vec<u64>,
+    /// (Indicators) the decaying score now and why.
+    #[schema(value_type = Option<Object>)]
+    pub score: Option<ScoreView>,
     /// The full current content.
     #[schema(value_type = Object)]
     pub content: serde_json::Value,
@@ -99,7 +102,39 @@ impl HitView {
                 .collect(),
             agencies: h.agencies,
             cases: found.cases.clone(),
+            score: found.score.as_ref().map(ScoreView::new),
             content: serde_json::to_value(&h.content).unwrap_or_default(),
+        }
+    }
+}
+
+/// An indicator's score: `{now, decayed, decays_at_ms, latest_evidence_ms,
+/// removed_ms, half_life_days, pinned}` — the pin (this agency's, never
+/// shared) wins over decay.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreView {
+    pub now: u8,
+    pub decayed: bool,
+    pub decays_at_ms: Option<u64>,
+    pub author_confidence: u8,
+    pub latest_evidence_ms: u64,
+    pub removed_ms: Option<u64>,
+    pub half_life_days: u64,
+    #[schema(value_type = Option<Object>)]
+    pub pinned: Option<crate::local::pins::Pin>,
+}
+
+impl ScoreView {
+    pub fn new(s: &crate::service::Score) -> ScoreView {
+        ScoreView {
+            now: s.now,
+            decayed: s.decayed,
+            decays_at_ms: s.decays_at_ms,
+            author_confidence: s.evidence.confidence,
+            latest_evidence_ms: s.evidence.latest_ms,
+            removed_ms: s.evidence.removed_ms,
+            half_life_days: s.half_life_days,
+            pinned: s.pin.clone(),
         }
     }
 }
