@@ -643,7 +643,10 @@ impl Query {
             && self.author.is_none_or(|a| a == h.author)
             && self.since_ms.is_none_or(|s| h.created_ms >= s)
             && self.until_ms.is_none_or(|u| h.created_ms <= u)
-            && !self.decayed_at.is_some_and(|now| h.is_decayed(now) && !self.pinned.contains(&h.id))
+            // (Retracted knowledge is `include_retracted`'s to show or hide.)
+            && !self.decayed_at.is_some_and(|now| {
+                h.retracted.is_none() && h.is_decayed(now) && !self.pinned.contains(&h.id)
+            })
     }
 }
 

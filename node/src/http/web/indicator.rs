@@ -38,6 +38,18 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
             tr { th { (t("ind-agency")) } td { (agency(&p.found)) } }
             tr { th { (t("ind-role-subject")) } td { (word("role", serde_json::to_value(i.role).unwrap_or_default())) " / " (word("subject", serde_json::to_value(i.subject).unwrap_or_default())) } }
             tr { th { (t("ind-confidence")) } td { (i.confidence) " (" (word("basis", serde_json::to_value(i.basis).unwrap_or_default())) ")" } }
+            @if let Some(sc) = &p.found.score {
+                tr { th { (t("ind-score")) } td {
+                    strong { (sc.now) }
+                    @if let Some(pin) = &sc.pin { " " (t("ind-score-pinned")) " " (pin.by) " " (pin.note.clone().unwrap_or_default()) }
+                    @else if sc.decayed { " " strong { (t("ind-score-decayed")) } }
+                    " " span.muted {
+                        (t("ind-score-evidence")) " " (date(&s.zone, Some(sc.evidence.latest_ms))) " · "
+                        (t("ind-score-half-life")) " " (sc.half_life_days) " · "
+                        @if let Some(at) = sc.decays_at_ms.filter(|at| *at > 0) { (t("ind-score-decays")) " " (date(&s.zone, Some(at))) }
+                    }
+                } }
+            }
             tr { th { (t("ind-seen")) } td { (date(&s.zone, i.first_seen)) " / " (date(&s.zone, i.last_seen)) } }
             tr { th { (t("ind-platform")) } td { (i.platform.clone().unwrap_or_default()) " " (i.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")) } }
             tr { th { (t("ind-description")) } td { (i.description.clone().unwrap_or_default()) } }

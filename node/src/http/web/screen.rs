@@ -170,7 +170,10 @@ async fn results(s: &Session, text: String, region: Option<Country>, format: Opt
                                     @if v.hits.is_empty() { (t("screen-unknown")) }
                                     @for h in &v.hits {
                                         a href={"/indicator/" (h.hit.id)} { (super::layout::agency(h)) } " "
-                                        span.muted { "TLP:" (h.hit.content.tlp().as_str().to_uppercase()) " · " (h.hit.sighted_by.len()) " " (t("screen-sightings")) }
+                                        span.muted {
+                                            "TLP:" (h.hit.content.tlp().as_str().to_uppercase()) " · " (h.hit.sighted_by.len()) " " (t("screen-sightings"))
+                                            @if let Some(sc) = &h.score { " · " (t("ind-score")) " " (sc.now) @if sc.decayed { " " (t("ind-score-decayed")) } }
+                                        }
                                         br;
                                     }
                                     @for w in &v.watched { (t("screen-watched")) " " (w.owner) br; }

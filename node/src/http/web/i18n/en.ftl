@@ -496,3 +496,10 @@ flag-documents = passport or permit handled by the employer
 flag-age_appearance = age or looks required
 flag-crypto_task = crypto tasks or deposits
 flag-secrecy = secrecy asked
+
+ind-score = Score now
+ind-score-pinned = pinned by
+ind-score-decayed = decayed
+ind-score-evidence = latest evidence
+ind-score-half-life = half-life in days
+ind-score-decays = decays on

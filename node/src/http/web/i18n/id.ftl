@@ -496,3 +496,10 @@ flag-documents = paspor atau izin diurus pemberi kerja
 flag-age_appearance = syarat usia atau penampilan
 flag-crypto_task = tugas atau setoran kripto
 flag-secrecy = diminta merahasiakan
+
+ind-score = Skor saat ini
+ind-score-pinned = disematkan oleh
+ind-score-decayed = meluruh
+ind-score-evidence = bukti terakhir
+ind-score-half-life = waktu paruh (hari)
+ind-score-decays = meluruh pada

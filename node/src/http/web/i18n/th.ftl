@@ -496,3 +496,10 @@ flag-documents = นายจ้างจัดการหนังสือเ
 flag-age_appearance = กำหนดอายุหรือรูปลักษณ์
 flag-crypto_task = งานหรือเงินฝากคริปโต
 flag-secrecy = ขอให้ปิดเป็นความลับ
+
+ind-score = คะแนนปัจจุบัน
+ind-score-pinned = ตรึงไว้โดย
+ind-score-decayed = หมดอายุความน่าเชื่อถือ
+ind-score-evidence = หลักฐานล่าสุด
+ind-score-half-life = ครึ่งชีวิต (วัน)
+ind-score-decays = ลดต่ำกว่าเกณฑ์วันที่
