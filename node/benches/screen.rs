@@ -133,6 +133,29 @@ fn main() {
     let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
     let values = answer["indicators"].as_array().map_or(0, Vec::len);
 
+    // Searches with decayed values left out (the default) and included:
+    // a page of the newest indicators, and single values (every hundredth
+    // decayed or not, as it falls).
+    let search = |query: &str| {
+        let t = Instant::now();
+        let mut hits = 0;
+        for i in 0..300usize {
+            let q = query.replace("{i}", &((i * 7919) % n).to_string());
+            let mut resp = agent
+                .get(format!("{base}/api/v1/search?{q}"))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+            hits += v["hits"].as_array().map_or(0, Vec::len);
+        }
+        (300.0 / t.elapsed().as_secs_f64(), hits)
+    };
+    let (page_in, _) = search("type=indicator&limit=100&include_decayed=true");
+    let (page_out, _) = search("type=indicator&limit=100");
+    let (one_in, found_in) = search("kind=domain&value=recruit-{i}.jobs-abroad.example&include_decayed=true");
+    let (one_out, found_out) = search("kind=domain&value=recruit-{i}.jobs-abroad.example");
+
     // SAFETY: kill(2) on a pid this process spawned and has not reaped.
     unsafe { libc::kill(node.id() as i32, libc::SIGTERM) };
     let _ = node.wait();
@@ -153,4 +176,9 @@ fn main() {
         "upload, extract + screen   : {screened:?} = {:.1} x the baseline ({values} distinct values)",
         screened.as_secs_f64() / read_in_process.as_secs_f64()
     );
+    println!("\n## Search with decayed values left out (default) vs included ({n} indicators, 300 requests each)");
+    println!("newest 100, included (baseline)  : {page_in:>7.1} requests/s");
+    println!("newest 100, decayed left out     : {page_out:>7.1} requests/s = {:.2} x", page_out / page_in);
+    println!("one value, included (baseline)   : {one_in:>7.1} requests/s ({found_in} hits)");
+    println!("one value, decayed left out      : {one_out:>7.1} requests/s = {:.2} x ({found_out} hits)", one_out / one_in);
 }
