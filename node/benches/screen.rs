@@ -180,5 +180,8 @@ fn main() {
     println!("newest 100, included (baseline)  : {page_in:>7.1} requests/s");
     println!("newest 100, decayed left out     : {page_out:>7.1} requests/s = {:.2} x", page_out / page_in);
     println!("one value, included (baseline)   : {one_in:>7.1} requests/s ({found_in} hits)");
-    println!("one value, decayed left out      : {one_out:>7.1} requests/s = {:.2} x ({found_out} hits)", one_out / one_in);
+    println!(
+        "one value, decayed left out      : {one_out:>7.1} requests/s = {:.2} x ({found_out} hits)",
+        one_out / one_in
+    );
 }

@@ -156,13 +156,26 @@ impl DecayPolicy {
             }
             _ => plain,
         };
-        // The first whole millisecond at which the floor is crossed.
-        let mut t = at.ceil() as u64;
-        while t > 0 && self.score(e, t - 1) < self.floor {
-            t -= 1;
+        // The first whole millisecond at which the floor is crossed (the
+        // estimate is within a few ms; the steps are bounded whatever the
+        // input, so a date near u64::MAX cannot spin or overflow).
+        if !at.is_finite() || at >= u64::MAX as f64 {
+            return None;
         }
-        while self.score(e, t) >= self.floor {
-            t += 1;
+        let mut t = at.ceil() as u64;
+        for _ in 0..1024 {
+            if t > 0 && self.score(e, t - 1) < self.floor {
+                t -= 1;
+            } else {
+                break;
+            }
+        }
+        for _ in 0..1024 {
+            if self.score(e, t) >= self.floor {
+                t = t.checked_add(1)?;
+            } else {
+                break;
+            }
         }
         Some(t)
     }
@@ -202,6 +215,12 @@ mod tests {
         }
         assert_eq!(p.decays_at_ms(&phone(10)), Some(0), "born below the floor");
         assert_eq!(p.decays_at_ms(&Evidence { retracted: true, ..phone(90) }), Some(0));
+        // Hostile dates neither spin nor overflow.
+        for latest_ms in [u64::MAX, u64::MAX - 1, u64::MAX / 2] {
+            let e = Evidence { latest_ms, removed_ms: Some(u64::MAX), ..phone(90) };
+            let _ = p.decays_at_ms(&e);
+            let _ = p.score(&e, u64::MAX);
+        }
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub(crate) fn to_text(html: &str) -> String {
     let mut out = String::new();
     // Iterative, so a hostile nesting depth cannot overflow the stack.
     let mut skip = 0usize;
-    let mut links: Vec<Option<String>> = Vec::new();
+    // Each open link's target, and where its words start in `out`.
+    let mut links: Vec<(Option<String>, usize)> = Vec::new();
     for edge in doc.tree.root().traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
@@ -65,7 +66,7 @@ pub(crate) fn to_text(html: &str) -> String {
                         out.push('\n');
                     }
                     if name == "a" {
-                        links.push(el.attr("href").map(target));
+                        links.push((el.attr("href").map(target), out.len()));
                     }
                     if name == "img"
                         && let Some(alt) = el.attr("alt")
@@ -85,11 +86,11 @@ pub(crate) fn to_text(html: &str) -> String {
                         continue;
                     }
                     if name == "a"
-                        && let Some(Some(href)) = links.pop()
+                        && let Some((Some(href), from)) = links.pop()
                         && !href.is_empty()
                     {
-                        // The target only where the words do not already say it.
-                        let shown = out.rsplit('\n').next().unwrap_or("");
+                        // The target only where the link's words do not already say it.
+                        let shown = out.get(from..).unwrap_or("");
                         if !shown.contains(href.as_str()) {
                             out.push_str(&format!(" <{href}>"));
                         }
@@ -114,13 +115,16 @@ fn rough_depth(html: &str) -> usize {
     let mut rest = html;
     while let Some(at) = rest.find('<') {
         rest = &rest[at + 1..];
-        let end = rest.find('>').unwrap_or(rest.len());
+        // Past each tag: a text of unclosed `<` is read once, not once per `<`.
+        let Some(end) = rest.find('>') else { break };
         let tag = &rest[..end];
+        rest = &rest[end + 1..];
         if let Some(closing) = tag.strip_prefix('/') {
             if !closing.is_empty() {
                 depth = depth.saturating_sub(1);
             }
-        } else if tag.starts_with(|c: char| c.is_ascii_alphabetic()) && !tag.ends_with('/') {
+        } else if tag.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            // (`<div/>` stays open in HTML: only void elements close themselves.)
             let name: String =
                 tag.chars().take_while(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
             if !VOID.contains(&name.as_str()) {

@@ -230,6 +230,14 @@ fn pdf(bytes: &[u8]) -> Result<String, ReadError> {
     if !bytes.starts_with(b"%PDF-") {
         return Err(ReadError::Pdf("it does not start with %PDF-".into()));
     }
+    // The PDF library parses nested arrays and dictionaries by recursion
+    // with no depth limit (RUSTSEC-2026-0187, fixed in a lopdf that
+    // pdf-extract does not take yet): a deep nesting would overflow the
+    // stack, which no `catch_unwind` stops. Refuse it before parsing. (Nesting
+    // hidden in a compressed object stream is not seen here.)
+    if nesting(bytes) > MAX_PDF_NESTING {
+        return Err(ReadError::Pdf(format!("objects nested more than {MAX_PDF_NESTING} deep")));
+    }
     // (The panic hook is left alone: it is the process's, shared by threads.)
     let read = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
     match read {
@@ -237,6 +245,34 @@ fn pdf(bytes: &[u8]) -> Result<String, ReadError> {
         Ok(Err(e)) => Err(ReadError::Pdf(e.to_string().chars().take(200).collect())),
         Err(_) => Err(ReadError::Pdf("the file is malformed".into())),
     }
+}
+
+/// Deepest nesting of PDF arrays and dictionaries read.
+const MAX_PDF_NESTING: usize = 64;
+
+/// How deep `[` and `<<` nest in the raw file (strings aside is not
+/// attempted: an estimate that only errs high).
+fn nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'[', _) => depth += 1,
+            (b'<', Some(b'<')) => {
+                depth += 1;
+                i += 1;
+            }
+            (b']', _) => depth = depth.saturating_sub(1),
+            (b'>', Some(b'>')) => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+        i += 1;
+    }
+    deepest
 }
 
 /// One line per row, cells separated by ` | ` (quoted cells kept whole).
@@ -273,6 +309,8 @@ mod tests {
     fn bad_files_are_refused_with_what_was_wrong() {
         assert!(matches!(read(None, b"%PDF-1.4 garbage", None), Err(ReadError::Pdf(_))));
         assert!(matches!(read(Some("x.pdf"), b"not a pdf", None), Err(ReadError::Pdf(_))));
+        let deep = [&b"%PDF-1.4\n1 0 obj\n"[..], &b"[".repeat(100_000)].concat();
+        assert_eq!(read(None, &deep, None), Err(ReadError::Pdf("objects nested more than 64 deep".into())));
         assert_eq!(read(None, &[0xff, 0xfe, 0x00], Some(Format::Text)), Err(ReadError::NotText("the text")));
         assert!(matches!(read(None, b"{\"messages\": 5}", Some(Format::Telegram)), Err(ReadError::Telegram(_))));
         assert!(matches!(read(None, b"a,\"b\nc", Some(Format::Csv)), Ok(_) | Err(ReadError::Csv { .. })));

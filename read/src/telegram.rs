@@ -11,12 +11,16 @@ use serde_json::Value;
 
 use crate::ReadError;
 
-/// Whether `bytes` look like a Telegram export (a JSON object with
-/// `messages` or `chats` near its start).
+/// Whether `bytes` look like a Telegram export: a JSON object with
+/// `messages`, `chats` or `personal_information` anywhere (a whole-account
+/// export lists the account and its contacts first, so the chats may come
+/// megabytes in; read as plain text, it would give the exporter's own
+/// number away).
 pub(crate) fn looks_like(bytes: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(8192)]);
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]);
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     head.trim_start_matches('\u{feff}').trim_start().starts_with('{')
-        && (head.contains("\"messages\"") || head.contains("\"chats\""))
+        && (has(b"\"messages\"") || has(b"\"chats\"") || has(b"\"personal_information\""))
 }
 
 pub(crate) fn read(bytes: &[u8]) -> Result<String, ReadError> {

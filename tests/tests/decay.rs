@@ -68,12 +68,26 @@ fn scores_decay_sightings_restart_them_pins_hold_them_and_every_node_agrees() {
     let hits = phones(&a, "");
     assert_eq!((hits.len(), hits[0]["score"]["now"].as_u64()), (1, Some(80)), "a sighting restarts it: {hits:?}");
 
+    // A hostile sighting dated at the end of time neither hangs the node
+    // nor keeps the value alive: evidence counts from when it was signed.
+    let forever = Body::Sighting(Sighting {
+        target,
+        verdict: Verdict::StillOnline,
+        seen_ms: Some(u64::MAX),
+        countries: vec![],
+        comment: None,
+    });
+    let hostile = fixtures::signed_at(&fixtures::agency(3), Channel::Network, 2, Some(signed.id), forever, START_MS);
+    a.svc.data().store.ingest(&hostile.envelope.to_bytes()).expect("stored");
+    assert_eq!(phones(&a, "")[0]["score"]["latest_evidence_ms"], now, "the later, honest sighting stands");
+
     // Every node computes the same score from the same records.
     let b = node(3);
     b.clock.set(START_MS);
     let original = a.svc.data().store.get(&target).unwrap().expect("stored");
     b.svc.data().store.ingest(&original.envelope.to_bytes()).expect("the indicator reaches B");
     b.svc.data().store.ingest(&signed.envelope.to_bytes()).expect("the sighting reaches B");
+    b.svc.data().store.ingest(&hostile.envelope.to_bytes()).expect("and the hostile one");
     for days in [0u64, 45, 200, 400] {
         let at = now + days * 86_400_000;
         a.clock.set(at);

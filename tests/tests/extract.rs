@@ -226,6 +226,14 @@ fn screening_checks_every_value_against_the_node() {
     let app = member_node();
     let known = app.post_ok("/api/v1/indicators", kawan_tests::fixtures::green_phone("+44 7700 900131"))["id"].clone();
     app.post_ok("/api/v1/watchlist", serde_json::json!({"kind": "telegram_handle", "value": "@kh_desk_example"}));
+    // A colleague's entry (the operator's here) is theirs: not shown to this analyst.
+    let theirs = app.send(
+        "POST",
+        "/api/v1/watchlist",
+        Some(&app.operator),
+        Some(&serde_json::json!({"kind": "telegram_handle", "value": "@kh_desk_example", "note": "colleague's lead"})),
+    );
+    assert_eq!(theirs.status.as_u16(), 201, "{}", theirs.body);
     let case = app.post_ok("/api/v1/cases", serde_json::json!({"reference": "CASE-27", "title": "Recruiter ring"}));
     let case_id = case["id"].as_u64().unwrap();
     app.post_ok(

@@ -36,7 +36,7 @@ pub struct Screened {
     pub found: extract::Found,
     /// Shared knowledge about it (indicators, referrals, sightings…).
     pub hits: Vec<Found>,
-    /// This agency's watchlist entries for it.
+    /// The caller's own watchlist entries for it (an operator's: all).
     pub watched: Vec<Entry>,
     /// This agency's cases that hold it (never shared).
     pub cases: Vec<u64>,
@@ -76,6 +76,15 @@ impl Service {
         let ctx = self.extract_context(&text, region)?;
         self.run(move |s| {
             let extraction = extract::extract(&text, &ctx);
+            // The bulk lookup's cap holds here too.
+            if extraction.indicators.len() > super::MAX_LOOKUP_VALUES {
+                let message = format!(
+                    "{} values in the text; at most {} are screened per call",
+                    extraction.indicators.len(),
+                    super::MAX_LOOKUP_VALUES
+                );
+                return Err(ServiceError::new(super::Fault::TooLarge, "too_many_values", message));
+            }
             let items: Vec<BulkItem> =
                 extraction.indicators.iter().map(|f| BulkItem { kind: Some(f.kind), value: f.value.clone() }).collect();
             let looked = s.data.store.bulk_lookup(&items, &ctx, false)?;
@@ -84,11 +93,13 @@ impl Service {
             let now = s.now_ms();
             let mut values = Vec::with_capacity(looked.len());
             for (found, r) in extraction.indicators.into_iter().zip(looked) {
+                // Watch entries are their owners' (operators see all), as
+                // the watchlist itself is.
+                let own = |e: &Entry| caller.role == Role::Operator || e.owner == caller.name;
                 let (watched, cases) = if local {
-                    (
-                        s.data.watch.watching(found.kind, &found.value, now)?,
-                        s.cases_with(found.kind, &found.value, None)?,
-                    )
+                    let watched =
+                        s.data.watch.watching(found.kind, &found.value, now)?.into_iter().filter(own).collect();
+                    (watched, s.cases_with(found.kind, &found.value, None)?)
                 } else {
                     (Vec::new(), Vec::new())
                 };

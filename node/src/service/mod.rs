@@ -360,7 +360,11 @@ impl Service {
             // Pins are the agency's own: shown where its cases are.
             let pin = if with_cases { self.data.pins.get(&hit.id.0).ok().flatten() } else { None };
             Score {
-                now: pin.as_ref().map_or_else(|| policy.score(&evidence, now), |p| p.score),
+                // A retraction ends it, pinned or not.
+                now: pin
+                    .as_ref()
+                    .filter(|_| !evidence.retracted)
+                    .map_or_else(|| policy.score(&evidence, now), |p| p.score),
                 decayed: pin.is_none() && hit.is_decayed(now),
                 decays_at_ms: hit.decays_at_ms,
                 half_life_days: policy.half_life_ms(evidence.kind) / kawan_protocol::processing::DAY_MS,

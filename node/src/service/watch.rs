@@ -280,8 +280,12 @@ impl Service {
                 let is_decayed = match decayed {
                     Some(d) => d,
                     None => {
-                        let d = self.data.store.view(&root, trust.as_deref())?.is_some_and(|v| v.is_decayed(now))
-                            && self.data.pins.get(&root.0)?.is_none();
+                        // (Pins are kept under the knowledge's root id.)
+                        let view = self.data.store.view(&root, trust.as_deref())?;
+                        let d = match view {
+                            Some(v) => v.is_decayed(now) && self.data.pins.get(&v.id.0)?.is_none(),
+                            None => false,
+                        };
                         *decayed.insert(d)
                     }
                 };

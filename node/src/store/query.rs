@@ -416,8 +416,12 @@ impl Store {
                         retracted.get_or_insert_with(|| x.reason.clone());
                     }
                     (Body::Sighting(s), keys::REF_SIGHTING) if !same_agency(membership.as_deref(), &by, &author) => {
+                        // Evidence counts from when the sighting was signed at
+                        // the latest: a `seen_ms` in the future would keep a
+                        // value alive for ever.
                         if matches!(s.verdict, Verdict::Corroborates | Verdict::StillOnline) {
-                            evidence_ms = evidence_ms.max(s.seen_ms.unwrap_or(r.record.header.created_ms));
+                            let signed = r.record.header.created_ms;
+                            evidence_ms = evidence_ms.max(s.seen_ms.unwrap_or(signed).min(signed));
                         }
                         match s.verdict {
                             Verdict::Corroborates => sighted.insert(by),
@@ -439,14 +443,18 @@ impl Store {
             Content::Indicator(i) => {
                 // A platform's confirmed removal or suspension (a referral
                 // naming the value) makes it decay faster from then on.
+                // Only referrals on the indicator's own channel count (every
+                // node that holds the indicator holds them), from when the
+                // status was signed: every node computes the same.
                 let removed_ms = self
                     .referrals_naming(i.kind, &i.value, trust)?
                     .iter()
+                    .filter(|h| h.channel == latest.record.header.channel)
                     .filter_map(|h| match &h.content {
                         Content::Referral(r)
                             if matches!(r.status, ReferralStatus::Removed | ReferralStatus::Suspended) =>
                         {
-                            Some(r.status_ms.unwrap_or(h.updated_ms))
+                            Some(h.updated_ms)
                         }
                         _ => None,
                     })

@@ -182,7 +182,7 @@ fn digit(c: char) -> Option<char> {
 /// checksum holds.
 fn ibans(text: &str, ctx: &Context, out: &mut Vec<Found>) {
     let bytes = text.as_bytes();
-    for start in 0..bytes.len().saturating_sub(15) {
+    for start in 0..(bytes.len() + 1).saturating_sub(15) {
         let head = &bytes[start..start + 4];
         if !(head[0].is_ascii_uppercase()
             && head[1].is_ascii_uppercase()

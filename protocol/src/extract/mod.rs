@@ -113,6 +113,79 @@ const PLATFORM_HOSTS: &[&str] = &[
     "is.gd",
 ];
 
+/// First path segments that name a platform's own pages and features
+/// (`facebook.com/groups/…`, `instagram.com/p/…`): such a link is a link,
+/// not somebody's profile. (The normaliser itself keeps its older rule:
+/// normal forms cannot change without breaking nodes that store them.)
+const NOT_PROFILES: &[&str] = &[
+    "groups",
+    "group",
+    "share",
+    "sharer",
+    "sharer.php",
+    "posts",
+    "events",
+    "watch",
+    "marketplace",
+    "photo.php",
+    "photo",
+    "photos",
+    "permalink.php",
+    "story.php",
+    "stories",
+    "pages",
+    "reel",
+    "reels",
+    "p",
+    "tv",
+    "explore",
+    "hashtag",
+    "tag",
+    "search",
+    "home",
+    "login",
+    "signup",
+    "intent",
+    "settings",
+    "help",
+    "privacy",
+    "policies",
+    "policy",
+    "legal",
+    "about",
+    "ads",
+    "business",
+    "gaming",
+    "video",
+    "videos",
+    "discover",
+    "music",
+    "live",
+    "messages",
+    "notifications",
+    "i",
+    "status",
+    "jobs",
+    "feed",
+    "company",
+    "in",
+    "user",
+    "u",
+    "users",
+    "add",
+    "s",
+    "joinchat",
+    "watch?v",
+    "channel",
+    "c",
+    "shorts",
+    "results",
+    "dialog",
+    "plugins",
+    "l.php",
+    "hashtags",
+];
+
 /// Endings of file names, which read like domains.
 const FILE_ENDINGS: &[&str] = &[
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "json", "xml", "jpg", "jpeg", "png", "gif",
@@ -124,26 +197,40 @@ const FILE_ENDINGS: &[&str] = &[
 /// `ctx.default_region`.
 pub fn extract(text: &str, ctx: &Context) -> Extraction {
     let text = cut(text, MAX_TEXT);
-    let mut accounts = Vec::new();
+    let mut accounts: Vec<Found> = Vec::new();
     bank::accounts(text, &text.to_ascii_lowercase(), ctx, &mut accounts);
     let mut found = Vec::new();
     phones(text, ctx, &mut found);
     tokens(text, ctx, &mut found);
     spaced_emails(text, ctx, &mut found);
     // Digits a bank's name claims are its account, not a phone number.
-    found.retain(|f| !accounts.iter().any(|a| f.start < a.end && a.start < f.end));
+    // (Sorted spans and the furthest end so far: linear, whatever the text.)
+    accounts.sort_by_key(|a| a.start);
+    let reach: Vec<usize> = accounts
+        .iter()
+        .scan(0, |far, a| {
+            *far = a.end.max(*far);
+            Some(*far)
+        })
+        .collect();
+    found.retain(|f| {
+        let before = accounts.partition_point(|a| a.start < f.end);
+        !(before > 0 && reach[before - 1] > f.start)
+    });
     found.extend(accounts);
     found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
     // One hit per value; a value inside another hit's span (a phone number
-    // in a URL) is the other hit's.
+    // in a URL) is the other hit's: sorted by start, that is one whose end
+    // is within the furthest end kept so far.
     let mut out: Vec<Found> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut furthest = None;
     for f in found {
-        if out.iter().any(|o| o.kind == f.kind && o.value == f.value) {
+        if furthest.is_some_and(|end| f.end <= end) || seen.contains(&(f.kind, f.value.clone())) {
             continue;
         }
-        if out.iter().any(|o| o.start <= f.start && f.end <= o.end) {
-            continue;
-        }
+        furthest = Some(furthest.map_or(f.end, |e: usize| e.max(f.end)));
+        seen.insert((f.kind, f.value.clone()));
         out.push(f);
     }
     Extraction { indicators: out, red_flags: red_flags(text) }
@@ -633,7 +720,10 @@ fn token(text: &str, start: usize, end: usize, ctx: &Context, out: &mut Vec<Foun
     // A profile link is the profile (`facebook.com/some.name`); a group,
     // post or page of the platform stays a link.
     let linkish = refanged.split('/').next().is_some_and(|host| host.contains('.')) || lower.contains("://");
-    if linkish && let Some(v) = ok(Kind::SocialProfile) {
+    if linkish
+        && let Some(v) = ok(Kind::SocialProfile)
+        && !v.split_once('/').is_some_and(|(_, name)| NOT_PROFILES.contains(&name))
+    {
         out.push(found(Kind::SocialProfile, v));
         return;
     }

@@ -157,76 +157,6 @@ fn from_url(s: &str) -> Option<(&'static str, &str)> {
         .find_map(|(name, hosts)| hosts.iter().find_map(|h| strip_prefix_ci(t, h)).map(|rest| (*name, rest)))
 }
 
-/// First path segments that name a platform's own pages and features.
-const NOT_PROFILES: &[&str] = &[
-    "groups",
-    "group",
-    "share",
-    "sharer",
-    "sharer.php",
-    "posts",
-    "events",
-    "watch",
-    "marketplace",
-    "photo.php",
-    "photo",
-    "photos",
-    "permalink.php",
-    "story.php",
-    "stories",
-    "pages",
-    "reel",
-    "reels",
-    "p",
-    "tv",
-    "explore",
-    "hashtag",
-    "tag",
-    "search",
-    "home",
-    "login",
-    "signup",
-    "intent",
-    "settings",
-    "help",
-    "privacy",
-    "policies",
-    "policy",
-    "legal",
-    "about",
-    "ads",
-    "business",
-    "gaming",
-    "video",
-    "videos",
-    "discover",
-    "music",
-    "live",
-    "messages",
-    "notifications",
-    "i",
-    "status",
-    "jobs",
-    "feed",
-    "company",
-    "in",
-    "user",
-    "u",
-    "users",
-    "add",
-    "s",
-    "joinchat",
-    "watch?v",
-    "channel",
-    "c",
-    "shorts",
-    "results",
-    "dialog",
-    "plugins",
-    "l.php",
-    "hashtags",
-];
-
 fn profile_handle(platform: &str, rest: &str) -> Result<String, Reason> {
     // facebook.com/profile.php?id=1000… is the numeric-id form.
     let rest = rest.trim();
@@ -243,11 +173,6 @@ fn profile_handle(platform: &str, rest: &str) -> Result<String, Reason> {
     let h = h.trim_end_matches('/');
     let h = h.split('/').next().unwrap_or("");
     let h = h.trim_start_matches('@').to_ascii_lowercase();
-    // `facebook.com/groups/…`, `instagram.com/p/…`: the platform's own
-    // pages, not somebody's profile.
-    if NOT_PROFILES.contains(&h.as_str()) {
-        return Err(Reason::Handle("a profile, not a group, post, page or feature of the platform"));
-    }
     if (1..=100).contains(&h.len()) && chars_ok(&h, &['.', '_', '-']) {
         Ok(h)
     } else {

@@ -71,8 +71,12 @@ impl Input {
         }
         let (name, bytes) =
             file.ok_or_else(|| ApiError::bad_request("invalid_body", "no `file` field in the upload"))?;
-        let Document { format, text } = kawan_read::read(name.as_deref(), &bytes, format)
-            .map_err(|e| ApiError::bad_request("unreadable_file", format!("file: {e}")))?;
+        // Parsing a file is CPU work: off the async threads.
+        let read = tokio::task::spawn_blocking(move || kawan_read::read(name.as_deref(), &bytes, format))
+            .await
+            .map_err(|_| ApiError::bad_request("unreadable_file", "file: the reader failed"))?;
+        let Document { format, text } =
+            read.map_err(|e| ApiError::bad_request("unreadable_file", format!("file: {e}")))?;
         Ok(Input { text, region, document: Some(format) })
     }
 }

@@ -108,9 +108,11 @@ pub(super) async fn upload(s: Session, mut form: Multipart) -> Response {
         Ok(r) => r,
         Err(e) => return s.failed("screen-title", e),
     };
-    match kawan_read::read(name.as_deref(), &bytes, None) {
-        Ok(doc) => results(&s, doc.text, region, Some(doc.format.as_str())).await,
-        Err(e) => s.failed("screen-title", ServiceError::bad_request("unreadable_file", format!("file: {e}"))),
+    // Parsing a file is CPU work: off the async threads.
+    match tokio::task::spawn_blocking(move || kawan_read::read(name.as_deref(), &bytes, None)).await {
+        Ok(Ok(doc)) => results(&s, doc.text, region, Some(doc.format.as_str())).await,
+        Ok(Err(e)) => s.failed("screen-title", ServiceError::bad_request("unreadable_file", format!("file: {e}"))),
+        Err(_) => s.failed("screen-title", ServiceError::bad_request("unreadable_file", "file: the reader failed")),
     }
 }
 
@@ -261,14 +263,21 @@ fn context(text: &str, start: usize, end: usize) -> String {
 
 /// The selected values and what to do with them.
 pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) -> Response {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    // One map of the fields (the first of each name), each pick once.
+    let mut fields: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (n, v) in &pairs {
+        fields.entry(n.as_str()).or_insert(v.as_str());
+    }
+    let get = |k: &str| fields.get(k).copied();
     if let Some(r) = s.refuses(get("csrf").unwrap_or("")) {
         return r;
     }
-    let picked: Vec<(Kind, String, String)> = pairs
-        .iter()
-        .filter(|(n, _)| n == "pick")
-        .filter_map(|(_, i)| {
+    let mut picks: Vec<&str> = pairs.iter().filter(|(n, _)| n == "pick").map(|(_, i)| i.as_str()).collect();
+    picks.sort_unstable();
+    picks.dedup();
+    let picked: Vec<(Kind, String, String)> = picks
+        .into_iter()
+        .filter_map(|i| {
             let kind = get(&format!("kind{i}"))?.parse().ok()?;
             Some((kind, get(&format!("value{i}"))?.to_string(), get(&format!("context{i}")).unwrap_or("").to_string()))
         })
