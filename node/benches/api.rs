@@ -10,10 +10,7 @@
 
 mod common;
 
-use std::{
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use common::*;
 use kawan_node::{data_dir::DataDir, store::BulkItem};
@@ -24,27 +21,13 @@ const LOAD_SECONDS: u64 = 10;
 
 fn main() {
     let big_n: usize = std::env::var("KAWAN_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let kawan = std::env::var_os("KAWAN_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        let exe = std::env::current_exe().unwrap();
-        exe.parent().and_then(|d| d.parent()).unwrap().join("kawan")
-    });
-    assert!(kawan.exists(), "{} missing: cargo build --release -p kawan-cli first", kawan.display());
+    let kawan = kawan_bin();
     println!("# Kawan API benchmark");
     println!("machine: {} cores, {}", cores(), cpu_model());
 
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(&kawan)
-        .arg("--dir")
-        .arg(dir.path())
-        .args(["init", "--name", "Bench Agency", "--country", "TH", "--network", "bench", "--api", "127.0.0.1:0"])
-        .args(["--p2p", "/ip4/127.0.0.1/tcp/0"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let trust = init_node(&kawan, dir.path());
     let keys = agency_keys();
-    let trust = trust_list(&keys);
-    std::fs::write(dir.path().join("genesis.trust"), trust.to_bytes()).unwrap();
 
     let t = Instant::now();
     let items: Vec<BulkItem> = (0..100_000usize)
@@ -73,15 +56,7 @@ fn main() {
         r
     };
 
-    let mut node = Command::new(&kawan).arg("--dir").arg(dir.path()).arg("run").stderr(Stdio::null()).spawn().unwrap();
-    let addr_file = dir.path().join("api.addr");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&addr_file).is_ok_and(|a| a.ends_with('\n')) {
-        assert!(Instant::now() < deadline, "node did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let base = format!("http://{}", std::fs::read_to_string(&addr_file).unwrap().trim());
-    let token = std::fs::read_to_string(dir.path().join("operator.token")).unwrap().trim().to_string();
+    let (mut node, base, token) = run_node(&kawan, dir.path());
     let agent = || ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
 
     // Bulk lookup through the API: the same 100k raw values, one request.

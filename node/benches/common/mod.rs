@@ -126,3 +126,52 @@ pub fn rss_kib(field: &str) -> u64 {
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
 }
+
+/// The `kawan` binary benchmarks drive: `$KAWAN_BIN`, else the release
+/// build next to the bench.
+pub fn kawan_bin() -> std::path::PathBuf {
+    let kawan = std::env::var_os("KAWAN_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().unwrap();
+        exe.parent().and_then(|d| d.parent()).unwrap().join("kawan")
+    });
+    assert!(kawan.exists(), "{} missing: cargo build --release -p kawan-cli first", kawan.display());
+    kawan
+}
+
+/// `kawan init` in `dir` (API and p2p on free loopback ports), with the
+/// bench network's genesis trust list; the list, for the store to install.
+pub fn init_node(kawan: &std::path::Path, dir: &std::path::Path) -> SignedTrustList {
+    let status = std::process::Command::new(kawan)
+        .arg("--dir")
+        .arg(dir)
+        .args(["init", "--name", "Bench Agency", "--country", "TH", "--network", "bench", "--api", "127.0.0.1:0"])
+        .args(["--p2p", "/ip4/127.0.0.1/tcp/0"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let trust = trust_list(&agency_keys());
+    std::fs::write(dir.join("genesis.trust"), trust.to_bytes()).unwrap();
+    trust
+}
+
+/// `kawan run` in `dir`, once its API listens: the process, the API's base
+/// URL and the operator token.
+pub fn run_node(kawan: &std::path::Path, dir: &std::path::Path) -> (std::process::Child, String, String) {
+    let node = std::process::Command::new(kawan)
+        .arg("--dir")
+        .arg(dir)
+        .arg("run")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr_file = dir.join("api.addr");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&addr_file).is_ok_and(|a| a.ends_with('\n')) {
+        assert!(Instant::now() < deadline, "node did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let base = format!("http://{}", std::fs::read_to_string(&addr_file).unwrap().trim());
+    let token = std::fs::read_to_string(dir.join("operator.token")).unwrap().trim().to_string();
+    (node, base, token)
+}
