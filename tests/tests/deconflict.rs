@@ -133,8 +133,14 @@ fn a_member_learns_who_holds_a_value_and_nothing_else_and_no_one_learns_the_valu
     values.insert(500, json!({"value": held}));
     let r = asker.post("/api/v1/deconflict", json!({"values": values, "purpose": "OP-7 bulk"}));
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(answer(&r.json(), "Agency 1")["hits"], json!([500]), "{}", answer(&r.json(), "Agency 1"));
-    assert_eq!(answer(&r.json(), "Agency 3")["hits"], json!([]));
+    // A filter answers "maybe" for 1 value in 65,536 it does not hold
+    // (docs/protocol.md): across these 2,000 lookups, ~0.03 false hits are
+    // expected, so one may appear (about one run in 30); three would be a fault.
+    let hits = |name| answer(&r.json(), name)["hits"].as_array().cloned().unwrap();
+    let (held_hits, none_hits) = (hits("Agency 1"), hits("Agency 3"));
+    assert!(held_hits.contains(&json!(500)), "{held_hits:?}");
+    let false_hits = held_hits.len() - 1 + none_hits.len();
+    assert!(false_hits <= 2, "{false_hits} false hits in 2,000 lookups: {held_hits:?} {none_hits:?}");
     let too_many: Vec<Value> =
         (0..1001).map(|n| json!({"kind": "email", "value": format!("r{n}@jobs.example")})).collect();
     let r = asker.post("/api/v1/deconflict", json!({"values": too_many, "purpose": "x"}));

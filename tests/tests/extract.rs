@@ -240,7 +240,7 @@ fn screening_checks_every_value_against_the_node() {
         &format!("/api/v1/cases/{case_id}/values"),
         serde_json::json!({"kind": "email", "value": "hr@kh-jobs.example"}),
     );
-    app.post_ok(
+    let typology = app.post_ok(
         "/api/v1/typologies",
         serde_json::json!({"content": {"title": "Fake typing jobs abroad", "stage": "recruitment", "tlp": "green",
             "summary": "Typing jobs abroad that end in a compound.", "lures": ["typing job in Bangkok"]}}),
@@ -258,7 +258,7 @@ fn screening_checks_every_value_against_the_node() {
             .clone()
     };
     let phone = by_value("+447700900131");
-    assert_eq!((phone["known"].as_bool(), phone["hits"][0]["id"].clone()), (Some(true), known), "{phone}");
+    assert_eq!((phone["known"].as_bool(), phone["hits"][0]["id"].clone()), (Some(true), known.clone()), "{phone}");
     assert_eq!(by_value("+447700900132")["known"], false);
     assert_eq!(by_value("kh_desk_example")["watched"].as_array().map(Vec::len), Some(1), "{s}");
     assert_eq!(by_value("hr@kh-jobs.example")["cases"], serde_json::json!([case_id]), "{s}");
@@ -268,6 +268,13 @@ fn screening_checks_every_value_against_the_node() {
         (signal["title"].as_str(), signal["text"].as_str()),
         (Some("Fake typing jobs abroad"), Some("Typing job in Bangkok"))
     );
+    // The consultation names every shared record the analyst was shown:
+    // the record about the known number and the typology.
+    let log = app.send("GET", "/api/v1/consultations", Some(&app.operator), None).json();
+    let screened = log.as_array().unwrap().iter().find(|c| c["action"] == "screen").expect("a screen consultation");
+    let records = screened["records"].as_array().unwrap();
+    assert!(records.contains(&known) && records.contains(&typology["id"]), "{screened}");
+    assert_eq!(screened["count"], 2, "{screened}");
     // Each span slices the text.
     for f in s["indicators"].as_array().unwrap().iter().chain(s["red_flags"].as_array().unwrap()) {
         let (a, b) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);

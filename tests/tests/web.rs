@@ -441,22 +441,65 @@ fn pasted_text_is_screened_and_acted_on_in_one_step() {
     let watched = n.request("GET", "/api/v1/watchlist", Some(&n.token)).call().json();
     let values: Vec<&str> = watched.as_array().unwrap().iter().filter_map(|e| e["value"].as_str()).collect();
     assert!(values.contains(&"+447700900172") && values.contains(&"kh_screen_example"), "{watched}");
-    // Publish one, with its platform and the line it came from.
+    // Publish one, with its platform and the line it came from: first a
+    // review page shows what would leave the node, and nothing has.
+    let search = |value: &str| {
+        n.request("GET", &format!("/api/v1/search?kind=telegram_handle&value={value}"), Some(&n.token)).call().json()
+    };
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("action".into(), "publish".into())];
+    form.extend(fields("2", "telegram_handle", "kh_screen_example"));
+    let as_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, review) = b.post("/screen/act", &as_refs);
+    assert_eq!(status, 200, "{review}");
+    assert!(review.contains("name=\"confirmed\" value=\"yes\"") && review.contains("<textarea"), "{review}");
+    assert!(review.contains("no experience needed"), "the line it came from, to edit: {review}");
+    assert_eq!(search("kh_screen_example")["hits"], json!([]), "nothing published before the review");
+    // The analyst trims the line and confirms.
     let mut form: Vec<(String, String)> = vec![
         ("csrf".into(), csrf.clone()),
         ("action".into(), "publish".into()),
+        ("confirmed".into(), "yes".into()),
         ("role".into(), "recruiter_contact".into()),
         ("tlp".into(), "green".into()),
+        ("group".into(), "".into()),
     ];
     form.extend(fields("2", "telegram_handle", "kh_screen_example"));
+    let context = form.iter_mut().find(|(k, _)| k == "context2").unwrap();
+    context.1 = "Recruiter's handle in an ad: no experience needed".into();
     let as_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (status, done) = b.post("/screen/act", &as_refs);
     assert_eq!(status, 200, "{done}");
-    let found =
-        n.request("GET", "/api/v1/search?kind=telegram_handle&value=kh_screen_example", Some(&n.token)).call().json();
+    let found = search("kh_screen_example");
     let content = &found["hits"][0]["content"]["indicator"];
     assert_eq!(content["platform"], "telegram", "{found}");
-    assert!(content["description"].as_str().unwrap_or("").contains("no experience needed"), "{found}");
+    assert_eq!(content["description"], "Recruiter's handle in an ad: no experience needed", "{found}");
+    // Refer one to its platform: the review offers the platform the value
+    // belongs to; confirmed, the referral is filed.
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("action".into(), "refer".into())];
+    form.extend(fields("2", "telegram_handle", "kh_screen_example"));
+    let as_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, review) = b.post("/screen/act", &as_refs);
+    assert_eq!(status, 200, "{review}");
+    assert!(review.contains("<option value=\"telegram\" selected>"), "{review}");
+    let referrals = || n.request("GET", "/api/v1/referrals", Some(&n.token)).call().json();
+    assert_eq!(referrals().as_array().map(Vec::len), Some(0), "nothing filed before the review");
+    form.extend([
+        ("confirmed".to_string(), "yes".to_string()),
+        ("platform".into(), "telegram".into()),
+        ("request".into(), "takedown".into()),
+        ("tlp".into(), "green".into()),
+        ("reference".into(), "TG-REF-1".into()),
+    ]);
+    let as_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, done) = b.post("/screen/act", &as_refs);
+    assert_eq!(status, 200, "{done}");
+    let filed = referrals();
+    let referral = &filed[0]["content"]["referral"];
+    assert_eq!(
+        (referral["platform"].as_str(), referral["subjects"][0]["value"].as_str(), referral["reference"].as_str()),
+        (Some("telegram"), Some("kh_screen_example"), Some("TG-REF-1")),
+        "{filed}"
+    );
     // Nothing selected, or a forged form: refused.
     let (status, _) = b.post("/screen/act", &[("csrf", &csrf), ("action", "watch")]);
     assert_eq!(status, 400);

@@ -108,7 +108,14 @@ impl Service {
             let typologies = s.typology_signals(&caller, &text)?;
             let known = values.iter().filter(|v| !v.hits.is_empty()).count();
             s.audit_read(&caller, "screen", &format!("{} values, {known} known", values.len()))?;
-            s.consult(&caller, "screen", values.iter().flat_map(|v| v.hits.iter().map(|f| &f.hit)))?;
+            // What the analyst was shown: the records about the values and
+            // the typologies whose phrases the text holds.
+            let records = values.iter().flat_map(|v| v.hits.iter().map(|f| &f.hit));
+            let shown = records
+                .map(|h| (h.id.to_string(), h.content.subject() == Some(kawan_protocol::Subject::Victim)))
+                .chain(typologies.iter().map(|t| (t.typology.clone(), false)));
+            let mut seen = std::collections::HashSet::new();
+            s.consult_ids(&caller, "screen", shown.filter(|(id, _)| seen.insert(id.clone())))?;
             Ok(Screening { values, red_flags: extraction.red_flags, typologies })
         })
         .await

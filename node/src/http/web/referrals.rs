@@ -20,7 +20,7 @@ use super::{
 use crate::service::{Found, NewReferral, NewSubject, PlatformFigures, ReferralFilter, ServiceError, StatusUpdate};
 
 /// What a referral asks of a platform, as the form offers it.
-const REQUESTS: [&str; 4] = ["takedown", "suspension", "preservation", "disclosure"];
+pub(super) const REQUESTS: [&str; 4] = ["takedown", "suspension", "preservation", "disclosure"];
 
 fn request_label(lang: Lang, r: RequestType) -> String {
     let code = serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();

@@ -2,8 +2,10 @@
 //! every value and red flag highlighted where it stands, each value's
 //! standing on this node, and one step from there to action — watch the
 //! selected values, add them to a case, ask the network privately
-//! whether anyone holds them, or publish them as indicators with their
-//! kind, platform and the sentence they came from filled in.
+//! whether anyone holds them, or — after a review page where the analyst
+//! sees and edits what would leave the node — publish them as indicators
+//! (kind, platform and the line they came from filled in) or refer them to
+//! their platform.
 
 use axum::{
     Form,
@@ -15,7 +17,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Session, i18n, layout::page};
-use crate::service::{AskValue, NewDeconfliction, NewIndicator, Screening, ServiceError};
+use crate::service::{AskValue, NewDeconfliction, NewIndicator, NewReferral, NewSubject, Screening, ServiceError};
 
 #[derive(Deserialize)]
 pub(super) struct ScreenForm {
@@ -199,11 +201,9 @@ async fn results(s: &Session, text: String, region: Option<Country>, format: Opt
                         " " button type="submit" name="action" value="deconflict" { (t("screen-act-deconflict")) }
                     }
                     p {
-                        label for="role" { (t("pub-role")) }
-                        select id="role" name="role" { @for r in ["recruiter_contact", "job_ad", "scam_platform", "payment", "laundering", "infrastructure"] { option value=(r) { (t(&format!("role-{r}"))) } } }
-                        label for="tlp" { "TLP" }
-                        select id="tlp" name="tlp" { @for tlp in ["green", "clear", "amber", "amber+strict"] { option value=(tlp) { (tlp.to_uppercase()) } } }
-                        " " button type="submit" name="action" value="publish" { (t("screen-act-publish")) }
+                        button type="submit" name="action" value="publish" { (t("screen-act-publish")) }
+                        " " button type="submit" name="action" value="refer" { (t("screen-act-refer")) }
+                        br; span.muted { (t("screen-act-review")) }
                     }
                 }
             }
@@ -275,21 +275,32 @@ pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) ->
     let mut picks: Vec<&str> = pairs.iter().filter(|(n, _)| n == "pick").map(|(_, i)| i.as_str()).collect();
     picks.sort_unstable();
     picks.dedup();
-    let picked: Vec<(Kind, String, String)> = picks
+    let picked: Vec<Pick> = picks
         .into_iter()
         .filter_map(|i| {
-            let kind = get(&format!("kind{i}"))?.parse().ok()?;
-            Some((kind, get(&format!("value{i}"))?.to_string(), get(&format!("context{i}")).unwrap_or("").to_string()))
+            Some(Pick {
+                i: i.to_string(),
+                kind: get(&format!("kind{i}"))?.parse().ok()?,
+                value: get(&format!("value{i}"))?.to_string(),
+                context: get(&format!("context{i}")).unwrap_or("").to_string(),
+            })
         })
         .collect();
     let t = |id: &str| i18n::t(s.lang, id);
     if picked.is_empty() {
         return s.failed("screen-title", ServiceError::bad_request("nothing_selected", t("screen-none-picked")));
     }
+    // What leaves the node is reviewed first: the values, the line each
+    // came from (which may name a victim), the TLP.
+    let action = get("action").unwrap_or("");
+    if matches!(action, "publish" | "refer") && get("confirmed") != Some("yes") {
+        return review(&s, action, &picked, get("tlp"));
+    }
+    let optional = |k: &str| get(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let mut done: Vec<(String, Result<Option<String>, ServiceError>)> = Vec::new();
-    match get("action") {
-        Some("watch") => {
-            for (kind, value, _) in &picked {
+    match action {
+        "watch" => {
+            for Pick { kind, value, .. } in &picked {
                 let new = crate::service::NewWatch {
                     kind: kind.to_string(),
                     value: value.clone(),
@@ -302,29 +313,29 @@ pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) ->
                 ));
             }
         }
-        Some("case") => {
+        "case" => {
             let Some(id) = get("case").and_then(|c| c.parse::<u64>().ok()) else {
                 return s.failed("screen-title", ServiceError::bad_request("invalid_value", "case: choose a case"));
             };
-            for (kind, value, _) in &picked {
+            for Pick { kind, value, .. } in &picked {
                 let r = s.svc.add_case_value(s.caller.clone(), id, Some(kind.to_string()), value.clone()).await;
                 done.push((value.clone(), r.map(|_| Some(format!("/cases/{id}")))));
             }
         }
-        Some("deconflict") => {
+        "deconflict" => {
             let values =
-                picked.iter().map(|(k, v, _)| AskValue { kind: Some(k.to_string()), value: v.clone() }).collect();
+                picked.iter().map(|p| AskValue { kind: Some(p.kind.to_string()), value: p.value.clone() }).collect();
             let ask =
                 NewDeconfliction { values, purpose: get("purpose").unwrap_or("").to_string(), case: None, group: None };
             let r = s.svc.deconflict(s.caller.clone(), ask).await.map(|q| Some(format!("/deconflict#q-{}", q.id)));
-            done.push((picked.iter().map(|(_, v, _)| v.as_str()).collect::<Vec<_>>().join(", "), r));
+            done.push((values_of(&picked), r));
         }
-        Some("publish") => {
+        "publish" => {
             let role_raw = get("role").unwrap_or("recruiter_contact");
             let Ok(role) = serde_json::from_value::<kawan_protocol::IndicatorRole>(serde_json::json!(role_raw)) else {
                 return s.failed("screen-title", ServiceError::field("role", format!("unknown role {role_raw:?}")));
             };
-            for (kind, value, context) in &picked {
+            for Pick { kind, value, context, .. } in &picked {
                 let new = NewIndicator {
                     kind: kind.to_string(),
                     value: value.clone(),
@@ -333,12 +344,13 @@ pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) ->
                     confidence: None,
                     basis: None,
                     tlp: get("tlp").unwrap_or("green").to_string(),
-                    group: None,
+                    group: optional("group"),
                     platform: platform_of(*kind, value),
                     countries: vec![],
                     typologies: vec![],
                     tags: vec![],
-                    description: Some(format!("{} «{context}»", t("screen-found-in"))),
+                    // As the analyst left it on the review page.
+                    description: Some(context.trim().to_string()).filter(|d| !d.is_empty()),
                     first_seen: None,
                     last_seen: None,
                     valid_until: None,
@@ -351,6 +363,36 @@ pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) ->
                     s.svc.publish_indicator(s.caller.clone(), new).await.map(|p| Some(format!("/indicator/{}", p.id)));
                 done.push((value.clone(), r));
             }
+        }
+        "refer" => {
+            let platform = match get("platform").unwrap_or("") {
+                "other" => format!("other:{}", get("other").unwrap_or("").trim().to_lowercase()),
+                p => p.to_string(),
+            };
+            let request_raw = get("request").unwrap_or("");
+            let Ok(request) = serde_json::from_value(serde_json::json!(request_raw)) else {
+                return s.failed(
+                    "screen-title",
+                    ServiceError::field("request", format!("unknown request {request_raw:?}")),
+                );
+            };
+            let new = NewReferral {
+                platform,
+                request,
+                subjects: picked
+                    .iter()
+                    .map(|p| NewSubject { kind: p.kind.to_string(), value: p.value.clone(), record: None })
+                    .collect(),
+                tlp: get("tlp").unwrap_or("green").to_string(),
+                group: optional("group"),
+                submitted_ms: None,
+                reference: optional("reference"),
+                portal: optional("portal"),
+                legal_basis: None,
+                note: optional("note"),
+            };
+            let r = s.svc.create_referral(s.caller.clone(), new).await.map(|_| Some("/referrals".to_string()));
+            done.push((values_of(&picked), r));
         }
         _ => return s.failed("screen-title", ServiceError::bad_request("invalid_value", "action")),
     }
@@ -377,6 +419,82 @@ pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) ->
     )
     .into_response()
 }
+
+/// One selected value, by its row on the results page.
+struct Pick {
+    i: String,
+    kind: Kind,
+    value: String,
+    context: String,
+}
+
+fn values_of(picked: &[Pick]) -> String {
+    picked.iter().map(|p| p.value.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Before anything leaves the node: each value with the text that would go
+/// with it (editable), and the channel; nothing is sent until confirmed.
+fn review(s: &Session, action: &str, picked: &[Pick], tlp: Option<&str>) -> Response {
+    let t = |id: &str| i18n::t(s.lang, id);
+    let publish = action == "publish";
+    let groups = s.svc.groups();
+    let platforms: Vec<&str> = kawan_protocol::normalize::platforms().collect();
+    let likely = picked.iter().find_map(|p| platform_of(p.kind, &p.value));
+    let tlp = tlp.unwrap_or("green");
+    page(&s.svc, Some(s), &t("screen-title"), html! {
+        h2 { (t(if publish { "screen-review-publish" } else { "screen-review-refer" })) }
+        p.notice { (t("screen-review-intro")) }
+        form method="post" action="/screen/act" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            input type="hidden" name="confirmed" value="yes";
+            @for p in picked {
+                input type="hidden" name="pick" value=(p.i);
+                input type="hidden" name={"kind" (p.i)} value=(p.kind);
+                input type="hidden" name={"value" (p.i)} value=(p.value);
+                @if publish {
+                    label for={"context" (p.i)} { (super::layout::kind_one(s.lang, p.kind)) " " code { (p.value) } " — " (t("screen-review-description")) }
+                    textarea id={"context" (p.i)} name={"context" (p.i)} rows="2" {
+                        (t("screen-found-in")) " «" (p.context) "»"
+                    }
+                } @else {
+                    p { (super::layout::kind_one(s.lang, p.kind)) " " code { (p.value) } }
+                }
+            }
+            @if publish {
+                label for="role" { (t("pub-role")) }
+                select id="role" name="role" { @for r in ROLES { option value=(r) { (t(&format!("role-{r}"))) } } }
+            } @else {
+                label for="platform" { (t("ref-platform")) }
+                select id="platform" name="platform" {
+                    @for p in &platforms { option value=(p) selected[likely.as_deref() == Some(*p)] { (p) } }
+                    option value="other" { (t("ref-other-option")) }
+                }
+                label for="other" { (t("ref-other")) }
+                input id="other" type="text" name="other";
+                label for="request" { (t("ref-request")) }
+                select id="request" name="request" { @for v in super::referrals::REQUESTS { option value=(v) { (t(&format!("ref-req-{v}"))) } } }
+                label for="reference" { (t("ref-reference")) }
+                input id="reference" type="text" name="reference";
+                label for="note" { (t("ref-note")) }
+                textarea id="note" name="note" rows="2" {}
+            }
+            label for="tlp" { "TLP" }
+            select id="tlp" name="tlp" { @for v in TLPS { option value=(v) selected[v == tlp] { (v.to_uppercase()) } } }
+            label for="group" { (t("ref-group")) }
+            select id="group" name="group" { option value="" { (t("ref-whole-network")) } @for g in &groups { option value=(g) { (g) } } }
+            p {
+                button type="submit" name="action" value=(action) { (t(if publish { "screen-act-publish" } else { "screen-act-refer" })) }
+                " " a href="/screen" { (t("screen-review-cancel")) }
+            }
+        }
+    })
+    .into_response()
+}
+
+/// What an extracted value can be published as, and at which TLP (RED
+/// never leaves the node, so it is not offered).
+const ROLES: [&str; 6] = ["recruiter_contact", "job_ad", "scam_platform", "payment", "laundering", "infrastructure"];
+const TLPS: [&str; 4] = ["green", "clear", "amber", "amber+strict"];
 
 /// The platform a value belongs to, where its kind says.
 fn platform_of(kind: Kind, value: &str) -> Option<String> {
