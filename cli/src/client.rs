@@ -166,11 +166,39 @@ fn answer(mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
         return Ok(json);
     }
     match (json.get("code").and_then(Value::as_str), json.get("message").and_then(Value::as_str)) {
-        (Some(code), Some(message)) => {
-            bail!(t!("client-refused", message = message, code = code, status = status.as_u16()))
+        (Some(code), Some(message)) => Err(Refused {
+            status: status.as_u16(),
+            code: code.to_string(),
+            message: message.to_string(),
+            details: json.get("details").cloned().unwrap_or(Value::Null),
         }
+        .into()),
         _ => bail!(t!("client-http-body", status = status.as_u16(), body = json.to_string())),
     }
+}
+
+/// The API refused a call, with its code and details (a command that can
+/// do something with a particular refusal downcasts to it: `details_of`).
+#[derive(Debug)]
+pub struct Refused {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub details: Value,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (message, code) = (self.message.as_str(), self.code.as_str());
+        f.write_str(&t!("client-refused", message = message, code = code, status = self.status))
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The details of a refusal with this code, if `e` is one.
+pub fn details_of(e: &anyhow::Error, code: &str) -> Option<Value> {
+    e.downcast_ref::<Refused>().filter(|r| r.code == code).map(|r| r.details.clone())
 }
 
 /// The node directory: `--dir`, else `KAWAN_DIR`, else `.`.

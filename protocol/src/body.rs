@@ -18,6 +18,8 @@ pub enum Body {
     Referral(Referral),
     Checkpoint(AuditCheckpoint),
     Erasure(Erasure),
+    Request(InfoRequest),
+    Answer(Answer),
     /// A record of a newer kind (family, fields, values or version) than
     /// this node reads: kept and relayed as signed, never interpreted, and
     /// never encoded by this node.
@@ -33,6 +35,8 @@ pub enum Content {
     Typology(Typology),
     Technique(Technique),
     Referral(Referral),
+    Request(InfoRequest),
+    Answer(Answer),
 }
 
 impl Content {
@@ -43,6 +47,8 @@ impl Content {
             Content::Typology(t) => t.review_ms,
             Content::Technique(t) => t.review_ms,
             Content::Referral(r) => r.review_ms,
+            Content::Request(r) => r.review_ms,
+            Content::Answer(a) => a.review_ms,
         }
     }
 
@@ -53,6 +59,8 @@ impl Content {
             Content::Typology(t) => t.handling.as_ref(),
             Content::Technique(t) => t.handling.as_ref(),
             Content::Referral(r) => r.handling.as_ref(),
+            Content::Request(r) => r.handling.as_ref(),
+            Content::Answer(a) => a.handling.as_ref(),
         }
     }
 
@@ -63,6 +71,8 @@ impl Content {
             Content::Typology(t) => t.evaluation,
             Content::Technique(t) => t.evaluation,
             Content::Referral(r) => r.evaluation,
+            Content::Answer(a) => a.evaluation,
+            Content::Request(_) => None,
         }
     }
 
@@ -70,7 +80,11 @@ impl Content {
     pub fn subject(&self) -> Option<crate::Subject> {
         match self {
             Content::Indicator(i) => Some(i.subject),
-            Content::Typology(_) | Content::Technique(_) | Content::Referral(_) => None,
+            Content::Typology(_)
+            | Content::Technique(_)
+            | Content::Referral(_)
+            | Content::Request(_)
+            | Content::Answer(_) => None,
         }
     }
 
@@ -80,6 +94,8 @@ impl Content {
             Content::Typology(t) => t.tlp,
             Content::Technique(t) => t.tlp,
             Content::Referral(r) => r.tlp,
+            Content::Request(r) => r.tlp,
+            Content::Answer(a) => a.tlp,
         }
     }
 }
@@ -92,6 +108,8 @@ impl Body {
             Body::Typology(t) => Some(Content::Typology(t.clone())),
             Body::Technique(t) => Some(Content::Technique(t.clone())),
             Body::Referral(r) => Some(Content::Referral(r.clone())),
+            Body::Request(r) => Some(Content::Request(r.clone())),
+            Body::Answer(a) => Some(Content::Answer(a.clone())),
             Body::Revision(r) => Some(r.content.clone()),
             Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => None,
         }
@@ -104,6 +122,8 @@ impl Body {
             Body::Typology(t) => Some(t.tlp),
             Body::Technique(t) => Some(t.tlp),
             Body::Referral(r) => Some(r.tlp),
+            Body::Request(r) => Some(r.tlp),
+            Body::Answer(a) => Some(a.tlp),
             Body::Revision(r) => Some(r.content.tlp()),
             Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => None,
         }
@@ -493,6 +513,108 @@ pub struct Referral {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handling: Option<Handling>,
     /// Source reliability and information assessment ("B2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
+}
+
+/// A value a request or an answer names, in its normal form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedValue {
+    pub kind: Kind,
+    pub value: String,
+}
+
+/// How soon a request needs an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Routine,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Priority::Routine, Priority::High, Priority::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Routine => "routine",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+/// Where a request stands; its author's agency moves it (revisions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Open,
+    Answered,
+    Closed,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 3] = [RequestStatus::Open, RequestStatus::Answered, RequestStatus::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Answered => "answered",
+            RequestStatus::Closed => "closed",
+        }
+    }
+}
+
+/// A request for information: a question to the members of its channel
+/// (the network, or a sharing group), about values, records (a typology, a
+/// technique, an indicator) or a platform. Its author's agency moves its
+/// status and marks answers useful through revisions. Times are Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoRequest {
+    pub question: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<NamedValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordId>,
+    /// A platform id (`normalize::is_referral_platform`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    pub priority: Priority,
+    pub status: RequestStatus,
+    pub tlp: Tlp,
+    /// When the asker needs the answer by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Answers (their record ids) the asking agency found useful.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub useful: Vec<RecordId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
+}
+
+/// An answer to a request, signed by the answering agency, on a channel of
+/// its own choosing (it may be narrower than the request's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// The request's original record.
+    pub request: RecordId,
+    pub text: String,
+    /// Records the answer rests on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<RecordId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<NamedValue>,
+    pub tlp: Tlp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
 }

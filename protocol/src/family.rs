@@ -26,12 +26,16 @@ pub enum Family {
     Checkpoint,
     /// Erases records on every node (their author's, or a removed member's).
     Erasure,
+    /// A request for information to the members of its channel.
+    Request,
+    /// An answer to a request.
+    Answer,
 }
 
 impl Family {
     /// Every family this node reads, in the order the agent string lists
     /// them (older nodes compare that list, so new families go at the end).
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 11] = [
         Family::Indicator,
         Family::Typology,
         Family::Technique,
@@ -41,6 +45,8 @@ impl Family {
         Family::Referral,
         Family::Checkpoint,
         Family::Erasure,
+        Family::Request,
+        Family::Answer,
     ];
 
     /// The wire name: the body's map key, the REST/CLI `type` value, the
@@ -56,6 +62,8 @@ impl Family {
             Family::Referral => "referral",
             Family::Checkpoint => "checkpoint",
             Family::Erasure => "erasure",
+            Family::Request => "request",
+            Family::Answer => "answer",
         }
     }
 
@@ -65,7 +73,12 @@ impl Family {
     /// retraction), which shows as part of the record it is about.
     pub const fn is_knowledge(self) -> bool {
         match self {
-            Family::Indicator | Family::Typology | Family::Technique | Family::Referral => true,
+            Family::Indicator
+            | Family::Typology
+            | Family::Technique
+            | Family::Referral
+            | Family::Request
+            | Family::Answer => true,
             Family::Sighting | Family::Revision | Family::Retraction | Family::Checkpoint | Family::Erasure => false,
         }
     }
@@ -107,6 +120,8 @@ impl Body {
             Body::Referral(_) => Family::Referral,
             Body::Checkpoint(_) => Family::Checkpoint,
             Body::Erasure(_) => Family::Erasure,
+            Body::Request(_) => Family::Request,
+            Body::Answer(_) => Family::Answer,
             Body::Unknown(_) => return None,
         })
     }
@@ -120,6 +135,8 @@ impl Content {
             Content::Typology(_) => Family::Typology,
             Content::Technique(_) => Family::Technique,
             Content::Referral(_) => Family::Referral,
+            Content::Request(_) => Family::Request,
+            Content::Answer(_) => Family::Answer,
         }
     }
 }
@@ -132,6 +149,8 @@ impl From<Content> for Body {
             Content::Typology(t) => Body::Typology(t),
             Content::Technique(t) => Body::Technique(t),
             Content::Referral(r) => Body::Referral(r),
+            Content::Request(r) => Body::Request(r),
+            Content::Answer(a) => Body::Answer(a),
         }
     }
 }

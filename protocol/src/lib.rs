@@ -51,8 +51,9 @@ pub mod tlp;
 pub mod trust;
 
 pub use body::{
-    AuditCheckpoint, Basis, Body, Content, Difficulty, Erasure, Indicator, IndicatorRole, Referral, ReferralStatus,
-    ReferralSubject, RequestType, Retraction, Revision, Sighting, Stage, Subject, Technique, Typology, Verdict,
+    Answer, AuditCheckpoint, Basis, Body, Content, Difficulty, Erasure, Indicator, IndicatorRole, InfoRequest,
+    NamedValue, Priority, Referral, ReferralStatus, ReferralSubject, RequestStatus, RequestType, Retraction, Revision,
+    Sighting, Stage, Subject, Technique, Typology, Verdict,
 };
 pub use bundle::{Bundle, BundleError};
 pub use card::{Card, CardBody, CardError, LogEnd, Replaces};

@@ -149,6 +149,8 @@ fn fields_of(family: Family) -> &'static [&'static str] {
         Family::Revision => struct_fields::<Revision>(),
         Family::Retraction => struct_fields::<Retraction>(),
         Family::Referral => struct_fields::<crate::Referral>(),
+        Family::Request => struct_fields::<crate::InfoRequest>(),
+        Family::Answer => struct_fields::<crate::Answer>(),
         Family::Checkpoint => struct_fields::<crate::AuditCheckpoint>(),
         Family::Erasure => struct_fields::<crate::Erasure>(),
     }
@@ -196,7 +198,7 @@ mod tests {
         let agent = agent("0.1.0");
         assert_eq!(
             agent,
-            "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction,referral,checkpoint,erasure)"
+            "kawan/0.1.0 (protocol 1; reads indicator,typology,technique,sighting,revision,retraction,referral,checkpoint,erasure,request,answer)"
         );
         assert_eq!(families_read(&agent).unwrap(), Family::ALL.map(Family::as_str).to_vec());
         // An older node's string, and something that is not Kawan at all.

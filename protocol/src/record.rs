@@ -239,6 +239,22 @@ fn validate_content(c: &Content) -> Result<(), RecordError> {
             opt_text("legal_basis", &r.legal_basis, MAX_TEXT_BYTES)?;
             opt_text("note", &r.note, MAX_TEXT_BYTES)
         }
+        Content::Request(r) => {
+            text("question", &r.question, MAX_TEXT_BYTES)?;
+            named_values(&r.values)?;
+            list("records", &r.records)?;
+            if let Some(p) = &r.platform
+                && !normalize::is_referral_platform(p)
+            {
+                return Err(RecordError::Platform(p.chars().take(32).collect()));
+            }
+            list("useful", &r.useful)
+        }
+        Content::Answer(a) => {
+            text("text", &a.text, MAX_TEXT_BYTES)?;
+            named_values(&a.values)?;
+            list("cites", &a.cites)
+        }
         Content::Technique(t) => {
             text("title", &t.title, MAX_SHORT_BYTES)?;
             text("objective", &t.objective, MAX_TEXT_BYTES)?;
@@ -257,6 +273,15 @@ fn validate_content(c: &Content) -> Result<(), RecordError> {
             }
             Ok(())
         }
+    }
+}
+
+/// Values a request or an answer names: each in its normal form.
+fn named_values(values: &[crate::NamedValue]) -> Result<(), RecordError> {
+    list("values", values)?;
+    match values.iter().find(|v| !normalize::is_normal(v.kind, &v.value)) {
+        Some(v) => Err(RecordError::NotNormal(v.value.chars().take(120).collect())),
+        None => Ok(()),
     }
 }
 

@@ -48,6 +48,16 @@ fn search_and_listing_work_for_every_family() {
         "tlp": "green", "subjects": [{"kind": "url", "value": "https://jobs.example/ad"}]}),
     )["id"]
         .clone();
+    let request = app.post_ok(
+        "/api/v1/requests",
+        json!({"question": "Who has seen recruiters on jobs.example?", "tlp": "green", "platform": "facebook"}),
+    )["id"]
+        .clone();
+    let answer = app.post_ok(
+        &format!("/api/v1/requests/{}/answers", request.as_str().unwrap()),
+        json!({"text": "We saw three ads there in May.", "tlp": "green"}),
+    )["id"]
+        .clone();
     // The technique is revised, the typology retracted.
     app.post_ok(
         "/api/v1/revisions",
@@ -81,6 +91,8 @@ fn search_and_listing_work_for_every_family() {
             Family::Retraction => vec![&typology],
             Family::Checkpoint => vec![], // audit checkpoints are no knowledge
             Family::Erasure => vec![],    // erased knowledge is in no view
+            Family::Request => vec![&request],
+            Family::Answer => vec![&answer],
         };
         let expected: Vec<String> = expected.iter().map(|v| v.as_str().unwrap().to_string()).collect();
         assert_eq!(found, expected, "type={family}");

@@ -21,6 +21,7 @@ pub mod permission;
 pub mod publish;
 pub mod record;
 pub mod referral;
+pub mod request;
 pub mod review;
 pub mod run;
 pub mod search;
@@ -95,6 +96,9 @@ pub enum Command {
     /// Referrals to platforms (takedown, suspension, preservation, disclosure) and their outcomes.
     #[command(subcommand)]
     Referral(referral::ReferralCmd),
+    /// Requests for information to the network or a sharing group, and their answers.
+    #[command(subcommand)]
+    Request(request::RequestCmd),
     /// Ask every member privately whether it holds anything on values.
     ///
     /// No member learns the values; each answers only hit or no hit (and
@@ -188,6 +192,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Lookup(a) => lookup::run(a, ctx),
         Command::Import(a) => import::run(a, ctx),
         Command::Referral(r) => referral::run(r, ctx),
+        Command::Request(r) => request::run(r, ctx),
         Command::Deconflict(a) => deconflict::run(a, ctx),
         Command::Contact(c) => deconflict::contact(c, ctx),
         Command::Review(c) => review::run(c, ctx),

@@ -248,3 +248,14 @@ screen-hit = known: { $kind } by { $author }, TLP:{ $tlp }, confidence { $confid
 screen-watched = on the watchlist of { $owner }
 screen-case = held by case { $case }
 screen-typology = Typology "{ $title }": "{ $phrase }"
+
+# kawan request
+col-priority = PRIORITY
+col-answers = ANSWERS
+col-question = QUESTION
+request-sent = sent request { $id }
+request-held = Members already hold values of this request: nothing was sent (private check { $check }). Ask them with `kawan contact`, or send again with --checked { $check } to broadcast anyway:
+request-deadline = needed by { $day }
+request-answered = sent answer { $id }
+request-updated = updated request { $id }
+request-bad-deadline = --deadline { $day }: not a date YYYY-MM-DD

@@ -248,3 +248,14 @@ screen-hit = dikenal: { $kind } oleh { $author }, TLP:{ $tlp }, keyakinan { $con
 screen-watched = dalam daftar pantau { $owner }
 screen-case = dipegang kasus { $case }
 screen-typology = Tipologi "{ $title }": "{ $phrase }"
+
+# kawan request
+col-priority = PRIORITAS
+col-answers = JAWABAN
+col-question = PERTANYAAN
+request-sent = permintaan { $id } dikirim
+request-held = Anggota sudah memegang nilai dalam permintaan ini: tidak ada yang dikirim (pemeriksaan pribadi { $check }). Tanyakan langsung dengan `kawan contact`, atau kirim lagi dengan --checked { $check } untuk tetap menyiarkannya:
+request-deadline = dibutuhkan paling lambat { $day }
+request-answered = jawaban { $id } dikirim
+request-updated = permintaan { $id } diperbarui
+request-bad-deadline = --deadline { $day }: bukan tanggal YYYY-MM-DD

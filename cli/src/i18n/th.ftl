@@ -248,3 +248,14 @@ screen-hit = รู้จักแล้ว: { $kind } โดย { $author }, TL
 screen-watched = อยู่ในรายการเฝ้าดูของ { $owner }
 screen-case = อยู่ในคดี { $case }
 screen-typology = รูปแบบ "{ $title }": "{ $phrase }"
+
+# kawan request
+col-priority = ความเร่งด่วน
+col-answers = คำตอบ
+col-question = คำถาม
+request-sent = ส่งคำขอ { $id } แล้ว
+request-held = สมาชิกมีค่าในคำขอนี้อยู่แล้ว: ไม่ได้ส่งอะไรออกไป (การตรวจแบบลับ { $check }) ถามพวกเขาโดยตรงด้วย `kawan contact` หรือส่งอีกครั้งพร้อม --checked { $check } เพื่อเผยแพร่ต่อไป:
+request-deadline = ต้องการภายใน { $day }
+request-answered = ส่งคำตอบ { $id } แล้ว
+request-updated = ปรับปรุงคำขอ { $id } แล้ว
+request-bad-deadline = --deadline { $day }: ไม่ใช่วันที่ YYYY-MM-DD

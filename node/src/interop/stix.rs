@@ -282,6 +282,47 @@ pub fn object(h: &Hit) -> Value {
             }
             o
         }
+        Content::Request(r) => {
+            // A STIX note: the question, about the asking agency (the
+            // records it names are Kawan ids in the extension).
+            let values: Vec<String> = r.values.iter().map(|v| format!("{} {}", v.kind, v.value)).collect();
+            let mut content = r.question.clone();
+            if !values.is_empty() {
+                content.push_str(&format!("\nValues: {}", values.join("; ")));
+            }
+            let mut o = json!({
+                "type": "note",
+                "id": object_id("note", &h.id),
+                "abstract": format!("Request for information ({}, {})", r.priority.as_str(), r.status.as_str()),
+                "content": content,
+                "object_refs": [identity_id(&h.author)],
+                "extensions": {EXTENSION_ID: {
+                    "extension_type": "property-extension",
+                    "request": {"priority": r.priority, "status": r.status, "values": r.values,
+                        "records": r.records.iter().map(ToString::to_string).collect::<Vec<_>>()},
+                }},
+            });
+            if let Some(d) = r.deadline_ms {
+                o["extensions"][EXTENSION_ID]["request"]["deadline"] = timestamp(d).into();
+            }
+            if let Some(p) = &r.platform {
+                o["extensions"][EXTENSION_ID]["request"]["platform"] = p.clone().into();
+            }
+            o
+        }
+        Content::Answer(a) => json!({
+            // A STIX note on the request's note.
+            "type": "note",
+            "id": object_id("note", &h.id),
+            "abstract": "Answer to a request for information",
+            "content": a.text,
+            "object_refs": [object_id("note", &a.request)],
+            "extensions": {EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "answer": {"request": a.request.to_string(), "values": a.values,
+                    "cites": a.cites.iter().map(ToString::to_string).collect::<Vec<_>>()},
+            }},
+        }),
         Content::Technique(t) => {
             let mut description = t.objective.clone();
             for (i, step) in t.steps.iter().enumerate() {
@@ -338,7 +379,7 @@ pub fn sighting(id: &RecordId, target: &Hit, by: &AgencyKey, verdict: Verdict, c
         Content::Indicator(_) => "indicator",
         Content::Typology(_) => "attack-pattern",
         Content::Technique(_) => "course-of-action",
-        Content::Referral(_) => "note",
+        Content::Referral(_) | Content::Request(_) | Content::Answer(_) => "note",
     };
     json!({
         "type": "sighting", "spec_version": "2.1",
@@ -382,7 +423,7 @@ pub fn preamble() -> Vec<Value> {
             "type": "extension-definition", "spec_version": "2.1", "id": EXTENSION_ID,
             "created": EPOCH, "modified": EPOCH, "created_by_ref": KAWAN_IDENTITY,
             "name": "Kawan indicator", "version": "1.0.0",
-            "description": "Kind, normalised value, role, subject and basis of a Kawan indicator; the verdict of a Kawan sighting; a Kawan referral to a platform (platform, request, status, reference) on a note.",
+            "description": "Kind, normalised value, role, subject and basis of a Kawan indicator; the verdict of a Kawan sighting; a Kawan referral to a platform (platform, request, status, reference), a request for information (priority, status, values, records, deadline) and an answer (request, values, cites) on a note.",
             "schema": "https://example.invalid/kawan/docs/interop.md",
             "extension_types": ["property-extension"],
         }),

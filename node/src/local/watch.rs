@@ -69,6 +69,10 @@ pub struct Alert {
     pub watches: Vec<u64>,
     /// Local cases whose linked records carry the same value.
     pub cases: Vec<u64>,
+    /// (Requests from other agencies) this agency's own records that carry
+    /// the value asked about (ids, hex): every analyst is told.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ours: Vec<String>,
     /// Token names to tell (owners of the matched entries; everyone for cases).
     pub for_owners: Vec<String>,
     pub acknowledged_by: Option<String>,
@@ -269,7 +273,9 @@ pub fn values_of(body: &kawan_protocol::Body) -> Vec<(Kind, String)> {
     match body.content() {
         Some(kawan_protocol::Content::Indicator(i)) => vec![(i.kind, i.value)],
         Some(kawan_protocol::Content::Referral(r)) => r.subjects.into_iter().map(|s| (s.kind, s.value)).collect(),
-        _ => vec![],
+        Some(kawan_protocol::Content::Request(r)) => r.values.into_iter().map(|v| (v.kind, v.value)).collect(),
+        Some(kawan_protocol::Content::Answer(a)) => a.values.into_iter().map(|v| (v.kind, v.value)).collect(),
+        Some(kawan_protocol::Content::Typology(_) | kawan_protocol::Content::Technique(_)) | None => vec![],
     }
 }
 

@@ -223,6 +223,8 @@ fn set_review(content: &mut Content, until_ms: u64) {
         Content::Typology(t) => t.review_ms = Some(until_ms),
         Content::Technique(t) => t.review_ms = Some(until_ms),
         Content::Referral(r) => r.review_ms = Some(until_ms),
+        Content::Request(r) => r.review_ms = Some(until_ms),
+        Content::Answer(a) => a.review_ms = Some(until_ms),
     }
 }
 
@@ -232,5 +234,7 @@ fn label(content: &Content) -> String {
         Content::Typology(t) => t.title.clone(),
         Content::Technique(t) => t.title.clone(),
         Content::Referral(r) => format!("{} {:?}", r.platform, r.request),
+        Content::Request(r) => format!("request: {}", r.question.chars().take(60).collect::<String>()),
+        Content::Answer(a) => format!("answer to {}", a.request),
     }
 }

@@ -25,6 +25,7 @@ mod pins;
 mod publish;
 mod query;
 mod referrals;
+mod requests;
 mod tokens;
 mod trust;
 mod watch;
@@ -53,6 +54,7 @@ pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES,
 pub use referrals::{
     Filed, NewReferral, NewSubject, PackageRow, PlatformFigures, ReferralFilter, StatusUpdate, figures, month,
 };
+pub use requests::{Asked, NewAnswer, NewRequest, RequestScope, RequestThread, RequestUpdate};
 pub use tokens::same;
 pub use trust::{OwnLogEnds, PeerState, Warning};
 pub use watch::{AlertEvent, NewWatch, for_caller};

@@ -272,7 +272,13 @@ impl Service {
                 // A value this agency's own records carry in a case: an
                 // alert only when another agency speaks about it.
                 let cases = if h.author == me { vec![] } else { self.cases_with(kind, &value, Some(id))? };
-                if watches.is_empty() && cases.is_empty() {
+                // A partner asks about a value this agency published: the
+                // analysts may have the answer. (Nothing is sent back.)
+                let ours = match &r.record.body {
+                    Body::Request(_) if h.author != me => self.own_records_with(kind, &value)?,
+                    _ => vec![],
+                };
+                if watches.is_empty() && cases.is_empty() && ours.is_empty() {
                     continue;
                 }
                 // A value whose score decayed below the network's floor
@@ -307,6 +313,7 @@ impl Service {
                     value,
                     watches: watches.iter().map(|w| w.id).collect(),
                     cases,
+                    ours,
                     for_owners,
                     acknowledged_by: None,
                 };
@@ -321,6 +328,21 @@ impl Service {
             let _ = self.alerts.send(alert.clone());
         }
         Ok(raised)
+    }
+
+    /// This agency's own records (any key it signed with) that carry `value`.
+    fn own_records_with(&self, kind: Kind, value: &str) -> Result<Vec<String>, ServiceError> {
+        let me = self.key.public();
+        let membership = self.data.store.membership();
+        let mut out = Vec::new();
+        for id in self.data.store.ids_with_value(kind, value)? {
+            let Some(r) = self.data.store.get(&id)? else { continue };
+            let by = r.record.header.author;
+            if membership.as_ref().map_or(by == me, |m| m.same_agency(&by, &me)) {
+                out.push(id.to_string());
+            }
+        }
+        Ok(out)
     }
 
     /// Local cases holding `value` themselves or linking a record (other
@@ -349,14 +371,9 @@ impl Service {
 /// An alert is for the owners of the entries it matched; case matches are
 /// for every analyst; operators see all.
 pub fn for_caller(a: &Alert, caller: &Caller) -> bool {
-    caller.role == Role::Operator || !a.cases.is_empty() || a.for_owners.contains(&caller.name)
+    caller.role == Role::Operator || !a.cases.is_empty() || !a.ours.is_empty() || a.for_owners.contains(&caller.name)
 }
 
 pub(super) fn content_body(c: kawan_protocol::Content) -> Body {
-    match c {
-        kawan_protocol::Content::Indicator(i) => Body::Indicator(i),
-        kawan_protocol::Content::Typology(t) => Body::Typology(t),
-        kawan_protocol::Content::Technique(t) => Body::Technique(t),
-        kawan_protocol::Content::Referral(r) => Body::Referral(r),
-    }
+    Body::from(c)
 }

@@ -604,7 +604,7 @@ pub(super) fn index_keys(id: &RecordId, r: &Record, policy: &Retention) -> Vec<V
             out.extend(i.typologies.iter().map(|t| keys::typology(t, id)));
         }
         Some(Content::Referral(x)) => out.extend(x.subjects.iter().map(|s| keys::referred(s.kind, &s.value, id))),
-        Some(Content::Typology(_) | Content::Technique(_)) | None => {}
+        Some(Content::Typology(_) | Content::Technique(_) | Content::Request(_) | Content::Answer(_)) | None => {}
     }
     if let Some(due) = super::expiry::due_of(r, policy) {
         out.push(keys::review(due, id));
@@ -623,11 +623,13 @@ pub(super) fn refs_of(body: &Body) -> Vec<(RecordId, u8)> {
         Body::Retraction(x) => vec![(x.target, keys::REF_RETRACTION)],
         Body::Revision(x) => vec![(x.supersedes, keys::REF_REVISION)],
         Body::Erasure(e) => e.targets.iter().map(|t| (*t, keys::REF_ERASURE)).collect(),
+        Body::Answer(a) => vec![(a.request, keys::REF_ANSWER)],
         Body::Checkpoint(_)
         | Body::Indicator(_)
         | Body::Typology(_)
         | Body::Technique(_)
         | Body::Referral(_)
+        | Body::Request(_)
         | Body::Unknown(_) => Vec::new(),
     }
 }

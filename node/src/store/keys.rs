@@ -96,6 +96,8 @@ pub const REF_REVISION: u8 = b'r';
 pub const REF_RETRACTION: u8 = b'x';
 pub const REF_SIGHTING: u8 = b's';
 pub const REF_ERASURE: u8 = b'e';
+/// An answer to the request it names.
+pub const REF_ANSWER: u8 = b'a';
 
 pub fn record(id: &RecordId) -> Vec<u8> {
     cat(RECORD, &[&id.0])
@@ -194,6 +196,8 @@ pub const LIST_CHECKPOINT: u8 = 0x83;
 /// Erasures, listed apart so they can be applied again when a trust list
 /// changes who may erase (`Store::reapply_erasures`).
 pub const LIST_ERASURE: u8 = 0x84;
+const LIST_REQUEST: u8 = 0x85;
+const LIST_ANSWER: u8 = 0x86;
 
 /// The `K` listing a family's records are indexed in, if any. Indicators
 /// are found through the value index, and sightings, revisions and
@@ -203,6 +207,8 @@ pub fn listing_of(family: Family) -> Option<u8> {
         Family::Typology => Some(LIST_TYPOLOGY),
         Family::Technique => Some(LIST_TECHNIQUE),
         Family::Referral => Some(LIST_REFERRAL),
+        Family::Request => Some(LIST_REQUEST),
+        Family::Answer => Some(LIST_ANSWER),
         Family::Indicator
         | Family::Sighting
         | Family::Revision

@@ -363,7 +363,12 @@ impl Store {
         };
         let root_id = match &first.record.body {
             Body::Revision(r) => r.supersedes,
-            Body::Indicator(_) | Body::Typology(_) | Body::Technique(_) | Body::Referral(_) => *id,
+            Body::Indicator(_)
+            | Body::Typology(_)
+            | Body::Technique(_)
+            | Body::Referral(_)
+            | Body::Request(_)
+            | Body::Answer(_) => *id,
             Body::Sighting(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => {
                 return Ok(None);
             }
@@ -542,6 +547,23 @@ impl Store {
         Ok(out)
     }
 
+    /// The answers to the request `request` (its original record), as they
+    /// stand, oldest first. Each is its own record on its own channel: the
+    /// caller decides who may see which.
+    pub fn answers_to(&self, request: &RecordId, trust: Option<&TrustList>) -> Result<Vec<Hit>, StoreError> {
+        let mut out = Vec::new();
+        for (ref_type, r) in self.references(request)? {
+            if ref_type == keys::REF_ANSWER
+                && let Some(hit) = self.view(&r.id, trust)?
+                && matches!(&hit.content, Content::Answer(a) if a.request == *request)
+            {
+                out.push(hit);
+            }
+        }
+        out.sort_by_key(|h| h.created_ms);
+        Ok(out)
+    }
+
     /// Referrals naming `value` (normal form) as a subject, as they stand
     /// now, newest first: "already referred by Agency X on DATE".
     pub fn referrals_naming(&self, kind: Kind, value: &str, trust: Option<&TrustList>) -> Result<Vec<Hit>, StoreError> {
@@ -616,7 +638,12 @@ impl Query {
             _ => None,
         };
         let family_ok = self.family.is_none_or(|f| match f {
-            Family::Indicator | Family::Typology | Family::Technique | Family::Referral => h.content.family() == f,
+            Family::Indicator
+            | Family::Typology
+            | Family::Technique
+            | Family::Referral
+            | Family::Request
+            | Family::Answer => h.content.family() == f,
             Family::Sighting => {
                 !(h.sighted_by.is_empty()
                     && h.false_positive_by.is_empty()
@@ -636,6 +663,10 @@ impl Query {
                 Content::Indicator(i) => {
                     has(&i.value) || i.description.as_deref().is_some_and(has) || i.tags.iter().any(|a| has(a))
                 }
+                Content::Request(r) => {
+                    has(&r.question) || r.platform.as_deref().is_some_and(has) || r.values.iter().any(|v| has(&v.value))
+                }
+                Content::Answer(a) => has(&a.text) || a.values.iter().any(|v| has(&v.value)),
                 Content::Referral(r) => {
                     has(&r.platform)
                         || r.reference.as_deref().is_some_and(has)

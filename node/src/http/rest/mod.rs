@@ -21,6 +21,7 @@ mod permissions;
 mod pins;
 mod records;
 mod referrals;
+mod requests;
 mod trust;
 pub mod views;
 
@@ -110,6 +111,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(referrals::naming))
         .routes(routes!(referrals::figures))
         .routes(routes!(referrals::package))
+        .routes(routes!(requests::create, requests::list))
+        .routes(routes!(requests::get))
+        .routes(routes!(requests::answer))
+        .routes(routes!(requests::update))
         .routes(routes!(deconflict::ask, deconflict::list))
         .routes(routes!(deconflict::get))
         .routes(routes!(deconflict::request, deconflict::contacts))

@@ -68,6 +68,7 @@ async fn render(s: &Session, error: Option<&ServiceError>) -> Response {
                     td {
                         @for w in &a.watches { (with("alerts-watch-entry", "id", w.to_string())) br; }
                         @for c in &a.cases { a href=(format!("/cases/{c}")) { (with("alerts-case", "id", c.to_string())) } br; }
+                        @for r in &a.ours { a href=(format!("/record/{r}")) { (t("alerts-ours")) } br; }
                     }
                     td {
                         @match &a.acknowledged_by {

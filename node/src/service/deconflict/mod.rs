@@ -143,6 +143,7 @@ impl Service {
             value: c.value.clone(),
             watches: vec![],
             cases: c.cases.clone(),
+            ours: vec![],
             for_owners,
             acknowledged_by: None,
         };
