@@ -174,3 +174,101 @@ fn a_bad_request_is_refused_naming_what_is_wrong() {
     assert_eq!(e["code"], "victim_value", "{e}");
     assert_eq!(app.get_json("/api/v1/requests").as_array().map(Vec::len), Some(0), "nothing was published");
 }
+
+/// Real nodes: agencies 0–2 share the group "mekong", agency 3 does not;
+/// agencies 0 and 1 also share "pair". A request is checked privately
+/// first (a value agency 1's case holds stops it, and the value reaches no
+/// one); a request on the group reaches its members only; the member whose
+/// case holds a requested value is alerted and sends nothing; an answer on
+/// "pair" reaches the asker and not the rest of the group. Every message
+/// nodes 1–3 received is logged.
+#[test]
+fn a_request_reaches_its_channel_only_and_is_checked_before_it_is_asked() {
+    use kawan_tests::{TestNetwork, fixtures::phone};
+    let logs = tempfile::tempdir().unwrap();
+    let log_of = |i: usize| logs.path().join(format!("wire-{i}.bin"));
+    let net = TestNetwork::start_with(4, &[("mekong", &[0, 1, 2]), ("pair", &[0, 1])], |i| {
+        vec![("KAWAN_WIRE_LOG", log_of(i))]
+    });
+    net.wait_for(30, "all connected", |net| (0..4).all(|i| net.node(i).connected_peers() >= 3));
+    let (asker, holder, member, outsider) = (net.node(0), net.node(1), net.node(2), net.node(3));
+    let received = |i: usize| std::fs::read(log_of(i)).unwrap_or_default();
+    let contains = |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|w| w == needle.as_bytes());
+    let case_with = |n: &kawan_tests::TestNode, reference: &str, value: &str| {
+        let c = n.post_ok("/api/v1/cases", json!({"reference": reference, "title": "Recruiter ring"}));
+        let id = c["id"].as_u64().unwrap();
+        n.post_ok(&format!("/api/v1/cases/{id}/values"), json!({"value": value}));
+        id
+    };
+
+    // Check before asking: agency 1's case holds the number, so the
+    // request is not published; the refusal names agency 1. The check is
+    // private: its answers are in, so whatever it sent has been received,
+    // and neither the number nor the question is in anyone's log.
+    let held = phone(931);
+    case_with(holder, "CASE-RFI-1", &held);
+    let ask = json!({"question": "RFI-GROUP-MARKER: who knows this number?", "tlp": "amber", "group": "mekong",
+        "values": [{"value": held}], "priority": "urgent"});
+    let r = asker.post("/api/v1/requests", ask.clone());
+    assert_eq!((r.status, r.json()["code"].as_str()), (409, Some("holders_found")), "{}", r.body);
+    assert!(r.json()["message"].as_str().unwrap().contains("Agency 1"), "{}", r.body);
+    assert_eq!(asker.get_json("/api/v1/requests").as_array().map(Vec::len), Some(0), "nothing published");
+    for i in [1, 2, 3] {
+        for secret in [held.as_str(), "RFI-GROUP-MARKER"] {
+            assert!(!contains(&received(i), secret), "{secret:?} reached node {i} before anything was asked");
+        }
+    }
+
+    // The analyst broadcasts it anyway, to the group, naming the check.
+    let mut ask = ask;
+    ask["checked"] = r.json()["details"]["id"].clone();
+    let sent = asker.post_ok("/api/v1/requests", ask);
+    let rid = sent["id"].as_str().unwrap().to_string();
+    let has_request = |n: &kawan_tests::TestNode| {
+        let r = n.get(&format!("/api/v1/requests/{rid}"));
+        assert!(matches!(r.status, 200 | 404), "{}", r.body);
+        r.status == 200
+    };
+    net.wait_for(30, "the group's members have the request", |_| has_request(holder) && has_request(member));
+    net.wait_for(30, "the member whose case holds the value is alerted", |_| {
+        let alerts = holder.get_json("/api/v1/alerts");
+        alerts.as_array().unwrap().iter().any(|a| a["type"] == "request" && a["value"] == held.as_str())
+    });
+
+    // An answer only for "pair": the asker gets it, the rest of the group not.
+    let answer = holder.post_ok(
+        &format!("/api/v1/requests/{rid}/answers"),
+        json!({"text": "RFI-ANSWER-MARKER: our desk knows it.", "tlp": "amber", "group": "pair"}),
+    );
+    net.wait_for(30, "the asker has the answer", |_| {
+        asker.get_json(&format!("/api/v1/requests/{rid}"))["answers"][0]["id"] == answer["id"]
+    });
+    // Both were considered for those outside and held back (see
+    // federation.rs on why refusals, then markers, are the evidence).
+    net.wait_for(30, "the request's push to the outsider refused", |_| asker.policy_decisions("push", "refused") >= 1);
+    net.wait_for(30, "the answer's push outside pair refused", |_| holder.policy_decisions("push", "refused") >= 1);
+    let marker = phone(933);
+    asker.publish(kawan_tests::fixtures::green_phone(&marker));
+    let marker_1 = phone(934);
+    holder.publish(
+        json!({"kind": "phone", "value": marker_1, "role": "recruiter_contact", "tlp": "amber", "group": "mekong"}),
+    );
+    let has = |n: &kawan_tests::TestNode, v: &str| {
+        let r = n.get(&format!("/api/v1/search?kind=phone&value={}", v.replace('+', "%2B")));
+        assert_eq!(r.status, 200, "a failed search must not read as absent: {}", r.body);
+        r.json()["hits"].as_array().is_some_and(|h| !h.is_empty())
+    };
+    net.wait_for(30, "the outsider has the network marker", |_| has(outsider, &marker));
+    net.wait_for(30, "the member has the group marker", |_| has(member, &marker_1));
+    assert!(!has_request(outsider), "the outsider never has the group's request");
+    let seen_by_member = member.get_json(&format!("/api/v1/requests/{rid}"));
+    assert_eq!(seen_by_member["answers"], json!([]), "no answer outside its audience");
+    assert!(contains(&received(3), &marker), "the log really holds what node 3 received");
+    for (i, secret) in [(3, "RFI-GROUP-MARKER"), (3, held.as_str()), (3, "RFI-ANSWER-MARKER"), (2, "RFI-ANSWER-MARKER")]
+    {
+        assert!(!contains(&received(i), secret), "{secret:?} reached node {i}");
+    }
+    assert!(contains(&received(2), "RFI-GROUP-MARKER"), "the group member received the request");
+    // The holder's case stayed home: nothing about it reached the asker.
+    assert!(!contains(&received(0), "CASE-RFI-1"));
+}

@@ -162,6 +162,17 @@ fn taxii2_client_and_the_stix_validator_accept_everything_served() {
         "platform": "telegram", "request": "takedown", "tlp": "green", "reference": "TG-7",
         "subjects": [{"kind": "phone", "value": "+447700900501", "record": first}]}));
     assert_eq!(r.status, 201, "{}", r.body);
+    // A request for information and an answer on the group: notes too.
+    let q = n.request("POST", "/api/v1/requests", Some(&n.token)).json(&json!({
+        "question": "Who has seen this recruiter?", "tlp": "green", "priority": "high",
+        "values": [{"value": "+44 7700 900 599"}], "records": [first], "platform": "telegram",
+        "deadline_ms": 1_900_000_000_000u64}));
+    assert_eq!(q.status, 201, "{}", q.body);
+    let q = q.json()["id"].as_str().unwrap().to_string();
+    let a = n.request("POST", &format!("/api/v1/requests/{q}/answers"), Some(&n.token)).json(&json!({
+        "text": "Seen on three ads.", "tlp": "amber", "group": "mekong", "cites": [first],
+        "values": [{"kind": "telegram_handle", "value": "@brightfuture_hr"}]}));
+    assert_eq!(a.status, 201, "{}", a.body);
 
     let out = std::process::Command::new(python())
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ecosystem/taxii_walk.py"))

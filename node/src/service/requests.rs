@@ -193,7 +193,9 @@ impl Service {
                             .iter()
                             .map(|v| AskValue { kind: Some(v.kind.to_string()), value: v.value.clone() })
                             .collect(),
-                        purpose: format!("before a request: {}", question.chars().take(200).collect::<String>()),
+                        // Holders log the purpose: not the question, which
+                        // may repeat the values.
+                        purpose: "check before a request for information".to_string(),
                         case: None,
                         group: group.as_ref().map(|g| g.as_str().to_string()),
                     };
