@@ -280,6 +280,20 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
     }
     a.request("POST", "/api/v1/deconflict", Some(&a.token))
         .json(&json!({"values": [{"value": "+447700900958"}], "purpose": "a11y"}));
+    // A partner's request, answered here.
+    let asked = b.request("POST", "/api/v1/requests", Some(&b.token)).json(&json!({
+        "question": "Who has seen typing-job ads on jobs.example?", "tlp": "green", "priority": "high",
+        "platform": "facebook", "deadline_ms": 1_900_000_000_000u64}));
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    let rid = asked.json()["id"].as_str().unwrap().to_string();
+    while a.request("GET", &format!("/api/v1/requests/{rid}"), Some(&a.token)).call().status != 200 {
+        assert!(Instant::now() < deadline, "the partner's request never arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let answered = a
+        .request("POST", &format!("/api/v1/requests/{rid}/answers"), Some(&a.token))
+        .json(&json!({"text": "Three ads in May; see our indicators.", "tlp": "green"}));
+    assert_eq!(answered.status, 201, "{}", answered.body);
 
     let browser = browser().await?;
     let driver = &browser.driver;
@@ -299,6 +313,8 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
         "/publish".into(),
         "/library".into(),
         "/referrals".into(),
+        "/requests".into(),
+        format!("/requests/{rid}"),
         "/alerts".into(),
         "/deconflict".into(),
         "/cases".into(),
@@ -311,6 +327,18 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
         for v in axe_violations(driver).await? {
             failures.push(format!("{page}: {v}"));
         }
+    }
+    // Asking about a value the partner holds: the page says nothing was
+    // sent and who holds it (checked like every page).
+    driver.goto(format!("{}/requests", a.base)).await?;
+    driver.find(By::Id("question")).await?.send_keys("Whose number is this?").await?;
+    driver.find(By::Id("values")).await?.send_keys("+44 7700 900957").await?;
+    driver.find(By::Css("form[action='/requests'] button[type=submit]")).await?.click().await?;
+    wait_for(driver, "Nothing was sent").await?;
+    let held = driver.source().await?;
+    assert!(held.contains("Agency 1") && held.contains("+447700900957"), "{held}");
+    for v in axe_violations(driver).await? {
+        failures.push(format!("/requests (held): {v}"));
     }
     assert!(failures.is_empty(), "serious or critical accessibility violations:\n{}", failures.join("\n"));
     // The check can fail: a button without a name is reported.

@@ -219,6 +219,17 @@ fn a_request_reaches_its_channel_only_and_is_checked_before_it_is_asked() {
         }
     }
 
+    // The same from the terminal: nothing sent, the holder named, exit 1.
+    let out = asker
+        .cli()
+        .args(["request", "create", "RFI-GROUP-MARKER: who knows this number?", "--tlp", "amber"])
+        .args(["--group", "mekong", "--value", &held])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("nothing was sent") && err.contains("--checked"), "{err}");
+    assert!(err.contains(&format!("Agency 1 — {held}")), "{err}");
+
     // The analyst broadcasts it anyway, to the group, naming the check.
     let mut ask = ask;
     ask["checked"] = r.json()["details"]["id"].clone();
@@ -230,6 +241,9 @@ fn a_request_reaches_its_channel_only_and_is_checked_before_it_is_asked() {
         r.status == 200
     };
     net.wait_for(30, "the group's members have the request", |_| has_request(holder) && has_request(member));
+    let listed = holder.cli().args(["request", "list", "--scope", "to_us"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(&rid[..8]) && listed.contains("RFI-GROUP-MARKER") && listed.contains("urgent"), "{listed}");
     net.wait_for(30, "the member whose case holds the value is alerted", |_| {
         let alerts = holder.get_json("/api/v1/alerts");
         alerts.as_array().unwrap().iter().any(|a| a["type"] == "request" && a["value"] == held.as_str())

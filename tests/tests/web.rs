@@ -506,3 +506,66 @@ fn pasted_text_is_screened_and_acted_on_in_one_step() {
     let (status, _) = b.post("/screen/act", &[("csrf", "forged"), ("action", "watch"), ("pick", "0")]);
     assert_eq!(status, 403);
 }
+
+/// The Requests page as an analyst uses it: ask (the form leads to the
+/// request's page), answer, mark the answer useful, close; a forged form
+/// and a date that is not one are refused. (A request naming values needs
+/// the network's members to check them with: see browser.rs and
+/// requests.rs.)
+#[test]
+fn a_request_is_asked_answered_and_closed_from_the_page() {
+    let n = TestNode::start("Requests Agency", "TH");
+    let b = Browser::login(&n);
+    let csrf = b.csrf();
+    let (status, page) = b.get("/requests");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("action=\"/requests\"") && page.contains("name=\"deadline\""), "{page}");
+    let (status, thread) = b.post(
+        "/requests",
+        &[
+            ("csrf", &csrf),
+            ("question", "Who has seen <b>typing jobs</b> in Bangkok?"),
+            ("values", ""),
+            ("platform", "facebook"),
+            ("priority", "urgent"),
+            ("tlp", "green"),
+            ("group", ""),
+            ("deadline", "2031-01-31"),
+        ],
+    );
+    assert_eq!(status, 303, "to the request's page: {thread}");
+    let listed = n.request("GET", "/api/v1/requests?scope=ours", Some(&n.token)).call().json();
+    let rid = listed[0]["request"]["id"].as_str().unwrap().to_string();
+    let (status, thread) = b.get(&format!("/requests/{rid}"));
+    assert_eq!(status, 200, "{thread}");
+    assert!(thread.contains("&lt;b&gt;typing jobs&lt;/b&gt;") && thread.contains("2031"), "{thread}");
+    let deadline = listed[0]["request"]["content"]["request"]["deadline_ms"].as_u64().unwrap();
+    assert_eq!(deadline, 1_927_670_400_000 - 1, "by the end of that day (the reader's zone: UTC here)");
+    let (status, after) = b.post(
+        &format!("/requests/{rid}/answers"),
+        &[("csrf", &csrf), ("text", "Our own desk saw two ads."), ("values", ""), ("tlp", "green"), ("group", "")],
+    );
+    assert_eq!(status, 200, "{after}");
+    let answer = n.request("GET", &format!("/api/v1/requests/{rid}"), Some(&n.token)).call().json()["answers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, after) = b.post(&format!("/requests/{rid}/status"), &[("csrf", &csrf), ("useful", &answer)]);
+    assert_eq!(status, 200, "{after}");
+    let (status, after) = b.post(&format!("/requests/{rid}/status"), &[("csrf", &csrf), ("status", "closed")]);
+    assert_eq!(status, 200, "{after}");
+    let r = n.request("GET", &format!("/api/v1/requests/{rid}"), Some(&n.token)).call().json();
+    let r = &r["request"]["content"]["request"];
+    assert_eq!((r["status"].as_str(), r["useful"][0].as_str()), (Some("closed"), Some(answer.as_str())));
+    assert!(!after.contains(&format!("action=\"/requests/{rid}/answers\"")), "a closed request takes no answers");
+    let (status, _) = b.post(&format!("/requests/{rid}/status"), &[("csrf", "forged"), ("status", "open")]);
+    assert_eq!(status, 403);
+    let (status, alone) =
+        b.post("/requests", &[("csrf", &csrf), ("question", "Q"), ("tlp", "green"), ("values", "+44 7700 900181")]);
+    assert_eq!(status, 422, "{alone}");
+    assert!(alone.contains("no trust list yet"), "values need members to check them with: {alone}");
+    let (status, bad) =
+        b.post("/requests", &[("csrf", &csrf), ("question", "Q"), ("tlp", "green"), ("deadline", "soon")]);
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad.contains("YYYY-MM-DD"), "{bad}");
+}

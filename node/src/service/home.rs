@@ -37,6 +37,12 @@ pub struct Home {
     /// Records this agency's cases use, revised by their authors since the
     /// last visit.
     pub revised: Vec<Found>,
+    /// Partners' requests for information still open.
+    pub requests_to_us: Vec<super::RequestThread>,
+    /// Our requests with answers since the last visit, and how many.
+    pub answered: Vec<(super::RequestThread, usize)>,
+    /// Our open requests past their deadline without an answer.
+    pub overdue: usize,
     pub members: usize,
     pub connected: usize,
     /// Start of each charted week (Unix ms), oldest first.
@@ -68,6 +74,8 @@ impl Service {
         let review_due = self.review_queue(caller.clone(), HOME_REVIEW_DAYS).await?;
         let contacts = self.contacts(caller.clone()).await?;
         let peers = self.peers().await.unwrap_or_default();
+        let to_us = self.requests(caller.clone(), super::RequestScope::ToUs, None).await?;
+        let ours = self.requests(caller.clone(), super::RequestScope::Ours, None).await?;
         let now = self.now_ms();
         let first_week = (now / WEEK_MS + 1).saturating_sub(WEEKS as u64) * WEEK_MS;
         let mut home = self
@@ -89,6 +97,9 @@ impl Service {
                     pending_contacts: 0,
                     expired: vec![],
                     revised: vec![],
+                    requests_to_us: vec![],
+                    answered: vec![],
+                    overdue: 0,
                     members: 0,
                     connected: 0,
                     weeks: (0..WEEKS as u64).map(|w| first_week + w * WEEK_MS).collect(),
@@ -168,6 +179,16 @@ impl Service {
             })
             .count();
         home.connected = peers.iter().filter(|p| p.connected && !p.me).count();
+        let since = home.last_visit_ms.unwrap_or(now.saturating_sub(24 * 60 * 60 * 1000));
+        home.overdue = ours.iter().filter(|t| t.overdue).count();
+        home.answered = ours
+            .into_iter()
+            .filter_map(|t| {
+                let new = t.answers.iter().filter(|a| a.hit.created_ms >= since).count();
+                (new > 0).then_some((t, new))
+            })
+            .collect();
+        home.requests_to_us = to_us;
         Ok(home)
     }
 }

@@ -174,6 +174,13 @@ impl Service {
             .with_details(serde_json::json!({"field": "values", "values": victims})));
         }
         // Check before asking: who already holds the values, privately.
+        if !values.is_empty() && self.data.store.trust().is_none() {
+            return Err(ServiceError::invalid(
+                "no_trust_list",
+                "a request's values are first checked privately with the network's members, and this node has no \
+                 trust list yet (join a network: kawan trust join)",
+            ));
+        }
         if !values.is_empty() {
             match new.checked {
                 Some(id) => {

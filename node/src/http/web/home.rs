@@ -109,6 +109,23 @@ pub(super) fn dashboard(s: &Session, h: &Home) -> Markup {
                 li { (n("home-review-due", h.review_due.len())) }
                 li { (n("home-expired", h.expired.len())) }
                 li { (n("home-revised", h.revised.len())) }
+                li { a href="/requests" { (n("home-requests-to-us", h.requests_to_us.len())) } }
+                li { a href="/requests" { (n("home-requests-answered", h.answered.len())) } @if h.overdue > 0 { " — " (n("home-requests-overdue", h.overdue)) } }
+            }
+            @if !h.requests_to_us.is_empty() || !h.answered.is_empty() {
+                h3 { (t("home-requests-title")) }
+                ul.requests {
+                    @for th in h.requests_to_us.iter().take(10) {
+                        @if let kawan_protocol::Content::Request(r) = &th.request.hit.content {
+                            li { (th.request.author) ": " a href=(format!("/requests/{}", th.request.hit.id)) { (r.question.lines().next().unwrap_or("")) } }
+                        }
+                    }
+                    @for (th, new) in &h.answered {
+                        @if let kawan_protocol::Content::Request(r) = &th.request.hit.content {
+                            li { a href=(format!("/requests/{}", th.request.hit.id)) { (r.question.lines().next().unwrap_or("")) } " — " (n("home-new-answers", *new)) }
+                        }
+                    }
+                }
             }
             @if !h.review_due.is_empty() {
                 h3 { (t("home-review-title")) }

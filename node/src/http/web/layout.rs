@@ -41,6 +41,7 @@ fn frame(svc: &Service, lang: Lang, s: Option<&Session>, title: &str, body: Mark
                         a href="/bulk" { (t("nav-bulk")) }
                         a href="/publish" { (t("nav-publish")) }
                         a href="/library" { (t("nav-library")) }
+                        a href="/requests" { (t("nav-requests")) }
                         a href="/referrals" { (t("nav-referrals")) }
                         a href="/alerts" { (t("nav-alerts")) }
                         a href="/deconflict" { (t("nav-deconflict")) }

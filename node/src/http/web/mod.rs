@@ -18,6 +18,7 @@ mod network;
 mod publish;
 mod record;
 mod referrals;
+mod requests;
 mod screen;
 mod search;
 
@@ -53,6 +54,10 @@ pub fn routes() -> Router<super::AppState> {
         .route("/alerts/{id}/ack", post(alerts::acknowledge))
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/{id}/status", post(referrals::update))
+        .route("/requests", get(requests::list).post(requests::ask))
+        .route("/requests/{id}", get(requests::thread))
+        .route("/requests/{id}/answers", post(requests::answer))
+        .route("/requests/{id}/status", post(requests::update))
         .route("/bulk", get(bulk::form).post(bulk::check))
         .route("/bulk/file", post(bulk::upload))
         .route("/screen", get(screen::form).post(screen::check))
