@@ -12,10 +12,11 @@ use kawan_protocol::{
 use kawan_tests::{app::App, fixtures};
 use serde_json::json;
 
-/// A node of agency 2 in a network of agencies 1–3, with a group of 2 and 3.
+/// A node of agency 2 in a network of agencies 1–3, with groups of 2 and 3
+/// ("mekong") and of 1 and 2 ("west").
 fn member_node() -> App {
     let app = App::named("Agency 2", "TH", fixtures::agency(2));
-    let list = fixtures::trust_list(1, &[1, 2, 3], &[("mekong", &[2, 3])]);
+    let list = fixtures::trust_list(1, &[1, 2, 3], &[("mekong", &[2, 3]), ("west", &[1, 2])]);
     app.svc.data().store.install_genesis(&list).expect("genesis");
     app
 }
@@ -49,12 +50,16 @@ fn request(question: &str, values: Vec<NamedValue>) -> InfoRequest {
 fn a_request_is_asked_answered_marked_useful_and_closed() {
     let app = member_node();
     let deadline = kawan_tests::app::START_MS + 3 * 86_400_000;
-    let asked = app.post_ok(
-        "/api/v1/requests",
-        json!({"question": "Has anyone seen this recruiter's number?\nIt posts typing jobs in Bangkok.",
-            "values": [{"value": "+44 7700 900150"}], "platform": "telegram", "priority": "urgent",
-            "tlp": "green", "deadline_ms": deadline}),
-    );
+    let mut ask = json!({"question": "Has anyone seen this recruiter's number?\nIt posts typing jobs in Bangkok.",
+        "values": [{"value": "+44 7700 900150"}], "platform": "telegram", "priority": "urgent",
+        "tlp": "green", "deadline_ms": deadline});
+    // Agencies 1 and 3 cannot be asked here (no network): the private
+    // check fails closed, and the analyst confirms with its id.
+    let held = app.post("/api/v1/requests", ask.clone());
+    assert_eq!((held.status.as_u16(), held.json()["code"].as_str()), (409, Some("check_incomplete")), "{}", held.body);
+    assert_eq!(app.get_json("/api/v1/requests").as_array().map(Vec::len), Some(0), "nothing published");
+    ask["checked"] = held.json()["details"]["id"].clone();
+    let asked = app.post_ok("/api/v1/requests", ask.clone());
     let id = asked["id"].as_str().unwrap().to_string();
     let thread = app.get_json(&format!("/api/v1/requests/{id}"));
     let r = &thread["request"]["content"]["request"];
@@ -71,7 +76,26 @@ fn a_request_is_asked_answered_marked_useful_and_closed() {
     app.clock.advance(Duration::from_secs(4 * 86_400));
     assert_eq!(app.get_json("/api/v1/requests?scope=ours")[0]["overdue"], true);
 
-    // Agency 3 answers, to the group of agencies 2 and 3 only.
+    // A check is good for a day and for the audience it asked.
+    let again = app.post("/api/v1/requests", ask.clone());
+    assert_eq!(again.status.as_u16(), 400, "a four-day-old check: {}", again.body);
+    ask["tlp"] = json!("amber");
+    ask["group"] = json!("mekong");
+    assert_eq!(app.post("/api/v1/requests", ask).status.as_u16(), 400, "checked on another audience");
+
+    // Agency 3 answers on the network, and once more for the group of
+    // agencies 2 and 3 only.
+    let public = Answer {
+        request: id.parse().unwrap(),
+        text: "Seen on a job board in May.".into(),
+        cites: vec![],
+        values: vec![],
+        tlp: Tlp::Green,
+        review_ms: None,
+        handling: None,
+        evaluation: None,
+    };
+    let public_id = from_agency_3(&app, 1, None, Channel::Network, Body::Answer(public)).to_string();
     let answer = Answer {
         request: id.parse().unwrap(),
         text: "Same number on three ads; the account is @kh_jobs_example.".into(),
@@ -85,18 +109,23 @@ fn a_request_is_asked_answered_marked_useful_and_closed() {
     let mekong = Channel::Group(GroupId::new("mekong").unwrap());
     let answer_id = from_agency_3(&app, 1, None, mekong, Body::Answer(answer)).to_string();
     let thread = app.get_json(&format!("/api/v1/requests/{id}"));
-    assert_eq!(thread["answers"][0]["id"], answer_id.as_str(), "{thread}");
-    assert_eq!(thread["answers"][0]["channel"], "group:mekong");
+    let answers: Vec<&str> = thread["answers"].as_array().unwrap().iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(answers, [public_id.as_str(), answer_id.as_str()], "{thread}");
+    assert_eq!(thread["answers"][1]["channel"], "group:mekong");
     assert_eq!(thread["overdue"], false, "answered: no longer overdue");
     let found = app.get_json("/api/v1/search?type=answer");
-    assert_eq!(found["hits"][0]["id"], answer_id.as_str(), "answers are searchable: {found}");
+    assert_eq!(found["hits"].as_array().map(Vec::len), Some(2), "answers are searchable: {found}");
 
-    // The asker marks it useful: the request becomes answered (a revision).
-    let r = app.post(&format!("/api/v1/requests/{id}/status"), json!({"useful": [answer_id]}));
+    // The asker marks the network's answer useful: the request becomes
+    // answered (a revision). The group's answer cannot be named on a
+    // request the whole network sees.
+    let narrower = app.post(&format!("/api/v1/requests/{id}/status"), json!({"useful": [answer_id]}));
+    assert_eq!(narrower.status, 400, "{}", narrower.body);
+    let r = app.post(&format!("/api/v1/requests/{id}/status"), json!({"useful": [public_id]}));
     assert_eq!(r.status, 201, "{}", r.body);
     let thread = app.get_json(&format!("/api/v1/requests/{id}"));
     let r = &thread["request"]["content"]["request"];
-    assert_eq!((r["status"].as_str(), r["useful"][0].as_str()), (Some("answered"), Some(answer_id.as_str())));
+    assert_eq!((r["status"].as_str(), r["useful"][0].as_str()), (Some("answered"), Some(public_id.as_str())));
     let not_an_answer = app.post(&format!("/api/v1/requests/{id}/status"), json!({"useful": [id]}));
     assert_eq!(not_an_answer.status, 400, "{}", not_an_answer.body);
 
@@ -105,6 +134,36 @@ fn a_request_is_asked_answered_marked_useful_and_closed() {
     let late = app.post(&format!("/api/v1/requests/{id}/answers"), json!({"text": "Late", "tlp": "green"}));
     assert_eq!((late.status.as_u16(), late.json()["code"].as_str()), (409, Some("request_closed")), "{}", late.body);
     assert_eq!(app.get_json("/api/v1/requests?status=closed").as_array().map(Vec::len), Some(1));
+    // An answer signed after the close is not part of it.
+    let late = Answer {
+        request: id.parse().unwrap(),
+        text: "Late news.".into(),
+        cites: vec![],
+        values: vec![],
+        tlp: Tlp::Green,
+        review_ms: None,
+        handling: None,
+        evaluation: None,
+    };
+    app.clock.advance(Duration::from_secs(60));
+    let prev = public_id.parse().ok();
+    let signed =
+        fixtures::signed_at(&fixtures::agency(3), Channel::Network, 2, prev, Body::Answer(late), app.clock.now_ms());
+    app.svc.data().store.ingest(&signed.envelope.to_bytes()).expect("stored");
+    let thread = app.get_json(&format!("/api/v1/requests/{id}"));
+    assert_eq!(thread["answers"].as_array().map(Vec::len), Some(2), "{thread}");
+    // Requests change through their own route, not a generic revision.
+    let revised = app.post(
+        "/api/v1/revisions",
+        json!({"supersedes": id, "content": {"request": {"question": "Q", "priority": "routine",
+            "status": "open", "tlp": "green", "values": [{"kind": "phone", "value": "+447700900160"}]}}}),
+    );
+    assert_eq!(
+        (revised.status.as_u16(), revised.json()["code"].as_str()),
+        (422, Some("use_requests")),
+        "{}",
+        revised.body
+    );
 }
 
 /// The asked agency's side: a request naming a value one of its cases
@@ -135,12 +194,28 @@ fn a_request_about_a_value_we_hold_alerts_our_analysts() {
     assert_eq!(app.get_json("/api/v1/requests?scope=to_us")[0]["request"]["id"], rid.to_string());
     let r = app.post(&format!("/api/v1/requests/{rid}/status"), json!({"status": "closed"}));
     assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (403, Some("not_author")), "{}", r.body);
-    // Answering it is ours to do.
+    // Answering it is ours to do: to its audience, or to a group that
+    // includes the asking agency — not to one without it.
     let a = app.post(
         &format!("/api/v1/requests/{rid}/answers"),
         json!({"text": "We hold the e-mail in a case; call our desk.", "tlp": "amber", "group": "mekong"}),
     );
     assert_eq!(a.status, 201, "{}", a.body);
+    let a = app.post(
+        &format!("/api/v1/requests/{rid}/answers"),
+        json!({"text": "Not for the asker's eyes.", "tlp": "amber", "group": "west"}),
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("asking agency"), "{}", a.body);
+    // Its author's later revisions (a status change) alert no one again.
+    let before = app.get_json("/api/v1/alerts").as_array().map(Vec::len);
+    let mut closed =
+        request("Who knows these?", vec![NamedValue { kind: Kind::Email, value: "hr@kh-jobs.example".into() }]);
+    closed.status = RequestStatus::Closed;
+    let revision =
+        Body::Revision(kawan_protocol::Revision { supersedes: rid, content: kawan_protocol::Content::Request(closed) });
+    from_agency_3(&app, 2, Some(rid), Channel::Network, revision);
+    assert_eq!(app.get_json("/api/v1/alerts").as_array().map(Vec::len), before, "no second alert");
 }
 
 /// What a request may not be: empty, an unknown priority or platform, or a
@@ -171,6 +246,13 @@ fn a_bad_request_is_refused_naming_what_is_wrong() {
     from_agency_3(&app, 1, None, mekong, Body::Indicator(victim));
     let e = refused(json!({"question": "Whose number?", "tlp": "amber", "group": "mekong",
         "values": [{"kind": "phone", "value": "+44 7700 900160"}]}));
+    assert_eq!(e["code"], "victim_value", "{e}");
+    // So is a number in a case kept out of deconfliction (a victim's case).
+    let case = app.post_ok("/api/v1/cases", json!({"reference": "VICTIM-28", "title": "Victim statement"}));
+    let case = case["id"].as_u64().unwrap();
+    app.post_ok(&format!("/api/v1/cases/{case}/values"), json!({"value": "+44 7700 900161"}));
+    app.post_ok(&format!("/api/v1/cases/{case}/deconfliction"), json!({"opt_out": true}));
+    let e = refused(json!({"question": "Whose number?", "tlp": "green", "values": [{"value": "+44 7700 900161"}]}));
     assert_eq!(e["code"], "victim_value", "{e}");
     assert_eq!(app.get_json("/api/v1/requests").as_array().map(Vec::len), Some(0), "nothing was published");
 }
@@ -227,7 +309,7 @@ fn a_request_reaches_its_channel_only_and_is_checked_before_it_is_asked() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("nothing was sent") && err.contains("--checked"), "{err}");
+    assert!(!out.status.success() && err.contains("Nothing was sent") && err.contains("--checked"), "{err}");
     assert!(err.contains(&format!("Agency 1 — {held}")), "{err}");
 
     // The analyst broadcasts it anyway, to the group, naming the check.

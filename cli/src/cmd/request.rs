@@ -57,7 +57,7 @@ pub enum RequestCmd {
     },
     /// A request and its answers.
     Show { id: String },
-    /// Answer a request (on the network, or only a sharing group with --group).
+    /// Answer a request (to its audience, or to fewer members with --group).
     Answer {
         id: String,
         text: String,
@@ -67,8 +67,11 @@ pub enum RequestCmd {
         /// A record the answer rests on (repeatable).
         #[arg(long = "cite")]
         cites: Vec<String>,
-        #[arg(long, default_value = "green")]
-        tlp: String,
+        /// clear, green, amber or amber+strict (default: the request's)
+        #[arg(long)]
+        tlp: Option<String>,
+        /// A sharing group within the request's audience that includes the
+        /// asking agency (default: the request's audience).
         #[arg(long)]
         group: Option<String>,
     },
@@ -100,7 +103,10 @@ pub fn run(cmd: RequestCmd, ctx: &Ctx) -> anyhow::Result<bool> {
                 Ok(out) => println!("{}", t!("request-sent", id = out["id"].as_str().unwrap_or(""))),
                 Err(e) => {
                     // Members hold values of it: name them, send nothing.
-                    let Some(check) = crate::client::details_of(&e, "holders_found") else { return Err(e) };
+                    let details = |code| crate::client::details_of(&e, code);
+                    let Some(check) = details("holders_found").or_else(|| details("check_incomplete")) else {
+                        return Err(e);
+                    };
                     if ctx.json {
                         output::json(&check);
                         return Ok(false);
@@ -108,6 +114,9 @@ pub fn run(cmd: RequestCmd, ctx: &Ctx) -> anyhow::Result<bool> {
                     eprintln!("{}", t!("request-held", check = check["id"].as_u64().unwrap_or(0).to_string()));
                     let asked = check["values"].as_array().cloned().unwrap_or_default();
                     for a in check["answers"].as_array().into_iter().flatten() {
+                        if a["error"].is_string() {
+                            eprintln!("  {} — {}", a["name"].as_str().unwrap_or(""), t!("request-unasked"));
+                        }
                         for i in a["hits"].as_array().into_iter().flatten().filter_map(Value::as_u64) {
                             let v = asked.get(i as usize).map(|v| v["value"].as_str().unwrap_or("")).unwrap_or("");
                             eprintln!("  {} — {v}", a["name"].as_str().unwrap_or(""));

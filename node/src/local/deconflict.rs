@@ -65,6 +65,9 @@ pub struct Query {
     pub analyst: String,
     pub purpose: String,
     pub case_ref: Option<String>,
+    /// The sharing group whose members were asked (none: every member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub values: Vec<Asked>,
     pub answers: Vec<MemberAnswer>,
 }

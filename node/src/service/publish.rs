@@ -123,6 +123,15 @@ impl Service {
         mut content: Content,
     ) -> Result<Published, ServiceError> {
         let supersedes: RecordId = ServiceError::parse("supersedes", supersedes)?;
+        // A request's values are checked before they are asked, and an
+        // answer's audience is bounded by its request's: both change only
+        // through their own routes.
+        if let Content::Request(_) | Content::Answer(_) = &content {
+            return Err(ServiceError::invalid(
+                "use_requests",
+                "requests and answers change through /api/v1/requests/{id}/status (the asker's status and useful marks)",
+            ));
+        }
         let group = group_field(group)?;
         if let Content::Indicator(i) = &mut content {
             i.value = self.normalize(i.kind, &i.value)?;

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use kawan_protocol::{
-    Answer, Body, Channel, Content, Family, InfoRequest, NamedValue, Priority, RecordId, RequestStatus, Revision,
-    Subject, Tlp, normalize,
+    Answer, Body, Channel, Content, Family, GroupId, InfoRequest, NamedValue, Priority, RecordId, RequestStatus,
+    Revision, Subject, Tlp, normalize,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -50,11 +50,14 @@ pub struct NewRequest {
 #[derive(Debug)]
 pub enum Asked {
     Published(Published),
-    /// Members hold some of its values: nothing was broadcast. The private
-    /// check says who; a contact request to them discloses a value to the
-    /// holder alone.
+    /// Members hold some of its values, or could not be asked: nothing was
+    /// broadcast. The private check says who (`hits`, `error`); a contact
+    /// request to a holder discloses a value to the holder alone.
     Held(Check),
 }
+
+/// How long a private check stands for a request that names its values.
+pub const CHECK_GOOD_FOR_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// An answer as an analyst writes it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -66,9 +69,10 @@ pub struct NewAnswer {
     /// Records the answer rests on, by id.
     #[serde(default)]
     pub cites: Vec<String>,
-    /// clear, green, amber, amber+strict
-    pub tlp: String,
-    /// A sharing group (it may be narrower than the request's audience).
+    /// clear, green, amber, amber+strict (default: the request's)
+    pub tlp: Option<String>,
+    /// The request's audience by default; or a sharing group within it
+    /// that includes the asking agency (an answer for fewer eyes).
     pub group: Option<String>,
     pub review_ms: Option<u64>,
 }
@@ -145,34 +149,7 @@ impl Service {
         let group = group_field(new.group.as_deref())?;
         let tlp = ServiceError::parse::<Tlp>("tlp", &new.tlp)?;
         // A victim's value goes to no one: not in a request, whatever its TLP.
-        let victims = {
-            let values = values.clone();
-            self.run(move |s| {
-                let trust = s.data.store.trust();
-                let mut victims = Vec::new();
-                for v in &values {
-                    for id in s.data.store.ids_with_value(v.kind, &v.value)? {
-                        let hit = s.data.store.view(&id, trust.as_deref())?;
-                        if hit.is_some_and(|h| h.content.subject() == Some(Subject::Victim)) {
-                            victims.push(v.value.clone());
-                            break;
-                        }
-                    }
-                }
-                Ok(victims)
-            })
-            .await?
-        };
-        if !victims.is_empty() {
-            return Err(ServiceError::invalid(
-                "victim_value",
-                format!(
-                    "{} is recorded here as a victim's: a request would broadcast it. Ask privately (deconfliction) instead",
-                    victims.join(", ")
-                ),
-            )
-            .with_details(serde_json::json!({"field": "values", "values": victims})));
-        }
+        self.refuse_victims(&values, "a request").await?;
         // Check before asking: who already holds the values, privately.
         if !values.is_empty() && self.data.store.trust().is_none() {
             return Err(ServiceError::invalid(
@@ -187,10 +164,15 @@ impl Service {
                     let check = self.run(move |s| Ok(s.data.deconflict.query(id)?)).await?;
                     let covered =
                         values.iter().all(|v| check.values.iter().any(|a| a.kind == v.kind && a.value == v.value));
-                    if check.analyst != caller.name || !covered {
+                    let audience = group.as_ref().map(|g| g.as_str().to_string());
+                    let fresh = self.now_ms().saturating_sub(check.created_ms) <= CHECK_GOOD_FOR_MS;
+                    if check.analyst != caller.name || !covered || check.group != audience || !fresh {
                         return Err(ServiceError::field(
                             "checked",
-                            format!("private check {id} was not yours, or did not ask every value of this request"),
+                            format!(
+                                "private check {id} was not yours, did not ask every value of this request of its \
+                                 audience, or is more than a day old: check again"
+                            ),
                         ));
                     }
                 }
@@ -207,7 +189,9 @@ impl Service {
                         group: group.as_ref().map(|g| g.as_str().to_string()),
                     };
                     let check = self.deconflict(caller.clone(), ask).await?;
-                    if check.answers.iter().any(|a| !a.hits.is_empty()) {
+                    // A member that could not be asked may hold them too:
+                    // the check fails closed.
+                    if check.answers.iter().any(|a| !a.hits.is_empty() || a.error.is_some()) {
                         return Ok(Asked::Held(check));
                     }
                 }
@@ -244,11 +228,11 @@ impl Service {
         let Content::Request(r) = &thread.request.hit.content else {
             return Err(ServiceError::invalid("not_a_request", format!("record {request} is not a request")));
         };
-        if r.status == RequestStatus::Closed {
+        if r.status == RequestStatus::Closed || thread.request.hit.retracted.is_some() {
             return Err(ServiceError::new(
                 super::Fault::Conflict,
                 "request_closed",
-                format!("request {request} is closed"),
+                format!("request {request} is closed or withdrawn"),
             ));
         }
         let mut values = Vec::new();
@@ -256,6 +240,12 @@ impl Service {
             let a = self.asked(v.kind.as_deref(), &v.value)?;
             values.push(NamedValue { kind: a.kind, value: a.value });
         }
+        self.refuse_victims(&values, "an answer").await?;
+        let group = self.answer_audience(&thread.request, new.group.as_deref())?;
+        let tlp = match new.tlp.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => ServiceError::parse::<Tlp>("tlp", t)?,
+            None => r.tlp,
+        };
         let cites =
             new.cites.iter().map(|c| ServiceError::parse::<RecordId>("cites", c)).collect::<Result<Vec<_>, _>>()?;
         let answer = Answer {
@@ -263,12 +253,12 @@ impl Service {
             text,
             cites,
             values,
-            tlp: ServiceError::parse::<Tlp>("tlp", &new.tlp)?,
+            tlp,
             review_ms: new.review_ms,
             handling: None,
             evaluation: None,
         };
-        self.publish(caller, Body::Answer(answer), group_field(new.group.as_deref())?).await
+        self.publish(caller, Body::Answer(answer), group).await
     }
 
     /// Moves a request's status or marks answers useful: a revision by the
@@ -289,6 +279,13 @@ impl Service {
         let Content::Request(mut r) = thread.request.hit.content.clone() else {
             return Err(ServiceError::invalid("not_a_request", format!("record {id} is not a request")));
         };
+        if thread.request.hit.retracted.is_some() {
+            return Err(ServiceError::new(
+                super::Fault::Conflict,
+                "request_closed",
+                format!("request {id} is withdrawn"),
+            ));
+        }
         if let Some(st) = update.status.as_deref() {
             r.status = RequestStatus::ALL.into_iter().find(|x| x.as_str() == st).ok_or_else(|| {
                 ServiceError::field("status", format!("unknown status {st:?}: open, answered or closed"))
@@ -296,8 +293,16 @@ impl Service {
         }
         for u in &update.useful {
             let a: RecordId = ServiceError::parse("useful", u)?;
-            if !thread.answers.iter().any(|f| f.hit.id == a) {
+            let Some(answer) = thread.answers.iter().find(|f| f.hit.id == a) else {
                 return Err(ServiceError::field("useful", format!("{a} is not an answer to request {id}")));
+            };
+            // The mark travels with the request: an answer for fewer eyes
+            // is not named to the request's whole audience.
+            if answer.hit.channel != thread.request.hit.channel {
+                return Err(ServiceError::field(
+                    "useful",
+                    format!("answer {a} went to fewer members than the request: it cannot be marked on the request"),
+                ));
             }
             if !r.useful.contains(&a) {
                 r.useful.push(a);
@@ -374,10 +379,88 @@ impl Service {
                 }
             }
             s.audit_read(&caller, "query", &format!("requests {scope:?} {status:?}"))?;
-            s.consult(&caller, "requests", out.iter().map(|t| &t.request.hit))?;
+            s.consult(
+                &caller,
+                "requests",
+                out.iter().flat_map(|t| std::iter::once(&t.request.hit).chain(t.answers.iter().map(|a| &a.hit))),
+            )?;
             Ok(out)
         })
         .await
+    }
+
+    /// Refuses `values` if this node records any as a victim's: in an
+    /// indicator about a victim, or in a case kept out of deconfliction
+    /// (where a victim's number goes).
+    async fn refuse_victims(self: &Arc<Self>, values: &[NamedValue], what: &'static str) -> Result<(), ServiceError> {
+        let values = values.to_vec();
+        let victims = self
+            .run(move |s| {
+                let trust = s.data.store.trust();
+                let mut victims = Vec::new();
+                for v in &values {
+                    let mut victim = false;
+                    for id in s.data.store.ids_with_value(v.kind, &v.value)? {
+                        let hit = s.data.store.view(&id, trust.as_deref())?;
+                        victim |= hit.is_some_and(|h| h.content.subject() == Some(Subject::Victim));
+                    }
+                    for case in s.data.cases.cases_with_value(v.kind, &v.value)? {
+                        victim |= s.data.cases.get(case).is_ok_and(|c| c.deconfliction_opt_out);
+                    }
+                    if victim {
+                        victims.push(v.value.clone());
+                    }
+                }
+                Ok(victims)
+            })
+            .await?;
+        if victims.is_empty() {
+            return Ok(());
+        }
+        Err(ServiceError::invalid(
+            "victim_value",
+            format!(
+                "{} is recorded here as a victim's (an indicator about a victim, or a case kept out of \
+                 deconfliction): {what} would broadcast it. Ask privately (deconfliction) instead",
+                victims.join(", ")
+            ),
+        )
+        .with_details(serde_json::json!({"field": "values", "values": victims})))
+    }
+
+    /// The channel an answer goes on: the request's, or a sharing group
+    /// within the request's audience that includes the asking agency.
+    fn answer_audience(&self, request: &Found, group: Option<&str>) -> Result<Option<GroupId>, ServiceError> {
+        let asked_in = match &request.hit.channel {
+            Channel::Group(g) => Some(g.clone()),
+            Channel::Network => None,
+        };
+        let Some(g) = group_field(group)? else { return Ok(asked_in) };
+        if asked_in.as_ref() == Some(&g) {
+            return Ok(Some(g));
+        }
+        let trust = self
+            .data
+            .store
+            .trust()
+            .ok_or_else(|| ServiceError::invalid("no_trust_list", "this node has no trust list yet"))?;
+        let members = |id: &GroupId| trust.groups.iter().find(|x| x.id == *id).map(|x| x.members.clone());
+        let within = members(&g).ok_or_else(|| ServiceError::field("group", format!("no sharing group {g:?}")))?;
+        let asker = trust.member_by_any_key(&request.hit.author).map(|m| m.id.clone());
+        let inside = match &asked_in {
+            None => true,
+            Some(rg) => members(rg).is_some_and(|outer| within.iter().all(|m| outer.contains(m))),
+        };
+        if !inside || asker.is_none_or(|a| !within.contains(&a)) {
+            return Err(ServiceError::field(
+                "group",
+                format!(
+                    "group {g} is not within the request's audience ({}) or does not include the asking agency",
+                    request.hit.channel
+                ),
+            ));
+        }
+        Ok(Some(g))
     }
 
     fn thread(
@@ -387,8 +470,16 @@ impl Service {
         trust: Option<&kawan_protocol::TrustList>,
     ) -> Result<RequestThread, ServiceError> {
         let answers = self.data.store.answers_to(&request.hit.id, trust)?;
-        let answers: Vec<Found> =
-            self.visible(caller, answers, trust).into_iter().filter(|a| a.hit.retracted.is_none()).collect();
+        // Answers signed after the request was closed are not part of it.
+        let closed_ms = match &request.hit.content {
+            Content::Request(r) if r.status == RequestStatus::Closed => Some(request.hit.updated_ms),
+            _ => None,
+        };
+        let answers: Vec<Found> = self
+            .visible(caller, answers, trust)
+            .into_iter()
+            .filter(|a| a.hit.retracted.is_none() && closed_ms.is_none_or(|c| a.hit.created_ms <= c))
+            .collect();
         let overdue = match &request.hit.content {
             Content::Request(r) => {
                 r.status == RequestStatus::Open

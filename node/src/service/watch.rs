@@ -256,9 +256,13 @@ impl Service {
                     let target = self.data.store.view(&sg.target, trust.as_deref())?;
                     (sg.target, target.map(|t| values_of(&content_body(t.content))).unwrap_or_default())
                 }
+                // A request's revisions change its status or useful marks,
+                // never its values: they were looked at when it arrived.
+                Body::Revision(rv) if matches!(rv.content, kawan_protocol::Content::Request(_)) => continue,
                 Body::Revision(rv) => (rv.supersedes, values_of(&r.record.body)),
                 body => (*id, values_of(body)),
             };
+            values.sort();
             values.dedup();
             let mut decayed: Option<bool> = None;
             for (kind, value) in values {

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::views::HitView;
 use crate::{
     http::{ApiError, ApiJson},
+    local::deconflict::MemberAnswer,
     service::{
         Asked, Caller, Fault, NewAnswer, NewRequest, Published, RequestScope, RequestThread, RequestUpdate, Service,
         ServiceError,
@@ -47,8 +48,8 @@ impl ThreadView {
 
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = NewRequest,
     description = "Values it names are first checked privately (deconfliction). If members hold any, nothing is \
-        published: 409 `holders_found`, with the check in `details` (who holds which value; send them a contact \
-        request). To broadcast anyway, send the request again with `checked` = the check's id. A value recorded \
+        published: 409 `holders_found` (or `check_incomplete` when a member could not be asked), with the check in \
+        `details` (who holds which value; send them a contact request). To broadcast anyway, send the request again with `checked` = the check's id. A value recorded \
         here as a victim's is refused (422 `victim_value`).",
     responses((status = 201, body = Published), (status = 409, body = crate::http::ErrorBody),
         (status = 422, body = crate::http::ErrorBody)), security(("bearer" = [])))]
@@ -60,16 +61,21 @@ pub async fn create(
     match svc.create_request(caller, new).await? {
         Asked::Published(p) => Ok((StatusCode::CREATED, axum::Json(p))),
         Asked::Held(check) => {
-            let holders: Vec<&str> =
-                check.answers.iter().filter(|a| !a.hits.is_empty()).map(|a| a.name.as_str()).collect();
+            let names = |f: fn(&MemberAnswer) -> bool| {
+                check.answers.iter().filter(|a| f(a)).map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            let (holders, unasked) = (names(|a| !a.hits.is_empty()), names(|a| a.error.is_some()));
+            let (code, why) = if holders.is_empty() {
+                ("check_incomplete", format!("{unasked} could not be asked, so may hold values of this request"))
+            } else {
+                ("holders_found", format!("{holders} already hold(s) values of this request"))
+            };
             Err(ServiceError::new(
                 Fault::Conflict,
-                "holders_found",
+                code,
                 format!(
-                    "{} already hold(s) values of this request: nothing was broadcast. Ask them directly (a contact \
-                     request discloses a value to its holder alone), or send the request again with \"checked\": {} \
-                     to broadcast it anyway",
-                    holders.join(", "),
+                    "{why}: nothing was broadcast. Ask holders directly (a contact request discloses a value to \
+                     its holder alone), or send the request again with \"checked\": {} to broadcast it anyway",
                     check.id
                 ),
             )

@@ -50,6 +50,7 @@ pub(super) struct AnswerForm {
     text: String,
     #[serde(default)]
     values: String,
+    #[serde(default)]
     tlp: String,
     #[serde(default)]
     group: String,
@@ -145,6 +146,8 @@ fn held(s: &Session, check: &Check, form: &AskForm) -> Markup {
                     }
                 }
             }
+            @let unasked: Vec<&str> = check.answers.iter().filter(|a| a.error.is_some()).map(|a| a.name.as_str()).collect();
+            @if !unasked.is_empty() { p { (t("req-unasked")) " " (unasked.join(", ")) } }
             p { a href=(format!("/deconflict#q-{}", check.id)) { (t("req-held-contact")) } }
             form method="post" action="/requests" {
                 input type="hidden" name="csrf" value=(s.csrf);
@@ -286,7 +289,7 @@ async fn show(s: &Session, id: &str, message: Option<Result<String, ServiceError
                     @if !ans.values.is_empty() {
                         ul { @for v in &ans.values { li { (super::layout::kind_one(lang, v.kind)) " " code { (v.value) } } } }
                     }
-                    @if ours && !r.useful.contains(&a.hit.id) && r.status != RequestStatus::Closed {
+                    @if ours && !r.useful.contains(&a.hit.id) && r.status != RequestStatus::Closed && a.hit.channel == th.request.hit.channel {
                         form method="post" action=(format!("/requests/{}/status", th.request.hit.id)) {
                             input type="hidden" name="csrf" value=(s.csrf);
                             input type="hidden" name="useful" value=(a.hit.id.to_string());
@@ -305,9 +308,12 @@ async fn show(s: &Session, id: &str, message: Option<Result<String, ServiceError
                 label for="values" { (t("req-values")) }
                 textarea id="values" name="values" rows="2" {}
                 label for="tlp" { "TLP" }
-                select id="tlp" name="tlp" { @for v in ["green", "clear", "amber", "amber+strict"] { option value=(v) { (v.to_uppercase()) } } }
+                select id="tlp" name="tlp" { @for v in ["green", "clear", "amber", "amber+strict"] { option value=(v) selected[v == r.tlp.as_str()] { (v.to_uppercase()) } } }
                 label for="group" { (t("req-answer-group")) }
-                select id="group" name="group" { option value="" { (t("ref-whole-network")) } @for g in &groups { option value=(g) { (g) } } }
+                select id="group" name="group" {
+                    option value="" { (t("req-same-audience")) }
+                    @for g in &groups { option value=(g) { (g) } }
+                }
                 p { button type="submit" { (t("req-answer-submit")) } }
             }
             @if ours {
@@ -331,7 +337,7 @@ pub(super) async fn answer(s: Session, Path(id): Path<String>, Form(f): Form<Ans
         text: f.text,
         values: values_of(&f.values),
         cites: vec![],
-        tlp: f.tlp,
+        tlp: optional(&f.tlp),
         group: optional(&f.group),
         review_ms: None,
     };

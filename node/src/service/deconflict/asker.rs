@@ -35,6 +35,7 @@ impl Service {
         for v in &ask.values {
             values.push(self.asked(v.kind.as_deref(), &v.value)?);
         }
+        let group = ask.group.clone().filter(|g| !g.trim().is_empty());
         let (values, case_ref, holders) = self
             .run(move |s| {
                 let case = ask.case.map(|id| s.data.cases.get(id)).transpose()?;
@@ -102,6 +103,7 @@ impl Service {
             analyst: caller.name.clone(),
             purpose,
             case_ref,
+            group,
             values,
             answers,
         };
