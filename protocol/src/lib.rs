@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod body;
 pub mod bundle;
 pub mod card;
