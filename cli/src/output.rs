@@ -251,6 +251,91 @@ pub fn peers(out: &Value) {
     }
 }
 
+/// The wall clock, for ages and "expires in" (the CLI runs beside its node).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `kawan trust health`: a row per member, then what a coordinator acts on.
+pub fn health(peers: &Value, status: &Value, now: u64) {
+    const DAY: u64 = 86_400_000;
+    let peers = peers.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if peers.is_empty() {
+        println!("{}", t!("no-trust-list"));
+        return;
+    }
+    const COLS: [Col; 8] = [Col::L(16), Col::L(10), Col::L(11), Col::L(16), Col::R(7), Col::R(9), Col::R(8), Col::L(0)];
+    let head = [
+        "col-id",
+        "col-state",
+        "col-last-seen",
+        "col-version",
+        "col-behind",
+        "col-offences",
+        "col-key-age",
+        "col-expires",
+    ];
+    println!("{}", row(&COLS, &head.map(|id| crate::i18n::text(id, &[]))));
+    let mut warnings = Vec::new();
+    for p in peers {
+        let id = p["id"].as_str().unwrap_or("");
+        let me = p["me"] == Value::Bool(true);
+        let state = if me {
+            t!("state-me")
+        } else if p["connected"] == Value::Bool(true) {
+            t!("state-connected")
+        } else if p["active"] == Value::Bool(false) {
+            t!("state-expired")
+        } else {
+            t!("state-offline")
+        };
+        let day = |ms: Option<u64>| ms.map_or("-".to_string(), |m| crate::i18n::time(m).chars().take(10).collect());
+        let agent = p["agent"].as_str().unwrap_or("");
+        let version = agent.split(';').next().unwrap_or("").trim_end_matches(')').replace(" (", ", ");
+        let behind: u64 = p["they_lack"].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+        let offences: u64 = p["offences"].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+        let key_age =
+            p["key_from_ms"].as_u64().map_or("-".to_string(), |k| format!("{}d", now.saturating_sub(k) / DAY));
+        let expires = p["expires_ms"].as_u64();
+        let cells = [
+            id.to_string(),
+            state,
+            if me { "-".to_string() } else { day(p["last_seen_ms"].as_u64()) },
+            if version.is_empty() { "-".to_string() } else { clip(&version, 16) },
+            behind.to_string(),
+            offences.to_string(),
+            key_age,
+            day(expires),
+        ];
+        println!("{}", row(&COLS, &cells));
+        if let Some(e) = expires.filter(|e| *e > now) {
+            let days = (e - now) / DAY;
+            if days <= 90 {
+                let which = if days <= 30 { "health-expires-30" } else { "health-expires-90" };
+                warnings.push(crate::i18n::text(which, &[("id", id.into()), ("days", days.into())]));
+            }
+        }
+        if offences > 0 {
+            let names: Vec<String> = p["offences"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| format!("{k} ×{}", v.as_u64().unwrap_or(0))).collect())
+                .unwrap_or_default();
+            warnings.push(t!("health-offences", id = id, offences = names.join(", ")));
+        }
+        let cannot: Vec<&str> =
+            p["cannot_read"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        if !cannot.is_empty() {
+            warnings.push(t!("peer-cannot-read", id = id, families = cannot.join(", ")));
+        }
+    }
+    for w in status["warnings"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        warnings.push(w.to_string());
+    }
+    for w in warnings {
+        println!("! {w}");
+    }
+}
+
 /// Space per database and keyspace, in a form an operator reads at a glance.
 pub fn store_stats(out: &Value) {
     println!("{}", t!("store-records", n = out["records"].as_u64().unwrap_or(0)));

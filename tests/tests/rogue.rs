@@ -63,4 +63,18 @@ fn a_member_sending_invalid_records_is_refused_and_the_network_keeps_working() {
             "{offence} is penalised:\n{metrics}"
         );
     }
+    // And counted against the member, where coordinators look: the peers
+    // list and `kawan trust health`, whose warnings name it.
+    let peers = net.node(0).get_json("/api/v1/peers");
+    let rogue = peers.as_array().unwrap().iter().find(|p| p["name"] == "Agency 2").expect("agency 2 listed");
+    assert!(rogue["offences"]["bad_signature"].as_u64() >= Some(1), "{rogue}");
+    assert!(rogue["offences"]["malformed"].as_u64() >= Some(1), "{rogue}");
+    let honest = peers.as_array().unwrap().iter().find(|p| p["name"] == "Agency 1").unwrap();
+    assert_eq!(honest["offences"], json!({}), "{honest}");
+    let health = net.node(0).cli().args(["trust", "health"]).output().unwrap();
+    let text = String::from_utf8_lossy(&health.stdout);
+    assert!(health.status.success(), "{text}{}", String::from_utf8_lossy(&health.stderr));
+    let id = rogue["id"].as_str().unwrap();
+    assert!(text.contains(&format!("this node counted offences against {id}: bad_signature")), "{text}");
+    assert!(text.contains("OFFENCES") && text.contains("KEY AGE"), "{text}");
 }

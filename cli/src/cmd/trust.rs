@@ -90,6 +90,12 @@ pub enum TrustCmd {
     /// network. Needs a coordinator token (KAWAN_TOKEN); the genesis is never
     /// installed this way but from the file `kawan trust join` pins.
     Publish { file: PathBuf },
+    /// Each member's health as this node sees it: connected or last seen,
+    /// the version it runs and the families it cannot read, records it
+    /// lacks, offences counted against it, key age, when its membership
+    /// lapses; then the warnings a coordinator acts on (memberships
+    /// expiring within 30 and 90 days, a coordinator quorum at risk).
+    Health,
 }
 
 #[derive(Subcommand)]
@@ -242,6 +248,16 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
                     "{}",
                     t!("trust-installed", network = network, version = out["version"].as_u64().unwrap_or(0))
                 );
+            }
+        }
+        TrustCmd::Health => {
+            let client = ctx.client()?;
+            let peers = client.get("/api/v1/peers")?;
+            let status = client.get("/api/v1/status")?;
+            if json {
+                crate::output::json(&json!({"members": peers, "warnings": status["warnings"]}));
+            } else {
+                crate::output::health(&peers, &status, crate::output::now_ms());
             }
         }
     }

@@ -260,3 +260,13 @@ request-answered = sent answer { $id }
 request-updated = updated request { $id }
 request-bad-deadline = --deadline { $day }: not a date YYYY-MM-DD
 request-unasked = could not be asked (may hold values too)
+
+# kawan trust health
+col-last-seen = LAST SEEN
+col-behind = BEHIND
+col-offences = OFFENCES
+col-key-age = KEY AGE
+col-expires = EXPIRES
+health-expires-30 = { $id }'s membership lapses in { $days } days (within 30): renew it now
+health-expires-90 = { $id }'s membership lapses in { $days } days (within 90)
+health-offences = this node counted offences against { $id }: { $offences }

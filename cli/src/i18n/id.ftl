@@ -260,3 +260,13 @@ request-answered = jawaban { $id } dikirim
 request-updated = permintaan { $id } diperbarui
 request-bad-deadline = --deadline { $day }: bukan tanggal YYYY-MM-DD
 request-unasked = tidak dapat ditanya (mungkin juga memegang nilai)
+
+# kawan trust health
+col-last-seen = TERAKHIR TERLIHAT
+col-behind = TERTINGGAL
+col-offences = PELANGGARAN
+col-key-age = USIA KUNCI
+col-expires = BERAKHIR
+health-expires-30 = keanggotaan { $id } berakhir dalam { $days } hari (dalam 30): perpanjang sekarang
+health-expires-90 = keanggotaan { $id } berakhir dalam { $days } hari (dalam 90)
+health-offences = node ini mencatat pelanggaran oleh { $id }: { $offences }

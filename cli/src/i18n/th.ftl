@@ -260,3 +260,13 @@ request-answered = ส่งคำตอบ { $id } แล้ว
 request-updated = ปรับปรุงคำขอ { $id } แล้ว
 request-bad-deadline = --deadline { $day }: ไม่ใช่วันที่ YYYY-MM-DD
 request-unasked = ถามไม่ได้ (อาจมีค่าเหล่านี้เช่นกัน)
+
+# kawan trust health
+col-last-seen = เห็นล่าสุด
+col-behind = ตามหลัง
+col-offences = การละเมิด
+col-key-age = อายุกุญแจ
+col-expires = หมดอายุ
+health-expires-30 = สมาชิกภาพของ { $id } หมดอายุใน { $days } วัน (ภายใน 30 วัน): ต่ออายุตอนนี้
+health-expires-90 = สมาชิกภาพของ { $id } หมดอายุใน { $days } วัน (ภายใน 90 วัน)
+health-offences = โหนดนี้นับการละเมิดของ { $id }: { $offences }

@@ -188,6 +188,9 @@ pub struct PeerInfo {
     /// The peer's heads at the last exchange.
     #[serde(skip)]
     pub heads: Vec<Head>,
+    /// Offences this node counted against the peer since it started (by
+    /// name: `bad_signature`, `malformed`, `withholding`…).
+    pub offences: std::collections::BTreeMap<String, u64>,
 }
 
 /// What the network needs to start.
@@ -323,6 +326,8 @@ struct Net {
     learned: HashMap<PeerId, Vec<Multiaddr>>,
     /// What each peer said it runs.
     agents: HashMap<PeerId, String>,
+    /// Offences this node counted against each member's node, by name.
+    offences: HashMap<PeerId, std::collections::BTreeMap<String, u64>>,
     addr_file: Option<PathBuf>,
     wire_log: Option<PathBuf>,
     done_tx: mpsc::Sender<Done>,
@@ -354,6 +359,7 @@ impl Net {
             bootstrap: config.bootstrap.iter().filter_map(|a| a.parse().ok()).collect(),
             learned: HashMap::new(),
             agents: HashMap::new(),
+            offences: HashMap::new(),
             addr_file: config.addr_file.clone(),
             wire_log: wire_log_path(),
             done_tx,
@@ -484,6 +490,10 @@ impl Net {
             Output::Penalised { peer, offence, score } => {
                 self.metrics.penalised(offence.as_str());
                 tracing::warn!(peer = %peer, offence = offence.as_str(), score, "peer penalised");
+                if let Ok(id) = identity::peer_id(&peer) {
+                    *self.offences.entry(id).or_default().entry(offence.as_str().to_string()).or_default() += 1;
+                    self.publish_peer_table();
+                }
             }
         }
     }
@@ -558,7 +568,8 @@ impl Net {
         for (key, last_seen, heads) in self.replica.peers() {
             if let Ok(peer) = identity::peer_id(&key) {
                 let agent = self.agents.get(&peer).cloned();
-                let info = PeerInfo { connected: true, last_seen_ms: Some(last_seen), agent, heads };
+                let offences = self.offences.get(&peer).cloned().unwrap_or_default();
+                let info = PeerInfo { connected: true, last_seen_ms: Some(last_seen), agent, heads, offences };
                 table.peers.insert(peer.to_string(), info);
             }
         }
@@ -568,6 +579,10 @@ impl Net {
             if self.allowed.iter().any(|a| a.to_string() == *peer) {
                 table.peers.entry(peer.clone()).or_insert_with(|| PeerInfo { connected: false, ..info.clone() });
             }
+        }
+        // Offences stay counted after the offender is cut off.
+        for (peer, offences) in &self.offences {
+            table.peers.entry(peer.to_string()).or_default().offences = offences.clone();
         }
         *shared = table;
     }

@@ -27,6 +27,9 @@ pub struct PeerState {
     /// Record families stored here that the peer cannot read: it relays
     /// and serves them, but shows them as "of a newer kind".
     pub cannot_read: Vec<String>,
+    /// Offences this node counted against the member's node since it
+    /// started, by name.
+    pub offences: BTreeMap<String, u64>,
 }
 
 /// This agency's log positions at an instant (for a rotation card).
@@ -155,6 +158,7 @@ impl Service {
                             .map(|reads| in_use.iter().filter(|f| !reads.contains(f)).map(|f| f.to_string()).collect())
                             .unwrap_or_default(),
                         agent: info.and_then(|i| i.agent.clone()),
+                        offences: info.map(|i| i.offences.clone()).unwrap_or_default(),
                         peer_id,
                     }
                 })

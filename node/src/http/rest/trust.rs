@@ -1,6 +1,9 @@
 //! The trust list in force, installing updates, and the peers it names.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use axum::extract::State;
 use kawan_protocol::TrustList;
@@ -110,6 +113,17 @@ pub struct PeerView {
     /// Record families stored here that the peer cannot read (it relays them
     /// and shows them as "of a newer kind"): it should upgrade.
     pub cannot_read: Vec<String>,
+    /// coordinator, analyst…, as the trust list says.
+    pub roles: Vec<String>,
+    /// When the membership lapses (Unix ms), if it does.
+    pub expires_ms: Option<u64>,
+    /// When the member's current key took effect (Unix ms; none: since it
+    /// joined), and how many keys it signed with before.
+    pub key_from_ms: Option<u64>,
+    pub retired_keys: usize,
+    /// Offences this node counted against the member's node since it
+    /// started (`bad_signature`, `malformed`, `withholding`…).
+    pub offences: BTreeMap<String, u64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/peers", tag = "trust", responses((status = 200, body = Vec<PeerView>)), security(("bearer" = [])))]
@@ -131,6 +145,18 @@ pub async fn peers(State(svc): State<Arc<Service>>, _caller: Caller) -> Result<a
                 they_lack: p.lag.iter().map(|(c, (_, they))| (c.clone(), *they)).collect(),
                 agent: p.agent,
                 cannot_read: p.cannot_read,
+                roles: p
+                    .member
+                    .roles
+                    .iter()
+                    .map(|r| {
+                        serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+                    })
+                    .collect(),
+                expires_ms: p.member.expires_ms,
+                key_from_ms: p.member.key_from_ms,
+                retired_keys: p.member.retired_keys.len(),
+                offences: p.offences,
             })
             .collect(),
     ))

@@ -26,6 +26,7 @@ pub(super) async fn network(s: Session) -> Response {
     let lang = s.lang;
     let t = |id: &str| i18n::t(lang, id);
     let on = |id: &str, ms: u64| i18n::t_args(lang, id, &[("date", date(&s.zone, Some(ms)).into())]);
+    let now = s.svc.now_ms();
     page(&s.svc, Some(&s), &t("net-title"), html! {
         @for w in &warnings { div.error { (super::layout::warning(&s, w)) } }
         @match &trust {
@@ -33,7 +34,7 @@ pub(super) async fn network(s: Session) -> Response {
             Some(list) => {
                 p { (i18n::t_args(lang, "net-summary", &[("network", list.network.to_string().into()), ("version", list.version.into()), ("threshold", list.threshold.into())])) }
                 table {
-                    thead { tr { th { (t("net-col-member")) } th { (t("net-col-country")) } th { (t("net-col-state")) } th { (t("net-col-seen")) } th { (t("net-col-lag")) } th { (t("net-col-runs")) } } }
+                    thead { tr { th { (t("net-col-member")) } th { (t("net-col-country")) } th { (t("net-col-state")) } th { (t("net-col-seen")) } th { (t("net-col-lag")) } th { (t("net-col-runs")) } th { (t("net-col-health")) } } }
                     tbody { @for p in &peers {
                         tr {
                             td {
@@ -51,6 +52,16 @@ pub(super) async fn network(s: Session) -> Response {
                                 (p.agent.as_deref().and_then(|a| a.split(';').next()).unwrap_or("—"))
                                 @if !p.cannot_read.is_empty() {
                                     br; span.flag { (i18n::t_args(lang, "net-cannot-read", &[("families", p.cannot_read.join(", ").into())])) }
+                                }
+                            }
+                            td {
+                                @for (offence, n) in &p.offences { span.flag { (offence) " ×" (n) } br; }
+                                @if let Some(k) = p.member.key_from_ms { (i18n::t_args(lang, "net-key-since", &[("date", date(&s.zone, Some(k)).into())])) br; }
+                                @if let Some(e) = p.member.expires_ms {
+                                    @let days = e.saturating_sub(now) / 86_400_000;
+                                    @if e <= now { span.flag { (on("net-lapsed", e)) } }
+                                    @else if days <= 30 { span.flag { (on("net-expires", e)) } }
+                                    @else { (on("net-expires", e)) }
                                 }
                             }
                         }

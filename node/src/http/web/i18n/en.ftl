@@ -563,3 +563,7 @@ req-priority-high = high
 req-priority-urgent = urgent
 req-unasked = Could not be asked (they may hold values too):
 req-same-audience = the request's audience
+net-col-health = Health
+net-key-since = key since { $date }
+net-expires = membership until { $date }
+net-lapsed = membership lapsed { $date }

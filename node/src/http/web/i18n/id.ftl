@@ -563,3 +563,7 @@ req-priority-high = tinggi
 req-priority-urgent = mendesak
 req-unasked = Tidak dapat ditanya (mungkin juga memegang nilai):
 req-same-audience = penerima yang sama dengan permintaan
+net-col-health = Kesehatan
+net-key-since = kunci sejak { $date }
+net-expires = keanggotaan sampai { $date }
+net-lapsed = keanggotaan berakhir { $date }

@@ -563,3 +563,7 @@ req-priority-high = สูง
 req-priority-urgent = ด่วนมาก
 req-unasked = ถามไม่ได้ (อาจมีค่าเหล่านี้เช่นกัน):
 req-same-audience = ผู้รับเดียวกับคำขอ
+net-col-health = สถานะสุขภาพ
+net-key-since = กุญแจตั้งแต่ { $date }
+net-expires = สมาชิกภาพถึง { $date }
+net-lapsed = สมาชิกภาพสิ้นสุด { $date }
