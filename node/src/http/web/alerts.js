@@ -32,7 +32,8 @@ if (body && window.EventSource) {
       return td;
     };
     const matched = a.watches.map((w) => fill(words.watch, { id: w }))
-      .concat(a.cases.map((c) => fill(words.case, { id: c }))).join(', ');
+      .concat(a.cases.map((c) => fill(words.case, { id: c })))
+      .concat((a.ours || []).map(() => words.ours)).join(', ');
     row.append(
       cell(local(a.created_ms)),
       cell(a.author_name, fill(words.on, { type: word('types', a.type), channel: word('channels', a.channel) })),

@@ -146,6 +146,7 @@ fn live_words(s: &Session) -> String {
         "case": i18n::t_args(lang, "alerts-case", &[("id", "{id}".into())]),
         "on": i18n::t_args(lang, "alerts-type-on", &[("type", "{type}".into()), ("channel", "{channel}".into())]),
         "fresh": i18n::t(lang, "alerts-live-new"),
+        "ours": i18n::t(lang, "alerts-ours"),
         "types": types.map(|t| (t.to_string(), i18n::t(lang, &format!("alerts-type-{t}")).into())).collect::<serde_json::Map<_, _>>(),
         "kinds": kawan_protocol::Kind::ALL.iter().map(|k| (k.to_string(), super::layout::kind_one(lang, *k).into())).collect::<serde_json::Map<_, _>>(),
         "channels": channels.iter().map(|c| (c.clone(), channel_label(lang, c).into())).collect::<serde_json::Map<_, _>>(),
