@@ -416,7 +416,26 @@ impl TestNetwork {
             configure(i, &mut text);
             std::fs::write(&path, text).expect("kawan.toml written");
         }
-        let nodes = dirs.into_iter().enumerate().map(|(i, d)| Some(TestNode::run_with_env(d, &env(i)))).collect();
+        let nodes: Vec<Option<TestNode>> =
+            dirs.into_iter().enumerate().map(|(i, d)| Some(TestNode::run_with_env(d, &env(i)))).collect();
+        // A wire log asked for must exist (the node creates it as its
+        // network starts): a binary built without the `wire-log` feature
+        // would log nothing, and every "never received" check would pass
+        // without testing anything.
+        for i in 0..n {
+            for (_, path) in env(i).iter().filter(|(k, _)| *k == "KAWAN_WIRE_LOG") {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while !path.exists() {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "node {i} wrote no wire log at {}: {} was built without the wire-log feature",
+                        path.display(),
+                        bin("kawan").display()
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            }
+        }
         TestNetwork { nodes, parked: (0..n).map(|_| None).collect(), genesis, _genesis_dir: genesis_dir }
     }
 

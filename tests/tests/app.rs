@@ -350,3 +350,64 @@ fn the_operator_chooses_what_is_deconflictable() {
         }
     }
 }
+
+/// A coordinator checks an agency's member card before anyone signs: a
+/// good card gives the next version (unsigned) with the member added; a
+/// forged signature, a key a member already holds, a taken id and a
+/// rotation of a key that is not the member's current one are refused,
+/// each naming why; an analyst may not check cards.
+#[test]
+fn a_member_card_is_checked_against_the_list_in_force() {
+    use kawan_protocol::{Card, CardBody, MemberId, Replaces};
+    let app = member_node();
+    let coordinator =
+        app.send("POST", "/api/v1/tokens", Some(&app.operator), Some(&json!({"name": "coord", "role": "coordinator"})));
+    let coordinator = coordinator.json()["token"].as_str().unwrap().to_string();
+    let check =
+        |card: &Card| app.send("POST", "/api/v1/trust/cards/check", Some(&coordinator), Some(&json!({"card": card})));
+    let body = |n: u8, id: &str| CardBody {
+        id: MemberId::new(id).unwrap(),
+        name: format!("Agency {n}"),
+        country: "KH".parse().unwrap(),
+        key: fixtures::agency(n).public(),
+        addrs: vec![],
+        replaces: None,
+    };
+    let new = Card::sign(body(4, "agency-4"), &fixtures::agency(4), None).unwrap();
+    let ok = check(&new);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let review = ok.json();
+    assert_eq!((review["version"].as_u64(), review["rotation"].as_bool()), (Some(2), Some(false)), "{review}");
+    assert!(review["changes"][0].as_str().unwrap().contains("adds Agency 4 (agency-4, KH)"), "{review}");
+    let hex = review["next"].as_str().unwrap();
+    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let next = kawan_protocol::SignedTrustList::from_bytes(&bytes).unwrap();
+    let list = next.list().unwrap();
+    assert!(next.sigs.is_empty() && list.members.iter().any(|m| m.id.as_str() == "agency-4"));
+
+    let refused = |card: &Card, code: &str, words: &str| {
+        let r = check(card);
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some(code)), "{}", r.body);
+        assert!(r.body.contains(words), "{}", r.body);
+    };
+    let mut forged = new.clone();
+    forged.card.name = "Agency 4 (edited)".into();
+    refused(&forged, "card_refused", "signature");
+    refused(&Card::sign(body(3, "agency-9"), &fixtures::agency(3), None).unwrap(), "duplicate_key", "Agency 3");
+    refused(&Card::sign(body(4, "agency-3"), &fixtures::agency(4), None).unwrap(), "duplicate_id", "agency-3");
+    let mut rotation = body(5, "agency-3");
+    rotation.replaces = Some(Replaces {
+        key: fixtures::agency(1).public(),
+        until_ms: kawan_tests::app::START_MS,
+        last_seqs: vec![],
+        compromised: false,
+    });
+    refused(
+        &Card::sign(rotation, &fixtures::agency(5), Some(&fixtures::agency(1))).unwrap(),
+        "card_refused",
+        "current key",
+    );
+    let analyst = app.post("/api/v1/trust/cards/check", json!({"card": new}));
+    assert_eq!(analyst.status, 403, "{}", analyst.body);
+    assert_eq!(app.svc.data().store.trust().unwrap().version, 1, "nothing installed");
+}

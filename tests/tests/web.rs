@@ -569,3 +569,36 @@ fn a_request_is_asked_answered_and_closed_from_the_page() {
     assert_eq!(status, 400, "{bad}");
     assert!(bad.contains("YYYY-MM-DD"), "{bad}");
 }
+
+/// A coordinator pastes a new agency's card on the Network page: it is
+/// checked against the list in force and the next version is offered as a
+/// file to sign; a card that does not check says why. (The checks
+/// themselves: app.rs.)
+#[test]
+fn a_member_card_is_checked_on_the_network_page() {
+    let net = kawan_tests::TestNetwork::start(1, &[]);
+    let n = net.node(0);
+    let newcomer = kawan_tests::init_dir("Agency New", kawan_tests::free_port());
+    let card = newcomer.path().join("new.card");
+    kawan_tests::run_ok(
+        kawan_tests::kawan().arg("--dir").arg(newcomer.path()).args(["card", "--id", "agency-new", "--out"]).arg(&card),
+    );
+    let card = std::fs::read_to_string(card).unwrap();
+    let b = Browser::login(n);
+    let csrf = b.csrf();
+    let (status, page) = b.get("/network");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("action=\"/network/card\""), "{page}");
+    let (status, review) = b.post("/network/card", &[("csrf", &csrf), ("card", &card)]);
+    assert_eq!(status, 200, "{review}");
+    assert!(review.contains("version 2 would") && review.contains("adds Agency New (agency-new"), "{review}");
+    assert!(review.contains("action=\"/network/card/next\""), "{review}");
+    let (status, _) = b.post("/network/card/next", &[("csrf", &csrf), ("card", &card)]);
+    assert_eq!(status, 200);
+    let forged = card.replace("Agency New", "Agency Newer");
+    let (status, refused) = b.post("/network/card", &[("csrf", &csrf), ("card", &forged)]);
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("does not check"), "{refused}");
+    let (status, _) = b.post("/network/card", &[("csrf", "forged"), ("card", &card)]);
+    assert_eq!(status, 403);
+}

@@ -685,8 +685,14 @@ impl Net {
 
 /// Where `KAWAN_WIRE_LOG` asks received messages to be logged: only in
 /// builds with the `wire-log` feature (the tests'), never in production.
+/// The file is created at once, so a test can tell a node that logs
+/// nothing yet from a binary that cannot log.
 fn wire_log_path() -> Option<PathBuf> {
-    if cfg!(feature = "wire-log") { std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from) } else { None }
+    let path = if cfg!(feature = "wire-log") { std::env::var_os("KAWAN_WIRE_LOG").map(PathBuf::from) } else { None };
+    if let Some(p) = &path {
+        let _ = std::fs::OpenOptions::new().create(true).append(true).open(p);
+    }
+    path
 }
 
 /// Applies one signed trust list received from a peer (the driver's half

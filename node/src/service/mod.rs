@@ -56,7 +56,7 @@ pub use referrals::{
 };
 pub use requests::{Asked, NewAnswer, NewRequest, RequestScope, RequestThread, RequestUpdate};
 pub use tokens::same;
-pub use trust::{OwnLogEnds, PeerState, Warning};
+pub use trust::{CardReview, OwnLogEnds, PeerState, Warning};
 pub use watch::{AlertEvent, NewWatch, for_caller};
 
 use kawan_protocol::{AgencyKey, Context, Keypair, TrustList};

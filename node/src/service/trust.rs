@@ -292,3 +292,98 @@ impl std::fmt::Display for Warning {
         }
     }
 }
+
+/// A member card or key-rotation card checked against the trust list in
+/// force, and the next version it makes, unsigned: coordinators sign it
+/// (`kawan trust sign`) and one of them installs it (`kawan trust publish`).
+#[derive(Debug, Clone)]
+pub struct CardReview {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub key: String,
+    /// A key rotation (the card replaces a member's key), not a new member.
+    pub rotation: bool,
+    /// What the next version changes, for people.
+    pub changes: Vec<String>,
+    /// The next version, unsigned, and its number.
+    pub next: kawan_protocol::SignedTrustList,
+    pub version: u64,
+}
+
+impl Service {
+    /// Checks `card` (JSON, as `kawan card` writes it) against the list in
+    /// force: its signature, that its key is in no member's history, that a
+    /// new member's id is free, that a rotation replaces the member's
+    /// current key. Coordinators and operators only. Changes nothing.
+    pub fn review_card(&self, caller: &Caller, card: &str) -> Result<CardReview, ServiceError> {
+        if !matches!(caller.role, crate::local::tokens::Role::Coordinator | crate::local::tokens::Role::Operator) {
+            return Err(ServiceError::forbidden(
+                "forbidden",
+                "checking member cards needs a coordinator or operator token",
+            ));
+        }
+        let card: kawan_protocol::Card = serde_json::from_str(card.trim()).map_err(|e| {
+            ServiceError::field("card", format!("not a member card (the JSON `kawan card` writes): {e}"))
+        })?;
+        card.check().map_err(|e| ServiceError::invalid("card_refused", format!("the card does not check: {e}")))?;
+        let trust = self.trust()?;
+        let body = &card.card;
+        let holder = |key: &kawan_protocol::AgencyKey| {
+            trust.members.iter().find(|m| m.key == *key || m.retired_keys.iter().any(|r| r.key == *key))
+        };
+        if let Some(m) = holder(&body.key) {
+            return Err(ServiceError::invalid(
+                "duplicate_key",
+                format!("the card's key is already {}'s ({}): a key is never listed twice", m.name, m.id),
+            ));
+        }
+        let mut list = (*trust).clone();
+        list.version += 1;
+        list.issued_ms = self.now_ms();
+        let mut changes = Vec::new();
+        let rotation = body.replaces.is_some();
+        if rotation {
+            crate::coordinator::rotate(&mut list, &card, self.now_ms())
+                .map_err(|e| ServiceError::invalid("card_refused", e.to_string()))?;
+            let compromised = body.replaces.as_ref().is_some_and(|r| r.compromised);
+            changes.push(format!(
+                "{} ({}) signs with a new key {}; the old key retires{}",
+                body.name,
+                body.id,
+                body.key,
+                if compromised { " as compromised: confirm with the agency by another channel" } else { "" }
+            ));
+            if !card.signed_by_old_key() {
+                changes
+                    .push("the card is not signed by the old key: confirm with the agency by another channel".into());
+            }
+        } else {
+            if let Some(m) = trust.members.iter().find(|m| m.id == body.id) {
+                return Err(ServiceError::invalid(
+                    "duplicate_id",
+                    format!(
+                        "member id {} is already {}'s: the agency must choose another (kawan card --id)",
+                        body.id, m.name
+                    ),
+                ));
+            }
+            list.members.push(body.member(false));
+            changes
+                .push(format!("adds {} ({}, {}) as a member with key {}", body.name, body.id, body.country, body.key));
+        }
+        let next = kawan_protocol::SignedTrustList::new(&list).map_err(|e| {
+            ServiceError::invalid("trust_list_refused", format!("the next version would not be valid: {e}"))
+        })?;
+        Ok(CardReview {
+            id: body.id.to_string(),
+            name: body.name.clone(),
+            country: body.country.to_string(),
+            key: body.key.to_string(),
+            rotation,
+            changes,
+            next,
+            version: list.version,
+        })
+    }
+}

@@ -93,6 +93,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::login_link))
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::trust_chain))
+        .routes(routes!(trust::check_card))
         .routes(routes!(bundles::export))
         .routes(routes!(bundles::import))
         .routes(routes!(trust::peers))

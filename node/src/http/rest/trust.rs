@@ -183,3 +183,48 @@ pub async fn log_ends(
 ) -> Result<axum::Json<crate::service::OwnLogEnds>, ApiError> {
     Ok(axum::Json(svc.own_log_ends(caller, p.until_ms, p.compromised).await?))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardCheck {
+    /// The card as `kawan card` (or `kawan key rotate`) wrote it.
+    #[schema(value_type = Object)]
+    pub card: serde_json::Value,
+}
+
+/// A checked card and the next version of the trust list it makes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardReviewView {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub key: String,
+    pub rotation: bool,
+    pub changes: Vec<String>,
+    pub version: u64,
+    /// The next version, unsigned, hex: `kawan trust sign` it.
+    pub next: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/trust/cards/check", tag = "trust", request_body = CardCheck,
+    description = "Checks a member or key-rotation card against the list in force (signature, a key no member ever \
+        used, a free member id, the key a rotation replaces) and returns the next version it makes, unsigned. \
+        Coordinators and operators. Changes nothing.",
+    responses((status = 200, body = CardReviewView), (status = 422, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn check_card(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CardCheck>,
+) -> Result<axum::Json<CardReviewView>, ApiError> {
+    let r = svc.review_card(&caller, &req.card.to_string())?;
+    Ok(axum::Json(CardReviewView {
+        id: r.id,
+        name: r.name,
+        country: r.country,
+        key: r.key,
+        rotation: r.rotation,
+        changes: r.changes,
+        version: r.version,
+        next: hex::encode(r.next.to_bytes()),
+    }))
+}

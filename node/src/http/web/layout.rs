@@ -46,7 +46,7 @@ fn frame(svc: &Service, lang: Lang, s: Option<&Session>, title: &str, body: Mark
                         a href="/alerts" { (t("nav-alerts")) }
                         a href="/deconflict" { (t("nav-deconflict")) }
                         a href="/cases" { (t("nav-cases")) }
-                        @if s.caller.role == Role::Operator { a href="/network" { (t("nav-network")) } }
+                        @if matches!(s.caller.role, Role::Operator | Role::Coordinator) { a href="/network" { (t("nav-network")) } }
                         form.purpose method="post" action="/purpose" {
                             input type="hidden" name="csrf" value=(s.csrf);
                             label {

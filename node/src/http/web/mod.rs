@@ -74,6 +74,8 @@ pub fn routes() -> Router<super::AppState> {
         .route("/contacts", post(deconflict::contact))
         .route("/contacts/{id}/answer", post(deconflict::answer))
         .route("/network", get(network::network))
+        .route("/network/card", post(network::card))
+        .route("/network/card/next", post(network::card_next))
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
         .route(

@@ -1,5 +1,7 @@
-//! The network page (operators): members, connections, how far apart each
-//! peer is, sharing groups, and the audit log's integrity.
+//! The network page (operators and coordinators): members, connections,
+//! how far apart each peer is and their health, sharing groups, checking a
+//! member or rotation card against the list in force (and the next version
+//! it makes, to sign), and (operators) the audit log's integrity.
 
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -8,16 +10,39 @@ use super::{
     Session, i18n,
     layout::{date, page},
 };
-use crate::local::tokens::Role;
+use crate::{
+    local::tokens::Role,
+    service::{CardReview, ServiceError},
+};
 
 pub(super) async fn network(s: Session) -> Response {
-    if let Err(e) = s.caller.require(Role::Operator) {
-        return s.failed("net-title", e);
+    render(&s, None).await
+}
+
+/// The page, with a checked card's review when there is one.
+async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, String)>) -> Response {
+    if !matches!(s.caller.role, Role::Operator | Role::Coordinator) {
+        return s.failed(
+            "net-title",
+            ServiceError::forbidden("forbidden", "the network page is for operators and coordinators"),
+        );
     }
     let trust = s.svc.trust().ok();
-    let (peers, audit) = match (s.svc.peers().await, s.svc.verify_audit(s.caller.clone()).await) {
-        (Ok(peers), Ok(audit)) => (peers, audit),
-        (Err(e), _) | (_, Err(e)) => return s.failed("net-title", e),
+    let peers = match s.svc.peers().await {
+        Ok(peers) => peers,
+        Err(e) => return s.failed("net-title", e),
+    };
+    // The audit log is the operator's to verify.
+    let audit = match s.caller.role {
+        Role::Operator => match s.svc.verify_audit(s.caller.clone()).await {
+            Ok(a) => Some(a),
+            Err(e) => return s.failed("net-title", e),
+        },
+        _ => None,
+    };
+    let status = match &review {
+        Some((Err(e), _)) => crate::http::error::status_of(e.fault),
+        _ => axum::http::StatusCode::OK,
     };
     let warnings = match s.svc.warnings() {
         Ok(w) => w,
@@ -27,8 +52,8 @@ pub(super) async fn network(s: Session) -> Response {
     let t = |id: &str| i18n::t(lang, id);
     let on = |id: &str, ms: u64| i18n::t_args(lang, id, &[("date", date(&s.zone, Some(ms)).into())]);
     let now = s.svc.now_ms();
-    page(&s.svc, Some(&s), &t("net-title"), html! {
-        @for w in &warnings { div.error { (super::layout::warning(&s, w)) } }
+    let body = html! {
+        @for w in &warnings { div.error { (super::layout::warning(s, w)) } }
         @match &trust {
             None => p { (t("net-none")) },
             Some(list) => {
@@ -71,15 +96,78 @@ pub(super) async fn network(s: Session) -> Response {
                 ul { @for g in &list.groups { li { (g.name) " (" (g.id) "): " (g.members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")) } } }
             }
         }
-        h2 { (t("net-audit")) }
-        @match &audit.error {
-            None => p { (i18n::t_args(lang, "net-intact", &[("n", audit.entries.into())])) },
-            Some(e) => div.error role="alert" { (t("net-audit-broken")) br; span.muted { (t("err-detail")) " " span lang="en" { (e) } } },
+        h2 id="cards" { (t("net-cards")) }
+        p.muted { (t("net-cards-intro")) }
+        @match &review {
+            Some((Err(e), _)) => (super::layout::refusal(lang, e)),
+            Some((Ok(r), card)) => {
+                div.notice role="status" {
+                    p { strong { (i18n::t_args(lang, "net-card-ok", &[("name", r.name.clone().into()), ("version", r.version.into())])) } }
+                    ul { @for c in &r.changes { li { (c) } } }
+                    form method="post" action="/network/card/next" {
+                        input type="hidden" name="csrf" value=(s.csrf);
+                        input type="hidden" name="card" value=(card);
+                        button type="submit" { (i18n::t_args(lang, "net-card-download", &[("version", r.version.into())])) }
+                    }
+                    p.muted { (t("net-card-then")) " " code { "kawan trust sign FILE --key …" } " · " code { "kawan trust publish FILE" } }
+                }
+            }
+            None => {},
         }
-        @if let Some(w) = &audit.witnessed {
-            p { (i18n::t_args(lang, "net-witnessed", &[("n", w.seq.into()), ("date", date(&s.zone, Some(w.time_ms)).into())])) }
+        form method="post" action="/network/card" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            label for="card" { (t("net-card-paste")) }
+            textarea id="card" name="card" rows="6" required {}
+            p { button type="submit" { (t("net-card-check")) } }
         }
-    }).into_response()
+        @if let Some(audit) = &audit {
+            h2 { (t("net-audit")) }
+            @match &audit.error {
+                None => p { (i18n::t_args(lang, "net-intact", &[("n", audit.entries.into())])) },
+                Some(e) => div.error role="alert" { (t("net-audit-broken")) br; span.muted { (t("err-detail")) " " span lang="en" { (e) } } },
+            }
+            @if let Some(w) = &audit.witnessed {
+                p { (i18n::t_args(lang, "net-witnessed", &[("n", w.seq.into()), ("date", date(&s.zone, Some(w.time_ms)).into())])) }
+            }
+        }
+    };
+    (status, page(&s.svc, Some(s), &t("net-title"), body)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct CardForm {
+    csrf: String,
+    card: String,
+}
+
+/// Checks a pasted member or rotation card against the list in force.
+pub(super) async fn card(s: Session, axum::Form(f): axum::Form<CardForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let review = s.svc.review_card(&s.caller, &f.card);
+    render(&s, Some((review, f.card))).await
+}
+
+/// The next version a checked card makes, unsigned, as a file to sign.
+pub(super) async fn card_next(s: Session, axum::Form(f): axum::Form<CardForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    match s.svc.review_card(&s.caller, &f.card) {
+        Ok(r) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"trust-v{}.unsigned\"", r.version),
+                ),
+            ],
+            r.next.to_bytes(),
+        )
+            .into_response(),
+        Err(e) => render(&s, Some((Err(e), f.card))).await,
+    }
 }
 
 /// A peer's lag for people: per channel, what it has that we lack and what
