@@ -297,6 +297,7 @@ fn the_home_page_speaks_thai_and_indonesian() {
         "/publish".into(),
         "/library".into(),
         "/referrals".into(),
+        "/requests".into(),
         "/indicator/no-such-record".into(),
     ] {
         let mut strays = vec![];

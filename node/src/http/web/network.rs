@@ -97,7 +97,7 @@ async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, S
             }
         }
         h2 id="cards" { (t("net-cards")) }
-        p.muted { (t("net-cards-intro")) }
+        p.muted { (t("net-cards-intro")) " " span lang="en" { code { "kawan card" } " · " code { "kawan key rotate" } } }
         @match &review {
             Some((Err(e), _)) => (super::layout::refusal(lang, e)),
             Some((Ok(r), card)) => {
@@ -109,7 +109,7 @@ async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, S
                         input type="hidden" name="card" value=(card);
                         button type="submit" { (i18n::t_args(lang, "net-card-download", &[("version", r.version.into())])) }
                     }
-                    p.muted { (t("net-card-then")) " " code { "kawan trust sign FILE --key …" } " · " code { "kawan trust publish FILE" } }
+                    p.muted { (t("net-card-then")) " " span lang="en" { code { "kawan trust sign FILE --key …" } " · " code { "kawan trust publish FILE" } } }
                 }
             }
             None => {},
