@@ -229,6 +229,17 @@ async fn wait_for(driver: &WebDriver, needle: &str) -> WebDriverResult<()> {
     Ok(())
 }
 
+/// Waits until the browser is on a page whose address holds `part`, and
+/// that page has loaded.
+async fn wait_for_url(driver: &WebDriver, part: &str) -> WebDriverResult<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !driver.current_url().await?.as_str().contains(part) {
+        assert!(Instant::now() < deadline, "the browser never reached a page with {part:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for(driver, "</main>").await
+}
+
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.exists()))
 }
@@ -331,9 +342,13 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
     // Asking about a value the partner holds: the page says nothing was
     // sent and who holds it (checked like every page).
     driver.goto(format!("{}/requests", a.base)).await?;
+    wait_for(driver, "</main>").await?;
     driver.find(By::Id("question")).await?.send_keys("Whose number is this?").await?;
     driver.find(By::Id("values")).await?.send_keys("+44 7700 900957").await?;
-    driver.find(By::Css("form[action='/requests'] button[type=submit]")).await?.click().await?;
+    // Submitted from the page itself: a click that navigates can race the
+    // driver's own bookkeeping of the element ("does not belong to the
+    // document") on a loaded machine.
+    driver.execute("document.querySelector(\"form[action='/requests']\").requestSubmit()", vec![]).await?;
     wait_for(driver, "Nothing was sent").await?;
     let held = driver.source().await?;
     assert!(held.contains("Agency 1") && held.contains("+447700900957"), "{held}");
@@ -353,6 +368,9 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
     // button, Enter.
     driver.goto(format!("{}/", a.base)).await?;
     driver.active_element().await?.send_keys("+44 7700 900957" + Key::Enter).await?;
+    // The results page, not the home page it replaces (which may name
+    // Agency 1 too): Tab on an element of the old page would fail.
+    wait_for_url(driver, "q=").await?;
     wait_for(driver, "Agency 1").await?;
     let mut reached = false;
     for _ in 0..60 {
@@ -365,6 +383,7 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
     }
     assert!(reached, "Tab reaches the hit's link");
     driver.active_element().await?.send_keys(Key::Enter).await?;
+    wait_for_url(driver, "/indicator/").await?;
     wait_for(driver, "We saw it too").await?;
     let mut pressed = false;
     for _ in 0..80 {
