@@ -218,15 +218,7 @@ pub fn peers(out: &Value) {
     let mut warnings = Vec::new();
     for p in peers {
         let sum = |k: &str| p[k].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum::<u64>());
-        let state = if p["me"] == Value::Bool(true) {
-            t!("state-me")
-        } else if p["connected"] == Value::Bool(true) {
-            t!("state-connected")
-        } else if p["active"] == Value::Bool(false) {
-            t!("state-expired")
-        } else {
-            t!("state-offline")
-        };
+        let state = peer_state(p);
         let agent = p["agent"].as_str().unwrap_or("");
         // "kawan/0.1.0 (protocol 1; reads …)": the software and protocol part.
         let version = agent.split(';').next().unwrap_or("").trim_end_matches(')').replace(" (", ", ");
@@ -248,6 +240,19 @@ pub fn peers(out: &Value) {
     }
     for w in warnings {
         eprintln!("{w}");
+    }
+}
+
+/// A member's state in `kawan peers` and `kawan trust health`.
+fn peer_state(p: &Value) -> String {
+    if p["me"] == Value::Bool(true) {
+        t!("state-me")
+    } else if p["connected"] == Value::Bool(true) {
+        t!("state-connected")
+    } else if p["active"] == Value::Bool(false) {
+        t!("state-expired")
+    } else {
+        t!("state-offline")
     }
 }
 
@@ -280,15 +285,7 @@ pub fn health(peers: &Value, status: &Value, now: u64) {
     for p in peers {
         let id = p["id"].as_str().unwrap_or("");
         let me = p["me"] == Value::Bool(true);
-        let state = if me {
-            t!("state-me")
-        } else if p["connected"] == Value::Bool(true) {
-            t!("state-connected")
-        } else if p["active"] == Value::Bool(false) {
-            t!("state-expired")
-        } else {
-            t!("state-offline")
-        };
+        let state = peer_state(p);
         let day = |ms: Option<u64>| ms.map_or("-".to_string(), |m| crate::i18n::time(m).chars().take(10).collect());
         let agent = p["agent"].as_str().unwrap_or("");
         let version = agent.split(';').next().unwrap_or("").trim_end_matches(')').replace(" (", ", ");

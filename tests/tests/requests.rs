@@ -30,6 +30,19 @@ fn from_agency_3(app: &App, seq: u64, prev: Option<RecordId>, channel: Channel, 
     signed.id
 }
 
+fn answer(request: &str, text: &str, tlp: Tlp, values: Vec<NamedValue>) -> Answer {
+    Answer {
+        request: request.parse().unwrap(),
+        text: text.into(),
+        cites: vec![],
+        values,
+        tlp,
+        review_ms: None,
+        handling: None,
+        evaluation: None,
+    }
+}
+
 fn request(question: &str, values: Vec<NamedValue>) -> InfoRequest {
     InfoRequest {
         question: question.into(),
@@ -85,29 +98,16 @@ fn a_request_is_asked_answered_marked_useful_and_closed() {
 
     // Agency 3 answers on the network, and once more for the group of
     // agencies 2 and 3 only.
-    let public = Answer {
-        request: id.parse().unwrap(),
-        text: "Seen on a job board in May.".into(),
-        cites: vec![],
-        values: vec![],
-        tlp: Tlp::Green,
-        review_ms: None,
-        handling: None,
-        evaluation: None,
-    };
+    let public = answer(&id, "Seen on a job board in May.", Tlp::Green, vec![]);
     let public_id = from_agency_3(&app, 1, None, Channel::Network, Body::Answer(public)).to_string();
-    let answer = Answer {
-        request: id.parse().unwrap(),
-        text: "Same number on three ads; the account is @kh_jobs_example.".into(),
-        cites: vec![],
-        values: vec![NamedValue { kind: Kind::TelegramHandle, value: "kh_jobs_example".into() }],
-        tlp: Tlp::Amber,
-        review_ms: None,
-        handling: None,
-        evaluation: None,
-    };
+    let narrower = answer(
+        &id,
+        "Same number on three ads; the account is @kh_jobs_example.",
+        Tlp::Amber,
+        vec![NamedValue { kind: Kind::TelegramHandle, value: "kh_jobs_example".into() }],
+    );
     let mekong = Channel::Group(GroupId::new("mekong").unwrap());
-    let answer_id = from_agency_3(&app, 1, None, mekong, Body::Answer(answer)).to_string();
+    let answer_id = from_agency_3(&app, 1, None, mekong, Body::Answer(narrower)).to_string();
     let thread = app.get_json(&format!("/api/v1/requests/{id}"));
     let answers: Vec<&str> = thread["answers"].as_array().unwrap().iter().filter_map(|a| a["id"].as_str()).collect();
     assert_eq!(answers, [public_id.as_str(), answer_id.as_str()], "{thread}");
@@ -135,16 +135,7 @@ fn a_request_is_asked_answered_marked_useful_and_closed() {
     assert_eq!((late.status.as_u16(), late.json()["code"].as_str()), (409, Some("request_closed")), "{}", late.body);
     assert_eq!(app.get_json("/api/v1/requests?status=closed").as_array().map(Vec::len), Some(1));
     // An answer signed after the close is not part of it.
-    let late = Answer {
-        request: id.parse().unwrap(),
-        text: "Late news.".into(),
-        cites: vec![],
-        values: vec![],
-        tlp: Tlp::Green,
-        review_ms: None,
-        handling: None,
-        evaluation: None,
-    };
+    let late = answer(&id, "Late news.", Tlp::Green, vec![]);
     app.clock.advance(Duration::from_secs(60));
     let prev = public_id.parse().ok();
     let signed =

@@ -54,7 +54,7 @@ pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES,
 pub use referrals::{
     Filed, NewReferral, NewSubject, PackageRow, PlatformFigures, ReferralFilter, StatusUpdate, figures, month,
 };
-pub use requests::{Asked, NewAnswer, NewRequest, RequestScope, RequestThread, RequestUpdate};
+pub use requests::{Asked, NewAnswer, NewRequest, RequestScope, RequestThread, RequestUpdate, first_line};
 pub use tokens::same;
 pub use trust::{CardReview, OwnLogEnds, PeerState, Warning};
 pub use watch::{AlertEvent, NewWatch, for_caller};

@@ -491,3 +491,14 @@ impl Service {
         Ok(RequestThread { request, answers, overdue })
     }
 }
+
+/// A title for free text (a question, an answer): its first line, at most
+/// 120 characters.
+pub fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    let mut out: String = line.chars().take(120).collect();
+    if out.len() < line.len() {
+        out.push('…');
+    }
+    out
+}

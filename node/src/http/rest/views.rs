@@ -70,8 +70,8 @@ impl HitView {
                 let title = format!("{} request to {}", crate::interop::stix::request_name(r.request), r.platform);
                 (None, None, Some(title), None, None, None)
             }
-            Content::Request(r) => (None, None, Some(first_line(&r.question)), None, None, None),
-            Content::Answer(a) => (None, None, Some(first_line(&a.text)), None, None, None),
+            Content::Request(r) => (None, None, Some(crate::service::first_line(&r.question)), None, None, None),
+            Content::Answer(a) => (None, None, Some(crate::service::first_line(&a.text)), None, None, None),
         };
         HitView {
             id: h.id.to_string(),
@@ -221,14 +221,4 @@ impl LookupResult {
             hits: r.hits.iter().map(HitView::new).collect(),
         }
     }
-}
-
-/// A title for free text: its first line, at most 120 characters.
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    let mut out: String = line.chars().take(120).collect();
-    if out.len() < line.len() {
-        out.push('…');
-    }
-    out
 }

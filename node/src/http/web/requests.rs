@@ -171,7 +171,7 @@ fn table(s: &Session, threads: &[RequestThread]) -> Markup {
             tbody { @for th in threads {
                 @if let Content::Request(r) = &th.request.hit.content {
                     tr {
-                        td { a href=(format!("/requests/{}", th.request.hit.id)) { (first_line(&r.question)) } }
+                        td { a href=(format!("/requests/{}", th.request.hit.id)) { (crate::service::first_line(&r.question)) } }
                         td { (agency(&th.request)) }
                         td { (status_label(lang, r.status)) " · " (priority_label(lang, r.priority)) }
                         td { (date(&s.zone, r.deadline_ms)) @if th.overdue { " " strong.overdue { (t("req-overdue")) } } }
@@ -181,15 +181,6 @@ fn table(s: &Session, threads: &[RequestThread]) -> Markup {
             } }
         }
     }
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    let mut out: String = line.chars().take(120).collect();
-    if out.len() < line.len() {
-        out.push('…');
-    }
-    out
 }
 
 /// Values as typed, one per line; the node guesses each kind.
@@ -326,7 +317,7 @@ async fn show(s: &Session, id: &str, message: Option<Result<String, ServiceError
         }
         p { a href="/requests" { (t("req-back")) } }
     };
-    (status, page(&s.svc, Some(s), &first_line(&r.question), body)).into_response()
+    (status, page(&s.svc, Some(s), &crate::service::first_line(&r.question), body)).into_response()
 }
 
 pub(super) async fn answer(s: Session, Path(id): Path<String>, Form(f): Form<AnswerForm>) -> Response {
