@@ -803,6 +803,7 @@ mod tests {
     /// A genesis listing this agency as its one coordinator.
     fn genesis(network: &NetworkId) -> SignedTrustList {
         let list = TrustList {
+            attachment_max_bytes: None,
             retention: None,
             decay: None,
             network: network.clone(),

@@ -374,6 +374,7 @@ mod tests {
 
     fn signed(network: &str, version: u64, members: Vec<Member>, by: &Keypair) -> SignedTrustList {
         let list = TrustList {
+            attachment_max_bytes: None,
             retention: None,
             decay: None,
             network: NetworkId::new(network).unwrap(),

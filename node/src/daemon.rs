@@ -154,8 +154,9 @@ impl Node {
             addr_file: Some(p2p_file),
             replica: crate::replica::Config::default(),
         };
-        let (net, mut events, mut questions) =
+        let (net, inbox) =
             crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
+        let crate::net::Inbox { mut events, mut questions, mut files } = inbox;
         self.svc.attach_net(net);
         // Partners' deconfliction questions, each answered on its own.
         let answering = {
@@ -173,6 +174,20 @@ impl Node {
                             )
                         });
                         let _ = reply.send(answer);
+                    });
+                }
+            })
+        };
+        // Members' fetches of files records carry, each served on its own.
+        let serving = {
+            let svc = self.svc.clone();
+            tokio::spawn(async move {
+                while let Some(q) = files.recv().await {
+                    let svc = svc.clone();
+                    tokio::spawn(async move {
+                        let crate::net::FileQuestion { from, request, reply } = q;
+                        let served = tokio::task::spawn_blocking(move || svc.serve_file(from, request)).await;
+                        let _ = reply.send(served.unwrap_or(kawan_protocol::attachment::Served::Busy));
                     });
                 }
             })
@@ -212,6 +227,7 @@ impl Node {
         drop(jobs);
         audit_events.abort();
         answering.abort();
+        serving.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
         if let Err(e) = self.svc.checkpoint_audit_at_shutdown() {

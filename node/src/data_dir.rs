@@ -1,5 +1,6 @@
-//! Opening a node's data directory: the record store in `records/` and the
-//! local database (cases, tokens, audit) in `local/`. They are separate
+//! Opening a node's data directory: the record store in `records/`, the
+//! local database (cases, tokens, audit) in `local/` and the files records
+//! carry in `attachments/`. They are separate
 //! databases on purpose: the network layer is handed only the `Store`.
 
 use std::{
@@ -31,6 +32,8 @@ pub enum OpenError {
     #[error("cannot open {path}: {source}")]
     Open { path: PathBuf, source: StoreError },
     #[error(transparent)]
+    Attachments(#[from] crate::attachments::FileError),
+    #[error(transparent)]
     Cases(#[from] CaseError),
     #[error(transparent)]
     Audit(#[from] AuditError),
@@ -52,6 +55,7 @@ pub struct DataDir {
     pub consultations: crate::local::consultations::Consultations,
     pub permissions: crate::local::permissions::Permissions,
     pub pins: crate::local::pins::Pins,
+    pub attachments: crate::attachments::Attachments,
 }
 
 impl DataDir {
@@ -98,15 +102,24 @@ impl DataDir {
         let local_path = path.join("local");
         let local = Arc::new(LocalDb::open(&local_path, clock).map_err(opened(&local_path))?);
         check_format(&local_path, "a local database", local.format(), local::FORMAT, || local.write_format())?;
-        DataDir::assemble(Arc::new(store), local)
+        let attachments = crate::attachments::Attachments::open(&path.join("attachments"))?;
+        DataDir::assemble(Arc::new(store), local, attachments)
     }
 
     /// Both databases in memory, for tests.
     pub fn in_memory(clock: Clock) -> Result<DataDir, OpenError> {
-        DataDir::assemble(Arc::new(Store::in_memory(clock.clone())), Arc::new(LocalDb::in_memory(clock)))
+        DataDir::assemble(
+            Arc::new(Store::in_memory(clock.clone())),
+            Arc::new(LocalDb::in_memory(clock)),
+            crate::attachments::Attachments::temporary()?,
+        )
     }
 
-    fn assemble(store: Arc<Store>, local: Arc<LocalDb>) -> Result<DataDir, OpenError> {
+    fn assemble(
+        store: Arc<Store>,
+        local: Arc<LocalDb>,
+        attachments: crate::attachments::Attachments,
+    ) -> Result<DataDir, OpenError> {
         Ok(DataDir {
             store,
             cases: Cases::open(local.clone())?,
@@ -120,6 +133,7 @@ impl DataDir {
             permissions: crate::local::permissions::Permissions::open(local.clone()),
             pins: crate::local::pins::Pins::open(local.clone()),
             local,
+            attachments,
         })
     }
 }

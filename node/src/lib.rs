@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attachments;
 pub mod backup;
 pub mod bundle;
 pub mod clock;

@@ -3,7 +3,7 @@
 //! path that sends or shows data — network records spreading peer to peer
 //! (the `gossip` path), group push, pull answers, relays, the REST API, the
 //! web page, TAXII, the MISP feed, CSV and STIX exports, platform referral
-//! packages, deconfliction answers — asks [`Policy::allows`], so "what may leave this node, to
+//! packages, deconfliction answers, attachments served to members — asks [`Policy::allows`], so "what may leave this node, to
 //! whom?" has one answer, and a new output path is one new [`Path`] and one
 //! new column in the table test below.
 //!
@@ -47,6 +47,9 @@ pub enum Path {
     /// A bundle: what sync would send one member, written to a file for an
     /// air-gapped or intermittent node (`kawan bundle export`).
     Bundle,
+    /// A file a record carries, served chunk by chunk to a member that asks
+    /// for it (`/kawan/attach/1`): it goes where the record may go.
+    Attachment,
     /// The REST API (and the CLI, which speaks it).
     Rest,
     /// The web page.
@@ -75,12 +78,13 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 15] = [
+    pub const ALL: [Path; 16] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
         Path::Relay,
         Path::Bundle,
+        Path::Attachment,
         Path::Rest,
         Path::Web,
         Path::Taxii,
@@ -100,6 +104,7 @@ impl Path {
             Path::PullAnswer => "pull_answer",
             Path::Relay => "relay",
             Path::Bundle => "bundle",
+            Path::Attachment => "attachment",
             Path::Rest => "rest",
             Path::Web => "web",
             Path::Taxii => "taxii",
@@ -115,7 +120,7 @@ impl Path {
 
     /// Paths to other agencies' nodes.
     fn to_peers(self) -> bool {
-        matches!(self, Path::Gossip | Path::Push | Path::PullAnswer | Path::Relay | Path::Bundle)
+        matches!(self, Path::Gossip | Path::Push | Path::PullAnswer | Path::Relay | Path::Bundle | Path::Attachment)
     }
 
     /// Paths to this agency's own people, and the node's own work for them.
@@ -307,6 +312,7 @@ mod tests {
     /// never was a member.
     fn trust() -> TrustList {
         TrustList {
+            attachment_max_bytes: None,
             retention: None,
             decay: None,
             network: NetworkId::new("kawan-test").unwrap(),
@@ -351,58 +357,58 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay bundle | rest web | taxii misp csv stix referral webhook | deconfliction | system.
+    /// gossip push pull relay bundle attachment | rest web | taxii misp csv stix referral webhook | deconfliction | system.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYYY|..|......|.|."),
-        (Class::Clear, Who::GroupMember, "YYYYY|..|......|.|."),
-        (Class::Clear, Who::NonMember, ".....|..|......|.|."),
-        (Class::Clear, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::Clear, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::Clear, Who::LocalAnalyst, ".....|YY|......|.|Y"),
-        (Class::Clear, Who::TaxiiClient, ".....|..|YYYYYY|.|."),
-        (Class::Green, Who::Member, "YYYYY|..|......|.|."),
-        (Class::Green, Who::GroupMember, "YYYYY|..|......|.|."),
-        (Class::Green, Who::NonMember, ".....|..|......|.|."),
-        (Class::Green, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::Green, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::Green, Who::LocalAnalyst, ".....|YY|......|.|Y"),
-        (Class::Green, Who::TaxiiClient, ".....|..|YYYYYY|.|."),
-        (Class::WithheldGreen, Who::Member, "YYYYY|..|......|.|."),
-        (Class::WithheldGreen, Who::GroupMember, "YYYYY|..|......|.|."),
-        (Class::WithheldGreen, Who::NonMember, ".....|..|......|.|."),
-        (Class::WithheldGreen, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::WithheldGreen, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::WithheldGreen, Who::LocalAnalyst, ".....|YY|......|.|Y"),
-        (Class::WithheldGreen, Who::TaxiiClient, ".....|..|......|.|."),
-        (Class::AmberInGroup, Who::Member, ".....|..|......|.|."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYYY|..|......|.|."),
-        (Class::AmberInGroup, Who::NonMember, ".....|..|......|.|."),
-        (Class::AmberInGroup, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::AmberInGroup, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::AmberInGroup, Who::LocalAnalyst, ".....|YY|......|.|Y"),
-        (Class::AmberInGroup, Who::TaxiiClient, ".....|..|YYYYYY|.|."),
-        (Class::StrictInGroup, Who::Member, ".....|..|......|.|."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYYY|..|......|.|."),
-        (Class::StrictInGroup, Who::NonMember, ".....|..|......|.|."),
-        (Class::StrictInGroup, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::StrictInGroup, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::StrictInGroup, Who::LocalAnalyst, ".....|YY|......|.|Y"),
-        (Class::StrictInGroup, Who::TaxiiClient, ".....|..|......|.|."),
-        (Class::Case, Who::Member, ".....|..|......|.|."),
-        (Class::Case, Who::GroupMember, ".....|..|......|.|."),
-        (Class::Case, Who::NonMember, ".....|..|......|.|."),
-        (Class::Case, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::Case, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::Case, Who::LocalAnalyst, ".....|YY|......|.|Y"),
-        (Class::Case, Who::TaxiiClient, ".....|..|......|.|."),
-        (Class::HitOrNot, Who::Member, ".....|..|......|Y|."),
-        (Class::HitOrNot, Who::GroupMember, ".....|..|......|Y|."),
-        (Class::HitOrNot, Who::NonMember, ".....|..|......|.|."),
-        (Class::HitOrNot, Who::RemovedMember, ".....|..|......|.|."),
-        (Class::HitOrNot, Who::ExpiredMember, ".....|..|......|.|."),
-        (Class::HitOrNot, Who::LocalAnalyst, ".....|..|......|.|."),
-        (Class::HitOrNot, Who::TaxiiClient, ".....|..|......|.|."),
+        (Class::Clear, Who::Member, "YYYYYY|..|......|.|."),
+        (Class::Clear, Who::GroupMember, "YYYYYY|..|......|.|."),
+        (Class::Clear, Who::NonMember, "......|..|......|.|."),
+        (Class::Clear, Who::RemovedMember, "......|..|......|.|."),
+        (Class::Clear, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::Clear, Who::LocalAnalyst, "......|YY|......|.|Y"),
+        (Class::Clear, Who::TaxiiClient, "......|..|YYYYYY|.|."),
+        (Class::Green, Who::Member, "YYYYYY|..|......|.|."),
+        (Class::Green, Who::GroupMember, "YYYYYY|..|......|.|."),
+        (Class::Green, Who::NonMember, "......|..|......|.|."),
+        (Class::Green, Who::RemovedMember, "......|..|......|.|."),
+        (Class::Green, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::Green, Who::LocalAnalyst, "......|YY|......|.|Y"),
+        (Class::Green, Who::TaxiiClient, "......|..|YYYYYY|.|."),
+        (Class::WithheldGreen, Who::Member, "YYYYYY|..|......|.|."),
+        (Class::WithheldGreen, Who::GroupMember, "YYYYYY|..|......|.|."),
+        (Class::WithheldGreen, Who::NonMember, "......|..|......|.|."),
+        (Class::WithheldGreen, Who::RemovedMember, "......|..|......|.|."),
+        (Class::WithheldGreen, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::WithheldGreen, Who::LocalAnalyst, "......|YY|......|.|Y"),
+        (Class::WithheldGreen, Who::TaxiiClient, "......|..|......|.|."),
+        (Class::AmberInGroup, Who::Member, "......|..|......|.|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYYYY|..|......|.|."),
+        (Class::AmberInGroup, Who::NonMember, "......|..|......|.|."),
+        (Class::AmberInGroup, Who::RemovedMember, "......|..|......|.|."),
+        (Class::AmberInGroup, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, "......|YY|......|.|Y"),
+        (Class::AmberInGroup, Who::TaxiiClient, "......|..|YYYYYY|.|."),
+        (Class::StrictInGroup, Who::Member, "......|..|......|.|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYYYY|..|......|.|."),
+        (Class::StrictInGroup, Who::NonMember, "......|..|......|.|."),
+        (Class::StrictInGroup, Who::RemovedMember, "......|..|......|.|."),
+        (Class::StrictInGroup, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, "......|YY|......|.|Y"),
+        (Class::StrictInGroup, Who::TaxiiClient, "......|..|......|.|."),
+        (Class::Case, Who::Member, "......|..|......|.|."),
+        (Class::Case, Who::GroupMember, "......|..|......|.|."),
+        (Class::Case, Who::NonMember, "......|..|......|.|."),
+        (Class::Case, Who::RemovedMember, "......|..|......|.|."),
+        (Class::Case, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::Case, Who::LocalAnalyst, "......|YY|......|.|Y"),
+        (Class::Case, Who::TaxiiClient, "......|..|......|.|."),
+        (Class::HitOrNot, Who::Member, "......|..|......|Y|."),
+        (Class::HitOrNot, Who::GroupMember, "......|..|......|Y|."),
+        (Class::HitOrNot, Who::NonMember, "......|..|......|.|."),
+        (Class::HitOrNot, Who::RemovedMember, "......|..|......|.|."),
+        (Class::HitOrNot, Who::ExpiredMember, "......|..|......|.|."),
+        (Class::HitOrNot, Who::LocalAnalyst, "......|..|......|.|."),
+        (Class::HitOrNot, Who::TaxiiClient, "......|..|......|.|."),
     ];
 
     #[test]

@@ -17,8 +17,6 @@
 //! - [`FileHash`], [`Manifest`], [`Hasher`]: content addressing.
 //! - [`Attachment`]: what a record says about a file, and its rules.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -28,6 +26,13 @@ pub const CHUNK: usize = 256 * 1024;
 
 /// The largest file a network accepts unless its trust list says otherwise.
 pub const DEFAULT_MAX_BYTES: u64 = 25 * 1024 * 1024;
+
+/// The most files one record carries.
+pub const MAX_PER_RECORD: usize = 8;
+
+/// The largest file any record may name, whatever a network sets: what
+/// every node checks before it knows the network's own limit.
+pub const ABSOLUTE_MAX_BYTES: u64 = MAX_CHUNKS as u64 * CHUNK as u64;
 
 /// The most chunks any manifest may list (a 4 GiB file): a bound for
 /// decoding, whatever a network allows.
@@ -63,35 +68,20 @@ pub enum AttachmentError {
     Name(String),
     #[error("not a manifest: {0}")]
     Decode(String),
-    #[error("{0:?} is not a file hash (64 hex digits)")]
-    BadHash(String),
+    #[error("a record carries at most {MAX_PER_RECORD} files; this one lists {0}")]
+    TooMany(usize),
 }
 
-/// A file's content hash: what records name it by.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct FileHash(#[serde(with = "serde_bytes")] pub [u8; 32]);
+/// A file's content hash: what records name it by (hex in JSON).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileHash(pub [u8; 32]);
 
-impl fmt::Display for FileHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
+/// The SHA-256 of a whole file, as an evidence log or a court expects it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sha256(pub [u8; 32]);
 
-impl fmt::Debug for FileHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FileHash({self})")
-    }
-}
-
-impl std::str::FromStr for FileHash {
-    type Err = AttachmentError;
-    fn from_str(s: &str) -> Result<FileHash, AttachmentError> {
-        let bad = || AttachmentError::BadHash(s.chars().take(80).collect());
-        let bytes = hex::decode(s).map_err(|_| bad())?;
-        Ok(FileHash(bytes.try_into().map_err(|_| bad())?))
-    }
-}
+crate::keys::hex_display!(FileHash, 32);
+crate::keys::hex_display!(Sha256, 32);
 
 /// A file's size and the hash of each of its chunks, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,14 +150,7 @@ impl Manifest {
 
     /// Decodes a manifest from a peer, bounded by [`MAX_CHUNKS`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Manifest, AttachmentError> {
-        if bytes.len() > 16 + MAX_CHUNKS * 40 {
-            return Err(AttachmentError::Decode(format!("{} bytes", bytes.len())));
-        }
-        let m: Manifest = ciborium::from_reader(bytes).map_err(|e| AttachmentError::Decode(e.to_string()))?;
-        if m.chunks.len() > MAX_CHUNKS {
-            return Err(AttachmentError::Decode(format!("{} chunks", m.chunks.len())));
-        }
-        Ok(m)
+        crate::cbor::decode(bytes, &BOUNDS).map_err(|e| AttachmentError::Decode(e.to_string()))
     }
 }
 
@@ -210,11 +193,11 @@ impl Hasher {
     }
 
     /// The manifest and the file's SHA-256.
-    pub fn finish(mut self) -> (Manifest, [u8; 32]) {
+    pub fn finish(mut self) -> (Manifest, Sha256) {
         if !self.pending.is_empty() {
             self.chunks.push(chunk_hash(&self.pending));
         }
-        (Manifest { size: self.size, chunks: self.chunks }, self.sha256.finalize().into())
+        (Manifest { size: self.size, chunks: self.chunks }, Sha256(self.sha256.finalize().into()))
     }
 }
 
@@ -229,8 +212,7 @@ pub struct Attachment {
     /// One of [`MEDIA_TYPES`].
     pub media_type: String,
     /// The SHA-256 of the whole file, for evidence logs.
-    #[serde(with = "serde_bytes")]
-    pub sha256: [u8; 32],
+    pub sha256: Sha256,
     /// When the content was captured (a screenshot's moment), Unix ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured_ms: Option<u64>,
@@ -260,6 +242,69 @@ impl Attachment {
     }
 }
 
+/// The rules for a record's list of files: at most [`MAX_PER_RECORD`],
+/// each valid under [`ABSOLUTE_MAX_BYTES`] (the network's own limit is
+/// checked where it is known: when publishing and when fetching).
+pub fn validate_all(files: &[Attachment]) -> Result<(), AttachmentError> {
+    if files.len() > MAX_PER_RECORD {
+        return Err(AttachmentError::TooMany(files.len()));
+    }
+    files.iter().try_for_each(|f| f.validate(ABSOLUTE_MAX_BYTES))
+}
+
+/// A fetcher's question to a member that may hold a file
+/// (docs/protocol.md, "Attachments").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fetch {
+    Manifest { hash: FileHash },
+    Chunk { hash: FileHash, index: u32 },
+}
+
+/// A holder's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Served {
+    Manifest {
+        manifest: Manifest,
+    },
+    Chunk {
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
+    /// Not served. Whether the holder has no copy or the asker may not see
+    /// any record naming the file is one answer, so refusals reveal
+    /// nothing about what the holder keeps.
+    Unavailable,
+    /// The holder cannot answer now; ask another member or later.
+    Busy,
+}
+
+/// The largest fetch message: a chunk, or the longest manifest, with room
+/// for framing.
+pub const MAX_MESSAGE_BYTES: usize = 64 + MAX_CHUNKS * 40;
+
+const BOUNDS: crate::limits::Bounds =
+    crate::limits::Bounds { max_bytes: MAX_MESSAGE_BYTES, max_string: CHUNK, max_items: MAX_CHUNKS, max_depth: 4 };
+
+impl Fetch {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, AttachmentError> {
+        crate::cbor::encode(self).map_err(|e| AttachmentError::Decode(e.to_string()))
+    }
+    pub fn from_bytes(bytes: &[u8]) -> Result<Fetch, AttachmentError> {
+        crate::cbor::decode(bytes, &BOUNDS).map_err(|e| AttachmentError::Decode(e.to_string()))
+    }
+}
+
+impl Served {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, AttachmentError> {
+        crate::cbor::encode(self).map_err(|e| AttachmentError::Decode(e.to_string()))
+    }
+    pub fn from_bytes(bytes: &[u8]) -> Result<Served, AttachmentError> {
+        crate::cbor::decode(bytes, &BOUNDS).map_err(|e| AttachmentError::Decode(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +313,7 @@ mod tests {
         (0..len).map(|i| (i * 7 % 251) as u8).collect()
     }
 
-    fn manifest_of(bytes: &[u8]) -> (Manifest, [u8; 32]) {
+    fn manifest_of(bytes: &[u8]) -> (Manifest, Sha256) {
         let mut h = Hasher::new();
         // Fed in odd pieces: the result cannot depend on how it streams.
         for piece in bytes.chunks(100_003) {
@@ -281,7 +326,7 @@ mod tests {
     fn a_file_is_verified_chunk_by_chunk_against_its_hash() {
         let bytes = file(2 * CHUNK + 17);
         let (m, sha) = manifest_of(&bytes);
-        assert_eq!(sha, <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
+        assert_eq!(sha.0, <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
         assert_eq!(m.chunks.len(), 3);
         let hash = m.hash();
         m.verify(&hash).unwrap();
@@ -315,6 +360,9 @@ mod tests {
         let h = m.hash();
         assert_eq!(h.to_string().parse::<FileHash>().unwrap(), h);
         assert!("not hex".parse::<FileHash>().is_err());
+        // Hex in JSON (the API), bytes in CBOR (the wire).
+        assert_eq!(serde_json::to_string(&h).unwrap(), format!("\"{h}\""));
+        assert_eq!(crate::cbor::encode(&h).unwrap().len(), 34);
         assert!("ab".parse::<FileHash>().is_err());
     }
 

@@ -129,6 +129,27 @@ impl Body {
         }
     }
 
+    /// The files this body carries (a revision: its new content's).
+    pub fn attachments(&self) -> &[crate::attachment::Attachment] {
+        match self {
+            Body::Typology(t) => &t.attachments,
+            Body::Technique(t) => &t.attachments,
+            Body::Sighting(s) => &s.attachments,
+            Body::Referral(r) => &r.attachments,
+            Body::Request(r) => &r.attachments,
+            Body::Answer(a) => &a.attachments,
+            Body::Revision(r) => match &r.content {
+                Content::Typology(t) => &t.attachments,
+                Content::Technique(t) => &t.attachments,
+                Content::Referral(r) => &r.attachments,
+                Content::Request(r) => &r.attachments,
+                Content::Answer(a) => &a.attachments,
+                Content::Indicator(_) => &[],
+            },
+            Body::Indicator(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => &[],
+        }
+    }
+
     /// The family's wire name, or "newer" for a record of a newer kind.
     pub fn type_name(&self) -> &'static str {
         self.family().map_or("newer", crate::Family::as_str)
@@ -278,6 +299,10 @@ pub struct Typology {
     /// Source reliability and information assessment ("B2").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
+    /// Files it carries (screenshots, documents), by content hash:
+    /// fetched on demand from members that may see the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -324,6 +349,10 @@ pub struct Technique {
     /// Source reliability and information assessment ("B2").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
+    /// Files it carries (screenshots, documents), by content hash:
+    /// fetched on demand from members that may see the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 /// Another agency's verdict on a record.
@@ -353,6 +382,10 @@ pub struct Sighting {
     pub countries: Vec<Country>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Files it carries (screenshots, documents), by content hash:
+    /// fetched on demand from members that may see the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 /// A new version of one of the author's own records. `supersedes` is always
@@ -515,6 +548,10 @@ pub struct Referral {
     /// Source reliability and information assessment ("B2").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
+    /// Files it carries (screenshots, documents), by content hash:
+    /// fetched on demand from members that may see the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 /// A value a request or an answer names, in its normal form.
@@ -595,6 +632,10 @@ pub struct InfoRequest {
     pub review_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handling: Option<Handling>,
+    /// Files it carries (screenshots, documents), by content hash:
+    /// fetched on demand from members that may see the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }
 
 /// An answer to a request, signed by the answering agency, on a channel of
@@ -617,4 +658,8 @@ pub struct Answer {
     pub handling: Option<Handling>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
+    /// Files it carries (screenshots, documents), by content hash:
+    /// fetched on demand from members that may see the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
 }

@@ -4,10 +4,9 @@
 //! so a PeerId *is* an agency. Generating keys needs an OS random source, which
 //! is I/O, so it lives in the node; this crate only loads secret bytes.
 
-use std::{fmt, str::FromStr};
+use std::fmt;
 
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use serde::{Deserialize, Serialize};
 
 /// An agency's ed25519 public key (32 bytes); shown as lower-case hex.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,7 +30,7 @@ pub enum KeyError {
     Weak,
 }
 
-fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], KeyError> {
+pub(crate) fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], KeyError> {
     let mut out = [0u8; N];
     hex::decode_to_slice(s.trim(), &mut out)
         .map_err(|_| KeyError::BadHex { expected: N * 2, got: s.chars().take(140).collect() })?;
@@ -136,35 +135,37 @@ impl fmt::Debug for Keypair {
     }
 }
 
+/// Hex text in JSON, a byte string in CBOR, for a fixed-size hash type
+/// (also `attachment`'s).
 macro_rules! hex_display {
     ($name:ident, $n:expr) => {
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&hex::encode(self.0))
             }
         }
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, "{}({})", stringify!($name), self)
             }
         }
-        impl FromStr for $name {
-            type Err = KeyError;
-            fn from_str(s: &str) -> Result<Self, KeyError> {
-                parse_hex::<$n>(s).map($name)
+        impl std::str::FromStr for $name {
+            type Err = $crate::keys::KeyError;
+            fn from_str(s: &str) -> Result<Self, $crate::keys::KeyError> {
+                $crate::keys::parse_hex::<$n>(s).map($name)
             }
         }
         // A byte string in CBOR (the wire format); hex text in JSON and other
         // human-readable formats (the API).
-        impl Serialize for $name {
+        impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 if s.is_human_readable() { s.serialize_str(&hex::encode(self.0)) } else { s.serialize_bytes(&self.0) }
             }
         }
-        impl<'de> Deserialize<'de> for $name {
+        impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 if d.is_human_readable() {
-                    let s = String::deserialize(d)?;
+                    let s = <String as serde::Deserialize>::deserialize(d)?;
                     s.parse().map_err(serde::de::Error::custom)
                 } else {
                     serde_bytes::deserialize::<[u8; $n], D>(d).map($name)
@@ -176,6 +177,7 @@ macro_rules! hex_display {
 hex_display!(AgencyKey, 32);
 hex_display!(RecordId, 32);
 hex_display!(Sig, 64);
+pub(crate) use hex_display;
 
 #[cfg(test)]
 mod tests {

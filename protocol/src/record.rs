@@ -66,6 +66,8 @@ pub enum RecordError {
     Signed(CborError),
     #[error("bad signature (or author key is not a valid ed25519 key)")]
     BadSignature,
+    #[error("attachments: {0}")]
+    Attachment(crate::attachment::AttachmentError),
     #[error("unsupported record version {0} (this node reads version {VERSION})")]
     Version(u8),
     #[error("seq must start at 1")]
@@ -122,6 +124,7 @@ impl Record {
                 return Err(RecordError::TlpChannel { tlp, channel: h.channel.clone() });
             }
         }
+        crate::attachment::validate_all(self.body.attachments()).map_err(RecordError::Attachment)?;
         match &self.body {
             Body::Sighting(s) => {
                 opt_text("comment", &s.comment, MAX_TEXT_BYTES)?;

@@ -45,6 +45,10 @@ pub struct TrustList {
     /// of [`DecayPolicy::default`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decay: Option<crate::DecayPolicy>,
+    /// The largest file a record may carry on this network, in bytes.
+    /// Absent: [`attachment::DEFAULT_MAX_BYTES`](crate::attachment::DEFAULT_MAX_BYTES).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_max_bytes: Option<u64>,
 }
 
 /// One agency.
@@ -193,8 +197,19 @@ impl TrustList {
         self.decay.clone().unwrap_or_default()
     }
 
+    /// The largest file a record may carry on this network.
+    pub fn attachment_max(&self) -> u64 {
+        self.attachment_max_bytes.unwrap_or(crate::attachment::DEFAULT_MAX_BYTES)
+    }
+
     /// Structural rules every version must satisfy.
     pub fn check(&self) -> Result<(), TrustError> {
+        if self.attachment_max_bytes.is_some_and(|n| n == 0 || n > crate::attachment::ABSOLUTE_MAX_BYTES) {
+            return Err(TrustError::Retention(format!(
+                "attachment_max_bytes must be between 1 and {}",
+                crate::attachment::ABSOLUTE_MAX_BYTES
+            )));
+        }
         if self.members.len() > MAX_MEMBERS || self.groups.len() > MAX_MEMBERS {
             return Err(TrustError::TooLong { field: "members" });
         }

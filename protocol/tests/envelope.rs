@@ -189,6 +189,7 @@ fn revisions_sightings_and_retractions_sign_and_open() {
     let ret = record(&key, 3, Some(rev.id), Channel::Network, ret).sign(&key).unwrap();
     let other = keypair(2);
     let sight = Body::Sighting(Sighting {
+        attachments: vec![],
         target: first.id,
         verdict: Verdict::Corroborates,
         seen_ms: Some(1_764_000_000_000),

@@ -24,6 +24,7 @@ fn member(n: u8, id: &str, coordinator: bool) -> Member {
 /// Three coordinators (keys 1-3), threshold 2, one plain member (key 4).
 fn genesis() -> TrustList {
     TrustList {
+        attachment_max_bytes: None,
         retention: None,
         decay: None,
         network: network(),

@@ -71,6 +71,7 @@ fn record_2(prev: RecordId) -> Record {
 
 fn trust_list() -> TrustList {
     TrustList {
+        attachment_max_bytes: None,
         retention: None,
         decay: None,
         network: network(),

@@ -82,6 +82,7 @@ pub fn trust_list_full(
     decay: DecayPolicy,
 ) -> SignedTrustList {
     let list = TrustList {
+        attachment_max_bytes: None,
         retention: Some(retention),
         decay: Some(decay),
         network: network(),

@@ -271,6 +271,7 @@ impl Sim {
         let in_group: Vec<bool> = (0..total).map(|i| i < group_size).collect();
         let network = NetworkId::new("kawan-sim").expect("valid id");
         let list = TrustList {
+            attachment_max_bytes: None,
             retention: None,
             decay: None, // the defaults; the stores run on the records' own dates
             network,

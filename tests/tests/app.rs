@@ -70,6 +70,7 @@ fn search_and_listing_work_for_every_family() {
     // another agency), arriving as a peer's record would.
     let target = indicator.as_str().unwrap().parse().unwrap();
     let sighting = Body::Sighting(Sighting {
+        attachments: vec![],
         target,
         verdict: Verdict::Corroborates,
         seen_ms: None,
@@ -164,6 +165,7 @@ fn taxii_finds_one_object_and_its_versions_by_id() {
     );
     let target = id.parse().unwrap();
     let sighting = Body::Sighting(Sighting {
+        attachments: vec![],
         target,
         verdict: Verdict::Corroborates,
         seen_ms: None,

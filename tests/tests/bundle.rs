@@ -163,6 +163,7 @@ fn a_forged_or_foreign_bundle_is_refused() {
     assert!(err.contains("is for network kawan-elsewhere"), "{err}");
     // A forged trust list inside: refused as one from a peer would be.
     let list = kawan_protocol::TrustList {
+        attachment_max_bytes: None,
         retention: Some(kawan_protocol::Retention { rules: vec![] }), // fixed dates: nothing reviewed
         decay: None,
         network: NetworkId::new(kawan_tests::fixtures::NETWORK).unwrap(),

@@ -56,6 +56,7 @@ fn scores_decay_sightings_restart_them_pins_hold_them_and_every_node_agrees() {
     // Agency 3 sights it now: the clock restarts on every node.
     let target = id.parse().unwrap();
     let sighting = Body::Sighting(Sighting {
+        attachments: vec![],
         target,
         verdict: Verdict::Corroborates,
         seen_ms: None,
@@ -71,6 +72,7 @@ fn scores_decay_sightings_restart_them_pins_hold_them_and_every_node_agrees() {
     // A hostile sighting dated at the end of time neither hangs the node
     // nor keeps the value alive: evidence counts from when it was signed.
     let forever = Body::Sighting(Sighting {
+        attachments: vec![],
         target,
         verdict: Verdict::StillOnline,
         seen_ms: Some(u64::MAX),

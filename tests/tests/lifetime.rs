@@ -111,6 +111,7 @@ fn a_victims_number_is_reviewed_sooner_and_a_later_signed_date_is_capped() {
         let t = Record {
             header: suspect.record.header.clone(),
             body: Body::Typology(Typology {
+                attachments: vec![],
                 title: "t".into(),
                 summary: "s".into(),
                 stage: Stage::Recruitment,
@@ -177,6 +178,7 @@ fn an_authors_erasure_erases_the_record_and_everything_about_it_on_arrival_in_an
             1,
             None,
             Body::Sighting(Sighting {
+                attachments: vec![],
                 target: target.id,
                 verdict: Verdict::Corroborates,
                 seen_ms: None,
@@ -279,7 +281,14 @@ fn a_sweep_costs_what_is_due_not_the_store() {
 }
 
 fn sighting_of(target: RecordId) -> Body {
-    Body::Sighting(Sighting { target, verdict: Verdict::Corroborates, seen_ms: None, countries: vec![], comment: None })
+    Body::Sighting(Sighting {
+        attachments: vec![],
+        target,
+        verdict: Verdict::Corroborates,
+        seen_ms: None,
+        countries: vec![],
+        comment: None,
+    })
 }
 
 fn next_list(version: u64, members: &[u8], edit: impl FnOnce(&mut TrustList)) -> SignedTrustList {

@@ -32,6 +32,7 @@ fn from_agency_3(app: &App, seq: u64, prev: Option<RecordId>, channel: Channel, 
 
 fn answer(request: &str, text: &str, tlp: Tlp, values: Vec<NamedValue>) -> Answer {
     Answer {
+        attachments: vec![],
         request: request.parse().unwrap(),
         text: text.into(),
         cites: vec![],
@@ -45,6 +46,7 @@ fn answer(request: &str, text: &str, tlp: Tlp, values: Vec<NamedValue>) -> Answe
 
 fn request(question: &str, values: Vec<NamedValue>) -> InfoRequest {
     InfoRequest {
+        attachments: vec![],
         question: question.into(),
         values,
         records: vec![],

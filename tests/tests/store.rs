@@ -308,14 +308,21 @@ fn sightings_aggregate_per_indicator(e: Engine) {
     let orig = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     ingest(&s.store, &orig).unwrap();
     let sight = |n: u8, verdict| {
-        let body =
-            Body::Sighting(Sighting { target: orig.id, verdict, seen_ms: None, countries: vec![], comment: None });
+        let body = Body::Sighting(Sighting {
+            attachments: vec![],
+            target: orig.id,
+            verdict,
+            seen_ms: None,
+            countries: vec![],
+            comment: None,
+        });
         signed(&agency(n), Channel::Network, 1, None, body)
     };
     let by3 = sight(3, Verdict::Corroborates);
     ingest(&s.store, &by3).unwrap();
     ingest(&s.store, &sight(4, Verdict::FalsePositive)).unwrap();
     let body = Body::Sighting(Sighting {
+        attachments: vec![],
         target: orig.id,
         verdict: Verdict::Corroborates,
         seen_ms: None,
@@ -340,6 +347,7 @@ fn sightings_aggregate_per_indicator(e: Engine) {
 fn queries_find_by_value_kind_author_typology_and_time(e: Engine) {
     let (_d, s) = open(e);
     let typology = Body::Typology(Typology {
+        attachments: vec![],
         evaluation: None,
         handling: None,
         review_ms: None,
@@ -442,6 +450,7 @@ fn sightings_and_retractions_must_travel_on_their_targets_channel(e: Engine) {
     let target = signed(&agency(2), Channel::Network, 1, None, phone_body(1));
     ingest(&s.store, &target).unwrap();
     let body = Body::Sighting(Sighting {
+        attachments: vec![],
         target: target.id,
         verdict: Verdict::Corroborates,
         seen_ms: None,

@@ -74,6 +74,7 @@ pub fn run(dir: Option<PathBuf>, exit: bool) -> anyhow::Result<()> {
         dirs.push(dir);
     }
     let mut list = TrustList {
+        attachment_max_bytes: None,
         retention: None,
         decay: None,
         network: NetworkId::new(NETWORK)?,

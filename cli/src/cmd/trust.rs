@@ -118,6 +118,7 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
     match cmd {
         TrustCmd::NewNetwork { network, threshold, coordinators, members, key, out } => {
             let mut list = TrustList {
+                attachment_max_bytes: None,
                 retention: None,
                 decay: None,
                 network,

@@ -77,6 +77,7 @@ pub fn make_records(keys: &[Keypair], n: usize) -> Vec<Verified> {
 
 pub fn trust_list(keys: &[Keypair]) -> SignedTrustList {
     let list = TrustList {
+        attachment_max_bytes: None,
         retention: Some(kawan_protocol::Retention { rules: vec![] }), // fixed dates: nothing reviewed
         decay: None,
         network: NetworkId::new("bench").unwrap(),

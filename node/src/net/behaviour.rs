@@ -1,5 +1,5 @@
-//! The libp2p behaviour: who may connect, the sync protocol and the
-//! deconfliction protocol. One
+//! The libp2p behaviour: who may connect, the sync protocol, the
+//! deconfliction protocol and file fetches. One
 //! behaviour, driven by the event loop in `mod.rs`.
 
 use std::time::Duration;
@@ -13,6 +13,7 @@ use libp2p::{
 };
 
 use super::{
+    attach,
     codec::{Codec, PROTOCOL},
     deconflict,
 };
@@ -28,6 +29,8 @@ pub struct Behaviour {
     pub sync: request_response::Behaviour<Codec>,
     /// Private hit/no-hit questions and follow-ups, answered.
     pub deconflict: request_response::Behaviour<deconflict::Codec>,
+    /// Files records carry, fetched chunk by chunk.
+    pub attach: request_response::Behaviour<attach::Codec>,
 }
 
 impl Behaviour {
@@ -40,10 +43,18 @@ impl Behaviour {
                 .with_max_concurrent_streams(256),
         );
         let deconflict = request_response::Behaviour::with_codec(
-            deconflict::Codec,
+            deconflict::Codec::default(),
             [(deconflict::PROTOCOL, ProtocolSupport::Full)],
             request_response::Config::default()
                 .with_request_timeout(Duration::from_secs(20))
+                .with_max_concurrent_streams(64),
+        );
+        // A chunk is 256 KiB: a slow link still moves one in 30 s.
+        let attach = request_response::Behaviour::with_codec(
+            attach::Codec::default(),
+            [(attach::PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(30))
                 .with_max_concurrent_streams(64),
         );
         Behaviour {
@@ -65,6 +76,7 @@ impl Behaviour {
             ),
             sync,
             deconflict,
+            attach,
         }
     }
 }

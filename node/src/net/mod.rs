@@ -13,9 +13,11 @@
 //! A supervisor runs the loop: if it fails or panics, the node says so
 //! (status, `/metrics`, the log) and starts it again.
 
+pub mod attach;
 pub mod behaviour;
 pub mod codec;
 pub mod deconflict;
+pub mod exchange;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -81,6 +83,7 @@ pub const EVENT_CAPACITY: usize = 64;
 /// Deconfliction questions from peers waiting for the node; beyond this a
 /// peer is told the node is busy.
 pub const QUESTION_CAPACITY: usize = 64;
+pub use attach::Question as FileQuestion;
 use deconflict::Answer;
 pub use deconflict::Question;
 
@@ -99,6 +102,10 @@ pub enum Command {
     Ask { to: AgencyKey, request: kawan_protocol::deconflict::Request, reply: Answer },
     /// The node's answer to a peer's question (see [`Question`]).
     Respond { id: u64, response: kawan_protocol::deconflict::Response },
+    /// Ask a member for a file's manifest or a chunk (dialling it if need be).
+    Fetch { to: AgencyKey, request: kawan_protocol::attachment::Fetch, reply: attach::Answer },
+    /// The node's answer to a member's fetch (see [`FileQuestion`]).
+    Serve { id: u64, response: kawan_protocol::attachment::Served },
     /// Stop, and say when stopped.
     Shutdown(oneshot::Sender<()>),
 }
@@ -126,6 +133,7 @@ pub struct NetHandle {
     tx: mpsc::Sender<Command>,
     events: mpsc::Sender<NetEvent>,
     questions: mpsc::Sender<Question>,
+    files: mpsc::Sender<FileQuestion>,
     pub peers: Arc<RwLock<PeerTable>>,
     pub health: Arc<Health>,
 }
@@ -137,7 +145,8 @@ impl NetHandle {
         let (tx, _) = mpsc::channel(1);
         let (events, _) = mpsc::channel(1);
         let (questions, _) = mpsc::channel(1);
-        NetHandle { tx, events, questions, peers: Arc::default(), health: Arc::default() }
+        let (files, _) = mpsc::channel(1);
+        NetHandle { tx, events, questions, files, peers: Arc::default(), health: Arc::default() }
     }
 
     /// Queues a command; false if the task is gone or its queue is full.
@@ -161,6 +170,18 @@ impl NetHandle {
     ) -> Result<kawan_protocol::deconflict::Response, String> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::Ask { to, request, reply }).await.map_err(|_| NetError::Unavailable.to_string())?;
+        rx.await.map_err(|_| NetError::Unavailable.to_string())?
+    }
+
+    /// Asks `to` for a file's manifest or a chunk; the member's answer, or
+    /// why there is none.
+    pub async fn fetch(
+        &self,
+        to: AgencyKey,
+        request: kawan_protocol::attachment::Fetch,
+    ) -> Result<kawan_protocol::attachment::Served, String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Command::Fetch { to, request, reply }).await.map_err(|_| NetError::Unavailable.to_string())?;
         rx.await.map_err(|_| NetError::Unavailable.to_string())?
     }
 
@@ -207,21 +228,31 @@ pub struct NetConfig {
 
 /// Starts the network under a supervisor; returns once it listens (a bad
 /// listen address is an error here, not a restart loop), with the events
-/// the node must act on (e.g. audit) and the deconfliction questions it
-/// must answer.
+/// the node must act on (e.g. audit) and the questions it must answer.
 pub async fn start(
     config: NetConfig,
     store: Arc<Store>,
     metrics: Arc<Metrics>,
-) -> Result<(NetHandle, mpsc::Receiver<NetEvent>, mpsc::Receiver<Question>), NetError> {
+) -> Result<(NetHandle, Inbox), NetError> {
     let swarm = build_swarm(&config)?;
     let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let (questions, questions_rx) = mpsc::channel(QUESTION_CAPACITY);
-    let handle = NetHandle { tx, events, questions, peers: Arc::default(), health: Arc::default() };
+    let (files, files_rx) = mpsc::channel(QUESTION_CAPACITY);
+    let handle = NetHandle { tx, events, questions, files, peers: Arc::default(), health: Arc::default() };
     let supervised = Supervised { config, store, metrics, handle: handle.clone(), commands: Arc::new(Mutex::new(rx)) };
     tokio::spawn(supervised.run(swarm));
-    Ok((handle, events_rx, questions_rx))
+    Ok((handle, Inbox { events: events_rx, questions: questions_rx, files: files_rx }))
+}
+
+/// What the network hands the node: events to act on, and peers'
+/// questions to answer.
+pub struct Inbox {
+    pub events: mpsc::Receiver<NetEvent>,
+    /// Deconfliction questions.
+    pub questions: mpsc::Receiver<Question>,
+    /// Fetches of files records carry.
+    pub files: mpsc::Receiver<FileQuestion>,
 }
 
 fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
@@ -334,6 +365,8 @@ struct Net {
     done_rx: mpsc::Receiver<Done>,
     /// Deconfliction questions and answers in flight, both ways.
     deconflict: deconflict::Routing,
+    /// File fetches in flight, both ways.
+    attach: attach::Routing,
 }
 
 impl Net {
@@ -365,6 +398,7 @@ impl Net {
             done_tx,
             done_rx,
             deconflict: deconflict::Routing::new(handle.questions.clone(), handle.tx.clone()),
+            attach: attach::Routing::new(handle.files.clone(), handle.tx.clone()),
         }
     }
 
@@ -404,9 +438,32 @@ impl Net {
                     Some(Command::Stats(reply)) => {
                         let _ = reply.send(self.replica.stats().clone());
                     }
-                    Some(Command::Ask { to, request, reply }) => self.ask(to, request, reply),
+                    Some(Command::Ask { to, request, reply }) => match self.route_to(&to) {
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
+                        Ok((peer, connected)) => {
+                            let rr = &mut self.swarm.behaviour_mut().deconflict;
+                            if self.deconflict.ask(rr, peer, connected, request, reply) {
+                                self.dial(&to);
+                            }
+                        }
+                    },
                     Some(Command::Respond { id, response }) => {
                         self.deconflict.respond(&mut self.swarm.behaviour_mut().deconflict, id, response);
+                    }
+                    Some(Command::Fetch { to, request, reply }) => match self.route_to(&to) {
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
+                        Ok((peer, connected)) => {
+                            if self.attach.ask(&mut self.swarm.behaviour_mut().attach, peer, connected, request, reply) {
+                                self.dial(&to);
+                            }
+                        }
+                    },
+                    Some(Command::Serve { id, response }) => {
+                        self.attach.respond(&mut self.swarm.behaviour_mut().attach, id, response);
                     }
                 },
                 Some(done) = self.done_rx.recv() => match done {
@@ -498,28 +555,23 @@ impl Net {
         }
     }
 
-    /// Sends a deconfliction question to an active member, dialling it
-    /// first if need be (the question waits at most
-    /// [`deconflict::DIAL_WAIT`]).
-    fn ask(&mut self, to: AgencyKey, request: kawan_protocol::deconflict::Request, reply: Answer) {
-        let Ok(peer) = identity::peer_id(&to) else {
-            let _ = reply.send(Err("not a usable agency key".into()));
-            return;
-        };
+    /// Where a question to `to` goes, and whether it is connected: only an
+    /// active member is asked (a question to one not connected waits at
+    /// most [`exchange::DIAL_WAIT`] while it is dialled).
+    fn route_to(&self, to: &AgencyKey) -> Result<(PeerId, bool), String> {
+        let peer = identity::peer_id(to).map_err(|_| "not a usable agency key".to_string())?;
         if !self.allowed.contains(&peer) {
-            let _ = reply.send(Err("not an active member of the network".into()));
-            return;
+            return Err("not an active member of the network".into());
         }
-        let connected = self.swarm.is_connected(&peer);
-        if self.deconflict.ask(&mut self.swarm.behaviour_mut().deconflict, peer, connected, request, reply) {
-            self.dial(&to);
-        }
+        Ok((peer, self.swarm.is_connected(&peer)))
     }
 
     /// Sends held questions whose member is now connected.
     fn retry_questions(&mut self) {
         let connected = self.deconflict.waiting_for().filter(|p| self.swarm.is_connected(p)).copied().collect();
         self.deconflict.retry(&mut self.swarm.behaviour_mut().deconflict, &connected);
+        let connected = self.attach.waiting_for().filter(|p| self.swarm.is_connected(p)).copied().collect();
+        self.attach.retry(&mut self.swarm.behaviour_mut().attach, &connected);
     }
 
     /// Dials a member at the addresses the trust list, the configuration
@@ -671,6 +723,9 @@ impl Net {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Deconflict(event)) => {
                 self.deconflict.on_event(&mut self.swarm.behaviour_mut().deconflict, event);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Attach(event)) => {
+                self.attach.on_event(&mut self.swarm.behaviour_mut().attach, event);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
                 let addrs: Vec<Multiaddr> =

@@ -37,6 +37,7 @@ fn network() -> NetworkId {
 /// Agencies 1-4 are members (4 expired); 1 and 2 share group "mekong".
 fn trust() -> SignedTrustList {
     let list = TrustList {
+        attachment_max_bytes: None,
         retention: None,
         decay: None,
         network: network(),
@@ -82,6 +83,7 @@ fn techniques(author: u8, n: u64, size: usize) -> Vec<Vec<u8>> {
         let step = "x".repeat(size.min(limits::MAX_TEXT_BYTES - 16));
         let steps = (0..size.div_ceil(step.len().max(1))).map(|i| format!("{i}{step}")).take(7).collect();
         let body = Body::Technique(Technique {
+            attachments: vec![],
             evaluation: None,
             handling: None,
             review_ms: None,

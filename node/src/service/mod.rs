@@ -10,6 +10,7 @@
 //!   async workers that serve every other request.
 
 mod admin;
+mod attachments;
 mod bundle;
 mod cases;
 mod consultations;
@@ -39,6 +40,7 @@ use std::{
 /// adapters import them from here, never from `store`.
 pub use crate::store::{BulkItem, Cursor, Query, StoredRecord};
 pub use admin::{AuditVerdict, Count, DatabaseStats, KeyspaceStats, Status, StoreStats, Witness};
+pub use attachments::{Fetched, NewAttachment};
 pub use bundle::{BundleImported, BundleMade};
 pub use deconflict::{AskValue, ContactReply, NewContact, NewDeconfliction};
 pub use error::{Fault, ServiceError};
@@ -489,6 +491,7 @@ pub(crate) mod tests {
         let warnings = |expires_ms| {
             let svc = service();
             let list = TrustList {
+                attachment_max_bytes: None,
                 retention: None,
                 decay: None,
                 network: NetworkId::new("kawan-test").unwrap(),

@@ -203,6 +203,7 @@ impl Service {
 
     fn publish_now(&self, caller: &Caller, body: Body, group: Option<GroupId>) -> Result<Published, ServiceError> {
         self.signing_key_in_force()?;
+        self.check_attachments(&body)?;
         let intent = body.type_name();
         let v = self.audited(
             caller,
@@ -214,6 +215,7 @@ impl Service {
             },
             |v| format!("{} {}", v.record.body.type_name(), v.id),
         )?;
+        self.attachments_named(&v.record.body);
         self.announce(&v);
         self.look_at_own(&[v.id], caller);
         Ok(Published::of(&v))
@@ -236,25 +238,35 @@ impl Service {
         self.run(move |s| {
             s.signing_key_in_force()?;
             let n = items.len();
-            let results = s.audited(
+            // A body naming a file this node does not hold is refused on
+            // its own; the others go in the batch.
+            let checks: Vec<Result<(), ServiceError>> = items.iter().map(|(b, _)| s.check_attachments(b)).collect();
+            let items = items.into_iter().zip(&checks).filter(|(_, c)| c.is_ok()).map(|(item, _)| item).collect();
+            let stored = s.audited(
                 &caller,
                 "publish",
                 &format!("{n} records in one batch"),
                 || Ok(s.data.store.publish_batch(&s.key, &s.config.agency.network, items)),
                 |results| format!("{} of {n} records", results.iter().filter(|r| r.is_ok()).count()),
             )?;
+            let mut stored = stored.into_iter();
+            let results = checks.into_iter().filter_map(|c| match c {
+                Ok(()) => stored.next().map(|r| {
+                    r.map_err(|e| {
+                        s.metrics.publish_failed();
+                        ServiceError::from(e)
+                    })
+                }),
+                Err(refused) => Some(Err(refused)),
+            });
             Ok(results
-                .into_iter()
-                .map(|r| match r {
-                    Ok(v) => {
+                .map(|r| {
+                    r.map(|v| {
+                        s.attachments_named(&v.record.body);
                         s.announce(&v);
                         s.look_at_own(&[v.id], &caller);
-                        Ok(Published::of(&v))
-                    }
-                    Err(e) => {
-                        s.metrics.publish_failed();
-                        Err(ServiceError::from(e))
-                    }
+                        Published::of(&v)
+                    })
                 })
                 .collect())
         })

@@ -42,6 +42,11 @@ pub struct NewReferral {
     pub portal: Option<String>,
     pub legal_basis: Option<String>,
     pub note: Option<String>,
+    /// Files to carry, as `POST /api/v1/attachments` (or `kawan attach`)
+    /// returned them.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<kawan_protocol::attachment::Attachment>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -142,6 +147,7 @@ impl Service {
             portal: new.portal.filter(|r| !r.trim().is_empty()),
             legal_basis: new.legal_basis.filter(|r| !r.trim().is_empty()),
             note: new.note.filter(|r| !r.trim().is_empty()),
+            attachments: new.attachments,
         };
         let group = group_field(new.group.as_deref())?;
         let already = self.already_referred(caller.clone(), referral.subjects.clone()).await?;

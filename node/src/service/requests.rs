@@ -44,6 +44,11 @@ pub struct NewRequest {
     /// request's values already had: given, the values are broadcast even
     /// though members hold some of them.
     pub checked: Option<u64>,
+    /// Files to carry, as `POST /api/v1/attachments` (or `kawan attach`)
+    /// returned them.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<kawan_protocol::attachment::Attachment>,
 }
 
 /// What became of a new request.
@@ -75,6 +80,11 @@ pub struct NewAnswer {
     /// that includes the asking agency (an answer for fewer eyes).
     pub group: Option<String>,
     pub review_ms: Option<u64>,
+    /// Files to carry, as `POST /api/v1/attachments` (or `kawan attach`)
+    /// returned them.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<kawan_protocol::attachment::Attachment>,
 }
 
 /// A status change or answers marked useful, by the request's author.
@@ -209,6 +219,7 @@ impl Service {
             useful: vec![],
             review_ms: new.review_ms,
             handling: None,
+            attachments: new.attachments,
         };
         Ok(Asked::Published(self.publish(caller, Body::Request(request), group).await?))
     }
@@ -257,6 +268,7 @@ impl Service {
             review_ms: new.review_ms,
             handling: None,
             evaluation: None,
+            attachments: new.attachments,
         };
         self.publish(caller, Body::Answer(answer), group).await
     }

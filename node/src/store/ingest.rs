@@ -597,6 +597,7 @@ pub(super) fn index_keys(id: &RecordId, r: &Record, policy: &Retention) -> Vec<V
         Body::Checkpoint(_) => out.push(keys::listing(keys::LIST_CHECKPOINT, r.header.created_ms, id)),
         _ => {}
     }
+    out.extend(r.body.attachments().iter().map(|a| keys::attached(&a.hash, id)));
     let content = r.body.content();
     match &content {
         Some(Content::Indicator(i)) => {

@@ -16,6 +16,7 @@
 //! | `index` | `K` | listing created_ms id | — (listing: typology `0x80`, technique `0x81`, referral `0x82`, audit checkpoint `0x83`) |
 //! | `index` | `P` | kind value 0 id | — (referral subjects: who referred this value to a platform) |
 //! | `index` | `T` | typology id | — |
+//! | `index` | `B` | file hash id | — (records carrying a file: who may fetch it, whether it is still needed) |
 //! | `index` | `D` | review_ms(8) id | — (when knowledge is due for review under the retention policy: `expiry.rs`) |
 //! | `added` | `A` | added_ms batch | ids of the batch (receive order, for `added_after`) |
 //! | `state` | `F` | target ref_type id | — (revisions `r`, retractions `x`, sightings `s`, erasures `e`) |
@@ -30,7 +31,7 @@
 //! | `meta` | `N` | type 0 channel | records stored (u64), per kind or body type and channel |
 //! | `meta` | `M` | `format` | store format (u32) |
 
-use kawan_protocol::{AgencyKey, Channel, Family, Kind, RecordId};
+use kawan_protocol::{AgencyKey, Channel, Family, Kind, RecordId, attachment::FileHash};
 
 use super::engine::Space;
 
@@ -44,6 +45,7 @@ pub const KIND: u8 = b'K';
 pub const TYPOLOGY: u8 = b'T';
 pub const REFERRED: u8 = b'P';
 pub const REVIEW: u8 = b'D';
+pub const ATTACHED: u8 = b'B';
 pub const GONE: u8 = b'X';
 pub const REF: u8 = b'F';
 pub const FLAGGED: u8 = b'Q';
@@ -64,7 +66,7 @@ pub fn space(ns: u8) -> Space {
         RECORD => "records",
         LOG => "logs",
         HEAD => "heads",
-        VALUE | KIND | TYPOLOGY | REFERRED | REVIEW => "index",
+        VALUE | KIND | TYPOLOGY | REFERRED | REVIEW | ATTACHED => "index",
         ADDED => "added",
         REF | EQUIVOCATION | FLAGGED | ANCHORED | OWN | SORTED | GONE => "state",
         TRUST | b'c' => "trust",
@@ -246,6 +248,16 @@ pub fn gone(id: &RecordId) -> Vec<u8> {
 
 pub fn typology(typology: &RecordId, id: &RecordId) -> Vec<u8> {
     cat(TYPOLOGY, &[&typology.0, &id.0])
+}
+
+/// Prefix of the `B` keys of one file.
+pub fn attached_prefix(hash: &FileHash) -> Vec<u8> {
+    cat(ATTACHED, &[&hash.0])
+}
+
+/// `B` key: record `id` carries the file `hash`.
+pub fn attached(hash: &FileHash, id: &RecordId) -> Vec<u8> {
+    cat(ATTACHED, &[&hash.0, &id.0])
 }
 
 pub fn reference(target: &RecordId, ref_type: u8, id: &RecordId) -> Vec<u8> {

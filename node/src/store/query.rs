@@ -11,7 +11,7 @@ use std::{collections::BTreeSet, fmt, ops::Bound, str::FromStr};
 
 use kawan_protocol::{
     AgencyKey, Body, Channel, Content, Context, Family, Kind, Membership, NormalizeError, RecordId, ReferralStatus,
-    TrustList, Verdict, Warning, normalize,
+    TrustList, Verdict, Warning, attachment::FileHash, normalize,
 };
 
 use super::{Store, StoreError, StoredRecord, corrupt, keys};
@@ -566,6 +566,20 @@ impl Store {
 
     /// Referrals naming `value` (normal form) as a subject, as they stand
     /// now, newest first: "already referred by Agency X on DATE".
+    /// Stored records that carry the file `hash` (any version, any
+    /// channel): who may fetch it is decided per record by the policy.
+    pub fn naming_file(&self, hash: &FileHash) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.scan_prefix(&keys::attached_prefix(hash), false) {
+            let (k, _) = item?;
+            let id = keys::trailing_id(&k).ok_or_else(|| corrupt("attached key"))?;
+            if let Some(r) = self.get(&id)? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn referrals_naming(&self, kind: Kind, value: &str, trust: Option<&TrustList>) -> Result<Vec<Hit>, StoreError> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();

@@ -112,8 +112,14 @@ pub(super) async fn sight(s: Session, Path(id): Path<String>, Form(f): Form<Sigh
     let (Ok(target), Some(verdict)) = (id.parse::<RecordId>(), verdict) else {
         return s.failed("ind-title", ServiceError::bad_request("invalid_value", "bad sighting"));
     };
-    let body =
-        Body::Sighting(Sighting { target, verdict, seen_ms: Some(s.svc.now_ms()), countries: vec![], comment: None });
+    let body = Body::Sighting(Sighting {
+        target,
+        verdict,
+        seen_ms: Some(s.svc.now_ms()),
+        countries: vec![],
+        comment: None,
+        attachments: vec![],
+    });
     match s.svc.publish(s.caller.clone(), body, None).await {
         Ok(_) => Redirect::to(&format!("/indicator/{id}")).into_response(),
         Err(e) => s.failed("ind-title", e),

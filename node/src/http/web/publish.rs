@@ -186,6 +186,7 @@ pub(super) async fn knowledge(s: Session, Form(f): Form<KnowledgeForm>) -> Respo
                 ethical_notes: None,
                 opsec_risks: None,
                 evidence_handling: None,
+                attachments: vec![],
             })
         } else {
             let stage = serde_json::from_value(serde_json::Value::String(f.stage.clone()))
@@ -206,6 +207,7 @@ pub(super) async fn knowledge(s: Session, Form(f): Form<KnowledgeForm>) -> Respo
                 red_flags: vec![],
                 mappings: vec![],
                 references: vec![],
+                attachments: vec![],
             })
         };
         Ok((body, group))

@@ -259,6 +259,7 @@ pub(super) async fn create(s: Session, Form(f): Form<NewForm>) -> Response {
         portal: f.portal,
         legal_basis: None,
         note: f.note,
+        attachments: vec![],
     };
     match s.svc.create_referral(s.caller.clone(), new).await {
         Ok(filed) => {

@@ -215,6 +215,7 @@ pub(super) async fn ask(s: Session, Form(f): Form<AskForm>) -> Response {
         deadline_ms,
         review_ms: None,
         checked: f.checked,
+        attachments: vec![],
     };
     match s.svc.create_request(s.caller.clone(), new).await {
         Ok(Asked::Published(p)) => Redirect::to(&format!("/requests/{}", p.id)).into_response(),
@@ -331,6 +332,7 @@ pub(super) async fn answer(s: Session, Path(id): Path<String>, Form(f): Form<Ans
         tlp: optional(&f.tlp),
         group: optional(&f.group),
         review_ms: None,
+        attachments: vec![],
     };
     let done = s.svc.answer_request(s.caller.clone(), &id, new).await.map(|_| i18n::t(s.lang, "req-answer-sent"));
     show(&s, &id, Some(done)).await

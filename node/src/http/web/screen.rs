@@ -390,6 +390,7 @@ pub(super) async fn act(s: Session, Form(pairs): Form<Vec<(String, String)>>) ->
                 portal: optional("portal"),
                 legal_basis: None,
                 note: optional("note"),
+                attachments: vec![],
             };
             let r = s.svc.create_referral(s.caller.clone(), new).await.map(|_| Some("/referrals".to_string()));
             done.push((values_of(&picked), r));
