@@ -140,6 +140,33 @@ impl Client {
         answer(resp)
     }
 
+    /// Streams a file as the body (its type named, or left to the node).
+    pub fn post_file(&self, path: &str, mut file: std::fs::File, media_type: Option<&str>) -> anyhow::Result<Value> {
+        let resp = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Kawan-Purpose", &self.purpose)
+            .header("Content-Type", media_type.unwrap_or("application/octet-stream"))
+            .send(ureq::SendBody::from_reader(&mut file))
+            .map_err(|e| self.unreachable(e))?;
+        answer(resp)
+    }
+
+    /// A binary answer as a stream, with its headers.
+    pub fn get_reader_with_headers(
+        &self,
+        path: &str,
+    ) -> anyhow::Result<(Box<dyn std::io::Read + Send>, ureq::http::HeaderMap)> {
+        let resp = self.fetch(path)?;
+        if !resp.status().is_success() {
+            answer(resp)?;
+            anyhow::bail!("{path}: the node gave no answer");
+        }
+        let headers = resp.headers().clone();
+        Ok((Box::new(resp.into_body().into_with_config().limit(u64::MAX).reader()), headers))
+    }
+
     pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
         let resp = self
             .agent

@@ -68,6 +68,9 @@ pub const FILTER_REBUILD_EVERY: Duration = Duration::from_secs(30);
 /// How often records past their review date are erased (views hide them
 /// from the moment they expire; this removes the bytes).
 pub const REVIEW_SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How often files no stored record names are removed: a record's expiry
+/// or erasure (here or at its author) takes its files within this.
+pub const ATTACHMENT_SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// How soon webhook delivery restarts after it stopped.
 pub const WEBHOOK_RESTART_EVERY: Duration = Duration::from_secs(1);
 
@@ -84,6 +87,9 @@ pub fn node_jobs(svc: &Service) -> Vec<Job> {
             // Expiry on the node's own clock, whether or not authors are online.
             Job::new("review sweep", REVIEW_SWEEP_EVERY, |svc: Arc<Service>| async move {
                 svc.sweep(Caller::system("review sweep")).await.map(|_| ())
+            }),
+            Job::new("attachment sweep", ATTACHMENT_SWEEP_EVERY, |svc: Arc<Service>| async move {
+                svc.run(|s| s.sweep_attachments()).await.map(|_| ())
             }),
             Job::new("audit checkpoint", AUDIT_CHECKPOINT_EVERY, |svc: Arc<Service>| async move {
                 svc.run_checkpoint().await

@@ -163,6 +163,40 @@ impl Session {
         })
     }
 
+    /// Asks the node for a file's manifest or a chunk, as a member's node
+    /// would, and waits for its answer.
+    pub fn fetch(
+        &mut self,
+        request: kawan_protocol::attachment::Fetch,
+    ) -> Result<kawan_protocol::attachment::Served, String> {
+        let Session { runtime, swarm, target } = self;
+        runtime.block_on(async {
+            let id = swarm.behaviour_mut().attach.send_request(target, request);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                match tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await {
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Attach(request_response::Event::Message {
+                        message: request_response::Message::Response { request_id, response },
+                        ..
+                    }))) if request_id == id => return Ok(response),
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Attach(request_response::Event::OutboundFailure {
+                        request_id,
+                        error,
+                        ..
+                    }))) if request_id == id => return Err(error.to_string()),
+                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                        message: request_response::Message::Request { channel, .. },
+                        ..
+                    }))) => {
+                        let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
+                    }
+                    _ => {}
+                }
+            }
+            Err("no answer in 20 s".into())
+        })
+    }
+
     /// Answers the node's deconfliction questions with `answer` for
     /// `duration`; returns how many it answered.
     pub fn serve(

@@ -1,6 +1,7 @@
 //! One file per command. Each defines its arguments (clap) and a `run` that
 //! returns `Ok(false)` when it ran but some input was invalid (exit status 1).
 
+pub mod attach;
 pub mod audit;
 pub mod backup;
 pub mod bundle;
@@ -99,6 +100,14 @@ pub enum Command {
     /// Requests for information to the network or a sharing group, and their answers.
     #[command(subcommand)]
     Request(request::RequestCmd),
+    /// Store a file (a screenshot, a PDF, a text) for a record to carry, and
+    /// print the reference to put in the record's "attachments".
+    ///
+    /// Example: kawan attach job-ad.png --captured 2026-05-01T10:22:00Z
+    Attach(attach::AttachArgs),
+    /// Save a file a record carries (fetched from members that may share it
+    /// if it is not on this node yet), with its SHA-256.
+    File(attach::FileArgs),
     /// Ask every member privately whether it holds anything on values.
     ///
     /// No member learns the values; each answers only hit or no hit (and
@@ -193,6 +202,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<bool> {
         Command::Import(a) => import::run(a, ctx),
         Command::Referral(r) => referral::run(r, ctx),
         Command::Request(r) => request::run(r, ctx),
+        Command::Attach(a) => attach::attach(a, ctx),
+        Command::File(a) => attach::file(a, ctx),
         Command::Deconflict(a) => deconflict::run(a, ctx),
         Command::Contact(c) => deconflict::contact(c, ctx),
         Command::Review(c) => review::run(c, ctx),

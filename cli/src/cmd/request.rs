@@ -45,6 +45,10 @@ pub enum RequestCmd {
         /// check's id, as the refusal printed it.
         #[arg(long)]
         checked: Option<u64>,
+        /// A file the request carries (a screenshot, a PDF; repeatable):
+        /// uploaded first, as `kawan attach` does.
+        #[arg(long = "attach")]
+        attach: Vec<std::path::PathBuf>,
     },
     /// Requests, newest first.
     List {
@@ -74,6 +78,10 @@ pub enum RequestCmd {
         /// asking agency (default: the request's audience).
         #[arg(long)]
         group: Option<String>,
+        /// A file the answer carries (a screenshot, a PDF; repeatable):
+        /// uploaded first, as `kawan attach` does.
+        #[arg(long = "attach")]
+        attach: Vec<std::path::PathBuf>,
     },
     /// Mark answers useful (the asking agency); the request becomes answered.
     Useful {
@@ -86,17 +94,22 @@ pub enum RequestCmd {
     Close { id: String },
 }
 
+/// Uploads the files a request or an answer carries: their references.
+fn uploads(ctx: &Ctx, files: &[std::path::PathBuf]) -> anyhow::Result<Vec<Value>> {
+    files.iter().map(|f| super::attach::upload(ctx, f, None, None, None)).collect()
+}
+
 pub fn run(cmd: RequestCmd, ctx: &Ctx) -> anyhow::Result<bool> {
     let client = ctx.client()?;
     match cmd {
-        RequestCmd::Create { question, values, records, platform, priority, tlp, group, deadline, checked } => {
+        RequestCmd::Create { question, values, records, platform, priority, tlp, group, deadline, checked, attach } => {
             let deadline_ms = deadline
                 .map(|d| super::review::day_ms(&d).with_context(|| t!("request-bad-deadline", day = d.as_str())))
                 .transpose()?;
             let body = json!({
                 "question": question, "values": values.iter().map(|v| value(v)).collect::<Vec<_>>(),
                 "records": records, "platform": platform, "priority": priority, "tlp": tlp, "group": group,
-                "deadline_ms": deadline_ms, "checked": checked,
+                "deadline_ms": deadline_ms, "checked": checked, "attachments": uploads(ctx, &attach)?,
             });
             match client.post("/api/v1/requests", &body) {
                 Ok(out) if ctx.json => output::json(&out),
@@ -188,10 +201,10 @@ pub fn run(cmd: RequestCmd, ctx: &Ctx) -> anyhow::Result<bool> {
                 }
             }
         }
-        RequestCmd::Answer { id, text, values, cites, tlp, group } => {
+        RequestCmd::Answer { id, text, values, cites, tlp, group, attach } => {
             let body = json!({
                 "text": text, "values": values.iter().map(|v| value(v)).collect::<Vec<_>>(),
-                "cites": cites, "tlp": tlp, "group": group,
+                "cites": cites, "tlp": tlp, "group": group, "attachments": uploads(ctx, &attach)?,
             });
             let out = client.post(&format!("/api/v1/requests/{}/answers", output::urlencode(&id)), &body)?;
             if ctx.json {

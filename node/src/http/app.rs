@@ -76,7 +76,13 @@ async fn limit_uri(req: Request, next: Next) -> Response {
 async fn limit_declared_body(max: usize, req: Request, next: Next) -> Response {
     // A bundle file may be far larger than any other body (every record a
     // member may receive): its route reads it with a limit of its own.
-    let max = if req.uri().path() == rest::BUNDLE_IMPORT { rest::MAX_BUNDLE_FILE_BYTES } else { max };
+    // So may a file for a record: the network's limit bounds it as it
+    // streams in (`Service::attach_file`).
+    let max = match req.uri().path() {
+        rest::BUNDLE_IMPORT => rest::MAX_BUNDLE_FILE_BYTES,
+        rest::ATTACHMENTS => kawan_protocol::attachment::ABSOLUTE_MAX_BYTES as usize,
+        _ => max,
+    };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)

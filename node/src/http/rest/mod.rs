@@ -8,8 +8,10 @@
 
 mod admin;
 pub mod alerts;
+pub mod attachments;
 mod bundles;
 
+pub use attachments::ATTACHMENTS;
 pub use bundles::{BUNDLE_IMPORT, MAX_BUNDLE_FILE_BYTES};
 mod cases;
 mod deconflict;
@@ -112,6 +114,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(referrals::naming))
         .routes(routes!(referrals::figures))
         .routes(routes!(referrals::package))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::download))
+        .routes(routes!(attachments::fetch))
         .routes(routes!(requests::create, requests::list))
         .routes(routes!(requests::get))
         .routes(routes!(requests::answer))
