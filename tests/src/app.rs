@@ -113,6 +113,19 @@ impl App {
 
     /// A request with these headers and a raw body (a web form).
     pub fn send_raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: String) -> Answer {
+        let (status, _, bytes) = self.send_bytes(method, path, headers, body.into_bytes());
+        Answer { status, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// A request with these headers and a binary body (a file); the answer
+    /// with its headers, as bytes.
+    pub fn send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let mut req = Request::builder().method(method).uri(path);
         for (name, value) in headers {
             req = req.header(*name, *value);
@@ -120,9 +133,9 @@ impl App {
         let req = req.body(Body::from(body)).expect("request");
         self.rt.block_on(async {
             let res = self.router.clone().oneshot(req).await.expect("the router is infallible");
-            let status = res.status();
+            let (status, headers) = (res.status(), res.headers().clone());
             let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
-            Answer { status, body: String::from_utf8_lossy(&bytes).into_owned() }
+            (status, headers, bytes.to_vec())
         })
     }
 

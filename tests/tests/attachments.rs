@@ -182,3 +182,129 @@ fn a_25_mb_file_streams_through_both_nodes_with_bounded_memory() {
     assert_eq!(saved["sha256_verified"], true, "{saved}");
     assert!(std::fs::read(&out).unwrap() == original, "the saved file differs");
 }
+
+mod in_process {
+    //! The API's answers to each bad upload or reference, on one node in
+    //! this process; the sweep.
+
+    use kawan_tests::app::App;
+    use serde_json::{Value, json};
+
+    use super::file_bytes;
+
+    fn upload(app: &App, query: &str, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let bearer = format!("Bearer {}", app.analyst);
+        let mut headers = vec![("Authorization", bearer.as_str())];
+        if let Some(t) = content_type {
+            headers.push(("Content-Type", t));
+        }
+        let (status, _, bytes) = app.send_bytes("POST", &format!("/api/v1/attachments?{query}"), &headers, body);
+        (status.as_u16(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    fn held(app: &App) -> usize {
+        app.svc.data().attachments.held().unwrap().len()
+    }
+
+    #[test]
+    fn each_bad_upload_is_refused_by_name_and_leaves_nothing() {
+        let app = App::new();
+        let png = file_bytes(b"\x89PNG\r\n\x1a\n", 5000, 1);
+        let pdf = file_bytes(b"%PDF-1.7\n", 5000, 2);
+        let cases: [(&str, Option<&str>, Vec<u8>, u16, &str); 6] = [
+            ("name=shot.png", Some("image/png"), pdf.clone(), 422, "media_type_mismatch"),
+            ("name=notes.txt", Some("text/plain"), png.clone(), 422, "media_type_mismatch"),
+            ("name=tool.exe", None, b"MZ\x90\0 not a type records carry".to_vec(), 422, "media_type"),
+            ("name=payload.html", Some("text/html"), b"<script>alert(1)</script>".to_vec(), 422, "bad_attachment"),
+            ("name=..%2F..%2Fetc%2Fpasswd", Some("text/plain"), b"x".to_vec(), 422, "bad_attachment"),
+            ("name=empty.txt", Some("text/plain"), vec![], 422, "bad_attachment"),
+        ];
+        for (query, content_type, body, status, code) in cases {
+            let (got, answer) = upload(&app, query, content_type, body);
+            assert_eq!((got, answer["code"].as_str()), (status, Some(code)), "{query}: {answer}");
+        }
+        let (got, _) = upload(&app, "captured_ms=1", Some("image/png"), png.clone());
+        assert_eq!(got, 400, "a file needs a name");
+        // Larger than the network takes (25 MB by default): refused as it
+        // streams in, and nothing is kept.
+        let big = file_bytes(b"%PDF-1.7\n", 25 * 1024 * 1024 + 1, 3);
+        let (got, answer) = upload(&app, "name=big.pdf", None, big);
+        assert_eq!((got, answer["code"].as_str()), (413, Some("too_large")), "{answer}");
+        assert_eq!(held(&app), 0, "nothing a record could not carry was kept");
+        let parts = std::fs::read_dir(app.svc.data().attachments.dir()).unwrap().count();
+        assert_eq!(parts, 0, "no partial file left");
+    }
+
+    #[test]
+    fn a_typology_carries_a_screenshot_the_page_shows_with_its_hash_and_the_sweep_follows_its_record() {
+        let app = App::named("Agency 2", "TH", kawan_tests::fixtures::agency(2));
+        app.svc.data().store.install_genesis(&kawan_tests::fixtures::trust_list(1, &[1, 2, 3], &[])).expect("genesis");
+        let png = file_bytes(b"\x89PNG\r\n\x1a\n", 3000, 4);
+        let (got, reference) = upload(&app, "name=job-ad.png&captured_ms=1767225600000", None, png.clone());
+        assert_eq!(got, 201, "{reference}");
+        let hash = reference["hash"].as_str().unwrap().to_string();
+        // Not named by any record yet: not readable, but kept for a day.
+        assert_eq!(app.get(&format!("/api/v1/attachments/{hash}")).status, 404);
+        assert_eq!(app.svc.sweep_attachments().unwrap(), 0);
+        assert_eq!(held(&app), 1);
+
+        // References a record cannot carry.
+        let typology = |attachments: Value| {
+            json!({"content": {"title": "Fake casino jobs", "stage": "recruitment", "summary": "Ads for casino work.",
+                                "tlp": "green", "attachments": attachments}})
+        };
+        let mut forged = reference.clone();
+        forged["sha256"] = json!("11".repeat(32));
+        let r = app.post("/api/v1/typologies", typology(json!([forged])));
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("bad_attachment")), "{}", r.body);
+        let mut unheld = reference.clone();
+        unheld["hash"] = json!("22".repeat(32));
+        let r = app.post("/api/v1/typologies", typology(json!([unheld])));
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("attachment_not_held")), "{}", r.body);
+        let r = app.post("/api/v1/typologies", typology(json!(vec![reference.clone(); 9])));
+        assert_eq!(r.status.as_u16(), 422, "at most 8 files a record: {}", r.body);
+
+        let published = app.post_ok("/api/v1/typologies", typology(json!([reference])));
+        let id = published["id"].as_str().unwrap().to_string();
+        let bearer = format!("Bearer {}", app.analyst);
+        let (status, headers, bytes) = app.send_bytes(
+            "GET",
+            &format!("/api/v1/attachments/{hash}"),
+            &[("Authorization", &bearer), ("Kawan-Purpose", "OP-7")],
+            vec![],
+        );
+        assert_eq!(status.as_u16(), 200);
+        assert_eq!(bytes, png);
+        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(header("content-type"), "image/png");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert!(header("content-security-policy").starts_with("sandbox"), "{headers:?}");
+        assert_eq!(header("x-kawan-sha256"), reference["sha256"].as_str().unwrap());
+        assert_eq!(header("x-kawan-sha256-verified"), "true");
+        let log = app.send("GET", "/api/v1/consultations", Some(&app.operator), None).json();
+        let entry = log.as_array().unwrap().iter().find(|c| c["action"] == "read a file").expect("logged");
+        assert_eq!(entry["records"], json!([id]), "{entry}");
+
+        // The library shows it inline with its hash and capture time.
+        let page = app.web_get("/library");
+        assert!(page.body.contains(&format!("src=\"/files/{hash}\"")), "{}", page.body);
+        assert!(page.body.contains(reference["sha256"].as_str().unwrap()));
+        assert!(page.body.contains("captured"));
+        assert_eq!(app.web_get(&format!("/files/{hash}")).status.as_u16(), 200);
+        assert_eq!(app.get("/api/v1/attachments/not-a-hash").status.as_u16(), 400);
+
+        // Erased: the sweep takes the file.
+        app.post_ok("/api/v1/erasures", json!({"ids": [id], "reason": "published in error"}));
+        assert_eq!(app.svc.sweep_attachments().unwrap(), 1);
+        assert_eq!(held(&app), 0);
+        assert_eq!(std::fs::read_dir(app.svc.data().attachments.dir()).unwrap().count(), 0, "no bytes left");
+
+        // An upload no record named for a day goes too.
+        let (_, other) = upload(&app, "name=draft.txt", None, b"a draft".to_vec());
+        let marker = app.svc.data().attachments.dir().join(format!("{}.pending", other["hash"].as_str().unwrap()));
+        let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600);
+        std::fs::File::options().write(true).open(&marker).unwrap().set_modified(day_ago).unwrap();
+        assert_eq!(app.svc.sweep_attachments().unwrap(), 1);
+        assert_eq!(held(&app), 0);
+    }
+}

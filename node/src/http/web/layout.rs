@@ -113,6 +113,38 @@ pub(super) fn processing(lang: Lang, content: &Content) -> Markup {
     }
 }
 
+/// The files a record carries: images shown, other files offered as
+/// downloads; each with its SHA-256 and, for evidence, when it was
+/// captured. Fetched from members when first opened (`/files/{hash}`).
+pub(super) fn files(lang: Lang, zone: &TimeZone, files: &[kawan_protocol::attachment::Attachment]) -> Markup {
+    let t = |id: &str| super::i18n::t(lang, id);
+    let kb = |n: u64| format!("{:.0} KB", (n as f64 / 1024.0).ceil());
+    html! {
+        @if !files.is_empty() {
+            ul.files aria-label=(t("file-list")) {
+                @for a in files {
+                    li {
+                        @let href = format!("/files/{}", a.hash);
+                        @if a.media_type.starts_with("image/") {
+                            figure {
+                                a href=(href) { img src=(href) alt=(a.name) loading="lazy"; }
+                                figcaption { (a.name) " (" (kb(a.size)) ")" }
+                            }
+                        } @else {
+                            a href=(href) download=(a.name) { (a.name) } " (" (a.media_type) ", " (kb(a.size)) ")"
+                        }
+                        br;
+                        small {
+                            "SHA-256 " code { (a.sha256.to_string()) }
+                            @if let Some(c) = a.captured_ms { " · " (t("file-captured")) " " (time(zone, c)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// One value's kind as people say it ("Phone number").
 pub(super) fn kind_one(lang: Lang, k: kawan_protocol::Kind) -> String {
     super::i18n::t(lang, &format!("kind1-{}", k.as_str()))

@@ -17,11 +17,11 @@ pub(super) async fn library(s: Session, Query(q): Query<SearchQuery>) -> Markup 
         Ok(library) => html! {
             h2 { (tr("lib-typologies")) }
             @for f in &library.typologies { @if let Content::Typology(t) = &f.hit.content {
-                article { h3 { (t.title) " " (tlp_badge(t.tlp)) } p { (t.summary) } p.muted { (agency(f)) " · " (tr(&format!("stage-{}", serde_json::to_value(t.stage).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))) } }
+                article { h3 { (t.title) " " (tlp_badge(t.tlp)) } p { (t.summary) } (super::layout::files(s.lang, &s.zone, &t.attachments)) p.muted { (agency(f)) " · " (tr(&format!("stage-{}", serde_json::to_value(t.stage).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()))) } }
             } }
             h2 { (tr("lib-techniques")) }
             @for f in &library.techniques { @if let Content::Technique(t) = &f.hit.content {
-                article { h3 { (t.title) " " (tlp_badge(t.tlp)) } p { (t.objective) } ol { @for step in &t.steps { li { (step) } } } }
+                article { h3 { (t.title) " " (tlp_badge(t.tlp)) } p { (t.objective) } ol { @for step in &t.steps { li { (step) } } } (super::layout::files(s.lang, &s.zone, &t.attachments)) }
             } }
         },
         Err(e) => super::layout::refusal(s.lang, &e),

@@ -48,6 +48,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/login/once", post(login::once_post))
         .route("/indicator/{id}", get(indicator::page).post(indicator::sight))
         .route("/record/{id}", get(record::page))
+        .route("/files/{hash}", get(record::file))
         .route("/alerts", get(alerts::list))
         .route("/alerts/stream", get(alerts::stream))
         .route("/alerts/watch", post(alerts::watch))

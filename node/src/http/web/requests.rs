@@ -268,6 +268,7 @@ async fn show(s: &Session, id: &str, message: Option<Result<String, ServiceError
             ul { @for v in &r.values { li { (super::layout::kind_one(lang, v.kind)) " " code { (v.value) } } } }
         }
         @if let Some(p) = &r.platform { p { (t("req-platform")) ": " (p) } }
+        (super::layout::files(lang, &s.zone, &r.attachments))
         h2 { (t("req-answers")) }
         @if th.answers.is_empty() { p.muted { (t("req-no-answers")) } }
         @for a in &th.answers {
@@ -281,6 +282,7 @@ async fn show(s: &Session, id: &str, message: Option<Result<String, ServiceError
                     @if !ans.values.is_empty() {
                         ul { @for v in &ans.values { li { (super::layout::kind_one(lang, v.kind)) " " code { (v.value) } } } }
                     }
+                    (super::layout::files(lang, &s.zone, &ans.attachments))
                     @if ours && !r.useful.contains(&a.hit.id) && r.status != RequestStatus::Closed && a.hit.channel == th.request.hit.channel {
                         form method="post" action=(format!("/requests/{}/status", th.request.hit.id)) {
                             input type="hidden" name="csrf" value=(s.csrf);

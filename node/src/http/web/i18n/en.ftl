@@ -574,3 +574,5 @@ net-card-check = Check the card
 net-card-ok = The card of { $name } checks: version { $version } would
 net-card-download = Download version { $version }, unsigned
 net-card-then = Then each coordinator signs it and one publishes it:
+file-list = Files
+file-captured = captured

@@ -574,3 +574,5 @@ net-card-check = Periksa kartu
 net-card-ok = Kartu { $name } lolos pemeriksaan: versi { $version } akan
 net-card-download = Unduh versi { $version }, belum ditandatangani
 net-card-then = Lalu setiap koordinator menandatanganinya dan salah satunya menerbitkannya:
+file-list = Berkas
+file-captured = diambil

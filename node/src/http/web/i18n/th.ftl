@@ -574,3 +574,5 @@ net-card-check = ตรวจบัตร
 net-card-ok = บัตรของ { $name } ผ่านการตรวจ: เวอร์ชัน { $version } จะ
 net-card-download = ดาวน์โหลดเวอร์ชัน { $version } ที่ยังไม่ลงนาม
 net-card-then = จากนั้นผู้ประสานงานแต่ละคนลงนาม และหนึ่งคนเผยแพร่:
+file-list = ไฟล์
+file-captured = บันทึกเมื่อ
