@@ -211,7 +211,9 @@ mod in_process {
         let app = App::new();
         let png = file_bytes(b"\x89PNG\r\n\x1a\n", 5000, 1);
         let pdf = file_bytes(b"%PDF-1.7\n", 5000, 2);
-        let cases: [(&str, Option<&str>, Vec<u8>, u16, &str); 6] = [
+        // (query, declared type, body, status, code)
+        type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+        let cases: [Case; 6] = [
             ("name=shot.png", Some("image/png"), pdf.clone(), 422, "media_type_mismatch"),
             ("name=notes.txt", Some("text/plain"), png.clone(), 422, "media_type_mismatch"),
             ("name=tool.exe", None, b"MZ\x90\0 not a type records carry".to_vec(), 422, "media_type"),
