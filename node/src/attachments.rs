@@ -45,20 +45,29 @@ pub struct Attachments {
     dir: PathBuf,
     /// Removed on drop (an in-memory node's).
     temporary: bool,
+    /// Installs and removals one at a time: two fetches of one file end
+    /// with one whole file, never a manifest beside a half-renamed one.
+    install: std::sync::Mutex<()>,
 }
 
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 
 impl Attachments {
-    /// Opens (creating) `dir`, removing what a crash left half written.
+    /// Opens (creating) `dir`, removing what a crash left half written:
+    /// partial files, temporary files, and a file's pieces without its
+    /// manifest (an install or a removal cut short).
     pub fn open(dir: &Path) -> Result<Attachments, FileError> {
         fs::create_dir_all(dir).map_err(io_at(dir))?;
+        let files = Attachments { dir: dir.to_owned(), temporary: false, install: Default::default() };
         for entry in fs::read_dir(dir).map_err(io_at(dir))?.flatten() {
-            if entry.file_name().to_string_lossy().ends_with(".part") {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let hash = name.split('.').next().and_then(|h| h.parse::<FileHash>().ok());
+            let whole = hash.is_some_and(|h| files.manifest_path(&h).is_file() && files.data_path(&h).is_file());
+            if !whole {
                 let _ = fs::remove_file(entry.path());
             }
         }
-        Ok(Attachments { dir: dir.to_owned(), temporary: false })
+        Ok(files)
     }
 
     /// A directory of its own under the system's temporary directory,
@@ -118,12 +127,24 @@ impl Attachments {
     }
 
     /// Chunk `index` as stored (not checked: the fetcher checks every
-    /// chunk against the manifest, whoever serves it).
+    /// chunk against the manifest, whoever serves it). Its length comes
+    /// from the file's, so serving a chunk reads no manifest.
     pub fn chunk(&self, hash: &FileHash, index: usize) -> Result<Option<Vec<u8>>, FileError> {
-        let Some(manifest) = self.manifest(hash)? else { return Ok(None) };
-        let Ok(len) = manifest.chunk_len(index) else { return Ok(None) };
+        if !self.manifest_path(hash).is_file() {
+            return Ok(None);
+        }
         let path = self.data_path(hash);
-        let mut f = fs::File::open(&path).map_err(io_at(&path))?;
+        let mut f = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_at(&path)(e)),
+        };
+        let size = f.metadata().map_err(io_at(&path))?.len();
+        let start = index as u64 * CHUNK as u64;
+        if start >= size {
+            return Ok(None);
+        }
+        let len = (size - start).min(CHUNK as u64) as usize;
         f.seek(io::SeekFrom::Start(index as u64 * CHUNK as u64)).map_err(io_at(&path))?;
         let mut buf = vec![0; len];
         f.read_exact(&mut buf).map_err(io_at(&path))?;
@@ -163,6 +184,7 @@ impl Attachments {
     fn install(&self, part: &Path, file: fs::File, manifest: &Manifest, sha: &Sha256) -> Result<FileHash, FileError> {
         file.sync_all().map_err(io_at(part))?;
         drop(file);
+        let _one = self.install.lock().unwrap_or_else(|e| e.into_inner());
         let hash = manifest.hash();
         let data = self.data_path(&hash);
         fs::rename(part, &data).map_err(io_at(&data))?;
@@ -199,6 +221,7 @@ impl Attachments {
     /// Removes a file, its manifest first (so a crash leaves no file that
     /// looks whole).
     pub fn remove(&self, hash: &FileHash) -> Result<(), FileError> {
+        let _one = self.install.lock().unwrap_or_else(|e| e.into_inner());
         for path in [self.manifest_path(hash), self.data_path(hash), self.sha256_path(hash), self.pending_path(hash)] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
@@ -216,6 +239,16 @@ impl Drop for Attachments {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// An upload, installed.
+#[derive(Debug, Clone, Copy)]
+pub struct Imported {
+    pub hash: FileHash,
+    pub size: u64,
+    pub sha256: Sha256,
+    /// The same bytes were held before.
+    pub already: bool,
 }
 
 /// An upload streaming in: hashed as it is written, refused as soon as it
@@ -239,22 +272,22 @@ impl Import<'_> {
         file.write_all(bytes).map_err(io_at(&self.part))
     }
 
-    /// Installs the file (pending until a record names it): its hash and
-    /// SHA-256.
-    pub fn finish(mut self) -> Result<(FileHash, u64, Sha256), FileError> {
+    /// Installs the file, pending (until a record names it, or a day: a
+    /// file already held gets a fresh day), and says whether it was
+    /// already held.
+    pub fn finish(mut self) -> Result<Imported, FileError> {
         let (manifest, sha) = std::mem::take(&mut self.hasher).finish();
         if manifest.size == 0 {
             return Err(AttachmentError::Empty.into());
         }
         let file = self.file.take().ok_or_else(|| io_at(&self.part)(io::Error::other("finished")))?;
         let hash = manifest.hash();
+        let already = self.files.has(&hash);
+        // The marker first: the sweep never sees it unnamed and unmarked.
         let pending = self.files.pending_path(&hash);
-        // Already held and named by a record: it stays not pending.
-        if !self.files.has(&hash) {
-            fs::write(&pending, b"").map_err(io_at(&pending))?;
-        }
+        fs::write(&pending, b"").map_err(io_at(&pending))?;
         self.files.install(&self.part, file, &manifest, &sha)?;
-        Ok((hash, manifest.size, sha))
+        Ok(Imported { hash, size: manifest.size, sha256: sha, already })
     }
 }
 
@@ -344,7 +377,7 @@ mod tests {
         for piece in data.chunks(7_000) {
             up.write(piece).unwrap();
         }
-        let (hash, size, _) = up.finish().unwrap();
+        let Imported { hash, size, .. } = up.finish().unwrap();
         assert_eq!(size, data.len() as u64);
         assert!(files.has(&hash));
         assert_eq!(files.held().unwrap()[0].0, hash);

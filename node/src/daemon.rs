@@ -178,13 +178,19 @@ impl Node {
                 }
             })
         };
-        // Members' fetches of files records carry, each served on its own.
+        // Members' fetches of files records carry, each served on its own,
+        // at most SERVING at once: beyond that the queue fills and members
+        // are told the node is busy.
         let serving = {
+            const SERVING: usize = 16;
             let svc = self.svc.clone();
+            let slots = Arc::new(tokio::sync::Semaphore::new(SERVING));
             tokio::spawn(async move {
                 while let Some(q) = files.recv().await {
                     let svc = svc.clone();
+                    let Ok(slot) = slots.clone().acquire_owned().await else { break };
                     tokio::spawn(async move {
+                        let _slot = slot;
                         let crate::net::FileQuestion { from, request, reply } = q;
                         let served = tokio::task::spawn_blocking(move || svc.serve_file(from, request)).await;
                         let _ = reply.send(served.unwrap_or(kawan_protocol::attachment::Served::Busy));

@@ -126,7 +126,7 @@ impl Manifest {
             return Err(AttachmentError::NoSuchChunk { index, count });
         }
         let start = index as u64 * CHUNK as u64;
-        Ok((self.size - start).min(CHUNK as u64) as usize)
+        Ok(self.size.saturating_sub(start).min(CHUNK as u64) as usize)
     }
 
     /// Checks chunk `index` as received.

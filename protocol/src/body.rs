@@ -40,6 +40,18 @@ pub enum Content {
 }
 
 impl Content {
+    /// The files it carries.
+    pub fn attachments(&self) -> &[crate::attachment::Attachment] {
+        match self {
+            Content::Typology(t) => &t.attachments,
+            Content::Technique(t) => &t.attachments,
+            Content::Referral(r) => &r.attachments,
+            Content::Request(r) => &r.attachments,
+            Content::Answer(a) => &a.attachments,
+            Content::Indicator(_) => &[],
+        }
+    }
+
     /// The review date the author signed, if any (`processing`).
     pub fn review_ms(&self) -> Option<u64> {
         match self {
@@ -138,14 +150,7 @@ impl Body {
             Body::Referral(r) => &r.attachments,
             Body::Request(r) => &r.attachments,
             Body::Answer(a) => &a.attachments,
-            Body::Revision(r) => match &r.content {
-                Content::Typology(t) => &t.attachments,
-                Content::Technique(t) => &t.attachments,
-                Content::Referral(r) => &r.attachments,
-                Content::Request(r) => &r.attachments,
-                Content::Answer(a) => &a.attachments,
-                Content::Indicator(_) => &[],
-            },
+            Body::Revision(r) => r.content.attachments(),
             Body::Indicator(_) | Body::Retraction(_) | Body::Checkpoint(_) | Body::Erasure(_) | Body::Unknown(_) => &[],
         }
     }

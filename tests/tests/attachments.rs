@@ -309,4 +309,74 @@ mod in_process {
         assert_eq!(app.svc.sweep_attachments().unwrap(), 1);
         assert_eq!(held(&app), 0);
     }
+
+    #[test]
+    fn a_file_goes_no_further_than_the_narrowest_record_naming_it_as_it_stands() {
+        use kawan_protocol::{
+            Body, Channel, Content, GroupId, Revision, Stage, Tlp, Typology,
+            attachment::{Attachment, Fetch, Served},
+        };
+        use kawan_tests::{app::START_MS, fixtures};
+        let app = App::named("Agency 2", "TH", fixtures::agency(2));
+        let list = fixtures::trust_list(1, &[1, 2, 3], &[("mekong", &[1, 2])]);
+        app.svc.data().store.install_genesis(&list).expect("genesis");
+        let (_, reference) = upload(&app, "name=compound.png", None, file_bytes(b"\x89PNG\r\n\x1a\n", 4000, 9));
+        let file: Attachment = serde_json::from_value(reference).unwrap();
+        let typology = |tlp, attachments: Vec<Attachment>| Typology {
+            title: "Compound transfer route".into(),
+            stage: Stage::Transit,
+            summary: "Victims moved across the river at night.".into(),
+            tlp,
+            aliases: vec![],
+            lures: vec![],
+            platforms: vec![],
+            control_methods: vec![],
+            route: vec![],
+            red_flags: vec![],
+            mappings: vec![],
+            references: vec![],
+            review_ms: None,
+            handling: None,
+            evaluation: None,
+            attachments,
+        };
+        let ingest = |v: kawan_protocol::Verified| app.svc.data().store.ingest(&v.envelope.to_bytes()).expect("stored");
+        let mekong = Channel::Group(GroupId::new("mekong").unwrap());
+        let (one, three) = (fixtures::agency(1), fixtures::agency(3));
+        let served = |to: &kawan_protocol::Keypair| {
+            matches!(app.svc.serve_file(to.public(), Fetch::Manifest { hash: file.hash }), Served::Manifest { .. })
+        };
+
+        // Agency 1's group record names the file: agency 3 is not in the group.
+        let group_record = fixtures::signed_at(
+            &one,
+            mekong.clone(),
+            1,
+            None,
+            Body::Typology(typology(Tlp::Amber, vec![file.clone()])),
+            START_MS,
+        );
+        ingest(group_record.clone());
+        assert!(served(&one) && !served(&three));
+        // Agency 3 names the hash in a network record of its own: the file
+        // still goes no further than the group's record.
+        let widening = fixtures::signed_at(
+            &three,
+            Channel::Network,
+            1,
+            None,
+            Body::Typology(typology(Tlp::Green, vec![file.clone()])),
+            START_MS,
+        );
+        ingest(widening);
+        assert!(!served(&three), "a record of one's own cannot widen who gets a group's file");
+        // Agency 1 revises its record without the file: the old version no
+        // longer counts, and only the network record names it now.
+        let revision = Body::Revision(Revision {
+            supersedes: group_record.id,
+            content: Content::Typology(typology(Tlp::Amber, vec![])),
+        });
+        ingest(fixtures::signed_at(&one, mekong, 2, Some(group_record.id), revision, START_MS + 1));
+        assert!(served(&three), "as the records stand, only the network record names the file");
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt as _};
 use kawan_protocol::{
-    AgencyKey, Body, Channel,
+    AgencyKey, Body, Channel, RecordId, Tlp,
     attachment::{Attachment, AttachmentError, Fetch, FileHash, MEDIA_TYPES, Served},
 };
 use serde::Serialize;
@@ -19,7 +19,6 @@ use crate::{
     attachments::{FileError, PENDING_MS},
     local::tokens::Role,
     policy::{Item, Onward, Path, Policy, Recipient},
-    store::StoredRecord,
 };
 
 /// Chunks asked of one member at a time: enough to keep a loopback link
@@ -35,6 +34,29 @@ pub struct NewAttachment {
     pub media_type: Option<String>,
     /// When the content was captured (Unix ms).
     pub captured_ms: Option<u64>,
+}
+
+/// A record naming a file, as it stands.
+struct Naming {
+    /// The record (a piece of knowledge's original id, or a sighting's).
+    id: RecordId,
+    author: AgencyKey,
+    channel: Channel,
+    /// The content's TLP (none for a sighting: its channel decides).
+    tlp: Option<Tlp>,
+    reference: Attachment,
+}
+
+/// A file to read, with what this node computed of it.
+pub struct HeldFile {
+    /// The name and type a record gives it.
+    pub reference: Attachment,
+    pub size: u64,
+    /// Computed here as the file was written.
+    pub sha256: kawan_protocol::attachment::Sha256,
+    /// Every record naming the file gives that SHA-256.
+    pub verified: bool,
+    pub file: std::fs::File,
 }
 
 /// How a fetch went: who served it, and who was passed over and why.
@@ -117,6 +139,16 @@ impl Service {
     {
         caller.require(Role::Analyst)?;
         let name = new.name.trim().to_string();
+        // The name is checked before anything is read (its type after).
+        let probe = Attachment {
+            hash: FileHash([0; 32]),
+            size: 1,
+            name: name.clone(),
+            media_type: MEDIA_TYPES[0].into(),
+            sha256: kawan_protocol::attachment::Sha256([0; 32]),
+            captured_ms: None,
+        };
+        probe.validate(u64::MAX).map_err(FileError::Refused)?;
         let max = self.attachment_max();
         let mut import = self.data.attachments.import(max)?;
         let mut head = Vec::new();
@@ -133,10 +165,14 @@ impl Service {
         let media_type = match new.media_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(declared) => {
                 let declared = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-                if let Some(s) = sniffed.filter(|s| *s != declared) {
+                // Images and PDFs say what they are in their first bytes;
+                // text has no such mark (and must not carry one).
+                let text = declared.starts_with("text/");
+                if MEDIA_TYPES.contains(&declared.as_str()) && sniffed != (!text).then_some(declared.as_str()) {
+                    let found = sniffed.unwrap_or("no known type");
                     return Err(ServiceError::invalid(
                         "media_type_mismatch",
-                        format!("the file says it is {declared} but its first bytes are those of {s}"),
+                        format!("the file says it is {declared} but its first bytes are those of {found}"),
                     ));
                 }
                 declared
@@ -148,18 +184,20 @@ impl Service {
                 )
             })?,
         };
-        if media_type.starts_with("text/") && sniffed.is_some() {
-            return Err(ServiceError::invalid("media_type_mismatch", "a binary file cannot be sent as text"));
-        }
-        let (hash, size, sha256) = import.finish()?;
+        let imported = import.finish()?;
+        let (hash, size, sha256) = (imported.hash, imported.size, imported.sha256);
         let attachment = Attachment { hash, size, name, media_type, sha256, captured_ms: new.captured_ms };
+        let named = !self.data.store.naming_file(&hash)?.is_empty();
         if let Err(e) = attachment.validate(max) {
-            // Keep nothing a record could not carry (unless a record
-            // already names the same bytes).
-            if self.data.store.naming_file(&hash)?.is_empty() {
+            // Keep nothing a record could not carry (unless the same bytes
+            // were here before: another upload, or a record's).
+            if !imported.already && !named {
                 self.data.attachments.remove(&hash)?;
             }
             return Err(FileError::Refused(e).into());
+        }
+        if named {
+            self.data.attachments.named(&hash);
         }
         self.audit(&caller, "attach", &format!("file {hash} ({size} bytes, {})", attachment.media_type))?;
         Ok(attachment)
@@ -200,34 +238,69 @@ impl Service {
         }
     }
 
-    /// Whether a record naming the file may go to `to` (the policy's
-    /// `attachment` path): the record's channel and TLP decide.
-    fn may_serve(&self, records: &[StoredRecord], to: &AgencyKey) -> bool {
-        let trust = self.data.store.membership();
-        let policy = Policy::new(trust.as_deref(), self.key.public(), self.now_ms());
-        records.iter().any(|r| {
-            let item =
-                Item::Record { channel: &r.record.header.channel, tlp: r.record.body.tlp(), onward: Onward::Free };
-            policy.allows(item, Recipient::Peer(to), Path::Attachment)
-        })
+    /// The records that name the file as they stand now: each piece of
+    /// knowledge by its current version (an older version that carried
+    /// the file does not count once a revision dropped it; an expired or
+    /// erased one not at all), each sighting as it is.
+    fn naming(&self, hash: &FileHash) -> Result<Vec<Naming>, ServiceError> {
+        let trust = self.data.store.trust();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for r in self.data.store.naming_file(hash)? {
+            let h = &r.record.header;
+            if let Body::Sighting(sighting) = &r.record.body {
+                if let Some(a) = sighting.attachments.iter().find(|a| a.hash == *hash) {
+                    let reference = a.clone();
+                    out.push(Naming { id: r.id, author: h.author, channel: h.channel.clone(), tlp: None, reference });
+                }
+                continue;
+            }
+            let root = match &r.record.body {
+                Body::Revision(x) => x.supersedes,
+                _ => r.id,
+            };
+            if !seen.insert(root) {
+                continue;
+            }
+            let Some(hit) = self.data.store.view(&root, trust.as_deref())? else { continue };
+            if let Some(a) = hit.content.attachments().iter().find(|a| a.hash == *hash) {
+                let (reference, tlp) = (a.clone(), Some(hit.content.tlp()));
+                out.push(Naming { id: root, author: hit.author, channel: hit.channel, tlp, reference });
+            }
+        }
+        Ok(out)
     }
 
-    /// A member's fetch: served only if this node holds the file and some
-    /// stored record naming it may go to that member. One answer for both
+    /// Whether the file may go to `to` (the policy's `attachment` path):
+    /// every record naming it must be one that may go to `to`. A file goes
+    /// no further than its narrowest record, so nobody widens who gets a
+    /// group's file by naming its hash in a record of their own.
+    fn may_serve(&self, naming: &[Naming], to: &AgencyKey) -> bool {
+        let trust = self.data.store.membership();
+        let policy = Policy::new(trust.as_deref(), self.key.public(), self.now_ms());
+        !naming.is_empty()
+            && naming.iter().all(|n| {
+                let item = Item::Record { channel: &n.channel, tlp: n.tlp, onward: Onward::Free };
+                policy.allows(item, Recipient::Peer(to), Path::Attachment)
+            })
+    }
+
+    /// A member's fetch: served only if this node holds the file and every
+    /// record naming it may go to that member. One answer for both
     /// refusals, so a refusal says nothing about what is kept here.
     pub fn serve_file(&self, from: AgencyKey, fetch: Fetch) -> Served {
         let hash = match &fetch {
             Fetch::Manifest { hash } | Fetch::Chunk { hash, .. } => *hash,
         };
-        let records = match self.data.store.naming_file(&hash) {
-            Ok(r) => r,
+        let naming = match self.naming(&hash) {
+            Ok(n) => n,
             Err(e) => {
-                tracing::error!(error = %e, "reading the records naming a file failed");
+                tracing::error!(error = %e.message, "reading the records naming a file failed");
                 return Served::Busy;
             }
         };
-        if !self.may_serve(&records, &from) {
-            tracing::info!(%from, %hash, "a member asked for a file no record it may see names: refused");
+        if !self.may_serve(&naming, &from) {
+            tracing::info!(%from, %hash, "a member asked for a file not every record naming it may go to: refused");
             return Served::Unavailable;
         }
         let served = match fetch {
@@ -248,30 +321,27 @@ impl Service {
         }
     }
 
-    /// The reference stored records give for `hash`, and the records.
-    fn reference(&self, hash: &FileHash) -> Result<(Attachment, Vec<StoredRecord>), ServiceError> {
-        let records = self.data.store.naming_file(hash)?;
-        let reference = records
-            .iter()
-            .flat_map(|r| r.record.body.attachments())
-            .find(|a| a.hash == *hash)
-            .cloned()
-            .ok_or_else(|| ServiceError::not_found(format!("no record stored here carries file {hash}")))?;
-        Ok((reference, records))
+    /// The records naming `hash` (404 when none does).
+    fn named_by(&self, hash: &FileHash) -> Result<Vec<Naming>, ServiceError> {
+        let naming = self.naming(hash)?;
+        if naming.is_empty() {
+            return Err(ServiceError::not_found(format!("no record stored here carries file {hash}")));
+        }
+        Ok(naming)
     }
 
     /// Members that may hold the file, most likely first: the authors of
     /// the records naming it, then every other member that may see one of
     /// those records' channels (in trust-list order); connected ones before
     /// those that would have to be dialled.
-    fn file_holders(&self, records: &[StoredRecord]) -> Vec<AgencyKey> {
+    fn file_holders(&self, naming: &[Naming]) -> Vec<AgencyKey> {
         let me = self.key.public();
         let (Some(membership), Some(list)) = (self.data.store.membership(), self.data.store.trust()) else {
             return vec![];
         };
         let policy = Policy::new(Some(&membership), me, self.now_ms());
-        let channels: Vec<&Channel> = records.iter().map(|r| &r.record.header.channel).collect();
-        let mut keys: Vec<AgencyKey> = records.iter().map(|r| r.record.header.author).collect();
+        let channels: Vec<&Channel> = naming.iter().map(|n| &n.channel).collect();
+        let mut keys: Vec<AgencyKey> = naming.iter().map(|n| n.author).collect();
         keys.extend(list.members.iter().map(|m| m.key));
         let mut seen = std::collections::HashSet::new();
         keys.retain(|k| *k != me && seen.insert(*k) && policy.channels_of(k).iter().any(|c| channels.contains(&c)));
@@ -291,20 +361,17 @@ impl Service {
     /// none, is passed over for the next. Already held: nothing to do.
     pub async fn fetch_file(self: &Arc<Self>, caller: &Caller, hash: FileHash) -> Result<Fetched, ServiceError> {
         caller.require(Role::Analyst)?;
-        let (reference, records) = self.reference(&hash)?;
+        let naming = self.named_by(&hash)?;
         let mut fetched = Fetched { hash: hash.to_string(), held: true, from: vec![], passed_over: vec![] };
         if self.data.attachments.has(&hash) {
             return Ok(fetched);
         }
         fetched.held = false;
         let max = self.attachment_max();
-        if reference.size > max {
-            return Err(FileError::Refused(AttachmentError::TooLarge { size: reference.size, max }).into());
-        }
         let net = self.net.get().cloned().ok_or_else(|| {
             ServiceError::new(super::Fault::Conflict, "network_not_running", "the network is not running here")
         })?;
-        let mut holders = self.file_holders(&records).into_iter();
+        let mut holders = self.file_holders(&naming).into_iter();
         let mut current = None;
         let mut writing = None;
         loop {
@@ -330,11 +397,16 @@ impl Service {
             };
             if writing.is_none() {
                 match net.fetch(member, Fetch::Manifest { hash }).await {
+                    // The hash commits to the size: a record that gives
+                    // another size is wrong, not the file.
                     Ok(Served::Manifest { manifest }) => match manifest.verify(&hash) {
-                        Ok(()) if manifest.size == reference.size => {
+                        Ok(()) if manifest.size <= max => {
                             writing = Some(self.data.attachments.fetching(hash, manifest)?);
                         }
-                        Ok(()) => pass("its manifest has another size than the record's".into(), &mut fetched),
+                        Ok(()) => {
+                            let size = manifest.size;
+                            return Err(FileError::Refused(AttachmentError::TooLarge { size, max }).into());
+                        }
                         Err(e) => pass(e.to_string(), &mut fetched),
                     },
                     Ok(other) => pass(describe(&other), &mut fetched),
@@ -371,36 +443,32 @@ impl Service {
             }
         }
         let file = writing.ok_or_else(|| ServiceError::internal("a fetch ended without a file"))?;
+        let size = file.manifest().size;
         file.finish()?;
-        if self.data.attachments.sha256(&hash)? != Some(reference.sha256) {
-            tracing::warn!(%hash, "a record gives a SHA-256 other than its file's");
+        let sha = self.data.attachments.sha256(&hash)?;
+        if naming.iter().any(|n| Some(n.reference.sha256) != sha) {
+            tracing::warn!(%hash, "a record gives another SHA-256 than its file's");
         }
-        self.audit_read(
-            caller,
-            "fetch file",
-            &format!("file {hash} ({} bytes) from {}", reference.size, fetched.from.join(", ")),
-        )?;
+        self.audit_read(caller, "fetch file", &format!("file {hash} ({size} bytes) from {}", fetched.from.join(", ")))?;
         Ok(fetched)
     }
 
     /// A file for an analyst to read (fetched first if need be), with the
     /// reference its record gives; the consultation is logged against the
     /// records naming it.
-    pub async fn read_file(
-        self: &Arc<Self>,
-        caller: &Caller,
-        hash: FileHash,
-    ) -> Result<(Attachment, bool, std::fs::File), ServiceError> {
+    pub async fn read_file(self: &Arc<Self>, caller: &Caller, hash: FileHash) -> Result<HeldFile, ServiceError> {
         self.fetch_file(caller, hash).await?;
-        let (reference, records) = self.reference(&hash)?;
-        self.consult_ids(caller, "read a file", records.iter().map(|r| (r.id.to_string(), false)))?;
-        let verified = self.data.attachments.sha256(&hash)? == Some(reference.sha256);
-        let file = self
-            .data
-            .attachments
-            .open_file(&hash)?
-            .ok_or_else(|| ServiceError::not_found(format!("file {hash} is not here")))?;
-        Ok((reference, verified, file))
+        let naming = self.named_by(&hash)?;
+        self.consult_ids(caller, "read a file", naming.iter().map(|n| (n.id.to_string(), false)))?;
+        let missing = || ServiceError::not_found(format!("file {hash} is not here"));
+        let sha256 = self.data.attachments.sha256(&hash)?.ok_or_else(missing)?;
+        let size = self.data.attachments.manifest(&hash)?.ok_or_else(missing)?.size;
+        let file = self.data.attachments.open_file(&hash)?.ok_or_else(missing)?;
+        // The name and type shown: a record that gives this file's SHA-256.
+        let reference =
+            naming.iter().map(|n| &n.reference).find(|r| r.sha256 == sha256).unwrap_or(&naming[0].reference).clone();
+        let verified = naming.iter().all(|n| n.reference.sha256 == sha256);
+        Ok(HeldFile { reference, size, sha256, verified, file })
     }
 
     /// Removes files no stored record names (their records expired or were
@@ -413,7 +481,7 @@ impl Service {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let mut removed = 0;
         for (hash, pending) in self.data.attachments.held()? {
-            if !self.data.store.naming_file(&hash)?.is_empty() {
+            if !self.naming(&hash)?.is_empty() {
                 if pending.is_some() {
                     self.data.attachments.named(&hash);
                 }

@@ -80,7 +80,8 @@ pub async fn download(State(svc): Svc, caller: Caller, Path(hash): Path<String>)
 /// The file as a response: its type as its record gives it, never sniffed
 /// by the browser, shown inline only if it is an image, and sandboxed.
 pub async fn file_response(svc: &Arc<Service>, caller: &Caller, hash: FileHash) -> Result<Response, ServiceError> {
-    let (reference, verified, file) = svc.read_file(caller, hash).await?;
+    let held = svc.read_file(caller, hash).await?;
+    let (reference, verified, file) = (&held.reference, held.verified, held.file);
     let inline = reference.media_type.starts_with("image/");
     let name: String =
         reference.name.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').filter(|c| *c != '"').collect();
@@ -90,10 +91,10 @@ pub async fn file_response(svc: &Arc<Service>, caller: &Caller, hash: FileHash) 
         [
             (header::CONTENT_TYPE, reference.media_type.clone()),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_LENGTH, reference.size.to_string()),
+            (header::CONTENT_LENGTH, held.size.to_string()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
             (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".into()),
-            (header::HeaderName::from_static("x-kawan-sha256"), reference.sha256.to_string()),
+            (header::HeaderName::from_static("x-kawan-sha256"), held.sha256.to_string()),
             (header::HeaderName::from_static("x-kawan-sha256-verified"), verified.to_string()),
         ],
         Body::from_stream(stream),
