@@ -250,7 +250,9 @@ pub fn import(data: &[u8]) {
 /// Deconfliction messages as a peer sends them: requests (mode 0) opened
 /// and evaluated as a holder would, responses (mode 1) checked as an asker
 /// would, and bare filters (mode 2) looked up: a filter from a peer must
-/// never index out of bounds.
+/// never index out of bounds. Mode 3: the file-fetch protocol's messages
+/// (docs/protocol.md §8), a served manifest checked and a chunk checked
+/// against it as a fetcher does.
 pub fn deconflict(data: &[u8]) {
     use kawan_protocol::deconflict::{
         BOUNDS, Blinded, EvalRequest, Filter, FilterBytes, FilterNotice, HolderKey, Request, Response,
@@ -258,7 +260,17 @@ pub fn deconflict(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
     let key = || HolderKey::derive(&[3; 32], &fixtures::network(), 7, 1);
     let look_up = |f: &Filter| (0..64u64).filter(|t| f.contains(t.wrapping_mul(0x9E37_79B9_7F4A_7C15))).count();
-    match mode % 3 {
+    match mode % 4 {
+        3 => {
+            use kawan_protocol::attachment::{Fetch, Served};
+            let _ = Fetch::from_bytes(rest);
+            if let Ok(Served::Manifest { manifest }) = Served::from_bytes(rest) {
+                let _ = manifest.verify(&manifest.hash());
+                for index in [0, 1, manifest.chunks.len(), usize::MAX] {
+                    let _ = manifest.check_chunk(index, rest);
+                }
+            }
+        }
         0 => {
             if let Ok(Request::Evaluate(signed)) = Request::from_bytes(rest)
                 && let Ok(req) = signed.open::<EvalRequest>()
@@ -567,6 +579,12 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
                 if let Ok(bytes) = cbor::encode(&filter) {
                     out.push(("deconflict", "bare-filter".into(), [&[2u8][..], &bytes].concat()));
                 }
+                let mut file = kawan_protocol::attachment::Hasher::new();
+                file.update(&[7; 300_000]);
+                let (manifest, _) = file.finish();
+                if let Ok(bytes) = (kawan_protocol::attachment::Served::Manifest { manifest }).to_bytes() {
+                    out.push(("deconflict", "served-manifest".into(), [&[3u8][..], &bytes].concat()));
+                }
             }
         }
     }
@@ -595,11 +613,23 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
 fn read_seeds() -> Vec<(u8, &'static str)> {
     vec![
         (0, "Call +44 7700 900123 or Telegram @kh_jobs_example"),
-        (1, "<html><body><p>Apply <a href=\"https://kh-jobs.example/apply\">here</a> <a href=\"tel:+447700900123\">call</a></p><script>x</script></body></html>"),
-        (2, "From: HR <hr@kh-jobs.example>\r\nSubject: Offer\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nCall +44 7700 900123\r\n"),
+        (
+            1,
+            "<html><body><p>Apply <a href=\"https://kh-jobs.example/apply\">here</a> <a href=\"tel:+447700900123\">call</a></p><script>x</script></body></html>",
+        ),
+        (
+            2,
+            "From: HR <hr@kh-jobs.example>\r\nSubject: Offer\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nCall +44 7700 900123\r\n",
+        ),
         (3, "name,phone\n\"Budi, HR\",+44 7700 900123\n"),
-        (4, "[12/03/2026, 21:14] Recruiter: BCA 123 456 7890 a.n. Budi\n12/03/26 21:15 - Recruiter: wa.me/447700900124"),
-        (5, "{\"name\": \"HR\", \"messages\": [{\"from\": \"HR\", \"text\": [\"write \", {\"type\": \"mention\", \"text\": \"@kh_jobs_example\"}]}], \"contacts\": {\"list\": [{\"first_name\": \"A\", \"phone_number\": \"+44 7700 900125\"}]}}"),
+        (
+            4,
+            "[12/03/2026, 21:14] Recruiter: BCA 123 456 7890 a.n. Budi\n12/03/26 21:15 - Recruiter: wa.me/447700900124",
+        ),
+        (
+            5,
+            "{\"name\": \"HR\", \"messages\": [{\"from\": \"HR\", \"text\": [\"write \", {\"type\": \"mention\", \"text\": \"@kh_jobs_example\"}]}], \"contacts\": {\"list\": [{\"first_name\": \"A\", \"phone_number\": \"+44 7700 900125\"}]}}",
+        ),
         (9, "<!DOCTYPE html><div><div><a href='mailto:hr@kh-jobs.example'>mail</a></div></div>"),
     ]
 }
