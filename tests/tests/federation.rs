@@ -318,6 +318,21 @@ fn every_output_path_asks_the_policy() {
         "values": [{"kind": "phone", "value": phone(811)}], "purpose": "policy test"
     }));
     assert_eq!(q.status, 201, "{}", q.body);
+    // A file a record carries, fetched by node 1 from node 0.
+    let file = a
+        .request("POST", "/api/v1/attachments?name=ad.txt", Some(&token))
+        .raw("text/plain", "Casino jobs, visa paid, jobs.example".as_bytes().to_vec());
+    assert_eq!(file.status, 201, "{}", file.body);
+    let r = a.request("POST", "/api/v1/requests", Some(&token)).json(&json!({
+        "question": "Who has seen this ad?", "tlp": "green", "attachments": [file.json()]
+    }));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rid = r.json()["id"].as_str().unwrap().to_string();
+    let b = net.node(1);
+    net.wait_for(30, "node 1 has the request", |_| b.get(&format!("/api/v1/requests/{rid}")).status == 200);
+    let hash = file.json()["hash"].as_str().unwrap().to_string();
+    let r = b.request("POST", &format!("/api/v1/attachments/{hash}/fetch"), Some(&b.token)).call();
+    assert_eq!(r.status, 200, "{}", r.body);
 
     let mut decisions: std::collections::BTreeMap<String, u64> = Default::default();
     for i in 0..3 {
