@@ -196,21 +196,27 @@ impl Attachments {
     }
 
     /// Every file held (complete ones), with whether it still waits for
-    /// its record and since when (Unix ms).
+    /// its record and since when (Unix ms, on the node's clock; `u64::MAX`
+    /// for a marker that does not read).
     pub fn held(&self) -> Result<Vec<(FileHash, Option<u64>)>, FileError> {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.dir).map_err(io_at(&self.dir))?.flatten() {
             let name = entry.file_name();
             let Some(hex) = name.to_str().and_then(|n| n.strip_suffix(".manifest")) else { continue };
             let Ok(hash) = hex.parse::<FileHash>() else { continue };
-            let pending = fs::metadata(self.pending_path(&hash))
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_millis() as u64);
+            let pending = match fs::read_to_string(self.pending_path(&hash)) {
+                Ok(text) => Some(text.trim().parse::<u64>().unwrap_or(u64::MAX)),
+                Err(_) => None,
+            };
             out.push((hash, pending));
         }
         Ok(out)
+    }
+
+    /// The file waits for a record from `now_ms` (its marker rewritten).
+    pub fn mark_pending(&self, hash: &FileHash, now_ms: u64) -> Result<(), FileError> {
+        let path = self.pending_path(hash);
+        fs::write(&path, now_ms.to_string()).map_err(io_at(&path))
     }
 
     /// The file is named by a stored record now: no longer pending.
@@ -275,7 +281,7 @@ impl Import<'_> {
     /// Installs the file, pending (until a record names it, or a day: a
     /// file already held gets a fresh day), and says whether it was
     /// already held.
-    pub fn finish(mut self) -> Result<Imported, FileError> {
+    pub fn finish(mut self, now_ms: u64) -> Result<Imported, FileError> {
         let (manifest, sha) = std::mem::take(&mut self.hasher).finish();
         if manifest.size == 0 {
             return Err(AttachmentError::Empty.into());
@@ -284,8 +290,7 @@ impl Import<'_> {
         let hash = manifest.hash();
         let already = self.files.has(&hash);
         // The marker first: the sweep never sees it unnamed and unmarked.
-        let pending = self.files.pending_path(&hash);
-        fs::write(&pending, b"").map_err(io_at(&pending))?;
+        self.files.mark_pending(&hash, now_ms)?;
         self.files.install(&self.part, file, &manifest, &sha)?;
         Ok(Imported { hash, size: manifest.size, sha256: sha, already })
     }
@@ -377,7 +382,7 @@ mod tests {
         for piece in data.chunks(7_000) {
             up.write(piece).unwrap();
         }
-        let Imported { hash, size, .. } = up.finish().unwrap();
+        let Imported { hash, size, .. } = up.finish(1).unwrap();
         assert_eq!(size, data.len() as u64);
         assert!(files.has(&hash));
         assert_eq!(files.held().unwrap()[0].0, hash);
@@ -412,7 +417,7 @@ mod tests {
         up.write(&[1; 60]).unwrap();
         assert!(matches!(up.write(&[1; 60]), Err(FileError::Refused(AttachmentError::TooLarge { size: 120, .. }))));
         drop(up);
-        assert!(matches!(files.import(100).unwrap().finish(), Err(FileError::Refused(AttachmentError::Empty))));
+        assert!(matches!(files.import(100).unwrap().finish(1), Err(FileError::Refused(AttachmentError::Empty))));
         assert_eq!(fs::read_dir(files.dir()).unwrap().count(), 0);
     }
 }

@@ -79,7 +79,10 @@ pub fn attach(a: AttachArgs, ctx: &Ctx) -> anyhow::Result<bool> {
 
 pub fn file(a: FileArgs, ctx: &Ctx) -> anyhow::Result<bool> {
     let client = ctx.client()?;
-    let fetched = client.post(&format!("/api/v1/attachments/{}/fetch", output::urlencode(&a.hash)), &Value::Null)?;
+    // No body: the route reads none, and a body left unread can close the
+    // connection the next request would reuse.
+    let fetched =
+        client.post_text(&format!("/api/v1/attachments/{}/fetch", output::urlencode(&a.hash)), String::new())?;
     let (mut reader, headers) =
         client.get_reader_with_headers(&format!("/api/v1/attachments/{}", output::urlencode(&a.hash)))?;
     let given = headers

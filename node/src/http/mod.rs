@@ -12,6 +12,7 @@
 mod app;
 pub mod auth;
 pub mod error;
+pub mod files;
 pub mod rest;
 mod sse;
 pub mod taxii;

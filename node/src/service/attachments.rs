@@ -184,7 +184,7 @@ impl Service {
                 )
             })?,
         };
-        let imported = import.finish()?;
+        let imported = import.finish(self.now_ms())?;
         let (hash, size, sha256) = (imported.hash, imported.size, imported.sha256);
         let attachment = Attachment { hash, size, name, media_type, sha256, captured_ms: new.captured_ms };
         let named = !self.data.store.naming_file(&hash)?.is_empty();
@@ -475,16 +475,18 @@ impl Service {
     /// erased), and uploads no record named within a day. Returns how many
     /// files went.
     pub fn sweep_attachments(&self) -> Result<usize, ServiceError> {
-        // A pending file's age is a fact of the file system (its marker's
-        // modification time), so it is measured on the system clock.
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let now = self.now_ms();
         let mut removed = 0;
         for (hash, pending) in self.data.attachments.held()? {
             if !self.naming(&hash)?.is_empty() {
                 if pending.is_some() {
                     self.data.attachments.named(&hash);
                 }
+                continue;
+            }
+            if pending == Some(u64::MAX) {
+                // A marker cut short (a crash as it was written): a new day.
+                self.data.attachments.mark_pending(&hash, now)?;
                 continue;
             }
             if pending.is_some_and(|since| now.saturating_sub(since) < PENDING_MS) {

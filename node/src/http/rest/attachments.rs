@@ -8,7 +8,7 @@ use axum::{
     body::Body,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse as _, Response},
+    response::Response,
 };
 use kawan_protocol::attachment::{Attachment, FileHash};
 use serde::Deserialize;
@@ -74,32 +74,7 @@ fn hash_of(s: &str) -> Result<FileHash, ApiError> {
     security(("bearer" = [])))]
 pub async fn download(State(svc): Svc, caller: Caller, Path(hash): Path<String>) -> Result<Response, ApiError> {
     let hash = hash_of(&hash)?;
-    Ok(file_response(&svc, &caller, hash).await?)
-}
-
-/// The file as a response: its type as its record gives it, never sniffed
-/// by the browser, shown inline only if it is an image, and sandboxed.
-pub async fn file_response(svc: &Arc<Service>, caller: &Caller, hash: FileHash) -> Result<Response, ServiceError> {
-    let held = svc.read_file(caller, hash).await?;
-    let (reference, verified, file) = (&held.reference, held.verified, held.file);
-    let inline = reference.media_type.starts_with("image/");
-    let name: String =
-        reference.name.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').filter(|c| *c != '"').collect();
-    let disposition = format!("{}; filename=\"{name}\"", if inline { "inline" } else { "attachment" });
-    let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
-    Ok((
-        [
-            (header::CONTENT_TYPE, reference.media_type.clone()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_LENGTH, held.size.to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".into()),
-            (header::HeaderName::from_static("x-kawan-sha256"), held.sha256.to_string()),
-            (header::HeaderName::from_static("x-kawan-sha256-verified"), verified.to_string()),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(crate::http::files::file_response(&svc, &caller, hash).await?)
 }
 
 #[utoipa::path(post, path = "/api/v1/attachments/{hash}/fetch", tag = "records",

@@ -40,10 +40,10 @@ pub(super) async fn page(s: Session, Path(id): Path<String>) -> Response {
 }
 
 /// A file a record carries, for the page (fetched from members first if
-/// need be): see `rest::attachments::file_response` for how it is served.
+/// need be): see `http::files::file_response` for how it is served.
 pub(super) async fn file(s: Session, Path(hash): Path<String>) -> Response {
     let served = match crate::service::ServiceError::parse("hash", &hash) {
-        Ok(hash) => crate::http::rest::attachments::file_response(&s.svc, &s.caller, hash).await,
+        Ok(hash) => crate::http::files::file_response(&s.svc, &s.caller, hash).await,
         Err(e) => Err(e),
     };
     served.unwrap_or_else(|e| s.failed("rec-title", e))
