@@ -394,3 +394,35 @@ mod tests {
         assert_eq!(row(&cols, &["overflowing".into(), "12345".into(), "x".into()]), "overflowing 12345 x");
     }
 }
+
+/// One trust-list proposal as a coordinator reviews it.
+pub fn proposal(p: &Value) {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let signers: Vec<String> = p["signers"].as_array().into_iter().flatten().map(s).collect();
+    println!(
+        "{}",
+        crate::i18n::text(
+            "proposal-head",
+            &[
+                ("id", s(&p["id"]).into()),
+                ("version", p["version"].as_u64().unwrap_or(0).to_string().into()),
+                ("status", s(&p["status"]).into()),
+                ("proposer", s(&p["proposer"]).into()),
+                ("signed", signers.len().to_string().into()),
+                ("needed", p["needed"].as_u64().unwrap_or(0).to_string().into()),
+            ]
+        )
+    );
+    if !s(&p["note"]).is_empty() {
+        println!("  “{}”", s(&p["note"]));
+    }
+    for c in p["changes"].as_array().into_iter().flatten() {
+        println!("  - {}", s(c));
+    }
+    if !signers.is_empty() {
+        println!("  {}", crate::i18n::text("proposal-signed-by", &[("names", signers.join(", ").into())]));
+    }
+    for other in p["competing"].as_array().into_iter().flatten() {
+        println!("  {}", crate::i18n::text("proposal-competing", &[("id", s(other).into())]));
+    }
+}

@@ -156,7 +156,7 @@ impl Node {
         };
         let (net, inbox) =
             crate::net::start(net_config, self.svc.data().store.clone(), self.svc.metrics().clone()).await?;
-        let crate::net::Inbox { mut events, mut questions, mut files } = inbox;
+        let crate::net::Inbox { mut events, mut questions, mut files, mut proposals } = inbox;
         self.svc.attach_net(net);
         // Partners' deconfliction questions, each answered on its own.
         let answering = {
@@ -198,6 +198,19 @@ impl Node {
                 }
             })
         };
+        // Coordinators' nodes' proposals, each taken in on its own.
+        let proposing = {
+            let svc = self.svc.clone();
+            tokio::spawn(async move {
+                while let Some(q) = proposals.recv().await {
+                    let svc = svc.clone();
+                    tokio::spawn(async move {
+                        let crate::net::ProposalQuestion { from, request, reply } = q;
+                        let _ = reply.send(svc.receive_proposal(from, request).await);
+                    });
+                }
+            })
+        };
         // What the network did that the audit log must show.
         let audit_events = {
             let svc = self.svc.clone();
@@ -234,6 +247,7 @@ impl Node {
         audit_events.abort();
         answering.abort();
         serving.abort();
+        proposing.abort();
         tracing::info!("shutting down: flushing the store");
         let _ = std::fs::remove_file(&addr_file);
         if let Err(e) = self.svc.checkpoint_audit_at_shutdown() {

@@ -55,6 +55,7 @@ pub struct DataDir {
     pub consultations: crate::local::consultations::Consultations,
     pub permissions: crate::local::permissions::Permissions,
     pub pins: crate::local::pins::Pins,
+    pub proposals: crate::local::proposals::Proposals,
     pub attachments: crate::attachments::Attachments,
 }
 
@@ -132,6 +133,7 @@ impl DataDir {
             consultations: crate::local::consultations::Consultations::open(local.clone()),
             permissions: crate::local::permissions::Permissions::open(local.clone()),
             pins: crate::local::pins::Pins::open(local.clone()),
+            proposals: crate::local::proposals::Proposals::open(local.clone()),
             local,
             attachments,
         })

@@ -71,6 +71,9 @@ pub const REVIEW_SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How often files no stored record names are removed: a record's expiry
 /// or erasure (here or at its author) takes its files within this.
 pub const ATTACHMENT_SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// How often a coordinator's node sends its pending trust-list proposals
+/// to the other coordinators' nodes (also at once after each change).
+pub const PROPOSAL_SPREAD_EVERY: Duration = Duration::from_secs(15);
 /// How soon webhook delivery restarts after it stopped.
 pub const WEBHOOK_RESTART_EVERY: Duration = Duration::from_secs(1);
 
@@ -91,6 +94,11 @@ pub fn node_jobs(svc: &Service) -> Vec<Job> {
             Job::new("attachment sweep", ATTACHMENT_SWEEP_EVERY, |svc: Arc<Service>| async move {
                 svc.run(|s| s.sweep_attachments()).await.map(|_| ())
             }),
+            Job::new("proposal spread", PROPOSAL_SPREAD_EVERY, |svc: Arc<Service>| async move {
+                svc.spread_pending().await;
+                Ok(())
+            })
+            .later(),
             Job::new("audit checkpoint", AUDIT_CHECKPOINT_EVERY, |svc: Arc<Service>| async move {
                 svc.run_checkpoint().await
             }),

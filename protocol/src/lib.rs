@@ -46,6 +46,7 @@ pub mod limits;
 pub mod newer;
 pub mod normalize;
 pub mod processing;
+pub mod proposal;
 pub mod record;
 pub mod sync;
 pub mod tlp;

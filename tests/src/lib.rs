@@ -370,6 +370,19 @@ impl TestNetwork {
         env: impl Fn(usize) -> Vec<(&'static str, std::path::PathBuf)>,
         configure: impl Fn(usize, &mut String),
     ) -> TestNetwork {
+        TestNetwork::start_governed(n, groups, (1, 1), env, configure)
+    }
+
+    /// [`TestNetwork::start_configured`] with nodes `0..coordinators` as
+    /// coordinators, `threshold` of whom sign each version (the genesis
+    /// is signed by the first `threshold`).
+    pub fn start_governed(
+        n: usize,
+        groups: &[(&str, &[usize])],
+        (coordinators, threshold): (usize, u16),
+        env: impl Fn(usize) -> Vec<(&'static str, std::path::PathBuf)>,
+        configure: impl Fn(usize, &mut String),
+    ) -> TestNetwork {
         let dirs: Vec<tempfile::TempDir> = (0..n).map(|i| init_dir(&format!("Agency {i}"), free_port())).collect();
         let genesis_dir = tempfile::tempdir().expect("temp dir");
         let genesis = genesis_dir.path().join("genesis.trust");
@@ -393,8 +406,9 @@ impl TestNetwork {
         let mut cmd = kawan();
         cmd.args(["trust", "new-network", "--network", fixtures::NETWORK, "--out"]).arg(&genesis);
         cmd.arg("--key").arg(dirs[0].path().join("agency.key"));
+        cmd.args(["--threshold", &threshold.to_string()]);
         for (i, card) in cards.iter().enumerate() {
-            cmd.arg(if i == 0 { "--coordinator" } else { "--member" }).arg(card);
+            cmd.arg(if i < coordinators { "--coordinator" } else { "--member" }).arg(card);
         }
         let out = cmd.output().expect("kawan trust runs");
         assert!(out.status.success(), "trust new-network: {}", String::from_utf8_lossy(&out.stderr));
@@ -404,10 +418,11 @@ impl TestNetwork {
                 run_ok(kawan().args(["trust", "group", "add"]).arg(&genesis).arg(g).arg(format!("agency-{m}")));
             }
         }
-        if !groups.is_empty() {
-            // Group edits made version 1 + k; a genesis must be version-agnostic
-            // but signed: sign with the coordinator.
-            run_ok(kawan().args(["trust", "sign"]).arg(&genesis).arg("--key").arg(dirs[0].path().join("agency.key")));
+        // Group edits made version 1 + k: sign again. The other
+        // coordinators of the threshold add their signatures.
+        let signers = if groups.is_empty() { 1..usize::from(threshold) } else { 0..usize::from(threshold) };
+        for d in &dirs[signers] {
+            run_ok(kawan().args(["trust", "sign"]).arg(&genesis).arg("--key").arg(d.path().join("agency.key")));
         }
         for (i, d) in dirs.iter().enumerate() {
             run_ok(kawan().arg("--dir").arg(d.path()).args(["trust", "join"]).arg(&genesis));

@@ -96,6 +96,49 @@ pub enum TrustCmd {
     /// lapses; then the warnings a coordinator acts on (memberships
     /// expiring within 30 and 90 days, a coordinator quorum at risk).
     Health,
+    /// Propose the next version of the list on your own coordinator's node
+    /// (a coordinator token): one change, signed by your node and sent to
+    /// the other coordinators' nodes only; they review it (`kawan trust
+    /// proposals`) and sign on theirs (`kawan trust sign-proposal`). With
+    /// the threshold's signatures it is installed and spreads.
+    ///
+    /// Example: kawan trust propose --card vn-a05.card --note "Viet Nam A05, met at the Bangkok workshop"
+    Propose {
+        /// A member card, or a key-rotation card: admit the agency or rotate its key.
+        #[arg(long, group = "change")]
+        card: Option<PathBuf>,
+        /// Remove this member.
+        #[arg(long, group = "change")]
+        remove: Option<MemberId>,
+        /// Renew this member's membership (until --until, or with no expiry).
+        #[arg(long, group = "change")]
+        renew: Option<MemberId>,
+        /// With --renew: the last day (YYYY-MM-DD, RFC 3339, or Unix ms).
+        #[arg(long, requires = "renew")]
+        until: Option<String>,
+        /// A sharing group to change (created if new), with --add or --drop.
+        #[arg(long, group = "change")]
+        group: Option<String>,
+        /// With --group: the member to add.
+        #[arg(long, requires = "group")]
+        add: Option<MemberId>,
+        /// With --group: the member to take out.
+        #[arg(long, requires = "group")]
+        drop: Option<MemberId>,
+        /// A whole next version written with the file commands (for the
+        /// threshold, retention, decay or the largest file).
+        #[arg(long, group = "change")]
+        list: Option<PathBuf>,
+        /// Why, for the other coordinators.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Proposals this coordinator's node holds: what each changes, who
+    /// signed, how many are needed, competing ones.
+    Proposals,
+    /// Sign a proposal on your own node (a coordinator token); takes your
+    /// signature back from competing proposals for the same version.
+    SignProposal { id: String },
 }
 
 #[derive(Subcommand)]
@@ -249,6 +292,58 @@ pub fn run(cmd: TrustCmd, ctx: &super::Ctx) -> anyhow::Result<bool> {
                     "{}",
                     t!("trust-installed", network = network, version = out["version"].as_u64().unwrap_or(0))
                 );
+            }
+        }
+        TrustCmd::Propose { card, remove, renew, until, group, add, drop, list, note } => {
+            let mut body = json!({"note": note});
+            if let Some(card) = card {
+                let text = std::fs::read_to_string(&card)
+                    .with_context(|| t!("attach-cannot-read", path = card.display().to_string()))?;
+                body["card"] = json!(text);
+            }
+            if let Some(id) = remove {
+                body["remove"] = json!(id.to_string());
+            }
+            if let Some(id) = renew {
+                body["renew"] = json!(id.to_string());
+                if let Some(u) = until {
+                    body["until_ms"] = json!(super::key::parse_time(&u)?);
+                }
+            }
+            if let Some(g) = group {
+                body["group"] = json!(g);
+                body["add"] = json!(add.map(|m| m.to_string()));
+                body["drop"] = json!(drop.map(|m| m.to_string()));
+            }
+            if let Some(path) = list {
+                let bytes = std::fs::read(&path)
+                    .with_context(|| t!("attach-cannot-read", path = path.display().to_string()))?;
+                body["list"] = json!(hex::encode(bytes));
+            }
+            let out = ctx.client()?.post("/api/v1/trust/proposals", &body)?;
+            if json {
+                crate::output::json(&out);
+            } else {
+                crate::output::proposal(&out);
+            }
+        }
+        TrustCmd::Proposals => {
+            let out = ctx.client()?.get("/api/v1/trust/proposals")?;
+            if json {
+                crate::output::json(&out);
+            } else {
+                for p in out.as_array().into_iter().flatten() {
+                    crate::output::proposal(p);
+                }
+            }
+        }
+        TrustCmd::SignProposal { id } => {
+            let path = format!("/api/v1/trust/proposals/{}/sign", crate::output::urlencode(&id));
+            let out = ctx.client()?.post_text(&path, String::new())?;
+            if json {
+                crate::output::json(&out);
+            } else {
+                crate::output::proposal(&out);
             }
         }
         TrustCmd::Health => {

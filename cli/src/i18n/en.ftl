@@ -276,3 +276,6 @@ attach-done = stored file { $hash } (SHA-256 { $sha256 }); its reference follows
 attach-passed-over = passed over { $why }
 attach-saved = saved { $path } (SHA-256 { $sha256 })
 attach-sha-differs = warning: the record gives another SHA-256 than the file's: do not use it as evidence before checking with its author
+proposal-head = proposal { $id } → version { $version } ({ $status }), by { $proposer }: { $signed } of { $needed } signatures
+proposal-signed-by = signed by { $names }
+proposal-competing = competes with proposal { $id } (signing one takes your signature back from the other)

@@ -276,3 +276,6 @@ attach-done = berkas { $hash } disimpan (SHA-256 { $sha256 }); rujukannya beriku
 attach-passed-over = dilewati { $why }
 attach-saved = { $path } disimpan (SHA-256 { $sha256 })
 attach-sha-differs = peringatan: rekaman memberi SHA-256 yang berbeda dari berkasnya: jangan gunakan sebagai bukti sebelum memeriksa dengan pembuatnya
+proposal-head = usulan { $id } → versi { $version } ({ $status }), oleh { $proposer }: { $signed } dari { $needed } tanda tangan
+proposal-signed-by = ditandatangani oleh { $names }
+proposal-competing = bersaing dengan usulan { $id } (menandatangani satu menarik tanda tangan Anda dari yang lain)

@@ -276,3 +276,6 @@ attach-done = เก็บไฟล์ { $hash } แล้ว (SHA-256 { $sha256
 attach-passed-over = ข้าม { $why }
 attach-saved = บันทึก { $path } แล้ว (SHA-256 { $sha256 })
 attach-sha-differs = คำเตือน: ระเบียนระบุ SHA-256 ต่างจากของไฟล์ อย่าใช้เป็นหลักฐานก่อนตรวจสอบกับผู้เขียน
+proposal-head = ข้อเสนอ { $id } → เวอร์ชัน { $version } ({ $status }) โดย { $proposer }: ลงนามแล้ว { $signed } จาก { $needed }
+proposal-signed-by = ลงนามโดย { $names }
+proposal-competing = แข่งกับข้อเสนอ { $id } (การลงนามข้อหนึ่งจะถอนลายมือชื่อของคุณจากอีกข้อ)

@@ -15,6 +15,7 @@ pub mod consultations;
 pub mod deconflict;
 pub mod permissions;
 pub mod pins;
+pub mod proposals;
 pub mod sessions;
 pub mod table;
 pub mod tokens;
@@ -51,6 +52,7 @@ pub const SPACES: &[Space] = &[
     "consultations",
     "permissions",
     "pins",
+    "proposals",
     "meta",
 ];
 

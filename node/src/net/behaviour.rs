@@ -1,5 +1,5 @@
 //! The libp2p behaviour: who may connect, the sync protocol, the
-//! deconfliction protocol and file fetches. One
+//! deconfliction protocol, file fetches and trust-list proposals. One
 //! behaviour, driven by the event loop in `mod.rs`.
 
 use std::time::Duration;
@@ -15,7 +15,7 @@ use libp2p::{
 use super::{
     attach,
     codec::{Codec, PROTOCOL},
-    deconflict,
+    coordinate, deconflict,
 };
 
 #[derive(NetworkBehaviour)]
@@ -31,6 +31,8 @@ pub struct Behaviour {
     pub deconflict: request_response::Behaviour<deconflict::Codec>,
     /// Files records carry, fetched chunk by chunk.
     pub attach: request_response::Behaviour<attach::Codec>,
+    /// Trust-list proposals between coordinators' nodes.
+    pub coordinate: request_response::Behaviour<coordinate::Codec>,
 }
 
 impl Behaviour {
@@ -57,6 +59,13 @@ impl Behaviour {
                 .with_request_timeout(Duration::from_secs(30))
                 .with_max_concurrent_streams(64),
         );
+        let coordinate = request_response::Behaviour::with_codec(
+            coordinate::Codec::default(),
+            [(coordinate::PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(20))
+                .with_max_concurrent_streams(16),
+        );
         Behaviour {
             allow: allow_block_list::Behaviour::default(),
             limits: connection_limits::Behaviour::new(
@@ -77,6 +86,7 @@ impl Behaviour {
             sync,
             deconflict,
             attach,
+            coordinate,
         }
     }
 }

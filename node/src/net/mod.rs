@@ -16,6 +16,7 @@
 pub mod attach;
 pub mod behaviour;
 pub mod codec;
+pub mod coordinate;
 pub mod deconflict;
 pub mod exchange;
 
@@ -84,6 +85,7 @@ pub const EVENT_CAPACITY: usize = 64;
 /// peer is told the node is busy.
 pub const QUESTION_CAPACITY: usize = 64;
 pub use attach::Question as FileQuestion;
+pub use coordinate::Question as ProposalQuestion;
 use deconflict::Answer;
 pub use deconflict::Question;
 
@@ -106,6 +108,10 @@ pub enum Command {
     Fetch { to: AgencyKey, request: kawan_protocol::attachment::Fetch, reply: attach::Answer },
     /// The node's answer to a member's fetch (see [`FileQuestion`]).
     Serve { id: u64, response: kawan_protocol::attachment::Served },
+    /// Send a coordinator's node our copy of a proposal (dialling it if need be).
+    Coordinate { to: AgencyKey, request: Box<kawan_protocol::proposal::Proposal>, reply: coordinate::Answer },
+    /// The node's reply to a proposal it was sent (see [`ProposalQuestion`]).
+    Coordinated { id: u64, response: kawan_protocol::proposal::Reply },
     /// Stop, and say when stopped.
     Shutdown(oneshot::Sender<()>),
 }
@@ -134,6 +140,7 @@ pub struct NetHandle {
     events: mpsc::Sender<NetEvent>,
     questions: mpsc::Sender<Question>,
     files: mpsc::Sender<FileQuestion>,
+    proposals: mpsc::Sender<ProposalQuestion>,
     pub peers: Arc<RwLock<PeerTable>>,
     pub health: Arc<Health>,
 }
@@ -146,7 +153,8 @@ impl NetHandle {
         let (events, _) = mpsc::channel(1);
         let (questions, _) = mpsc::channel(1);
         let (files, _) = mpsc::channel(1);
-        NetHandle { tx, events, questions, files, peers: Arc::default(), health: Arc::default() }
+        let (proposals, _) = mpsc::channel(1);
+        NetHandle { tx, events, questions, files, proposals, peers: Arc::default(), health: Arc::default() }
     }
 
     /// Queues a command; false if the task is gone or its queue is full.
@@ -182,6 +190,19 @@ impl NetHandle {
     ) -> Result<kawan_protocol::attachment::Served, String> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::Fetch { to, request, reply }).await.map_err(|_| NetError::Unavailable.to_string())?;
+        rx.await.map_err(|_| NetError::Unavailable.to_string())?
+    }
+
+    /// Sends `to` (a coordinator's node) our copy of a proposal; its reply,
+    /// or why there is none.
+    pub async fn coordinate(
+        &self,
+        to: AgencyKey,
+        proposal: kawan_protocol::proposal::Proposal,
+    ) -> Result<kawan_protocol::proposal::Reply, String> {
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command::Coordinate { to, request: Box::new(proposal), reply };
+        self.tx.send(cmd).await.map_err(|_| NetError::Unavailable.to_string())?;
         rx.await.map_err(|_| NetError::Unavailable.to_string())?
     }
 
@@ -239,10 +260,11 @@ pub async fn start(
     let (events, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let (questions, questions_rx) = mpsc::channel(QUESTION_CAPACITY);
     let (files, files_rx) = mpsc::channel(QUESTION_CAPACITY);
-    let handle = NetHandle { tx, events, questions, files, peers: Arc::default(), health: Arc::default() };
+    let (proposals, proposals_rx) = mpsc::channel(QUESTION_CAPACITY);
+    let handle = NetHandle { tx, events, questions, files, proposals, peers: Arc::default(), health: Arc::default() };
     let supervised = Supervised { config, store, metrics, handle: handle.clone(), commands: Arc::new(Mutex::new(rx)) };
     tokio::spawn(supervised.run(swarm));
-    Ok((handle, Inbox { events: events_rx, questions: questions_rx, files: files_rx }))
+    Ok((handle, Inbox { events: events_rx, questions: questions_rx, files: files_rx, proposals: proposals_rx }))
 }
 
 /// What the network hands the node: events to act on, and peers'
@@ -253,6 +275,8 @@ pub struct Inbox {
     pub questions: mpsc::Receiver<Question>,
     /// Fetches of files records carry.
     pub files: mpsc::Receiver<FileQuestion>,
+    /// Trust-list proposals from coordinators' nodes.
+    pub proposals: mpsc::Receiver<ProposalQuestion>,
 }
 
 fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
@@ -367,6 +391,8 @@ struct Net {
     deconflict: deconflict::Routing,
     /// File fetches in flight, both ways.
     attach: attach::Routing,
+    /// Trust-list proposals in flight, both ways.
+    coordinate: coordinate::Routing,
 }
 
 impl Net {
@@ -399,6 +425,7 @@ impl Net {
             done_rx,
             deconflict: deconflict::Routing::new(handle.questions.clone(), handle.tx.clone()),
             attach: attach::Routing::new(handle.files.clone(), handle.tx.clone()),
+            coordinate: coordinate::Routing::new(handle.proposals.clone(), handle.tx.clone()),
         }
     }
 
@@ -464,6 +491,20 @@ impl Net {
                     },
                     Some(Command::Serve { id, response }) => {
                         self.attach.respond(&mut self.swarm.behaviour_mut().attach, id, response);
+                    }
+                    Some(Command::Coordinate { to, request, reply }) => match self.route_to(&to) {
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
+                        Ok((peer, connected)) => {
+                            let rr = &mut self.swarm.behaviour_mut().coordinate;
+                            if self.coordinate.ask(rr, peer, connected, *request, reply) {
+                                self.dial(&to);
+                            }
+                        }
+                    },
+                    Some(Command::Coordinated { id, response }) => {
+                        self.coordinate.respond(&mut self.swarm.behaviour_mut().coordinate, id, response);
                     }
                 },
                 Some(done) = self.done_rx.recv() => match done {
@@ -572,6 +613,8 @@ impl Net {
         self.deconflict.retry(&mut self.swarm.behaviour_mut().deconflict, &connected);
         let connected = self.attach.waiting_for().filter(|p| self.swarm.is_connected(p)).copied().collect();
         self.attach.retry(&mut self.swarm.behaviour_mut().attach, &connected);
+        let connected = self.coordinate.waiting_for().filter(|p| self.swarm.is_connected(p)).copied().collect();
+        self.coordinate.retry(&mut self.swarm.behaviour_mut().coordinate, &connected);
     }
 
     /// Dials a member at the addresses the trust list, the configuration
@@ -726,6 +769,9 @@ impl Net {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Attach(event)) => {
                 self.attach.on_event(&mut self.swarm.behaviour_mut().attach, event);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Coordinate(event)) => {
+                self.coordinate.on_event(&mut self.swarm.behaviour_mut().coordinate, event);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
                 let addrs: Vec<Multiaddr> =

@@ -23,6 +23,7 @@ mod lifetime;
 mod oversight;
 mod permissions;
 mod pins;
+mod proposals;
 mod publish;
 mod query;
 mod referrals;
@@ -51,6 +52,7 @@ pub use lifetime::{ReviewItem, Swept};
 pub use oversight::{OversightReport, SignedReport, VerifyError};
 pub use permissions::NewPermission;
 pub use pins::NewPin;
+pub use proposals::{NewProposal, ProposalView};
 pub use publish::{NewIndicator, Published, group_field};
 pub use query::{CheckedValue, IndicatorPage, Library, Lookup, MAX_LOOKUP_VALUES, bulk_items};
 pub use referrals::{

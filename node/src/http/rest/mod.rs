@@ -96,6 +96,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(trust::get_trust, trust::install_trust))
         .routes(routes!(trust::trust_chain))
         .routes(routes!(trust::check_card))
+        .routes(routes!(trust::proposals, trust::propose))
+        .routes(routes!(trust::sign_proposal))
         .routes(routes!(bundles::export))
         .routes(routes!(bundles::import))
         .routes(routes!(trust::peers))

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::{
     http::{ApiError, ApiJson},
     identity,
-    service::{Caller, Service},
+    service::{Caller, NewProposal, ProposalView, Service},
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -227,4 +227,47 @@ pub async fn check_card(
         version: r.version,
         next: hex::encode(r.next.to_bytes()),
     }))
+}
+
+#[utoipa::path(get, path = "/api/v1/trust/proposals", tag = "trust",
+    description = "Trust-list proposals this coordinator's node holds: pending ones with what they change against \
+        the list in force, who signed, how many signatures are needed, and competing proposals for the same \
+        version; installed and outdated ones as a record. Coordinators and operators.",
+    responses((status = 200, body = Vec<ProposalView>), (status = 403, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn proposals(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<ProposalView>>, ApiError> {
+    Ok(axum::Json(svc.proposals(&caller)?))
+}
+
+#[utoipa::path(post, path = "/api/v1/trust/proposals", tag = "trust", request_body = NewProposal,
+    description = "Proposes the next version of the list (a coordinator token, on a coordinator's own node): one \
+        change (a card, a removal, a renewal, a group change, or a whole edited list), signed by this node's \
+        coordinator and sent to the other coordinators' nodes only. With the threshold's signatures any \
+        coordinator's node installs it and it spreads. Proposing takes this coordinator's signature back from \
+        competing proposals.",
+    responses((status = 201, body = ProposalView), (status = 400, body = crate::http::ErrorBody),
+        (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn propose(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewProposal>,
+) -> Result<(axum::http::StatusCode, axum::Json<ProposalView>), ApiError> {
+    Ok((axum::http::StatusCode::CREATED, axum::Json(svc.propose(caller, req).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/trust/proposals/{id}/sign", tag = "trust",
+    params(("id" = String, Path, description = "the proposal's id (hex)")),
+    description = "Signs a pending proposal with this node's coordinator key (a coordinator token), taking this \
+        coordinator's signature back from competing proposals; installs the list if that makes the threshold.",
+    responses((status = 200, body = ProposalView), (status = 404, body = crate::http::ErrorBody),
+        (status = 409, body = crate::http::ErrorBody)), security(("bearer" = [])))]
+pub async fn sign_proposal(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<axum::Json<ProposalView>, ApiError> {
+    Ok(axum::Json(svc.sign_proposal(caller, &id).await?))
 }
