@@ -381,20 +381,6 @@ pub fn duration(s: u64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_line_up_by_terminal_width_and_never_run_together() {
-        let cols = [Col::L(6), Col::R(4), Col::L(0)];
-        assert_eq!(row(&cols, &["ID".into(), "7".into(), "x".into()]), "ID        7 x");
-        // Thai tone and vowel marks take no column: 9 code points, 7 columns.
-        assert_eq!(row(&cols, &["เครือข่าย".into(), "7".into(), "x".into()]), "เครือข่าย    7 x");
-        assert_eq!(row(&cols, &["overflowing".into(), "12345".into(), "x".into()]), "overflowing 12345 x");
-    }
-}
-
 /// One trust-list proposal as a coordinator reviews it.
 pub fn proposal(p: &Value) {
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
@@ -424,5 +410,19 @@ pub fn proposal(p: &Value) {
     }
     for other in p["competing"].as_array().into_iter().flatten() {
         println!("  {}", crate::i18n::text("proposal-competing", &[("id", s(other).into())]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_by_terminal_width_and_never_run_together() {
+        let cols = [Col::L(6), Col::R(4), Col::L(0)];
+        assert_eq!(row(&cols, &["ID".into(), "7".into(), "x".into()]), "ID        7 x");
+        // Thai tone and vowel marks take no column: 9 code points, 7 columns.
+        assert_eq!(row(&cols, &["เครือข่าย".into(), "7".into(), "x".into()]), "เครือข่าย    7 x");
+        assert_eq!(row(&cols, &["overflowing".into(), "12345".into(), "x".into()]), "overflowing 12345 x");
     }
 }
