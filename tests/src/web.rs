@@ -61,13 +61,18 @@ pub fn follow_login_link(
 impl Browser {
     /// Logs in with the node's operator token.
     pub fn login(n: &TestNode) -> Browser {
+        Browser::login_as(n, &n.token)
+    }
+
+    /// Logs in with `token` (a coordinator's, say).
+    pub fn login_as(n: &TestNode, token: &str) -> Browser {
         let agent = agent();
-        let resp = post_login(&agent, &n.base, &n.token);
+        let resp = post_login(&agent, &n.base, token);
         assert_eq!(resp.status(), 303);
         let set = resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
         let cookie = set.split(';').next().unwrap().to_string();
-        assert!(!cookie.contains(&n.token), "the cookie holds a session id, never the token");
+        assert!(!cookie.contains(token), "the cookie holds a session id, never the token");
         Browser { agent, base: n.base.clone(), cookie }
     }
 

@@ -36,13 +36,19 @@ fn two_of_three_coordinators_admit_an_agency_from_its_card_each_on_their_own_nod
     let newcomer = kawan_tests::init_dir("Agency 9", kawan_tests::free_port());
     let card = files.path().join("agency-9.card");
     run_ok(kawan().arg("--dir").arg(newcomer.path()).args(["card", "--id", "agency-9", "--out"]).arg(&card));
-    let (ok, out, err) = cli_as(
-        net.node(0),
-        &tokens[0],
-        &["trust", "propose", "--card", card.to_str().unwrap(), "--note", "PROPOSAL-MARKER: met at the workshop"],
+    // Coordinator 0 admits it from the Network page: paste the card, check
+    // it (what the next version changes), propose it: three steps.
+    let web = kawan_tests::web::Browser::login_as(net.node(0), &tokens[0]);
+    let csrf = web.csrf();
+    let card_text = std::fs::read_to_string(&card).unwrap();
+    let (status, page) = web.post("/network/card", &[("csrf", &csrf), ("card", &card_text)]);
+    assert!(status == 200 && page.contains("adds Agency 9 (agency-9") && page.contains("Propose version 2"), "{page}");
+    let (status, page) = web.post(
+        "/network/proposals",
+        &[("csrf", &csrf), ("card", &card_text), ("note", "PROPOSAL-MARKER: met at the workshop")],
     );
-    assert!(ok, "{err}");
-    assert!(out.contains("1 of 2 signatures") && out.contains("adds Agency 9 (agency-9"), "{out}");
+    assert!(status == 200 && page.contains("Version 2 proposed: 1 of 2 signatures"), "{page}");
+    assert!(page.contains("waiting for signatures") && page.contains("PROPOSAL-MARKER"), "{page}");
 
     // Coordinator 1's node has it, with what it changes; one signature
     // installs nothing.
@@ -66,6 +72,13 @@ fn two_of_three_coordinators_admit_an_agency_from_its_card_each_on_their_own_nod
     assert!(ok, "{err}");
     assert!(out.contains("(installed)"), "{out}");
     net.wait_for(30, "version 2 everywhere", |net| (0..4).all(|i| trust_version(net.node(i)) == 2));
+
+    // The page shows it installed; a coordinator proposes the next change
+    // from the terminal.
+    assert!(web.get("/network").1.contains("installed"));
+    let (ok, out, err) =
+        cli_as(net.node(2), &tokens[2], &["trust", "propose", "--renew", "agency-3", "--until", "2027-12-31"]);
+    assert!(ok && out.contains("1 of 2 signatures") && out.contains("membership runs until 2027-12-31"), "{out}{err}");
 
     // The new agency joins from the chain and connects.
     let chain = files.path().join("network.trust");

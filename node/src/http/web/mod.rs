@@ -77,6 +77,8 @@ pub fn routes() -> Router<super::AppState> {
         .route("/network", get(network::network))
         .route("/network/card", post(network::card))
         .route("/network/card/next", post(network::card_next))
+        .route("/network/proposals", post(network::propose))
+        .route("/network/proposals/{id}/sign", post(network::sign))
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("style.css")) }))
         .route(

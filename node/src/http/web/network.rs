@@ -21,6 +21,15 @@ pub(super) async fn network(s: Session) -> Response {
 
 /// The page, with a checked card's review when there is one.
 async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, String)>) -> Response {
+    render_with(s, review, None).await
+}
+
+/// The page, with a checked card's review or what became of a proposal.
+async fn render_with(
+    s: &Session,
+    review: Option<(Result<CardReview, ServiceError>, String)>,
+    done: Option<Result<String, ServiceError>>,
+) -> Response {
     if !matches!(s.caller.role, Role::Operator | Role::Coordinator) {
         return s.failed(
             "net-title",
@@ -40,10 +49,13 @@ async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, S
         },
         _ => None,
     };
-    let status = match &review {
-        Some((Err(e), _)) => crate::http::error::status_of(e.fault),
+    let status = match (&review, &done) {
+        (Some((Err(e), _)), _) | (_, Some(Err(e))) => crate::http::error::status_of(e.fault),
         _ => axum::http::StatusCode::OK,
     };
+    // Proposals live on coordinators' nodes only.
+    let proposals = s.svc.proposals(&s.caller).unwrap_or_default();
+    let coordinator = s.caller.role == Role::Coordinator;
     let warnings = match s.svc.warnings() {
         Ok(w) => w,
         Err(e) => return s.failed("net-title", e),
@@ -53,6 +65,11 @@ async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, S
     let on = |id: &str, ms: u64| i18n::t_args(lang, id, &[("date", date(&s.zone, Some(ms)).into())]);
     let now = s.svc.now_ms();
     let body = html! {
+        @match &done {
+            Some(Ok(m)) => p.notice role="status" { (m) },
+            Some(Err(e)) => (super::layout::refusal(lang, e)),
+            None => {},
+        }
         @for w in &warnings { div.error { (super::layout::warning(s, w)) } }
         @match &trust {
             None => p { (t("net-none")) },
@@ -94,6 +111,47 @@ async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, S
                 }
                 h2 { (t("net-groups")) }
                 ul { @for g in &list.groups { li { (g.name) " (" (g.id) "): " (g.members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")) } } }
+                h2 id="proposals" { (t("net-proposals")) }
+                @if proposals.is_empty() { p.muted { (t("net-proposals-none")) } }
+                @for p in &proposals {
+                    article.proposal {
+                        p {
+                            strong { (i18n::t_args(lang, "net-prop-head", &[("version", p.version.into()), ("proposer", p.proposer.clone().into())])) }
+                            " · " (t(&format!("net-prop-{}", p.status)))
+                            " · " (i18n::t_args(lang, "net-prop-signatures", &[("signed", p.signers.len().into()), ("needed", p.needed.into())]))
+                        }
+                        @if !p.note.is_empty() { blockquote { (p.note) } }
+                        @if !p.changes.is_empty() { ul { @for c in &p.changes { li { (c) } } } }
+                        @if !p.signers.is_empty() { p.muted { (t("net-prop-signed-by")) " " (p.signers.join(", ")) } }
+                        @if !p.withdrawn.is_empty() { p.muted { (t("net-prop-withdrawn")) " " (p.withdrawn.join(", ")) } }
+                        @if !p.competing.is_empty() { p { span.flag { (t("net-prop-competing")) } } }
+                        @if coordinator && p.status == "pending" && !p.signed_here {
+                            form method="post" action=(format!("/network/proposals/{}/sign", p.id)) {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button type="submit" { (i18n::t_args(lang, "net-prop-sign", &[("version", p.version.into())])) }
+                            }
+                        }
+                    }
+                }
+                @if coordinator {
+                    h3 { (t("net-prop-change")) }
+                    form method="post" action="/network/proposals" {
+                        input type="hidden" name="csrf" value=(s.csrf);
+                        label for="action" { (t("net-prop-action")) }
+                        select id="action" name="action" {
+                            @for a in ["renew", "remove", "group_add", "group_drop"] { option value=(a) { (t(&format!("net-prop-{a}"))) } }
+                        }
+                        label for="member" { (t("net-prop-member")) }
+                        select id="member" name="member" { @for m in &list.members { option value=(m.id) { (m.name) " (" (m.id) ")" } } }
+                        label for="group" { (t("net-prop-group")) }
+                        input type="text" id="group" name="group";
+                        label for="until" { (t("net-prop-until")) }
+                        input type="date" id="until" name="until";
+                        label for="note" { (t("net-prop-note")) }
+                        input type="text" id="note" name="note";
+                        p { button type="submit" { (t("net-prop-submit")) } }
+                    }
+                }
             }
         }
         h2 id="cards" { (t("net-cards")) }
@@ -104,6 +162,15 @@ async fn render(s: &Session, review: Option<(Result<CardReview, ServiceError>, S
                 div.notice role="status" {
                     p { strong { (i18n::t_args(lang, "net-card-ok", &[("name", r.name.clone().into()), ("version", r.version.into())])) } }
                     ul { @for c in &r.changes { li { (c) } } }
+                    @if coordinator {
+                        form method="post" action="/network/proposals" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            input type="hidden" name="card" value=(card);
+                            label for="card-note" { (t("net-prop-note")) }
+                            input type="text" id="card-note" name="note";
+                            button type="submit" { (i18n::t_args(lang, "net-prop-propose", &[("version", r.version.into())])) }
+                        }
+                    }
                     form method="post" action="/network/card/next" {
                         input type="hidden" name="csrf" value=(s.csrf);
                         input type="hidden" name="card" value=(card);
@@ -168,6 +235,84 @@ pub(super) async fn card_next(s: Session, axum::Form(f): axum::Form<CardForm>) -
             .into_response(),
         Err(e) => render(&s, Some((Err(e), f.card))).await,
     }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ProposalForm {
+    csrf: String,
+    #[serde(default)]
+    card: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    member: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    until: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+/// Proposes the next version (a coordinator): from a checked card, or a
+/// renewal, a removal or a group change.
+pub(super) async fn propose(s: Session, axum::Form(f): axum::Form<ProposalForm>) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let filled = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let mut new = crate::service::NewProposal { note: f.note.clone(), ..Default::default() };
+    if let Some(card) = filled(&f.card) {
+        new.card = Some(serde_json::Value::String(card));
+    } else {
+        let member = filled(&f.member);
+        match f.action.as_deref().unwrap_or("") {
+            "remove" => new.remove = member,
+            "renew" => {
+                new.renew = member;
+                new.until_ms = match filled(&f.until).map(|d| super::requests::end_of(&s.zone, &d)).transpose() {
+                    Ok(u) => u,
+                    Err(e) => return render_with(&s, None, Some(Err(e))).await,
+                };
+            }
+            "group_add" => (new.group, new.add) = (filled(&f.group), member),
+            "group_drop" => (new.group, new.drop) = (filled(&f.group), member),
+            _ => {}
+        }
+    }
+    let done = s.svc.propose(s.caller.clone(), new).await.map(|p| {
+        i18n::t_args(
+            s.lang,
+            "net-prop-done",
+            &[("version", p.version.into()), ("signed", p.signers.len().into()), ("needed", p.needed.into())],
+        )
+    });
+    render_with(&s, None, Some(done)).await
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct SignForm {
+    csrf: String,
+}
+
+/// Signs a pending proposal on this coordinator's node.
+pub(super) async fn sign(
+    s: Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::Form(f): axum::Form<SignForm>,
+) -> Response {
+    if let Some(r) = s.refuses(&f.csrf) {
+        return r;
+    }
+    let done = s.svc.sign_proposal(s.caller.clone(), &id).await.map(|p| {
+        let key = if p.status == "installed" { "net-prop-installed-now" } else { "net-prop-signed" };
+        i18n::t_args(
+            s.lang,
+            key,
+            &[("version", p.version.into()), ("signed", p.signers.len().into()), ("needed", p.needed.into())],
+        )
+    });
+    render_with(&s, None, Some(done)).await
 }
 
 /// A peer's lag for people: per channel, what it has that we lack and what

@@ -225,7 +225,7 @@ pub(super) async fn ask(s: Session, Form(f): Form<AskForm>) -> Response {
 }
 
 /// The end of day `raw` (YYYY-MM-DD) in the reader's zone, as Unix ms.
-fn end_of(zone: &jiff::tz::TimeZone, raw: &str) -> Result<u64, ServiceError> {
+pub(super) fn end_of(zone: &jiff::tz::TimeZone, raw: &str) -> Result<u64, ServiceError> {
     let bad = || ServiceError::field("deadline", format!("{raw:?} is not a date YYYY-MM-DD"));
     let day: jiff::civil::Date = raw.parse().map_err(|_| bad())?;
     let next = day.tomorrow().map_err(|_| bad())?.to_zoned(zone.clone()).map_err(|_| bad())?;
