@@ -20,14 +20,18 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AgencyKey, Keypair, RecordId, SignedTrustList, TrustList, cbor,
-    limits::{Bounds, MAX_TEXT_BYTES},
+    AgencyKey, Keypair, RecordId, Sig, SignedTrustList, TrustList, cbor,
+    limits::{Bounds, MAX_TEXT_BYTES, MAX_TRUST_LIST_BYTES},
     trust::{TRUST_DOMAIN, TrustSig},
 };
 
 /// What a coordinator signs to take its signature back from a proposal:
 /// this domain, then the proposal's id.
 pub const WITHDRAW_DOMAIN: &[u8] = b"kawan/trust/withdraw/v1";
+
+/// What the proposer signs for what it says of its proposal: this domain,
+/// the proposal's id, `proposed_ms` (u64 big-endian), then the note.
+pub const PROPOSAL_DOMAIN: &[u8] = b"kawan/trust/proposal/v1";
 
 /// Why a proposal was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +48,8 @@ pub enum ProposalError {
     NotCoordinator(AgencyKey),
     #[error("the proposer's signature does not verify")]
     BadProposerSignature,
+    #[error("the proposal is {0} bytes; a trust list with its signatures is at most {MAX_TRUST_LIST_BYTES}")]
+    TooLarge(usize),
     #[error("the note is {0} bytes; at most {MAX_TEXT_BYTES}")]
     NoteTooLong(usize),
 }
@@ -60,6 +66,10 @@ pub struct Proposal {
     /// Why, for the other coordinators.
     pub note: String,
     pub proposed_ms: u64,
+    /// The proposer's signature over [`PROPOSAL_DOMAIN`] ‖ id ‖
+    /// `proposed_ms` ‖ note: no node passing it on can change the note or
+    /// the proposer.
+    pub proposer_sig: Sig,
     /// Coordinators that took their signature back: each signed
     /// [`WITHDRAW_DOMAIN`] ‖ the proposal's id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -71,11 +81,15 @@ impl Proposal {
     pub fn new(list: &TrustList, key: &Keypair, note: &str, now_ms: u64) -> Result<Proposal, ProposalError> {
         let mut signed = SignedTrustList::new(list).map_err(|e| ProposalError::List(e.to_string()))?;
         signed.sign(key);
+        let note = note.trim().to_string();
+        let id = RecordId(*blake3::hash(&signed.body).as_bytes());
+        let proposer_sig = key.sign(PROPOSAL_DOMAIN, &said(&id, now_ms, &note));
         Ok(Proposal {
             list: signed,
             proposer: key.public(),
-            note: note.trim().into(),
+            note,
             proposed_ms: now_ms,
+            proposer_sig,
             withdrawn: vec![],
         })
     }
@@ -107,8 +121,14 @@ impl Proposal {
                 got: list.network.to_string(),
             });
         }
-        if list.version != current.version + 1 {
-            return Err(ProposalError::NotNext { expected: current.version + 1, got: list.version });
+        let next = current.version.saturating_add(1);
+        if list.version != next {
+            return Err(ProposalError::NotNext { expected: next, got: list.version });
+        }
+        // Installed, the list with its signatures must read back.
+        let size = self.list.to_bytes().len();
+        if size > MAX_TRUST_LIST_BYTES {
+            return Err(ProposalError::TooLarge(size));
         }
         if self.note.len() > MAX_TEXT_BYTES {
             return Err(ProposalError::NoteTooLong(self.note.len()));
@@ -119,6 +139,9 @@ impl Proposal {
             return Err(ProposalError::NotCoordinator(self.proposer));
         }
         let id = self.id();
+        if !self.proposer.verify(PROPOSAL_DOMAIN, &said(&id, self.proposed_ms, &self.note), &self.proposer_sig) {
+            return Err(ProposalError::BadProposerSignature);
+        }
         let body = std::mem::take(&mut self.list.body);
         let keep = |sigs: Vec<TrustSig>, domain: &[u8], message: &[u8]| {
             let mut seen = BTreeSet::new();
@@ -131,9 +154,6 @@ impl Proposal {
         self.list.body = body;
         let withdrawn: BTreeSet<AgencyKey> = self.withdrawn.iter().map(|w| w.key).collect();
         self.list.sigs.retain(|s| !withdrawn.contains(&s.key));
-        if !self.list.sigs.iter().any(|s| s.key == self.proposer) && !withdrawn.contains(&self.proposer) {
-            return Err(ProposalError::BadProposerSignature);
-        }
         Ok(self)
     }
 
@@ -172,6 +192,11 @@ impl Proposal {
         }
     }
 
+    /// Whether `key` took its signature back from it.
+    pub fn withdrawn_by(&self, key: &AgencyKey) -> bool {
+        self.withdrawn.iter().any(|w| w.key == *key)
+    }
+
     /// The coordinators whose signatures it holds.
     pub fn signers(&self) -> Vec<AgencyKey> {
         self.list.sigs.iter().map(|s| s.key).collect()
@@ -192,7 +217,7 @@ pub enum Reply {
 
 /// The largest proposal message: a trust list's bounds, and the
 /// signatures and withdrawals of its coordinators.
-pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_MESSAGE_BYTES: usize = MAX_TRUST_LIST_BYTES + MAX_TEXT_BYTES + 64 * 1024;
 
 impl Reply {
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -287,6 +312,11 @@ pub fn changes(old: &TrustList, new: &TrustList) -> Vec<String> {
         out.push("changes nothing but the version".into());
     }
     out
+}
+
+/// What the proposer signs of its proposal (after [`PROPOSAL_DOMAIN`]).
+fn said(id: &RecordId, proposed_ms: u64, note: &str) -> Vec<u8> {
+    [&id.0[..], &proposed_ms.to_be_bytes(), note.as_bytes()].concat()
 }
 
 /// A Unix time in ms as its UTC day, `YYYY-MM-DD` (days-to-civil, proleptic
@@ -391,6 +421,10 @@ mod tests {
         let mut forged = Proposal::new(&next, &x, "", 1).unwrap();
         forged.proposer = a.public();
         assert_eq!(forged.checked(&current, 1), Err(ProposalError::BadProposerSignature));
+        // A note changed by a node passing it on.
+        let mut retold = Proposal::new(&next, &a, "adds nobody", 1).unwrap();
+        retold.note = "removes agency 2".into();
+        assert_eq!(retold.checked(&current, 1), Err(ProposalError::BadProposerSignature));
         // A signature replayed from another proposal is dropped.
         let mut other = next.clone();
         other.threshold = 2;

@@ -50,7 +50,8 @@ fn main() {
         net.node(0).publish(kawan_tests::fixtures::green_phone(&value));
         wait("the indicator everywhere", || {
             (0..N).all(|i| {
-                let hits = net.node(i).get_json(&format!("/api/v1/search?kind=phone&value={}", value.replace('+', "%2B")));
+                let hits =
+                    net.node(i).get_json(&format!("/api/v1/search?kind=phone&value={}", value.replace('+', "%2B")));
                 hits["hits"].as_array().is_some_and(|h| !h.is_empty())
             })
         });
@@ -76,5 +77,8 @@ fn main() {
     println!("| measure ({ROUNDS} rounds, {N} nodes) | p50 | max | ratio (p50) |");
     println!("|---|---|---|---|");
     println!("| indicator published → at every node (baseline) | {b50:.0} ms | {b99:.0} ms | 1 |");
-    println!("| proposal → second signature → installed at every node | {p50:.0} ms | {p99:.0} ms | {:.1} |", p50 / b50);
+    println!(
+        "| proposal → second signature → installed at every node | {p50:.0} ms | {p99:.0} ms | {:.1} |",
+        p50 / b50
+    );
 }

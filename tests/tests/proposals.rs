@@ -168,6 +168,14 @@ mod in_process {
         assert_eq!(receive(&app, &one, ours), Reply::Received);
         let held = app.send("GET", "/api/v1/trust/proposals", Some(&app.operator), None).json();
         assert_eq!(held[0]["signers"], json!(["Agency 1"]), "{held}");
+        // A coordinator flooding proposals: a bounded number per version
+        // (agency 1 has one pending already).
+        for n in 0..7u64 {
+            let p = Proposal::new(&next(&list, |l| l.issued_ms = 1000 + n), &one, "", n).unwrap();
+            assert_eq!(receive(&app, &one, p), Reply::Received, "proposal {n}");
+        }
+        let ninth = Proposal::new(&next(&list, |l| l.issued_ms = 2000), &one, "", 9).unwrap();
+        assert!(refused(receive(&app, &one, ninth)).contains("at most 8"));
         // Analysts do not read proposals; only a coordinator token signs.
         assert_eq!(app.get("/api/v1/trust/proposals").status.as_u16(), 403);
         let id = held[0]["id"].as_str().unwrap();
@@ -217,6 +225,9 @@ mod in_process {
             removal.as_array().unwrap().iter().find(|p| p["id"] == remove_5.id().to_string()).unwrap().clone();
         assert_eq!(removal["signers"].as_array().unwrap().len(), 1, "{removal}");
         assert_eq!(removal["withdrawn"].as_array().unwrap().len(), 1, "{removal}");
+        // Signing the removal again would count nowhere the withdrawal went.
+        let r = app.send("POST", &format!("/api/v1/trust/proposals/{}/sign", remove_5.id()), Some(&coordinator), None);
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("signature_withdrawn")), "{}", r.body);
         // Agency 4 signs the renewal on its node; its copy arrives: three
         // of three needed, installed; the removal is outdated.
         let mut at_4 = renew_5.clone();

@@ -40,11 +40,20 @@ impl Held {
 
 pub struct Proposals {
     db: Arc<LocalDb>,
+    /// Held while a proposal is read, merged and written back: two copies
+    /// arriving at once, or a copy and a local signature, never lose each
+    /// other's signatures or withdrawals.
+    one: std::sync::Mutex<()>,
 }
 
 impl Proposals {
     pub fn open(db: Arc<LocalDb>) -> Proposals {
-        Proposals { db }
+        Proposals { db, one: std::sync::Mutex::new(()) }
+    }
+
+    /// One change at a time (read, merge, write, install).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.one.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn get(&self, id: &RecordId) -> Result<Option<Held>, StoreError> {

@@ -76,7 +76,23 @@ pub struct ProposalView {
     pub competing: Vec<String>,
 }
 
+/// Pending proposals one coordinator may have on a node for one version:
+/// enough for alternatives, not enough to fill a disk.
+pub const MAX_PENDING_PER_PROPOSER: usize = 8;
+
 impl Service {
+    /// How many pending proposals `proposer` has here for the next version.
+    fn pending_by(&self, current: &TrustList, proposer: &AgencyKey) -> Result<usize, ServiceError> {
+        let mut n = 0;
+        for held in self.data.proposals.all()? {
+            let p = held.proposal()?;
+            if p.proposer == *proposer && p.list.list().is_ok_and(|l| l.version == current.version + 1) {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// The list in force, when this node's agency is an active coordinator
     /// of it (only coordinators' nodes hold proposals).
     fn coordinating(&self) -> Result<Arc<TrustList>, ServiceError> {
@@ -179,6 +195,7 @@ impl Service {
         caller.require(Role::Coordinator)?;
         let p = self
             .run(move |s| {
+                let _one = s.data.proposals.lock();
                 let current = s.coordinating()?;
                 let next = s.proposed_list(&caller, &current, &new)?;
                 let p = Proposal::new(&next, &s.key, &new.note, s.now_ms())
@@ -189,7 +206,7 @@ impl Service {
                 s.audit(
                     &caller,
                     "trust.propose",
-                    &format!("proposal {} for v{}: {}", p.id(), current.version + 1, new.note),
+                    &format!("proposal {} for v{}: {}", p.id(), current.version + 1, p.note),
                 )?;
                 s.withdraw_from_others(&p, &current)?;
                 s.take_in_proposal(p.clone())?;
@@ -206,6 +223,7 @@ impl Service {
         caller.require(Role::Coordinator)?;
         let id: RecordId = ServiceError::parse("id", id)?;
         self.run(move |s| {
+            let _one = s.data.proposals.lock();
             let current = s.coordinating()?;
             let held =
                 s.data.proposals.get(&id)?.ok_or_else(|| ServiceError::not_found(format!("no proposal {id}")))?;
@@ -216,6 +234,15 @@ impl Service {
                     format!("proposal {id} cannot be signed: {e}"),
                 )
             })?;
+            if p.withdrawn_by(&s.key.public()) {
+                // A withdrawal travels for good: signing again would count
+                // nowhere the withdrawal has reached.
+                return Err(ServiceError::new(
+                    super::Fault::Conflict,
+                    "signature_withdrawn",
+                    format!("this coordinator took its signature back from proposal {id}: propose the change again to sign it"),
+                ));
+            }
             p.sign(&s.key);
             s.audit(&caller, "trust.sign_proposal", &format!("proposal {id} for v{}", current.version + 1))?;
             s.withdraw_from_others(&p, &current)?;
@@ -266,7 +293,8 @@ impl Service {
                 let installed = self.data.store.apply_trust_update(&merged.list);
                 installed.map_err(|e| ServiceError::invalid("trust_list_refused", e.to_string()))
             };
-            let detail = format!("proposal {id}, signed by {}", merged.signers().len());
+            let names: Vec<String> = merged.signers().iter().map(|k| self.author_name(k, Some(&current))).collect();
+            let detail = format!("proposal {id}, signed by {}", names.join(", "));
             self.audited(&caller, "trust.install", &detail, install, |l| format!("{} v{}", l.network, l.version))?;
             self.data.proposals.put(&merged, self.now_ms(), true)?;
             if let Some(net) = self.net.get() {
@@ -283,13 +311,33 @@ impl Service {
         let taken = self
             .run(move |s| {
                 let take = || {
+                    let _one = s.data.proposals.lock();
                     let current = s.coordinating().map_err(|e| e.message)?;
                     let now = s.now_ms();
                     if !current.member_by_key(&from).is_some_and(|m| m.is_coordinator() && m.is_active(now)) {
                         return Err("only coordinators' nodes send proposals".to_string());
                     }
                     let p = p.checked(&current, now).map_err(|e| e.to_string())?;
-                    s.take_in_proposal(p).map_err(|e| e.message)
+                    let id = p.id();
+                    if s.data.proposals.get(&id).map_err(|e| e.to_string())?.is_none() {
+                        // A new proposal: a bounded number per proposer and version.
+                        let theirs = s.pending_by(&current, &p.proposer).map_err(|e| e.message)?;
+                        if theirs >= MAX_PENDING_PER_PROPOSER {
+                            return Err(format!(
+                                "{} has {theirs} proposals for version {} already; at most {MAX_PENDING_PER_PROPOSER}",
+                                p.proposer,
+                                current.version + 1
+                            ));
+                        }
+                    }
+                    let (signers, withdrawn) = (p.signers().len(), p.withdrawn.len());
+                    let changed = s.take_in_proposal(p).map_err(|e| e.message)?;
+                    if changed {
+                        let detail = format!("proposal {id} from {from}: {signers} signatures, {withdrawn} withdrawn");
+                        s.audit(&Caller::system("proposal"), "trust.proposal_received", &detail)
+                            .map_err(|e| e.message)?;
+                    }
+                    Ok(changed)
                 };
                 Ok(take())
             })
