@@ -32,8 +32,12 @@ fn shots() -> PathBuf {
 }
 
 async fn login(driver: &WebDriver, n: &TestNode, shot: Option<&PathBuf>) -> WebDriverResult<()> {
+    login_as(driver, n, &n.token, shot).await
+}
+
+async fn login_as(driver: &WebDriver, n: &TestNode, token: &str, shot: Option<&PathBuf>) -> WebDriverResult<()> {
     driver.goto(format!("{}/login", n.base)).await?;
-    driver.find(By::Id("token")).await?.send_keys(&n.token).await?;
+    driver.find(By::Id("token")).await?.send_keys(token).await?;
     if let Some(dir) = shot {
         driver.screenshot(&dir.join("login.png")).await?;
     }
@@ -266,7 +270,10 @@ async fn axe_violations(driver: &WebDriver) -> WebDriverResult<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> WebDriverResult<()> {
-    let net = tokio::task::spawn_blocking(|| TestNetwork::start(2, &[])).await.unwrap();
+    // Both agencies coordinate, two signing each version: a proposal waits.
+    let net = tokio::task::spawn_blocking(|| TestNetwork::start_governed(2, &[], (2, 2), |_| vec![], |_, _| {}))
+        .await
+        .unwrap();
     let (a, b) = (net.node(0), net.node(1));
     // Something on every page: a record from a partner, a case with a
     // value, a referral, an alert, a deconfliction question.
@@ -305,6 +312,23 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
         .request("POST", &format!("/api/v1/requests/{rid}/answers"), Some(&a.token))
         .json(&json!({"text": "Three ads in May; see our indicators.", "tlp": "green"}));
     assert_eq!(answered.status, 201, "{}", answered.body);
+
+    // A partner coordinator's proposal, waiting for this coordinator.
+    let (coordinator_a, coordinator_b) = (a.new_token("coordinator"), b.new_token("coordinator"));
+    let proposed = b
+        .request("POST", "/api/v1/trust/proposals", Some(&coordinator_b))
+        .json(&json!({"renew": "agency-1", "until_ms": 1_900_000_000_000u64, "note": "another year"}));
+    assert_eq!(proposed.status, 201, "{}", proposed.body);
+    while a
+        .request("GET", "/api/v1/trust/proposals", Some(&coordinator_a))
+        .call()
+        .json()
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
+        assert!(Instant::now() < deadline, "the proposal never reached the other coordinator");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     let browser = browser().await?;
     let driver = &browser.driver;
@@ -354,6 +378,17 @@ async fn every_page_meets_wcag_aa_and_search_to_sighting_works_by_keyboard() -> 
     assert!(held.contains("Agency 1") && held.contains("+447700900957"), "{held}");
     for v in axe_violations(driver).await? {
         failures.push(format!("/requests (held): {v}"));
+    }
+    // The coordinator's Network page: the proposal, what it changes, Sign.
+    driver.execute("document.querySelector(\"form[action='/logout']\").requestSubmit()", vec![]).await?;
+    wait_for(driver, "id=\"token\"").await?;
+    login_as(driver, a, &coordinator_a, None).await?;
+    driver.goto(format!("{}/network", a.base)).await?;
+    wait_for(driver, "Sign version 2").await?;
+    let page = driver.source().await?;
+    assert!(page.contains("another year") && page.contains("1 of 2 signatures"), "{page}");
+    for v in axe_violations(driver).await? {
+        failures.push(format!("/network (a coordinator, a proposal waiting): {v}"));
     }
     assert!(failures.is_empty(), "serious or critical accessibility violations:\n{}", failures.join("\n"));
     // The check can fail: a button without a name is reported.
