@@ -3,7 +3,8 @@
 //! path that sends or shows data — network records spreading peer to peer
 //! (the `gossip` path), group push, pull answers, relays, the REST API, the
 //! web page, TAXII, the MISP feed, CSV and STIX exports, platform referral
-//! packages, deconfliction answers, attachments served to members — asks [`Policy::allows`], so "what may leave this node, to
+//! packages, deconfliction answers, attachments served to members,
+//! trust-list proposals to coordinators' nodes — asks [`Policy::allows`], so "what may leave this node, to
 //! whom?" has one answer, and a new output path is one new [`Path`] and one
 //! new column in the table test below.
 //!
@@ -71,6 +72,8 @@ pub enum Path {
     /// A private hit/no-hit answer to another agency (one bit per value,
     /// never the record or the case behind it).
     Deconfliction,
+    /// A trust-list proposal sent to another coordinator's node.
+    Coordination,
     /// The node's own background work for this agency (jobs, alerts on
     /// what peers sent, auditing what the network did): reads what the
     /// agency's analysts may read, and sends nothing out.
@@ -78,7 +81,7 @@ pub enum Path {
 }
 
 impl Path {
-    pub const ALL: [Path; 16] = [
+    pub const ALL: [Path; 17] = [
         Path::Gossip,
         Path::Push,
         Path::PullAnswer,
@@ -94,6 +97,7 @@ impl Path {
         Path::Referral,
         Path::Webhook,
         Path::Deconfliction,
+        Path::Coordination,
         Path::System,
     ];
 
@@ -114,6 +118,7 @@ impl Path {
             Path::Referral => "referral",
             Path::Webhook => "webhook",
             Path::Deconfliction => "deconfliction",
+            Path::Coordination => "coordination",
             Path::System => "system",
         }
     }
@@ -162,6 +167,9 @@ pub enum Item<'a> {
     /// Whether this node holds anything on a value the asker cannot name
     /// to us (an oblivious evaluation, docs/protocol.md §7).
     HitOrNot,
+    /// A proposed next version of the trust list, its note and the
+    /// coordinators' signatures so far: for coordinators only.
+    Proposal,
 }
 
 /// Who would receive it.
@@ -199,6 +207,14 @@ impl<'a> Policy<'a> {
             (Item::HitOrNot, Recipient::Peer(key)) => path == Path::Deconfliction && self.admits(key),
             (Item::HitOrNot, _) => false,
             (_, _) if path == Path::Deconfliction => false,
+            (Item::Proposal, Recipient::Peer(key)) => {
+                path == Path::Coordination
+                    && *key != self.me
+                    && self.trust.is_some_and(|t| t.is_coordinator(key, self.now_ms))
+            }
+            (Item::Proposal, Recipient::Analyst) => path.to_analysts(),
+            (Item::Proposal, Recipient::Client) => false,
+            (_, _) if path == Path::Coordination => false,
             (Item::Case, Recipient::Analyst) => path.to_analysts(),
             (Item::Case, _) => false,
             (Item::Record { .. }, Recipient::Analyst) => path.to_analysts(),
@@ -307,9 +323,14 @@ mod tests {
         }
     }
 
-    /// 1 is this node; 2 shares group "mekong" with it; 3 is a member outside
-    /// the group; 4 was removed (not listed); 5 is listed but expired; 6
-    /// never was a member.
+    fn coordinator(mut m: Member) -> Member {
+        m.roles = vec![MemberRole::Coordinator];
+        m
+    }
+
+    /// 1 is this node; 2 shares group "mekong" with it and coordinates; 3
+    /// is a member outside the group; 4 was removed (not listed); 5 is
+    /// listed (a coordinator) but expired; 6 never was a member.
     fn trust() -> TrustList {
         TrustList {
             attachment_max_bytes: None,
@@ -319,7 +340,12 @@ mod tests {
             version: 2,
             issued_ms: NOW - 1000,
             threshold: 1,
-            members: vec![member(1, None), member(2, None), member(3, None), member(5, Some(NOW - 1))],
+            members: vec![
+                member(1, None),
+                coordinator(member(2, None)),
+                member(3, None),
+                coordinator(member(5, Some(NOW - 1))),
+            ],
             groups: vec![Group {
                 id: GroupId::new("mekong").unwrap(),
                 name: "Mekong".into(),
@@ -343,6 +369,7 @@ mod tests {
         StrictInGroup,
         Case,
         HitOrNot,
+        Proposal,
     }
 
     #[derive(Debug, Clone, Copy)]
@@ -357,58 +384,65 @@ mod tests {
     }
 
     /// The specification. Columns, in `Path::ALL` order:
-    /// gossip push pull relay bundle attachment | rest web | taxii misp csv stix referral webhook | deconfliction | system.
+    /// gossip push pull relay bundle attachment | rest web | taxii misp csv stix referral webhook | deconfliction | coordination | system.
     /// `Y` = may receive or see it, `.` = never.
     const TABLE: &[(Class, Who, &str)] = &[
-        (Class::Clear, Who::Member, "YYYYYY|..|......|.|."),
-        (Class::Clear, Who::GroupMember, "YYYYYY|..|......|.|."),
-        (Class::Clear, Who::NonMember, "......|..|......|.|."),
-        (Class::Clear, Who::RemovedMember, "......|..|......|.|."),
-        (Class::Clear, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::Clear, Who::LocalAnalyst, "......|YY|......|.|Y"),
-        (Class::Clear, Who::TaxiiClient, "......|..|YYYYYY|.|."),
-        (Class::Green, Who::Member, "YYYYYY|..|......|.|."),
-        (Class::Green, Who::GroupMember, "YYYYYY|..|......|.|."),
-        (Class::Green, Who::NonMember, "......|..|......|.|."),
-        (Class::Green, Who::RemovedMember, "......|..|......|.|."),
-        (Class::Green, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::Green, Who::LocalAnalyst, "......|YY|......|.|Y"),
-        (Class::Green, Who::TaxiiClient, "......|..|YYYYYY|.|."),
-        (Class::WithheldGreen, Who::Member, "YYYYYY|..|......|.|."),
-        (Class::WithheldGreen, Who::GroupMember, "YYYYYY|..|......|.|."),
-        (Class::WithheldGreen, Who::NonMember, "......|..|......|.|."),
-        (Class::WithheldGreen, Who::RemovedMember, "......|..|......|.|."),
-        (Class::WithheldGreen, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::WithheldGreen, Who::LocalAnalyst, "......|YY|......|.|Y"),
-        (Class::WithheldGreen, Who::TaxiiClient, "......|..|......|.|."),
-        (Class::AmberInGroup, Who::Member, "......|..|......|.|."),
-        (Class::AmberInGroup, Who::GroupMember, ".YYYYY|..|......|.|."),
-        (Class::AmberInGroup, Who::NonMember, "......|..|......|.|."),
-        (Class::AmberInGroup, Who::RemovedMember, "......|..|......|.|."),
-        (Class::AmberInGroup, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::AmberInGroup, Who::LocalAnalyst, "......|YY|......|.|Y"),
-        (Class::AmberInGroup, Who::TaxiiClient, "......|..|YYYYYY|.|."),
-        (Class::StrictInGroup, Who::Member, "......|..|......|.|."),
-        (Class::StrictInGroup, Who::GroupMember, ".YYYYY|..|......|.|."),
-        (Class::StrictInGroup, Who::NonMember, "......|..|......|.|."),
-        (Class::StrictInGroup, Who::RemovedMember, "......|..|......|.|."),
-        (Class::StrictInGroup, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::StrictInGroup, Who::LocalAnalyst, "......|YY|......|.|Y"),
-        (Class::StrictInGroup, Who::TaxiiClient, "......|..|......|.|."),
-        (Class::Case, Who::Member, "......|..|......|.|."),
-        (Class::Case, Who::GroupMember, "......|..|......|.|."),
-        (Class::Case, Who::NonMember, "......|..|......|.|."),
-        (Class::Case, Who::RemovedMember, "......|..|......|.|."),
-        (Class::Case, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::Case, Who::LocalAnalyst, "......|YY|......|.|Y"),
-        (Class::Case, Who::TaxiiClient, "......|..|......|.|."),
-        (Class::HitOrNot, Who::Member, "......|..|......|Y|."),
-        (Class::HitOrNot, Who::GroupMember, "......|..|......|Y|."),
-        (Class::HitOrNot, Who::NonMember, "......|..|......|.|."),
-        (Class::HitOrNot, Who::RemovedMember, "......|..|......|.|."),
-        (Class::HitOrNot, Who::ExpiredMember, "......|..|......|.|."),
-        (Class::HitOrNot, Who::LocalAnalyst, "......|..|......|.|."),
-        (Class::HitOrNot, Who::TaxiiClient, "......|..|......|.|."),
+        (Class::Clear, Who::Member, "YYYYYY|..|......|.|.|."),
+        (Class::Clear, Who::GroupMember, "YYYYYY|..|......|.|.|."),
+        (Class::Clear, Who::NonMember, "......|..|......|.|.|."),
+        (Class::Clear, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::Clear, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::Clear, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::Clear, Who::TaxiiClient, "......|..|YYYYYY|.|.|."),
+        (Class::Green, Who::Member, "YYYYYY|..|......|.|.|."),
+        (Class::Green, Who::GroupMember, "YYYYYY|..|......|.|.|."),
+        (Class::Green, Who::NonMember, "......|..|......|.|.|."),
+        (Class::Green, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::Green, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::Green, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::Green, Who::TaxiiClient, "......|..|YYYYYY|.|.|."),
+        (Class::WithheldGreen, Who::Member, "YYYYYY|..|......|.|.|."),
+        (Class::WithheldGreen, Who::GroupMember, "YYYYYY|..|......|.|.|."),
+        (Class::WithheldGreen, Who::NonMember, "......|..|......|.|.|."),
+        (Class::WithheldGreen, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::WithheldGreen, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::WithheldGreen, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::WithheldGreen, Who::TaxiiClient, "......|..|......|.|.|."),
+        (Class::AmberInGroup, Who::Member, "......|..|......|.|.|."),
+        (Class::AmberInGroup, Who::GroupMember, ".YYYYY|..|......|.|.|."),
+        (Class::AmberInGroup, Who::NonMember, "......|..|......|.|.|."),
+        (Class::AmberInGroup, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::AmberInGroup, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::AmberInGroup, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::AmberInGroup, Who::TaxiiClient, "......|..|YYYYYY|.|.|."),
+        (Class::StrictInGroup, Who::Member, "......|..|......|.|.|."),
+        (Class::StrictInGroup, Who::GroupMember, ".YYYYY|..|......|.|.|."),
+        (Class::StrictInGroup, Who::NonMember, "......|..|......|.|.|."),
+        (Class::StrictInGroup, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::StrictInGroup, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::StrictInGroup, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::StrictInGroup, Who::TaxiiClient, "......|..|......|.|.|."),
+        (Class::Case, Who::Member, "......|..|......|.|.|."),
+        (Class::Case, Who::GroupMember, "......|..|......|.|.|."),
+        (Class::Case, Who::NonMember, "......|..|......|.|.|."),
+        (Class::Case, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::Case, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::Case, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::Case, Who::TaxiiClient, "......|..|......|.|.|."),
+        (Class::HitOrNot, Who::Member, "......|..|......|Y|.|."),
+        (Class::HitOrNot, Who::GroupMember, "......|..|......|Y|.|."),
+        (Class::HitOrNot, Who::NonMember, "......|..|......|.|.|."),
+        (Class::HitOrNot, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::HitOrNot, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::HitOrNot, Who::LocalAnalyst, "......|..|......|.|.|."),
+        (Class::HitOrNot, Who::TaxiiClient, "......|..|......|.|.|."),
+        (Class::Proposal, Who::Member, "......|..|......|.|.|."),
+        (Class::Proposal, Who::GroupMember, "......|..|......|.|Y|."),
+        (Class::Proposal, Who::NonMember, "......|..|......|.|.|."),
+        (Class::Proposal, Who::RemovedMember, "......|..|......|.|.|."),
+        (Class::Proposal, Who::ExpiredMember, "......|..|......|.|.|."),
+        (Class::Proposal, Who::LocalAnalyst, "......|YY|......|.|.|Y"),
+        (Class::Proposal, Who::TaxiiClient, "......|..|......|.|.|."),
     ];
 
     #[test]
@@ -433,6 +467,7 @@ mod tests {
                 Class::StrictInGroup => Item::Record { channel: &group, tlp: Some(Tlp::AmberStrict), onward: free },
                 Class::Case => Item::Case,
                 Class::HitOrNot => Item::HitOrNot,
+                Class::Proposal => Item::Proposal,
             };
             let to = match who {
                 Who::Member => Recipient::Peer(&keys[0]),
@@ -449,7 +484,7 @@ mod tests {
             rows += 1;
         }
         // Every record class meets every recipient: removing a row fails.
-        assert_eq!(rows, 7 * 7, "the table must cross every class with every recipient");
+        assert_eq!(rows, 8 * 7, "the table must cross every class with every recipient");
     }
 
     #[test]

@@ -329,6 +329,8 @@ pub struct Membership {
     retired: BTreeMap<AgencyKey, (AgencyKey, RetiredKey)>,
     /// When rotated-in current keys took effect.
     key_from: BTreeMap<AgencyKey, u64>,
+    /// Coordinators' current keys.
+    coordinators: BTreeSet<AgencyKey>,
     /// Keys in trust-list order: compact heads name an author by position.
     order: Vec<AgencyKey>,
     position: BTreeMap<AgencyKey, u16>,
@@ -352,15 +354,22 @@ impl Membership {
         let key_from = list.members.iter().filter_map(|m| Some((m.key, m.key_from_ms?))).collect();
         let order: Vec<AgencyKey> = list.members.iter().map(|m| m.key).collect();
         let position = order.iter().enumerate().filter_map(|(i, k)| Some((*k, u16::try_from(i).ok()?))).collect();
+        let coordinators = list.members.iter().filter(|m| m.is_coordinator()).map(|m| m.key).collect();
         Membership {
             network: Some(list.network.clone()),
             version: list.version,
             members,
             retired,
             key_from,
+            coordinators,
             order,
             position,
         }
+    }
+
+    /// Whether `key` is an active coordinator's current key.
+    pub fn is_coordinator(&self, key: &AgencyKey, now_ms: u64) -> bool {
+        self.coordinators.contains(key) && self.is_active(key, now_ms)
     }
 
     /// The current key of the agency `key` belongs to (itself, unless retired).

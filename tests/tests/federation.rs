@@ -249,7 +249,9 @@ fn both_sides_of_a_partition_converge_after_it_heals() {
 /// fails here.
 #[test]
 fn every_output_path_asks_the_policy() {
-    let mut net = TestNetwork::start(3, &[("mekong", &[0, 1, 2])]);
+    // Agencies 0 and 1 coordinate, both signing each version: a proposal
+    // waits, and is sent to coordinators' nodes only.
+    let mut net = TestNetwork::start_governed(3, &[("mekong", &[0, 1, 2])], (2, 2), |_| vec![], |_, _| {});
     net.wait_for(30, "connected", |net| (0..3).all(|i| net.node(i).connected_peers() >= 2));
     let (a, token) = (net.node(0), net.node(0).token.clone());
     // Gossip (green), push and relay (amber: node 1 passes it on to node 2).
@@ -333,6 +335,16 @@ fn every_output_path_asks_the_policy() {
     let hash = file.json()["hash"].as_str().unwrap().to_string();
     let r = b.request("POST", &format!("/api/v1/attachments/{hash}/fetch"), Some(&b.token)).call();
     assert_eq!(r.status, 200, "{}", r.body);
+    // A proposal, sent by coordinator 1's node to coordinator 0's only.
+    let coordinator = b.new_token("coordinator");
+    let r = b
+        .request("POST", "/api/v1/trust/proposals", Some(&coordinator))
+        .json(&json!({"renew": "agency-2", "until_ms": 1_900_000_000_000u64}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    net.wait_for(30, "node 0 holds the proposal", |net| {
+        let r = net.node(0).request("GET", "/api/v1/trust/proposals", Some(&net.node(0).token)).call();
+        r.json().as_array().is_some_and(|a| !a.is_empty())
+    });
 
     let mut decisions: std::collections::BTreeMap<String, u64> = Default::default();
     for i in 0..3 {

@@ -17,7 +17,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Caller, Service, ServiceError};
-use crate::{local::tokens::Role, net::Command};
+use crate::{
+    local::tokens::Role,
+    net::Command,
+    policy::{Item, Path, Policy, Recipient},
+};
 
 /// A change a coordinator proposes: exactly one of `card`, `remove`,
 /// `renew`, `group` (with `add` or `drop`), or `list`.
@@ -364,20 +368,22 @@ impl Service {
         let Some(net) = self.net.get().cloned() else { return };
         let pending = self.run(|s| {
             let Ok(current) = s.coordinating() else { return Ok((vec![], vec![])) };
-            let me = s.key.public();
             let now = s.now_ms();
-            let others: Vec<AgencyKey> = current
-                .members
-                .iter()
-                .filter(|m| m.key != me && m.is_coordinator() && m.is_active(now))
-                .map(|m| m.key)
-                .collect();
             let mut pending = Vec::new();
             for held in s.data.proposals.all()? {
                 if let Ok(p) = held.proposal()?.checked(&current, now) {
                     pending.push(p);
                 }
             }
+            if pending.is_empty() {
+                return Ok((pending, vec![]));
+            }
+            // Who may be sent a proposal is the policy's to say: active
+            // coordinators' nodes other than this one.
+            let membership = s.data.store.membership();
+            let policy = Policy::new(membership.as_deref(), s.key.public(), now);
+            let to_coordinator = |k: &AgencyKey| policy.allows(Item::Proposal, Recipient::Peer(k), Path::Coordination);
+            let others: Vec<AgencyKey> = current.members.iter().map(|m| m.key).filter(|k| to_coordinator(k)).collect();
             Ok((pending, others))
         });
         let Ok((pending, others)) = pending.await else { return };
@@ -400,6 +406,11 @@ impl Service {
     /// and operators of a coordinator's node).
     pub fn proposals(&self, caller: &Caller) -> Result<Vec<ProposalView>, ServiceError> {
         caller.require_admin("reading trust-list proposals")?;
+        let membership = self.data.store.membership();
+        let policy = Policy::new(membership.as_deref(), self.key.public(), self.now_ms());
+        if !policy.allows(Item::Proposal, caller.recipient(), caller.via) {
+            return Err(ServiceError::forbidden("forbidden", "proposals are not shown over this path"));
+        }
         let mut out = Vec::new();
         for held in self.data.proposals.all()? {
             out.push(self.view_of(&held)?);
