@@ -141,7 +141,12 @@ impl App {
 
     /// `GET path` on the web page, in a session of the analyst's.
     pub fn web_get(&self, path: &str) -> Answer {
-        let session = self.block_on(self.svc.start_session(self.analyst.clone())).expect("a session");
+        self.web_get_as(path, &self.analyst)
+    }
+
+    /// `GET path` on the web page, in a session of `token`'s holder.
+    pub fn web_get_as(&self, path: &str, token: &str) -> Answer {
+        let session = self.block_on(self.svc.start_session(token.to_string())).expect("a session");
         let req = Request::builder()
             .uri(path)
             .header(header::COOKIE, format!("{}={session}", kawan_node::http::auth::COOKIE))

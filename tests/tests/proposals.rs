@@ -239,4 +239,49 @@ mod in_process {
         assert_eq!(status(renew_5.id().to_string()), "installed");
         assert_eq!(status(remove_5.id().to_string()), "outdated");
     }
+
+    #[test]
+    fn coordinators_see_memberships_expiring_and_a_quorum_at_risk_where_they_look() {
+        use kawan_tests::app::START_MS;
+        let app = App::named("Agency 2", "TH", fixtures::agency(2));
+        let mut list = fixtures::trust_list(1, &[1, 2, 3, 4, 5], &[]).list().unwrap();
+        let day = 86_400_000;
+        for m in &mut list.members {
+            match m.id.as_str() {
+                "agency-5" => m.expires_ms = Some(START_MS + 20 * day),
+                "agency-1" | "agency-3" => {
+                    m.roles = vec![kawan_protocol::MemberRole::Coordinator];
+                    m.expires_ms = Some(START_MS + 25 * day);
+                }
+                _ => m.roles = vec![kawan_protocol::MemberRole::Coordinator],
+            }
+        }
+        list.threshold = 3;
+        let mut genesis = kawan_protocol::SignedTrustList::new(&list).unwrap();
+        for n in [1, 2, 4] {
+            genesis.sign(&fixtures::agency(n));
+        }
+        app.svc.data().store.install_genesis(&genesis).expect("genesis");
+        // Two of four coordinators lapse within 30 days, and three must sign.
+        let warnings = app.svc.trust_warnings();
+        assert!(
+            matches!(warnings.as_slice(), [kawan_node::service::Warning::CoordinatorsExpiring { needed: 3, .. }]),
+            "{warnings:?}"
+        );
+        let (coordinator, _) =
+            app.svc.data().tokens.create("coord", kawan_node::local::tokens::Role::Coordinator).expect("a token");
+        let page = app.web_get_as("/network", &coordinator);
+        assert_eq!(page.status.as_u16(), 200);
+        assert!(
+            page.body.contains("coordinator memberships expire") || page.body.contains("Coordinator memberships"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.matches("class=\"flag\"").count() >= 3,
+            "the three memberships expiring within 30 days are flagged"
+        );
+        let health = app.send("GET", "/api/v1/status", Some(&coordinator), None).json();
+        assert!(health["warnings"].to_string().contains("coordinator memberships expire"), "{health}");
+    }
 }
