@@ -132,29 +132,31 @@ impl Session {
         Session { runtime, swarm, target: target_peer }
     }
 
-    /// Sends one request and waits for the node's answer.
-    pub fn ask(
+    /// Sends one request (`send`) and waits for the answer `answer` picks
+    /// out of the behaviour's events, acknowledging sync messages meanwhile.
+    fn round_trip<T>(
         &mut self,
-        request: kawan_protocol::deconflict::Request,
-    ) -> Result<kawan_protocol::deconflict::Response, String> {
+        send: impl FnOnce(&mut Behaviour, &libp2p::PeerId) -> request_response::OutboundRequestId,
+        answer: impl Fn(BehaviourEvent) -> Option<(request_response::OutboundRequestId, Result<T, String>)>,
+    ) -> Result<T, String> {
         let Session { runtime, swarm, target } = self;
         runtime.block_on(async {
-            let id = swarm.behaviour_mut().deconflict.send_request(target, request);
+            let id = send(swarm.behaviour_mut(), target);
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
                 match tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await {
-                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Deconflict(request_response::Event::Message {
-                        message: request_response::Message::Response { request_id, response },
-                        ..
-                    }))) if request_id == id => return Ok(response),
-                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Deconflict(
-                        request_response::Event::OutboundFailure { request_id, error, .. },
-                    ))) if request_id == id => return Err(error.to_string()),
                     Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
                         message: request_response::Message::Request { channel, .. },
                         ..
                     }))) => {
                         let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
+                    }
+                    Ok(SwarmEvent::Behaviour(event)) => {
+                        if let Some((answered, result)) = answer(event)
+                            && answered == id
+                        {
+                            return result;
+                        }
                     }
                     _ => {}
                 }
@@ -163,38 +165,33 @@ impl Session {
         })
     }
 
+    /// Sends one deconfliction request and waits for the node's answer.
+    pub fn ask(
+        &mut self,
+        request: kawan_protocol::deconflict::Request,
+    ) -> Result<kawan_protocol::deconflict::Response, String> {
+        self.round_trip(
+            |b, to| b.deconflict.send_request(to, request),
+            |event| match event {
+                BehaviourEvent::Deconflict(e) => answer_of(e),
+                _ => None,
+            },
+        )
+    }
+
     /// Asks the node for a file's manifest or a chunk, as a member's node
     /// would, and waits for its answer.
     pub fn fetch(
         &mut self,
         request: kawan_protocol::attachment::Fetch,
     ) -> Result<kawan_protocol::attachment::Served, String> {
-        let Session { runtime, swarm, target } = self;
-        runtime.block_on(async {
-            let id = swarm.behaviour_mut().attach.send_request(target, request);
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                match tokio::time::timeout(Duration::from_millis(100), swarm.select_next_some()).await {
-                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Attach(request_response::Event::Message {
-                        message: request_response::Message::Response { request_id, response },
-                        ..
-                    }))) if request_id == id => return Ok(response),
-                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Attach(request_response::Event::OutboundFailure {
-                        request_id,
-                        error,
-                        ..
-                    }))) if request_id == id => return Err(error.to_string()),
-                    Ok(SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                        message: request_response::Message::Request { channel, .. },
-                        ..
-                    }))) => {
-                        let _ = swarm.behaviour_mut().sync.send_response(channel, Ack);
-                    }
-                    _ => {}
-                }
-            }
-            Err("no answer in 20 s".into())
-        })
+        self.round_trip(
+            |b, to| b.attach.send_request(to, request),
+            |event| match event {
+                BehaviourEvent::Attach(e) => answer_of(e),
+                _ => None,
+            },
+        )
     }
 
     /// Answers the node's deconfliction questions with `answer` for
@@ -228,5 +225,22 @@ impl Session {
             }
             served
         })
+    }
+}
+
+/// The answer (or the failure) a request-response event carries, by the
+/// request it answers.
+fn answer_of<Req, Res>(
+    event: request_response::Event<Req, Res>,
+) -> Option<(request_response::OutboundRequestId, Result<Res, String>)> {
+    match event {
+        request_response::Event::Message {
+            message: request_response::Message::Response { request_id, response },
+            ..
+        } => Some((request_id, Ok(response))),
+        request_response::Event::OutboundFailure { request_id, error, .. } => {
+            Some((request_id, Err(error.to_string())))
+        }
+        _ => None,
     }
 }
