@@ -169,6 +169,14 @@ impl NetHandle {
         rx.await.map_err(|_| NetError::Unavailable)
     }
 
+    /// Sends the command `make` builds around a reply channel, and waits
+    /// for the member's answer (or why there is none).
+    async fn exchange<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Command) -> Result<T, String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| NetError::Unavailable.to_string())?;
+        rx.await.map_err(|_| NetError::Unavailable.to_string())?
+    }
+
     /// Asks `to` a deconfliction question; the member's answer, or why
     /// there is none.
     pub async fn ask(
@@ -176,9 +184,7 @@ impl NetHandle {
         to: AgencyKey,
         request: kawan_protocol::deconflict::Request,
     ) -> Result<kawan_protocol::deconflict::Response, String> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Ask { to, request, reply }).await.map_err(|_| NetError::Unavailable.to_string())?;
-        rx.await.map_err(|_| NetError::Unavailable.to_string())?
+        self.exchange(|reply| Command::Ask { to, request, reply }).await
     }
 
     /// Asks `to` for a file's manifest or a chunk; the member's answer, or
@@ -188,9 +194,7 @@ impl NetHandle {
         to: AgencyKey,
         request: kawan_protocol::attachment::Fetch,
     ) -> Result<kawan_protocol::attachment::Served, String> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Fetch { to, request, reply }).await.map_err(|_| NetError::Unavailable.to_string())?;
-        rx.await.map_err(|_| NetError::Unavailable.to_string())?
+        self.exchange(|reply| Command::Fetch { to, request, reply }).await
     }
 
     /// Sends `to` (a coordinator's node) our copy of a proposal; its reply,
@@ -200,10 +204,7 @@ impl NetHandle {
         to: AgencyKey,
         proposal: kawan_protocol::proposal::Proposal,
     ) -> Result<kawan_protocol::proposal::Reply, String> {
-        let (reply, rx) = oneshot::channel();
-        let cmd = Command::Coordinate { to, request: Box::new(proposal), reply };
-        self.tx.send(cmd).await.map_err(|_| NetError::Unavailable.to_string())?;
-        rx.await.map_err(|_| NetError::Unavailable.to_string())?
+        self.exchange(|reply| Command::Coordinate { to, request: Box::new(proposal), reply }).await
     }
 
     /// Stops the network task and waits for it.
